@@ -1,0 +1,78 @@
+/**
+ * Every failure Ferry reports has one class and a machine-readable `code`.
+ * Errors cross postMessage as `{ code, message }` and are rebuilt with
+ * {@link FerryError.from}; tests assert on `code`, never on messages.
+ */
+export type FerryErrorCode =
+  | 'invalid-operation'
+  | 'payload-not-cloneable'
+  | 'payload-too-large'
+  | 'target-not-allowed'
+  | 'duplicate-id'
+  | 'not-found'
+  | 'invalid-state'
+  | 'quota-exceeded'
+  | 'storage-unavailable'
+  | 'corrupt-record'
+  | 'worker-timeout'
+  | 'protocol-error'
+  | 'unsupported'
+  | 'closed';
+
+const CODES: ReadonlySet<string> = new Set<FerryErrorCode>([
+  'invalid-operation',
+  'payload-not-cloneable',
+  'payload-too-large',
+  'target-not-allowed',
+  'duplicate-id',
+  'not-found',
+  'invalid-state',
+  'quota-exceeded',
+  'storage-unavailable',
+  'corrupt-record',
+  'worker-timeout',
+  'protocol-error',
+  'unsupported',
+  'closed',
+]);
+
+/** The plain shape an error takes on the wire. */
+export interface FerryErrorData {
+  code: FerryErrorCode;
+  message: string;
+}
+
+export class FerryError extends Error {
+  override readonly name = 'FerryError';
+
+  constructor(
+    readonly code: FerryErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** @returns true when `value` is a known error code. */
+  static isCode(value: unknown): value is FerryErrorCode {
+    return typeof value === 'string' && CODES.has(value);
+  }
+
+  /** The structured-clone-safe form sent across postMessage. */
+  toJSON(): FerryErrorData {
+    return { code: this.code, message: this.message };
+  }
+
+  /**
+   * Rebuilds an error received from another context. Anything that is not a
+   * well-formed `{ code, message }` becomes a `protocol-error`.
+   */
+  static from(data: unknown): FerryError {
+    if (data instanceof FerryError) return data;
+    if (typeof data === 'object' && data !== null) {
+      const { code, message } = data as Record<string, unknown>;
+      if (FerryError.isCode(code) && typeof message === 'string') return new FerryError(code, message);
+    }
+    return new FerryError('protocol-error', `malformed error: ${String(data)}`);
+  }
+}

@@ -1,0 +1,60 @@
+/** A JSON value that survives structured clone and `JSON.stringify` alike. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export type OperationStatus = 'pending' | 'inflight' | 'done' | 'failed';
+
+export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export const HTTP_METHODS: readonly HttpMethod[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** Why the last attempt failed. Kept on the op; recoverable failures are state, not exceptions. */
+export interface LastError {
+  message: string;
+  /** HTTP status, when the server answered. */
+  status?: number;
+  retryable: boolean;
+  /** Wall-clock ms when the failure was recorded. */
+  at: number;
+}
+
+/** What an app hands to `enqueue`. Everything but `kind`, `target` and `payload` has a default. */
+export interface OperationInput {
+  /** Unique id; generated with nanoid when absent. An id already stored is rejected, never overwritten. */
+  id?: string;
+  /** What happened, e.g. `message.send`. */
+  kind: string;
+  /** A same-origin path such as `/api/messages`, or an absolute URL on an allow-listed origin. */
+  target: string;
+  /** @default 'POST' */
+  method?: HttpMethod;
+  /** The intent (`{ id, text, created_at }`), never headers or tokens. */
+  payload: JsonValue;
+  /** Ops sharing a lane are delivered in enqueue order. @default 'default' */
+  lane?: string;
+  /** Sent as `Idempotency-Key`; stable across retries. Generated when absent. */
+  idempotencyKey?: string;
+}
+
+/** An operation as Ferry stores it. Plain data: safe to clone, post and persist. */
+export interface Operation {
+  id: string;
+  kind: string;
+  target: string;
+  method: HttpMethod;
+  payload: JsonValue;
+  lane: string;
+  idempotencyKey: string;
+  status: OperationStatus;
+  /** Enqueue order: the LSN of the WAL record that (re)queued the op. Orders a lane. */
+  seq: number;
+  /** Sends whose outcome counted against `maxAttempts`. */
+  attempt: number;
+  /** Earliest wall-clock ms at which the op may be sent. */
+  nextAttemptAt: number;
+  lastError?: LastError;
+  createdAt: number;
+  updatedAt: number;
+  /** The runner holding an in-flight op, and until when. */
+  leaseOwner?: string;
+  leaseUntil?: number;
+}

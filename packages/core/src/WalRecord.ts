@@ -1,0 +1,31 @@
+import type { LastError, Operation, OperationStatus } from './Operation.ts';
+
+/**
+ * What happened to an op. `put` carries the whole op; the others carry the
+ * fields they changed, so replaying from the first record rebuilds the outbox.
+ */
+export type WalRecordType = 'put' | 'claim' | 'done' | 'retry' | 'fail' | 'discard' | 'requeue';
+
+export const WAL_RECORD_TYPES: readonly WalRecordType[] = ['put', 'claim', 'done', 'retry', 'fail', 'discard', 'requeue'];
+
+/** A WAL record before the store gives it its LSN. */
+export interface WalEntry {
+  type: WalRecordType;
+  opId: string;
+  /** Wall-clock ms of the change. */
+  at: number;
+  /** Status after the change (absent for `discard`). */
+  status?: OperationStatus;
+  attempt?: number;
+  nextAttemptAt?: number;
+  leaseOwner?: string;
+  error?: LastError;
+  /** The op as stored after the change; only on `put` and `requeue` of a failed op. */
+  op?: Operation;
+}
+
+/** A stored WAL record. `lsn` increases monotonically and is never reused, also after compaction. */
+export interface WalRecord extends WalEntry {
+  v: 1;
+  lsn: number;
+}

@@ -1,0 +1,70 @@
+import type { LastError, Operation, OperationStatus } from '../Operation.ts';
+import { HTTP_METHODS } from '../Operation.ts';
+import type { OpRecord } from '../OutboxStore.ts';
+import type { WalRecord } from '../WalRecord.ts';
+import { WAL_RECORD_TYPES } from '../WalRecord.ts';
+
+const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
+
+/**
+ * Builds the stored form of an op. `isHead` says whether the op is the
+ * lowest-seq active op of its lane, which only the state machine knows.
+ */
+export function encodeOp(op: Operation, isHead: boolean): OpRecord {
+  const rec: OpRecord = { ...op, v: 1, statusKey: [op.status, op.seq] };
+  delete rec.laneKey;
+  delete rec.dueKey;
+  if (op.status === 'pending' || op.status === 'inflight') rec.laneKey = [op.lane, op.seq];
+  if (op.status === 'pending' && isHead) rec.dueKey = [op.nextAttemptAt, op.seq];
+  if (op.status !== 'inflight') {
+    delete rec.leaseOwner;
+    delete rec.leaseUntil;
+  }
+  if (rec.lastError === undefined) delete rec.lastError;
+  return rec;
+}
+
+/** The public Operation, without the index keys. */
+export function toOperation(rec: OpRecord): Operation {
+  const { v: _v, laneKey: _l, dueKey: _d, statusKey: _s, ...op } = rec;
+  return op;
+}
+
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function isLastError(v: unknown): v is LastError {
+  return isObj(v) && isStr(v.message) && typeof v.retryable === 'boolean' && isNum(v.at) && (v.status === undefined || isNum(v.status));
+}
+
+/**
+ * Checks that a value read back from storage is an op record this version
+ * understands. Returns the record, or the reason it is not one.
+ */
+export function decodeOp(raw: unknown): OpRecord | string {
+  if (!isObj(raw)) return 'not an object';
+  if (raw.v !== 1) return `unknown schema version ${String(raw.v)}`;
+  for (const key of ['id', 'kind', 'target', 'lane', 'idempotencyKey'] as const) {
+    if (!isStr(raw[key]) || raw[key] === '') return `bad ${key}`;
+  }
+  if (!HTTP_METHODS.includes(raw.method as never)) return 'bad method';
+  if (!STATUSES.includes(raw.status as never)) return 'bad status';
+  for (const key of ['seq', 'attempt', 'nextAttemptAt', 'createdAt', 'updatedAt'] as const) {
+    if (!isNum(raw[key])) return `bad ${key}`;
+  }
+  if (!('payload' in raw)) return 'missing payload';
+  if (raw.lastError !== undefined && !isLastError(raw.lastError)) return 'bad lastError';
+  if (raw.status === 'inflight' && (!isStr(raw.leaseOwner) || !isNum(raw.leaseUntil))) return 'inflight without lease';
+  return raw as unknown as OpRecord;
+}
+
+/** Same as {@link decodeOp}, for WAL records. */
+export function decodeWal(raw: unknown): WalRecord | string {
+  if (!isObj(raw)) return 'not an object';
+  if (raw.v !== 1) return `unknown schema version ${String(raw.v)}`;
+  if (!isNum(raw.lsn)) return 'bad lsn';
+  if (!WAL_RECORD_TYPES.includes(raw.type as never)) return 'bad type';
+  if (!isStr(raw.opId) || !isNum(raw.at)) return 'bad opId or at';
+  return raw as unknown as WalRecord;
+}

@@ -1,0 +1,210 @@
+/**
+ * The op state machine, one function per transition. Each runs inside a
+ * readwrite transaction, writes the outbox row and appends its WAL record,
+ * and returns what changed. The invariants they keep together:
+ *
+ * - an op is *active* (pending or inflight) in exactly one lane, ordered by `seq`;
+ * - only a lane's lowest-seq active op (its head) may be claimed, so ops that
+ *   share a lane go out in enqueue order and at most one is in flight;
+ * - a head that leaves the lane (done, failed, discarded) promotes the next op.
+ */
+import { FerryError } from '../FerryError.ts';
+import type { LastError, Operation } from '../Operation.ts';
+import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
+import type { RetryPolicy } from '../RetryPolicy.ts';
+import type { SendResult } from '../Transport.ts';
+import type { WalRecordType } from '../WalRecord.ts';
+import { encodeOp, toOperation } from './records.ts';
+import type { ValidInput } from './validateInput.ts';
+
+/** What a committed transition reports to subscribers. */
+export interface Change {
+  type: WalRecordType;
+  lsn: number;
+  /** The op after the change; for `discard`, the op as it was. */
+  op: Operation;
+}
+
+async function promoteNext(tx: OutboxTx, lane: string): Promise<void> {
+  const head = await tx.laneHead(lane);
+  if (head && head.status === 'pending' && !head.dueKey) await tx.putOp(encodeOp(toOperation(head), true));
+}
+
+async function mustGet(tx: OutboxTx, id: string): Promise<OpRecord> {
+  const rec = await tx.getOp(id);
+  if (!rec) throw new FerryError('not-found', `no operation ${JSON.stringify(id)}`);
+  return rec;
+}
+
+function mustHoldLease(rec: OpRecord, owner: string): void {
+  // Reference bug 4: the seed completed ops nobody had claimed.
+  if (rec.status !== 'inflight') throw new FerryError('invalid-state', `operation ${rec.id} is ${rec.status}, not inflight`);
+  if (rec.leaseOwner !== owner) throw new FerryError('invalid-state', `operation ${rec.id} is leased by ${rec.leaseOwner}, not ${owner}`);
+}
+
+/** Inserts validated inputs; `duplicate` lists ids already stored (rejected, never overwritten). */
+export async function insert(
+  tx: OutboxTx,
+  items: readonly ValidInput[],
+  now: number,
+): Promise<{ changes: (Change | FerryError)[] }> {
+  const existing = await Promise.all(items.map((it) => (it.idGiven ? tx.getOp(it.id) : undefined)));
+  const seen = new Set<string>();
+  const fresh = items.map((it, i) => {
+    const dup = existing[i] !== undefined || seen.has(it.id);
+    seen.add(it.id);
+    return !dup;
+  });
+  const lanes = [...new Set(items.filter((_, i) => fresh[i]).map((it) => it.lane))];
+  const heads = await Promise.all(lanes.map((lane) => tx.laneHead(lane)));
+  const laneTaken = new Map(lanes.map((lane, i) => [lane, heads[i] !== undefined]));
+  const lsns = await Promise.all(
+    items.map((it, i) => (fresh[i] ? tx.appendWal({ type: 'put', opId: it.id, at: now, status: 'pending', op: build(it, 0, now) }) : 0)),
+  );
+  const changes: (Change | FerryError)[] = [];
+  const writes: Promise<void>[] = [];
+  items.forEach((it, i) => {
+    if (!fresh[i]) {
+      changes.push(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(it.id)} is already stored`));
+      return;
+    }
+    const lsn = lsns[i] as number;
+    const op = build(it, lsn, now);
+    const isHead = !laneTaken.get(it.lane);
+    laneTaken.set(it.lane, true);
+    writes.push(tx.addOp(encodeOp(op, isHead)));
+    changes.push({ type: 'put', lsn, op });
+  });
+  await Promise.all(writes);
+  return { changes };
+}
+
+function build(it: ValidInput, seq: number, now: number): Operation {
+  const { idGiven: _, ...fields } = it;
+  return { ...fields, status: 'pending', seq, attempt: 0, nextAttemptAt: now, createdAt: now, updatedAt: now };
+}
+
+/** Claims up to `limit` due lane heads for `owner` until `now + leaseMs`. */
+export async function claim(tx: OutboxTx, owner: string, limit: number, leaseMs: number, now: number): Promise<Change[]> {
+  const heads = await tx.dueHeads(now, limit);
+  return Promise.all(
+    heads.map(async (rec) => {
+      const op: Operation = { ...toOperation(rec), status: 'inflight', leaseOwner: owner, leaseUntil: now + leaseMs, updatedAt: now };
+      const lsn = await tx.appendWal({ type: 'claim', opId: op.id, at: now, status: 'inflight', attempt: op.attempt, leaseOwner: owner });
+      await tx.putOp(encodeOp(op, true));
+      return { type: 'claim' as const, lsn, op };
+    }),
+  );
+}
+
+/** Marks a claimed op done. Only the lease holder may. */
+export async function complete(tx: OutboxTx, id: string, owner: string, now: number): Promise<Change> {
+  const rec = await mustGet(tx, id);
+  mustHoldLease(rec, owner);
+  const op: Operation = { ...toOperation(rec), status: 'done', attempt: rec.attempt + 1, updatedAt: now };
+  delete op.leaseOwner;
+  delete op.leaseUntil;
+  const lsn = await tx.appendWal({ type: 'done', opId: id, at: now, status: 'done', attempt: op.attempt });
+  await tx.putOp(encodeOp(op, false));
+  await promoteNext(tx, op.lane);
+  return { type: 'done', lsn, op };
+}
+
+export interface FailureFacts {
+  result: SendResult;
+  /** The probe said offline after the send: the attempt is not spent (SPEC, RetryPolicy). */
+  offline: boolean;
+}
+
+/**
+ * Records a failed send: retryable → pending again after a backoff (or
+ * `failed` once attempts run out); permanent → `failed`. The attempt count is
+ * persisted in the same transaction (reference bug 1), and a failed op leaves
+ * its lane so that it is never ready again by itself (bug 2).
+ */
+export async function recordFailure(
+  tx: OutboxTx,
+  id: string,
+  owner: string,
+  facts: FailureFacts,
+  policy: RetryPolicy,
+  now: number,
+): Promise<Change> {
+  const rec = await mustGet(tx, id);
+  mustHoldLease(rec, owner);
+  const { result, offline } = facts;
+  const spend = !offline && !result.free;
+  const attempt = rec.attempt + (spend ? 1 : 0);
+  const retryable = result.retryable === true;
+  const lastError: LastError = { message: result.error ?? (retryable ? 'temporary failure' : 'rejected'), retryable, at: now };
+  if (result.status !== undefined) lastError.status = result.status;
+  const base: Operation = { ...toOperation(rec), attempt, lastError, updatedAt: now };
+  delete base.leaseOwner;
+  delete base.leaseUntil;
+
+  if (!retryable || policy.exhausted(attempt)) {
+    if (retryable) lastError.message = `gave up after ${attempt} attempts: ${lastError.message}`;
+    const op: Operation = { ...base, status: 'failed' };
+    const lsn = await tx.appendWal({ type: 'fail', opId: id, at: now, status: 'failed', attempt, error: lastError });
+    await tx.putOp(encodeOp(op, false));
+    await promoteNext(tx, op.lane);
+    return { type: 'fail', lsn, op };
+  }
+  const wait = spend ? policy.delay(attempt, result.retryAfterMs) : (result.retryAfterMs ?? 0);
+  const op: Operation = { ...base, status: 'pending', nextAttemptAt: now + wait };
+  const lsn = await tx.appendWal({ type: 'retry', opId: id, at: now, status: 'pending', attempt, nextAttemptAt: op.nextAttemptAt, error: lastError });
+  await tx.putOp(encodeOp(op, true));
+  return { type: 'retry', lsn, op };
+}
+
+/**
+ * Returns in-flight ops to `pending` because their runner is gone (lease
+ * ended, or the runner's lock was released). The outcome of that send is
+ * unknown, so the attempt counts; the op keeps its idempotency key, so a
+ * server that did apply it will recognise the resend.
+ */
+export async function requeueLeased(tx: OutboxTx, recs: readonly OpRecord[], policy: RetryPolicy, now: number): Promise<Change[]> {
+  return Promise.all(
+    recs.map(async (rec) => {
+      const attempt = rec.attempt + 1;
+      const lastError: LastError = { message: `lease held by ${rec.leaseOwner} ended without an outcome`, retryable: true, at: now };
+      const op: Operation = { ...toOperation(rec), attempt, lastError, updatedAt: now, status: 'pending', nextAttemptAt: now };
+      delete op.leaseOwner;
+      delete op.leaseUntil;
+      if (policy.exhausted(attempt)) {
+        op.status = 'failed';
+        lastError.message = `gave up after ${attempt} attempts: ${lastError.message}`;
+        const lsn = await tx.appendWal({ type: 'fail', opId: op.id, at: now, status: 'failed', attempt, error: lastError });
+        await tx.putOp(encodeOp(op, false));
+        await promoteNext(tx, op.lane);
+        return { type: 'fail' as const, lsn, op };
+      }
+      const lsn = await tx.appendWal({ type: 'requeue', opId: op.id, at: now, status: 'pending', attempt, nextAttemptAt: now });
+      await tx.putOp(encodeOp(op, true));
+      return { type: 'requeue' as const, lsn, op };
+    }),
+  );
+}
+
+/** Puts a failed op back at the end of its lane with a fresh attempt budget. */
+export async function retryFailed(tx: OutboxTx, id: string, now: number): Promise<Change> {
+  const rec = await mustGet(tx, id);
+  if (rec.status !== 'failed') throw new FerryError('invalid-state', `operation ${id} is ${rec.status}; only failed operations can be retried`);
+  // A new seq moves it behind the lane's queued ops: it cannot overtake an op already in flight.
+  const head = await tx.laneHead(rec.lane);
+  const draft: Operation = { ...toOperation(rec), status: 'pending', attempt: 0, nextAttemptAt: now, updatedAt: now };
+  const lsn = await tx.appendWal({ type: 'requeue', opId: id, at: now, status: 'pending', attempt: 0, nextAttemptAt: now, op: draft });
+  const op: Operation = { ...draft, seq: lsn };
+  await tx.putOp(encodeOp(op, head === undefined));
+  return { type: 'requeue', lsn, op };
+}
+
+/** Removes an op that is not in flight. */
+export async function discard(tx: OutboxTx, id: string, now: number): Promise<Change> {
+  const rec = await mustGet(tx, id);
+  if (rec.status === 'inflight') throw new FerryError('invalid-state', `operation ${id} is in flight; discard it after the send settles`);
+  const lsn = await tx.appendWal({ type: 'discard', opId: id, at: now });
+  await tx.deleteOp(id);
+  if (rec.status === 'pending') await promoteNext(tx, rec.lane);
+  return { type: 'discard', lsn, op: toOperation(rec) };
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { FerryError } from '../FerryError.ts';
+import { MemoryStore } from '../MemoryStore.ts';
+import { Outbox } from '../Outbox.ts';
+
+const base = { kind: 'message.send', target: '/api/messages', payload: { text: 'hi' } };
+
+function outbox(): Outbox {
+  return new Outbox({ store: new MemoryStore(), origin: 'https://app.example', allowedOrigins: ['https://api.example'], maxPayloadBytes: 1024 });
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (err) {
+    return err instanceof FerryError ? err.code : `not a FerryError: ${String(err)}`;
+  }
+}
+
+describe('enqueue validation', () => {
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = cyclic;
+  const cases: [string, unknown, string][] = [
+    ['not an object', 'hello', 'invalid-operation'],
+    ['null', null, 'invalid-operation'],
+    ['empty kind', { ...base, kind: '' }, 'invalid-operation'],
+    ['blank kind', { ...base, kind: '   ' }, 'invalid-operation'],
+    ['missing kind', { target: '/x', payload: 1 }, 'invalid-operation'],
+    ['empty lane', { ...base, lane: '' }, 'invalid-operation'],
+    ['bad method', { ...base, method: 'TRACE' }, 'invalid-operation'],
+    ['missing payload', { kind: 'k', target: '/x' }, 'invalid-operation'],
+    ['empty id', { ...base, id: '' }, 'invalid-operation'],
+    ['foreign origin', { ...base, target: 'https://evil.example/x' }, 'target-not-allowed'],
+    ['protocol-relative', { ...base, target: '//evil.example/x' }, 'target-not-allowed'],
+    ['javascript url', { ...base, target: 'javascript:alert(1)' }, 'target-not-allowed'],
+    ['relative without slash', { ...base, target: 'api/x' }, 'target-not-allowed'],
+    ['function', { ...base, payload: { f: () => 1 } }, 'payload-not-cloneable'],
+    ['symbol', { ...base, payload: { s: Symbol('x') } }, 'payload-not-cloneable'],
+    ['undefined', { ...base, payload: { u: undefined } }, 'payload-not-cloneable'],
+    ['bigint', { ...base, payload: 1n }, 'payload-not-cloneable'],
+    ['NaN', { ...base, payload: [NaN] }, 'payload-not-cloneable'],
+    ['Infinity', { ...base, payload: { n: Infinity } }, 'payload-not-cloneable'],
+    ['Date', { ...base, payload: { at: new Date() } }, 'payload-not-cloneable'],
+    ['Map', { ...base, payload: new Map() }, 'payload-not-cloneable'],
+    ['class instance', { ...base, payload: new (class Thing {})() }, 'payload-not-cloneable'],
+    ['cycle', { ...base, payload: cyclic }, 'payload-not-cloneable'],
+    ['oversize', { ...base, payload: { text: 'x'.repeat(2000) } }, 'payload-too-large'],
+    ['oversize in UTF-8', { ...base, payload: 'é'.repeat(600) }, 'payload-too-large'],
+  ];
+
+  it.each(cases)('%s → %s, and nothing stored', async (_, input, expected) => {
+    const o = outbox();
+    const kept = await o.enqueue(base);
+    expect(await code(o.enqueue(input as never))).toBe(expected);
+    expect((await o.list()).map((op) => op.id)).toEqual([kept.id]);
+    expect(await o.wal.records()).toHaveLength(1);
+  });
+
+  it('a bad input in a burst does not sink its neighbours', async () => {
+    const o = outbox();
+    const results = await Promise.allSettled([o.enqueue(base), o.enqueue({ ...base, kind: '' }), o.enqueue(base)]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((await o.stats()).pending).toBe(2);
+  });
+
+  it('accepts same-origin and allow-listed absolute targets, and JSON edge values', async () => {
+    const o = outbox();
+    const a = await o.enqueue({ ...base, target: 'https://app.example/api/x' });
+    const b = await o.enqueue({ ...base, target: 'https://api.example/v1/x', method: 'PUT', lane: 'chat:42', payload: null });
+    expect(a.target).toBe('https://app.example/api/x');
+    expect(b).toMatchObject({ method: 'PUT', lane: 'chat:42', payload: null });
+    const shared = { x: 1 };
+    await o.enqueue({ ...base, payload: [shared, shared, Object.create(null) as Record<string, never>] });
+  });
+
+  it('keeps __proto__ and constructor keys as plain data, polluting nothing', async () => {
+    const o = outbox();
+    const payload = JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"bad": 1}}, "text": "x"}');
+    const op = await o.enqueue({ ...base, payload });
+    const stored = (await o.get(op.id))?.payload as Record<string, unknown>;
+    expect(Object.keys(stored)).toEqual(['__proto__', 'constructor', 'text']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(JSON.stringify(stored)).toBe(JSON.stringify(payload));
+  });
+});

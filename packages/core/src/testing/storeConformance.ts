@@ -1,0 +1,328 @@
+/**
+ * One suite for every OutboxStore implementation: MemoryStore runs it in
+ * Node, IdbStore runs it under fake-indexeddb and in real Chromium. It drives
+ * the stores through the Outbox, so it checks the guarantees a user relies
+ * on, plus the few store rules the Outbox cannot check by itself.
+ */
+import { describe, expect, it } from 'vitest';
+import { FerryError } from '../FerryError.ts';
+import type { OperationInput } from '../Operation.ts';
+import { Outbox } from '../Outbox.ts';
+import type { OutboxStore } from '../OutboxStore.ts';
+import { encodeOp } from '../lib/records.ts';
+import { VirtualClock } from './VirtualClock.ts';
+
+export interface StoreHarness {
+  /** Opens the store; called again after `close()`, it must reopen the same data (a restart). */
+  open(): Promise<OutboxStore>;
+  /** Writes `raw` under `id` straight into the outbox's storage, bypassing the store. */
+  corrupt?(id: string, raw: Record<string, unknown>): Promise<void>;
+}
+
+const msg = (text: string, lane?: string): OperationInput => ({
+  kind: 'message.send',
+  target: '/api/messages',
+  payload: { text },
+  ...(lane === undefined ? {} : { lane }),
+});
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    return err instanceof FerryError ? err.code : `not a FerryError: ${String(err)}`;
+  }
+  return 'resolved';
+}
+
+/**
+ * @param name shown in the test titles
+ * @param makeHarness gives a harness over fresh, empty storage for each test
+ */
+export function storeConformance(name: string, makeHarness: () => StoreHarness): void {
+  describe(`OutboxStore conformance: ${name}`, () => {
+    async function setup(retry = {}) {
+      const harness = makeHarness();
+      const clock = new VirtualClock();
+      const store = await harness.open();
+      const outbox = new Outbox({ store, clock, retry: { jitter: false, ...retry } });
+      return { harness, clock, store, outbox };
+    }
+
+    it('an enqueue is readable once acknowledged, with defaults filled in', async () => {
+      const { outbox, clock } = await setup();
+      const op = await outbox.enqueue(msg('hello'));
+      expect(await outbox.get(op.id)).toEqual(op);
+      expect(op).toMatchObject({ status: 'pending', attempt: 0, lane: 'default', method: 'POST', createdAt: clock.now() });
+      expect(op.id).toMatch(/^[\w-]{21}$/);
+      expect(op.idempotencyKey).toMatch(/^[\w-]{21}$/);
+    });
+
+    it('a transaction that throws leaves no trace of its writes', async () => {
+      const { store, outbox } = await setup();
+      const before = await outbox.enqueue(msg('kept'));
+      const boom = new Error('boom');
+      const err = await store
+        .transaction('readwrite', async (tx) => {
+          const op = { ...before, id: 'ghost', seq: 999 };
+          await tx.appendWal({ type: 'put', opId: 'ghost', at: 1, status: 'pending', op });
+          await tx.addOp(encodeOp(op, false));
+          await tx.deleteOp(before.id);
+          throw boom;
+        })
+        .catch((e: unknown) => e);
+      expect(err).toBe(boom);
+      expect(await outbox.get('ghost')).toBeUndefined();
+      expect(await outbox.get(before.id)).toEqual(before);
+      expect((await outbox.wal.records()).map((r) => r.opId)).toEqual([before.id]);
+    });
+
+    it('LSNs increase and are never reused, also after compaction and a restart', async () => {
+      const { harness, store, outbox, clock } = await setup();
+      const a = await outbox.enqueue(msg('a'));
+      const b = await outbox.enqueue(msg('b'));
+      expect(b.seq).toBeGreaterThan(a.seq);
+      clock.advance(1000);
+      await store.transaction('readwrite', (tx) => tx.deleteWalBefore(clock.now()));
+      expect(await outbox.wal.records()).toEqual([]);
+      await store.close();
+      const reopened = new Outbox({ store: await harness.open(), clock });
+      const c = await reopened.enqueue(msg('c'));
+      expect(c.seq).toBeGreaterThan(b.seq);
+    });
+
+    it('concurrent enqueues share commits, each acknowledged, in call order', async () => {
+      const { outbox } = await setup();
+      const ops = await Promise.all(Array.from({ length: 200 }, (_, i) => outbox.enqueue(msg(`m${i}`))));
+      const seqs = ops.map((o) => o.seq);
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+      expect(new Set(seqs).size).toBe(200);
+      expect((await outbox.list()).map((o) => o.id)).toEqual(ops.map((o) => o.id));
+      expect((await outbox.wal.records()).filter((r) => r.type === 'put')).toHaveLength(200);
+    });
+
+    it('a duplicate id is rejected and overwrites nothing; its neighbours in the batch commit', async () => {
+      const { outbox } = await setup();
+      const first = await outbox.enqueue({ ...msg('original'), id: 'op_1' });
+      const results = await Promise.allSettled([
+        outbox.enqueue(msg('before')),
+        outbox.enqueue({ ...msg('impostor'), id: 'op_1' }),
+        outbox.enqueue(msg('after')),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(await codeOf(Promise.reject((results[1] as PromiseRejectedResult).reason))).toBe('duplicate-id');
+      expect(await outbox.get('op_1')).toEqual(first);
+      expect(await outbox.stats()).toMatchObject({ pending: 3 });
+    });
+
+    it('generated ids never repeat across restarts (reference bug 3)', async () => {
+      const { harness, store, outbox, clock } = await setup();
+      const firstRun = await Promise.all(Array.from({ length: 50 }, () => outbox.enqueue(msg('x'))));
+      await store.close();
+      const again = new Outbox({ store: await harness.open(), clock });
+      const secondRun = await Promise.all(Array.from({ length: 50 }, () => again.enqueue(msg('y'))));
+      const ids = new Set([...firstRun, ...secondRun].map((o) => o.id));
+      expect(ids.size).toBe(100);
+      expect((await again.stats()).pending).toBe(100);
+    });
+
+    it('claims lane heads only, oldest first, at most one in flight per lane (bug 5)', async () => {
+      const { outbox } = await setup();
+      const a1 = await outbox.enqueue(msg('a1', 'a'));
+      const b1 = await outbox.enqueue(msg('b1', 'b'));
+      await outbox.enqueue(msg('a2', 'a'));
+      const claimed = await outbox.claim('w', 10, 1000);
+      expect(claimed.map((o) => o.id)).toEqual([a1.id, b1.id]);
+      expect(claimed.every((o) => o.status === 'inflight' && o.leaseOwner === 'w')).toBe(true);
+      expect(await outbox.claim('w', 10, 1000)).toEqual([]);
+    });
+
+    it('done promotes the next op of the lane; complete needs the claim (bug 4)', async () => {
+      const { outbox } = await setup();
+      const a1 = await outbox.enqueue(msg('a1'));
+      const a2 = await outbox.enqueue(msg('a2'));
+      expect(await codeOf(outbox.complete(a1.id, 'w'))).toBe('invalid-state');
+      await outbox.claim('w', 10, 1000);
+      expect(await codeOf(outbox.complete(a1.id, 'intruder'))).toBe('invalid-state');
+      expect(await outbox.complete(a1.id, 'w')).toMatchObject({ status: 'done', attempt: 1 });
+      expect(await outbox.get(a1.id)).toMatchObject({ status: 'done' });
+      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([a2.id]);
+      expect(await codeOf(outbox.complete('nope', 'w'))).toBe('not-found');
+    });
+
+    it('a retryable failure persists the attempt and waits for its backoff (bug 1)', async () => {
+      const { outbox, clock, harness, store } = await setup({ baseDelayMs: 500 });
+      const op = await outbox.enqueue(msg('x'));
+      await outbox.claim('w', 10, 1000);
+      const after = await outbox.fail(op.id, 'w', { ok: false, retryable: true, error: 'offline?', status: 503 });
+      expect(after).toMatchObject({ status: 'pending', attempt: 1, nextAttemptAt: clock.now() + 500 });
+      expect(after.lastError).toEqual({ message: 'offline?', status: 503, retryable: true, at: clock.now() });
+      await store.close();
+      const reopened = new Outbox({ store: await harness.open(), clock, retry: { jitter: false } });
+      expect(await reopened.get(op.id)).toMatchObject({ attempt: 1 });
+      expect(await reopened.claim('w', 10, 1000)).toEqual([]);
+      clock.advance(499);
+      expect(await reopened.claim('w', 10, 1000)).toEqual([]);
+      clock.advance(1);
+      expect((await reopened.claim('w', 10, 1000)).map((o) => o.id)).toEqual([op.id]);
+    });
+
+    it('a failure while offline spends no attempt', async () => {
+      const { outbox, clock } = await setup();
+      const op = await outbox.enqueue(msg('x'));
+      await outbox.claim('w', 10, 1000);
+      const after = await outbox.fail(op.id, 'w', { ok: false, retryable: true, error: 'network offline' }, true);
+      expect(after).toMatchObject({ status: 'pending', attempt: 0, nextAttemptAt: clock.now() });
+    });
+
+    it('exhausted attempts make the op failed, and failed ops are never claimed again (bugs 2 and 4)', async () => {
+      const { outbox, clock } = await setup({ maxAttempts: 2, baseDelayMs: 10 });
+      const op = await outbox.enqueue(msg('x'));
+      const next = await outbox.enqueue(msg('y'));
+      for (let i = 0; i < 2; i++) {
+        expect((await outbox.claim('w', 1, 1000)).map((o) => o.id)).toEqual([op.id]);
+        await outbox.fail(op.id, 'w', { ok: false, retryable: true, error: '503' });
+        clock.advance(1000);
+      }
+      expect(await outbox.get(op.id)).toMatchObject({ status: 'failed', attempt: 2 });
+      expect((await outbox.get(op.id))?.lastError?.message).toMatch(/gave up after 2 attempts/);
+      clock.advance(1e9);
+      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([next.id]);
+    });
+
+    it('a permanent failure parks the op and lets the lane go on', async () => {
+      const { outbox } = await setup();
+      const poison = await outbox.enqueue(msg('poison'));
+      const behind = await outbox.enqueue(msg('behind'));
+      await outbox.claim('w', 10, 1000);
+      expect(await outbox.fail(poison.id, 'w', { ok: false, retryable: false, error: 'bad request', status: 400 })).toMatchObject({
+        status: 'failed',
+        attempt: 1,
+      });
+      expect((await outbox.list({ status: 'failed' })).map((o) => o.id)).toEqual([poison.id]);
+      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([behind.id]);
+    });
+
+    it('retry puts a failed op at the end of its lane; discard removes an op', async () => {
+      const { outbox } = await setup();
+      const poison = await outbox.enqueue(msg('poison'));
+      const b = await outbox.enqueue(msg('b'));
+      await outbox.claim('w', 10, 1000);
+      await outbox.fail(poison.id, 'w', { ok: false, retryable: false, error: 'bad' });
+      expect(await codeOf(outbox.retry(b.id))).toBe('invalid-state');
+      const again = await outbox.retry(poison.id);
+      expect(again).toMatchObject({ status: 'pending', attempt: 0 });
+      expect(again.seq).toBeGreaterThan(b.seq);
+      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([b.id]);
+      expect(await codeOf(outbox.discard(b.id))).toBe('invalid-state');
+      await outbox.complete(b.id, 'w');
+      await outbox.discard(b.id);
+      expect(await outbox.get(b.id)).toBeUndefined();
+      expect(await codeOf(outbox.discard('missing'))).toBe('not-found');
+      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([poison.id]);
+    });
+
+    it('discarding a pending lane head promotes the next op', async () => {
+      const { outbox } = await setup();
+      const a = await outbox.enqueue(msg('a'));
+      const b = await outbox.enqueue(msg('b'));
+      await outbox.discard(a.id);
+      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([b.id]);
+    });
+
+    it('expired leases return to pending with the attempt counted; orphans too', async () => {
+      const { outbox, clock } = await setup({ maxAttempts: 2 });
+      const a = await outbox.enqueue(msg('a', 'a'));
+      const b = await outbox.enqueue(msg('b', 'b'));
+      await outbox.claim('dead', 1, 100);
+      await outbox.claim('alive', 1, 100_000);
+      expect(await outbox.nextWakeAt()).toBe(clock.now() + 100);
+      expect(await outbox.requeueExpired(clock.now() + 99)).toEqual([]);
+      clock.advance(100);
+      expect((await outbox.requeueExpired()).map((o) => o.id)).toEqual([a.id]);
+      expect(await outbox.get(a.id)).toMatchObject({ status: 'pending', attempt: 1, nextAttemptAt: clock.now() });
+      expect((await outbox.requeueOrphans('me')).map((o) => o.id)).toEqual([b.id]);
+      await outbox.claim('dead', 1, 100);
+      clock.advance(100);
+      expect(await outbox.requeueExpired()).toMatchObject([{ id: a.id, status: 'failed', attempt: 2 }]);
+    });
+
+    it('nextWakeAt is the earliest due head or lease end', async () => {
+      const { outbox, clock } = await setup({ baseDelayMs: 5000 });
+      expect(await outbox.nextWakeAt()).toBeUndefined();
+      const op = await outbox.enqueue(msg('x'));
+      expect(await outbox.nextWakeAt()).toBe(clock.now());
+      await outbox.claim('w', 1, 60_000);
+      expect(await outbox.nextWakeAt()).toBe(clock.now() + 60_000);
+      await outbox.fail(op.id, 'w', { ok: false, retryable: true });
+      expect(await outbox.nextWakeAt()).toBe(clock.now() + 5000);
+    });
+
+    it('replay visits each record once, in LSN order, and resumes where it stopped (bug 8)', async () => {
+      const { outbox } = await setup();
+      const op = await outbox.enqueue(msg('x'));
+      await outbox.claim('w', 1, 1000);
+      await outbox.complete(op.id, 'w');
+      const seen: string[] = [];
+      const resume = await outbox.wal.replay(0, (r) => seen.push(`${r.lsn}:${r.type}`));
+      expect(seen.map((s) => s.split(':')[1])).toEqual(['put', 'claim', 'done']);
+      const lsns = seen.map((s) => Number(s.split(':')[0]));
+      expect(lsns).toEqual([...lsns].sort((a, b) => a - b));
+      expect(resume).toBe((lsns.at(-1) as number) + 1);
+      const again: number[] = [];
+      expect(await outbox.wal.replay(resume, (r) => again.push(r.lsn))).toBe(resume);
+      expect(again).toEqual([]);
+      await outbox.enqueue(msg('y'));
+      await outbox.wal.replay(resume, (r) => again.push(r.lsn));
+      expect(again).toHaveLength(1);
+      const put = (await outbox.wal.records())[0];
+      expect(put?.op).toMatchObject({ id: op.id, seq: put?.lsn, payload: { text: 'x' } });
+    });
+
+    it('compaction removes old done ops and WAL records, never queued ops', async () => {
+      const { outbox, clock } = await setup();
+      const done = await outbox.enqueue(msg('done'));
+      const queued = await outbox.enqueue(msg('queued', 'other'));
+      await outbox.claim('w', 1, 1000);
+      await outbox.complete(done.id, 'w');
+      clock.advance(10_000);
+      const fresh = await outbox.enqueue(msg('fresh'));
+      expect(await outbox.compact(5_000)).toEqual({ ops: 1, records: 4 });
+      expect(await outbox.get(done.id)).toBeUndefined();
+      expect(await outbox.get(queued.id)).toMatchObject({ status: 'pending' });
+      const kept = await outbox.wal.records();
+      expect(kept.map((r) => r.opId)).toEqual([fresh.id]);
+      expect(await codeOf(outbox.compact(-1))).toBe('invalid-operation');
+    });
+
+    it('lists by status and lane in enqueue order, and counts by status', async () => {
+      const { outbox } = await setup();
+      const a1 = await outbox.enqueue(msg('a1', 'a'));
+      const b1 = await outbox.enqueue(msg('b1', 'b'));
+      const a2 = await outbox.enqueue(msg('a2', 'a'));
+      await outbox.claim('w', 1, 1000);
+      expect((await outbox.list({ lane: 'a' })).map((o) => o.id)).toEqual([a1.id, a2.id]);
+      expect((await outbox.list({ status: 'pending' })).map((o) => o.id)).toEqual([b1.id, a2.id]);
+      expect((await outbox.list({ limit: 2 })).map((o) => o.id)).toEqual([a1.id, b1.id]);
+      expect(await outbox.stats()).toEqual({ pending: 2, inflight: 1, done: 0, failed: 0 });
+    });
+
+    it('a corrupt record is quarantined and reported; everything else keeps working (bug 6)', async ({ skip }) => {
+      const harness = makeHarness();
+      if (!harness.corrupt) return skip('this harness cannot write raw records');
+      const clock = new VirtualClock();
+      const store = await harness.open();
+      const outbox = new Outbox({ store, clock });
+      const good = await outbox.enqueue(msg('good'));
+      // Unreadable, yet indexed as a due lane head: the claim query meets it first.
+      await harness.corrupt('broken', { id: 'broken', v: 99, laneKey: ['z', 0], dueKey: [0, 0], statusKey: ['pending', 0], seq: 0 });
+      expect(await outbox.get('broken')).toBeUndefined();
+      expect((await outbox.list()).map((o) => o.id)).toEqual([good.id]);
+      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([good.id]);
+      const q = await outbox.quarantined();
+      expect(q).toHaveLength(1);
+      expect(q[0]).toMatchObject({ from: 'outbox', key: 'broken' });
+      expect(await outbox.stats()).toEqual({ pending: 0, inflight: 1, done: 0, failed: 0 });
+    });
+  });
+}

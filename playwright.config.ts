@@ -1,0 +1,21 @@
+import { defineConfig } from '@playwright/test';
+import { chromiumLaunch } from './chromium.config.ts';
+
+/**
+ * End-to-end tests in real Chromium: service worker, offline, reload,
+ * killed workers, several tabs, durability across a browser crash.
+ */
+export default defineConfig({
+  testDir: 'e2e',
+  testMatch: '**/*.spec.ts',
+  timeout: 60_000,
+  // One worker: these tests kill browsers and measure; 2 cores are not enough for parallel runs.
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  reporter: process.env.CI ? [['list']] : [['list']],
+  use: {
+    browserName: 'chromium',
+    headless: true,
+    launchOptions: chromiumLaunch,
+  },
+});
