@@ -28,11 +28,11 @@ const probe = new NetworkProbe(() => true);
 const transport = new ExampleTransport(false); // start offline
 const worker = new SyncWorker({ outbox, transport, probe, batchLimit: 10, owner: 'sync-example' });
 
-const t0 = Date.now();
-
 // 1. Persist the operation BEFORE any network call.
 const op = await outbox.enqueue({ kind: 'message.send', target: '/api/messages', payload: { text: 'hello offline-first' } });
 console.log(`[app] operation saved: ${op.id}`);
+// The seed passes t0 to enqueue; here the outbox stamps the op with its clock, so t0 is read from it.
+const t0 = op.createdAt;
 
 // 2. First tick: offline, fails with a retryable error.
 console.log('\n[app] first sync attempt (offline)');

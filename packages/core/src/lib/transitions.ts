@@ -48,7 +48,10 @@ export async function insert(
   items: readonly ValidInput[],
   now: number,
 ): Promise<{ changes: (Change | FerryError)[] }> {
-  const existing = await Promise.all(items.map((it) => (it.idGiven ? tx.getOp(it.id) : undefined)));
+  // Round trips are the cost of a small transaction: only ids the caller
+  // chose can collide, so only they are looked up first; lane heads are read
+  // while the WAL records are appended.
+  const existing = items.some((it) => it.idGiven) ? await Promise.all(items.map((it) => (it.idGiven ? tx.getOp(it.id) : undefined))) : [];
   const seen = new Set<string>();
   const fresh = items.map((it, i) => {
     const dup = existing[i] !== undefined || seen.has(it.id);
@@ -56,11 +59,11 @@ export async function insert(
     return !dup;
   });
   const lanes = [...new Set(items.filter((_, i) => fresh[i]).map((it) => it.lane))];
-  const heads = await Promise.all(lanes.map((lane) => tx.laneHead(lane)));
+  const [heads, lsns] = await Promise.all([
+    Promise.all(lanes.map((lane) => tx.laneHead(lane))),
+    Promise.all(items.map((it, i) => (fresh[i] ? tx.appendWal({ type: 'put', opId: it.id, at: now, status: 'pending', op: build(it, 0, now) }) : 0))),
+  ]);
   const laneTaken = new Map(lanes.map((lane, i) => [lane, heads[i] !== undefined]));
-  const lsns = await Promise.all(
-    items.map((it, i) => (fresh[i] ? tx.appendWal({ type: 'put', opId: it.id, at: now, status: 'pending', op: build(it, 0, now) }) : 0)),
-  );
   const changes: (Change | FerryError)[] = [];
   const writes: Promise<void>[] = [];
   items.forEach((it, i) => {
@@ -90,8 +93,10 @@ export async function claim(tx: OutboxTx, owner: string, limit: number, leaseMs:
   return Promise.all(
     heads.map(async (rec) => {
       const op: Operation = { ...toOperation(rec), status: 'inflight', leaseOwner: owner, leaseUntil: now + leaseMs, updatedAt: now };
-      const lsn = await tx.appendWal({ type: 'claim', opId: op.id, at: now, status: 'inflight', attempt: op.attempt, leaseOwner: owner });
-      await tx.putOp(encodeOp(op, true));
+      const [lsn] = await Promise.all([
+        tx.appendWal({ type: 'claim', opId: op.id, at: now, status: 'inflight', attempt: op.attempt, leaseOwner: owner }),
+        tx.putOp(encodeOp(op, true)),
+      ]);
       return { type: 'claim' as const, lsn, op };
     }),
   );
@@ -104,9 +109,12 @@ export async function complete(tx: OutboxTx, id: string, owner: string, now: num
   const op: Operation = { ...toOperation(rec), status: 'done', attempt: rec.attempt + 1, updatedAt: now };
   delete op.leaseOwner;
   delete op.leaseUntil;
-  const lsn = await tx.appendWal({ type: 'done', opId: id, at: now, status: 'done', attempt: op.attempt });
-  await tx.putOp(encodeOp(op, false));
-  await promoteNext(tx, op.lane);
+  // Requests run in issue order, so the lane-head read already sees this op done.
+  const [lsn] = await Promise.all([
+    tx.appendWal({ type: 'done', opId: id, at: now, status: 'done', attempt: op.attempt }),
+    tx.putOp(encodeOp(op, false)),
+    promoteNext(tx, op.lane),
+  ]);
   return { type: 'done', lsn, op };
 }
 
@@ -145,15 +153,19 @@ export async function recordFailure(
   if (!retryable || policy.exhausted(attempt)) {
     if (retryable) lastError.message = `gave up after ${attempt} attempts: ${lastError.message}`;
     const op: Operation = { ...base, status: 'failed' };
-    const lsn = await tx.appendWal({ type: 'fail', opId: id, at: now, status: 'failed', attempt, error: lastError });
-    await tx.putOp(encodeOp(op, false));
-    await promoteNext(tx, op.lane);
+    const [lsn] = await Promise.all([
+      tx.appendWal({ type: 'fail', opId: id, at: now, status: 'failed', attempt, error: lastError }),
+      tx.putOp(encodeOp(op, false)),
+      promoteNext(tx, op.lane),
+    ]);
     return { type: 'fail', lsn, op };
   }
   const wait = spend ? policy.delay(attempt, result.retryAfterMs) : (result.retryAfterMs ?? 0);
   const op: Operation = { ...base, status: 'pending', nextAttemptAt: now + wait };
-  const lsn = await tx.appendWal({ type: 'retry', opId: id, at: now, status: 'pending', attempt, nextAttemptAt: op.nextAttemptAt, error: lastError });
-  await tx.putOp(encodeOp(op, true));
+  const [lsn] = await Promise.all([
+    tx.appendWal({ type: 'retry', opId: id, at: now, status: 'pending', attempt, nextAttemptAt: op.nextAttemptAt, error: lastError }),
+    tx.putOp(encodeOp(op, true)),
+  ]);
   return { type: 'retry', lsn, op };
 }
 
@@ -174,13 +186,17 @@ export async function requeueLeased(tx: OutboxTx, recs: readonly OpRecord[], pol
       if (policy.exhausted(attempt)) {
         op.status = 'failed';
         lastError.message = `gave up after ${attempt} attempts: ${lastError.message}`;
-        const lsn = await tx.appendWal({ type: 'fail', opId: op.id, at: now, status: 'failed', attempt, error: lastError });
-        await tx.putOp(encodeOp(op, false));
-        await promoteNext(tx, op.lane);
+        const [lsn] = await Promise.all([
+          tx.appendWal({ type: 'fail', opId: op.id, at: now, status: 'failed', attempt, error: lastError }),
+          tx.putOp(encodeOp(op, false)),
+          promoteNext(tx, op.lane),
+        ]);
         return { type: 'fail' as const, lsn, op };
       }
-      const lsn = await tx.appendWal({ type: 'requeue', opId: op.id, at: now, status: 'pending', attempt, nextAttemptAt: now });
-      await tx.putOp(encodeOp(op, true));
+      const [lsn] = await Promise.all([
+        tx.appendWal({ type: 'requeue', opId: op.id, at: now, status: 'pending', attempt, nextAttemptAt: now }),
+        tx.putOp(encodeOp(op, true)),
+      ]);
       return { type: 'requeue' as const, lsn, op };
     }),
   );

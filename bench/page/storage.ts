@@ -1,0 +1,113 @@
+/**
+ * Issue 4's storage scenarios, each beside its floor: raw `idb` with the same
+ * durability mode as Ferry's default. Every function returns raw samples;
+ * medians and ratios are computed by the runner.
+ */
+import { Outbox } from '@ferry/core';
+import { IdbStore } from '@ferry/idb';
+import { deleteDB, openDB } from 'idb';
+import type { IDBPDatabase } from 'idb';
+
+/** Ferry's default (see packages/idb/src/IdbStore.ts); the floor uses the same. */
+const DURABILITY: IDBTransactionDurability = 'relaxed';
+
+let dbCounter = 0;
+const freshName = (what: string): string => `bench-${what}-${Date.now()}-${dbCounter++}`;
+
+const op = (i: number, lane = 'default') => ({
+  kind: 'message.send',
+  target: '/api/messages',
+  lane,
+  payload: { id: `msg_${i}`, text: `message number ${i} from the benchmark`, created_at: 1_710_000_000_000 + i },
+});
+
+async function openFerry(): Promise<{ outbox: Outbox; close: () => Promise<void> }> {
+  const name = freshName('ferry');
+  const store = await IdbStore.open({ name });
+  return { outbox: new Outbox({ store }), close: async () => (await store.close(), await deleteDB(name)) };
+}
+
+async function openFloor(): Promise<{ db: IDBPDatabase; close: () => Promise<void> }> {
+  const name = freshName('floor');
+  const db = await openDB(name, 1, { upgrade: (d) => void d.createObjectStore('ops', { keyPath: 'id' }) });
+  return { db, close: async () => (db.close(), await deleteDB(name)) };
+}
+
+/** A record the size of a stored Ferry op, for the floor's puts. */
+function floorRecord(i: number) {
+  return { ...op(i), id: `floor_${i}_${Math.random()}`, status: 'pending', attempt: 0, seq: i, nextAttemptAt: 0, createdAt: 0, updatedAt: 0 };
+}
+
+async function timeEach(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn(i);
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+export const storageScenarios = {
+  /** One enqueue awaited at a time, vs one put in its own transaction. Samples in ms. */
+  async enqueueLatency(n: number): Promise<{ ferry: number[]; floor: number[] }> {
+    const f = await openFerry();
+    const r = await openFloor();
+    await f.outbox.enqueue(op(-1)); // warm up both
+    await r.db.put('ops', floorRecord(-1));
+    const ferry = await timeEach(n, (i) => f.outbox.enqueue(op(i)));
+    const floor = await timeEach(n, async (i) => {
+      const tx = r.db.transaction('ops', 'readwrite', { durability: DURABILITY });
+      await tx.store.put(floorRecord(i));
+      await tx.done;
+    });
+    await f.close();
+    await r.close();
+    return { ferry, floor };
+  },
+
+  /** n concurrent enqueues, each acknowledged, vs n puts in one transaction. Total ms. */
+  async burst(n: number): Promise<{ ferry: number; floor: number }> {
+    const f = await openFerry();
+    const r = await openFloor();
+    await f.outbox.enqueue(op(-1));
+    await r.db.put('ops', floorRecord(-1));
+    let t = performance.now();
+    await Promise.all(Array.from({ length: n }, (_, i) => f.outbox.enqueue(op(i))));
+    const ferry = performance.now() - t;
+    t = performance.now();
+    const tx = r.db.transaction('ops', 'readwrite', { durability: DURABILITY });
+    for (let i = 0; i < n; i++) void tx.store.put(floorRecord(i));
+    await tx.done;
+    const floor = performance.now() - t;
+    await f.close();
+    await r.close();
+    return { ferry, floor };
+  },
+
+  /**
+   * Enqueue latency and claim-next-batch latency on a store holding
+   * `backlog` pending ops (in 100 lanes) besides the measured ones. Run once
+   * with 0 and once with 100,000; the runner divides.
+   */
+  async backlog(backlog: number, samples: number): Promise<{ enqueue: number[]; claim: number[]; fillMs: number }> {
+    const f = await openFerry();
+    let t = performance.now();
+    for (let done = 0; done < backlog; done += 1000) {
+      const size = Math.min(1000, backlog - done);
+      await Promise.all(Array.from({ length: size }, (_, i) => f.outbox.enqueue(op(done + i, `backlog-${(done + i) % 100}`))));
+    }
+    const fillMs = performance.now() - t;
+    // The claimed batches: 32 lanes, `samples` ops each, enqueued one at a time (timed).
+    const enqueue = await timeEach(32 * samples, (i) => f.outbox.enqueue(op(i, `measured-${i % 32}`)));
+    const claim: number[] = [];
+    for (let s = 0; s < samples; s++) {
+      t = performance.now();
+      const batch = await f.outbox.claim('bench', 32, 60_000);
+      claim.push(performance.now() - t);
+      for (const o of batch) await f.outbox.complete(o.id, 'bench');
+    }
+    await f.close();
+    return { enqueue, claim, fillMs };
+  },
+};

@@ -1,0 +1,219 @@
+import type { IDBPDatabase, IDBPTransaction } from 'idb';
+import type { Clock, OutboxStore, OutboxTx, QuarantinedRecord, TxMode } from './lib/core.ts';
+import { FerryError, systemClock } from './lib/core.ts';
+import { IdbTx } from './lib/IdbTx.ts';
+import { mapError } from './lib/mapError.ts';
+import { openDatabase } from './lib/openDatabase.ts';
+import { DEFAULT_DB_NAME, TX_STORES } from './schema.ts';
+
+/** Options of {@link IdbStore.open}. */
+export interface IdbStoreOptions {
+  /**
+   * Database name; use one per app and origin.
+   * @default 'ferry'
+   */
+  name?: string;
+  /**
+   * The IndexedDB factory. `idb` checks values with `instanceof IDBRequest`
+   * and friends, so the factory must come from the same implementation as the
+   * global IDB classes (in Node tests: `fake-indexeddb/auto` plus a fresh
+   * `new IDBFactory()` per test).
+   * @default globalThis.indexedDB, read when `open` is called
+   */
+  indexedDB?: IDBFactory;
+  /**
+   * Durability of readwrite transactions.
+   *
+   * 'relaxed' (the default) lets the browser report commit once the data is
+   * handed to the OS rather than flushed to disk: an acknowledged op survives
+   * a crashed tab, browser or service worker, but not an OS crash or power
+   * loss in the following moments. It is several times faster per commit in
+   * Chromium, which is what lets one transaction per state change keep up
+   * (and what the benchmark floor measures). Apps that must survive power
+   * loss choose 'strict'. 'default' leaves it to the browser (Chromium:
+   * relaxed since 83; Firefox: strict).
+   * @default 'relaxed'
+   */
+  durability?: IDBTransactionDurability;
+  /** Stamps quarantined records. @default the system clock */
+  clock?: Clock;
+  /**
+   * Told about every record found unreadable, after its transaction settled:
+   * moved to the quarantine in a readwrite transaction, skipped in a readonly
+   * one. Errors it throws are ignored: reporting never fails a state change.
+   */
+  onCorrupt?: (record: QuarantinedRecord) => void;
+  /**
+   * Another tab or worker opened the database with a newer schema (or deleted
+   * it, `newVersion === null`). The store has already closed its connection
+   * so as not to block that upgrade; later transactions reject with
+   * `storage-unavailable`. A good reaction is to reload this context.
+   */
+  onVersionChange?: (change: { oldVersion: number; newVersion: number | null }) => void;
+}
+
+/**
+ * The {@link OutboxStore} on IndexedDB: the outbox and the WAL live in one
+ * database, and every {@link IdbStore.transaction} spans both, so an op and
+ * its WAL record commit together or not at all.
+ *
+ * @example
+ * const store = await IdbStore.open({ name: 'my-app' });
+ * const outbox = new Outbox({ store });
+ */
+export class IdbStore implements OutboxStore {
+  readonly #db: IDBPDatabase;
+  readonly #durability: IDBTransactionDurability;
+  readonly #clock: Clock;
+  readonly #onCorrupt: (record: QuarantinedRecord) => void;
+  readonly #onVersionChange: NonNullable<IdbStoreOptions['onVersionChange']>;
+  readonly #running = new Set<Promise<unknown>>();
+  /** Why transactions are refused, once they are. */
+  #unusable: FerryError | undefined;
+
+  private constructor(db: IDBPDatabase, options: IdbStoreOptions) {
+    this.#db = db;
+    this.#durability = options.durability ?? 'relaxed';
+    this.#clock = options.clock ?? systemClock;
+    this.#onCorrupt = options.onCorrupt ?? (() => {});
+    this.#onVersionChange = options.onVersionChange ?? (() => {});
+  }
+
+  /**
+   * Opens the database, creating it or migrating an older Ferry schema first.
+   * @throws FerryError `storage-unavailable` when IndexedDB is missing, refused,
+   *   blocked by another tab or newer than this code; `quota-exceeded` when an
+   *   upgrade runs out of space.
+   */
+  static async open(options: IdbStoreOptions = {}): Promise<IdbStore> {
+    const factory = options.indexedDB ?? (globalThis.indexedDB as IDBFactory | undefined);
+    if (factory === undefined || factory === null) {
+      throw new FerryError('storage-unavailable', 'IndexedDB is not available in this context');
+    }
+    const clock = options.clock ?? systemClock;
+    const db = await openDatabase(factory, options.name ?? DEFAULT_DB_NAME, () => clock.now());
+    const store = new IdbStore(db, options);
+    store.#watch();
+    return store;
+  }
+
+  /**
+   * Runs `fn` in one IndexedDB transaction over outbox, WAL and quarantine and
+   * resolves with its result after commit. If `fn` throws, the transaction is
+   * aborted, nothing it wrote is kept, and its error is rethrown. `fn` must
+   * await nothing but the calls it makes on `tx`: IndexedDB commits a
+   * transaction as soon as it has no pending request.
+   * @throws FerryError `quota-exceeded`, `storage-unavailable`, `closed`, or what `fn` threw
+   */
+  transaction<T>(mode: TxMode, fn: (tx: OutboxTx) => Promise<T>): Promise<T> {
+    if (this.#unusable !== undefined) return Promise.reject(this.#unusable);
+    let raw: IDBPTransaction<unknown, string[], TxMode>;
+    try {
+      // Durability only means something for writes.
+      raw = this.#db.transaction(TX_STORES, mode, mode === 'readwrite' ? { durability: this.#durability } : {});
+    } catch (err) {
+      return Promise.reject(mapError(err, 'transaction'));
+    }
+    const run = this.#run(raw, mode, fn);
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
+    this.#running.add(settled);
+    void settled.then(() => this.#running.delete(settled));
+    return run;
+  }
+
+  /** Refuses new transactions, waits for running ones, then closes the connection. */
+  async close(): Promise<void> {
+    this.#unusable ??= new FerryError('closed', 'the store is closed');
+    await Promise.all(this.#running);
+    this.#unwatch();
+    this.#db.close();
+  }
+
+  async #run<T>(raw: IDBPTransaction<unknown, string[], TxMode>, mode: TxMode, fn: (tx: OutboxTx) => Promise<T>): Promise<T> {
+    const tx = new IdbTx(raw, mode, this.#clock);
+    const done = raw.done;
+    let committed = false;
+    void done.then(() => (committed = true), () => {});
+    // Chromium reports a full quota by aborting the transaction without
+    // settling the pending request (dexie/Dexie.js#840), so `fn` may never
+    // settle: an abort must win the race on its own.
+    const aborted = new Promise<never>((_, reject) => {
+      done.catch(reject);
+    });
+    let pending: Promise<T>;
+    try {
+      pending = Promise.resolve(fn(tx));
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    // If the abort wins, nobody awaits `pending` any more.
+    pending.catch(() => {});
+    aborted.catch(() => {});
+    try {
+      const result = await Promise.race([pending, aborted]);
+      await done;
+      return result;
+    } catch (err) {
+      try {
+        raw.abort();
+      } catch {
+        // Already committed or aborted: there is nothing left to undo.
+      }
+      if (committed && isStateError(err)) {
+        // Writes made before that await were committed: a caller bug worth a loud code.
+        throw new FerryError(
+          'invalid-state',
+          'the transaction committed before its callback was done (it awaited something other than its own requests)',
+          { cause: err },
+        );
+      }
+      throw mapError(err, 'transaction');
+    } finally {
+      this.#report(tx.reports);
+    }
+  }
+
+  #report(records: readonly QuarantinedRecord[]): void {
+    for (const record of records) {
+      try {
+        this.#onCorrupt(record);
+      } catch {
+        // See IdbStoreOptions.onCorrupt: a failing reporter changes nothing.
+      }
+    }
+  }
+
+  // Listeners live from open() to close(), never from a constructor (STYLE.md).
+  #onVersionChangeEvent = (event: IDBVersionChangeEvent): void => {
+    // Close at once, or the other context's upgrade stays blocked.
+    this.#unusable ??= new FerryError('storage-unavailable', 'the database was upgraded or deleted by another context; reload');
+    this.#unwatch();
+    this.#db.close();
+    this.#onVersionChange({ oldVersion: event.oldVersion, newVersion: event.newVersion });
+  };
+
+  // The browser closed the connection itself (storage cleared, disk failure).
+  #onCloseEvent = (): void => {
+    this.#unusable ??= new FerryError('storage-unavailable', 'the browser closed the database connection');
+    this.#unwatch();
+  };
+
+  #watch(): void {
+    this.#db.addEventListener('versionchange', this.#onVersionChangeEvent);
+    this.#db.addEventListener('close', this.#onCloseEvent);
+  }
+
+  #unwatch(): void {
+    this.#db.removeEventListener('versionchange', this.#onVersionChangeEvent);
+    this.#db.removeEventListener('close', this.#onCloseEvent);
+  }
+}
+
+/** What IndexedDB throws when a request is made on a finished transaction. */
+function isStateError(err: unknown): boolean {
+  const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
+  return name === 'InvalidStateError' || name === 'TransactionInactiveError';
+}

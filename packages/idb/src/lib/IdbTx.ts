@@ -1,0 +1,279 @@
+import { unwrap } from 'idb';
+import type { IDBPObjectStore, IDBPTransaction } from 'idb';
+import { OUTBOX_INDEX, STORE } from '../schema.ts';
+import type {
+  Clock,
+  ListQuery,
+  OpRecord,
+  OperationStatus,
+  OutboxTx,
+  QuarantinedRecord,
+  TxMode,
+  WalEntry,
+  WalRecord,
+} from './core.ts';
+import { FerryError, decodeOp, decodeWal } from './core.ts';
+
+/** Typed as readwrite so that write methods exist; {@link IdbTx} checks the real mode itself. */
+type RawTx = IDBPTransaction<unknown, string[], 'readwrite'>;
+type Store = IDBPObjectStore<unknown, string[], string, 'readwrite'>;
+
+/** What the queries need from an object store or an index. */
+interface Source {
+  getAll(query?: IDBKeyRange | null, count?: number): Promise<unknown[]>;
+  openCursor(query?: IDBKeyRange | null): Promise<Cursor | null>;
+}
+interface Cursor {
+  readonly value: unknown;
+  readonly primaryKey: IDBValidKey;
+  continue(): Promise<Cursor | null>;
+  delete(): Promise<void>;
+}
+
+const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
+/** The largest `count` getAll accepts (an unsigned long). */
+const MAX_COUNT = 0xffffffff;
+
+/** Read at call time, never at import (STYLE.md rule 6). */
+const keyRange = (): typeof IDBKeyRange => globalThis.IDBKeyRange;
+const statusRange = (status: OperationStatus): IDBKeyRange =>
+  keyRange().bound([status, -Infinity], [status, Infinity]);
+
+/**
+ * The {@link OutboxTx} over one IndexedDB transaction spanning outbox, WAL
+ * and quarantine. It only ever awaits that transaction's own requests.
+ *
+ * Every read decodes what it finds. A record that does not decode is moved
+ * to the quarantine (readwrite) or skipped (readonly) and listed in
+ * {@link IdbTx.reports}, which the store hands to `onCorrupt` once the
+ * transaction has settled; it is never thrown.
+ */
+export class IdbTx implements OutboxTx {
+  /** Records found unreadable in this transaction, each once. */
+  readonly reports: QuarantinedRecord[] = [];
+  readonly #reported = new Set<string>();
+  readonly #tx: RawTx;
+  readonly #writable: boolean;
+  readonly #clock: Clock;
+
+  constructor(tx: IDBPTransaction<unknown, string[], TxMode>, mode: TxMode, clock: Clock) {
+    this.#tx = tx as RawTx;
+    this.#writable = mode === 'readwrite';
+    this.#clock = clock;
+  }
+
+  get #outbox(): Store {
+    return this.#store(STORE.outbox);
+  }
+
+  get #wal(): Store {
+    return this.#store(STORE.wal);
+  }
+
+  #store(name: string): Store {
+    return this.#tx.objectStore<string>(name);
+  }
+
+  async getOp(id: string): Promise<OpRecord | undefined> {
+    const raw: unknown = await this.#outbox.get(id);
+    if (raw === undefined) return undefined;
+    const rec = decodeOp(raw);
+    if (typeof rec !== 'string') return rec;
+    await this.#corrupt('outbox', id, raw, rec);
+    return undefined;
+  }
+
+  async addOp(rec: OpRecord): Promise<void> {
+    this.#assertWritable();
+    // count(undefined) would count the whole store; a bad id is the caller's bug.
+    if (typeof rec.id !== 'string') throw new FerryError('invalid-operation', 'an operation id must be a string');
+    // One request, no look-up first (enqueue's hot path). A failed `add` would
+    // abort the whole transaction, so its ConstraintError is caught on the raw
+    // request and the abort prevented: the caller may go on after a duplicate.
+    const req = unwrap(this.#outbox).add(rec);
+    await new Promise<void>((resolve, reject) => {
+      req.onsuccess = () => resolve();
+      req.onerror = (event) => {
+        if (req.error?.name !== 'ConstraintError') return reject(req.error);
+        event.preventDefault();
+        event.stopPropagation();
+        reject(duplicate(rec.id));
+      };
+    });
+  }
+
+  async putOp(rec: OpRecord): Promise<void> {
+    this.#assertWritable();
+    await this.#outbox.put(rec);
+  }
+
+  async deleteOp(id: string): Promise<void> {
+    this.#assertWritable();
+    await this.#outbox.delete(id);
+  }
+
+  async appendWal(entry: WalEntry): Promise<number> {
+    this.#assertWritable();
+    // Without a key the generator picks the LSN and IndexedDB writes it into
+    // the stored value at `lsn` (the keyPath). A stray `lsn` would be used as
+    // the key instead, so it is dropped.
+    const { lsn: _ignored, ...fields } = entry as WalEntry & { lsn?: unknown };
+    return (await this.#wal.add({ ...fields, v: 1 })) as number;
+  }
+
+  async laneHead(lane: string, afterSeq?: number): Promise<OpRecord | undefined> {
+    const range = keyRange().bound([lane, afterSeq ?? -Infinity], [lane, Infinity], afterSeq !== undefined, false);
+    return (await this.#ops(this.#outbox.index(OUTBOX_INDEX.laneKey), range, 1))[0];
+  }
+
+  dueHeads(now: number, limit: number): Promise<OpRecord[]> {
+    return this.#ops(this.#outbox.index(OUTBOX_INDEX.dueKey), keyRange().upperBound([now, Infinity]), limit);
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    const [first] = await this.#ops(this.#outbox.index(OUTBOX_INDEX.dueKey), null, 1);
+    return first?.dueKey?.[0];
+  }
+
+  expiredLeases(now: number, limit: number): Promise<OpRecord[]> {
+    return this.#ops(this.#outbox.index(OUTBOX_INDEX.leaseUntil), keyRange().upperBound(now), limit);
+  }
+
+  async nextLeaseEnd(): Promise<number | undefined> {
+    const [first] = await this.#ops(this.#outbox.index(OUTBOX_INDEX.leaseUntil), null, 1);
+    return first?.leaseUntil;
+  }
+
+  inflight(limit: number): Promise<OpRecord[]> {
+    return this.#ops(this.#outbox.index(OUTBOX_INDEX.statusKey), statusRange('inflight'), limit);
+  }
+
+  /** Picks the index that already narrows the query most; every choice yields enqueue (seq) order. */
+  listOps({ status, lane, limit = 1000 }: ListQuery): Promise<OpRecord[]> {
+    const outbox = this.#outbox;
+    if (lane !== undefined && (status === 'pending' || status === 'inflight')) {
+      const range = keyRange().bound([lane, -Infinity], [lane, Infinity]);
+      return this.#ops(outbox.index(OUTBOX_INDEX.laneKey), range, limit, (r) => r.status === status);
+    }
+    const inLane = lane === undefined ? undefined : (r: OpRecord): boolean => r.lane === lane;
+    if (status !== undefined) return this.#ops(outbox.index(OUTBOX_INDEX.statusKey), statusRange(status), limit, inLane);
+    return this.#ops(outbox.index(OUTBOX_INDEX.seq), null, limit, inLane);
+  }
+
+  /** Counts index entries without reading values, so unreadable records are counted too. */
+  async countByStatus(): Promise<Record<OperationStatus, number>> {
+    const index = this.#outbox.index(OUTBOX_INDEX.statusKey);
+    const counts = await Promise.all(STATUSES.map((s) => index.count(statusRange(s))));
+    return { pending: counts[0] ?? 0, inflight: counts[1] ?? 0, done: counts[2] ?? 0, failed: counts[3] ?? 0 };
+  }
+
+  walFrom(fromLsn: number, limit: number): Promise<WalRecord[]> {
+    return this.#collect('wal', this.#wal, keyRange().lowerBound(fromLsn), limit, decodeWal);
+  }
+
+  async deleteWalBefore(before: number): Promise<number> {
+    this.#assertWritable();
+    let deleted = 0;
+    for (let c: Cursor | null = await this.#wal.openCursor(); c; c = await c.continue()) {
+      const rec = decodeWal(c.value);
+      if (typeof rec === 'string') await this.#corrupt('wal', c.primaryKey, c.value, rec);
+      else if (rec.at >= before) break;
+      else {
+        await c.delete();
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  async deleteDoneBefore(before: number): Promise<number> {
+    this.#assertWritable();
+    let deleted = 0;
+    const index = this.#outbox.index(OUTBOX_INDEX.statusKey);
+    // Ordered by seq, not by updatedAt, so the whole done range is visited.
+    for (let c: Cursor | null = await index.openCursor(statusRange('done')); c; c = await c.continue()) {
+      const rec = decodeOp(c.value);
+      if (typeof rec === 'string') await this.#corrupt('outbox', c.primaryKey, c.value, rec);
+      else if (rec.updatedAt < before) {
+        await c.delete();
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  async quarantined(limit: number): Promise<QuarantinedRecord[]> {
+    if (!(limit > 0)) return [];
+    const all: unknown[] = await this.#store(STORE.quarantine).getAll(null, countOf(limit));
+    return all.filter(isQuarantined);
+  }
+
+  #ops(source: Source, range: IDBKeyRange | null, limit: number, keep?: (rec: OpRecord) => boolean): Promise<OpRecord[]> {
+    return this.#collect('outbox', source, range, limit, decodeOp, keep);
+  }
+
+  /**
+   * Up to `limit` decoded records of `range`, in `source` order. One getAll
+   * when nothing needs filtering and every record decodes; otherwise a
+   * cursor, so that a skipped record does not shorten the answer.
+   */
+  async #collect<T>(
+    from: QuarantinedRecord['from'],
+    source: Source,
+    range: IDBKeyRange | null,
+    limit: number,
+    decode: (raw: unknown) => T | string,
+    keep?: (rec: T) => boolean,
+  ): Promise<T[]> {
+    if (!(limit > 0)) return [];
+    if (keep === undefined) {
+      const decoded = (await source.getAll(range, countOf(limit))).map(decode);
+      if (decoded.every((r) => typeof r !== 'string')) return decoded as T[];
+    }
+    const out: T[] = [];
+    let c = await source.openCursor(range);
+    while (c) {
+      const rec = decode(c.value);
+      if (typeof rec === 'string') await this.#corrupt(from, c.primaryKey, c.value, rec);
+      else if (keep === undefined || keep(rec)) out.push(rec);
+      if (out.length >= limit) break;
+      c = await c.continue();
+    }
+    return out;
+  }
+
+  /** Moves an unreadable record aside (readwrite) and notes it for `onCorrupt`. */
+  async #corrupt(from: QuarantinedRecord['from'], key: IDBValidKey, raw: unknown, reason: string): Promise<void> {
+    const q: QuarantinedRecord = { from, key: key as string | number, reason, at: this.#clock.now(), raw };
+    if (this.#writable) {
+      await this.#store(STORE.quarantine).add(q);
+      // A cursor may stand on the record; deleting through the store leaves it usable.
+      await this.#store(from).delete(key);
+    }
+    const id = `${from}\u0000${String(key)}`;
+    if (!this.#reported.has(id)) {
+      this.#reported.add(id);
+      this.reports.push(q);
+    }
+  }
+
+  #assertWritable(): void {
+    // IndexedDB would throw ReadOnlyError; this says the same with our code.
+    if (!this.#writable) throw new FerryError('invalid-state', 'write in a readonly transaction');
+  }
+}
+
+function duplicate(id: string): FerryError {
+  return new FerryError('duplicate-id', `an operation with id ${JSON.stringify(id)} is already stored`);
+}
+
+
+function countOf(limit: number): number | undefined {
+  return Number.isFinite(limit) ? Math.min(Math.max(Math.floor(limit), 1), MAX_COUNT) : undefined;
+}
+
+function isQuarantined(raw: unknown): raw is QuarantinedRecord {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const from = (raw as { from?: unknown }).from;
+  return from === 'outbox' || from === 'wal';
+}

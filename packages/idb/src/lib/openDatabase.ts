@@ -1,0 +1,82 @@
+import type { IDBPDatabase, IDBPTransaction } from 'idb';
+import { wrap } from 'idb';
+import { SCHEMA_VERSION, upgrade } from '../schema.ts';
+import { FerryError } from './core.ts';
+import { mapError } from './mapError.ts';
+
+/**
+ * Opens (creating or upgrading) the database through an injected factory.
+ * idb's `openDB` always uses the global `indexedDB`, hence this small copy of
+ * it. Every listener is removed once the open settles.
+ *
+ * Rejects with `storage-unavailable` when the open fails, the upgrade fails
+ * (the versionchange transaction is aborted, so the old data stays as it
+ * was), or another connection blocks the upgrade; `quota-exceeded` when the
+ * upgrade runs out of space.
+ *
+ * @param now Wall-clock ms, stamped on records the upgrade quarantines.
+ */
+export function openDatabase(factory: IDBFactory, name: string, now: () => number): Promise<IDBPDatabase> {
+  return new Promise((resolve, reject) => {
+    let request: IDBOpenDBRequest;
+    try {
+      request = factory.open(name, SCHEMA_VERSION);
+    } catch (err) {
+      // SecurityError in opaque origins, TypeError for a bad name.
+      reject(mapError(err, 'open'));
+      return;
+    }
+    let upgradeError: unknown;
+    let settled = false;
+
+    const onUpgradeNeeded = (event: IDBVersionChangeEvent): void => {
+      const tx = request.transaction;
+      if (tx === null) return;
+      const wrapped = wrap(tx) as unknown as IDBPTransaction<unknown, string[], 'versionchange'>;
+      // idb gives every wrapped transaction a `done` promise; its rejection
+      // (an aborted upgrade) reaches the caller through the request's error.
+      wrapped.done.catch(() => {});
+      upgrade(wrap(request.result), event.oldVersion, event.newVersion, wrapped, now()).catch((err: unknown) => {
+        upgradeError = err;
+        try {
+          tx.abort();
+        } catch {
+          // Already finished or aborting: the open fails either way.
+        }
+      });
+    };
+    const onSuccess = (): void => {
+      cleanup();
+      const db = request.result;
+      // The caller already got `blocked`; this late connection is nobody's.
+      if (settled) db.close();
+      else resolve(wrap(db));
+      settled = true;
+    };
+    const onError = (event: Event): void => {
+      cleanup();
+      // The error is handled here; keep it from being reported as uncaught.
+      event.preventDefault();
+      if (!settled) reject(mapError(upgradeError ?? request.error, 'open'));
+      settled = true;
+    };
+    // An older connection (another tab) did not close on `versionchange`.
+    // Waiting could take forever, so fail now with a typed error; the open
+    // request stays alive and its connection is closed if it arrives later.
+    const onBlocked = (): void => {
+      if (settled) return;
+      settled = true;
+      reject(new FerryError('storage-unavailable', 'the database upgrade is blocked by another tab using an older version; close it and retry'));
+    };
+    const cleanup = (): void => {
+      request.removeEventListener('upgradeneeded', onUpgradeNeeded);
+      request.removeEventListener('success', onSuccess);
+      request.removeEventListener('error', onError);
+      request.removeEventListener('blocked', onBlocked);
+    };
+    request.addEventListener('upgradeneeded', onUpgradeNeeded);
+    request.addEventListener('success', onSuccess);
+    request.addEventListener('error', onError);
+    request.addEventListener('blocked', onBlocked);
+  });
+}
