@@ -6,8 +6,9 @@ import { chromiumLaunch } from './chromium.config.ts';
  * killed workers, several tabs, durability across a browser crash.
  */
 export default defineConfig({
-  testDir: 'e2e',
-  testMatch: '**/*.spec.ts',
+  testDir: '.',
+  testMatch: ['e2e/**/*.spec.ts', 'packages/*/e2e/**/*.spec.ts'],
+  testIgnore: '**/node_modules/**',
   timeout: 60_000,
   // One worker: these tests kill browsers and measure; 2 cores are not enough for parallel runs.
   workers: 1,

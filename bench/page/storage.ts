@@ -86,28 +86,45 @@ export const storageScenarios = {
   },
 
   /**
-   * Enqueue latency and claim-next-batch latency on a store holding
-   * `backlog` pending ops (in 100 lanes) besides the measured ones. Run once
-   * with 0 and once with 100,000; the runner divides.
+   * Enqueue and claim-next-batch latency on a store holding `backlog`
+   * pending ops (in 100 lanes) against an empty one, both open at once and
+   * sampled alternately, after a pause that lets the bulk fill settle, so
+   * that background work in the browser weighs on both sides alike.
    */
-  async backlog(backlog: number, samples: number): Promise<{ enqueue: number[]; claim: number[]; fillMs: number }> {
-    const f = await openFerry();
+  async backlog(backlog: number, samples: number): Promise<{ enqueue: { empty: number[]; full: number[] }; claim: { empty: number[]; full: number[] }; fillMs: number }> {
+    const empty = await openFerry();
+    const full = await openFerry();
     let t = performance.now();
     for (let done = 0; done < backlog; done += 1000) {
       const size = Math.min(1000, backlog - done);
-      await Promise.all(Array.from({ length: size }, (_, i) => f.outbox.enqueue(op(done + i, `backlog-${(done + i) % 100}`))));
+      await Promise.all(Array.from({ length: size }, (_, i) => full.outbox.enqueue(op(done + i, `backlog-${(done + i) % 100}`))));
     }
     const fillMs = performance.now() - t;
+    await new Promise((r) => setTimeout(r, 3000));
+    const enqueue = { empty: [] as number[], full: [] as number[] };
+    const claim = { empty: [] as number[], full: [] as number[] };
+    const sides = [
+      [empty.outbox, enqueue.empty, claim.empty],
+      [full.outbox, enqueue.full, claim.full],
+    ] as const;
     // The claimed batches: 32 lanes, `samples` ops each, enqueued one at a time (timed).
-    const enqueue = await timeEach(32 * samples, (i) => f.outbox.enqueue(op(i, `measured-${i % 32}`)));
-    const claim: number[] = [];
-    for (let s = 0; s < samples; s++) {
-      t = performance.now();
-      const batch = await f.outbox.claim('bench', 32, 60_000);
-      claim.push(performance.now() - t);
-      for (const o of batch) await f.outbox.complete(o.id, 'bench');
+    for (let i = 0; i < 32 * samples; i++) {
+      for (const [outbox, out] of sides) {
+        t = performance.now();
+        await outbox.enqueue(op(i, `measured-${i % 32}`));
+        out.push(performance.now() - t);
+      }
     }
-    await f.close();
+    for (let s = 0; s < samples; s++) {
+      for (const [outbox, , out] of sides) {
+        t = performance.now();
+        const batch = await outbox.claim('bench', 32, 60_000);
+        out.push(performance.now() - t);
+        for (const o of batch) await outbox.complete(o.id, 'bench');
+      }
+    }
+    await empty.close();
+    await full.close();
     return { enqueue, claim, fillMs };
   },
 };

@@ -12,7 +12,7 @@ import { decodeOp, decodeWal, encodeOp } from './lib/core.ts';
  *   sparse because `encodeOp` leaves a key field out when it does not apply:
  *   `laneKey` ([lane, seq], pending/inflight only), `dueKey` ([nextAttemptAt, seq],
  *   pending lane heads only), `leaseUntil` (inflight only), `statusKey`
- *   ([status, seq]), `seq`.
+ *   ([status, seq]). No plain `seq` index: `listOps` merges the status ranges.
  * - `wal`, keyPath `lsn`, autoIncrement. The LSN *is* the key generator's
  *   value: IndexedDB never lowers or reuses it, also after deletes and across
  *   reopen, which is exactly the WAL's guarantee. No index: compaction walks
@@ -48,7 +48,6 @@ export const OUTBOX_INDEX = {
   dueKey: 'dueKey',
   leaseUntil: 'leaseUntil',
   statusKey: 'statusKey',
-  seq: 'seq',
 } as const;
 
 

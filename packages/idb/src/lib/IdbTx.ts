@@ -149,7 +149,7 @@ export class IdbTx implements OutboxTx {
   }
 
   /** Picks the index that already narrows the query most; every choice yields enqueue (seq) order. */
-  listOps({ status, lane, limit = 1000 }: ListQuery): Promise<OpRecord[]> {
+  async listOps({ status, lane, limit = 1000 }: ListQuery): Promise<OpRecord[]> {
     const outbox = this.#outbox;
     if (lane !== undefined && (status === 'pending' || status === 'inflight')) {
       const range = keyRange().bound([lane, -Infinity], [lane, Infinity]);
@@ -157,7 +157,12 @@ export class IdbTx implements OutboxTx {
     }
     const inLane = lane === undefined ? undefined : (r: OpRecord): boolean => r.lane === lane;
     if (status !== undefined) return this.#ops(outbox.index(OUTBOX_INDEX.statusKey), statusRange(status), limit, inLane);
-    return this.#ops(outbox.index(OUTBOX_INDEX.seq), null, limit, inLane);
+    // No `seq` index (it would cost a write on every change): merge the four status ranges instead.
+    const byStatus = await Promise.all(STATUSES.map((s) => this.#ops(outbox.index(OUTBOX_INDEX.statusKey), statusRange(s), limit, inLane)));
+    return byStatus
+      .flat()
+      .sort((a, b) => a.seq - b.seq)
+      .slice(0, limit);
   }
 
   /** Counts index entries without reading values, so unreadable records are counted too. */

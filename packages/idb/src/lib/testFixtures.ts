@@ -120,7 +120,7 @@ export async function layout(factory: IDBFactory, name = 'ferry'): Promise<Recor
 export const V2_LAYOUT = {
   version: 2,
   stores: {
-    outbox: { keyPath: 'id', autoIncrement: false, indexes: ['dueKey', 'laneKey', 'leaseUntil', 'seq', 'statusKey'] },
+    outbox: { keyPath: 'id', autoIncrement: false, indexes: ['dueKey', 'laneKey', 'leaseUntil', 'statusKey'] },
     wal: { keyPath: 'lsn', autoIncrement: true, indexes: [] },
     quarantine: { keyPath: null, autoIncrement: true, indexes: [] },
   },

@@ -1,0 +1,55 @@
+/// <reference lib="dom" />
+/**
+ * The test page: a Ferry client on `window.ferry`, every broadcast change in
+ * `window.changes`, and `window.raw` to post arbitrary messages to the worker.
+ * Flags come from the page's query string:
+ * `noforward` (do not forward online/visibility), `nosync`, `noregister`
+ * (passed on to the worker script), `mode=page` (run the host in the page).
+ */
+import type { FerryClient } from '../../packages/client/src/index.ts';
+import { createFerryClient } from '../../packages/client/src/index.ts';
+import { pageHost } from '../../packages/client/src/page.ts';
+import type { ChangeSummary, Reply } from '../../packages/sw/src/protocol.ts';
+
+declare global {
+  interface Window {
+    ferry: FerryClient;
+    changes: ChangeSummary[];
+    ferryReady: Promise<boolean>;
+    /** Posts `message` as is to the active worker; resolves with its reply, or 'no-reply' after `ms`. */
+    raw(message: unknown, ms?: number): Promise<Reply | 'no-reply'>;
+  }
+}
+
+const flags = new URLSearchParams(location.search);
+const swFlags = new URLSearchParams([...flags].filter(([k]) => k === 'nosync' || k === 'noregister'));
+const pageMode = flags.get('mode') === 'page';
+
+const ferry = createFerryClient({
+  forwardEvents: !flags.has('noforward'),
+  timeoutMs: Number(flags.get('timeout') ?? 10_000),
+  ...(pageMode && {
+    mode: 'page' as const,
+    fallback: pageHost({ retry: { baseDelayMs: 100, maxDelayMs: 1000, jitter: false, maxAttempts: 5 } }),
+  }),
+});
+window.ferry = ferry;
+window.changes = [];
+ferry.subscribe((c) => window.changes.push(c));
+
+window.raw = async (message, ms = 2000) => {
+  const reg = await navigator.serviceWorker.ready;
+  const worker = navigator.serviceWorker.controller ?? reg.active;
+  const { port1, port2 } = new MessageChannel();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('no-reply'), ms);
+    port1.onmessage = (e: MessageEvent<Reply>) => {
+      clearTimeout(timer);
+      resolve(e.data);
+    };
+    worker?.postMessage(message, [port2]);
+  });
+};
+
+const q = swFlags.toString();
+window.ferryReady = ferry.register(`/sw.js${q ? `?${q}` : ''}`).then(() => true);

@@ -1,0 +1,35 @@
+/// <reference lib="webworker" />
+/**
+ * The test service worker: a Ferry host with short retry delays, plus an
+ * app-shell cache so the test page reloads while offline. Flags in the
+ * script URL: `nosync` removes SyncManager before the host starts (as in
+ * Firefox and Safari); `noregister` keeps the host from registering sync tags,
+ * so that only a CDP-dispatched `sync` can wake it.
+ */
+import { createFerryHost } from '../../packages/sw/src/index.ts';
+
+declare const self: ServiceWorkerGlobalScope;
+
+const flags = new URLSearchParams(self.location.search);
+if (flags.has('nosync')) {
+  delete (self as unknown as Record<string, unknown>).SyncManager;
+  delete (ServiceWorkerRegistration.prototype as unknown as Record<string, unknown>).sync;
+}
+
+createFerryHost({
+  retry: { baseDelayMs: 100, maxDelayMs: 1000, jitter: false, maxAttempts: 5 },
+  // Long, so that a test can tell a forwarded `online` from the offline re-check.
+  offlineRecheckMs: 60_000,
+  ...(flags.has('noregister') && { backgroundSync: () => undefined }),
+}).listen(self);
+
+// App shell: network first, the cache when offline. Test scaffolding, not Ferry.
+const SHELL = ['/', '/page.js'];
+self.addEventListener('install', (e) => e.waitUntil(caches.open('shell').then((c) => c.addAll(SHELL))));
+self.addEventListener('fetch', (e) => {
+  const url = new URL(e.request.url);
+  if (e.request.method !== 'GET' || url.origin !== self.location.origin || !SHELL.includes(url.pathname)) return;
+  e.respondWith(
+    fetch(e.request).catch(async () => (await caches.match(e.request, { ignoreSearch: true })) ?? Response.error()),
+  );
+});

@@ -1,0 +1,61 @@
+import { expect, openApp, test } from './fixtures.ts';
+import { enqueue, get, keyOf, message, whenDone } from './lib.ts';
+
+test.beforeEach(async ({ page, server }) => {
+  await openApp(page, server);
+});
+
+test('a 503 is retried with the same Idempotency-Key and the effect applies once', async ({ page, server }) => {
+  server.script = (_req, nth) => (nth === 1 ? { status: 503 } : undefined);
+  const id = await enqueue(page, message(1));
+  const op = await whenDone(page, id);
+  expect(op).toMatchObject({ status: 'done', attempt: 2 });
+  const key = await keyOf(page, id);
+  expect(server.sent(key)).toHaveLength(2);
+  expect(server.received).toHaveLength(2);
+  expect(server.applied).toEqual([expect.objectContaining({ key, body: { n: 1, lane: 'default' } })]);
+});
+
+test('a 429 with Retry-After: no request before it is due', async ({ page, server }) => {
+  server.script = (_req, nth) => (nth === 1 ? { status: 429, headers: { 'Retry-After': '2' } } : undefined);
+  const id = await enqueue(page, message(1));
+  await expect.poll(() => server.received.length).toBe(1);
+  await expect.poll(async () => (await get(page, id))?.lastError?.status).toBe(429);
+  const waiting = await get(page, id);
+  expect(waiting).toMatchObject({ status: 'pending', attempt: 1 });
+  expect((waiting?.nextAttemptAt ?? 0) - (server.received[0]?.at ?? 0)).toBeGreaterThanOrEqual(2000);
+
+  expect(await whenDone(page, id)).toMatchObject({ status: 'done' });
+  const [first, second] = server.received;
+  expect(server.received).toHaveLength(2);
+  expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(2000);
+});
+
+test('a 400 fails the op, visible in list(); retry(id) re-sends it; discard(id) removes ops', async ({ page, server }) => {
+  server.script = (_req, nth) => (nth === 1 ? { status: 400 } : undefined);
+  const id = await enqueue(page, message(1));
+  const failed = await whenDone(page, id);
+  expect(failed).toMatchObject({ status: 'failed', attempt: 1, lastError: { status: 400, retryable: false } });
+  const listed = await page.evaluate(() => window.ferry.list({ status: 'failed' }));
+  expect(listed.map((o) => o.id)).toEqual([id]);
+  expect(await page.evaluate(() => window.ferry.stats())).toMatchObject({ failed: 1, pending: 0 });
+  expect(server.applied).toHaveLength(0);
+
+  await page.evaluate((id) => window.ferry.retry(id), id);
+  expect(await whenDone(page, id)).toMatchObject({ status: 'done' });
+  const key = await keyOf(page, id);
+  expect(server.sent(key)).toHaveLength(2);
+  expect(server.applied).toHaveLength(1);
+
+  // A done op and a failed one can both be discarded; neither is listed or sent again.
+  const id2 = await enqueue(page, message(2));
+  expect(await whenDone(page, id2)).toMatchObject({ status: 'failed' });
+  await page.evaluate((ids) => Promise.all(ids.map((id) => window.ferry.discard(id))), [id, id2]);
+  expect(await get(page, id)).toBeUndefined();
+  expect(await get(page, id2)).toBeUndefined();
+  expect(await page.evaluate(() => window.ferry.list())).toEqual([]);
+  const discarded = await page.evaluate(() => window.changes.filter((c) => c.type === 'discard').map((c) => c.op.id));
+  expect(discarded.sort()).toEqual([id, id2].sort());
+  expect(await page.evaluate(() => window.ferry.syncNow())).toMatchObject({ pending: 0, failed: 0, done: 0 });
+  expect(server.received).toHaveLength(3);
+});

@@ -1,0 +1,150 @@
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+/** One request the API received, as sent. */
+export interface Received {
+  method: string;
+  path: string;
+  key: string | null;
+  body: unknown;
+  /** Wall-clock ms when the request arrived. */
+  at: number;
+}
+
+/** An effect the API applied: once per Idempotency-Key. */
+export interface Applied {
+  key: string | null;
+  path: string;
+  body: unknown;
+  at: number;
+}
+
+/**
+ * How to answer one API request: a status (nothing applied), `hang` (no
+ * answer, nothing applied), `apply-and-hang` (the effect is applied but the
+ * answer never comes: what a client killed mid-send sees), or `undefined`
+ * for the default behaviour (apply once per key, answer 201; a repeated key
+ * answers 200 without applying again).
+ */
+export type Answer = { status: number; headers?: Record<string, string> } | 'hang' | 'apply-and-hang' | { delayMs: number } | undefined;
+
+/** Decides the answer to a request; `nth` counts requests with the same key, from 1. */
+export type Script = (req: Received, nth: number) => Answer;
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>ferry e2e</title><script type="module" src="/page.js"></script>`;
+
+/**
+ * A loopback server for the end-to-end tests: serves the test page and the
+ * service worker bundle, and an API under `/api/` that records every request
+ * (Idempotency-Key and body), deduplicates by key so each effect applies
+ * once, and can be scripted per test to answer 503, 429 + Retry-After, 400,
+ * or not at all.
+ */
+export class TestServer {
+  readonly received: Received[] = [];
+  readonly applied: Applied[] = [];
+  script: Script = () => undefined;
+  readonly #keys = new Set<string>();
+  readonly #count = new Map<string, number>();
+  readonly #hanging = new Set<ServerResponse>();
+  readonly #server = createServer((req, res) => void this.#handle(req, res));
+  #url = '';
+
+  private constructor(readonly staticDir: string) {}
+
+  static async start(staticDir: string): Promise<TestServer> {
+    const s = new TestServer(staticDir);
+    await new Promise<void>((resolve) => s.#server.listen(0, '127.0.0.1', resolve));
+    s.#url = `http://127.0.0.1:${(s.#server.address() as AddressInfo).port}`;
+    return s;
+  }
+
+  /** e.g. `http://127.0.0.1:41234` */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** Requests received with this key. */
+  sent(key: string): Received[] {
+    return this.received.filter((r) => r.key === key);
+  }
+
+  /** Forgets everything and drops requests left hanging: a fresh API for the next test. */
+  reset(): void {
+    this.received.length = 0;
+    this.applied.length = 0;
+    this.#keys.clear();
+    this.#count.clear();
+    this.script = () => undefined;
+    for (const res of this.#hanging) res.destroy();
+    this.#hanging.clear();
+  }
+
+  async close(): Promise<void> {
+    this.reset();
+    this.#server.closeAllConnections();
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.#url);
+    if (req.method === 'GET' && url.pathname === '/') return send(res, 200, PAGE, 'text/html');
+    if (req.method === 'GET' && (url.pathname === '/page.js' || url.pathname === '/sw.js')) {
+      const js = await readFile(join(this.staticDir, url.pathname.slice(1)), 'utf8');
+      return send(res, 200, js, 'text/javascript');
+    }
+    if (!url.pathname.startsWith('/api/')) return send(res, 404, 'not found', 'text/plain');
+
+    const text = await readBody(req);
+    const key = req.headers['idempotency-key'];
+    const rec: Received = {
+      method: req.method ?? '',
+      path: url.pathname,
+      key: typeof key === 'string' ? key : null,
+      body: text === '' ? undefined : JSON.parse(text),
+      at: Date.now(),
+    };
+    this.received.push(rec);
+    const nth = (this.#count.get(rec.key ?? '') ?? 0) + 1;
+    this.#count.set(rec.key ?? '', nth);
+
+    const answer = this.script(rec, nth);
+    if (answer === 'hang') return void this.#hanging.add(res);
+    if (answer === 'apply-and-hang') {
+      this.#apply(rec);
+      return void this.#hanging.add(res);
+    }
+    if (answer && 'status' in answer) return send(res, answer.status, '{}', 'application/json', answer.headers);
+    if (answer && 'delayMs' in answer) await new Promise((r) => setTimeout(r, answer.delayMs));
+    const fresh = this.#apply(rec);
+    return send(res, fresh ? 201 : 200, JSON.stringify({ replayed: !fresh }), 'application/json');
+  }
+
+  /** Applies the request's effect unless its key was applied before. */
+  #apply(rec: Received): boolean {
+    if (rec.key !== null) {
+      if (this.#keys.has(rec.key)) return false;
+      this.#keys.add(rec.key);
+    }
+    this.applied.push({ key: rec.key, path: rec.path, body: rec.body, at: rec.at });
+    return true;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string, type: string, headers: Record<string, string> = {}): void {
+  if (res.destroyed) return;
+  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...headers });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,190 @@
+import type { ListQuery, Operation, OperationInput, OperationStatus } from '@ferry/core';
+import { FerryError } from '@ferry/core';
+import type { ChangeMessage, ChangeSummary, KickReason, RequestBody, Results } from '@ferry/sw/protocol';
+import { CHANNEL_NAME } from '@ferry/sw/protocol';
+import type { PostTarget } from './lib/requester.ts';
+import { requester } from './lib/requester.ts';
+
+/** The host running in the page, from `@ferry/client/page`. */
+export interface PageTarget extends PostTarget {
+  close?(): Promise<void>;
+}
+
+export interface FerryClientOptions {
+  /** A request the worker has not answered by then rejects with `worker-timeout`. @default 10000 */
+  timeoutMs?: number;
+  /**
+   * `auto` talks to the service worker, or runs the host in the page through
+   * `fallback` where service workers are missing; `page` always does the latter.
+   * @default 'auto'
+   */
+  mode?: 'auto' | 'page';
+  /** The page-mode host: `pageHost(options)` from `@ferry/client/page`. Kept out of the default bundle. */
+  fallback?: () => PageTarget;
+  /** @default `navigator.serviceWorker` where it exists */
+  serviceWorker?: () => ServiceWorkerContainer | undefined;
+  /** @default a BroadcastChannel named `ferry` */
+  channel?: () => EventTarget & { close(): void };
+  /** Forward the page's `online` and `visibilitychange` (visible) to the worker. @default true */
+  forwardEvents?: boolean;
+}
+
+export interface FerryClient {
+  /** Installs the worker, or reuses the one installed; resolves once it is active. Resolves undefined in page mode. */
+  register(scriptUrl: string | URL, options?: RegistrationOptions): Promise<ServiceWorkerRegistration | undefined>;
+  /** Resolves with the op's id once it is durable. Rejects with the worker's typed error (`invalid-operation`, `quota-exceeded`…). */
+  enqueue(op: OperationInput): Promise<string>;
+  /**
+   * Settles once the op is `done` or `failed`, also in a page loaded after
+   * the enqueue. It *resolves* in both cases, with the op: check `status`
+   * (a failed op is data — its `lastError` says why — not an exception).
+   * Rejects with `not-found` if the op does not exist or is discarded.
+   */
+  whenDone(id: string): Promise<Operation>;
+  /** Sees every state change, from any tab; returns a cleanup. */
+  subscribe(fn: (change: ChangeSummary) => void): () => void;
+  list(query?: ListQuery): Promise<Operation[]>;
+  get(id: string): Promise<Operation | undefined>;
+  /** Re-queues a failed op with a fresh attempt budget. */
+  retry(id: string): Promise<Operation>;
+  /** Removes an op that is not in flight. */
+  discard(id: string): Promise<Operation>;
+  stats(): Promise<Record<OperationStatus, number>>;
+  /** Drains now; resolves with the counts once the drain settled. */
+  syncNow(): Promise<Record<OperationStatus, number>>;
+  /** Wakes the worker without waiting for the drain. */
+  kick(reason?: KickReason): Promise<void>;
+  /** Stops forwarding events and listening to broadcasts. */
+  close(): Promise<void>;
+}
+
+const isTerminal = (s: OperationStatus): boolean => s === 'done' || s === 'failed';
+
+/**
+ * The page side of Ferry: a thin postMessage client of the service worker.
+ * Creating one adds the `online`/`visibilitychange` listeners; `close()`
+ * removes them.
+ */
+export function createFerryClient(options: FerryClientOptions = {}): FerryClient {
+  const container = options.serviceWorker ?? (() => (typeof navigator === 'object' ? navigator.serviceWorker : undefined));
+  const usePage = options.mode === 'page' || !container();
+  let page: PageTarget | undefined;
+  let registration: ServiceWorkerRegistration | undefined;
+
+  const target = async (): Promise<PostTarget | undefined> => {
+    if (usePage) return (page ??= options.fallback?.());
+    const sw = container() as ServiceWorkerContainer;
+    // Read at each send: a restarted or updated worker is the one reached.
+    return sw.controller ?? registration?.active ?? (await sw.ready).active ?? undefined;
+  };
+  const send = requester(target, options.timeoutMs ?? 10_000);
+  const request = <K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>): Promise<Results[K]> =>
+    send(body) as Promise<Results[K]>;
+
+  const listeners = new Set<(change: ChangeSummary) => void>();
+  let channel: (EventTarget & { close(): void }) | undefined;
+  const onBroadcast = (event: Event): void => {
+    const data = (event as MessageEvent<ChangeMessage>).data;
+    if (data?.v !== 1 || data.type !== 'change' || typeof data.change?.op?.id !== 'string') return;
+    for (const fn of listeners) fn(data.change);
+  };
+  const subscribe = (fn: (change: ChangeSummary) => void): (() => void) => {
+    if (!channel) {
+      channel = (options.channel ?? (() => new BroadcastChannel(CHANNEL_NAME)))();
+      channel.addEventListener('message', onBroadcast);
+    }
+    listeners.add(fn);
+    return () => {
+      listeners.delete(fn);
+    };
+  };
+
+  const kick = (reason: KickReason = 'kick'): Promise<void> => request({ type: 'kick', reason }).then(() => {});
+  const quietKick = (reason: KickReason): void => void kick(reason).catch(() => {});
+  const onOnline = (): void => quietKick('online');
+  const onVisible = (): void => {
+    if (document.visibilityState === 'visible') quietKick('visible');
+  };
+  const forward = options.forwardEvents !== false && typeof addEventListener === 'function' && typeof document === 'object';
+  if (forward) {
+    addEventListener('online', onOnline);
+    document.addEventListener('visibilitychange', onVisible);
+  }
+
+  const get = (id: string): Promise<Operation | undefined> => request({ type: 'get', opId: id }).then((op) => op ?? undefined);
+
+  const whenDone = (id: string): Promise<Operation> =>
+    new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (op: Operation | undefined, err?: unknown): void => {
+        if (settled || (op && !isTerminal(op.status))) return;
+        settled = true;
+        off();
+        if (op) resolve(op);
+        else reject(err ?? new FerryError('not-found', `no operation ${JSON.stringify(id)}`));
+      };
+      // Once more on failure: the first request may have been the one that restarted a killed worker.
+      const check = (): Promise<void> =>
+        get(id)
+          .catch(() => get(id))
+          .then((op) => settle(op), (err: unknown) => settle(undefined, err));
+      // Listen before looking, so that a change between the two is not missed.
+      const off = subscribe((change) => {
+        if (change.op.id !== id) return;
+        if (change.type === 'discard') settle(undefined, new FerryError('not-found', `operation ${id} was discarded`));
+        else if (isTerminal(change.op.status)) void check();
+      });
+      void check();
+    });
+
+  return {
+    async register(scriptUrl, opts) {
+      if (usePage) return undefined;
+      const sw = container() as ServiceWorkerContainer;
+      let reg: ServiceWorkerRegistration;
+      try {
+        reg = await sw.register(scriptUrl, opts);
+      } catch (err) {
+        // Offline, the update check cannot fetch the script: the installed worker still does the job.
+        const installed = await sw.getRegistration(opts?.scope ?? '');
+        if (!installed?.active) throw err;
+        reg = installed;
+      }
+      registration = reg;
+      const w = reg.installing ?? reg.waiting;
+      if (!reg.active && w) {
+        await new Promise<void>((resolve) => {
+          const on = (): void => {
+            if (w.state !== 'activated' && w.state !== 'redundant') return;
+            w.removeEventListener('statechange', on);
+            resolve();
+          };
+          w.addEventListener('statechange', on);
+          on();
+        });
+      }
+      return reg;
+    },
+    enqueue: (op) => request({ type: 'enqueue', op }).then((stored) => stored.id),
+    whenDone,
+    subscribe,
+    list: (query = {}) => request({ type: 'list', query }),
+    get,
+    retry: (id) => request({ type: 'retry', opId: id }),
+    discard: (id) => request({ type: 'discard', opId: id }),
+    stats: () => request({ type: 'stats' }),
+    syncNow: () => request({ type: 'syncNow' }),
+    kick,
+    async close() {
+      if (forward) {
+        removeEventListener('online', onOnline);
+        document.removeEventListener('visibilitychange', onVisible);
+      }
+      listeners.clear();
+      channel?.removeEventListener('message', onBroadcast);
+      channel?.close();
+      channel = undefined;
+      await page?.close?.();
+    },
+  };
+}

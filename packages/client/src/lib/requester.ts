@@ -1,0 +1,58 @@
+import { FerryError } from '@ferry/core';
+import type { Reply, RequestBody } from '@ferry/sw/protocol';
+import { PROTOCOL_VERSION } from '@ferry/sw/protocol';
+
+/** Whatever receives requests: a ServiceWorker, or the host running in the page. */
+export interface PostTarget {
+  postMessage(message: unknown, transfer: Transferable[]): void;
+}
+
+/**
+ * Sends requests over a fresh MessageChannel each and waits for the reply
+ * on it. Every request times out with `worker-timeout` rather than hanging
+ * (a killed worker never answers); the target is looked up for each
+ * request, so a restarted or updated worker is reached.
+ */
+export function requester(
+  target: () => PostTarget | undefined | Promise<PostTarget | undefined>,
+  timeoutMs: number,
+): (body: RequestBody) => Promise<unknown> {
+  let n = 0;
+  const prefix = Math.random().toString(36).slice(2, 10);
+  return (body) =>
+    new Promise((resolve, reject) => {
+      const id = `${prefix}-${++n}`;
+      const { port1, port2 } = new MessageChannel();
+      const finish = (err: unknown, result?: unknown): void => {
+        clearTimeout(timer);
+        port1.close();
+        if (err) reject(err);
+        else resolve(result);
+      };
+      const timer = setTimeout(
+        () => finish(new FerryError('worker-timeout', `the Ferry worker did not answer ${body.type} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      port1.onmessage = (event: MessageEvent<Reply>) => {
+        const r = event.data;
+        if (r?.id !== id) return;
+        if (r.ok) finish(undefined, r.result);
+        else finish(FerryError.from(r.error));
+      };
+      Promise.resolve()
+        .then(target)
+        .then((t) => {
+          if (!t) throw new FerryError('unsupported', 'no service worker to talk to: call register() first, or use page mode');
+          t.postMessage({ ...body, v: PROTOCOL_VERSION, id }, [port2]);
+        })
+        .catch((err: unknown) => finish(toFerryError(err)));
+    });
+}
+
+function toFerryError(err: unknown): FerryError {
+  if (err instanceof FerryError) return err;
+  // postMessage throws DataCloneError for a payload structured clone cannot copy.
+  const name = (err as { name?: unknown } | null)?.name;
+  if (name === 'DataCloneError') return new FerryError('payload-not-cloneable', String((err as Error).message));
+  return new FerryError('unsupported', String(err));
+}

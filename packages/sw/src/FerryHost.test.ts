@@ -1,0 +1,146 @@
+import type { SendResult } from '@ferry/core';
+import { MemoryStore } from '@ferry/core';
+import { ScriptedTransport } from '@ferry/core/testing';
+import { describe, expect, it } from 'vitest';
+import type { ChannelLike, FerryHostOptions } from './FerryHost.ts';
+import { FerryHost } from './FerryHost.ts';
+import type { ChangeMessage, Reply } from './protocol.ts';
+import type { LockManagerLike } from './Runner.ts';
+
+/** One exclusive lock per name, granted in request order; `crash()` drops the holder without it finishing. */
+function fakeLocks(): LockManagerLike & { held: number } {
+  let tail: Promise<unknown> = Promise.resolve();
+  const locks = {
+    held: 0,
+    request<T>(_name: string, _o: unknown, fn: (lock: unknown) => Promise<T>): Promise<T> {
+      const run = tail.then(async () => {
+        locks.held++;
+        try {
+          return await fn({});
+        } finally {
+          locks.held--;
+        }
+      });
+      tail = run.catch(() => {});
+      return run;
+    },
+  };
+  return locks;
+}
+
+function fakeChannel(): ChannelLike & { sent: ChangeMessage[] } {
+  return { sent: [], postMessage(m) { this.sent.push(m as ChangeMessage); }, addEventListener() {}, removeEventListener() {}, close() {} };
+}
+
+function port(): { replies: Reply[]; postMessage(m: Reply): void } {
+  return { replies: [], postMessage(m) { this.replies.push(m); } };
+}
+
+function host(more: FerryHostOptions = {}) {
+  const store = new MemoryStore();
+  const transport = new ScriptedTransport();
+  const channel = fakeChannel();
+  const registered: string[] = [];
+  const h = new FerryHost({
+    store: async () => store,
+    transport,
+    origin: () => 'https://app.example',
+    isOnline: () => true,
+    locks: () => fakeLocks(),
+    channel: () => channel,
+    backgroundSync: () => ({ register: async (tag) => void registered.push(tag) }),
+    onError: () => {},
+    ...more,
+  });
+  return { h, store, transport, channel, registered };
+}
+
+const op = { kind: 'message.send', target: '/api/m', payload: { text: 'hi' } };
+
+describe('FerryHost.receive', () => {
+  it('answers a malformed message with protocol-error and runs nothing', async () => {
+    const { h, transport } = host();
+    for (const data of ['x', { v: 1, id: 'a', type: 'enqueue ' , op }, { v: 2, id: 'b', type: 'enqueue', op }, { v: 1, id: 'c', type: 'enqueue' }]) {
+      const p = port();
+      await h.receive(data, p);
+      expect(p.replies).toHaveLength(1);
+      expect(p.replies[0]).toMatchObject({ v: 1, ok: false, error: { code: 'protocol-error' } });
+    }
+    const p = port();
+    await h.receive({ v: 1, id: 's', type: 'stats' }, p);
+    expect(p.replies[0]).toMatchObject({ ok: true, result: { pending: 0, inflight: 0, done: 0, failed: 0 } });
+    expect(transport.sent).toHaveLength(0);
+    await h.close();
+  });
+
+  it('enqueues, replies once durable, drains, broadcasts every change and asks for a sync', async () => {
+    const { h, transport, channel, registered } = host();
+    const p = port();
+    await h.receive({ v: 1, id: 'e1', type: 'enqueue', op }, p);
+    const reply = p.replies[0];
+    expect(reply).toMatchObject({ v: 1, id: 'e1', ok: true, result: { status: 'pending', kind: 'message.send' } });
+    const id = (reply as { result: { id: string } }).result.id;
+    expect(transport.sent.map((o) => o.id)).toEqual([id]);
+    expect(channel.sent.map((m) => m.change.type)).toEqual(['put', 'claim', 'done']);
+    expect(channel.sent[2]).toEqual({
+      v: 1,
+      type: 'change',
+      change: { type: 'done', lsn: expect.any(Number), op: { id, status: 'done', attempt: 1, nextAttemptAt: expect.any(Number), lane: 'default', kind: 'message.send', seq: expect.any(Number) } },
+    });
+    expect(registered).toEqual(['ferry']);
+    await h.close();
+  });
+
+  it('turns an invalid op into a typed error reply', async () => {
+    const { h } = host();
+    const p = port();
+    await h.receive({ v: 1, id: 'e', type: 'enqueue', op: { ...op, target: 'https://evil.example/x' } }, p);
+    expect(p.replies[0]).toMatchObject({ ok: false, error: { code: 'target-not-allowed' } });
+    const q = port();
+    await h.receive({ v: 1, id: 'g', type: 'retry', opId: 'missing' }, q);
+    expect(q.replies[0]).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    await h.close();
+  });
+
+  it('parks a permanent failure; retry re-sends it; discard removes it', async () => {
+    let fail = true;
+    const transport = new ScriptedTransport((): SendResult => (fail ? { ok: false, retryable: false, status: 400, error: 'HTTP 400' } : { ok: true }));
+    const { h } = host({ transport });
+    const p = port();
+    await h.receive({ v: 1, id: 'e', type: 'enqueue', op }, p);
+    const id = (p.replies[0] as { result: { id: string } }).result.id;
+    const l = port();
+    await h.receive({ v: 1, id: 'l', type: 'list', query: { status: 'failed' } }, l);
+    expect(l.replies[0]).toMatchObject({ ok: true, result: [{ id, status: 'failed', lastError: { status: 400 } }] });
+    fail = false;
+    await h.receive({ v: 1, id: 'r', type: 'retry', opId: id }, port());
+    expect(transport.timesSent(id)).toBe(2);
+    await h.receive({ v: 1, id: 'd', type: 'discard', opId: id }, port());
+    const g = port();
+    await h.receive({ v: 1, id: 'g', type: 'get', opId: id }, g);
+    expect(g.replies[0]).toMatchObject({ ok: true, result: null });
+    await h.close();
+  });
+});
+
+describe('one runner at a time', () => {
+  it('a runner that gets the lock takes back ops leased by a runner that died, and resends them with the same key', async () => {
+    const store = new MemoryStore();
+    const locks = fakeLocks();
+    // Runner A hangs on its send forever: it "dies" holding a lease. Its lock is released as a dead holder's would be.
+    const hang = new ScriptedTransport(() => new Promise<SendResult>(() => {}));
+    const a = new FerryHost({ store: async () => store, transport: hang, isOnline: () => true, origin: () => 'https://app.example', locks: () => undefined, channel: () => undefined, backgroundSync: () => undefined, onError: () => {} });
+    // Not awaited: receive() resolves after the drain, which never ends here.
+    void a.receive({ v: 1, id: 'e', type: 'enqueue', op }, port());
+    // Wait until A's send started.
+    await expect.poll(() => hang.sent.length).toBe(1);
+    const b = host({ store: async () => store, locks: () => locks });
+    await b.h.wake();
+    expect(b.transport.sent).toHaveLength(1);
+    expect(b.transport.sent[0]?.idempotencyKey).toBe(hang.sent[0]?.idempotencyKey);
+    const s = port();
+    await b.h.receive({ v: 1, id: 's', type: 'stats' }, s);
+    expect(s.replies[0]).toMatchObject({ result: { done: 1, inflight: 0 } });
+    expect(locks.held).toBe(0);
+  });
+});

@@ -1,0 +1,207 @@
+import type { Operation } from '@ferry/core';
+import { describe, expect, it } from 'vitest';
+import type { FetchLike } from './HttpTransport.ts';
+import { HttpTransport } from './HttpTransport.ts';
+
+const ORIGIN = 'https://app.example';
+
+function op(over: Partial<Operation> = {}): Operation {
+  return {
+    id: 'op1',
+    kind: 'message.send',
+    target: '/api/messages',
+    method: 'POST',
+    payload: { text: 'hello' },
+    lane: 'default',
+    idempotencyKey: 'key-1',
+    status: 'inflight',
+    seq: 1,
+    attempt: 0,
+    nextAttemptAt: 0,
+    createdAt: 0,
+    updatedAt: 0,
+    ...over,
+  };
+}
+
+interface Call {
+  url: string;
+  init: RequestInit;
+}
+
+/** A fetch answering from a list of responses (or errors), recording each call. */
+function fakeFetch(...answers: (Response | Error | 'hang')[]): FetchLike & { calls: Call[] } {
+  const calls: Call[] = [];
+  const f = (url: string, init: RequestInit): Promise<Response> => {
+    calls.push({ url, init });
+    const a = answers.shift() ?? new Response(null, { status: 200 });
+    if (a === 'hang') {
+      return new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    }
+    return a instanceof Error ? Promise.reject(a) : Promise.resolve(a);
+  };
+  return Object.assign(f, { calls });
+}
+
+const ctx = (): { signal: AbortSignal } => ({ signal: new AbortController().signal });
+const transport = (fetch: FetchLike, more: ConstructorParameters<typeof HttpTransport>[0] = {}): HttpTransport =>
+  new HttpTransport({ fetch, origin: () => ORIGIN, ...more });
+
+describe('HttpTransport request', () => {
+  it('sends JSON with Content-Type and Idempotency-Key to the target on the origin', async () => {
+    const f = fakeFetch(new Response('{}', { status: 201 }));
+    const r = await transport(f).send(op(), ctx());
+    expect(r).toEqual({ ok: true, status: 201 });
+    const [call] = f.calls;
+    expect(call?.url).toBe(`${ORIGIN}/api/messages`);
+    expect(call?.init.method).toBe('POST');
+    expect(call?.init.body).toBe('{"text":"hello"}');
+    const h = new Headers(call?.init.headers);
+    expect(h.get('content-type')).toBe('application/json');
+    expect(h.get('idempotency-key')).toBe('key-1');
+    expect(call?.init.redirect).toBe('manual');
+  });
+
+  it('sends no body and no Content-Type for DELETE', async () => {
+    const f = fakeFetch(new Response(null, { status: 204 }));
+    expect((await transport(f).send(op({ method: 'DELETE', target: '/api/messages/1' }), ctx())).ok).toBe(true);
+    expect(f.calls[0]?.init.body).toBeUndefined();
+    expect(new Headers(f.calls[0]?.init.headers).has('content-type')).toBe(false);
+  });
+});
+
+describe('HttpTransport status classification', () => {
+  it.each([200, 201, 204, 299])('%i is ok', async (status) => {
+    expect((await transport(fakeFetch(new Response(null, { status }))).send(op(), ctx())).ok).toBe(true);
+  });
+
+  it.each([408, 425, 429, 500, 502, 503, 504])('%i is retryable', async (status) => {
+    const r = await transport(fakeFetch(new Response(null, { status }))).send(op(), ctx());
+    expect(r).toMatchObject({ ok: false, retryable: true, status });
+  });
+
+  it.each([400, 404, 409, 410, 413, 422])('%i is permanent', async (status) => {
+    const r = await transport(fakeFetch(new Response(null, { status }))).send(op(), ctx());
+    expect(r).toMatchObject({ ok: false, retryable: false, status });
+  });
+
+  it('a redirect is permanent, whether seen as 3xx or as an opaque redirect', async () => {
+    const r = await transport(fakeFetch(new Response(null, { status: 302, headers: { Location: '/x' } }))).send(op(), ctx());
+    expect(r).toMatchObject({ ok: false, retryable: false, status: 302 });
+    const opaque = Object.assign(new Response(null, { status: 200 }), {});
+    Object.defineProperty(opaque, 'type', { value: 'opaqueredirect' });
+    Object.defineProperty(opaque, 'status', { value: 0 });
+    expect(await transport(fakeFetch(opaque)).send(op(), ctx())).toMatchObject({ ok: false, retryable: false });
+  });
+
+  it('a network error is retryable', async () => {
+    const r = await transport(fakeFetch(new TypeError('Failed to fetch'))).send(op(), ctx());
+    expect(r).toMatchObject({ ok: false, retryable: true });
+    expect(r.error).toMatch(/network error/);
+  });
+
+  it('a send that does not answer in time is aborted and retryable', async () => {
+    const f = fakeFetch('hang');
+    const r = await transport(f, { timeoutMs: 20 }).send(op(), ctx());
+    expect(r).toMatchObject({ ok: false, retryable: true });
+    expect(r.error).toMatch(/timeout after 20 ms/);
+    expect(f.calls[0]?.init.signal?.aborted).toBe(true);
+  });
+
+  it('honours the SendContext signal', async () => {
+    const outer = new AbortController();
+    const sending = transport(fakeFetch('hang')).send(op(), { signal: outer.signal });
+    outer.abort();
+    expect(await sending).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/aborted/) });
+  });
+});
+
+describe('Retry-After', () => {
+  it('in seconds', async () => {
+    const r = await transport(fakeFetch(new Response(null, { status: 429, headers: { 'Retry-After': '7' } }))).send(op(), ctx());
+    expect(r).toMatchObject({ retryable: true, status: 429, retryAfterMs: 7000 });
+  });
+
+  it('as an HTTP date, counted from the injected clock', async () => {
+    const now = Date.parse('Wed, 21 Oct 2026 07:28:00 GMT');
+    const res = new Response(null, { status: 503, headers: { 'Retry-After': 'Wed, 21 Oct 2026 07:28:30 GMT' } });
+    const r = await transport(fakeFetch(res), { clock: { now: () => now } }).send(op(), ctx());
+    expect(r).toMatchObject({ retryable: true, status: 503, retryAfterMs: 30_000 });
+  });
+
+  it('a date in the past or garbage gives no or zero delay', async () => {
+    const past = new Response(null, { status: 503, headers: { 'Retry-After': 'Wed, 21 Oct 2015 07:28:00 GMT' } });
+    expect((await transport(fakeFetch(past)).send(op(), ctx())).retryAfterMs).toBe(0);
+    const junk = new Response(null, { status: 503, headers: { 'Retry-After': '-3' } });
+    expect((await transport(fakeFetch(junk)).send(op(), ctx())).retryAfterMs).toBeUndefined();
+  });
+});
+
+describe('auth hooks', () => {
+  it('asks for headers at every send and never lets them replace the Idempotency-Key', async () => {
+    let token = 0;
+    const f = fakeFetch(new Response(null, { status: 503 }), new Response(null, { status: 200 }));
+    const t = transport(f, { headers: async () => ({ Authorization: `Bearer t${++token}`, 'Idempotency-Key': 'forged' }) });
+    await t.send(op(), ctx());
+    await t.send(op(), ctx());
+    expect(f.calls.map((c) => new Headers(c.init.headers).get('authorization'))).toEqual(['Bearer t1', 'Bearer t2']);
+    expect(f.calls.map((c) => new Headers(c.init.headers).get('idempotency-key'))).toEqual(['key-1', 'key-1']);
+  });
+
+  it('a 401 whose hook refreshes is retried once at once, with fresh headers', async () => {
+    let token = 'old';
+    const f = fakeFetch(new Response(null, { status: 401 }), new Response(null, { status: 200 }));
+    const seen: number[] = [];
+    const t = transport(f, {
+      headers: () => ({ Authorization: token }),
+      onUnauthorized: async (_op, res) => {
+        seen.push(res.status);
+        token = 'new';
+        return true;
+      },
+    });
+    expect(await t.send(op(), ctx())).toMatchObject({ ok: true });
+    expect(seen).toEqual([401]);
+    expect(f.calls.map((c) => new Headers(c.init.headers).get('authorization'))).toEqual(['old', 'new']);
+  });
+
+  it('a second 401/403 after a refresh is permanent', async () => {
+    const f = fakeFetch(new Response(null, { status: 401 }), new Response(null, { status: 403 }), new Response(null, { status: 200 }));
+    const r = await transport(f, { onUnauthorized: async () => true }).send(op(), ctx());
+    expect(r).toMatchObject({ ok: false, retryable: false, status: 403 });
+    expect(f.calls).toHaveLength(2);
+  });
+
+  it('a hook that declines, or no hook, makes 401 permanent without a second request', async () => {
+    const f = fakeFetch(new Response(null, { status: 401 }));
+    expect(await transport(f, { onUnauthorized: async () => false }).send(op(), ctx())).toMatchObject({ retryable: false, status: 401 });
+    expect(f.calls).toHaveLength(1);
+    expect(await transport(fakeFetch(new Response(null, { status: 403 }))).send(op(), ctx())).toMatchObject({ retryable: false, status: 403 });
+  });
+});
+
+describe('targets', () => {
+  it('resolves relative targets against the origin', async () => {
+    const f = fakeFetch();
+    await transport(f).send(op({ target: '/api/x?y=1' }), ctx());
+    expect(f.calls[0]?.url).toBe(`${ORIGIN}/api/x?y=1`);
+  });
+
+  it.each(['https://evil.example/api', '//evil.example/api', 'javascript:alert(1)', 'http://app.example/api'])(
+    'refuses %s without sending',
+    async (target) => {
+      const f = fakeFetch();
+      const r = await transport(f).send(op({ target }), ctx());
+      expect(r).toMatchObject({ ok: false, retryable: false });
+      expect(r.error).toMatch(/target-not-allowed/);
+      expect(f.calls).toHaveLength(0);
+    },
+  );
+
+  it('allows an allow-listed origin', async () => {
+    const f = fakeFetch();
+    const r = await transport(f, { allowedOrigins: ['https://api.example'] }).send(op({ target: 'https://api.example/v1/m' }), ctx());
+    expect(r.ok).toBe(true);
+    expect(f.calls[0]?.url).toBe('https://api.example/v1/m');
+  });
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { parseRequest } from './protocol.ts';
+
+const env = { v: 1, id: 'r1' };
+
+describe('parseRequest accepts every request type', () => {
+  it.each([
+    { type: 'enqueue', op: { kind: 'k', target: '/a', payload: null } },
+    { type: 'get', opId: 'x' },
+    { type: 'list', query: { status: 'failed', lane: 'l', limit: 5 } },
+    { type: 'list' },
+    { type: 'stats' },
+    { type: 'retry', opId: 'x' },
+    { type: 'discard', opId: 'x' },
+    { type: 'syncNow' },
+    { type: 'kick', reason: 'online' },
+    { type: 'kick', reason: 'visible' },
+    { type: 'ping' },
+  ])('$type', (body) => {
+    const parsed = parseRequest({ ...env, ...body });
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) expect(parsed.request).toMatchObject({ ...env, type: body.type });
+  });
+
+  it('keeps only the known fields', () => {
+    const parsed = parseRequest({ ...env, type: 'get', opId: 'x', evil: 'y', then: () => {} });
+    expect(parsed).toEqual({ ok: true, request: { v: 1, id: 'r1', type: 'get', opId: 'x' } });
+  });
+});
+
+describe('parseRequest refuses malformed and unknown messages', () => {
+  it.each([
+    ['a string', 'hello'],
+    ['null', null],
+    ['an array', [env]],
+    ['no version', { id: 'r1', type: 'ping' }],
+    ['another version', { v: 2, id: 'r1', type: 'ping' }],
+    ['no id', { v: 1, type: 'ping' }],
+    ['an empty id', { v: 1, id: '', type: 'ping' }],
+    ['a numeric id', { v: 1, id: 7, type: 'ping' }],
+    ['an unknown type', { ...env, type: 'explode' }],
+    ['a type from Object.prototype', { ...env, type: 'constructor' }],
+    ['__proto__ as type', { ...env, type: '__proto__' }],
+    ['no type', { ...env }],
+    ['enqueue without op', { ...env, type: 'enqueue' }],
+    ['enqueue with a string op', { ...env, type: 'enqueue', op: '{"kind":"x"}' }],
+    ['enqueue with an array op', { ...env, type: 'enqueue', op: [] }],
+    ['get without opId', { ...env, type: 'get' }],
+    ['retry with a numeric opId', { ...env, type: 'retry', opId: 3 }],
+    ['discard with an empty opId', { ...env, type: 'discard', opId: '' }],
+    ['list with a bad status', { ...env, type: 'list', query: { status: 'gone' } }],
+    ['list with a bad limit', { ...env, type: 'list', query: { limit: 0 } }],
+    ['list with a fractional limit', { ...env, type: 'list', query: { limit: 1.5 } }],
+    ['list with a string query', { ...env, type: 'list', query: 'all' }],
+    ['kick with a bad reason', { ...env, type: 'kick', reason: 'eval' }],
+    ['kick without reason', { ...env, type: 'kick' }],
+  ])('%s', (_, data) => {
+    const parsed = parseRequest(data);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.message).toBeTruthy();
+  });
+
+  it('echoes a well-formed id so the reply can be matched', () => {
+    expect(parseRequest({ ...env, type: 'nope' })).toMatchObject({ ok: false, id: 'r1' });
+    expect(parseRequest({ v: 1, id: { x: 1 }, type: 'ping' })).toMatchObject({ ok: false, id: null });
+  });
+});
