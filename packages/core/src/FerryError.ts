@@ -17,7 +17,9 @@ export type FerryErrorCode =
   | 'worker-timeout'
   | 'protocol-error'
   | 'unsupported'
-  | 'closed';
+  | 'closed'
+  /** A bug, not a condition the app can act on; the message says where. */
+  | 'internal';
 
 const CODES: ReadonlySet<string> = new Set<FerryErrorCode>([
   'invalid-operation',
@@ -34,6 +36,7 @@ const CODES: ReadonlySet<string> = new Set<FerryErrorCode>([
   'protocol-error',
   'unsupported',
   'closed',
+  'internal',
 ]);
 
 /** The plain shape an error takes on the wire. */

@@ -336,6 +336,7 @@ function reply(port: ReplyPort | undefined, message: Reply): void {
 /** Errors cross as `{ code, message }` (SPEC, Errors). */
 function toWire(err: unknown): FerryErrorData {
   if (err instanceof FerryError) return err.toJSON();
-  // Not Ferry's own: the store or the platform failed underneath.
-  return { code: 'storage-unavailable', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+  // Not Ferry's own: a bug, or the platform failing in a way nothing mapped. Stores map their
+  // own failures (quota, unavailable) to FerryErrors, so what reaches here is reported as such.
+  return { code: 'internal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
 }

@@ -56,6 +56,14 @@ export function decodeOp(raw: unknown): OpRecord | string {
   if (!('payload' in raw)) return 'missing payload';
   if (raw.lastError !== undefined && !isLastError(raw.lastError)) return 'bad lastError';
   if (raw.status === 'inflight' && (!isStr(raw.leaseOwner) || !isNum(raw.leaseUntil))) return 'inflight without lease';
+  if (raw.status !== 'inflight' && raw.leaseUntil !== undefined) return 'lease on an op that is not inflight';
+  // The index keys decide what the queries offer: they must agree with the op's state,
+  // or a stale dueKey would offer a done op for claiming.
+  const same = (key: unknown, want: unknown[]): boolean => Array.isArray(key) && key.length === want.length && key.every((k, i) => k === want[i]);
+  if (!same(raw.statusKey, [raw.status, raw.seq])) return 'statusKey does not match status and seq';
+  const active = raw.status === 'pending' || raw.status === 'inflight';
+  if (active ? !same(raw.laneKey, [raw.lane, raw.seq]) : raw.laneKey !== undefined) return 'laneKey does not match the op';
+  if (raw.dueKey !== undefined && (raw.status !== 'pending' || !same(raw.dueKey, [raw.nextAttemptAt, raw.seq]))) return 'dueKey does not match the op';
   return raw as unknown as OpRecord;
 }
 
