@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import { FerryError } from '../FerryError.ts';
-import type { HttpMethod, JsonValue, OperationInput } from '../Operation.ts';
+import type { HttpMethod, JsonValue, Operation, OperationInput } from '../Operation.ts';
 import { HTTP_METHODS } from '../Operation.ts';
 
 export interface InputRules {
@@ -12,17 +12,10 @@ export interface InputRules {
 }
 
 /** An input that passed validation, with its defaults filled in. */
-export interface ValidInput {
-  id: string;
+export type ValidInput = Pick<Operation, 'id' | 'kind' | 'target' | 'method' | 'payload' | 'lane' | 'idempotencyKey'> & {
   /** Whether the caller chose the id (only then can it collide with a stored one). */
   idGiven: boolean;
-  kind: string;
-  target: string;
-  method: HttpMethod;
-  payload: JsonValue;
-  lane: string;
-  idempotencyKey: string;
-}
+};
 
 const MAX_ID = 256;
 
