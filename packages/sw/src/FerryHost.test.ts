@@ -144,3 +144,32 @@ describe('one runner at a time', () => {
     expect(locks.held).toBe(0);
   });
 });
+
+describe('FerryHost compaction', () => {
+  it('compacts done ops past the retention after a drain, at most once an hour, never queued or failed ones', async () => {
+    const { VirtualClock } = await import('@ferry/core/testing');
+    const clock = new VirtualClock();
+    const store = new MemoryStore({ clock });
+    const transport = new ScriptedTransport((o) => (o.payload && (o.payload as { text?: string }).text === 'bad' ? { ok: false, retryable: false, status: 400 } : { ok: true }));
+    const { h } = host({ store: async () => store, transport, clock, timers: clock, retentionMs: 1000 });
+    const send = async (text: string): Promise<string> => {
+      const p = port();
+      await h.receive({ v: 1, id: text, type: 'enqueue', op: { ...op, payload: { text } } }, p);
+      return (p.replies[0] as { result: { id: string } }).result.id;
+    };
+    const old = await send('old');
+    const bad = await send('bad');
+    await h.wake(); // delivers; the first compaction finds nothing old yet
+    const ids = async () => (await store.transaction('readonly', (tx) => tx.listOps({}))).map((r) => r.id);
+    expect(await ids()).toEqual([old, bad]);
+    clock.advance(2000);
+    const later = await send('later');
+    await h.wake(); // within the hour: no compaction, although 'old' is past retention
+    expect(await ids()).toEqual([old, bad, later]);
+    clock.advance(60 * 60 * 1000);
+    await h.wake(); // done ops past retention go; the failed one stays
+    expect(await ids()).toEqual([bad]);
+    expect((await store.transaction('readonly', (tx) => tx.getOp(bad)))?.status).toBe('failed');
+    await h.close();
+  });
+});

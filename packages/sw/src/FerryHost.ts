@@ -66,7 +66,15 @@ export interface FerryHostOptions {
   random?: Random;
   /** Told about unexpected errors (storage failures, a lost lease...). @default console.warn */
   onError?: (err: unknown) => void;
+  /**
+   * How long done ops and WAL records are kept. After a drain, at most once
+   * an hour, older ones are compacted away; queued and failed ops never are.
+   * @default 604800000 (7 days)
+   */
+  retentionMs?: number;
 }
+
+const COMPACT_EVERY_MS = 60 * 60 * 1000;
 
 interface Parts {
   outbox: Outbox;
@@ -94,6 +102,7 @@ const defaultSync = (): SyncManagerLike | undefined =>
 export class FerryHost {
   readonly #o: FerryHostOptions;
   readonly #onError: (err: unknown) => void;
+  #lastCompaction = -Infinity;
   #parts: Promise<Parts> | undefined;
   #syncBusy = false;
   #lastChance = false;
@@ -200,8 +209,13 @@ export class FerryHost {
   async wake(): Promise<void> {
     if (this.#closed) return;
     try {
-      const { runner } = await this.#engine();
+      const { runner, outbox } = await this.#engine();
       await runner.drain();
+      const now = (this.#o.clock ?? systemClock).now();
+      if (now - this.#lastCompaction >= COMPACT_EVERY_MS) {
+        this.#lastCompaction = now;
+        await outbox.compact(this.#o.retentionMs ?? 7 * 24 * 60 * 60 * 1000, now);
+      }
     } catch (err) {
       this.#onError(err);
     }
