@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Ferry's main job. Until the chat demo lands, this runs the ported seed example:
-# an operation persisted first, sent while offline, retried, delivered.
+# Ferry's main job, `pnpm demo`: the offline-first chat. Installs what is missing
+# (scripts/setup.sh), builds the page and its service worker with Vite, then
+# starts the reference server on 127.0.0.1 and prints the URL. PORT picks the
+# port (default 5173; a free one when that is taken). Messages are kept in
+# demo/.data/messages.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-pnpm -s --filter @ferry/core example:main
+pnpm -s --filter @ferry/demo build
+exec pnpm -s --filter @ferry/demo start

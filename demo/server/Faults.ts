@@ -12,9 +12,14 @@ export interface FaultSettings {
   retryAfterS: number;
   /** Messages whose text contains this (case-insensitive) are rejected as invalid with 422. Empty: off. */
   poison: string;
+  /**
+   * An outage as the browser sees it: `/api/messages` requests get no answer,
+   * the connection is destroyed. The control routes keep working.
+   */
+  offline: boolean;
 }
 
-export const NO_FAULTS: FaultSettings = { failureRate: 0, latencyMs: 0, rateLimitRate: 0, retryAfterS: 2, poison: '' };
+export const NO_FAULTS: FaultSettings = { failureRate: 0, latencyMs: 0, rateLimitRate: 0, retryAfterS: 2, poison: '', offline: false };
 
 export type FaultDecision = { kind: 'pass' } | { kind: 'fail503' } | { kind: 'rate429'; retryAfterS: number } | { kind: 'poison'; reason: string };
 
@@ -27,6 +32,11 @@ export function mergeFaults(current: FaultSettings, patch: unknown): FaultSettin
     if (key === 'poison') {
       if (typeof value !== 'string' || value.length > 100) throw new TypeError('poison must be a short string');
       next.poison = value;
+      continue;
+    }
+    if (key === 'offline') {
+      if (typeof value !== 'boolean') throw new TypeError('offline must be a boolean');
+      next.offline = value;
       continue;
     }
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`${key} must be a number >= 0`);

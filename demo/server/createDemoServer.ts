@@ -22,6 +22,7 @@ export interface WireRecord {
   at: number;
   key: string | null;
   lane: string;
+  /** 0: the connection was dropped without an answer (the `offline` fault). */
   status: number;
   /** True when the response was a replay of a stored one (a duplicate delivery). */
   replayed: boolean;
@@ -46,6 +47,11 @@ class HttpError extends Error {
     super(message);
   }
 }
+
+const headerKey = (req: IncomingMessage): string | null => {
+  const key = req.headers['idempotency-key'];
+  return typeof key === 'string' ? key : null;
+};
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
@@ -155,6 +161,11 @@ export function createDemoServer(options: DemoServerOptions = {}) {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method} ${url.pathname}`;
+    if (faults.offline && url.pathname === '/api/messages') {
+      // What a dead network gives the browser: no status at all, the fetch rejects.
+      if (req.method === 'POST') wire.push({ at: Date.now(), key: headerKey(req), lane: 'default', status: 0, replayed: false });
+      return void req.socket.destroy();
+    }
     const handle = async (): Promise<void> => {
       switch (route) {
         case 'POST /api/messages':
@@ -194,8 +205,16 @@ export function createDemoServer(options: DemoServerOptions = {}) {
     setFaults(patch: Partial<FaultSettings>): void {
       faults = mergeFaults(faults, patch);
     },
+    /** Rejects (e.g. `EADDRINUSE`) when the port cannot be taken. */
     async listen(port = options.port ?? 0, host = '127.0.0.1'): Promise<string> {
-      await new Promise<void>((resolve) => server.listen(port, host, resolve));
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error): void => reject(err);
+        server.once('error', onError);
+        server.listen(port, host, () => {
+          server.off('error', onError);
+          resolve();
+        });
+      });
       return `http://${host}:${(server.address() as AddressInfo).port}`;
     },
     close(): Promise<void> {

@@ -85,6 +85,19 @@ describe('HttpTransport status classification', () => {
     expect(r).toMatchObject({ ok: false, retryable: false, status });
   });
 
+  it("keeps the server's reason for a refusal: a JSON error field, or the start of a text body, bounded", async () => {
+    const json = await transport(fakeFetch(new Response(JSON.stringify({ error: 'text is\nrequired' }), { status: 422, statusText: 'Unprocessable Entity' }))).send(op(), ctx());
+    expect(json.error).toBe('HTTP 422 Unprocessable Entity: text is required');
+    const text = await transport(fakeFetch(new Response('x'.repeat(10_000), { status: 503 }))).send(op(), ctx());
+    expect(text.error).toBe(`HTTP 503: ${'x'.repeat(200)}`);
+    const empty = await transport(fakeFetch(new Response(null, { status: 400 }))).send(op(), ctx());
+    expect(empty.error).toBe('HTTP 400');
+    // A body that never ends cannot stall the worker.
+    const endless = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('partial')) });
+    const stalled = await transport(fakeFetch(new Response(endless, { status: 500 }))).send(op(), ctx());
+    expect(stalled.error).toBe('HTTP 500: partial');
+  });
+
   it('a redirect is permanent, whether seen as 3xx or as an opaque redirect', async () => {
     const r = await transport(fakeFetch(new Response(null, { status: 302, headers: { Location: '/x' } }))).send(op(), ctx());
     expect(r).toMatchObject({ ok: false, retryable: false, status: 302 });

@@ -1,5 +1,6 @@
 import type { Clock, Operation, SendContext, SendResult, Timers, Transport } from '@ferry/core';
 import { systemClock, systemTimers } from '@ferry/core';
+import { errorExcerpt } from './lib/errorExcerpt.ts';
 import { parseRetryAfter } from './lib/retryAfter.ts';
 import { targetUrl } from './lib/targetUrl.ts';
 
@@ -77,8 +78,11 @@ export class HttpTransport implements Transport {
       }
     }
     if (!(res instanceof Response)) return res;
-    discardBody(res);
-    return this.#classify(res);
+    const result = this.#classify(res);
+    // The reason a server gives for a refusal is what a user needs to see on a failed op.
+    const why = !result.ok && res.status >= 400 ? await errorExcerpt(res) : (discardBody(res), '');
+    if (why) result.error = `${result.error}: ${why}`;
+    return result;
   }
 
   /** One HTTP exchange; resolves with the response, or with the failure when there is none. */
@@ -140,7 +144,7 @@ export class HttpTransport implements Transport {
   }
 }
 
-/** The body is never read; cancelling it frees the connection sooner. */
+/** A body nobody reads; cancelling it frees the connection sooner. */
 function discardBody(res: Response): void {
   if (res.body && !res.bodyUsed) res.body.cancel().catch(() => {});
 }

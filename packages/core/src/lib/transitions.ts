@@ -209,6 +209,8 @@ export async function retryFailed(tx: OutboxTx, id: string, now: number): Promis
   // A new seq moves it behind the lane's queued ops: it cannot overtake an op already in flight.
   const head = await tx.laneHead(rec.lane);
   const draft: Operation = { ...toOperation(rec), status: 'pending', attempt: 0, nextAttemptAt: now, updatedAt: now };
+  // A fresh start: the old error would make a requeued op look like one that is retrying.
+  delete draft.lastError;
   const lsn = await tx.appendWal({ type: 'requeue', opId: id, at: now, status: 'pending', attempt: 0, nextAttemptAt: now, op: draft });
   const op: Operation = { ...draft, seq: lsn };
   await tx.putOp(encodeOp(op, head === undefined));

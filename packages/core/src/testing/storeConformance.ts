@@ -212,6 +212,7 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(await codeOf(outbox.retry(b.id))).toBe('invalid-state');
       const again = await outbox.retry(poison.id);
       expect(again).toMatchObject({ status: 'pending', attempt: 0 });
+      expect(again.lastError).toBeUndefined();
       expect(again.seq).toBeGreaterThan(b.seq);
       expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([b.id]);
       expect(await codeOf(outbox.discard(b.id))).toBe('invalid-state');

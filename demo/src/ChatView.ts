@@ -1,0 +1,46 @@
+import { clockTime, h } from './dom.ts';
+import { messageState } from './messageState.ts';
+import type { OpMirror, OpRow } from './OpMirror.ts';
+
+export interface ChatMessage {
+  id: string;
+  text: string;
+  conversation: string;
+  created_at: string;
+}
+
+const asMessage = (row: OpRow): ChatMessage | undefined => {
+  const p = row.payload as Partial<ChatMessage> | undefined;
+  return p && typeof p.text === 'string' ? (p as ChatMessage) : undefined;
+};
+
+const LABELS = { pending: 'pending', sending: 'sending…', sent: 'sent', retrying: 'retrying', failed: 'failed' } as const;
+
+/** The conversation: every `message.send` op of its lane, oldest first, each with its delivery state. */
+export function renderChat(list: HTMLElement, mirror: OpMirror, conversation: string, online: boolean): void {
+  const now = Date.now();
+  const rows = [...mirror.ops.values()]
+    .filter((r) => r.kind === 'message.send' && r.lane === conversation)
+    .map((r) => ({ r, m: asMessage(r) }))
+    .filter((x): x is { r: OpRow; m: ChatMessage } => x.m !== undefined)
+    .sort((a, b) => a.m.created_at.localeCompare(b.m.created_at) || a.r.seq - b.r.seq);
+  const items = rows.map(({ r, m }) => {
+    const view = messageState(r, now, online);
+    return h(
+      'li',
+      { class: `msg ${view.state}`, 'data-id': r.id, 'data-state': view.state },
+      h('div', { class: 'bubble' }, h('span', { class: 'text' }, m.text)),
+      h(
+        'div',
+        { class: 'meta' },
+        h('time', {}, clockTime(Date.parse(m.created_at))),
+        h('span', { class: `badge ${view.state}` }, LABELS[view.state]),
+        view.detail && h('span', { class: 'detail', title: view.detail }, view.detail),
+      ),
+    );
+  });
+  if (items.length === 0) items.push(h('li', { class: 'empty' }, 'No messages yet. Say hello — then try it offline.'));
+  const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  list.replaceChildren(...items);
+  if (stick) list.scrollTop = list.scrollHeight;
+}

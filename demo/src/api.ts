@@ -1,0 +1,31 @@
+/** The reference server's control and listing routes (the page's own fetches; Ferry sends from the worker). */
+
+export interface Faults {
+  failureRate: number;
+  latencyMs: number;
+  rateLimitRate: number;
+  retryAfterS: number;
+  poison: string;
+  offline: boolean;
+}
+
+export interface ServerMessage {
+  id?: string;
+  text: string;
+  conversation?: string;
+  seq: number;
+  receivedAt: number;
+}
+
+async function json<T>(res: Response): Promise<T> {
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+export const getFaults = (): Promise<Faults> => fetch('/api/faults').then((r) => json<Faults>(r));
+
+export const putFaults = (patch: Partial<Faults>): Promise<Faults> =>
+  fetch('/api/faults', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) }).then((r) => json<Faults>(r));
+
+export const getServerMessages = (): Promise<ServerMessage[]> =>
+  fetch('/api/messages', { cache: 'no-store' }).then((r) => json<{ messages: ServerMessage[] }>(r)).then((b) => b.messages);

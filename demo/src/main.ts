@@ -1,0 +1,119 @@
+/**
+ * The demo chat: messages are Ferry ops in the lane `general`, queued by the
+ * service worker and delivered when they can be. Everything on the page is
+ * rendered from the worker's own state (`list`, `stats`, `subscribe`).
+ */
+import { createFerryClient } from '@ferry/client';
+import type { Faults } from './api.ts';
+import { renderChat } from './ChatView.ts';
+import { wireControls } from './controls.ts';
+import { byId, coalesce } from './dom.ts';
+import { OpMirror } from './OpMirror.ts';
+import { lastSendText, renderFailed, renderFeed, renderQueue, renderStats } from './OutboxPanel.ts';
+import { serverPanel } from './serverPanel.ts';
+import type {} from './window.ts';
+
+const CONVERSATION = 'general';
+const params = new URLSearchParams(location.search);
+const swQuery = new URLSearchParams([...params].filter(([k]) => k === 'fast' || k === 'attempts')).toString();
+
+const client = createFerryClient();
+const mirror = new OpMirror(client);
+let faults: Faults | undefined;
+
+const input = byId<HTMLInputElement>('text');
+const list = byId('messages');
+const refreshServer = serverPanel(byId('server'), byId('server-count'));
+const showError = (err: unknown): void => {
+  byId('f-status').textContent = err instanceof Error ? err.message : String(err);
+};
+
+function renderNetwork(): void {
+  const browser = byId('pill-browser');
+  browser.textContent = `browser: ${navigator.onLine ? 'online' : 'offline'}`;
+  browser.dataset.ok = String(navigator.onLine);
+  const server = byId('pill-server');
+  server.textContent = `server: ${!faults ? 'unreachable' : faults.offline ? 'outage (dropping connections)' : 'up'}`;
+  server.dataset.ok = String(!!faults && !faults.offline);
+  const last = byId('pill-last');
+  last.textContent = `last send: ${lastSendText(mirror)}`;
+  last.title = last.textContent;
+  last.dataset.ok = mirror.lastSend ? String(mirror.lastSend.ok) : 'unknown';
+}
+
+const renderStatsSoon = coalesce(() => {
+  client.stats().then((s) => renderStats(byId('stats'), s), () => {});
+});
+
+const render = coalesce(() => {
+  renderChat(list, mirror, CONVERSATION, navigator.onLine);
+  renderFailed(byId('failed'), mirror, client, showError);
+  renderQueue(byId<HTMLTableSectionElement>('queue'), mirror);
+  renderFeed(byId('feed'), mirror.feed);
+  renderNetwork();
+});
+
+let lastCreated = 0;
+async function send(text: string): Promise<void> {
+  const id = crypto.randomUUID();
+  // Strictly increasing, so that messages typed within one millisecond still sort in typing order.
+  lastCreated = Math.max(Date.now(), lastCreated + 1);
+  const message = { id, text, conversation: CONVERSATION, created_at: new Date(lastCreated).toISOString() };
+  await client.enqueue({ id, kind: 'message.send', target: '/api/messages', lane: CONVERSATION, payload: message });
+}
+
+function wireComposer(): void {
+  const buttons = [byId<HTMLButtonElement>('send'), byId<HTMLButtonElement>('burst')];
+  for (const el of [input, ...buttons]) el.disabled = false;
+  byId<HTMLFormElement>('composer').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    send(text).catch(showError);
+  });
+  byId('burst').addEventListener('click', () => {
+    const base = Date.now() % 10_000;
+    // One after another: the lane's order is the order enqueue resolves in.
+    void (async () => {
+      for (let i = 1; i <= 10; i++) await send(`burst ${base}·${i}`);
+    })().catch(showError);
+  });
+  input.focus();
+}
+
+async function boot(): Promise<void> {
+  const registration = await client.register(`/sw.js${swQuery ? `?${swQuery}` : ''}`);
+  // Ask the browser not to evict the queue under storage pressure (it may still say no).
+  const persisted = (await navigator.storage?.persist?.().catch(() => false)) ?? false;
+  byId('env').textContent = `Service worker active · Background Sync ${registration && 'sync' in registration ? 'available' : 'not available (the page kicks the worker)'} · storage ${persisted ? 'persistent' : 'best-effort (may be evicted)'}`;
+
+  mirror.onChange(() => {
+    render();
+    renderStatsSoon();
+  });
+  mirror.onChange(() => {
+    if (mirror.feed[0]?.type === 'done') refreshServer();
+  });
+  await mirror.start();
+  wireComposer();
+  addEventListener('online', render);
+  addEventListener('offline', render);
+  // Countdowns to the next attempt.
+  setInterval(() => {
+    if ([...mirror.ops.values()].some((r) => r.status === 'pending')) render();
+  }, 1_000);
+  void wireControls((f) => {
+    faults = f;
+    renderNetwork();
+  });
+}
+
+render();
+window.demo = {
+  client,
+  ready: boot().catch((err: unknown) => {
+    showError(err);
+    throw err;
+  }),
+};

@@ -1,0 +1,31 @@
+/// <reference lib="webworker" />
+/**
+ * The demo's service worker: Ferry's host, plus an app-shell cache so the
+ * page opens offline. Built into one classic script, `/sw.js` (demo/buildDemo.ts).
+ *
+ * Flags in the script URL (the page passes its own query on): `fast` makes
+ * retries quick (tests); `attempts=N` sets the attempt budget.
+ */
+import { createFerryHost } from '@ferry/sw';
+import { shellCache } from './shellCache.ts';
+
+declare const self: ServiceWorkerGlobalScope;
+/** The built page's files and a build id, filled in by the build. */
+declare const __FERRY_SHELL__: string[];
+declare const __FERRY_BUILD__: string;
+
+const flags = new URLSearchParams(self.location.search);
+const fast = flags.has('fast');
+const attempts = Number(flags.get('attempts'));
+
+createFerryHost({
+  transport: { timeoutMs: fast ? 3_000 : 15_000 },
+  retry: {
+    ...(fast && { baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 30 }),
+    ...(Number.isInteger(attempts) && attempts > 0 && { maxAttempts: attempts }),
+  },
+  // The page forwards `online`; this is the fallback re-check while the worker thinks it is offline.
+  offlineRecheckMs: fast ? 1_000 : 5_000,
+}).listen(self);
+
+shellCache(self, { files: __FERRY_SHELL__, version: __FERRY_BUILD__ });

@@ -1,0 +1,87 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { test as base, expect } from '@playwright/test';
+import { buildDemo } from '../../demo/buildDemo.ts';
+// Declares `window.demo`, the page's handle.
+import type {} from '../../demo/src/window.ts';
+import type { DemoServer } from '../../demo/server/createDemoServer.ts';
+import { createDemoServer } from '../../demo/server/createDemoServer.ts';
+
+export { expect };
+
+export interface RunningDemo {
+  server: DemoServer;
+  url: string;
+  /** The texts the server stored, in the order it stored them. */
+  stored(): string[];
+}
+
+/**
+ * The demo as `pnpm demo` runs it: built once per worker process with the
+ * demo's own build, served by the reference server on an ephemeral port with a
+ * fresh data file for every test (a new origin, so a fresh worker and IndexedDB).
+ */
+export const test = base.extend<{ demo: RunningDemo }, { demoDist: string }>({
+  demoDist: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures take their dependencies as a pattern.
+    async ({}, use) => {
+      const dir = await mkdtemp(join(tmpdir(), 'ferry-demo-dist-'));
+      await use(await buildDemo(dir));
+      await rm(dir, { recursive: true, force: true });
+    },
+    { scope: 'worker' },
+  ],
+  demo: async ({ demoDist }, use) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'ferry-demo-data-'));
+    const server = createDemoServer({ dataFile: join(dataDir, 'messages.jsonl'), staticDir: demoDist });
+    const url = await server.listen(0);
+    await use({ server, url, stored: () => server.log.entries.map((e) => String(e.message.text)) });
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  },
+});
+
+/** Opens the demo (with the worker's `query` flags), waits until it is live and the worker controls the page. */
+export async function openDemo(page: Page, demo: RunningDemo, query = 'fast=1'): Promise<void> {
+  await page.goto(`${demo.url}/${query ? `?${query}` : ''}`);
+  await page.evaluate(() => window.demo.ready);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+}
+
+/** Types a message and presses Enter, as a user does. */
+export async function say(page: Page, text: string): Promise<void> {
+  await page.locator('#text').fill(text);
+  await page.locator('#text').press('Enter');
+}
+
+/** What the worker's network probe says now (the protocol's `ping`). */
+function workerOnline(page: Page): Promise<boolean | 'no-reply'> {
+  return page.evaluate(async () => {
+    const worker = navigator.serviceWorker.controller;
+    const { port1, port2 } = new MessageChannel();
+    return new Promise<boolean | 'no-reply'>((resolve) => {
+      const timer = setTimeout(() => resolve('no-reply'), 2_000);
+      port1.onmessage = (e: MessageEvent<{ ok: boolean; result?: { online: boolean } }>) => {
+        clearTimeout(timer);
+        resolve(e.data.ok && e.data.result?.online === true);
+      };
+      worker?.postMessage({ v: 1, id: 'online?', type: 'ping' }, [port2]);
+    });
+  });
+}
+
+/** Switches the browser's network (a real outage: fetch rejects, `navigator.onLine` flips) and waits until the worker sees it. */
+export async function setOnline(page: Page, online: boolean): Promise<void> {
+  await page.context().setOffline(!online);
+  await expect.poll(() => workerOnline(page)).toBe(online);
+}
+
+/** Checks the server's wire log: every Idempotency-Key took effect exactly once (201 once; repeats were replays). */
+export function expectEachAppliedOnce(server: DemoServer): void {
+  const applied = new Map<string, number>();
+  for (const w of server.wire) if (w.status === 201 && !w.replayed && w.key) applied.set(w.key, (applied.get(w.key) ?? 0) + 1);
+  expect([...applied.values()].filter((n) => n !== 1)).toEqual([]);
+  expect(applied.size).toBe(server.log.entries.length);
+}

@@ -1,0 +1,43 @@
+import { expect, expectEachAppliedOnce, openDemo, say, setOnline, test } from './fixtures.ts';
+
+test('messages typed offline survive a reload of the offline page and go out once, in order, when the network returns', async ({ page, demo }) => {
+  await openDemo(page, demo);
+  await setOnline(page, false);
+  const texts = ['first, typed offline', 'second, typed offline', 'third, typed offline'];
+  for (const text of texts) await say(page, text);
+  const messages = page.locator('#messages .msg');
+  await expect(messages.locator('.text')).toHaveText(texts);
+  await expect(messages.locator('.badge')).toHaveText(['pending', 'pending', 'pending']);
+
+  // The page itself comes from the worker's cache: the network is still off.
+  await page.reload();
+  await page.evaluate(() => window.demo.ready);
+  await expect(page.locator('#pill-browser')).toHaveText('browser: offline');
+  await expect(messages.locator('.text')).toHaveText(texts);
+  await expect(messages.locator('.badge')).toHaveText(['pending', 'pending', 'pending']);
+  expect(demo.stored()).toEqual([]);
+
+  await setOnline(page, true);
+  await expect(messages.locator('.badge')).toHaveText(['sent', 'sent', 'sent']);
+  expect(demo.stored()).toEqual(texts);
+  expectEachAppliedOnce(demo.server);
+  await expect(page.locator('#queue')).toContainText('The outbox is empty');
+  await expect(page.locator('#server li .text')).toHaveText(texts);
+});
+
+test('the outage switch drops connections: the worker retries with a network error, then delivers when it is off', async ({ page, demo }) => {
+  await openDemo(page, demo);
+  await page.locator('#f-offline').check();
+  await expect.poll(() => demo.server.faults.offline).toBe(true);
+  await say(page, 'during the outage');
+  const msg = page.locator('#messages .msg');
+  await expect(msg).toHaveAttribute('data-state', 'retrying');
+  await expect(msg.locator('.detail')).toContainText('network error');
+  expect(demo.server.wire.filter((w) => w.status === 0).length).toBeGreaterThan(0);
+  expect(demo.stored()).toEqual([]);
+
+  await page.locator('#f-offline').uncheck();
+  await expect(msg).toHaveAttribute('data-state', 'sent');
+  expect(demo.stored()).toEqual(['during the outage']);
+  expectEachAppliedOnce(demo.server);
+});

@@ -1,0 +1,38 @@
+import { fileURLToPath } from 'node:url';
+import { expect, openDemo, say, test } from './fixtures.ts';
+
+const SHOT = fileURLToPath(new URL('../../demo/screenshot.png', import.meta.url));
+
+test('screenshot for the README: sent messages, a failed one, one retrying, the side panel', async ({ page, demo }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  // Default retry timings, so that the retrying message shows a next attempt a few seconds out.
+  await openDemo(page, demo, '');
+  for (const text of ['Hi! Every message here is a Ferry operation.', 'It is written to IndexedDB before anything is sent…', '…then the service worker delivers it, in order.']) {
+    await say(page, text);
+  }
+  await expect(page.locator('#messages .msg[data-state=sent]')).toHaveCount(3);
+
+  await page.locator('#f-poison').fill('spam');
+  await page.locator('#f-poison').press('Tab');
+  await expect.poll(() => demo.server.faults.poison).toBe('spam');
+  await say(page, 'Win a free cruise! (spam)');
+  await expect(page.locator('#failed .failed-op')).toHaveCount(1);
+
+  await page.locator('#f-offline').check();
+  await expect.poll(() => demo.server.faults.offline).toBe(true);
+  await say(page, 'This one waits out the outage.');
+  await say(page, 'And this one queues behind it.');
+  const waiting = page.locator('#messages .msg', { hasText: 'waits out the outage' });
+  await expect(waiting).toHaveAttribute('data-state', 'retrying');
+  // Let a couple of attempts fail so the backoff and the change feed show.
+  await expect.poll(async () => Number(await page.locator('#queue tr').first().locator('td').nth(3).textContent()), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+  // A moment when the next attempt is a few seconds out, so the shot says when.
+  await expect(waiting.locator('.detail')).toContainText(/next try .*\(in [2-9] s\)/, { timeout: 20_000 });
+  await page.screenshot({ path: SHOT });
+
+  // The shot shows a real state: turning the outage off delivers the rest.
+  await page.locator('#f-offline').uncheck();
+  await page.evaluate(() => window.demo.client.syncNow());
+  await expect(page.locator('#messages .msg[data-state=sent]')).toHaveCount(5, { timeout: 30_000 });
+  expect(demo.stored()).toHaveLength(5);
+});

@@ -1,0 +1,47 @@
+const MAX_BYTES = 2048;
+const MAX_CHARS = 200;
+const READ_TIMEOUT_MS = 1000;
+
+/**
+ * Why the server refused, from an error response's body, so that
+ * `lastError.message` says more than the status: the `error` or `message`
+ * field of a JSON body, or the start of a text body. Reads at most 2 KiB and
+ * waits at most a second, so a hostile body cannot stall the worker.
+ * @returns a single printable line of at most 200 characters, or '' when there is nothing useful
+ */
+export async function errorExcerpt(res: Response): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), READ_TIMEOUT_MS)));
+  try {
+    while (size < MAX_BYTES) {
+      const next = await Promise.race([reader.read(), timeout]);
+      if (next === 'timeout' || next.done) break;
+      chunks.push(next.value);
+      size += next.value.length;
+    }
+  } catch {
+    // A body that breaks off mid-way still says what it said so far.
+  } finally {
+    clearTimeout(timer);
+    reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  const text = new TextDecoder().decode(bytes.subarray(0, MAX_BYTES));
+  let reason = text;
+  try {
+    const json = JSON.parse(text) as { error?: unknown; message?: unknown };
+    reason = typeof json.error === 'string' ? json.error : typeof json.message === 'string' ? json.message : '';
+  } catch {
+    // Not JSON (or cut off): use the text itself.
+  }
+  return reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, MAX_CHARS);
+}
