@@ -4,7 +4,8 @@
  * `window.changes`, and `window.raw` to post arbitrary messages to the worker.
  * Flags come from the page's query string:
  * `noforward` (do not forward online/visibility), `nosync`, `noregister`
- * (passed on to the worker script), `mode=page` (run the host in the page).
+ * (passed on to the worker script, with sw.ts's numeric flags), `mode=page`
+ * (run the host in the page), `timeout` (the client's request timeout, ms).
  */
 import type { FerryClient } from '../../packages/client/src/index.ts';
 import { createFerryClient } from '../../packages/client/src/index.ts';
@@ -22,7 +23,9 @@ declare global {
 }
 
 const flags = new URLSearchParams(location.search);
-const swFlags = new URLSearchParams([...flags].filter(([k]) => k === 'nosync' || k === 'noregister'));
+/** Flags passed on to the worker script (see sw.ts). */
+const SW_FLAGS = ['nosync', 'noregister', 'sendTimeout', 'lease', 'attempts', 'recheck'];
+const swFlags = new URLSearchParams([...flags].filter(([k]) => SW_FLAGS.includes(k)));
 const pageMode = flags.get('mode') === 'page';
 
 const ferry = createFerryClient({

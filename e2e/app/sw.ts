@@ -4,7 +4,9 @@
  * app-shell cache so the test page reloads while offline. Flags in the
  * script URL: `nosync` removes SyncManager before the host starts (as in
  * Firefox and Safari); `noregister` keeps the host from registering sync tags,
- * so that only a CDP-dispatched `sync` can wake it.
+ * so that only a CDP-dispatched `sync` can wake it. Numeric flags for the
+ * chaos suite: `sendTimeout` (the transport's timeout, ms), `lease` (ms),
+ * `attempts` (maxAttempts), `recheck` (offlineRecheckMs).
  */
 import { createFerryHost } from '../../packages/sw/src/index.ts';
 
@@ -16,11 +18,17 @@ if (flags.has('nosync')) {
   delete (ServiceWorkerRegistration.prototype as unknown as Record<string, unknown>).sync;
 }
 
+const num = (name: string): number | undefined => (flags.has(name) ? Number(flags.get(name)) : undefined);
+const sendTimeout = num('sendTimeout');
+const lease = num('lease');
+
 createFerryHost({
-  retry: { baseDelayMs: 100, maxDelayMs: 1000, jitter: false, maxAttempts: 5 },
+  retry: { baseDelayMs: 100, maxDelayMs: 1000, jitter: false, maxAttempts: num('attempts') ?? 5 },
   // Long, so that a test can tell a forwarded `online` from the offline re-check.
-  offlineRecheckMs: 60_000,
+  offlineRecheckMs: num('recheck') ?? 60_000,
   ...(flags.has('noregister') && { backgroundSync: () => undefined }),
+  ...(sendTimeout !== undefined && { transport: { timeoutMs: sendTimeout } }),
+  ...(lease !== undefined && { leaseMs: lease }),
 }).listen(self);
 
 // App shell: network first, the cache when offline. Test scaffolding, not Ferry.

@@ -12,6 +12,12 @@ export interface Received {
   body: unknown;
   /** Wall-clock ms when the request arrived. */
   at: number;
+  /** What the server did: the status it answered, or `hang` / `drop`. Unset until it acts. */
+  outcome?: number | 'hang' | 'drop';
+  /** Wall-clock ms when the answer was written (a status only). */
+  answeredAt?: number;
+  /** The `Retry-After` it answered with, in ms (delay-seconds only). */
+  retryAfterMs?: number;
 }
 
 /** An effect the API applied: once per Idempotency-Key. */
@@ -25,11 +31,20 @@ export interface Applied {
 /**
  * How to answer one API request: a status (nothing applied), `hang` (no
  * answer, nothing applied), `apply-and-hang` (the effect is applied but the
- * answer never comes: what a client killed mid-send sees), or `undefined`
- * for the default behaviour (apply once per key, answer 201; a repeated key
- * answers 200 without applying again).
+ * answer never comes: what a client killed mid-send sees), `drop` (the
+ * connection is destroyed, nothing applied), `apply-and-drop` (applied, then
+ * the connection is destroyed), or `undefined` for the default behaviour
+ * (apply once per key, answer 201; a repeated key answers 200 without
+ * applying again).
  */
-export type Answer = { status: number; headers?: Record<string, string> } | 'hang' | 'apply-and-hang' | { delayMs: number } | undefined;
+export type Answer =
+  | { status: number; headers?: Record<string, string> }
+  | 'hang'
+  | 'apply-and-hang'
+  | 'drop'
+  | 'apply-and-drop'
+  | { delayMs: number }
+  | undefined;
 
 /** Decides the answer to a request; `nth` counts requests with the same key, from 1. */
 export type Script = (req: Received, nth: number) => Answer;
@@ -112,15 +127,30 @@ export class TestServer {
     this.#count.set(rec.key ?? '', nth);
 
     const answer = this.script(rec, nth);
-    if (answer === 'hang') return void this.#hanging.add(res);
-    if (answer === 'apply-and-hang') {
-      this.#apply(rec);
+    if (answer === 'hang' || answer === 'apply-and-hang') {
+      if (answer === 'apply-and-hang') this.#apply(rec);
+      rec.outcome = 'hang';
       return void this.#hanging.add(res);
     }
-    if (answer && 'status' in answer) return send(res, answer.status, '{}', 'application/json', answer.headers);
+    if (answer === 'drop' || answer === 'apply-and-drop') {
+      if (answer === 'apply-and-drop') this.#apply(rec);
+      rec.outcome = 'drop';
+      return void req.socket.destroy();
+    }
+    if (answer && 'status' in answer) {
+      const retryAfter = Object.entries(answer.headers ?? {}).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
+      if (retryAfter !== undefined && /^\d+$/.test(retryAfter)) rec.retryAfterMs = Number(retryAfter) * 1000;
+      return this.#answer(rec, res, answer.status, '{}', answer.headers);
+    }
     if (answer && 'delayMs' in answer) await new Promise((r) => setTimeout(r, answer.delayMs));
     const fresh = this.#apply(rec);
-    return send(res, fresh ? 201 : 200, JSON.stringify({ replayed: !fresh }), 'application/json');
+    return this.#answer(rec, res, fresh ? 201 : 200, JSON.stringify({ replayed: !fresh }));
+  }
+
+  #answer(rec: Received, res: ServerResponse, status: number, body: string, headers?: Record<string, string>): void {
+    rec.outcome = status;
+    rec.answeredAt = Date.now();
+    send(res, status, body, 'application/json', headers);
   }
 
   /** Applies the request's effect unless its key was applied before. */

@@ -1,0 +1,238 @@
+/**
+ * The chaos suite's shared parts: the seed, a seeded random source per
+ * scenario, the server-side invariant check, and the results file.
+ *
+ * The seed comes from `FERRY_SEED` or is drawn once per test process; every
+ * scenario derives its own stream from it and its name, so a scenario's
+ * random choices do not depend on which scenarios ran before it. (The
+ * browser's timing is not seeded: a seed fixes the faults chosen, not the
+ * interleaving they meet.)
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from '@playwright/test';
+import { expect } from '@playwright/test';
+import type { Operation } from '../../packages/core/src/index.ts';
+import type { Received, TestServer } from '../server/TestServer.ts';
+
+export const SEED: number = readSeed();
+
+function readSeed(): number {
+  const env = process.env.FERRY_SEED;
+  if (env === undefined || env === '') return Math.floor(Math.random() * 2 ** 32);
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32) throw new Error(`FERRY_SEED must be an integer in [0, 2^32), got ${JSON.stringify(env)}`);
+  return n;
+}
+
+/** A seeded random source (mulberry32) with the helpers scenarios use. */
+export interface Rng {
+  (): number;
+  /** An integer in [lo, hi]. */
+  int(lo: number, hi: number): number;
+  pick<T>(items: readonly T[]): T;
+}
+
+/** The random stream of one scenario: the suite seed mixed with the scenario's name. */
+export function rngFor(scenario: string): Rng {
+  let h = SEED ^ 0x9e3779b9;
+  for (let i = 0; i < scenario.length; i++) h = Math.imul(h ^ scenario.charCodeAt(i), 0x85ebca6b);
+  let a = h >>> 0;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const rng = next as Rng;
+  rng.int = (lo, hi) => lo + Math.floor(next() * (hi - lo + 1));
+  rng.pick = (items) => items[Math.floor(next() * items.length)] as (typeof items)[number];
+  return rng;
+}
+
+/** What every scenario reports. */
+export interface Counts {
+  /** Ops whose enqueue resolved. */
+  ops: number;
+  wireRequests: number;
+  /** Requests beyond the first for the same Idempotency-Key. */
+  duplicatesOnWire: number;
+  /** Effects the server applied more than once for the same op (told apart by the payload's `tag`, not the key). */
+  duplicatesApplied: number;
+  /** Acknowledged ops neither applied nor failed with the reason the server gave. */
+  lost: number;
+  /** Pairs of ops in a lane the server first saw out of enqueue (seq) order. */
+  orderViolations: number;
+  /** Requests sent before the Retry-After of the previous answer for the same key was due. */
+  earlyRetries: number;
+  /** Acknowledged ops failed on purpose (a server rejection the scenario planned). */
+  failed: number;
+}
+
+/** An op as the scenarios enqueue it: `tag` names it uniquely on the server. */
+export interface Tagged {
+  tag: string;
+  lane: string;
+  [key: string]: unknown;
+}
+
+const tagOf = (body: unknown): string | undefined => (body as { tag?: unknown } | undefined)?.tag as string | undefined;
+
+/**
+ * Checks the issue's invariants on what the server recorded.
+ * @param acked ids whose enqueue resolved
+ * @param stored every op the outbox holds at the end (ids, keys, lanes, seqs, final state)
+ * @param mayFail ids the scenario expects the server to reject; each must be `failed` with the server's status
+ */
+export function check(server: Pick<TestServer, 'received' | 'applied'>, acked: readonly string[], stored: readonly Operation[], mayFail: ReadonlySet<string> = new Set()): { counts: Counts; problems: string[] } {
+  const problems: string[] = [];
+  const byId = new Map(stored.map((op) => [op.id, op]));
+  const received = server.received;
+  const byKey = new Map<string, Received[]>();
+  for (const r of received) {
+    const list = byKey.get(r.key ?? '') ?? [];
+    list.push(r);
+    byKey.set(r.key ?? '', list);
+  }
+
+  const appliedKeys = new Set(server.applied.map((a) => a.key));
+  const appliedTags = new Map<string, number>();
+  for (const a of server.applied) {
+    const tag = tagOf(a.body) ?? `key:${a.key}`;
+    appliedTags.set(tag, (appliedTags.get(tag) ?? 0) + 1);
+  }
+  const duplicatesApplied = [...appliedTags.values()].reduce((n, c) => n + c - 1, 0);
+  if (duplicatesApplied > 0) problems.push(`applied twice: ${[...appliedTags].filter(([, c]) => c > 1).map(([t]) => t).slice(0, 5).join(', ')}`);
+
+  let lost = 0;
+  let failed = 0;
+  for (const id of acked) {
+    const op = byId.get(id);
+    if (!op) {
+      lost++;
+      problems.push(`acknowledged op ${id} is no longer stored`);
+      continue;
+    }
+    const applied = appliedKeys.has(op.idempotencyKey);
+    if (mayFail.has(id)) {
+      const answers = (byKey.get(op.idempotencyKey) ?? []).map((r) => r.outcome);
+      if (op.status === 'failed' && op.lastError && answers.includes(op.lastError.status)) failed++;
+      else {
+        lost++;
+        problems.push(`op ${id} meant to be rejected is ${op.status} (${op.lastError?.message ?? 'no error'}; server answered ${answers.join(',')})`);
+      }
+      continue;
+    }
+    if (op.status !== 'done' || !applied) {
+      lost++;
+      problems.push(`op ${id} (${tagOf(op.payload)}) is ${op.status}${applied ? '' : ', never applied'}${op.lastError ? `: ${op.lastError.message}` : ''}`);
+    }
+  }
+
+  // Within a lane, the order in which the server first saw each op must be enqueue order.
+  const firstSeen = new Map<string, number>();
+  received.forEach((r, i) => {
+    if (r.key !== null && !firstSeen.has(r.key)) firstSeen.set(r.key, i);
+  });
+  let orderViolations = 0;
+  const lanes = new Map<string, Operation[]>();
+  for (const op of stored) lanes.set(op.lane, [...(lanes.get(op.lane) ?? []), op]);
+  for (const [lane, ops] of lanes) {
+    const seen = ops
+      .sort((a, b) => a.seq - b.seq)
+      .map((op) => ({ op, at: firstSeen.get(op.idempotencyKey) }))
+      .filter((x): x is { op: Operation; at: number } => x.at !== undefined);
+    for (let i = 0; i < seen.length; i++) {
+      for (let j = i + 1; j < seen.length; j++) {
+        if ((seen[j] as { at: number }).at < (seen[i] as { at: number }).at) {
+          orderViolations++;
+          if (orderViolations <= 5) problems.push(`lane ${lane}: seq ${seen[j]?.op.seq} reached the server before seq ${seen[i]?.op.seq}`);
+        }
+      }
+    }
+  }
+
+  let earlyRetries = 0;
+  for (const [key, list] of byKey) {
+    for (let i = 1; i < list.length; i++) {
+      const prev = list[i - 1] as Received;
+      const next = list[i] as Received;
+      if (prev.retryAfterMs === undefined || prev.answeredAt === undefined) continue;
+      const due = prev.answeredAt + prev.retryAfterMs;
+      if (next.at < due) {
+        earlyRetries++;
+        problems.push(`key ${key}: resent ${due - next.at} ms before its Retry-After was due`);
+      }
+    }
+  }
+
+  const counts: Counts = {
+    ops: acked.length,
+    wireRequests: received.length,
+    duplicatesOnWire: received.length - byKey.size,
+    duplicatesApplied,
+    lost,
+    orderViolations,
+    earlyRetries,
+    failed,
+  };
+  return { counts, problems };
+}
+
+const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'chaos.json');
+
+/** Merges one scenario's figures into `e2e/results/chaos.json`. */
+export async function record(scenario: string, counts: Counts, extra: Record<string, unknown> = {}): Promise<void> {
+  let all: { scenarios?: Record<string, unknown> } = {};
+  try {
+    all = JSON.parse(await readFile(RESULTS, 'utf8')) as typeof all;
+  } catch {
+    // First run, or a file broken by an interrupted run: start over.
+  }
+  const scenarios = { ...(all.scenarios ?? {}), [scenario]: { ...counts, ...extra, seed: SEED, at: new Date().toISOString() } };
+  await mkdir(dirname(RESULTS), { recursive: true });
+  const tmp = `${RESULTS}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify({ scenarios }, null, 2)}\n`);
+  await rename(tmp, RESULTS);
+}
+
+/** Checks, records and asserts: the suite fails on any loss, double effect, order violation or early retry. */
+export async function verdict(
+  scenario: string,
+  server: TestServer,
+  acked: readonly string[],
+  stored: readonly Operation[],
+  options: { mayFail?: ReadonlySet<string>; extra?: Record<string, unknown>; noWireDuplicates?: boolean } = {},
+): Promise<Counts> {
+  const { counts, problems } = check(server, acked, stored, options.mayFail);
+  await record(scenario, counts, options.extra);
+  const bad = counts.lost + counts.duplicatesApplied + counts.orderViolations + counts.earlyRetries + (options.noWireDuplicates ? counts.duplicatesOnWire : 0);
+  expect(bad, `${scenario} broke an invariant (FERRY_SEED=${SEED}): ${JSON.stringify(counts)}\n${problems.slice(0, 20).join('\n')}`).toBe(0);
+  return counts;
+}
+
+/** Every op the page's outbox holds. */
+export const storedOps = (page: Page): Promise<Operation[]> => page.evaluate(() => window.ferry.list({ limit: 10_000 }));
+
+/** Fails with the seed in the message. */
+export const seeded = (what: string): string => `${what} (FERRY_SEED=${SEED})`;
+
+/** Waits until every acknowledged op is done or failed, polling with short requests that restart a stopped worker. */
+export async function settled(page: Page, ids: readonly string[], timeoutMs: number, what: string): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        const ops = await storedOps(page).catch(() => undefined);
+        if (!ops) return -1;
+        const terminal = new Set(ops.filter((o) => o.status === 'done' || o.status === 'failed').map((o) => o.id));
+        return ids.filter((id) => !terminal.has(id)).length;
+      },
+      { timeout: timeoutMs, intervals: [250, 500, 1000], message: seeded(`${what}: acknowledged ops still not done or failed`) },
+    )
+    .toBe(0);
+}
+
+/** Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
