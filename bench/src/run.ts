@@ -1,10 +1,19 @@
 /**
  * `pnpm bench`: runs the benchmark scenarios in headless Chromium (a
- * persistent profile, so IndexedDB is on disk), each beside its baseline in
+ * persistent profile, so IndexedDB is on disk), each beside its baselines in
  * the same run, several rounds, and reports medians and ratios.
  *
+ * - Issue 4's storage scenarios (Ferry's Outbox over IdbStore in a page,
+ *   against raw idb).
+ * - Issue 7's scenarios (src/swScenarios.ts): Ferry's client and service
+ *   worker against workbox-background-sync's Queue in its worker and the
+ *   floor, each side on its own loopback origin (src/server.ts); the shipped
+ *   size (src/build.ts).
+ *
  * Writes bench/results/latest.json and prints a table. `--quick` runs small
- * sizes (a smoke test of the harness, not a measurement).
+ * sizes (a smoke test of the harness, not a measurement) and writes
+ * quick.json. `--profile` also writes CPU profiles of the Ferry worker
+ * (bench/results/profiles/) around the first round's Ferry scenarios.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -12,32 +21,44 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
 import { chromiumLaunch } from '../../chromium.config.ts';
-import { servePage } from '../../tools/servePage.ts';
+import { buildBench, sizes as shippedSizes } from './build.ts';
+import { workerProfiler } from './profile.ts';
+import { startBenchServer } from './server.ts';
 import { median, round } from './stats.ts';
+import { runSwScenarios } from './swScenarios.ts';
+import type { SwSizes } from './swScenarios.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
+const profiling = process.argv.includes('--profile');
 const sizes = quick
   ? { rounds: 1, latencyN: 20, burstN: 200, backlog: 2000, backlogSamples: 5 }
   : { rounds: 5, latencyN: 200, burstN: 1000, backlog: 100_000, backlogSamples: 20 };
+const swSizes: SwSizes = quick
+  ? { rounds: 1, latencyN: 20, burstN: 200, lanes: 16, oneLaneN: 50, oneLaneRounds: 1, backlog: 2000, backlogSamples: 2, delayMs: 20, heapDrainN: 1000 }
+  : { rounds: 3, latencyN: 200, burstN: 1000, lanes: 16, oneLaneN: 1000, oneLaneRounds: 2, backlog: 100_000, backlogSamples: 5, delayMs: 20, heapDrainN: 20_000 };
 
 interface Target {
   key: string;
   label: string;
   value: number;
-  /** 'max': the ratio must stay at or below the target; 'min': at or above. */
+  /** 'max': the figure must stay at or below the target; 'min': at or above. */
   kind: 'max' | 'min';
   target: number;
+  unit?: string;
 }
 
 async function main(): Promise<void> {
-  const page$ = await servePage(join(here, '../page'), join(here, '../.dist'));
+  const dist = join(here, '../.dist');
+  await buildBench(dist, profiling);
+  const server = await startBenchServer(dist, ['storage', 'ferry', 'workbox', 'floor', 'backlog']);
   const profile = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
   const context = await chromium.launchPersistentContext(profile, { ...chromiumLaunch, headless: true });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => console.error('[page error]', e));
-  await page.goto(page$.url);
+  await page.goto(`${server.origins.storage}/index.html`);
   await page.waitForFunction(() => document.title === 'ready');
+  const browserVersion = await page.evaluate(() => navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? 'Chromium');
 
   const raw: Record<string, unknown> = {};
   const latency = { ferry: [] as number[], floor: [] as number[] };
@@ -49,36 +70,61 @@ async function main(): Promise<void> {
     const b = await page.evaluate((n) => window.ferryBench.burst(n), sizes.burstN);
     burst.ferry.push(sizes.burstN / (b.ferry / 1000));
     burst.floor.push(sizes.burstN / (b.floor / 1000));
-    process.stdout.write(`round ${r + 1}/${sizes.rounds} `);
+    process.stdout.write(`storage round ${r + 1}/${sizes.rounds} `);
   }
   console.log();
-  raw.enqueue_latency_ms = { ferry: round(median(latency.ferry)), floor: round(median(latency.floor)), rounds: latency };
-  raw.burst_ops_per_s = { ferry: round(median(burst.ferry), 0), floor: round(median(burst.floor), 0), n: sizes.burstN, rounds: burst };
+  raw.storage_enqueue_latency_ms = { ferry: round(median(latency.ferry)), floor: round(median(latency.floor)), rounds: latency };
+  raw.storage_burst_ops_per_s = { ferry: round(median(burst.ferry), 0), floor: round(median(burst.floor), 0), n: sizes.burstN, rounds: burst };
 
   const bl = await page.evaluate(([n, s]) => window.ferryBench.backlog(n, s), [sizes.backlog, sizes.backlogSamples] as const);
-  raw.backlog = {
+  raw.storage_backlog = {
     pending: sizes.backlog,
     fill_ms: round(bl.fillMs, 0),
     enqueue_ms: { empty: round(median(bl.enqueue.empty)), backlog: round(median(bl.enqueue.full)) },
     claim_ms: { empty: round(median(bl.claim.empty)), backlog: round(median(bl.claim.full)) },
   };
+  await page.close();
 
-  const targets: Target[] = [
-    { key: 'storage_enqueue_latency_vs_floor', label: 'enqueue latency ÷ put-in-own-tx', value: median(latency.ferry) / median(latency.floor), kind: 'max', target: 1.3 },
-    { key: 'storage_burst_vs_floor', label: `burst of ${sizes.burstN} (throughput) ÷ one big tx`, value: median(burst.ferry) / median(burst.floor), kind: 'min', target: 0.5 },
-    { key: 'backlog_enqueue', label: `enqueue with ${sizes.backlog} pending ÷ empty`, value: median(bl.enqueue.full) / median(bl.enqueue.empty), kind: 'max', target: 1.3 },
-    { key: 'backlog_claim', label: `claim 32 with ${sizes.backlog} pending ÷ empty`, value: median(bl.claim.full) / median(bl.claim.empty), kind: 'max', target: 1.3 },
-  ];
-
+  const sw = await runSwScenarios(context, server, swSizes, profiling ? workerProfiler(join(here, '../results/profiles')) : undefined);
+  Object.assign(raw, sw);
   await context.close();
-  await page$.close();
+  await server.close();
   await rm(profile, { recursive: true, force: true });
+
+  const size = await shippedSizes();
+  raw.size_bytes = size;
+
+  type Three = { ferry: number; workbox: number; floor: number };
+  const L = sw.enqueue_latency_ms as Three;
+  const B = sw.burst_ops_per_s as Three;
+  const D = sw.drain_ops_per_s as Three & { ordered: boolean };
+  const D1 = sw.drain_one_lane_ops_per_s as Three & { ordered: boolean };
+  const BL = sw.backlog as { enqueue_ms: { empty: number; backlog: number }; drain_first_100_ms: { empty: number; backlog: number } };
+  const H = sw.heap as { growth_mb: number; pending_at_start: number; drained: number };
+  const targets: Target[] = [
+    { key: 'enqueue_latency_vs_floor', label: 'enqueue latency, page → worker ÷ floor', value: L.ferry / L.floor, kind: 'max', target: 1.3 },
+    { key: 'enqueue_latency_vs_workbox', label: 'enqueue latency ÷ workbox pushRequest', value: L.ferry / L.workbox, kind: 'max', target: 0.4 },
+    { key: 'burst_vs_floor', label: `burst of ${swSizes.burstN} (throughput) ÷ floor`, value: B.ferry / B.floor, kind: 'min', target: 0.5 },
+    { key: 'burst_vs_workbox', label: `burst of ${swSizes.burstN} (throughput) ÷ workbox`, value: B.ferry / B.workbox, kind: 'min', target: 10 },
+    { key: 'drain_vs_floor', label: `drain ${swSizes.burstN} / ${swSizes.lanes} lanes (throughput) ÷ raw fetch`, value: D.ferry / D.floor, kind: 'min', target: 0.8 },
+    { key: 'drain_vs_workbox', label: `drain ${swSizes.burstN} / ${swSizes.lanes} lanes (throughput) ÷ workbox replay`, value: D.ferry / D.workbox, kind: 'min', target: 5 },
+    { key: 'drain_one_lane_vs_workbox', label: `drain ${swSizes.oneLaneN} / 1 lane (throughput) ÷ workbox${D1.ordered ? ', order intact' : ', ORDER BROKEN'}`, value: D1.ordered ? D1.ferry / D1.workbox : 0, kind: 'min', target: 10 },
+    { key: 'backlog_enqueue', label: `enqueue with ${swSizes.backlog} pending ÷ none`, value: BL.enqueue_ms.backlog / BL.enqueue_ms.empty, kind: 'max', target: 1.3 },
+    { key: 'backlog_drain', label: `drain first 100 with ${swSizes.backlog} pending ÷ none`, value: BL.drain_first_100_ms.backlog / BL.drain_first_100_ms.empty, kind: 'max', target: 1.3 },
+    { key: 'heap_growth_mb', label: `worker heap growth draining ${H.drained} of ${H.pending_at_start} pending`, value: H.growth_mb, kind: 'max', target: 32, unit: 'MB' },
+    { key: 'client_gzip_bytes', label: 'page client (@ferry/client), min+gzip', value: size.client.gzipBytes, kind: 'max', target: 3 * 1024, unit: 'B' },
+    { key: 'sw_gzip_bytes', label: 'service worker (sw + core + idb), min+gzip', value: size.sw.gzipBytes, kind: 'max', target: 12 * 1024, unit: 'B' },
+    { key: 'storage_enqueue_latency_vs_floor', label: 'storage: enqueue latency ÷ put-in-own-tx', value: median(latency.ferry) / median(latency.floor), kind: 'max', target: 1.3 },
+    { key: 'storage_burst_vs_floor', label: `storage: burst of ${sizes.burstN} (throughput) ÷ one big tx`, value: median(burst.ferry) / median(burst.floor), kind: 'min', target: 0.5 },
+    { key: 'storage_backlog_enqueue', label: `storage: enqueue with ${sizes.backlog} pending ÷ empty`, value: median(bl.enqueue.full) / median(bl.enqueue.empty), kind: 'max', target: 1.3 },
+    { key: 'storage_backlog_claim', label: `storage: claim 32 with ${sizes.backlog} pending ÷ empty`, value: median(bl.claim.full) / median(bl.claim.empty), kind: 'max', target: 1.3 },
+  ];
 
   const ratios = Object.fromEntries(targets.map((t) => [t.key, round(t.value)]));
   const version = (await import('playwright/package.json', { with: { type: 'json' } })).default.version;
   const result = {
     date: new Date().toISOString(),
-    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Playwright ${version}, ${context.browser()?.version() ?? 'Chromium'}`,
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Playwright ${version}, Chromium ${browserVersion}`,
     quick,
     ratios,
     targets: targets.map((t) => ({ ...t, value: round(t.value), met: t.kind === 'max' ? t.value <= t.target : t.value >= t.target })),
@@ -89,10 +135,13 @@ async function main(): Promise<void> {
   await writeFile(join(outDir, quick ? 'quick.json' : 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
 
   console.log(`\n${result.machine}${quick ? '  (quick: sizes too small to mean anything)' : ''}\n`);
-  console.log('| scenario | ratio | target | |');
+  console.log('| scenario | Ferry ÷ other | target | |');
   console.log('|---|---|---|---|');
-  for (const t of result.targets) console.log(`| ${t.label} | ${t.value} | ${t.kind === 'max' ? '≤' : '≥'} ${t.target} | ${t.met ? 'met' : 'MISSED'} |`);
-  console.log('\nraw:', JSON.stringify(raw, (k, v) => (k === 'rounds' ? undefined : v)));
+  for (const t of result.targets) {
+    const v = t.unit ? `${t.value} ${t.unit}` : `${t.value}`;
+    console.log(`| ${t.label} | ${v} | ${t.kind === 'max' ? '≤' : '≥'} ${t.target}${t.unit ? ` ${t.unit}` : ''} | ${t.met ? 'met' : 'MISSED'} |`);
+  }
+  console.log('\nraw:', JSON.stringify(raw, (k, v) => (k === 'rounds' || k === 'samples' || k === 'samples_mb' ? undefined : v)));
 }
 
 await main();

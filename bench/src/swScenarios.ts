@@ -1,0 +1,197 @@
+/**
+ * Issue 7's scenarios: Ferry (its client and its service worker, defaults),
+ * workbox-background-sync's `Queue` in a service worker, and the floor (a
+ * worker with a raw idb put / raw fetch), each side on its own origin, all
+ * in the same browser and the same run, interleaved round by round.
+ */
+import type { BrowserContext, Page } from 'playwright';
+import type { BenchServer } from './server.ts';
+import { inOrder } from './server.ts';
+import { median, round } from './stats.ts';
+import type { WorkerCdp } from './workerCdp.ts';
+import { attachToWorker } from './workerCdp.ts';
+
+export const SIDES = ['ferry', 'workbox', 'floor'] as const;
+export type Side = (typeof SIDES)[number];
+
+export interface SwSizes {
+  rounds: number;
+  latencyN: number;
+  burstN: number;
+  lanes: number;
+  oneLaneN: number;
+  /** Rounds of the one-lane drain (the slowest scenario: ~20 s per side). */
+  oneLaneRounds: number;
+  backlog: number;
+  backlogSamples: number;
+  /** The API's answer delay in the drain scenarios. */
+  delayMs: number;
+  /** Ops drained (of `backlog` pending, fast API) while the worker's heap is sampled. */
+  heapDrainN: number;
+}
+
+type PerSide = Record<Side, number[]>;
+const perSide = (): PerSide => ({ ferry: [], workbox: [], floor: [] });
+const medians = (x: PerSide, digits = 3): Record<Side, number> =>
+  ({ ferry: round(median(x.ferry), digits), workbox: round(median(x.workbox), digits), floor: round(median(x.floor), digits) });
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Drives the pages; returns the raw figures. */
+export async function runSwScenarios(
+  context: BrowserContext,
+  server: BenchServer,
+  s: SwSizes,
+  profile: ((name: string, cdp: WorkerCdp) => Promise<() => Promise<void>>) | undefined,
+): Promise<Record<string, unknown>> {
+  const pages = {} as Record<Side | 'backlog', Page>;
+  for (const [name, side] of [['ferry', 'ferry'], ['workbox', 'workbox'], ['floor', 'floor'], ['backlog', 'ferry']] as const) {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error(`[${name} page error]`, e));
+    page.on('console', (m) => m.type() === 'error' && console.error(`[${name} console]`, m.text()));
+    await page.goto(`${server.origins[name]}/sw.html?side=${side}${profile && name === 'ferry' ? '&trace' : ''}`);
+    await page.waitForFunction(() => document.title === 'ready');
+    await page.evaluate(() => window.swBench.ready());
+    pages[name] = page;
+  }
+  const ferryCdp = profile && (await attachToWorker(context, pages.ferry, `${server.origins.ferry}/sw-ferry.js`));
+  const profiled = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    if (!profile || !ferryCdp) return fn();
+    const stop = await profile(name, ferryCdp);
+    await pages.ferry.evaluate(() => window.swBench.trace());
+    try {
+      return await fn();
+    } finally {
+      await stop();
+      console.log(`[trace ${name}]`, JSON.stringify(await pages.ferry.evaluate(() => window.swBench.trace()), null, 1));
+    }
+  };
+
+  /** Drains what a side has queued, untimed, on a fast API (clean-up between scenarios). */
+  const flush = async (side: Side | 'backlog'): Promise<void> => {
+    const delay = server.delayMs;
+    server.delayMs = 0;
+    await pages[side].evaluate(() => window.swBench.drain());
+    server.delayMs = delay;
+  };
+  /** One timed drain on the slow API; checks count and lane order on the server. */
+  const drain = async (side: Side, expect: number): Promise<{ ms: number; ordered: boolean }> => {
+    server.resetLog(side);
+    server.delayMs = s.delayMs;
+    const ms = await pages[side].evaluate(() => window.swBench.drain());
+    const log = server.log(side);
+    if (log.count < expect) throw new Error(`${side} drain: the server saw ${log.count} of ${expect} requests`);
+    return { ms, ordered: inOrder(log) };
+  };
+
+  const latency = perSide();
+  const burst = perSide();
+  const drainMany = perSide();
+  const drainOne = perSide();
+  let orderedMany = true;
+  let orderedOne = true;
+  for (let r = 0; r < s.rounds; r++) {
+    const first = r === 0;
+    for (const side of SIDES) {
+      const samples = await (first && side === 'ferry' ? profiled('enqueue-latency', () => pages[side].evaluate((n) => window.swBench.latency(n), s.latencyN)) : pages[side].evaluate((n) => window.swBench.latency(n), s.latencyN));
+      latency[side].push(median(samples));
+      await flush(side);
+    }
+    for (const side of SIDES) {
+      const run = () => pages[side].evaluate(([n, lanes]) => window.swBench.burst(n, lanes), [s.burstN, s.lanes] as const);
+      const ms = await (first && side === 'ferry' ? profiled('burst', run) : run());
+      burst[side].push(s.burstN / (ms / 1000));
+    }
+    for (const side of SIDES) {
+      const d = await (first && side === 'ferry' ? profiled('drain-16-lanes', () => drain(side, s.burstN)) : drain(side, s.burstN));
+      drainMany[side].push(s.burstN / (d.ms / 1000));
+      orderedMany &&= d.ordered;
+    }
+    if (r < s.oneLaneRounds) {
+      for (const side of SIDES) {
+        await pages[side].evaluate(([n]) => window.swBench.fill(n, 1), [s.oneLaneN] as const);
+        const d = await (first && side === 'ferry' ? profiled('drain-one-lane', () => drain(side, s.oneLaneN)) : drain(side, s.oneLaneN));
+        drainOne[side].push(s.oneLaneN / (d.ms / 1000));
+        orderedOne &&= d.ordered;
+      }
+    }
+    process.stdout.write(`sw round ${r + 1}/${s.rounds} `);
+  }
+  console.log();
+
+  // Backlog: the `backlog` origin holds s.backlog pending ops, the `ferry` origin none.
+  server.delayMs = s.delayMs;
+  const fillMs = await pages.backlog.evaluate(([n, lanes]) => window.swBench.fill(n, lanes), [s.backlog, 100] as const);
+  await sleep(3000); // let the bulk fill's background work in the browser settle
+  const bl = { enqueue: { empty: [] as number[], full: [] as number[] }, drain: { empty: [] as number[], full: [] as number[] } };
+  for (let i = 0; i < s.backlogSamples; i++) {
+    bl.enqueue.empty.push(median(await pages.ferry.evaluate(() => window.swBench.latency(20, 100))));
+    bl.enqueue.full.push(median(await pages.backlog.evaluate(() => window.swBench.latency(20, 100))));
+  }
+  await flush('ferry');
+  for (let i = 0; i < s.backlogSamples; i++) {
+    await pages.ferry.evaluate(() => window.swBench.fill(100, 100));
+    bl.drain.empty.push(await pages.ferry.evaluate(() => window.swBench.drainFirst(100)));
+    await flush('ferry');
+    bl.drain.full.push(await pages.backlog.evaluate(() => window.swBench.drainFirst(100)));
+    await sleep(300); // the rest of the claimed batch settles
+  }
+
+  // Memory: top the backlog up to s.backlog pending, then drain heapDrainN of it (fast API), sampling the worker's heap.
+  const left = ((await pages.backlog.evaluate(() => window.swBench.stats())) as Record<string, number>).pending ?? 0;
+  if (left < s.backlog) await pages.backlog.evaluate(([n]) => window.swBench.fill(n, 100), [s.backlog - left] as const);
+  await sleep(1000);
+  const cdp = await attachToWorker(context, pages.backlog, `${server.origins.backlog}/sw-ferry.js`);
+  await cdp.send('HeapProfiler.enable');
+  await cdp.send('HeapProfiler.collectGarbage');
+  const heap = () => cdp.send<{ usedSize: number; totalSize: number }>('Runtime.getHeapUsage');
+  const before = await heap();
+  const pending = ((await pages.backlog.evaluate(() => window.swBench.stats())) as Record<string, number>).pending ?? 0;
+  server.delayMs = 0;
+  let peak = before.usedSize;
+  const samples: number[] = [];
+  let draining = true;
+  const sampler = (async () => {
+    while (draining) {
+      const h = await heap().catch(() => undefined);
+      if (h) {
+        samples.push(h.usedSize);
+        peak = Math.max(peak, h.usedSize);
+      }
+      await sleep(250);
+    }
+  })();
+  const drained = { ms: await pages.backlog.evaluate(([n]) => window.swBench.drainFirst(n), [s.heapDrainN] as const) };
+  draining = false;
+  await sampler;
+  await cdp.send('HeapProfiler.collectGarbage');
+  const after = await heap();
+  await cdp.detach();
+  await ferryCdp?.detach();
+  const mb = (b: number): number => round(b / 2 ** 20, 2);
+
+  return {
+    enqueue_latency_ms: { ...medians(latency), n: s.latencyN, rounds: latency },
+    burst_ops_per_s: { ...medians(burst, 0), n: s.burstN, lanes: s.lanes, rounds: burst },
+    drain_ops_per_s: { ...medians(drainMany, 0), n: s.burstN, lanes: s.lanes, delay_ms: s.delayMs, ordered: orderedMany, rounds: drainMany },
+    drain_one_lane_ops_per_s: { ...medians(drainOne, 0), n: s.oneLaneN, delay_ms: s.delayMs, ordered: orderedOne, rounds: drainOne },
+    backlog: {
+      pending: s.backlog,
+      fill_ms: round(fillMs, 0),
+      enqueue_ms: { empty: round(median(bl.enqueue.empty)), backlog: round(median(bl.enqueue.full)) },
+      drain_first_100_ms: { empty: round(median(bl.drain.empty)), backlog: round(median(bl.drain.full)) },
+      samples: bl,
+    },
+    heap: {
+      pending_at_start: pending,
+      drained: s.heapDrainN,
+      drain_ms: round(drained.ms, 0),
+      ops_per_s: round(s.heapDrainN / (drained.ms / 1000), 0),
+      before_mb: mb(before.usedSize),
+      peak_mb: mb(peak),
+      after_gc_mb: mb(after.usedSize),
+      growth_mb: mb(peak - before.usedSize),
+      samples_mb: samples.map(mb),
+    },
+  };
+}
