@@ -132,9 +132,14 @@ export class Outbox {
     return this.store.transaction('readonly', (tx) => tx.quarantined(limit));
   }
 
-  /** Claims up to `limit` ready ops for `owner`: lane heads only, oldest due first. */
+  /**
+   * Claims up to `limit` ready ops for `owner`: lane heads only, oldest due
+   * first. Expired leases are returned to `pending` first, in the same transaction.
+   */
   claim(owner: string, limit: number, leaseMs: number, now = this.#clock.now()): Promise<Operation[]> {
-    return this.#change((tx) => t.claim(tx, owner, limit, leaseMs, now)).then((cs) => cs.map((c) => c.op));
+    return this.#change((tx) => t.claim(tx, owner, limit, leaseMs, this.policy, now)).then((cs) =>
+      cs.filter((c) => c.type === 'claim').map((c) => c.op),
+    );
   }
 
   complete(id: string, owner: string, now = this.#clock.now()): Promise<Operation> {

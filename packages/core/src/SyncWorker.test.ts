@@ -188,6 +188,71 @@ describe('SyncWorker', () => {
     expect((await outbox.list({ status: 'failed' })).map((o) => o.id).sort(), `seed ${seed}`).toEqual([...poison].sort());
   });
 
+  describe('drain', () => {
+    it('keeps every send slot busy, one op per lane, lane order kept, until nothing is left', async () => {
+      const clock = new VirtualClock();
+      const outbox = new Outbox({ store: new MemoryStore(), clock });
+      let inFlight = 0;
+      let peak = 0;
+      const lanesBusy = new Set<string>();
+      const sent: string[] = [];
+      const enqueued: string[] = [];
+      const transport = {
+        async send(op: { id: string; lane: string; payload: unknown }): Promise<SendResult> {
+          expect(lanesBusy.has(op.lane)).toBe(false);
+          lanesBusy.add(op.lane);
+          peak = Math.max(peak, ++inFlight);
+          sent.push(op.id);
+          // Uneven durations: a batch-at-a-time tick would leave slots idle behind the slow ones.
+          await new Promise((r) => setTimeout(r, (op.payload as { text: string }).text.endsWith('0') ? 30 : 3));
+          inFlight--;
+          lanesBusy.delete(op.lane);
+          return { ok: true };
+        },
+      };
+      for (let i = 0; i < 48; i++) enqueued.push((await outbox.enqueue(msg(`m${i}`, `lane${i % 12}`))).id);
+      const worker = new SyncWorker({ outbox, transport, clock, timers: clock, concurrency: 4, batchLimit: 8 });
+      expect(await worker.drain()).toBe(48);
+      expect(peak).toBe(4);
+      expect(await outbox.stats()).toEqual({ pending: 0, inflight: 0, done: 48, failed: 0 });
+      for (let lane = 0; lane < 12; lane++) {
+        const order = enqueued.filter((_, i) => i % 12 === lane);
+        expect(sent.filter((id) => order.includes(id))).toEqual(order);
+      }
+    });
+
+    it('refills a free slot at once: one stuck send does not hold back the other lanes', async () => {
+      const clock = new VirtualClock();
+      const outbox = new Outbox({ store: new MemoryStore(), clock });
+      let release: () => void = () => {};
+      const stuck = new Promise<void>((r) => (release = r));
+      const transport = new ScriptedTransport(async (op) => {
+        if (op.lane === 'slow') await stuck;
+        return { ok: true };
+      });
+      await outbox.enqueue(msg('stuck', 'slow'));
+      for (let i = 0; i < 30; i++) await outbox.enqueue(msg(`m${i}`, `fast${i % 10}`));
+      const worker = new SyncWorker({ outbox, transport, clock, timers: clock, concurrency: 2, batchLimit: 4 });
+      const drained = worker.drain();
+      // While the slow send hangs, the other slot goes through all 30 others, batch after batch.
+      await until(async () => (await outbox.stats()).done === 30);
+      expect(await outbox.stats()).toMatchObject({ inflight: 1, pending: 0 });
+      release();
+      expect(await drained).toBe(31);
+    });
+
+    it('stops at once when offline, and returns 0 with nothing ready', async () => {
+      let online = false;
+      const { outbox, transport, worker } = setup({ online: () => online });
+      await outbox.enqueue(msg('x'));
+      expect(await worker.drain()).toBe(0);
+      expect(transport.sent).toHaveLength(0);
+      online = true;
+      expect(await worker.drain()).toBe(1);
+      expect(await worker.drain()).toBe(0);
+    });
+  });
+
   describe('run loop', () => {
     it('drains, sleeps until the next op is due on the injected timers, and wakes on demand', async () => {
       let fail = true;

@@ -75,8 +75,8 @@ export class SyncWorker {
    * @returns how many ops were attempted
    */
   async tick(now = this.#clock.now()): Promise<number> {
-    await this.#outbox.requeueExpired(now);
     if (!this.#probe.isOnline()) return 0;
+    // The claim returns expired leases to pending first, in its own transaction.
     const claimed = await this.#outbox.claim(this.owner, this.#o.batchLimit, this.#o.leaseMs, now);
     let next = 0;
     const lanes = Array.from({ length: Math.min(this.#o.concurrency, claimed.length) }, async () => {
@@ -84,6 +84,52 @@ export class SyncWorker {
     });
     await Promise.all(lanes);
     return claimed.length;
+  }
+
+  /**
+   * Sends until nothing is ready: like repeated ticks, but a send slot that
+   * frees up is refilled at once (a completed op may promote the next of its
+   * lane) instead of waiting for the whole batch. Stops when offline, when
+   * stopped, or when nothing is claimable and nothing is in flight.
+   * @returns how many ops were attempted
+   */
+  async drain(): Promise<number> {
+    const queue: Operation[] = [];
+    let attempted = 0;
+    let inFlight = 0;
+    let refill: Promise<number> | undefined;
+    const waiting: (() => void)[] = [];
+    const settled = (): void => waiting.splice(0).forEach((wake) => wake());
+    const claimMore = (): Promise<number> =>
+      (refill ??= this.#outbox
+        .claim(this.owner, Math.max(1, this.#o.batchLimit - queue.length - inFlight), this.#o.leaseMs, this.#clock.now())
+        .then((ops) => {
+          queue.push(...ops);
+          attempted += ops.length;
+          return ops.length;
+        })
+        .finally(() => (refill = undefined)));
+    const slot = async (): Promise<void> => {
+      while (this.#probe.isOnline() && !this.#abort.signal.aborted) {
+        const op = queue.shift();
+        if (op) {
+          inFlight++;
+          try {
+            await this.#deliver(op, this.#clock.now());
+          } finally {
+            inFlight--;
+            settled();
+          }
+          continue;
+        }
+        if ((await claimMore()) > 0 || queue.length > 0) continue;
+        if (inFlight === 0) return;
+        // Nothing claimable now, but a send in flight may promote the next op of its lane.
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+    };
+    await Promise.all(Array.from({ length: this.#o.concurrency }, slot));
+    return attempted;
   }
 
   async #deliver(op: Operation, tickNow: number): Promise<void> {

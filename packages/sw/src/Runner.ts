@@ -91,6 +91,9 @@ export class Runner {
   }
 
   #locked(): Promise<void> {
+    // Offline, a drain could only spend transactions finding nothing to send (and delay the
+    // next enqueue behind them): the page forwards `online`, and the offline re-check follows.
+    if (!this.#o.isOnline()) return Promise.resolve();
     const locks = this.#o.locks();
     // Without Web Locks, another runner may be alive: leave its leases to expire.
     if (!locks) return this.#rounds();
@@ -104,7 +107,7 @@ export class Runner {
   async #rounds(): Promise<void> {
     do {
       this.#again = false;
-      while (!this.#closed && (await this.#o.worker.tick()) > 0);
+      await this.#o.worker.drain();
     } while (this.#again && !this.#closed);
   }
 
