@@ -90,7 +90,7 @@ export class Outbox {
 
   async #flush(): Promise<void> {
     while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#maxBatch);
+      let batch = this.#queue.splice(0, this.#maxBatch);
       const now = this.#clock.now();
       try {
         const { changes } = await this.store.transaction('readwrite', (tx) =>
@@ -107,6 +107,14 @@ export class Outbox {
         });
         this.#emit(changes.filter((c): c is Change => !(c instanceof FerryError)));
       } catch (err) {
+        if (err instanceof t.StoredDuplicates) {
+          // Nothing was written: refuse the duplicates, and the rest goes again at the front.
+          const dups = batch.filter((w) => err.ids.has(w.input.id));
+          for (const w of dups) w.reject(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(w.input.id)} is already stored`));
+          batch = batch.filter((w) => !err.ids.has(w.input.id));
+          this.#queue.unshift(...batch);
+          continue;
+        }
         for (const w of batch) w.reject(err);
       }
     }

@@ -42,27 +42,35 @@ function mustHoldLease(rec: OpRecord, owner: string): void {
   if (rec.leaseOwner !== owner) throw new FerryError('invalid-state', `operation ${rec.id} is leased by ${rec.leaseOwner}, not ${owner}`);
 }
 
-/** Inserts validated inputs; `duplicate` lists ids already stored (rejected, never overwritten). */
-export async function insert(
-  tx: OutboxTx,
-  items: readonly ValidInput[],
-  now: number,
-): Promise<{ changes: (Change | FerryError)[] }> {
-  // Round trips are the cost of a small transaction: only ids the caller
-  // chose can collide, so only they are looked up first; lane heads are read
-  // while the WAL records are appended.
-  const existing = items.some((it) => it.idGiven) ? await Promise.all(items.map((it) => (it.idGiven ? tx.getOp(it.id) : undefined))) : [];
+/**
+ * Thrown inside {@link insert} when caller-given ids are already stored: the
+ * transaction is aborted and the caller retries the batch without them. The
+ * look-up runs alongside the writes, so the common case (no duplicate) pays
+ * no extra round trip; the rare one pays a second transaction.
+ */
+export class StoredDuplicates extends Error {
+  constructor(readonly ids: ReadonlySet<string>) {
+    super(`already stored: ${[...ids].join(', ')}`);
+  }
+}
+
+/** Inserts validated inputs. An id repeated within the batch is rejected, never overwritten. */
+export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: number): Promise<{ changes: (Change | FerryError)[] }> {
   const seen = new Set<string>();
-  const fresh = items.map((it, i) => {
-    const dup = existing[i] !== undefined || seen.has(it.id);
+  const fresh = items.map((it) => {
+    const dup = seen.has(it.id);
     seen.add(it.id);
     return !dup;
   });
   const lanes = [...new Set(items.filter((_, i) => fresh[i]).map((it) => it.lane))];
-  const [heads, lsns] = await Promise.all([
+  // Round trips are the cost of a small transaction: reads and WAL appends go out together.
+  const [existing, heads, lsns] = await Promise.all([
+    Promise.all(items.map((it, i) => (it.idGiven && fresh[i] ? tx.getOp(it.id) : undefined))),
     Promise.all(lanes.map((lane) => tx.laneHead(lane))),
     Promise.all(items.map((it, i) => (fresh[i] ? tx.appendWal({ type: 'put', opId: it.id, at: now, status: 'pending', op: build(it, 0, now) }) : 0))),
   ]);
+  const stored = new Set(items.filter((_, i) => existing[i] !== undefined).map((it) => it.id));
+  if (stored.size > 0) throw new StoredDuplicates(stored);
   const laneTaken = new Map(lanes.map((lane, i) => [lane, heads[i] !== undefined]));
   const changes: (Change | FerryError)[] = [];
   const writes: Promise<void>[] = [];
