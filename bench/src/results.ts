@@ -2,21 +2,14 @@
  * Renders bench/results/latest.json as bench/RESULTS.md: the table for the
  * README, with the date and machine it came from. `pnpm exec tsx src/results.ts`.
  */
+import type { Target as StatsTarget } from './stats.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-interface Target {
-  key: string;
-  label: string;
-  value: number;
-  kind: 'max' | 'min';
-  target: number;
-  unit?: string;
-  met: boolean;
-}
+type Target = StatsTarget & { met: boolean };
 type Three = { ferry: number; workbox: number; floor: number };
 
 const r = JSON.parse(await readFile(join(here, '../results/latest.json'), 'utf8')) as {

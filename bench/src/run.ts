@@ -15,6 +15,7 @@
  * quick.json. `--profile` also writes CPU profiles of the Ferry worker
  * (bench/results/profiles/) around the first round's Ferry scenarios.
  */
+import type { Target } from './stats.ts';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,15 +39,6 @@ const swSizes: SwSizes = quick
   ? { rounds: 1, latencyN: 20, burstN: 200, lanes: 16, oneLaneN: 50, oneLaneRounds: 1, backlog: 2000, backlogSamples: 2, delayMs: 20, heapDrainN: 1000 }
   : { rounds: 3, latencyN: 200, burstN: 1000, lanes: 16, oneLaneN: 1000, oneLaneRounds: 2, backlog: 100_000, backlogSamples: 5, delayMs: 20, heapDrainN: 20_000 };
 
-interface Target {
-  key: string;
-  label: string;
-  value: number;
-  /** 'max': the figure must stay at or below the target; 'min': at or above. */
-  kind: 'max' | 'min';
-  target: number;
-  unit?: string;
-}
 
 async function main(): Promise<void> {
   const dist = join(here, '../.dist');

@@ -7,3 +7,14 @@ export function median(xs: readonly number[]): number {
 }
 
 export const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
+
+/** One benchmark target: a ratio or figure and the bound it must keep. */
+export interface Target {
+  key: string;
+  label: string;
+  value: number;
+  /** 'max': the figure must stay at or below the target; 'min': at or above. */
+  kind: 'max' | 'min';
+  target: number;
+  unit?: string;
+}

@@ -1,13 +1,9 @@
 /** The reference server's control and listing routes (the page's own fetches; Ferry sends from the worker). */
 
-export interface Faults {
-  failureRate: number;
-  latencyMs: number;
-  rateLimitRate: number;
-  retryAfterS: number;
-  poison: string;
-  offline: boolean;
-}
+import type { FaultSettings } from '../server/Faults.ts';
+
+/** The server's fault switches: one definition, shared with the server (a type, erased from the page bundle). */
+export type Faults = FaultSettings;
 
 export interface ServerMessage {
   id?: string;
