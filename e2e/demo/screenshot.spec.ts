@@ -1,7 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { expect, openDemo, say, test } from './fixtures.ts';
 
-const SHOT = fileURLToPath(new URL('../../demo/screenshot.png', import.meta.url));
+// The README's picture is refreshed on demand (UPDATE_SCREENSHOT=1), so that a test run leaves the tree clean.
+const SHOT = fileURLToPath(
+  new URL(process.env.UPDATE_SCREENSHOT ? '../../demo/screenshot.png' : '../../test-results/demo-screenshot.png', import.meta.url),
+);
 
 test('screenshot for the README: sent messages, a failed one, one retrying, the side panel', async ({ page, demo }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
