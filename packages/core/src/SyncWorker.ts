@@ -190,7 +190,7 @@ export class SyncWorker {
       this.#woken = false;
       let delay: number;
       try {
-        const attempted = await this.tick();
+        const attempted = await this.drain();
         if (attempted > 0 || this.#woken) continue;
         delay = await this.#idleDelay();
       } catch (err) {
