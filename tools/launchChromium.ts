@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chromium } from 'playwright';
@@ -34,4 +35,12 @@ export async function launchChromium(profileDir: string): Promise<{ browser: Bro
     await exited;
   };
   return { browser, process: child, crash };
+}
+
+/**
+ * Deletes a Chromium profile directory. Right after a crash, Chromium's child
+ * processes may still be writing into it (ENOTEMPTY), so removal is retried.
+ */
+export async function removeProfile(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
 }

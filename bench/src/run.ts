@@ -15,8 +15,9 @@
  * quick.json. `--profile` also writes CPU profiles of the Ferry worker
  * (bench/results/profiles/) around the first round's Ferry scenarios.
  */
+import { removeProfile } from '../../tools/launchChromium.ts';
 import type { Target } from './stats.ts';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
   Object.assign(raw, sw);
   await context.close();
   await server.close();
-  await rm(profile, { recursive: true, force: true });
+  await removeProfile(profile);
 
   const size = await shippedSizes();
   raw.size_bytes = size;

@@ -4,11 +4,11 @@
  * server keeps running on its port, so the origin (and with it the worker
  * registration and the IndexedDB database) stays the same.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { launchChromium } from '../../tools/launchChromium.ts';
+import { launchChromium, removeProfile } from '../../tools/launchChromium.ts';
 import { expect, openApp, test } from '../fixtures.ts';
 import { rngFor, seeded, settled, storedOps, verdict } from './harness.ts';
 
@@ -84,6 +84,6 @@ test(`${SCENARIO}: every acknowledged op is delivered once by the relaunched bro
       await chrome.crash();
     }
   } finally {
-    await rm(profile, { recursive: true, force: true });
+    await removeProfile(profile);
   }
 });

@@ -4,10 +4,10 @@
  * worker keeps sending. Enqueue rejects with `quota-exceeded`; every op
  * acknowledged before is kept and delivered once the space comes back.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium } from '../../tools/launchChromium.ts';
+import { launchChromium, removeProfile } from '../../tools/launchChromium.ts';
 import { expect, openApp, test } from '../fixtures.ts';
 import { rngFor, seeded, settled, storedOps, verdict } from './harness.ts';
 
@@ -68,6 +68,6 @@ test(`${SCENARIO}: enqueue rejects with quota-exceeded, nothing stored is lost`,
     });
   } finally {
     await chrome.crash();
-    await rm(profile, { recursive: true, force: true });
+    await removeProfile(profile);
   }
 });

@@ -3,12 +3,12 @@
  * survive a browser crash, and a full disk is a typed error that leaves
  * what was stored intact.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
-import { launchChromium } from '../../../tools/launchChromium.ts';
+import { launchChromium, removeProfile } from '../../../tools/launchChromium.ts';
 import { servePage } from '../../../tools/servePage.ts';
 
 const pageDir = fileURLToPath(new URL('./page', import.meta.url));
@@ -42,7 +42,7 @@ test('every acknowledged enqueue survives the browser being killed right after t
   expect(lost, `${lost.length} of ${acked.length} acknowledged ops lost`).toEqual([]);
   expect(await again.evaluate(() => window.storageE2e.walPuts())).toBe(stored.size);
   await second.crash();
-  await rm(profile, { recursive: true, force: true });
+  await removeProfile(profile);
 });
 
 test('a full quota rejects enqueue with quota-exceeded and leaves stored ops intact', async () => {
@@ -68,5 +68,5 @@ test('a full quota rejects enqueue with quota-exceeded and leaves stored ops int
   expect(await page.evaluate(() => window.storageE2e.enqueueSmall())).not.toMatch(/^error:/);
   expect((await page.evaluate(() => window.storageE2e.readAll())).count).toBe(filled.stored + 1);
   await chrome.crash();
-  await rm(profile, { recursive: true, force: true });
+  await removeProfile(profile);
 });
