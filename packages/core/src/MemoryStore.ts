@@ -126,8 +126,10 @@ export class MemoryStore implements OutboxStore {
         });
         return lsn;
       },
-      laneHead: async (lane, afterSeq = -Infinity) =>
-        opsWhere((r) => r.laneKey !== undefined && r.laneKey[0] === lane && r.laneKey[1] > afterSeq).sort((a, b) => a.seq - b.seq)[0],
+      laneOps: async (lane, afterSeq = -Infinity, limit) =>
+        opsWhere((r) => r.laneKey !== undefined && r.laneKey[0] === lane && r.laneKey[1] > afterSeq)
+          .sort((a, b) => a.seq - b.seq)
+          .slice(0, limit),
       dueHeads: async (now, limit) =>
         opsWhere((r) => r.dueKey !== undefined && r.dueKey[0] <= now)
           .sort((a, b) => cmpPair(a.dueKey!, b.dueKey!))

@@ -8,6 +8,7 @@ import { RetryPolicy } from './RetryPolicy.ts';
 import type { SendResult } from './Transport.ts';
 import { Wal } from './Wal.ts';
 import { toOperation } from './lib/records.ts';
+import { settleBatch } from './lib/settleBatch.ts';
 import type { Change } from './lib/transitions.ts';
 import * as t from './lib/transitions.ts';
 import type { ValidInput } from './lib/validateInput.ts';
@@ -141,11 +142,13 @@ export class Outbox {
   }
 
   /**
-   * Claims up to `limit` ready ops for `owner`: lane heads only, oldest due
-   * first. Expired leases are returned to `pending` first, in the same transaction.
+   * Claims up to `limit` ready lane heads for `owner`, oldest due first, each
+   * with up to `perLane - 1` due ops right behind it in its lane (a batch).
+   * Expired leases are returned to `pending` first, in the same transaction.
+   * The ops of one lane come together, in enqueue order.
    */
-  claim(owner: string, limit: number, leaseMs: number, now = this.#clock.now()): Promise<Operation[]> {
-    return this.#change((tx) => t.claim(tx, owner, limit, leaseMs, this.policy, now)).then((cs) =>
+  claim(owner: string, limit: number, leaseMs: number, now = this.#clock.now(), perLane = 1): Promise<Operation[]> {
+    return this.#change((tx) => t.claim(tx, owner, limit, leaseMs, this.policy, now, perLane)).then((cs) =>
       cs.filter((c) => c.type === 'claim').map((c) => c.op),
     );
   }
@@ -157,6 +160,23 @@ export class Outbox {
   /** Records a failed send; see the RetryPolicy section of the spec. */
   fail(id: string, owner: string, result: SendResult, offline = false, now = this.#clock.now()): Promise<Operation> {
     return this.#one((tx) => t.recordFailure(tx, id, owner, { result, offline }, this.policy, now));
+  }
+
+  /**
+   * Records the answers to one batch send in one transaction: `results[i]`
+   * answers `ids[i]`, and a missing result means the server never got to it.
+   * The leading successes are done, the first failure counts as a single
+   * send's would, and the ops behind it return to their lane unspent.
+   * Resolves with the ops after the change, in batch order.
+   */
+  settleBatch(
+    ids: readonly string[],
+    owner: string,
+    results: readonly (SendResult | undefined)[],
+    offline = false,
+    now = this.#clock.now(),
+  ): Promise<Operation[]> {
+    return this.#change((tx) => settleBatch(tx, ids, owner, results, offline, this.policy, now)).then((cs) => cs.map((c) => c.op));
   }
 
   /** Returns expired leases to `pending` (the seed's `requeue_inflight_older_than`). */

@@ -55,8 +55,12 @@ export interface OutboxTx {
   deleteOp(id: string): Promise<void>;
   /** Appends to the WAL; resolves with the record's LSN. */
   appendWal(entry: WalEntry): Promise<number>;
-  /** The lowest-seq pending or inflight op of `lane`, optionally with seq > `afterSeq`. */
-  laneHead(lane: string, afterSeq?: number): Promise<OpRecord | undefined>;
+  /**
+   * Up to `limit` active (pending or inflight) ops of `lane` in enqueue (seq)
+   * order, only those with seq > `afterSeq` when it is given. The first is the
+   * lane's head; a batch claim reads the ops behind it.
+   */
+  laneOps(lane: string, afterSeq: number | undefined, limit: number): Promise<OpRecord[]>;
   /** Lane heads that are pending and due at `now`, by `[nextAttemptAt, seq]`. */
   dueHeads(now: number, limit: number): Promise<OpRecord[]>;
   /** The smallest `nextAttemptAt` over pending lane heads, if any. */

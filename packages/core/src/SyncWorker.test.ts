@@ -5,7 +5,7 @@ import type { OperationInput } from './Operation.ts';
 import { Outbox } from './Outbox.ts';
 import type { RetryPolicyOptions } from './RetryPolicy.ts';
 import { SyncWorker } from './SyncWorker.ts';
-import type { SendResult } from './Transport.ts';
+import type { SendResult, Transport } from './Transport.ts';
 import { ScriptedTransport } from './testing/ScriptedTransport.ts';
 import { VirtualClock } from './testing/VirtualClock.ts';
 
@@ -149,7 +149,7 @@ describe('SyncWorker', () => {
     expect(peak).toBe(3);
   });
 
-  it('keeps enqueue order within each lane under concurrency and seeded random failures; a poison op blocks nothing', async () => {
+  it.each([1, 5])('keeps enqueue order within each lane under concurrency and seeded random failures; a poison op blocks nothing (batchSize %i)', async (batchSize) => {
     const seed = Number(process.env.FERRY_SEED ?? Date.now() % 100_000);
     const random = seeded(seed);
     const clock = new VirtualClock();
@@ -174,7 +174,7 @@ describe('SyncWorker', () => {
         enqueued.set(lane, [...(enqueued.get(lane) ?? []), op.id]);
       }),
     );
-    const worker = new SyncWorker({ outbox, transport, clock, timers: clock, concurrency: 4, batchLimit: 6, probe: new NetworkProbe() });
+    const worker = new SyncWorker({ outbox, transport, clock, timers: clock, concurrency: 4, batchLimit: 6, batchSize, probe: new NetworkProbe() });
     for (let rounds = 0; rounds < 5000; rounds++) {
       const { pending, inflight } = await outbox.stats();
       if (pending + inflight === 0) break;
@@ -186,6 +186,60 @@ describe('SyncWorker', () => {
       expect(delivered.get(lane), `lane ${lane}, seed ${seed}`).toEqual(ids.filter((id) => !poison.has(id)));
     }
     expect((await outbox.list({ status: 'failed' })).map((o) => o.id).sort(), `seed ${seed}`).toEqual([...poison].sort());
+    if (batchSize > 1) expect(transport.batches.some((b) => b.length === batchSize), `seed ${seed}`).toBe(true);
+    else expect(transport.batches).toEqual([]);
+  });
+
+  describe('batch mode', () => {
+    function batchSetup(transport: Transport, batchSize = 4) {
+      const clock = new VirtualClock();
+      const outbox = new Outbox({ store: new MemoryStore({ clock }), clock, retry: { jitter: false, baseDelayMs: 100 } });
+      const worker = new SyncWorker({ outbox, transport, clock, timers: clock, owner: 'w1', batchSize, concurrency: 2 });
+      return { clock, outbox, worker };
+    }
+
+    it("sends a lane's run in one exchange of up to batchSize ops, a lone op through send, in enqueue order", async () => {
+      const transport = new ScriptedTransport();
+      const { outbox, worker } = batchSetup(transport);
+      const chat: string[] = [];
+      for (let i = 0; i < 10; i++) chat.push((await outbox.enqueue(msg(`c${i}`, 'chat'))).id);
+      const lone = (await outbox.enqueue(msg('lone', 'other'))).id;
+      expect(await worker.drain()).toBe(11);
+      expect(transport.batches).toEqual([chat.slice(0, 4), chat.slice(4, 8), chat.slice(8)]);
+      expect(transport.sent.filter((o) => o.lane === 'chat').map((o) => o.id)).toEqual(chat);
+      expect(transport.timesSent(lone)).toBe(1);
+      expect(await outbox.stats()).toEqual({ pending: 0, inflight: 0, done: 11, failed: 0 });
+    });
+
+    it("an exchange that fails as a whole spends the first op's attempt only", async () => {
+      const transport: Transport = {
+        send: async () => ({ ok: true }),
+        sendBatch: async () => {
+          throw new Error('socket hang up');
+        },
+      };
+      const { outbox, worker, clock } = batchSetup(transport);
+      const ops = await Promise.all([0, 1, 2].map((i) => outbox.enqueue(msg(`c${i}`, 'chat'))));
+      expect(await worker.tick()).toBe(3);
+      const after = await outbox.list();
+      expect(after.map((o) => [o.status, o.attempt])).toEqual([['pending', 1], ['pending', 0], ['pending', 0]]);
+      expect(after[0]?.lastError?.message).toMatch(/socket hang up/);
+      expect(after[0]?.nextAttemptAt).toBe(clock.now() + 100);
+      expect(ops.map((o) => o.id)).toEqual(after.map((o) => o.id));
+    });
+
+    it('an answer with no result at all counts against the first op, so the batch does not spin', async () => {
+      const transport: Transport = { send: async () => ({ ok: true }), sendBatch: async () => [] };
+      const { outbox, worker } = batchSetup(transport);
+      for (let i = 0; i < 3; i++) await outbox.enqueue(msg(`c${i}`, 'chat'));
+      expect(await worker.drain()).toBe(3);
+      expect((await outbox.list()).map((o) => o.attempt)).toEqual([1, 0, 0]);
+    });
+
+    it('refuses batchSize above 1 with a transport that cannot batch', () => {
+      const { outbox } = setup();
+      expect(() => new SyncWorker({ outbox, transport: { send: async () => ({ ok: true }) }, batchSize: 2 })).toThrow(RangeError);
+    });
   });
 
   describe('drain', () => {

@@ -13,10 +13,16 @@ export interface SyncWorkerOptions {
   probe?: NetworkProbe;
   /** Names this runner in leases. @default `worker-` + a random id */
   owner?: string;
-  /** Most ops claimed per tick. @default 32 */
+  /** Most lanes (their head, or a batch) claimed per tick. @default 32 */
   batchLimit?: number;
   /** Sends in flight at once, each from a different lane. @default 6 */
   concurrency?: number;
+  /**
+   * Most ops of one lane sent in one exchange, through the transport's
+   * `sendBatch` (required when above 1). A lane's ops still go out one
+   * exchange at a time, in enqueue order. @default 1
+   */
+  batchSize?: number;
   /** How long a claim holds an op before another runner may take it back. @default 60000 */
   leaseMs?: number;
   /** While offline with work due, how often to look again without a signal. @default 10000 */
@@ -41,7 +47,7 @@ export class SyncWorker {
   readonly #probe: NetworkProbe;
   readonly #clock: Clock;
   readonly #timers: Timers;
-  readonly #o: Required<Pick<SyncWorkerOptions, 'batchLimit' | 'concurrency' | 'leaseMs' | 'offlineRecheckMs' | 'errorBackoffMs'>>;
+  readonly #o: Required<Pick<SyncWorkerOptions, 'batchLimit' | 'concurrency' | 'batchSize' | 'leaseMs' | 'offlineRecheckMs' | 'errorBackoffMs'>>;
   readonly #onError: (err: unknown) => void;
   #running = false;
   #loop: Promise<void> | undefined;
@@ -61,28 +67,35 @@ export class SyncWorker {
     this.#o = {
       batchLimit: options.batchLimit ?? 32,
       concurrency: options.concurrency ?? 6,
+      batchSize: options.batchSize ?? 1,
       leaseMs: options.leaseMs ?? 60_000,
       offlineRecheckMs: options.offlineRecheckMs ?? 10_000,
       errorBackoffMs: options.errorBackoffMs ?? 1_000,
     };
-    if (!(this.#o.batchLimit >= 1 && this.#o.concurrency >= 1)) throw new RangeError('batchLimit and concurrency must be >= 1');
+    if (!(this.#o.batchLimit >= 1 && this.#o.concurrency >= 1 && this.#o.batchSize >= 1)) {
+      throw new RangeError('batchLimit, concurrency and batchSize must be >= 1');
+    }
+    if (this.#o.batchSize > 1 && typeof this.#transport.sendBatch !== 'function') {
+      throw new RangeError('batchSize above 1 needs a transport with sendBatch');
+    }
   }
 
   /**
    * One round, as in the seed: requeue expired leases, check the probe, claim
-   * up to `batchLimit` ready ops (lane heads, oldest due first), send them
-   * with up to `concurrency` at once, record each outcome.
+   * up to `batchLimit` ready lanes (their heads, oldest due first, or batches),
+   * send them with up to `concurrency` at once, record each outcome.
    * @returns how many ops were attempted
    */
   async tick(now = this.#clock.now()): Promise<number> {
     if (!this.#probe.isOnline()) return 0;
     // The claim returns expired leases to pending first, in its own transaction.
-    const claimed = await this.#outbox.claim(this.owner, this.#o.batchLimit, this.#o.leaseMs, now);
+    const claimed = await this.#claim(this.#o.batchLimit, now);
+    const runs = byLane(claimed);
     let next = 0;
-    const lanes = Array.from({ length: Math.min(this.#o.concurrency, claimed.length) }, async () => {
-      while (next < claimed.length) await this.#deliver(claimed[next++] as Operation, now);
+    const slots = Array.from({ length: Math.min(this.#o.concurrency, runs.length) }, async () => {
+      while (next < runs.length) await this.#deliver(runs[next++] as Operation[], now);
     });
-    await Promise.all(lanes);
+    await Promise.all(slots);
     return claimed.length;
   }
 
@@ -94,28 +107,27 @@ export class SyncWorker {
    * @returns how many ops were attempted
    */
   async drain(): Promise<number> {
-    const queue: Operation[] = [];
+    const queue: Operation[][] = [];
     let attempted = 0;
     let inFlight = 0;
     let refill: Promise<number> | undefined;
     const waiting: (() => void)[] = [];
     const settled = (): void => waiting.splice(0).forEach((wake) => wake());
     const claimMore = (): Promise<number> =>
-      (refill ??= this.#outbox
-        .claim(this.owner, Math.max(1, this.#o.batchLimit - queue.length - inFlight), this.#o.leaseMs, this.#clock.now())
+      (refill ??= this.#claim(Math.max(1, this.#o.batchLimit - queue.length - inFlight), this.#clock.now())
         .then((ops) => {
-          queue.push(...ops);
+          queue.push(...byLane(ops));
           attempted += ops.length;
           return ops.length;
         })
         .finally(() => (refill = undefined)));
     const slot = async (): Promise<void> => {
       while (this.#probe.isOnline() && !this.#abort.signal.aborted) {
-        const op = queue.shift();
-        if (op) {
+        const run = queue.shift();
+        if (run) {
           inFlight++;
           try {
-            await this.#deliver(op, this.#clock.now());
+            await this.#deliver(run, this.#clock.now());
           } finally {
             inFlight--;
             settled();
@@ -132,16 +144,24 @@ export class SyncWorker {
     return attempted;
   }
 
-  async #deliver(op: Operation, tickNow: number): Promise<void> {
-    const result = await this.#send(op);
+  #claim(lanes: number, now: number): Promise<Operation[]> {
+    return this.#outbox.claim(this.owner, lanes, this.#o.leaseMs, now, this.#o.batchSize);
+  }
+
+  /** Sends one lane's claimed run (one op, or a batch) and records the outcome. */
+  async #deliver(run: readonly Operation[], tickNow: number): Promise<void> {
+    const only = run.length === 1 ? run[0] : undefined;
+    const results = only ? [await this.#send(only)] : await this.#sendBatch(run);
     // Outcomes are stamped when they arrive: a Retry-After counts from the response, not the tick.
     const now = Math.max(tickNow, this.#clock.now());
+    // A send cut short by stop() spends no attempt.
+    const stopped = this.#abort.signal.aborted;
+    const counted = stopped ? results.map((r) => (r.ok ? r : { ...r, free: true })) : results;
+    const offline = !this.#probe.isOnline();
     try {
-      if (result.ok) await this.#outbox.complete(op.id, this.owner, now);
-      else {
-        const stopped = this.#abort.signal.aborted;
-        await this.#outbox.fail(op.id, this.owner, stopped ? { ...result, free: true } : result, !this.#probe.isOnline(), now);
-      }
+      if (!only) await this.#outbox.settleBatch(run.map((op) => op.id), this.owner, counted, offline, now);
+      else if (counted[0]?.ok) await this.#outbox.complete(only.id, this.owner, now);
+      else await this.#outbox.fail(only.id, this.owner, counted[0] as SendResult, offline, now);
     } catch (err) {
       // E.g. the lease ended and another runner took the op back: its outcome is theirs to record.
       this.#onError(err);
@@ -152,7 +172,21 @@ export class SyncWorker {
     try {
       return await this.#transport.send(op, { signal: this.#abort.signal });
     } catch (err) {
-      return { ok: false, retryable: true, error: `transport threw: ${err instanceof Error ? err.message : String(err)}` };
+      return thrown(err);
+    }
+  }
+
+  async #sendBatch(ops: readonly Operation[]): Promise<SendResult[]> {
+    try {
+      const results = await (this.#transport.sendBatch as NonNullable<Transport['sendBatch']>)(ops, { signal: this.#abort.signal });
+      if (!Array.isArray(results)) return [thrown(new TypeError('sendBatch did not answer with an array'))];
+      // No answer even for the first op is that op's failed attempt: otherwise the batch would go again at once, forever.
+      if (results[0] === undefined) return [{ ok: false, retryable: true, error: 'the batch answer had no result for its first op' }];
+      // A result beyond the batch answers nothing Ferry sent.
+      return results.slice(0, ops.length);
+    } catch (err) {
+      // The exchange failed as a whole: that is the first op's attempt; the rest were not attempted.
+      return [thrown(err)];
     }
   }
 
@@ -222,4 +256,19 @@ export class SyncWorker {
       this.#wakeSleeper = done;
     });
   }
+}
+
+function thrown(err: unknown): SendResult {
+  return { ok: false, retryable: true, error: `transport threw: ${err instanceof Error ? err.message : String(err)}` };
+}
+
+/** Groups claimed ops into runs, one per lane, keeping their order (a claim lists a lane's ops together). */
+function byLane(ops: readonly Operation[]): Operation[][] {
+  const runs = new Map<string, Operation[]>();
+  for (const op of ops) {
+    const run = runs.get(op.lane);
+    if (run) run.push(op);
+    else runs.set(op.lane, [op]);
+  }
+  return [...runs.values()];
 }

@@ -22,7 +22,17 @@ export interface SendContext {
   signal: AbortSignal;
 }
 
-/** Delivers one op. Must not throw: a thrown error is recorded as a retryable failure. */
+/** Delivers ops. Must not throw: a thrown error is recorded as a retryable failure. */
 export interface Transport {
   send(op: Operation, ctx: SendContext): Promise<SendResult>;
+  /**
+   * Optional batch mode: delivers consecutive ops of one lane in one exchange,
+   * answering `results[i]` for `ops[i]`. The receiver must apply them in
+   * order and stop at the first failure; a result left out (a shorter array)
+   * means that op was not attempted, and it goes back to its lane without
+   * spending an attempt. A failure of the whole exchange (network error,
+   * timeout) is the first op's result. Used when the SyncWorker's `batchSize`
+   * is above 1, for runs of two ops or more; single ops still go through `send`.
+   */
+  sendBatch?(ops: readonly Operation[], ctx: SendContext): Promise<SendResult[]>;
 }

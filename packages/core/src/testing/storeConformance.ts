@@ -11,6 +11,7 @@ import { Outbox } from '../Outbox.ts';
 import type { OutboxStore } from '../OutboxStore.ts';
 import { encodeOp } from '../lib/records.ts';
 import { VirtualClock } from './VirtualClock.ts';
+import { batchConformance } from './batchConformance.ts';
 
 export interface StoreHarness {
   /** Opens the store; called again after `close()`, it must reopen the same data (a restart). */
@@ -325,5 +326,7 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(q[0]).toMatchObject({ from: 'outbox', key: 'broken' });
       expect(await outbox.stats()).toEqual({ pending: 0, inflight: 1, done: 0, failed: 0 });
     });
+
+    batchConformance(setup);
   });
 }

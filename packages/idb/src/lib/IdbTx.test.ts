@@ -34,12 +34,14 @@ describe('op queries', () => {
     expect(await read((tx) => tx.getOp('nope'))).toBeUndefined();
   });
 
-  it('laneHead finds the lowest-seq active op, after afterSeq when given', async () => {
-    expect((await read((tx) => tx.laneHead('a')))?.id).toBe('a1');
-    expect((await read((tx) => tx.laneHead('a', 1)))?.id).toBe('a2');
-    expect(await read((tx) => tx.laneHead('a', 2))).toBeUndefined(); // done1 and f1 are not active
-    expect((await read((tx) => tx.laneHead('b')))?.id).toBe('b1'); // inflight heads its lane
-    expect(await read((tx) => tx.laneHead('zzz'))).toBeUndefined();
+  it('laneOps lists active ops of a lane in seq order, after afterSeq when given, up to limit', async () => {
+    expect(ids(await read((tx) => tx.laneOps('a', undefined, 10)))).toEqual(['a1', 'a2']); // done1 and f1 are not active
+    expect(ids(await read((tx) => tx.laneOps('a', undefined, 1)))).toEqual(['a1']);
+    expect(ids(await read((tx) => tx.laneOps('a', 1, 10)))).toEqual(['a2']);
+    expect(await read((tx) => tx.laneOps('a', 2, 10))).toEqual([]);
+    expect(ids(await read((tx) => tx.laneOps('b', undefined, 10)))).toEqual(['b1', 'b2']); // inflight heads its lane
+    expect(await read((tx) => tx.laneOps('zzz', undefined, 10))).toEqual([]);
+    expect(await read((tx) => tx.laneOps('a', undefined, 0))).toEqual([]);
   });
 
   it('dueHeads returns due lane heads by [nextAttemptAt, seq], up to limit', async () => {

@@ -121,9 +121,9 @@ export class IdbTx implements OutboxTx {
     return (await this.#wal.add({ ...fields, v: 1 })) as number;
   }
 
-  async laneHead(lane: string, afterSeq?: number): Promise<OpRecord | undefined> {
+  laneOps(lane: string, afterSeq: number | undefined, limit: number): Promise<OpRecord[]> {
     const range = keyRange().bound([lane, afterSeq ?? -Infinity], [lane, Infinity], afterSeq !== undefined, false);
-    return (await this.#ops(this.#outbox.index(OUTBOX_INDEX.laneKey), range, 1))[0];
+    return this.#ops(this.#outbox.index(OUTBOX_INDEX.laneKey), range, limit);
   }
 
   dueHeads(now: number, limit: number): Promise<OpRecord[]> {
