@@ -20,8 +20,20 @@ async function start(options: Parameters<typeof createDemoServer>[0] = {}) {
       headers: { 'content-type': 'application/json', ...(key === null ? {} : { 'idempotency-key': key }) },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-  return { server, url, post };
+  const batch = (ops: unknown) =>
+    fetch(`${url}/api/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof ops === 'string' ? ops : JSON.stringify({ ops }) });
+  return { server, url, post, batch };
 }
+
+const item = (key: string, text: string, extra: Record<string, unknown> = {}) => ({
+  id: key,
+  kind: 'message.send',
+  target: '/api/messages',
+  method: 'POST',
+  idempotencyKey: key,
+  payload: { text, conversation: 'c1' },
+  ...extra,
+});
 
 describe('reference server', () => {
   it('applies a message once per Idempotency-Key and replays the stored response', async () => {
@@ -104,5 +116,48 @@ describe('reference server', () => {
     const unknown = await fetch(`${url}/api/faults`, { method: 'PUT', body: JSON.stringify({ explode: 1 }) });
     expect(unknown.status).toBe(400);
     await rm(dir, { recursive: true });
+  });
+
+  describe('batch', () => {
+    it('applies the items in order, each once per key, as if each came alone', async () => {
+      const { server, post, batch } = await start();
+      const res = await batch([item('b1', 'one'), item('b2', 'two'), item('b3', 'three')]);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ results: [{ status: 201 }, { status: 201 }, { status: 201 }] });
+      expect(server.log.entries.map((e) => [e.key, e.message.text])).toEqual([['b1', 'one'], ['b2', 'two'], ['b3', 'three']]);
+      // The same op sent alone later (or in another batch) is a replay, not a new message nor a mismatch.
+      const alone = await post({ text: 'two', conversation: 'c1' }, 'b2');
+      expect(alone.headers.get('idempotent-replayed')).toBe('true');
+      expect(await (await batch([item('b3', 'three'), item('b4', 'four')])).json()).toEqual({ results: [{ status: 201 }, { status: 201 }] });
+      expect(server.log.entries).toHaveLength(4);
+      expect(server.wire.map((w) => [w.key, w.replayed, w.batched === true])).toEqual([
+        ['b1', false, true], ['b2', false, true], ['b3', false, true], ['b2', true, false], ['b3', true, true], ['b4', false, true],
+      ]);
+    });
+
+    it('stops at the first failure: the items behind it get no result and take no effect', async () => {
+      const { server, batch } = await start({ random: () => 0.5 });
+      server.setFaults({ poison: 'spam' });
+      const poisoned = await (await batch([item('p1', 'fine'), item('p2', 'spam'), item('p3', 'after')])).json();
+      expect(poisoned).toEqual({ results: [{ status: 201 }, { status: 422, error: 'message rejected: it contains "spam"' }] });
+      expect(server.log.entries.map((e) => e.key)).toEqual(['p1']);
+      server.setFaults({ poison: '', rateLimitRate: 1, retryAfterS: 4 });
+      expect(await (await batch([item('p3', 'after')])).json()).toEqual({ results: [{ status: 429, error: 'slow down', retryAfter: '4' }] });
+      server.setFaults({ rateLimitRate: 0 });
+      const other = await (await batch([item('p3', 'after'), item('p4', 'x', { target: '/api/other' }), item('p5', 'y')])).json();
+      expect(other).toEqual({ results: [{ status: 201 }, { status: 404, error: 'no route POST /api/other' }] });
+      expect(server.log.entries.map((e) => e.key)).toEqual(['p1', 'p3']);
+    });
+
+    it('refuses a malformed batch as a whole; drops the connection during an outage', async () => {
+      const { server, batch } = await start();
+      expect((await batch('not json')).status).toBe(400);
+      expect((await batch([])).status).toBe(400);
+      expect((await batch(Array.from({ length: 101 }, (_, i) => item(`k${i}`, 'x')))).status).toBe(400);
+      expect(await (await batch([{ ...item('', 'x') }])).json()).toEqual({ results: [{ status: 400, error: 'an Idempotency-Key is required' }] });
+      server.setFaults({ offline: true });
+      await expect(batch([item('o1', 'x')])).rejects.toThrow();
+      expect(server.log.entries).toHaveLength(0);
+    });
   });
 });

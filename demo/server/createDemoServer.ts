@@ -26,9 +26,14 @@ export interface WireRecord {
   status: number;
   /** True when the response was a replay of a stored one (a duplicate delivery). */
   replayed: boolean;
+  /** True when the op came as an item of a `/api/batch` request. */
+  batched?: true;
 }
 
 const MAX_BODY = 64 * 1024;
+/** A batch carries up to this many ops (Ferry's default batch size is 25). */
+const MAX_BATCH_OPS = 100;
+const MAX_BATCH_BODY = 2 * 1024 * 1024;
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -57,12 +62,12 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage, limit = MAX_BODY): Promise<string> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, 'body too large');
+    if (size > limit) throw new HttpError(413, 'body too large');
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -85,7 +90,7 @@ function parseMessage(body: string): { text: string; lane: string; fields: Recor
 }
 
 /**
- * The reference server: `/api/messages` with idempotency-key deduplication,
+ * The reference server: `/api/messages` (and `/api/batch`, several at once) with idempotency-key deduplication,
  * messages kept in a file, misbehaviour on demand, and the built demo page.
  */
 export function createDemoServer(options: DemoServerOptions = {}) {
@@ -96,53 +101,104 @@ export function createDemoServer(options: DemoServerOptions = {}) {
   const wire: WireRecord[] = [];
   let faults: FaultSettings = { ...NO_FAULTS };
 
-  async function postMessage(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const key = req.headers['idempotency-key'];
-    const raw = await readBody(req);
-    const record = (status: number, replayed = false, lane = 'default'): void => {
-      if (wire.length < 200_000) wire.push({ at: Date.now(), key: typeof key === 'string' ? key : null, lane, status, replayed });
-    };
+  /** An answer to one message, before it is written to a response (a batch collects several). */
+  interface Outcome {
+    status: number;
+    body: unknown;
+    headers?: Record<string, string>;
+    lane: string;
+    replayed?: boolean;
+  }
+
+  /**
+   * Applies one message under its Idempotency-Key: the same rules whether it
+   * came alone to `/api/messages` or as an item of `/api/batch`. `raw` is its
+   * JSON body, which the key's fingerprint covers.
+   */
+  async function applyMessage(key: unknown, raw: string, path: string, delay: boolean): Promise<Outcome> {
     if (typeof key !== 'string' || key.length === 0 || key.length > 256) {
-      record(400);
-      return send(res, 400, { error: 'an Idempotency-Key header is required' });
+      return { status: 400, body: { error: 'an Idempotency-Key is required' }, lane: 'default' };
     }
-    const { text, lane, fields } = parseMessage(raw);
+    let parsed: ReturnType<typeof parseMessage>;
+    try {
+      parsed = parseMessage(raw);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      return { status: err.status, body: { error: err.message }, lane: 'default' };
+    }
+    const { text, lane, fields } = parsed;
     const fingerprint = IdempotencyLedger.fingerprint('POST', path, raw);
     const admission = ledger.admit(key, fingerprint);
     if (admission.kind === 'replay') {
-      record(admission.response.status, true, lane);
-      return send(res, admission.response.status, admission.response.body, { 'idempotent-replayed': 'true' });
+      return { ...admission.response, headers: { 'idempotent-replayed': 'true' }, lane, replayed: true };
     }
     if (admission.kind === 'in-progress') {
-      record(409, false, lane);
-      return send(res, 409, { error: 'a request with this Idempotency-Key is still being processed' }, { 'retry-after': '1' });
+      return { status: 409, body: { error: 'a request with this Idempotency-Key is still being processed' }, headers: { 'retry-after': '1' }, lane };
     }
-    if (admission.kind === 'mismatch') {
-      record(422, false, lane);
-      return send(res, 422, { error: 'this Idempotency-Key was used with a different payload' });
-    }
+    if (admission.kind === 'mismatch') return { status: 422, body: { error: 'this Idempotency-Key was used with a different payload' }, lane };
     const fault = decideFault(faults, text, random);
     // Processing time, while the key is held: a repeat arriving now gets 409.
-    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    if (delay && faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
     if (fault.kind !== 'pass') {
       ledger.release(key);
-      if (fault.kind === 'poison') {
-        record(422, false, lane);
-        return send(res, 422, { error: fault.reason });
-      }
-      if (fault.kind === 'rate429') {
-        record(429, false, lane);
-        return send(res, 429, { error: 'slow down' }, { 'retry-after': String(fault.retryAfterS) });
-      }
-      record(503, false, lane);
-      return send(res, 503, { error: 'server unavailable (injected)' });
+      if (fault.kind === 'poison') return { status: 422, body: { error: fault.reason }, lane };
+      if (fault.kind === 'rate429') return { status: 429, body: { error: 'slow down' }, headers: { 'retry-after': String(fault.retryAfterS) }, lane };
+      return { status: 503, body: { error: 'server unavailable (injected)' }, lane };
     }
     const message = { ...fields, seq: log.nextSeq, receivedAt: Date.now() };
     const response = { status: 201, body: { message } };
     log.append({ key, fingerprint, lane, message, response });
     ledger.succeed(key, fingerprint, response);
-    record(201, false, lane);
-    send(res, 201, response.body);
+    return { ...response, lane };
+  }
+
+  function record(key: unknown, outcome: Pick<Outcome, 'status' | 'lane' | 'replayed'>, batched = false): void {
+    if (wire.length >= 200_000) return;
+    wire.push({ at: Date.now(), key: typeof key === 'string' ? key : null, lane: outcome.lane, status: outcome.status, replayed: outcome.replayed === true, ...(batched && { batched: true as const }) });
+  }
+
+  async function postMessage(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const key = req.headers['idempotency-key'];
+    const outcome = await applyMessage(key, await readBody(req), path, true);
+    record(key, outcome);
+    send(res, outcome.status, outcome.body, outcome.headers);
+  }
+
+  /**
+   * `POST /api/batch`, Ferry's batch wire format: `{ ops: [{ id, kind, target,
+   * method, idempotencyKey, payload }] }` answered `{ results: [{ status,
+   * error?, retryAfter? }] }`. Items are applied in order, each exactly as if
+   * it came alone (same key, same fingerprint), and the first one that fails
+   * ends the batch: the ones behind it are not attempted and get no result,
+   * so a lane's order holds.
+   */
+  async function postBatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let ops: unknown;
+    try {
+      ops = (JSON.parse(await readBody(req, MAX_BATCH_BODY)) as { ops?: unknown } | null)?.ops;
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      throw new HttpError(400, 'body is not JSON');
+    }
+    if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_BATCH_OPS) {
+      throw new HttpError(400, `ops must be an array of 1 to ${MAX_BATCH_OPS} operations`);
+    }
+    // One processing delay for the whole request: batching is what makes a slow round trip cheap.
+    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    const results: { status: number; error?: string; retryAfter?: string }[] = [];
+    for (const item of ops as unknown[]) {
+      const op = (typeof item === 'object' && item !== null ? item : {}) as { target?: unknown; method?: unknown; idempotencyKey?: unknown; payload?: unknown };
+      const outcome: Outcome =
+        op.target === '/api/messages' && op.method === 'POST'
+          ? await applyMessage(op.idempotencyKey, JSON.stringify(op.payload ?? null), '/api/messages', false)
+          : { status: 404, body: { error: `no route ${String(op.method)} ${String(op.target)}` }, lane: 'default' };
+      record(op.idempotencyKey, outcome, true);
+      const error = (outcome.body as { error?: unknown } | null)?.error;
+      const retryAfter = outcome.headers?.['retry-after'];
+      results.push({ status: outcome.status, ...(typeof error === 'string' && { error }), ...(retryAfter !== undefined && { retryAfter }) });
+      if (outcome.status >= 300) break;
+    }
+    send(res, 200, { results });
   }
 
   async function serveStatic(res: ServerResponse, pathname: string): Promise<void> {
@@ -161,7 +217,7 @@ export function createDemoServer(options: DemoServerOptions = {}) {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method} ${url.pathname}`;
-    if (faults.offline && url.pathname === '/api/messages') {
+    if (faults.offline && (url.pathname === '/api/messages' || url.pathname === '/api/batch')) {
       // What a dead network gives the browser: no status at all, the fetch rejects.
       if (req.method === 'POST') wire.push({ at: Date.now(), key: headerKey(req), lane: 'default', status: 0, replayed: false });
       return void req.socket.destroy();
@@ -170,6 +226,8 @@ export function createDemoServer(options: DemoServerOptions = {}) {
       switch (route) {
         case 'POST /api/messages':
           return postMessage(req, res, url.pathname);
+        case 'POST /api/batch':
+          return postBatch(req, res);
         case 'GET /api/messages':
           return send(res, 200, { messages: log.entries.map((e) => e.message) });
         case 'GET /api/faults':

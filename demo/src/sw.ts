@@ -19,7 +19,8 @@ const fast = flags.has('fast');
 const attempts = Number(flags.get('attempts'));
 
 createFerryHost({
-  transport: { timeoutMs: fast ? 3_000 : 15_000 },
+  // Batch mode: a conversation's backlog goes out up to 25 messages per request (demo/server: POST /api/batch).
+  transport: { timeoutMs: fast ? 3_000 : 15_000, batchTarget: '/api/batch' },
   retry: {
     ...(fast && { baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 30 }),
     ...(Number.isInteger(attempts) && attempts > 0 && { maxAttempts: attempts }),

@@ -6,7 +6,8 @@
  * Firefox and Safari); `noregister` keeps the host from registering sync tags,
  * so that only a CDP-dispatched `sync` can wake it. Numeric flags for the
  * chaos suite: `sendTimeout` (the transport's timeout, ms), `lease` (ms),
- * `attempts` (maxAttempts), `recheck` (offlineRecheckMs).
+ * `attempts` (maxAttempts), `recheck` (offlineRecheckMs), `batch` (batch mode:
+ * up to that many ops of a lane per request to `/api/batch`).
  */
 import { createFerryHost } from '../../packages/sw/src/index.ts';
 
@@ -21,13 +22,18 @@ if (flags.has('nosync')) {
 const num = (name: string): number | undefined => (flags.has(name) ? Number(flags.get(name)) : undefined);
 const sendTimeout = num('sendTimeout');
 const lease = num('lease');
+const batch = num('batch');
 
 createFerryHost({
   retry: { baseDelayMs: 100, maxDelayMs: 1000, jitter: false, maxAttempts: num('attempts') ?? 5 },
   // Long, so that a test can tell a forwarded `online` from the offline re-check.
   offlineRecheckMs: num('recheck') ?? 60_000,
   ...(flags.has('noregister') && { backgroundSync: () => undefined }),
-  ...(sendTimeout !== undefined && { transport: { timeoutMs: sendTimeout } }),
+  transport: {
+    ...(sendTimeout !== undefined && { timeoutMs: sendTimeout }),
+    ...(batch !== undefined && { batchTarget: '/api/batch' }),
+  },
+  ...(batch !== undefined && { batchSize: batch }),
   ...(lease !== undefined && { leaseMs: lease }),
 }).listen(self);
 

@@ -5,47 +5,51 @@
  * effect), the rest applied.
  */
 import type { Answer } from '../server/TestServer.ts';
-import { openApp, test } from '../fixtures.ts';
+import { expect, openApp, test } from '../fixtures.ts';
 import { inPage } from '../lib.ts';
-import { rngFor, settled, storedOps, verdict } from './harness.ts';
+import { rngFor, seeded, settled, storedOps, verdict } from './harness.ts';
 
-const SCENARIO = 'hostile-server';
+for (const { SCENARIO, flags } of [
+  { SCENARIO: 'hostile-server', flags: '' },
+  { SCENARIO: 'hostile-server-batched', flags: '&batch=8' },
+]) {
+  test(`${SCENARIO}: 503s, hangs past the timeout, 429 + Retry-After, dropped connections`, async ({ page, server }) => {
+    test.setTimeout(120_000);
+    const rng = rngFor(SCENARIO);
+    const started = Date.now();
+    // The transport gives up on a silent server after 800 ms.
+    await openApp(page, server, `sendTimeout=800&attempts=100${flags}`);
+    const tally: Record<string, number> = { '503': 0, hang: 0, '429': 0, drop: 0, ok: 0 };
+    server.script = (): Answer => {
+      const r = rng();
+      if (r < 0.3) {
+        tally['503']!++;
+        return rng() < 1 / 3 ? { status: 503, headers: { 'Retry-After': '1' } } : { status: 503 };
+      }
+      if (r < 0.4) {
+        tally.hang!++;
+        return 'hang';
+      }
+      if (r < 0.45) {
+        tally['429']!++;
+        return { status: 429, headers: { 'Retry-After': String(rng.int(1, 2)) } };
+      }
+      if (r < 0.5) {
+        tally.drop!++;
+        return rng() < 0.5 ? 'drop' : 'apply-and-drop';
+      }
+      tally.ok!++;
+      return undefined;
+    };
 
-test(`${SCENARIO}: 503s, hangs past the timeout, 429 + Retry-After, dropped connections`, async ({ page, server }) => {
-  test.setTimeout(120_000);
-  const rng = rngFor(SCENARIO);
-  const started = Date.now();
-  // The transport gives up on a silent server after 800 ms.
-  await openApp(page, server, 'sendTimeout=800&attempts=100');
-  const tally: Record<string, number> = { '503': 0, hang: 0, '429': 0, drop: 0, ok: 0 };
-  server.script = (): Answer => {
-    const r = rng();
-    if (r < 0.3) {
-      tally['503']!++;
-      return rng() < 1 / 3 ? { status: 503, headers: { 'Retry-After': '1' } } : { status: 503 };
-    }
-    if (r < 0.4) {
-      tally.hang!++;
-      return 'hang';
-    }
-    if (r < 0.45) {
-      tally['429']!++;
-      return { status: 429, headers: { 'Retry-After': String(rng.int(1, 2)) } };
-    }
-    if (r < 0.5) {
-      tally.drop!++;
-      return rng() < 0.5 ? 'drop' : 'apply-and-drop';
-    }
-    tally.ok!++;
-    return undefined;
-  };
-
-  const N = 150;
-  const ops = Array.from({ length: N }, (_, n) => {
-    const lane = `lane-${rng.int(0, 11)}`;
-    return { kind: 'chaos.hostile', target: '/api/hostile', lane, payload: { tag: `hostile-${n}`, lane, n } };
+    const N = 150;
+    const ops = Array.from({ length: N }, (_, n) => {
+      const lane = `lane-${rng.int(0, 11)}`;
+      return { kind: 'chaos.hostile', target: '/api/hostile', lane, payload: { tag: `hostile-${n}`, lane, n } };
+    });
+    const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), ops);
+    await settled(page, acked, 90_000, SCENARIO);
+    await verdict(SCENARIO, server, acked, await storedOps(page), { extra: { answers: tally, durationMs: Date.now() - started } });
+    if (flags) expect(server.received.filter((r) => r.batched).length, seeded('batch mode sent no batch')).toBeGreaterThan(0);
   });
-  const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), ops);
-  await settled(page, acked, 90_000, SCENARIO);
-  await verdict(SCENARIO, server, acked, await storedOps(page), { extra: { answers: tally, durationMs: Date.now() - started } });
-});
+}

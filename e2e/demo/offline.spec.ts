@@ -21,6 +21,8 @@ test('messages typed offline survive a reload of the offline page and go out onc
   await expect(messages.locator('.badge')).toHaveText(['sent', 'sent', 'sent']);
   expect(demo.stored()).toEqual(texts);
   expectEachAppliedOnce(demo.server);
+  // The backlog of one conversation went out through the batch endpoint, not one request each.
+  expect(demo.server.wire.map((w) => [w.status, w.batched === true])).toEqual(texts.map(() => [201, true]));
   await expect(page.locator('#queue')).toContainText('The outbox is empty');
   await expect(page.locator('#server li .text')).toHaveText(texts);
 });

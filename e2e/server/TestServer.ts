@@ -18,6 +18,8 @@ export interface Received {
   answeredAt?: number;
   /** The `Retry-After` it answered with, in ms (delay-seconds only). */
   retryAfterMs?: number;
+  /** Set when the op came as an item of a `/api/batch` request. */
+  batched?: true;
 }
 
 /** An effect the API applied: once per Idempotency-Key. */
@@ -56,7 +58,9 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>ferry e2e</title><scri
  * service worker bundle, and an API under `/api/` that records every request
  * (Idempotency-Key and body), deduplicates by key so each effect applies
  * once, and can be scripted per test to answer 503, 429 + Retry-After, 400,
- * or not at all.
+ * or not at all. `POST /api/batch` takes Ferry's batch format: each item is
+ * recorded and scripted as if it came alone, in order, and the first item
+ * that fails ends the batch (a hang or a drop takes the whole request).
  */
 export class TestServer {
   readonly received: Received[] = [];
@@ -114,6 +118,7 @@ export class TestServer {
     if (!url.pathname.startsWith('/api/')) return send(res, 404, 'not found', 'text/plain');
 
     const text = await readBody(req);
+    if (url.pathname === '/api/batch') return this.#batch(req, res, text);
     const key = req.headers['idempotency-key'];
     const rec: Received = {
       method: req.method ?? '',
@@ -145,6 +150,43 @@ export class TestServer {
     if (answer && 'delayMs' in answer) await new Promise((r) => setTimeout(r, answer.delayMs));
     const fresh = this.#apply(rec);
     return this.#answer(rec, res, fresh ? 201 : 200, JSON.stringify({ replayed: !fresh }));
+  }
+
+  /** Ferry's batch format: `{ ops: [...] }` answered `{ results: [{ status, retryAfter? }] }`. */
+  async #batch(req: IncomingMessage, res: ServerResponse, text: string): Promise<void> {
+    const items = (JSON.parse(text) as { ops: { target: string; method: string; idempotencyKey: string; payload: unknown }[] }).ops;
+    const results: { status: number; retryAfter?: string }[] = [];
+    const answered: Received[] = [];
+    for (const item of items) {
+      const rec: Received = { method: item.method, path: item.target, key: item.idempotencyKey, body: item.payload, at: Date.now(), batched: true };
+      this.received.push(rec);
+      const nth = (this.#count.get(rec.key ?? '') ?? 0) + 1;
+      this.#count.set(rec.key ?? '', nth);
+      const answer = this.script(rec, nth);
+      if (answer === 'hang' || answer === 'apply-and-hang' || answer === 'drop' || answer === 'apply-and-drop') {
+        if (answer.startsWith('apply')) this.#apply(rec);
+        const hang = answer.endsWith('hang');
+        for (const r of [...answered, rec]) r.outcome = hang ? 'hang' : 'drop';
+        if (hang) return void this.#hanging.add(res);
+        return void req.socket.destroy();
+      }
+      answered.push(rec);
+      if (answer && 'status' in answer) {
+        const retryAfter = Object.entries(answer.headers ?? {}).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
+        if (retryAfter !== undefined && /^\d+$/.test(retryAfter)) rec.retryAfterMs = Number(retryAfter) * 1000;
+        rec.outcome = answer.status;
+        results.push({ status: answer.status, ...(retryAfter !== undefined && { retryAfter }) });
+        if (answer.status >= 300) break;
+        continue;
+      }
+      if (answer && 'delayMs' in answer) await new Promise((r) => setTimeout(r, answer.delayMs));
+      const fresh = this.#apply(rec);
+      rec.outcome = fresh ? 201 : 200;
+      results.push({ status: rec.outcome });
+    }
+    const now = Date.now();
+    for (const r of answered) r.answeredAt = now;
+    send(res, 200, JSON.stringify({ results }), 'application/json');
   }
 
   #answer(rec: Received, res: ServerResponse, status: number, body: string, headers?: Record<string, string>): void {

@@ -51,6 +51,12 @@ export interface FerryHostOptions {
   batchLimit?: number;
   concurrency?: number;
   leaseMs?: number;
+  /**
+   * Most ops of one lane per send. Above 1 the transport must batch: give the
+   * HttpTransport a `batchTarget` (`transport: { batchTarget: '/api/batch' }`).
+   * @default 25 when the transport can batch, else 1
+   */
+  batchSize?: number;
   /** @default 10000 */
   offlineRecheckMs?: number;
   /** @default `navigator.onLine`, read when used */
@@ -75,6 +81,8 @@ export interface FerryHostOptions {
 }
 
 const COMPACT_EVERY_MS = 60 * 60 * 1000;
+/** Ops per batch send when the transport can batch: 25 small messages make a request of a few kB. */
+const DEFAULT_BATCH_SIZE = 25;
 
 interface Parts {
   outbox: Outbox;
@@ -155,6 +163,7 @@ export class FerryHost {
       ...(o.batchLimit !== undefined && { batchLimit: o.batchLimit }),
       ...(o.concurrency !== undefined && { concurrency: o.concurrency }),
       ...(o.leaseMs !== undefined && { leaseMs: o.leaseMs }),
+      batchSize: o.batchSize ?? (transport.sendBatch ? DEFAULT_BATCH_SIZE : 1),
     });
     const runner = new Runner({
       outbox,

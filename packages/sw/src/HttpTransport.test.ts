@@ -218,3 +218,89 @@ describe('targets', () => {
     expect(f.calls[0]?.url).toBe('https://api.example/v1/m');
   });
 });
+
+describe('HttpTransport batch mode', () => {
+  const batch = (fetch: FetchLike, more: ConstructorParameters<typeof HttpTransport>[0] = {}): HttpTransport =>
+    transport(fetch, { batchTarget: '/api/batch', ...more });
+  const ops = [op({ id: 'a', idempotencyKey: 'ka' }), op({ id: 'b', idempotencyKey: 'kb', payload: { text: 'two' } }), op({ id: 'c', idempotencyKey: 'kc' })];
+  const answer = (results: unknown, status = 200): Response => new Response(JSON.stringify({ results }), { status });
+
+  it('exists only with a batchTarget', () => {
+    expect(transport(fakeFetch()).sendBatch).toBeUndefined();
+    expect(typeof batch(fakeFetch()).sendBatch).toBe('function');
+  });
+
+  it('posts the ops, each with its own key and intent and nothing else, and reads a result per op', async () => {
+    const f = fakeFetch(answer([{ status: 201 }, { status: 200 }, { status: 201 }]));
+    const r = await batch(f).sendBatch?.(ops, ctx());
+    expect(r).toEqual([
+      { ok: true, status: 201 },
+      { ok: true, status: 200 },
+      { ok: true, status: 201 },
+    ]);
+    const [call] = f.calls;
+    expect(call?.url).toBe(`${ORIGIN}/api/batch`);
+    expect(call?.init.method).toBe('POST');
+    const h = new Headers(call?.init.headers);
+    expect(h.get('content-type')).toBe('application/json');
+    expect(h.has('idempotency-key')).toBe(false);
+    expect(JSON.parse(call?.init.body as string)).toEqual({
+      ops: ops.map((o) => ({ id: o.id, kind: o.kind, target: o.target, method: o.method, idempotencyKey: o.idempotencyKey, payload: o.payload })),
+    });
+  });
+
+  it('classifies each item as a single send would, with its reason and Retry-After; a short answer leaves the rest unattempted', async () => {
+    const f = fakeFetch(answer([{ status: 201 }, { status: 503, error: 'busy\nnow', retryAfter: 3 }]));
+    const r = await batch(f).sendBatch?.(ops, ctx());
+    expect(r).toEqual([
+      { ok: true, status: 201 },
+      { ok: false, retryable: true, status: 503, error: 'HTTP 503: busy now', retryAfterMs: 3000 },
+    ]);
+    const permanent = await batch(fakeFetch(answer([{ status: 422, error: 'text is required' }]))).sendBatch?.(ops, ctx());
+    expect(permanent).toEqual([{ ok: false, retryable: false, status: 422, error: 'HTTP 422: text is required' }]);
+  });
+
+  it("a failed exchange is the first op's failure: network error, 5xx with its Retry-After, 4xx with its reason", async () => {
+    expect(await batch(fakeFetch(new TypeError('Failed to fetch'))).sendBatch?.(ops, ctx())).toMatchObject([{ ok: false, retryable: true, error: 'network error: Failed to fetch' }]);
+    const busy = new Response(null, { status: 429, headers: { 'Retry-After': '2' } });
+    expect(await batch(fakeFetch(busy)).sendBatch?.(ops, ctx())).toEqual([{ ok: false, retryable: true, status: 429, error: 'HTTP 429', retryAfterMs: 2000 }]);
+    const missing = new Response(JSON.stringify({ error: 'no such route' }), { status: 404 });
+    expect(await batch(fakeFetch(missing)).sendBatch?.(ops, ctx())).toEqual([{ ok: false, retryable: false, status: 404, error: 'HTTP 404: no such route' }]);
+  });
+
+  it('an answer it cannot read is a retryable failure of the first op (the server may have applied them: keys make the resend safe)', async () => {
+    for (const body of ['not json', '{"results":"nope"}', 'null']) {
+      const [r, ...rest] = (await batch(fakeFetch(new Response(body, { status: 200 }))).sendBatch?.(ops, ctx())) ?? [];
+      expect(r).toMatchObject({ ok: false, retryable: true, status: 200 });
+      expect(rest).toEqual([]);
+    }
+    const bad = await batch(fakeFetch(answer([{ status: 201 }, { status: 'x' }, {}]))).sendBatch?.(ops, ctx());
+    expect(bad).toMatchObject([{ ok: true }, { ok: false, retryable: true, error: 'batch answer item without a valid status' }, { ok: false, retryable: true }]);
+    const long = await batch(fakeFetch(answer([{ status: 201 }, { status: 201 }, { status: 201 }, { status: 201 }]))).sendBatch?.(ops, ctx());
+    expect(long).toHaveLength(3);
+  });
+
+  it('an op whose target is not allowed ends the batch before it, and fails alone when it comes first', async () => {
+    const evil = op({ id: 'x', target: 'https://evil.example/steal' });
+    const f = fakeFetch(answer([{ status: 201 }]));
+    expect(await batch(f).sendBatch?.([ops[0] as Operation, evil, ops[1] as Operation], ctx())).toEqual([{ ok: true, status: 201 }]);
+    expect(JSON.parse(f.calls[0]?.init.body as string).ops.map((o: { id: string }) => o.id)).toEqual(['a']);
+    const alone = await batch(fakeFetch()).sendBatch?.([evil, ops[0] as Operation], ctx());
+    expect(alone).toMatchObject([{ ok: false, retryable: false, error: expect.stringMatching(/target-not-allowed/) }]);
+    const misconfigured = await transport(fakeFetch(), { batchTarget: 'https://elsewhere.example/batch' }).sendBatch?.(ops, ctx());
+    expect(misconfigured).toMatchObject([{ ok: false, retryable: false, error: expect.stringMatching(/^batchTarget: target-not-allowed/) }]);
+  });
+
+  it('asks the hooks with the first op: auth headers at send time, one refresh on 401', async () => {
+    const seen: string[] = [];
+    const f = fakeFetch(new Response(null, { status: 401 }), answer([{ status: 201 }, { status: 201 }, { status: 201 }]));
+    let token = 'old';
+    const t = batch(f, {
+      headers: (o) => (seen.push(o.id), { Authorization: `Bearer ${token}` }),
+      onUnauthorized: async () => ((token = 'new'), true),
+    });
+    expect(await t.sendBatch?.(ops, ctx())).toHaveLength(3);
+    expect(seen).toEqual(['a', 'a']);
+    expect(f.calls.map((c) => new Headers(c.init.headers).get('authorization'))).toEqual(['Bearer old', 'Bearer new']);
+  });
+});

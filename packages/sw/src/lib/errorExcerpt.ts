@@ -43,5 +43,10 @@ export async function errorExcerpt(res: Response): Promise<string> {
   } catch {
     // Not JSON (or cut off): use the text itself.
   }
-  return reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, MAX_CHARS);
+  return oneLine(reason);
+}
+
+/** A server-given reason as a single printable line of at most 200 characters. */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, MAX_CHARS);
 }
