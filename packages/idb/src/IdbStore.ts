@@ -2,7 +2,7 @@ import type { IDBPDatabase, IDBPTransaction } from 'idb';
 import type { Clock, OutboxStore, OutboxTx, QuarantinedRecord, TxMode } from './lib/core.ts';
 import { FerryError, systemClock } from './lib/core.ts';
 import { IdbTx } from './lib/IdbTx.ts';
-import { mapError } from './lib/mapError.ts';
+import { mapError, nameOf } from './lib/mapError.ts';
 import { openDatabase } from './lib/openDatabase.ts';
 import { DEFAULT_DB_NAME, TX_STORES } from './schema.ts';
 
@@ -214,6 +214,6 @@ export class IdbStore implements OutboxStore {
 
 /** What IndexedDB throws when a request is made on a finished transaction. */
 function isStateError(err: unknown): boolean {
-  const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
+  const name = nameOf(err);
   return name === 'InvalidStateError' || name === 'TransactionInactiveError';
 }

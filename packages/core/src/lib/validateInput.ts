@@ -83,23 +83,10 @@ function checkPayload(value: unknown, maxBytes: number): number {
     }
   };
   walk(value, 'payload');
-  const bytes = utf8Length(JSON.stringify(value));
+  // JSON.stringify escapes lone surrogates, so the encoder replaces nothing and counts exactly.
+  const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
   if (bytes > maxBytes) fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${maxBytes}`);
   return bytes;
-}
-
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
 }
 
 /**

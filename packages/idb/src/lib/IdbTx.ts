@@ -17,6 +17,7 @@ import { FerryError, decodeOp, decodeWal } from './core.ts';
 /** Typed as readwrite so that write methods exist; {@link IdbTx} checks the real mode itself. */
 type RawTx = IDBPTransaction<unknown, string[], 'readwrite'>;
 type Store = IDBPObjectStore<unknown, string[], string, 'readwrite'>;
+type OutboxIndex = (typeof OUTBOX_INDEX)[keyof typeof OUTBOX_INDEX];
 
 /** What the queries need from an object store or an index. */
 interface Source {
@@ -123,42 +124,41 @@ export class IdbTx implements OutboxTx {
 
   laneOps(lane: string, afterSeq: number | undefined, limit: number): Promise<OpRecord[]> {
     const range = keyRange().bound([lane, afterSeq ?? -Infinity], [lane, Infinity], afterSeq !== undefined, false);
-    return this.#ops(this.#outbox.index(OUTBOX_INDEX.laneKey), range, limit);
+    return this.#ops(OUTBOX_INDEX.laneKey, range, limit);
   }
 
   dueHeads(now: number, limit: number): Promise<OpRecord[]> {
-    return this.#ops(this.#outbox.index(OUTBOX_INDEX.dueKey), keyRange().upperBound([now, Infinity]), limit);
+    return this.#ops(OUTBOX_INDEX.dueKey, keyRange().upperBound([now, Infinity]), limit);
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    const [first] = await this.#ops(this.#outbox.index(OUTBOX_INDEX.dueKey), null, 1);
+    const [first] = await this.#ops(OUTBOX_INDEX.dueKey, null, 1);
     return first?.dueKey?.[0];
   }
 
   expiredLeases(now: number, limit: number): Promise<OpRecord[]> {
-    return this.#ops(this.#outbox.index(OUTBOX_INDEX.leaseUntil), keyRange().upperBound(now), limit);
+    return this.#ops(OUTBOX_INDEX.leaseUntil, keyRange().upperBound(now), limit);
   }
 
   async nextLeaseEnd(): Promise<number | undefined> {
-    const [first] = await this.#ops(this.#outbox.index(OUTBOX_INDEX.leaseUntil), null, 1);
+    const [first] = await this.#ops(OUTBOX_INDEX.leaseUntil, null, 1);
     return first?.leaseUntil;
   }
 
   inflight(limit: number): Promise<OpRecord[]> {
-    return this.#ops(this.#outbox.index(OUTBOX_INDEX.statusKey), statusRange('inflight'), limit);
+    return this.#ops(OUTBOX_INDEX.statusKey, statusRange('inflight'), limit);
   }
 
   /** Picks the index that already narrows the query most; every choice yields enqueue (seq) order. */
   async listOps({ status, lane, limit = 1000 }: ListQuery): Promise<OpRecord[]> {
-    const outbox = this.#outbox;
     if (lane !== undefined && (status === 'pending' || status === 'inflight')) {
       const range = keyRange().bound([lane, -Infinity], [lane, Infinity]);
-      return this.#ops(outbox.index(OUTBOX_INDEX.laneKey), range, limit, (r) => r.status === status);
+      return this.#ops(OUTBOX_INDEX.laneKey, range, limit, (r) => r.status === status);
     }
     const inLane = lane === undefined ? undefined : (r: OpRecord): boolean => r.lane === lane;
-    if (status !== undefined) return this.#ops(outbox.index(OUTBOX_INDEX.statusKey), statusRange(status), limit, inLane);
+    if (status !== undefined) return this.#ops(OUTBOX_INDEX.statusKey, statusRange(status), limit, inLane);
     // No `seq` index (it would cost a write on every change): merge the four status ranges instead.
-    const byStatus = await Promise.all(STATUSES.map((s) => this.#ops(outbox.index(OUTBOX_INDEX.statusKey), statusRange(s), limit, inLane)));
+    const byStatus = await Promise.all(STATUSES.map((s) => this.#ops(OUTBOX_INDEX.statusKey, statusRange(s), limit, inLane)));
     return byStatus
       .flat()
       .sort((a, b) => a.seq - b.seq)
@@ -168,8 +168,8 @@ export class IdbTx implements OutboxTx {
   /** Counts index entries without reading values, so unreadable records are counted too. */
   async countByStatus(): Promise<Record<OperationStatus, number>> {
     const index = this.#outbox.index(OUTBOX_INDEX.statusKey);
-    const counts = await Promise.all(STATUSES.map((s) => index.count(statusRange(s))));
-    return { pending: counts[0] ?? 0, inflight: counts[1] ?? 0, done: counts[2] ?? 0, failed: counts[3] ?? 0 };
+    const counts = await Promise.all(STATUSES.map(async (s) => [s, await index.count(statusRange(s))] as const));
+    return Object.fromEntries(counts) as Record<OperationStatus, number>;
   }
 
   walFrom(fromLsn: number, limit: number): Promise<WalRecord[]> {
@@ -213,8 +213,8 @@ export class IdbTx implements OutboxTx {
     return all.filter(isQuarantined);
   }
 
-  #ops(source: Source, range: IDBKeyRange | null, limit: number, keep?: (rec: OpRecord) => boolean): Promise<OpRecord[]> {
-    return this.#collect('outbox', source, range, limit, decodeOp, keep);
+  #ops(index: OutboxIndex, range: IDBKeyRange | null, limit: number, keep?: (rec: OpRecord) => boolean): Promise<OpRecord[]> {
+    return this.#collect('outbox', this.#outbox.index(index), range, limit, decodeOp, keep);
   }
 
   /**

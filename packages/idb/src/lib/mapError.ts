@@ -27,7 +27,8 @@ const TRANSACTION_CODES: ReadonlyMap<string, FerryErrorCode> = new Map<string, F
   ['VersionError', 'storage-unavailable'],
 ]);
 
-function nameOf(err: unknown): string | undefined {
+/** The `name` of a DOMException or of anything shaped like one. */
+export function nameOf(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const name = (err as { name?: unknown }).name;
   return typeof name === 'string' ? name : undefined;

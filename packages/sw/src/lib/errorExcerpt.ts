@@ -12,7 +12,7 @@ const READ_TIMEOUT_MS = 1000;
 export async function errorExcerpt(res: Response): Promise<string> {
   const reader = res.body?.getReader();
   if (!reader) return '';
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), READ_TIMEOUT_MS)));
@@ -29,13 +29,8 @@ export async function errorExcerpt(res: Response): Promise<string> {
     clearTimeout(timer);
     reader.cancel().catch(() => {});
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  const text = new TextDecoder().decode(bytes.subarray(0, MAX_BYTES));
+  // Decoded as TextDecoder would: UTF-8, malformed bytes replaced.
+  const text = await new Blob(chunks).slice(0, MAX_BYTES).text();
   let reason = text;
   try {
     const json = JSON.parse(text) as { error?: unknown; message?: unknown };
