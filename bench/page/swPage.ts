@@ -56,8 +56,10 @@ export const swBench = {
   side,
 
   async ready(): Promise<void> {
-    const trace = new URLSearchParams(location.search).has('trace') ? '?trace' : '';
-    if (client) await client.register(`/sw-${side}.js${trace}`, { scope: '/' });
+    // `?trace` and `?batch` on this page go on to the Ferry worker's script URL.
+    const page = new URLSearchParams(location.search);
+    const flags = ['trace', 'batch'].filter((f) => page.has(f)).join('&');
+    if (client) await client.register(`/sw-${side}.js${flags ? `?${flags}` : ''}`, { scope: '/' });
     else await navigator.serviceWorker.register(`/sw-${side}.js`, { scope: '/' });
     await navigator.serviceWorker.ready;
     // Each worker claims its clients on activation: wait until it controls this page.

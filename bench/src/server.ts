@@ -3,7 +3,8 @@
  * per side (Ferry, workbox, floor...), so that each side is its own origin,
  * with its own IndexedDB and service-worker registration. It serves the built
  * pages and worker bundles, and the API: `POST /api/...` answers 200 after
- * `delayMs`, recording the arrival order of ops per origin and lane.
+ * `delayMs`, recording the arrival order of ops per origin and lane;
+ * `POST /api/batch` answers every op of a batch in one response, after the same delay.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -15,7 +16,7 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 
 /** What the API saw on one origin. */
 export interface ApiLog {
-  /** Requests answered. */
+  /** Ops answered (a batch request counts each op in it). */
   count: number;
   /** Per lane, the `seq` of each payload in arrival order. */
   lanes: Map<string, number[]>;
@@ -57,19 +58,29 @@ export async function startBenchServer(dist: string, sides: readonly string[]): 
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       const log = state.log(side);
-      try {
-        const body = JSON.parse(Buffer.concat(chunks).toString() || 'null') as { lane?: string; seq?: number } | null;
-        if (body && typeof body.lane === 'string' && typeof body.seq === 'number') {
-          const lane = log.lanes.get(body.lane) ?? [];
-          lane.push(body.seq);
-          log.lanes.set(body.lane, lane);
+      const see = (payload: { lane?: unknown; seq?: unknown } | null | undefined): void => {
+        if (payload && typeof payload.lane === 'string' && typeof payload.seq === 'number') {
+          const lane = log.lanes.get(payload.lane) ?? [];
+          lane.push(payload.seq);
+          log.lanes.set(payload.lane, lane);
         }
+      };
+      // `/api/batch` (Ferry's batch mode): every op in it is seen and answered, in order, in one response.
+      let ops = 1;
+      let reply = '{"ok":true}';
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString() || 'null') as { lane?: string; seq?: number; ops?: { payload?: { lane?: unknown; seq?: unknown } }[] } | null;
+        if (url.pathname === '/api/batch' && Array.isArray(body?.ops)) {
+          body.ops.forEach((op) => see(op.payload));
+          ops = body.ops.length;
+          reply = JSON.stringify({ results: body.ops.map(() => ({ status: 200 })) });
+        } else see(body);
       } catch {
         // Not a bench payload: counted, not ordered.
       }
       const answer = (): void => {
-        log.count++;
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+        log.count += ops;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(reply);
       };
       if (state.delayMs > 0) setTimeout(answer, state.delayMs);
       else answer();

@@ -4,7 +4,7 @@
  * (createFerryHost, defaults), with one bench hook: a gate in front of the
  * online signal, so that the runner leaves ops queued until the bench opens
  * it. Bench control messages (`{ bench: ... }`) are answered here and kept
- * from the host.
+ * from the host. `?batch` turns on batch mode (the `ferryBatch` origin).
  */
 import { IdbStore } from '@ferry/idb';
 import { HttpTransport, createFerryHost } from '@ferry/sw';
@@ -23,11 +23,11 @@ self.addEventListener('message', (e) => {
 });
 
 // `?trace` (profiling runs only): the same store and transport, timed.
-const trace = self.location.search.includes('trace');
+// `?batch`: batch mode, as an app turns it on (a batch endpoint; 25 ops of a lane per request).
+const flags = new URLSearchParams(self.location.search);
+const transport = new HttpTransport(flags.has('batch') ? { batchTarget: '/api/batch' } : {});
 createFerryHost({
   isOnline: () => open && navigator.onLine,
-  ...(trace && {
-    store: async () => traceStore(await IdbStore.open()),
-    transport: traceTransport(new HttpTransport()),
-  }),
+  transport: flags.has('trace') ? traceTransport(transport) : transport,
+  ...(flags.has('trace') && { store: async () => traceStore(await IdbStore.open()) }),
 }).listen(self);

@@ -55,6 +55,16 @@ export function traceTransport(transport: Transport): Transport {
         record('send (fetch)', performance.now() - t);
       }
     },
+    ...(transport.sendBatch && {
+      sendBatch: async (ops, ctx) => {
+        const t = performance.now();
+        try {
+          return await (transport.sendBatch as NonNullable<Transport['sendBatch']>).call(transport, ops, ctx);
+        } finally {
+          record('sendBatch (fetch)', performance.now() - t);
+        }
+      },
+    }),
   };
 }
 
