@@ -178,7 +178,7 @@ export class SyncWorker {
 
   async #sendBatch(ops: readonly Operation[]): Promise<SendResult[]> {
     try {
-      const results = await (this.#transport.sendBatch as NonNullable<Transport['sendBatch']>)(ops, { signal: this.#abort.signal });
+      const results = await this.#transport.sendBatch?.(ops, { signal: this.#abort.signal });
       if (!Array.isArray(results)) return [thrown(new TypeError('sendBatch did not answer with an array'))];
       // No answer even for the first op is that op's failed attempt: otherwise the batch would go again at once, forever.
       if (results[0] === undefined) return [{ ok: false, retryable: true, error: 'the batch answer had no result for its first op' }];
