@@ -2,6 +2,7 @@ import type { ListQuery, Operation, OperationInput, OperationStatus } from '@fer
 import { FerryError } from '@ferry/core';
 import type { ChangeMessage, ChangeSummary, KickReason, RequestBody, Results } from '@ferry/sw/protocol';
 import { CHANNEL_NAME } from '@ferry/sw/protocol';
+import { enqueueBatcher } from './lib/enqueueBatcher.ts';
 import type { PostTarget } from './lib/requester.ts';
 import { requester } from './lib/requester.ts';
 
@@ -32,7 +33,11 @@ export interface FerryClientOptions {
 export interface FerryClient {
   /** Installs the worker, or reuses the one installed; resolves once it is active. Resolves undefined in page mode. */
   register(scriptUrl: string | URL, options?: RegistrationOptions): Promise<ServiceWorkerRegistration | undefined>;
-  /** Resolves with the op's id once it is durable. Rejects with the worker's typed error (`invalid-operation`, `quota-exceeded`…). */
+  /**
+   * Resolves with the op's id once it is durable. Rejects with the worker's typed error (`invalid-operation`, `quota-exceeded`…).
+   * Calls made in the same task travel to the worker in one message and are written in one transaction;
+   * each still settles on its own op alone.
+   */
   enqueue(op: OperationInput): Promise<string>;
   /**
    * Settles once the op is `done` or `failed`, also in a page loaded after
@@ -80,6 +85,11 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
   const send = requester(target, options.timeoutMs ?? 10_000);
   const request = <K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>): Promise<Results[K]> =>
     send(body) as Promise<Results[K]>;
+
+  const enqueue = enqueueBatcher({
+    batch: (ops) => request({ type: 'enqueueBatch', ops }),
+    single: (op) => request({ type: 'enqueue', op }),
+  });
 
   const listeners = new Set<(change: ChangeSummary) => void>();
   let channel: (EventTarget & { close(): void }) | undefined;
@@ -165,7 +175,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
       }
       return reg;
     },
-    enqueue: (op) => request({ type: 'enqueue', op }).then((stored) => stored.id),
+    enqueue,
     whenDone,
     subscribe,
     list: (query = {}) => request({ type: 'list', query }),

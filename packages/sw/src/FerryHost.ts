@@ -3,7 +3,7 @@ import { FerryError, NetworkProbe, Outbox, SyncWorker, systemClock, systemTimers
 import { openDefaultStore } from './lib/defaultStore.ts';
 import type { HttpTransportOptions } from './HttpTransport.ts';
 import { HttpTransport } from './HttpTransport.ts';
-import type { Reply, Request, Results } from './protocol.ts';
+import type { EnqueueOutcome, Reply, Request, Results } from './protocol.ts';
 import { CHANNEL_NAME, PROTOCOL_VERSION, SYNC_TAG, parseRequest, summarize } from './protocol.ts';
 import type { LockManagerLike } from './Runner.ts';
 import { Runner } from './Runner.ts';
@@ -252,6 +252,11 @@ export class FerryHost {
     switch (req.type) {
       case 'enqueue':
         return done<'enqueue'>(await outbox.enqueue(req.op), this.wake());
+      case 'enqueueBatch': {
+        // Started in one synchronous loop, the enqueues share one group commit; each settles on its own.
+        const outcomes = await Promise.all(req.ops.map((op) => outbox.enqueue(op).then((stored): EnqueueOutcome => stored.id, toWire)));
+        return done<'enqueueBatch'>(outcomes, outcomes.some((o) => typeof o === 'string') ? this.wake() : undefined);
+      }
       case 'get':
         return done<'get'>((await outbox.get(req.opId)) ?? null);
       case 'list':
