@@ -22,9 +22,9 @@ function channel() {
   return Object.assign(new EventTarget(), { close() {} });
 }
 
-function client(worker: ReturnType<typeof fakeWorker>, timeoutMs = 50) {
+function client(worker: ReturnType<typeof fakeWorker>, timeoutMs = 50, recheckMs?: number) {
   const container = { controller: worker } as unknown as ServiceWorkerContainer;
-  return createFerryClient({ serviceWorker: () => container, channel, forwardEvents: false, timeoutMs });
+  return createFerryClient({ serviceWorker: () => container, channel, forwardEvents: false, timeoutMs, ...(recheckMs && { recheckMs }) });
 }
 
 describe('client requests', () => {
@@ -176,6 +176,63 @@ describe('enqueue coalescing', () => {
     const outcomes = await Promise.allSettled([ferry.enqueue(op('a')), ferry.enqueue(op('b'))]);
     expect(outcomes[0]).toEqual({ status: 'fulfilled', value: 'a' });
     expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { code: 'protocol-error' } });
+    await ferry.close();
+  });
+});
+
+describe('whenDone without the broadcast', () => {
+  /** A worker whose op `w` turns done while nobody hears about it: no change is ever broadcast (it was killed before). */
+  function silentWorker() {
+    const state = { status: 'pending' };
+    const worker = fakeWorker((msg) => ({ v: 1, id: msg.id, ok: true, result: msg.type === 'get' ? { id: 'w', ...state } : null }));
+    return { worker, state, gets: () => worker.received.filter((m) => m.type === 'get').length };
+  }
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('settles on a slow re-check once the op is done, and stops asking after', async () => {
+    const { worker, state, gets } = silentWorker();
+    const ferry = client(worker, 50, 30);
+    let result: unknown;
+    const waiting = ferry.whenDone('w').then((op) => (result = op));
+    await sleep(50);
+    expect(result).toBeUndefined();
+    state.status = 'done';
+    await waiting;
+    expect(result).toMatchObject({ id: 'w', status: 'done' });
+    const asked = gets();
+    await sleep(100);
+    expect(gets()).toBe(asked);
+    await ferry.close();
+  });
+
+  it('looks again at once on kick, without waiting for the timer', async () => {
+    const { worker, state } = silentWorker();
+    const ferry = client(worker, 50, 60_000);
+    let result: unknown;
+    const waiting = ferry.whenDone('w').then((op) => (result = op));
+    await sleep(20);
+    expect(result).toBeUndefined();
+    state.status = 'failed';
+    await ferry.kick();
+    await waiting;
+    expect(result).toMatchObject({ status: 'failed' });
+    await ferry.close();
+  });
+
+  it('a re-check the worker does not answer leaves the wait on, and a later one settles it', async () => {
+    const { worker, state } = silentWorker();
+    const ferry = client(worker, 20, 30);
+    let outcome: unknown;
+    const waiting = ferry.whenDone('w').then((op) => (outcome = op), (err: FerryError) => (outcome = err.code));
+    await sleep(10);
+    const answer = worker.answer;
+    worker.answer = () => undefined; // killed: every request times out
+    await sleep(120);
+    expect(outcome).toBeUndefined();
+    state.status = 'done';
+    worker.answer = answer;
+    await waiting;
+    expect(outcome).toMatchObject({ status: 'done' });
     await ferry.close();
   });
 });
