@@ -14,6 +14,9 @@
  * sizes (a smoke test of the harness, not a measurement) and writes
  * quick.json. `--profile` also writes CPU profiles of the Ferry worker
  * (bench/results/profiles/) around the first round's Ferry scenarios.
+ * `--only enqueue` runs just the service-worker enqueue latency and burst
+ * scenarios (about a minute), prints their ratios and writes only.json;
+ * `--rounds N` changes the number of service-worker rounds.
  */
 import { removeProfile } from '../../tools/launchChromium.ts';
 import type { Target } from './stats.ts';
@@ -33,12 +36,53 @@ import type { SwSizes } from './swScenarios.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
 const profiling = process.argv.includes('--profile');
+const argAfter = (flag: string): string | undefined => {
+  const i = process.argv.indexOf(flag);
+  return i < 0 ? undefined : process.argv[i + 1];
+};
+const only = argAfter('--only');
+if (only !== undefined && only !== 'enqueue') throw new Error(`--only: unknown scenario group ${JSON.stringify(only)}; known: enqueue`);
+const roundsArg = argAfter('--rounds');
 const sizes = quick
   ? { rounds: 1, latencyN: 20, burstN: 200, backlog: 2000, backlogSamples: 5 }
   : { rounds: 5, latencyN: 200, burstN: 1000, backlog: 100_000, backlogSamples: 20 };
 const swSizes: SwSizes = quick
   ? { rounds: 1, latencyN: 20, burstN: 200, lanes: 16, oneLaneN: 50, oneLaneRounds: 1, backlog: 2000, backlogSamples: 2, delayMs: 20, heapN: 2000 }
   : { rounds: 3, latencyN: 200, burstN: 1000, lanes: 16, oneLaneN: 1000, oneLaneRounds: 2, backlog: 100_000, backlogSamples: 5, delayMs: 20, heapN: 100_000 };
+if (only) swSizes.only = only;
+if (roundsArg !== undefined) swSizes.rounds = Math.max(1, Number.parseInt(roundsArg, 10) || 1);
+
+/** `--only enqueue`: the two enqueue scenarios, nothing else, nothing written over latest.json. */
+async function onlyEnqueue(): Promise<void> {
+  const dist = join(here, '../.dist');
+  await buildBench(dist, profiling);
+  const server = await startBenchServer(dist, ['storage', 'ferry', 'workbox', 'floor', 'ferryBatch', 'backlog']);
+  const profile = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
+  const context = await chromium.launchPersistentContext(profile, { ...chromiumLaunch, headless: true });
+  try {
+    const sw = await runSwScenarios(context, server, swSizes, profiling ? workerProfiler(join(here, '../results/profiles')) : undefined);
+    type Three = { ferry: number; workbox: number; floor: number; rounds: unknown };
+    const L = sw.enqueue_latency_ms as Three;
+    const B = sw.burst_ops_per_s as Three;
+    const ratios = {
+      enqueue_latency_vs_floor: round(L.ferry / L.floor),
+      enqueue_latency_vs_workbox: round(L.ferry / L.workbox),
+      burst_vs_floor: round(B.ferry / B.floor),
+      burst_vs_workbox: round(B.ferry / B.workbox),
+    };
+    const result = { date: new Date().toISOString(), only, rounds: swSizes.rounds, ratios, raw: sw };
+    const outDir = join(here, '../results');
+    await mkdir(outDir, { recursive: true });
+    await writeFile(join(outDir, 'only.json'), `${JSON.stringify(result, null, 2)}\n`);
+    console.log('latency ms (medians of round medians):', { ferry: L.ferry, workbox: L.workbox, floor: L.floor }, 'per round:', JSON.stringify(L.rounds));
+    console.log('burst ops/s (medians of rounds):', { ferry: B.ferry, workbox: B.workbox, floor: B.floor }, 'per round:', JSON.stringify(B.rounds));
+    console.log('ratios:', ratios);
+  } finally {
+    await context.close();
+    await server.close();
+    await removeProfile(profile);
+  }
+}
 
 
 async function main(): Promise<void> {
@@ -137,4 +181,4 @@ async function main(): Promise<void> {
   console.log('\nraw:', JSON.stringify(raw, (k, v) => (k === 'rounds' || k === 'samples' || k === 'samples_mb' ? undefined : v)));
 }
 
-await main();
+await (only ? onlyEnqueue() : main());

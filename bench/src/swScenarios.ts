@@ -28,6 +28,8 @@ export interface SwSizes {
   delayMs: number;
   /** Ops queued, then all drained (batch mode, fast API) while the worker's heap is sampled. */
   heapN: number;
+  /** `enqueue`: only the enqueue latency and burst scenarios (`--only enqueue`). */
+  only?: 'enqueue';
 }
 
 type PerSide = Record<Side, number[]>;
@@ -105,6 +107,12 @@ export async function runSwScenarios(
       const ms = await (first && side === 'ferry' ? profiled('burst', run) : run());
       burst[side].push(s.burstN / (ms / 1000));
     }
+    if (s.only === 'enqueue') {
+      // The burst left ops queued: drain them untimed so that each round starts alike.
+      for (const side of SIDES) await flush(side);
+      process.stdout.write(`sw round ${r + 1}/${s.rounds} `);
+      continue;
+    }
     for (const side of SIDES) {
       const d = await (first && side === 'ferry' ? profiled('drain-16-lanes', () => drain(side, s.burstN)) : drain(side, s.burstN));
       drainMany[side].push(s.burstN / (d.ms / 1000));
@@ -126,6 +134,13 @@ export async function runSwScenarios(
     process.stdout.write(`sw round ${r + 1}/${s.rounds} `);
   }
   console.log();
+  if (s.only === 'enqueue') {
+    await ferryCdp?.detach();
+    return {
+      enqueue_latency_ms: { ...medians(latency), n: s.latencyN, rounds: latency },
+      burst_ops_per_s: { ...medians(burst, 0), n: s.burstN, lanes: s.lanes, rounds: burst },
+    };
+  }
 
   // Backlog: the `backlog` origin holds s.backlog pending ops, the `ferry` origin none.
   server.delayMs = s.delayMs;

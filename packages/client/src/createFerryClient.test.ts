@@ -1,5 +1,6 @@
 import { FerryError } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
+import { MAX_BATCH } from '@ferry/sw/protocol';
 import { createFerryClient } from './createFerryClient.ts';
 
 /** A fake worker: `answer` decides the reply to each request, or undefined to stay silent (a killed worker). */
@@ -21,9 +22,9 @@ function channel() {
   return Object.assign(new EventTarget(), { close() {} });
 }
 
-function client(worker: ReturnType<typeof fakeWorker>, timeoutMs = 50) {
+function client(worker: ReturnType<typeof fakeWorker>, timeoutMs = 50, recheckMs?: number) {
   const container = { controller: worker } as unknown as ServiceWorkerContainer;
-  return createFerryClient({ serviceWorker: () => container, channel, forwardEvents: false, timeoutMs });
+  return createFerryClient({ serviceWorker: () => container, channel, forwardEvents: false, timeoutMs, ...(recheckMs && { recheckMs }) });
 }
 
 describe('client requests', () => {
@@ -40,13 +41,13 @@ describe('client requests', () => {
   });
 
   it('sends versioned, typed requests with unique ids', async () => {
-    const worker = fakeWorker((msg) => ({ v: 1, id: msg.id, ok: true, result: { id: 'op1' } }));
+    const worker = fakeWorker((msg) => ({ v: 1, id: msg.id, ok: true, result: msg.type === 'enqueueBatch' ? ['op1'] : { id: 'op1' } }));
     const ferry = client(worker);
     expect(await ferry.enqueue({ kind: 'k', target: '/a', payload: 1 })).toBe('op1');
     await ferry.get('op1');
     await ferry.kick();
     expect(worker.received).toMatchObject([
-      { v: 1, type: 'enqueue', op: { kind: 'k' } },
+      { v: 1, type: 'enqueueBatch', ops: [{ kind: 'k' }] },
       { v: 1, type: 'get', opId: 'op1' },
       { v: 1, type: 'kick', reason: 'kick' },
     ]);
@@ -56,7 +57,7 @@ describe('client requests', () => {
 
   it('rebuilds error replies into FerryError with their code', async () => {
     const worker = fakeWorker((msg) => ({ v: 1, id: msg.id, ok: false, error: { code: 'target-not-allowed', message: 'no' } }));
-    const err = await client(worker).enqueue({ kind: 'k', target: 'https://x.example/', payload: 1 }).catch((e: unknown) => e);
+    const err = await client(worker).retry('x').catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'FerryError', code: 'target-not-allowed', message: 'no' });
   });
 
@@ -71,5 +72,167 @@ describe('client requests', () => {
     const ferry = client(worker);
     expect(await ferry.whenDone('f')).toMatchObject({ status: 'failed' });
     expect(await ferry.whenDone('nope').catch((e: FerryError) => e.code)).toBe('not-found');
+  });
+});
+
+/** Answers an enqueueBatch the way the host does: an id per op, or the error of an op whose target is refused. */
+const batchAnswer = (msg: Record<string, unknown>): unknown => {
+  const ops = msg.ops as { id: string; target: string }[];
+  return { v: 1, id: msg.id, ok: true, result: ops.map((o) => (o.target.startsWith('/') ? o.id : { code: 'target-not-allowed', message: `refused ${o.id}` })) };
+};
+const op = (id: string, target = '/a') => ({ id, kind: 'k', target, payload: { id } });
+
+describe('enqueue coalescing', () => {
+  it('sends the enqueues of one task as one message and settles each caller on its own op', async () => {
+    const worker = fakeWorker(batchAnswer);
+    const ferry = client(worker);
+    const calls = [ferry.enqueue(op('a')), ferry.enqueue(op('b', 'https://evil.example/')), ferry.enqueue(op('c'))];
+    const outcomes = await Promise.allSettled(calls);
+    expect(worker.received).toHaveLength(1);
+    expect(worker.received[0]).toMatchObject({ v: 1, type: 'enqueueBatch', ops: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] });
+    expect(outcomes[0]).toEqual({ status: 'fulfilled', value: 'a' });
+    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { name: 'FerryError', code: 'target-not-allowed', message: 'refused b' } });
+    expect(outcomes[2]).toEqual({ status: 'fulfilled', value: 'c' });
+    // A later task starts a new batch.
+    expect(await ferry.enqueue(op('d'))).toBe('d');
+    expect(worker.received).toHaveLength(2);
+    expect(worker.received[1]).toMatchObject({ type: 'enqueueBatch', ops: [{ id: 'd' }] });
+    await ferry.close();
+  });
+
+  it('resolves no caller before the reply (the host replies after commit)', async () => {
+    let answerNow: (() => void) | undefined;
+    const worker = {
+      received: [] as Record<string, unknown>[],
+      postMessage(msg: Record<string, unknown>, transfer: Transferable[]) {
+        worker.received.push(msg);
+        answerNow = () => (transfer[0] as MessagePort).postMessage(batchAnswer(msg));
+      },
+    };
+    const ferry = client(worker as unknown as ReturnType<typeof fakeWorker>, 1000);
+    const settled: string[] = [];
+    const calls = ['a', 'b'].map((id) => ferry.enqueue(op(id)).then((v) => void settled.push(v)));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(worker.received).toHaveLength(1);
+    expect(settled).toEqual([]);
+    answerNow?.();
+    await Promise.all(calls);
+    expect(settled).toEqual(['a', 'b']);
+    await ferry.close();
+  });
+
+  it('splits more than MAX_BATCH ops of one task into several messages, in order', async () => {
+    const worker = fakeWorker(batchAnswer);
+    const ferry = client(worker);
+    const ids = Array.from({ length: MAX_BATCH + 5 }, (_, i) => `op${i}`);
+    expect(await Promise.all(ids.map((id) => ferry.enqueue(op(id))))).toEqual(ids);
+    expect(worker.received.map((m) => (m.ops as unknown[]).length)).toEqual([MAX_BATCH, 5]);
+    await ferry.close();
+  });
+
+  it('rejects every caller of a batch the worker never answers with worker-timeout', async () => {
+    const worker = fakeWorker(() => undefined);
+    const ferry = client(worker);
+    const codes = await Promise.all([ferry.enqueue(op('a')), ferry.enqueue(op('b'))].map((p) => p.catch((e: FerryError) => e.code)));
+    expect(codes).toEqual(['worker-timeout', 'worker-timeout']);
+    expect(worker.received).toHaveLength(1);
+    await ferry.close();
+  });
+
+  it('falls back to one enqueue per op when the worker does not know enqueueBatch (an older worker)', async () => {
+    const worker = fakeWorker((msg) =>
+      msg.type === 'enqueue'
+        ? { v: 1, id: msg.id, ok: true, result: { id: (msg.op as { id: string }).id } }
+        : { v: 1, id: msg.id, ok: false, error: { code: 'protocol-error', message: 'unknown request type "enqueueBatch"' } },
+    );
+    const ferry = client(worker);
+    expect(await Promise.all([ferry.enqueue(op('a')), ferry.enqueue(op('b'))])).toEqual(['a', 'b']);
+    expect(worker.received.map((m) => m.type)).toEqual(['enqueueBatch', 'enqueue', 'enqueue']);
+    await ferry.close();
+  });
+
+  it('an op postMessage cannot clone fails alone; the others of its batch are still sent', async () => {
+    const worker = fakeWorker((msg) =>
+      msg.type === 'enqueue' ? { v: 1, id: msg.id, ok: true, result: { id: (msg.op as { id: string }).id } } : batchAnswer(msg),
+    );
+    const post = worker.postMessage.bind(worker);
+    // As a real worker's postMessage does: clone first, throw DataCloneError before anything is sent.
+    worker.postMessage = (msg, transfer) => post(structuredClone(msg), transfer);
+    const ferry = client(worker);
+    const outcomes = await Promise.allSettled([
+      ferry.enqueue(op('a')),
+      ferry.enqueue({ kind: 'k', target: '/a', payload: { f: () => 1 } as never }),
+      ferry.enqueue(op('c')),
+    ]);
+    expect(outcomes[0]).toEqual({ status: 'fulfilled', value: 'a' });
+    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { code: 'payload-not-cloneable' } });
+    expect(outcomes[2]).toEqual({ status: 'fulfilled', value: 'c' });
+    await ferry.close();
+  });
+
+  it('turns a reply without an outcome for an op into protocol-error for that op', async () => {
+    const worker = fakeWorker((msg) => ({ v: 1, id: msg.id, ok: true, result: ['a'] }));
+    const ferry = client(worker);
+    const outcomes = await Promise.allSettled([ferry.enqueue(op('a')), ferry.enqueue(op('b'))]);
+    expect(outcomes[0]).toEqual({ status: 'fulfilled', value: 'a' });
+    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { code: 'protocol-error' } });
+    await ferry.close();
+  });
+});
+
+describe('whenDone without the broadcast', () => {
+  /** A worker whose op `w` turns done while nobody hears about it: no change is ever broadcast (it was killed before). */
+  function silentWorker() {
+    const state = { status: 'pending' };
+    const worker = fakeWorker((msg) => ({ v: 1, id: msg.id, ok: true, result: msg.type === 'get' ? { id: 'w', ...state } : null }));
+    return { worker, state, gets: () => worker.received.filter((m) => m.type === 'get').length };
+  }
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('settles on a slow re-check once the op is done, and stops asking after', async () => {
+    const { worker, state, gets } = silentWorker();
+    const ferry = client(worker, 50, 30);
+    let result: unknown;
+    const waiting = ferry.whenDone('w').then((op) => (result = op));
+    await sleep(50);
+    expect(result).toBeUndefined();
+    state.status = 'done';
+    await waiting;
+    expect(result).toMatchObject({ id: 'w', status: 'done' });
+    const asked = gets();
+    await sleep(100);
+    expect(gets()).toBe(asked);
+    await ferry.close();
+  });
+
+  it('looks again at once on kick, without waiting for the timer', async () => {
+    const { worker, state } = silentWorker();
+    const ferry = client(worker, 50, 60_000);
+    let result: unknown;
+    const waiting = ferry.whenDone('w').then((op) => (result = op));
+    await sleep(20);
+    expect(result).toBeUndefined();
+    state.status = 'failed';
+    await ferry.kick();
+    await waiting;
+    expect(result).toMatchObject({ status: 'failed' });
+    await ferry.close();
+  });
+
+  it('a re-check the worker does not answer leaves the wait on, and a later one settles it', async () => {
+    const { worker, state } = silentWorker();
+    const ferry = client(worker, 20, 30);
+    let outcome: unknown;
+    const waiting = ferry.whenDone('w').then((op) => (outcome = op), (err: FerryError) => (outcome = err.code));
+    await sleep(10);
+    const answer = worker.answer;
+    worker.answer = () => undefined; // killed: every request times out
+    await sleep(120);
+    expect(outcome).toBeUndefined();
+    state.status = 'done';
+    worker.answer = answer;
+    await waiting;
+    expect(outcome).toMatchObject({ status: 'done' });
+    await ferry.close();
   });
 });

@@ -2,6 +2,7 @@ import type { ListQuery, Operation, OperationInput, OperationStatus } from '@fer
 import { FerryError } from '@ferry/core';
 import type { ChangeMessage, ChangeSummary, KickReason, RequestBody, Results } from '@ferry/sw/protocol';
 import { CHANNEL_NAME } from '@ferry/sw/protocol';
+import { enqueueBatcher } from './lib/enqueueBatcher.ts';
 import type { PostTarget } from './lib/requester.ts';
 import { requester } from './lib/requester.ts';
 
@@ -27,12 +28,23 @@ export interface FerryClientOptions {
   channel?: () => EventTarget & { close(): void };
   /** Forward the page's `online` and `visibilitychange` (visible) to the worker. @default true */
   forwardEvents?: boolean;
+  /**
+   * While a `whenDone` waits, how often it asks the worker again (ms). A broadcast can be lost
+   * (a worker killed between its commit and its broadcast); this, and the page's `online` and
+   * visible `visibilitychange`, make such a wait end anyway.
+   * @default 10000
+   */
+  recheckMs?: number;
 }
 
 export interface FerryClient {
   /** Installs the worker, or reuses the one installed; resolves once it is active. Resolves undefined in page mode. */
   register(scriptUrl: string | URL, options?: RegistrationOptions): Promise<ServiceWorkerRegistration | undefined>;
-  /** Resolves with the op's id once it is durable. Rejects with the worker's typed error (`invalid-operation`, `quota-exceeded`…). */
+  /**
+   * Resolves with the op's id once it is durable. Rejects with the worker's typed error (`invalid-operation`, `quota-exceeded`…).
+   * Calls made in the same task travel to the worker in one message and are written in one transaction;
+   * each still settles on its own op alone.
+   */
   enqueue(op: OperationInput): Promise<string>;
   /**
    * Settles once the op is `done` or `failed`, also in a page loaded after
@@ -52,7 +64,7 @@ export interface FerryClient {
   stats(): Promise<Record<OperationStatus, number>>;
   /** Drains now; resolves with the counts once the drain settled. */
   syncNow(): Promise<Record<OperationStatus, number>>;
-  /** Wakes the worker without waiting for the drain. */
+  /** Wakes the worker without waiting for the drain; waiting `whenDone` calls look again. */
   kick(reason?: KickReason): Promise<void>;
   /** Stops forwarding events and listening to broadcasts. */
   close(): Promise<void>;
@@ -81,6 +93,11 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
   const request = <K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>): Promise<Results[K]> =>
     send(body) as Promise<Results[K]>;
 
+  const enqueue = enqueueBatcher({
+    batch: (ops) => request({ type: 'enqueueBatch', ops }),
+    single: (op) => request({ type: 'enqueue', op }),
+  });
+
   const listeners = new Set<(change: ChangeSummary) => void>();
   let channel: (EventTarget & { close(): void }) | undefined;
   const onBroadcast = (event: Event): void => {
@@ -99,7 +116,22 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     };
   };
 
-  const kick = (reason: KickReason = 'kick'): Promise<void> => request({ type: 'kick', reason }).then(() => {});
+  // The re-checks of the waiting whenDone calls, and one slow timer while any waits.
+  const waiting = new Set<() => void>();
+  const recheckMs = options.recheckMs ?? 10_000;
+  let poll: ReturnType<typeof setTimeout> | undefined;
+  const recheck = (): void => {
+    for (const check of waiting) check();
+  };
+  const arm = (): void => {
+    clearTimeout(poll);
+    poll = waiting.size > 0 ? setTimeout(() => (recheck(), arm()), recheckMs) : undefined;
+  };
+
+  const kick = (reason: KickReason = 'kick'): Promise<void> => {
+    recheck();
+    return request({ type: 'kick', reason }).then(() => {});
+  };
   const quietKick = (reason: KickReason): void => void kick(reason).catch(() => {});
   const onOnline = (): void => quietKick('online');
   const onVisible = (): void => {
@@ -120,6 +152,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
         if (settled || (op && !isTerminal(op.status))) return;
         settled = true;
         off();
+        waiting.delete(quiet);
+        if (waiting.size === 0) arm();
         if (op) resolve(op);
         else reject(err ?? new FerryError('not-found', `no operation ${JSON.stringify(id)}`));
       };
@@ -128,12 +162,16 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
         get(id)
           .catch(() => get(id))
           .then((op) => settle(op), (err: unknown) => settle(undefined, err));
+      // A re-check that fails changes nothing: the wait goes on, and the next one asks again.
+      const quiet = (): void => void get(id).then((op) => settle(op), () => {});
       // Listen before looking, so that a change between the two is not missed.
       const off = subscribe((change) => {
         if (change.op.id !== id) return;
         if (change.type === 'discard') settle(undefined, new FerryError('not-found', `operation ${id} was discarded`));
         else if (isTerminal(change.op.status)) void check();
       });
+      waiting.add(quiet);
+      if (waiting.size === 1) arm();
       void check();
     });
 
@@ -165,7 +203,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
       }
       return reg;
     },
-    enqueue: (op) => request({ type: 'enqueue', op }).then((stored) => stored.id),
+    enqueue,
     whenDone,
     subscribe,
     list: (query = {}) => request({ type: 'list', query }),
@@ -176,6 +214,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     syncNow: () => request({ type: 'syncNow' }),
     kick,
     async close() {
+      waiting.clear();
+      arm();
       if (forward) {
         removeEventListener('online', onOnline);
         document.removeEventListener('visibilitychange', onVisible);

@@ -91,6 +91,28 @@ describe('FerryHost.receive', () => {
     await h.close();
   });
 
+  it('answers an enqueue before it broadcasts, asks for a sync or starts the drain', async () => {
+    const { h, transport, channel, registered } = host();
+    for (const body of [{ type: 'enqueue', op }, { type: 'enqueueBatch', ops: [op, op] }]) {
+      const before = { broadcasts: channel.sent.length, syncs: registered.length, sent: transport.sent.length };
+      let atReply: typeof before | undefined;
+      const p = port();
+      p.postMessage = (m) => {
+        atReply = { broadcasts: channel.sent.length, syncs: registered.length, sent: transport.sent.length };
+        p.replies.push(m);
+      };
+      await h.receive({ v: 1, id: 'e', ...body }, p);
+      expect(p.replies[0]).toMatchObject({ ok: true });
+      expect(atReply).toEqual(before);
+      // Then everything happened, in order: the puts broadcast, a sync asked for, the ops sent.
+      const puts = channel.sent.slice(before.broadcasts).filter((m) => m.change.type === 'put');
+      expect(puts).toHaveLength(body.type === 'enqueue' ? 1 : 2);
+      expect(registered.length).toBeGreaterThan(before.syncs);
+      expect(transport.sent.length).toBe(before.sent + puts.length);
+    }
+    await h.close();
+  });
+
   it('turns an invalid op into a typed error reply', async () => {
     const { h } = host();
     const p = port();
@@ -99,6 +121,73 @@ describe('FerryHost.receive', () => {
     const q = port();
     await h.receive({ v: 1, id: 'g', type: 'retry', opId: 'missing' }, q);
     expect(q.replies[0]).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    await h.close();
+  });
+
+  it('enqueueBatch writes its ops in one transaction and answers one outcome per op; a bad op fails alone', async () => {
+    const { h, store, transport } = host({ isOnline: () => false });
+    await h.ready();
+    const writes: string[] = [];
+    const transaction = store.transaction.bind(store);
+    store.transaction = ((mode, fn) => {
+      if (mode === 'readwrite') writes.push(mode);
+      return transaction(mode, fn);
+    }) as typeof store.transaction;
+    await h.receive({ v: 1, id: 'seed', type: 'enqueue', op: { ...op, id: 'taken' } }, port());
+    writes.length = 0;
+    const p = port();
+    const ops = [
+      { ...op, id: 'a' },
+      { ...op, id: 'b', target: 'https://evil.example/x' },
+      'not an op',
+      { ...op, id: 'taken' },
+      { ...op, id: 'c', lane: 'other' },
+    ];
+    await h.receive({ v: 1, id: 'eb', type: 'enqueueBatch', ops }, p);
+    expect(p.replies).toEqual([
+      {
+        v: 1,
+        id: 'eb',
+        ok: true,
+        result: [
+          'a',
+          { code: 'target-not-allowed', message: expect.any(String) },
+          { code: 'invalid-operation', message: expect.any(String) },
+          { code: 'duplicate-id', message: expect.any(String) },
+          'c',
+        ],
+      },
+    ]);
+    // One group commit; the duplicate found inside it costs one retry of the rest.
+    expect(writes.length).toBeLessThanOrEqual(2);
+    const l = port();
+    await h.receive({ v: 1, id: 'l', type: 'list', query: {} }, l);
+    expect((l.replies[0] as { result: { id: string }[] }).result.map((o) => o.id)).toEqual(['taken', 'a', 'c']);
+    expect(transport.sent).toHaveLength(0);
+    await h.close();
+  });
+
+  it('enqueueBatch without a duplicate is exactly one readwrite transaction, acknowledged after it committed', async () => {
+    const { h, store } = host({ isOnline: () => false });
+    await h.ready();
+    let commits = 0;
+    const transaction = store.transaction.bind(store);
+    store.transaction = (async (mode, fn) => {
+      const result = await transaction(mode, fn);
+      if (mode === 'readwrite') commits++;
+      return result;
+    }) as typeof store.transaction;
+    const p = port();
+    let commitsAtReply = -1;
+    const post = p.postMessage.bind(p);
+    p.postMessage = (m) => {
+      commitsAtReply = commits;
+      post(m);
+    };
+    await h.receive({ v: 1, id: 'eb', type: 'enqueueBatch', ops: ['x', 'y', 'z'].map((id) => ({ ...op, id })) }, p);
+    // (The wake after it may compact, in a transaction of its own: only what came before the reply counts.)
+    expect(commitsAtReply).toBe(1);
+    expect(p.replies[0]).toMatchObject({ ok: true, result: ['x', 'y', 'z'] });
     await h.close();
   });
 

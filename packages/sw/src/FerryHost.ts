@@ -3,7 +3,7 @@ import { FerryError, NetworkProbe, Outbox, SyncWorker, systemClock, systemTimers
 import { openDefaultStore } from './lib/defaultStore.ts';
 import type { HttpTransportOptions } from './HttpTransport.ts';
 import { HttpTransport } from './HttpTransport.ts';
-import type { Reply, Request, Results } from './protocol.ts';
+import type { EnqueueOutcome, Reply, Request, Results } from './protocol.ts';
 import { CHANNEL_NAME, PROTOCOL_VERSION, SYNC_TAG, parseRequest, summarize } from './protocol.ts';
 import type { LockManagerLike } from './Runner.ts';
 import { Runner } from './Runner.ts';
@@ -92,7 +92,8 @@ interface Parts {
   cleanup: () => void;
 }
 
-type Handled = { result: unknown; drained?: Promise<void> };
+/** A request's result, and the work (a drain) its caller starts once the reply is out. */
+type Handled = { result: unknown; after?: () => Promise<void> };
 
 const defaultSync = (): SyncManagerLike | undefined =>
   (globalThis as { registration?: { sync?: SyncManagerLike } }).registration?.sync;
@@ -115,6 +116,9 @@ export class FerryHost {
   #syncBusy = false;
   #lastChance = false;
   #closed = false;
+  /** Enqueue requests not yet answered: the `put` changes they commit are published after a reply. */
+  #holding = 0;
+  #held: (() => void)[] = [];
 
   constructor(options: FerryHostOptions = {}) {
     this.#o = options;
@@ -192,6 +196,13 @@ export class FerryHost {
   }
 
   #onChange(change: Change, channel: ChannelLike | undefined): void {
+    // The page waits for an enqueue's reply, nobody for its broadcast: see receive(). Only puts
+    // wait (each comes from an enqueue request, whose reply releases it); the runner's never do.
+    if (change.type === 'put' && this.#holding > 0) this.#held.push(() => this.#publish(change, channel));
+    else this.#publish(change, channel);
+  }
+
+  #publish(change: Change, channel: ChannelLike | undefined): void {
     try {
       channel?.postMessage(summarize(change));
     } catch (err) {
@@ -241,26 +252,48 @@ export class FerryHost {
       reply(port, { v: PROTOCOL_VERSION, id: parsed.id, ok: false, error: { code: 'protocol-error', message: parsed.message } });
       return;
     }
-    const { id } = parsed.request;
-    let drained: Promise<void> | undefined;
+    const { id, type } = parsed.request;
+    // On the enqueue path the reply goes first: the change broadcasts, the Background Sync
+    // registration and the drain it wakes all come after it (each costs the page's wait otherwise).
+    const hold = type === 'enqueue' || type === 'enqueueBatch';
+    if (hold) this.#holding++;
+    let after: (() => Promise<void>) | undefined;
     try {
       const handled = await this.handle(parsed.request);
-      drained = handled.drained;
+      after = handled.after;
       reply(port, { v: PROTOCOL_VERSION, id, ok: true, result: handled.result });
     } catch (err) {
       reply(port, { v: PROTOCOL_VERSION, id, ok: false, error: toWire(err) });
+    } finally {
+      if (hold) {
+        this.#holding--;
+        // Every reply releases all that is held, so overlapping requests never starve the broadcasts.
+        this.#release();
+      }
     }
-    await drained;
+    await after?.();
   }
 
-  /** Runs a validated request. */
+  #release(): void {
+    const held = this.#held;
+    this.#held = [];
+    for (const publish of held) publish();
+  }
+
+  /** Runs a validated request. `after`, when set, is the drain the request asks for: start it once answered. */
   async handle(req: Request): Promise<Handled> {
     if (this.#closed) throw new FerryError('closed', 'the Ferry host is closed');
     const { outbox, worker } = await this.#engine();
-    const done = <K extends keyof Results>(result: Results[K], drained?: Promise<void>): Handled => (drained ? { result, drained } : { result });
+    const wake = (): Promise<void> => this.wake();
+    const done = <K extends keyof Results>(result: Results[K], after?: () => Promise<void>): Handled => (after ? { result, after } : { result });
     switch (req.type) {
       case 'enqueue':
-        return done<'enqueue'>(await outbox.enqueue(req.op), this.wake());
+        return done<'enqueue'>(await outbox.enqueue(req.op), wake);
+      case 'enqueueBatch': {
+        // Started in one synchronous loop, the enqueues share one group commit; each settles on its own.
+        const outcomes = await Promise.all(req.ops.map((op) => outbox.enqueue(op).then((stored): EnqueueOutcome => stored.id, toWire)));
+        return done<'enqueueBatch'>(outcomes, outcomes.some((o) => typeof o === 'string') ? wake : undefined);
+      }
       case 'get':
         return done<'get'>((await outbox.get(req.opId)) ?? null);
       case 'list':
@@ -268,14 +301,14 @@ export class FerryHost {
       case 'stats':
         return done<'stats'>(await outbox.stats());
       case 'retry':
-        return done<'retry'>(await outbox.retry(req.opId), this.wake());
+        return done<'retry'>(await outbox.retry(req.opId), wake);
       case 'discard':
         return done<'discard'>(await outbox.discard(req.opId));
       case 'syncNow':
         await this.wake();
         return done<'syncNow'>(await outbox.stats());
       case 'kick':
-        return done<'kick'>(null, this.wake());
+        return done<'kick'>(null, wake);
       case 'ping':
         return done<'ping'>({
           owner: worker.owner,

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseRequest } from './protocol.ts';
+import { MAX_BATCH, parseRequest } from './protocol.ts';
 
 const env = { v: 1, id: 'r1' };
 
 describe('parseRequest accepts every request type', () => {
   it.each([
     { type: 'enqueue', op: { kind: 'k', target: '/a', payload: null } },
+    { type: 'enqueueBatch', ops: [{ kind: 'k', target: '/a', payload: null }, { kind: 'k', target: '/b', payload: 1 }] },
     { type: 'get', opId: 'x' },
     { type: 'list', query: { status: 'failed', lane: 'l', limit: 5 } },
     { type: 'list' },
@@ -45,6 +46,10 @@ describe('parseRequest refuses malformed and unknown messages', () => {
     ['enqueue without op', { ...env, type: 'enqueue' }],
     ['enqueue with a string op', { ...env, type: 'enqueue', op: '{"kind":"x"}' }],
     ['enqueue with an array op', { ...env, type: 'enqueue', op: [] }],
+    ['enqueueBatch without ops', { ...env, type: 'enqueueBatch' }],
+    ['enqueueBatch with one op instead of an array', { ...env, type: 'enqueueBatch', ops: { kind: 'k', target: '/a', payload: 1 } }],
+    ['enqueueBatch with no ops', { ...env, type: 'enqueueBatch', ops: [] }],
+    ['enqueueBatch with too many ops', { ...env, type: 'enqueueBatch', ops: Array.from({ length: MAX_BATCH + 1 }, () => ({})) }],
     ['get without opId', { ...env, type: 'get' }],
     ['retry with a numeric opId', { ...env, type: 'retry', opId: 3 }],
     ['discard with an empty opId', { ...env, type: 'discard', opId: '' }],
@@ -58,6 +63,14 @@ describe('parseRequest refuses malformed and unknown messages', () => {
     const parsed = parseRequest(data);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.message).toBeTruthy();
+  });
+
+  it('keeps enqueueBatch ops in order, holes as undefined, for the Outbox to judge one by one', () => {
+    const ops: unknown[] = [{ kind: 'a' }, 'not an op'];
+    ops[3] = { kind: 'b' };
+    const parsed = parseRequest({ ...env, type: 'enqueueBatch', ops, extra: 1 });
+    expect(parsed).toEqual({ ok: true, request: { v: 1, id: 'r1', type: 'enqueueBatch', ops: [{ kind: 'a' }, 'not an op', undefined, { kind: 'b' }] } });
+    if (parsed.ok && parsed.request.type === 'enqueueBatch') expect(2 in parsed.request.ops).toBe(true);
   });
 
   it('echoes a well-formed id so the reply can be matched', () => {

@@ -20,9 +20,14 @@ export const SYNC_TAG = 'ferry';
 
 export type KickReason = 'online' | 'visible' | 'kick';
 
+/** Most ops one `enqueueBatch` request may carry; the client splits larger batches. */
+export const MAX_BATCH = 1000;
+
 /** A request without its envelope. */
 export type RequestBody =
   | { type: 'enqueue'; op: OperationInput }
+  /** Several enqueues at once (the client coalesces the calls of one microtask batch): one group commit, a result per op. */
+  | { type: 'enqueueBatch'; ops: OperationInput[] }
   | { type: 'get'; opId: string }
   | { type: 'list'; query: ListQuery }
   | { type: 'stats' }
@@ -46,9 +51,18 @@ export interface PingResult {
   online: boolean;
 }
 
+/**
+ * One op's outcome in an `enqueueBatch` reply: the stored op's id once its
+ * transaction committed, or why that op alone was refused. Only the id comes
+ * back (the page has the rest), so a large payload is not cloned back.
+ */
+export type EnqueueOutcome = string | FerryErrorData;
+
 /** What each request resolves with. */
 export interface Results {
   enqueue: Operation;
+  /** In the order of the request's `ops`. */
+  enqueueBatch: EnqueueOutcome[];
   get: Operation | null;
   list: Operation[];
   stats: Record<OperationStatus, number>;
@@ -122,7 +136,10 @@ function parseQuery(q: unknown): ListQuery | string {
  * only. Anything else — another version, an unknown `type`, a missing or
  * mistyped field — is refused with a reason; the caller runs nothing.
  * The op inside `enqueue` is only checked to be an object here: the Outbox
- * validates it fully before anything is written.
+ * validates it fully before anything is written. `enqueueBatch` must carry
+ * an array of 1 to {@link MAX_BATCH} ops; each op is left to the Outbox, so
+ * a bad one is refused on its own, in its own result, and never sinks the
+ * others.
  */
 export function parseRequest(data: unknown): Parsed {
   if (!isRecord(data)) return { ok: false, id: null, message: 'a request must be an object' };
@@ -135,6 +152,11 @@ export function parseRequest(data: unknown): Parsed {
   switch (data.type) {
     case 'enqueue':
       return isRecord(data.op) ? ok({ type: 'enqueue', op: data.op as unknown as OperationInput }) : bad('enqueue needs an op object');
+    case 'enqueueBatch':
+      // Array.from turns holes into undefined, which the Outbox refuses per op.
+      return Array.isArray(data.ops) && data.ops.length > 0 && data.ops.length <= MAX_BATCH
+        ? ok({ type: 'enqueueBatch', ops: Array.from(data.ops as unknown[]) as OperationInput[] })
+        : bad(`enqueueBatch needs an ops array of 1 to ${MAX_BATCH} ops`);
     case 'get':
     case 'retry':
     case 'discard':
