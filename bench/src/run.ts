@@ -25,10 +25,12 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
+import type { BrowserContext } from 'playwright';
 import { chromiumLaunch } from '../../chromium.config.ts';
 import { buildBench, sizes as shippedSizes } from './build.ts';
 import { workerProfiler } from './profile.ts';
 import { startBenchServer } from './server.ts';
+import type { BenchServer } from './server.ts';
 import { median, round } from './stats.ts';
 import { runSwScenarios } from './swScenarios.ts';
 import type { SwSizes } from './swScenarios.ts';
@@ -52,13 +54,24 @@ const swSizes: SwSizes = quick
 if (only) swSizes.only = only;
 if (roundsArg !== undefined) swSizes.rounds = Math.max(1, Number.parseInt(roundsArg, 10) || 1);
 
-/** `--only enqueue`: the two enqueue scenarios, nothing else, nothing written over latest.json. */
-async function onlyEnqueue(): Promise<void> {
+/** Builds the pages and workers, serves them (one origin per side), and starts headless Chromium on a fresh profile. */
+async function launch(): Promise<{ server: BenchServer; context: BrowserContext; close(): Promise<void> }> {
   const dist = join(here, '../.dist');
   await buildBench(dist, profiling);
   const server = await startBenchServer(dist, ['storage', 'ferry', 'workbox', 'floor', 'ferryBatch', 'backlog']);
   const profile = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
   const context = await chromium.launchPersistentContext(profile, { ...chromiumLaunch, headless: true });
+  const close = async (): Promise<void> => {
+    await context.close();
+    await server.close();
+    await removeProfile(profile);
+  };
+  return { server, context, close };
+}
+
+/** `--only enqueue`: the two enqueue scenarios, nothing else, nothing written over latest.json. */
+async function onlyEnqueue(): Promise<void> {
+  const { server, context, close } = await launch();
   try {
     const sw = await runSwScenarios(context, server, swSizes, profiling ? workerProfiler(join(here, '../results/profiles')) : undefined);
     type Three = { ferry: number; workbox: number; floor: number; rounds: unknown };
@@ -78,19 +91,13 @@ async function onlyEnqueue(): Promise<void> {
     console.log('burst ops/s (medians of rounds):', { ferry: B.ferry, workbox: B.workbox, floor: B.floor }, 'per round:', JSON.stringify(B.rounds));
     console.log('ratios:', ratios);
   } finally {
-    await context.close();
-    await server.close();
-    await removeProfile(profile);
+    await close();
   }
 }
 
 
 async function main(): Promise<void> {
-  const dist = join(here, '../.dist');
-  await buildBench(dist, profiling);
-  const server = await startBenchServer(dist, ['storage', 'ferry', 'workbox', 'floor', 'ferryBatch', 'backlog']);
-  const profile = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
-  const context = await chromium.launchPersistentContext(profile, { ...chromiumLaunch, headless: true });
+  const { server, context, close } = await launch();
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => console.error('[page error]', e));
   await page.goto(`${server.origins.storage}/index.html`);
@@ -124,9 +131,7 @@ async function main(): Promise<void> {
 
   const sw = await runSwScenarios(context, server, swSizes, profiling ? workerProfiler(join(here, '../results/profiles')) : undefined);
   Object.assign(raw, sw);
-  await context.close();
-  await server.close();
-  await removeProfile(profile);
+  await close();
 
   const size = await shippedSizes();
   raw.size_bytes = size;
