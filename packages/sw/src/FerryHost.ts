@@ -116,9 +116,6 @@ export class FerryHost {
   #syncBusy = false;
   #lastChance = false;
   #closed = false;
-  /** Enqueue requests not yet answered: the `put` changes they commit are published after a reply. */
-  #holding = 0;
-  #held: (() => void)[] = [];
 
   constructor(options: FerryHostOptions = {}) {
     this.#o = options;
@@ -196,13 +193,6 @@ export class FerryHost {
   }
 
   #onChange(change: Change, channel: ChannelLike | undefined): void {
-    // The page waits for an enqueue's reply, nobody for its broadcast: see receive(). Only puts
-    // wait (each comes from an enqueue request, whose reply releases it); the runner's never do.
-    if (change.type === 'put' && this.#holding > 0) this.#held.push(() => this.#publish(change, channel));
-    else this.#publish(change, channel);
-  }
-
-  #publish(change: Change, channel: ChannelLike | undefined): void {
     try {
       channel?.postMessage(summarize(change));
     } catch (err) {
@@ -252,11 +242,8 @@ export class FerryHost {
       reply(port, { v: PROTOCOL_VERSION, id: parsed.id, ok: false, error: { code: 'protocol-error', message: parsed.message } });
       return;
     }
-    const { id, type } = parsed.request;
-    // On the enqueue path the reply goes first: the change broadcasts, the Background Sync
-    // registration and the drain it wakes all come after it (each costs the page's wait otherwise).
-    const hold = type === 'enqueue' || type === 'enqueueBatch';
-    if (hold) this.#holding++;
+    const { id } = parsed.request;
+    // The reply goes first; the drain a request asks for starts after it.
     let after: (() => Promise<void>) | undefined;
     try {
       const handled = await this.handle(parsed.request);
@@ -264,20 +251,8 @@ export class FerryHost {
       reply(port, { v: PROTOCOL_VERSION, id, ok: true, result: handled.result });
     } catch (err) {
       reply(port, { v: PROTOCOL_VERSION, id, ok: false, error: toWire(err) });
-    } finally {
-      if (hold) {
-        this.#holding--;
-        // Every reply releases all that is held, so overlapping requests never starve the broadcasts.
-        this.#release();
-      }
     }
     await after?.();
-  }
-
-  #release(): void {
-    const held = this.#held;
-    this.#held = [];
-    for (const publish of held) publish();
   }
 
   /** Runs a validated request. `after`, when set, is the drain the request asks for: start it once answered. */
