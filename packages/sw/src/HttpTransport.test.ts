@@ -280,6 +280,16 @@ describe('HttpTransport batch mode', () => {
     expect(long).toHaveLength(3);
   });
 
+  it('an answer that stalls mid-body or never ends cannot hold the send: a retryable failure within the timeout', async () => {
+    const stalled = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('{"results":[{"status":201}')) });
+    const started = Date.now();
+    const [r] = (await batch(fakeFetch(new Response(stalled, { status: 200 })), { timeoutMs: 50 }).sendBatch?.(ops, ctx())) ?? [];
+    expect(r).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/cut short/) });
+    expect(Date.now() - started).toBeLessThan(1000);
+    const huge = new Response(`{"results":[${'{"status":201},'.repeat(30_000)}{"status":201}]}`, { status: 200 });
+    expect(await batch(fakeFetch(huge)).sendBatch?.(ops, ctx())).toMatchObject([{ ok: false, retryable: true }]);
+  });
+
   it('an op whose target is not allowed ends the batch before it, and fails alone when it comes first', async () => {
     const evil = op({ id: 'x', target: 'https://evil.example/steal' });
     const f = fakeFetch(answer([{ status: 201 }]));

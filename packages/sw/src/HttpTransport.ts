@@ -1,6 +1,7 @@
 import type { Clock, Operation, SendContext, SendResult, Timers, Transport } from '@ferry/core';
 import { systemClock, systemTimers } from '@ferry/core';
 import { errorExcerpt, oneLine } from './lib/errorExcerpt.ts';
+import { readBody } from './lib/readBody.ts';
 import { parseRetryAfter } from './lib/retryAfter.ts';
 import { targetUrl } from './lib/targetUrl.ts';
 
@@ -36,6 +37,9 @@ export interface HttpTransportOptions {
   clock?: Clock;
   timers?: Timers;
 }
+
+/** A batch answer is a status and maybe a reason per op: anything near this size is not one. */
+const MAX_BATCH_ANSWER_BYTES = 256 * 1024;
 
 /** Statuses worth another try later (SPEC, SyncWorker). */
 const isRetryableStatus = (s: number): boolean => s === 408 || s === 425 || s === 429 || s >= 500;
@@ -118,9 +122,12 @@ export class HttpTransport implements Transport {
     const res = await this.#exchange({ url: url.href, method: 'POST', body: JSON.stringify({ ops: items }), op: first }, ctx.signal);
     if (!(res instanceof Response)) return [res];
     if (!(res.status >= 200 && res.status < 300)) return [await this.#answer(res)];
+    // The fetch timeout ends with the headers: the body gets a limit of its own.
+    const body = await readBody(res, MAX_BATCH_ANSWER_BYTES, this.#timeoutMs);
+    if (!body.complete) return [{ ok: false, retryable: true, status: res.status, error: 'batch answer cut short (too large, too slow, or broken off)' }];
     let answer: unknown;
     try {
-      answer = await res.json();
+      answer = JSON.parse(body.text);
     } catch (err) {
       return [{ ok: false, retryable: true, status: res.status, error: `unreadable batch answer: ${message(err)}` }];
     }

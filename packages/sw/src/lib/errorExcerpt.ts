@@ -1,3 +1,5 @@
+import { readBody } from './readBody.ts';
+
 const MAX_BYTES = 2048;
 const MAX_CHARS = 200;
 const READ_TIMEOUT_MS = 1000;
@@ -10,27 +12,7 @@ const READ_TIMEOUT_MS = 1000;
  * @returns a single printable line of at most 200 characters, or '' when there is nothing useful
  */
 export async function errorExcerpt(res: Response): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array<ArrayBuffer>[] = [];
-  let size = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), READ_TIMEOUT_MS)));
-  try {
-    while (size < MAX_BYTES) {
-      const next = await Promise.race([reader.read(), timeout]);
-      if (next === 'timeout' || next.done) break;
-      chunks.push(next.value);
-      size += next.value.length;
-    }
-  } catch {
-    // A body that breaks off mid-way still says what it said so far.
-  } finally {
-    clearTimeout(timer);
-    reader.cancel().catch(() => {});
-  }
-  // Decoded as TextDecoder would: UTF-8, malformed bytes replaced.
-  const text = await new Blob(chunks).slice(0, MAX_BYTES).text();
+  const { text } = await readBody(res, MAX_BYTES, READ_TIMEOUT_MS);
   let reason = text;
   try {
     const json = JSON.parse(text) as { error?: unknown; message?: unknown };

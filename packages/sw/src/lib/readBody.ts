@@ -1,0 +1,41 @@
+/** What {@link readBody} got: the text, and whether that was the whole body. */
+export interface BodyText {
+  text: string;
+  /** False when the size cap or the time limit cut the body short, or it broke off. */
+  complete: boolean;
+}
+
+/**
+ * Reads a response body as UTF-8 text, at most `maxBytes` of it and for at
+ * most `timeoutMs`, then lets the rest go: a server that sends a huge body, or
+ * stalls in the middle of one, cannot hold the worker.
+ */
+export async function readBody(res: Response, maxBytes: number, timeoutMs: number): Promise<BodyText> {
+  const reader = res.body?.getReader();
+  if (!reader) return { text: '', complete: true };
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let size = 0;
+  let complete = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  try {
+    while (size <= maxBytes) {
+      const next = await Promise.race([reader.read(), timeout]);
+      if (next === 'timeout') break;
+      if (next.done) {
+        complete = true;
+        break;
+      }
+      chunks.push(next.value);
+      size += next.value.length;
+    }
+  } catch {
+    // A body that breaks off mid-way still says what it said so far.
+  } finally {
+    clearTimeout(timer);
+    reader.cancel().catch(() => {});
+  }
+  // Decoded as TextDecoder would: UTF-8, malformed bytes replaced.
+  const text = await new Blob(chunks).slice(0, maxBytes).text();
+  return { text, complete: complete && size <= maxBytes };
+}
