@@ -295,6 +295,23 @@ describe('SyncWorker', () => {
       expect(await drained).toBe(31);
     });
 
+    it('going offline mid-drain gives back the claims it did not send, unspent, instead of leaving them leased', async () => {
+      let online = true;
+      const { outbox, worker } = setup({
+        online: () => online,
+        script: () => {
+          online = false;
+          return { ok: false, retryable: true, error: 'network error' };
+        },
+      });
+      for (let i = 0; i < 8; i++) await outbox.enqueue(msg(`m${i}`, `lane${i}`));
+      await worker.drain();
+      expect(await outbox.stats()).toEqual({ pending: 8, inflight: 0, done: 0, failed: 0 });
+      expect((await outbox.list()).map((o) => o.attempt)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+      // Each lane's op heads it again, due now.
+      expect(await outbox.claim('w2', 10, 1000)).toHaveLength(8);
+    });
+
     it('stops at once when offline, and returns 0 with nothing ready', async () => {
       let online = false;
       const { outbox, transport, worker } = setup({ online: () => online });

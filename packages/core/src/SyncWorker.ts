@@ -141,7 +141,23 @@ export class SyncWorker {
       }
     };
     await Promise.all(Array.from({ length: this.#o.concurrency }, slot));
+    // Offline or stopped with claims not yet sent: give them back now, unspent, rather than
+    // leave them leased (and their lanes blocked) until the lease runs out.
+    await Promise.all(queue.splice(0).map((run) => this.#release(run)));
     return attempted;
+  }
+
+  /** Returns a claimed run that was never sent to its lane: due now, no attempt spent. */
+  async #release(run: readonly Operation[]): Promise<void> {
+    try {
+      await this.#outbox.settleBatch(
+        run.map((op) => op.id),
+        this.owner,
+        [],
+      );
+    } catch (err) {
+      this.#onError(err);
+    }
   }
 
   #claim(lanes: number, now: number): Promise<Operation[]> {
