@@ -150,11 +150,8 @@ export class SyncWorker {
   /** Returns a claimed run that was never sent to its lane: due now, no attempt spent. */
   async #release(run: readonly Operation[]): Promise<void> {
     try {
-      await this.#outbox.settleBatch(
-        run.map((op) => op.id),
-        this.owner,
-        [],
-      );
+      // No results: nothing in the run was attempted.
+      await this.#outbox.settleBatch(run.map((op) => op.id), this.owner, []);
     } catch (err) {
       this.#onError(err);
     }
