@@ -216,22 +216,50 @@ export async function verdict(
 /** Every op the page's outbox holds. */
 export const storedOps = (page: Page): Promise<Operation[]> => page.evaluate(() => window.ferry.list({ limit: 10_000 }));
 
+/** When the host found Ferry's database dropped by the browser (`ping`'s `storageLost`). */
+export async function storageLost(page: Page): Promise<number[]> {
+  const reply = await page.evaluate(() => window.raw({ v: 1, id: 'storage-lost?', type: 'ping' }));
+  if (reply === 'no-reply' || !reply.ok) throw new Error(`ping failed: ${JSON.stringify(reply)}`);
+  return (reply.result as { storageLost: number[] }).storageLost;
+}
+
 /** Fails with the seed in the message. */
 export const seeded = (what: string): string => `${what} (FERRY_SEED=${SEED})`;
 
 /** Waits until every acknowledged op is done or failed, polling with short requests that restart a stopped worker. */
 export async function settled(page: Page, ids: readonly string[], timeoutMs: number, what: string): Promise<void> {
-  await expect
-    .poll(
-      async () => {
-        const ops = await storedOps(page).catch(() => undefined);
-        if (!ops) return -1;
-        const terminal = new Set(ops.filter((o) => o.status === 'done' || o.status === 'failed').map((o) => o.id));
-        return ids.filter((id) => !terminal.has(id)).length;
-      },
-      { timeout: timeoutMs, intervals: [250, 500, 1000], message: seeded(`${what}: acknowledged ops still not done or failed`) },
-    )
-    .toBe(0);
+  let last: Operation[] | undefined;
+  const waiting = async (): Promise<number> => {
+    const ops = await storedOps(page).catch(() => undefined);
+    if (!ops) return -1;
+    last = ops;
+    const terminal = new Set(ops.filter((o) => o.status === 'done' || o.status === 'failed').map((o) => o.id));
+    return ids.filter((id) => !terminal.has(id)).length;
+  };
+  try {
+    await expect.poll(waiting, { timeout: timeoutMs, intervals: [250, 500, 1000] }).toBe(0);
+  } catch (e) {
+    throw new Error(seeded(`${what}: acknowledged ops still not done or failed after ${timeoutMs} ms; ${backlog(ids, last, Date.now())}`), { cause: e });
+  }
+}
+
+/** What the waiting ops look like: how many per status, and the lease and retry times of the oldest of each lane. */
+function backlog(ids: readonly string[], stored: readonly Operation[] | undefined, now: number): string {
+  if (!stored) return 'the outbox could not be listed';
+  const byId = new Map(stored.map((o) => [o.id, o]));
+  const statuses = new Map<string, number>();
+  const heads = new Map<string, Operation>();
+  for (const id of ids) {
+    const op = byId.get(id);
+    const status = op?.status ?? 'missing';
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    if (op && op.status !== 'done' && op.status !== 'failed' && !heads.has(op.lane)) heads.set(op.lane, op);
+  }
+  const lanes = [...heads.values()].map((o) => {
+    const rel = (t: number | undefined): string => (t === undefined ? '-' : `${t - now} ms`);
+    return `${o.lane}: ${o.status} attempt=${o.attempt} seq=${o.seq} nextAt=${rel(o.nextAttemptAt)} lease=${rel(o.leaseUntil)}`;
+  });
+  return `by status ${JSON.stringify(Object.fromEntries(statuses))}; first waiting op per lane: ${lanes.join('; ') || 'none'}`;
 }
 
 /** Resolves after `ms`. */

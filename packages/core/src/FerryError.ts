@@ -13,6 +13,8 @@ export type FerryErrorCode =
   | 'invalid-state'
   | 'quota-exceeded'
   | 'storage-unavailable'
+  /** The browser dropped Ferry's database (and the ops in it) and started an empty one. */
+  | 'storage-lost'
   | 'corrupt-record'
   | 'worker-timeout'
   | 'protocol-error'
@@ -31,6 +33,7 @@ const CODES: ReadonlySet<string> = new Set<FerryErrorCode>([
   'invalid-state',
   'quota-exceeded',
   'storage-unavailable',
+  'storage-lost',
   'corrupt-record',
   'worker-timeout',
   'protocol-error',

@@ -146,6 +146,23 @@ describe('WAL sequence numbers', () => {
 });
 
 describe('IdbStore.open', () => {
+  it('says whether it created the database: once for a new one, again after the database was deleted', async () => {
+    const { store, factory, reopen } = await openTestStore({ name: 'created' });
+    expect(store.created).toBe(true);
+    await store.close();
+    const again = await reopen();
+    expect(again.created).toBe(false);
+    await again.close();
+    await new Promise((resolve, reject) => {
+      const req = factory.deleteDatabase('created');
+      req.onsuccess = resolve;
+      req.onerror = reject;
+    });
+    const fresh = await reopen();
+    expect(fresh.created).toBe(true);
+    await fresh.close();
+  });
+
   it('rejects with storage-unavailable when there is no IndexedDB', async () => {
     const saved = globalThis.indexedDB;
     // @ts-expect-error simulating a context without IndexedDB

@@ -63,6 +63,12 @@ export interface IdbStoreOptions {
  */
 export class IdbStore implements OutboxStore {
   readonly #db: IDBPDatabase;
+  /**
+   * Whether this open created the database. Where Ferry's database is known
+   * to have existed before (the service worker host keeps a witness outside
+   * IndexedDB), a created one means the browser dropped it and its ops.
+   */
+  readonly created: boolean;
   readonly #durability: IDBTransactionDurability;
   readonly #clock: Clock;
   readonly #onCorrupt: (record: QuarantinedRecord) => void;
@@ -71,8 +77,9 @@ export class IdbStore implements OutboxStore {
   /** Why transactions are refused, once they are. */
   #unusable: FerryError | undefined;
 
-  private constructor(db: IDBPDatabase, options: IdbStoreOptions) {
+  private constructor(db: IDBPDatabase, created: boolean, options: IdbStoreOptions) {
     this.#db = db;
+    this.created = created;
     this.#durability = options.durability ?? 'relaxed';
     this.#clock = options.clock ?? systemClock;
     this.#onCorrupt = options.onCorrupt ?? (() => {});
@@ -91,8 +98,8 @@ export class IdbStore implements OutboxStore {
       throw new FerryError('storage-unavailable', 'IndexedDB is not available in this context');
     }
     const clock = options.clock ?? systemClock;
-    const db = await openDatabase(factory, options.name ?? DEFAULT_DB_NAME, () => clock.now());
-    const store = new IdbStore(db, options);
+    const { db, created } = await openDatabase(factory, options.name ?? DEFAULT_DB_NAME, () => clock.now());
+    const store = new IdbStore(db, created, options);
     store.#watch();
     return store;
   }

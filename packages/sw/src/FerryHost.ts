@@ -1,5 +1,6 @@
 import type { Change, Clock, FerryErrorData, OutboxStore, Random, RetryPolicyOptions, Timers, Transport } from '@ferry/core';
 import { FerryError, NetworkProbe, Outbox, SyncWorker, systemClock, systemTimers } from '@ferry/core';
+import type { DefaultStore } from './lib/defaultStore.ts';
 import { openDefaultStore } from './lib/defaultStore.ts';
 import type { HttpTransportOptions } from './HttpTransport.ts';
 import { HttpTransport } from './HttpTransport.ts';
@@ -89,6 +90,8 @@ interface Parts {
   worker: SyncWorker;
   runner: Runner;
   channel: ChannelLike | undefined;
+  /** When the browser was found to have dropped the default store (see {@link openDefaultStore}). */
+  lost: number[];
   cleanup: () => void;
 }
 
@@ -142,7 +145,7 @@ export class FerryHost {
     const clock = o.clock ?? systemClock;
     const timers = o.timers ?? systemTimers;
     const isOnline = o.isOnline ?? (() => navigator.onLine);
-    const store = await (o.store ? o.store() : openDefaultStore((record) => this.#onError(new Error(`corrupt ${record.from} record ${record.key} moved aside: ${record.reason}`))));
+    const { store, lost }: DefaultStore = o.store ? { store: await o.store(), lost: [] } : await openDefaultStore(this.#onError, clock.now());
     const outbox = new Outbox({
       store,
       clock,
@@ -189,7 +192,7 @@ export class FerryHost {
       channel?.removeEventListener('message', onRemote);
       channel?.close();
     };
-    return { outbox, worker, runner, channel, cleanup };
+    return { outbox, worker, runner, channel, lost, cleanup };
   }
 
   #onChange(change: Change, channel: ChannelLike | undefined): void {
@@ -258,7 +261,7 @@ export class FerryHost {
   /** Runs a validated request. `after`, when set, is the drain the request asks for: start it once answered. */
   async handle(req: Request): Promise<Handled> {
     if (this.#closed) throw new FerryError('closed', 'the Ferry host is closed');
-    const { outbox, worker } = await this.#engine();
+    const { outbox, worker, lost } = await this.#engine();
     const wake = (): Promise<void> => this.wake();
     const done = <K extends keyof Results>(result: Results[K], after?: () => Promise<void>): Handled => (after ? { result, after } : { result });
     switch (req.type) {
@@ -289,6 +292,7 @@ export class FerryHost {
           owner: worker.owner,
           backgroundSync: (this.#o.backgroundSync ?? defaultSync)() !== undefined,
           online: (this.#o.isOnline ?? (() => navigator.onLine))(),
+          storageLost: lost,
         });
     }
   }

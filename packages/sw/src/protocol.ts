@@ -49,6 +49,12 @@ export interface PingResult {
   backgroundSync: boolean;
   /** What the host's network probe says now. */
   online: boolean;
+  /**
+   * When (ms) the browser was found to have dropped Ferry's database, with
+   * every op in it, oldest first; reported once each as `storage-lost`.
+   * Always empty for a store the app supplies.
+   */
+  storageLost: number[];
 }
 
 /**

@@ -15,8 +15,9 @@ import { mapError } from './mapError.ts';
  * upgrade runs out of space.
  *
  * @param now Wall-clock ms, stamped on records the upgrade quarantines.
+ * @returns the connection, and whether this open created the database
  */
-export function openDatabase(factory: IDBFactory, name: string, now: () => number): Promise<IDBPDatabase> {
+export function openDatabase(factory: IDBFactory, name: string, now: () => number): Promise<{ db: IDBPDatabase; created: boolean }> {
   return new Promise((resolve, reject) => {
     let request: IDBOpenDBRequest;
     try {
@@ -28,6 +29,7 @@ export function openDatabase(factory: IDBFactory, name: string, now: () => numbe
     }
     let upgradeError: unknown;
     let settled = false;
+    let created = false;
 
     const onUpgradeNeeded = (event: IDBVersionChangeEvent): void => {
       const tx = request.transaction;
@@ -36,6 +38,7 @@ export function openDatabase(factory: IDBFactory, name: string, now: () => numbe
       // idb gives every wrapped transaction a `done` promise; its rejection
       // (an aborted upgrade) reaches the caller through the request's error.
       wrapped.done.catch(() => {});
+      created = event.oldVersion === 0;
       upgrade(wrap(request.result), event.oldVersion, event.newVersion, wrapped, now()).catch((err: unknown) => {
         upgradeError = err;
         try {
@@ -50,7 +53,7 @@ export function openDatabase(factory: IDBFactory, name: string, now: () => numbe
       const db = request.result;
       // The caller already got `blocked`; this late connection is nobody's.
       if (settled) db.close();
-      else resolve(wrap(db));
+      else resolve({ db: wrap(db), created });
       settled = true;
     };
     const onError = (event: Event): void => {

@@ -1,8 +1,35 @@
-import type { OutboxStore, QuarantinedRecord } from '@ferry/core';
+import type { OutboxStore } from '@ferry/core';
+import { FerryError } from '@ferry/core';
 import { IdbStore } from '@ferry/idb';
+import type { CacheStorageLike } from './storeWitness.ts';
+import { checkWitness } from './storeWitness.ts';
+
+/** The default store, and every time the browser was found to have dropped it (ms, oldest first). */
+export interface DefaultStore {
+  store: OutboxStore;
+  lost: number[];
+}
 
 /**
  * The host's default store: IndexedDB, database `ferry`, with the store's
- * own durability default. Records moved aside as unreadable are reported.
+ * own durability default. Reported through `report`: records moved aside as
+ * unreadable, and a database the browser dropped (`storage-lost`, found by
+ * the witness in Cache Storage). Without Cache Storage, or if it fails, the
+ * store opens all the same, unwitnessed.
  */
-export const openDefaultStore = (onCorrupt: (record: QuarantinedRecord) => void): Promise<OutboxStore> => IdbStore.open({ onCorrupt });
+export async function openDefaultStore(
+  report: (err: unknown) => void,
+  now: number,
+  caches: CacheStorageLike | undefined = globalThis.caches,
+): Promise<DefaultStore> {
+  const store = await IdbStore.open({ onCorrupt: (record) => report(new Error(`corrupt ${record.from} record ${record.key} moved aside: ${record.reason}`)) });
+  if (!caches) return { store, lost: [] };
+  try {
+    const { lost, lostNow } = await checkWitness(caches, store.created, now);
+    if (lostNow) report(new FerryError('storage-lost', "the browser dropped Ferry's database and started an empty one: every op queued before now is gone"));
+    return { store, lost };
+  } catch (err) {
+    report(err);
+    return { store, lost: [] };
+  }
+}
