@@ -202,9 +202,11 @@ describe('IdbStore.open', () => {
 
   it('closes its connection for another context upgrading, and says so', async () => {
     const changes: unknown[] = [];
-    const { store, factory } = await openTestStore({ onVersionChange: (c) => changes.push(c) });
+    const closed: FerryError[] = [];
+    const { store, factory } = await openTestStore({ onVersionChange: (c) => changes.push(c), onClose: (reason) => closed.push(reason) });
     (await rawOpen(factory, 'ferry', 3)).close(); // would be blocked if the store kept its connection
     expect(changes).toEqual([{ oldVersion: 2, newVersion: 3 }]);
+    expect(closed.map((r) => r.code)).toEqual(['storage-unavailable']);
     expect(await codeOf(store.transaction('readonly', (tx) => tx.getOp('a')))).toBe('storage-unavailable');
   });
 

@@ -50,6 +50,14 @@ export interface IdbStoreOptions {
    * `storage-unavailable`. A good reaction is to reload this context.
    */
   onVersionChange?: (change: { oldVersion: number; newVersion: number | null }) => void;
+  /**
+   * The store stopped on its own and refuses every transaction from now on:
+   * the browser closed the connection (site data cleared, the database found
+   * corrupt, a disk failure), or another context upgraded or deleted the
+   * database (after `onVersionChange`). Told once, with the reason later
+   * transactions reject with. Opening a new store is the way on.
+   */
+  onClose?: (reason: FerryError) => void;
 }
 
 /**
@@ -73,6 +81,7 @@ export class IdbStore implements OutboxStore {
   readonly #clock: Clock;
   readonly #onCorrupt: (record: QuarantinedRecord) => void;
   readonly #onVersionChange: NonNullable<IdbStoreOptions['onVersionChange']>;
+  readonly #onClose: NonNullable<IdbStoreOptions['onClose']>;
   readonly #running = new Set<Promise<unknown>>();
   /** Why transactions are refused, once they are. */
   #unusable: FerryError | undefined;
@@ -84,6 +93,7 @@ export class IdbStore implements OutboxStore {
     this.#clock = options.clock ?? systemClock;
     this.#onCorrupt = options.onCorrupt ?? (() => {});
     this.#onVersionChange = options.onVersionChange ?? (() => {});
+    this.#onClose = options.onClose ?? (() => {});
   }
 
   /**
@@ -200,12 +210,14 @@ export class IdbStore implements OutboxStore {
     this.#unwatch();
     this.#db.close();
     this.#onVersionChange({ oldVersion: event.oldVersion, newVersion: event.newVersion });
+    this.#onClose(this.#unusable);
   };
 
-  // The browser closed the connection itself (storage cleared, disk failure).
+  // The browser closed the connection itself (storage cleared, corruption, disk failure).
   #onCloseEvent = (): void => {
     this.#unusable ??= new FerryError('storage-unavailable', 'the browser closed the database connection');
     this.#unwatch();
+    this.#onClose(this.#unusable);
   };
 
   #watch(): void {

@@ -116,6 +116,8 @@ export class FerryHost {
   readonly #onError: (err: unknown) => void;
   #lastCompaction = -Infinity;
   #parts: Promise<Parts> | undefined;
+  /** Counts engines built, so that a store ending can only retire its own. */
+  #generation = 0;
   #syncBusy = false;
   #lastChance = false;
   #closed = false;
@@ -132,20 +134,41 @@ export class FerryHost {
 
   #engine(): Promise<Parts> {
     // A store that failed to open is tried again on the next call.
-    this.#parts ??= this.#build().catch((err: unknown) => {
+    this.#parts ??= this.#build(++this.#generation).catch((err: unknown) => {
       this.#parts = undefined;
       throw err;
     });
     return this.#parts;
   }
 
-  async #build(): Promise<Parts> {
+  /**
+   * The default store of engine `generation` closed on its own (the browser
+   * closed it, or the database was deleted or upgraded elsewhere): retire
+   * that engine and build a new one at once, on a store opened afresh, so
+   * that a worker kept alive by its pages does not answer every request with
+   * `storage-unavailable` until it is stopped.
+   */
+  #storeEnded(generation: number): void {
+    const parts = this.#parts;
+    if (this.#closed || generation !== this.#generation || !parts) return;
+    this.#parts = undefined;
+    void parts
+      .then(async ({ runner, cleanup, outbox }) => {
+        await runner.close();
+        cleanup();
+        await outbox.store.close();
+      })
+      .catch(this.#onError);
+    void this.wake();
+  }
+
+  async #build(generation: number): Promise<Parts> {
     const o = this.#o;
     const origin = o.origin ?? (() => location.origin);
     const clock = o.clock ?? systemClock;
     const timers = o.timers ?? systemTimers;
     const isOnline = o.isOnline ?? (() => navigator.onLine);
-    const { store, lost }: DefaultStore = o.store ? { store: await o.store(), lost: [] } : await openDefaultStore(this.#onError, clock.now());
+    const { store, lost }: DefaultStore = o.store ? { store: await o.store(), lost: [] } : await openDefaultStore(this.#onError, clock.now(), () => this.#storeEnded(generation));
     const outbox = new Outbox({
       store,
       clock,

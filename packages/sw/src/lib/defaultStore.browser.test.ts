@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FerryError } from '@ferry/core';
+import { ScriptedTransport } from '@ferry/core/testing';
+import { FerryHost } from '../FerryHost.ts';
+import type { PingResult, Reply } from '../protocol.ts';
 import { openDefaultStore } from './defaultStore.ts';
 
 const deleteDatabase = (name: string): Promise<unknown> =>
@@ -17,26 +20,62 @@ describe('openDefaultStore in Chromium', () => {
     const reported: unknown[] = [];
     const report = (err: unknown): void => void reported.push(err);
 
-    const first = await openDefaultStore(report, 1_000);
+    const first = await openDefaultStore(report, 1_000, () => {});
     expect(first.lost).toEqual([]);
     await first.store.close();
 
-    const reopened = await openDefaultStore(report, 2_000);
+    const reopened = await openDefaultStore(report, 2_000, () => {});
     expect(reopened.lost).toEqual([]);
     await reopened.store.close();
     expect(reported).toEqual([]);
 
     // What Chromium does to a backing store it finds corrupt: the database is gone, the rest of the origin is not.
     await deleteDatabase('ferry');
-    const afterLoss = await openDefaultStore(report, 3_000);
+    const afterLoss = await openDefaultStore(report, 3_000, () => {});
     expect(afterLoss.lost).toEqual([3_000]);
     expect(reported.map((e) => (e as FerryError).code)).toEqual(['storage-lost']);
     await afterLoss.store.close();
 
-    const later = await openDefaultStore(report, 4_000);
+    const later = await openDefaultStore(report, 4_000, () => {});
     expect(later.lost).toEqual([3_000]);
     expect(reported).toHaveLength(1);
     await later.store.close();
+    await deleteDatabase('ferry');
+    await caches.delete('ferry-witness');
+  });
+});
+
+describe('FerryHost on the default store in Chromium', () => {
+  it('goes on with a new database when its own is deleted under it, and reports the loss', async () => {
+    await deleteDatabase('ferry');
+    await caches.delete('ferry-witness');
+    const reported: unknown[] = [];
+    const host = new FerryHost({
+      transport: new ScriptedTransport(),
+      isOnline: () => false,
+      channel: () => undefined,
+      backgroundSync: () => undefined,
+      onError: (err) => void reported.push(err),
+    });
+    const ask = async <T>(request: object): Promise<T> => {
+      const replies: Reply[] = [];
+      await host.receive({ v: 1, id: 'r', ...request }, { postMessage: (m) => void replies.push(m) });
+      const reply = replies[0];
+      if (!reply?.ok) throw new Error(`request failed: ${JSON.stringify(reply)}`);
+      return reply.result as T;
+    };
+    const op = { kind: 'note', target: '/api/notes', payload: { n: 1 } };
+    const before = (await ask<{ id: string }>({ type: 'enqueue', op })).id;
+
+    // Another context (devtools, the app, Chromium's corruption recovery) deletes the database.
+    await deleteDatabase('ferry');
+    await expect.poll(() => reported.map((e) => (e as FerryError).code), { timeout: 10_000 }).toEqual(['storage-unavailable', 'storage-lost']);
+
+    expect((await ask<PingResult>({ type: 'ping' })).storageLost).toHaveLength(1);
+    expect(await ask<unknown>({ type: 'get', opId: before })).toBeNull();
+    const after = (await ask<{ id: string }>({ type: 'enqueue', op })).id;
+    expect(await ask<{ id: string } | null>({ type: 'get', opId: after })).toMatchObject({ id: after, status: 'pending' });
+    await host.close();
     await deleteDatabase('ferry');
     await caches.delete('ferry-witness');
   });

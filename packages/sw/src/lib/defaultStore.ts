@@ -13,16 +13,24 @@ export interface DefaultStore {
 /**
  * The host's default store: IndexedDB, database `ferry`, with the store's
  * own durability default. Reported through `report`: records moved aside as
- * unreadable, and a database the browser dropped (`storage-lost`, found by
- * the witness in Cache Storage). Without Cache Storage, or if it fails, the
+ * unreadable, the store closing on its own (then `ended` is called: open a
+ * new one), and a database the browser dropped (`storage-lost`, found by the
+ * witness in Cache Storage). Without Cache Storage, or if it fails, the
  * store opens all the same, unwitnessed.
  */
 export async function openDefaultStore(
   report: (err: unknown) => void,
   now: number,
+  ended: () => void,
   caches: CacheStorageLike | undefined = globalThis.caches,
 ): Promise<DefaultStore> {
-  const store = await IdbStore.open({ onCorrupt: (record) => report(new Error(`corrupt ${record.from} record ${record.key} moved aside: ${record.reason}`)) });
+  const store = await IdbStore.open({
+    onCorrupt: (record) => report(new Error(`corrupt ${record.from} record ${record.key} moved aside: ${record.reason}`)),
+    onClose: (reason) => {
+      report(reason);
+      ended();
+    },
+  });
   if (!caches) return { store, lost: [] };
   try {
     const { lost, lostNow } = await checkWitness(caches, store.created, now);
