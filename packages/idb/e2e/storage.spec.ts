@@ -22,27 +22,44 @@ test.afterAll(async () => {
 });
 
 test('every acknowledged enqueue survives the browser being killed right after the ack', async () => {
-  const profile = await mkdtemp(join(tmpdir(), 'ferry-crash-'));
-  const first = await launchChromium(profile);
-  const page = await first.browser.contexts()[0]!.newPage();
-  await page.goto(site.url);
-  await page.waitForFunction(() => document.title === 'ready');
-  void page.evaluate(() => window.storageE2e.enqueueForever()).catch(() => {});
-  await page.waitForFunction(() => window.storageE2e.acked.length >= 300);
-  // Read the acks and kill the browser at once, while enqueues are still in flight.
-  const acked = await page.evaluate(() => [...window.storageE2e.acked]);
-  await first.crash();
+  // Chromium now and then finds its files corrupt after the kill and deletes the database
+  // (README, Guarantees): the reopened store says it created it. That round shows nothing
+  // about Ferry; it is logged and run again on a new profile, up to 3 times.
+  for (let round = 1; ; round++) {
+    const profile = await mkdtemp(join(tmpdir(), 'ferry-crash-'));
+    try {
+      const first = await launchChromium(profile);
+      const page = await first.browser.contexts()[0]!.newPage();
+      await page.goto(site.url);
+      await page.waitForFunction(() => document.title === 'ready');
+      void page.evaluate(() => window.storageE2e.enqueueForever()).catch(() => {});
+      await page.waitForFunction(() => window.storageE2e.acked.length >= 300);
+      // Read the acks and kill the browser at once, while enqueues are still in flight.
+      const acked = await page.evaluate(() => [...window.storageE2e.acked]);
+      await first.crash();
 
-  const second = await launchChromium(profile);
-  const again = await second.browser.contexts()[0]!.newPage();
-  await again.goto(site.url);
-  await again.waitForFunction(() => document.title === 'ready');
-  const stored = new Set(await again.evaluate(() => window.storageE2e.ids()));
-  const lost = acked.filter((id) => !stored.has(id));
-  expect(lost, `${lost.length} of ${acked.length} acknowledged ops lost`).toEqual([]);
-  expect(await again.evaluate(() => window.storageE2e.walPuts())).toBe(stored.size);
-  await second.crash();
-  await removeProfile(profile);
+      const second = await launchChromium(profile);
+      try {
+        const again = await second.browser.contexts()[0]!.newPage();
+        await again.goto(site.url);
+        await again.waitForFunction(() => document.title === 'ready');
+        if (await again.evaluate(() => window.storageE2e.created())) {
+          console.log(`round ${round}: the browser dropped the database after the kill; ${acked.length} acknowledged ops went with it`);
+          expect(round, 'the browser dropped the database in every round').toBeLessThan(3);
+          continue;
+        }
+        const stored = new Set(await again.evaluate(() => window.storageE2e.ids()));
+        const lost = acked.filter((id) => !stored.has(id));
+        expect(lost, `${lost.length} of ${acked.length} acknowledged ops lost`).toEqual([]);
+        expect(await again.evaluate(() => window.storageE2e.walPuts())).toBe(stored.size);
+        return;
+      } finally {
+        await second.crash();
+      }
+    } finally {
+      await removeProfile(profile);
+    }
+  }
 });
 
 test('a full quota rejects enqueue with quota-exceeded and leaves stored ops intact', async () => {

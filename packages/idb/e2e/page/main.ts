@@ -24,6 +24,11 @@ const api = {
     }
   },
 
+  /** Whether this page's open created the database (after a crash: the browser dropped it). */
+  async created(): Promise<boolean> {
+    return (await opened).store.created;
+  },
+
   async ids(): Promise<string[]> {
     const { outbox } = await opened;
     const all = await outbox.list({ limit: 1e6 });
