@@ -152,13 +152,7 @@ export class FerryHost {
     const parts = this.#parts;
     if (this.#closed || generation !== this.#generation || !parts) return;
     this.#parts = undefined;
-    void parts
-      .then(async ({ runner, cleanup, outbox }) => {
-        await runner.close();
-        cleanup();
-        await outbox.store.close();
-      })
-      .catch(this.#onError);
+    void parts.then(retire).catch(this.#onError);
     void this.wake();
   }
 
@@ -371,11 +365,15 @@ export class FerryHost {
     if (this.#closed) return;
     this.#closed = true;
     if (!this.#parts) return;
-    const { runner, outbox, cleanup } = await this.#parts;
-    await runner.close();
-    cleanup();
-    await outbox.store.close();
+    await retire(await this.#parts);
   }
+}
+
+/** Stops an engine's runner after its sends settle, stops its broadcasts, closes its store. */
+async function retire({ runner, cleanup, outbox }: Parts): Promise<void> {
+  await runner.close();
+  cleanup();
+  await outbox.store.close();
 }
 
 /** Creates a {@link FerryHost}. */
