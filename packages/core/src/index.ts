@@ -21,3 +21,4 @@ export { MemoryStore } from './MemoryStore.ts';
 export type { MemoryData, MemoryStoreOptions } from './MemoryStore.ts';
 export { decodeOp, decodeWal, encodeOp, laneOfRaw, toOperation } from './lib/records.ts';
 export { promoteNext } from './lib/transitions.ts';
+export { targetUrl } from './lib/targetUrl.ts';

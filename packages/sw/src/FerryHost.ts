@@ -34,7 +34,6 @@ const COMPACT_EVERY_MS = 60 * 60 * 1000;
 export class FerryHost {
   readonly #o: FerryHostOptions;
   readonly #onError: (err: unknown) => void;
-  #lastCompaction = -Infinity;
   #engine: Promise<Engine> | undefined;
   /** Counts engines built, so that a store ending can only retire its own. */
   #generation = 0;
@@ -107,11 +106,8 @@ export class FerryHost {
     try {
       const { runner, outbox } = await this.#current();
       await runner.drain();
-      const now = (this.#o.clock ?? systemClock).now();
-      if (now - this.#lastCompaction >= COMPACT_EVERY_MS) {
-        this.#lastCompaction = now;
-        await outbox.compact(this.#o.retentionMs ?? 7 * 24 * 60 * 60 * 1000, now);
-      }
+      // At most hourly across worker starts: the store keeps the last run's time.
+      await outbox.compactIfDue(this.#o.retentionMs ?? 7 * 24 * 60 * 60 * 1000, COMPACT_EVERY_MS, (this.#o.clock ?? systemClock).now());
     } catch (err) {
       this.#onError(err);
     }

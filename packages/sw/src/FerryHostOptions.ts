@@ -8,6 +8,14 @@ export interface FerryHostOptions {
   transport?: HttpTransportOptions | Transport;
   /** Opens the store. @default `IdbStore.open()` from @ferry/idb */
   store?: () => Promise<OutboxStore>;
+  /**
+   * Durability of the default store's readwrite transactions: `strict` asks
+   * the browser to flush to disk before a commit is reported, `relaxed` lets
+   * it report once the write reached the OS. The storage-lost witness and the
+   * reopening work with either. Ignored with a custom `store`.
+   * @default see README, Guarantees (chosen from measured kill rounds)
+   */
+  durability?: IDBTransactionDurability;
   retry?: Partial<RetryPolicyOptions>;
   /** @default `location.origin`, read when used */
   origin?: () => string;
@@ -15,9 +23,14 @@ export interface FerryHostOptions {
   allowedOrigins?: readonly string[];
   /** @default 262144 */
   maxPayloadBytes?: number;
-  /** SyncWorker settings. @default 32 / 6 / 60000 */
+  /** SyncWorker settings. @default 32 / 6 */
   batchLimit?: number;
   concurrency?: number;
+  /**
+   * How long a claim holds an op. It starts right before the send and must
+   * be longer than the HTTP transport's `timeoutMs`, which covers the whole
+   * send (a RangeError otherwise). @default 60000
+   */
   leaseMs?: number;
   /**
    * Most ops of one lane per send. Above 1 the transport must batch: give the

@@ -1,5 +1,5 @@
 import type { Clock, Operation, SendContext, SendResult, Timers, Transport } from '@ferry/core';
-import { systemClock, systemTimers } from '@ferry/core';
+import { systemClock, systemTimers, targetUrl } from '@ferry/core';
 import { errorExcerpt, oneLine } from './lib/errorExcerpt.ts';
 import type { Classify } from './lib/classify.ts';
 import { defaultClassify } from './lib/classify.ts';
@@ -8,7 +8,7 @@ import { deadline } from './lib/deadline.ts';
 import { OriginHealth } from './lib/OriginHealth.ts';
 import { readBody } from './lib/readBody.ts';
 import { parseRetryAfter } from './lib/retryAfter.ts';
-import { targetUrl } from './lib/targetUrl.ts';
+
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 

@@ -18,6 +18,12 @@ async function code(p: Promise<unknown>): Promise<string> {
   }
 }
 
+function deep(n: number): unknown {
+  let v: unknown = 1;
+  for (let i = 0; i < n; i++) v = { v };
+  return v;
+}
+
 describe('enqueue validation', () => {
   const cyclic: Record<string, unknown> = { a: 1 };
   cyclic.self = cyclic;
@@ -47,14 +53,47 @@ describe('enqueue validation', () => {
     ['cycle', { ...base, payload: cyclic }, 'payload-not-cloneable'],
     ['oversize', { ...base, payload: { text: 'x'.repeat(2000) } }, 'payload-too-large'],
     ['oversize in UTF-8', { ...base, payload: 'é'.repeat(600) }, 'payload-too-large'],
+    ['a tab that turns a path into another origin', { ...base, target: '/\t/evil.example/x' }, 'target-not-allowed'],
+    ['a newline that does the same', { ...base, target: '/\n/evil.example/x' }, 'target-not-allowed'],
+    ['CR LF, too', { ...base, target: '/\r\n/evil.example/x' }, 'target-not-allowed'],
+    ['a backslash, too', { ...base, target: '/\\evil.example/x' }, 'target-not-allowed'],
+    ['a payload getter that throws', { ...base, payload: { get text(): string { throw new Error('boom'); } } }, 'payload-not-cloneable'],
+    ['a Proxy that throws on read', { ...base, payload: new Proxy({ a: 1 }, { get: () => { throw new Error('revoked'); } }) }, 'payload-not-cloneable'],
+    ['a kind getter that throws', { ...base, get kind(): string { throw new Error('boom'); } }, 'invalid-operation'],
+    ['a payload nested 100,000 deep', { ...base, payload: deep(100_000) }, 'payload-not-cloneable'],
   ];
 
-  it.each(cases)('%s → %s, and nothing stored', async (_, input, expected) => {
+  it.each(cases)('%s: a typed error, and nothing stored', async (_, input, expected) => {
     const o = outbox();
     const kept = await o.enqueue(base);
     expect(await code(o.enqueue(input as never))).toBe(expected);
     expect((await o.list()).map((op) => op.id)).toEqual([kept.id]);
     expect(await o.wal.records()).toHaveLength(1);
+  });
+
+  it('stores a plain copy of a reactive (Proxy) payload, read once, and it joins its group commit like any other', async () => {
+    const o = outbox();
+    let reads = 0;
+    const state = new Proxy({ text: 'hi', tags: ['a'] }, { get: (t, k, r) => ((reads += k === 'text' ? 1 : 0), Reflect.get(t, k, r)) });
+    const results = await Promise.allSettled([o.enqueue(base), o.enqueue({ ...base, payload: state }), o.enqueue(base)]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    expect(reads).toBe(1);
+    const stored = (results[1] as PromiseFulfilledResult<{ id: string }>).value;
+    expect((await o.get(stored.id))?.payload).toEqual({ text: 'hi', tags: ['a'] });
+  });
+
+  it('every rejection is a FerryError, and a bad op never sinks its burst', async () => {
+    const o = outbox();
+    const bad = [
+      { ...base, payload: { get x(): number { throw new Error('getter'); } } },
+      { ...base, get target(): string { throw new Error('getter'); } },
+      { ...base, payload: deep(5000) },
+      new Proxy({}, { get: () => { throw new Error('trap'); }, has: () => true }),
+    ];
+    const results = await Promise.allSettled([o.enqueue(base), ...bad.map((b) => o.enqueue(b as never)), o.enqueue(base)]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+    for (const r of results.slice(1, -1)) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(FerryError);
+    expect((await o.stats()).pending).toBe(2);
   });
 
   it('a bad input in a burst does not sink its neighbours', async () => {

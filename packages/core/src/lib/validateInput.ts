@@ -2,6 +2,7 @@ import { nanoid } from 'nanoid';
 import { FerryError } from '../FerryError.ts';
 import type { HttpMethod, JsonValue, Operation, OperationInput } from '../Operation.ts';
 import { HTTP_METHODS } from '../Operation.ts';
+import { targetUrl } from './targetUrl.ts';
 
 export interface InputRules {
   /** The app's own origin, e.g. `https://app.example`; absolute targets on it are allowed. */
@@ -29,83 +30,136 @@ function checkName(value: unknown, field: string): string {
   return value;
 }
 
-/** Rejects anything that is not a same-origin path or a URL on an allowed origin. */
+/** Relative targets resolve against this when the Outbox was given no origin (Node, tests). */
+const NO_ORIGIN = 'http://ferry.invalid';
+/** Deeper payloads are refused: nothing legitimate nests this far, and copying must not blow the stack. */
+const MAX_DEPTH = 100;
+
+/**
+ * Rejects anything that is not a same-origin path or a URL on an allowed
+ * origin, by the URL parser's own reading ({@link targetUrl}, the check the
+ * transport repeats at send time): `/\t/evil.example/x` is `//evil.example/x`
+ * to it, so it is refused here too.
+ */
 function checkTarget(target: unknown, rules: InputRules): string {
   if (typeof target !== 'string' || target === '') fail('invalid-operation', 'target must be a non-empty string');
-  // "//host/x" is protocol-relative: a foreign origin in disguise.
-  if (target.startsWith('/') && !target.startsWith('//') && !target.startsWith('/\\')) return target;
-  let url: URL;
+  const origin = rules.origin ?? NO_ORIGIN;
+  if (target.startsWith('/')) {
+    const url = targetUrl(target, origin, []);
+    if (typeof url === 'string' || url.origin !== new URL(origin).origin) {
+      fail('target-not-allowed', `target ${JSON.stringify(target)} resolves to another origin than ${origin}; absolute URLs on allow-listed origins are written out in full`);
+    }
+    return target;
+  }
+  let absolute: URL;
   try {
-    url = new URL(target);
+    absolute = new URL(target);
   } catch {
     fail('target-not-allowed', `target ${JSON.stringify(target)} is neither a path starting with "/" nor an absolute URL`);
   }
-  const allowed = url.origin === rules.origin || rules.allowedOrigins.includes(url.origin);
-  if (!allowed || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    fail('target-not-allowed', `origin ${url.origin} is not allowed; add it to allowedOrigins`);
-  }
+  const url = targetUrl(absolute.href, origin, rules.allowedOrigins);
+  if (typeof url === 'string') fail('target-not-allowed', `${url.replace(/^target-not-allowed: /, '')}; add it to allowedOrigins`);
   return url.href;
 }
 
 /**
- * Checks that `value` is JSON: plain objects, arrays, strings, finite numbers,
- * booleans and null, without cycles. Returns its UTF-8 size as JSON.
- * Keys such as `__proto__` are kept as plain data: nothing here assigns by key.
+ * Copies `value` as plain JSON data, reading each property once: plain
+ * objects, arrays, strings, finite numbers, booleans and null, without cycles
+ * and at most {@link MAX_DEPTH} deep. What is stored is this copy, never the
+ * app's object: a Proxy (Vue, MobX) or a getter is read here, where what it
+ * throws is a typed `payload-not-cloneable`, and not inside the storage
+ * transaction, where it would sink every enqueue of the group commit.
+ * Keys such as `__proto__` are kept as plain data (defined, never assigned).
  */
-function checkPayload(value: unknown, maxBytes: number): number {
+function snapshot(value: unknown): JsonValue {
   const path: unknown[] = [];
-  const walk = (v: unknown, where: string): void => {
+  const copy = (v: unknown, where: string, depth: number): JsonValue => {
     switch (typeof v) {
       case 'string':
       case 'boolean':
-        return;
+        return v;
       case 'number':
         if (!Number.isFinite(v)) fail('payload-not-cloneable', `${where} is ${v}, which JSON cannot carry`);
-        return;
+        return v;
       case 'object': {
-        if (v === null) return;
+        if (v === null) return null;
+        if (depth >= MAX_DEPTH) fail('payload-not-cloneable', `${where} is nested deeper than ${MAX_DEPTH} levels`);
         if (path.includes(v)) fail('payload-not-cloneable', `${where} is a cycle`);
-        const proto = Object.getPrototypeOf(v);
         const isArray = Array.isArray(v);
+        const proto: unknown = Object.getPrototypeOf(v);
         if (!isArray && proto !== Object.prototype && proto !== null) {
           const name = (proto as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object';
           fail('payload-not-cloneable', `${where} is a ${name}, not a plain object`);
         }
-        path.push(v);
-        if (isArray) (v as unknown[]).forEach((item, i) => walk(item, `${where}[${i}]`));
-        else for (const key of Object.keys(v)) walk((v as Record<string, unknown>)[key], `${where}.${key}`);
         if (Object.getOwnPropertySymbols(v).length > 0) fail('payload-not-cloneable', `${where} has symbol keys`);
+        path.push(v);
+        let out: JsonValue;
+        if (isArray) {
+          const items = v as unknown[];
+          const length = items.length;
+          const list: JsonValue[] = [];
+          for (let i = 0; i < length; i++) list.push(copy(read(items, i, where), `${where}[${i}]`, depth + 1));
+          out = list;
+        } else {
+          const obj: Record<string, JsonValue> = {};
+          for (const key of Object.keys(v)) {
+            const item = copy(read(v as Record<string, unknown>, key, where), `${where}.${key}`, depth + 1);
+            Object.defineProperty(obj, key, { value: item, enumerable: true, writable: true, configurable: true });
+          }
+          out = obj;
+        }
         path.pop();
-        return;
+        return out;
       }
       default:
         fail('payload-not-cloneable', `${where} is a ${typeof v}`);
     }
   };
-  walk(value, 'payload');
-  // JSON.stringify escapes lone surrogates, so the encoder replaces nothing and counts exactly.
-  const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
-  if (bytes > maxBytes) fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${maxBytes}`);
-  return bytes;
+  return copy(value, 'payload', 0);
+}
+
+/** Reads one property of a payload value; a getter or a Proxy trap that throws is the payload's fault. */
+function read(obj: object, key: string | number, where: string): unknown {
+  try {
+    return (obj as Record<string | number, unknown>)[key];
+  } catch (err) {
+    fail('payload-not-cloneable', `${where}[${JSON.stringify(key)}] could not be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /**
  * Validates what an app passed to `enqueue` and fills in defaults. Throws a
- * typed {@link FerryError}; runs before any transaction so a bad input can
- * never sink the group commit it would have joined.
+ * typed {@link FerryError}, whatever the input does (a getter, a Proxy that
+ * throws); runs before any transaction on a copy of the payload, so a bad
+ * input can never sink the group commit it would have joined.
  */
 export function validateInput(input: unknown, rules: InputRules): ValidInput {
+  try {
+    return validate(input, rules);
+  } catch (err) {
+    if (err instanceof FerryError) throw err;
+    // A getter or Proxy trap on the op itself threw, or the stack ran out.
+    throw new FerryError('invalid-operation', `the operation could not be read: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+function validate(input: unknown, rules: InputRules): ValidInput {
   if (typeof input !== 'object' || input === null) fail('invalid-operation', 'an operation must be an object');
+  // Each field read once: a getter answers once, and what it answered is what is checked and stored.
   const i = input as Partial<Record<keyof OperationInput, unknown>>;
-  const idGiven = i.id !== undefined;
-  const id = idGiven ? checkName(i.id, 'id') : nanoid();
-  const kind = checkName(i.kind, 'kind');
-  const target = checkTarget(i.target, rules);
-  const method = i.method ?? 'POST';
+  const [rawId, rawKind, rawTarget, rawMethod, rawLane, rawKey] = [i.id, i.kind, i.target, i.method, i.lane, i.idempotencyKey];
+  const idGiven = rawId !== undefined;
+  const id = idGiven ? checkName(rawId, 'id') : nanoid();
+  const kind = checkName(rawKind, 'kind');
+  const target = checkTarget(rawTarget, rules);
+  const method = rawMethod ?? 'POST';
   if (!HTTP_METHODS.includes(method as HttpMethod)) fail('invalid-operation', `method must be one of ${HTTP_METHODS.join(', ')}`);
-  const lane = i.lane === undefined ? 'default' : checkName(i.lane, 'lane');
-  const idempotencyKey = i.idempotencyKey === undefined ? nanoid() : checkName(i.idempotencyKey, 'idempotencyKey');
+  const lane = rawLane === undefined ? 'default' : checkName(rawLane, 'lane');
+  const idempotencyKey = rawKey === undefined ? nanoid() : checkName(rawKey, 'idempotencyKey');
   if (!('payload' in i)) fail('invalid-operation', 'payload is required (use null for none)');
-  checkPayload(i.payload, rules.maxPayloadBytes);
-  return { id, idGiven, kind, target, method: method as HttpMethod, payload: i.payload as JsonValue, lane, idempotencyKey };
+  const payload = snapshot(i.payload);
+  // JSON.stringify escapes lone surrogates, so the encoder replaces nothing and counts exactly.
+  const bytes = new TextEncoder().encode(JSON.stringify(payload)).length;
+  if (bytes > rules.maxPayloadBytes) fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${rules.maxPayloadBytes}`);
+  return { id, idGiven, kind, target, method: method as HttpMethod, payload, lane, idempotencyKey };
 }

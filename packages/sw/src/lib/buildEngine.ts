@@ -10,6 +10,13 @@ import type { ChannelLike } from './platform.ts';
 
 /** Ops per batch send when the transport can batch: 25 small messages make a request of a few kB. */
 const DEFAULT_BATCH_SIZE = 25;
+const DEFAULT_TIMEOUT_MS = 15_000;
+const DEFAULT_LEASE_MS = 60_000;
+/**
+ * Durability of the default store's writes. Chosen from tools/idbKillProbe.ts
+ * runs on this project's machines (README, Guarantees): see the figures there.
+ */
+export const DEFAULT_DURABILITY: IDBTransactionDurability = 'relaxed';
 
 /** One engine: the store, the Outbox and SyncWorker over it, the runner, the change channel. */
 export interface Engine {
@@ -36,7 +43,14 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
   const clock = o.clock ?? systemClock;
   const timers = o.timers ?? systemTimers;
   const isOnline = o.isOnline ?? (() => navigator.onLine);
-  const { store, lost }: DefaultStore = o.store ? { store: await o.store(), lost: [] } : await openDefaultStore(hooks.onError, clock.now(), hooks.ended);
+  const t = o.transport;
+  const timeoutMs = t && 'send' in t ? undefined : (t?.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
+  // A lease must outlast the send it covers (hooks included), or a slow answer would be sent twice.
+  if (timeoutMs !== undefined && !(leaseMs > timeoutMs)) throw new RangeError(`leaseMs (${leaseMs}) must be longer than the transport's timeoutMs (${timeoutMs})`);
+  const { store, lost }: DefaultStore = o.store
+    ? { store: await o.store(), lost: [] }
+    : await openDefaultStore(hooks.onError, clock.now(), hooks.ended, o.durability ?? DEFAULT_DURABILITY);
   const outbox = new Outbox({
     store,
     clock,
@@ -46,8 +60,17 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
     ...(o.allowedOrigins && { allowedOrigins: o.allowedOrigins }),
     ...(o.maxPayloadBytes !== undefined && { maxPayloadBytes: o.maxPayloadBytes }),
   });
-  const t = o.transport;
-  const transport = t && 'send' in t ? t : new HttpTransport({ origin, clock, timers, allowedOrigins: o.allowedOrigins ?? [], ...t });
+  const transport =
+    t && 'send' in t
+      ? t
+      : new HttpTransport({
+          origin,
+          clock,
+          timers,
+          allowedOrigins: o.allowedOrigins ?? [],
+          ...(o.retry?.maxRetryAfterMs !== undefined && { maxRetryAfterMs: o.retry.maxRetryAfterMs }),
+          ...t,
+        });
   const worker = new SyncWorker({
     outbox,
     transport,
@@ -57,7 +80,7 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
     onError: hooks.onError,
     ...(o.batchLimit !== undefined && { batchLimit: o.batchLimit }),
     ...(o.concurrency !== undefined && { concurrency: o.concurrency }),
-    ...(o.leaseMs !== undefined && { leaseMs: o.leaseMs }),
+    leaseMs,
     batchSize: o.batchSize ?? (transport.sendBatch ? DEFAULT_BATCH_SIZE : 1),
   });
   const runner = new Runner({

@@ -14,29 +14,29 @@ const deleteDatabase = (name: string): Promise<unknown> =>
   });
 
 describe('openDefaultStore in Chromium', () => {
-  it('reports a database the browser dropped as storage-lost, once, with real IndexedDB and Cache Storage', async () => {
+  it.each(['relaxed', 'strict'] as const)('reports a database the browser dropped as storage-lost, once, with real IndexedDB and Cache Storage (%s)', async (durability) => {
     await deleteDatabase('ferry');
     await caches.delete('ferry-witness');
     const reported: unknown[] = [];
     const report = (err: unknown): void => void reported.push(err);
 
-    const first = await openDefaultStore(report, 1_000, () => {});
+    const first = await openDefaultStore(report, 1_000, () => {}, durability);
     expect(first.lost).toEqual([]);
     await first.store.close();
 
-    const reopened = await openDefaultStore(report, 2_000, () => {});
+    const reopened = await openDefaultStore(report, 2_000, () => {}, durability);
     expect(reopened.lost).toEqual([]);
     await reopened.store.close();
     expect(reported).toEqual([]);
 
     // What Chromium does to a backing store it finds corrupt: the database is gone, the rest of the origin is not.
     await deleteDatabase('ferry');
-    const afterLoss = await openDefaultStore(report, 3_000, () => {});
+    const afterLoss = await openDefaultStore(report, 3_000, () => {}, durability);
     expect(afterLoss.lost).toEqual([3_000]);
     expect(reported.map((e) => (e as FerryError).code)).toEqual(['storage-lost']);
     await afterLoss.store.close();
 
-    const later = await openDefaultStore(report, 4_000, () => {});
+    const later = await openDefaultStore(report, 4_000, () => {}, durability);
     expect(later.lost).toEqual([3_000]);
     expect(reported).toHaveLength(1);
     await later.store.close();
@@ -46,11 +46,12 @@ describe('openDefaultStore in Chromium', () => {
 });
 
 describe('FerryHost on the default store in Chromium', () => {
-  it('goes on with a new database when its own is deleted under it, and reports the loss', async () => {
+  it.each(['relaxed', 'strict'] as const)('goes on with a new database when its own is deleted under it, and reports the loss (%s)', async (durability) => {
     await deleteDatabase('ferry');
     await caches.delete('ferry-witness');
     const reported: unknown[] = [];
     const host = new FerryHost({
+      durability,
       transport: new ScriptedTransport(),
       isOnline: () => false,
       channel: () => undefined,

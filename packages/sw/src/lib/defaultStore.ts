@@ -11,8 +11,8 @@ export interface DefaultStore {
 }
 
 /**
- * The host's default store: IndexedDB, database `ferry`, with the store's
- * own durability default. Reported through `report`: records moved aside as
+ * The host's default store: IndexedDB, database `ferry`, with the host's
+ * `durability` (the store's own default when undefined). Reported through `report`: records moved aside as
  * unreadable, the store closing on its own (then `ended` is called: open a
  * new one), and a database the browser dropped (`storage-lost`, found by the
  * witness in Cache Storage). Without Cache Storage, or if it fails, the
@@ -22,9 +22,11 @@ export async function openDefaultStore(
   report: (err: unknown) => void,
   now: number,
   ended: () => void,
+  durability: IDBTransactionDurability | undefined,
   caches: CacheStorageLike | undefined = globalThis.caches,
 ): Promise<DefaultStore> {
   const store = await IdbStore.open({
+    ...(durability && { durability }),
     onCorrupt: (record) => report(new Error(`corrupt ${record.from} record ${record.key} moved aside: ${record.reason}`)),
     onClose: (reason) => {
       report(reason);

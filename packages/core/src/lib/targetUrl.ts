@@ -1,6 +1,9 @@
 /**
  * Resolves an op's target against the host's origin and checks it against
- * the allow-list. Returns the URL, or why it is refused.
+ * the allow-list. Returns the URL, or why it is refused. The one check of a
+ * target: `enqueue` runs it on what it stores and the HTTP transport again at
+ * send time, so the URL parser's own reading (tabs and newlines dropped,
+ * backslashes as slashes) decides both times.
  */
 export function targetUrl(target: string, origin: string, allowedOrigins: readonly string[]): URL | string {
   let url: URL;
