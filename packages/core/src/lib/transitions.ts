@@ -50,15 +50,12 @@ export type Claimed = Pick<Operation, 'id' | 'leaseOwner' | 'leaseToken'>;
  * claimed again) gets `lease-superseded`, and nothing changes.
  */
 export function mustHoldLease(rec: OpRecord, claim: Claimed): void {
+  if (claim.leaseToken !== undefined && rec.leaseToken !== claim.leaseToken) {
+    throw new FerryError('lease-superseded', `operation ${rec.id} is no longer held by claim ${claim.leaseToken} (it is ${rec.status}); its answer changes nothing`);
+  }
   // Reference bug 4: the seed completed ops nobody had claimed.
-  if (rec.status !== 'inflight') {
-    const code = claim.leaseToken !== undefined && rec.leaseToken !== claim.leaseToken ? 'lease-superseded' : 'invalid-state';
-    throw new FerryError(code, `operation ${rec.id} is ${rec.status}, not inflight`);
-  }
+  if (rec.status !== 'inflight') throw new FerryError('invalid-state', `operation ${rec.id} is ${rec.status}, not inflight`);
   if (rec.leaseOwner !== claim.leaseOwner) throw new FerryError('invalid-state', `operation ${rec.id} is leased by ${rec.leaseOwner}, not ${claim.leaseOwner}`);
-  if (rec.leaseToken !== claim.leaseToken) {
-    throw new FerryError('lease-superseded', `operation ${rec.id} was claimed again (claim ${rec.leaseToken}); the answer for claim ${claim.leaseToken} changes nothing`);
-  }
 }
 
 /**
@@ -337,8 +334,9 @@ export function afterFailure(rec: OpRecord, facts: FailureFacts, policy: RetryPo
     const op: Operation = { ...base, status: 'failed' };
     return { type: 'fail', op, entry: { type: 'fail', opId: op.id, at: now, status: 'failed', attempt, error: lastError } };
   }
-  const wait = idle ? 0 : policy.delay(failures, result.retryAfterMs);
-  const op: Operation = { ...base, status: 'pending', nextAttemptAt: now + wait };
+  // Due again no later than the moment it passes maxAgeMs, when the claim fails it.
+  const wait = Math.min(idle ? 0 : policy.delay(failures, result.retryAfterMs), rec.createdAt + policy.options.maxAgeMs + 1 - now);
+  const op: Operation = { ...base, status: 'pending', nextAttemptAt: now + Math.max(0, wait) };
   return {
     type: 'retry',
     op,

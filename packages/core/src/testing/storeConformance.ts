@@ -332,6 +332,23 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(await outbox.stats()).toEqual({ pending: 0, inflight: 1, done: 0, failed: 0 });
     });
 
+    it('a quarantined lane head hands its lane to the op behind it, in the same transaction', async ({ skip }) => {
+      const harness = makeHarness();
+      if (!harness.corrupt) return skip('this harness cannot write raw records');
+      const clock = new VirtualClock();
+      const store = await harness.open();
+      const outbox = new Outbox({ store, clock });
+      const head = await outbox.enqueue(msg('head', 'z'));
+      const behind = await outbox.enqueue(msg('behind', 'z'));
+      // The head turns unreadable but is still indexed as the lane's due head.
+      await harness.corrupt(head.id, { id: head.id, v: 99, lane: 'z', laneKey: ['z', head.seq], dueKey: [head.nextAttemptAt, head.seq], statusKey: ['pending', head.seq], seq: head.seq });
+      expect(await outbox.claim('w', 10, 1000)).toEqual([]);
+      expect(await outbox.nextWakeAt()).toBe(behind.nextAttemptAt);
+      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([behind.id]);
+      const later = await outbox.enqueue(msg('later', 'z'));
+      expect((await outbox.list({ lane: 'z' })).map((o) => o.id)).toEqual([behind.id, later.id]);
+    });
+
     batchConformance(setup);
   });
 }
