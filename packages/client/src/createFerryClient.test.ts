@@ -1,6 +1,9 @@
 import { FerryError } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
 import { MAX_BATCH } from '@ferry/sw/protocol';
+import { FerryHost } from '@ferry/sw';
+import { MemoryStore } from '@ferry/core';
+import { ScriptedTransport } from '@ferry/core/testing';
 import { createFerryClient } from './createFerryClient.ts';
 
 /** A fake worker: `answer` decides the reply to each request, or undefined to stay silent (a killed worker). */
@@ -22,9 +25,9 @@ function channel() {
   return Object.assign(new EventTarget(), { close() {} });
 }
 
-function client(worker: ReturnType<typeof fakeWorker>, timeoutMs = 50, recheckMs?: number) {
+function client(worker: ReturnType<typeof fakeWorker>, timeoutMs = 50, recheckMs?: number, enqueueTimeoutMs = 0) {
   const container = { controller: worker } as unknown as ServiceWorkerContainer;
-  return createFerryClient({ serviceWorker: () => container, channel, forwardEvents: false, timeoutMs, ...(recheckMs && { recheckMs }) });
+  return createFerryClient({ serviceWorker: () => container, channel, forwardEvents: false, timeoutMs, enqueueTimeoutMs, ...(recheckMs && { recheckMs }) });
 }
 
 describe('client requests', () => {
@@ -130,13 +133,48 @@ describe('enqueue coalescing', () => {
     await ferry.close();
   });
 
-  it('rejects every caller of a batch the worker never answers with worker-timeout', async () => {
+  it('sends a batch the worker does not answer again, with the same ids, until its deadline; then every caller hears worker-timeout', async () => {
     const worker = fakeWorker(() => undefined);
-    const ferry = client(worker);
+    const ferry = client(worker, 30, undefined, 100);
     const codes = await Promise.all([ferry.enqueue(op('a')), ferry.enqueue(op('b'))].map((p) => p.catch((e: FerryError) => e.code)));
     expect(codes).toEqual(['worker-timeout', 'worker-timeout']);
-    expect(worker.received).toHaveLength(1);
+    expect(worker.received.length).toBeGreaterThanOrEqual(3);
+    const ids = worker.received.map((m) => (m.ops as { id: string; idempotencyKey: string }[]).map((o) => `${o.id}/${o.idempotencyKey}`).join());
+    expect(new Set(ids).size).toBe(1);
     await ferry.close();
+  });
+
+  it('makes the id and idempotency key before posting, and keeps the ones given', async () => {
+    const worker = fakeWorker((msg) => ({ v: 1, id: msg.id, ok: true, result: (msg.ops as { id: string }[]).map((o) => o.id) }));
+    const ferry = client(worker);
+    const made = await ferry.enqueue(op('a'));
+    const given = await ferry.enqueue({ ...op('b'), id: 'mine', idempotencyKey: 'my-key' });
+    expect(given).toBe('mine');
+    const [first, second] = worker.received.map((m) => (m.ops as { id: string; idempotencyKey: string }[])[0]);
+    expect(first).toMatchObject({ id: made, idempotencyKey: expect.stringMatching(/^[\w-]{21}$/) });
+    expect(second).toMatchObject({ id: 'mine', idempotencyKey: 'my-key' });
+    await ferry.close();
+  });
+
+  it('an enqueue whose reply was lost is stored once: the repeat gets the stored op from a real host', async () => {
+    const host = new FerryHost({ origin: () => 'https://app.example', store: async () => new MemoryStore(), transport: new ScriptedTransport(), isOnline: () => false, channel: () => undefined, backgroundSync: () => undefined, locks: () => undefined });
+    let dropFirst = true;
+    const worker = {
+      postMessage(msg: unknown, transfer: Transferable[]) {
+        const port = transfer[0] as MessagePort;
+        // The worker commits the first one, but its reply never reaches the page (it was killed after the commit).
+        const drop = dropFirst;
+        dropFirst = false;
+        void host.receive(msg, { postMessage: (reply) => (drop ? undefined : port.postMessage(reply)) });
+      },
+    };
+    const container = { controller: worker } as unknown as ServiceWorkerContainer;
+    const ferry = createFerryClient({ serviceWorker: () => container, channel, forwardEvents: false, timeoutMs: 50, enqueueTimeoutMs: 5000 });
+    const id = await ferry.enqueue(op('once'));
+    const stored = await ferry.list();
+    expect(stored.map((o) => o.id)).toEqual([id]);
+    await ferry.close();
+    await host.close();
   });
 
   it('falls back to one enqueue per op when the worker does not know enqueueBatch (an older worker)', async () => {

@@ -1,5 +1,6 @@
 import type { ListQuery, Operation, OperationInput, OperationStatus } from '@ferry/core';
 import { FerryError } from '@ferry/core';
+import { nanoid } from 'nanoid';
 import type { ChangeMessage, ChangeSummary, KickReason, RequestBody, Results } from '@ferry/sw/protocol';
 import { CHANNEL_NAME } from '@ferry/sw/protocol';
 import { enqueueBatcher } from './lib/enqueueBatcher.ts';
@@ -14,6 +15,11 @@ export interface PageTarget extends PostTarget {
 export interface FerryClientOptions {
   /** A request the worker has not answered by then rejects with `worker-timeout`. @default 10000 */
   timeoutMs?: number;
+  /**
+   * How long `enqueue` keeps sending the same op (same id) after a `worker-timeout`
+   * before it rejects with `worker-timeout`: the outcome is then unknown. @default 30000
+   */
+  enqueueTimeoutMs?: number;
   /**
    * `auto` talks to the service worker, or runs the host in the page through
    * `fallback` where service workers are missing; `page` always does the latter.
@@ -42,6 +48,10 @@ export interface FerryClient {
   register(scriptUrl: string | URL, options?: RegistrationOptions): Promise<ServiceWorkerRegistration | undefined>;
   /**
    * Resolves with the op's id once it is durable. Rejects with the worker's typed error (`invalid-operation`, `quota-exceeded`…).
+   * The id and idempotency key are made here, before posting, unless given: when the worker does not
+   * answer, the same op is sent again (the worker recognises a repeat) until it answers or
+   * `enqueueTimeoutMs` passes. Only then does it reject with `worker-timeout`, and then the outcome is
+   * unknown: enqueueing the same op again, with the same id, is safe.
    * Calls made in the same task travel to the worker in one message and are written in one transaction;
    * each still settles on its own op alone.
    */
@@ -93,10 +103,20 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
   const request = <K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>): Promise<Results[K]> =>
     send(body) as Promise<Results[K]>;
 
-  const enqueue = enqueueBatcher({
+  const batcher = enqueueBatcher({
     batch: (ops) => request({ type: 'enqueueBatch', ops }),
     single: (op) => request({ type: 'enqueue', op }),
+    deadlineMs: options.enqueueTimeoutMs ?? 30_000,
   });
+  const enqueue = (op: OperationInput): Promise<string> => {
+    // Not an object: the worker's validation says why, as a typed error.
+    if (typeof op !== 'object' || op === null) return batcher(op);
+    try {
+      return batcher({ ...op, id: op.id ?? nanoid(), idempotencyKey: op.idempotencyKey ?? nanoid() });
+    } catch (err) {
+      return Promise.reject(new FerryError('invalid-operation', `the operation could not be read: ${err instanceof Error ? err.message : String(err)}`));
+    }
+  };
 
   const listeners = new Set<(change: ChangeSummary) => void>();
   let channel: (EventTarget & { close(): void }) | undefined;

@@ -13,6 +13,25 @@ interface Waiting {
 export interface EnqueueSender {
   batch(ops: OperationInput[]): Promise<Results['enqueueBatch']>;
   single(op: OperationInput): Promise<Results['enqueue']>;
+  /** How long a batch may be sent again after `worker-timeout` before its callers hear it. */
+  deadlineMs: number;
+  now?: () => number;
+}
+
+/**
+ * Sends again after `worker-timeout` until a definite answer or the deadline:
+ * the ops carry the ids the client made, and the host answers a repeat of an
+ * op it already stored as success, so a repeat can never enqueue twice.
+ */
+async function untilAnswered<T>(send: () => Promise<T>, deadlineMs: number, now: () => number): Promise<T> {
+  const end = now() + deadlineMs;
+  for (;;) {
+    try {
+      return await send();
+    } catch (err) {
+      if ((err as FerryError).code !== 'worker-timeout' || now() >= end) throw err;
+    }
+  }
 }
 
 /**
@@ -28,8 +47,9 @@ export interface EnqueueSender {
 export function enqueueBatcher(send: EnqueueSender): (op: OperationInput) => Promise<string> {
   let waiting: Waiting[] = [];
 
+  const now = send.now ?? (() => Date.now());
   const alone = (w: Waiting): void => {
-    send.single(w.op).then((stored) => w.resolve(stored.id), w.reject);
+    untilAnswered(() => send.single(w.op), send.deadlineMs, now).then((stored) => w.resolve(stored.id), w.reject);
   };
 
   const settle = (batch: Waiting[], outcomes: EnqueueOutcome[]): void => {
@@ -46,12 +66,14 @@ export function enqueueBatcher(send: EnqueueSender): (op: OperationInput) => Pro
     waiting = [];
     for (let i = 0; i < all.length; i += MAX_BATCH) {
       const batch = all.slice(i, i + MAX_BATCH);
-      send.batch(batch.map((w) => w.op)).then(
+      const ops = batch.map((w) => w.op);
+      untilAnswered(() => send.batch(ops), send.deadlineMs, now).then(
         (outcomes) => settle(batch, outcomes),
         (err: unknown) => {
           const code = (err as FerryError).code;
           if (code === 'protocol-error' || (code === 'payload-not-cloneable' && batch.length > 1)) batch.forEach(alone);
-          // A timeout or a closed host: nobody knows which ops committed, so every caller hears it.
+          // Still no answer at the deadline, or a closed host: nobody knows which ops committed, so
+          // every caller hears it (enqueueing again with the same op, id included, is safe).
           else for (const w of batch) w.reject(err);
         },
       );
