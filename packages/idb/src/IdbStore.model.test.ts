@@ -1,0 +1,13 @@
+// The delivery model (see @ferry/core/testing's deliveryModel) over IdbStore on fake-indexeddb.
+import { deliveryModel } from '@ferry/core/testing';
+import { it } from 'vitest';
+import { IdbStore } from './IdbStore.ts';
+import { IDBFactory, rawPut } from './lib/testSupport.ts';
+
+it('delivery holds over random interleavings (IdbStore, fake-indexeddb)', async () => {
+  await deliveryModel(() => {
+    // One factory per run: a reopen finds the same data, as a restarted worker does.
+    const factory = new IDBFactory();
+    return { open: () => IdbStore.open({ indexedDB: factory }), corrupt: (id, raw) => rawPut(factory, 'outbox', { ...raw, id }) };
+  }, 12);
+}, 600_000);
