@@ -24,7 +24,7 @@ declare global {
 
 const flags = new URLSearchParams(location.search);
 /** Flags passed on to the worker script (see sw.ts). */
-const SW_FLAGS = ['nosync', 'noregister', 'sendTimeout', 'lease', 'attempts', 'recheck', 'batch'];
+const SW_FLAGS = ['nosync', 'noregister', 'sendTimeout', 'lease', 'attempts', 'recheck', 'batch', 'defaults'];
 const swFlags = new URLSearchParams([...flags].filter(([k]) => SW_FLAGS.includes(k)));
 const pageMode = flags.get('mode') === 'page';
 

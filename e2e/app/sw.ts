@@ -7,7 +7,8 @@
  * so that only a CDP-dispatched `sync` can wake it. Numeric flags for the
  * chaos suite: `sendTimeout` (the transport's timeout, ms), `lease` (ms),
  * `attempts` (maxAttempts), `recheck` (offlineRecheckMs), `batch` (batch mode:
- * up to that many ops of a lane per request to `/api/batch`).
+ * up to that many ops of a lane per request to `/api/batch`). `defaults`
+ * builds the host with no options at all, as an app gets it.
  */
 import { createFerryHost } from '../../packages/sw/src/index.ts';
 
@@ -24,7 +25,8 @@ const sendTimeout = num('sendTimeout');
 const lease = num('lease');
 const batch = num('batch');
 
-createFerryHost({
+// `defaults`: the host exactly as an app gets it, no test flags at all (the shipped-defaults scenarios).
+createFerryHost(flags.has('defaults') ? {} : {
   retry: { baseDelayMs: 100, maxDelayMs: 1000, jitter: false, maxAttempts: num('attempts') ?? 5 },
   // Long, so that a test can tell a forwarded `online` from the offline re-check.
   offlineRecheckMs: num('recheck') ?? 60_000,

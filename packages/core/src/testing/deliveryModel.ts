@@ -95,9 +95,10 @@ async function settle(turns = 6): Promise<void> {
 export async function deliveryModel(harness: () => ModelHarness, runs: number): Promise<void> {
   const numRuns = Number(process.env['FERRY_PROPERTY_RUNS'] ?? runs);
   const seed = process.env['FERRY_PROPERTY_SEED'];
+  const path = process.env['FERRY_PROPERTY_PATH'];
   await fc.assert(
     fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 80 }), async (steps) => runModel(harness(), steps)),
-    { numRuns, ...(seed !== undefined && { seed: Number(seed) }), endOnFailure: true },
+    { numRuns, ...(seed !== undefined && { seed: Number(seed) }), ...(path !== undefined && { path }), endOnFailure: true },
   );
 }
 
@@ -120,6 +121,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
   let gen: Generation | undefined;
   let healthy = false;
 
+  const trace = process.env['FERRY_PROPERTY_TRACE'] ? (...a: unknown[]) => console.log(...a) : () => {};
   const bump = (id: string): void => void spendable.set(id, (spendable.get(id) ?? 0) + 1);
   const apply = (op: Operation): void => {
     if (appliedKeys.has(op.idempotencyKey)) return;
@@ -132,6 +134,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
   const transport = (n: number): Transport => ({
     send(op: Operation, ctx: SendContext): Promise<SendResult> {
       sendCount++;
+      trace('send', op.id, n, op.attempt, op.leaseToken);
       const now = clock.now();
       // Checked here, reported by the next step's check: an exception would only become a failed send.
       if (now < op.nextAttemptAt) violations.push(`sent ${op.id} ${op.nextAttemptAt - now} ms before its nextAttemptAt`);
@@ -139,7 +142,10 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
       const live = requests.filter((r) => r.gen === n);
       if (live.some((r) => r.op.id === op.id)) violations.push(`${op.id} on the wire twice at once`);
       if (live.some((r) => r.op.lane === op.lane)) violations.push(`two ops of lane ${op.lane} on the wire at once`);
-      if (healthy && appliedKeys.has(op.idempotencyKey)) return Promise.resolve({ ok: true, status: 200 });
+      if (healthy && appliedKeys.has(op.idempotencyKey)) {
+        bump(op.id);
+        return Promise.resolve({ ok: true, status: 200 });
+      }
       return new Promise<SendResult>((resolve, reject) => {
         const req: Request = { op, gen: n, resolve, reject };
         requests.push(req);
@@ -153,6 +159,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
   const answer = (req: Request, how: Answer, aborted = false): void => {
     const i = requests.indexOf(req);
     if (i === -1) return;
+    trace('answer', req.op.id, req.gen, how, aborted);
     requests.splice(i, 1);
     const { op } = req;
     // A key the server already applied is replayed as the stored success, whatever else happens now.
@@ -225,6 +232,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
   gen = await start(0, 'runner');
   for (const s of steps) {
     const g = gen;
+    trace('step', JSON.stringify(s));
     switch (s.t) {
       case 'enqueue': {
         const op = await g.outbox.enqueue({ kind: 'k', target: '/x', lane: LANES[s.lane] as string, payload: { n: enqueued.length } });
