@@ -140,6 +140,22 @@ export const swBench = {
     return { ms, stats };
   },
 
+  /**
+   * Cold start: the worker is stopped with ops queued; this wakes it the way a
+   * page does (Ferry: its gate, then a kick; workbox: `replayRequests`, what
+   * its `sync` handler runs at start) without waiting for the drain.
+   * Resolves with the wall-clock ms just before the first message, which the
+   * runner compares with the server's first arrival.
+   */
+  async wakeCold(): Promise<number> {
+    const t = Date.now();
+    if (client) {
+      void post({ bench: 'gate', open: true });
+      void client.kick();
+    } else if (side === 'workbox') void post({ type: 'replay' });
+    return t;
+  },
+
   /** Ferry `?trace` only: the worker's timing breakdown since the last call. */
   trace(): Promise<unknown> {
     return post({ bench: 'trace' });

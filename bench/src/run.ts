@@ -49,8 +49,8 @@ const sizes = quick
   ? { rounds: 1, latencyN: 20, burstN: 200, backlog: 2000, backlogSamples: 5 }
   : { rounds: 5, latencyN: 200, burstN: 1000, backlog: 100_000, backlogSamples: 20 };
 const swSizes: SwSizes = quick
-  ? { rounds: 1, latencyN: 20, burstN: 200, lanes: 16, oneLaneN: 50, oneLaneRounds: 1, backlog: 2000, backlogSamples: 2, delayMs: 20, heapN: 2000 }
-  : { rounds: 3, latencyN: 200, burstN: 1000, lanes: 16, oneLaneN: 1000, oneLaneRounds: 2, backlog: 100_000, backlogSamples: 5, delayMs: 20, heapN: 100_000 };
+  ? { rounds: 1, latencyN: 20, burstN: 200, lanes: 16, oneLaneN: 50, oneLaneRounds: 1, backlog: 2000, backlogSamples: 2, delayMs: 20, heapN: 2000, coldRounds: 1 }
+  : { rounds: 3, latencyN: 200, burstN: 1000, lanes: 16, oneLaneN: 1000, oneLaneRounds: 2, backlog: 100_000, backlogSamples: 5, delayMs: 20, heapN: 100_000, coldRounds: 5 };
 if (only) swSizes.only = only;
 if (roundsArg !== undefined) swSizes.rounds = Math.max(1, Number.parseInt(roundsArg, 10) || 1);
 
@@ -143,6 +143,7 @@ async function main(): Promise<void> {
   const D1 = sw.drain_one_lane_ops_per_s as Three & { ferry_batch: number; ordered: boolean };
   const BL = sw.backlog as { enqueue_ms: { empty: number; backlog: number }; drain_first_100_ms: { empty: number; backlog: number } };
   const H = sw.heap as { growth_mb: number; pending_at_start: number; drained: number };
+  const C = sw.cold_start_ms as { ferry: number; workbox: number };
   const targets: Target[] = [
     { key: 'enqueue_latency_vs_floor', label: 'enqueue latency, page → worker ÷ floor', value: L.ferry / L.floor, kind: 'max', target: 1.3 },
     { key: 'enqueue_latency_vs_workbox', label: 'enqueue latency ÷ workbox pushRequest', value: L.ferry / L.workbox, kind: 'max', target: 0.4 },
@@ -151,6 +152,7 @@ async function main(): Promise<void> {
     { key: 'drain_vs_floor', label: `drain ${swSizes.burstN} / ${swSizes.lanes} lanes (throughput) ÷ raw fetch`, value: D.ferry / D.floor, kind: 'min', target: 0.8 },
     { key: 'drain_vs_workbox', label: `drain ${swSizes.burstN} / ${swSizes.lanes} lanes (throughput) ÷ workbox replay`, value: D.ferry / D.workbox, kind: 'min', target: 5 },
     { key: 'drain_one_lane_vs_workbox', label: `drain ${swSizes.oneLaneN} / 1 lane (throughput), batch mode ÷ workbox${D1.ordered ? ', order intact' : ', ORDER BROKEN'}`, value: D1.ordered ? D1.ferry_batch / D1.workbox : 0, kind: 'min', target: 10 },
+    { key: 'cold_start_vs_workbox', label: 'cold start: worker stopped with ops queued → first request on the wire ÷ workbox replay at start', value: C.ferry / C.workbox, kind: 'max', target: 1 },
     { key: 'backlog_enqueue', label: `enqueue with ${swSizes.backlog} pending ÷ none`, value: BL.enqueue_ms.backlog / BL.enqueue_ms.empty, kind: 'max', target: 1.3 },
     { key: 'backlog_drain', label: `drain first 100 with ${swSizes.backlog} pending ÷ none`, value: BL.drain_first_100_ms.backlog / BL.drain_first_100_ms.empty, kind: 'max', target: 1.3 },
     { key: 'heap_growth_mb', label: `worker heap growth draining ${H.drained} pending (batch mode)`, value: H.growth_mb, kind: 'max', target: 32, unit: 'MB' },

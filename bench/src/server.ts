@@ -18,6 +18,8 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 export interface ApiLog {
   /** Ops answered (a batch request counts each op in it). */
   count: number;
+  /** Wall-clock ms when the first API request since the last reset arrived. */
+  firstAt?: number;
   /** Per lane, the `seq` of each payload in arrival order. */
   lanes: Map<string, number[]>;
 }
@@ -58,6 +60,7 @@ export async function startBenchServer(dist: string, sides: readonly string[]): 
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       const log = state.log(side);
+      log.firstAt ??= Date.now();
       const see = (payload: { lane?: unknown; seq?: unknown } | null | undefined): void => {
         if (payload && typeof payload.lane === 'string' && typeof payload.seq === 'number') {
           const lane = log.lanes.get(payload.lane) ?? [];

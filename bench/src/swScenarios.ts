@@ -28,6 +28,8 @@ export interface SwSizes {
   delayMs: number;
   /** Ops queued, then all drained (batch mode, fast API) while the worker's heap is sampled. */
   heapN: number;
+  /** Rounds of the cold-start scenario (worker stopped with ops queued → first request on the wire). */
+  coldRounds: number;
   /** `enqueue`: only the enqueue latency and burst scenarios (`--only enqueue`). */
   only?: 'enqueue';
 }
@@ -142,6 +144,29 @@ export async function runSwScenarios(
     };
   }
 
+  // Cold start: ops queued, every worker stopped (as the browser stops an idle one), then one
+  // page message wakes a side; timed until its first request reaches the server.
+  const cold = { ferry: [] as number[], workbox: [] as number[] };
+  const session = await context.newCDPSession(pages.ferry);
+  await session.send('ServiceWorker.enable');
+  server.delayMs = 0;
+  for (let r = 0; r < s.coldRounds; r++) {
+    for (const side of ['ferry', 'workbox'] as const) {
+      await pages[side].evaluate(() => window.swBench.fill(50, 4));
+      await session.send('ServiceWorker.stopAllWorkers');
+      await sleep(500);
+      server.resetLog(side);
+      const t0 = await pages[side].evaluate(() => window.swBench.wakeCold());
+      const end = Date.now() + 30_000;
+      while (server.log(side).firstAt === undefined && Date.now() < end) await sleep(2);
+      const first = server.log(side).firstAt;
+      if (first === undefined) throw new Error(`cold start: ${side} sent nothing within 30 s`);
+      cold[side].push(first - t0);
+      await flush(side);
+    }
+  }
+  await session.detach();
+
   // Backlog: the `backlog` origin holds s.backlog pending ops, the `ferry` origin none.
   server.delayMs = s.delayMs;
   const fillMs = await pages.backlog.evaluate(([n, lanes]) => window.swBench.fill(n, lanes), [s.backlog, 100] as const);
@@ -199,6 +224,7 @@ export async function runSwScenarios(
   return {
     enqueue_latency_ms: { ...medians(latency), n: s.latencyN, rounds: latency },
     burst_ops_per_s: { ...medians(burst, 0), n: s.burstN, lanes: s.lanes, rounds: burst },
+    cold_start_ms: { ferry: round(median(cold.ferry)), workbox: round(median(cold.workbox)), rounds: cold },
     drain_ops_per_s: { ...medians(drainMany, 0), n: s.burstN, lanes: s.lanes, delay_ms: s.delayMs, ordered: orderedMany, rounds: drainMany },
     drain_one_lane_ops_per_s: {
       ...medians(drainOne, 0),

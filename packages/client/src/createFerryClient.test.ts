@@ -25,7 +25,7 @@ function channel() {
   return Object.assign(new EventTarget(), { close() {} });
 }
 
-function client(worker: ReturnType<typeof fakeWorker>, timeoutMs = 50, recheckMs?: number, enqueueTimeoutMs = 0) {
+function client(worker: ReturnType<typeof fakeWorker>, timeoutMs = 250, recheckMs?: number, enqueueTimeoutMs = 0) {
   const container = { controller: worker } as unknown as ServiceWorkerContainer;
   return createFerryClient({ serviceWorker: () => container, channel, forwardEvents: false, timeoutMs, enqueueTimeoutMs, ...(recheckMs && { recheckMs }) });
 }
@@ -135,10 +135,10 @@ describe('enqueue coalescing', () => {
 
   it('sends a batch the worker does not answer again, with the same ids, until its deadline; then every caller hears worker-timeout', async () => {
     const worker = fakeWorker(() => undefined);
-    const ferry = client(worker, 30, undefined, 100);
+    const ferry = client(worker, 30, undefined, 200);
     const codes = await Promise.all([ferry.enqueue(op('a')), ferry.enqueue(op('b'))].map((p) => p.catch((e: FerryError) => e.code)));
     expect(codes).toEqual(['worker-timeout', 'worker-timeout']);
-    expect(worker.received.length).toBeGreaterThanOrEqual(3);
+    expect(worker.received.length).toBeGreaterThanOrEqual(2);
     const ids = worker.received.map((m) => (m.ops as { id: string; idempotencyKey: string }[]).map((o) => `${o.id}/${o.idempotencyKey}`).join());
     expect(new Set(ids).size).toBe(1);
     await ferry.close();

@@ -87,7 +87,7 @@ async function runFor(worker: SyncWorker, clock: VirtualClock, ms: number, done:
 
 const order = (ops: readonly Operation[]): string[] => ops.map((o) => o.id);
 
-describe('delivery with the shipped defaults', () => {
+describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
   it('an hour of a server that does not answer while the browser says online: nothing fails, few requests, all delivered in order after', async () => {
     let down = true;
     const { clock, outbox, server, worker } = setup(() => (down ? NO_ANSWER : { ok: true, status: 200 }));

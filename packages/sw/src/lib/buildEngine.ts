@@ -26,6 +26,8 @@ export interface Engine {
   channel: ChannelLike | undefined;
   /** When the browser was found to have dropped the default store (see {@link openDefaultStore}). */
   lost: number[];
+  /** Settles once `lost` is complete. */
+  witnessed: Promise<void>;
   cleanup: () => void;
 }
 
@@ -48,8 +50,8 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
   const leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
   // A lease must outlast the send it covers (hooks included), or a slow answer would be sent twice.
   if (timeoutMs !== undefined && !(leaseMs > timeoutMs)) throw new RangeError(`leaseMs (${leaseMs}) must be longer than the transport's timeoutMs (${timeoutMs})`);
-  const { store, lost }: DefaultStore = o.store
-    ? { store: await o.store(), lost: [] }
+  const { store, lost, witnessed }: DefaultStore = o.store
+    ? { store: await o.store(), lost: [], witnessed: Promise.resolve() }
     : await openDefaultStore(hooks.onError, clock.now(), hooks.ended, o.durability ?? DEFAULT_DURABILITY);
   const outbox = new Outbox({
     store,
@@ -113,7 +115,7 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
     channel?.removeEventListener('message', onRemote);
     channel?.close();
   };
-  return { outbox, worker, runner, channel, lost, cleanup };
+  return { outbox, worker, runner, channel, lost, witnessed, cleanup };
 }
 
 /** Stops an engine's runner after its sends settle, stops its broadcasts, closes its store. */

@@ -4,10 +4,12 @@ import { IdbStore } from '@ferry/idb';
 import type { CacheStorageLike } from './storeWitness.ts';
 import { checkWitness } from './storeWitness.ts';
 
-/** The default store, and every time the browser was found to have dropped it (ms, oldest first). */
+/** The default store, and every time the browser was found to have dropped it (ms, oldest first; filled once the witness was read). */
 export interface DefaultStore {
   store: OutboxStore;
   lost: number[];
+  /** Settles once the witness was read (and `lost` is complete). */
+  witnessed: Promise<void>;
 }
 
 /**
@@ -33,13 +35,16 @@ export async function openDefaultStore(
       ended();
     },
   });
-  if (!caches) return { store, lost: [] };
-  try {
-    const { lost, lostNow } = await checkWitness(caches, store.created, now);
-    if (lostNow) report(new FerryError('storage-lost', "the browser dropped Ferry's database and started an empty one: every op queued before now is gone"));
-    return { store, lost };
-  } catch (err) {
-    report(err);
-    return { store, lost: [] };
-  }
+  const lost: number[] = [];
+  if (!caches) return { store, lost, witnessed: Promise.resolve() };
+  // Off the critical path: the engine starts sending while the witness is read (a cold start
+  // pays no Cache Storage round trips); a loss it finds is reported, and listed, when it is known.
+  const witnessed = checkWitness(caches, store.created, now).then(
+    (seen) => {
+      lost.push(...seen.lost);
+      if (seen.lostNow) report(new FerryError('storage-lost', "the browser dropped Ferry's database and started an empty one: every op queued before now is gone"));
+    },
+    (err: unknown) => report(err),
+  );
+  return { store, lost, witnessed };
 }

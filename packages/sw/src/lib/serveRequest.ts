@@ -16,7 +16,7 @@ export interface ServeContext {
 }
 
 /** Runs a validated request on `engine`. `after`, when set, is the drain the request asks for: start it once answered. */
-export async function serveRequest({ outbox, worker, lost }: Engine, req: Request, ctx: ServeContext): Promise<Handled> {
+export async function serveRequest({ outbox, worker, lost, witnessed }: Engine, req: Request, ctx: ServeContext): Promise<Handled> {
   const { wake } = ctx;
   const done = <K extends keyof Results>(result: Results[K], after?: () => Promise<void>): Handled => (after ? { result, after } : { result });
   switch (req.type) {
@@ -43,7 +43,8 @@ export async function serveRequest({ outbox, worker, lost }: Engine, req: Reques
     case 'kick':
       return done<'kick'>(null, wake);
     case 'ping':
-      return done<'ping'>({ owner: worker.owner, ...ctx.ping(), storageLost: lost });
+      await witnessed;
+      return done<'ping'>({ owner: worker.owner, ...ctx.ping(), storageLost: [...lost] });
   }
 }
 
