@@ -22,6 +22,8 @@ export type FerryErrorCode =
   | 'protocol-error'
   | 'unsupported'
   | 'closed'
+  /** The app configured Ferry in a way that cannot work (a lease shorter than the send timeout...). */
+  | 'invalid-config'
   /** A bug, not a condition the app can act on; the message says where. */
   | 'internal';
 
@@ -42,6 +44,7 @@ const CODES: ReadonlySet<string> = new Set<FerryErrorCode>([
   'protocol-error',
   'unsupported',
   'closed',
+  'invalid-config',
   'internal',
 ]);
 

@@ -1,5 +1,5 @@
 import type { Change } from '@ferry/core';
-import { NetworkProbe, Outbox, SyncWorker, systemClock, systemTimers } from '@ferry/core';
+import { FerryError, NetworkProbe, Outbox, SyncWorker, systemClock, systemTimers } from '@ferry/core';
 import type { FerryHostOptions } from '../FerryHostOptions.ts';
 import { HttpTransport } from '../HttpTransport.ts';
 import { CHANNEL_NAME, summarize } from '../protocol.ts';
@@ -49,7 +49,9 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
   const timeoutMs = t && 'send' in t ? undefined : (t?.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
   // A lease must outlast the send it covers (hooks included), or a slow answer would be sent twice.
-  if (timeoutMs !== undefined && !(leaseMs > timeoutMs)) throw new RangeError(`leaseMs (${leaseMs}) must be longer than the transport's timeoutMs (${timeoutMs})`);
+  if (timeoutMs !== undefined && !(leaseMs > timeoutMs)) {
+    throw new FerryError('invalid-config', `leaseMs (${leaseMs}) must be longer than the transport's timeoutMs (${timeoutMs}), which covers the whole send`);
+  }
   const { store, lost, witnessed }: DefaultStore = o.store
     ? { store: await o.store(), lost: [], witnessed: Promise.resolve() }
     : await openDefaultStore(hooks.onError, clock.now(), hooks.ended, o.durability ?? DEFAULT_DURABILITY);
