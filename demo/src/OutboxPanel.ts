@@ -1,5 +1,5 @@
 import type { FerryClient } from '@ferry/client';
-import type { ChangeSummary } from '@ferry/sw/protocol';
+import type { ChangeSummary } from '@ferry/core/protocol';
 import { clockTime, h } from './dom.ts';
 import type { OpMirror, OpRow } from './OpMirror.ts';
 

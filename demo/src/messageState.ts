@@ -1,4 +1,4 @@
-import type { OpSummary } from '@ferry/sw/protocol';
+import type { OpSummary } from '@ferry/core/protocol';
 import { clockTime } from './dom.ts';
 
 /** What the chat shows for a message. */

@@ -35,7 +35,13 @@ createFerryHost({
   },
   ...(batch !== undefined && { batchSize: batch }),
   ...(lease !== undefined && { leaseMs: lease }),
-}).listen(self);
+  // A worker that is Ferry's alone: it takes over at once.
+}).listen(self, { skipWaiting: true, clientsClaim: true });
+
+// The app's own messages: answered by the app; Ferry leaves them alone (e2e/protocol.spec.ts).
+self.addEventListener('message', (e) => {
+  if ((e.data as { type?: unknown } | null)?.type === 'GET_VERSION') e.ports[0]?.postMessage({ version: 'e2e' });
+});
 
 // App shell: network first, the cache when offline. Test scaffolding, not Ferry.
 const SHELL = ['/', '/page.js'];

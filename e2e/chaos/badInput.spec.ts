@@ -101,11 +101,13 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
     expect(got, seeded(`enqueue(${make})`)).toBe(want);
   }
 
-  // Malformed and unknown protocol messages: protocol-error, nothing runs.
+  // Messages without Ferry's marker are the app's: Ferry leaves them alone.
+  const unmarked = await page.evaluate(() =>
+    Promise.all([undefined, 'enqueue', [{ ferry: true, v: 1, id: 'a', type: 'ping' }], { v: 1, id: 'a2', type: 'ping' }].map((m) => window.raw(m, 500, false))),
+  );
+  expect(unmarked, seeded('an unmarked message was answered')).toEqual(['no-reply', 'no-reply', 'no-reply', 'no-reply']);
+  // Malformed and unknown protocol messages with the marker: protocol-error, nothing runs.
   const messages: unknown[] = [
-    undefined,
-    'enqueue',
-    [{ v: 1, id: 'a', type: 'ping' }],
     { v: '1', id: 'b', type: 'ping' },
     { v: 1, id: 'x'.repeat(300), type: 'ping' },
     { v: 1, id: '', type: 'ping' },

@@ -72,7 +72,11 @@ export class TestServer {
   readonly #server = createServer((req, res) => void this.#handle(req, res));
   #url = '';
 
-  private constructor(readonly staticDir: string) {}
+  readonly staticDir: string;
+
+  private constructor(staticDir: string) {
+    this.staticDir = staticDir;
+  }
 
   static async start(staticDir: string): Promise<TestServer> {
     const s = new TestServer(staticDir);

@@ -1,6 +1,6 @@
 import { FerryError } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
-import { MAX_BATCH } from '@ferry/sw/protocol';
+import { MAX_BATCH } from '@ferry/core/protocol';
 import { createFerryClient } from './createFerryClient.ts';
 
 /** A fake worker: `answer` decides the reply to each request, or undefined to stay silent (a killed worker). */

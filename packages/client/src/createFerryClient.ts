@@ -1,7 +1,7 @@
 import type { ListQuery, Operation, OperationInput, OperationStatus } from '@ferry/core';
 import { FerryError } from '@ferry/core';
-import type { ChangeMessage, ChangeSummary, KickReason, RequestBody, Results } from '@ferry/sw/protocol';
-import { CHANNEL_NAME } from '@ferry/sw/protocol';
+import type { ChangeMessage, ChangeSummary, KickReason, RequestBody, Results } from '@ferry/core/protocol';
+import { CHANNEL_NAME } from '@ferry/core/protocol';
 import { enqueueBatcher } from './lib/enqueueBatcher.ts';
 import type { PostTarget } from './lib/requester.ts';
 import { requester } from './lib/requester.ts';
@@ -38,8 +38,14 @@ export interface FerryClientOptions {
 }
 
 export interface FerryClient {
-  /** Installs the worker, or reuses the one installed; resolves once it is active. Resolves undefined in page mode. */
-  register(scriptUrl: string | URL, options?: RegistrationOptions): Promise<ServiceWorkerRegistration | undefined>;
+  /**
+   * Connects to the service worker; resolves with its registration once a worker is active. Resolves undefined in page mode.
+   * - a script URL: registers it (or reuses the one installed, also offline): a worker that is Ferry's alone;
+   * - a `ServiceWorkerRegistration`: the app's own (vite-plugin-pwa's `registerSW`, workbox-window, a hand-written
+   *   `navigator.serviceWorker.register`), whose worker hosts Ferry; nothing is registered;
+   * - nothing: waits for the registration that controls this page (`navigator.serviceWorker.ready`); nothing is registered.
+   */
+  register(script?: string | URL | ServiceWorkerRegistration, options?: RegistrationOptions): Promise<ServiceWorkerRegistration | undefined>;
   /**
    * Resolves with the op's id once it is durable. Rejects with the worker's typed error (`invalid-operation`, `quota-exceeded`…).
    * Calls made in the same task travel to the worker in one message and are written in one transaction;
@@ -176,12 +182,15 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     });
 
   return {
-    async register(scriptUrl, opts) {
+    async register(script, opts) {
       if (usePage) return undefined;
       const sw = container() as ServiceWorkerContainer;
       let reg: ServiceWorkerRegistration;
-      try {
-        reg = await sw.register(scriptUrl, opts);
+      // The app's own registration, or the one controlling the page: never a second worker over the app's.
+      if (script === undefined) reg = await sw.ready;
+      else if (typeof script === 'object' && !(script instanceof URL)) reg = script;
+      else try {
+        reg = await sw.register(script, opts);
       } catch (err) {
         // Offline, the update check cannot fetch the script: the installed worker still does the job.
         const installed = await sw.getRegistration(opts?.scope ?? '');

@@ -150,11 +150,11 @@ const isRecord = (raw: unknown): raw is Record<string, unknown> =>
 /** A v1 op (no `v`) or an already current one, as a current record; else why not. */
 function toV2Op(raw: unknown, isHead: boolean): OpRecord | string {
   if (!isRecord(raw)) return 'not an object';
-  if (raw.v !== undefined && raw.v !== 1) return `unknown schema version ${String(raw.v)}`;
+  if (raw['v'] !== undefined && raw['v'] !== 1) return `unknown schema version ${String(raw['v'])}`;
   return decodeOp(encodeOp(raw as unknown as OpRecord, isHead));
 }
 
 function toV2Wal(raw: unknown): WalRecord | string {
   if (!isRecord(raw)) return 'not an object';
-  return decodeWal(raw.v === undefined ? { ...raw, v: 1 } : raw);
+  return decodeWal(raw['v'] === undefined ? { ...raw, v: 1 } : raw);
 }

@@ -1,6 +1,6 @@
 import { FerryError } from '@ferry/core';
-import type { Reply, RequestBody } from '@ferry/sw/protocol';
-import { PROTOCOL_VERSION } from '@ferry/sw/protocol';
+import type { Reply, RequestBody } from '@ferry/core/protocol';
+import { PROTOCOL_VERSION } from '@ferry/core/protocol';
 
 /** Whatever receives requests: a ServiceWorker, or the host running in the page. */
 export interface PostTarget {
@@ -43,7 +43,7 @@ export function requester(
         .then(target)
         .then((t) => {
           if (!t) throw new FerryError('unsupported', 'no service worker to talk to: call register() first, or use page mode');
-          t.postMessage({ ...body, v: PROTOCOL_VERSION, id }, [port2]);
+          t.postMessage({ ...body, ferry: true, v: PROTOCOL_VERSION, id }, [port2]);
         })
         .catch((err: unknown) => finish(toFerryError(err)));
     });

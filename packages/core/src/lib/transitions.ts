@@ -54,8 +54,10 @@ export function mustHoldLease(rec: OpRecord, owner: string): void {
  * no extra round trip; the rare one pays a second transaction.
  */
 export class StoredDuplicates extends Error {
-  constructor(readonly ids: ReadonlySet<string>) {
+  readonly ids: ReadonlySet<string>;
+  constructor(ids: ReadonlySet<string>) {
     super(`already stored: ${[...ids].join(', ')}`);
+    this.ids = ids;
   }
 }
 
