@@ -41,7 +41,11 @@ test("a message without Ferry's marker is the app's: the app's handler answers i
   // workbox-window's messageSW() resolves with the first reply on its port: it must be the app's.
   expect(await page.evaluate(() => window.appVersion())).toEqual([{ version: 'e2e' }]);
   // Requests without the marker, even well-formed ones, are not Ferry's.
-  const unmarked = await inPage(page, (op) => Promise.all(['hello', null, 42, [], { v: 1, id: 'u', type: 'enqueue', op }].map((m) => window.raw(m, 500, false))), message(9));
+  const unmarked = await inPage(
+    page,
+    (op) => Promise.all(['hello', null, 42, [], { v: 1, id: 'u', type: 'enqueue', op }].map((m) => window.raw(m, 500, false))),
+    message(9),
+  );
   expect(unmarked).toEqual(['no-reply', 'no-reply', 'no-reply', 'no-reply', 'no-reply']);
   expect(await page.evaluate(() => window.ferry.stats())).toEqual({ pending: 0, inflight: 0, done: 0, failed: 0 });
   expect(server.received).toHaveLength(0);

@@ -87,4 +87,6 @@ export function renderStats(el: HTMLElement, stats: Record<string, number>): voi
 }
 
 export const lastSendText = (mirror: OpMirror): string =>
-  mirror.lastSend ? `${mirror.lastSend.ok ? 'ok' : 'failed'} at ${clockTime(mirror.lastSend.at)}${mirror.lastSend.ok ? '' : ` — ${mirror.lastSend.message}`}` : 'none since this page opened';
+  mirror.lastSend
+    ? `${mirror.lastSend.ok ? 'ok' : 'failed'} at ${clockTime(mirror.lastSend.at)}${mirror.lastSend.ok ? '' : ` — ${mirror.lastSend.message}`}`
+    : 'none since this page opened';

@@ -10,7 +10,6 @@ export interface StateView {
   detail: string;
 }
 
-
 /**
  * Maps an op to the state a user reads. `retrying` is a pending op with a
  * retryable last error; an op put back by `retry()` keeps the old error but

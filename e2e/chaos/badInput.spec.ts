@@ -139,10 +139,7 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
   // `__proto__` and `constructor` keys are data: stored and delivered intact, nothing polluted.
   const tricky =
     '{"tag": "bad-proto", "lane": "ok", "__proto__": {"polluted": "yes", "n": 1}, "constructor": {"prototype": {"polluted": "yes"}}, "nested": {"__proto__": [1, 2], "constructor": "c"}}';
-  const protoId = await page.evaluate(
-    (json) => window.ferry.enqueue({ kind: 'chaos.bad', target: '/api/bad', lane: 'ok', payload: JSON.parse(json) }),
-    tricky,
-  );
+  const protoId = await page.evaluate((json) => window.ferry.enqueue({ kind: 'chaos.bad', target: '/api/bad', lane: 'ok', payload: JSON.parse(json) }), tricky);
   acked.push(protoId);
   const delivered = await page.evaluate((id) => window.ferry.whenDone(id), protoId);
   expect(delivered.status).toBe('done');
@@ -161,9 +158,24 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
   // tampered to point at a foreign origin.
   const now = Date.now();
   const valid = (id: string, over: Record<string, unknown>) => ({
-    v: 1, id, kind: 'chaos.bad', target: '/api/bad', method: 'POST', payload: { tag: id }, lane: id, idempotencyKey: `key-${id}`,
-    status: 'pending', seq: 0, attempt: 0, nextAttemptAt: 0, createdAt: now, updatedAt: now,
-    statusKey: ['pending', 0], laneKey: [id, 0], dueKey: [0, 0], ...over,
+    v: 1,
+    id,
+    kind: 'chaos.bad',
+    target: '/api/bad',
+    method: 'POST',
+    payload: { tag: id },
+    lane: id,
+    idempotencyKey: `key-${id}`,
+    status: 'pending',
+    seq: 0,
+    attempt: 0,
+    nextAttemptAt: 0,
+    createdAt: now,
+    updatedAt: now,
+    statusKey: ['pending', 0],
+    laneKey: [id, 0],
+    dueKey: [0, 0],
+    ...over,
   });
   const corrupt = [
     { id: 'corrupt-due', v: 1, status: 'pending', lane: 'zz', seq: 0, dueKey: [0, 0], laneKey: ['zz', 0], statusKey: ['pending', 0] },
@@ -206,7 +218,10 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
     })
     .toEqual(expect.arrayContaining(corruptIds));
   const outboxKeys = (await readStore(page, 'outbox')).map((r) => r.key);
-  expect(outboxKeys.filter((k) => corruptIds.includes(k as string)), seeded('corrupt records left in the outbox')).toEqual([]);
+  expect(
+    outboxKeys.filter((k) => corruptIds.includes(k as string)),
+    seeded('corrupt records left in the outbox'),
+  ).toEqual([]);
   // The tampered op is refused by the transport, never sent anywhere.
   await expect.poll(() => page.evaluate(() => window.ferry.get('tampered-target'))).toMatchObject({ status: 'failed', lastError: { retryable: false } });
   expect(server.sent('key-tampered-target')).toEqual([]);

@@ -28,7 +28,16 @@ const require = createRequire(import.meta.url);
 /** What the app installs from the registry besides Ferry; versions whose engines include Node 20. */
 const APP_DEPS = ['vite-plugin-pwa@2.0.0', 'workbox-core@7.4.1', 'workbox-precaching@7.4.1', 'workbox-window@7.4.1', 'vitest@4.1.12'];
 /** Every entry Ferry publishes. */
-export const ENTRIES = ['@ferry/core', '@ferry/core/protocol', '@ferry/core/testing', '@ferry/idb', '@ferry/sw', '@ferry/sw/protocol', '@ferry/client', '@ferry/client/page'];
+export const ENTRIES = [
+  '@ferry/core',
+  '@ferry/core/protocol',
+  '@ferry/core/testing',
+  '@ferry/idb',
+  '@ferry/sw',
+  '@ferry/sw/protocol',
+  '@ferry/client',
+  '@ferry/client/page',
+];
 const PACKAGES = ['core', 'idb', 'sw', 'client'];
 
 const run = (cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): string =>
@@ -71,7 +80,7 @@ export function checkContents(tarballs: Record<string, string>): Record<string, 
     const files = run('tar', ['tzf', tgz], work).trim().split('\n');
     const bad = files.filter(
       (f) =>
-        (/\.(ts|tsx|mts|cts)$/.test(f) && !/\.d\.ts$/.test(f)) ||
+        (/\.(ts|tsx|mts|cts)$/.test(f) && !f.endsWith('.d.ts')) ||
         /\.test\.|testFixtures|testSupport|\/examples\/|\/e2e\/|tsconfig|tsbuildinfo|vitest\.config/.test(f),
     );
     if (bad.length) throw new Error(`${p}: the tarball ships sources, tests or configs: ${bad.join(', ')}`);

@@ -23,8 +23,10 @@ interface AppWindow {
 
 const enqueue = (page: Page, n: string): Promise<string> =>
   page.evaluate((n) => (window as unknown as AppWindow).ferry.enqueue({ kind: 'message.send', target: '/api/messages', payload: { n } }), n);
-const status = (page: Page, id: string): Promise<string | undefined> => page.evaluate(async (id) => (await (window as unknown as AppWindow).ferry.get(id))?.status, id);
-const whenDone = (page: Page, id: string): Promise<string> => page.evaluate(async (id) => (await (window as unknown as AppWindow).ferry.whenDone(id)).status, id);
+const status = (page: Page, id: string): Promise<string | undefined> =>
+  page.evaluate(async (id) => (await (window as unknown as AppWindow).ferry.get(id))?.status, id);
+const whenDone = (page: Page, id: string): Promise<string> =>
+  page.evaluate(async (id) => (await (window as unknown as AppWindow).ferry.whenDone(id)).status, id);
 const ready = async (page: Page): Promise<void> => {
   await page.evaluate(() => (window as unknown as AppWindow).ferryReady);
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
@@ -94,7 +96,11 @@ test('update flow: version 2 waits for the prompt, version 1 delivers until the 
 
     // Each op was sent once, by one version: a-d by version 1 (before the user accepted), e by version 2.
     await page.waitForTimeout(500);
-    const sent = server.received.map((r) => ({ n: (JSON.parse(r.body) as { n: string }).n, version: r.headers['x-app-version'], key: r.headers['idempotency-key'] }));
+    const sent = server.received.map((r) => ({
+      n: (JSON.parse(r.body) as { n: string }).n,
+      version: r.headers['x-app-version'],
+      key: r.headers['idempotency-key'],
+    }));
     expect(sent.map((s) => `${s.n}@${s.version}`)).toEqual(['a@1', 'b@1', 'c@1', 'd@1', 'e@2']);
     expect(new Set(sent.map((s) => s.key)).size).toBe(5);
     expect(await page.evaluate(() => (window as unknown as AppWindow).ferry.stats())).toEqual({ pending: 0, inflight: 0, done: 5, failed: 0 });

@@ -40,13 +40,7 @@ export interface Applied {
  * applying again).
  */
 export type Answer =
-  | { status: number; headers?: Record<string, string> }
-  | 'hang'
-  | 'apply-and-hang'
-  | 'drop'
-  | 'apply-and-drop'
-  | { delayMs: number }
-  | undefined;
+  { status: number; headers?: Record<string, string> } | 'hang' | 'apply-and-hang' | 'drop' | 'apply-and-drop' | { delayMs: number } | undefined;
 
 /** Decides the answer to a request; `nth` counts requests with the same key, from 1. */
 export type Script = (req: Received, nth: number) => Answer;
