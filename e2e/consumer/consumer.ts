@@ -37,8 +37,11 @@ export const ENTRIES = [
   '@ferry/sw/protocol',
   '@ferry/client',
   '@ferry/client/page',
+  '@ferry/workbox',
 ];
-const PACKAGES = ['core', 'idb', 'sw', 'client'];
+const PACKAGES = ['core', 'idb', 'sw', 'client', 'workbox'];
+/** Files besides the entries a tarball must hold. */
+const MORE: Record<string, string[]> = { sw: ['package/dist/ferry-sw.classic.js'] };
 
 const run = (cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): string =>
   execFileSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
@@ -84,7 +87,14 @@ export function checkContents(tarballs: Record<string, string>): Record<string, 
         /\.test\.|testFixtures|testSupport|\/examples\/|\/e2e\/|tsconfig|tsbuildinfo|vitest\.config/.test(f),
     );
     if (bad.length) throw new Error(`${p}: the tarball ships sources, tests or configs: ${bad.join(', ')}`);
-    for (const want of ['package/package.json', 'package/README.md', 'package/LICENSE', 'package/dist/index.js', 'package/dist/index.d.ts']) {
+    for (const want of [
+      'package/package.json',
+      'package/README.md',
+      'package/LICENSE',
+      'package/dist/index.js',
+      'package/dist/index.d.ts',
+      ...(MORE[p] ?? []),
+    ]) {
       if (!files.includes(want)) throw new Error(`${p}: the tarball lacks ${want}`);
     }
     const manifest = JSON.parse(run('tar', ['xzOf', tgz, 'package/package.json'], work)) as Record<string, unknown>;
@@ -146,12 +156,22 @@ export function importEntries(): void {
 export function typecheckEntries(): void {
   const checkDir = join(appDir, 'check');
   cpSync(join(here, 'check'), checkDir, { recursive: true });
+  // The README's quick-start snippets, as written: the worker's and the page's.
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  for (const [name, marker] of [
+    ['readme-sw.ts', '// sw.ts:'],
+    ['readme-app.ts', '// app.ts:'],
+  ] as const) {
+    const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => b.startsWith(marker));
+    if (!block) throw new Error(`README.md has no ts block starting with ${marker}`);
+    writeFileSync(join(checkDir, name), block);
+  }
   // A page's program (DOM) over every entry; a worker's (WebWorker) over what a worker imports.
-  for (const [resolution, module, lib, file] of [
-    ['bundler', 'esnext', 'DOM', 'entries.ts'],
-    ['nodenext', 'nodenext', 'DOM', 'entries.ts'],
-    ['bundler', 'esnext', 'WebWorker', 'worker.ts'],
-    ['nodenext', 'nodenext', 'WebWorker', 'worker.ts'],
+  for (const [resolution, module, lib, files] of [
+    ['bundler', 'esnext', 'DOM', ['entries.ts', 'readme-app.ts']],
+    ['nodenext', 'nodenext', 'DOM', ['entries.ts', 'readme-app.ts']],
+    ['bundler', 'esnext', 'WebWorker', ['worker.ts', 'readme-sw.ts']],
+    ['nodenext', 'nodenext', 'WebWorker', ['worker.ts', 'readme-sw.ts']],
   ] as const) {
     const config = {
       compilerOptions: {
@@ -169,11 +189,11 @@ export function typecheckEntries(): void {
         noUncheckedIndexedAccess: true,
         exactOptionalPropertyTypes: true,
       },
-      files: [file],
+      files,
     };
     const configFile = join(checkDir, `tsconfig.${resolution}.${lib}.json`);
     writeFileSync(configFile, JSON.stringify(config, null, 2));
-    step(`tsc --noEmit ${file}, moduleResolution ${resolution}, lib ${lib}, skipLibCheck false`, () =>
+    step(`tsc --noEmit ${files.join(' ')}, moduleResolution ${resolution}, lib ${lib}, skipLibCheck false`, () =>
       run(join(appDir, 'node_modules', '.bin', 'tsc'), ['-p', configFile], checkDir),
     );
   }
