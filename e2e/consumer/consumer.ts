@@ -170,8 +170,8 @@ export function typecheckEntries(): void {
   for (const [resolution, module, lib, files] of [
     ['bundler', 'esnext', 'DOM', ['entries.ts', 'readme-app.ts']],
     ['nodenext', 'nodenext', 'DOM', ['entries.ts', 'readme-app.ts']],
-    ['bundler', 'esnext', 'WebWorker', ['worker.ts', 'readme-sw.ts']],
-    ['nodenext', 'nodenext', 'WebWorker', ['worker.ts', 'readme-sw.ts']],
+    ['bundler', 'esnext', 'WebWorker', ['worker.ts', 'readme-sw.ts', 'classic-worker.ts']],
+    ['nodenext', 'nodenext', 'WebWorker', ['worker.ts', 'readme-sw.ts', 'classic-worker.ts']],
   ] as const) {
     const config = {
       compilerOptions: {
