@@ -86,6 +86,20 @@ describe('listen', () => {
     expect(h.calls).toEqual([['wake']]);
   });
 
+  it('a worker that a newer version replaced (redundant) stops serving and sending', async () => {
+    const s = fakeScope('activating');
+    const h = fakeHost();
+    const ferry = ferryHandlers(h.host, s.scope);
+    ferry.activate(s.event());
+    await Promise.all(s.waited);
+    (s.worker as { state: string }).state = 'redundant';
+    const r = replies();
+    expect(ferry.message(s.event({ data: { ferry: true, v: 1, id: 'r', type: 'ping' }, origin: '', ports: [r.port] }))).toBe(true);
+    ferry.start();
+    expect(h.calls).toEqual([['wake']]);
+    expect(r.got).toMatchObject([{ id: 'r', ok: false, error: { code: 'invalid-state' } }]);
+  });
+
   it('without self.serviceWorker, a worker that saw install waits for activate', async () => {
     const s = fakeScope();
     const h = fakeHost();

@@ -81,10 +81,15 @@ type Sync = Extendable & { tag?: string; lastChance?: boolean };
  * its `activate`.
  */
 export function ferryHandlers(host: ListeningHost, scope: ServiceWorkerScopeLike, options: ListenOptions = {}): FerryHandlers {
-  // Without `self.serviceWorker` (older browsers), a worker that saw `install` is not active until it sees `activate`.
   let installing = false;
   let activated = false;
-  const isActive = (): boolean => activated || (scope.serviceWorker ? scope.serviceWorker.state === 'activated' : !installing);
+  const isActive = (): boolean => {
+    // `activating` while its own activate event runs; `redundant` once a newer version took over: then it stops.
+    const state = scope.serviceWorker?.state;
+    if (state !== undefined) return state === 'activated' || (state === 'activating' && activated);
+    // Without `self.serviceWorker` (older browsers), a worker that saw `install` is not active until it sees `activate`.
+    return activated || !installing;
+  };
   return {
     install: (e) => {
       installing = true;
