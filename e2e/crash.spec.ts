@@ -7,7 +7,11 @@ test('a worker killed mid-drain loses nothing, and the server applies each op on
   await openApp(page, server);
   // The first send of op 1 is applied by the server but its answer never arrives: the worker dies first.
   server.script = (req, nth) => ((req.body as { n: number }).n === 1 && nth === 1 ? 'apply-and-hang' : undefined);
-  const ids = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), [1, 2, 3].map((n) => message(n)));
+  const ids = await inPage(
+    page,
+    (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))),
+    [1, 2, 3].map((n) => message(n)),
+  );
   await expect.poll(() => server.received.length).toBe(1);
   await cdp.stopAllWorkers();
 
@@ -62,12 +66,19 @@ for (const mode of ['worker', 'page'] as const) {
     expect(new Set(server.received.map((r) => r.key)).size).toBe(2 * N + 1);
 
     // Per lane, the server saw the ops in enqueue (seq) order, which keeps each tab's own order.
-    const keyOrder = (lane: string) => ops.filter((o) => o.lane === lane).sort((x, y) => x.seq - y.seq).map((o) => o.idempotencyKey);
+    const keyOrder = (lane: string) =>
+      ops
+        .filter((o) => o.lane === lane)
+        .sort((x, y) => x.seq - y.seq)
+        .map((o) => o.idempotencyKey);
     const arrived = (lane: string) => server.received.filter((r: Received) => (r.body as { lane: string }).lane === lane).map((r) => r.key);
     for (const lane of ['odd', 'even']) {
       expect(arrived(lane)).toEqual(keyOrder(lane));
       for (const tab of ['A', 'B']) {
-        const is = server.received.map((r) => r.body as { tab: string; i: number; lane: string }).filter((x) => x.lane === lane && x.tab === tab).map((x) => x.i);
+        const is = server.received
+          .map((r) => r.body as { tab: string; i: number; lane: string })
+          .filter((x) => x.lane === lane && x.tab === tab)
+          .map((x) => x.i);
         expect(is).toEqual([...is].sort((x, y) => x - y));
       }
     }

@@ -37,7 +37,11 @@ export async function openApp(page: Page, server: TestServer, flags = ''): Promi
 export class Cdp {
   readonly registrations: { registrationId: string; scopeURL: string; isDeleted: boolean }[] = [];
 
-  private constructor(readonly session: CDPSession) {}
+  readonly session: CDPSession;
+
+  private constructor(session: CDPSession) {
+    this.session = session;
+  }
 
   static async attach(session: CDPSession): Promise<Cdp> {
     const cdp = new Cdp(session);

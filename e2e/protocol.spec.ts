@@ -5,10 +5,6 @@ test('malformed and unknown messages are rejected with protocol-error and run no
   await openApp(page, server);
   const valid = message(1);
   const bad: unknown[] = [
-    'hello',
-    null,
-    42,
-    [],
     { v: 2, id: 'a', type: 'enqueue', op: valid },
     { v: 1, type: 'enqueue', op: valid },
     { v: 1, id: 'b', type: 'explode' },
@@ -25,10 +21,10 @@ test('malformed and unknown messages are rejected with protocol-error and run no
   ];
   const replies = await page.evaluate((bad) => Promise.all(bad.map((m) => window.raw(m))), bad);
   for (const reply of replies) expect(reply).toMatchObject({ v: 1, ok: false, error: { code: 'protocol-error' } });
-  expect(replies.map((r) => (r === 'no-reply' ? r : r.id))).toEqual([null, null, null, null, 'a', null, 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l']);
+  expect(replies.map((r) => (r === 'no-reply' ? r : r.id))).toEqual(['a', null, 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l']);
 
   // Without a port there is nobody to answer, and still nothing runs.
-  await inPage(page, (op) => navigator.serviceWorker.controller?.postMessage({ v: 1, id: 'x', type: 'enqueue!', op }), valid);
+  await inPage(page, (op) => navigator.serviceWorker.controller?.postMessage({ ferry: true, v: 1, id: 'x', type: 'enqueue!', op }), valid);
   // A well-formed envelope around an invalid op gets the Outbox's typed error.
   const invalid = await page.evaluate(() => window.raw({ v: 1, id: 'y', type: 'enqueue', op: { kind: '', target: '/api/x', payload: 1 } }));
   expect(invalid).toMatchObject({ id: 'y', ok: false, error: { code: 'invalid-operation' } });
@@ -37,6 +33,21 @@ test('malformed and unknown messages are rejected with protocol-error and run no
 
   expect(await page.evaluate(() => window.ferry.stats())).toEqual({ pending: 0, inflight: 0, done: 0, failed: 0 });
   expect(await page.evaluate(() => window.raw({ v: 1, id: 'z', type: 'ping' }))).toMatchObject({ id: 'z', ok: true });
+  expect(server.received).toHaveLength(0);
+});
+
+test("a message without Ferry's marker is the app's: the app's handler answers it, Ferry neither answers nor runs it", async ({ page, server }) => {
+  await openApp(page, server);
+  // workbox-window's messageSW() resolves with the first reply on its port: it must be the app's.
+  expect(await page.evaluate(() => window.appVersion())).toEqual([{ version: 'e2e' }]);
+  // Requests without the marker, even well-formed ones, are not Ferry's.
+  const unmarked = await inPage(
+    page,
+    (op) => Promise.all(['hello', null, 42, [], { v: 1, id: 'u', type: 'enqueue', op }].map((m) => window.raw(m, 500, false))),
+    message(9),
+  );
+  expect(unmarked).toEqual(['no-reply', 'no-reply', 'no-reply', 'no-reply', 'no-reply']);
+  expect(await page.evaluate(() => window.ferry.stats())).toEqual({ pending: 0, inflight: 0, done: 0, failed: 0 });
   expect(server.received).toHaveLength(0);
 });
 

@@ -40,7 +40,9 @@ for (let round = 1; round <= rounds; round++) {
     const page = await chrome.browser.contexts()[0]!.newPage();
     await page.goto(url);
     // Runs until the kill; keys are cycle * 1e6 + n, pushed to `acks` once committed.
-    void page.evaluate(`(async () => {
+    void page
+      .evaluate(
+        `(async () => {
       const db = await ${OPEN};
       window.acks = [];
       for (let n = 0; ; n++) {
@@ -53,7 +55,9 @@ for (let round = 1; round <= rounds; round++) {
         });
         window.acks.push(key);
       }
-    })()`).catch(() => {});
+    })()`,
+      )
+      .catch(() => {});
     const target = 60 + Math.floor(Math.random() * 140);
     await page.waitForFunction(`(window.acks?.length ?? 0) >= ${target}`);
     acked.push(...((await page.evaluate('[...window.acks]')) as number[]));

@@ -12,9 +12,13 @@ import { chromiumLaunch } from '../chromium.config.ts';
  * own launchers hide the process of a persistent context.
  */
 export async function launchChromium(profileDir: string): Promise<{ browser: Browser; process: ChildProcess; crash: () => Promise<void> }> {
-  const child = spawn(chromiumLaunch.executablePath, [...chromiumLaunch.args, '--headless', '--remote-debugging-port=0', `--user-data-dir=${profileDir}`, 'about:blank'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    chromiumLaunch.executablePath,
+    [...chromiumLaunch.args, '--headless', '--remote-debugging-port=0', `--user-data-dir=${profileDir}`, 'about:blank'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const endpoint = await new Promise<string>((resolve, reject) => {
     let err = '';
     const timer = setTimeout(() => reject(new Error(`chromium did not start:\n${err}`)), 30_000);

@@ -91,7 +91,10 @@ export const storageScenarios = {
    * sampled alternately, after a pause that lets the bulk fill settle, so
    * that background work in the browser weighs on both sides alike.
    */
-  async backlog(backlog: number, samples: number): Promise<{ enqueue: { empty: number[]; full: number[] }; claim: { empty: number[]; full: number[] }; fillMs: number }> {
+  async backlog(
+    backlog: number,
+    samples: number,
+  ): Promise<{ enqueue: { empty: number[]; full: number[] }; claim: { empty: number[]; full: number[] }; fillMs: number }> {
     const empty = await openFerry();
     const full = await openFerry();
     let t = performance.now();

@@ -30,7 +30,10 @@ const lines = [
   '',
   '| scenario | Ferry ÷ other | target | |',
   '|---|---|---|---|',
-  ...r.targets.map((t) => `| ${t.label} | ${fig(t)} | ${t.kind === 'max' ? '≤' : '≥'} ${t.target.toLocaleString('en')}${t.unit ? ` ${t.unit}` : '×'} | ${t.met ? 'met' : '**missed**'} |`),
+  ...r.targets.map(
+    (t) =>
+      `| ${t.label} | ${fig(t)} | ${t.kind === 'max' ? '≤' : '≥'} ${t.target.toLocaleString('en')}${t.unit ? ` ${t.unit}` : '×'} | ${t.met ? 'met' : '**missed**'} |`,
+  ),
   '',
   '| raw (medians) | Ferry | workbox | floor |',
   '|---|---|---|---|',
@@ -45,7 +48,11 @@ const lines = [
   `| drain, 1 lane, batch mode, ops/s | ${raw.drain_one_lane_ops_per_s?.ferry_batch} | | |`,
   '',
 ];
-const bl = raw.backlog as unknown as { pending: number; enqueue_ms: { empty: number; backlog: number }; drain_first_100_ms: { empty: number; backlog: number } };
+const bl = raw.backlog as unknown as {
+  pending: number;
+  enqueue_ms: { empty: number; backlog: number };
+  drain_first_100_ms: { empty: number; backlog: number };
+};
 const heap = raw.heap as unknown as { drained: number; pending_at_start: number; before_mb: number; peak_mb: number; after_gc_mb: number; ops_per_s: number };
 const size = raw.size_bytes as unknown as Record<string, { minBytes: number; gzipBytes: number }>;
 lines.push(

@@ -49,8 +49,32 @@ const sizes = quick
   ? { rounds: 1, latencyN: 20, burstN: 200, backlog: 2000, backlogSamples: 5 }
   : { rounds: 5, latencyN: 200, burstN: 1000, backlog: 100_000, backlogSamples: 20 };
 const swSizes: SwSizes = quick
-  ? { rounds: 1, latencyN: 20, burstN: 200, lanes: 16, oneLaneN: 50, oneLaneRounds: 1, backlog: 2000, backlogSamples: 2, delayMs: 20, heapN: 2000, coldRounds: 1 }
-  : { rounds: 3, latencyN: 200, burstN: 1000, lanes: 16, oneLaneN: 1000, oneLaneRounds: 2, backlog: 100_000, backlogSamples: 5, delayMs: 20, heapN: 100_000, coldRounds: 5 };
+  ? {
+      rounds: 1,
+      latencyN: 20,
+      burstN: 200,
+      lanes: 16,
+      oneLaneN: 50,
+      oneLaneRounds: 1,
+      backlog: 2000,
+      backlogSamples: 2,
+      delayMs: 20,
+      heapN: 2000,
+      coldRounds: 1,
+    }
+  : {
+      rounds: 3,
+      latencyN: 200,
+      burstN: 1000,
+      lanes: 16,
+      oneLaneN: 1000,
+      oneLaneRounds: 2,
+      backlog: 100_000,
+      backlogSamples: 5,
+      delayMs: 20,
+      heapN: 100_000,
+      coldRounds: 5,
+    };
 if (only) swSizes.only = only;
 if (roundsArg !== undefined) swSizes.rounds = Math.max(1, Number.parseInt(roundsArg, 10) || 1);
 
@@ -94,7 +118,6 @@ async function onlyEnqueue(): Promise<void> {
     await close();
   }
 }
-
 
 async function main(): Promise<void> {
   const { server, context, close } = await launch();
@@ -149,19 +172,79 @@ async function main(): Promise<void> {
     { key: 'enqueue_latency_vs_workbox', label: 'enqueue latency ÷ workbox pushRequest', value: L.ferry / L.workbox, kind: 'max', target: 0.4 },
     { key: 'burst_vs_floor', label: `burst of ${swSizes.burstN} (throughput) ÷ floor`, value: B.ferry / B.floor, kind: 'min', target: 0.5 },
     { key: 'burst_vs_workbox', label: `burst of ${swSizes.burstN} (throughput) ÷ workbox`, value: B.ferry / B.workbox, kind: 'min', target: 10 },
-    { key: 'drain_vs_floor', label: `drain ${swSizes.burstN} / ${swSizes.lanes} lanes (throughput) ÷ raw fetch`, value: D.ferry / D.floor, kind: 'min', target: 0.8 },
-    { key: 'drain_vs_workbox', label: `drain ${swSizes.burstN} / ${swSizes.lanes} lanes (throughput) ÷ workbox replay`, value: D.ferry / D.workbox, kind: 'min', target: 5 },
-    { key: 'drain_one_lane_vs_workbox', label: `drain ${swSizes.oneLaneN} / 1 lane (throughput), batch mode ÷ workbox${D1.ordered ? ', order intact' : ', ORDER BROKEN'}`, value: D1.ordered ? D1.ferry_batch / D1.workbox : 0, kind: 'min', target: 10 },
-    { key: 'cold_start_vs_workbox', label: 'cold start: worker stopped with ops queued → first request on the wire ÷ workbox replay at start', value: C.ferry / C.workbox, kind: 'max', target: 1 },
-    { key: 'backlog_enqueue', label: `enqueue with ${swSizes.backlog} pending ÷ none`, value: BL.enqueue_ms.backlog / BL.enqueue_ms.empty, kind: 'max', target: 1.3 },
-    { key: 'backlog_drain', label: `drain first 100 with ${swSizes.backlog} pending ÷ none`, value: BL.drain_first_100_ms.backlog / BL.drain_first_100_ms.empty, kind: 'max', target: 1.3 },
+    {
+      key: 'drain_vs_floor',
+      label: `drain ${swSizes.burstN} / ${swSizes.lanes} lanes (throughput) ÷ raw fetch`,
+      value: D.ferry / D.floor,
+      kind: 'min',
+      target: 0.8,
+    },
+    {
+      key: 'drain_vs_workbox',
+      label: `drain ${swSizes.burstN} / ${swSizes.lanes} lanes (throughput) ÷ workbox replay`,
+      value: D.ferry / D.workbox,
+      kind: 'min',
+      target: 5,
+    },
+    {
+      key: 'drain_one_lane_vs_workbox',
+      label: `drain ${swSizes.oneLaneN} / 1 lane (throughput), batch mode ÷ workbox${D1.ordered ? ', order intact' : ', ORDER BROKEN'}`,
+      value: D1.ordered ? D1.ferry_batch / D1.workbox : 0,
+      kind: 'min',
+      target: 10,
+    },
+    {
+      key: 'cold_start_vs_workbox',
+      label: 'cold start: worker stopped with ops queued → first request on the wire ÷ workbox replay at start',
+      value: C.ferry / C.workbox,
+      kind: 'max',
+      target: 1,
+    },
+    {
+      key: 'backlog_enqueue',
+      label: `enqueue with ${swSizes.backlog} pending ÷ none`,
+      value: BL.enqueue_ms.backlog / BL.enqueue_ms.empty,
+      kind: 'max',
+      target: 1.3,
+    },
+    {
+      key: 'backlog_drain',
+      label: `drain first 100 with ${swSizes.backlog} pending ÷ none`,
+      value: BL.drain_first_100_ms.backlog / BL.drain_first_100_ms.empty,
+      kind: 'max',
+      target: 1.3,
+    },
     { key: 'heap_growth_mb', label: `worker heap growth draining ${H.drained} pending (batch mode)`, value: H.growth_mb, kind: 'max', target: 32, unit: 'MB' },
     { key: 'client_gzip_bytes', label: 'page client (@ferry/client), min+gzip', value: size.client.gzipBytes, kind: 'max', target: 3 * 1024, unit: 'B' },
     { key: 'sw_gzip_bytes', label: 'service worker (sw + core + idb), min+gzip', value: size.sw.gzipBytes, kind: 'max', target: 12 * 1024, unit: 'B' },
-    { key: 'storage_enqueue_latency_vs_floor', label: 'storage: enqueue latency ÷ put-in-own-tx', value: median(latency.ferry) / median(latency.floor), kind: 'max', target: 1.3 },
-    { key: 'storage_burst_vs_floor', label: `storage: burst of ${sizes.burstN} (throughput) ÷ one big tx`, value: median(burst.ferry) / median(burst.floor), kind: 'min', target: 0.5 },
-    { key: 'storage_backlog_enqueue', label: `storage: enqueue with ${sizes.backlog} pending ÷ empty`, value: median(bl.enqueue.full) / median(bl.enqueue.empty), kind: 'max', target: 1.3 },
-    { key: 'storage_backlog_claim', label: `storage: claim 32 with ${sizes.backlog} pending ÷ empty`, value: median(bl.claim.full) / median(bl.claim.empty), kind: 'max', target: 1.3 },
+    {
+      key: 'storage_enqueue_latency_vs_floor',
+      label: 'storage: enqueue latency ÷ put-in-own-tx',
+      value: median(latency.ferry) / median(latency.floor),
+      kind: 'max',
+      target: 1.3,
+    },
+    {
+      key: 'storage_burst_vs_floor',
+      label: `storage: burst of ${sizes.burstN} (throughput) ÷ one big tx`,
+      value: median(burst.ferry) / median(burst.floor),
+      kind: 'min',
+      target: 0.5,
+    },
+    {
+      key: 'storage_backlog_enqueue',
+      label: `storage: enqueue with ${sizes.backlog} pending ÷ empty`,
+      value: median(bl.enqueue.full) / median(bl.enqueue.empty),
+      kind: 'max',
+      target: 1.3,
+    },
+    {
+      key: 'storage_backlog_claim',
+      label: `storage: claim 32 with ${sizes.backlog} pending ÷ empty`,
+      value: median(bl.claim.full) / median(bl.claim.empty),
+      kind: 'max',
+      target: 1.3,
+    },
   ];
 
   const ratios = Object.fromEntries(targets.map((t) => [t.key, round(t.value)]));
@@ -185,7 +268,10 @@ async function main(): Promise<void> {
     const v = t.unit ? `${t.value} ${t.unit}` : `${t.value}`;
     console.log(`| ${t.label} | ${v} | ${t.kind === 'max' ? '≤' : '≥'} ${t.target}${t.unit ? ` ${t.unit}` : ''} | ${t.met ? 'met' : 'MISSED'} |`);
   }
-  console.log('\nraw:', JSON.stringify(raw, (k, v) => (k === 'rounds' || k === 'samples' || k === 'samples_mb' ? undefined : v)));
+  console.log(
+    '\nraw:',
+    JSON.stringify(raw, (k, v) => (k === 'rounds' || k === 'samples' || k === 'samples_mb' ? undefined : v)),
+  );
 }
 
 await (only ? onlyEnqueue() : main());

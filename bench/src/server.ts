@@ -72,7 +72,11 @@ export async function startBenchServer(dist: string, sides: readonly string[]): 
       let ops = 1;
       let reply = '{"ok":true}';
       try {
-        const body = JSON.parse(Buffer.concat(chunks).toString() || 'null') as { lane?: string; seq?: number; ops?: { payload?: { lane?: unknown; seq?: unknown } }[] } | null;
+        const body = JSON.parse(Buffer.concat(chunks).toString() || 'null') as {
+          lane?: string;
+          seq?: number;
+          ops?: { payload?: { lane?: unknown; seq?: unknown } }[];
+        } | null;
         if (url.pathname === '/api/batch' && Array.isArray(body?.ops)) {
           body.ops.forEach((op) => see(op.payload));
           ops = body.ops.length;

@@ -36,8 +36,11 @@ export interface SwSizes {
 
 type PerSide = Record<Side, number[]>;
 const perSide = (): PerSide => ({ ferry: [], workbox: [], floor: [] });
-const medians = (x: PerSide, digits = 3): Record<Side, number> =>
-  ({ ferry: round(median(x.ferry), digits), workbox: round(median(x.workbox), digits), floor: round(median(x.floor), digits) });
+const medians = (x: PerSide, digits = 3): Record<Side, number> => ({
+  ferry: round(median(x.ferry), digits),
+  workbox: round(median(x.workbox), digits),
+  floor: round(median(x.floor), digits),
+});
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -50,7 +53,13 @@ export async function runSwScenarios(
 ): Promise<Record<string, unknown>> {
   // `ferryBatch`: Ferry in batch mode (one-lane drain, memory); `backlog`: Ferry with 100,000 pending.
   const pages = {} as Record<Side | 'ferryBatch' | 'backlog', Page>;
-  for (const [name, side] of [['ferry', 'ferry'], ['workbox', 'workbox'], ['floor', 'floor'], ['ferryBatch', 'ferry'], ['backlog', 'ferry']] as const) {
+  for (const [name, side] of [
+    ['ferry', 'ferry'],
+    ['workbox', 'workbox'],
+    ['floor', 'floor'],
+    ['ferryBatch', 'ferry'],
+    ['backlog', 'ferry'],
+  ] as const) {
     const page = await context.newPage();
     page.on('pageerror', (e) => console.error(`[${name} page error]`, e));
     page.on('console', (m) => m.type() === 'error' && console.error(`[${name} console]`, m.text()));
@@ -100,7 +109,9 @@ export async function runSwScenarios(
   for (let r = 0; r < s.rounds; r++) {
     const first = r === 0;
     for (const side of SIDES) {
-      const samples = await (first && side === 'ferry' ? profiled('enqueue-latency', () => pages[side].evaluate((n) => window.swBench.latency(n), s.latencyN)) : pages[side].evaluate((n) => window.swBench.latency(n), s.latencyN));
+      const samples = await (first && side === 'ferry'
+        ? profiled('enqueue-latency', () => pages[side].evaluate((n) => window.swBench.latency(n), s.latencyN))
+        : pages[side].evaluate((n) => window.swBench.latency(n), s.latencyN));
       latency[side].push(median(samples));
       await flush(side);
     }

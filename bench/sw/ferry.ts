@@ -30,4 +30,4 @@ createFerryHost({
   isOnline: () => open && navigator.onLine,
   transport: flags.has('trace') ? traceTransport(transport) : transport,
   ...(flags.has('trace') && { store: async () => traceStore(await IdbStore.open()) }),
-}).listen(self);
+}).listen(self, { skipWaiting: true, clientsClaim: true });

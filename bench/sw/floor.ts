@@ -91,5 +91,10 @@ self.addEventListener('message', (e) => {
         throw new Error(`floor side: unknown request ${req.type}`);
     }
   };
-  e.waitUntil(work().then((result) => port?.postMessage({ ok: true, result: result ?? null }), (err: unknown) => port?.postMessage({ ok: false, error: String(err) })));
+  e.waitUntil(
+    work().then(
+      (result) => port?.postMessage({ ok: true, result: result ?? null }),
+      (err: unknown) => port?.postMessage({ ok: false, error: String(err) }),
+    ),
+  );
 });

@@ -28,14 +28,16 @@ export function traceStore(store: OutboxStore): OutboxStore {
         const t = performance.now();
         try {
           return await target.transaction(mode, (tx) =>
-            fn(new Proxy(tx, {
-              get(x, p, r) {
-                const v = Reflect.get(x, p, r) as unknown;
-                if (typeof v !== 'function') return v;
-                calls.add(String(p));
-                return (v as (...a: unknown[]) => unknown).bind(x);
-              },
-            })),
+            fn(
+              new Proxy(tx, {
+                get(x, p, r) {
+                  const v = Reflect.get(x, p, r) as unknown;
+                  if (typeof v !== 'function') return v;
+                  calls.add(String(p));
+                  return (v as (...a: unknown[]) => unknown).bind(x);
+                },
+              }),
+            ),
           );
         } finally {
           record(`tx ${mode} [${[...calls].join(',')}]`, performance.now() - t);
@@ -70,7 +72,9 @@ export function traceTransport(transport: Transport): Transport {
 
 /** Rows since the last call, then resets. */
 export function traceDump(): { wallMs: number; rows: Record<string, { n: number; ms: number; meanMs: number }> } {
-  const out = Object.fromEntries([...rows].sort((a, b) => b[1].ms - a[1].ms).map(([k, r]) => [k, { n: r.n, ms: Math.round(r.ms), meanMs: Number((r.ms / r.n).toFixed(2)) }]));
+  const out = Object.fromEntries(
+    [...rows].sort((a, b) => b[1].ms - a[1].ms).map(([k, r]) => [k, { n: r.n, ms: Math.round(r.ms), meanMs: Number((r.ms / r.n).toFixed(2)) }]),
+  );
   const wallMs = Math.round(performance.now() - t0);
   rows.clear();
   t0 = performance.now();

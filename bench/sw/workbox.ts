@@ -34,5 +34,10 @@ self.addEventListener('message', (e) => {
         throw new Error(`workbox side: unknown request ${req.type}`);
     }
   };
-  e.waitUntil(work().then((result) => port?.postMessage({ ok: true, result }), (err: unknown) => port?.postMessage({ ok: false, error: String(err) })));
+  e.waitUntil(
+    work().then(
+      (result) => port?.postMessage({ ok: true, result }),
+      (err: unknown) => port?.postMessage({ ok: false, error: String(err) }),
+    ),
+  );
 });

@@ -6,11 +6,7 @@ export interface StoredResponse {
   body: unknown;
 }
 
-export type Admission =
-  | { kind: 'new'; fingerprint: string }
-  | { kind: 'replay'; response: StoredResponse }
-  | { kind: 'in-progress' }
-  | { kind: 'mismatch' };
+export type Admission = { kind: 'new'; fingerprint: string } | { kind: 'replay'; response: StoredResponse } | { kind: 'in-progress' } | { kind: 'mismatch' };
 
 /**
  * Deduplication by `Idempotency-Key`, as the IETF httpapi draft describes:

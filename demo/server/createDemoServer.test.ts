@@ -21,7 +21,11 @@ async function start(options: Parameters<typeof createDemoServer>[0] = {}) {
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
   const batch = (ops: unknown) =>
-    fetch(`${url}/api/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof ops === 'string' ? ops : JSON.stringify({ ops }) });
+    fetch(`${url}/api/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof ops === 'string' ? ops : JSON.stringify({ ops }),
+    });
   return { server, url, post, batch };
 }
 
@@ -124,14 +128,23 @@ describe('reference server', () => {
       const res = await batch([item('b1', 'one'), item('b2', 'two'), item('b3', 'three')]);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ results: [{ status: 201 }, { status: 201 }, { status: 201 }] });
-      expect(server.log.entries.map((e) => [e.key, e.message.text])).toEqual([['b1', 'one'], ['b2', 'two'], ['b3', 'three']]);
+      expect(server.log.entries.map((e) => [e.key, e.message.text])).toEqual([
+        ['b1', 'one'],
+        ['b2', 'two'],
+        ['b3', 'three'],
+      ]);
       // The same op sent alone later (or in another batch) is a replay, not a new message nor a mismatch.
       const alone = await post({ text: 'two', conversation: 'c1' }, 'b2');
       expect(alone.headers.get('idempotent-replayed')).toBe('true');
       expect(await (await batch([item('b3', 'three'), item('b4', 'four')])).json()).toEqual({ results: [{ status: 201 }, { status: 201 }] });
       expect(server.log.entries).toHaveLength(4);
       expect(server.wire.map((w) => [w.key, w.replayed, w.batched === true])).toEqual([
-        ['b1', false, true], ['b2', false, true], ['b3', false, true], ['b2', true, false], ['b3', true, true], ['b4', false, true],
+        ['b1', false, true],
+        ['b2', false, true],
+        ['b3', false, true],
+        ['b2', true, false],
+        ['b3', true, true],
+        ['b4', false, true],
       ]);
     });
 

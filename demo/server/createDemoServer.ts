@@ -45,11 +45,11 @@ const TYPES: Record<string, string> = {
 };
 
 class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
+  readonly status: number;
+
+  constructor(status: number, message: string) {
     super(message);
+    this.status = status;
   }
 }
 
@@ -154,7 +154,14 @@ export function createDemoServer(options: DemoServerOptions = {}) {
 
   function record(key: unknown, outcome: Pick<Outcome, 'status' | 'lane' | 'replayed'>, batched = false): void {
     if (wire.length >= 200_000) return;
-    wire.push({ at: Date.now(), key: typeof key === 'string' ? key : null, lane: outcome.lane, status: outcome.status, replayed: outcome.replayed === true, ...(batched && { batched: true as const }) });
+    wire.push({
+      at: Date.now(),
+      key: typeof key === 'string' ? key : null,
+      lane: outcome.lane,
+      status: outcome.status,
+      replayed: outcome.replayed === true,
+      ...(batched && { batched: true as const }),
+    });
   }
 
   async function postMessage(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {

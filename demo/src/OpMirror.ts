@@ -1,6 +1,6 @@
 import type { FerryClient } from '@ferry/client';
 import type { JsonValue, Operation } from '@ferry/core';
-import type { ChangeSummary, OpSummary } from '@ferry/sw/protocol';
+import type { ChangeSummary, OpSummary } from '@ferry/core/protocol';
 
 /** An op as the page knows it: the broadcast fields, plus the payload once fetched. */
 export interface OpRow extends OpSummary {

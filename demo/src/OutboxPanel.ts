@@ -1,5 +1,5 @@
 import type { FerryClient } from '@ferry/client';
-import type { ChangeSummary } from '@ferry/sw/protocol';
+import type { ChangeSummary } from '@ferry/core/protocol';
 import { clockTime, h } from './dom.ts';
 import type { OpMirror, OpRow } from './OpMirror.ts';
 
@@ -87,4 +87,6 @@ export function renderStats(el: HTMLElement, stats: Record<string, number>): voi
 }
 
 export const lastSendText = (mirror: OpMirror): string =>
-  mirror.lastSend ? `${mirror.lastSend.ok ? 'ok' : 'failed'} at ${clockTime(mirror.lastSend.at)}${mirror.lastSend.ok ? '' : ` — ${mirror.lastSend.message}`}` : 'none since this page opened';
+  mirror.lastSend
+    ? `${mirror.lastSend.ok ? 'ok' : 'failed'} at ${clockTime(mirror.lastSend.at)}${mirror.lastSend.ok ? '' : ` — ${mirror.lastSend.message}`}`
+    : 'none since this page opened';

@@ -24,4 +24,6 @@ export const putFaults = (patch: Partial<Faults>): Promise<Faults> =>
   fetch('/api/faults', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) }).then((r) => json<Faults>(r));
 
 export const getServerMessages = (): Promise<ServerMessage[]> =>
-  fetch('/api/messages', { cache: 'no-store' }).then((r) => json<{ messages: ServerMessage[] }>(r)).then((b) => b.messages);
+  fetch('/api/messages', { cache: 'no-store' })
+    .then((r) => json<{ messages: ServerMessage[] }>(r))
+    .then((b) => b.messages);

@@ -42,7 +42,10 @@ function renderNetwork(): void {
 }
 
 const renderStatsSoon = coalesce(() => {
-  client.stats().then((s) => renderStats(byId('stats'), s), () => {});
+  client.stats().then(
+    (s) => renderStats(byId('stats'), s),
+    () => {},
+  );
 });
 
 const render = coalesce(() => {
@@ -86,7 +89,8 @@ async function boot(): Promise<void> {
   const registration = await client.register(`/sw.js${swQuery ? `?${swQuery}` : ''}`);
   // Ask the browser not to evict the queue under storage pressure (it may still say no).
   const persisted = (await navigator.storage?.persist?.().catch(() => false)) ?? false;
-  byId('env').textContent = `Service worker active · Background Sync ${registration && 'sync' in registration ? 'available' : 'not available (the page kicks the worker)'} · storage ${persisted ? 'persistent' : 'best-effort (may be evicted)'}`;
+  byId('env').textContent =
+    `Service worker active · Background Sync ${registration && 'sync' in registration ? 'available' : 'not available (the page kicks the worker)'} · storage ${persisted ? 'persistent' : 'best-effort (may be evicted)'}`;
 
   mirror.onChange(() => {
     render();

@@ -26,8 +26,6 @@ describe('messageState', () => {
 
   it('shows an op put back by retry() as pending, not retrying', () => {
     expect(messageState({ status: 'pending', attempt: 0, nextAttemptAt: at, lastError: err('HTTP 422', false) }, at).state).toBe('pending');
-    expect(messageState({ status: 'pending', attempt: 0, nextAttemptAt: at, lastError: err('gave up after 8 attempts: HTTP 503') }, at).state).toBe(
-      'pending',
-    );
+    expect(messageState({ status: 'pending', attempt: 0, nextAttemptAt: at, lastError: err('gave up after 8 attempts: HTTP 503') }, at).state).toBe('pending');
   });
 });

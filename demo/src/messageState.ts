@@ -1,4 +1,4 @@
-import type { OpSummary } from '@ferry/sw/protocol';
+import type { OpSummary } from '@ferry/core/protocol';
 import { clockTime } from './dom.ts';
 
 /** What the chat shows for a message. */
@@ -9,7 +9,6 @@ export interface StateView {
   /** A short line under the badge: when the next try is, or why it failed. */
   detail: string;
 }
-
 
 /**
  * Maps an op to the state a user reads. `retrying` is a pending op with a

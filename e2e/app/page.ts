@@ -10,15 +10,20 @@
 import type { FerryClient } from '../../packages/client/src/index.ts';
 import { createFerryClient } from '../../packages/client/src/index.ts';
 import { pageHost } from '../../packages/client/src/page.ts';
-import type { ChangeSummary, Reply } from '../../packages/sw/src/protocol.ts';
+import type { ChangeSummary, Reply } from '../../packages/core/src/protocol.ts';
 
 declare global {
   interface Window {
     ferry: FerryClient;
     changes: ChangeSummary[];
     ferryReady: Promise<boolean>;
-    /** Posts `message` as is to the active worker; resolves with its reply, or 'no-reply' after `ms`. */
-    raw(message: unknown, ms?: number): Promise<Reply | 'no-reply'>;
+    /**
+     * Posts `message` to the active worker, with Ferry's marker (`ferry: true`) added when it is an object
+     * and `mark` is true; resolves with the reply, or 'no-reply' after `ms`.
+     */
+    raw(message: unknown, ms?: number, mark?: boolean): Promise<Reply | 'no-reply'>;
+    /** Asks the worker's own (the app's, not Ferry's) message handler for its version; every reply that came within 1 s. */
+    appVersion(): Promise<unknown[]>;
   }
 }
 
@@ -40,7 +45,8 @@ window.ferry = ferry;
 window.changes = [];
 ferry.subscribe((c) => window.changes.push(c));
 
-window.raw = async (message, ms = 2000) => {
+const isObject = (m: unknown): m is object => typeof m === 'object' && m !== null && !Array.isArray(m);
+window.raw = async (message, ms = 2000, mark = true) => {
   const reg = await navigator.serviceWorker.ready;
   const worker = navigator.serviceWorker.controller ?? reg.active;
   const { port1, port2 } = new MessageChannel();
@@ -50,8 +56,19 @@ window.raw = async (message, ms = 2000) => {
       clearTimeout(timer);
       resolve(e.data);
     };
-    worker?.postMessage(message, [port2]);
+    worker?.postMessage(mark && isObject(message) ? { ferry: true, ...message } : message, [port2]);
   });
+};
+
+window.appVersion = async () => {
+  const worker = navigator.serviceWorker.controller ?? (await navigator.serviceWorker.ready).active;
+  const { port1, port2 } = new MessageChannel();
+  const replies: unknown[] = [];
+  port1.onmessage = (e: MessageEvent) => replies.push(e.data);
+  worker?.postMessage({ type: 'GET_VERSION' }, [port2]);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  port1.close();
+  return replies;
 };
 
 const q = swFlags.toString();

@@ -26,18 +26,28 @@ const lease = num('lease');
 const batch = num('batch');
 
 // `defaults`: the host exactly as an app gets it, no test flags at all (the shipped-defaults scenarios).
-createFerryHost(flags.has('defaults') ? {} : {
-  retry: { baseDelayMs: 100, maxDelayMs: 1000, jitter: false, maxAttempts: num('attempts') ?? 5 },
-  // Long, so that a test can tell a forwarded `online` from the offline re-check.
-  offlineRecheckMs: num('recheck') ?? 60_000,
-  ...(flags.has('noregister') && { backgroundSync: () => undefined }),
-  transport: {
-    ...(sendTimeout !== undefined && { timeoutMs: sendTimeout }),
-    ...(batch !== undefined && { batchTarget: '/api/batch' }),
-  },
-  ...(batch !== undefined && { batchSize: batch }),
-  ...(lease !== undefined && { leaseMs: lease }),
-}).listen(self);
+createFerryHost(
+  flags.has('defaults')
+    ? {}
+    : {
+        retry: { baseDelayMs: 100, maxDelayMs: 1000, jitter: false, maxAttempts: num('attempts') ?? 5 },
+        // Long, so that a test can tell a forwarded `online` from the offline re-check.
+        offlineRecheckMs: num('recheck') ?? 60_000,
+        ...(flags.has('noregister') && { backgroundSync: () => undefined }),
+        transport: {
+          ...(sendTimeout !== undefined && { timeoutMs: sendTimeout }),
+          ...(batch !== undefined && { batchTarget: '/api/batch' }),
+        },
+        ...(batch !== undefined && { batchSize: batch }),
+        ...(lease !== undefined && { leaseMs: lease }),
+        // A worker that is Ferry's alone: it takes over at once.
+      },
+).listen(self, { skipWaiting: true, clientsClaim: true });
+
+// The app's own messages: answered by the app; Ferry leaves them alone (e2e/protocol.spec.ts).
+self.addEventListener('message', (e) => {
+  if ((e.data as { type?: unknown } | null)?.type === 'GET_VERSION') e.ports[0]?.postMessage({ version: 'e2e' });
+});
 
 // App shell: network first, the cache when offline. Test scaffolding, not Ferry.
 const SHELL = ['/', '/page.js'];
@@ -45,7 +55,5 @@ self.addEventListener('install', (e) => e.waitUntil(caches.open('shell').then((c
 self.addEventListener('fetch', (e) => {
   const url = new URL(e.request.url);
   if (e.request.method !== 'GET' || url.origin !== self.location.origin || !SHELL.includes(url.pathname)) return;
-  e.respondWith(
-    fetch(e.request).catch(async () => (await caches.match(e.request, { ignoreSearch: true })) ?? Response.error()),
-  );
+  e.respondWith(fetch(e.request).catch(async () => (await caches.match(e.request, { ignoreSearch: true })) ?? Response.error()));
 });

@@ -101,11 +101,13 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
     expect(got, seeded(`enqueue(${make})`)).toBe(want);
   }
 
-  // Malformed and unknown protocol messages: protocol-error, nothing runs.
+  // Messages without Ferry's marker are the app's: Ferry leaves them alone.
+  const unmarked = await page.evaluate(() =>
+    Promise.all([undefined, 'enqueue', [{ ferry: true, v: 1, id: 'a', type: 'ping' }], { v: 1, id: 'a2', type: 'ping' }].map((m) => window.raw(m, 500, false))),
+  );
+  expect(unmarked, seeded('an unmarked message was answered')).toEqual(['no-reply', 'no-reply', 'no-reply', 'no-reply']);
+  // Malformed and unknown protocol messages with the marker: protocol-error, nothing runs.
   const messages: unknown[] = [
-    undefined,
-    'enqueue',
-    [{ v: 1, id: 'a', type: 'ping' }],
     { v: '1', id: 'b', type: 'ping' },
     { v: 1, id: 'x'.repeat(300), type: 'ping' },
     { v: 1, id: '', type: 'ping' },
@@ -137,10 +139,7 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
   // `__proto__` and `constructor` keys are data: stored and delivered intact, nothing polluted.
   const tricky =
     '{"tag": "bad-proto", "lane": "ok", "__proto__": {"polluted": "yes", "n": 1}, "constructor": {"prototype": {"polluted": "yes"}}, "nested": {"__proto__": [1, 2], "constructor": "c"}}';
-  const protoId = await page.evaluate(
-    (json) => window.ferry.enqueue({ kind: 'chaos.bad', target: '/api/bad', lane: 'ok', payload: JSON.parse(json) }),
-    tricky,
-  );
+  const protoId = await page.evaluate((json) => window.ferry.enqueue({ kind: 'chaos.bad', target: '/api/bad', lane: 'ok', payload: JSON.parse(json) }), tricky);
   acked.push(protoId);
   const delivered = await page.evaluate((id) => window.ferry.whenDone(id), protoId);
   expect(delivered.status).toBe('done');
@@ -159,9 +158,24 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
   // tampered to point at a foreign origin.
   const now = Date.now();
   const valid = (id: string, over: Record<string, unknown>) => ({
-    v: 1, id, kind: 'chaos.bad', target: '/api/bad', method: 'POST', payload: { tag: id }, lane: id, idempotencyKey: `key-${id}`,
-    status: 'pending', seq: 0, attempt: 0, nextAttemptAt: 0, createdAt: now, updatedAt: now,
-    statusKey: ['pending', 0], laneKey: [id, 0], dueKey: [0, 0], ...over,
+    v: 1,
+    id,
+    kind: 'chaos.bad',
+    target: '/api/bad',
+    method: 'POST',
+    payload: { tag: id },
+    lane: id,
+    idempotencyKey: `key-${id}`,
+    status: 'pending',
+    seq: 0,
+    attempt: 0,
+    nextAttemptAt: 0,
+    createdAt: now,
+    updatedAt: now,
+    statusKey: ['pending', 0],
+    laneKey: [id, 0],
+    dueKey: [0, 0],
+    ...over,
   });
   const corrupt = [
     { id: 'corrupt-due', v: 1, status: 'pending', lane: 'zz', seq: 0, dueKey: [0, 0], laneKey: ['zz', 0], statusKey: ['pending', 0] },
@@ -204,7 +218,10 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
     })
     .toEqual(expect.arrayContaining(corruptIds));
   const outboxKeys = (await readStore(page, 'outbox')).map((r) => r.key);
-  expect(outboxKeys.filter((k) => corruptIds.includes(k as string)), seeded('corrupt records left in the outbox')).toEqual([]);
+  expect(
+    outboxKeys.filter((k) => corruptIds.includes(k as string)),
+    seeded('corrupt records left in the outbox'),
+  ).toEqual([]);
   // The tampered op is refused by the transport, never sent anywhere.
   await expect.poll(() => page.evaluate(() => window.ferry.get('tampered-target'))).toMatchObject({ status: 'failed', lastError: { retryable: false } });
   expect(server.sent('key-tampered-target')).toEqual([]);

@@ -99,7 +99,10 @@ test(`${SCENARIO}: every acknowledged op is delivered once by the relaunched bro
       // The relaunched worker drains at start-up; nothing else is asked of the page.
       await settled(page, owed, 60_000, SCENARIO);
       const stored = await storedOps(page);
-      expect(stored.filter((op) => dropped.has(op.id)), seeded('a loss was reported, but ops from before it are still stored')).toEqual([]);
+      expect(
+        stored.filter((op) => dropped.has(op.id)),
+        seeded('a loss was reported, but ops from before it are still stored'),
+      ).toEqual([]);
       await verdict(SCENARIO, server, owed, stored, {
         extra: { crashes: CYCLES, storedAfterCrash: stored.length, storageLost: losses, droppedByBrowser: dropped.size, durationMs: Date.now() - started },
       });

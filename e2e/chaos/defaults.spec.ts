@@ -34,14 +34,22 @@ test('outage-while-online: two minutes of refused connections with the browser o
   const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), msgs('outage', 20, 4));
   await sleep(125_000);
   const during = await storedOps(page);
-  expect(during.filter((o) => o.status === 'failed').map((o) => o.lastError?.message), seeded('failed during the outage')).toEqual([]);
-  expect(during.every((o) => o.attempt === 0), seeded('attempts spent while nothing answered')).toBe(true);
+  expect(
+    during.filter((o) => o.status === 'failed').map((o) => o.lastError?.message),
+    seeded('failed during the outage'),
+  ).toEqual([]);
+  expect(
+    during.every((o) => o.attempt === 0),
+    seeded('attempts spent while nothing answered'),
+  ).toBe(true);
   const refused = server.received.length;
   expect(refused, 'the worker kept trying during the outage').toBeGreaterThan(4);
   down = false;
   // The backoff is capped at 30 s (full jitter): every lane tries again within that.
   await settled(page, acked, 90_000, SCENARIO);
-  await verdict(SCENARIO, server, acked, await storedOps(page), { extra: { outageMs: 125_000, requestsDuringOutage: refused, durationMs: Date.now() - started } });
+  await verdict(SCENARIO, server, acked, await storedOps(page), {
+    extra: { outageMs: 125_000, requestsDuringOutage: refused, durationMs: Date.now() - started },
+  });
 });
 
 test('slow-server: answers in 14 s with 32 busy lanes; never two sends of one op, no dead letter', async ({ page, server }) => {
@@ -62,7 +70,10 @@ test('slow-server: answers in 14 s with 32 busy lanes; never two sends of one op
   const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), msgs('slow', 32, 32));
   await settled(page, acked, 200_000, SCENARIO);
   const stored = await storedOps(page);
-  expect(stored.filter((o) => o.status === 'failed'), seeded('dead letters')).toEqual([]);
+  expect(
+    stored.filter((o) => o.status === 'failed'),
+    seeded('dead letters'),
+  ).toEqual([]);
   expect(twice, seeded('an op on the wire twice at once')).toBe(0);
   await verdict(SCENARIO, server, acked, stored, { noWireDuplicates: true, extra: { latencyMs: 14_000, durationMs: Date.now() - started } });
 });
@@ -73,7 +84,8 @@ test('in-progress-409: a 409 while the first request with the key runs is waited
   const started = Date.now();
   await openApp(page, server, 'defaults');
   const ops = msgs('busy', 6, 2);
-  server.script = (req, nth): Answer => ((req.body as { tag?: string }).tag === 'busy-0' && nth <= 3 ? { status: 409, headers: { 'Retry-After': '1' } } : undefined);
+  server.script = (req, nth): Answer =>
+    (req.body as { tag?: string }).tag === 'busy-0' && nth <= 3 ? { status: 409, headers: { 'Retry-After': '1' } } : undefined;
   const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), ops);
   await settled(page, acked, 60_000, SCENARIO);
   const stored = await storedOps(page);
@@ -88,15 +100,25 @@ test('retry-after-origin: a 429 with Retry-After on one lane pauses every lane t
   const SCENARIO = 'retry-after-origin';
   const started = Date.now();
   await openApp(page, server, 'defaults');
-  server.script = (req, nth): Answer => ((req.body as { tag?: string }).tag === 'pause-0' && nth === 1 ? { status: 429, headers: { 'Retry-After': '3' } } : undefined);
+  server.script = (req, nth): Answer =>
+    (req.body as { tag?: string }).tag === 'pause-0' && nth === 1 ? { status: 429, headers: { 'Retry-After': '3' } } : undefined;
   const [first] = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), msgs('pause', 1, 1));
   await expect.poll(() => server.received[0]?.answeredAt, { timeout: 10_000 }).toBeDefined();
   const pausedAt = server.received[0]!.answeredAt!;
   // Other lanes, queued while the origin asked to be left alone.
-  const others = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), msgs('pause', 4, 4).slice(1).map((op) => ({ ...op, payload: { ...op.payload, tag: `${op.payload.tag}-other` } })));
+  const others = await inPage(
+    page,
+    (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))),
+    msgs('pause', 4, 4)
+      .slice(1)
+      .map((op) => ({ ...op, payload: { ...op.payload, tag: `${op.payload.tag}-other` } })),
+  );
   const acked = [first!, ...others];
   await settled(page, acked, 60_000, SCENARIO);
   const early = server.received.slice(1).filter((r) => r.at < pausedAt + 3_000);
-  expect(early.map((r) => `${(r.body as { tag: string }).tag} ${r.at - pausedAt} ms after the 429`), seeded('sent during the pause')).toEqual([]);
+  expect(
+    early.map((r) => `${(r.body as { tag: string }).tag} ${r.at - pausedAt} ms after the 429`),
+    seeded('sent during the pause'),
+  ).toEqual([]);
   await verdict(SCENARIO, server, acked, await storedOps(page), { extra: { retryAfterMs: 3_000, durationMs: Date.now() - started } });
 });

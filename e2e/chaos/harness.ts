@@ -86,7 +86,12 @@ const tagOf = (body: unknown): string | undefined => (body as { tag?: unknown } 
  * @param stored every op the outbox holds at the end (ids, keys, lanes, seqs, final state)
  * @param mayFail ids the scenario expects the server to reject; each must be `failed` with the server's status
  */
-export function check(server: Pick<TestServer, 'received' | 'applied'>, acked: readonly string[], stored: readonly Operation[], mayFail: ReadonlySet<string> = new Set()): { counts: Counts; problems: string[] } {
+export function check(
+  server: Pick<TestServer, 'received' | 'applied'>,
+  acked: readonly string[],
+  stored: readonly Operation[],
+  mayFail: ReadonlySet<string> = new Set(),
+): { counts: Counts; problems: string[] } {
   const problems: string[] = [];
   const byId = new Map(stored.map((op) => [op.id, op]));
   const received = server.received;
@@ -104,7 +109,14 @@ export function check(server: Pick<TestServer, 'received' | 'applied'>, acked: r
     appliedTags.set(tag, (appliedTags.get(tag) ?? 0) + 1);
   }
   const duplicatesApplied = [...appliedTags.values()].reduce((n, c) => n + c - 1, 0);
-  if (duplicatesApplied > 0) problems.push(`applied twice: ${[...appliedTags].filter(([, c]) => c > 1).map(([t]) => t).slice(0, 5).join(', ')}`);
+  if (duplicatesApplied > 0)
+    problems.push(
+      `applied twice: ${[...appliedTags]
+        .filter(([, c]) => c > 1)
+        .map(([t]) => t)
+        .slice(0, 5)
+        .join(', ')}`,
+    );
 
   let lost = 0;
   let failed = 0;

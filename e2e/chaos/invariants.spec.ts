@@ -9,10 +9,30 @@ import type { Applied, Received } from '../server/TestServer.ts';
 import { check } from './harness.ts';
 
 const op = (n: number, over: Partial<Operation> = {}): Operation => ({
-  id: `id${n}`, kind: 'k', target: '/api/x', method: 'POST', payload: { tag: `t${n}` }, lane: 'a', idempotencyKey: `k${n}`,
-  status: 'done', seq: n, attempt: 1, nextAttemptAt: 0, createdAt: 0, updatedAt: 0, ...over,
+  id: `id${n}`,
+  kind: 'k',
+  target: '/api/x',
+  method: 'POST',
+  payload: { tag: `t${n}` },
+  lane: 'a',
+  idempotencyKey: `k${n}`,
+  status: 'done',
+  seq: n,
+  attempt: 1,
+  nextAttemptAt: 0,
+  createdAt: 0,
+  updatedAt: 0,
+  ...over,
 });
-const req = (n: number, at: number, over: Partial<Received> = {}): Received => ({ method: 'POST', path: '/api/x', key: `k${n}`, body: { tag: `t${n}` }, at, outcome: 201, ...over });
+const req = (n: number, at: number, over: Partial<Received> = {}): Received => ({
+  method: 'POST',
+  path: '/api/x',
+  key: `k${n}`,
+  body: { tag: `t${n}` },
+  at,
+  outcome: 201,
+  ...over,
+});
 const app = (n: number, key = `k${n}`): Applied => ({ key, path: '/api/x', body: { tag: `t${n}` }, at: 0 });
 
 test('the invariant check counts each kind of violation', () => {

@@ -55,11 +55,16 @@ test(`${SCENARIO}: enqueue rejects with quota-exceeded, nothing stored is lost`,
     expect(filled.acked.length).toBeGreaterThan(0);
     // Everything acknowledged is still stored (the worker may have delivered some meanwhile).
     const stored = new Set((await storedOps(page)).map((o) => o.id));
-    expect(filled.acked.filter((id) => !stored.has(id)), seeded('acknowledged ops lost to the full disk')).toEqual([]);
+    expect(
+      filled.acked.filter((id) => !stored.has(id)),
+      seeded('acknowledged ops lost to the full disk'),
+    ).toEqual([]);
 
     // Space comes back: enqueue works again and everything is delivered.
     await cdp.send('Storage.overrideQuotaForOrigin', { origin });
-    const small = await page.evaluate(() => window.ferry.enqueue({ kind: 'chaos.quota', target: '/api/quota', lane: 'lane-0', payload: { tag: 'quota-after', lane: 'lane-0' } }));
+    const small = await page.evaluate(() =>
+      window.ferry.enqueue({ kind: 'chaos.quota', target: '/api/quota', lane: 'lane-0', payload: { tag: 'quota-after', lane: 'lane-0' } }),
+    );
     const acked = [...filled.acked, small];
     await page.evaluate(() => window.ferry.kick());
     await settled(page, acked, 60_000, SCENARIO);

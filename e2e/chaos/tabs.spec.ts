@@ -26,7 +26,7 @@ test(`${SCENARIO}: three tabs enqueue at once while the worker drains`, async ({
       return { kind: 'chaos.tabs', target: '/api/tabs', lane, payload: { tag: `tab-${t}-${i}`, tab: t, i, lane } };
     });
     const bursts: number[] = [];
-    for (let left = PER_TAB; left > 0; ) {
+    for (let left = PER_TAB; left > 0;) {
       const b = Math.min(left, rng.int(1, 8));
       bursts.push(b);
       left -= b;

@@ -41,7 +41,10 @@ for (const { SCENARIO, flags } of [
       const resumed = await expect
         .poll(() => server.applied.length, { timeout: 15_000, message: seeded(`no progress after kill ${kills}`) })
         .toBeGreaterThan(before)
-        .then(() => true, () => false);
+        .then(
+          () => true,
+          () => false,
+        );
       if (!resumed) stalls++;
       expect(stalls, seeded(`the worker stopped draining after kill ${kills}`)).toBe(0);
       if (kills > 60) break;

@@ -67,7 +67,7 @@ function workerOnline(page: Page): Promise<boolean | 'no-reply'> {
         clearTimeout(timer);
         resolve(e.data.ok && e.data.result?.online === true);
       };
-      worker?.postMessage({ v: 1, id: 'online?', type: 'ping' }, [port2]);
+      worker?.postMessage({ ferry: true, v: 1, id: 'online?', type: 'ping' }, [port2]);
     });
   });
 }

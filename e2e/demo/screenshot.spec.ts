@@ -2,15 +2,17 @@ import { fileURLToPath } from 'node:url';
 import { expect, openDemo, say, test } from './fixtures.ts';
 
 // The README's picture is refreshed on demand (UPDATE_SCREENSHOT=1), so that a test run leaves the tree clean.
-const SHOT = fileURLToPath(
-  new URL(process.env.UPDATE_SCREENSHOT ? '../../demo/screenshot.png' : '../../test-results/demo-screenshot.png', import.meta.url),
-);
+const SHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOT ? '../../demo/screenshot.png' : '../../test-results/demo-screenshot.png', import.meta.url));
 
 test('screenshot for the README: sent messages, a failed one, one retrying, the side panel', async ({ page, demo }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
   // Default retry timings, so that the retrying message shows a next attempt a few seconds out.
   await openDemo(page, demo, '');
-  for (const text of ['Hi! Every message here is a Ferry operation.', 'It is written to IndexedDB before anything is sent…', '…then the service worker delivers it, in order.']) {
+  for (const text of [
+    'Hi! Every message here is a Ferry operation.',
+    'It is written to IndexedDB before anything is sent…',
+    '…then the service worker delivers it, in order.',
+  ]) {
     await say(page, text);
   }
   await expect(page.locator('#messages .msg[data-state=sent]')).toHaveCount(3);
@@ -28,7 +30,9 @@ test('screenshot for the README: sent messages, a failed one, one retrying, the 
   const waiting = page.locator('#messages .msg', { hasText: 'waits out the outage' });
   await expect(waiting).toHaveAttribute('data-state', 'retrying');
   // Let a couple of attempts fail so the backoff and the change feed show.
-  await expect.poll(async () => Number(await page.locator('#queue tr').first().locator('td').nth(3).textContent()), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+  await expect
+    .poll(async () => Number(await page.locator('#queue tr').first().locator('td').nth(3).textContent()), { timeout: 15_000 })
+    .toBeGreaterThanOrEqual(2);
   // A moment when the next attempt is a few seconds out, so the shot says when.
   await expect(waiting.locator('.detail')).toContainText(/next try .*\(in [2-9] s\)/, { timeout: 20_000 });
   await page.screenshot({ path: SHOT });

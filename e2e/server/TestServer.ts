@@ -20,6 +20,8 @@ export interface Received {
   retryAfterMs?: number;
   /** Set when the op came as an item of a `/api/batch` request. */
   batched?: true;
+  /** The request's headers, names lower-cased (a single request only). */
+  headers?: Record<string, string>;
 }
 
 /** An effect the API applied: once per Idempotency-Key. */
@@ -40,13 +42,7 @@ export interface Applied {
  * applying again).
  */
 export type Answer =
-  | { status: number; headers?: Record<string, string> }
-  | 'hang'
-  | 'apply-and-hang'
-  | 'drop'
-  | 'apply-and-drop'
-  | { delayMs: number }
-  | undefined;
+  { status: number; headers?: Record<string, string> } | 'hang' | 'apply-and-hang' | 'drop' | 'apply-and-drop' | { delayMs: number } | undefined;
 
 /** Decides the answer to a request; `nth` counts requests with the same key, from 1. */
 export type Script = (req: Received, nth: number) => Answer;
@@ -72,7 +68,11 @@ export class TestServer {
   readonly #server = createServer((req, res) => void this.#handle(req, res));
   #url = '';
 
-  private constructor(readonly staticDir: string) {}
+  readonly staticDir: string;
+
+  private constructor(staticDir: string) {
+    this.staticDir = staticDir;
+  }
 
   static async start(staticDir: string): Promise<TestServer> {
     const s = new TestServer(staticDir);
@@ -111,8 +111,10 @@ export class TestServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.#url);
     if (req.method === 'GET' && url.pathname === '/') return send(res, 200, PAGE, 'text/html');
-    if (req.method === 'GET' && (url.pathname === '/page.js' || url.pathname === '/sw.js')) {
-      const js = await readFile(join(this.staticDir, url.pathname.slice(1)), 'utf8');
+    // The page, the worker, and any other script built next to them (a classic bundle for importScripts).
+    if (req.method === 'GET' && /^\/[\w.-]+\.js$/.test(url.pathname)) {
+      const js = await readFile(join(this.staticDir, url.pathname.slice(1)), 'utf8').catch(() => undefined);
+      if (js === undefined) return send(res, 404, 'not found', 'text/plain');
       return send(res, 200, js, 'text/javascript');
     }
     if (!url.pathname.startsWith('/api/')) return send(res, 404, 'not found', 'text/plain');
@@ -126,6 +128,7 @@ export class TestServer {
       key: typeof key === 'string' ? key : null,
       body: text === '' ? undefined : JSON.parse(text),
       at: Date.now(),
+      headers: Object.fromEntries(Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string')),
     };
     this.received.push(rec);
     const nth = (this.#count.get(rec.key ?? '') ?? 0) + 1;

@@ -1,6 +1,6 @@
 import { FerryError } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
-import { MAX_BATCH } from '@ferry/sw/protocol';
+import { MAX_BATCH } from '@ferry/core/protocol';
 import { FerryHost } from '@ferry/sw';
 import { MemoryStore } from '@ferry/core';
 import { ScriptedTransport } from '@ferry/core/testing';
@@ -60,13 +60,19 @@ describe('client requests', () => {
 
   it('rebuilds error replies into FerryError with their code', async () => {
     const worker = fakeWorker((msg) => ({ v: 1, id: msg.id, ok: false, error: { code: 'target-not-allowed', message: 'no' } }));
-    const err = await client(worker).retry('x').catch((e: unknown) => e);
+    const err = await client(worker)
+      .retry('x')
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'FerryError', code: 'target-not-allowed', message: 'no' });
   });
 
   it('ignores a reply carrying another id', async () => {
     const worker = fakeWorker(() => ({ v: 1, id: 'someone-else', ok: true, result: 1 }));
-    expect(await client(worker).stats().catch((e: FerryError) => e.code)).toBe('worker-timeout');
+    expect(
+      await client(worker)
+        .stats()
+        .catch((e: FerryError) => e.code),
+    ).toBe('worker-timeout');
   });
 
   it('whenDone resolves with a failed op, and rejects with not-found for a missing one', async () => {
@@ -157,7 +163,15 @@ describe('enqueue coalescing', () => {
   });
 
   it('an enqueue whose reply was lost is stored once: the repeat gets the stored op from a real host', async () => {
-    const host = new FerryHost({ origin: () => 'https://app.example', store: async () => new MemoryStore(), transport: new ScriptedTransport(), isOnline: () => false, channel: () => undefined, backgroundSync: () => undefined, locks: () => undefined });
+    const host = new FerryHost({
+      origin: () => 'https://app.example',
+      store: async () => new MemoryStore(),
+      transport: new ScriptedTransport(),
+      isOnline: () => false,
+      channel: () => undefined,
+      backgroundSync: () => undefined,
+      locks: () => undefined,
+    });
     let dropFirst = true;
     const worker = {
       postMessage(msg: unknown, transfer: Transferable[]) {
@@ -261,7 +275,10 @@ describe('whenDone without the broadcast', () => {
     const { worker, state } = silentWorker();
     const ferry = client(worker, 20, 30);
     let outcome: unknown;
-    const waiting = ferry.whenDone('w').then((op) => (outcome = op), (err: FerryError) => (outcome = err.code));
+    const waiting = ferry.whenDone('w').then(
+      (op) => (outcome = op),
+      (err: FerryError) => (outcome = err.code),
+    );
     await sleep(10);
     const answer = worker.answer;
     worker.answer = () => undefined; // killed: every request times out

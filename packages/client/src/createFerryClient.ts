@@ -1,8 +1,8 @@
 import type { ListQuery, Operation, OperationInput, OperationStatus } from '@ferry/core';
 import { FerryError } from '@ferry/core';
 import { nanoid } from 'nanoid';
-import type { ChangeMessage, ChangeSummary, KickReason, RequestBody, Results } from '@ferry/sw/protocol';
-import { CHANNEL_NAME } from '@ferry/sw/protocol';
+import type { ChangeMessage, ChangeSummary, KickReason, RequestBody, Results } from '@ferry/core/protocol';
+import { CHANNEL_NAME } from '@ferry/core/protocol';
 import { enqueueBatcher } from './lib/enqueueBatcher.ts';
 import type { PostTarget } from './lib/requester.ts';
 import { requester } from './lib/requester.ts';
@@ -44,8 +44,14 @@ export interface FerryClientOptions {
 }
 
 export interface FerryClient {
-  /** Installs the worker, or reuses the one installed; resolves once it is active. Resolves undefined in page mode. */
-  register(scriptUrl: string | URL, options?: RegistrationOptions): Promise<ServiceWorkerRegistration | undefined>;
+  /**
+   * Connects to the service worker; resolves with its registration once a worker is active. Resolves undefined in page mode.
+   * - a script URL: registers it (or reuses the one installed, also offline): a worker that is Ferry's alone;
+   * - a `ServiceWorkerRegistration`: the app's own (vite-plugin-pwa's `registerSW`, workbox-window, a hand-written
+   *   `navigator.serviceWorker.register`), whose worker hosts Ferry; nothing is registered;
+   * - nothing: waits for the registration that controls this page (`navigator.serviceWorker.ready`); nothing is registered.
+   */
+  register(script?: string | URL | ServiceWorkerRegistration, options?: RegistrationOptions): Promise<ServiceWorkerRegistration | undefined>;
   /**
    * Resolves with the op's id once it is durable. Rejects with the worker's typed error (`invalid-operation`, `quota-exceeded`…).
    * The id and idempotency key are made here, before posting, unless given: when the worker does not
@@ -100,8 +106,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     return sw.controller ?? registration?.active ?? (await sw.ready).active ?? undefined;
   };
   const send = requester(target, options.timeoutMs ?? 10_000);
-  const request = <K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>): Promise<Results[K]> =>
-    send(body) as Promise<Results[K]>;
+  const request = <K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>): Promise<Results[K]> => send(body) as Promise<Results[K]>;
 
   const batcher = enqueueBatcher({
     batch: (ops) => request({ type: 'enqueueBatch', ops }),
@@ -181,9 +186,16 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
       const check = (): Promise<void> =>
         get(id)
           .catch(() => get(id))
-          .then((op) => settle(op), (err: unknown) => settle(undefined, err));
+          .then(
+            (op) => settle(op),
+            (err: unknown) => settle(undefined, err),
+          );
       // A re-check that fails changes nothing: the wait goes on, and the next one asks again.
-      const quiet = (): void => void get(id).then((op) => settle(op), () => {});
+      const quiet = (): void =>
+        void get(id).then(
+          (op) => settle(op),
+          () => {},
+        );
       // Listen before looking, so that a change between the two is not missed.
       const off = subscribe((change) => {
         if (change.op.id !== id) return;
@@ -196,18 +208,22 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     });
 
   return {
-    async register(scriptUrl, opts) {
+    async register(script, opts) {
       if (usePage) return undefined;
       const sw = container() as ServiceWorkerContainer;
       let reg: ServiceWorkerRegistration;
-      try {
-        reg = await sw.register(scriptUrl, opts);
-      } catch (err) {
-        // Offline, the update check cannot fetch the script: the installed worker still does the job.
-        const installed = await sw.getRegistration(opts?.scope ?? '');
-        if (!installed?.active) throw err;
-        reg = installed;
-      }
+      // The app's own registration, or the one controlling the page: never a second worker over the app's.
+      if (script === undefined) reg = await sw.ready;
+      else if (typeof script === 'object' && !(script instanceof URL)) reg = script;
+      else
+        try {
+          reg = await sw.register(script, opts);
+        } catch (err) {
+          // Offline, the update check cannot fetch the script: the installed worker still does the job.
+          const installed = await sw.getRegistration(opts?.scope ?? '');
+          if (!installed?.active) throw err;
+          reg = installed;
+        }
       registration = reg;
       const w = reg.installing ?? reg.waiting;
       if (!reg.active && w) {

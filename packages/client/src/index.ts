@@ -1,4 +1,4 @@
 export { createFerryClient } from './createFerryClient.ts';
 export type { FerryClient, FerryClientOptions, PageTarget } from './createFerryClient.ts';
 export type { PostTarget } from './lib/requester.ts';
-export type { ChangeSummary, KickReason, OpSummary } from '@ferry/sw/protocol';
+export type { ChangeSummary, KickReason, OpSummary } from '@ferry/core/protocol';

@@ -9,7 +9,11 @@ import { MemoryStore, NetworkProbe, Outbox, SyncWorker } from '../src/index.ts';
 import type { Operation, SendResult, Transport } from '../src/index.ts';
 
 class ExampleTransport implements Transport {
-  constructor(private online: boolean) {}
+  private online: boolean;
+
+  constructor(online: boolean) {
+    this.online = online;
+  }
 
   setOnline(online: boolean): void {
     this.online = online;

@@ -57,12 +57,11 @@ export interface FerryErrorData {
 export class FerryError extends Error {
   override readonly name = 'FerryError';
 
-  constructor(
-    readonly code: FerryErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+  readonly code: FerryErrorCode;
+
+  constructor(code: FerryErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
+    this.code = code;
   }
 
   /** @returns true when `value` is a known error code. */

@@ -147,7 +147,10 @@ export class MemoryStore implements OutboxStore {
           .sort((a, b) => a.leaseUntil! - b.leaseUntil!)
           .slice(0, limit),
       nextLeaseEnd: async () => min(opsWhere((r) => r.leaseUntil !== undefined).map((r) => r.leaseUntil!)),
-      inflight: async (limit) => opsWhere((r) => r.status === 'inflight').sort((a, b) => a.seq - b.seq).slice(0, limit),
+      inflight: async (limit) =>
+        opsWhere((r) => r.status === 'inflight')
+          .sort((a, b) => a.seq - b.seq)
+          .slice(0, limit),
       listOps: async ({ status, lane, limit = 1000 }: ListQuery) =>
         opsWhere((r) => (status === undefined || r.status === status) && (lane === undefined || r.lane === lane))
           .sort((a, b) => a.seq - b.seq)

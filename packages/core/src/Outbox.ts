@@ -304,8 +304,8 @@ export class Outbox {
     if (!(retentionMs >= 0)) throw new FerryError('invalid-operation', 'retentionMs must be >= 0');
     const before = now - retentionMs;
     const total = { ops: 0, records: 0 };
-    for (let n = chunk; n >= chunk; ) total.ops += n = await this.store.transaction('readwrite', (tx) => tx.deleteDoneBefore(before, chunk));
-    for (let n = chunk; n >= chunk; ) total.records += n = await this.store.transaction('readwrite', (tx) => tx.deleteWalBefore(before, chunk));
+    for (let n = chunk; n >= chunk;) total.ops += n = await this.store.transaction('readwrite', (tx) => tx.deleteDoneBefore(before, chunk));
+    for (let n = chunk; n >= chunk;) total.records += n = await this.store.transaction('readwrite', (tx) => tx.deleteWalBefore(before, chunk));
     return total;
   }
 

@@ -26,10 +26,12 @@ class FakeServer implements Transport {
   latencyMs = 0;
   held: number | undefined;
   readonly signals: AbortSignal[] = [];
-  constructor(
-    readonly clock: VirtualClock,
-    readonly answer: (op: Operation, nth: number) => SendResult = () => ({ ok: true, status: 200 }),
-  ) {}
+  readonly clock: VirtualClock;
+  readonly answer: (op: Operation, nth: number) => SendResult;
+  constructor(clock: VirtualClock, answer: (op: Operation, nth: number) => SendResult = () => ({ ok: true, status: 200 })) {
+    this.clock = clock;
+    this.answer = answer;
+  }
 
   async send(op: Operation, ctx: SendContext): Promise<SendResult> {
     const nth = (this.sends.get(op.id) ?? 0) + 1;
@@ -38,7 +40,10 @@ class FakeServer implements Transport {
     const wire = (this.onWire.get(op.id) ?? 0) + 1;
     this.onWire.set(op.id, wire);
     this.maxOnWireOfOneOp = Math.max(this.maxOnWireOfOneOp, wire);
-    this.maxOnWire = Math.max(this.maxOnWire, [...this.onWire.values()].reduce((a, b) => a + b, 0));
+    this.maxOnWire = Math.max(
+      this.maxOnWire,
+      [...this.onWire.values()].reduce((a, b) => a + b, 0),
+    );
     try {
       if (this.latencyMs > 0) {
         // Like fetch: an aborted signal ends the wait with no answer.
@@ -159,7 +164,14 @@ describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
     server.latencyMs = 60 * 60_000;
     for (let i = 0; i < 10; i++) await outbox.enqueue(msg(`m${i}`, `lane${i}`));
     for (let kill = 0; kill < 3; kill++) {
-      const runner = new SyncWorker({ outbox: new Outbox({ store, clock, retry: { maxAttempts: 3 } }), transport: server, clock, timers: clock, owner: `r${kill}`, concurrency: 3 });
+      const runner = new SyncWorker({
+        outbox: new Outbox({ store, clock, retry: { maxAttempts: 3 } }),
+        transport: server,
+        clock,
+        timers: clock,
+        owner: `r${kill}`,
+        concurrency: 3,
+      });
       void runner.drain();
       await flush();
       // The runner dies with its sends on the wire; the next one takes back its leases.
@@ -255,7 +267,13 @@ describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
     const op = await outbox.enqueue(msg('x'));
     await outbox.claim('dead', 1, 100);
     clock.advance(100);
-    const worker = new SyncWorker({ outbox, transport: new FakeServer(clock), clock, timers: clock, probe: { isOnline: () => false, onOnline: () => () => {} } as never });
+    const worker = new SyncWorker({
+      outbox,
+      transport: new FakeServer(clock),
+      clock,
+      timers: clock,
+      probe: { isOnline: () => false, onOnline: () => () => {} } as never,
+    });
     expect(await worker.tick()).toBe(0);
     expect(await outbox.get(op.id)).toMatchObject({ status: 'pending' });
   });

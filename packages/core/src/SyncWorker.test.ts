@@ -144,51 +144,58 @@ describe('SyncWorker', () => {
     for (let i = 0; i < 24; i++) await outbox.enqueue(msg(`m${i}`, `lane${i % 8}`));
     const worker = new SyncWorker({ outbox, transport, clock, timers: clock, concurrency: 3, batchLimit: 8 });
     let total = 0;
-    for (let n; (n = await worker.tick()) > 0; ) total += n;
+    for (let n; (n = await worker.tick()) > 0;) total += n;
     expect(total).toBe(24);
     expect(peak).toBe(3);
   });
 
-  it.each([1, 5])('keeps enqueue order within each lane under concurrency and seeded random failures; a poison op blocks nothing (batchSize %i)', async (batchSize) => {
-    const seed = Number(process.env.FERRY_SEED ?? Date.now() % 100_000);
-    const random = seeded(seed);
-    const clock = new VirtualClock();
-    const outbox = new Outbox({ store: new MemoryStore(), clock, random, retry: { maxAttempts: 50, baseDelayMs: 100, maxDelayMs: 2000 } });
-    const poison = new Set<string>();
-    const delivered = new Map<string, string[]>();
-    const transport = new ScriptedTransport(async (op) => {
-      await new Promise((r) => setTimeout(r, Math.floor(random() * 3)));
-      if (poison.has(op.id)) return { ok: false, retryable: false, status: 400, error: 'invalid message' };
-      const r = random();
-      if (r < 0.3) return { ok: false, retryable: true, status: 503, error: 'unavailable' };
-      if (r < 0.35) return { ok: false, retryable: true, status: 429, retryAfterMs: 700 };
-      delivered.set(op.lane, [...(delivered.get(op.lane) ?? []), op.id]);
-      return { ok: true };
-    });
-    const enqueued = new Map<string, string[]>();
-    await Promise.all(
-      Array.from({ length: 200 }, async (_, i) => {
-        const lane = `lane${Math.floor(random() * 6)}`;
-        const op = await outbox.enqueue(msg(`m${i}`, lane));
-        if (i % 37 === 5) poison.add(op.id);
-        enqueued.set(lane, [...(enqueued.get(lane) ?? []), op.id]);
-      }),
-    );
-    const worker = new SyncWorker({ outbox, transport, clock, timers: clock, concurrency: 4, batchLimit: 6, batchSize, probe: new NetworkProbe() });
-    for (let rounds = 0; rounds < 5000; rounds++) {
-      const { pending, inflight } = await outbox.stats();
-      if (pending + inflight === 0) break;
-      if ((await worker.tick()) === 0) clock.set((await outbox.nextWakeAt()) ?? clock.now());
-    }
-    const stats = await outbox.stats();
-    expect(stats, `seed ${seed}`).toEqual({ pending: 0, inflight: 0, done: 200 - poison.size, failed: poison.size });
-    for (const [lane, ids] of enqueued) {
-      expect(delivered.get(lane), `lane ${lane}, seed ${seed}`).toEqual(ids.filter((id) => !poison.has(id)));
-    }
-    expect((await outbox.list({ status: 'failed' })).map((o) => o.id).sort(), `seed ${seed}`).toEqual([...poison].sort());
-    if (batchSize > 1) expect(transport.batches.some((b) => b.length === batchSize), `seed ${seed}`).toBe(true);
-    else expect(transport.batches).toEqual([]);
-  });
+  it.each([1, 5])(
+    'keeps enqueue order within each lane under concurrency and seeded random failures; a poison op blocks nothing (batchSize %i)',
+    async (batchSize) => {
+      const seed = Number(process.env.FERRY_SEED ?? Date.now() % 100_000);
+      const random = seeded(seed);
+      const clock = new VirtualClock();
+      const outbox = new Outbox({ store: new MemoryStore(), clock, random, retry: { maxAttempts: 50, baseDelayMs: 100, maxDelayMs: 2000 } });
+      const poison = new Set<string>();
+      const delivered = new Map<string, string[]>();
+      const transport = new ScriptedTransport(async (op) => {
+        await new Promise((r) => setTimeout(r, Math.floor(random() * 3)));
+        if (poison.has(op.id)) return { ok: false, retryable: false, status: 400, error: 'invalid message' };
+        const r = random();
+        if (r < 0.3) return { ok: false, retryable: true, status: 503, error: 'unavailable' };
+        if (r < 0.35) return { ok: false, retryable: true, status: 429, retryAfterMs: 700 };
+        delivered.set(op.lane, [...(delivered.get(op.lane) ?? []), op.id]);
+        return { ok: true };
+      });
+      const enqueued = new Map<string, string[]>();
+      await Promise.all(
+        Array.from({ length: 200 }, async (_, i) => {
+          const lane = `lane${Math.floor(random() * 6)}`;
+          const op = await outbox.enqueue(msg(`m${i}`, lane));
+          if (i % 37 === 5) poison.add(op.id);
+          enqueued.set(lane, [...(enqueued.get(lane) ?? []), op.id]);
+        }),
+      );
+      const worker = new SyncWorker({ outbox, transport, clock, timers: clock, concurrency: 4, batchLimit: 6, batchSize, probe: new NetworkProbe() });
+      for (let rounds = 0; rounds < 5000; rounds++) {
+        const { pending, inflight } = await outbox.stats();
+        if (pending + inflight === 0) break;
+        if ((await worker.tick()) === 0) clock.set((await outbox.nextWakeAt()) ?? clock.now());
+      }
+      const stats = await outbox.stats();
+      expect(stats, `seed ${seed}`).toEqual({ pending: 0, inflight: 0, done: 200 - poison.size, failed: poison.size });
+      for (const [lane, ids] of enqueued) {
+        expect(delivered.get(lane), `lane ${lane}, seed ${seed}`).toEqual(ids.filter((id) => !poison.has(id)));
+      }
+      expect((await outbox.list({ status: 'failed' })).map((o) => o.id).sort(), `seed ${seed}`).toEqual([...poison].sort());
+      if (batchSize > 1)
+        expect(
+          transport.batches.some((b) => b.length === batchSize),
+          `seed ${seed}`,
+        ).toBe(true);
+      else expect(transport.batches).toEqual([]);
+    },
+  );
 
   describe('batch mode', () => {
     function batchSetup(transport: Transport, batchSize = 4) {
@@ -222,7 +229,11 @@ describe('SyncWorker', () => {
       const ops = await Promise.all([0, 1, 2].map((i) => outbox.enqueue(msg(`c${i}`, 'chat'))));
       expect(await worker.tick()).toBe(3);
       const after = await outbox.list();
-      expect(after.map((o) => [o.status, o.attempt])).toEqual([['pending', 1], ['pending', 0], ['pending', 0]]);
+      expect(after.map((o) => [o.status, o.attempt])).toEqual([
+        ['pending', 1],
+        ['pending', 0],
+        ['pending', 0],
+      ]);
       expect(after[0]?.lastError?.message).toMatch(/socket hang up/);
       expect(after[0]?.nextAttemptAt).toBe(clock.now() + 100);
       expect(ops.map((o) => o.id)).toEqual(after.map((o) => o.id));

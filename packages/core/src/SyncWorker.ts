@@ -196,7 +196,9 @@ export class SyncWorker {
       try {
         const { settled, claimed } = await this.#outbox.exchange(
           settlements,
-          wanted > 0 ? { owner: this.owner, lanes: wanted, leaseMs: this.#o.leaseMs, perLane: this.#o.batchSize, live: this.#live, heldUntil: this.#heldUntil } : undefined,
+          wanted > 0
+            ? { owner: this.owner, lanes: wanted, leaseMs: this.#o.leaseMs, perLane: this.#o.batchSize, live: this.#live, heldUntil: this.#heldUntil }
+            : undefined,
           now,
         );
         // An answer for a superseded claim changed nothing: reported, not fatal.
@@ -239,7 +241,9 @@ export class SyncWorker {
     const stopped = this.#abort.signal.aborted;
     if (lease.signal.aborted && !stopped) {
       // The lease ran out on the wire: the outcome is unknown, as when a runner dies mid-send.
-      results = results.map((r) => (r.ok ? r : { ok: false, retryable: true, unanswered: true, error: `no answer before the lease ended (${this.#o.leaseMs} ms)` }));
+      results = results.map((r) =>
+        r.ok ? r : { ok: false, retryable: true, unanswered: true, error: `no answer before the lease ended (${this.#o.leaseMs} ms)` },
+      );
     }
     return { run, results, facts: { offline: !this.#probe.isOnline(), stopped } };
   }

@@ -219,9 +219,7 @@ describe('IdbStore.open', () => {
         await store.transaction('readwrite', (tx) => tx.putOp(rec({ id: 'a', seq: 1 })));
         await store.transaction('readonly', (tx) => tx.getOp('a'));
         // The fake opens its own versionchange transaction through the same method.
-        return spy.mock.calls
-          .filter((call) => call[1] !== 'versionchange')
-          .map((call) => (call[2] as IDBTransactionOptions | undefined)?.durability);
+        return spy.mock.calls.filter((call) => call[1] !== 'versionchange').map((call) => (call[2] as IDBTransactionOptions | undefined)?.durability);
       };
       expect(await durabilities({})).toEqual(['relaxed', undefined]);
       expect(await durabilities({ durability: 'strict' })).toEqual(['strict', undefined]);

@@ -153,7 +153,10 @@ export class IdbStore implements OutboxStore {
     const tx = new IdbTx(raw, mode, this.#clock);
     const done = raw.done;
     let committed = false;
-    void done.then(() => (committed = true), () => {});
+    void done.then(
+      () => (committed = true),
+      () => {},
+    );
     // Chromium reports a full quota by aborting the transaction without
     // settling the pending request (dexie/Dexie.js#840), so `fn` may never
     // settle: an abort must win the race on its own.
@@ -186,11 +189,9 @@ export class IdbStore implements OutboxStore {
       }
       if (committed && isStateError(err)) {
         // Writes made before that await were committed: a caller bug worth a loud code.
-        throw new FerryError(
-          'invalid-state',
-          'the transaction committed before its callback was done (it awaited something other than its own requests)',
-          { cause: err },
-        );
+        throw new FerryError('invalid-state', 'the transaction committed before its callback was done (it awaited something other than its own requests)', {
+          cause: err,
+        });
       }
       throw mapError(err, 'transaction');
     } finally {

@@ -15,11 +15,10 @@ describe('schema in Chromium', () => {
     ];
     await buildV1(indexedDB, ops, [{ type: 'put', opId: 'a1', at: 1 }], { name });
     const store = await IdbStore.open({ name });
-    const [heads, all, wal] = await store.transaction('readonly', async (tx) => [
-      await tx.dueHeads(1_000, 10),
-      await tx.listOps({}),
-      await tx.walFrom(0, 10),
-    ] as const);
+    const [heads, all, wal] = await store.transaction(
+      'readonly',
+      async (tx) => [await tx.dueHeads(1_000, 10), await tx.listOps({}), await tx.walFrom(0, 10)] as const,
+    );
     expect(heads.map((o) => o.id)).toEqual(['b1', 'a1']);
     expect(all.map((o) => o.id)).toEqual(['a1', 'a2', 'b1', 'b2']);
     expect(wal).toEqual([{ type: 'put', opId: 'a1', at: 1, lsn: 1, v: 1 }]);

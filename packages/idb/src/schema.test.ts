@@ -30,11 +30,10 @@ describe('schema', () => {
     ]);
 
     const store = await IdbStore.open({ indexedDB: factory });
-    const [heads, all, wal] = await store.transaction('readonly', async (tx) => [
-      await tx.dueHeads(1_000, 10),
-      await tx.listOps({}),
-      await tx.walFrom(0, 10),
-    ] as const);
+    const [heads, all, wal] = await store.transaction(
+      'readonly',
+      async (tx) => [await tx.dueHeads(1_000, 10), await tx.listOps({}), await tx.walFrom(0, 10)] as const,
+    );
     // Exactly one head per lane, due order.
     expect(heads.map((o) => o.id)).toEqual(['sync1', 'chat1']);
     expect(heads[0]).toMatchObject({ v: 1, dueKey: [50, 4], laneKey: ['sync', 4], statusKey: ['pending', 4] });
@@ -65,11 +64,10 @@ describe('schema', () => {
       [{ type: 'bogus', opId: 'h1', at: 1 }],
     );
     const store = await IdbStore.open({ indexedDB: factory, clock: virtualClock(5) });
-    const [heads, leases, quarantined] = await store.transaction('readonly', async (tx) => [
-      await tx.dueHeads(1_000, 10),
-      await tx.expiredLeases(1_000, 10),
-      await tx.quarantined(10),
-    ] as const);
+    const [heads, leases, quarantined] = await store.transaction(
+      'readonly',
+      async (tx) => [await tx.dueHeads(1_000, 10), await tx.expiredLeases(1_000, 10), await tx.quarantined(10)] as const,
+    );
     expect(heads.map((o) => o.id)).toEqual(['h2']); // x2 waits behind the inflight x1
     expect(leases.map((o) => o.id)).toEqual(['x1']);
     expect(quarantined).toEqual([

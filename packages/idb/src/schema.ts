@@ -56,7 +56,6 @@ export const OUTBOX_INDEX = {
   statusKey: 'statusKey',
 } as const;
 
-
 /** Version 1's outbox indexes; only the upgrade still needs their names. */
 const V1_OUTBOX_INDEX = { status: 'status', lane: 'lane' } as const;
 
@@ -71,13 +70,7 @@ type UpgradeStore = IDBPObjectStore<unknown, string[], string, 'versionchange'>;
  *
  * @param now Wall-clock ms stamped on records the migration quarantines.
  */
-export async function upgrade(
-  db: IDBPDatabase,
-  oldVersion: number,
-  newVersion: number | null,
-  tx: UpgradeTx,
-  now: number = Date.now(),
-): Promise<void> {
+export async function upgrade(db: IDBPDatabase, oldVersion: number, newVersion: number | null, tx: UpgradeTx, now: number = Date.now()): Promise<void> {
   if (newVersion !== null && newVersion > SCHEMA_VERSION) {
     throw new Error(`cannot upgrade to schema version ${newVersion}; this build knows ${SCHEMA_VERSION}`);
   }
@@ -151,17 +144,16 @@ async function migrateWal(wal: UpgradeStore, moveAside: (q: Omit<QuarantinedReco
   }
 }
 
-const isRecord = (raw: unknown): raw is Record<string, unknown> =>
-  typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+const isRecord = (raw: unknown): raw is Record<string, unknown> => typeof raw === 'object' && raw !== null && !Array.isArray(raw);
 
 /** A v1 op (no `v`) or an already current one, as a current record; else why not. */
 function toV2Op(raw: unknown, isHead: boolean): OpRecord | string {
   if (!isRecord(raw)) return 'not an object';
-  if (raw.v !== undefined && raw.v !== 1) return `unknown schema version ${String(raw.v)}`;
+  if (raw['v'] !== undefined && raw['v'] !== 1) return `unknown schema version ${String(raw['v'])}`;
   return decodeOp(encodeOp(raw as unknown as OpRecord, isHead));
 }
 
 function toV2Wal(raw: unknown): WalRecord | string {
   if (!isRecord(raw)) return 'not an object';
-  return decodeWal(raw.v === undefined ? { ...raw, v: 1 } : raw);
+  return decodeWal(raw['v'] === undefined ? { ...raw, v: 1 } : raw);
 }

@@ -29,11 +29,24 @@ function fakeLocks(): LockManagerLike & { held: number } {
 }
 
 function fakeChannel(): ChannelLike & { sent: ChangeMessage[] } {
-  return { sent: [], postMessage(m) { this.sent.push(m as ChangeMessage); }, addEventListener() {}, removeEventListener() {}, close() {} };
+  return {
+    sent: [],
+    postMessage(m) {
+      this.sent.push(m as ChangeMessage);
+    },
+    addEventListener() {},
+    removeEventListener() {},
+    close() {},
+  };
 }
 
 function port(): { replies: Reply[]; postMessage(m: Reply): void } {
-  return { replies: [], postMessage(m) { this.replies.push(m); } };
+  return {
+    replies: [],
+    postMessage(m) {
+      this.replies.push(m);
+    },
+  };
 }
 
 function host(more: FerryHostOptions = {}) {
@@ -60,7 +73,7 @@ const op = { kind: 'message.send', target: '/api/m', payload: { text: 'hi' } };
 describe('FerryHost.receive', () => {
   it('answers a malformed message with protocol-error and runs nothing', async () => {
     const { h, transport } = host();
-    for (const data of ['x', { v: 1, id: 'a', type: 'enqueue ' , op }, { v: 2, id: 'b', type: 'enqueue', op }, { v: 1, id: 'c', type: 'enqueue' }]) {
+    for (const data of ['x', { v: 1, id: 'a', type: 'enqueue ', op }, { v: 2, id: 'b', type: 'enqueue', op }, { v: 1, id: 'c', type: 'enqueue' }]) {
       const p = port();
       await h.receive(data, p);
       expect(p.replies).toHaveLength(1);
@@ -85,7 +98,11 @@ describe('FerryHost.receive', () => {
     expect(channel.sent[2]).toEqual({
       v: 1,
       type: 'change',
-      change: { type: 'done', lsn: expect.any(Number), op: { id, status: 'done', attempt: 1, nextAttemptAt: expect.any(Number), lane: 'default', kind: 'message.send', seq: expect.any(Number) } },
+      change: {
+        type: 'done',
+        lsn: expect.any(Number),
+        op: { id, status: 'done', attempt: 1, nextAttemptAt: expect.any(Number), lane: 'default', kind: 'message.send', seq: expect.any(Number) },
+      },
     });
     expect(registered).toEqual(['ferry']);
     await h.close();
@@ -93,7 +110,10 @@ describe('FerryHost.receive', () => {
 
   it('answers an enqueue before it starts the drain; broadcasts the puts and asks for a sync', async () => {
     const { h, transport, channel, registered } = host();
-    for (const body of [{ type: 'enqueue', op }, { type: 'enqueueBatch', ops: [op, op] }]) {
+    for (const body of [
+      { type: 'enqueue', op },
+      { type: 'enqueueBatch', ops: [op, op] },
+    ]) {
       const before = { broadcasts: channel.sent.length, syncs: registered.length, sent: transport.sent.length };
       let sentAtReply: number | undefined;
       const p = port();
@@ -218,7 +238,16 @@ describe('one runner at a time', () => {
     const locks = fakeLocks();
     // Runner A hangs on its send forever: it "dies" holding a lease. Its lock is released as a dead holder's would be.
     const hang = new ScriptedTransport(() => new Promise<SendResult>(() => {}));
-    const a = new FerryHost({ store: async () => store, transport: hang, isOnline: () => true, origin: () => 'https://app.example', locks: () => undefined, channel: () => undefined, backgroundSync: () => undefined, onError: () => {} });
+    const a = new FerryHost({
+      store: async () => store,
+      transport: hang,
+      isOnline: () => true,
+      origin: () => 'https://app.example',
+      locks: () => undefined,
+      channel: () => undefined,
+      backgroundSync: () => undefined,
+      onError: () => {},
+    });
     // Not awaited: receive() resolves after the drain, which never ends here.
     void a.receive({ v: 1, id: 'e', type: 'enqueue', op }, port());
     // Wait until A's send started.
@@ -239,7 +268,9 @@ describe('FerryHost compaction', () => {
     const { VirtualClock } = await import('@ferry/core/testing');
     const clock = new VirtualClock();
     const store = new MemoryStore({ clock });
-    const transport = new ScriptedTransport((o) => (o.payload && (o.payload as { text?: string }).text === 'bad' ? { ok: false, retryable: false, status: 400 } : { ok: true }));
+    const transport = new ScriptedTransport((o) =>
+      o.payload && (o.payload as { text?: string }).text === 'bad' ? { ok: false, retryable: false, status: 400 } : { ok: true },
+    );
     const { h } = host({ store: async () => store, transport, clock, timers: clock, retentionMs: 1000 });
     const send = async (text: string): Promise<string> => {
       const p = port();

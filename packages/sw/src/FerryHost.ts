@@ -7,7 +7,7 @@ import type { ReplyPort } from './lib/platform.ts';
 import { defaultSync } from './lib/platform.ts';
 import type { Handled } from './lib/serveRequest.ts';
 import { reply, serveRequest, toWire } from './lib/serveRequest.ts';
-import type { ServiceWorkerScopeLike } from './listen.ts';
+import type { ListenOptions, ServiceWorkerScopeLike } from './listen.ts';
 import { listen } from './listen.ts';
 import type { Request } from './protocol.ts';
 import { PROTOCOL_VERSION, SYNC_TAG, parseRequest } from './protocol.ts';
@@ -164,11 +164,12 @@ export class FerryHost {
   }
 
   /**
-   * Wires a service worker's events (see {@link listen}). Call it
-   * synchronously in the worker script. Returns a cleanup.
+   * Wires a service worker's events (see {@link listen}); the lifecycle stays
+   * the app's unless `options` hand it to Ferry. Call it synchronously in the
+   * worker script. Returns a cleanup.
    */
-  listen(scope: ServiceWorkerScopeLike): () => void {
-    return listen(this, scope);
+  listen(scope: ServiceWorkerScopeLike, options?: ListenOptions): () => void {
+    return listen(this, scope, options);
   }
 
   /** Stops the runner after its sends settle, stops broadcasting, closes the store. */

@@ -106,7 +106,9 @@ describe('HttpTransport status classification', () => {
   });
 
   it("keeps the server's reason for a refusal: a JSON error field, or the start of a text body, bounded", async () => {
-    const json = await transport(fakeFetch(new Response(JSON.stringify({ error: 'text is\nrequired' }), { status: 422, statusText: 'Unprocessable Entity' }))).send(op(), ctx());
+    const json = await transport(
+      fakeFetch(new Response(JSON.stringify({ error: 'text is\nrequired' }), { status: 422, statusText: 'Unprocessable Entity' })),
+    ).send(op(), ctx());
     expect(json.error).toBe('HTTP 422 Unprocessable Entity: text is required');
     const text = await transport(fakeFetch(new Response('x'.repeat(10_000), { status: 503 }))).send(op(), ctx());
     expect(text.error).toBe(`HTTP 503: ${'x'.repeat(200)}`);
@@ -202,7 +204,11 @@ describe('Retry-After per origin', () => {
   it('a 429 or 503 with Retry-After holds every op to that origin until then, capped by maxRetryAfterMs', async () => {
     let now = 1_000_000;
     const clock = { now: () => now };
-    const t = transport(fakeFetch(new Response(null, { status: 429, headers: { 'Retry-After': '99999999' } })), { clock, maxRetryAfterMs: 60_000, allowedOrigins: ['https://api.example'] });
+    const t = transport(fakeFetch(new Response(null, { status: 429, headers: { 'Retry-After': '99999999' } })), {
+      clock,
+      maxRetryAfterMs: 60_000,
+      allowedOrigins: ['https://api.example'],
+    });
     expect(t.heldUntil(op(), now)).toBeUndefined();
     expect(await t.send(op(), ctx())).toMatchObject({ retryAfterMs: 60_000 });
     expect(t.heldUntil(op({ id: 'other', lane: 'b' }), now)).toBe(now + 60_000);
@@ -212,7 +218,9 @@ describe('Retry-After per origin', () => {
   });
 
   it('a 500 with Retry-After backs off its own lane only; a 409 never pauses the origin', async () => {
-    const t = transport(fakeFetch(new Response(null, { status: 500, headers: { 'Retry-After': '5' } }), new Response(null, { status: 409, headers: { 'Retry-After': '5' } })));
+    const t = transport(
+      fakeFetch(new Response(null, { status: 500, headers: { 'Retry-After': '5' } }), new Response(null, { status: 409, headers: { 'Retry-After': '5' } })),
+    );
     await t.send(op(), ctx());
     await t.send(op(), ctx());
     expect(t.heldUntil(op(), Date.now())).toBeUndefined();
@@ -232,7 +240,11 @@ describe('hooks under the send timeout', () => {
   it('a header value with a newline, or a hook that throws, is a retryable failure, never a thrown send', async () => {
     const bad = await transport(fakeFetch(), { headers: () => ({ Authorization: 'Bearer a\nb' }) }).send(op(), ctx());
     expect(bad).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/headers hook failed/) });
-    const thrown = await transport(fakeFetch(), { headers: () => { throw new Error('no token'); } }).send(op(), ctx());
+    const thrown = await transport(fakeFetch(), {
+      headers: () => {
+        throw new Error('no token');
+      },
+    }).send(op(), ctx());
     expect(thrown).toMatchObject({ ok: false, retryable: true, error: 'headers hook failed: no token' });
   });
 
@@ -294,16 +306,13 @@ describe('targets', () => {
     expect(f.calls[0]?.url).toBe(`${ORIGIN}/api/x?y=1`);
   });
 
-  it.each(['https://evil.example/api', '//evil.example/api', 'javascript:alert(1)', 'http://app.example/api'])(
-    'refuses %s without sending',
-    async (target) => {
-      const f = fakeFetch();
-      const r = await transport(f).send(op({ target }), ctx());
-      expect(r).toMatchObject({ ok: false, retryable: false });
-      expect(r.error).toMatch(/target-not-allowed/);
-      expect(f.calls).toHaveLength(0);
-    },
-  );
+  it.each(['https://evil.example/api', '//evil.example/api', 'javascript:alert(1)', 'http://app.example/api'])('refuses %s without sending', async (target) => {
+    const f = fakeFetch();
+    const r = await transport(f).send(op({ target }), ctx());
+    expect(r).toMatchObject({ ok: false, retryable: false });
+    expect(r.error).toMatch(/target-not-allowed/);
+    expect(f.calls).toHaveLength(0);
+  });
 
   it('allows an allow-listed origin', async () => {
     const f = fakeFetch();
@@ -355,7 +364,9 @@ describe('HttpTransport batch mode', () => {
   });
 
   it("a failed exchange is the first op's failure: network error, 5xx with its Retry-After, 4xx with its reason", async () => {
-    expect(await batch(fakeFetch(new TypeError('Failed to fetch'))).sendBatch?.(ops, ctx())).toMatchObject([{ ok: false, retryable: true, error: 'network error: Failed to fetch' }]);
+    expect(await batch(fakeFetch(new TypeError('Failed to fetch'))).sendBatch?.(ops, ctx())).toMatchObject([
+      { ok: false, retryable: true, error: 'network error: Failed to fetch' },
+    ]);
     const busy = new Response(null, { status: 429, headers: { 'Retry-After': '2' } });
     expect(await batch(fakeFetch(busy)).sendBatch?.(ops, ctx())).toEqual([{ ok: false, retryable: true, status: 429, error: 'HTTP 429', retryAfterMs: 2000 }]);
     const missing = new Response(JSON.stringify({ error: 'no such route' }), { status: 404 });
@@ -369,7 +380,11 @@ describe('HttpTransport batch mode', () => {
       expect(rest).toEqual([]);
     }
     const bad = await batch(fakeFetch(answer([{ status: 201 }, { status: 'x' }, {}]))).sendBatch?.(ops, ctx());
-    expect(bad).toMatchObject([{ ok: true }, { ok: false, retryable: true, error: 'batch answer item without a valid status' }, { ok: false, retryable: true }]);
+    expect(bad).toMatchObject([
+      { ok: true },
+      { ok: false, retryable: true, error: 'batch answer item without a valid status' },
+      { ok: false, retryable: true },
+    ]);
     const long = await batch(fakeFetch(answer([{ status: 201 }, { status: 201 }, { status: 201 }, { status: 201 }]))).sendBatch?.(ops, ctx());
     expect(long).toHaveLength(3);
   });

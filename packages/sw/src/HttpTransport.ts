@@ -9,7 +9,6 @@ import { OriginHealth } from './lib/OriginHealth.ts';
 import { readBody } from './lib/readBody.ts';
 import { parseRetryAfter } from './lib/retryAfter.ts';
 
-
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 export interface HttpTransportOptions {
@@ -218,7 +217,9 @@ export class HttpTransport implements Transport {
         refreshed = await d.race(() => hook(ex.op, res as Response, { signal: d.signal }));
       } catch (err) {
         discardBody(res);
-        return d.signal.aborted ? this.#silence(ex.url.origin, d, this.#clock.now()) : { ok: false, retryable: true, status: res.status, error: `onUnauthorized failed: ${message(err)}` };
+        return d.signal.aborted
+          ? this.#silence(ex.url.origin, d, this.#clock.now())
+          : { ok: false, retryable: true, status: res.status, error: `onUnauthorized failed: ${message(err)}` };
       }
       // Once only: credentials that fail right after a refresh will not get better by themselves.
       if (refreshed) {
@@ -276,7 +277,13 @@ export class HttpTransport implements Transport {
         ? 'send aborted: the lease ended or the worker stopped'
         : `network error: ${message(err)}`;
     const counted = this.#health.answeredSince(origin, startedAt);
-    return { ok: false, retryable: true, unanswered: true, ...(!counted && { free: true }), error: counted ? `${error} (while ${origin} answered other requests)` : error };
+    return {
+      ok: false,
+      retryable: true,
+      unanswered: true,
+      ...(!counted && { free: true }),
+      error: counted ? `${error} (while ${origin} answered other requests)` : error,
+    };
   }
 
   /** The classification of a status, for a response or for one item of a batch answer. */
@@ -292,7 +299,14 @@ export class HttpTransport implements Transport {
     const parsed = parseRetryAfter(retryAfter, now);
     const retryAfterMs = parsed === undefined ? undefined : Math.min(parsed, this.#maxRetryAfterMs);
     if (verdict === 'in-progress') {
-      return { ok: false, retryable: true, free: true, status, retryAfterMs: retryAfterMs ?? IN_PROGRESS_RETRY_MS, error: `${error}: the first request with this key is still running` };
+      return {
+        ok: false,
+        retryable: true,
+        free: true,
+        status,
+        retryAfterMs: retryAfterMs ?? IN_PROGRESS_RETRY_MS,
+        error: `${error}: the first request with this key is still running`,
+      };
     }
     // The origin asked to be left alone: every lane sending to it waits (see heldUntil).
     if (retryAfterMs !== undefined && (status === 429 || status === 503)) this.#health.pause(origin, now + retryAfterMs);

@@ -127,10 +127,13 @@ export class Runner {
     }
     if (this.#closed || this.#current) return;
     this.#clearTimer();
-    this.#timer = this.#o.timers.setTimeout(() => {
-      this.#timer = undefined;
-      void this.drain();
-    }, Math.min(delay, MAX_TIMER_MS));
+    this.#timer = this.#o.timers.setTimeout(
+      () => {
+        this.#timer = undefined;
+        void this.drain();
+      },
+      Math.min(delay, MAX_TIMER_MS),
+    );
   }
 
   #clearTimer(): void {

@@ -1,5 +1,5 @@
 import type { ReplyPort } from './lib/platform.ts';
-import { SYNC_TAG } from './protocol.ts';
+import { PROTOCOL_VERSION, SYNC_TAG, isFerryMessage } from './protocol.ts';
 
 /** What `listen` needs of a ServiceWorkerGlobalScope (typed structurally so pages can import the host). */
 export interface ServiceWorkerScopeLike {
@@ -8,6 +8,8 @@ export interface ServiceWorkerScopeLike {
   skipWaiting(): Promise<void>;
   addEventListener(type: string, fn: (event: Event) => void): void;
   removeEventListener(type: string, fn: (event: Event) => void): void;
+  /** This worker (`self.serviceWorker`), whose `state` says whether it is the activated one. */
+  readonly serviceWorker?: { readonly state: string };
 }
 
 /** The parts of a host that the worker's events drive. */
@@ -18,32 +20,134 @@ export interface ListeningHost {
 }
 
 /**
- * Wires a service worker's events to `host`: `install` (skipWaiting),
- * `activate` (clients.claim), `message`, `sync`; then drains once for the
- * start-up. Returns a cleanup.
+ * How Ferry joins a service worker. By default it leaves the worker's
+ * lifecycle to the app: a new version waits until the app says so
+ * (vite-plugin-pwa's `registerType: 'prompt'`, workbox-window's
+ * `messageSkipWaiting()`), and a page is controlled when the app decides.
  */
-export function listen(host: ListeningHost, scope: ServiceWorkerScopeLike): () => void {
-  // The scope dispatches each type with its own event class; these are the parts used.
-  type Extendable = Event & { waitUntil(promise: Promise<unknown>): void };
-  type Message = Extendable & { data: unknown; origin: string; ports: readonly ReplyPort[] };
-  type Sync = Extendable & { tag?: string; lastChance?: boolean };
-  const handlers: Record<string, (e: Event) => void> = {
-    install: (e) => (e as Extendable).waitUntil(scope.skipWaiting()),
-    activate: (e) => (e as Extendable).waitUntil(scope.clients.claim()),
+export interface ListenOptions {
+  /**
+   * Call `skipWaiting()` at `install`: a new version takes over at once.
+   * For a worker that is Ferry's alone (the app has no precache of its own to keep consistent).
+   * @default false
+   */
+  skipWaiting?: boolean;
+  /**
+   * Call `clients.claim()` at `activate`: pages opened before the worker are controlled at once.
+   * @default false
+   */
+  clientsClaim?: boolean;
+}
+
+/** The event types {@link ferryHandlers} handles, each with its handler. */
+export interface FerryHandlers {
+  /** `install`: `skipWaiting()` when {@link ListenOptions.skipWaiting} is set; nothing else. */
+  install(event: Event): void;
+  /** `activate`: `clients.claim()` when {@link ListenOptions.clientsClaim} is set, then drains what is queued. */
+  activate(event: Event): void;
+  /**
+   * `message`: handles a message that carries Ferry's marker (`ferry: true`) and returns true;
+   * returns false, and does nothing, for any other message, which stays the app's.
+   */
+  message(event: Event): boolean;
+  /** `sync`: drains on Ferry's Background Sync tag (`ferry`) and returns true; false for the app's own tags. */
+  sync(event: Event): boolean;
+  /** The worker's start-up: drains once if this worker is the activated one (it may have been stopped with work due). */
+  start(): void;
+}
+
+// The scope dispatches each type with its own event class; these are the parts used.
+type Extendable = Event & { waitUntil(promise: Promise<unknown>): void };
+type Message = Extendable & { data: unknown; origin: string; ports: readonly ReplyPort[] };
+type Sync = Extendable & { tag?: string; lastChance?: boolean };
+
+/**
+ * Ferry's event handlers for a service worker, for apps that wire the
+ * worker's events by hand (or call them from their own listeners):
+ *
+ *     const ferry = ferryHandlers(host, self);
+ *     self.addEventListener('message', (event) => {
+ *       if (ferry.message(event)) return; // Ferry's: handled
+ *       // ...the app's own messages
+ *     });
+ *     self.addEventListener('activate', ferry.activate);
+ *     self.addEventListener('sync', ferry.sync);
+ *     ferry.start();
+ *
+ * Only the activated worker drains: a new version that is installing or
+ * waiting sends nothing (two versions would otherwise send at once), and
+ * answers Ferry's requests with `invalid-state` (pages talk to the worker
+ * that controls them, so in practice none arrive). It starts draining at
+ * its `activate`.
+ */
+export function ferryHandlers(host: ListeningHost, scope: ServiceWorkerScopeLike, options: ListenOptions = {}): FerryHandlers {
+  let installing = false;
+  let activated = false;
+  const isActive = (): boolean => {
+    // `activating` while its own activate event runs; `redundant` once a newer version took over: then it stops.
+    const state = scope.serviceWorker?.state;
+    if (state !== undefined) return state === 'activated' || (state === 'activating' && activated);
+    // Without `self.serviceWorker` (older browsers), a worker that saw `install` is not active until it sees `activate`.
+    return activated || !installing;
+  };
+  return {
+    install: (e) => {
+      installing = true;
+      if (options.skipWaiting) (e as Extendable).waitUntil(scope.skipWaiting());
+    },
+    activate: (e) => {
+      activated = true;
+      const claimed = options.clientsClaim ? scope.clients.claim() : Promise.resolve();
+      (e as Extendable).waitUntil(claimed.then(() => host.wake()));
+    },
     message: (e) => {
       const m = e as Message;
+      if (!isFerryMessage(m.data)) return false;
       // Only same-origin pages can message a worker; checked anyway, cheaply.
       const data = !m.origin || m.origin === scope.location.origin ? m.data : null;
-      m.waitUntil(host.receive(data, m.ports[0]));
+      if (isActive()) {
+        m.waitUntil(host.receive(data, m.ports[0]));
+      } else {
+        const id = (data as { id?: unknown } | null)?.id;
+        const message = 'this service worker is not the active one yet: it neither serves requests nor sends';
+        try {
+          m.ports[0]?.postMessage({ v: PROTOCOL_VERSION, id: typeof id === 'string' ? id : null, ok: false, error: { code: 'invalid-state', message } });
+        } catch {
+          // The page is gone or closed its port.
+        }
+      }
+      return true;
     },
     sync: (e) => {
       const s = e as Sync;
-      if (s.tag === SYNC_TAG) s.waitUntil(host.onSync(s.lastChance === true));
+      if (s.tag !== SYNC_TAG) return false;
+      // Sync events go to the active worker only; checked anyway.
+      if (isActive()) s.waitUntil(host.onSync(s.lastChance === true));
+      return true;
+    },
+    start: () => {
+      if (isActive()) void host.wake();
     },
   };
+}
+
+/**
+ * Wires a service worker's events to `host`: `install` and `activate`
+ * (the lifecycle stays the app's unless `options` hand it to Ferry),
+ * `message` (Ferry's only), `sync` (Ferry's tag only); then drains once for
+ * the start-up if this worker is the activated one. Call it synchronously in
+ * the worker script. Returns a cleanup.
+ */
+export function listen(host: ListeningHost, scope: ServiceWorkerScopeLike, options: ListenOptions = {}): () => void {
+  const ferry = ferryHandlers(host, scope, options);
+  const handlers: Record<string, (e: Event) => void> = {
+    install: ferry.install,
+    activate: ferry.activate,
+    message: (e) => void ferry.message(e),
+    sync: (e) => void ferry.sync(e),
+  };
   for (const [type, fn] of Object.entries(handlers)) scope.addEventListener(type, fn);
-  // Start-up is a wake source: the worker may have been stopped with work due.
-  void host.wake();
+  ferry.start();
   return () => {
     for (const [type, fn] of Object.entries(handlers)) scope.removeEventListener(type, fn);
   };

@@ -1,7 +1,7 @@
 import type { OperationInput } from '@ferry/core';
 import { FerryError } from '@ferry/core';
-import type { EnqueueOutcome, Results } from '@ferry/sw/protocol';
-import { MAX_BATCH } from '@ferry/sw/protocol';
+import type { EnqueueOutcome, Results } from '@ferry/core/protocol';
+import { MAX_BATCH } from '@ferry/core/protocol';
 
 interface Waiting {
   op: OperationInput;

@@ -1,6 +1,6 @@
 import { FerryError } from '@ferry/core';
-import type { Reply, RequestBody } from '@ferry/sw/protocol';
-import { PROTOCOL_VERSION } from '@ferry/sw/protocol';
+import type { Reply, RequestBody } from '@ferry/core/protocol';
+import { PROTOCOL_VERSION } from '@ferry/core/protocol';
 
 /** Whatever receives requests: a ServiceWorker, or the host running in the page. */
 export interface PostTarget {
@@ -13,10 +13,7 @@ export interface PostTarget {
  * (a killed worker never answers); the target is looked up for each
  * request, so a restarted or updated worker is reached.
  */
-export function requester(
-  target: () => PostTarget | undefined | Promise<PostTarget | undefined>,
-  timeoutMs: number,
-): (body: RequestBody) => Promise<unknown> {
+export function requester(target: () => PostTarget | undefined | Promise<PostTarget | undefined>, timeoutMs: number): (body: RequestBody) => Promise<unknown> {
   let n = 0;
   const prefix = Math.random().toString(36).slice(2, 10);
   return (body) =>
@@ -43,7 +40,7 @@ export function requester(
         .then(target)
         .then((t) => {
           if (!t) throw new FerryError('unsupported', 'no service worker to talk to: call register() first, or use page mode');
-          t.postMessage({ ...body, v: PROTOCOL_VERSION, id }, [port2]);
+          t.postMessage({ ...body, ferry: true, v: PROTOCOL_VERSION, id }, [port2]);
         })
         .catch((err: unknown) => finish(toFerryError(err)));
     });

@@ -35,7 +35,7 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function isLastError(v: unknown): v is LastError {
-  return isObj(v) && isStr(v.message) && typeof v.retryable === 'boolean' && isNum(v.at) && (v.status === undefined || isNum(v.status));
+  return isObj(v) && isStr(v['message']) && typeof v['retryable'] === 'boolean' && isNum(v['at']) && (v['status'] === undefined || isNum(v['status']));
 }
 
 /**
@@ -44,36 +44,37 @@ function isLastError(v: unknown): v is LastError {
  */
 export function decodeOp(raw: unknown): OpRecord | string {
   if (!isObj(raw)) return 'not an object';
-  if (raw.v !== 1) return `unknown schema version ${String(raw.v)}`;
+  if (raw['v'] !== 1) return `unknown schema version ${String(raw['v'])}`;
   for (const key of ['id', 'kind', 'target', 'lane', 'idempotencyKey'] as const) {
     if (!isStr(raw[key]) || raw[key] === '') return `bad ${key}`;
   }
-  if (!HTTP_METHODS.includes(raw.method as never)) return 'bad method';
-  if (!STATUSES.includes(raw.status as never)) return 'bad status';
+  if (!HTTP_METHODS.includes(raw['method'] as never)) return 'bad method';
+  if (!STATUSES.includes(raw['status'] as never)) return 'bad status';
   for (const key of ['seq', 'attempt', 'nextAttemptAt', 'createdAt', 'updatedAt'] as const) {
     if (!isNum(raw[key])) return `bad ${key}`;
   }
   if (!('payload' in raw)) return 'missing payload';
-  if (raw.lastError !== undefined && !isLastError(raw.lastError)) return 'bad lastError';
-  if (raw.status === 'inflight' && (!isStr(raw.leaseOwner) || !isNum(raw.leaseUntil))) return 'inflight without lease';
-  if (raw.status !== 'inflight' && raw.leaseUntil !== undefined) return 'lease on an op that is not inflight';
+  if (raw['lastError'] !== undefined && !isLastError(raw['lastError'])) return 'bad lastError';
+  if (raw['status'] === 'inflight' && (!isStr(raw['leaseOwner']) || !isNum(raw['leaseUntil']))) return 'inflight without lease';
+  if (raw['status'] !== 'inflight' && raw['leaseUntil'] !== undefined) return 'lease on an op that is not inflight';
   // The index keys decide what the queries offer: they must agree with the op's state,
   // or a stale dueKey would offer a done op for claiming.
   const same = (key: unknown, want: unknown[]): boolean => Array.isArray(key) && key.length === want.length && key.every((k, i) => k === want[i]);
-  if (!same(raw.statusKey, [raw.status, raw.seq])) return 'statusKey does not match status and seq';
-  const active = raw.status === 'pending' || raw.status === 'inflight';
-  if (active ? !same(raw.laneKey, [raw.lane, raw.seq]) : raw.laneKey !== undefined) return 'laneKey does not match the op';
-  if (raw.dueKey !== undefined && (raw.status !== 'pending' || !same(raw.dueKey, [raw.nextAttemptAt, raw.seq]))) return 'dueKey does not match the op';
+  if (!same(raw['statusKey'], [raw['status'], raw['seq']])) return 'statusKey does not match status and seq';
+  const active = raw['status'] === 'pending' || raw['status'] === 'inflight';
+  if (active ? !same(raw['laneKey'], [raw['lane'], raw['seq']]) : raw['laneKey'] !== undefined) return 'laneKey does not match the op';
+  if (raw['dueKey'] !== undefined && (raw['status'] !== 'pending' || !same(raw['dueKey'], [raw['nextAttemptAt'], raw['seq']])))
+    return 'dueKey does not match the op';
   return raw as unknown as OpRecord;
 }
 
 /** Same as {@link decodeOp}, for WAL records. */
 export function decodeWal(raw: unknown): WalRecord | string {
   if (!isObj(raw)) return 'not an object';
-  if (raw.v !== 1) return `unknown schema version ${String(raw.v)}`;
-  if (!isNum(raw.lsn)) return 'bad lsn';
-  if (!WAL_RECORD_TYPES.includes(raw.type as never)) return 'bad type';
-  if (!isStr(raw.opId) || !isNum(raw.at)) return 'bad opId or at';
+  if (raw['v'] !== 1) return `unknown schema version ${String(raw['v'])}`;
+  if (!isNum(raw['lsn'])) return 'bad lsn';
+  if (!WAL_RECORD_TYPES.includes(raw['type'] as never)) return 'bad type';
+  if (!isStr(raw['opId']) || !isNum(raw['at'])) return 'bad opId or at';
   return raw as unknown as WalRecord;
 }
 

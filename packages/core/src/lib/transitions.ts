@@ -51,7 +51,10 @@ export type Claimed = Pick<Operation, 'id' | 'leaseOwner' | 'leaseToken'>;
  */
 export function mustHoldLease(rec: OpRecord, claim: Claimed): void {
   if (claim.leaseToken !== undefined && rec.leaseToken !== claim.leaseToken) {
-    throw new FerryError('lease-superseded', `operation ${rec.id} is no longer held by claim ${claim.leaseToken} (it is ${rec.status}); its answer changes nothing`);
+    throw new FerryError(
+      'lease-superseded',
+      `operation ${rec.id} is no longer held by claim ${claim.leaseToken} (it is ${rec.status}); its answer changes nothing`,
+    );
   }
   // Reference bug 4: the seed completed ops nobody had claimed.
   if (rec.status !== 'inflight') throw new FerryError('invalid-state', `operation ${rec.id} is ${rec.status}, not inflight`);
@@ -194,12 +197,18 @@ export async function claim(
       else if (held !== undefined && held > now) changes.push(await defer(tx, head, held, now));
       else set.push(head);
     }
-    runs.push(...(perLane > 1 ? await Promise.all(set.map(async (head) => [head, ...readyBehind(await tx.laneOps(head.lane, head.seq, perLane - 1), now)])) : set.map((h) => [h])));
+    runs.push(
+      ...(perLane > 1
+        ? await Promise.all(set.map(async (head) => [head, ...readyBehind(await tx.laneOps(head.lane, head.seq, perLane - 1), now)]))
+        : set.map((h) => [h])),
+    );
     if (set.length === heads.length) break;
   }
   const recs = runs.flat();
   // The token is the claim record's LSN: appended first, then the ops written with it.
-  const lsns = await Promise.all(recs.map((rec) => tx.appendWal({ type: 'claim', opId: rec.id, at: now, status: 'inflight', attempt: rec.attempt, leaseOwner: owner })));
+  const lsns = await Promise.all(
+    recs.map((rec) => tx.appendWal({ type: 'claim', opId: rec.id, at: now, status: 'inflight', attempt: rec.attempt, leaseOwner: owner })),
+  );
   const claimed = await Promise.all(
     recs.map(async (rec, i) => {
       const lsn = lsns[i] as number;

@@ -57,9 +57,43 @@ describe('enqueue validation', () => {
     ['a newline that does the same', { ...base, target: '/\n/evil.example/x' }, 'target-not-allowed'],
     ['CR LF, too', { ...base, target: '/\r\n/evil.example/x' }, 'target-not-allowed'],
     ['a backslash, too', { ...base, target: '/\\evil.example/x' }, 'target-not-allowed'],
-    ['a payload getter that throws', { ...base, payload: { get text(): string { throw new Error('boom'); } } }, 'payload-not-cloneable'],
-    ['a Proxy that throws on read', { ...base, payload: new Proxy({ a: 1 }, { get: () => { throw new Error('revoked'); } }) }, 'payload-not-cloneable'],
-    ['a kind getter that throws', { ...base, get kind(): string { throw new Error('boom'); } }, 'invalid-operation'],
+    [
+      'a payload getter that throws',
+      {
+        ...base,
+        payload: {
+          get text(): string {
+            throw new Error('boom');
+          },
+        },
+      },
+      'payload-not-cloneable',
+    ],
+    [
+      'a Proxy that throws on read',
+      {
+        ...base,
+        payload: new Proxy(
+          { a: 1 },
+          {
+            get: () => {
+              throw new Error('revoked');
+            },
+          },
+        ),
+      },
+      'payload-not-cloneable',
+    ],
+    [
+      'a kind getter that throws',
+      {
+        ...base,
+        get kind(): string {
+          throw new Error('boom');
+        },
+      },
+      'invalid-operation',
+    ],
     ['a payload nested 100,000 deep', { ...base, payload: deep(100_000) }, 'payload-not-cloneable'],
   ];
 
@@ -85,10 +119,30 @@ describe('enqueue validation', () => {
   it('every rejection is a FerryError, and a bad op never sinks its burst', async () => {
     const o = outbox();
     const bad = [
-      { ...base, payload: { get x(): number { throw new Error('getter'); } } },
-      { ...base, get target(): string { throw new Error('getter'); } },
+      {
+        ...base,
+        payload: {
+          get x(): number {
+            throw new Error('getter');
+          },
+        },
+      },
+      {
+        ...base,
+        get target(): string {
+          throw new Error('getter');
+        },
+      },
       { ...base, payload: deep(5000) },
-      new Proxy({}, { get: () => { throw new Error('trap'); }, has: () => true }),
+      new Proxy(
+        {},
+        {
+          get: () => {
+            throw new Error('trap');
+          },
+          has: () => true,
+        },
+      ),
     ];
     const results = await Promise.allSettled([o.enqueue(base), ...bad.map((b) => o.enqueue(b as never)), o.enqueue(base)]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled']);

@@ -47,7 +47,10 @@ function checkTarget(target: unknown, rules: InputRules): string {
   if (target.startsWith('/')) {
     const url = targetUrl(target, origin, []);
     if (typeof url === 'string' || url.origin !== new URL(origin).origin) {
-      fail('target-not-allowed', `target ${JSON.stringify(target)} resolves to another origin than ${origin}; absolute URLs on allow-listed origins are written out in full`);
+      fail(
+        'target-not-allowed',
+        `target ${JSON.stringify(target)} resolves to another origin than ${origin}; absolute URLs on allow-listed origins are written out in full`,
+      );
     }
     return target;
   }

@@ -103,7 +103,10 @@ export function batchConformance(setup: Setup): void {
       expect(co.id).toBe(other.id);
       const before = await outbox.list();
       for (const attempt of [
-        outbox.settleBatch([c0, c1].map((c) => ({ ...c, leaseOwner: 'intruder' })), [ok, ok]),
+        outbox.settleBatch(
+          [c0, c1].map((c) => ({ ...c, leaseOwner: 'intruder' })),
+          [ok, ok],
+        ),
         outbox.settleBatch([c1, c0], [ok, ok]),
         outbox.settleBatch([c0, co], [ok, ok]),
       ]) {

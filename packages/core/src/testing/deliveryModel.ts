@@ -317,10 +317,14 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
     clock.set(Math.max(clock.now() + 1, Math.min(next, clock.now() + 60_000)));
   }
   const open = ops.filter((o) => o.status !== 'done' && o.status !== 'failed');
-  expect(open.map((o) => `${o.id}:${o.status}:${o.nextAttemptAt - clock.now()}`), 'ops left unsettled with a healthy server').toEqual([]);
+  expect(
+    open.map((o) => `${o.id}:${o.status}:${o.nextAttemptAt - clock.now()}`),
+    'ops left unsettled with a healthy server',
+  ).toEqual([]);
   // Every op enqueued is accounted for: settled, discarded by the test, or moved aside as corrupt.
   const settled = new Set(ops.map((o) => o.id));
   expect(enqueued.filter((id) => !settled.has(id) && !corrupted.has(id) && !discarded.has(id))).toEqual([]);
-  if (env['FERRY_PROPERTY_STATS']) console.log(JSON.stringify({ steps: steps.length, ops: enqueued.length, applied: appliedKeys.size, sends: sendCount, generations: gen.n + 1 }));
+  if (env['FERRY_PROPERTY_STATS'])
+    console.log(JSON.stringify({ steps: steps.length, ops: enqueued.length, applied: appliedKeys.size, sends: sendCount, generations: gen.n + 1 }));
   await gen.worker.stop();
 }

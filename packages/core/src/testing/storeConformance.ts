@@ -341,7 +341,15 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const head = await outbox.enqueue(msg('head', 'z'));
       const behind = await outbox.enqueue(msg('behind', 'z'));
       // The head turns unreadable but is still indexed as the lane's due head.
-      await harness.corrupt(head.id, { id: head.id, v: 99, lane: 'z', laneKey: ['z', head.seq], dueKey: [head.nextAttemptAt, head.seq], statusKey: ['pending', head.seq], seq: head.seq });
+      await harness.corrupt(head.id, {
+        id: head.id,
+        v: 99,
+        lane: 'z',
+        laneKey: ['z', head.seq],
+        dueKey: [head.nextAttemptAt, head.seq],
+        statusKey: ['pending', head.seq],
+        seq: head.seq,
+      });
       expect(await outbox.claim('w', 10, 1000)).toEqual([]);
       expect(await outbox.nextWakeAt()).toBe(behind.nextAttemptAt);
       expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([behind.id]);

@@ -1,17 +1,7 @@
 import { unwrap } from 'idb';
 import type { IDBPObjectStore, IDBPTransaction } from 'idb';
 import { OUTBOX_INDEX, STORE } from '../schema.ts';
-import type {
-  Clock,
-  ListQuery,
-  OpRecord,
-  OperationStatus,
-  OutboxTx,
-  QuarantinedRecord,
-  TxMode,
-  WalEntry,
-  WalRecord,
-} from './core.ts';
+import type { Clock, ListQuery, OpRecord, OperationStatus, OutboxTx, QuarantinedRecord, TxMode, WalEntry, WalRecord } from './core.ts';
 import { FerryError, decodeOp, decodeWal, laneOfRaw } from './core.ts';
 
 /** Typed as readwrite so that write methods exist; {@link IdbTx} checks the real mode itself. */
@@ -37,8 +27,7 @@ const MAX_COUNT = 0xffffffff;
 
 /** Read at call time, never at import (STYLE.md rule 6). */
 const keyRange = (): typeof IDBKeyRange => globalThis.IDBKeyRange;
-const statusRange = (status: OperationStatus): IDBKeyRange =>
-  keyRange().bound([status, -Infinity], [status, Infinity]);
+const statusRange = (status: OperationStatus): IDBKeyRange => keyRange().bound([status, -Infinity], [status, Infinity]);
 
 /**
  * The {@link OutboxTx} over one IndexedDB transaction spanning outbox, WAL
@@ -284,7 +273,6 @@ export class IdbTx implements OutboxTx {
 function duplicate(id: string): FerryError {
   return new FerryError('duplicate-id', `an operation with id ${JSON.stringify(id)} is already stored`);
 }
-
 
 function countOf(limit: number): number | undefined {
   return Number.isFinite(limit) ? Math.min(Math.max(Math.floor(limit), 1), MAX_COUNT) : undefined;

@@ -40,4 +40,3 @@ export async function seed(store: IdbStore, recs: OpRecord[]): Promise<void> {
     for (const r of recs) await tx.putOp(r);
   });
 }
-

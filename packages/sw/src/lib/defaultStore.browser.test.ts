@@ -14,39 +14,42 @@ const deleteDatabase = (name: string): Promise<unknown> =>
   });
 
 describe('openDefaultStore in Chromium', () => {
-  it.each(['relaxed', 'strict'] as const)('reports a database the browser dropped as storage-lost, once, with real IndexedDB and Cache Storage (%s)', async (durability) => {
-    await deleteDatabase('ferry');
-    await caches.delete('ferry-witness');
-    const reported: unknown[] = [];
-    const report = (err: unknown): void => void reported.push(err);
+  it.each(['relaxed', 'strict'] as const)(
+    'reports a database the browser dropped as storage-lost, once, with real IndexedDB and Cache Storage (%s)',
+    async (durability) => {
+      await deleteDatabase('ferry');
+      await caches.delete('ferry-witness');
+      const reported: unknown[] = [];
+      const report = (err: unknown): void => void reported.push(err);
 
-    const first = await openDefaultStore(report, 1_000, () => {}, durability);
-    await first.witnessed;
-    expect(first.lost).toEqual([]);
-    await first.store.close();
+      const first = await openDefaultStore(report, 1_000, () => {}, durability);
+      await first.witnessed;
+      expect(first.lost).toEqual([]);
+      await first.store.close();
 
-    const reopened = await openDefaultStore(report, 2_000, () => {}, durability);
-    await reopened.witnessed;
-    expect(reopened.lost).toEqual([]);
-    await reopened.store.close();
-    expect(reported).toEqual([]);
+      const reopened = await openDefaultStore(report, 2_000, () => {}, durability);
+      await reopened.witnessed;
+      expect(reopened.lost).toEqual([]);
+      await reopened.store.close();
+      expect(reported).toEqual([]);
 
-    // What Chromium does to a backing store it finds corrupt: the database is gone, the rest of the origin is not.
-    await deleteDatabase('ferry');
-    const afterLoss = await openDefaultStore(report, 3_000, () => {}, durability);
-    await afterLoss.witnessed;
-    expect(afterLoss.lost).toEqual([3_000]);
-    expect(reported.map((e) => (e as FerryError).code)).toEqual(['storage-lost']);
-    await afterLoss.store.close();
+      // What Chromium does to a backing store it finds corrupt: the database is gone, the rest of the origin is not.
+      await deleteDatabase('ferry');
+      const afterLoss = await openDefaultStore(report, 3_000, () => {}, durability);
+      await afterLoss.witnessed;
+      expect(afterLoss.lost).toEqual([3_000]);
+      expect(reported.map((e) => (e as FerryError).code)).toEqual(['storage-lost']);
+      await afterLoss.store.close();
 
-    const later = await openDefaultStore(report, 4_000, () => {}, durability);
-    await later.witnessed;
-    expect(later.lost).toEqual([3_000]);
-    expect(reported).toHaveLength(1);
-    await later.store.close();
-    await deleteDatabase('ferry');
-    await caches.delete('ferry-witness');
-  });
+      const later = await openDefaultStore(report, 4_000, () => {}, durability);
+      await later.witnessed;
+      expect(later.lost).toEqual([3_000]);
+      expect(reported).toHaveLength(1);
+      await later.store.close();
+      await deleteDatabase('ferry');
+      await caches.delete('ferry-witness');
+    },
+  );
 });
 
 describe('FerryHost on the default store in Chromium', () => {

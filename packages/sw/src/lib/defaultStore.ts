@@ -42,7 +42,8 @@ export async function openDefaultStore(
   const witnessed = checkWitness(caches, store.created, now).then(
     (seen) => {
       lost.push(...seen.lost);
-      if (seen.lostNow) report(new FerryError('storage-lost', "the browser dropped Ferry's database and started an empty one: every op queued before now is gone"));
+      if (seen.lostNow)
+        report(new FerryError('storage-lost', "the browser dropped Ferry's database and started an empty one: every op queued before now is gone"));
     },
     (err: unknown) => report(err),
   );

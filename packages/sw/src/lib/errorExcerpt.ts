@@ -25,5 +25,8 @@ export async function errorExcerpt(res: Response): Promise<string> {
 
 /** A server-given reason as a single printable line of at most 200 characters. */
 export function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, MAX_CHARS);
+  return text
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .trim()
+    .slice(0, MAX_CHARS);
 }

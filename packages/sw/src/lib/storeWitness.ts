@@ -16,7 +16,11 @@ interface Witnessed {
 }
 
 const isWitnessed = (v: unknown): v is Witnessed =>
-  typeof v === 'object' && v !== null && typeof (v as Witnessed).since === 'number' && Array.isArray((v as Witnessed).lost) && (v as Witnessed).lost.every((t) => typeof t === 'number');
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as Witnessed).since === 'number' &&
+  Array.isArray((v as Witnessed).lost) &&
+  (v as Witnessed).lost.every((t) => typeof t === 'number');
 
 /**
  * Remembers, outside IndexedDB, that Ferry's database exists, so that a

@@ -6,7 +6,13 @@ const env = { v: 1, id: 'r1' };
 describe('parseRequest accepts every request type', () => {
   it.each([
     { type: 'enqueue', op: { kind: 'k', target: '/a', payload: null } },
-    { type: 'enqueueBatch', ops: [{ kind: 'k', target: '/a', payload: null }, { kind: 'k', target: '/b', payload: 1 }] },
+    {
+      type: 'enqueueBatch',
+      ops: [
+        { kind: 'k', target: '/a', payload: null },
+        { kind: 'k', target: '/b', payload: 1 },
+      ],
+    },
     { type: 'get', opId: 'x' },
     { type: 'list', query: { status: 'failed', lane: 'l', limit: 5 } },
     { type: 'list' },

@@ -1,0 +1,16 @@
+// Every entry Ferry publishes, imported as an app would: type-checked with
+// moduleResolution bundler and nodenext, skipLibCheck off (consumer.ts).
+import * as core from '@ferry/core';
+import * as protocol from '@ferry/core/protocol';
+import * as testing from '@ferry/core/testing';
+import * as idb from '@ferry/idb';
+import * as sw from '@ferry/sw';
+import * as swProtocol from '@ferry/sw/protocol';
+import * as client from '@ferry/client';
+import * as page from '@ferry/client/page';
+import * as workbox from '@ferry/workbox';
+
+export const entries = [core, protocol, testing, idb, sw, swProtocol, client, page, workbox];
+const host: sw.FerryHost = sw.createFerryHost({ retry: { maxAttempts: 3 } });
+const ferry: client.FerryClient = client.createFerryClient({ fallback: page.pageHost() });
+export const used = [host, ferry, protocol.isFerryMessage({ ferry: true }), core.RETRY_DEFAULTS.maxAttempts, testing.VirtualClock];

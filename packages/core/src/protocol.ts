@@ -1,0 +1,211 @@
+/**
+ * The wire protocol between pages and the Ferry host: the one definition
+ * both @ferry/sw and @ferry/client use (`@ferry/core/protocol`). Requests are
+ * a discriminated union tagged by `type`, each with Ferry's marker
+ * (`ferry: true`), the protocol version `v` and a request `id`; the host
+ * answers over the MessagePort the page sent along. State changes go to
+ * every page on a BroadcastChannel.
+ *
+ * This module holds types, constants and the request validator only, and
+ * lives in core, so the page client imports it without the worker stack.
+ */
+import type { FerryErrorData } from './FerryError.ts';
+import type { LastError, Operation, OperationInput, OperationStatus } from './Operation.ts';
+import type { ListQuery } from './OutboxStore.ts';
+import type { WalRecordType } from './WalRecord.ts';
+
+export const PROTOCOL_VERSION = 1;
+/**
+ * The property every request to the host carries, set to `true`. A service
+ * worker shared with the app handles only messages that carry it and leaves
+ * every other message (the app's own, workbox-window's) alone.
+ */
+export const FERRY_MARKER = 'ferry';
+
+/** Whether a message posted to the worker is meant for Ferry: an object whose `ferry` property is `true`. */
+export function isFerryMessage(data: unknown): boolean {
+  return isRecord(data) && data[FERRY_MARKER] === true;
+}
+/** BroadcastChannel carrying {@link ChangeMessage}s. */
+export const CHANNEL_NAME = 'ferry';
+/** The Web Lock only the current runner holds. */
+export const LOCK_NAME = 'ferry-runner';
+/** The Background Sync tag registered while work is queued. */
+export const SYNC_TAG = 'ferry';
+
+export type KickReason = 'online' | 'visible' | 'kick';
+
+/** Most ops one `enqueueBatch` request may carry; the client splits larger batches. */
+export const MAX_BATCH = 1000;
+
+/** A request without its envelope. */
+export type RequestBody =
+  | { type: 'enqueue'; op: OperationInput }
+  /** Several enqueues at once (the client coalesces the calls of one microtask batch): one group commit, a result per op. */
+  | { type: 'enqueueBatch'; ops: OperationInput[] }
+  | { type: 'get'; opId: string }
+  | { type: 'list'; query: ListQuery }
+  | { type: 'stats' }
+  | { type: 'retry'; opId: string }
+  | { type: 'discard'; opId: string }
+  | { type: 'syncNow' }
+  | { type: 'kick'; reason: KickReason }
+  | { type: 'ping' };
+
+export type RequestType = RequestBody['type'];
+
+/** A validated request: `{ v: 1, id, type, ... }`. On the wire it also carries {@link FERRY_MARKER}: see {@link Envelope}. */
+export type Request = RequestBody & { v: typeof PROTOCOL_VERSION; id: string };
+
+/** A request as the page posts it. */
+export type Envelope = Request & { [FERRY_MARKER]: true };
+
+export interface PingResult {
+  /** The runner name the host's SyncWorker writes in leases. */
+  owner: string;
+  /** Whether Background Sync is available where the host runs. */
+  backgroundSync: boolean;
+  /** What the host's network probe says now. */
+  online: boolean;
+  /**
+   * When (ms) the browser was found to have dropped Ferry's database, with
+   * every op in it, oldest first; reported once each as `storage-lost`.
+   * Always empty for a store the app supplies.
+   */
+  storageLost: number[];
+}
+
+/**
+ * One op's outcome in an `enqueueBatch` reply: the stored op's id once its
+ * transaction committed, or why that op alone was refused. Only the id comes
+ * back (the page has the rest), so a large payload is not cloned back.
+ */
+export type EnqueueOutcome = string | FerryErrorData;
+
+/** What each request resolves with. */
+export interface Results {
+  enqueue: Operation;
+  /** In the order of the request's `ops`. */
+  enqueueBatch: EnqueueOutcome[];
+  get: Operation | null;
+  list: Operation[];
+  stats: Record<OperationStatus, number>;
+  retry: Operation;
+  discard: Operation;
+  /** Counts after the drain the request started has settled. */
+  syncNow: Record<OperationStatus, number>;
+  kick: null;
+  ping: PingResult;
+}
+
+export type Reply =
+  | { v: typeof PROTOCOL_VERSION; id: string | null; ok: true; result: unknown }
+  | { v: typeof PROTOCOL_VERSION; id: string | null; ok: false; error: FerryErrorData };
+
+/** The part of an op every change broadcast carries. */
+export interface OpSummary {
+  id: string;
+  status: OperationStatus;
+  attempt: number;
+  lastError?: LastError;
+  nextAttemptAt: number;
+  lane: string;
+  kind: string;
+  seq: number;
+}
+
+export interface ChangeSummary {
+  type: WalRecordType;
+  lsn: number;
+  op: OpSummary;
+}
+
+export interface ChangeMessage {
+  v: typeof PROTOCOL_VERSION;
+  type: 'change';
+  change: ChangeSummary;
+}
+
+export type Parsed = { ok: true; request: Request } | { ok: false; id: string | null; message: string };
+
+const MAX_ID = 256;
+const STATUSES: readonly string[] = ['pending', 'inflight', 'done', 'failed'] satisfies OperationStatus[];
+const REASONS: readonly string[] = ['online', 'visible', 'kick'] satisfies KickReason[];
+
+type Rec = Record<string, unknown>;
+const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_ID;
+
+function parseQuery(q: unknown): ListQuery | string {
+  if (q === undefined) return {};
+  if (!isRecord(q)) return 'query must be an object';
+  const out: ListQuery = {};
+  if (q['status'] !== undefined) {
+    if (typeof q['status'] !== 'string' || !STATUSES.includes(q['status'])) return 'query.status is not a status';
+    out.status = q['status'] as OperationStatus;
+  }
+  if (q['lane'] !== undefined) {
+    if (!isName(q['lane'])) return 'query.lane must be a non-empty string';
+    out.lane = q['lane'];
+  }
+  if (q['limit'] !== undefined) {
+    if (!Number.isInteger(q['limit']) || (q['limit'] as number) < 1 || (q['limit'] as number) > 10_000) return 'query.limit must be an integer in [1, 10000]';
+    out.limit = q['limit'] as number;
+  }
+  return out;
+}
+
+/**
+ * Checks an incoming message by shape and rebuilds it from the known fields
+ * only. Anything else — another version, an unknown `type`, a missing or
+ * mistyped field — is refused with a reason; the caller runs nothing.
+ * The op inside `enqueue` is only checked to be an object here: the Outbox
+ * validates it fully before anything is written. `enqueueBatch` must carry
+ * an array of 1 to {@link MAX_BATCH} ops; each op is left to the Outbox, so
+ * a bad one is refused on its own, in its own result, and never sinks the
+ * others.
+ */
+export function parseRequest(data: unknown): Parsed {
+  if (!isRecord(data)) return { ok: false, id: null, message: 'a request must be an object' };
+  const id = isName(data['id']) ? data['id'] : null;
+  const bad = (message: string): Parsed => ({ ok: false, id, message });
+  if (data['v'] !== PROTOCOL_VERSION) return bad(`unsupported protocol version ${JSON.stringify(data['v'])}; expected ${PROTOCOL_VERSION}`);
+  if (id === null) return bad('a request needs an id: a non-empty string');
+  const ok = (body: RequestBody): Parsed => ({ ok: true, request: { ...body, v: PROTOCOL_VERSION, id } });
+  // A fixed switch: the type string selects a case, never a property or a function.
+  switch (data['type']) {
+    case 'enqueue':
+      return isRecord(data['op']) ? ok({ type: 'enqueue', op: data['op'] as unknown as OperationInput }) : bad('enqueue needs an op object');
+    case 'enqueueBatch':
+      // Array.from turns holes into undefined, which the Outbox refuses per op.
+      return Array.isArray(data['ops']) && data['ops'].length > 0 && data['ops'].length <= MAX_BATCH
+        ? ok({ type: 'enqueueBatch', ops: Array.from(data['ops'] as unknown[]) as OperationInput[] })
+        : bad(`enqueueBatch needs an ops array of 1 to ${MAX_BATCH} ops`);
+    case 'get':
+    case 'retry':
+    case 'discard':
+      return isName(data['opId']) ? ok({ type: data['type'], opId: data['opId'] }) : bad(`${data['type']} needs an opId`);
+    case 'list': {
+      const query = parseQuery(data['query']);
+      return typeof query === 'string' ? bad(query) : ok({ type: 'list', query });
+    }
+    case 'stats':
+    case 'syncNow':
+    case 'ping':
+      return ok({ type: data['type'] });
+    case 'kick':
+      return typeof data['reason'] === 'string' && REASONS.includes(data['reason'])
+        ? ok({ type: 'kick', reason: data['reason'] as KickReason })
+        : bad('kick needs a reason: online, visible or kick');
+    default:
+      return bad(`unknown request type ${JSON.stringify(String(data['type'])).slice(0, 80)}`);
+  }
+}
+
+/** The broadcast form of a committed change. */
+export function summarize(change: { type: WalRecordType; lsn: number; op: Operation }): ChangeMessage {
+  const { id, status, attempt, lastError, nextAttemptAt, lane, kind, seq } = change.op;
+  const op: OpSummary = { id, status, attempt, nextAttemptAt, lane, kind, seq };
+  if (lastError) op.lastError = lastError;
+  return { v: PROTOCOL_VERSION, type: 'change', change: { type: change.type, lsn: change.lsn, op } };
+}

@@ -1,0 +1,88 @@
+/**
+ * Size budgets, one per entry point (size-budgets.json): each entry's usual
+ * import, bundled from the *built* packages (dist/, as published) with Vite
+ * the way an app bundles it, minified, gzipped (level 9), against its
+ * budget. A prebuilt file (the classic importScripts bundle) is measured as
+ * it ships. Fails when an entry is over budget. Run `pnpm build` first.
+ *
+ *     pnpm -s sizes            # check
+ *     pnpm -s sizes --write    # print the sizes without failing
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'vite';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface Budget {
+  /** The code an app writes to use the entry; bundled as is. */
+  code?: string;
+  /** Or a file a package ships, relative to the root, measured as it is. */
+  file?: string;
+  format?: 'es' | 'iife';
+  /** Most bytes, minified and gzipped. */
+  gzip: number;
+}
+
+/** `@ferry/x/sub` → the built file it publishes, from every package's `publishConfig.exports`. */
+function distAliases(): { find: string; replacement: string }[] {
+  const out: { find: string; replacement: string }[] = [];
+  for (const dir of readdirSync(join(root, 'packages'))) {
+    const pkg = JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) as {
+      name: string;
+      publishConfig?: { exports?: Record<string, string | { default?: string }> };
+    };
+    for (const [sub, target] of Object.entries(pkg.publishConfig?.exports ?? {})) {
+      const file = typeof target === 'string' ? target : target.default;
+      if (!file || !file.endsWith('.js')) continue;
+      out.push({ find: sub === '.' ? pkg.name : `${pkg.name}${sub.slice(1)}`, replacement: join(root, 'packages', dir, file) });
+    }
+  }
+  // Longest first, so that `@ferry/core/protocol` is not taken for `@ferry/core` + `/protocol`.
+  return out.sort((a, b) => b.find.length - a.find.length).map((a) => ({ ...a, find: new RegExp(`^${a.find.replace(/[/.]/g, '\\$&')}$`) as never }));
+}
+
+async function bundledSize(code: string, format: 'es' | 'iife'): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-size-'));
+  try {
+    const entry = join(dir, 'entry.ts');
+    await writeFile(entry, code);
+    await build({
+      configFile: false,
+      root: dir,
+      logLevel: 'warn',
+      resolve: { alias: distAliases() },
+      build: {
+        outDir: join(dir, 'out'),
+        emptyOutDir: true,
+        copyPublicDir: false,
+        target: 'es2022',
+        minify: true,
+        lib: { entry, formats: [format], name: 'app', fileName: () => 'out.js' },
+        rollupOptions: { external: ['vitest'] },
+      },
+    });
+    return gzipSync(await readFile(join(dir, 'out', 'out.js')), { level: 9 }).length;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const budgets = JSON.parse(await readFile(join(root, 'size-budgets.json'), 'utf8')) as Record<string, Budget | string>;
+const report = process.argv.includes('--write');
+let over = 0;
+for (const [name, b] of Object.entries(budgets)) {
+  if (typeof b === 'string') continue; // a comment
+  const size = b.file ? gzipSync(await readFile(join(root, b.file)), { level: 9 }).length : await bundledSize(b.code ?? '', b.format ?? 'es');
+  const ok = size <= b.gzip;
+  if (!ok) over++;
+  console.log(`size: ${ok ? 'ok  ' : 'OVER'} ${name.padEnd(34)} ${String(size).padStart(6)} B of ${b.gzip} B (min+gzip)`);
+}
+if (over && !report) {
+  console.error(`size: ${over} entr${over === 1 ? 'y is' : 'ies are'} over budget (size-budgets.json)`);
+  process.exit(1);
+}
