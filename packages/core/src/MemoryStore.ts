@@ -141,7 +141,14 @@ export class MemoryStore implements OutboxStore {
         opsWhere((r) => r.dueKey !== undefined && r.dueKey[0] <= now)
           .sort((a, b) => cmpPair(a.dueKey!, b.dueKey!))
           .slice(0, limit),
-      nextDueAt: async () => min(opsWhere((r) => r.dueKey !== undefined).map((r) => r.dueKey![0])),
+      // Raw index keys, as IndexedDB's index holds them: an unreadable due head still says work is due.
+      nextDueAt: async () =>
+        min(
+          [...this.data.ops.values()].flatMap((raw) => {
+            const key = (raw as { dueKey?: unknown } | null)?.dueKey;
+            return Array.isArray(key) && typeof key[0] === 'number' ? [key[0]] : [];
+          }),
+        ),
       expiredLeases: async (now, limit) =>
         opsWhere((r) => r.leaseUntil !== undefined && r.leaseUntil <= now)
           .sort((a, b) => a.leaseUntil! - b.leaseUntil!)

@@ -84,7 +84,8 @@ export function decodeWal(raw: unknown): WalRecord | string {
  */
 export function laneOfRaw(raw: unknown): string | undefined {
   if (!isObj(raw)) return undefined;
-  if (isStr(raw.lane) && raw.lane !== '') return raw.lane;
-  const key = raw.laneKey;
+  const lane = raw['lane'];
+  if (isStr(lane) && lane !== '') return lane;
+  const key = raw['laneKey'];
   return Array.isArray(key) && isStr(key[0]) ? key[0] : undefined;
 }

@@ -123,8 +123,10 @@ export class IdbTx implements OutboxTx {
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    const [first] = await this.#ops(OUTBOX_INDEX.dueKey, null, 1);
-    return first?.dueKey?.[0];
+    // The index key, not the decoded record: an unreadable due head still says work is due, so the
+    // worker wakes and its claim (readwrite) moves the record aside and promotes the op behind it.
+    const key = (await this.#outbox.index(OUTBOX_INDEX.dueKey).openKeyCursor())?.key;
+    return Array.isArray(key) && typeof key[0] === 'number' ? key[0] : undefined;
   }
 
   expiredLeases(now: number, limit: number): Promise<OpRecord[]> {

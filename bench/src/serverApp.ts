@@ -1,0 +1,33 @@
+/**
+ * The server side of `bench:server` (src/serverBench.ts), in a process of its
+ * own: a trivial handler (`201 {"ok":true}`) on Node's http, bare
+ * (`BENCH_MODE=plain`) or behind @ferry/server with the embedded store
+ * (`pglite`, in memory) or Postgres (`pg`, `BENCH_PG_URL`), with Ferry's
+ * batch endpoint at /api/batch. Prints `listening <port>`.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { IdempotencyStore } from '@ferry/server';
+import { createHandler } from '@ferry/server';
+import { toNodeListener } from '@ferry/server/node';
+import { PgStore } from '@ferry/server/pg';
+import { PgliteStore } from '@ferry/server/pglite';
+
+const mode = process.env['BENCH_MODE'] ?? 'plain';
+const trivial = async (req: Request): Promise<Response> => {
+  await req.arrayBuffer();
+  return new Response('{"ok":true}', { status: 201, headers: { 'content-type': 'application/json' } });
+};
+
+let handler: (req: Request) => Promise<Response> = trivial;
+if (mode !== 'plain') {
+  const store: IdempotencyStore =
+    mode === 'pg'
+      ? new PgStore({ connectionString: process.env['BENCH_PG_URL'] ?? '', table: `bench_${process.pid}` })
+      : new PgliteStore({ table: `bench_${process.pid}` });
+  await store.ready?.();
+  handler = createHandler({ store, handler: trivial, batchPath: '/api/batch' });
+}
+const server = createServer(toNodeListener(handler));
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`));

@@ -1,0 +1,264 @@
+import { describe, expect, it } from 'vitest';
+import type { AppHandler, IdempotencyOptions } from './Idempotency.ts';
+import { Idempotency } from './Idempotency.ts';
+import type { IdempotencyStore } from './IdempotencyStore.ts';
+import { useDatabases } from './testing/databases.ts';
+
+const post = (body: unknown, key: string | null = 'k1', headers: Record<string, string> = {}, path = '/api/messages') =>
+  new Request(`http://app.test${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key === null ? {} : { 'idempotency-key': key }), ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+
+async function problemOf(res: Response): Promise<{ status: number; code: unknown; type: string | null }> {
+  const body = (await res.json()) as { code?: unknown };
+  return { status: res.status, code: body.code, type: res.headers.get('content-type') };
+}
+
+/** A handler that counts its effects; `gate` holds it inside (a slow request). */
+function counting(answer: (n: number, req: Request) => Response | Promise<Response> = (n) => json(201, { n })) {
+  let calls = 0;
+  const handler: AppHandler = async (req) => answer(++calls, req);
+  return { handler, calls: () => calls };
+}
+
+for (const db of useDatabases()) {
+  describe(`Idempotency over ${db.name}`, () => {
+    async function layer(options: Partial<IdempotencyOptions> = {}) {
+      const store = await db.store();
+      let now = 1_000_000;
+      const warnings: string[] = [];
+      const idem = new Idempotency({ store, clock: () => now, onWarning: (w) => warnings.push(w), ...options });
+      return { idem, store, warnings, advance: (ms: number) => (now += ms) };
+    }
+
+    it('applies once per key and replays the stored status, body and headers with Idempotent-Replayed', async () => {
+      const { idem, store } = await layer();
+      const h = counting((n) => json(201, { id: 'm1', n }, { 'set-cookie': 'seen=1', 'x-app': 'yes' }));
+      const first = await idem.handle(post({ text: 'hi' }), h.handler);
+      expect(first.status).toBe(201);
+      expect(first.headers.get('idempotent-replayed')).toBeNull();
+      const firstBody = await first.text();
+      const again = await idem.handle(post({ text: 'hi' }), h.handler);
+      expect(again.status).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.headers.get('x-app')).toBe('yes');
+      expect(again.headers.getSetCookie()).toEqual(['seen=1']);
+      expect(await again.text()).toBe(firstBody);
+      expect(h.calls()).toBe(1);
+      await store.close();
+    });
+
+    it('the same payload with its keys in another order is the same request; another payload is 422', async () => {
+      const { idem, store } = await layer();
+      const h = counting();
+      await idem.handle(post({ a: 1, b: 2 }), h.handler);
+      expect((await idem.handle(post('{"b":2,"a":1}'), h.handler)).headers.get('idempotent-replayed')).toBe('true');
+      expect(await problemOf(await idem.handle(post({ a: 1, b: 3 }), h.handler))).toEqual({
+        status: 422,
+        code: 'idempotency-key-reused',
+        type: 'application/problem+json',
+      });
+      expect((await idem.handle(post({ a: 1, b: 2 }, 'k1', {}, '/api/other'), h.handler)).status).toBe(422);
+      expect(h.calls()).toBe(1);
+      await store.close();
+    });
+
+    it('concurrent duplicates: applied once; while the first runs the others get 409 with Retry-After', async () => {
+      const { idem, store } = await layer({ leaseMs: 5_000, inProgressRetryAfterS: 3 });
+      // A race of ten: one effect, whatever the interleaving.
+      const race = counting(async (n) => (await new Promise((r) => setTimeout(r, 50)), json(201, { n })));
+      const raced = await Promise.all(Array.from({ length: 10 }, () => idem.handle(post({ text: 'race' }, 'race'), race.handler)));
+      expect(race.calls()).toBe(1);
+      expect(raced.filter((r) => r.status === 201 && !r.headers.get('idempotent-replayed'))).toHaveLength(1);
+      for (const r of raced) expect([201, 409]).toContain(r.status);
+      // Held inside its handler: every duplicate meanwhile is told to come back.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let entered!: () => void;
+      const inside = new Promise<void>((r) => (entered = r));
+      const h = counting(async (n) => (entered(), await held, json(201, { n })));
+      const first = idem.handle(post({ text: 'same' }), h.handler);
+      await inside;
+      const conflicts = await Promise.all(Array.from({ length: 9 }, () => idem.handle(post({ text: 'same' }), h.handler)));
+      for (const c of conflicts) {
+        expect(c.status).toBe(409);
+        expect(c.headers.get('retry-after')).toBe('3');
+        expect((await problemOf(c)).code).toBe('idempotency-key-in-use');
+      }
+      release();
+      expect((await first).status).toBe(201);
+      expect((await idem.handle(post({ text: 'same' }), h.handler)).headers.get('idempotent-replayed')).toBe('true');
+      expect(h.calls()).toBe(1);
+      await store.close();
+    });
+
+    it('5xx is never stored: the key is free for the retry; a handler that throws answers a 500 problem', async () => {
+      const { idem, store } = await layer({ shouldStore: () => true });
+      const h = counting((n) => (n === 1 ? json(503, { error: 'busy' }) : n === 2 ? Promise.reject(new Error('bug')) : json(201, { n })));
+      expect((await idem.handle(post({ t: 1 }), h.handler)).status).toBe(503);
+      expect(await problemOf(await idem.handle(post({ t: 1 }), h.handler))).toMatchObject({ status: 500, code: 'handler-failed' });
+      const third = await idem.handle(post({ t: 1 }), h.handler);
+      expect(third.status).toBe(201);
+      expect(third.headers.get('idempotent-replayed')).toBeNull();
+      expect(h.calls()).toBe(3);
+      await store.close();
+    });
+
+    it('4xx answers are stored and replayed, except the ones that mean "try again" (429)', async () => {
+      const { idem, store } = await layer();
+      const h = counting((n) => (n === 1 ? json(400, { error: 'text missing' }) : json(429, {}, { 'retry-after': '3' })));
+      expect((await idem.handle(post({}), h.handler)).status).toBe(400);
+      const replayed = await idem.handle(post({}), h.handler);
+      expect([replayed.status, replayed.headers.get('idempotent-replayed')]).toEqual([400, 'true']);
+      expect((await idem.handle(post({}, 'k2'), h.handler)).status).toBe(429);
+      expect((await idem.handle(post({}, 'k2'), h.handler)).status).toBe(429);
+      expect(h.calls()).toBe(3);
+      await store.close();
+    });
+
+    it('a route that requires a key answers 400 without one; GET passes through unkeyed', async () => {
+      const { idem, store } = await layer();
+      const h = counting(() => json(200, {}));
+      expect(await problemOf(await idem.handle(post({ t: 1 }, null), h.handler))).toMatchObject({ status: 400, code: 'idempotency-key-missing' });
+      expect((await idem.handle(new Request('http://app.test/api/messages'), h.handler)).status).toBe(200);
+      expect(h.calls()).toBe(1);
+      await store.close();
+    });
+
+    it('keys are scoped by the app: one key for two users is two effects; no scope is 401', async () => {
+      const { idem, store } = await layer({ scope: (req) => req.headers.get('x-verified-user') });
+      const h = counting();
+      expect((await idem.handle(post({ t: 1 }, 'k', { 'x-verified-user': 'alice' }), h.handler)).status).toBe(201);
+      const bob = await idem.handle(post({ t: 1 }, 'k', { 'x-verified-user': 'bob' }), h.handler);
+      expect([bob.status, bob.headers.get('idempotent-replayed')]).toEqual([201, null]);
+      expect(await problemOf(await idem.handle(post({ t: 1 }, 'k'), h.handler))).toMatchObject({ status: 401, code: 'scope-missing' });
+      expect(h.calls()).toBe(2);
+      await store.close();
+    });
+
+    it('a request that never finished holds its key for the lease only; the resend after it is applied once', async () => {
+      const { idem, store, advance, warnings } = await layer({ leaseMs: 2_000, inProgressRetryAfterS: 60 });
+      let release!: () => void;
+      const stuck = new Promise<void>((r) => (release = r));
+      const h = counting(async (n) => {
+        if (n === 1) await stuck;
+        return json(201, { n });
+      });
+      const first = idem.handle(post({ t: 1 }), h.handler);
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await idem.handle(post({ t: 1 }), h.handler)).headers.get('retry-after')).toBe('2');
+      advance(1_500);
+      expect((await idem.handle(post({ t: 1 }), h.handler)).headers.get('retry-after')).toBe('1');
+      advance(500);
+      const resend = await idem.handle(post({ t: 1 }), h.handler);
+      expect(await resend.json()).toEqual({ n: 2 });
+      expect((await idem.handle(post({ t: 1 }), h.handler)).headers.get('idempotent-replayed')).toBe('true');
+      // The stuck one finishes late: it gets its answer, cannot store it, and the app hears why.
+      release();
+      expect((await first).status).toBe(201);
+      expect(warnings.join()).toMatch(/lease ran out/);
+      expect(await (await idem.handle(post({ t: 1 }), h.handler)).json()).toEqual({ n: 2 });
+      await store.close();
+    });
+
+    it('transaction: true commits the effect with the stored answer, and rolls it back with an unstored one', async () => {
+      const { idem, store } = await layer({ transaction: true });
+      const table = db.table('messages');
+      await db.sql().query(`CREATE TABLE ${table} (text text)`);
+      const count = async () => Number((await db.sql().query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]?.n);
+      let fail: number | 'throw' | null = 503;
+      const handler: AppHandler = async (req, ctx) => {
+        if (!ctx.sql) throw new Error('no transaction');
+        const { text } = (await req.json()) as { text: string };
+        await ctx.sql.query(`INSERT INTO ${table} (text) VALUES ($1)`, [text]);
+        if (fail === 'throw') throw new Error('after the write');
+        return fail === null ? json(201, { text }) : json(fail, {});
+      };
+      expect((await idem.handle(post({ text: 'a' }), handler)).status).toBe(503);
+      fail = 429;
+      expect((await idem.handle(post({ text: 'a' }), handler)).status).toBe(429);
+      fail = 'throw';
+      expect((await idem.handle(post({ text: 'a' }), handler)).status).toBe(500);
+      expect(await count()).toBe(0);
+      fail = null;
+      expect((await idem.handle(post({ text: 'a' }), handler)).status).toBe(201);
+      expect((await idem.handle(post({ text: 'a' }), handler)).headers.get('idempotent-replayed')).toBe('true');
+      expect(await count()).toBe(1);
+      await store.close();
+    });
+
+    describe('bad input: a problem details answer, the handler not run, nothing stored', () => {
+      const keyCases: [string, string][] = [
+        ['256 characters', 'k'.repeat(256)],
+        ['a tab', 'a\tb'],
+        ['DEL', 'a\x7fb'],
+        ['a space', 'a b'],
+        ['a non-ASCII letter', 'clé'],
+        ['an unterminated quote', '"abc'],
+        ['an empty quoted string', '""'],
+      ];
+      for (const [what, key] of keyCases) {
+        it(`a key with ${what}`, async () => {
+          const { idem, store } = await layer();
+          const h = counting();
+          expect(await problemOf(await idem.handle(post({ t: 1 }, key), h.handler))).toEqual({
+            status: 400,
+            code: 'idempotency-key-invalid',
+            type: 'application/problem+json',
+          });
+          expect(h.calls()).toBe(0);
+          expect(await rows(store)).toBe(0);
+          await store.close();
+        });
+      }
+
+      it('a body over the limit, with or without Content-Length', async () => {
+        const { idem, store } = await layer({ maxBodyBytes: 1_000 });
+        const h = counting();
+        expect(await problemOf(await idem.handle(post({ t: 'x'.repeat(1_000) }), h.handler))).toMatchObject({ status: 413, code: 'body-too-large' });
+        const chunked = new Request('http://app.test/api/messages', {
+          method: 'POST',
+          headers: { 'idempotency-key': 'k9' },
+          body: new ReadableStream({ start: (c) => (c.enqueue(new Uint8Array(600)), c.enqueue(new Uint8Array(600)), c.close()) }),
+          duplex: 'half',
+        } as RequestInit);
+        expect(await problemOf(await idem.handle(chunked, h.handler))).toMatchObject({ status: 413, code: 'body-too-large' });
+        expect(h.calls()).toBe(0);
+        expect(await rows(store)).toBe(0);
+        await store.close();
+      });
+
+      it('a store that cannot be reached: 503 with Retry-After, nothing applied', async () => {
+        const { store } = await layer();
+        await store.close();
+        const broken: IdempotencyStore = Object.assign(Object.create(store) as IdempotencyStore, {
+          claim: () => Promise.reject(new Error('connection refused')),
+        });
+        const h = counting();
+        const res = await new Idempotency({ store: broken }).handle(post({ t: 1 }), h.handler);
+        expect(await problemOf(res)).toMatchObject({ status: 503, code: 'storage-unavailable' });
+        expect(res.headers.get('retry-after')).toBe('1');
+        expect(h.calls()).toBe(0);
+      });
+    });
+
+    it('a quoted Structured Field key is the same key as its bare form', async () => {
+      const { idem, store } = await layer();
+      const h = counting();
+      await idem.handle(post({ t: 1 }, 'abc-1'), h.handler);
+      expect((await idem.handle(post({ t: 1 }, '"abc-1"'), h.handler)).headers.get('idempotent-replayed')).toBe('true');
+      expect(h.calls()).toBe(1);
+      await store.close();
+    });
+
+    /** Rows in the store's table, counted through a key no test uses: purge(∞) deletes and counts them. */
+    async function rows(store: IdempotencyStore): Promise<number> {
+      return store.purge(Number.MAX_SAFE_INTEGER);
+    }
+  });
+}

@@ -1,0 +1,41 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { Sql } from './IdempotencyStore.ts';
+import { SqlStore } from './lib/SqlStore.ts';
+
+export interface PgliteStoreOptions {
+  /** Where PGlite keeps its files; omitted, the database lives in memory and is gone at exit. */
+  dataDir?: string;
+  /** An open PGlite to share with the app's own tables (then the app closes it, not the store). */
+  db?: PGlite;
+  /** @default 'ferry_idempotency' */
+  table?: string;
+}
+
+/**
+ * The embedded store: Postgres compiled to WebAssembly (PGlite), in this
+ * process, no server to run. The SQL is the one {@link PgStore} runs.
+ * One process only: PGlite has a single connection, so transactions (and,
+ * with `transaction: true`, the app's handlers) run one at a time, and a
+ * duplicate that arrives while one runs inside a transaction waits for it
+ * and gets the replay instead of a 409.
+ */
+export class PgliteStore extends SqlStore {
+  /** The database, for an app that keeps its own tables next to the keys. */
+  readonly db: PGlite;
+
+  constructor(options: PgliteStoreOptions = {}) {
+    const owned = options.db === undefined;
+    const db = options.db ?? new PGlite(options.dataDir);
+    super(
+      {
+        query: <Row>(text: string, params?: unknown[]) => db.query<Row>(text, params),
+        transaction: <T>(fn: (sql: Sql) => Promise<T>) => db.transaction((tx) => fn(tx)),
+        close: async () => {
+          if (owned) await db.close();
+        },
+      },
+      options.table,
+    );
+    this.db = db;
+  }
+}

@@ -1,0 +1,9 @@
+export { Idempotency, storesByDefault } from './Idempotency.ts';
+export type { AppHandler, HandlerContext, IdempotencyOptions } from './Idempotency.ts';
+export { createBatchHandler } from './BatchHandler.ts';
+export type { BatchItem, BatchOptions, BatchResult } from './BatchHandler.ts';
+export { createHandler } from './createHandler.ts';
+export type { HandlerOptions } from './createHandler.ts';
+export { problem } from './problem.ts';
+export type { ProblemBody, ProblemCode } from './problem.ts';
+export type { ClaimInput, ClaimRef, ClaimResult, IdempotencyStore, SettleResult, Settlement, Sql, StoredAnswer } from './IdempotencyStore.ts';

@@ -1,0 +1,6 @@
+import { useDatabases } from './testing/databases.ts';
+import { storeConformance } from './testing/storeConformance.ts';
+
+for (const db of useDatabases()) {
+  storeConformance(db.name, async () => ({ store: await db.store(), sql: db.sql() }));
+}
