@@ -23,7 +23,8 @@ import { VirtualClock } from './VirtualClock.ts';
 /** How the model opens storage: `open` again must see the same data (a restart); `corrupt` writes a raw record. */
 export interface ModelHarness {
   open(): Promise<OutboxStore>;
-  corrupt(id: string, raw: Record<string, unknown>): Promise<void>;
+  /** Absent: the run has no corruption steps. */
+  corrupt?(id: string, raw: Record<string, unknown>): Promise<void>;
 }
 
 /** The environment where there is one (Node); the model also runs in browsers. */
@@ -282,6 +283,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
         break;
       }
       case 'corrupt': {
+        if (!harness.corrupt) break;
         const pending = await g.outbox.list({ status: 'pending' });
         const op = pending[s.pick % Math.max(1, pending.length)];
         if (!op) break;
