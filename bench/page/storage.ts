@@ -120,7 +120,7 @@ export const storageScenarios = {
         t = performance.now();
         const batch = await outbox.claim('bench', 32, 60_000);
         out.push(performance.now() - t);
-        for (const o of batch) await outbox.complete(o.id, 'bench');
+        for (const o of batch) await outbox.complete(o);
       }
     }
     await empty.close();

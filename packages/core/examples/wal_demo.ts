@@ -10,8 +10,9 @@ import { MemoryStore, Outbox } from '../src/index.ts';
 const outbox = new Outbox({ store: new MemoryStore() });
 
 const op = await outbox.enqueue({ id: 'op_1', kind: 'message.send', target: '/api/messages', payload: { text: 'hello' } });
-await outbox.claim('wal-demo', 1, 30_000);
-await outbox.complete(op.id, 'wal-demo');
+const [claimed] = await outbox.claim('wal-demo', 1, 30_000);
+if (claimed?.id !== op.id) throw new Error('the op was not claimed');
+await outbox.complete(claimed);
 
 console.log('replay:');
 const resume = await outbox.wal.replay(0, (r) => {

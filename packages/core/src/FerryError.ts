@@ -11,6 +11,8 @@ export type FerryErrorCode =
   | 'duplicate-id'
   | 'not-found'
   | 'invalid-state'
+  /** An outcome was recorded for a claim that no longer holds the op (its lease ended and the op was claimed again): nothing changed. */
+  | 'lease-superseded'
   | 'quota-exceeded'
   | 'storage-unavailable'
   /** The browser dropped Ferry's database (and the ops in it) and started an empty one. */
@@ -31,6 +33,7 @@ const CODES: ReadonlySet<string> = new Set<FerryErrorCode>([
   'duplicate-id',
   'not-found',
   'invalid-state',
+  'lease-superseded',
   'quota-exceeded',
   'storage-unavailable',
   'storage-lost',

@@ -4,7 +4,8 @@ import type { ListQuery, OpRecord, OutboxStore, OutboxTx, QuarantinedRecord, TxM
 import type { Clock } from './Platform.ts';
 import { systemClock } from './Platform.ts';
 import type { WalEntry, WalRecord } from './WalRecord.ts';
-import { decodeOp, decodeWal } from './lib/records.ts';
+import { decodeOp, decodeWal, laneOfRaw } from './lib/records.ts';
+import { promoteNext } from './lib/transitions.ts';
 
 /** What a MemoryStore holds. Pass it to a new MemoryStore to "reopen" the same data. */
 export interface MemoryData {
@@ -13,6 +14,8 @@ export interface MemoryData {
   wal: Map<number, unknown>;
   quarantine: QuarantinedRecord[];
   lastLsn: number;
+  /** Absent in data made before the store kept any. */
+  meta?: Map<string, unknown>;
 }
 
 export interface MemoryStoreOptions {
@@ -71,9 +74,13 @@ export class MemoryStore implements OutboxStore {
       if (value === undefined) this.data.ops.delete(id);
       else this.data.ops.set(id, value);
     };
+    // Lanes whose quarantined record may have been the head: the op behind it is promoted before commit.
+    const heal = new Set<string>();
     const corrupt = (from: 'outbox' | 'wal', key: Key, raw: unknown, reason: string): void => {
       const q: QuarantinedRecord = { from, key, reason, at: this.#clock.now(), raw };
       if (writable) {
+        const lane = from === 'outbox' ? laneOfRaw(raw) : undefined;
+        if (lane !== undefined) heal.add(lane);
         if (from === 'outbox') setOp(key as string, undefined);
         else {
           this.data.wal.delete(key as number);
@@ -161,31 +168,45 @@ export class MemoryStore implements OutboxStore {
         }
         return out;
       },
-      deleteWalBefore: async (before) => {
+      deleteWalBefore: async (before, limit = Infinity) => {
         write();
         // Undo runs backwards: re-sort after the deleted records are back.
         undo.push(() => this.#sortWal());
         let n = 0;
         for (const [lsn, raw] of [...this.data.wal]) {
           const at = (raw as { at?: unknown } | null)?.at;
-          if (typeof at === 'number' && at >= before) break;
+          if ((typeof at === 'number' && at >= before) || n >= limit) break;
           this.data.wal.delete(lsn);
           undo.push(() => this.data.wal.set(lsn, raw));
           n++;
         }
         return n;
       },
-      deleteDoneBefore: async (before) => {
+      deleteDoneBefore: async (before, limit = Infinity) => {
         write();
-        const old = opsWhere((r) => r.status === 'done' && r.updatedAt < before);
+        const old = opsWhere((r) => r.status === 'done' && r.updatedAt < before).slice(0, limit);
         for (const r of old) setOp(r.id, undefined);
         return old.length;
+      },
+      getMeta: async (key) => structuredClone(this.data.meta?.get(key)),
+      putMeta: async (key, value) => {
+        write();
+        const meta = (this.data.meta ??= new Map());
+        const had = meta.has(key);
+        const before = meta.get(key);
+        undo.push(() => (had ? meta.set(key, before) : meta.delete(key)));
+        meta.set(key, value);
       },
       quarantined: async (limit) => structuredClone(this.data.quarantine.slice(0, limit)),
     };
 
     try {
-      return await fn(tx);
+      const result = await fn(tx);
+      for (const lane of heal) {
+        heal.delete(lane);
+        await promoteNext(tx, lane);
+      }
+      return result;
     } catch (err) {
       for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
       throw err;

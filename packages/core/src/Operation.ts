@@ -47,8 +47,14 @@ export interface Operation {
   status: OperationStatus;
   /** Enqueue order: the LSN of the WAL record that (re)queued the op. Orders a lane. */
   seq: number;
-  /** Sends whose outcome counted against `maxAttempts`. */
+  /** Sends whose outcome counted against `maxAttempts`: answers from the server (see RetryPolicy). */
   attempt: number;
+  /**
+   * Failed sends since the op was queued, whether they spent an attempt or
+   * not: the backoff grows with it, so an outage costs few requests and no
+   * attempts. Absent on ops stored before Ferry 0.2 (then `attempt` stands in).
+   */
+  failures?: number;
   /** Earliest wall-clock ms at which the op may be sent. */
   nextAttemptAt: number;
   lastError?: LastError;
@@ -57,4 +63,9 @@ export interface Operation {
   /** The runner holding an in-flight op, and until when. */
   leaseOwner?: string;
   leaseUntil?: number;
+  /**
+   * The claim's token: the LSN of its `claim` WAL record. Recording the
+   * outcome must present it, so an answer for a superseded claim changes nothing.
+   */
+  leaseToken?: number;
 }

@@ -9,12 +9,57 @@ import type { SendResult } from './Transport.ts';
 import { Wal } from './Wal.ts';
 import { toOperation } from './lib/records.ts';
 import { settleBatch } from './lib/settleBatch.ts';
-import type { Change } from './lib/transitions.ts';
+import type { Change, ClaimOptions, Claimed, FailureFacts } from './lib/transitions.ts';
 import * as t from './lib/transitions.ts';
 import type { ValidInput } from './lib/validateInput.ts';
 import { validateInput } from './lib/validateInput.ts';
 
-export type { Change } from './lib/transitions.ts';
+export type { Change, ClaimOptions, Claimed } from './lib/transitions.ts';
+
+/** What the runner knew when a send failed: offline, or stopped (either spends no attempt). */
+export type SendFacts = Omit<FailureFacts, 'result'>;
+
+/** The outcome of one send, single or batch, as {@link Outbox.exchange} records it. */
+export interface Settlement {
+  /** The ops as claimed, in the order sent. */
+  run: readonly Claimed[];
+  /** `results[i]` answers `run[i]`; missing ones were not attempted. */
+  results: readonly (SendResult | undefined)[];
+  facts?: SendFacts;
+}
+
+/** What {@link Outbox.exchange} claims after recording: like {@link Outbox.claim}. */
+export interface ClaimRequest extends ClaimOptions {
+  owner: string;
+  lanes: number;
+  leaseMs: number;
+  perLane?: number;
+}
+
+export interface ExchangeResult {
+  /** Per settlement: the ops after the change, or why nothing changed (`lease-superseded`...). */
+  settled: (Operation[] | FerryError)[];
+  claimed: Operation[];
+}
+
+const ORPHAN_PAGE = 500;
+const COMPACT_CHUNK = 500;
+/** The meta key under which the store keeps the last compaction's time. */
+const LAST_COMPACTION = 'lastCompactionAt';
+
+/** A single send settles as complete or fail, a batch through settleBatch: the same rules either way. */
+function settleOne(tx: OutboxTx, s: Settlement, policy: RetryPolicy, now: number): Promise<Change[]> {
+  const only = s.run.length === 1 ? s.run[0] : undefined;
+  const first = s.results[0];
+  if (!only || !first) return settleBatch(tx, s.run, s.results, s.facts ?? {}, policy, now);
+  if (first.ok) return t.complete(tx, only, now).then((c) => [c]);
+  return t.recordFailure(tx, only, { ...s.facts, result: first }, policy, now).then((c) => [c]);
+}
+
+function asFerryError(err: unknown): FerryError {
+  if (err instanceof FerryError) return err;
+  throw err;
+}
 
 export interface OutboxOptions {
   store: OutboxStore;
@@ -106,13 +151,19 @@ export class Outbox {
           if (c instanceof FerryError) waiter.reject(c);
           else waiter.resolve(c.op);
         });
-        this.#emit(changes.filter((c): c is Change => !(c instanceof FerryError)));
+        this.#emit(changes.filter((c): c is Change => !(c instanceof FerryError) && c.type !== 'repeat'));
       } catch (err) {
         if (err instanceof t.StoredDuplicates) {
-          // Nothing was written: refuse the duplicates, and the rest goes again at the front.
-          const dups = batch.filter((w) => err.ids.has(w.input.id));
-          for (const w of dups) w.reject(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(w.input.id)} is already stored`));
-          batch = batch.filter((w) => !err.ids.has(w.input.id));
+          // Nothing was written. A repeat of a stored op succeeds with it (a client that timed out
+          // enqueues again under the same id); another op under a stored id is refused. The rest goes
+          // again at the front.
+          const dups = batch.filter((w) => err.stored.has(w.input.id));
+          for (const w of dups) {
+            const op = err.stored.get(w.input.id) as Operation;
+            if (t.isRepeat(w.input, op)) w.resolve(op);
+            else w.reject(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(w.input.id)} is already stored`));
+          }
+          batch = batch.filter((w) => !err.stored.has(w.input.id));
           this.#queue.unshift(...batch);
           continue;
         }
@@ -144,58 +195,85 @@ export class Outbox {
   /**
    * Claims up to `limit` ready lane heads for `owner`, oldest due first, each
    * with up to `perLane - 1` due ops right behind it in its lane (a batch).
-   * Expired leases are returned to `pending` first, in the same transaction.
+   * Expired leases are returned to `pending` first, in the same transaction,
+   * except those in `options.live`. Each claimed op carries its `leaseToken`:
+   * hand the op back to {@link complete}, {@link fail} or {@link settleBatch}.
    * The ops of one lane come together, in enqueue order.
    */
-  claim(owner: string, limit: number, leaseMs: number, now = this.#clock.now(), perLane = 1): Promise<Operation[]> {
-    return this.#change((tx) => t.claim(tx, owner, limit, leaseMs, this.policy, now, perLane)).then((cs) =>
+  claim(owner: string, limit: number, leaseMs: number, now = this.#clock.now(), perLane = 1, options: ClaimOptions = {}): Promise<Operation[]> {
+    return this.#change((tx) => t.claim(tx, owner, limit, leaseMs, this.policy, now, perLane, options)).then((cs) =>
       cs.filter((c) => c.type === 'claim').map((c) => c.op),
     );
   }
 
-  complete(id: string, owner: string, now = this.#clock.now()): Promise<Operation> {
-    return this.#one((tx) => t.complete(tx, id, owner, now));
+  /** Marks a claimed op done. `claimed` is the op as the claim returned it: only that claim may. */
+  complete(claimed: Claimed, now = this.#clock.now()): Promise<Operation> {
+    return this.#one((tx) => t.complete(tx, claimed, now));
   }
 
-  /** Records a failed send; see the RetryPolicy section of the spec. */
-  fail(id: string, owner: string, result: SendResult, offline = false, now = this.#clock.now()): Promise<Operation> {
-    return this.#one((tx) => t.recordFailure(tx, id, owner, { result, offline }, this.policy, now));
+  /** Records a failed send of a claimed op; see the RetryPolicy section of the spec. */
+  fail(claimed: Claimed, result: SendResult, facts: SendFacts = {}, now = this.#clock.now()): Promise<Operation> {
+    return this.#one((tx) => t.recordFailure(tx, claimed, { ...facts, result }, this.policy, now));
   }
 
   /**
    * Records the answers to one batch send in one transaction: `results[i]`
-   * answers `ids[i]`, and a missing result means the server never got to it.
-   * The leading successes are done, the first failure counts as a single
-   * send's would, and the ops behind it return to their lane unspent.
-   * Resolves with the ops after the change, in batch order.
+   * answers `run[i]` (the ops as claimed), and a missing result means the
+   * server never got to it. The leading successes are done, the first
+   * failure counts as a single send's would, and the ops behind it return
+   * to their lane unspent. Resolves with the ops after the change, in batch order.
    */
-  settleBatch(
-    ids: readonly string[],
-    owner: string,
-    results: readonly (SendResult | undefined)[],
-    offline = false,
-    now = this.#clock.now(),
-  ): Promise<Operation[]> {
-    return this.#change((tx) => settleBatch(tx, ids, owner, results, offline, this.policy, now)).then((cs) => cs.map((c) => c.op));
-  }
-
-  /** Returns expired leases to `pending` (the seed's `requeue_inflight_older_than`). */
-  requeueExpired(now = this.#clock.now(), limit = 500): Promise<Operation[]> {
-    return this.#change(async (tx) => t.requeueLeased(tx, await tx.expiredLeases(now, limit), this.policy, now)).then((cs) =>
-      cs.map((c) => c.op),
-    );
+  settleBatch(run: readonly Claimed[], results: readonly (SendResult | undefined)[], facts: SendFacts = {}, now = this.#clock.now()): Promise<Operation[]> {
+    return this.#change((tx) => settleBatch(tx, run, results, facts, this.policy, now)).then((cs) => cs.map((c) => c.op));
   }
 
   /**
-   * Returns every in-flight op not leased by `owner` to `pending`. Only call it
-   * while holding the runner lock: then any other lease belongs to a runner
-   * that is gone.
+   * A runner's round trip in one transaction: records the outcomes of the
+   * sends that settled, then claims what to send next. Concurrent send
+   * slots share it, so claiming right before each send costs no transaction
+   * of its own. An outcome whose claim was superseded changes nothing: it
+   * is returned as its error, and the others go on.
    */
-  requeueOrphans(owner: string, now = this.#clock.now(), limit = 500): Promise<Operation[]> {
-    return this.#change(async (tx) => {
-      const orphans = (await tx.inflight(limit)).filter((r) => r.leaseOwner !== owner);
-      return t.requeueLeased(tx, orphans, this.policy, now);
-    }).then((cs) => cs.map((c) => c.op));
+  exchange(settlements: readonly Settlement[], next: ClaimRequest | undefined, now = this.#clock.now()): Promise<ExchangeResult> {
+    return this.store
+      .transaction('readwrite', async (tx) => {
+        const settled: (Change[] | FerryError)[] = [];
+        // One after the other: a settlement may promote the head a later one reads.
+        for (const s of settlements) settled.push(await settleOne(tx, s, this.policy, now).catch(asFerryError));
+        const claimed = next ? await t.claim(tx, next.owner, next.lanes, next.leaseMs, this.policy, now, next.perLane ?? 1, next) : [];
+        return { settled, claimed };
+      })
+      .then(({ settled, claimed }) => {
+        for (const s of settled) if (!(s instanceof FerryError)) this.#emit(s);
+        this.#emit(claimed);
+        return {
+          settled: settled.map((s) => (s instanceof FerryError ? s : s.map((c) => c.op))),
+          claimed: claimed.filter((c) => c.type === 'claim').map((c) => c.op),
+        };
+      });
+  }
+
+  /** Returns expired leases to `pending` (the seed's `requeue_inflight_older_than`), except those in `live`. */
+  requeueExpired(now = this.#clock.now(), live?: ReadonlySet<number>): Promise<Operation[]> {
+    return this.#change((tx) => t.claim(tx, '', 0, 0, this.policy, now, 1, live ? { live } : {})).then((cs) => cs.map((c) => c.op));
+  }
+
+  /**
+   * Returns every in-flight op to `pending` except the leases in `live` (the
+   * caller's own sends). Only call it while holding the runner lock: then any
+   * other lease belongs to a runner that is gone. Reads a page at a time, with
+   * no cap: whatever a dead runner had in flight comes back.
+   */
+  async requeueOrphans(live: ReadonlySet<number> = new Set(), now = this.#clock.now()): Promise<Operation[]> {
+    const out: Operation[] = [];
+    for (;;) {
+      const page = await this.#change(async (tx) => {
+        const orphans = (await tx.inflight(ORPHAN_PAGE + live.size)).filter((r) => !(r.leaseToken !== undefined && live.has(r.leaseToken)));
+        return orphans.length > 0 ? t.requeueLeased(tx, orphans.slice(0, ORPHAN_PAGE), this.policy, now) : [];
+      });
+      out.push(...page.map((c) => c.op));
+      if (page.length < ORPHAN_PAGE) return out;
+    }
   }
 
   /** Puts a failed op back in its lane with a fresh attempt budget. */
@@ -217,14 +295,31 @@ export class Outbox {
     });
   }
 
-  /** Removes done ops and WAL records older than `retentionMs`. Queued ops are never touched. */
-  compact(retentionMs: number, now = this.#clock.now()): Promise<{ ops: number; records: number }> {
-    if (!(retentionMs >= 0)) return Promise.reject(new FerryError('invalid-operation', 'retentionMs must be >= 0'));
+  /**
+   * Removes done ops and WAL records older than `retentionMs`. Queued ops are
+   * never touched. Deletes `chunk` records per transaction, each short, so
+   * enqueues are never held behind one long walk.
+   */
+  async compact(retentionMs: number, now = this.#clock.now(), chunk = COMPACT_CHUNK): Promise<{ ops: number; records: number }> {
+    if (!(retentionMs >= 0)) throw new FerryError('invalid-operation', 'retentionMs must be >= 0');
     const before = now - retentionMs;
-    return this.store.transaction('readwrite', async (tx) => ({
-      ops: await tx.deleteDoneBefore(before),
-      records: await tx.deleteWalBefore(before),
-    }));
+    const total = { ops: 0, records: 0 };
+    for (let n = chunk; n >= chunk; ) total.ops += n = await this.store.transaction('readwrite', (tx) => tx.deleteDoneBefore(before, chunk));
+    for (let n = chunk; n >= chunk; ) total.records += n = await this.store.transaction('readwrite', (tx) => tx.deleteWalBefore(before, chunk));
+    return total;
+  }
+
+  /**
+   * Compacts (see {@link compact}) unless the last compaction, as recorded
+   * in the store, ran less than `everyMs` ago: a worker that starts often
+   * does not walk the done ops at each start.
+   * @returns what was removed, or undefined when it was not yet time
+   */
+  async compactIfDue(retentionMs: number, everyMs: number, now = this.#clock.now()): Promise<{ ops: number; records: number } | undefined> {
+    const last = await this.store.transaction('readonly', (tx) => tx.getMeta(LAST_COMPACTION));
+    if (typeof last === 'number' && now - last < everyMs && last <= now) return undefined;
+    await this.store.transaction('readwrite', (tx) => tx.putMeta(LAST_COMPACTION, now));
+    return this.compact(retentionMs, now);
   }
 
   /** Sees every committed change; returns a cleanup. */

@@ -76,10 +76,13 @@ export interface OutboxTx {
   countByStatus(): Promise<Record<OperationStatus, number>>;
   /** WAL records with `lsn >= fromLsn`, in LSN order. */
   walFrom(fromLsn: number, limit: number): Promise<WalRecord[]>;
-  /** Deletes WAL records with `at < before`, oldest first, stopping at the first newer one. */
-  deleteWalBefore(before: number): Promise<number>;
-  /** Deletes done ops with `updatedAt < before`. */
-  deleteDoneBefore(before: number): Promise<number>;
+  /** Deletes up to `limit` WAL records with `at < before`, oldest first, stopping at the first newer one. */
+  deleteWalBefore(before: number, limit?: number): Promise<number>;
+  /** Deletes up to `limit` done ops with `updatedAt < before`. */
+  deleteDoneBefore(before: number, limit?: number): Promise<number>;
+  /** A small value the engine keeps beside the queue (the last compaction's time...), or undefined. */
+  getMeta(key: string): Promise<unknown>;
+  putMeta(key: string, value: number | string | boolean | null): Promise<void>;
   quarantined(limit: number): Promise<QuarantinedRecord[]>;
 }
 

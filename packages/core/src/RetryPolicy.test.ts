@@ -3,7 +3,28 @@ import { RetryPolicy } from './RetryPolicy.ts';
 
 describe('RetryPolicy', () => {
   it('has the SPEC defaults', () => {
-    expect(new RetryPolicy().options).toEqual({ maxAttempts: 8, baseDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: true });
+    expect(new RetryPolicy().options).toEqual({
+      maxAttempts: 8,
+      baseDelayMs: 500,
+      maxDelayMs: 30_000,
+      factor: 2,
+      jitter: true,
+      maxRetryAfterMs: 3_600_000,
+      maxAgeMs: Infinity,
+    });
+  });
+
+  it('never exceeds a fractional cap with full jitter', () => {
+    const p = new RetryPolicy({ baseDelayMs: 10.5, maxDelayMs: 10.5 }, () => 0.999999);
+    expect(p.delay(1)).toBeLessThanOrEqual(10.5);
+    expect(p.delay(5)).toBeLessThanOrEqual(10.5);
+  });
+
+  it('caps what a Retry-After can impose', () => {
+    const p = new RetryPolicy({ jitter: false }, () => 0);
+    expect(p.delay(1, 99_999_999_000)).toBe(3_600_000);
+    expect(new RetryPolicy({ jitter: false, maxRetryAfterMs: 5000 }).delay(1, 60_000)).toBe(5000);
+    expect(p.delay(1, 2000)).toBe(2000);
   });
 
   it('backs off exponentially up to the cap', () => {

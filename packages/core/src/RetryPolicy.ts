@@ -12,6 +12,14 @@ export interface RetryPolicyOptions {
   factor: number;
   /** Full jitter: a delay drawn uniformly from [0, backoff]. @default true */
   jitter: boolean;
+  /** The longest `Retry-After` a server can impose; a longer one is cut to this. @default 3600000 (one hour) */
+  maxRetryAfterMs: number;
+  /**
+   * An op that has waited longer than this since it was queued fails (a dead
+   * letter, its reason in `lastError`) at its next failed send or claim.
+   * @default Infinity (none)
+   */
+  maxAgeMs: number;
 }
 
 export const RETRY_DEFAULTS: Readonly<RetryPolicyOptions> = {
@@ -20,6 +28,8 @@ export const RETRY_DEFAULTS: Readonly<RetryPolicyOptions> = {
   maxDelayMs: 30_000,
   factor: 2,
   jitter: true,
+  maxRetryAfterMs: 60 * 60 * 1000,
+  maxAgeMs: Infinity,
 };
 
 /**
@@ -36,6 +46,8 @@ export class RetryPolicy {
     if (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1) throw new RangeError('maxAttempts must be an integer >= 1');
     if (!(o.baseDelayMs >= 0) || !(o.maxDelayMs >= o.baseDelayMs)) throw new RangeError('need 0 <= baseDelayMs <= maxDelayMs');
     if (!(o.factor >= 1)) throw new RangeError('factor must be >= 1');
+    if (!(o.maxRetryAfterMs >= 0)) throw new RangeError('maxRetryAfterMs must be >= 0');
+    if (!(o.maxAgeMs > 0)) throw new RangeError('maxAgeMs must be > 0');
     this.options = o;
     this.#random = random;
   }
@@ -47,13 +59,24 @@ export class RetryPolicy {
   }
 
   /**
-   * The delay before the next attempt after the `attempt`-th failure.
-   * @param retryAfterMs a server's `Retry-After`, which is a floor, never shortened by jitter
+   * The delay before the next attempt after the `failures`-th failed send in a row.
+   * @param retryAfterMs a server's `Retry-After`, which is a floor, never shortened by jitter (capped by `maxRetryAfterMs`)
    */
-  delay(attempt: number, retryAfterMs?: number): number {
-    const cap = this.backoffCap(attempt);
-    const backoff = this.options.jitter ? Math.floor(this.#random() * (cap + 1)) : cap;
-    return Math.max(backoff, retryAfterMs ?? 0);
+  delay(failures: number, retryAfterMs?: number): number {
+    const cap = this.backoffCap(failures);
+    // floor(cap) + 1 values: a fractional cap can never be exceeded by rounding.
+    const backoff = this.options.jitter ? Math.min(cap, Math.floor(this.#random() * (Math.floor(cap) + 1))) : cap;
+    return Math.max(backoff, this.retryAfter(retryAfterMs));
+  }
+
+  /** A server's `Retry-After`, capped by `maxRetryAfterMs`; 0 when absent. */
+  retryAfter(retryAfterMs: number | undefined): number {
+    return Math.min(Math.max(0, retryAfterMs ?? 0), this.options.maxRetryAfterMs);
+  }
+
+  /** True when an op queued at `createdAt` has waited longer than `maxAgeMs` at `now`. */
+  tooOld(createdAt: number, now: number): boolean {
+    return now - createdAt > this.options.maxAgeMs;
   }
 
   /** True when `attempt` spent attempts leave none. */

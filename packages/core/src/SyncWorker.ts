@@ -1,7 +1,8 @@
 import { nanoid } from 'nanoid';
+import { FerryError } from './FerryError.ts';
 import { NetworkProbe } from './NetworkProbe.ts';
 import type { Operation } from './Operation.ts';
-import type { Outbox } from './Outbox.ts';
+import type { Outbox, Settlement } from './Outbox.ts';
 import type { Clock, Timers } from './Platform.ts';
 import { systemClock, systemTimers } from './Platform.ts';
 import type { SendResult, Transport } from './Transport.ts';
@@ -23,7 +24,11 @@ export interface SyncWorkerOptions {
    * exchange at a time, in enqueue order. @default 1
    */
   batchSize?: number;
-  /** How long a claim holds an op before another runner may take it back. @default 60000 */
+  /**
+   * How long a claim holds an op before another runner may take it back. It
+   * starts right before the send and must outlast the transport's timeout
+   * (hooks included); the send's signal aborts when it ends. @default 60000
+   */
   leaseMs?: number;
   /** While offline with work due, how often to look again without a signal. @default 10000 */
   offlineRecheckMs?: number;
@@ -55,6 +60,11 @@ export class SyncWorker {
   #wakeSleeper: (() => void) | undefined;
   #abort = new AbortController();
   #unsubscribeProbe: (() => void) | undefined;
+  readonly #live = new Set<number>();
+  /** Settlements and claims waiting for the next shared transaction. */
+  #queued: { settlement: Settlement | undefined; claim: boolean; resolve: (run: Operation[] | undefined) => void }[] = [];
+  #queuedAt = -Infinity;
+  #flushing = false;
 
   constructor(options: SyncWorkerOptions) {
     this.#outbox = options.outbox;
@@ -75,123 +85,176 @@ export class SyncWorker {
     if (!(this.#o.batchLimit >= 1 && this.#o.concurrency >= 1 && this.#o.batchSize >= 1)) {
       throw new RangeError('batchLimit, concurrency and batchSize must be >= 1');
     }
+    if (!(this.#o.leaseMs > 0)) throw new RangeError('leaseMs must be > 0');
     if (this.#o.batchSize > 1 && typeof this.#transport.sendBatch !== 'function') {
       throw new RangeError('batchSize above 1 needs a transport with sendBatch');
     }
   }
 
   /**
-   * One round, as in the seed: requeue expired leases, check the probe, claim
-   * up to `batchLimit` ready lanes (their heads, oldest due first, or batches),
-   * send them with up to `concurrency` at once, record each outcome.
+   * One round, as in the seed: requeue expired leases, check the probe, then
+   * send up to `batchLimit` ready lanes (their heads, oldest due first, or
+   * batches) with up to `concurrency` at once, each claimed right before its
+   * send, and record each outcome.
    * @returns how many ops were attempted
    */
   async tick(now = this.#clock.now()): Promise<number> {
-    if (!this.#probe.isOnline()) return 0;
-    // The claim returns expired leases to pending first, in its own transaction.
-    const claimed = await this.#claim(this.#o.batchLimit, now);
-    const runs = byLane(claimed);
-    let next = 0;
-    const slots = Array.from({ length: Math.min(this.#o.concurrency, runs.length) }, async () => {
-      while (next < runs.length) await this.#deliver(runs[next++] as Operation[], now);
-    });
-    await Promise.all(slots);
-    return claimed.length;
+    if (!this.#probe.isOnline()) {
+      // Offline, nothing is sent; leases that ended are still given back first, as in the seed.
+      await this.#outbox.requeueExpired(now, this.#live);
+      return 0;
+    }
+    return this.#rounds(this.#o.batchLimit, now);
   }
 
   /**
-   * Sends until nothing is ready: like repeated ticks, but a send slot that
-   * frees up is refilled at once (a completed op may promote the next of its
-   * lane) instead of waiting for the whole batch. Stops when offline, when
-   * stopped, or when nothing is claimable and nothing is in flight.
+   * Sends until nothing is ready: a send slot that frees up claims its next
+   * lane at once (a completed op may promote the next of its lane) instead
+   * of waiting for the others. Stops when offline, when stopped, or when
+   * nothing is claimable and nothing is in flight.
    * @returns how many ops were attempted
    */
-  async drain(): Promise<number> {
-    const queue: Operation[][] = [];
+  drain(): Promise<number> {
+    return this.#rounds(Infinity);
+  }
+
+  /** Lease tokens of this runner's sends now on the wire: no claim of its own ever requeues them. */
+  get live(): ReadonlySet<number> {
+    return this.#live;
+  }
+
+  /**
+   * Runs `concurrency` send slots until `lanes` lanes were claimed or nothing
+   * is left. Each slot claims one lane right before it sends it, and records
+   * the outcome together with its next claim; concurrent slots share those
+   * transactions (see {@link Outbox.exchange}).
+   */
+  async #rounds(lanes: number, at?: number): Promise<number> {
+    let budget = lanes;
     let attempted = 0;
     let inFlight = 0;
-    let refill: Promise<number> | undefined;
     const waiting: (() => void)[] = [];
     const settled = (): void => waiting.splice(0).forEach((wake) => wake());
-    const claimMore = (): Promise<number> =>
-      (refill ??= this.#claim(Math.max(1, this.#o.batchLimit - queue.length - inFlight), this.#clock.now())
-        .then((ops) => {
-          queue.push(...byLane(ops));
-          attempted += ops.length;
-          return ops.length;
-        })
-        .finally(() => (refill = undefined)));
+    const stamp = (): number => Math.max(at ?? -Infinity, this.#clock.now());
+    const take = (): boolean => {
+      if (!this.#probe.isOnline() || this.#abort.signal.aborted || budget <= 0) return false;
+      budget--;
+      return true;
+    };
+    // Claims the slot's next lane, in the same transaction as the outcome it records, if any.
+    const next = async (settlement?: Settlement): Promise<Operation[] | undefined> => {
+      const want = take();
+      const run = await this.#exchange(settlement, want, stamp());
+      if (want && !run) budget++;
+      return run;
+    };
     const slot = async (): Promise<void> => {
-      while (this.#probe.isOnline() && !this.#abort.signal.aborted) {
-        const run = queue.shift();
+      let run = await next();
+      for (;;) {
         if (run) {
+          attempted += run.length;
           inFlight++;
-          try {
-            await this.#deliver(run, this.#clock.now());
-          } finally {
-            inFlight--;
-            settled();
-          }
+          run = await next(await this.#deliver(run));
+          inFlight--;
+          settled();
           continue;
         }
-        if ((await claimMore()) > 0 || queue.length > 0) continue;
-        if (inFlight === 0) return;
+        if (inFlight === 0 || budget <= 0 || !this.#probe.isOnline() || this.#abort.signal.aborted) return;
         // Nothing claimable now, but a send in flight may promote the next op of its lane.
         await new Promise<void>((resolve) => waiting.push(resolve));
+        run = await next();
       }
     };
     await Promise.all(Array.from({ length: this.#o.concurrency }, slot));
-    // Offline or stopped with claims not yet sent: give them back now, unspent, rather than
-    // leave them leased (and their lanes blocked) until the lease runs out.
-    await Promise.all(queue.splice(0).map((run) => this.#release(run)));
     return attempted;
   }
 
-  /** Returns a claimed run that was never sent to its lane: due now, no attempt spent. */
-  async #release(run: readonly Operation[]): Promise<void> {
-    try {
-      // No results: nothing in the run was attempted.
-      await this.#outbox.settleBatch(run.map((op) => op.id), this.owner, []);
-    } catch (err) {
-      this.#onError(err);
+  /**
+   * Queues a settlement and/or a claim for the next shared transaction;
+   * resolves with the lane run claimed for this caller, if any.
+   */
+  #exchange(settlement: Settlement | undefined, claim: boolean, now: number): Promise<Operation[] | undefined> {
+    if (!settlement && !claim) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      this.#queued.push({ settlement, claim, resolve });
+      this.#queuedAt = Math.max(this.#queuedAt, now);
+      if (!this.#flushing) {
+        this.#flushing = true;
+        // One microtask lets the slots that settle together share the transaction.
+        queueMicrotask(() => void this.#flush());
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#queued.length > 0) {
+      const batch = this.#queued.splice(0);
+      const now = this.#queuedAt;
+      const settlements = batch.flatMap((b) => (b.settlement ? [b.settlement] : []));
+      const wanted = batch.filter((b) => b.claim).length;
+      let runs: Operation[][] = [];
+      try {
+        const { settled, claimed } = await this.#outbox.exchange(
+          settlements,
+          wanted > 0 ? { owner: this.owner, lanes: wanted, leaseMs: this.#o.leaseMs, perLane: this.#o.batchSize, live: this.#live, heldUntil: this.#heldUntil } : undefined,
+          now,
+        );
+        // An answer for a superseded claim changed nothing: reported, not fatal.
+        for (const s of settled) if (s instanceof FerryError) this.#onError(s);
+        runs = byLane(claimed);
+        for (const op of claimed) if (op.leaseToken !== undefined) this.#live.add(op.leaseToken);
+      } catch (err) {
+        // Nothing was recorded: those leases end on their own and are requeued then, by whoever runs.
+        this.#onError(err);
+      }
+      for (const s of settlements) for (const op of s.run) if (op.leaseToken !== undefined) this.#live.delete(op.leaseToken);
+      for (const b of batch) b.resolve(b.claim ? runs.shift() : undefined);
     }
+    this.#flushing = false;
   }
 
-  #claim(lanes: number, now: number): Promise<Operation[]> {
-    return this.#outbox.claim(this.owner, lanes, this.#o.leaseMs, now, this.#o.batchSize);
-  }
+  readonly #heldUntil = (op: Operation, now: number): number | undefined => this.#transport.heldUntil?.(op, now);
 
-  /** Sends one lane's claimed run (one op, or a batch) and records the outcome. */
-  async #deliver(run: readonly Operation[], tickNow: number): Promise<void> {
-    const only = run.length === 1 ? run[0] : undefined;
-    const results = only ? [await this.#send(only)] : await this.#sendBatch(run);
-    // Outcomes are stamped when they arrive: a Retry-After counts from the response, not the tick.
-    const now = Math.max(tickNow, this.#clock.now());
-    // A send cut short by stop() spends no attempt.
+  /**
+   * Sends one lane's claimed run (one op, or a batch) under its lease: the
+   * send's signal aborts when the lease ends or the worker stops, and a run
+   * whose lease already ended is not sent at all.
+   */
+  async #deliver(run: readonly Operation[]): Promise<Settlement> {
+    const leaseUntil = Math.min(...run.map((op) => op.leaseUntil ?? Infinity));
+    const left = leaseUntil - this.#clock.now();
+    if (!(left > 0)) return { run, results: [], facts: { stopped: true } };
+    const lease = new AbortController();
+    const onStop = (): void => lease.abort();
+    this.#abort.signal.addEventListener('abort', onStop);
+    const timer = Number.isFinite(left) ? this.#timers.setTimeout(() => lease.abort(), Math.min(left, MAX_TIMER_MS)) : undefined;
+    let results: SendResult[];
+    try {
+      const only = run.length === 1 ? run[0] : undefined;
+      results = only ? [await this.#send(only, lease.signal)] : await this.#sendBatch(run, lease.signal);
+    } finally {
+      if (timer !== undefined) this.#timers.clearTimeout(timer);
+      this.#abort.signal.removeEventListener('abort', onStop);
+    }
     const stopped = this.#abort.signal.aborted;
-    const counted = stopped ? results.map((r) => (r.ok ? r : { ...r, free: true })) : results;
-    const offline = !this.#probe.isOnline();
-    try {
-      if (!only) await this.#outbox.settleBatch(run.map((op) => op.id), this.owner, counted, offline, now);
-      else if (counted[0]?.ok) await this.#outbox.complete(only.id, this.owner, now);
-      else await this.#outbox.fail(only.id, this.owner, counted[0] as SendResult, offline, now);
-    } catch (err) {
-      // E.g. the lease ended and another runner took the op back: its outcome is theirs to record.
-      this.#onError(err);
+    if (lease.signal.aborted && !stopped) {
+      // The lease ran out on the wire: the outcome is unknown, as when a runner dies mid-send.
+      results = results.map((r) => (r.ok ? r : { ok: false, retryable: true, unanswered: true, error: `no answer before the lease ended (${this.#o.leaseMs} ms)` }));
     }
+    return { run, results, facts: { offline: !this.#probe.isOnline(), stopped } };
   }
 
-  async #send(op: Operation): Promise<SendResult> {
+  async #send(op: Operation, signal: AbortSignal): Promise<SendResult> {
     try {
-      return await this.#transport.send(op, { signal: this.#abort.signal });
+      return await this.#transport.send(op, { signal });
     } catch (err) {
       return thrown(err);
     }
   }
 
-  async #sendBatch(ops: readonly Operation[]): Promise<SendResult[]> {
+  async #sendBatch(ops: readonly Operation[], signal: AbortSignal): Promise<SendResult[]> {
     try {
-      const results = await this.#transport.sendBatch?.(ops, { signal: this.#abort.signal });
+      const results = await this.#transport.sendBatch?.(ops, { signal });
       if (!Array.isArray(results)) return [thrown(new TypeError('sendBatch did not answer with an array'))];
       // No answer even for the first op is that op's failed attempt: otherwise the batch would go again at once, forever.
       if (results[0] === undefined) return [{ ok: false, retryable: true, error: 'the batch answer had no result for its first op' }];
@@ -260,7 +323,7 @@ export class SyncWorker {
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const handle = Number.isFinite(ms) ? this.#timers.setTimeout(() => done(), Math.min(ms, 2 ** 31 - 1)) : undefined;
+      const handle = Number.isFinite(ms) ? this.#timers.setTimeout(() => done(), Math.min(ms, MAX_TIMER_MS)) : undefined;
       const done = (): void => {
         if (handle !== undefined) this.#timers.clearTimeout(handle);
         this.#wakeSleeper = undefined;
@@ -270,6 +333,8 @@ export class SyncWorker {
     });
   }
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function thrown(err: unknown): SendResult {
   return { ok: false, retryable: true, error: `transport threw: ${err instanceof Error ? err.message : String(err)}` };

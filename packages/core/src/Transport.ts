@@ -10,15 +10,18 @@ export interface SendResult {
   /** From `Retry-After`: the next attempt is not made before this many ms from now. */
   retryAfterMs?: number;
   /**
-   * Set when a failure must not count against `maxAttempts` (a 401 whose
-   * credentials were refreshed, for instance). A failure while the probe says
-   * offline never counts, without this flag.
+   * Set when a failure must not count against `maxAttempts`: no answer while
+   * the op's origin answered nothing else (it is unreachable), or a `409`
+   * saying the first request with this key is still running. A failure
+   * while the probe says offline never counts, without this flag.
    */
   free?: boolean;
+  /** True when no HTTP answer came back: network error, DNS, refused, reset, timeout with nothing received. */
+  unanswered?: boolean;
 }
 
 export interface SendContext {
-  /** Aborted when the worker stops or the op's lease ends. */
+  /** Aborted when the worker stops or the op's lease ends: nothing may go on the wire after that. */
   signal: AbortSignal;
 }
 
@@ -35,4 +38,11 @@ export interface Transport {
    * is above 1, for runs of two ops or more; single ops still go through `send`.
    */
   sendBatch?(ops: readonly Operation[], ctx: SendContext): Promise<SendResult[]>;
+  /**
+   * Optional: the earliest time `op` may be sent because its destination
+   * asked to be left alone (a `Retry-After` on a 429 or 503 to the same
+   * origin), or undefined. Lanes whose head is held are not claimed until then,
+   * and spend nothing.
+   */
+  heldUntil?(op: Operation, now: number): number | undefined;
 }

@@ -185,7 +185,7 @@ describe('IdbStore.open', () => {
 
   it('rejects with storage-unavailable when the database is newer than this code', async () => {
     const factory = new IDBFactory();
-    (await rawOpen(factory, 'ferry', 3)).close();
+    (await rawOpen(factory, 'ferry', 4)).close();
     expect(await codeOf(IdbStore.open({ indexedDB: factory }))).toBe('storage-unavailable');
   });
 
@@ -204,8 +204,8 @@ describe('IdbStore.open', () => {
     const changes: unknown[] = [];
     const closed: FerryError[] = [];
     const { store, factory } = await openTestStore({ onVersionChange: (c) => changes.push(c), onClose: (reason) => closed.push(reason) });
-    (await rawOpen(factory, 'ferry', 3)).close(); // would be blocked if the store kept its connection
-    expect(changes).toEqual([{ oldVersion: 2, newVersion: 3 }]);
+    (await rawOpen(factory, 'ferry', 4)).close(); // would be blocked if the store kept its connection
+    expect(changes).toEqual([{ oldVersion: 3, newVersion: 4 }]);
     expect(closed.map((r) => r.code)).toEqual(['storage-unavailable']);
     expect(await codeOf(store.transaction('readonly', (tx) => tx.getOp('a')))).toBe('storage-unavailable');
   });

@@ -1,6 +1,6 @@
 import type { IDBPDatabase, IDBPTransaction } from 'idb';
 import type { Clock, OutboxStore, OutboxTx, QuarantinedRecord, TxMode } from './lib/core.ts';
-import { FerryError, systemClock } from './lib/core.ts';
+import { FerryError, promoteNext, systemClock } from './lib/core.ts';
 import { IdbTx } from './lib/IdbTx.ts';
 import { mapError, nameOf } from './lib/mapError.ts';
 import { openDatabase } from './lib/openDatabase.ts';
@@ -171,6 +171,11 @@ export class IdbStore implements OutboxStore {
     aborted.catch(() => {});
     try {
       const result = await Promise.race([pending, aborted]);
+      // A quarantined lane head hands its lane to the op behind it, in this same transaction.
+      for (const lane of tx.heal) {
+        tx.heal.delete(lane);
+        await Promise.race([promoteNext(tx, lane), aborted]);
+      }
       await done;
       return result;
     } catch (err) {

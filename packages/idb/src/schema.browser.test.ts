@@ -2,7 +2,7 @@
 // with cursor work between awaits is the part fake-indexeddb could get wrong.
 import { describe, expect, it } from 'vitest';
 import { IdbStore } from './IdbStore.ts';
-import { buildV1, layout, op, rawPut, V2_LAYOUT } from './lib/testFixtures.ts';
+import { buildV1, layout, op, rawPut, CURRENT_LAYOUT } from './lib/testFixtures.ts';
 
 describe('schema in Chromium', () => {
   it('migrates a v1 database: one due head per lane, WAL kept, LSNs go on', async () => {
@@ -25,7 +25,7 @@ describe('schema in Chromium', () => {
     expect(wal).toEqual([{ type: 'put', opId: 'a1', at: 1, lsn: 1, v: 1 }]);
     expect(await store.transaction('readwrite', (tx) => tx.appendWal({ type: 'claim', opId: 'b1', at: 2 }))).toBe(2);
     await store.close();
-    expect(await layout(indexedDB, name)).toEqual(V2_LAYOUT);
+    expect(await layout(indexedDB, name)).toEqual(CURRENT_LAYOUT);
   });
 
   it('quarantines an unreadable record in a readwrite read and reports it', async () => {

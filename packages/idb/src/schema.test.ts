@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IdbStore } from './IdbStore.ts';
 import type { Operation } from './lib/core.ts';
-import { buildV1, IDBFactory, layout, op, rawAll, rawOpen, settle, V2_LAYOUT, virtualClock } from './lib/testSupport.ts';
+import { buildV1, IDBFactory, layout, op, rawAll, rawOpen, settle, CURRENT_LAYOUT, virtualClock } from './lib/testSupport.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 
 // A v1 op: the Operation fields only.
@@ -11,8 +11,8 @@ describe('schema', () => {
   it('creates the current layout in a fresh database', async () => {
     const factory = new IDBFactory();
     await (await IdbStore.open({ indexedDB: factory })).close();
-    expect(SCHEMA_VERSION).toBe(2);
-    expect(await layout(factory)).toEqual(V2_LAYOUT);
+    expect(SCHEMA_VERSION).toBe(3);
+    expect(await layout(factory)).toEqual(CURRENT_LAYOUT);
   });
 
   it('migrates a v1 database without dropping a queued op', async () => {
@@ -48,7 +48,7 @@ describe('schema', () => {
     // The key generator survived: LSNs go on from v1's.
     expect(await store.transaction('readwrite', (tx) => tx.appendWal({ type: 'claim', opId: 'sync1', at: 3 }))).toBe(3);
     await store.close();
-    expect(await layout(factory)).toEqual(V2_LAYOUT);
+    expect(await layout(factory)).toEqual(CURRENT_LAYOUT);
   });
 
   it('makes the next readable op the head when a lane head cannot be read, and keeps the unreadable one', async () => {

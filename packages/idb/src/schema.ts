@@ -6,7 +6,13 @@ import { decodeOp, decodeWal, encodeOp } from './lib/core.ts';
  * The database layout, in one place: names, the schema version, and the one
  * upgrade function that builds or migrates every version.
  *
- * ## Version 2 (current)
+ * ## Version 3 (current)
+ *
+ * Version 2 plus `meta`, out-of-line string keys: small values the engine
+ * keeps beside the queue (the last compaction's time). The v2 → v3 step only
+ * creates it.
+ *
+ * ## Version 2
  *
  * - `outbox`, keyPath `id`. Values are core's `OpRecord` (`v: 1`). Indexes, all
  *   sparse because `encodeOp` leaves a key field out when it does not apply:
@@ -36,12 +42,12 @@ import { decodeOp, decodeWal, encodeOp } from './lib/core.ts';
 export const DEFAULT_DB_NAME = 'ferry';
 
 /** The schema version this code writes. Bump it together with a new step in {@link upgrade}. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
-export const STORE = { outbox: 'outbox', wal: 'wal', quarantine: 'quarantine' } as const;
+export const STORE = { outbox: 'outbox', wal: 'wal', quarantine: 'quarantine', meta: 'meta' } as const;
 
 /** The stores every Ferry transaction spans, so that op and WAL change commit together. */
-export const TX_STORES = [STORE.outbox, STORE.wal, STORE.quarantine];
+export const TX_STORES = [STORE.outbox, STORE.wal, STORE.quarantine, STORE.meta];
 
 export const OUTBOX_INDEX = {
   laneKey: 'laneKey',
@@ -77,6 +83,7 @@ export async function upgrade(
   }
   if (oldVersion < 1) createV1(db);
   if (oldVersion < 2) await migrateV1toV2(db, tx, now);
+  if (oldVersion < 3) db.createObjectStore(STORE.meta);
 }
 
 function createV1(db: IDBPDatabase): void {

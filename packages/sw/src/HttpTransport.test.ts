@@ -80,9 +80,29 @@ describe('HttpTransport status classification', () => {
     expect(r).toMatchObject({ ok: false, retryable: true, status });
   });
 
-  it.each([400, 404, 409, 410, 413, 422])('%i is permanent', async (status) => {
+  it.each([400, 404, 410, 413, 422])('%i is permanent', async (status) => {
     const r = await transport(fakeFetch(new Response(null, { status }))).send(op(), ctx());
     expect(r).toMatchObject({ ok: false, retryable: false, status });
+  });
+
+  it('409 to a keyed send means "still in progress": retryable, free, its Retry-After or a second', async () => {
+    const r = await transport(fakeFetch(new Response(null, { status: 409, headers: { 'Retry-After': '3' } }))).send(op(), ctx());
+    expect(r).toMatchObject({ ok: false, retryable: true, free: true, status: 409, retryAfterMs: 3000 });
+    const bare = await transport(fakeFetch(new Response(null, { status: 409 }))).send(op(), ctx());
+    expect(bare).toMatchObject({ ok: false, retryable: true, free: true, retryAfterMs: 1000 });
+  });
+
+  it('a custom classify decides, and is told whether the request carried a key', async () => {
+    const seen: unknown[] = [];
+    const t = transport(fakeFetch(new Response(null, { status: 418 }), new Response(null, { status: 409 })), {
+      classify: (status, req) => (seen.push([status, req.idempotencyKey]), status === 418 ? 'retryable' : 'permanent'),
+    });
+    expect(await t.send(op(), ctx())).toMatchObject({ ok: false, retryable: true, status: 418 });
+    expect(await t.send(op(), ctx())).toMatchObject({ ok: false, retryable: false, status: 409 });
+    expect(seen).toEqual([
+      [418, true],
+      [409, true],
+    ]);
   });
 
   it("keeps the server's reason for a refusal: a JSON error field, or the start of a text body, bounded", async () => {
@@ -107,10 +127,30 @@ describe('HttpTransport status classification', () => {
     expect(await transport(fakeFetch(opaque)).send(op(), ctx())).toMatchObject({ ok: false, retryable: false });
   });
 
-  it('a network error is retryable', async () => {
+  it('a network error is retryable, unanswered, and free while the origin answers nothing', async () => {
     const r = await transport(fakeFetch(new TypeError('Failed to fetch'))).send(op(), ctx());
-    expect(r).toMatchObject({ ok: false, retryable: true });
+    expect(r).toMatchObject({ ok: false, retryable: true, unanswered: true, free: true });
     expect(r.error).toMatch(/network error/);
+  });
+
+  it('a timeout counts when the same origin answered another request meanwhile; not when it answered nothing', async () => {
+    let release: (() => void) | undefined;
+    const f: FetchLike = (url, init) =>
+      url.endsWith('/slow')
+        ? new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))))
+        : new Promise((resolve) => (release = () => resolve(new Response(null, { status: 200 }))));
+    const t = transport(f, { timeoutMs: 40 });
+    const hanging = t.send(op({ target: '/slow' }), ctx());
+    const other = t.send(op({ target: '/fast' }), ctx());
+    await new Promise((r) => setTimeout(r, 5));
+    release?.();
+    expect((await other).ok).toBe(true);
+    const r = await hanging;
+    expect(r).toMatchObject({ ok: false, retryable: true, unanswered: true });
+    expect(r.free).toBeUndefined();
+    expect(r.error).toMatch(/timeout after 40 ms \(while https:\/\/app\.example answered other requests\)/);
+    // Alone, the same silence is the origin's, not the op's.
+    expect(await transport(fakeFetch('hang'), { timeoutMs: 20 }).send(op(), ctx())).toMatchObject({ unanswered: true, free: true });
   });
 
   it('a send that does not answer in time is aborted and retryable', async () => {
@@ -119,6 +159,14 @@ describe('HttpTransport status classification', () => {
     expect(r).toMatchObject({ ok: false, retryable: true });
     expect(r.error).toMatch(/timeout after 20 ms/);
     expect(f.calls[0]?.init.signal?.aborted).toBe(true);
+  });
+
+  it('sends nothing once the signal has aborted (the lease ended)', async () => {
+    const f = fakeFetch();
+    const outer = new AbortController();
+    outer.abort();
+    expect(await transport(f).send(op(), { signal: outer.signal })).toMatchObject({ ok: false, retryable: true, unanswered: true });
+    expect(f.calls).toHaveLength(0);
   });
 
   it('honours the SendContext signal', async () => {
@@ -147,6 +195,52 @@ describe('Retry-After', () => {
     expect((await transport(fakeFetch(past)).send(op(), ctx())).retryAfterMs).toBe(0);
     const junk = new Response(null, { status: 503, headers: { 'Retry-After': '-3' } });
     expect((await transport(fakeFetch(junk)).send(op(), ctx())).retryAfterMs).toBeUndefined();
+  });
+});
+
+describe('Retry-After per origin', () => {
+  it('a 429 or 503 with Retry-After holds every op to that origin until then, capped by maxRetryAfterMs', async () => {
+    let now = 1_000_000;
+    const clock = { now: () => now };
+    const t = transport(fakeFetch(new Response(null, { status: 429, headers: { 'Retry-After': '99999999' } })), { clock, maxRetryAfterMs: 60_000, allowedOrigins: ['https://api.example'] });
+    expect(t.heldUntil(op(), now)).toBeUndefined();
+    expect(await t.send(op(), ctx())).toMatchObject({ retryAfterMs: 60_000 });
+    expect(t.heldUntil(op({ id: 'other', lane: 'b' }), now)).toBe(now + 60_000);
+    expect(t.heldUntil(op({ target: 'https://api.example/x' }), now)).toBeUndefined();
+    now += 60_000;
+    expect(t.heldUntil(op(), now)).toBeUndefined();
+  });
+
+  it('a 500 with Retry-After backs off its own lane only; a 409 never pauses the origin', async () => {
+    const t = transport(fakeFetch(new Response(null, { status: 500, headers: { 'Retry-After': '5' } }), new Response(null, { status: 409, headers: { 'Retry-After': '5' } })));
+    await t.send(op(), ctx());
+    await t.send(op(), ctx());
+    expect(t.heldUntil(op(), Date.now())).toBeUndefined();
+  });
+});
+
+describe('hooks under the send timeout', () => {
+  it('a headers hook that never settles ends with the timeout, as a retryable failure, and sends nothing', async () => {
+    const f = fakeFetch();
+    let signal: AbortSignal | undefined;
+    const t = transport(f, { timeoutMs: 30, headers: (_op, c) => ((signal = c.signal), new Promise(() => {})) });
+    expect(await t.send(op(), ctx())).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/timeout after 30 ms/) });
+    expect(signal?.aborted).toBe(true);
+    expect(f.calls).toHaveLength(0);
+  });
+
+  it('a header value with a newline, or a hook that throws, is a retryable failure, never a thrown send', async () => {
+    const bad = await transport(fakeFetch(), { headers: () => ({ Authorization: 'Bearer a\nb' }) }).send(op(), ctx());
+    expect(bad).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/headers hook failed/) });
+    const thrown = await transport(fakeFetch(), { headers: () => { throw new Error('no token'); } }).send(op(), ctx());
+    expect(thrown).toMatchObject({ ok: false, retryable: true, error: 'headers hook failed: no token' });
+  });
+
+  it('onUnauthorized runs under the same timeout; what it throws is retryable', async () => {
+    const hangs = transport(fakeFetch(new Response(null, { status: 401 })), { timeoutMs: 30, onUnauthorized: () => new Promise(() => {}) });
+    expect(await hangs.send(op(), ctx())).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/timeout/) });
+    const throws = transport(fakeFetch(new Response(null, { status: 401 })), { onUnauthorized: () => Promise.reject(new Error('auth down')) });
+    expect(await throws.send(op(), ctx())).toMatchObject({ ok: false, retryable: true, status: 401, error: 'onUnauthorized failed: auth down' });
   });
 });
 

@@ -1,6 +1,11 @@
 import type { Clock, Operation, SendContext, SendResult, Timers, Transport } from '@ferry/core';
 import { systemClock, systemTimers } from '@ferry/core';
 import { errorExcerpt, oneLine } from './lib/errorExcerpt.ts';
+import type { Classify } from './lib/classify.ts';
+import { defaultClassify } from './lib/classify.ts';
+import type { Deadline } from './lib/deadline.ts';
+import { deadline } from './lib/deadline.ts';
+import { OriginHealth } from './lib/OriginHealth.ts';
 import { readBody } from './lib/readBody.ts';
 import { parseRetryAfter } from './lib/retryAfter.ts';
 import { targetUrl } from './lib/targetUrl.ts';
@@ -14,19 +19,34 @@ export interface HttpTransportOptions {
   origin?: () => string;
   /** Further origins absolute targets may point at, e.g. `https://api.example`. @default [] */
   allowedOrigins?: readonly string[];
-  /** A send that has not answered by then is aborted and retried later. @default 15000 */
+  /**
+   * The whole send must be over by then, hooks and a refresh included: the
+   * `headers` and `onUnauthorized` hooks, the request, and a batch answer's
+   * body. Past it the send is aborted and retried later. @default 15000
+   */
   timeoutMs?: number;
   /**
-   * Extra request headers, usually `Authorization`, asked for at every send.
-   * What it returns is never stored with the op.
+   * Extra request headers, usually `Authorization`, asked for at every send,
+   * under the send's timeout (`signal` aborts with it). What it returns is
+   * never stored with the op. Whatever it throws, and a header value that is
+   * not valid, is a retryable failure with the reason in `lastError`.
    */
-  headers?: (op: Operation) => Promise<Record<string, string>> | Record<string, string>;
+  headers?: (op: Operation, ctx: SendContext) => Promise<Record<string, string>> | Record<string, string>;
   /**
-   * Called on a 401 or 403. Resolve true after refreshing credentials: the
-   * send is repeated once at once (no attempt spent). A second 401/403, or
-   * false, makes the op fail permanently.
+   * Called on a 401 or 403, under the send's timeout. Resolve true after
+   * refreshing credentials: the send is repeated once at once (no attempt
+   * spent). A second 401/403, or false, makes the op fail permanently; a hook
+   * that throws is a retryable failure.
    */
-  onUnauthorized?: (op: Operation, response: Response) => Promise<boolean>;
+  onUnauthorized?: (op: Operation, response: Response, ctx: SendContext) => Promise<boolean>;
+  /**
+   * Reads a status (see {@link defaultClassify}, the default): `ok`,
+   * `retryable`, `in-progress` (409 to a keyed request: retried after its
+   * `Retry-After`, or a second, spending no attempt) or `permanent`.
+   */
+  classify?: Classify;
+  /** The longest pause a `Retry-After` can impose on an origin. @default 3600000 (one hour) */
+  maxRetryAfterMs?: number;
   /**
    * Where batch sends go, e.g. `/api/batch` (resolved and allow-listed like a
    * target). When set, the transport has `sendBatch`: several ops of a lane in
@@ -40,16 +60,15 @@ export interface HttpTransportOptions {
 
 /** A batch answer is a status and maybe a reason per op: anything near this size is not one. */
 const MAX_BATCH_ANSWER_BYTES = 256 * 1024;
-
-/** Statuses worth another try later (SPEC, SyncWorker). */
-const isRetryableStatus = (s: number): boolean => s === 408 || s === 425 || s === 429 || s >= 500;
+/** A 409 "still in progress" without `Retry-After` is tried again after this long. */
+const IN_PROGRESS_RETRY_MS = 1000;
 
 /** What goes on the wire for one op of a batch: the op's intent, none of its bookkeeping. */
 type BatchItem = Pick<Operation, 'id' | 'kind' | 'target' | 'method' | 'idempotencyKey' | 'payload'>;
 
 /** An exchange to make: what differs between a single send and a batch. */
 interface Exchange {
-  url: string;
+  url: URL;
   method: Operation['method'];
   body?: string;
   /** `Idempotency-Key`: the op's own on a single send; none on a batch (each item carries its key). */
@@ -60,10 +79,14 @@ interface Exchange {
 
 /**
  * Delivers ops over HTTP: one request per op, `Idempotency-Key` from the op,
- * JSON body from its payload, a timeout, and the status classification of
- * the spec (network error, timeout, 408, 425, 429, 5xx → retryable; other
- * 4xx and 3xx → permanent). With `batchTarget`, also several ops of a lane
- * per request (`sendBatch`). Never throws.
+ * JSON body from its payload, one timeout over the whole send, and the
+ * status classification of the spec (`classify`). With `batchTarget`, also
+ * several ops of a lane per request (`sendBatch`). Never throws.
+ *
+ * It keeps what it saw of each origin: a send that got no answer spends no
+ * attempt unless the same origin answered another request meanwhile (then
+ * the silence is this op's, and counts), and a `Retry-After` on a 429 or 503
+ * pauses every lane sending to that origin (`heldUntil`).
  */
 export class HttpTransport implements Transport {
   readonly sendBatch?: (ops: readonly Operation[], ctx: SendContext) => Promise<SendResult[]>;
@@ -73,6 +96,10 @@ export class HttpTransport implements Transport {
   readonly #timeoutMs: number;
   readonly #headers: HttpTransportOptions['headers'];
   readonly #onUnauthorized: HttpTransportOptions['onUnauthorized'];
+  readonly #classify: Classify;
+  readonly #maxRetryAfterMs: number;
+  readonly #health = new OriginHealth();
+  readonly #batchTarget: string | undefined;
   readonly #clock: Clock;
   readonly #timers: Timers;
 
@@ -83,19 +110,47 @@ export class HttpTransport implements Transport {
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#headers = options.headers;
     this.#onUnauthorized = options.onUnauthorized;
+    this.#classify = options.classify ?? defaultClassify;
+    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 60 * 60 * 1000;
     this.#clock = options.clock ?? systemClock;
     this.#timers = options.timers ?? systemTimers;
     const batchTarget = options.batchTarget;
-    if (batchTarget !== undefined) this.sendBatch = (ops, ctx) => this.#sendBatch(batchTarget, ops, ctx);
+    this.#batchTarget = batchTarget;
+    if (batchTarget !== undefined) this.sendBatch = (ops, ctx) => this.#withDeadline(ctx, (d) => this.#sendBatch(batchTarget, ops, d));
   }
 
-  async send(op: Operation, ctx: SendContext): Promise<SendResult> {
-    const url = this.#url(op.target);
-    if (typeof url === 'string') return { ok: false, retryable: false, error: url };
-    const hasBody = op.method !== 'DELETE';
-    const res = await this.#exchange({ url: url.href, method: op.method, key: op.idempotencyKey, op, ...(hasBody && { body: JSON.stringify(op.payload) }) }, ctx.signal);
-    if (!(res instanceof Response)) return res;
-    return this.#answer(res);
+  send(op: Operation, ctx: SendContext): Promise<SendResult> {
+    return this.#withDeadline(ctx, async (d) => {
+      const url = this.#url(op.target);
+      if (typeof url === 'string') return { ok: false, retryable: false, error: url };
+      const hasBody = op.method !== 'DELETE';
+      const res = await this.#exchange({ url, method: op.method, key: op.idempotencyKey, op, ...(hasBody && { body: JSON.stringify(op.payload) }) }, d);
+      if (!(res instanceof Response)) return res;
+      return this.#answer(res, url.origin, true);
+    });
+  }
+
+  /**
+   * When `op` may be sent, if its origin (or the batch endpoint's) asked for
+   * a pause that still runs at `now`. The SyncWorker defers such lanes.
+   */
+  heldUntil(op: Operation, now: number): number | undefined {
+    const origins = [op.target, ...(this.#batchTarget === undefined ? [] : [this.#batchTarget])].flatMap((t) => {
+      const url = this.#url(t);
+      return typeof url === 'string' ? [] : [url.origin];
+    });
+    const until = Math.max(...origins.map((o) => this.#health.pausedUntil(o, now) ?? -Infinity));
+    return until > now ? until : undefined;
+  }
+
+  /** Runs a send under one deadline: the send's timeout, or its signal (lease end, stop), whichever comes first. */
+  async #withDeadline<T>(ctx: SendContext, fn: (d: Deadline) => Promise<T>): Promise<T> {
+    const d = deadline(ctx.signal, this.#timeoutMs, this.#timers, this.#clock);
+    try {
+      return await fn(d);
+    } finally {
+      d.dispose();
+    }
   }
 
   /**
@@ -104,13 +159,13 @@ export class HttpTransport implements Transport {
    * order. A failed exchange is the first op's failure. An op whose target is
    * not allowed ends the batch before it (it then fails alone, through `send`).
    */
-  async #sendBatch(batchTarget: string, ops: readonly Operation[], ctx: SendContext): Promise<SendResult[]> {
+  async #sendBatch(batchTarget: string, ops: readonly Operation[], d: Deadline): Promise<SendResult[]> {
     const first = ops[0];
     if (!first) return [];
     const url = this.#url(batchTarget);
     if (typeof url === 'string') return [{ ok: false, retryable: false, error: `batchTarget: ${url}` }];
     const refused = ops.findIndex((op) => typeof this.#url(op.target) === 'string');
-    if (refused === 0) return this.send(first, ctx).then((r) => [r]);
+    if (refused === 0) return [{ ok: false, retryable: false, error: this.#url(first.target) as string }];
     const items: BatchItem[] = (refused === -1 ? ops : ops.slice(0, refused)).map(({ id, kind, target, method, idempotencyKey, payload }) => ({
       id,
       kind,
@@ -119,11 +174,12 @@ export class HttpTransport implements Transport {
       idempotencyKey,
       payload,
     }));
-    const res = await this.#exchange({ url: url.href, method: 'POST', body: JSON.stringify({ ops: items }), op: first }, ctx.signal);
+    const res = await this.#exchange({ url, method: 'POST', body: JSON.stringify({ ops: items }), op: first }, d);
     if (!(res instanceof Response)) return [res];
-    if (!(res.status >= 200 && res.status < 300)) return [await this.#answer(res)];
-    // The fetch timeout ends with the headers: the body gets a limit of its own.
-    const body = await readBody(res, MAX_BATCH_ANSWER_BYTES, this.#timeoutMs);
+    // The batch request carries no key of its own (each item does), so a 409 to it is not "in progress".
+    if (!(res.status >= 200 && res.status < 300)) return [await this.#answer(res, url.origin, false)];
+    // The body is read within what is left of the send's deadline.
+    const body = await readBody(res, MAX_BATCH_ANSWER_BYTES, Math.max(0, d.remaining()));
     if (!body.complete) return [{ ok: false, retryable: true, status: res.status, error: 'batch answer cut short (too large, too slow, or broken off)' }];
     let answer: unknown;
     try {
@@ -133,7 +189,7 @@ export class HttpTransport implements Transport {
     }
     const results = (answer as { results?: unknown } | null)?.results;
     if (!Array.isArray(results)) return [{ ok: false, retryable: true, status: res.status, error: 'batch answer without a results array' }];
-    return results.slice(0, items.length).map((r) => this.#itemResult(r));
+    return results.slice(0, items.length).map((r) => this.#itemResult(r, url.origin));
   }
 
   /** The target resolved and allow-listed, or why it is refused. */
@@ -142,8 +198,10 @@ export class HttpTransport implements Transport {
   }
 
   /** A response turned into a result, with the server's reason when it refused. */
-  async #answer(res: Response): Promise<SendResult> {
-    const result = this.#classify(res);
+  async #answer(res: Response, origin: string, keyed: boolean): Promise<SendResult> {
+    // `redirect: 'manual'` answers redirects with an opaque response of status 0.
+    const redirected = res.type === 'opaqueredirect';
+    const result = this.#fromStatus(res.status, res.headers.get('Retry-After'), origin, keyed, res.statusText, redirected);
     // The reason a server gives for a refusal is what a user needs to see on a failed op.
     const why = !result.ok && res.status >= 400 ? await errorExcerpt(res) : (discardBody(res), '');
     if (why) result.error = `${result.error}: ${why}`;
@@ -151,95 +209,105 @@ export class HttpTransport implements Transport {
   }
 
   /** The exchange, repeated once after `onUnauthorized` refreshed credentials. */
-  async #exchange(ex: Exchange, signal: AbortSignal): Promise<Response | SendResult> {
-    let res = await this.#request(ex, signal);
+  async #exchange(ex: Exchange, d: Deadline): Promise<Response | SendResult> {
+    let res = await this.#request(ex, d);
     if (res instanceof Response && (res.status === 401 || res.status === 403) && this.#onUnauthorized) {
-      let refreshed = false;
+      let refreshed: boolean;
       try {
-        refreshed = await this.#onUnauthorized(ex.op, res);
+        const hook = this.#onUnauthorized;
+        refreshed = await d.race(() => hook(ex.op, res as Response, { signal: d.signal }));
       } catch (err) {
-        return { ok: false, retryable: false, status: res.status, error: `onUnauthorized failed: ${message(err)}` };
+        discardBody(res);
+        return d.signal.aborted ? this.#silence(ex.url.origin, d, this.#clock.now()) : { ok: false, retryable: true, status: res.status, error: `onUnauthorized failed: ${message(err)}` };
       }
       // Once only: credentials that fail right after a refresh will not get better by themselves.
       if (refreshed) {
         discardBody(res);
-        res = await this.#request(ex, signal);
+        res = await this.#request(ex, d);
       }
     }
     return res;
   }
 
   /** One HTTP exchange; resolves with the response, or with the failure when there is none. */
-  async #request(ex: Exchange, outer: AbortSignal): Promise<Response | SendResult> {
-    let extra: Record<string, string> = {};
+  async #request(ex: Exchange, d: Deadline): Promise<Response | SendResult> {
+    const startedAt = this.#clock.now();
+    const origin = ex.url.origin;
+    // Nothing goes on the wire once the lease ended, the worker stopped or the time is up.
+    if (d.signal.aborted) return this.#silence(origin, d, startedAt);
+    let headers: Headers;
     try {
-      if (this.#headers) extra = await this.#headers(ex.op);
+      const hook = this.#headers;
+      const extra = hook ? await d.race(() => hook(ex.op, { signal: d.signal })) : {};
+      headers = new Headers(extra);
     } catch (err) {
+      if (d.signal.aborted) return this.#silence(origin, d, startedAt);
       return { ok: false, retryable: true, error: `headers hook failed: ${message(err)}` };
     }
-    const headers = new Headers(extra);
     if (ex.body !== undefined) headers.set('Content-Type', 'application/json');
     if (ex.key !== undefined) headers.set('Idempotency-Key', ex.key);
-
-    const abort = new AbortController();
-    let timedOut = false;
-    const timer = this.#timers.setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, this.#timeoutMs);
-    const onOuterAbort = (): void => abort.abort();
-    if (outer.aborted) abort.abort();
-    else outer.addEventListener('abort', onOuterAbort);
     try {
       const init: RequestInit = {
         method: ex.method,
         headers,
-        signal: abort.signal,
+        signal: d.signal,
         credentials: 'same-origin',
         // A redirect could carry the key and auth headers past the allow-list: refuse to follow it.
         redirect: 'manual',
       };
       if (ex.body !== undefined) init.body = ex.body;
-      return await this.#fetch(ex.url, init);
+      const res = await this.#fetch(ex.url.href, init);
+      this.#health.answered(origin, this.#clock.now());
+      return res;
     } catch (err) {
-      if (timedOut) return { ok: false, retryable: true, error: `timeout after ${this.#timeoutMs} ms` };
-      if (outer.aborted) return { ok: false, retryable: true, error: 'send aborted: the worker stopped' };
-      return { ok: false, retryable: true, error: `network error: ${message(err)}` };
-    } finally {
-      this.#timers.clearTimeout(timer);
-      outer.removeEventListener('abort', onOuterAbort);
+      return this.#silence(origin, d, startedAt, err);
     }
   }
 
-  #classify(res: Response): SendResult {
-    // `redirect: 'manual'` answers redirects with an opaque response of status 0.
-    const redirected = res.type === 'opaqueredirect';
-    return this.#fromStatus(res.status, res.headers.get('Retry-After'), res.statusText, redirected);
+  /**
+   * A send that got no HTTP answer. It spends no attempt unless `origin`
+   * answered another request since this one started: then the origin was
+   * reachable, and the silence (a hang, a reset) is this op's own.
+   */
+  #silence(origin: string, d: Deadline, startedAt: number, err?: unknown): SendResult {
+    const error = d.timedOut
+      ? `timeout after ${this.#timeoutMs} ms`
+      : d.outerAborted
+        ? 'send aborted: the lease ended or the worker stopped'
+        : `network error: ${message(err)}`;
+    const counted = this.#health.answeredSince(origin, startedAt);
+    return { ok: false, retryable: true, unanswered: true, ...(!counted && { free: true }), error: counted ? `${error} (while ${origin} answered other requests)` : error };
   }
 
-  /** The spec's classification of a status, for a response or for one item of a batch answer. */
-  #fromStatus(status: number, retryAfter: string | null, statusText = '', redirected = false): SendResult {
+  /** The classification of a status, for a response or for one item of a batch answer. */
+  #fromStatus(status: number, retryAfter: string | null, origin: string, keyed: boolean, statusText = '', redirected = false): SendResult {
     if (redirected || (status >= 300 && status < 400)) {
       return { ok: false, retryable: false, status, error: 'redirected: Ferry does not follow redirects' };
     }
-    if (status >= 200 && status < 300) return { ok: true, status };
+    const verdict = this.#classify(status, { idempotencyKey: keyed });
+    if (verdict === 'ok') return { ok: true, status };
     const error = `HTTP ${status}${statusText ? ` ${statusText}` : ''}`;
-    if (!isRetryableStatus(status)) return { ok: false, retryable: false, status, error };
-    const result: SendResult = { ok: false, retryable: true, status, error };
-    const retryAfterMs = parseRetryAfter(retryAfter, this.#clock.now());
-    if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
-    return result;
+    if (verdict === 'permanent') return { ok: false, retryable: false, status, error };
+    const now = this.#clock.now();
+    const parsed = parseRetryAfter(retryAfter, now);
+    const retryAfterMs = parsed === undefined ? undefined : Math.min(parsed, this.#maxRetryAfterMs);
+    if (verdict === 'in-progress') {
+      return { ok: false, retryable: true, free: true, status, retryAfterMs: retryAfterMs ?? IN_PROGRESS_RETRY_MS, error: `${error}: the first request with this key is still running` };
+    }
+    // The origin asked to be left alone: every lane sending to it waits (see heldUntil).
+    if (retryAfterMs !== undefined && (status === 429 || status === 503)) this.#health.pause(origin, now + retryAfterMs);
+    return { ok: false, retryable: true, status, error, ...(retryAfterMs !== undefined && { retryAfterMs }) };
   }
 
-  /** One item of a batch answer: `{ status, error?, retryAfter? }`. */
-  #itemResult(raw: unknown): SendResult {
+  /** One item of a batch answer: `{ status, error?, retryAfter? }`. Each item carried its own key. */
+  #itemResult(raw: unknown, origin: string): SendResult {
     const item = (typeof raw === 'object' && raw !== null ? raw : {}) as { status?: unknown; error?: unknown; retryAfter?: unknown };
     const status = item.status;
     if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
       return { ok: false, retryable: true, error: 'batch answer item without a valid status' };
     }
     const retryAfter = typeof item.retryAfter === 'number' ? String(item.retryAfter) : typeof item.retryAfter === 'string' ? item.retryAfter : null;
-    const result = this.#fromStatus(status, retryAfter);
+    const result = this.#fromStatus(status, retryAfter, origin, true);
     if (!result.ok && typeof item.error === 'string' && item.error.trim() !== '') result.error = `${result.error}: ${oneLine(item.error)}`;
     return result;
   }

@@ -99,7 +99,7 @@ export class Runner {
     if (!locks) return this.#rounds();
     return locks.request(LOCK_NAME, { signal: this.#abort.signal }, async () => {
       // Whoever held the lock before is gone or done: its leases are orphans.
-      await this.#o.outbox.requeueOrphans(this.#o.worker.owner);
+      await this.#o.outbox.requeueOrphans(this.#o.worker.live);
       await this.#rounds();
     });
   }

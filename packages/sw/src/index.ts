@@ -1,5 +1,7 @@
 export { FerryHost, createFerryHost } from './FerryHost.ts';
 export type { ChannelLike, FerryHostOptions, ReplyPort, ServiceWorkerScopeLike, SyncManagerLike } from './FerryHost.ts';
+export { listen } from './listen.ts';
+export type { ListeningHost } from './listen.ts';
 export { HttpTransport } from './HttpTransport.ts';
 export type { FetchLike, HttpTransportOptions } from './HttpTransport.ts';
 export { Runner } from './Runner.ts';

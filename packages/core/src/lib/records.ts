@@ -76,3 +76,14 @@ export function decodeWal(raw: unknown): WalRecord | string {
   if (!isStr(raw.opId) || !isNum(raw.at)) return 'bad opId or at';
   return raw as unknown as WalRecord;
 }
+
+/**
+ * The lane an unreadable op record was in, when that much can still be read:
+ * quarantining a lane's head must promote the op behind it, or the lane stalls.
+ */
+export function laneOfRaw(raw: unknown): string | undefined {
+  if (!isObj(raw)) return undefined;
+  if (isStr(raw.lane) && raw.lane !== '') return raw.lane;
+  const key = raw.laneKey;
+  return Array.isArray(key) && isStr(key[0]) ? key[0] : undefined;
+}

@@ -12,26 +12,25 @@ import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
 import type { SendResult } from '../Transport.ts';
 import { encodeOp, toOperation } from './records.ts';
-import type { Change, Outcome } from './transitions.ts';
+import type { Change, Claimed, FailureFacts, Outcome } from './transitions.ts';
 import { afterDone, afterFailure, mustGet, mustHoldLease, promoteNext } from './transitions.ts';
 
 /**
- * @param ids the batch, in the order it was sent (enqueue order within one lane)
- * @param results `results[i]` answers `ids[i]`; a missing one means not attempted
- * @param offline the probe said offline after the send: the failure spends no attempt
+ * @param run the batch as claimed, in the order it was sent (enqueue order within one lane)
+ * @param results `results[i]` answers `run[i]`; a missing one means not attempted
+ * @param facts offline or stopped: the failure spends no attempt
  */
 export async function settleBatch(
   tx: OutboxTx,
-  ids: readonly string[],
-  owner: string,
+  run: readonly Claimed[],
   results: readonly (SendResult | undefined)[],
-  offline: boolean,
+  facts: Omit<FailureFacts, 'result'>,
   policy: RetryPolicy,
   now: number,
 ): Promise<Change[]> {
-  const recs = await Promise.all(ids.map((id) => mustGet(tx, id)));
+  const recs = await Promise.all(run.map((c) => mustGet(tx, c.id)));
   recs.forEach((rec, i) => {
-    mustHoldLease(rec, owner);
+    mustHoldLease(rec, run[i] as Claimed);
     const prev = recs[i - 1];
     if (prev && (rec.lane !== prev.lane || rec.seq <= prev.seq)) {
       throw new FerryError('invalid-state', `a batch is consecutive ops of one lane; ${rec.id} does not follow ${prev.id}`);
@@ -46,7 +45,7 @@ export async function settleBatch(
   const missed = results[split];
   const missedRec = recs[split];
   if (missedRec && missed) {
-    const outcome = afterFailure(missedRec, { result: missed, offline }, policy, now);
+    const outcome = afterFailure(missedRec, { ...facts, result: missed }, policy, now);
     headFree = outcome.type === 'fail';
     outcomes.push({ outcome, head: !headFree });
   }
@@ -70,5 +69,6 @@ function notAttempted(rec: OpRecord, now: number): Outcome<'requeue'> {
   const op: Operation = { ...toOperation(rec), status: 'pending', nextAttemptAt: now, updatedAt: now };
   delete op.leaseOwner;
   delete op.leaseUntil;
+  delete op.leaseToken;
   return { type: 'requeue', op, entry: { type: 'requeue', opId: op.id, at: now, status: 'pending', attempt: op.attempt, nextAttemptAt: now } };
 }

@@ -41,10 +41,24 @@ export async function mustGet(tx: OutboxTx, id: string): Promise<OpRecord> {
   return rec;
 }
 
-export function mustHoldLease(rec: OpRecord, owner: string): void {
+/** What recording an outcome must present: the op as its claim returned it (its lease owner and token). */
+export type Claimed = Pick<Operation, 'id' | 'leaseOwner' | 'leaseToken'>;
+
+/**
+ * Fences an outcome: only the claim that holds the op now may record it.
+ * A claim that was superseded (its lease ended, the op was requeued and
+ * claimed again) gets `lease-superseded`, and nothing changes.
+ */
+export function mustHoldLease(rec: OpRecord, claim: Claimed): void {
   // Reference bug 4: the seed completed ops nobody had claimed.
-  if (rec.status !== 'inflight') throw new FerryError('invalid-state', `operation ${rec.id} is ${rec.status}, not inflight`);
-  if (rec.leaseOwner !== owner) throw new FerryError('invalid-state', `operation ${rec.id} is leased by ${rec.leaseOwner}, not ${owner}`);
+  if (rec.status !== 'inflight') {
+    const code = claim.leaseToken !== undefined && rec.leaseToken !== claim.leaseToken ? 'lease-superseded' : 'invalid-state';
+    throw new FerryError(code, `operation ${rec.id} is ${rec.status}, not inflight`);
+  }
+  if (rec.leaseOwner !== claim.leaseOwner) throw new FerryError('invalid-state', `operation ${rec.id} is leased by ${rec.leaseOwner}, not ${claim.leaseOwner}`);
+  if (rec.leaseToken !== claim.leaseToken) {
+    throw new FerryError('lease-superseded', `operation ${rec.id} was claimed again (claim ${rec.leaseToken}); the answer for claim ${claim.leaseToken} changes nothing`);
+  }
 }
 
 /**
@@ -54,17 +68,49 @@ export function mustHoldLease(rec: OpRecord, owner: string): void {
  * no extra round trip; the rare one pays a second transaction.
  */
 export class StoredDuplicates extends Error {
-  constructor(readonly ids: ReadonlySet<string>) {
-    super(`already stored: ${[...ids].join(', ')}`);
+  /** The ops already stored under the inputs' ids. */
+  readonly stored: ReadonlyMap<string, Operation>;
+
+  constructor(stored: ReadonlyMap<string, Operation>) {
+    super(`already stored: ${[...stored.keys()].join(', ')}`);
+    this.stored = stored;
   }
 }
 
-/** Inserts validated inputs. An id repeated within the batch is rejected, never overwritten. */
-export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: number): Promise<{ changes: (Change | FerryError)[] }> {
-  const seen = new Set<string>();
-  const fresh = items.map((it) => {
+/**
+ * Whether an input repeats a stored op (a client enqueueing again after a
+ * timeout, with the same id): same kind, target, method, lane, key and
+ * payload. A repeat succeeds with the stored op; anything else under that id
+ * is a `duplicate-id`. Payloads compare as JSON: a structured-clone copy keeps
+ * key order, so a repeat of the same input matches.
+ */
+export function isRepeat(input: ValidInput, op: Operation): boolean {
+  return (
+    input.kind === op.kind &&
+    input.target === op.target &&
+    input.method === op.method &&
+    input.lane === op.lane &&
+    input.idempotencyKey === op.idempotencyKey &&
+    JSON.stringify(input.payload) === JSON.stringify(op.payload)
+  );
+}
+
+/** An input that repeated an op already in the same batch or the store: its caller gets that op, nothing is written. */
+export interface Repeat {
+  type: 'repeat';
+  op: Operation;
+}
+
+/**
+ * Inserts validated inputs. An id repeated within the batch is a {@link Repeat}
+ * of the first when the content is the same, else rejected; never overwritten.
+ * Ids already stored abort the transaction with {@link StoredDuplicates}.
+ */
+export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: number): Promise<{ changes: (Change | Repeat | FerryError)[] }> {
+  const seen = new Map<string, number>();
+  const fresh = items.map((it, i) => {
     const dup = seen.has(it.id);
-    seen.add(it.id);
+    if (!dup) seen.set(it.id, i);
     return !dup;
   });
   const lanes = [...new Set(items.filter((_, i) => fresh[i]).map((it) => it.lane))];
@@ -74,14 +120,18 @@ export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: nu
     Promise.all(lanes.map((lane) => laneHead(tx, lane))),
     Promise.all(items.map((it, i) => (fresh[i] ? tx.appendWal({ type: 'put', opId: it.id, at: now, status: 'pending', op: build(it, 0, now) }) : 0))),
   ]);
-  const stored = new Set(items.filter((_, i) => existing[i] !== undefined).map((it) => it.id));
+  const stored = new Map(existing.filter((r): r is OpRecord => r !== undefined).map((r) => [r.id, toOperation(r)]));
   if (stored.size > 0) throw new StoredDuplicates(stored);
+  // A pending head without its due key (its predecessor was quarantined) would stall the lane: heal it here.
+  await Promise.all(heads.map((head) => (head && head.status === 'pending' && !head.dueKey ? tx.putOp(encodeOp(toOperation(head), true)) : undefined)));
   const laneTaken = new Map(lanes.map((lane, i) => [lane, heads[i] !== undefined]));
-  const changes: (Change | FerryError)[] = [];
+  const changes: (Change | Repeat | FerryError)[] = [];
   const writes: Promise<void>[] = [];
   items.forEach((it, i) => {
     if (!fresh[i]) {
-      changes.push(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(it.id)} is already stored`));
+      const first = changes[seen.get(it.id) as number];
+      if (first && !(first instanceof FerryError) && isRepeat(it, first.op)) changes.push({ type: 'repeat', op: first.op });
+      else changes.push(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(it.id)} is already stored`));
       return;
     }
     const lsn = lsns[i] as number;
@@ -97,17 +147,31 @@ export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: nu
 
 function build(it: ValidInput, seq: number, now: number): Operation {
   const { idGiven: _, ...fields } = it;
-  return { ...fields, status: 'pending', seq, attempt: 0, nextAttemptAt: now, createdAt: now, updatedAt: now };
+  return { ...fields, status: 'pending', seq, attempt: 0, failures: 0, nextAttemptAt: now, createdAt: now, updatedAt: now };
 }
+
+/** What a claim needs besides its owner and size. */
+export interface ClaimOptions {
+  /** Lease tokens this runner has on the wire now: their leases are never requeued under it, even if they look expired. */
+  live?: ReadonlySet<number>;
+  /** When `op`'s destination asked for a pause (see Transport.heldUntil). */
+  heldUntil?: (op: Operation, now: number) => number | undefined;
+}
+
+/** Most expired leases one claim returns per read; it reads again while a read comes back full. */
+const EXPIRED_PAGE = 500;
 
 /**
  * Claims up to `limit` due lane heads for `owner` until `now + leaseMs`,
  * after returning expired leases to `pending` in the same transaction (the
- * seed's tick does both; one transaction costs less than two). With
- * `perLane > 1`, each head comes with up to `perLane - 1` of the due pending
- * ops right behind it in its lane, for one batch send; they are all in flight
- * together, so the lane still has one send at a time. Returns the requeue
- * changes followed by the claims, each lane's ops together in enqueue order.
+ * seed's tick does both; one transaction costs less than two). A head whose
+ * destination asked for a pause is deferred to then, spending nothing; a
+ * head older than `maxAgeMs` fails. With `perLane > 1`, each head comes
+ * with up to `perLane - 1` of the due pending ops right behind it in its
+ * lane, for one batch send; they are all in flight together, so the lane
+ * still has one send at a time. Each claimed op carries its token, the LSN of
+ * its claim record. Returns the requeue, defer and fail changes, then the
+ * claims, each lane's ops together in enqueue order.
  */
 export async function claim(
   tx: OutboxTx,
@@ -117,22 +181,77 @@ export async function claim(
   policy: RetryPolicy,
   now: number,
   perLane = 1,
+  options: ClaimOptions = {},
 ): Promise<Change[]> {
-  let [expired, heads] = await Promise.all([tx.expiredLeases(now, limit), tx.dueHeads(now, limit)]);
-  const requeued = expired.length > 0 ? await requeueLeased(tx, expired, policy, now) : [];
-  if (requeued.length > 0) heads = await tx.dueHeads(now, limit);
-  const runs = perLane > 1 ? await Promise.all(heads.map(async (head) => [head, ...readyBehind(await tx.laneOps(head.lane, head.seq, perLane - 1), now)])) : [heads];
+  const changes = await requeueExpired(tx, now, policy, options.live);
+  const runs: OpRecord[][] = [];
+  // Deferred and expired heads leave the due set, so reading again finds the next ones.
+  for (let round = 0; runs.length < limit && round < 8; round++) {
+    const heads = await tx.dueHeads(now, limit - runs.length);
+    if (heads.length === 0) break;
+    const set: OpRecord[] = [];
+    for (const head of heads) {
+      const op = toOperation(head);
+      const held = options.heldUntil?.(op, now);
+      if (policy.tooOld(op.createdAt, now)) changes.push(await expire(tx, head, policy, now));
+      else if (held !== undefined && held > now) changes.push(await defer(tx, head, held, now));
+      else set.push(head);
+    }
+    runs.push(...(perLane > 1 ? await Promise.all(set.map(async (head) => [head, ...readyBehind(await tx.laneOps(head.lane, head.seq, perLane - 1), now)])) : set.map((h) => [h])));
+    if (set.length === heads.length) break;
+  }
+  const recs = runs.flat();
+  // The token is the claim record's LSN: appended first, then the ops written with it.
+  const lsns = await Promise.all(recs.map((rec) => tx.appendWal({ type: 'claim', opId: rec.id, at: now, status: 'inflight', attempt: rec.attempt, leaseOwner: owner })));
   const claimed = await Promise.all(
-    runs.flat().map(async (rec) => {
-      const op: Operation = { ...toOperation(rec), status: 'inflight', leaseOwner: owner, leaseUntil: now + leaseMs, updatedAt: now };
-      const [lsn] = await Promise.all([
-        tx.appendWal({ type: 'claim', opId: op.id, at: now, status: 'inflight', attempt: op.attempt, leaseOwner: owner }),
-        tx.putOp(encodeOp(op, true)),
-      ]);
+    recs.map(async (rec, i) => {
+      const lsn = lsns[i] as number;
+      const op: Operation = { ...toOperation(rec), status: 'inflight', leaseOwner: owner, leaseUntil: now + leaseMs, leaseToken: lsn, updatedAt: now };
+      await tx.putOp(encodeOp(op, true));
       return { type: 'claim' as const, lsn, op };
     }),
   );
-  return [...requeued, ...claimed];
+  return [...changes, ...claimed];
+}
+
+/** Returns every expired lease not in `live` to its lane, a page at a time. */
+async function requeueExpired(tx: OutboxTx, now: number, policy: RetryPolicy, live: ReadonlySet<number> | undefined): Promise<Change[]> {
+  const changes: Change[] = [];
+  const skipped = new Set<string>();
+  for (;;) {
+    const expired = await tx.expiredLeases(now, EXPIRED_PAGE + skipped.size);
+    const orphans = expired.filter((r) => !skipped.has(r.id) && !(r.leaseToken !== undefined && live?.has(r.leaseToken)));
+    for (const r of expired) if (r.leaseToken !== undefined && live?.has(r.leaseToken)) skipped.add(r.id);
+    if (orphans.length > 0) changes.push(...(await requeueLeased(tx, orphans, policy, now)));
+    if (expired.length < EXPIRED_PAGE + skipped.size || orphans.length === 0) return changes;
+  }
+}
+
+/** A head whose destination asked for a pause: due again when the pause ends, nothing spent. */
+async function defer(tx: OutboxTx, rec: OpRecord, until: number, now: number): Promise<Change> {
+  const op: Operation = { ...toOperation(rec), nextAttemptAt: until, updatedAt: now };
+  const reason = 'its origin asked for a pause (Retry-After)';
+  const [lsn] = await Promise.all([
+    tx.appendWal({ type: 'defer', opId: op.id, at: now, status: 'pending', attempt: op.attempt, nextAttemptAt: until, reason }),
+    tx.putOp(encodeOp(op, true)),
+  ]);
+  return { type: 'defer', lsn, op };
+}
+
+/** A head that waited longer than `maxAgeMs`: a dead letter, and the lane moves on. */
+async function expire(tx: OutboxTx, rec: OpRecord, policy: RetryPolicy, now: number): Promise<Change> {
+  const lastError: LastError = { message: tooOldMessage(rec, policy, now), retryable: false, at: now };
+  const op: Operation = { ...toOperation(rec), status: 'failed', lastError, updatedAt: now };
+  const [lsn] = await Promise.all([
+    tx.appendWal({ type: 'fail', opId: op.id, at: now, status: 'failed', attempt: op.attempt, error: lastError }),
+    tx.putOp(encodeOp(op, false)),
+    promoteNext(tx, op.lane),
+  ]);
+  return { type: 'fail', lsn, op };
+}
+
+function tooOldMessage(op: Pick<Operation, 'createdAt'>, policy: RetryPolicy, now: number): string {
+  return `expired: queued ${now - op.createdAt} ms ago, longer than maxAgeMs (${policy.options.maxAgeMs})`;
 }
 
 /** The leading ops of `behind` (a lane after its head) that could be sent now: pending and due. */
@@ -141,10 +260,10 @@ function readyBehind(behind: readonly OpRecord[], now: number): OpRecord[] {
   return stop === -1 ? [...behind] : behind.slice(0, stop);
 }
 
-/** Marks a claimed op done. Only the lease holder may. */
-export async function complete(tx: OutboxTx, id: string, owner: string, now: number): Promise<Change> {
-  const rec = await mustGet(tx, id);
-  mustHoldLease(rec, owner);
+/** Marks a claimed op done. Only the claim that holds it may. */
+export async function complete(tx: OutboxTx, claim: Claimed, now: number): Promise<Change> {
+  const rec = await mustGet(tx, claim.id);
+  mustHoldLease(rec, claim);
   const { op, entry } = afterDone(rec, now);
   // Requests run in issue order, so the lane-head read already sees this op done.
   const [lsn] = await Promise.all([tx.appendWal(entry), tx.putOp(encodeOp(op, false)), promoteNext(tx, op.lane)]);
@@ -161,15 +280,16 @@ export interface Outcome<T extends WalRecordType = WalRecordType> {
 /** What a successful send makes of a claimed op. */
 export function afterDone(rec: OpRecord, now: number): Outcome<'done'> {
   const op: Operation = { ...toOperation(rec), status: 'done', attempt: rec.attempt + 1, updatedAt: now };
-  delete op.leaseOwner;
-  delete op.leaseUntil;
+  dropLease(op);
   return { type: 'done', op, entry: { type: 'done', opId: op.id, at: now, status: 'done', attempt: op.attempt } };
 }
 
 export interface FailureFacts {
   result: SendResult;
-  /** The probe said offline after the send: the attempt is not spent (SPEC, RetryPolicy). */
-  offline: boolean;
+  /** The probe said offline after the send: the attempt is not spent, and the op is due again at once. */
+  offline?: boolean;
+  /** The runner stopped and cut the send short: nothing spent, due again at once. */
+  stopped?: boolean;
 }
 
 /**
@@ -178,16 +298,9 @@ export interface FailureFacts {
  * persisted in the same transaction (reference bug 1), and a failed op leaves
  * its lane so that it is never ready again by itself (bug 2).
  */
-export async function recordFailure(
-  tx: OutboxTx,
-  id: string,
-  owner: string,
-  facts: FailureFacts,
-  policy: RetryPolicy,
-  now: number,
-): Promise<Change> {
-  const rec = await mustGet(tx, id);
-  mustHoldLease(rec, owner);
+export async function recordFailure(tx: OutboxTx, claim: Claimed, facts: FailureFacts, policy: RetryPolicy, now: number): Promise<Change> {
+  const rec = await mustGet(tx, claim.id);
+  mustHoldLease(rec, claim);
   const { type, op, entry } = afterFailure(rec, facts, policy, now);
   const [lsn] = await Promise.all([
     tx.appendWal(entry),
@@ -198,24 +311,33 @@ export async function recordFailure(
   return { type, lsn, op };
 }
 
-/** What a failed send makes of a claimed op (see {@link recordFailure}). */
+/**
+ * What a failed send makes of a claimed op (see {@link recordFailure}).
+ * Only the server's answers spend attempts: a failure the transport marks
+ * `free` (no answer while the origin answered nothing else; 409 in progress),
+ * or one while offline or stopped, spends none. Every failure but offline or
+ * stopped ones grows the backoff, so an outage costs few requests.
+ */
 export function afterFailure(rec: OpRecord, facts: FailureFacts, policy: RetryPolicy, now: number): Outcome<'retry' | 'fail'> {
-  const { result, offline } = facts;
-  const spend = !offline && !result.free;
+  const { result } = facts;
+  const idle = facts.offline === true || facts.stopped === true;
+  const spend = !idle && result.free !== true;
   const attempt = rec.attempt + (spend ? 1 : 0);
+  const failures = (rec.failures ?? rec.attempt) + (idle ? 0 : 1);
   const retryable = result.retryable === true;
   const lastError: LastError = { message: result.error ?? (retryable ? 'temporary failure' : 'rejected'), retryable, at: now };
   if (result.status !== undefined) lastError.status = result.status;
-  const base: Operation = { ...toOperation(rec), attempt, lastError, updatedAt: now };
-  delete base.leaseOwner;
-  delete base.leaseUntil;
+  const base: Operation = { ...toOperation(rec), attempt, failures, lastError, updatedAt: now };
+  dropLease(base);
 
-  if (!retryable || policy.exhausted(attempt)) {
-    if (retryable) lastError.message = `gave up after ${attempt} attempts: ${lastError.message}`;
+  const tooOld = retryable && policy.tooOld(rec.createdAt, now);
+  if (!retryable || policy.exhausted(attempt) || tooOld) {
+    if (tooOld && !policy.exhausted(attempt)) lastError.message = `${tooOldMessage(rec, policy, now)}; last failure: ${lastError.message}`;
+    else if (retryable) lastError.message = `gave up after ${attempt} attempts: ${lastError.message}`;
     const op: Operation = { ...base, status: 'failed' };
     return { type: 'fail', op, entry: { type: 'fail', opId: op.id, at: now, status: 'failed', attempt, error: lastError } };
   }
-  const wait = spend ? policy.delay(attempt, result.retryAfterMs) : (result.retryAfterMs ?? 0);
+  const wait = idle ? 0 : policy.delay(failures, result.retryAfterMs);
   const op: Operation = { ...base, status: 'pending', nextAttemptAt: now + wait };
   return {
     type: 'retry',
@@ -224,22 +346,29 @@ export function afterFailure(rec: OpRecord, facts: FailureFacts, policy: RetryPo
   };
 }
 
+function dropLease(op: Operation): void {
+  delete op.leaseOwner;
+  delete op.leaseUntil;
+  delete op.leaseToken;
+}
+
 /**
  * Returns in-flight ops to `pending` because their runner is gone (lease
- * ended, or the runner's lock was released). The outcome of that send is
- * unknown, so the attempt counts; the op keeps its idempotency key, so a
- * server that did apply it will recognise the resend. One at a time, in
- * enqueue order: the ops of one batch share a lane, and only the first of
- * them that stays queued may head it.
+ * ended, or the runner's lock was released). A runner claims an op right
+ * before it sends it, so a lease means the op went on the wire; that send's
+ * outcome is unknown, so the attempt counts. The op keeps its idempotency
+ * key, so a server that did apply it will recognise the resend. One at a
+ * time, in enqueue order: the ops of one batch share a lane, and only the
+ * first of them that stays queued may head it.
  */
 export async function requeueLeased(tx: OutboxTx, recs: readonly OpRecord[], policy: RetryPolicy, now: number): Promise<Change[]> {
   const changes: Change[] = [];
   for (const rec of [...recs].sort((a, b) => a.seq - b.seq)) {
     const attempt = rec.attempt + 1;
+    const failures = (rec.failures ?? rec.attempt) + 1;
     const lastError: LastError = { message: `lease held by ${rec.leaseOwner} ended without an outcome`, retryable: true, at: now };
-    const op: Operation = { ...toOperation(rec), attempt, lastError, updatedAt: now, status: 'pending', nextAttemptAt: now };
-    delete op.leaseOwner;
-    delete op.leaseUntil;
+    const op: Operation = { ...toOperation(rec), attempt, failures, lastError, updatedAt: now, status: 'pending', nextAttemptAt: now };
+    dropLease(op);
     if (policy.exhausted(attempt)) {
       op.status = 'failed';
       lastError.message = `gave up after ${attempt} attempts: ${lastError.message}`;
@@ -267,7 +396,7 @@ export async function retryFailed(tx: OutboxTx, id: string, now: number): Promis
   if (rec.status !== 'failed') throw new FerryError('invalid-state', `operation ${id} is ${rec.status}; only failed operations can be retried`);
   // A new seq moves it behind the lane's queued ops: it cannot overtake an op already in flight.
   const head = await laneHead(tx, rec.lane);
-  const draft: Operation = { ...toOperation(rec), status: 'pending', attempt: 0, nextAttemptAt: now, updatedAt: now };
+  const draft: Operation = { ...toOperation(rec), status: 'pending', attempt: 0, failures: 0, nextAttemptAt: now, updatedAt: now };
   // A fresh start: the old error would make a requeued op look like one that is retrying.
   delete draft.lastError;
   const lsn = await tx.appendWal({ type: 'requeue', opId: id, at: now, status: 'pending', attempt: 0, nextAttemptAt: now, op: draft });

@@ -38,8 +38,9 @@ export function batchConformance(setup: Setup): void {
     it('a batch answered in full is done in one change, and the next op heads the lane', async () => {
       const { outbox } = await setup();
       const { chat } = await lane(outbox, 4);
-      await outbox.claim('w', 1, 1000, undefined, 3);
-      const after = await outbox.settleBatch(ids(chat.slice(0, 3)), 'w', [ok, ok, ok]);
+      const run = await outbox.claim('w', 1, 1000, undefined, 3);
+      expect(ids(run)).toEqual(ids(chat.slice(0, 3)));
+      const after = await outbox.settleBatch(run, [ok, ok, ok]);
       expect(after.map((o) => [o.id, o.status, o.attempt])).toEqual(chat.slice(0, 3).map((o) => [o.id, 'done', 1]));
       expect(ids(await outbox.claim('w', 10, 1000, undefined, 3))).toEqual([chat[3]?.id]);
       const types = (await outbox.wal.records()).filter((r) => r.type === 'done').map((r) => r.opId);
@@ -49,9 +50,9 @@ export function batchConformance(setup: Setup): void {
     it('a retryable failure mid-batch: the ones before are done, it backs off at the head, the ones behind wait unspent', async () => {
       const { outbox, clock } = await setup({ baseDelayMs: 500 });
       const { chat } = await lane(outbox, 4);
-      await outbox.claim('w', 1, 1000, undefined, 4);
+      const run = await outbox.claim('w', 1, 1000, undefined, 4);
       const busy = { ok: false, retryable: true, status: 503, error: 'busy' };
-      await outbox.settleBatch(ids(chat), 'w', [ok, busy, ok, ok]);
+      await outbox.settleBatch(run, [ok, busy, ok, ok]);
       const [c0, c1, c2, c3] = await Promise.all(chat.map((o) => outbox.get(o.id)));
       expect(c0).toMatchObject({ status: 'done', attempt: 1 });
       expect(c1).toMatchObject({ status: 'pending', attempt: 1, nextAttemptAt: clock.now() + 500, lastError: { status: 503 } });
@@ -66,8 +67,8 @@ export function batchConformance(setup: Setup): void {
     it('a permanent failure mid-batch parks that op alone; the next one heads the lane at once', async () => {
       const { outbox } = await setup();
       const { chat } = await lane(outbox, 4);
-      await outbox.claim('w', 1, 1000, undefined, 4);
-      await outbox.settleBatch(ids(chat), 'w', [ok, { ok: false, retryable: false, status: 400, error: 'bad' }]);
+      const run = await outbox.claim('w', 1, 1000, undefined, 4);
+      await outbox.settleBatch(run, [ok, { ok: false, retryable: false, status: 400, error: 'bad' }]);
       expect(await outbox.get(chat[1]?.id as string)).toMatchObject({ status: 'failed', attempt: 1 });
       expect(await outbox.stats()).toMatchObject({ done: 1, failed: 1, pending: 2, inflight: 0 });
       expect(ids(await outbox.claim('w', 10, 1000, undefined, 4))).toEqual(ids(chat.slice(2)));
@@ -76,8 +77,8 @@ export function batchConformance(setup: Setup): void {
     it('ops left without an answer return to the lane unspent, due at once, first one heading it', async () => {
       const { outbox, clock } = await setup();
       const { chat } = await lane(outbox, 3);
-      await outbox.claim('w', 1, 1000, undefined, 3);
-      await outbox.settleBatch(ids(chat), 'w', [ok]);
+      const run = await outbox.claim('w', 1, 1000, undefined, 3);
+      await outbox.settleBatch(run, [ok]);
       expect(await outbox.get(chat[1]?.id as string)).toMatchObject({ status: 'pending', attempt: 0, nextAttemptAt: clock.now() });
       expect(ids(await outbox.claim('w', 10, 1000, undefined, 3))).toEqual(ids(chat.slice(1)));
     });
@@ -85,24 +86,26 @@ export function batchConformance(setup: Setup): void {
     it('a failure while offline spends nothing; the last op failing lets the next lane op go on', async () => {
       const { outbox } = await setup();
       const { chat } = await lane(outbox, 3);
-      await outbox.claim('w', 1, 1000, undefined, 2);
-      await outbox.settleBatch(ids(chat.slice(0, 2)), 'w', [{ ok: false, retryable: true, error: 'network error' }], true);
+      const first = await outbox.claim('w', 1, 1000, undefined, 2);
+      await outbox.settleBatch(first, [{ ok: false, retryable: true, error: 'network error' }], { offline: true });
       expect(await outbox.get(chat[0]?.id as string)).toMatchObject({ status: 'pending', attempt: 0 });
-      await outbox.claim('w', 1, 1000, undefined, 2);
-      await outbox.settleBatch(ids(chat.slice(0, 2)), 'w', [ok, { ok: false, retryable: false, error: 'no' }]);
+      const again = await outbox.claim('w', 1, 1000, undefined, 2);
+      await outbox.settleBatch(again, [ok, { ok: false, retryable: false, error: 'no' }]);
       expect(ids(await outbox.claim('w', 10, 1000, undefined, 2))).toEqual([chat[2]?.id]);
     });
 
     it('only the lease holder settles a batch, and only a run of one lane in order; nothing is written otherwise', async () => {
       const { outbox } = await setup();
-      const { chat } = await lane(outbox, 2);
+      await lane(outbox, 2);
       const other = await outbox.enqueue(msg('o', 'other'));
-      await outbox.claim('w', 10, 1000, undefined, 2);
+      const claimed = await outbox.claim('w', 10, 1000, undefined, 2);
+      const [c0, c1, co] = claimed as [Operation, Operation, Operation];
+      expect(co.id).toBe(other.id);
       const before = await outbox.list();
       for (const attempt of [
-        outbox.settleBatch(ids(chat), 'intruder', [ok, ok]),
-        outbox.settleBatch([chat[1]?.id as string, chat[0]?.id as string], 'w', [ok, ok]),
-        outbox.settleBatch([chat[0]?.id as string, other.id], 'w', [ok, ok]),
+        outbox.settleBatch([c0, c1].map((c) => ({ ...c, leaseOwner: 'intruder' })), [ok, ok]),
+        outbox.settleBatch([c1, c0], [ok, ok]),
+        outbox.settleBatch([c0, co], [ok, ok]),
       ]) {
         const err = await attempt.catch((e: unknown) => e);
         expect(err).toBeInstanceOf(FerryError);

@@ -142,20 +142,21 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const { outbox } = await setup();
       const a1 = await outbox.enqueue(msg('a1'));
       const a2 = await outbox.enqueue(msg('a2'));
-      expect(await codeOf(outbox.complete(a1.id, 'w'))).toBe('invalid-state');
-      await outbox.claim('w', 10, 1000);
-      expect(await codeOf(outbox.complete(a1.id, 'intruder'))).toBe('invalid-state');
-      expect(await outbox.complete(a1.id, 'w')).toMatchObject({ status: 'done', attempt: 1 });
+      expect(await codeOf(outbox.complete({ id: a1.id, leaseOwner: 'w' }))).toBe('invalid-state');
+      const [c1] = await outbox.claim('w', 10, 1000);
+      expect(c1?.leaseToken).toBeGreaterThan(a2.seq);
+      expect(await codeOf(outbox.complete({ ...c1!, leaseOwner: 'intruder' }))).toBe('invalid-state');
+      expect(await outbox.complete(c1!)).toMatchObject({ status: 'done', attempt: 1 });
       expect(await outbox.get(a1.id)).toMatchObject({ status: 'done' });
       expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([a2.id]);
-      expect(await codeOf(outbox.complete('nope', 'w'))).toBe('not-found');
+      expect(await codeOf(outbox.complete({ id: 'nope', leaseOwner: 'w' }))).toBe('not-found');
     });
 
     it('a retryable failure persists the attempt and waits for its backoff (bug 1)', async () => {
       const { outbox, clock, harness, store } = await setup({ baseDelayMs: 500 });
       const op = await outbox.enqueue(msg('x'));
-      await outbox.claim('w', 10, 1000);
-      const after = await outbox.fail(op.id, 'w', { ok: false, retryable: true, error: 'offline?', status: 503 });
+      const [c] = await outbox.claim('w', 10, 1000);
+      const after = await outbox.fail(c!, { ok: false, retryable: true, error: 'offline?', status: 503 });
       expect(after).toMatchObject({ status: 'pending', attempt: 1, nextAttemptAt: clock.now() + 500 });
       expect(after.lastError).toEqual({ message: 'offline?', status: 503, retryable: true, at: clock.now() });
       await store.close();
@@ -170,9 +171,9 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
 
     it('a failure while offline spends no attempt', async () => {
       const { outbox, clock } = await setup();
-      const op = await outbox.enqueue(msg('x'));
-      await outbox.claim('w', 10, 1000);
-      const after = await outbox.fail(op.id, 'w', { ok: false, retryable: true, error: 'network offline' }, true);
+      await outbox.enqueue(msg('x'));
+      const [c] = await outbox.claim('w', 10, 1000);
+      const after = await outbox.fail(c!, { ok: false, retryable: true, error: 'network offline' }, { offline: true });
       expect(after).toMatchObject({ status: 'pending', attempt: 0, nextAttemptAt: clock.now() });
     });
 
@@ -181,8 +182,9 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const op = await outbox.enqueue(msg('x'));
       const next = await outbox.enqueue(msg('y'));
       for (let i = 0; i < 2; i++) {
-        expect((await outbox.claim('w', 1, 1000)).map((o) => o.id)).toEqual([op.id]);
-        await outbox.fail(op.id, 'w', { ok: false, retryable: true, error: '503' });
+        const claimed = await outbox.claim('w', 1, 1000);
+        expect(claimed.map((o) => o.id)).toEqual([op.id]);
+        await outbox.fail(claimed[0]!, { ok: false, retryable: true, error: '503' });
         clock.advance(1000);
       }
       expect(await outbox.get(op.id)).toMatchObject({ status: 'failed', attempt: 2 });
@@ -195,8 +197,8 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const { outbox } = await setup();
       const poison = await outbox.enqueue(msg('poison'));
       const behind = await outbox.enqueue(msg('behind'));
-      await outbox.claim('w', 10, 1000);
-      expect(await outbox.fail(poison.id, 'w', { ok: false, retryable: false, error: 'bad request', status: 400 })).toMatchObject({
+      const [c] = await outbox.claim('w', 10, 1000);
+      expect(await outbox.fail(c!, { ok: false, retryable: false, error: 'bad request', status: 400 })).toMatchObject({
         status: 'failed',
         attempt: 1,
       });
@@ -208,16 +210,17 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const { outbox } = await setup();
       const poison = await outbox.enqueue(msg('poison'));
       const b = await outbox.enqueue(msg('b'));
-      await outbox.claim('w', 10, 1000);
-      await outbox.fail(poison.id, 'w', { ok: false, retryable: false, error: 'bad' });
+      const [c] = await outbox.claim('w', 10, 1000);
+      await outbox.fail(c!, { ok: false, retryable: false, error: 'bad' });
       expect(await codeOf(outbox.retry(b.id))).toBe('invalid-state');
       const again = await outbox.retry(poison.id);
       expect(again).toMatchObject({ status: 'pending', attempt: 0 });
       expect(again.lastError).toBeUndefined();
       expect(again.seq).toBeGreaterThan(b.seq);
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([b.id]);
+      const [cb] = await outbox.claim('w', 10, 1000);
+      expect(cb?.id).toBe(b.id);
       expect(await codeOf(outbox.discard(b.id))).toBe('invalid-state');
-      await outbox.complete(b.id, 'w');
+      await outbox.complete(cb!);
       await outbox.discard(b.id);
       expect(await outbox.get(b.id)).toBeUndefined();
       expect(await codeOf(outbox.discard('missing'))).toBe('not-found');
@@ -243,7 +246,7 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       clock.advance(100);
       expect((await outbox.requeueExpired()).map((o) => o.id)).toEqual([a.id]);
       expect(await outbox.get(a.id)).toMatchObject({ status: 'pending', attempt: 1, nextAttemptAt: clock.now() });
-      expect((await outbox.requeueOrphans('me')).map((o) => o.id)).toEqual([b.id]);
+      expect((await outbox.requeueOrphans()).map((o) => o.id)).toEqual([b.id]);
       await outbox.claim('dead', 1, 100);
       clock.advance(100);
       expect(await outbox.requeueExpired()).toMatchObject([{ id: a.id, status: 'failed', attempt: 2 }]);
@@ -254,17 +257,18 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(await outbox.nextWakeAt()).toBeUndefined();
       const op = await outbox.enqueue(msg('x'));
       expect(await outbox.nextWakeAt()).toBe(clock.now());
-      await outbox.claim('w', 1, 60_000);
+      const [c] = await outbox.claim('w', 1, 60_000);
+      expect(c?.id).toBe(op.id);
       expect(await outbox.nextWakeAt()).toBe(clock.now() + 60_000);
-      await outbox.fail(op.id, 'w', { ok: false, retryable: true });
+      await outbox.fail(c!, { ok: false, retryable: true });
       expect(await outbox.nextWakeAt()).toBe(clock.now() + 5000);
     });
 
     it('replay visits each record once, in LSN order, and resumes where it stopped (bug 8)', async () => {
       const { outbox } = await setup();
       const op = await outbox.enqueue(msg('x'));
-      await outbox.claim('w', 1, 1000);
-      await outbox.complete(op.id, 'w');
+      const [c] = await outbox.claim('w', 1, 1000);
+      await outbox.complete(c!);
       const seen: string[] = [];
       const resume = await outbox.wal.replay(0, (r) => seen.push(`${r.lsn}:${r.type}`));
       expect(seen.map((s) => s.split(':')[1])).toEqual(['put', 'claim', 'done']);
@@ -285,8 +289,9 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const { outbox, clock } = await setup();
       const done = await outbox.enqueue(msg('done'));
       const queued = await outbox.enqueue(msg('queued', 'other'));
-      await outbox.claim('w', 1, 1000);
-      await outbox.complete(done.id, 'w');
+      const [c] = await outbox.claim('w', 1, 1000);
+      expect(c?.id).toBe(done.id);
+      await outbox.complete(c!);
       clock.advance(10_000);
       const fresh = await outbox.enqueue(msg('fresh'));
       expect(await outbox.compact(5_000)).toEqual({ ops: 1, records: 4 });

@@ -12,7 +12,7 @@ import type {
   WalEntry,
   WalRecord,
 } from './core.ts';
-import { FerryError, decodeOp, decodeWal } from './core.ts';
+import { FerryError, decodeOp, decodeWal, laneOfRaw } from './core.ts';
 
 /** Typed as readwrite so that write methods exist; {@link IdbTx} checks the real mode itself. */
 type RawTx = IDBPTransaction<unknown, string[], 'readwrite'>;
@@ -52,6 +52,8 @@ const statusRange = (status: OperationStatus): IDBKeyRange =>
 export class IdbTx implements OutboxTx {
   /** Records found unreadable in this transaction, each once. */
   readonly reports: QuarantinedRecord[] = [];
+  /** Lanes whose quarantined record may have been the head: the store promotes the op behind it before commit. */
+  readonly heal = new Set<string>();
   readonly #reported = new Set<string>();
   readonly #tx: RawTx;
   readonly #writable: boolean;
@@ -176,10 +178,10 @@ export class IdbTx implements OutboxTx {
     return this.#collect('wal', this.#wal, keyRange().lowerBound(fromLsn), limit, decodeWal);
   }
 
-  async deleteWalBefore(before: number): Promise<number> {
+  async deleteWalBefore(before: number, limit = Infinity): Promise<number> {
     this.#assertWritable();
     let deleted = 0;
-    for (let c: Cursor | null = await this.#wal.openCursor(); c; c = await c.continue()) {
+    for (let c: Cursor | null = await this.#wal.openCursor(); c && deleted < limit; c = await c.continue()) {
       const rec = decodeWal(c.value);
       if (typeof rec === 'string') await this.#corrupt('wal', c.primaryKey, c.value, rec);
       else if (rec.at >= before) break;
@@ -191,12 +193,12 @@ export class IdbTx implements OutboxTx {
     return deleted;
   }
 
-  async deleteDoneBefore(before: number): Promise<number> {
+  async deleteDoneBefore(before: number, limit = Infinity): Promise<number> {
     this.#assertWritable();
     let deleted = 0;
     const index = this.#outbox.index(OUTBOX_INDEX.statusKey);
     // Ordered by seq, not by updatedAt, so the whole done range is visited.
-    for (let c: Cursor | null = await index.openCursor(statusRange('done')); c; c = await c.continue()) {
+    for (let c: Cursor | null = await index.openCursor(statusRange('done')); c && deleted < limit; c = await c.continue()) {
       const rec = decodeOp(c.value);
       if (typeof rec === 'string') await this.#corrupt('outbox', c.primaryKey, c.value, rec);
       else if (rec.updatedAt < before) {
@@ -205,6 +207,15 @@ export class IdbTx implements OutboxTx {
       }
     }
     return deleted;
+  }
+
+  getMeta(key: string): Promise<unknown> {
+    return this.#store(STORE.meta).get(key);
+  }
+
+  async putMeta(key: string, value: number | string | boolean | null): Promise<void> {
+    this.#assertWritable();
+    await this.#store(STORE.meta).put(value, key);
   }
 
   async quarantined(limit: number): Promise<QuarantinedRecord[]> {
@@ -251,6 +262,8 @@ export class IdbTx implements OutboxTx {
   async #corrupt(from: QuarantinedRecord['from'], key: IDBValidKey, raw: unknown, reason: string): Promise<void> {
     const q: QuarantinedRecord = { from, key: key as string | number, reason, at: this.#clock.now(), raw };
     if (this.#writable) {
+      const lane = from === 'outbox' ? laneOfRaw(raw) : undefined;
+      if (lane !== undefined) this.heal.add(lane);
       await this.#store(STORE.quarantine).add(q);
       // A cursor may stand on the record; deleting through the store leaves it usable.
       await this.#store(from).delete(key);

@@ -117,11 +117,12 @@ export async function layout(factory: IDBFactory, name = 'ferry'): Promise<Recor
 }
 
 /** What {@link layout} shows for the current schema. */
-export const V2_LAYOUT = {
-  version: 2,
+export const CURRENT_LAYOUT = {
+  version: 3,
   stores: {
     outbox: { keyPath: 'id', autoIncrement: false, indexes: ['dueKey', 'laneKey', 'leaseUntil', 'statusKey'] },
     wal: { keyPath: 'lsn', autoIncrement: true, indexes: [] },
     quarantine: { keyPath: null, autoIncrement: true, indexes: [] },
+    meta: { keyPath: null, autoIncrement: false, indexes: [] },
   },
 };

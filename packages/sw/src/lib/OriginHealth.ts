@@ -1,0 +1,34 @@
+/**
+ * What the transport has seen of each origin lately: when it last answered
+ * anything, and until when it asked to be left alone. Kept in the worker's
+ * memory: a restarted worker starts trusting again, and each op's own
+ * `nextAttemptAt` still carries the `Retry-After` it got.
+ */
+export class OriginHealth {
+  readonly #answeredAt = new Map<string, number>();
+  readonly #pausedUntil = new Map<string, number>();
+
+  /** `origin` sent an HTTP answer (any status) at `at`. */
+  answered(origin: string, at: number): void {
+    this.#answeredAt.set(origin, Math.max(at, this.#answeredAt.get(origin) ?? -Infinity));
+  }
+
+  /** Whether `origin` answered anything at or after `since`: then it was reachable meanwhile. */
+  answeredSince(origin: string, since: number): boolean {
+    return (this.#answeredAt.get(origin) ?? -Infinity) >= since;
+  }
+
+  /** `origin` asked for no requests before `until` (a `Retry-After` on 429 or 503). */
+  pause(origin: string, until: number): void {
+    this.#pausedUntil.set(origin, Math.max(until, this.#pausedUntil.get(origin) ?? -Infinity));
+  }
+
+  /** The end of `origin`'s pause, if one runs at `now`. */
+  pausedUntil(origin: string, now: number): number | undefined {
+    const until = this.#pausedUntil.get(origin);
+    if (until === undefined) return undefined;
+    if (until > now) return until;
+    this.#pausedUntil.delete(origin);
+    return undefined;
+  }
+}

@@ -1,0 +1,101 @@
+import type { Change } from '@ferry/core';
+import { NetworkProbe, Outbox, SyncWorker, systemClock, systemTimers } from '@ferry/core';
+import type { FerryHostOptions } from '../FerryHostOptions.ts';
+import { HttpTransport } from '../HttpTransport.ts';
+import { CHANNEL_NAME, summarize } from '../protocol.ts';
+import { Runner } from '../Runner.ts';
+import type { DefaultStore } from './defaultStore.ts';
+import { openDefaultStore } from './defaultStore.ts';
+import type { ChannelLike } from './platform.ts';
+
+/** Ops per batch send when the transport can batch: 25 small messages make a request of a few kB. */
+const DEFAULT_BATCH_SIZE = 25;
+
+/** One engine: the store, the Outbox and SyncWorker over it, the runner, the change channel. */
+export interface Engine {
+  outbox: Outbox;
+  worker: SyncWorker;
+  runner: Runner;
+  channel: ChannelLike | undefined;
+  /** When the browser was found to have dropped the default store (see {@link openDefaultStore}). */
+  lost: number[];
+  cleanup: () => void;
+}
+
+export interface EngineHooks {
+  onError: (err: unknown) => void;
+  /** The default store closed on its own: the engine is dead, build another. */
+  ended: () => void;
+  /** Every committed change, after it was broadcast. */
+  onChange: (change: Change) => void;
+}
+
+/** Opens the store and builds the engine from the host's options. Rejects if the store cannot open. */
+export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Promise<Engine> {
+  const origin = o.origin ?? (() => location.origin);
+  const clock = o.clock ?? systemClock;
+  const timers = o.timers ?? systemTimers;
+  const isOnline = o.isOnline ?? (() => navigator.onLine);
+  const { store, lost }: DefaultStore = o.store ? { store: await o.store(), lost: [] } : await openDefaultStore(hooks.onError, clock.now(), hooks.ended);
+  const outbox = new Outbox({
+    store,
+    clock,
+    origin: origin(),
+    ...(o.retry && { retry: o.retry }),
+    ...(o.random && { random: o.random }),
+    ...(o.allowedOrigins && { allowedOrigins: o.allowedOrigins }),
+    ...(o.maxPayloadBytes !== undefined && { maxPayloadBytes: o.maxPayloadBytes }),
+  });
+  const t = o.transport;
+  const transport = t && 'send' in t ? t : new HttpTransport({ origin, clock, timers, allowedOrigins: o.allowedOrigins ?? [], ...t });
+  const worker = new SyncWorker({
+    outbox,
+    transport,
+    probe: new NetworkProbe(isOnline),
+    clock,
+    timers,
+    onError: hooks.onError,
+    ...(o.batchLimit !== undefined && { batchLimit: o.batchLimit }),
+    ...(o.concurrency !== undefined && { concurrency: o.concurrency }),
+    ...(o.leaseMs !== undefined && { leaseMs: o.leaseMs }),
+    batchSize: o.batchSize ?? (transport.sendBatch ? DEFAULT_BATCH_SIZE : 1),
+  });
+  const runner = new Runner({
+    outbox,
+    worker,
+    isOnline,
+    clock,
+    timers,
+    onError: hooks.onError,
+    locks: o.locks ?? (() => navigator.locks),
+    ...(o.offlineRecheckMs !== undefined && { offlineRecheckMs: o.offlineRecheckMs }),
+  });
+  const channel = (o.channel ?? (() => new BroadcastChannel(CHANNEL_NAME)))();
+  const unsubscribe = outbox.subscribe((change) => {
+    try {
+      channel?.postMessage(summarize(change));
+    } catch (err) {
+      hooks.onError(err);
+    }
+    hooks.onChange(change);
+  });
+  // Another runtime (a tab in page mode) queued work: if this one holds the lock, it must look.
+  const onRemote = (event: MessageEvent): void => {
+    const type = (event.data as { change?: { type?: unknown } } | null)?.change?.type;
+    if (type === 'put' || type === 'requeue') void runner.drain();
+  };
+  channel?.addEventListener('message', onRemote);
+  const cleanup = (): void => {
+    unsubscribe();
+    channel?.removeEventListener('message', onRemote);
+    channel?.close();
+  };
+  return { outbox, worker, runner, channel, lost, cleanup };
+}
+
+/** Stops an engine's runner after its sends settle, stops its broadcasts, closes its store. */
+export async function retire({ runner, cleanup, outbox }: Engine): Promise<void> {
+  await runner.close();
+  cleanup();
+  await outbox.store.close();
+}
