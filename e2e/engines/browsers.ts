@@ -19,7 +19,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright';
+import type { Browser, BrowserContext, Page } from 'playwright';
 import { chromium, firefox } from 'playwright';
 import { remote } from 'webdriverio';
 import { chromiumLaunch } from '../../chromium.config.ts';
@@ -69,7 +69,12 @@ export interface EngineBrowser {
 }
 
 export interface LaunchOptions {
-  /** A persistent profile directory; a fresh temporary one when absent (removed at close). */
+  /**
+   * A persistent profile directory. Without one (and without
+   * `workerLifetimeMs`), Chromium and Firefox give a fresh context of one
+   * browser shared by the tests (its storage is in memory; `closeShared()`
+   * ends it), and WebKit a fresh temporary profile.
+   */
   profile?: string;
   /**
    * Firefox only: `dom.serviceWorkers.idle_timeout` and `idle_extended_timeout`
@@ -99,18 +104,35 @@ function playwrightTab(page: Page): Tab {
   };
 }
 
+const firefoxOptions = { channel: 'moz-firefox', executablePath: firefoxPath, headless: true } as const;
+
+const shared = new Map<'chromium' | 'firefox', Promise<Browser>>();
+
+/** Ends the browsers `launch` shared between tests. */
+export async function closeShared(): Promise<void> {
+  const all = [...shared.values()];
+  shared.clear();
+  for (const b of all) await (await b.catch(() => undefined))?.close();
+}
+
 async function launchPlaywright(engine: 'chromium' | 'firefox', options: LaunchOptions): Promise<EngineBrowser> {
+  const reuse = options.profile === undefined && options.workerLifetimeMs === undefined;
   const own = options.profile === undefined;
-  const profile = options.profile ?? (await mkdtemp(join(tmpdir(), `ferry-${engine}-`)));
+  const profile = reuse ? '' : (options.profile ?? (await mkdtemp(join(tmpdir(), `ferry-${engine}-`))));
   let context: BrowserContext;
-  if (engine === 'chromium') {
+  if (reuse) {
+    let browser = shared.get(engine);
+    if (!browser) {
+      browser = engine === 'chromium' ? chromium.launch({ headless: true, ...chromiumLaunch }) : firefox.launch(firefoxOptions);
+      shared.set(engine, browser);
+    }
+    context = await (await browser).newContext();
+  } else if (engine === 'chromium') {
     context = await chromium.launchPersistentContext(profile, { headless: true, ...chromiumLaunch });
   } else {
     const life = options.workerLifetimeMs;
     context = await firefox.launchPersistentContext(profile, {
-      channel: 'moz-firefox',
-      executablePath: firefoxPath,
-      headless: true,
+      ...firefoxOptions,
       firefoxUserPrefs: {
         ...(life !== undefined && { 'dom.serviceWorkers.idle_timeout': life, 'dom.serviceWorkers.idle_extended_timeout': life }),
       },
@@ -144,7 +166,7 @@ async function launchPlaywright(engine: 'chromium' | 'firefox', options: LaunchO
     },
     close: async () => {
       await context.close();
-      if (own) await rm(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+      if (own && !reuse) await rm(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
     },
   };
 }
