@@ -13,7 +13,7 @@
  * and each scenario says what it does instead.
  */
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -55,14 +55,15 @@ export interface EngineBrowser {
   /** Switches the driver's network emulation; a no-op where there is none. */
   setOffline(offline: boolean): Promise<void>;
   /**
-   * Kills the service worker, where the driver can: Chromium stops it alone
-   * (CDP `ServiceWorker.stopAllWorkers`); WebKitGTK runs the worker in the
-   * page's web process, so the only way to kill it is to kill that process,
-   * page included (`page-too`). Firefox through BiDi has no way
-   * (`undefined`): its own lifetime limits stop the worker instead
-   * (`workerLifetimeMs`).
+   * Kills the service worker, where the driver can: only Chromium (CDP
+   * `ServiceWorker.stopAllWorkers`). Firefox through BiDi has no way: its own
+   * lifetime limits stop the worker instead (`workerLifetimeMs`). WebKitGTK
+   * runs the worker in the page's web process, and killing that process makes
+   * WebKitWebDriver delete the session ("session deleted because of page
+   * crash or hang"); there the worker is stopped by WebKit itself once no page
+   * of its origin is open (engines.test.ts, worker-restart).
    */
-  readonly stopWorker?: { kills: 'worker' | 'page-too'; run(): Promise<void> };
+  readonly stopWorker?: { run(): Promise<void> };
   newTab(): Promise<Tab>;
   /** Ends the browser as a user quitting it does. */
   close(): Promise<void>;
@@ -144,7 +145,6 @@ async function launchPlaywright(engine: 'chromium' | 'firefox', options: LaunchO
   const stopWorker =
     engine === 'chromium'
       ? {
-          kills: 'worker' as const,
           run: async () => {
             const page = context.pages()[0] ?? (await context.newPage());
             const cdp = await context.newCDPSession(page);
@@ -182,39 +182,6 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-/** The pids of `pid`'s children. */
-function children(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => Number(l.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return [];
-  }
-}
-
-function commandOf(pid: number): string {
-  try {
-    return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
-  } catch {
-    return '';
-  }
-}
-
-/** Every descendant of `pid` whose command line contains `needle`. */
-function descendants(pid: number, needle: string): number[] {
-  const out: number[] = [];
-  const visit = (p: number): void => {
-    for (const c of children(p)) {
-      if (commandOf(c).includes(needle)) out.push(c);
-      visit(c);
-    }
-  };
-  visit(pid);
-  return out;
 }
 
 /** Starts WebKitWebDriver, under its own `xvfb-run -a` when there is no display. */
@@ -291,7 +258,8 @@ async function launchWebKit(options: LaunchOptions): Promise<EngineBrowser> {
   const webkitTab = (handle: string): Tab => ({
     run: <A, R>(fn: (arg: A) => R | Promise<R>, arg: A) =>
       // Execute Script awaits a returned promise (WebDriver §13.2).
-      inTab(handle, () => b.execute(fn as (arg: A) => R, arg) as Promise<R>),
+      // webdriverio's typing of `execute` maps element arguments; ours are plain JSON.
+      inTab(handle, () => (b.execute as unknown as (fn: (arg: A) => R | Promise<R>, arg: A) => Promise<R>).call(b, fn, arg)),
     goto: (url) => inTab(handle, () => b.url(url)).then(() => {}),
     reload: () => inTab(handle, () => b.refresh()).then(() => {}),
     type: (selector, text) =>
@@ -309,21 +277,10 @@ async function launchWebKit(options: LaunchOptions): Promise<EngineBrowser> {
         }
       }),
   });
-  const browserPid = (): number => {
-    const pid = descendants(driver.process.pid ?? 0, 'webkitBrowser.py')[0];
-    if (!pid) throw new Error('the WebKit browser process is gone');
-    return pid;
-  };
   return {
     engine: 'webkit',
     network: 'none',
     setOffline: async () => {},
-    stopWorker: {
-      kills: 'page-too',
-      run: async () => {
-        for (const pid of descendants(browserPid(), 'WebKitWebProcess')) process.kill(pid, 'SIGKILL');
-      },
-    },
     newTab: async () => {
       if (first) {
         first = false;
