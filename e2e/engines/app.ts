@@ -19,6 +19,8 @@ export async function openApp(tab: Tab, url: string, flags = ''): Promise<void> 
 
 /** Waits for the page's client after a load or a reload. */
 export async function ready(tab: Tab, controlled = true): Promise<void> {
+  // The page's handle may not exist yet right after a WebKitWebDriver navigation (seen once with the demo's).
+  await expect.poll(() => tab.run(() => typeof window.ferryReady !== 'undefined', null), { timeout: 15_000 }).toBe(true);
   await tab.run(() => window.ferryReady, null);
   if (controlled) await expect.poll(() => tab.run(() => navigator.serviceWorker.controller !== null, null), { timeout: 15_000 }).toBe(true);
 }

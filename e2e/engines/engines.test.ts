@@ -348,6 +348,19 @@ async function restartScenario(engine: EngineName): Promise<void> {
 
 let demoDist: string | undefined;
 
+/**
+ * Waits for the demo page's handle, then for it to be ready. In one of the
+ * first loop runs (WebKit, a machine at load 20) `window.demo` was still
+ * undefined right after WebKitWebDriver's navigation had returned; a wait
+ * that starts that way is logged with the document's readyState, to find out why.
+ */
+async function demoReady(engine: EngineName, tab: Tab): Promise<void> {
+  const first = await tab.run(() => (typeof window.demo === 'undefined' ? document.readyState : 'handle'), null);
+  if (first !== 'handle') console.log(`${engine}: demo-offline: no window.demo yet after the navigation returned (readyState ${first})`);
+  await expect.poll(() => tab.run(() => typeof window.demo !== 'undefined', null), { timeout: 15_000 }).toBe(true);
+  await tab.run(() => window.demo.ready, null);
+}
+
 /** The demo's offline flow, as a user meets it: type offline, reload offline, messages go out once, in order, when the network returns. */
 async function demoScenario(engine: EngineName): Promise<void> {
   const started = Date.now();
@@ -361,7 +374,7 @@ async function demoScenario(engine: EngineName): Promise<void> {
   try {
     const tab = await b.newTab();
     await tab.goto(`${url}/?fast=1`);
-    await tab.run(() => window.demo.ready, null);
+    await demoReady(engine, tab);
     await expect.poll(() => tab.run(() => navigator.serviceWorker.controller !== null, null)).toBe(true);
     step(engine, 'demo: controlled; going offline');
     await setNetwork(b, outage, false);
@@ -383,7 +396,7 @@ async function demoScenario(engine: EngineName): Promise<void> {
     const before = await waiting();
     step(engine, `demo: badges ${before}; reloading`);
     await tab.reload();
-    await tab.run(() => window.demo.ready, null);
+    await demoReady(engine, tab);
     await expect.poll(async () => (await badges()).length).toBe(texts.length);
     const afterReload = await waiting();
     record(engine, 'demoOffline', { badgesOffline: before, badgesAfterReload: afterReload });
