@@ -121,8 +121,9 @@ describe.each(engines)('%s', (engine) => {
       const worker = await ping(tab);
       record(engine, 'offline', { means: b.network === 'page+worker' ? 'driver' : b.network === 'page' ? 'driver (page) + server stopped (worker)' : 'server stopped', pageOnLine: onLine, workerOnLine: worker !== 'no-reply' && worker.online, reloadFromWorker: true });
       const after = await getAll(tab, ids);
-      // No answer from the server spends no attempt.
-      expect(after.map((o) => [o?.status, o?.attempt])).toEqual([['pending', 0], ['pending', 0], ['pending', 0]]);
+      // No answer from the server spends no attempt. The worker keeps retrying through the outage, so
+      // the lane's head may be `inflight` at this instant (seen in 1 of 5 loop runs, both engines).
+      expect(after.map((o) => [o?.status === 'inflight' ? 'pending' : o?.status, o?.attempt])).toEqual([['pending', 0], ['pending', 0], ['pending', 0]]);
       expect(server.received).toHaveLength(0);
 
       const back = Date.now();
