@@ -22,3 +22,5 @@ if compgen -G "e2e/*.spec.ts" >/dev/null; then
   echo "== end-to-end (Playwright, Chromium)"
   pnpm -s exec playwright test
 fi
+# Firefox ESR and WebKitGTK (e2e/engines) run in `pnpm test:engines` for now: their 10x loop is not
+# finished on the current code (see the issue-16 note), and a flaky engine must not hold CI back.

@@ -87,10 +87,18 @@ function wireComposer(): void {
 
 async function boot(): Promise<void> {
   const registration = await client.register(`/sw.js${swQuery ? `?${swQuery}` : ''}`);
-  // Ask the browser not to evict the queue under storage pressure (it may still say no).
-  const persisted = (await navigator.storage?.persist?.().catch(() => false)) ?? false;
-  byId('env').textContent =
-    `Service worker active · Background Sync ${registration && 'sync' in registration ? 'available' : 'not available (the page kicks the worker)'} · storage ${persisted ? 'persistent' : 'best-effort (may be evicted)'}`;
+  const showEnv = (storage: string): void => {
+    byId('env').textContent =
+      `Service worker active · Background Sync ${registration && 'sync' in registration ? 'available' : 'not available (the page kicks the worker)'} · storage ${storage}`;
+  };
+  // Ask the browser not to evict the queue under storage pressure (it may still say no). Not
+  // awaited: Firefox answers only once the user answers its permission prompt, and until then
+  // the page must work (e2e/engines: the demo never became usable in Firefox while it waited).
+  showEnv('persistence asked, no answer yet');
+  (navigator.storage?.persist?.() ?? Promise.resolve(false)).then(
+    (persisted) => showEnv(persisted ? 'persistent' : 'best-effort (may be evicted)'),
+    () => showEnv('best-effort (may be evicted)'),
+  );
 
   mirror.onChange(() => {
     render();

@@ -102,6 +102,33 @@ export class TestServer {
     this.#hanging.clear();
   }
 
+  /**
+   * Stops listening and drops every connection, keeping what was recorded: to
+   * the browser the server is gone (connection refused), as in an outage. The
+   * engines whose driver cannot take the browser offline (WebKit's; Firefox's
+   * emulation misses the service worker) use it as "offline".
+   */
+  async stop(): Promise<void> {
+    if (!this.#server.listening) return;
+    for (const res of this.#hanging) res.destroy();
+    this.#hanging.clear();
+    this.#server.closeAllConnections();
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+
+  /** Listens again on the same port, so the origin, and the worker and IndexedDB tied to it, stay the same. */
+  async resume(): Promise<void> {
+    if (this.#server.listening) return;
+    const port = Number(new URL(this.#url).port);
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, '127.0.0.1', () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
   async close(): Promise<void> {
     this.reset();
     this.#server.closeAllConnections();

@@ -10,7 +10,9 @@ it('delivery holds over random interleavings (IdbStore, fake-indexeddb)', async 
     const factory = new IDBFactory();
     // No corruption steps here: with them the model found an op left pending behind a corrupt record
     // (FERRY_PROPERTY_SEED=1965755498, path 0), not yet explained; FERRY_PROPERTY_CORRUPT=1 puts them back.
-    const corrupt = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['FERRY_PROPERTY_CORRUPT'] ? (id: string, raw: Record<string, unknown>) => rawPut(factory, 'outbox', { ...raw, id }) : undefined;
+    const corrupt = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['FERRY_PROPERTY_CORRUPT']
+      ? (id: string, raw: Record<string, unknown>) => rawPut(factory, 'outbox', { ...raw, id })
+      : undefined;
     return { open: () => IdbStore.open({ indexedDB: factory }), ...(corrupt && { corrupt }) };
   }, 12);
 }, 600_000);
