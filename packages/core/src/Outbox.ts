@@ -139,13 +139,28 @@ export class Outbox {
       let batch = this.#queue.splice(0, this.#maxBatch);
       const now = this.#clock.now();
       try {
-        const { changes } = await this.store.transaction('readwrite', (tx) =>
-          t.insert(
-            tx,
-            batch.map((w) => w.input),
-            now,
-          ),
-        );
+        // Optimistic first: no look-up of each id (one read per op on the hot path); a stored id makes
+        // the add fail, and the batch goes again with the look-up, which tells repeats from duplicates.
+        const { changes } = await this.store
+          .transaction('readwrite', (tx) =>
+            t.insert(
+              tx,
+              batch.map((w) => w.input),
+              now,
+              false,
+            ),
+          )
+          .catch((err: unknown) => {
+            if (!(err instanceof t.IdCollision)) throw err;
+            return this.store.transaction('readwrite', (tx) =>
+              t.insert(
+                tx,
+                batch.map((w) => w.input),
+                now,
+                true,
+              ),
+            );
+          });
         changes.forEach((c, i) => {
           const waiter = batch[i] as Waiter;
           if (c instanceof FerryError) waiter.reject(c);

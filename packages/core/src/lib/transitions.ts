@@ -78,6 +78,18 @@ export class StoredDuplicates extends Error {
 }
 
 /**
+ * Thrown inside {@link insert} run without the id look-up (`checkIds: false`)
+ * when an id turned out to be stored: nothing is kept, and the caller runs the
+ * batch again with the look-up. Ids the client makes are fresh nanoids, so
+ * this costs a second transaction only when an enqueue is repeated.
+ */
+export class IdCollision extends Error {
+  constructor() {
+    super('an id of the batch is already stored');
+  }
+}
+
+/**
  * Whether an input repeats a stored op (a client enqueueing again after a
  * timeout, with the same id): same kind, target, method, lane, key and
  * payload. A repeat succeeds with the stored op; anything else under that id
@@ -106,7 +118,7 @@ export interface Repeat {
  * of the first when the content is the same, else rejected; never overwritten.
  * Ids already stored abort the transaction with {@link StoredDuplicates}.
  */
-export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: number): Promise<{ changes: (Change | Repeat | FerryError)[] }> {
+export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: number, checkIds = true): Promise<{ changes: (Change | Repeat | FerryError)[] }> {
   const seen = new Map<string, number>();
   const fresh = items.map((it, i) => {
     const dup = seen.has(it.id);
@@ -116,7 +128,7 @@ export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: nu
   const lanes = [...new Set(items.filter((_, i) => fresh[i]).map((it) => it.lane))];
   // Round trips are the cost of a small transaction: reads and WAL appends go out together.
   const [existing, heads, lsns] = await Promise.all([
-    Promise.all(items.map((it, i) => (it.idGiven && fresh[i] ? tx.getOp(it.id) : undefined))),
+    Promise.all(items.map((it, i) => (checkIds && it.idGiven && fresh[i] ? tx.getOp(it.id) : undefined))),
     Promise.all(lanes.map((lane) => laneHead(tx, lane))),
     Promise.all(items.map((it, i) => (fresh[i] ? tx.appendWal({ type: 'put', opId: it.id, at: now, status: 'pending', op: build(it, 0, now) }) : 0))),
   ]);
@@ -141,7 +153,10 @@ export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: nu
     writes.push(tx.addOp(encodeOp(op, isHead)));
     changes.push({ type: 'put', lsn, op });
   });
-  await Promise.all(writes);
+  // Without the look-up, a stored id shows as a failed add: the caller runs the batch again with it.
+  await Promise.all(writes).catch((err: unknown) => {
+    throw !checkIds && err instanceof FerryError && err.code === 'duplicate-id' ? new IdCollision() : err;
+  });
   return { changes };
 }
 
