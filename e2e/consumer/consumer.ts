@@ -26,7 +26,7 @@ const tarDir = join(work, 'tarballs');
 const require = createRequire(import.meta.url);
 
 /** What the app installs from the registry besides Ferry; versions whose engines include Node 20. */
-const APP_DEPS = ['vite-plugin-pwa@2.0.0', 'workbox-core@7.4.1', 'workbox-precaching@7.4.1', 'workbox-window@7.4.1', 'vitest@4.1.12'];
+const APP_DEPS = ['vite-plugin-pwa@2.0.0', 'workbox-core@7.4.1', 'workbox-precaching@7.4.1', 'workbox-window@7.4.1', 'vitest@4.1.12', 'fast-check@4.11.0'];
 /** Every entry Ferry publishes. */
 export const ENTRIES = [
   '@ferry/core',
