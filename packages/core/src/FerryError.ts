@@ -24,6 +24,8 @@ export type FerryErrorCode =
   | 'closed'
   /** The app configured Ferry in a way that cannot work (a lease shorter than the send timeout...). */
   | 'invalid-config'
+  /** A call's argument is not what it must be (a user id that is not a string, credentials that are not headers...); nothing changed. */
+  | 'invalid-argument'
   /** A bug, not a condition the app can act on; the message says where. */
   | 'internal';
 
@@ -45,6 +47,7 @@ const CODES: ReadonlySet<string> = new Set<FerryErrorCode>([
   'unsupported',
   'closed',
   'invalid-config',
+  'invalid-argument',
   'internal',
 ]);
 

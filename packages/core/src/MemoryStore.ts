@@ -137,8 +137,8 @@ export class MemoryStore implements OutboxStore {
         opsWhere((r) => r.laneKey !== undefined && r.laneKey[0] === lane && r.laneKey[1] > afterSeq)
           .sort((a, b) => a.seq - b.seq)
           .slice(0, limit),
-      dueHeads: async (now, limit) =>
-        opsWhere((r) => r.dueKey !== undefined && r.dueKey[0] <= now)
+      dueHeads: async (now, limit, from = -Infinity) =>
+        opsWhere((r) => r.dueKey !== undefined && r.dueKey[0] <= now && r.dueKey[0] >= from)
           .sort((a, b) => cmpPair(a.dueKey!, b.dueKey!))
           .slice(0, limit),
       // Raw index keys, as IndexedDB's index holds them: an unreadable due head still says work is due.
@@ -158,8 +158,8 @@ export class MemoryStore implements OutboxStore {
         opsWhere((r) => r.status === 'inflight')
           .sort((a, b) => a.seq - b.seq)
           .slice(0, limit),
-      listOps: async ({ status, lane, limit = 1000 }: ListQuery) =>
-        opsWhere((r) => (status === undefined || r.status === status) && (lane === undefined || r.lane === lane))
+      listOps: async ({ status, lane, user, limit = 1000 }: ListQuery) =>
+        opsWhere((r) => (status === undefined || r.status === status) && (lane === undefined || r.lane === lane) && (user === undefined || r.user === user))
           .sort((a, b) => a.seq - b.seq)
           .slice(0, limit),
       countByStatus: async () => {

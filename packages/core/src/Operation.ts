@@ -33,6 +33,13 @@ export interface OperationInput {
   lane?: string;
   /** Sent as `Idempotency-Key`; stable across retries. Generated when absent. */
   idempotencyKey?: string;
+  /**
+   * Who the op belongs to: the signed-in user's id (an app with tenants puts
+   * the tenant in it). The page client stamps it from `setUser`. An op with a
+   * user is sent only with that user's credentials and is held, spending
+   * nothing, while there are none. Lanes are per user. Absent: nobody's.
+   */
+  user?: string;
 }
 
 /** An operation as Ferry stores it. Plain data: safe to clone, post and persist. */
@@ -44,6 +51,8 @@ export interface Operation {
   payload: JsonValue;
   lane: string;
   idempotencyKey: string;
+  /** See {@link OperationInput.user}. Never a credential: the server authorises from what the request carries. */
+  user?: string;
   status: OperationStatus;
   /** Enqueue order: the LSN of the WAL record that (re)queued the op. Orders a lane. */
   seq: number;
@@ -57,6 +66,11 @@ export interface Operation {
   failures?: number;
   /** Earliest wall-clock ms at which the op may be sent. */
   nextAttemptAt: number;
+  /**
+   * Why a pending op waits for a signal rather than a time (no credentials
+   * for its user yet): it is not sent until released, and spends nothing.
+   */
+  held?: string;
   lastError?: LastError;
   createdAt: number;
   updatedAt: number;

@@ -7,6 +7,7 @@ import type { RetryPolicyOptions } from './RetryPolicy.ts';
 import { RetryPolicy } from './RetryPolicy.ts';
 import type { SendResult } from './Transport.ts';
 import { Wal } from './Wal.ts';
+import { HELD_DUE } from './lib/lanes.ts';
 import { toOperation } from './lib/records.ts';
 import { settleBatch } from './lib/settleBatch.ts';
 import type { Change, ClaimOptions, Claimed, FailureFacts } from './lib/transitions.ts';
@@ -43,6 +44,8 @@ export interface ExchangeResult {
 }
 
 const ORPHAN_PAGE = 500;
+const DISCARD_PAGE = 200;
+const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
 const COMPACT_CHUNK = 500;
 /** The meta key under which the store keeps the last compaction's time. */
 const LAST_COMPACTION = 'lastCompactionAt';
@@ -199,8 +202,48 @@ export class Outbox {
     return recs.map(toOperation);
   }
 
-  stats(): Promise<Record<OperationStatus, number>> {
-    return this.store.transaction('readonly', (tx) => tx.countByStatus());
+  /**
+   * Counts by status. With a `user`, only that user's ops: read from the
+   * status index and filtered, so it costs a read of each op counted.
+   */
+  stats(query: { user?: string } = {}): Promise<Record<OperationStatus, number>> {
+    const { user } = query;
+    if (user === undefined) return this.store.transaction('readonly', (tx) => tx.countByStatus());
+    return this.store.transaction('readonly', async (tx) => {
+      const counts = await Promise.all(STATUSES.map(async (status) => [status, (await tx.listOps({ status, user, limit: Infinity })).length] as const));
+      return Object.fromEntries(counts) as Record<OperationStatus, number>;
+    });
+  }
+
+  /**
+   * Releases the held lane heads `match` picks (their user's credentials
+   * came): each is due again at its own `nextAttemptAt`. Wake the worker after.
+   */
+  release(match: (op: Operation) => boolean, now = this.#clock.now()): Promise<Operation[]> {
+    return this.#change((tx) => t.release(tx, match, now)).then((cs) => cs.map((c) => c.op));
+  }
+
+  /**
+   * Deletes every pending and failed op of `user` (a sign-out that discards),
+   * a page per transaction. Ops in flight are left to settle: they were sent
+   * with that user's credentials. Resolves with how many were deleted.
+   */
+  async discardUser(user: string, now = this.#clock.now()): Promise<number> {
+    let total = 0;
+    for (const status of ['pending', 'failed'] as const) {
+      for (;;) {
+        const page = await this.#change(async (tx) => {
+          // From the lane's end, so that no discard promotes an op the next one deletes.
+          const recs = (await tx.listOps({ status, user, limit: DISCARD_PAGE })).reverse();
+          const changes: Change[] = [];
+          for (const rec of recs) changes.push(await t.discard(tx, rec.id, now));
+          return changes;
+        });
+        total += page.length;
+        if (page.length < DISCARD_PAGE) break;
+      }
+    }
+    return total;
   }
 
   quarantined(limit = 100): Promise<QuarantinedRecord[]> {
@@ -301,10 +344,11 @@ export class Outbox {
     return this.#one((tx) => t.discard(tx, id, now));
   }
 
-  /** The earliest time work becomes due: a pending head's `nextAttemptAt` or a lease end. */
+  /** The earliest time work becomes due: a pending head's `nextAttemptAt` or a lease end. Held heads wait for a release, not a time. */
   nextWakeAt(): Promise<number | undefined> {
     return this.store.transaction('readonly', async (tx) => {
-      const [due, lease] = await Promise.all([tx.nextDueAt(), tx.nextLeaseEnd()]);
+      const [first, lease] = await Promise.all([tx.nextDueAt(), tx.nextLeaseEnd()]);
+      const due = first !== undefined && first < HELD_DUE ? first : undefined;
       if (due === undefined) return lease;
       return lease === undefined ? due : Math.min(due, lease);
     });

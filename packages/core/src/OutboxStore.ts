@@ -31,6 +31,8 @@ export interface QuarantinedRecord {
 export interface ListQuery {
   status?: OperationStatus;
   lane?: string;
+  /** Only the ops of this user (see `Operation.user`). */
+  user?: string;
   /** @default 1000 */
   limit?: number;
 }
@@ -61,8 +63,11 @@ export interface OutboxTx {
    * lane's head; a batch claim reads the ops behind it.
    */
   laneOps(lane: string, afterSeq: number | undefined, limit: number): Promise<OpRecord[]>;
-  /** Lane heads that are pending and due at `now`, by `[nextAttemptAt, seq]`. */
-  dueHeads(now: number, limit: number): Promise<OpRecord[]>;
+  /**
+   * Lane heads that are pending and due at `now`, by `[nextAttemptAt, seq]`;
+   * with `from`, only those due at or after it (a release reads the held ones).
+   */
+  dueHeads(now: number, limit: number, from?: number): Promise<OpRecord[]>;
   /** The smallest `nextAttemptAt` over pending lane heads, if any. */
   nextDueAt(): Promise<number | undefined>;
   /** Inflight ops whose lease ended at or before `now`, by `leaseUntil`. */
@@ -71,7 +76,7 @@ export interface OutboxTx {
   nextLeaseEnd(): Promise<number | undefined>;
   /** All inflight ops (to recover those of a runner known to be gone). */
   inflight(limit: number): Promise<OpRecord[]>;
-  /** Ops in enqueue order, filtered by status and lane. */
+  /** Ops in enqueue order, filtered by status, lane and user. */
   listOps(query: ListQuery): Promise<OpRecord[]>;
   countByStatus(): Promise<Record<OperationStatus, number>>;
   /** WAL records with `lsn >= fromLsn`, in LSN order. */

@@ -1,6 +1,7 @@
 import { nanoid } from 'nanoid';
 import { FerryError } from './FerryError.ts';
 import { NetworkProbe } from './NetworkProbe.ts';
+import { laneId } from './lib/lanes.ts';
 import type { Operation } from './Operation.ts';
 import type { Outbox, Settlement } from './Outbox.ts';
 import type { Clock, Timers } from './Platform.ts';
@@ -197,7 +198,15 @@ export class SyncWorker {
         const { settled, claimed } = await this.#outbox.exchange(
           settlements,
           wanted > 0
-            ? { owner: this.owner, lanes: wanted, leaseMs: this.#o.leaseMs, perLane: this.#o.batchSize, live: this.#live, heldUntil: this.#heldUntil }
+            ? {
+                owner: this.owner,
+                lanes: wanted,
+                leaseMs: this.#o.leaseMs,
+                perLane: this.#o.batchSize,
+                live: this.#live,
+                heldUntil: this.#heldUntil,
+                holds: this.#holds,
+              }
             : undefined,
           now,
         );
@@ -216,6 +225,7 @@ export class SyncWorker {
   }
 
   readonly #heldUntil = (op: Operation, now: number): number | undefined => this.#transport.heldUntil?.(op, now);
+  readonly #holds = (op: Operation): string | undefined => this.#transport.holds?.(op);
 
   /**
    * Sends one lane's claimed run (one op, or a batch) under its lease: the
@@ -348,9 +358,9 @@ function thrown(err: unknown): SendResult {
 function byLane(ops: readonly Operation[]): Operation[][] {
   const runs = new Map<string, Operation[]>();
   for (const op of ops) {
-    const run = runs.get(op.lane);
+    const run = runs.get(laneId(op));
     if (run) run.push(op);
-    else runs.set(op.lane, [op]);
+    else runs.set(laneId(op), [op]);
   }
   return [...runs.values()];
 }

@@ -18,6 +18,13 @@ export interface SendResult {
   free?: boolean;
   /** True when no HTTP answer came back: network error, DNS, refused, reset, timeout with nothing received. */
   unanswered?: boolean;
+  /**
+   * Why the op cannot be sent again until something changes (its user's
+   * credentials are missing, expired or were refused): it stays its lane's
+   * head, held, and goes again once the Outbox releases it. Spends an attempt
+   * only when `free` is not set.
+   */
+  hold?: string;
 }
 
 export interface SendContext {
@@ -45,4 +52,10 @@ export interface Transport {
    * and spend nothing.
    */
   heldUntil?(op: Operation, now: number): number | undefined;
+  /**
+   * Optional: why `op` cannot be sent now and must wait for a release rather
+   * than a time (no credentials for its user), or undefined. Such a lane head
+   * is held (see `Outbox.release`), not claimed, and spends nothing.
+   */
+  holds?(op: Operation): string | undefined;
 }

@@ -4,9 +4,9 @@ import type { LastError, Operation, OperationStatus } from './Operation.ts';
  * What happened to an op. `put` carries the whole op; the others carry the
  * fields they changed, so replaying from the first record rebuilds the outbox.
  */
-export type WalRecordType = 'put' | 'claim' | 'done' | 'retry' | 'fail' | 'discard' | 'requeue' | 'defer';
+export type WalRecordType = 'put' | 'claim' | 'done' | 'retry' | 'fail' | 'discard' | 'requeue' | 'defer' | 'hold' | 'release';
 
-export const WAL_RECORD_TYPES: readonly WalRecordType[] = ['put', 'claim', 'done', 'retry', 'fail', 'discard', 'requeue', 'defer'];
+export const WAL_RECORD_TYPES: readonly WalRecordType[] = ['put', 'claim', 'done', 'retry', 'fail', 'discard', 'requeue', 'defer', 'hold', 'release'];
 
 /** A WAL record before the store gives it its LSN. */
 export interface WalEntry {
@@ -19,7 +19,7 @@ export interface WalEntry {
   attempt?: number;
   nextAttemptAt?: number;
   leaseOwner?: string;
-  /** On `defer`: why the op waits (its origin asked for a pause). */
+  /** On `defer` and `hold`: why the op waits (its origin asked for a pause; no credentials for its user). */
   reason?: string;
   error?: LastError;
   /** The op as stored after the change; only on `put` and `requeue` of a failed op. */

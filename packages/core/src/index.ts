@@ -21,4 +21,6 @@ export { MemoryStore } from './MemoryStore.ts';
 export type { MemoryData, MemoryStoreOptions } from './MemoryStore.ts';
 export { decodeOp, decodeWal, encodeOp, laneOfRaw, toOperation } from './lib/records.ts';
 export { promoteNext } from './lib/transitions.ts';
+export { HELD_DUE, laneId } from './lib/lanes.ts';
+export { checkUserId } from './lib/validateInput.ts';
 export { targetUrl } from './lib/targetUrl.ts';

@@ -3,6 +3,7 @@ import { HTTP_METHODS } from '../Operation.ts';
 import type { OpRecord } from '../OutboxStore.ts';
 import type { WalRecord } from '../WalRecord.ts';
 import { WAL_RECORD_TYPES } from '../WalRecord.ts';
+import { HELD_DUE, laneId } from './lanes.ts';
 
 const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
 
@@ -14,8 +15,9 @@ export function encodeOp(op: Operation, isHead: boolean): OpRecord {
   const rec: OpRecord = { ...op, v: 1, statusKey: [op.status, op.seq] };
   delete rec.laneKey;
   delete rec.dueKey;
-  if (op.status === 'pending' || op.status === 'inflight') rec.laneKey = [op.lane, op.seq];
-  if (op.status === 'pending' && isHead) rec.dueKey = [op.nextAttemptAt, op.seq];
+  if (op.status === 'pending' || op.status === 'inflight') rec.laneKey = [laneId(op), op.seq];
+  if (op.status !== 'pending') delete rec.held;
+  if (op.status === 'pending' && isHead) rec.dueKey = [rec.held === undefined ? op.nextAttemptAt : HELD_DUE, op.seq];
   if (op.status !== 'inflight') {
     delete rec.leaseOwner;
     delete rec.leaseUntil;
@@ -48,6 +50,8 @@ export function decodeOp(raw: unknown): OpRecord | string {
   for (const key of ['id', 'kind', 'target', 'lane', 'idempotencyKey'] as const) {
     if (!isStr(raw[key]) || raw[key] === '') return `bad ${key}`;
   }
+  if (raw['user'] !== undefined && (!isStr(raw['user']) || raw['user'] === '')) return 'bad user';
+  if (raw['held'] !== undefined && (!isStr(raw['held']) || raw['status'] !== 'pending')) return 'bad held';
   if (!HTTP_METHODS.includes(raw['method'] as never)) return 'bad method';
   if (!STATUSES.includes(raw['status'] as never)) return 'bad status';
   for (const key of ['seq', 'attempt', 'nextAttemptAt', 'createdAt', 'updatedAt'] as const) {
@@ -62,9 +66,10 @@ export function decodeOp(raw: unknown): OpRecord | string {
   const same = (key: unknown, want: unknown[]): boolean => Array.isArray(key) && key.length === want.length && key.every((k, i) => k === want[i]);
   if (!same(raw['statusKey'], [raw['status'], raw['seq']])) return 'statusKey does not match status and seq';
   const active = raw['status'] === 'pending' || raw['status'] === 'inflight';
-  if (active ? !same(raw['laneKey'], [raw['lane'], raw['seq']]) : raw['laneKey'] !== undefined) return 'laneKey does not match the op';
-  if (raw['dueKey'] !== undefined && (raw['status'] !== 'pending' || !same(raw['dueKey'], [raw['nextAttemptAt'], raw['seq']])))
-    return 'dueKey does not match the op';
+  const lane = laneId(raw as { lane: string; user?: string });
+  if (active ? !same(raw['laneKey'], [lane, raw['seq']]) : raw['laneKey'] !== undefined) return 'laneKey does not match the op';
+  const due = raw['held'] === undefined ? raw['nextAttemptAt'] : HELD_DUE;
+  if (raw['dueKey'] !== undefined && (raw['status'] !== 'pending' || !same(raw['dueKey'], [due, raw['seq']]))) return 'dueKey does not match the op';
   return raw as unknown as OpRecord;
 }
 
@@ -85,7 +90,9 @@ export function decodeWal(raw: unknown): WalRecord | string {
 export function laneOfRaw(raw: unknown): string | undefined {
   if (!isObj(raw)) return undefined;
   const lane = raw['lane'];
-  if (isStr(lane) && lane !== '') return lane;
+  const user = raw['user'];
+  if (isStr(lane) && lane !== '') return laneId(isStr(user) && user !== '' ? { lane, user } : { lane });
+  // The index key holds the lane's id (the name, and the user when there is one).
   const key = raw['laneKey'];
   return Array.isArray(key) && isStr(key[0]) ? key[0] : undefined;
 }

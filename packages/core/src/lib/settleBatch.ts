@@ -11,6 +11,7 @@ import type { Operation } from '../Operation.ts';
 import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
 import type { SendResult } from '../Transport.ts';
+import { laneId } from './lanes.ts';
 import { encodeOp, toOperation } from './records.ts';
 import type { Change, Claimed, FailureFacts, Outcome } from './transitions.ts';
 import { afterDone, afterFailure, mustGet, mustHoldLease, promoteNext } from './transitions.ts';
@@ -32,7 +33,7 @@ export async function settleBatch(
   recs.forEach((rec, i) => {
     mustHoldLease(rec, run[i] as Claimed);
     const prev = recs[i - 1];
-    if (prev && (rec.lane !== prev.lane || rec.seq <= prev.seq)) {
+    if (prev && (laneId(rec) !== laneId(prev) || rec.seq <= prev.seq)) {
       throw new FerryError('invalid-state', `a batch is consecutive ops of one lane; ${rec.id} does not follow ${prev.id}`);
     }
   });
@@ -60,7 +61,7 @@ export async function settleBatch(
     }),
   );
   // Issued after every write above, so it sees them: the whole batch left the lane, the next op heads it.
-  const [changes] = await Promise.all([writes, headFree ? promoteNext(tx, (recs[0] as OpRecord).lane) : undefined]);
+  const [changes] = await Promise.all([writes, headFree ? promoteNext(tx, laneId(recs[0] as OpRecord)) : undefined]);
   return changes;
 }
 

@@ -14,6 +14,7 @@ import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
 import type { SendResult } from '../Transport.ts';
 import type { WalEntry, WalRecordType } from '../WalRecord.ts';
+import { HELD_DUE, laneId } from './lanes.ts';
 import { encodeOp, toOperation } from './records.ts';
 import type { ValidInput } from './validateInput.ts';
 
@@ -25,7 +26,7 @@ export interface Change {
   op: Operation;
 }
 
-/** The lowest-seq active op of `lane`: the only one that may be claimed (or, in flight, the first of its batch). */
+/** The lowest-seq active op of the lane `lane` (a {@link laneId}): the only one that may be claimed (or, in flight, the first of its batch). */
 async function laneHead(tx: OutboxTx, lane: string): Promise<OpRecord | undefined> {
   return (await tx.laneOps(lane, undefined, 1))[0];
 }
@@ -102,6 +103,7 @@ export function isRepeat(input: ValidInput, op: Operation): boolean {
     input.target === op.target &&
     input.method === op.method &&
     input.lane === op.lane &&
+    input.user === op.user &&
     input.idempotencyKey === op.idempotencyKey &&
     JSON.stringify(input.payload) === JSON.stringify(op.payload)
   );
@@ -125,7 +127,7 @@ export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: nu
     if (!dup) seen.set(it.id, i);
     return !dup;
   });
-  const lanes = [...new Set(items.filter((_, i) => fresh[i]).map((it) => it.lane))];
+  const lanes = [...new Set(items.filter((_, i) => fresh[i]).map(laneId))];
   // Round trips are the cost of a small transaction: reads and WAL appends go out together.
   const [existing, heads, lsns] = await Promise.all([
     Promise.all(items.map((it, i) => (checkIds && it.idGiven && fresh[i] ? tx.getOp(it.id) : undefined))),
@@ -148,8 +150,8 @@ export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: nu
     }
     const lsn = lsns[i] as number;
     const op = build(it, lsn, now);
-    const isHead = !laneTaken.get(it.lane);
-    laneTaken.set(it.lane, true);
+    const isHead = !laneTaken.get(laneId(it));
+    laneTaken.set(laneId(it), true);
     writes.push(tx.addOp(encodeOp(op, isHead)));
     changes.push({ type: 'put', lsn, op });
   });
@@ -171,6 +173,8 @@ export interface ClaimOptions {
   live?: ReadonlySet<number>;
   /** When `op`'s destination asked for a pause (see Transport.heldUntil). */
   heldUntil?: (op: Operation, now: number) => number | undefined;
+  /** Why `op` cannot be sent until released (no credentials for its user), if so (see Transport.holds). */
+  holds?: (op: Operation) => string | undefined;
 }
 
 /** Most expired leases one claim returns per read; it reads again while a read comes back full. */
@@ -200,21 +204,27 @@ export async function claim(
 ): Promise<Change[]> {
   const changes = await requeueExpired(tx, now, policy, options.live);
   const runs: OpRecord[][] = [];
-  // Deferred and expired heads leave the due set, so reading again finds the next ones.
+  // Deferred, held and expired heads leave the due set, so reading again finds the next ones; the
+  // heads already taken are still in it (their claims are written below), so they are skipped.
+  const taken = new Set<string>();
   for (let round = 0; runs.length < limit && round < 8; round++) {
-    const heads = await tx.dueHeads(now, limit - runs.length);
+    const read = await tx.dueHeads(now, limit - runs.length + taken.size);
+    const heads = read.filter((h) => !taken.has(h.id));
     if (heads.length === 0) break;
     const set: OpRecord[] = [];
     for (const head of heads) {
       const op = toOperation(head);
       const held = options.heldUntil?.(op, now);
+      const hold = policy.tooOld(op.createdAt, now) ? undefined : options.holds?.(op);
       if (policy.tooOld(op.createdAt, now)) changes.push(await expire(tx, head, policy, now));
+      else if (hold !== undefined) changes.push(await holdHead(tx, head, hold, now));
       else if (held !== undefined && held > now) changes.push(await defer(tx, head, held, now));
       else set.push(head);
     }
+    for (const head of set) taken.add(head.id);
     runs.push(
       ...(perLane > 1
-        ? await Promise.all(set.map(async (head) => [head, ...readyBehind(await tx.laneOps(head.lane, head.seq, perLane - 1), now)]))
+        ? await Promise.all(set.map(async (head) => [head, ...readyBehind(await tx.laneOps(laneId(head), head.seq, perLane - 1), now)]))
         : set.map((h) => [h])),
     );
     if (set.length === heads.length) break;
@@ -259,6 +269,39 @@ async function defer(tx: OutboxTx, rec: OpRecord, until: number, now: number): P
   return { type: 'defer', lsn, op };
 }
 
+/** A head that cannot be sent until released (see {@link release}): it leaves the due set, nothing spent. */
+async function holdHead(tx: OutboxTx, rec: OpRecord, reason: string, now: number): Promise<Change> {
+  const op: Operation = { ...toOperation(rec), held: reason, updatedAt: now };
+  const [lsn] = await Promise.all([
+    tx.appendWal({ type: 'hold', opId: op.id, at: now, status: 'pending', attempt: op.attempt, reason }),
+    tx.putOp(encodeOp(op, true)),
+  ]);
+  return { type: 'hold', lsn, op };
+}
+
+/**
+ * Releases the held lane heads `match` picks (their user's credentials
+ * came): each is due again at its own `nextAttemptAt`, so a backoff that was
+ * running still runs. Held heads sit apart in the due index, so this reads
+ * only them (one per held lane).
+ */
+export async function release(tx: OutboxTx, match: (op: Operation) => boolean, now: number): Promise<Change[]> {
+  const changes: Change[] = [];
+  const held = await tx.dueHeads(HELD_DUE, Infinity, HELD_DUE);
+  for (const rec of held) {
+    const before = toOperation(rec);
+    if (before.held === undefined || !match(before)) continue;
+    const op: Operation = { ...before, updatedAt: now };
+    delete op.held;
+    const [lsn] = await Promise.all([
+      tx.appendWal({ type: 'release', opId: op.id, at: now, status: 'pending', attempt: op.attempt, nextAttemptAt: op.nextAttemptAt }),
+      tx.putOp(encodeOp(op, true)),
+    ]);
+    changes.push({ type: 'release', lsn, op });
+  }
+  return changes;
+}
+
 /** A head that waited longer than `maxAgeMs`: a dead letter, and the lane moves on. */
 async function expire(tx: OutboxTx, rec: OpRecord, policy: RetryPolicy, now: number): Promise<Change> {
   const lastError: LastError = { message: tooOldMessage(rec, policy, now), retryable: false, at: now };
@@ -266,7 +309,7 @@ async function expire(tx: OutboxTx, rec: OpRecord, policy: RetryPolicy, now: num
   const [lsn] = await Promise.all([
     tx.appendWal({ type: 'fail', opId: op.id, at: now, status: 'failed', attempt: op.attempt, error: lastError }),
     tx.putOp(encodeOp(op, false)),
-    promoteNext(tx, op.lane),
+    promoteNext(tx, laneId(op)),
   ]);
   return { type: 'fail', lsn, op };
 }
@@ -287,7 +330,7 @@ export async function complete(tx: OutboxTx, claim: Claimed, now: number): Promi
   mustHoldLease(rec, claim);
   const { op, entry } = afterDone(rec, now);
   // Requests run in issue order, so the lane-head read already sees this op done.
-  const [lsn] = await Promise.all([tx.appendWal(entry), tx.putOp(encodeOp(op, false)), promoteNext(tx, op.lane)]);
+  const [lsn] = await Promise.all([tx.appendWal(entry), tx.putOp(encodeOp(op, false)), promoteNext(tx, laneId(op))]);
   return { type: 'done', lsn, op };
 }
 
@@ -325,9 +368,9 @@ export async function recordFailure(tx: OutboxTx, claim: Claimed, facts: Failure
   const { type, op, entry } = afterFailure(rec, facts, policy, now);
   const [lsn] = await Promise.all([
     tx.appendWal(entry),
-    // A retried op stays its lane's head; a failed one leaves the lane to the next.
-    tx.putOp(encodeOp(op, type === 'retry')),
-    type === 'fail' ? promoteNext(tx, op.lane) : undefined,
+    // A retried or held op stays its lane's head; a failed one leaves the lane to the next.
+    tx.putOp(encodeOp(op, type !== 'fail')),
+    type === 'fail' ? promoteNext(tx, laneId(op)) : undefined,
   ]);
   return { type, lsn, op };
 }
@@ -339,7 +382,7 @@ export async function recordFailure(tx: OutboxTx, claim: Claimed, facts: Failure
  * or one while offline or stopped, spends none. Every failure but offline or
  * stopped ones grows the backoff, so an outage costs few requests.
  */
-export function afterFailure(rec: OpRecord, facts: FailureFacts, policy: RetryPolicy, now: number): Outcome<'retry' | 'fail'> {
+export function afterFailure(rec: OpRecord, facts: FailureFacts, policy: RetryPolicy, now: number): Outcome<'retry' | 'fail' | 'hold'> {
   const { result } = facts;
   const idle = facts.offline === true || facts.stopped === true;
   const spend = !idle && result.free !== true;
@@ -357,6 +400,11 @@ export function afterFailure(rec: OpRecord, facts: FailureFacts, policy: RetryPo
     else if (retryable) lastError.message = `gave up after ${attempt} attempts: ${lastError.message}`;
     const op: Operation = { ...base, status: 'failed' };
     return { type: 'fail', op, entry: { type: 'fail', opId: op.id, at: now, status: 'failed', attempt, error: lastError } };
+  }
+  if (result.hold !== undefined) {
+    // Waits for its user's credentials, not for a time: released when they come (see release).
+    const op: Operation = { ...base, status: 'pending', nextAttemptAt: now, held: result.hold };
+    return { type: 'hold', op, entry: { type: 'hold', opId: op.id, at: now, status: 'pending', attempt, reason: result.hold, error: lastError } };
   }
   // Due again no later than the moment it passes maxAgeMs, when the claim fails it.
   const wait = Math.min(idle ? 0 : policy.delay(failures, result.retryAfterMs), rec.createdAt + policy.options.maxAgeMs + 1 - now);
@@ -397,12 +445,12 @@ export async function requeueLeased(tx: OutboxTx, recs: readonly OpRecord[], pol
       const [lsn] = await Promise.all([
         tx.appendWal({ type: 'fail', opId: op.id, at: now, status: 'failed', attempt, error: lastError }),
         tx.putOp(encodeOp(op, false)),
-        promoteNext(tx, op.lane),
+        promoteNext(tx, laneId(op)),
       ]);
       changes.push({ type: 'fail', lsn, op });
       continue;
     }
-    const head = await laneHead(tx, op.lane);
+    const head = await laneHead(tx, laneId(op));
     const [lsn] = await Promise.all([
       tx.appendWal({ type: 'requeue', opId: op.id, at: now, status: 'pending', attempt, nextAttemptAt: now }),
       tx.putOp(encodeOp(op, head?.id === op.id)),
@@ -417,10 +465,11 @@ export async function retryFailed(tx: OutboxTx, id: string, now: number): Promis
   const rec = await mustGet(tx, id);
   if (rec.status !== 'failed') throw new FerryError('invalid-state', `operation ${id} is ${rec.status}; only failed operations can be retried`);
   // A new seq moves it behind the lane's queued ops: it cannot overtake an op already in flight.
-  const head = await laneHead(tx, rec.lane);
+  const head = await laneHead(tx, laneId(rec));
   const draft: Operation = { ...toOperation(rec), status: 'pending', attempt: 0, failures: 0, nextAttemptAt: now, updatedAt: now };
   // A fresh start: the old error would make a requeued op look like one that is retrying.
   delete draft.lastError;
+  delete draft.held;
   const lsn = await tx.appendWal({ type: 'requeue', opId: id, at: now, status: 'pending', attempt: 0, nextAttemptAt: now, op: draft });
   const op: Operation = { ...draft, seq: lsn };
   await tx.putOp(encodeOp(op, head === undefined));
@@ -433,6 +482,6 @@ export async function discard(tx: OutboxTx, id: string, now: number): Promise<Ch
   if (rec.status === 'inflight') throw new FerryError('invalid-state', `operation ${id} is in flight; discard it after the send settles`);
   const lsn = await tx.appendWal({ type: 'discard', opId: id, at: now });
   await tx.deleteOp(id);
-  if (rec.status === 'pending') await promoteNext(tx, rec.lane);
+  if (rec.status === 'pending') await promoteNext(tx, laneId(rec));
   return { type: 'discard', lsn, op: toOperation(rec) };
 }

@@ -13,7 +13,7 @@ export interface InputRules {
 }
 
 /** An input that passed validation, with its defaults filled in. */
-export type ValidInput = Pick<Operation, 'id' | 'kind' | 'target' | 'method' | 'payload' | 'lane' | 'idempotencyKey'> & {
+export type ValidInput = Pick<Operation, 'id' | 'kind' | 'target' | 'method' | 'payload' | 'lane' | 'idempotencyKey' | 'user'> & {
   /** Whether the caller chose the id (only then can it collide with a stored one). */
   idGiven: boolean;
 };
@@ -28,6 +28,30 @@ function checkName(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.trim() === '') fail('invalid-operation', `${field} must be a non-empty string`);
   if (value.length > MAX_ID) fail('invalid-operation', `${field} is longer than ${MAX_ID} characters`);
   return value;
+}
+
+/** A lane name: also never holds a NUL, which joins a lane and a user in the store (see laneId). */
+function checkKeyName(value: unknown, field: string): string {
+  const name = checkName(value, field);
+  if (name.includes('\u0000')) fail('invalid-operation', `${field} must not contain a NUL character`);
+  return name;
+}
+
+/**
+ * Checks a user id: a non-empty string of at most 256 characters without a
+ * NUL. The same rule for an op's `user` (`invalid-operation`) and for the
+ * page's `setUser`, `setCredentials` and `signOut` (`invalid-argument`).
+ */
+export function checkUserId(value: unknown, field: string, code: 'invalid-operation' | 'invalid-argument'): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new FerryError(code, `${field} must be a non-empty string (a user id), got ${describe(value)}`);
+  if (value.length > MAX_ID) throw new FerryError(code, `${field} is longer than ${MAX_ID} characters`);
+  if (value.includes('\u0000')) throw new FerryError(code, `${field} must not contain a NUL character`);
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  return typeof value === 'string' ? JSON.stringify(value) : typeof value;
 }
 
 /** Relative targets resolve against this when the Outbox was given no origin (Node, tests). */
@@ -150,19 +174,20 @@ function validate(input: unknown, rules: InputRules): ValidInput {
   if (typeof input !== 'object' || input === null) fail('invalid-operation', 'an operation must be an object');
   // Each field read once: a getter answers once, and what it answered is what is checked and stored.
   const i = input as Partial<Record<keyof OperationInput, unknown>>;
-  const [rawId, rawKind, rawTarget, rawMethod, rawLane, rawKey] = [i.id, i.kind, i.target, i.method, i.lane, i.idempotencyKey];
+  const [rawId, rawKind, rawTarget, rawMethod, rawLane, rawKey, rawUser] = [i.id, i.kind, i.target, i.method, i.lane, i.idempotencyKey, i.user];
   const idGiven = rawId !== undefined;
   const id = idGiven ? checkName(rawId, 'id') : nanoid();
   const kind = checkName(rawKind, 'kind');
   const target = checkTarget(rawTarget, rules);
   const method = rawMethod ?? 'POST';
   if (!HTTP_METHODS.includes(method as HttpMethod)) fail('invalid-operation', `method must be one of ${HTTP_METHODS.join(', ')}`);
-  const lane = rawLane === undefined ? 'default' : checkName(rawLane, 'lane');
+  const lane = rawLane === undefined ? 'default' : checkKeyName(rawLane, 'lane');
+  const user = rawUser === undefined ? undefined : checkUserId(rawUser, 'user', 'invalid-operation');
   const idempotencyKey = rawKey === undefined ? nanoid() : checkName(rawKey, 'idempotencyKey');
   if (!('payload' in i)) fail('invalid-operation', 'payload is required (use null for none)');
   const payload = snapshot(i.payload);
   // JSON.stringify escapes lone surrogates, so the encoder replaces nothing and counts exactly.
   const bytes = new TextEncoder().encode(JSON.stringify(payload)).length;
   if (bytes > rules.maxPayloadBytes) fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${rules.maxPayloadBytes}`);
-  return { id, idGiven, kind, target, method: method as HttpMethod, payload, lane, idempotencyKey };
+  return { id, idGiven, kind, target, method: method as HttpMethod, payload, lane, idempotencyKey, ...(user !== undefined && { user }) };
 }

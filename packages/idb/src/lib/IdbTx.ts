@@ -2,7 +2,7 @@ import { unwrap } from 'idb';
 import type { IDBPObjectStore, IDBPTransaction } from 'idb';
 import { OUTBOX_INDEX, STORE } from '../schema.ts';
 import type { Clock, ListQuery, OpRecord, OperationStatus, OutboxTx, QuarantinedRecord, TxMode, WalEntry, WalRecord } from './core.ts';
-import { FerryError, decodeOp, decodeWal, laneOfRaw } from './core.ts';
+import { FerryError, decodeOp, decodeWal, laneId, laneOfRaw } from './core.ts';
 
 /** Typed as readwrite so that write methods exist; {@link IdbTx} checks the real mode itself. */
 type RawTx = IDBPTransaction<unknown, string[], 'readwrite'>;
@@ -118,8 +118,9 @@ export class IdbTx implements OutboxTx {
     return this.#ops(OUTBOX_INDEX.laneKey, range, limit);
   }
 
-  dueHeads(now: number, limit: number): Promise<OpRecord[]> {
-    return this.#ops(OUTBOX_INDEX.dueKey, keyRange().upperBound([now, Infinity]), limit);
+  dueHeads(now: number, limit: number, from?: number): Promise<OpRecord[]> {
+    const range = from === undefined ? keyRange().upperBound([now, Infinity]) : keyRange().bound([from, -Infinity], [now, Infinity]);
+    return this.#ops(OUTBOX_INDEX.dueKey, range, limit);
   }
 
   async nextDueAt(): Promise<number | undefined> {
@@ -143,12 +144,24 @@ export class IdbTx implements OutboxTx {
   }
 
   /** Picks the index that already narrows the query most; every choice yields enqueue (seq) order. */
-  async listOps({ status, lane, limit = 1000 }: ListQuery): Promise<OpRecord[]> {
+  async listOps({ status, lane, user, limit = 1000 }: ListQuery): Promise<OpRecord[]> {
+    // The lane index orders by lane id (the name, then a NUL and the user for a user's ops).
     if (lane !== undefined && (status === 'pending' || status === 'inflight')) {
-      const range = keyRange().bound([lane, -Infinity], [lane, Infinity]);
-      return this.#ops(OUTBOX_INDEX.laneKey, range, limit, (r) => r.status === status);
+      const keep = (r: OpRecord): boolean => r.status === status && r.lane === lane;
+      const id = (u?: string): IDBKeyRange => {
+        const key = laneId(u === undefined ? { lane } : { lane, user: u });
+        return keyRange().bound([key, -Infinity], [key, Infinity]);
+      };
+      if (user !== undefined) return this.#ops(OUTBOX_INDEX.laneKey, id(user), limit, keep);
+      // Every user's part of the lane: ordered by user first, so read whole and merged by seq.
+      const users = keyRange().bound([`${lane}\u0000`, -Infinity], [`${lane}\u0001`, -Infinity], false, true);
+      const [own, theirs] = await Promise.all([this.#ops(OUTBOX_INDEX.laneKey, id(), limit, keep), this.#ops(OUTBOX_INDEX.laneKey, users, Infinity, keep)]);
+      return theirs.length === 0 ? own : [...own, ...theirs].sort((a, b) => a.seq - b.seq).slice(0, limit);
     }
-    const inLane = lane === undefined ? undefined : (r: OpRecord): boolean => r.lane === lane;
+    const inLane =
+      lane === undefined && user === undefined
+        ? undefined
+        : (r: OpRecord): boolean => (lane === undefined || r.lane === lane) && (user === undefined || r.user === user);
     if (status !== undefined) return this.#ops(OUTBOX_INDEX.statusKey, statusRange(status), limit, inLane);
     // No `seq` index (it would cost a write on every change): merge the four status ranges instead.
     const byStatus = await Promise.all(STATUSES.map((s) => this.#ops(OUTBOX_INDEX.statusKey, statusRange(s), limit, inLane)));
