@@ -1,8 +1,17 @@
 import type { ListQuery, Operation, OperationInput, OperationStatus } from '@ferry/core';
-import { FerryError } from '@ferry/core';
+import { FerryError, checkUserId } from '@ferry/core';
 import { nanoid } from 'nanoid';
-import type { ChangeMessage, ChangeSummary, KickReason, RequestBody, Results } from '@ferry/core/protocol';
-import { CHANNEL_NAME } from '@ferry/core/protocol';
+import type {
+  ChangeMessage,
+  ChangeSummary,
+  CredentialsInput,
+  CredentialsNeededMessage,
+  KickReason,
+  RequestBody,
+  Results,
+  SignOutResult,
+} from '@ferry/core/protocol';
+import { ferryNames } from '@ferry/core/protocol';
 import { enqueueBatcher } from './lib/enqueueBatcher.ts';
 import type { PostTarget } from './lib/requester.ts';
 import { requester } from './lib/requester.ts';
@@ -12,7 +21,29 @@ export interface PageTarget extends PostTarget {
   close?(): Promise<void>;
 }
 
+/** What the app's credentials provider is told when the worker needs a user's credentials. */
+export interface CredentialsRequest {
+  /** The origin they are for. */
+  origin: string;
+  /** None given yet, the last ones expired, or the server refused them (a 401). */
+  reason: CredentialsNeededMessage['reason'];
+}
+
 export interface FerryClientOptions {
+  /** The app's name on its origin: the same as its host's `name` (see ferryNames). @default none */
+  name?: string;
+  /**
+   * Gives the worker the signed-in user's credentials whenever it needs them:
+   * at `setUser`, and when the worker asks (none yet, expired, or refused by
+   * the server). Return `{ headers, expiresAt? }`, typically after refreshing
+   * a token, or undefined when there are none (the user's ops then wait,
+   * spending nothing, until the next ask or `setCredentials`). A provider that
+   * throws is the same as undefined. Asked only for the user signed in here.
+   */
+  credentials?: (
+    user: string,
+    request: CredentialsRequest,
+  ) => Promise<Omit<CredentialsInput, 'origin'> | undefined> | Omit<CredentialsInput, 'origin'> | undefined;
   /** A request the worker has not answered by then rejects with `worker-timeout`. @default 10000 */
   timeoutMs?: number;
   /**
@@ -30,7 +61,7 @@ export interface FerryClientOptions {
   fallback?: () => PageTarget;
   /** @default `navigator.serviceWorker` where it exists */
   serviceWorker?: () => ServiceWorkerContainer | undefined;
-  /** @default a BroadcastChannel named `ferry` */
+  /** @default a BroadcastChannel named after the app (`ferry`, see ferryNames) */
   channel?: () => EventTarget & { close(): void };
   /** Forward the page's `online` and `visibilitychange` (visible) to the worker. @default true */
   forwardEvents?: boolean;
@@ -63,21 +94,48 @@ export interface FerryClient {
    */
   enqueue(op: OperationInput): Promise<string>;
   /**
+   * Says who is signed in on this page: every later `enqueue` is stamped with
+   * this `user` (unless the op names one), and the worker sends those ops only
+   * with that user's credentials. `null`: nobody (ops are nobody's). With a
+   * `credentials` provider, it is asked for the user's credentials at once.
+   * Rejects with `invalid-argument` for anything but a non-empty string or null.
+   */
+  setUser(user: string | null): Promise<void>;
+  /** The user `setUser` set, or null. */
+  readonly user: string | null;
+  /**
+   * Hands the worker `user`'s credentials for their API (`origin`: the app's
+   * own unless given; an allow-listed one otherwise). Kept in the worker's
+   * memory, never in an op; the user's held ops go at once. Rejects with
+   * `invalid-argument` for a bad user, headers that are not a record of
+   * strings, or an origin that is not the app's or allow-listed.
+   */
+  setCredentials(user: string, credentials: CredentialsInput): Promise<void>;
+  /**
+   * The user signed in here signs out: the worker forgets their credentials,
+   * so nothing of theirs is sent until they sign in again, and no other user
+   * ever sends it. `discard: true` deletes their unsent ops (in-flight ones
+   * settle); otherwise they are kept for the user's next sign-in. Resolves
+   * with how many were unsent and how many were deleted.
+   */
+  signOut(options?: { discard?: boolean }): Promise<SignOutResult>;
+  /**
    * Settles once the op is `done` or `failed`, also in a page loaded after
    * the enqueue. It *resolves* in both cases, with the op: check `status`
    * (a failed op is data — its `lastError` says why — not an exception).
    * Rejects with `not-found` if the op does not exist or is discarded.
    */
   whenDone(id: string): Promise<Operation>;
-  /** Sees every state change, from any tab; returns a cleanup. */
-  subscribe(fn: (change: ChangeSummary) => void): () => void;
+  /** Sees every state change, from any tab (only `user`'s ops with that filter); returns a cleanup. */
+  subscribe(fn: (change: ChangeSummary) => void, filter?: { user?: string }): () => void;
   list(query?: ListQuery): Promise<Operation[]>;
   get(id: string): Promise<Operation | undefined>;
   /** Re-queues a failed op with a fresh attempt budget. */
   retry(id: string): Promise<Operation>;
   /** Removes an op that is not in flight. */
   discard(id: string): Promise<Operation>;
-  stats(): Promise<Record<OperationStatus, number>>;
+  /** Counts by status; with a `user`, only that user's ops. */
+  stats(query?: { user?: string }): Promise<Record<OperationStatus, number>>;
   /** Drains now; resolves with the counts once the drain settled. */
   syncNow(): Promise<Record<OperationStatus, number>>;
   /** Wakes the worker without waiting for the drain; waiting `whenDone` calls look again. */
@@ -105,7 +163,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     // Read at each send: a restarted or updated worker is the one reached.
     return sw.controller ?? registration?.active ?? (await sw.ready).active ?? undefined;
   };
-  const send = requester(target, options.timeoutMs ?? 10_000);
+  const names = ferryNames(options.name);
+  const send = requester(target, options.timeoutMs ?? 10_000, names.name);
   const request = <K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>): Promise<Results[K]> => send(body) as Promise<Results[K]>;
 
   const batcher = enqueueBatcher({
@@ -117,7 +176,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     // Not an object: the worker's validation says why, as a typed error.
     if (typeof op !== 'object' || op === null) return batcher(op);
     try {
-      return batcher({ ...op, id: op.id ?? nanoid(), idempotencyKey: op.idempotencyKey ?? nanoid() });
+      const who = op.user === undefined && user !== null ? { user } : {};
+      return batcher({ ...op, ...who, id: op.id ?? nanoid(), idempotencyKey: op.idempotencyKey ?? nanoid() });
     } catch (err) {
       return Promise.reject(new FerryError('invalid-operation', `the operation could not be read: ${err instanceof Error ? err.message : String(err)}`));
     }
@@ -126,19 +186,57 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
   const listeners = new Set<(change: ChangeSummary) => void>();
   let channel: (EventTarget & { close(): void }) | undefined;
   const onBroadcast = (event: Event): void => {
-    const data = (event as MessageEvent<ChangeMessage>).data;
-    if (data?.v !== 1 || data.type !== 'change' || typeof data.change?.op?.id !== 'string') return;
+    const data = (event as MessageEvent<ChangeMessage | CredentialsNeededMessage>).data;
+    if (data?.v !== 1) return;
+    if (data.type === 'credentials-needed') return void provide(data.user, data);
+    if (data.type !== 'change' || typeof data.change?.op?.id !== 'string') return;
     for (const fn of listeners) fn(data.change);
   };
-  const subscribe = (fn: (change: ChangeSummary) => void): (() => void) => {
-    if (!channel) {
-      channel = (options.channel ?? (() => new BroadcastChannel(CHANNEL_NAME)))();
-      channel.addEventListener('message', onBroadcast);
-    }
-    listeners.add(fn);
+  const listen = (): void => {
+    if (channel) return;
+    channel = (options.channel ?? (() => new BroadcastChannel(names.channel)))();
+    channel.addEventListener('message', onBroadcast);
+  };
+  const subscribe = (fn: (change: ChangeSummary) => void, filter: { user?: string } = {}): (() => void) => {
+    listen();
+    const only = filter.user;
+    const listener = only === undefined ? fn : (change: ChangeSummary): void => void (change.op.user === only && fn(change));
+    listeners.add(listener);
     return () => {
-      listeners.delete(fn);
+      listeners.delete(listener);
     };
+  };
+
+  // Who is signed in here, and the app's provider of their credentials.
+  let user: string | null = null;
+  const setCredentials = (who: string, credentials: CredentialsInput): Promise<void> =>
+    request({ type: 'setCredentials', user: who, credentials }).then(() => {});
+  const provide = async (who: string, req: CredentialsRequest): Promise<void> => {
+    const provider = options.credentials;
+    if (!provider || who !== user) return;
+    let given: Omit<CredentialsInput, 'origin'> | undefined;
+    try {
+      given = await provider(who, { origin: req.origin, reason: req.reason });
+    } catch {
+      // A refresh that failed (the auth server down): the ops wait for the next ask.
+      return;
+    }
+    // Signed out or switched while the provider ran: those are not this user's to give.
+    if (!given || who !== user) return;
+    await setCredentials(who, { ...given, ...(req.origin !== '' && { origin: req.origin }) }).catch(() => {});
+  };
+  const setUser = async (next: string | null): Promise<void> => {
+    user = next === null ? null : checkUserId(next, 'user', 'invalid-argument');
+    if (user === null || !options.credentials) return;
+    // Asks from the worker arrive on the channel; the first credentials go now.
+    listen();
+    await provide(user, { origin: typeof location === 'object' ? location.origin : '', reason: 'missing' });
+  };
+  const signOut = async ({ discard = false }: { discard?: boolean } = {}): Promise<SignOutResult> => {
+    const who = user;
+    if (who === null) return { unsent: 0, discarded: 0 };
+    user = null;
+    return request({ type: 'signOut', user: who, discard });
   };
 
   // The re-checks of the waiting whenDone calls, and one slow timer while any waits.
@@ -240,13 +338,19 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
       return reg;
     },
     enqueue,
+    setUser,
+    get user() {
+      return user;
+    },
+    setCredentials,
+    signOut,
     whenDone,
     subscribe,
     list: (query = {}) => request({ type: 'list', query }),
     get,
     retry: (id) => request({ type: 'retry', opId: id }),
     discard: (id) => request({ type: 'discard', opId: id }),
-    stats: () => request({ type: 'stats' }),
+    stats: (query = {}) => request({ type: 'stats', ...(query.user !== undefined && { query: { user: query.user } }) }),
     syncNow: () => request({ type: 'syncNow' }),
     kick,
     async close() {

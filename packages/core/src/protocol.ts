@@ -10,6 +10,7 @@
  * lives in core, so the page client imports it without the worker stack.
  */
 import type { FerryErrorData } from './FerryError.ts';
+import { FerryError } from './FerryError.ts';
 import type { LastError, Operation, OperationInput, OperationStatus } from './Operation.ts';
 import type { ListQuery } from './OutboxStore.ts';
 import type { WalRecordType } from './WalRecord.ts';
@@ -33,6 +34,45 @@ export const LOCK_NAME = 'ferry-runner';
 /** The Background Sync tag registered while work is queued. */
 export const SYNC_TAG = 'ferry';
 
+/** The names one Ferry app uses on its origin: see {@link ferryNames}. */
+export interface FerryNames {
+  /** The `name` option it was derived from; undefined for the default app. */
+  name: string | undefined;
+  database: string;
+  lock: string;
+  channel: string;
+  syncTag: string;
+}
+
+const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * The database, Web Lock, BroadcastChannel and sync tag of the app named
+ * `name` (the `name` option of host and client, the same on both). Without a
+ * name, today's: `ferry`, `ferry-runner`, `ferry`, `ferry`, so queues stored
+ * before names existed keep working. With one, each is `ferry-<name>`
+ * (the lock `ferry-<name>-runner`): two apps on one origin never share a
+ * queue, a runner or a credential. A name is 1 to 64 letters, digits, `.`,
+ * `_` or `-`, starting with a letter or digit; anything else is a
+ * `invalid-config` FerryError.
+ */
+export function ferryNames(name?: string): FerryNames {
+  if (name === undefined) return { name, database: 'ferry', lock: LOCK_NAME, channel: CHANNEL_NAME, syncTag: SYNC_TAG };
+  if (typeof name !== 'string' || !APP_NAME.test(name)) {
+    throw new FerryError(
+      'invalid-config',
+      `name must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit; got ${JSON.stringify(name)}`,
+    );
+  }
+  return { name, database: `ferry-${name}`, lock: `ferry-${name}-runner`, channel: `ferry-${name}`, syncTag: `ferry-${name}` };
+}
+
+/** The app a message is for: its `name` field, absent for the default app. */
+export function messageName(data: unknown): string | undefined {
+  const name = isRecord(data) ? data['name'] : undefined;
+  return typeof name === 'string' ? name : undefined;
+}
+
 export type KickReason = 'online' | 'visible' | 'kick';
 
 /** Most ops one `enqueueBatch` request may carry; the client splits larger batches. */
@@ -45,7 +85,11 @@ export type RequestBody =
   | { type: 'enqueueBatch'; ops: OperationInput[] }
   | { type: 'get'; opId: string }
   | { type: 'list'; query: ListQuery }
-  | { type: 'stats' }
+  | { type: 'stats'; query?: { user?: string } }
+  /** The page hands the worker what sending `user`'s ops needs; kept in the worker's memory (see the host's `persistCredentials`). */
+  | { type: 'setCredentials'; user: string; credentials: CredentialsInput }
+  /** `user` signed out: the worker forgets their credentials, and deletes their unsent ops if `discard`. */
+  | { type: 'signOut'; user: string; discard: boolean }
   | { type: 'retry'; opId: string }
   | { type: 'discard'; opId: string }
   | { type: 'syncNow' }
@@ -53,6 +97,28 @@ export type RequestBody =
   | { type: 'ping' };
 
 export type RequestType = RequestBody['type'];
+
+/**
+ * What a request needs to send one user's ops to one origin: headers (an
+ * `Authorization` bearer, most often) and when they stop working. Kept by
+ * the worker, never written into an op.
+ */
+export interface CredentialsInput {
+  /** Sent with each of the user's requests to `origin`. May be empty when cookies carry the session (`credentials: 'include'`). */
+  headers: Record<string, string>;
+  /** Wall-clock ms after which they are not used; the worker asks the pages for new ones instead. */
+  expiresAt?: number;
+  /** The origin they are for: the app's own (the default) or an allow-listed one. */
+  origin?: string;
+}
+
+/** What `signOut` answers. */
+export interface SignOutResult {
+  /** The user's ops not yet delivered (pending, in flight or failed) when they signed out. */
+  unsent: number;
+  /** How many of those were deleted (with `discard`; in-flight ones settle first and are not). */
+  discarded: number;
+}
 
 /** A validated request: `{ v: 1, id, type, ... }`. On the wire it also carries {@link FERRY_MARKER}: see {@link Envelope}. */
 export type Request = RequestBody & { v: typeof PROTOCOL_VERSION; id: string };
@@ -90,6 +156,8 @@ export interface Results {
   get: Operation | null;
   list: Operation[];
   stats: Record<OperationStatus, number>;
+  setCredentials: null;
+  signOut: SignOutResult;
   retry: Operation;
   discard: Operation;
   /** Counts after the drain the request started has settled. */
@@ -112,6 +180,9 @@ export interface OpSummary {
   lane: string;
   kind: string;
   seq: number;
+  user?: string;
+  /** Set while the op waits for its user's credentials. */
+  held?: string;
 }
 
 export interface ChangeSummary {
@@ -124,6 +195,19 @@ export interface ChangeMessage {
   v: typeof PROTOCOL_VERSION;
   type: 'change';
   change: ChangeSummary;
+}
+
+/**
+ * Broadcast when the worker holds `user`'s ops for want of credentials for
+ * `origin` (none yet, expired, or refused with a 401): a page where that user
+ * is signed in answers with `setCredentials`.
+ */
+export interface CredentialsNeededMessage {
+  v: typeof PROTOCOL_VERSION;
+  type: 'credentials-needed';
+  user: string;
+  origin: string;
+  reason: 'missing' | 'expired' | 'refused';
 }
 
 export type Parsed = { ok: true; request: Request } | { ok: false; id: string | null; message: string };
@@ -147,6 +231,10 @@ function parseQuery(q: unknown): ListQuery | string {
   if (q['lane'] !== undefined) {
     if (!isName(q['lane'])) return 'query.lane must be a non-empty string';
     out.lane = q['lane'];
+  }
+  if (q['user'] !== undefined) {
+    if (!isName(q['user'])) return 'query.user must be a non-empty string';
+    out.user = q['user'];
   }
   if (q['limit'] !== undefined) {
     if (!Number.isInteger(q['limit']) || (q['limit'] as number) < 1 || (q['limit'] as number) > 10_000) return 'query.limit must be an integer in [1, 10000]';
@@ -189,7 +277,19 @@ export function parseRequest(data: unknown): Parsed {
       const query = parseQuery(data['query']);
       return typeof query === 'string' ? bad(query) : ok({ type: 'list', query });
     }
-    case 'stats':
+    case 'stats': {
+      if (data['query'] === undefined) return ok({ type: 'stats' });
+      const query = parseQuery(data['query']);
+      if (typeof query === 'string') return bad(query);
+      return ok({ type: 'stats', query: query.user === undefined ? {} : { user: query.user } });
+    }
+    case 'setCredentials':
+      // The values are the host's to check (a typed invalid-argument says what is wrong); here only the shape.
+      return isRecord(data['credentials'])
+        ? ok({ type: 'setCredentials', user: data['user'] as string, credentials: data['credentials'] as unknown as CredentialsInput })
+        : bad('setCredentials needs a credentials object');
+    case 'signOut':
+      return ok({ type: 'signOut', user: data['user'] as string, discard: data['discard'] === true });
     case 'syncNow':
     case 'ping':
       return ok({ type: data['type'] });
@@ -204,8 +304,10 @@ export function parseRequest(data: unknown): Parsed {
 
 /** The broadcast form of a committed change. */
 export function summarize(change: { type: WalRecordType; lsn: number; op: Operation }): ChangeMessage {
-  const { id, status, attempt, lastError, nextAttemptAt, lane, kind, seq } = change.op;
+  const { id, status, attempt, lastError, nextAttemptAt, lane, kind, seq, user, held } = change.op;
   const op: OpSummary = { id, status, attempt, nextAttemptAt, lane, kind, seq };
   if (lastError) op.lastError = lastError;
+  if (user !== undefined) op.user = user;
+  if (held !== undefined) op.held = held;
   return { v: PROTOCOL_VERSION, type: 'change', change: { type: change.type, lsn: change.lsn, op } };
 }

@@ -9,8 +9,9 @@ import type { Handled } from './lib/serveRequest.ts';
 import { reply, serveRequest, toWire } from './lib/serveRequest.ts';
 import type { ListenOptions, ServiceWorkerScopeLike } from './listen.ts';
 import { listen } from './listen.ts';
-import type { Request } from './protocol.ts';
-import { PROTOCOL_VERSION, SYNC_TAG, parseRequest } from './protocol.ts';
+import { normalizeOrigins } from './lib/origins.ts';
+import type { FerryNames, Request } from './protocol.ts';
+import { PROTOCOL_VERSION, ferryNames, messageName, parseRequest } from './protocol.ts';
 
 export type { FerryHostOptions } from './FerryHostOptions.ts';
 export type { ChannelLike, ReplyPort, SyncManagerLike } from './lib/platform.ts';
@@ -32,6 +33,8 @@ const COMPACT_EVERY_MS = 60 * 60 * 1000;
  * engine's lifecycle.
  */
 export class FerryHost {
+  /** The database, lock, channel and sync tag of this app (its `name`). */
+  readonly names: FerryNames;
   readonly #o: FerryHostOptions;
   readonly #onError: (err: unknown) => void;
   #engine: Promise<Engine> | undefined;
@@ -41,7 +44,10 @@ export class FerryHost {
   #lastChance = false;
   #closed = false;
 
+  /** Throws `invalid-config` for a bad `name` or `allowedOrigins` entry. */
   constructor(options: FerryHostOptions = {}) {
+    this.names = ferryNames(options.name);
+    normalizeOrigins(options.allowedOrigins);
     this.#o = options;
     this.#onError = options.onError ?? ((err) => console.warn('ferry:', err));
   }
@@ -93,7 +99,7 @@ export class FerryHost {
     if (!sync || this.#syncBusy) return;
     this.#syncBusy = true;
     sync
-      .register(SYNC_TAG)
+      .register(this.names.syncTag)
       .catch((err: unknown) => this.#onError(err))
       .finally(() => {
         this.#syncBusy = false;
@@ -119,6 +125,8 @@ export class FerryHost {
    * service worker can pass it to `event.waitUntil`. Never rejects.
    */
   async receive(data: unknown, port: ReplyPort | undefined): Promise<void> {
+    // Several hosts may listen in one worker: each answers its own app's requests only.
+    if (!this.serves(data)) return;
     const parsed = parseRequest(data);
     if (!parsed.ok) {
       reply(port, { v: PROTOCOL_VERSION, id: parsed.id, ok: false, error: { code: 'protocol-error', message: parsed.message } });
@@ -135,6 +143,11 @@ export class FerryHost {
       reply(port, { v: PROTOCOL_VERSION, id, ok: false, error: toWire(err) });
     }
     await after?.();
+  }
+
+  /** Whether a message is for this host: its `name` is this app's (absent for an app without a name). */
+  serves(data: unknown): boolean {
+    return messageName(data) === this.names.name;
   }
 
   /** Runs a validated request. `after`, when set, is the drain the request asks for: start it once answered. */

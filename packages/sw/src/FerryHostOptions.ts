@@ -1,9 +1,27 @@
 import type { Clock, OutboxStore, Random, RetryPolicyOptions, Timers, Transport } from '@ferry/core';
 import type { HttpTransportOptions } from './HttpTransport.ts';
+import type { AllowedOriginEntry } from './lib/origins.ts';
 import type { ChannelLike, SyncManagerLike } from './lib/platform.ts';
 import type { LockManagerLike } from './Runner.ts';
 
 export interface FerryHostOptions {
+  /**
+   * The app's name on its origin, the same as the page client's `name`: it
+   * derives the database, Web Lock, BroadcastChannel and sync tag
+   * (`ferry-<name>`, see ferryNames), so two apps on one origin (`/app1/`,
+   * `/app2/`, micro-frontends) never drain each other's queues. Several
+   * hosts with different names can listen in one worker. @default none: the names are `ferry`
+   */
+  name?: string;
+  /**
+   * Keep the credentials pages hand over (`setCredentials`) in IndexedDB as
+   * well as in memory, so that a Background Sync with no page open can send
+   * a user's ops after the worker was stopped. The trade: tokens then sit at
+   * rest in the profile, readable by any script of the origin, until the user
+   * signs out. Off, a stopped worker holds the users' ops until a page of
+   * theirs is open again. @default false
+   */
+  persistCredentials?: boolean;
   /** An HttpTransport's options, or any Transport. @default a HttpTransport on this origin */
   transport?: HttpTransportOptions | Transport;
   /** Opens the store. @default `IdbStore.open()` from @ferry/idb */
@@ -19,8 +37,12 @@ export interface FerryHostOptions {
   retry?: Partial<RetryPolicyOptions>;
   /** @default `location.origin`, read when used */
   origin?: () => string;
-  /** Origins besides the host's own that targets may point at. @default [] */
-  allowedOrigins?: readonly string[];
+  /**
+   * Origins besides the host's own that targets may point at: `https://api.example`,
+   * or `{ origin, credentials: 'include' }` for an API that needs cookies. Normalised
+   * once (`new URL(o).origin`); an entry that is not an origin throws `invalid-config`. @default []
+   */
+  allowedOrigins?: readonly AllowedOriginEntry[];
   /** @default 262144 */
   maxPayloadBytes?: number;
   /** SyncWorker settings. @default 32 / 6 */
@@ -44,7 +66,7 @@ export interface FerryHostOptions {
   isOnline?: () => boolean;
   /** @default `navigator.locks` */
   locks?: () => LockManagerLike | undefined;
-  /** @default a BroadcastChannel named `ferry` */
+  /** @default a BroadcastChannel named after the app (`ferry`, see ferryNames) */
   channel?: () => ChannelLike | undefined;
   /** @default `self.registration.sync` where Background Sync exists */
   backgroundSync?: () => SyncManagerLike | undefined;

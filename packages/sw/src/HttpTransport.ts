@@ -2,6 +2,9 @@ import type { Clock, Operation, SendContext, SendResult, Timers, Transport } fro
 import { systemClock, systemTimers, targetUrl } from '@ferry/core';
 import { errorExcerpt, oneLine } from './lib/errorExcerpt.ts';
 import type { Classify } from './lib/classify.ts';
+import type { CredentialEntry, CredentialSource } from './lib/credentials.ts';
+import type { AllowedOriginEntry } from './lib/origins.ts';
+import { normalizeOrigins } from './lib/origins.ts';
 import { defaultClassify } from './lib/classify.ts';
 import type { Deadline } from './lib/deadline.ts';
 import { deadline } from './lib/deadline.ts';
@@ -16,8 +19,28 @@ export interface HttpTransportOptions {
   fetch?: FetchLike;
   /** Relative targets resolve against it, and absolute ones on it are allowed. @default `location.origin`, read at send time */
   origin?: () => string;
-  /** Further origins absolute targets may point at, e.g. `https://api.example`. @default [] */
-  allowedOrigins?: readonly string[];
+  /**
+   * Further origins absolute targets may point at, e.g. `https://api.example`,
+   * or `{ origin, credentials: 'include' }` for an API that needs the
+   * browser's cookies. Each is normalised (`new URL(o).origin`); an entry
+   * that is not an origin throws `invalid-config`. @default []
+   */
+  allowedOrigins?: readonly AllowedOriginEntry[];
+  /**
+   * Where the credentials of an op's `user` come from (the host passes the
+   * ones the pages handed over). An op with a user is sent only with them;
+   * without any it is held, spending nothing.
+   */
+  credentials?: CredentialSource;
+  /**
+   * Statuses that mean "these credentials are not (or no longer) good": the
+   * user's credentials are dropped and the pages asked for new ones, waited
+   * for within the send's time, and the send repeated once with them (no
+   * attempt spent); with none in time the op is held until they come. Also
+   * when `onUnauthorized` is called. A 403 is not in it by default: it says
+   * the user may not do this, and fails the op. @default [401]
+   */
+  refreshOn?: readonly number[];
   /**
    * The whole send must be over by then, hooks and a refresh included: the
    * `headers` and `onUnauthorized` hooks, the request, and a batch answer's
@@ -32,10 +55,11 @@ export interface HttpTransportOptions {
    */
   headers?: (op: Operation, ctx: SendContext) => Promise<Record<string, string>> | Record<string, string>;
   /**
-   * Called on a 401 or 403, under the send's timeout. Resolve true after
-   * refreshing credentials: the send is repeated once at once (no attempt
-   * spent). A second 401/403, or false, makes the op fail permanently; a hook
-   * that throws is a retryable failure.
+   * For ops without a user: called on a status in `refreshOn` (a 401), under
+   * the send's timeout. Resolve true after refreshing credentials: the send
+   * is repeated once at once (no attempt spent). A second refusal, or false,
+   * makes the op fail permanently; a hook that throws (a refresh that failed
+   * for a moment) is a retryable failure that spends no attempt.
    */
   onUnauthorized?: (op: Operation, response: Response, ctx: SendContext) => Promise<boolean>;
   /**
@@ -92,6 +116,9 @@ export class HttpTransport implements Transport {
   readonly #fetch: FetchLike;
   readonly #origin: () => string;
   readonly #allowed: readonly string[];
+  readonly #modes: ReadonlyMap<string, RequestCredentials>;
+  readonly #credentials: CredentialSource | undefined;
+  readonly #refreshOn: readonly number[];
   readonly #timeoutMs: number;
   readonly #headers: HttpTransportOptions['headers'];
   readonly #onUnauthorized: HttpTransportOptions['onUnauthorized'];
@@ -105,7 +132,11 @@ export class HttpTransport implements Transport {
   constructor(options: HttpTransportOptions = {}) {
     this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
     this.#origin = options.origin ?? (() => location.origin);
-    this.#allowed = options.allowedOrigins ?? [];
+    const origins = normalizeOrigins(options.allowedOrigins);
+    this.#allowed = origins.list;
+    this.#modes = origins.credentials;
+    this.#credentials = options.credentials;
+    this.#refreshOn = options.refreshOn ?? [401];
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#headers = options.headers;
     this.#onUnauthorized = options.onUnauthorized;
@@ -140,6 +171,15 @@ export class HttpTransport implements Transport {
     });
     const until = Math.max(...origins.map((o) => this.#health.pausedUntil(o, now) ?? -Infinity));
     return until > now ? until : undefined;
+  }
+
+  /** Why `op` must wait for a release: it has a user with no usable credentials for its origin (the pages are asked). */
+  holds(op: Operation): string | undefined {
+    const user = op.user;
+    if (user === undefined || !this.#credentials) return undefined;
+    const url = this.#url(op.target);
+    if (typeof url === 'string') return undefined;
+    return this.#credentials.get(user, url.origin) ? undefined : waitingFor(user, url.origin);
   }
 
   /** Runs a send under one deadline: the send's timeout, or its signal (lease end, stop), whichever comes first. */
@@ -207,10 +247,18 @@ export class HttpTransport implements Transport {
     return result;
   }
 
-  /** The exchange, repeated once after `onUnauthorized` refreshed credentials. */
+  /**
+   * The exchange. An op with a user goes with that user's credentials only
+   * (held without them); a refusal (`refreshOn`) drops them, waits for new
+   * ones from a page and repeats once. An op without a user goes with the
+   * `headers` hook, repeated once after `onUnauthorized` refreshed.
+   */
   async #exchange(ex: Exchange, d: Deadline): Promise<Response | SendResult> {
-    let res = await this.#request(ex, d);
-    if (res instanceof Response && (res.status === 401 || res.status === 403) && this.#onUnauthorized) {
+    const user = ex.op.user;
+    const source = this.#credentials;
+    if (user !== undefined && source) return this.#exchangeAs(user, source, ex, d);
+    let res = await this.#request(ex, d, undefined);
+    if (res instanceof Response && this.#refreshOn.includes(res.status) && this.#onUnauthorized) {
       let refreshed: boolean;
       try {
         const hook = this.#onUnauthorized;
@@ -219,19 +267,39 @@ export class HttpTransport implements Transport {
         discardBody(res);
         return d.signal.aborted
           ? this.#silence(ex.url.origin, d, this.#clock.now())
-          : { ok: false, retryable: true, status: res.status, error: `onUnauthorized failed: ${message(err)}` };
+          : { ok: false, retryable: true, free: true, status: res.status, error: `onUnauthorized failed: ${message(err)}` };
       }
       // Once only: credentials that fail right after a refresh will not get better by themselves.
       if (refreshed) {
         discardBody(res);
-        res = await this.#request(ex, d);
+        res = await this.#request(ex, d, undefined);
       }
     }
     return res;
   }
 
+  async #exchangeAs(user: string, source: CredentialSource, ex: Exchange, d: Deadline): Promise<Response | SendResult> {
+    const origin = ex.url.origin;
+    let creds = source.get(user, origin);
+    if (!creds) return held(user, origin, undefined, true);
+    let res = await this.#request(ex, d, creds);
+    for (let refusals = 0; res instanceof Response && this.#refreshOn.includes(res.status); refusals++) {
+      discardBody(res);
+      source.refuse(creds);
+      const status = res.status;
+      // Refused again right after a refresh: the page's credentials do not work; that counts.
+      if (refusals > 0 || creds.afterRefusal) return held(user, origin, status, false);
+      const fresh = await source.waitFor(user, origin, d.signal, d.remaining());
+      if (!fresh) return held(user, origin, status, true);
+      creds = fresh;
+      res = await this.#request(ex, d, creds);
+    }
+    if (res instanceof Response && res.status >= 200 && res.status < 300) source.accepted(creds);
+    return res;
+  }
+
   /** One HTTP exchange; resolves with the response, or with the failure when there is none. */
-  async #request(ex: Exchange, d: Deadline): Promise<Response | SendResult> {
+  async #request(ex: Exchange, d: Deadline, creds: CredentialEntry | undefined): Promise<Response | SendResult> {
     const startedAt = this.#clock.now();
     const origin = ex.url.origin;
     // Nothing goes on the wire once the lease ended, the worker stopped or the time is up.
@@ -241,6 +309,8 @@ export class HttpTransport implements Transport {
       const hook = this.#headers;
       const extra = hook ? await d.race(() => hook(ex.op, { signal: d.signal })) : {};
       headers = new Headers(extra);
+      // The user's own credentials win over whatever the hook returned.
+      if (creds) for (const [name, value] of Object.entries(creds.headers)) headers.set(name, value);
     } catch (err) {
       if (d.signal.aborted) return this.#silence(origin, d, startedAt);
       return { ok: false, retryable: true, error: `headers hook failed: ${message(err)}` };
@@ -252,7 +322,7 @@ export class HttpTransport implements Transport {
         method: ex.method,
         headers,
         signal: d.signal,
-        credentials: 'same-origin',
+        credentials: this.#modes.get(origin) ?? 'same-origin',
         // A redirect could carry the key and auth headers past the allow-list: refuse to follow it.
         redirect: 'manual',
       };
@@ -325,6 +395,20 @@ export class HttpTransport implements Transport {
     if (!result.ok && typeof item.error === 'string' && item.error.trim() !== '') result.error = `${result.error}: ${oneLine(item.error)}`;
     return result;
   }
+}
+
+function waitingFor(user: string, origin: string): string {
+  return `waiting for credentials of user ${JSON.stringify(user)} for ${origin}`;
+}
+
+/**
+ * An op held for its user's credentials: none yet (free), refused and no new
+ * ones in time (free), or refused again right after new ones (an attempt).
+ */
+function held(user: string, origin: string, status: number | undefined, free: boolean): SendResult {
+  const why = waitingFor(user, origin);
+  const error = status === undefined ? why : `HTTP ${status}: ${free ? 'credentials refused' : 'credentials refused again after new ones'}; ${why}`;
+  return { ok: false, retryable: true, hold: why, error, ...(free && { free: true }), ...(status !== undefined && { status }) };
 }
 
 /** A body nobody reads; cancelling it frees the connection sooner. */

@@ -14,6 +14,8 @@ export interface RunnerOptions {
   locks?: () => LockManagerLike | undefined;
   /** @default `navigator.onLine`, read at each use */
   isOnline?: () => boolean;
+  /** The Web Lock runners of this app share (see ferryNames). @default 'ferry-runner' */
+  lockName?: string;
   /** While offline with work due, how often to look again without a signal. @default 10000 */
   offlineRecheckMs?: number;
   /** After an unexpected error, wait this long before draining again. @default 1000 */
@@ -47,6 +49,7 @@ export class Runner {
   constructor(options: RunnerOptions) {
     this.#o = {
       locks: () => navigator.locks,
+      lockName: LOCK_NAME,
       isOnline: () => navigator.onLine,
       offlineRecheckMs: 10_000,
       errorBackoffMs: 1_000,
@@ -97,7 +100,7 @@ export class Runner {
     const locks = this.#o.locks();
     // Without Web Locks, another runner may be alive: leave its leases to expire.
     if (!locks) return this.#rounds();
-    return locks.request(LOCK_NAME, { signal: this.#abort.signal }, async () => {
+    return locks.request(this.#o.lockName, { signal: this.#abort.signal }, async () => {
       // Whoever held the lock before is gone or done: its leases are orphans.
       await this.#o.outbox.requeueOrphans(this.#o.worker.live);
       await this.#rounds();

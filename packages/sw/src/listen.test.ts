@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ListeningHost, ServiceWorkerScopeLike } from './listen.ts';
 import { ferryHandlers, listen } from './listen.ts';
+import { ferryNames, messageName } from './protocol.ts';
 
 /** A scope that records what Ferry asked of it, and dispatches events by hand. */
 function fakeScope(state?: string) {
@@ -23,6 +24,8 @@ function fakeScope(state?: string) {
 function fakeHost() {
   const calls: unknown[][] = [];
   const host: ListeningHost = {
+    names: ferryNames(),
+    serves: (data) => messageName(data) === undefined,
     receive: async (data, port) => void calls.push(['receive', data, port]),
     onSync: async (lastChance) => void calls.push(['sync', lastChance]),
     wake: async () => void calls.push(['wake']),

@@ -1,5 +1,7 @@
+import type { FerryErrorCode } from '@ferry/core';
 import type { ReplyPort } from './lib/platform.ts';
-import { PROTOCOL_VERSION, SYNC_TAG, isFerryMessage } from './protocol.ts';
+import type { FerryNames } from './protocol.ts';
+import { PROTOCOL_VERSION, isFerryMessage, messageName } from './protocol.ts';
 
 /** What `listen` needs of a ServiceWorkerGlobalScope (typed structurally so pages can import the host). */
 export interface ServiceWorkerScopeLike {
@@ -14,6 +16,10 @@ export interface ServiceWorkerScopeLike {
 
 /** The parts of a host that the worker's events drive. */
 export interface ListeningHost {
+  /** The app's names: its sync tag, and the `name` its pages' messages carry. */
+  readonly names: FerryNames;
+  /** Whether a Ferry message is for this host (its app's `name`). */
+  serves(data: unknown): boolean;
   receive(data: unknown, port: ReplyPort | undefined): Promise<void>;
   onSync(lastChance: boolean): Promise<void>;
   wake(): Promise<void>;
@@ -81,6 +87,8 @@ type Sync = Extendable & { tag?: string; lastChance?: boolean };
  * its `activate`.
  */
 export function ferryHandlers(host: ListeningHost, scope: ServiceWorkerScopeLike, options: ListenOptions = {}): FerryHandlers {
+  const hosts = hostsOf(scope);
+  hosts.add(host);
   let installing = false;
   let activated = false;
   const isActive = (): boolean => {
@@ -103,24 +111,26 @@ export function ferryHandlers(host: ListeningHost, scope: ServiceWorkerScopeLike
     message: (e) => {
       const m = e as Message;
       if (!isFerryMessage(m.data)) return false;
+      if (!host.serves(m.data)) {
+        // Another host of this worker answers it; if none would, the first one says so, so the page is not left waiting.
+        const others = [...hosts];
+        if (others[0] === host && !others.some((h) => h.serves(m.data))) {
+          refuse(m, 'protocol-error', `no Ferry host named ${JSON.stringify(messageName(m.data) ?? null)} listens in this service worker`);
+        }
+        return true;
+      }
       // Only same-origin pages can message a worker; checked anyway, cheaply.
       const data = !m.origin || m.origin === scope.location.origin ? m.data : null;
       if (isActive()) {
         m.waitUntil(host.receive(data, m.ports[0]));
       } else {
-        const id = (data as { id?: unknown } | null)?.id;
-        const message = 'this service worker is not the active one yet: it neither serves requests nor sends';
-        try {
-          m.ports[0]?.postMessage({ v: PROTOCOL_VERSION, id: typeof id === 'string' ? id : null, ok: false, error: { code: 'invalid-state', message } });
-        } catch {
-          // The page is gone or closed its port.
-        }
+        refuse(m, 'invalid-state', 'this service worker is not the active one yet: it neither serves requests nor sends');
       }
       return true;
     },
     sync: (e) => {
       const s = e as Sync;
-      if (s.tag !== SYNC_TAG) return false;
+      if (s.tag !== host.names.syncTag) return false;
       // Sync events go to the active worker only; checked anyway.
       if (isActive()) s.waitUntil(host.onSync(s.lastChance === true));
       return true;
@@ -129,6 +139,24 @@ export function ferryHandlers(host: ListeningHost, scope: ServiceWorkerScopeLike
       if (isActive()) void host.wake();
     },
   };
+}
+
+/** Answers a request with an error, on the port the page sent along. */
+function refuse(m: Message, code: FerryErrorCode, message: string): void {
+  const id = (m.data as { id?: unknown } | null)?.id;
+  try {
+    m.ports[0]?.postMessage({ v: PROTOCOL_VERSION, id: typeof id === 'string' ? id : null, ok: false, error: { code, message } });
+  } catch {
+    // The page is gone or closed its port.
+  }
+}
+
+/** The hosts listening in one worker scope, so that a request no host serves is still answered. */
+const listening = new WeakMap<object, Set<ListeningHost>>();
+function hostsOf(scope: object): Set<ListeningHost> {
+  let set = listening.get(scope);
+  if (!set) listening.set(scope, (set = new Set()));
+  return set;
 }
 
 /**
@@ -150,5 +178,6 @@ export function listen(host: ListeningHost, scope: ServiceWorkerScopeLike, optio
   ferry.start();
   return () => {
     for (const [type, fn] of Object.entries(handlers)) scope.removeEventListener(type, fn);
+    hostsOf(scope).delete(host);
   };
 }

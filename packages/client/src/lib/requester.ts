@@ -13,7 +13,12 @@ export interface PostTarget {
  * (a killed worker never answers); the target is looked up for each
  * request, so a restarted or updated worker is reached.
  */
-export function requester(target: () => PostTarget | undefined | Promise<PostTarget | undefined>, timeoutMs: number): (body: RequestBody) => Promise<unknown> {
+export function requester(
+  target: () => PostTarget | undefined | Promise<PostTarget | undefined>,
+  timeoutMs: number,
+  /** The app's name (see ferryNames): requests carry it, and only that app's host answers. */
+  name?: string,
+): (body: RequestBody) => Promise<unknown> {
   let n = 0;
   const prefix = Math.random().toString(36).slice(2, 10);
   return (body) =>
@@ -40,7 +45,7 @@ export function requester(target: () => PostTarget | undefined | Promise<PostTar
         .then(target)
         .then((t) => {
           if (!t) throw new FerryError('unsupported', 'no service worker to talk to: call register() first, or use page mode');
-          t.postMessage({ ...body, ferry: true, v: PROTOCOL_VERSION, id }, [port2]);
+          t.postMessage({ ...body, ferry: true, v: PROTOCOL_VERSION, id, ...(name !== undefined && { name }) }, [port2]);
         })
         .catch((err: unknown) => finish(toFerryError(err)));
     });

@@ -2,10 +2,14 @@ import type { Change } from '@ferry/core';
 import { FerryError, NetworkProbe, Outbox, SyncWorker, systemClock, systemTimers } from '@ferry/core';
 import type { FerryHostOptions } from '../FerryHostOptions.ts';
 import { HttpTransport } from '../HttpTransport.ts';
-import { CHANNEL_NAME, summarize } from '../protocol.ts';
+import type { FerryNames } from '../protocol.ts';
+import { PROTOCOL_VERSION, ferryNames, summarize } from '../protocol.ts';
 import { Runner } from '../Runner.ts';
 import type { DefaultStore } from './defaultStore.ts';
 import { openDefaultStore } from './defaultStore.ts';
+import { CredentialStore } from './credentials.ts';
+import type { Origins } from './origins.ts';
+import { normalizeOrigins } from './origins.ts';
 import type { ChannelLike } from './platform.ts';
 
 /** Ops per batch send when the transport can batch: 25 small messages make a request of a few kB. */
@@ -32,8 +36,19 @@ export interface Engine {
   lost: number[];
   /** Settles once `lost` is complete. */
   witnessed: Promise<void>;
+  /** The users' credentials the pages handed over. */
+  credentials: CredentialStore;
+  /** Writes the credentials to the store when the app opted in (`persistCredentials`); else nothing. */
+  persistCredentials: () => Promise<void>;
+  /** The host's origin, read when used. */
+  origin: () => string;
+  origins: Origins;
+  names: FerryNames;
   cleanup: () => void;
 }
+
+/** The store meta key under which `persistCredentials` keeps them. */
+const CREDENTIALS_META = 'credentials';
 
 export interface EngineHooks {
   onError: (err: unknown) => void;
@@ -52,20 +67,35 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
   const t = o.transport;
   const timeoutMs = t && 'send' in t ? undefined : (t?.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
+  // Configuration errors surface before anything is opened.
+  const names = ferryNames(o.name);
+  const origins = normalizeOrigins(o.allowedOrigins);
   // A lease must outlast the send it covers (hooks included), or a slow answer would be sent twice.
   if (timeoutMs !== undefined && !(leaseMs > timeoutMs)) {
     throw new FerryError('invalid-config', `leaseMs (${leaseMs}) must be longer than the transport's timeoutMs (${timeoutMs}), which covers the whole send`);
   }
   const { store, lost, witnessed }: DefaultStore = o.store
     ? { store: await o.store(), lost: [], witnessed: Promise.resolve() }
-    : await openDefaultStore(hooks.onError, clock.now(), hooks.ended, o.durability ?? DEFAULT_DURABILITY);
+    : await openDefaultStore(hooks.onError, clock.now(), hooks.ended, o.durability ?? DEFAULT_DURABILITY, globalThis.caches, names.database);
+  const channel = (o.channel ?? (() => new BroadcastChannel(names.channel)))();
+  const credentials = new CredentialStore(clock, timers, (need) => {
+    try {
+      channel?.postMessage({ v: PROTOCOL_VERSION, type: 'credentials-needed', ...need });
+    } catch (err) {
+      hooks.onError(err);
+    }
+  });
+  if (o.persistCredentials) credentials.load(await store.transaction('readonly', (tx) => tx.getMeta(CREDENTIALS_META)), origin(), origins.list);
+  const persistCredentials = async (): Promise<void> => {
+    if (o.persistCredentials) await store.transaction('readwrite', (tx) => tx.putMeta(CREDENTIALS_META, JSON.stringify(credentials.toJSON())));
+  };
   const outbox = new Outbox({
     store,
     clock,
     origin: origin(),
     ...(o.retry && { retry: o.retry }),
     ...(o.random && { random: o.random }),
-    ...(o.allowedOrigins && { allowedOrigins: o.allowedOrigins }),
+    allowedOrigins: origins.list,
     ...(o.maxPayloadBytes !== undefined && { maxPayloadBytes: o.maxPayloadBytes }),
   });
   const transport =
@@ -76,6 +106,7 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
           clock,
           timers,
           allowedOrigins: o.allowedOrigins ?? [],
+          credentials,
           ...(o.retry?.maxRetryAfterMs !== undefined && { maxRetryAfterMs: o.retry.maxRetryAfterMs }),
           ...t,
         });
@@ -99,9 +130,9 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
     timers,
     onError: hooks.onError,
     locks: o.locks ?? (() => navigator.locks),
+    lockName: names.lock,
     ...(o.offlineRecheckMs !== undefined && { offlineRecheckMs: o.offlineRecheckMs }),
   });
-  const channel = (o.channel ?? (() => new BroadcastChannel(CHANNEL_NAME)))();
   const unsubscribe = outbox.subscribe((change) => {
     try {
       channel?.postMessage(summarize(change));
@@ -121,7 +152,7 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
     channel?.removeEventListener('message', onRemote);
     channel?.close();
   };
-  return { outbox, worker, runner, channel, lost, witnessed, cleanup };
+  return { outbox, worker, runner, channel, lost, witnessed, credentials, persistCredentials, origin, origins, names, cleanup };
 }
 
 /** Stops an engine's runner after its sends settle, stops its broadcasts, closes its store. */

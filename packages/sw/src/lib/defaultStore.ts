@@ -13,7 +13,7 @@ export interface DefaultStore {
 }
 
 /**
- * The host's default store: IndexedDB, database `ferry`, with the host's
+ * The host's default store: IndexedDB, database `database` (`ferry` unless the app is named), with the host's
  * `durability` (the store's own default when undefined). Reported through `report`: records moved aside as
  * unreadable, the store closing on its own (then `ended` is called: open a
  * new one), and a database the browser dropped (`storage-lost`, found by the
@@ -26,8 +26,10 @@ export async function openDefaultStore(
   ended: () => void,
   durability: IDBTransactionDurability | undefined,
   caches: CacheStorageLike | undefined = globalThis.caches,
+  database = 'ferry',
 ): Promise<DefaultStore> {
   const store = await IdbStore.open({
+    name: database,
     ...(durability && { durability }),
     onCorrupt: (record) => report(new Error(`corrupt ${record.from} record ${record.key} moved aside: ${record.reason}`)),
     onClose: (reason) => {
@@ -39,7 +41,7 @@ export async function openDefaultStore(
   if (!caches) return { store, lost, witnessed: Promise.resolve() };
   // Off the critical path: the engine starts sending while the witness is read (a cold start
   // pays no Cache Storage round trips); a loss it finds is reported, and listed, when it is known.
-  const witnessed = checkWitness(caches, store.created, now).then(
+  const witnessed = checkWitness(caches, store.created, now, database).then(
     (seen) => {
       lost.push(...seen.lost);
       if (seen.lostNow)

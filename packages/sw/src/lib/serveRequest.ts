@@ -1,7 +1,8 @@
 import type { FerryErrorData } from '@ferry/core';
-import { FerryError } from '@ferry/core';
+import { FerryError, checkUserId } from '@ferry/core';
 import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '../protocol.ts';
 import type { Engine } from './buildEngine.ts';
+import { checkCredentials } from './credentials.ts';
 import type { ReplyPort } from './platform.ts';
 
 /** A request's result, and the work (a drain) its caller starts once the reply is out. */
@@ -16,7 +17,8 @@ export interface ServeContext {
 }
 
 /** Runs a validated request on `engine`. `after`, when set, is the drain the request asks for: start it once answered. */
-export async function serveRequest({ outbox, worker, lost, witnessed }: Engine, req: Request, ctx: ServeContext): Promise<Handled> {
+export async function serveRequest(engine: Engine, req: Request, ctx: ServeContext): Promise<Handled> {
+  const { outbox, worker, lost, witnessed, credentials } = engine;
   const { wake } = ctx;
   const done = <K extends keyof Results>(result: Results[K], after?: () => Promise<void>): Handled => (after ? { result, after } : { result });
   switch (req.type) {
@@ -32,7 +34,23 @@ export async function serveRequest({ outbox, worker, lost, witnessed }: Engine, 
     case 'list':
       return done<'list'>(await outbox.list(req.query));
     case 'stats':
-      return done<'stats'>(await outbox.stats());
+      return done<'stats'>(await outbox.stats(req.query ?? {}));
+    case 'setCredentials': {
+      const entry = checkCredentials(req.user, req.credentials, engine.origin(), engine.origins.list);
+      credentials.set(entry);
+      await engine.persistCredentials();
+      // The user's held lanes go again; one still lacking credentials for another origin is held again at its claim.
+      await outbox.release((op) => op.user === entry.user);
+      return done<'setCredentials'>(null, wake);
+    }
+    case 'signOut': {
+      const user = checkUserId(req.user, 'user', 'invalid-argument');
+      credentials.forget(user);
+      await engine.persistCredentials();
+      const { pending, inflight, failed } = await outbox.stats({ user });
+      const discarded = req.discard ? await outbox.discardUser(user) : 0;
+      return done<'signOut'>({ unsent: pending + inflight + failed, discarded });
+    }
     case 'retry':
       return done<'retry'>(await outbox.retry(req.opId), wake);
     case 'discard':
