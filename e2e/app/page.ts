@@ -29,11 +29,13 @@ declare global {
 
 const flags = new URLSearchParams(location.search);
 /** Flags passed on to the worker script (see sw.ts). */
-const SW_FLAGS = ['nosync', 'noregister', 'sendTimeout', 'lease', 'attempts', 'recheck', 'batch', 'defaults'];
+const SW_FLAGS = ['nosync', 'noregister', 'sendTimeout', 'lease', 'attempts', 'recheck', 'batch', 'defaults', 'apps'];
 const swFlags = new URLSearchParams([...flags].filter(([k]) => SW_FLAGS.includes(k)));
 const pageMode = flags.get('mode') === 'page';
 
+const name = flags.get('name');
 const ferry = createFerryClient({
+  ...(name && { name }),
   forwardEvents: !flags.has('noforward'),
   timeoutMs: Number(flags.get('timeout') ?? 10_000),
   ...(pageMode && {

@@ -8,7 +8,8 @@
  * chaos suite: `sendTimeout` (the transport's timeout, ms), `lease` (ms),
  * `attempts` (maxAttempts), `recheck` (offlineRecheckMs), `batch` (batch mode:
  * up to that many ops of a lane per request to `/api/batch`). `defaults`
- * builds the host with no options at all, as an app gets it.
+ * builds the host with no options at all, as an app gets it. `apps=a,b` runs
+ * one host per name in this worker (two apps on one origin).
  */
 import { createFerryHost } from '../../packages/sw/src/index.ts';
 
@@ -26,7 +27,7 @@ const lease = num('lease');
 const batch = num('batch');
 
 // `defaults`: the host exactly as an app gets it, no test flags at all (the shipped-defaults scenarios).
-createFerryHost(
+const options = (
   flags.has('defaults')
     ? {}
     : {
@@ -40,9 +41,11 @@ createFerryHost(
         },
         ...(batch !== undefined && { batchSize: batch }),
         ...(lease !== undefined && { leaseMs: lease }),
-        // A worker that is Ferry's alone: it takes over at once.
-      },
-).listen(self, { skipWaiting: true, clientsClaim: true });
+      }
+) as Parameters<typeof createFerryHost>[0];
+const apps = flags.get('apps')?.split(',') ?? [undefined];
+// A worker that is Ferry's alone: it takes over at once.
+for (const name of apps) createFerryHost({ ...options, ...(name && { name }) }).listen(self, { skipWaiting: true, clientsClaim: true });
 
 // The app's own messages: answered by the app; Ferry leaves them alone (e2e/protocol.spec.ts).
 self.addEventListener('message', (e) => {

@@ -1,0 +1,109 @@
+/** The page side of users and credentials: stamping, the provider answering the worker's asks, sign-out, names. */
+import { FerryError } from '@ferry/core';
+import { describe, expect, it } from 'vitest';
+import { createFerryClient } from './createFerryClient.ts';
+
+type Msg = Record<string, unknown>;
+
+/** A worker that answers every request with `result(msg)` and records them. */
+function fakeWorker(result: (msg: Msg) => unknown = (msg) => (msg.type === 'enqueueBatch' ? (msg.ops as Msg[]).map((o) => o.id) : null)) {
+  const received: Msg[] = [];
+  return {
+    received,
+    postMessage(msg: Msg, transfer: Transferable[]) {
+      received.push(msg);
+      (transfer[0] as MessagePort).postMessage({ v: 1, id: msg.id, ok: true, result: result(msg) });
+    },
+  };
+}
+
+function setup(more: Parameters<typeof createFerryClient>[0] = {}, worker = fakeWorker()) {
+  const channel = Object.assign(new EventTarget(), { close() {} });
+  const container = { controller: worker } as unknown as ServiceWorkerContainer;
+  const ferry = createFerryClient({ serviceWorker: () => container, channel: () => channel, forwardEvents: false, timeoutMs: 500, ...more });
+  const ask = (user: string, reason = 'refused', origin = 'https://api.example') =>
+    channel.dispatchEvent(new MessageEvent('message', { data: { v: 1, type: 'credentials-needed', user, origin, reason } }));
+  return { ferry, worker, ask };
+}
+
+const op = { kind: 'message.send', target: '/api/messages', payload: { text: 'hi' } };
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
+describe('client: users', () => {
+  it('stamps every enqueue with the signed-in user, and none once signed out', async () => {
+    const { ferry, worker } = setup();
+    await ferry.enqueue(op);
+    await ferry.setUser('alice');
+    expect(ferry.user).toBe('alice');
+    await ferry.enqueue(op);
+    await ferry.enqueue({ ...op, user: 'explicit' });
+    await ferry.signOut();
+    await ferry.enqueue(op);
+    const users = worker.received.filter((m) => m.type === 'enqueueBatch').map((m) => (m.ops as Msg[])[0]?.user);
+    expect(users).toEqual([undefined, 'alice', 'explicit', undefined]);
+    expect(worker.received.find((m) => m.type === 'signOut')).toMatchObject({ user: 'alice', discard: false });
+    await ferry.close();
+  });
+
+  it('refuses a user id that is not a non-empty string, with a typed error, and keeps the current one', async () => {
+    const { ferry } = setup();
+    await ferry.setUser('alice');
+    for (const bad of ['', '  ', 42, undefined, {}]) {
+      const err = await ferry.setUser(bad as string).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FerryError);
+      expect((err as FerryError).code).toBe('invalid-argument');
+    }
+    expect(ferry.user).toBe('alice');
+    await ferry.close();
+  });
+
+  it("the provider gives the signed-in user's credentials at setUser and when the worker asks, never another user's", async () => {
+    const calls: string[] = [];
+    const { ferry, worker, ask } = setup({
+      credentials: async (user, { reason }) => {
+        calls.push(`${user}:${reason}`);
+        return { headers: { Authorization: `Bearer ${user}-token` } };
+      },
+    });
+    await ferry.setUser('alice');
+    ask('alice');
+    ask('bob');
+    await tick();
+    expect(calls).toEqual(['alice:missing', 'alice:refused']);
+    const sets = worker.received.filter((m) => m.type === 'setCredentials');
+    expect(sets).toMatchObject([
+      { user: 'alice', credentials: { headers: { Authorization: 'Bearer alice-token' } } },
+      { user: 'alice', credentials: { headers: { Authorization: 'Bearer alice-token' }, origin: 'https://api.example' } },
+    ]);
+    await ferry.signOut();
+    ask('alice');
+    await tick();
+    expect(calls).toHaveLength(2);
+    await ferry.close();
+  });
+
+  it('a provider that fails (the auth server answers 503) gives nothing; the next ask tries again', async () => {
+    let fail = true;
+    const { ferry, worker, ask } = setup({
+      credentials: async () => {
+        if (fail) throw new Error('auth server: 503');
+        return { headers: { Authorization: 'Bearer fresh' } };
+      },
+    });
+    await ferry.setUser('alice');
+    expect(worker.received.filter((m) => m.type === 'setCredentials')).toHaveLength(0);
+    fail = false;
+    ask('alice');
+    await tick();
+    expect(worker.received.filter((m) => m.type === 'setCredentials')).toHaveLength(1);
+    await ferry.close();
+  });
+
+  it('a named client tags its requests with its name', async () => {
+    const { ferry, worker } = setup({ name: 'app1' });
+    await ferry.stats({ user: 'alice' });
+    expect(worker.received[0]).toMatchObject({ type: 'stats', name: 'app1', query: { user: 'alice' } });
+    expect(() => createFerryClient({ name: 'no spaces' })).toThrow(expect.objectContaining({ code: 'invalid-config' }));
+    await ferry.close();
+  });
+});
