@@ -174,3 +174,31 @@ describe('reference server', () => {
     });
   });
 });
+
+describe('reference server: sign-in', () => {
+  it('takes the author from a verified token, refuses a forged one, and keeps anonymous messages anonymous', async () => {
+    const { url } = await start();
+    const login = (user: string) =>
+      fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }) });
+    expect((await login('mallory')).status).toBe(400);
+    const { token, expiresAt } = (await (await login('alice')).json()) as { token: string; expiresAt: number };
+    expect(expiresAt).toBeGreaterThan(Date.now());
+    const post = (key: string, auth: string | undefined, body: unknown) =>
+      fetch(`${url}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key, ...(auth && { authorization: `Bearer ${auth}` }) },
+        body: JSON.stringify(body),
+      });
+    // The payload claims bob; the token says alice: the token wins.
+    expect((await post('a1', token, { text: 'hi', author: 'bob' })).status).toBe(201);
+    const [user, exp, mac] = token.split('.');
+    expect((await post('a2', `bob.${exp}.${mac}`, { text: 'forged' })).status).toBe(401);
+    expect((await post('a3', `${user}.${Number(exp) + 1}.${mac}`, { text: 'tampered' })).status).toBe(401);
+    expect((await post('a4', undefined, { text: 'anon' })).status).toBe(201);
+    const { messages } = (await (await fetch(`${url}/api/messages`)).json()) as { messages: { text: string; author: string | null }[] };
+    expect(messages.map((m) => [m.text, m.author])).toEqual([
+      ['hi', 'alice'],
+      ['anon', null],
+    ]);
+  });
+});

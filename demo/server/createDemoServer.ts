@@ -7,6 +7,7 @@ import type { FaultSettings } from './Faults.ts';
 import { NO_FAULTS, decideFault, mergeFaults } from './Faults.ts';
 import { IdempotencyLedger } from './IdempotencyLedger.ts';
 import { MessageLog } from './MessageLog.ts';
+import { DEMO_USERS, Tokens } from './Tokens.ts';
 
 export interface DemoServerOptions {
   /** JSON-lines file the messages are kept in. Without it, memory only. */
@@ -99,6 +100,7 @@ export function createDemoServer(options: DemoServerOptions = {}) {
   const ledger = new IdempotencyLedger();
   for (const e of log.entries) ledger.restore(e.key, e.fingerprint, e.response);
   const wire: WireRecord[] = [];
+  const tokens = new Tokens();
   let faults: FaultSettings = { ...NO_FAULTS };
 
   /** An answer to one message, before it is written to a response (a batch collects several). */
@@ -115,7 +117,7 @@ export function createDemoServer(options: DemoServerOptions = {}) {
    * came alone to `/api/messages` or as an item of `/api/batch`. `raw` is its
    * JSON body, which the key's fingerprint covers.
    */
-  async function applyMessage(key: unknown, raw: string, path: string, delay: boolean): Promise<Outcome> {
+  async function applyMessage(key: unknown, raw: string, path: string, delay: boolean, author: string | null): Promise<Outcome> {
     if (typeof key !== 'string' || key.length === 0 || key.length > 256) {
       return { status: 400, body: { error: 'an Idempotency-Key is required' }, lane: 'default' };
     }
@@ -145,7 +147,8 @@ export function createDemoServer(options: DemoServerOptions = {}) {
       if (fault.kind === 'rate429') return { status: 429, body: { error: 'slow down' }, headers: { 'retry-after': String(fault.retryAfterS) }, lane };
       return { status: 503, body: { error: 'server unavailable (injected)' }, lane };
     }
-    const message = { ...fields, seq: log.nextSeq, receivedAt: Date.now() };
+    // The author is who the verified token says sent it; whatever the payload claims is overwritten.
+    const message = { ...fields, author, seq: log.nextSeq, receivedAt: Date.now() };
     const response = { status: 201, body: { message } };
     log.append({ key, fingerprint, lane, message, response });
     ledger.succeed(key, fingerprint, response);
@@ -164,9 +167,34 @@ export function createDemoServer(options: DemoServerOptions = {}) {
     });
   }
 
+  /**
+   * Who sent a request: the user of its verified bearer token, null with no
+   * `Authorization` (the demo takes anonymous messages too). A token that
+   * does not verify (forged, expired) is a 401, before anything is applied.
+   */
+  function authorOf(req: IncomingMessage): string | null {
+    const auth = req.headers.authorization;
+    if (auth === undefined) return null;
+    const user = tokens.verify(auth.replace(/^Bearer /, ''));
+    if (user === undefined) throw new HttpError(401, 'the bearer token is not valid (forged or expired): sign in again');
+    return user;
+  }
+
+  async function login(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let user: unknown;
+    try {
+      user = (JSON.parse(await readBody(req)) as { user?: unknown } | null)?.user;
+    } catch {
+      throw new HttpError(400, 'body is not JSON');
+    }
+    if (typeof user !== 'string' || !DEMO_USERS.includes(user)) throw new HttpError(400, `user must be one of ${DEMO_USERS.join(', ')}`);
+    send(res, 200, tokens.issue(user));
+  }
+
   async function postMessage(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const key = req.headers['idempotency-key'];
-    const outcome = await applyMessage(key, await readBody(req), path, true);
+    const author = authorOf(req);
+    const outcome = await applyMessage(key, await readBody(req), path, true, author);
     record(key, outcome);
     send(res, outcome.status, outcome.body, outcome.headers);
   }
@@ -180,6 +208,7 @@ export function createDemoServer(options: DemoServerOptions = {}) {
    * so a lane's order holds.
    */
   async function postBatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const author = authorOf(req);
     let ops: unknown;
     try {
       ops = (JSON.parse(await readBody(req, MAX_BATCH_BODY)) as { ops?: unknown } | null)?.ops;
@@ -197,7 +226,7 @@ export function createDemoServer(options: DemoServerOptions = {}) {
       const op = (typeof item === 'object' && item !== null ? item : {}) as { target?: unknown; method?: unknown; idempotencyKey?: unknown; payload?: unknown };
       const outcome: Outcome =
         op.target === '/api/messages' && op.method === 'POST'
-          ? await applyMessage(op.idempotencyKey, JSON.stringify(op.payload ?? null), '/api/messages', false)
+          ? await applyMessage(op.idempotencyKey, JSON.stringify(op.payload ?? null), '/api/messages', false, author)
           : { status: 404, body: { error: `no route ${String(op.method)} ${String(op.target)}` }, lane: 'default' };
       record(op.idempotencyKey, outcome, true);
       const error = (outcome.body as { error?: unknown } | null)?.error;
@@ -237,6 +266,8 @@ export function createDemoServer(options: DemoServerOptions = {}) {
           return postBatch(req, res);
         case 'GET /api/messages':
           return send(res, 200, { messages: log.entries.map((e) => e.message) });
+        case 'POST /api/login':
+          return login(req, res);
         case 'GET /api/faults':
           return send(res, 200, faults);
         case 'PUT /api/faults':

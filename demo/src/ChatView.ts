@@ -14,10 +14,25 @@ const asMessage = (row: OpRow): ChatMessage | undefined => {
   return p && typeof p.text === 'string' ? (p as ChatMessage) : undefined;
 };
 
+/** What the server saw once it stored the message; until then, who queued it here. */
+function authorLine(user: string | undefined, seen: string | null | undefined): string {
+  if (seen !== undefined) return `by ${seen ?? 'anonymous'} (as the server verified)`;
+  return `queued by ${user ?? 'nobody'}`;
+}
+
 const LABELS = { pending: 'pending', sending: 'sending…', sent: 'sent', retrying: 'retrying', failed: 'failed' } as const;
 
 /** The conversation: every `message.send` op of its lane, oldest first, each with its delivery state. */
-export function renderChat(list: HTMLElement, mirror: OpMirror, conversation: string, online: boolean): void {
+/**
+ * `authors`: message id → the author the server verified from the token that came with it (null: anonymous).
+ */
+export function renderChat(
+  list: HTMLElement,
+  mirror: OpMirror,
+  conversation: string,
+  online: boolean,
+  authors: ReadonlyMap<string, string | null> = new Map(),
+): void {
   const now = Date.now();
   const rows = [...mirror.ops.values()]
     .filter((r) => r.kind === 'message.send' && r.lane === conversation)
@@ -30,6 +45,7 @@ export function renderChat(list: HTMLElement, mirror: OpMirror, conversation: st
       'li',
       { class: `msg ${view.state}`, 'data-id': r.id, 'data-state': view.state },
       h('div', { class: 'bubble' }, h('span', { class: 'text' }, m.text)),
+      h('div', { class: 'author', 'data-author': authors.get(m.id) ?? '' }, authorLine(r.user, authors.get(m.id))),
       h(
         'div',
         { class: 'meta' },

@@ -11,8 +11,21 @@ export interface OpRow extends OpSummary {
 const FEED_SIZE = 60;
 
 const row = (op: Operation): OpRow => {
-  const { id, status, attempt, lastError, nextAttemptAt, lane, kind, seq, payload, createdAt } = op;
-  return { id, status, attempt, nextAttemptAt, lane, kind, seq, payload, createdAt, ...(lastError && { lastError }) };
+  const { id, status, attempt, lastError, nextAttemptAt, lane, kind, seq, payload, createdAt, user, held } = op;
+  return {
+    id,
+    status,
+    attempt,
+    nextAttemptAt,
+    lane,
+    kind,
+    seq,
+    payload,
+    createdAt,
+    ...(lastError && { lastError }),
+    ...(user !== undefined && { user }),
+    ...(held !== undefined && { held }),
+  };
 };
 
 /**

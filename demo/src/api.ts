@@ -11,6 +11,8 @@ export interface ServerMessage {
   conversation?: string;
   seq: number;
   receivedAt: number;
+  /** Who sent it, as the server verified from the request's token; null when it came without one. */
+  author?: string | null;
 }
 
 async function json<T>(res: Response): Promise<T> {
@@ -22,6 +24,11 @@ export const getFaults = (): Promise<Faults> => fetch('/api/faults').then((r) =>
 
 export const putFaults = (patch: Partial<Faults>): Promise<Faults> =>
   fetch('/api/faults', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) }).then((r) => json<Faults>(r));
+
+/** Signs `user` in with the demo server: a signed bearer token and when it expires. */
+export async function login(user: string): Promise<{ token: string; expiresAt: number }> {
+  return json(await fetch('/api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }) }));
+}
 
 export const getServerMessages = (): Promise<ServerMessage[]> =>
   fetch('/api/messages', { cache: 'no-store' })

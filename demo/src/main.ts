@@ -5,6 +5,7 @@
  */
 import { createFerryClient } from '@ferry/client';
 import type { Faults } from './api.ts';
+import { login } from './api.ts';
 import { renderChat } from './ChatView.ts';
 import { wireControls } from './controls.ts';
 import { byId, coalesce } from './dom.ts';
@@ -17,13 +18,23 @@ const CONVERSATION = 'general';
 const params = new URLSearchParams(location.search);
 const swQuery = new URLSearchParams([...params].filter(([k]) => k === 'fast' || k === 'attempts')).toString();
 
-const client = createFerryClient();
+// The worker asks for a user's credentials when it has none or the server refused them: a fresh token from the demo server.
+const client = createFerryClient({
+  credentials: async (user) => {
+    const { token, expiresAt } = await login(user);
+    return { headers: { Authorization: `Bearer ${token}` }, expiresAt };
+  },
+});
+const authors = new Map<string, string | null>();
 const mirror = new OpMirror(client);
 let faults: Faults | undefined;
 
 const input = byId<HTMLInputElement>('text');
 const list = byId('messages');
-const refreshServer = serverPanel(byId('server'), byId('server-count'));
+const refreshServer = serverPanel(byId('server'), byId('server-count'), (messages) => {
+  for (const m of messages) if (m.id !== undefined) authors.set(m.id, m.author ?? null);
+  render();
+});
 const showError = (err: unknown): void => {
   byId('f-status').textContent = err instanceof Error ? err.message : String(err);
 };
@@ -49,7 +60,7 @@ const renderStatsSoon = coalesce(() => {
 });
 
 const render = coalesce(() => {
-  renderChat(list, mirror, CONVERSATION, navigator.onLine);
+  renderChat(list, mirror, CONVERSATION, navigator.onLine, authors);
   renderFailed(byId('failed'), mirror, client, showError);
   renderQueue(byId<HTMLTableSectionElement>('queue'), mirror);
   renderFeed(byId('feed'), mirror.feed);
@@ -63,6 +74,24 @@ async function send(text: string): Promise<void> {
   lastCreated = Math.max(Date.now(), lastCreated + 1);
   const message = { id, text, conversation: CONVERSATION, created_at: new Date(lastCreated).toISOString() };
   await client.enqueue({ id, kind: 'message.send', target: '/api/messages', lane: CONVERSATION, payload: message });
+}
+
+/** The sign-in switch: who is signed in decides whose credentials go with the messages queued from now on. */
+async function wireSignIn(): Promise<void> {
+  const select = byId<HTMLSelectElement>('user');
+  const note = byId('signin-note');
+  const apply = async (next: string | null): Promise<void> => {
+    const before = client.user;
+    if (before !== null) {
+      const { unsent } = await client.signOut();
+      note.textContent = unsent > 0 ? `${unsent} of ${before}'s messages wait for ${before}` : '';
+    }
+    await client.setUser(next);
+    localStorage.setItem('demo-user', next ?? '');
+  };
+  select.value = localStorage.getItem('demo-user') ?? '';
+  await apply(select.value || null);
+  select.addEventListener('change', () => void apply(select.value || null).catch(showError));
 }
 
 function wireComposer(): void {
@@ -108,6 +137,7 @@ async function boot(): Promise<void> {
     if (mirror.feed[0]?.type === 'done') refreshServer();
   });
   await mirror.start();
+  await wireSignIn();
   wireComposer();
   addEventListener('online', render);
   addEventListener('offline', render);

@@ -15,7 +15,7 @@ export interface StateView {
  * retryable last error; an op put back by `retry()` keeps the old error but
  * is plainly `pending` again (its error was permanent, or attempts ran out).
  */
-export function messageState(op: Pick<OpSummary, 'status' | 'attempt' | 'lastError' | 'nextAttemptAt'>, now: number, online = true): StateView {
+export function messageState(op: Pick<OpSummary, 'status' | 'attempt' | 'lastError' | 'nextAttemptAt' | 'held'>, now: number, online = true): StateView {
   switch (op.status) {
     case 'done':
       return { state: 'sent', detail: '' };
@@ -24,6 +24,7 @@ export function messageState(op: Pick<OpSummary, 'status' | 'attempt' | 'lastErr
     case 'failed':
       return { state: 'failed', detail: op.lastError?.message ?? 'failed' };
     case 'pending': {
+      if (op.held !== undefined) return { state: 'pending', detail: 'waiting for its author to sign in' };
       const e = op.lastError;
       if (!e || !e.retryable || e.message.startsWith('gave up')) return { state: 'pending', detail: online ? '' : 'waiting for the network' };
       const wait = op.nextAttemptAt - now;

@@ -209,6 +209,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
 
   // Who is signed in here, and the app's provider of their credentials.
   let user: string | null = null;
+  /** The provider gave nothing last time (a refresh that failed, offline): asked again when the page is back online or visible. */
+  let owed = false;
   const setCredentials = (who: string, credentials: CredentialsInput): Promise<void> =>
     request({ type: 'setCredentials', user: who, credentials }).then(() => {});
   const provide = async (who: string, req: CredentialsRequest): Promise<void> => {
@@ -218,12 +220,13 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     try {
       given = await provider(who, { origin: req.origin, reason: req.reason });
     } catch {
-      // A refresh that failed (the auth server down): the ops wait for the next ask.
-      return;
+      // A refresh that failed (the auth server down, offline): the ops wait, and the page asks again later.
+      given = undefined;
     }
     // Signed out or switched while the provider ran: those are not this user's to give.
-    if (!given || who !== user) return;
-    await setCredentials(who, { ...given, ...(req.origin !== '' && { origin: req.origin }) }).catch(() => {});
+    if (who !== user) return;
+    owed = !given;
+    if (given) await setCredentials(who, { ...given, ...(req.origin !== '' && { origin: req.origin }) }).catch(() => (owed = true));
   };
   const setUser = async (next: string | null): Promise<void> => {
     user = next === null ? null : checkUserId(next, 'user', 'invalid-argument');
@@ -255,7 +258,10 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     recheck();
     return request({ type: 'kick', reason }).then(() => {});
   };
-  const quietKick = (reason: KickReason): void => void kick(reason).catch(() => {});
+  const quietKick = (reason: KickReason): void => {
+    if (owed && user !== null) void provide(user, { origin: typeof location === 'object' ? location.origin : '', reason: 'missing' });
+    void kick(reason).catch(() => {});
+  };
   const onOnline = (): void => quietKick('online');
   const onVisible = (): void => {
     if (document.visibilityState === 'visible') quietKick('visible');
