@@ -1,5 +1,5 @@
 import type { ListQuery, Operation, OperationInput, OperationStatus } from '@ferry/core';
-import { FerryError, checkUserId } from '@ferry/core';
+import { FerryError, checkUserId, ferryNames } from '@ferry/core';
 import { nanoid } from 'nanoid';
 import type {
   ChangeMessage,
@@ -11,7 +11,6 @@ import type {
   Results,
   SignOutResult,
 } from '@ferry/core/protocol';
-import { ferryNames } from '@ferry/core/protocol';
 import { enqueueBatcher } from './lib/enqueueBatcher.ts';
 import type { PostTarget } from './lib/requester.ts';
 import { requester } from './lib/requester.ts';

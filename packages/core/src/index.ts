@@ -22,5 +22,7 @@ export type { MemoryData, MemoryStoreOptions } from './MemoryStore.ts';
 export { decodeOp, decodeWal, encodeOp, laneOfRaw, toOperation } from './lib/records.ts';
 export { promoteNext } from './lib/transitions.ts';
 export { HELD_DUE, laneId } from './lib/lanes.ts';
-export { checkUserId } from './lib/validateInput.ts';
+export { checkUserId } from './lib/userId.ts';
 export { targetUrl } from './lib/targetUrl.ts';
+export { ferryNames } from './names.ts';
+export type { FerryNames } from './names.ts';

@@ -1,5 +1,6 @@
 import type { Change } from '@ferry/core';
-import { FerryError, systemClock } from '@ferry/core';
+import type { FerryNames } from '@ferry/core';
+import { FerryError, ferryNames, systemClock } from '@ferry/core';
 import type { FerryHostOptions } from './FerryHostOptions.ts';
 import type { Engine } from './lib/buildEngine.ts';
 import { buildEngine, retire } from './lib/buildEngine.ts';
@@ -10,8 +11,8 @@ import { reply, serveRequest, toWire } from './lib/serveRequest.ts';
 import type { ListenOptions, ServiceWorkerScopeLike } from './listen.ts';
 import { listen } from './listen.ts';
 import { normalizeOrigins } from './lib/origins.ts';
-import type { FerryNames, Request } from './protocol.ts';
-import { PROTOCOL_VERSION, ferryNames, messageName, parseRequest } from './protocol.ts';
+import type { Request } from './protocol.ts';
+import { PROTOCOL_VERSION, messageName, parseRequest } from './protocol.ts';
 
 export type { FerryHostOptions } from './FerryHostOptions.ts';
 export type { ChannelLike, ReplyPort, SyncManagerLike } from './lib/platform.ts';

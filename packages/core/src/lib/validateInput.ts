@@ -3,6 +3,7 @@ import { FerryError } from '../FerryError.ts';
 import type { HttpMethod, JsonValue, Operation, OperationInput } from '../Operation.ts';
 import { HTTP_METHODS } from '../Operation.ts';
 import { targetUrl } from './targetUrl.ts';
+import { checkUserId } from './userId.ts';
 
 export interface InputRules {
   /** The app's own origin, e.g. `https://app.example`; absolute targets on it are allowed. */
@@ -35,23 +36,6 @@ function checkKeyName(value: unknown, field: string): string {
   const name = checkName(value, field);
   if (name.includes('\u0000')) fail('invalid-operation', `${field} must not contain a NUL character`);
   return name;
-}
-
-/**
- * Checks a user id: a non-empty string of at most 256 characters without a
- * NUL. The same rule for an op's `user` (`invalid-operation`) and for the
- * page's `setUser`, `setCredentials` and `signOut` (`invalid-argument`).
- */
-export function checkUserId(value: unknown, field: string, code: 'invalid-operation' | 'invalid-argument'): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new FerryError(code, `${field} must be a non-empty string (a user id), got ${describe(value)}`);
-  if (value.length > MAX_ID) throw new FerryError(code, `${field} is longer than ${MAX_ID} characters`);
-  if (value.includes('\u0000')) throw new FerryError(code, `${field} must not contain a NUL character`);
-  return value;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  return typeof value === 'string' ? JSON.stringify(value) : typeof value;
 }
 
 /** Relative targets resolve against this when the Outbox was given no origin (Node, tests). */
