@@ -133,6 +133,21 @@ export interface FerryClient {
   retry(id: string): Promise<Operation>;
   /** Removes an op that is not in flight. */
   discard(id: string): Promise<Operation>;
+  /**
+   * Cancels an op not delivered yet (pending or failed): deleted in one
+   * transaction, never sent. Rejects with `invalid-state` while it is in
+   * flight or once done, and changes nothing. A waiting `whenDone` rejects
+   * with `not-found`.
+   */
+  cancel(id: string): Promise<Operation>;
+  /**
+   * Edits an op not delivered yet: `patch` replaces its `kind`, `target`,
+   * `method` or `payload`, validated like an enqueue; it keeps its place.
+   * Rejects with `invalid-state` while it is in flight or once done, with the
+   * validation error for a bad patch, `not-found` for an unknown id; nothing
+   * changes then. An op sent before (outcome unknown) gets a new idempotency key.
+   */
+  update(id: string, patch: Partial<Pick<Operation, 'kind' | 'target' | 'method' | 'payload'>>): Promise<Operation>;
   /** Counts by status; with a `user`, only that user's ops. */
   stats(query?: { user?: string }): Promise<Record<OperationStatus, number>>;
   /** Drains now; resolves with the counts once the drain settled. */
@@ -302,7 +317,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
       // Listen before looking, so that a change between the two is not missed.
       const off = subscribe((change) => {
         if (change.op.id !== id) return;
-        if (change.type === 'discard') settle(undefined, new FerryError('not-found', `operation ${id} was discarded`));
+        if (change.type === 'discard' || change.type === 'cancel')
+          settle(undefined, new FerryError('not-found', `operation ${id} was ${change.type === 'cancel' ? 'cancelled' : 'discarded'}`));
         else if (isTerminal(change.op.status)) void check();
       });
       waiting.add(quiet);
@@ -355,6 +371,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     get,
     retry: (id) => request({ type: 'retry', opId: id }),
     discard: (id) => request({ type: 'discard', opId: id }),
+    cancel: (id) => request({ type: 'cancel', opId: id }),
+    update: (id, patch) => request({ type: 'update', opId: id, patch }),
     stats: (query = {}) => request({ type: 'stats', ...(query.user !== undefined && { query: { user: query.user } }) }),
     syncNow: () => request({ type: 'syncNow' }),
     kick,

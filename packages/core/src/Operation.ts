@@ -40,6 +40,15 @@ export interface OperationInput {
    * nothing, while there are none. Lanes are per user. Absent: nobody's.
    */
   user?: string;
+  /**
+   * Folds this op into a pending one of the same lane with the same `key`,
+   * in the enqueue transaction: `replace` (the default) puts this payload in
+   * its place, `merge` merges this payload's top-level fields into it (both
+   * must be objects). The op keeps its place in the lane and its id, which
+   * `enqueue` then resolves with. An op in flight is never touched: this one
+   * queues behind it. Keys name what the op updates: `doc:42`, `draft:7`.
+   */
+  coalesce?: { key: string; mode?: 'replace' | 'merge' };
 }
 
 /** An operation as Ferry stores it. Plain data: safe to clone, post and persist. */
@@ -53,6 +62,8 @@ export interface Operation {
   idempotencyKey: string;
   /** See {@link OperationInput.user}. Never a credential: the server authorises from what the request carries. */
   user?: string;
+  /** The `coalesce.key` it was enqueued with: later enqueues with that key fold into it while it is pending. */
+  coalesceKey?: string;
   status: OperationStatus;
   /** Enqueue order: the LSN of the WAL record that (re)queued the op. Orders a lane. */
   seq: number;

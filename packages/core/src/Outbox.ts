@@ -1,3 +1,4 @@
+import { nanoid } from 'nanoid';
 import { FerryError } from './FerryError.ts';
 import type { Operation, OperationInput, OperationStatus } from './Operation.ts';
 import type { ListQuery, OutboxStore, OutboxTx, QuarantinedRecord } from './OutboxStore.ts';
@@ -45,6 +46,7 @@ export interface ExchangeResult {
 
 const ORPHAN_PAGE = 500;
 const DISCARD_PAGE = 200;
+const PATCHABLE: readonly string[] = ['kind', 'target', 'method', 'payload'];
 const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
 const COMPACT_CHUNK = 500;
 /** The meta key under which the store keeps the last compaction's time. */
@@ -140,6 +142,17 @@ export class Outbox {
   async #flush(): Promise<void> {
     while (this.#queue.length > 0) {
       let batch = this.#queue.splice(0, this.#maxBatch);
+      // A coalescing enqueue reads its lane first: it gets a transaction of its own, in its turn.
+      const cut = batch.findIndex((w) => w.input.coalesceKey !== undefined);
+      if (cut === 0) {
+        this.#queue.unshift(...batch.slice(1));
+        await this.#fold(batch[0] as Waiter);
+        continue;
+      }
+      if (cut > 0) {
+        this.#queue.unshift(...batch.slice(cut));
+        batch = batch.slice(0, cut);
+      }
       const now = this.#clock.now();
       try {
         // Optimistic first: no look-up of each id (one read per op on the hot path); a stored id makes
@@ -189,6 +202,23 @@ export class Outbox {
       }
     }
     this.#flushing = false;
+  }
+
+  async #fold(w: Waiter): Promise<void> {
+    try {
+      const change = await this.store.transaction('readwrite', (tx) => t.fold(tx, w.input, this.#clock.now(), this.#rules.maxPayloadBytes));
+      if (change instanceof FerryError) return w.reject(change);
+      if (change.type !== 'repeat') this.#emit([change]);
+      w.resolve(change.op);
+    } catch (err) {
+      if (err instanceof t.StoredDuplicates) {
+        const op = err.stored.get(w.input.id) as Operation;
+        if (t.isRepeat(w.input, op)) w.resolve(op);
+        else w.reject(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(w.input.id)} is already stored`));
+        return;
+      }
+      w.reject(err);
+    }
   }
 
   async get(id: string): Promise<Operation | undefined> {
@@ -337,6 +367,37 @@ export class Outbox {
   /** Puts a failed op back in its lane with a fresh attempt budget. */
   retry(id: string, now = this.#clock.now()): Promise<Operation> {
     return this.#one((tx) => t.retryFailed(tx, id, now));
+  }
+
+  /**
+   * Cancels an op that is not delivered yet (pending, or a dead letter): it
+   * is deleted in one transaction (a `cancel` WAL record) and never sent. An
+   * op in flight or done rejects with `invalid-state`, and nothing changes.
+   * Resolves with the op as it was.
+   */
+  cancel(id: string, now = this.#clock.now()): Promise<Operation> {
+    return this.#one((tx) => t.cancel(tx, id, now));
+  }
+
+  /**
+   * Edits an op that is not delivered yet: `patch` replaces its `kind`,
+   * `target`, `method` or `payload` (whole), validated like an enqueue; it
+   * keeps its id, its place in its lane and its state (an `update` WAL
+   * record). An op in flight or done rejects with `invalid-state`; a patch
+   * that is not clone-safe or makes the op invalid rejects with that error;
+   * an unknown id with `not-found`. Nothing changes on a rejection.
+   */
+  async update(id: string, patch: t.OpPatch, now = this.#clock.now()): Promise<Operation> {
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new FerryError('invalid-operation', 'a patch must be an object');
+    const fields = Object.keys(patch);
+    const bad = fields.find((k) => !PATCHABLE.includes(k));
+    if (bad !== undefined) throw new FerryError('invalid-operation', `${bad} cannot be changed by update; only ${PATCHABLE.join(', ')}`);
+    const current = await this.get(id);
+    if (!current) throw new FerryError('not-found', `no operation ${JSON.stringify(id)}`);
+    const { kind, target, method, payload, lane, user, idempotencyKey } = current;
+    const valid = validateInput({ kind, target, method, payload, lane, idempotencyKey, ...(user !== undefined && { user }), ...patch }, this.#rules);
+    const intent = { kind: valid.kind, target: valid.target, method: valid.method, payload: valid.payload };
+    return this.#one((tx) => t.update(tx, id, intent, nanoid(), now));
   }
 
   /** Deletes a pending, failed or done op. Resolves with the op as it was. */

@@ -4,9 +4,22 @@ import type { LastError, Operation, OperationStatus } from './Operation.ts';
  * What happened to an op. `put` carries the whole op; the others carry the
  * fields they changed, so replaying from the first record rebuilds the outbox.
  */
-export type WalRecordType = 'put' | 'claim' | 'done' | 'retry' | 'fail' | 'discard' | 'requeue' | 'defer' | 'hold' | 'release';
+export type WalRecordType = 'put' | 'claim' | 'done' | 'retry' | 'fail' | 'discard' | 'requeue' | 'defer' | 'hold' | 'release' | 'cancel' | 'update';
 
-export const WAL_RECORD_TYPES: readonly WalRecordType[] = ['put', 'claim', 'done', 'retry', 'fail', 'discard', 'requeue', 'defer', 'hold', 'release'];
+export const WAL_RECORD_TYPES: readonly WalRecordType[] = [
+  'put',
+  'claim',
+  'done',
+  'retry',
+  'fail',
+  'discard',
+  'requeue',
+  'defer',
+  'hold',
+  'release',
+  'cancel',
+  'update',
+];
 
 /** A WAL record before the store gives it its LSN. */
 export interface WalEntry {
@@ -22,7 +35,7 @@ export interface WalEntry {
   /** On `defer` and `hold`: why the op waits (its origin asked for a pause; no credentials for its user). */
   reason?: string;
   error?: LastError;
-  /** The op as stored after the change; only on `put` and `requeue` of a failed op. */
+  /** The op as stored after the change; only on `put`, `update` and `requeue` of a failed op. */
   op?: Operation;
 }
 

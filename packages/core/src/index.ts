@@ -14,6 +14,7 @@ export type { OnlineSignal } from './NetworkProbe.ts';
 export type { SendContext, SendResult, Transport } from './Transport.ts';
 export { Outbox } from './Outbox.ts';
 export type { Change, ClaimOptions, ClaimRequest, Claimed, ExchangeResult, OutboxOptions, SendFacts, Settlement } from './Outbox.ts';
+export type { OpPatch } from './lib/transitions.ts';
 export { Wal } from './Wal.ts';
 export { SyncWorker } from './SyncWorker.ts';
 export type { SyncWorkerOptions } from './SyncWorker.ts';

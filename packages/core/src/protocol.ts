@@ -12,6 +12,7 @@
 import type { FerryErrorData } from './FerryError.ts';
 import type { LastError, Operation, OperationInput, OperationStatus } from './Operation.ts';
 import type { ListQuery } from './OutboxStore.ts';
+import type { OpPatch } from './lib/transitions.ts';
 import type { WalRecordType } from './WalRecord.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -58,6 +59,10 @@ export type RequestBody =
   | { type: 'signOut'; user: string; discard: boolean }
   | { type: 'retry'; opId: string }
   | { type: 'discard'; opId: string }
+  /** Deletes an op not delivered yet, so that it is never sent (`invalid-state` while in flight). */
+  | { type: 'cancel'; opId: string }
+  /** Replaces `kind`, `target`, `method` or `payload` of an op not delivered yet (`invalid-state` while in flight). */
+  | { type: 'update'; opId: string; patch: OpPatch }
   | { type: 'syncNow' }
   | { type: 'kick'; reason: KickReason }
   | { type: 'ping' };
@@ -126,6 +131,8 @@ export interface Results {
   signOut: SignOutResult;
   retry: Operation;
   discard: Operation;
+  cancel: Operation;
+  update: Operation;
   /** Counts after the drain the request started has settled. */
   syncNow: Record<OperationStatus, number>;
   kick: null;
@@ -235,8 +242,13 @@ export function parseRequest(data: unknown): Parsed {
       return Array.isArray(data['ops']) && data['ops'].length > 0 && data['ops'].length <= MAX_BATCH
         ? ok({ type: 'enqueueBatch', ops: Array.from(data['ops'] as unknown[]) as OperationInput[] })
         : bad(`enqueueBatch needs an ops array of 1 to ${MAX_BATCH} ops`);
+    case 'update':
+      if (!isName(data['opId'])) return bad('update needs an opId');
+      // The patch's fields are the Outbox's to check (a typed error says what is wrong).
+      return ok({ type: 'update', opId: data['opId'], patch: data['patch'] as OpPatch });
     case 'get':
     case 'retry':
+    case 'cancel':
     case 'discard':
       return isName(data['opId']) ? ok({ type: data['type'], opId: data['opId'] }) : bad(`${data['type']} needs an opId`);
     case 'list': {

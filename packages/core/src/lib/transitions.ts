@@ -9,7 +9,7 @@
  * - a head that leaves the lane (done, failed, discarded) promotes the next op.
  */
 import { FerryError } from '../FerryError.ts';
-import type { LastError, Operation } from '../Operation.ts';
+import type { JsonValue, LastError, Operation } from '../Operation.ts';
 import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
 import type { SendResult } from '../Transport.ts';
@@ -163,9 +163,47 @@ export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: nu
 }
 
 function build(it: ValidInput, seq: number, now: number): Operation {
-  const { idGiven: _, ...fields } = it;
+  const { idGiven: _, coalesceMode: _m, ...fields } = it;
   return { ...fields, status: 'pending', seq, attempt: 0, failures: 0, nextAttemptAt: now, createdAt: now, updatedAt: now };
 }
+
+/** Most ops of a lane a coalescing enqueue reads to find the pending op with its key. */
+const FOLD_SCAN = 10_000;
+
+/**
+ * Enqueues one coalescing input: folds it into the last pending op of its
+ * lane with the same `coalesceKey` (`replace`: its payload; `merge`: its
+ * fields over the pending op's), which keeps its id and place (an `update`
+ * WAL record); an op in flight is never touched. With none to fold into, or
+ * when the input's id is already stored (a repeat or a duplicate), it is an
+ * ordinary insert.
+ */
+export async function fold(tx: OutboxTx, input: ValidInput, now: number, maxPayloadBytes: number): Promise<Change | Repeat | FerryError> {
+  const [active, stored] = await Promise.all([tx.laneOps(laneId(input), undefined, FOLD_SCAN), input.idGiven ? tx.getOp(input.id) : undefined]);
+  const target = [...active].reverse().find((r) => r.status === 'pending' && r.coalesceKey === input.coalesceKey);
+  if (!target || stored) return (await insert(tx, [input], now)).changes[0] as Change | Repeat | FerryError;
+  const before = toOperation(target);
+  const merge = input.coalesceMode === 'merge' && isObject(before.payload) && isObject(input.payload);
+  const payload = merge ? { ...(before.payload as Record<string, JsonValue>), ...(input.payload as Record<string, JsonValue>) } : input.payload;
+  const bytes = new TextEncoder().encode(JSON.stringify(payload)).length;
+  if (bytes > maxPayloadBytes) return new FerryError('payload-too-large', `the merged payload is ${bytes} bytes as JSON; the limit is ${maxPayloadBytes}`);
+  // Sent before with the old payload: the new one goes under a new key, or the server would refuse it as a mismatch.
+  const sent = before.attempt > 0 || (before.failures ?? 0) > 0;
+  const op: Operation = {
+    ...before,
+    kind: input.kind,
+    target: input.target,
+    method: input.method,
+    payload,
+    updatedAt: now,
+    ...(sent && { idempotencyKey: input.idempotencyKey }),
+  };
+  const lsn = await tx.appendWal({ type: 'update', opId: op.id, at: now, status: op.status, op });
+  await tx.putOp(encodeOp(op, target.dueKey !== undefined));
+  return { type: 'update', lsn, op };
+}
+
+const isObject = (v: JsonValue): v is Record<string, JsonValue> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** What a claim needs besides its owner and size. */
 export interface ClaimOptions {
@@ -474,6 +512,53 @@ export async function retryFailed(tx: OutboxTx, id: string, now: number): Promis
   const op: Operation = { ...draft, seq: lsn };
   await tx.putOp(encodeOp(op, head === undefined));
   return { type: 'requeue', lsn, op };
+}
+
+/** What `update` may change of a queued op: its intent, never its bookkeeping. */
+export type OpPatch = Partial<Pick<Operation, 'kind' | 'target' | 'method' | 'payload'>>;
+
+/** Refuses an edit or a cancel of an op that is on the wire or already delivered: nothing changes. */
+function mustBeQueued(rec: OpRecord, what: string): void {
+  if (rec.status === 'inflight') throw new FerryError('invalid-state', `operation ${rec.id} is being sent; it cannot be ${what} (wait for the send to settle)`);
+  if (rec.status === 'done') throw new FerryError('invalid-state', `operation ${rec.id} was delivered; it cannot be ${what}`);
+}
+
+/**
+ * Cancels an op not yet delivered (pending, or a dead letter): it is
+ * deleted and never sent; the lane goes on with the op behind it.
+ */
+export async function cancel(tx: OutboxTx, id: string, now: number): Promise<Change> {
+  const rec = await mustGet(tx, id);
+  mustBeQueued(rec, 'cancelled');
+  const lsn = await tx.appendWal({ type: 'cancel', opId: id, at: now });
+  await tx.deleteOp(id);
+  if (rec.status === 'pending') await promoteNext(tx, laneId(rec));
+  return { type: 'cancel', lsn, op: toOperation(rec) };
+}
+
+/**
+ * Replaces fields of an op not yet delivered, in place: it keeps its id,
+ * its place in its lane and its state. `valid` is the op's input after the
+ * patch, already validated. An op that went on the wire before (its outcome
+ * unknown or refused) gets a new idempotency key, so that the edit is not
+ * refused as another payload under the old key; the earlier send may then
+ * also have been applied.
+ */
+export async function update(
+  tx: OutboxTx,
+  id: string,
+  valid: Pick<Operation, 'kind' | 'target' | 'method' | 'payload'>,
+  newKey: string,
+  now: number,
+): Promise<Change> {
+  const rec = await mustGet(tx, id);
+  mustBeQueued(rec, 'edited');
+  const sent = rec.attempt > 0 || (rec.failures ?? 0) > 0;
+  const op: Operation = { ...toOperation(rec), ...valid, updatedAt: now, ...(sent && { idempotencyKey: newKey }) };
+  const lsn = await tx.appendWal({ type: 'update', opId: id, at: now, status: op.status, op });
+  // A head keeps its due key (and a held head its hold): only the intent changed.
+  await tx.putOp(encodeOp(op, rec.dueKey !== undefined));
+  return { type: 'update', lsn, op };
 }
 
 /** Removes an op that is not in flight. */

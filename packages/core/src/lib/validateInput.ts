@@ -14,9 +14,11 @@ export interface InputRules {
 }
 
 /** An input that passed validation, with its defaults filled in. */
-export type ValidInput = Pick<Operation, 'id' | 'kind' | 'target' | 'method' | 'payload' | 'lane' | 'idempotencyKey' | 'user'> & {
+export type ValidInput = Pick<Operation, 'id' | 'kind' | 'target' | 'method' | 'payload' | 'lane' | 'idempotencyKey' | 'user' | 'coalesceKey'> & {
   /** Whether the caller chose the id (only then can it collide with a stored one). */
   idGiven: boolean;
+  /** How it folds into a pending op with its `coalesceKey`. */
+  coalesceMode?: 'replace' | 'merge';
 };
 
 const MAX_ID = 256;
@@ -158,7 +160,16 @@ function validate(input: unknown, rules: InputRules): ValidInput {
   if (typeof input !== 'object' || input === null) fail('invalid-operation', 'an operation must be an object');
   // Each field read once: a getter answers once, and what it answered is what is checked and stored.
   const i = input as Partial<Record<keyof OperationInput, unknown>>;
-  const [rawId, rawKind, rawTarget, rawMethod, rawLane, rawKey, rawUser] = [i.id, i.kind, i.target, i.method, i.lane, i.idempotencyKey, i.user];
+  const [rawId, rawKind, rawTarget, rawMethod, rawLane, rawKey, rawUser, rawCoalesce] = [
+    i.id,
+    i.kind,
+    i.target,
+    i.method,
+    i.lane,
+    i.idempotencyKey,
+    i.user,
+    i.coalesce,
+  ];
   const idGiven = rawId !== undefined;
   const id = idGiven ? checkName(rawId, 'id') : nanoid();
   const kind = checkName(rawKind, 'kind');
@@ -173,5 +184,30 @@ function validate(input: unknown, rules: InputRules): ValidInput {
   // JSON.stringify escapes lone surrogates, so the encoder replaces nothing and counts exactly.
   const bytes = new TextEncoder().encode(JSON.stringify(payload)).length;
   if (bytes > rules.maxPayloadBytes) fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${rules.maxPayloadBytes}`);
-  return { id, idGiven, kind, target, method: method as HttpMethod, payload, lane, idempotencyKey, ...(user !== undefined && { user }) };
+  const coalesce = rawCoalesce === undefined ? undefined : checkCoalesce(rawCoalesce, payload);
+  return {
+    id,
+    idGiven,
+    kind,
+    target,
+    method: method as HttpMethod,
+    payload,
+    lane,
+    idempotencyKey,
+    ...(user !== undefined && { user }),
+    ...(coalesce && { coalesceKey: coalesce.key, coalesceMode: coalesce.mode }),
+  };
+}
+
+function checkCoalesce(raw: unknown, payload: JsonValue): { key: string; mode: 'replace' | 'merge' } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('invalid-operation', 'coalesce must be an object { key, mode? }');
+  const c = raw as { key?: unknown; mode?: unknown };
+  const [key, mode] = [c.key, c.mode ?? 'replace'];
+  if (typeof key !== 'string') fail('invalid-operation', `coalesce.key must be a string, got ${key === null ? 'null' : typeof key}`);
+  const name = checkName(key, 'coalesce.key');
+  if (mode !== 'replace' && mode !== 'merge') fail('invalid-operation', 'coalesce.mode must be "replace" or "merge"');
+  if (mode === 'merge' && (typeof payload !== 'object' || payload === null || Array.isArray(payload))) {
+    fail('invalid-operation', 'coalesce mode "merge" needs an object payload: its fields are merged into the pending op\'s');
+  }
+  return { key: name, mode };
 }

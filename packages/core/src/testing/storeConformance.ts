@@ -427,6 +427,83 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(await outbox.stats()).toEqual({ pending: 0, inflight: 0, done: 0, failed: 0 });
     });
 
+    it('cancel: a pending op is deleted and never claimed, the lane goes on; in flight or done it is refused and nothing changes', async () => {
+      const { outbox } = await setup();
+      const a = await outbox.enqueue(msg('a', 'l'));
+      const b = await outbox.enqueue(msg('b', 'l'));
+      const c = await outbox.enqueue(msg('c', 'l'));
+      expect(await outbox.cancel(b.id)).toMatchObject({ id: b.id, status: 'pending' });
+      const [head] = await outbox.claim('w', 10, 1000);
+      expect(head?.id).toBe(a.id);
+      expect(await codeOf(outbox.cancel(a.id))).toBe('invalid-state');
+      expect(await outbox.get(a.id)).toMatchObject({ status: 'inflight' });
+      await outbox.complete(head!);
+      expect(await codeOf(outbox.cancel(a.id))).toBe('invalid-state');
+      expect(await codeOf(outbox.cancel('nope'))).toBe('not-found');
+      // The cancelled op is gone; the one behind it heads the lane.
+      expect(await outbox.get(b.id)).toBeUndefined();
+      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([c.id]);
+      expect((await outbox.wal.records()).filter((r) => r.opId === b.id).map((r) => r.type)).toEqual(['put', 'cancel']);
+    });
+
+    it('update: a pending op takes the edit in place; a bad patch or an op in flight is refused and nothing changes', async () => {
+      const { outbox } = await setup();
+      const a = await outbox.enqueue(msg('a', 'l'));
+      const b = await outbox.enqueue(msg('b', 'l'));
+      const edited = await outbox.update(b.id, { payload: { text: 'b, edited' } });
+      expect(edited).toMatchObject({ id: b.id, seq: b.seq, status: 'pending', idempotencyKey: b.idempotencyKey, payload: { text: 'b, edited' } });
+      const cyclic: Record<string, unknown> = {};
+      cyclic['self'] = cyclic;
+      for (const [patch, code] of [
+        [{ payload: cyclic }, 'payload-not-cloneable'],
+        [{ target: 'https://evil.example/x' }, 'target-not-allowed'],
+        [{ lane: 'other' }, 'invalid-operation'],
+        [{ method: 'GET' }, 'invalid-operation'],
+        ['text', 'invalid-operation'],
+      ] as const) {
+        expect(await codeOf(outbox.update(b.id, patch as never))).toBe(code);
+      }
+      expect(await codeOf(outbox.update('nope', { payload: 1 }))).toBe('not-found');
+      expect(await outbox.get(b.id)).toEqual(edited);
+      const [head] = await outbox.claim('w', 10, 1000);
+      expect(await codeOf(outbox.update(a.id, { payload: 'late' }))).toBe('invalid-state');
+      expect(await outbox.get(a.id)).toMatchObject({ status: 'inflight', payload: { text: 'a' } });
+      await outbox.complete(head!);
+      expect((await outbox.claim('w', 10, 1000)).map((o) => [o.id, o.payload])).toEqual([[b.id, { text: 'b, edited' }]]);
+    });
+
+    it('coalesce: five saves of one document are one op with the last payload, in its place; merge merges; an op in flight is never folded into', async () => {
+      const { outbox } = await setup();
+      const save = (n: number, mode?: 'merge') =>
+        outbox.enqueue({
+          kind: 'doc.save',
+          target: '/api/docs/1',
+          lane: 'docs',
+          payload: mode ? { [`f${n}`]: n } : { v: n },
+          coalesce: { key: 'doc:1', ...(mode && { mode }) },
+        });
+      const first = await save(1);
+      const other = await outbox.enqueue(msg('other', 'docs'));
+      for (const n of [2, 3, 4, 5]) expect((await save(n)).id).toBe(first.id);
+      expect((await outbox.list({ lane: 'docs' })).map((o) => [o.id, o.payload])).toEqual([
+        [first.id, { v: 5 }],
+        [other.id, { text: 'other' }],
+      ]);
+      const [head] = await outbox.claim('w', 10, 1000);
+      expect(head).toMatchObject({ id: first.id, payload: { v: 5 } });
+      // In flight: a new save queues behind it, and later ones fold into that one, by merge here.
+      const behind = await save(6);
+      expect(behind.id).not.toBe(first.id);
+      expect((await save(7, 'merge')).id).toBe(behind.id);
+      expect((await outbox.get(behind.id))?.payload).toEqual({ v: 6, f7: 7 });
+      expect(await outbox.get(first.id)).toMatchObject({ status: 'inflight', payload: { v: 5 } });
+      for (const coalesce of [{ key: 7 }, { key: '' }, { key: 'k', mode: 'sum' }, 'k']) {
+        expect(await codeOf(outbox.enqueue({ ...msg('x', 'docs'), coalesce } as never))).toBe('invalid-operation');
+      }
+      expect(await codeOf(outbox.enqueue({ ...msg('x', 'docs'), payload: [1], coalesce: { key: 'doc:1', mode: 'merge' } }))).toBe('invalid-operation');
+      expect((await outbox.list({ lane: 'docs' })).length).toBe(3);
+    });
+
     batchConformance(setup);
   });
 }

@@ -55,6 +55,10 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       return done<'retry'>(await outbox.retry(req.opId), wake);
     case 'discard':
       return done<'discard'>(await outbox.discard(req.opId));
+    case 'cancel':
+      return done<'cancel'>(await outbox.cancel(req.opId));
+    case 'update':
+      return done<'update'>(await outbox.update(req.opId, req.patch));
     case 'syncNow':
       await wake();
       return done<'syncNow'>(await outbox.stats());
