@@ -127,7 +127,13 @@ describe('reference server', () => {
       const { server, post, batch } = await start();
       const res = await batch([item('b1', 'one'), item('b2', 'two'), item('b3', 'three')]);
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ results: [{ status: 201 }, { status: 201 }, { status: 201 }] });
+      expect(await res.json()).toEqual({
+        results: [
+          { status: 201, body: { message: expect.objectContaining({ seq: expect.any(Number) }) } },
+          { status: 201, body: { message: expect.objectContaining({ seq: expect.any(Number) }) } },
+          { status: 201, body: { message: expect.objectContaining({ seq: expect.any(Number) }) } },
+        ],
+      });
       expect(server.log.entries.map((e) => [e.key, e.message.text])).toEqual([
         ['b1', 'one'],
         ['b2', 'two'],
@@ -136,7 +142,12 @@ describe('reference server', () => {
       // The same op sent alone later (or in another batch) is a replay, not a new message nor a mismatch.
       const alone = await post({ text: 'two', conversation: 'c1' }, 'b2');
       expect(alone.headers.get('idempotent-replayed')).toBe('true');
-      expect(await (await batch([item('b3', 'three'), item('b4', 'four')])).json()).toEqual({ results: [{ status: 201 }, { status: 201 }] });
+      expect(await (await batch([item('b3', 'three'), item('b4', 'four')])).json()).toEqual({
+        results: [
+          { status: 201, body: { message: expect.objectContaining({ seq: expect.any(Number) }) } },
+          { status: 201, body: { message: expect.objectContaining({ seq: expect.any(Number) }) } },
+        ],
+      });
       expect(server.log.entries).toHaveLength(4);
       expect(server.wire.map((w) => [w.key, w.replayed, w.batched === true])).toEqual([
         ['b1', false, true],
@@ -152,13 +163,23 @@ describe('reference server', () => {
       const { server, batch } = await start({ random: () => 0.5 });
       server.setFaults({ poison: 'spam' });
       const poisoned = await (await batch([item('p1', 'fine'), item('p2', 'spam'), item('p3', 'after')])).json();
-      expect(poisoned).toEqual({ results: [{ status: 201 }, { status: 422, error: 'message rejected: it contains "spam"' }] });
+      expect(poisoned).toEqual({
+        results: [
+          { status: 201, body: { message: expect.objectContaining({ seq: expect.any(Number) }) } },
+          { status: 422, error: 'message rejected: it contains "spam"' },
+        ],
+      });
       expect(server.log.entries.map((e) => e.key)).toEqual(['p1']);
       server.setFaults({ poison: '', rateLimitRate: 1, retryAfterS: 4 });
       expect(await (await batch([item('p3', 'after')])).json()).toEqual({ results: [{ status: 429, error: 'slow down', retryAfter: '4' }] });
       server.setFaults({ rateLimitRate: 0 });
       const other = await (await batch([item('p3', 'after'), item('p4', 'x', { target: '/api/other' }), item('p5', 'y')])).json();
-      expect(other).toEqual({ results: [{ status: 201 }, { status: 404, error: 'no route POST /api/other' }] });
+      expect(other).toEqual({
+        results: [
+          { status: 201, body: { message: expect.objectContaining({ seq: expect.any(Number) }) } },
+          { status: 404, error: 'no route POST /api/other' },
+        ],
+      });
       expect(server.log.entries.map((e) => e.key)).toEqual(['p1', 'p3']);
     });
 

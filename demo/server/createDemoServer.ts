@@ -221,7 +221,7 @@ export function createDemoServer(options: DemoServerOptions = {}) {
     }
     // One processing delay for the whole request: batching is what makes a slow round trip cheap.
     if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-    const results: { status: number; error?: string; retryAfter?: string }[] = [];
+    const results: { status: number; error?: string; retryAfter?: string; body?: unknown }[] = [];
     for (const item of ops as unknown[]) {
       const op = (typeof item === 'object' && item !== null ? item : {}) as { target?: unknown; method?: unknown; idempotencyKey?: unknown; payload?: unknown };
       const outcome: Outcome =
@@ -231,7 +231,13 @@ export function createDemoServer(options: DemoServerOptions = {}) {
       record(op.idempotencyKey, outcome, true);
       const error = (outcome.body as { error?: unknown } | null)?.error;
       const retryAfter = outcome.headers?.['retry-after'];
-      results.push({ status: outcome.status, ...(typeof error === 'string' && { error }), ...(retryAfter !== undefined && { retryAfter }) });
+      results.push({
+        status: outcome.status,
+        ...(typeof error === 'string' && { error }),
+        ...(retryAfter !== undefined && { retryAfter }),
+        // A success carries its body, as the single request's would: Ferry keeps it with the done op.
+        ...(outcome.status < 300 && { body: outcome.body }),
+      });
       if (outcome.status >= 300) break;
     }
     send(res, 200, { results });

@@ -20,6 +20,12 @@ function authorLine(user: string | undefined, seen: string | null | undefined): 
   return `queued by ${user ?? 'nobody'}`;
 }
 
+/** The number the server gave the message, from the answer Ferry kept with the done op (no extra request). */
+function serverSeq(row: OpRow): number | undefined {
+  const seq = (row.answer?.body as { message?: { seq?: unknown } } | undefined)?.message?.seq;
+  return typeof seq === 'number' ? seq : undefined;
+}
+
 const LABELS = { pending: 'pending', sending: 'sending…', sent: 'sent', retrying: 'retrying', failed: 'failed' } as const;
 
 /** The conversation: every `message.send` op of its lane, oldest first, each with its delivery state. */
@@ -46,6 +52,7 @@ export function renderChat(
       { class: `msg ${view.state}`, 'data-id': r.id, 'data-state': view.state },
       h('div', { class: 'bubble' }, h('span', { class: 'text' }, m.text)),
       h('div', { class: 'author', 'data-author': authors.get(m.id) ?? '' }, authorLine(r.user, authors.get(m.id))),
+      serverSeq(r) !== undefined && h('span', { class: 'server-id', title: "the server's id for it, from the answer Ferry kept" }, `#${serverSeq(r)}`),
       h(
         'div',
         { class: 'meta' },

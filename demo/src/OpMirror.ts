@@ -11,7 +11,7 @@ export interface OpRow extends OpSummary {
 const FEED_SIZE = 60;
 
 const row = (op: Operation): OpRow => {
-  const { id, status, attempt, lastError, nextAttemptAt, lane, kind, seq, payload, createdAt, user, held } = op;
+  const { id, status, attempt, lastError, nextAttemptAt, lane, kind, seq, payload, createdAt, user, held, answer } = op;
   return {
     id,
     status,
@@ -25,6 +25,7 @@ const row = (op: Operation): OpRow => {
     ...(lastError && { lastError }),
     ...(user !== undefined && { user }),
     ...(held !== undefined && { held }),
+    ...(answer !== undefined && { answer }),
   };
 };
 
@@ -67,7 +68,7 @@ export class OpMirror {
     else if ((change.type === 'retry' || change.type === 'fail') && op.lastError) {
       this.lastSend = { ok: false, at: op.lastError.at, message: op.lastError.message };
     }
-    if (change.type === 'discard') {
+    if (change.type === 'discard' || change.type === 'cancel') {
       this.ops.delete(op.id);
     } else {
       const known = this.ops.get(op.id);

@@ -17,6 +17,21 @@ export interface LastError {
   at: number;
 }
 
+/**
+ * What the server answered to the send that delivered an op, kept with the
+ * done op (until compaction) and returned by `whenDone`, `get` and the
+ * change feed.
+ */
+export interface ServerAnswer {
+  status: number;
+  /** The body: parsed when it was JSON, else its text; absent when empty, not text, or over the cap (`truncated`). */
+  body?: JsonValue;
+  /** The response headers the app asked to keep (`keepHeaders`), names lower-cased. */
+  headers?: Record<string, string>;
+  /** The body was larger than the cap and was not kept. */
+  truncated?: true;
+}
+
 /** What an app hands to `enqueue`. Everything but `kind`, `target` and `payload` has a default. */
 export interface OperationInput {
   /** Unique id; generated with nanoid when absent. An id already stored is rejected, never overwritten. */
@@ -77,6 +92,8 @@ export interface Operation {
   failures?: number;
   /** Earliest wall-clock ms at which the op may be sent. */
   nextAttemptAt: number;
+  /** On a done op: what the server answered (see {@link ServerAnswer}). */
+  answer?: ServerAnswer;
   /**
    * Why a pending op waits for a signal rather than a time (no credentials
    * for its user yet): it is not sent until released, and spends nothing.

@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import { FerryError } from './FerryError.ts';
-import type { Operation, OperationInput, OperationStatus } from './Operation.ts';
+import type { Operation, OperationInput, OperationStatus, ServerAnswer } from './Operation.ts';
 import type { ListQuery, OutboxStore, OutboxTx, QuarantinedRecord } from './OutboxStore.ts';
 import type { Clock, Random } from './Platform.ts';
 import { systemClock, systemRandom } from './Platform.ts';
@@ -57,7 +57,7 @@ function settleOne(tx: OutboxTx, s: Settlement, policy: RetryPolicy, now: number
   const only = s.run.length === 1 ? s.run[0] : undefined;
   const first = s.results[0];
   if (!only || !first) return settleBatch(tx, s.run, s.results, s.facts ?? {}, policy, now);
-  if (first.ok) return t.complete(tx, only, now).then((c) => [c]);
+  if (first.ok) return t.complete(tx, only, now, first.answer).then((c) => [c]);
   return t.recordFailure(tx, only, { ...s.facts, result: first }, policy, now).then((c) => [c]);
 }
 
@@ -295,8 +295,8 @@ export class Outbox {
   }
 
   /** Marks a claimed op done. `claimed` is the op as the claim returned it: only that claim may. */
-  complete(claimed: Claimed, now = this.#clock.now()): Promise<Operation> {
-    return this.#one((tx) => t.complete(tx, claimed, now));
+  complete(claimed: Claimed, now = this.#clock.now(), answer?: ServerAnswer): Promise<Operation> {
+    return this.#one((tx) => t.complete(tx, claimed, now, answer));
   }
 
   /** Records a failed send of a claimed op; see the RetryPolicy section of the spec. */

@@ -1,4 +1,4 @@
-import type { Operation } from './Operation.ts';
+import type { Operation, ServerAnswer } from './Operation.ts';
 
 /** The outcome of one send, exactly as the seed's `SendResult`, plus HTTP details. */
 export interface SendResult {
@@ -16,6 +16,8 @@ export interface SendResult {
    * while the probe says offline never counts, without this flag.
    */
   free?: boolean;
+  /** On success: what the server answered, to keep with the done op. */
+  answer?: ServerAnswer;
   /** True when no HTTP answer came back: network error, DNS, refused, reset, timeout with nothing received. */
   unanswered?: boolean;
   /**

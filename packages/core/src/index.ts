@@ -1,7 +1,7 @@
 export { FerryError } from './FerryError.ts';
 export type { FerryErrorCode, FerryErrorData } from './FerryError.ts';
 export { HTTP_METHODS } from './Operation.ts';
-export type { HttpMethod, JsonValue, LastError, Operation, OperationInput, OperationStatus } from './Operation.ts';
+export type { HttpMethod, JsonValue, LastError, Operation, OperationInput, OperationStatus, ServerAnswer } from './Operation.ts';
 export type { WalEntry, WalRecord, WalRecordType } from './WalRecord.ts';
 export { WAL_RECORD_TYPES } from './WalRecord.ts';
 export type { ListQuery, OpRecord, OutboxStore, OutboxTx, QuarantinedRecord, TxMode } from './OutboxStore.ts';

@@ -156,6 +156,8 @@ export interface OpSummary {
   user?: string;
   /** Set while the op waits for its user's credentials. */
   held?: string;
+  /** On `done`: what the server answered. */
+  answer?: Operation['answer'];
 }
 
 export interface ChangeSummary {
@@ -282,10 +284,11 @@ export function parseRequest(data: unknown): Parsed {
 
 /** The broadcast form of a committed change. */
 export function summarize(change: { type: WalRecordType; lsn: number; op: Operation }): ChangeMessage {
-  const { id, status, attempt, lastError, nextAttemptAt, lane, kind, seq, user, held } = change.op;
+  const { id, status, attempt, lastError, nextAttemptAt, lane, kind, seq, user, held, answer } = change.op;
   const op: OpSummary = { id, status, attempt, nextAttemptAt, lane, kind, seq };
   if (lastError) op.lastError = lastError;
   if (user !== undefined) op.user = user;
   if (held !== undefined) op.held = held;
+  if (answer !== undefined) op.answer = answer;
   return { v: PROTOCOL_VERSION, type: 'change', change: { type: change.type, lsn: change.lsn, op } };
 }

@@ -51,7 +51,7 @@ describe('HttpTransport request', () => {
   it('sends JSON with Content-Type and Idempotency-Key to the target on the origin', async () => {
     const f = fakeFetch(new Response('{}', { status: 201 }));
     const r = await transport(f).send(op(), ctx());
-    expect(r).toEqual({ ok: true, status: 201 });
+    expect(r).toEqual({ ok: true, status: 201, answer: { status: 201, body: '{}' } });
     const [call] = f.calls;
     expect(call?.url).toBe(`${ORIGIN}/api/messages`);
     expect(call?.init.method).toBe('POST');
@@ -337,9 +337,9 @@ describe('HttpTransport batch mode', () => {
     const f = fakeFetch(answer([{ status: 201 }, { status: 200 }, { status: 201 }]));
     const r = await batch(f).sendBatch?.(ops, ctx());
     expect(r).toEqual([
-      { ok: true, status: 201 },
-      { ok: true, status: 200 },
-      { ok: true, status: 201 },
+      { ok: true, status: 201, answer: { status: 201 } },
+      { ok: true, status: 200, answer: { status: 200 } },
+      { ok: true, status: 201, answer: { status: 201 } },
     ]);
     const [call] = f.calls;
     expect(call?.url).toBe(`${ORIGIN}/api/batch`);
@@ -356,7 +356,7 @@ describe('HttpTransport batch mode', () => {
     const f = fakeFetch(answer([{ status: 201 }, { status: 503, error: 'busy\nnow', retryAfter: 3 }]));
     const r = await batch(f).sendBatch?.(ops, ctx());
     expect(r).toEqual([
-      { ok: true, status: 201 },
+      { ok: true, status: 201, answer: { status: 201 } },
       { ok: false, retryable: true, status: 503, error: 'HTTP 503: busy now', retryAfterMs: 3000 },
     ]);
     const permanent = await batch(fakeFetch(answer([{ status: 422, error: 'text is required' }]))).sendBatch?.(ops, ctx());
@@ -402,7 +402,7 @@ describe('HttpTransport batch mode', () => {
   it('an op whose target is not allowed ends the batch before it, and fails alone when it comes first', async () => {
     const evil = op({ id: 'x', target: 'https://evil.example/steal' });
     const f = fakeFetch(answer([{ status: 201 }]));
-    expect(await batch(f).sendBatch?.([ops[0] as Operation, evil, ops[1] as Operation], ctx())).toEqual([{ ok: true, status: 201 }]);
+    expect(await batch(f).sendBatch?.([ops[0] as Operation, evil, ops[1] as Operation], ctx())).toEqual([{ ok: true, status: 201, answer: { status: 201 } }]);
     expect(JSON.parse(f.calls[0]?.init.body as string).ops.map((o: { id: string }) => o.id)).toEqual(['a']);
     const alone = await batch(fakeFetch()).sendBatch?.([evil, ops[0] as Operation], ctx());
     expect(alone).toMatchObject([{ ok: false, retryable: false, error: expect.stringMatching(/target-not-allowed/) }]);
@@ -421,5 +421,21 @@ describe('HttpTransport batch mode', () => {
     expect(await t.sendBatch?.(ops, ctx())).toHaveLength(3);
     expect(seen).toEqual(['a', 'a']);
     expect(f.calls.map((c) => new Headers(c.init.headers).get('authorization'))).toEqual(['Bearer old', 'Bearer new']);
+  });
+});
+
+describe('HttpTransport: the server answer', () => {
+  it('keeps the status, a JSON or text body within the cap, and the headers the app named', async () => {
+    const json = new Response(JSON.stringify({ message: { seq: 7 } }), {
+      status: 201,
+      headers: { 'Content-Type': 'application/json', Location: '/m/7', 'X-Other': 'x' },
+    });
+    const r = await transport(fakeFetch(json), { keepHeaders: ['Location'] }).send(op(), ctx());
+    expect(r).toEqual({ ok: true, status: 201, answer: { status: 201, body: { message: { seq: 7 } }, headers: { location: '/m/7' } } });
+    const big = new Response(JSON.stringify({ pad: 'x'.repeat(100) }), { status: 200, headers: { 'Content-Type': 'application/json' } });
+    expect((await transport(fakeFetch(big), { maxAnswerBytes: 50 }).send(op(), ctx())).answer).toEqual({ status: 200, truncated: true });
+    const binary = new Response(new Uint8Array([1, 2, 3]), { status: 200, headers: { 'Content-Type': 'application/octet-stream' } });
+    expect((await transport(fakeFetch(binary)).send(op(), ctx())).answer).toEqual({ status: 200 });
+    expect((await transport(fakeFetch(new Response(null, { status: 204 }))).send(op(), ctx())).answer).toEqual({ status: 204 });
   });
 });

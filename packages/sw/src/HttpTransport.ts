@@ -1,4 +1,4 @@
-import type { Clock, Operation, SendContext, SendResult, Timers, Transport } from '@ferry/core';
+import type { Clock, JsonValue, Operation, SendContext, SendResult, ServerAnswer, Timers, Transport } from '@ferry/core';
 import { systemClock, systemTimers, targetUrl } from '@ferry/core';
 import { errorExcerpt, oneLine } from './lib/errorExcerpt.ts';
 import type { Classify } from './lib/classify.ts';
@@ -68,6 +68,17 @@ export interface HttpTransportOptions {
    * `Retry-After`, or a second, spending no attempt) or `permanent`.
    */
   classify?: Classify;
+  /**
+   * Response headers kept with a done op's answer (`op.answer.headers`), e.g.
+   * `['Location', 'ETag']`. @default [] (status and body only)
+   */
+  keepHeaders?: readonly string[];
+  /**
+   * The largest success body kept with a done op (`op.answer.body`: parsed
+   * JSON, or text): a larger one is not kept (`truncated`). Bodies that are
+   * neither JSON nor text are not kept. @default 16384
+   */
+  maxAnswerBytes?: number;
   /** The longest pause a `Retry-After` can impose on an origin. @default 3600000 (one hour) */
   maxRetryAfterMs?: number;
   /**
@@ -124,6 +135,8 @@ export class HttpTransport implements Transport {
   readonly #onUnauthorized: HttpTransportOptions['onUnauthorized'];
   readonly #classify: Classify;
   readonly #maxRetryAfterMs: number;
+  readonly #keepHeaders: readonly string[];
+  readonly #maxAnswerBytes: number;
   readonly #health = new OriginHealth();
   readonly #batchTarget: string | undefined;
   readonly #clock: Clock;
@@ -142,6 +155,8 @@ export class HttpTransport implements Transport {
     this.#onUnauthorized = options.onUnauthorized;
     this.#classify = options.classify ?? defaultClassify;
     this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 60 * 60 * 1000;
+    this.#keepHeaders = (options.keepHeaders ?? []).map((h) => h.toLowerCase());
+    this.#maxAnswerBytes = options.maxAnswerBytes ?? 16 * 1024;
     this.#clock = options.clock ?? systemClock;
     this.#timers = options.timers ?? systemTimers;
     const batchTarget = options.batchTarget;
@@ -156,7 +171,7 @@ export class HttpTransport implements Transport {
       const hasBody = op.method !== 'DELETE';
       const res = await this.#exchange({ url, method: op.method, key: op.idempotencyKey, op, ...(hasBody && { body: JSON.stringify(op.payload) }) }, d);
       if (!(res instanceof Response)) return res;
-      return this.#answer(res, url.origin, true);
+      return this.#answer(res, url.origin, true, d);
     });
   }
 
@@ -216,7 +231,7 @@ export class HttpTransport implements Transport {
     const res = await this.#exchange({ url, method: 'POST', body: JSON.stringify({ ops: items }), op: first }, d);
     if (!(res instanceof Response)) return [res];
     // The batch request carries no key of its own (each item does), so a 409 to it is not "in progress".
-    if (!(res.status >= 200 && res.status < 300)) return [await this.#answer(res, url.origin, false)];
+    if (!(res.status >= 200 && res.status < 300)) return [await this.#answer(res, url.origin, false, d)];
     // The body is read within what is left of the send's deadline.
     const body = await readBody(res, MAX_BATCH_ANSWER_BYTES, Math.max(0, d.remaining()));
     if (!body.complete) return [{ ok: false, retryable: true, status: res.status, error: 'batch answer cut short (too large, too slow, or broken off)' }];
@@ -237,14 +252,46 @@ export class HttpTransport implements Transport {
   }
 
   /** A response turned into a result, with the server's reason when it refused. */
-  async #answer(res: Response, origin: string, keyed: boolean): Promise<SendResult> {
+  async #answer(res: Response, origin: string, keyed: boolean, d: Deadline): Promise<SendResult> {
     // `redirect: 'manual'` answers redirects with an opaque response of status 0.
     const redirected = res.type === 'opaqueredirect';
     const result = this.#fromStatus(res.status, res.headers.get('Retry-After'), origin, keyed, res.statusText, redirected);
+    if (result.ok) {
+      result.answer = await this.#kept(res, d);
+      return result;
+    }
     // The reason a server gives for a refusal is what a user needs to see on a failed op.
     const why = !result.ok && res.status >= 400 ? await errorExcerpt(res) : (discardBody(res), '');
     if (why) result.error = `${result.error}: ${why}`;
     return result;
+  }
+
+  /** What a success said, as kept with the done op: its status, its body within the cap, the headers the app named. */
+  async #kept(res: Response, d: Deadline): Promise<ServerAnswer> {
+    const answer: ServerAnswer = { status: res.status };
+    const headers: Record<string, string> = {};
+    for (const name of this.#keepHeaders) {
+      const value = res.headers.get(name);
+      if (value !== null) headers[name] = value;
+    }
+    if (Object.keys(headers).length > 0) answer.headers = headers;
+    const type = res.headers.get('Content-Type') ?? '';
+    const json = /\bjson\b/i.test(type);
+    if (!json && !/^text\//i.test(type)) {
+      discardBody(res);
+      return answer;
+    }
+    // Within what is left of the send's time: the status already said it is done.
+    const body = await readBody(res, this.#maxAnswerBytes, Math.max(0, d.remaining()));
+    if (!body.complete) answer.truncated = true;
+    else if (body.text !== '') {
+      try {
+        answer.body = json ? (JSON.parse(body.text) as JsonValue) : body.text;
+      } catch {
+        answer.body = body.text;
+      }
+    }
+    return answer;
   }
 
   /**
@@ -385,13 +432,15 @@ export class HttpTransport implements Transport {
 
   /** One item of a batch answer: `{ status, error?, retryAfter? }`. Each item carried its own key. */
   #itemResult(raw: unknown, origin: string): SendResult {
-    const item = (typeof raw === 'object' && raw !== null ? raw : {}) as { status?: unknown; error?: unknown; retryAfter?: unknown };
+    const item = (typeof raw === 'object' && raw !== null ? raw : {}) as { status?: unknown; error?: unknown; retryAfter?: unknown; body?: unknown };
     const status = item.status;
     if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
       return { ok: false, retryable: true, error: 'batch answer item without a valid status' };
     }
     const retryAfter = typeof item.retryAfter === 'number' ? String(item.retryAfter) : typeof item.retryAfter === 'string' ? item.retryAfter : null;
     const result = this.#fromStatus(status, retryAfter, origin, true);
+    // Each item's own answer: its status, and its body when the server gave one (JSON, within the batch answer's cap).
+    if (result.ok) result.answer = { status, ...(item.body !== undefined && { body: item.body as JsonValue }) };
     if (!result.ok && typeof item.error === 'string' && item.error.trim() !== '') result.error = `${result.error}: ${oneLine(item.error)}`;
     return result;
   }

@@ -59,6 +59,7 @@ export function decodeOp(raw: unknown): OpRecord | string {
   }
   if (!('payload' in raw)) return 'missing payload';
   if (raw['lastError'] !== undefined && !isLastError(raw['lastError'])) return 'bad lastError';
+  if (raw['answer'] !== undefined && !(isObj(raw['answer']) && isNum(raw['answer']['status']))) return 'bad answer';
   if (raw['status'] === 'inflight' && (!isStr(raw['leaseOwner']) || !isNum(raw['leaseUntil']))) return 'inflight without lease';
   if (raw['status'] !== 'inflight' && raw['leaseUntil'] !== undefined) return 'lease on an op that is not inflight';
   // The index keys decide what the queries offer: they must agree with the op's state,

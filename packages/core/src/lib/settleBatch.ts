@@ -40,7 +40,9 @@ export async function settleBatch(
   const firstMiss = results.slice(0, recs.length).findIndex((r) => r?.ok !== true);
   const split = firstMiss === -1 ? Math.min(results.length, recs.length) : firstMiss;
 
-  const outcomes: { outcome: Outcome; head: boolean }[] = recs.slice(0, split).map((rec) => ({ outcome: afterDone(rec, now), head: false }));
+  const outcomes: { outcome: Outcome; head: boolean }[] = recs
+    .slice(0, split)
+    .map((rec, i) => ({ outcome: afterDone(rec, now, results[i]?.answer), head: false }));
   // Whoever comes first among the ops still queued heads the lane again.
   let headFree = true;
   const missed = results[split];

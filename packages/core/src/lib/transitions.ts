@@ -9,7 +9,7 @@
  * - a head that leaves the lane (done, failed, discarded) promotes the next op.
  */
 import { FerryError } from '../FerryError.ts';
-import type { JsonValue, LastError, Operation } from '../Operation.ts';
+import type { JsonValue, LastError, Operation, ServerAnswer } from '../Operation.ts';
 import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
 import type { SendResult } from '../Transport.ts';
@@ -363,10 +363,10 @@ function readyBehind(behind: readonly OpRecord[], now: number): OpRecord[] {
 }
 
 /** Marks a claimed op done. Only the claim that holds it may. */
-export async function complete(tx: OutboxTx, claim: Claimed, now: number): Promise<Change> {
+export async function complete(tx: OutboxTx, claim: Claimed, now: number, answer?: ServerAnswer): Promise<Change> {
   const rec = await mustGet(tx, claim.id);
   mustHoldLease(rec, claim);
-  const { op, entry } = afterDone(rec, now);
+  const { op, entry } = afterDone(rec, now, answer);
   // Requests run in issue order, so the lane-head read already sees this op done.
   const [lsn] = await Promise.all([tx.appendWal(entry), tx.putOp(encodeOp(op, false)), promoteNext(tx, laneId(op))]);
   return { type: 'done', lsn, op };
@@ -380,8 +380,8 @@ export interface Outcome<T extends WalRecordType = WalRecordType> {
 }
 
 /** What a successful send makes of a claimed op. */
-export function afterDone(rec: OpRecord, now: number): Outcome<'done'> {
-  const op: Operation = { ...toOperation(rec), status: 'done', attempt: rec.attempt + 1, updatedAt: now };
+export function afterDone(rec: OpRecord, now: number, answer?: ServerAnswer): Outcome<'done'> {
+  const op: Operation = { ...toOperation(rec), status: 'done', attempt: rec.attempt + 1, updatedAt: now, ...(answer && { answer }) };
   dropLease(op);
   return { type: 'done', op, entry: { type: 'done', opId: op.id, at: now, status: 'done', attempt: op.attempt } };
 }
