@@ -29,6 +29,12 @@ function serverSeq(row: OpRow): number | undefined {
 const LABELS = { pending: 'pending', sending: 'sending…', sent: 'sent', retrying: 'retrying', failed: 'failed' } as const;
 
 /** The conversation: every `message.send` op of its lane, oldest first, each with its delivery state. */
+/** What the chat can do to a message not sent yet. */
+export interface ChatActions {
+  edit(id: string, message: ChatMessage): void;
+  cancel(id: string): void;
+}
+
 /**
  * `authors`: message id → the author the server verified from the token that came with it (null: anonymous).
  */
@@ -38,6 +44,7 @@ export function renderChat(
   conversation: string,
   online: boolean,
   authors: ReadonlyMap<string, string | null> = new Map(),
+  actions?: ChatActions,
 ): void {
   const now = Date.now();
   const rows = [...mirror.ops.values()]
@@ -59,6 +66,9 @@ export function renderChat(
         h('time', {}, clockTime(Date.parse(m.created_at))),
         h('span', { class: `badge ${view.state}` }, LABELS[view.state]),
         view.detail && h('span', { class: 'detail', title: view.detail }, view.detail),
+        // Not sent yet: it can still be edited or cancelled (the worker refuses once it is on the wire).
+        actions && r.status === 'pending' && h('button', { type: 'button', class: 'ghost edit', onclick: () => actions.edit(r.id, m) }, 'edit'),
+        actions && r.status === 'pending' && h('button', { type: 'button', class: 'ghost cancel', onclick: () => actions.cancel(r.id) }, 'cancel'),
       ),
     );
   });

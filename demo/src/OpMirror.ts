@@ -77,7 +77,8 @@ export class OpMirror {
       const next: OpRow = { ...known, ...op };
       if (!op.lastError) delete next.lastError;
       this.ops.set(op.id, next);
-      if (known?.payload === undefined) void this.#fetch(op.id);
+      // An edit or a coalesced enqueue changed the payload, which a change does not carry.
+      if (known?.payload === undefined || change.type === 'update') void this.#fetch(op.id);
     }
     this.#emit();
   }

@@ -6,15 +6,18 @@
 import { createFerryClient } from '@ferry/client';
 import type { Faults } from './api.ts';
 import { login } from './api.ts';
+import type { ChatActions } from './ChatView.ts';
 import { renderChat } from './ChatView.ts';
 import { wireControls } from './controls.ts';
-import { byId, coalesce } from './dom.ts';
+import { byId, coalesce, h } from './dom.ts';
 import { OpMirror } from './OpMirror.ts';
 import { lastSendText, renderFailed, renderFeed, renderQueue, renderStats } from './OutboxPanel.ts';
 import { serverPanel } from './serverPanel.ts';
 import type {} from './window.ts';
 
-const CONVERSATION = 'general';
+/** Each conversation is one lane: its messages go out in order, and the others do not wait for it. */
+const CONVERSATIONS = ['general', 'random', 'ops'] as const;
+let conversation: string = CONVERSATIONS[0];
 const params = new URLSearchParams(location.search);
 const swQuery = new URLSearchParams([...params].filter(([k]) => k === 'fast' || k === 'attempts')).toString();
 
@@ -60,20 +63,55 @@ const renderStatsSoon = coalesce(() => {
 });
 
 const render = coalesce(() => {
-  renderChat(list, mirror, CONVERSATION, navigator.onLine, authors);
+  renderChat(list, mirror, conversation, navigator.onLine, authors, actions);
+  renderConversations();
   renderFailed(byId('failed'), mirror, client, showError);
   renderQueue(byId<HTMLTableSectionElement>('queue'), mirror);
   renderFeed(byId('feed'), mirror.feed);
   renderNetwork();
 });
 
+const actions: ChatActions = {
+  edit: (id, message) => {
+    const text = prompt('Edit the message (it has not been sent yet)', message.text)?.trim();
+    if (text) client.update(id, { payload: { ...message, text } }).catch(showError);
+  },
+  cancel: (id) => void client.cancel(id).catch(showError),
+};
+
+/** The sidebar: every conversation with its unsent count (queued, on the wire or failed), from the page's copy of the outbox. */
+function renderConversations(): void {
+  const unsent = new Map<string, number>();
+  for (const r of mirror.ops.values()) if (r.kind === 'message.send' && r.status !== 'done') unsent.set(r.lane, (unsent.get(r.lane) ?? 0) + 1);
+  byId('conversations').replaceChildren(
+    ...CONVERSATIONS.map((name) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: `conv${name === conversation ? ' current' : ''}`,
+          'data-lane': name,
+          onclick: () => {
+            conversation = name;
+            byId('conv-title').textContent = `# ${name}`;
+            input.placeholder = `Message #${name}`;
+            render();
+          },
+        },
+        `# ${name}`,
+        (unsent.get(name) ?? 0) > 0 && h('span', { class: 'unsent', title: 'not delivered yet' }, String(unsent.get(name))),
+      ),
+    ),
+  );
+}
+
 let lastCreated = 0;
 async function send(text: string): Promise<void> {
   const id = crypto.randomUUID();
   // Strictly increasing, so that messages typed within one millisecond still sort in typing order.
   lastCreated = Math.max(Date.now(), lastCreated + 1);
-  const message = { id, text, conversation: CONVERSATION, created_at: new Date(lastCreated).toISOString() };
-  await client.enqueue({ id, kind: 'message.send', target: '/api/messages', lane: CONVERSATION, payload: message });
+  const message = { id, text, conversation, created_at: new Date(lastCreated).toISOString() };
+  await client.enqueue({ id, kind: 'message.send', target: '/api/messages', lane: conversation, payload: message });
 }
 
 /** The sign-in switch: who is signed in decides whose credentials go with the messages queued from now on. */
