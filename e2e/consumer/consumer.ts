@@ -156,22 +156,24 @@ export function importEntries(): void {
 export function typecheckEntries(): void {
   const checkDir = join(appDir, 'check');
   cpSync(join(here, 'check'), checkDir, { recursive: true });
-  // The README's quick-start snippets, as written: the worker's and the page's.
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  for (const [name, marker] of [
-    ['readme-sw.ts', '// sw.ts:'],
-    ['readme-app.ts', '// app.ts:'],
+  // The README's quick-start snippets, and those of the users guide, as written: the worker's and the page's.
+  for (const [doc, name, marker] of [
+    ['README.md', 'readme-sw.ts', '// sw.ts:'],
+    ['README.md', 'readme-app.ts', '// app.ts:'],
+    ['docs/users-and-credentials.md', 'users-sw.ts', '// sw.ts:'],
+    ['docs/users-and-credentials.md', 'users-app.ts', '// app.ts:'],
   ] as const) {
-    const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => b.startsWith(marker));
-    if (!block) throw new Error(`README.md has no ts block starting with ${marker}`);
+    const text = readFileSync(join(root, doc), 'utf8');
+    const block = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => b.startsWith(marker));
+    if (!block) throw new Error(`${doc} has no ts block starting with ${marker}`);
     writeFileSync(join(checkDir, name), block);
   }
   // A page's program (DOM) over every entry; a worker's (WebWorker) over what a worker imports.
   for (const [resolution, module, lib, files] of [
-    ['bundler', 'esnext', 'DOM', ['entries.ts', 'readme-app.ts']],
-    ['nodenext', 'nodenext', 'DOM', ['entries.ts', 'readme-app.ts']],
-    ['bundler', 'esnext', 'WebWorker', ['worker.ts', 'readme-sw.ts', 'classic-worker.ts']],
-    ['nodenext', 'nodenext', 'WebWorker', ['worker.ts', 'readme-sw.ts', 'classic-worker.ts']],
+    ['bundler', 'esnext', 'DOM', ['entries.ts', 'readme-app.ts', 'users-app.ts']],
+    ['nodenext', 'nodenext', 'DOM', ['entries.ts', 'readme-app.ts', 'users-app.ts']],
+    ['bundler', 'esnext', 'WebWorker', ['worker.ts', 'readme-sw.ts', 'classic-worker.ts', 'users-sw.ts']],
+    ['nodenext', 'nodenext', 'WebWorker', ['worker.ts', 'readme-sw.ts', 'classic-worker.ts', 'users-sw.ts']],
   ] as const) {
     const config = {
       compilerOptions: {
