@@ -68,8 +68,11 @@ type DrainMark = 'active' | 'done' | 'failed';
 
 const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
 const zero = (): StatusCounts => ({ pending: 0, inflight: 0, done: 0, failed: 0 });
-/** Changes that delete the op; the summary then carries the op as it was. */
-const REMOVALS: ReadonlySet<string> = new Set(['discard']);
+/**
+ * Changes that delete the op; the summary then carries the op as it was. `cancel` is the
+ * WAL record of `client.cancel` (issue 15, point 2), which deletes a queued op as discard does.
+ */
+const REMOVALS: ReadonlySet<string> = new Set(['discard', 'cancel']);
 const unsent = (e: Entry): boolean => e.status === 'inflight' || (e.status === 'pending' && !e.held);
 
 /**
