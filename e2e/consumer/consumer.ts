@@ -26,7 +26,16 @@ const tarDir = join(work, 'tarballs');
 const require = createRequire(import.meta.url);
 
 /** What the app installs from the registry besides Ferry; versions whose engines include Node 20. */
-const APP_DEPS = ['vite-plugin-pwa@2.0.0', 'workbox-core@7.4.1', 'workbox-precaching@7.4.1', 'workbox-window@7.4.1', 'vitest@4.1.12', 'fast-check@4.11.0'];
+const APP_DEPS = [
+  'vite-plugin-pwa@2.0.0',
+  'workbox-core@7.4.1',
+  'workbox-precaching@7.4.1',
+  'workbox-window@7.4.1',
+  'vitest@4.1.12',
+  'fast-check@4.11.0',
+  'react@19.3.1',
+  '@types/react@19.3.0',
+];
 /** Every entry Ferry publishes. */
 export const ENTRIES = [
   '@ferry/core',
@@ -38,8 +47,9 @@ export const ENTRIES = [
   '@ferry/client',
   '@ferry/client/page',
   '@ferry/workbox',
+  '@ferry/react',
 ];
-const PACKAGES = ['core', 'idb', 'sw', 'client', 'workbox'];
+const PACKAGES = ['core', 'idb', 'sw', 'client', 'workbox', 'react'];
 /** Files besides the entries a tarball must hold. */
 const MORE: Record<string, string[]> = { sw: ['package/dist/ferry-sw.classic.js'] };
 

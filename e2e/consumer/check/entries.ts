@@ -9,8 +9,11 @@ import * as swProtocol from '@ferry/sw/protocol';
 import * as client from '@ferry/client';
 import * as page from '@ferry/client/page';
 import * as workbox from '@ferry/workbox';
+import * as react from '@ferry/react';
 
-export const entries = [core, protocol, testing, idb, sw, swProtocol, client, page, workbox];
+export const entries = [core, protocol, testing, idb, sw, swProtocol, client, page, workbox, react];
 const host: sw.FerryHost = sw.createFerryHost({ retry: { maxAttempts: 3 } });
 const ferry: client.FerryClient = client.createFerryClient({ fallback: page.pageHost() });
-export const used = [host, ferry, protocol.isFerryMessage({ ferry: true }), core.RETRY_DEFAULTS.maxAttempts, testing.VirtualClock];
+const status: react.FerryStatus = ferry.status();
+const hooks = [react.FerryProvider, react.useFerryStatus, react.useOp, react.useOps, react.useEnqueue];
+export const used = [host, ferry, status, hooks, protocol.isFerryMessage({ ferry: true }), core.RETRY_DEFAULTS.maxAttempts, testing.VirtualClock];

@@ -12,6 +12,8 @@ import type {
   SignOutResult,
 } from '@ferry/core/protocol';
 import { enqueueBatcher } from './lib/enqueueBatcher.ts';
+import type { FerryStatusSource } from './lib/statusStore.ts';
+import { statusStore } from './lib/statusStore.ts';
 import type { PostTarget } from './lib/requester.ts';
 import { requester } from './lib/requester.ts';
 
@@ -71,6 +73,10 @@ export interface FerryClientOptions {
    * @default 10000
    */
   recheckMs?: number;
+  /** While `status` has subscribers, how often it is loaded again in case a broadcast was lost (ms). @default 60000 */
+  statusResyncMs?: number;
+  /** Wall-clock time, for the status snapshot's `lastSyncedAt` and drain start. @default `() => Date.now()` */
+  now?: () => number;
 }
 
 export interface FerryClient {
@@ -150,6 +156,13 @@ export interface FerryClient {
   update(id: string, patch: Partial<Pick<Operation, 'kind' | 'target' | 'method' | 'payload'>>): Promise<Operation>;
   /** Counts by status; with a `user`, only that user's ops. */
   stats(query?: { user?: string }): Promise<Record<OperationStatus, number>>;
+  /**
+   * The status snapshot for UIs (online, counts in total, per lane and per user, the next
+   * retry, `lastSyncedAt`, the current drain's progress): `status()` returns it, the same
+   * object until something changed; `status.subscribe(fn)` keeps it current from the change
+   * feed, without a request per change. `useSyncExternalStore(ferry.status.subscribe, ferry.status)`.
+   */
+  readonly status: FerryStatusSource;
   /** Drains now; resolves with the counts once the drain settled. */
   syncNow(): Promise<Record<OperationStatus, number>>;
   /** Wakes the worker without waiting for the drain; waiting `whenDone` calls look again. */
@@ -286,6 +299,15 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     document.addEventListener('visibilitychange', onVisible);
   }
 
+  const status = statusStore({
+    load: (doneSince) => request({ type: 'status', ...(doneSince !== undefined && { doneSince }) }),
+    feed: (fn) => subscribe(fn),
+    now: options.now ?? (() => Date.now()),
+    isOnline: () => typeof navigator !== 'object' || navigator.onLine !== false,
+    resyncMs: options.statusResyncMs ?? 60_000,
+    pageEvents: typeof addEventListener === 'function' && typeof document === 'object',
+  });
+
   const get = (id: string): Promise<Operation | undefined> => request({ type: 'get', opId: id }).then((op) => op ?? undefined);
 
   const whenDone = (id: string): Promise<Operation> =>
@@ -374,9 +396,11 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     cancel: (id) => request({ type: 'cancel', opId: id }),
     update: (id, patch) => request({ type: 'update', opId: id, patch }),
     stats: (query = {}) => request({ type: 'stats', ...(query.user !== undefined && { query: { user: query.user } }) }),
+    status,
     syncNow: () => request({ type: 'syncNow' }),
     kick,
     async close() {
+      status.close();
       waiting.clear();
       arm();
       if (forward) {

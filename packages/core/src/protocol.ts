@@ -53,6 +53,8 @@ export type RequestBody =
   | { type: 'get'; opId: string }
   | { type: 'list'; query: ListQuery }
   | { type: 'stats'; query?: { user?: string } }
+  /** What a status snapshot starts from, in one read: see {@link StatusResult}. `doneSince`: also list the ids of ops done since then (wall-clock ms). */
+  | { type: 'status'; doneSince?: number }
   /** The page hands the worker what sending `user`'s ops needs; kept in the worker's memory (see the host's `persistCredentials`). */
   | { type: 'setCredentials'; user: string; credentials: CredentialsInput }
   /** `user` signed out: the worker forgets their credentials, and deletes their unsent ops if `discard`. */
@@ -119,6 +121,41 @@ export interface PingResult {
  */
 export type EnqueueOutcome = string | FerryErrorData;
 
+/** An op not yet done, as a status snapshot counts it. */
+export interface StatusRow {
+  id: string;
+  status: Exclude<OperationStatus, 'done'>;
+  lane: string;
+  user?: string;
+  nextAttemptAt: number;
+  /** Set while the op waits for its user's credentials. */
+  held?: string;
+}
+
+/** Done ops of one lane and user, counted rather than listed. */
+export interface DoneGroup {
+  lane: string;
+  user?: string;
+  count: number;
+  /** The latest `updatedAt` among them: when the last one was delivered. */
+  lastAt: number;
+}
+
+/**
+ * What `status` answers, read in one transaction: a row per op not yet done,
+ * the done ones counted by lane and user, and the highest LSN the read
+ * reflects (a change broadcast with an LSN at or below it is already in).
+ */
+export interface StatusResult {
+  ops: StatusRow[];
+  done: DoneGroup[];
+  lsn: number;
+  /** Ids of the ops done since the request's `doneSince`; empty without it. */
+  recent: string[];
+  /** What the host's network probe says now. */
+  online: boolean;
+}
+
 /** What each request resolves with. */
 export interface Results {
   enqueue: Operation;
@@ -127,6 +164,7 @@ export interface Results {
   get: Operation | null;
   list: Operation[];
   stats: Record<OperationStatus, number>;
+  status: StatusResult;
   setCredentials: null;
   signOut: SignOutResult;
   retry: Operation;
@@ -262,6 +300,11 @@ export function parseRequest(data: unknown): Parsed {
       const query = parseQuery(data['query']);
       if (typeof query === 'string') return bad(query);
       return ok({ type: 'stats', query: query.user === undefined ? {} : { user: query.user } });
+    }
+    case 'status': {
+      const since = data['doneSince'];
+      if (since === undefined) return ok({ type: 'status' });
+      return typeof since === 'number' && Number.isFinite(since) ? ok({ type: 'status', doneSince: since }) : bad('status.doneSince must be a finite number');
     }
     case 'setCredentials':
       // The values are the host's to check (a typed invalid-argument says what is wrong); here only the shape.

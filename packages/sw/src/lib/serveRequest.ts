@@ -4,6 +4,7 @@ import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '../pro
 import type { Engine } from './buildEngine.ts';
 import { checkCredentials } from './credentials.ts';
 import type { ReplyPort } from './platform.ts';
+import { statusOf } from './statusOf.ts';
 
 /** A request's result, and the work (a drain) its caller starts once the reply is out. */
 export type Handled = { result: unknown; after?: () => Promise<void> };
@@ -35,6 +36,8 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       return done<'list'>(await outbox.list(req.query));
     case 'stats':
       return done<'stats'>(await outbox.stats(req.query ?? {}));
+    case 'status':
+      return done<'status'>({ ...(await statusOf(outbox, req.doneSince)), online: ctx.ping().online });
     case 'setCredentials': {
       const entry = checkCredentials(req.user, req.credentials, engine.origin(), engine.origins.list);
       credentials.set(entry);

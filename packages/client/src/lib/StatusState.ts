@@ -1,0 +1,236 @@
+import type { OperationStatus } from '@ferry/core';
+import type { ChangeSummary, StatusResult } from '@ferry/core/protocol';
+
+/** Ops by status. */
+export type StatusCounts = Record<OperationStatus, number>;
+
+/**
+ * The current drain: the ops that were unsent when the worker began sending,
+ * and those that joined while it sent. See {@link FerryStatus.drain}.
+ */
+export interface DrainProgress {
+  /** When this page saw the drain begin (its first claim, or a load that found ops in flight). */
+  startedAt: number;
+  /** The drain's ops: unsent (pending and not held, or in flight) when it began, or since. */
+  total: number;
+  /** Those delivered. */
+  done: number;
+  /** Those that failed for good (dead letters). */
+  failed: number;
+}
+
+/** One snapshot of the queue as a UI shows it. Plain, frozen-by-convention data: a new object after each change. */
+export interface FerryStatus {
+  /** False until the first load answered: every count is then 0. */
+  loaded: boolean;
+  /** `navigator.onLine` as this page sees it (its `online`/`offline` events). */
+  online: boolean;
+  /** What the worker's network probe said at the last load; null before one. */
+  hostOnline: boolean | null;
+  /** Every op by status, as `stats()` counts them. */
+  counts: StatusCounts;
+  /** Per lane name (a lane of several users counts all of them); lanes with no ops are absent. */
+  lanes: Readonly<Record<string, StatusCounts>>;
+  /** Per user (`Operation.user`); nobody's ops are only in `counts` and `lanes`. */
+  users: Readonly<Record<string, StatusCounts>>;
+  /** Pending ops waiting for their user's credentials (counted in `pending` too). */
+  held: number;
+  /**
+   * The earliest `nextAttemptAt` of the pending ops that are not held (wall-clock ms), or
+   * null when there are none. A time in the past means due now: the op waits for the
+   * worker, the network, or the op ahead of it in its lane.
+   */
+  nextRetryAt: number | null;
+  /** When the last op was delivered (a `done`), as far as this page knows; null if never. */
+  lastSyncedAt: number | null;
+  /**
+   * Progress of the current drain, or null when none runs. A drain begins when an op goes
+   * in flight while no drain is current (or a load finds one in flight), and ends when no
+   * op is unsent (pending and not held, or in flight): every op it counted was delivered,
+   * failed for good, discarded, or is held. An op joins it when it becomes unsent during the
+   * drain (enqueued, retried, released); one discarded or held before it was delivered leaves
+   * it. `done + failed <= total`; ops waiting for a retry keep the drain open.
+   */
+  drain: DrainProgress | null;
+}
+
+type Unfinished = Exclude<OperationStatus, 'done'>;
+interface Entry {
+  status: Unfinished;
+  lane: string;
+  user: string | undefined;
+  nextAttemptAt: number;
+  held: boolean;
+  /** The LSN of the change that set this entry; 0 when it came from a load. */
+  lsn: number;
+}
+type DrainMark = 'active' | 'done' | 'failed';
+
+const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
+const zero = (): StatusCounts => ({ pending: 0, inflight: 0, done: 0, failed: 0 });
+/**
+ * Changes that delete the op; the summary then carries the op as it was. `cancel` is the
+ * WAL record of `client.cancel` (issue 15, point 2), which deletes a queued op as discard does.
+ */
+const REMOVALS: ReadonlySet<string> = new Set(['discard', 'cancel']);
+const unsent = (e: Entry): boolean => e.status === 'inflight' || (e.status === 'pending' && !e.held);
+
+/**
+ * The status snapshot's state, kept from one load and then the change feed:
+ * a map of every op not yet done (its status, lane and user, so that a change
+ * moves counts from the old status to the new), done ops counted only. Each
+ * change costs O(1) except when it moves the earliest retry time, which is
+ * then found again on the next snapshot. Pure: no platform, no requests.
+ */
+export class StatusState {
+  #ops = new Map<string, Entry>();
+  #counts = zero();
+  #lanes = new Map<string, StatusCounts>();
+  #users = new Map<string, StatusCounts>();
+  #held = 0;
+  #unsent = 0;
+  /** Changes at or below this LSN are already in the last load. */
+  #floor = 0;
+  #min: number | null = null;
+  #minStale = false;
+  #lastSyncedAt: number | null = null;
+  #drain: { startedAt: number; ids: Map<string, DrainMark> } | undefined;
+
+  /** When the current drain began, for the next load's `doneSince`; undefined without one. */
+  get drainStartedAt(): number | undefined {
+    return this.#drain?.startedAt;
+  }
+
+  /** Replaces everything with a load's result. Changes broadcast since are applied after, through {@link apply}. */
+  load(result: StatusResult, now: number): void {
+    this.#ops.clear();
+    this.#counts = zero();
+    this.#lanes.clear();
+    this.#users.clear();
+    this.#held = this.#unsent = 0;
+    this.#floor = result.lsn;
+    for (const r of result.ops)
+      this.#add(r.id, { status: r.status, lane: r.lane, user: r.user, nextAttemptAt: r.nextAttemptAt, held: r.held !== undefined, lsn: 0 });
+    for (const g of result.done) {
+      this.#bump('done', g.lane, g.user, g.count);
+      if (this.#lastSyncedAt === null || g.lastAt > this.#lastSyncedAt) this.#lastSyncedAt = g.lastAt;
+    }
+    this.#minStale = true;
+    const drain = this.#drain;
+    if (drain) {
+      // Broadcasts may have been lost: each of the drain's ops as the load found it.
+      const recent = new Set(result.recent);
+      for (const [id, mark] of drain.ids) {
+        if (mark === 'done') continue;
+        const e = this.#ops.get(id);
+        if (e && unsent(e)) drain.ids.set(id, 'active');
+        else if (e?.status === 'failed') drain.ids.set(id, 'failed');
+        else if (!e && recent.has(id)) drain.ids.set(id, 'done');
+        else drain.ids.delete(id);
+      }
+      for (const [id, e] of this.#ops) if (unsent(e)) drain.ids.set(id, 'active');
+    } else if (this.#counts.inflight > 0) this.#startDrain(now);
+    if (this.#unsent === 0) this.#drain = undefined;
+  }
+
+  /** Applies one broadcast change; false when it changed nothing (already in the last load, or older than what is known). */
+  apply(change: ChangeSummary, now: number): boolean {
+    if (change.lsn <= this.#floor) return false;
+    const { op } = change;
+    const prev = this.#ops.get(op.id);
+    if (prev && change.lsn <= prev.lsn) return false;
+    const removal = REMOVALS.has(change.type);
+    if (prev) this.#remove(op.id, prev);
+    // A done op is counted, not kept: its discard takes it from the count.
+    else if (removal && op.status === 'done') this.#bump('done', op.lane, op.user, -1);
+    let entry: Entry | undefined;
+    const status = op.status;
+    if (removal) {
+      // Nothing to add: the op is gone.
+    } else if (status === 'done') {
+      this.#bump('done', op.lane, op.user, 1);
+      this.#lastSyncedAt = now;
+    } else {
+      entry = { status, lane: op.lane, user: op.user, nextAttemptAt: op.nextAttemptAt, held: op.held !== undefined, lsn: change.lsn };
+      this.#add(op.id, entry);
+    }
+    const drain = this.#drain;
+    if (!drain) {
+      if (change.type === 'claim') this.#startDrain(now);
+    } else if (entry && unsent(entry)) drain.ids.set(op.id, 'active');
+    else if (drain.ids.has(op.id)) {
+      if (!removal && op.status === 'done') drain.ids.set(op.id, 'done');
+      else if (entry?.status === 'failed') drain.ids.set(op.id, 'failed');
+      else if (drain.ids.get(op.id) === 'active') drain.ids.delete(op.id);
+    }
+    if (this.#unsent === 0) this.#drain = undefined;
+    return true;
+  }
+
+  /** A new snapshot object of the current state. */
+  snapshot(loaded: boolean, online: boolean, hostOnline: boolean | null): FerryStatus {
+    if (this.#minStale) {
+      this.#min = null;
+      for (const e of this.#ops.values())
+        if (e.status === 'pending' && !e.held && (this.#min === null || e.nextAttemptAt < this.#min)) this.#min = e.nextAttemptAt;
+      this.#minStale = false;
+    }
+    let drain: DrainProgress | null = null;
+    if (this.#drain) {
+      drain = { startedAt: this.#drain.startedAt, total: this.#drain.ids.size, done: 0, failed: 0 };
+      for (const mark of this.#drain.ids.values()) if (mark !== 'active') drain[mark]++;
+    }
+    return {
+      loaded,
+      online,
+      hostOnline,
+      counts: { ...this.#counts },
+      lanes: copy(this.#lanes),
+      users: copy(this.#users),
+      held: this.#held,
+      nextRetryAt: this.#min,
+      lastSyncedAt: this.#lastSyncedAt,
+      drain,
+    };
+  }
+
+  #startDrain(now: number): void {
+    const ids = new Map<string, DrainMark>();
+    for (const [id, e] of this.#ops) if (unsent(e)) ids.set(id, 'active');
+    this.#drain = { startedAt: now, ids };
+  }
+
+  #add(id: string, e: Entry): void {
+    this.#ops.set(id, e);
+    this.#bump(e.status, e.lane, e.user, 1);
+    if (e.held) this.#held++;
+    if (unsent(e)) this.#unsent++;
+    if (e.status === 'pending' && !e.held && !this.#minStale && (this.#min === null || e.nextAttemptAt < this.#min)) this.#min = e.nextAttemptAt;
+  }
+
+  #remove(id: string, e: Entry): void {
+    this.#ops.delete(id);
+    this.#bump(e.status, e.lane, e.user, -1);
+    if (e.held) this.#held--;
+    if (unsent(e)) this.#unsent--;
+    if (e.status === 'pending' && !e.held && e.nextAttemptAt === this.#min) this.#minStale = true;
+  }
+
+  #bump(status: OperationStatus, lane: string, user: string | undefined, by: number): void {
+    this.#counts[status] += by;
+    bumpIn(this.#lanes, lane, status, by);
+    if (user !== undefined) bumpIn(this.#users, user, status, by);
+  }
+}
+
+function bumpIn(map: Map<string, StatusCounts>, key: string, status: OperationStatus, by: number): void {
+  let c = map.get(key);
+  if (!c) map.set(key, (c = zero()));
+  c[status] += by;
+  if (STATUSES.every((s) => c[s] === 0)) map.delete(key);
+}
+
+/** fromEntries defines each key as an own property: a lane named `__proto__` stays a lane. */
+function copy(map: Map<string, StatusCounts>): Record<string, StatusCounts> {
+  return Object.fromEntries([...map].map(([k, c]) => [k, { ...c }]));
+}

@@ -1,0 +1,156 @@
+import type { ChangeSummary, StatusResult } from '@ferry/core/protocol';
+import type { FerryStatus } from './StatusState.ts';
+import { StatusState } from './StatusState.ts';
+
+/**
+ * The status snapshot in the shape `useSyncExternalStore` expects: call it
+ * (or `getSnapshot`) for the current snapshot, the same object until
+ * something changed; `subscribe` keeps it current and says when it changed.
+ */
+export interface FerryStatusSource {
+  (): FerryStatus;
+  getSnapshot(): FerryStatus;
+  /**
+   * Calls `onChange` after each change of the snapshot; returns a cleanup. While
+   * anyone is subscribed the snapshot is kept current: loaded with one `status`
+   * request, then from the change feed alone (no request per change), and loaded
+   * again on `online`, on the page turning visible and on a slow timer (a
+   * broadcast may be lost when the worker is killed between commit and broadcast).
+   */
+  subscribe(onChange: () => void): () => void;
+  /** Loads the snapshot again now (one request) and resolves with it; works without subscribers too. */
+  refresh(): Promise<FerryStatus>;
+}
+
+export interface StatusStoreOptions {
+  /** The `status` request. */
+  load: (doneSince?: number) => Promise<StatusResult>;
+  /** The change feed (`client.subscribe`). */
+  feed: (fn: (change: ChangeSummary) => void) => () => void;
+  now: () => number;
+  isOnline: () => boolean;
+  /** How often a subscribed snapshot is loaded again (ms). */
+  resyncMs: number;
+  /** Listen to the page's `online`, `offline` and `visibilitychange`. */
+  pageEvents: boolean;
+}
+
+/** How far before a drain's start a load looks for its delivered ops (ms): a claim's broadcast reaches the page after the claim. */
+const DRAIN_SLACK_MS = 10_000;
+
+/** The page's status snapshot over a client's requests and change feed. */
+export function statusStore(o: StatusStoreOptions): FerryStatusSource & { close(): void } {
+  const state = new StatusState();
+  const listeners = new Set<() => void>();
+  let loaded = false;
+  let hostOnline: boolean | null = null;
+  let snap: FerryStatus | undefined;
+  /** Changes that came while a load ran: applied after it, those it already reflects skipped by LSN. */
+  let buffer: ChangeSummary[] | undefined;
+  let loading: Promise<void> | undefined;
+  let again = false;
+  let off: (() => void) | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const getSnapshot = (): FerryStatus => (snap ??= state.snapshot(loaded, o.isOnline(), hostOnline));
+  const changed = (): void => {
+    snap = undefined;
+    for (const fn of [...listeners]) fn();
+  };
+  const onChange = (change: ChangeSummary): void => {
+    if (buffer) buffer.push(change);
+    else if (state.apply(change, o.now())) changed();
+  };
+
+  const loadOnce = async (): Promise<void> => {
+    const before = getSnapshot();
+    if (off) buffer = [];
+    try {
+      const since = state.drainStartedAt;
+      const result = await o.load(since === undefined ? undefined : since - DRAIN_SLACK_MS);
+      state.load(result, o.now());
+      loaded = true;
+      hostOnline = result.online;
+    } catch {
+      // The worker did not answer: what is known stays, the changes that came are applied, and the next resync asks again.
+    }
+    const came = buffer ?? [];
+    buffer = undefined;
+    for (const change of came) state.apply(change, o.now());
+    snap = undefined;
+    // The same snapshot object when nothing changed, as useSyncExternalStore needs.
+    if (JSON.stringify(getSnapshot()) === JSON.stringify(before)) snap = before;
+    else changed();
+  };
+  const load = (): Promise<void> => {
+    if (loading) {
+      again = true;
+      return loading;
+    }
+    loading = (async () => {
+      do {
+        again = false;
+        await loadOnce();
+      } while (again);
+      loading = undefined;
+    })();
+    return loading;
+  };
+
+  const resync = (): void => void load();
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => (resync(), arm()), o.resyncMs);
+  };
+  const onOnline = (): void => {
+    changed();
+    resync();
+  };
+  const onOffline = (): void => changed();
+  const onVisible = (): void => {
+    if (document.visibilityState === 'visible') resync();
+  };
+
+  const start = (): void => {
+    off = o.feed(onChange);
+    if (o.pageEvents) {
+      addEventListener('online', onOnline);
+      addEventListener('offline', onOffline);
+      document.addEventListener('visibilitychange', onVisible);
+    }
+    arm();
+    resync();
+  };
+  const stop = (): void => {
+    off?.();
+    off = undefined;
+    if (o.pageEvents) {
+      removeEventListener('online', onOnline);
+      removeEventListener('offline', onOffline);
+      document.removeEventListener('visibilitychange', onVisible);
+    }
+    clearTimeout(timer);
+    timer = undefined;
+  };
+
+  const subscribe = (onChangeFn: () => void): (() => void) => {
+    // A function, so that subscribing the same callback twice needs two cleanups.
+    const entry = (): void => onChangeFn();
+    listeners.add(entry);
+    if (listeners.size === 1) start();
+    return () => {
+      if (!listeners.delete(entry)) return;
+      if (listeners.size === 0) stop();
+    };
+  };
+
+  return Object.assign(() => getSnapshot(), {
+    getSnapshot,
+    subscribe,
+    refresh: () => load().then(getSnapshot),
+    close() {
+      listeners.clear();
+      stop();
+    },
+  });
+}

@@ -1,0 +1,390 @@
+import type { Operation, OperationStatus } from '@ferry/core';
+import { MemoryStore, Outbox } from '@ferry/core';
+import type { Claimed } from '@ferry/core';
+import type { ChangeMessage } from '@ferry/core/protocol';
+import { summarize } from '@ferry/core/protocol';
+import { ScriptedTransport, VirtualClock } from '@ferry/core/testing';
+import { FerryHost } from '@ferry/sw';
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
+import { createFerryClient } from './createFerryClient.ts';
+import type { FerryStatus, StatusCounts } from './lib/StatusState.ts';
+
+const ORIGIN = 'https://app.example';
+const LANES = ['a', 'b', '__proto__'];
+const USERS = [undefined, 'u1', 'u2'];
+
+/**
+ * A real host over a MemoryStore, offline so that it never sends, and a
+ * second Outbox on the same store that plays the worker's part step by step
+ * (claims, outcomes, expired leases). Every change either makes is broadcast
+ * to the client's channel, unless the test drops it (a lost broadcast).
+ */
+function harness() {
+  return harnessWith({});
+}
+
+function harnessWith(more: { statusResyncMs?: number }) {
+  const clock = new VirtualClock();
+  const store = new MemoryStore();
+  const feed = Object.assign(new EventTarget(), { close() {} });
+  let drop = 0;
+  let dropped = 0;
+  const broadcasts: ChangeMessage[] = [];
+  const deliver = (message: unknown): void => {
+    broadcasts.push(message as ChangeMessage);
+    if (drop > 0) {
+      drop--;
+      dropped++;
+      return;
+    }
+    queue.push(message);
+    flush();
+  };
+  // Delivered in a later task, in order, as a BroadcastChannel does: a reply may overtake it.
+  const queue: unknown[] = [];
+  let paused = false;
+  const flush = (): void => {
+    if (!paused)
+      setTimeout(() => {
+        for (const data of queue.splice(0)) feed.dispatchEvent(new MessageEvent('message', { data }));
+      }, 0);
+  };
+  const pause = (on: boolean): void => {
+    paused = on;
+    flush();
+  };
+  /** Waits until every broadcast made so far has been delivered. */
+  const delivered = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));
+  const host = new FerryHost({
+    origin: () => ORIGIN,
+    store: async () => store,
+    transport: new ScriptedTransport(),
+    isOnline: () => false,
+    clock,
+    channel: () => ({ postMessage: deliver, addEventListener() {}, removeEventListener() {}, close() {} }),
+    backgroundSync: () => undefined,
+    locks: () => undefined,
+    onError: () => {},
+  });
+  const driver = new Outbox({ store, clock, origin: ORIGIN, retry: { maxAttempts: 2 } });
+  driver.subscribe((change) => deliver(summarize(change)));
+  const requests: string[] = [];
+  const worker = {
+    postMessage(msg: { type: string }, transfer: Transferable[]) {
+      requests.push(msg.type);
+      const port = transfer[0] as MessagePort;
+      void host.receive(msg, { postMessage: (reply) => port.postMessage(reply) });
+    },
+  };
+  const container = { controller: worker } as unknown as ServiceWorkerContainer;
+  const client = createFerryClient({
+    serviceWorker: () => container,
+    channel: () => feed,
+    forwardEvents: false,
+    now: () => clock.now(),
+    statusResyncMs: 3_600_000,
+    ...more,
+  });
+  return {
+    clock,
+    feed,
+    host,
+    driver,
+    client,
+    requests,
+    broadcasts,
+    delivered,
+    pause,
+    dropNext: () => void drop++,
+    takeDropped: (): number => {
+      const n = dropped;
+      dropped = 0;
+      return n;
+    },
+    close: async () => {
+      await client.close();
+      await host.close();
+    },
+  };
+}
+
+const zero = (): StatusCounts => ({ pending: 0, inflight: 0, done: 0, failed: 0 });
+
+/** What the snapshot must say, computed from `list()` alone. */
+function expected(ops: readonly Operation[]) {
+  const counts = zero();
+  const lanes: Record<string, StatusCounts> = {};
+  const users: Record<string, StatusCounts> = {};
+  let held = 0;
+  let nextRetryAt: number | null = null;
+  for (const op of ops) {
+    counts[op.status]++;
+    if (!Object.hasOwn(lanes, op.lane)) Object.defineProperty(lanes, op.lane, { value: zero(), enumerable: true, writable: true });
+    (lanes[op.lane] as StatusCounts)[op.status]++;
+    if (op.user !== undefined) ((users[op.user] ??= zero()) as Record<OperationStatus, number>)[op.status]++;
+    if (op.held !== undefined) held++;
+    if (op.status === 'pending' && op.held === undefined && (nextRetryAt === null || op.nextAttemptAt < nextRetryAt)) nextRetryAt = op.nextAttemptAt;
+  }
+  return { counts, lanes, users, held, nextRetryAt };
+}
+
+function checkAgainst(status: FerryStatus, ops: readonly Operation[]): void {
+  const want = expected(ops);
+  expect({ counts: status.counts, lanes: status.lanes, users: status.users, held: status.held, nextRetryAt: status.nextRetryAt }).toEqual(want);
+  const done = ops.filter((o) => o.status === 'done');
+  if (done.length > 0) expect(status.lastSyncedAt).toBeGreaterThanOrEqual(Math.max(...done.map((o) => o.updatedAt)));
+  const unsent = ops.filter((o) => o.status === 'inflight' || (o.status === 'pending' && o.held === undefined)).length;
+  if (want.counts.inflight > 0) expect(status.drain).not.toBeNull();
+  if (unsent === 0) expect(status.drain).toBeNull();
+  if (status.drain) expect(status.drain.done + status.drain.failed).toBeLessThanOrEqual(status.drain.total);
+}
+
+type Step =
+  | { t: 'enqueue'; lane: number; user: number; n: number }
+  | { t: 'claim'; n: number }
+  | { t: 'outcome'; pick: number; how: 'ok' | 'retry' | 'fail' | 'hold' }
+  | { t: 'discard'; pick: number }
+  | { t: 'retry'; pick: number }
+  | { t: 'release' }
+  | { t: 'expire' }
+  | { t: 'advance'; ms: number }
+  | { t: 'lose' }
+  | { t: 'resync' }
+  | { t: 'raced'; n: number; late: boolean };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      t: fc.constant('enqueue' as const),
+      lane: fc.nat(LANES.length - 1),
+      user: fc.nat(USERS.length - 1),
+      n: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('claim' as const), n: fc.integer({ min: 1, max: 3 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      t: fc.constant('outcome' as const),
+      pick: fc.nat(7),
+      how: fc.constantFrom('ok' as const, 'ok' as const, 'retry' as const, 'fail' as const, 'hold' as const, 'hold' as const),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('discard' as const), pick: fc.nat(15) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('retry' as const), pick: fc.nat(7) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('release' as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('expire' as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('advance' as const), ms: fc.constantFrom(1, 1_000, 60_000) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('lose' as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('resync' as const) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('raced' as const), n: fc.integer({ min: 1, max: 3 }), late: fc.boolean() }) },
+);
+
+const pick = <T>(items: readonly T[], n: number): T | undefined => (items.length === 0 ? undefined : items[n % items.length]);
+
+async function run(h: ReturnType<typeof harness>, steps: readonly Step[]): Promise<void> {
+  const { client, driver, clock } = h;
+  let claimed: Claimed[] = [];
+  const off = client.status.subscribe(() => {});
+  await client.status.refresh();
+  let diverged = false;
+  const ignore = (): void => {};
+  let k = 0;
+  for (const s of steps) {
+    switch (s.t) {
+      case 'enqueue':
+        await Promise.all(
+          Array.from({ length: s.n }, () => {
+            const user = USERS[s.user];
+            return client.enqueue({ kind: 'k', target: '/api/x', payload: { k: k++ }, lane: LANES[s.lane] as string, ...(user !== undefined && { user }) });
+          }),
+        );
+        break;
+      case 'claim':
+        claimed.push(...(await driver.claim('driver', s.n, 60_000)));
+        break;
+      case 'outcome': {
+        const c = pick(claimed, s.pick);
+        if (!c) break;
+        claimed = claimed.filter((x) => x !== c);
+        if (s.how === 'ok') await driver.complete(c).catch(ignore);
+        else if (s.how === 'retry') await driver.fail(c, { ok: false, retryable: true, status: 503 }).catch(ignore);
+        else if (s.how === 'fail') await driver.fail(c, { ok: false, retryable: false, status: 400 }).catch(ignore);
+        else await driver.fail(c, { ok: false, retryable: true, status: 401, hold: 'credentials', free: true }).catch(ignore);
+        break;
+      }
+      case 'discard': {
+        const op = pick(await client.list({ limit: 10_000 }), s.pick);
+        if (op) await client.discard(op.id).catch(ignore);
+        break;
+      }
+      case 'retry': {
+        const op = pick(await client.list({ status: 'failed' }), s.pick);
+        if (op) await client.retry(op.id).catch(ignore);
+        break;
+      }
+      case 'release':
+        await driver.release(() => true);
+        break;
+      case 'expire':
+        clock.advance(61_000);
+        await driver.requeueExpired();
+        claimed = [];
+        break;
+      case 'advance':
+        clock.advance(s.ms);
+        break;
+      case 'lose':
+        h.dropNext();
+        break;
+      case 'resync':
+        await client.status.refresh();
+        diverged = false;
+        break;
+      case 'raced': {
+        // Changes committed while a load is on its way (late: before its read, broadcast after its reply).
+        h.pause(s.late);
+        const racing = (async () => {
+          const got = await driver.claim('driver', s.n, 60_000);
+          for (const c of got) await driver.complete(c).catch(ignore);
+        })();
+        if (s.late) await racing;
+        await Promise.all([racing, client.status.refresh()]);
+        h.pause(false);
+        await h.delivered();
+        diverged ||= h.takeDropped() > 0;
+        break;
+      }
+    }
+    await h.delivered();
+    if (h.takeDropped() > 0) diverged = true;
+    // Agreement after every step, except while a broadcast is known lost and no resync has run since.
+    if (!diverged) checkAgainst(client.status(), await client.list({ limit: 10_000 }));
+  }
+  // A resync always restores agreement.
+  await client.status.refresh();
+  await h.delivered();
+  checkAgainst(client.status(), await client.list({ limit: 10_000 }));
+  off();
+}
+
+describe('status snapshot', () => {
+  it('agrees with list() after every step of a random sequence (property)', async () => {
+    const runs = Number((globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['FERRY_PROPERTY_RUNS'] ?? 100);
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 40 }), async (steps) => {
+        const h = harness();
+        try {
+          await run(h, steps);
+        } finally {
+          await h.close();
+        }
+      }),
+      { numRuns: runs },
+    );
+  }, 120_000);
+});
+
+describe('status snapshot, by example', () => {
+  it('does not count twice a change the load already reflects, whose broadcast comes after the reply', async () => {
+    const h = harness();
+    const off = h.client.status.subscribe(() => {});
+    await h.client.status.refresh();
+    await h.client.enqueue({ kind: 'k', target: '/api/x', payload: 1 });
+    await h.delivered();
+    h.pause(true);
+    for (const c of await h.driver.claim('driver', 1, 60_000)) await h.driver.complete(c);
+    await h.client.status.refresh();
+    h.pause(false);
+    await h.delivered();
+    expect(h.client.status().counts).toEqual({ pending: 0, inflight: 0, done: 1, failed: 0 });
+    off();
+    await h.close();
+  });
+
+  it('keeps the same snapshot object until something changed, tells subscribers, and stops listening when the last one leaves', async () => {
+    const h = harness();
+    const seen = [0, 0];
+    const offs = [0, 1].map((i) => h.client.status.subscribe(() => void (seen[i] = (seen[i] ?? 0) + 1)));
+    await h.client.status.refresh();
+    const first = h.client.status();
+    expect(first).toMatchObject({ loaded: true, hostOnline: false, online: true, counts: { pending: 0 } });
+    expect(h.client.status.getSnapshot()).toBe(first);
+    // A load that finds nothing new keeps the object and tells nobody.
+    const before = [...seen];
+    await h.client.status.refresh();
+    expect(h.client.status()).toBe(first);
+    expect(seen).toEqual(before);
+    await h.client.enqueue({ kind: 'k', target: '/api/x', payload: 1, lane: 'chat' });
+    await h.delivered();
+    const second = h.client.status();
+    expect(second).not.toBe(first);
+    expect(second.lanes).toEqual({ chat: { pending: 1, inflight: 0, done: 0, failed: 0 } });
+    expect(seen.every((n, i) => n > (before[i] as number))).toBe(true);
+    for (const off of offs) off();
+    // Nobody listens: a change leaves the snapshot as it was, and nobody is called.
+    const after = [...seen];
+    await h.client.enqueue({ kind: 'k', target: '/api/x', payload: 2, lane: 'chat' });
+    await h.delivered();
+    expect(h.client.status()).toBe(second);
+    expect(seen).toEqual(after);
+    await h.close();
+  });
+
+  it('finds a change whose broadcast was lost on its slow timer', async () => {
+    const h = harness();
+    const off = h.client.status.subscribe(() => {});
+    await h.client.status.refresh();
+    h.dropNext();
+    await h.client.enqueue({ kind: 'k', target: '/api/x', payload: 1 });
+    await h.delivered();
+    expect(h.client.status().counts.pending).toBe(0);
+    off();
+    await h.close();
+    // The same with a short resync period.
+    const fast = harnessWith({ statusResyncMs: 30 });
+    const off2 = fast.client.status.subscribe(() => {});
+    await fast.client.status.refresh();
+    fast.dropNext();
+    await fast.client.enqueue({ kind: 'k', target: '/api/x', payload: 1 });
+    await vi.waitFor(() => expect(fast.client.status().counts.pending).toBe(1), { timeout: 1000 });
+    off2();
+    await fast.close();
+  });
+
+  it('costs no request per change: 1,000 changes with 3 subscribers', async () => {
+    const h = harness();
+    let renders = 0;
+    // As useSyncExternalStore does: each subscriber reads the snapshot when told.
+    const offs = [0, 1, 2].map(() => h.client.status.subscribe(() => void (h.client.status().counts.done >= 0 && renders++)));
+    await h.client.status.refresh();
+    // 1,000 real changes, broadcast to nobody yet: 250 ops, each put, claimed, done, then discarded.
+    h.pause(true);
+    const ids: string[] = [];
+    for (let i = 0; i < 250; i++) ids.push((await h.driver.enqueue({ kind: 'k', target: '/api/x', payload: i, lane: `l${i % 10}`, user: `u${i % 3}` })).id);
+    for (;;) {
+      const got = await h.driver.claim('driver', 10, 60_000);
+      if (got.length === 0) break;
+      for (const c of got) await h.driver.complete(c);
+    }
+    for (const id of ids) await h.driver.discard(id);
+    const changes = h.broadcasts.splice(0).filter((m) => m.type === 'change');
+    expect(changes).toHaveLength(1_000);
+    const requests = h.requests.length;
+    const feed = h.feed;
+    renders = 0;
+    const start = performance.now();
+    for (const data of changes) feed.dispatchEvent(new MessageEvent('message', { data }));
+    const ms = performance.now() - start;
+    expect(h.requests.length).toBe(requests);
+    expect(renders).toBe(3_000);
+    expect(h.client.status().counts).toEqual({ pending: 0, inflight: 0, done: 0, failed: 0 });
+    console.log(
+      `status: 1,000 changes, 3 subscribers: ${ms.toFixed(1)} ms in all, ${((ms / 1000) * 1000).toFixed(1)} µs per change, ${h.requests.length - requests} requests`,
+    );
+    for (const off of offs) off();
+    await h.close();
+  });
+});

@@ -1,0 +1,192 @@
+import type { FerryClient } from '@ferry/client';
+import { createFerryClient } from '@ferry/client';
+import { MemoryStore, Outbox } from '@ferry/core';
+import { summarize } from '@ferry/core/protocol';
+import { ScriptedTransport } from '@ferry/core/testing';
+import { FerryHost } from '@ferry/sw';
+import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
+import type { ReactNode } from 'react';
+import { createElement } from 'react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FerryProvider, useEnqueue, useFerryStatus, useOp, useOps } from './index.ts';
+
+// React's act() environment, as React Testing Library sets it up under Jest.
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+const ORIGIN = location.origin;
+let n = 0;
+
+/**
+ * A real host in this page over a MemoryStore, offline so that it sends
+ * nothing by itself, and an Outbox on the same store that plays the worker's
+ * sends (claim, complete). Host, player and client share a real
+ * BroadcastChannel. The client is wrapped to count live listeners.
+ */
+function setup() {
+  const name = `ferry-react-test-${n++}-${Math.random()}`;
+  const store = new MemoryStore();
+  const host = new FerryHost({
+    origin: () => ORIGIN,
+    store: async () => store,
+    transport: new ScriptedTransport(),
+    isOnline: () => false,
+    channel: () => new BroadcastChannel(name),
+    backgroundSync: () => undefined,
+    locks: () => undefined,
+    onError: () => {},
+  });
+  const player = new Outbox({ store, origin: ORIGIN });
+  const out = new BroadcastChannel(name);
+  player.subscribe((change) => out.postMessage(summarize(change)));
+  const requests: string[] = [];
+  const worker = {
+    postMessage(msg: { type: string }, transfer: Transferable[]) {
+      requests.push(msg.type);
+      const port = transfer[0] as MessagePort;
+      void host.receive(msg, { postMessage: (reply) => port.postMessage(reply) });
+    },
+  };
+  const inner = createFerryClient({
+    serviceWorker: () => ({ controller: worker }) as unknown as ServiceWorkerContainer,
+    channel: () => new BroadcastChannel(name),
+    forwardEvents: false,
+  });
+  const live = { feed: 0, status: 0 };
+  const status = Object.assign(() => inner.status(), {
+    getSnapshot: () => inner.status.getSnapshot(),
+    refresh: () => inner.status.refresh(),
+    subscribe: (fn: () => void) => {
+      live.status++;
+      const off = inner.status.subscribe(fn);
+      return () => {
+        live.status--;
+        off();
+      };
+    },
+  });
+  const client: FerryClient = {
+    ...inner,
+    status,
+    subscribe: (fn, filter) => {
+      live.feed++;
+      const off = inner.subscribe(fn, filter);
+      return () => {
+        live.feed--;
+        off();
+      };
+    },
+  };
+  const wrapper = ({ children }: { children: ReactNode }) => createElement(FerryProvider, { client }, children);
+  const op = (lane = 'chat', payload = 1) => ({ kind: 'message.send', target: '/api/m', payload, lane });
+  /** The player claims the next ready op and delivers it. */
+  const sendOne = async () => {
+    const [c] = await player.claim('player', 1, 60_000);
+    if (c) await player.complete(c);
+  };
+  return {
+    client,
+    player,
+    requests,
+    live,
+    wrapper,
+    op,
+    sendOne,
+    close: async () => {
+      out.close();
+      await inner.close();
+      await host.close();
+    },
+  };
+}
+
+afterEach(() => cleanup());
+
+describe('@ferry/react in Chromium', () => {
+  it('useFerryStatus re-renders on each change, without a request per change, and stops listening on unmount', async () => {
+    const t = setup();
+    let renders = 0;
+    const { result, unmount } = renderHook(
+      () => {
+        renders++;
+        return useFerryStatus();
+      },
+      { wrapper: t.wrapper },
+    );
+    expect(result.current.loaded).toBe(false);
+    await waitFor(() => expect(result.current.loaded).toBe(true));
+    expect(t.live.status).toBe(1);
+    await act(() => Promise.all([t.client.enqueue(t.op('a')), t.client.enqueue(t.op('b'))]));
+    await waitFor(() => expect(result.current.counts.pending).toBe(2));
+    expect(result.current.lanes).toEqual({ a: { pending: 1, inflight: 0, done: 0, failed: 0 }, b: { pending: 1, inflight: 0, done: 0, failed: 0 } });
+    const statusRequests = t.requests.filter((r) => r === 'status').length;
+    await act(() => t.sendOne());
+    await waitFor(() => expect(result.current.counts.done).toBe(1));
+    expect(result.current.lastSyncedAt).not.toBeNull();
+    expect(result.current.drain).toMatchObject({ total: 2, done: 1, failed: 0 });
+    expect(t.requests.filter((r) => r === 'status').length).toBe(statusRequests);
+    unmount();
+    expect(t.live.status).toBe(0);
+    const before = renders;
+    await t.client.enqueue(t.op('a'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(renders).toBe(before);
+    await t.close();
+  });
+
+  it('useOp follows one op through pending, inflight, done and discard; null for an unknown id; stops listening on unmount', async () => {
+    const t = setup();
+    const id = await t.client.enqueue(t.op());
+    const { result, unmount, rerender } = renderHook(({ id }) => useOp(id), { wrapper: t.wrapper, initialProps: { id } });
+    expect(result.current).toBeUndefined();
+    await waitFor(() => expect(result.current?.status).toBe('pending'));
+    const [claimed] = await act(() => t.player.claim('player', 1, 60_000));
+    await waitFor(() => expect(result.current?.status).toBe('inflight'));
+    await act(() => t.player.complete(claimed as never));
+    await waitFor(() => expect(result.current?.status).toBe('done'));
+    await act(() => t.client.discard(id));
+    await waitFor(() => expect(result.current).toBeNull());
+    rerender({ id: 'nope' });
+    await waitFor(() => expect(result.current).toBeNull());
+    expect(t.live.feed).toBe(1);
+    unmount();
+    expect(t.live.feed).toBe(0);
+    await t.close();
+  });
+
+  it('useOps re-lists on changes of its lane only, and a burst costs at most two lists', async () => {
+    const t = setup();
+    const { result, unmount } = renderHook(() => useOps({ lane: 'a' }), { wrapper: t.wrapper });
+    await waitFor(() => expect(result.current).toEqual([]));
+    await act(() => t.client.enqueue(t.op('a', 1)));
+    await waitFor(() => expect(result.current?.map((o) => o.payload)).toEqual([1]));
+    let lists = t.requests.filter((r) => r === 'list').length;
+    await act(() => t.client.enqueue(t.op('b', 2)));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(t.requests.filter((r) => r === 'list').length).toBe(lists);
+    // Ten enqueues in one task: one broadcast each, one list on its way and one more after it.
+    await act(() => Promise.all(Array.from({ length: 10 }, (_, i) => t.client.enqueue(t.op('a', 10 + i)))));
+    await waitFor(() => expect(result.current).toHaveLength(11));
+    expect(t.requests.filter((r) => r === 'list').length - lists).toBeLessThanOrEqual(2);
+    lists = t.requests.filter((r) => r === 'list').length;
+    await act(() => t.sendOne());
+    await waitFor(() => expect(result.current?.[0]?.status).toBe('done'));
+    unmount();
+    expect(t.live.feed).toBe(0);
+    await t.close();
+  });
+
+  it('useEnqueue is stable across renders and enqueues durably', async () => {
+    const t = setup();
+    const { result, rerender } = renderHook(() => useEnqueue(), { wrapper: t.wrapper });
+    const first = result.current;
+    rerender();
+    expect(result.current).toBe(first);
+    const id = await act(() => result.current(t.op()));
+    expect((await t.client.get(id))?.status).toBe('pending');
+    await t.close();
+  });
+
+  it('a hook outside a FerryProvider says so', () => {
+    expect(() => renderHook(() => useFerryStatus())).toThrow(/FerryProvider/);
+  });
+});
