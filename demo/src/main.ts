@@ -9,7 +9,7 @@ import { login } from './api.ts';
 import type { ChatActions } from './ChatView.ts';
 import { renderChat } from './ChatView.ts';
 import { wireControls } from './controls.ts';
-import { byId, coalesce, h } from './dom.ts';
+import { byId, clockTime, coalesce, h } from './dom.ts';
 import { OpMirror } from './OpMirror.ts';
 import { lastSendText, renderFailed, renderFeed, renderQueue, renderStats } from './OutboxPanel.ts';
 import { serverPanel } from './serverPanel.ts';
@@ -55,12 +55,17 @@ function renderNetwork(): void {
   last.dataset.ok = mirror.lastSend ? String(mirror.lastSend.ok) : 'unknown';
 }
 
-const renderStatsSoon = coalesce(() => {
-  client.stats().then(
-    (s) => renderStats(byId('stats'), s),
-    () => {},
-  );
-});
+/** The status bar: the client's status snapshot, kept current from the change feed (no request per change). */
+function renderStatus(): void {
+  const s = client.status();
+  renderStats(byId('stats'), s.counts);
+  const parts = [
+    s.drain ? `syncing ${s.drain.done} of ${s.drain.total}` : '',
+    s.held > 0 ? `${s.held} waiting for sign-in` : '',
+    s.lastSyncedAt !== null ? `last synced ${clockTime(s.lastSyncedAt)}` : '',
+  ].filter(Boolean);
+  byId('stats').append(h('span', { class: 'status-line muted', id: 'status-line' }, parts.join(' · ')));
+}
 
 const render = coalesce(() => {
   renderChat(list, mirror, conversation, navigator.onLine, authors, actions);
@@ -81,8 +86,8 @@ const actions: ChatActions = {
 
 /** The sidebar: every conversation with its unsent count (queued, on the wire or failed), from the page's copy of the outbox. */
 function renderConversations(): void {
-  const unsent = new Map<string, number>();
-  for (const r of mirror.ops.values()) if (r.kind === 'message.send' && r.status !== 'done') unsent.set(r.lane, (unsent.get(r.lane) ?? 0) + 1);
+  const lanes = client.status().lanes;
+  const unsent = new Map(Object.entries(lanes).map(([lane, c]) => [lane, c.pending + c.inflight + c.failed]));
   byId('conversations').replaceChildren(
     ...CONVERSATIONS.map((name) =>
       h(
@@ -167,9 +172,10 @@ async function boot(): Promise<void> {
     () => showEnv('best-effort (may be evicted)'),
   );
 
-  mirror.onChange(() => {
-    render();
-    renderStatsSoon();
+  mirror.onChange(() => render());
+  client.status.subscribe(() => {
+    renderStatus();
+    renderConversations();
   });
   mirror.onChange(() => {
     if (mirror.feed[0]?.type === 'done') refreshServer();
