@@ -2,10 +2,11 @@
 # Every test Ferry has, the way CI runs them: typecheck, lint (type-aware), format,
 # unit and store tests (Node and real Chromium), the build and what it ships (the
 # consumer test: packed tarballs installed with npm into a create-vite app), size
-# budgets per entry, end-to-end tests (Playwright, Chromium).
+# budgets per entry, end-to-end tests (Playwright, Chromium), and Ferry's end-to-end core in
+# Firefox ESR and WebKitGTK (e2e/engines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --browser
+bash scripts/setup.sh --engines
 
 echo "== typecheck"
 pnpm -s typecheck
@@ -22,5 +23,8 @@ if compgen -G "e2e/*.spec.ts" >/dev/null; then
   echo "== end-to-end (Playwright, Chromium)"
   pnpm -s exec playwright test
 fi
-# Firefox ESR and WebKitGTK (e2e/engines) run in `pnpm test:engines` for now: their 10x loop is not
-# finished on the current code (see the issue-16 note), and a flaky engine must not hold CI back.
+# The engines suite in Firefox and WebKit, every scenario: 204 s of the 21 minutes `npm test` took
+# on a fresh clone at a load average of 9 (these 2-core machines are shared). Chromium's run of it is left to `pnpm test:engines`: the
+# Playwright suite above covers Chromium. In 10 runs on 50ac331 no Firefox or WebKit scenario failed.
+echo "== end-to-end core in Firefox ESR and WebKitGTK (e2e/engines)"
+FERRY_ENGINES=firefox,webkit pnpm -s exec vitest run --config e2e/engines/vitest.config.ts

@@ -14,7 +14,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +65,13 @@ export interface EngineBrowser {
    */
   readonly stopWorker?: { run(): Promise<void> };
   newTab(): Promise<Tab>;
+  /**
+   * Kills the browser as a crash does: SIGKILL of its main process and every
+   * process under it (content, network, web and GPU processes), all at once,
+   * found by the profile directory in the main process's arguments. Only a
+   * browser launched on a `profile` has it. `close()` is still to be called.
+   */
+  readonly crash?: () => Promise<number>;
   /** Ends the browser as a user quitting it does. */
   close(): Promise<void>;
 }
@@ -159,16 +166,80 @@ async function launchPlaywright(engine: 'chromium' | 'firefox', options: LaunchO
     network: engine === 'chromium' ? 'page+worker' : 'page',
     setOffline: (offline) => context.setOffline(offline),
     ...(stopWorker && { stopWorker }),
+    ...(!reuse && { crash: () => killBrowserOn(profile) }),
     newTab: async () => {
       const page = first && blank ? blank : await context.newPage();
       first = false;
       return playwrightTab(page);
     },
     close: async () => {
-      await context.close();
+      // After a crash Playwright has seen the browser go, and this only tidies up.
+      await context.close().catch(() => {});
       if (own && !reuse) await rm(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
     },
   };
+}
+
+// ---------------------------------------------------------------- crashes
+
+/** A process as /proc shows it: its parent, its state letter, its arguments. */
+interface Proc {
+  pid: number;
+  ppid: number;
+  state: string;
+  argv: string[];
+}
+
+async function processes(): Promise<Proc[]> {
+  const out: Proc[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = await readFile(`/proc/${name}/stat`, 'utf8');
+      // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
+      const [state = '', ppid = '0'] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const argv = (await readFile(`/proc/${name}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+      out.push({ pid: Number(name), ppid: Number(ppid), state, argv });
+    } catch {
+      // Gone between readdir and read.
+    }
+  }
+  return out;
+}
+
+/**
+ * SIGKILLs, at once, every process whose arguments name the profile directory
+ * (`--profile DIR`, `--user-data-dir=DIR`, `--profile=DIR`) and all processes
+ * under them, then waits until each is gone or a zombie. The profile is a
+ * fresh temporary directory, so only the browser this test launched matches.
+ * @returns how many processes were killed
+ */
+async function killBrowserOn(profile: string): Promise<number> {
+  const all = await processes();
+  const names = (p: Proc): boolean => p.argv.some((a) => a === profile || a.endsWith(`=${profile}`));
+  const doomed = new Set(all.filter(names).map((p) => p.pid));
+  if (doomed.size === 0) throw new Error(`no browser process runs on ${profile}`);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of all) {
+      if (!doomed.has(p.pid) && doomed.has(p.ppid)) {
+        doomed.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  for (const pid of doomed) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const left = (await processes()).filter((p) => doomed.has(p.pid) && p.state !== 'Z');
+    if (left.length === 0) return doomed.size;
+    if (Date.now() > deadline) throw new Error(`still running after SIGKILL: ${left.map((p) => p.pid).join(' ')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 // ---------------------------------------------------------------- WebKitGTK
@@ -281,6 +352,9 @@ async function launchWebKit(options: LaunchOptions): Promise<EngineBrowser> {
     engine: 'webkit',
     network: 'none',
     setOffline: async () => {},
+    // The browser is tools/webkitBrowser.py (under WebKitWebDriver), with WebKit's web and network
+    // processes under it; the network process is the one that writes IndexedDB.
+    crash: () => killBrowserOn(profile),
     newTab: async () => {
       if (first) {
         first = false;

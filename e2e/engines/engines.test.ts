@@ -332,6 +332,8 @@ describe.each(engines)('%s', (engine) => {
 
   scenario('restart', () => restartScenario(engine), 180_000);
 
+  scenario('crash', () => crashScenario(engine), 180_000);
+
   scenario('demo-offline', () => demoScenario(engine), 120_000);
 });
 
@@ -344,6 +346,7 @@ async function restartScenario(engine: EngineName): Promise<void> {
     // Op 1 is applied but never answered, the rest wait behind it in its lane: the browser closes with all of them owed.
     server.script = (req, nth) => ((req.body as { n: number }).n === 1 && nth === 1 ? 'apply-and-hang' : undefined);
     let ids: string[] = [];
+    let closeMs = 0;
     {
       const b = await launch(engine, { profile });
       try {
@@ -355,7 +358,14 @@ async function restartScenario(engine: EngineName): Promise<void> {
         );
         await expect.poll(() => server.received.length).toBe(1);
       } finally {
+        // Whatever the worker sends while the browser shuts down is left unanswered and unapplied, so
+        // the browser closes with all ten owed. Chromium's close waits for the hanging send (15.2–15.7 s
+        // here, until the transport's 15 s timeout ends it), and in 1 of the first 2 loop runs its
+        // worker then resent op 1 and delivered ops 2–10 before the browser was gone.
+        server.script = () => 'hang';
+        const closing = Date.now();
         await b.close();
+        closeMs = Date.now() - closing;
       }
     }
     expect(server.applied).toHaveLength(1);
@@ -372,9 +382,11 @@ async function restartScenario(engine: EngineName): Promise<void> {
       const done = await whenDoneAll(tab, ids);
       expect(done.map((o) => o.status)).toEqual(ids.map(() => 'done'));
       expect(appliedOnce(server)).toEqual(ids.map((_, i) => i + 1));
-      // Op 1 went out again with its key after the restart; the server did not apply it twice.
-      expect(server.sent(done[0]?.idempotencyKey ?? '')).toHaveLength(2);
+      // Op 1 went out again with its key after the restart (and maybe once more, unanswered, while
+      // the browser closed); the server did not apply it twice.
+      expect(server.sent(done[0]?.idempotencyKey ?? '').length).toBeGreaterThanOrEqual(2);
       record(engine, 'restart', {
+        closeMs,
         opsKept: stored.length,
         of: ids.length,
         workerControlsFirstLoad: controlledAtLoad,
@@ -387,6 +399,73 @@ async function restartScenario(engine: EngineName): Promise<void> {
     await rm(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
   record(engine, 'duration.restart', Date.now() - started);
+}
+
+/**
+ * The browser killed mid-queue (SIGKILL of all its processes, `EngineBrowser.crash`) and started
+ * again on the same profile: every acknowledged op is still there and goes out once, in order.
+ * Op 1 is applied but unanswered when the kill comes, ops 2–10 wait behind it, and ops 11–15 are
+ * killed right after their acks, with no pause in which a lazy write could land.
+ */
+async function crashScenario(engine: EngineName): Promise<void> {
+  server.reset();
+  const profile = await mkdtemp(join(tmpdir(), `ferry-${engine}-crash-`));
+  const started = Date.now();
+  try {
+    server.script = (req, nth) => ((req.body as { n: number }).n === 1 && nth === 1 ? 'apply-and-hang' : undefined);
+    let ids: string[] = [];
+    let killed = 0;
+    {
+      const b = await launch(engine, { profile });
+      try {
+        const tab = await b.newTab();
+        await openApp(tab, server.url);
+        ids = await enqueueAll(
+          tab,
+          Array.from({ length: 10 }, (_, i) => message(i + 1)),
+        );
+        await expect.poll(() => server.received.length).toBe(1);
+        ids.push(
+          ...(await enqueueAll(
+            tab,
+            Array.from({ length: 5 }, (_, i) => message(i + 11)),
+          )),
+        );
+        if (!b.crash) throw new Error(`${engine}: launched on a profile but cannot crash`);
+        killed = await b.crash();
+      } finally {
+        await b.close();
+      }
+    }
+    step(engine, `crash: killed ${killed} processes`);
+    expect(server.applied).toHaveLength(1);
+    server.script = () => undefined;
+    const b = await launch(engine, { profile });
+    try {
+      const tab = await b.newTab();
+      await tab.goto(`${server.url}/`);
+      const controlledAtLoad = await tab.run(() => navigator.serviceWorker.controller !== null, null);
+      await ready(tab);
+      const stored = await getAll(tab, ids);
+      record(engine, 'crash', {
+        killed: `SIGKILL of ${killed} processes (the browser and every process under it)`,
+        opsKept: stored.filter((o) => o !== undefined).length,
+        of: ids.length,
+        workerControlsFirstLoad: controlledAtLoad,
+      });
+      expect(stored.map((o, i) => (o === undefined ? i + 1 : 0)).filter(Boolean)).toEqual([]);
+      const done = await whenDoneAll(tab, ids);
+      expect(done.map((o) => o.status)).toEqual(ids.map(() => 'done'));
+      expect(appliedOnce(server)).toEqual(ids.map((_, i) => i + 1));
+      // Op 1 went out again with its key after the crash; the server did not apply it twice.
+      expect(server.sent(done[0]?.idempotencyKey ?? '')).toHaveLength(2);
+    } finally {
+      await b.close();
+    }
+  } finally {
+    await rm(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+  }
+  record(engine, 'duration.crash', Date.now() - started);
 }
 
 let demoDist: string | undefined;
