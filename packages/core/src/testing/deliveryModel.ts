@@ -292,8 +292,10 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
         if (!op) break;
         corrupted.add(op.id);
         // Its content turns unreadable; the index keys stay as they were, so the queries still meet it.
-        // (A record whose due key itself is lost is found only when its lane is read: see the README.)
-        const head = (await g.outbox.list({ lane: op.lane, limit: 1 }))[0]?.id === op.id;
+        // The head is the lane's first *active* op: its done and failed ops come before it in seq order.
+        // (A head that lost its due key too would be met only when its lane is next read, by an enqueue
+        // to it: IdbStore reads through indexes, and no index would list it as due.)
+        const head = (await g.outbox.list({ lane: op.lane })).find((o) => o.status === 'pending' || o.status === 'inflight')?.id === op.id;
         await harness.corrupt(op.id, {
           id: op.id,
           v: 99,
