@@ -20,7 +20,7 @@ const DEFAULT_LEASE_MS = 60_000;
  * Durability of the default store's writes, chosen from tools/idbKillProbe.ts
  * (a plain page, no Ferry, killed and relaunched three times a round) on this
  * project's machines: Chromium lost acknowledged records, usually the whole
- * database, in 6 of 201 rounds with `relaxed` and in 0 of 128 with `strict`
+ * database, in 9 of 261 rounds with `relaxed` and in 1 of 194 with `strict`
  * (README, Guarantees). `strict` costs a flush per commit; the README gives the
  * enqueue figures.
  */
