@@ -145,6 +145,9 @@ type Step =
   | { t: 'claim'; n: number }
   | { t: 'outcome'; pick: number; how: 'ok' | 'retry' | 'fail' | 'hold' }
   | { t: 'discard'; pick: number }
+  | { t: 'cancel'; pick: number }
+  | { t: 'update'; pick: number }
+  | { t: 'coalesce'; lane: number; key: number }
   | { t: 'retry'; pick: number }
   | { t: 'release' }
   | { t: 'expire' }
@@ -173,6 +176,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('discard' as const), pick: fc.nat(15) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('cancel' as const), pick: fc.nat(15) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('update' as const), pick: fc.nat(15) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('coalesce' as const), lane: fc.nat(LANES.length - 1), key: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('retry' as const), pick: fc.nat(7) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('release' as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('expire' as const) }) },
@@ -220,6 +226,19 @@ async function run(h: ReturnType<typeof harness>, steps: readonly Step[]): Promi
         if (op) await client.discard(op.id).catch(ignore);
         break;
       }
+      case 'cancel': {
+        const op = pick(await client.list({ limit: 10_000 }), s.pick);
+        if (op) await client.cancel(op.id).catch(ignore);
+        break;
+      }
+      case 'update': {
+        const op = pick(await client.list({ limit: 10_000 }), s.pick);
+        if (op) await client.update(op.id, { payload: { edited: k++ } }).catch(ignore);
+        break;
+      }
+      case 'coalesce':
+        await client.enqueue({ kind: 'k', target: '/api/x', payload: { k: k++ }, lane: LANES[s.lane] as string, coalesce: { key: `doc:${s.key}` } });
+        break;
       case 'retry': {
         const op = pick(await client.list({ status: 'failed' }), s.pick);
         if (op) await client.retry(op.id).catch(ignore);

@@ -427,6 +427,17 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(await outbox.stats()).toEqual({ pending: 0, inflight: 0, done: 0, failed: 0 });
     });
 
+    it("the server's answer is kept with the done op and read back after a restart", async () => {
+      const { harness, store, outbox, clock } = await setup();
+      const op = await outbox.enqueue(msg('a'));
+      const [claimed] = await outbox.claim('w', 1, 1000);
+      const answer = { status: 201, body: { message: { seq: 7 } }, headers: { location: '/m/7' } };
+      expect(await outbox.complete(claimed!, clock.now(), answer)).toMatchObject({ status: 'done', answer });
+      await store.close();
+      const reopened = new Outbox({ store: await harness.open(), clock });
+      expect(await reopened.get(op.id)).toMatchObject({ status: 'done', answer });
+    });
+
     it('cancel: a pending op is deleted and never claimed, the lane goes on; in flight or done it is refused and nothing changes', async () => {
       const { outbox } = await setup();
       const a = await outbox.enqueue(msg('a', 'l'));
