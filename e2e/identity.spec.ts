@@ -37,36 +37,42 @@ const dumpDatabase = (page: Page, name: string): Promise<string> =>
 const authOf = (server: { received: { body: unknown; headers?: Record<string, string> }[] }) =>
   server.received.map((r) => `${(r.body as { n: number }).n}:${r.headers?.['authorization'] ?? '-'}`);
 
-test("an account switch in one profile: A's kept ops never go with B's credentials, and go with A's once A is back", async ({ page, server }) => {
-  await openApp(page, server);
-  await setOnline(page, false);
-  await signIn(page, 'alice', 'alice-token');
-  const a = [await enqueue(page, message(1)), await enqueue(page, message(2))];
-  expect(await page.evaluate(() => window.ferry.signOut())).toEqual({ unsent: 2, discarded: 0 });
+// With the test worker's flags, and with the host exactly as an app gets it (`defaults`).
+for (const flags of ['', 'defaults']) {
+  test(`an account switch in one profile: A's kept ops never go with B's credentials, and go with A's once A is back${flags ? ` (${flags})` : ''}`, async ({
+    page,
+    server,
+  }) => {
+    await openApp(page, server, flags);
+    await setOnline(page, false);
+    await signIn(page, 'alice', 'alice-token');
+    const a = [await enqueue(page, message(1)), await enqueue(page, message(2))];
+    expect(await page.evaluate(() => window.ferry.signOut())).toEqual({ unsent: 2, discarded: 0 });
 
-  await signIn(page, 'bob', 'bob-token');
-  const b = await enqueue(page, message(3));
-  await setOnline(page, true);
-  expect(await whenDone(page, b)).toMatchObject({ status: 'done', user: 'bob' });
-  // Alice's are held (her lane's head; the op behind it waits in her lane): not sent, nothing spent.
-  const held = await page.evaluate(() => window.ferry.list({ user: 'alice' }));
-  expect(held.map((o) => [o.status, o.attempt, typeof o.held])).toEqual([
-    ['pending', 0, 'string'],
-    ['pending', 0, 'undefined'],
-  ]);
-  expect(authOf(server)).toEqual(['3:Bearer bob-token']);
+    await signIn(page, 'bob', 'bob-token');
+    const b = await enqueue(page, message(3));
+    await setOnline(page, true);
+    expect(await whenDone(page, b)).toMatchObject({ status: 'done', user: 'bob' });
+    // Alice's are held (her lane's head; the op behind it waits in her lane): not sent, nothing spent.
+    const held = await page.evaluate(() => window.ferry.list({ user: 'alice' }));
+    expect(held.map((o) => [o.status, o.attempt, typeof o.held])).toEqual([
+      ['pending', 0, 'string'],
+      ['pending', 0, 'undefined'],
+    ]);
+    expect(authOf(server)).toEqual(['3:Bearer bob-token']);
 
-  await page.evaluate(() => window.ferry.signOut());
-  await signIn(page, 'alice', 'alice-token');
-  for (const id of a) expect(await whenDone(page, id)).toMatchObject({ status: 'done', attempt: 1 });
-  expect(authOf(server)).toEqual(['3:Bearer bob-token', '1:Bearer alice-token', '2:Bearer alice-token']);
+    await page.evaluate(() => window.ferry.signOut());
+    await signIn(page, 'alice', 'alice-token');
+    for (const id of a) expect(await whenDone(page, id)).toMatchObject({ status: 'done', attempt: 1 });
+    expect(authOf(server)).toEqual(['3:Bearer bob-token', '1:Bearer alice-token', '2:Bearer alice-token']);
 
-  // The tokens were handed to the worker, never written into the database.
-  const stored = await dumpDatabase(page, 'ferry');
-  expect(stored).toContain('"user":"alice"');
-  expect(stored).not.toContain('alice-token');
-  expect(stored).not.toContain('bob-token');
-});
+    // The tokens were handed to the worker, never written into the database.
+    const stored = await dumpDatabase(page, 'ferry');
+    expect(stored).toContain('"user":"alice"');
+    expect(stored).not.toContain('alice-token');
+    expect(stored).not.toContain('bob-token');
+  });
+}
 
 test('two apps with different names on one origin deliver only their own ops, each with its own credentials', async ({ context, server }) => {
   const one = await context.newPage();
@@ -86,4 +92,36 @@ test('two apps with different names on one origin deliver only their own ops, ea
   expect((await two.evaluate(() => window.ferry.list())).map((o) => o.id)).toEqual([second]);
   const names = await one.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).sort());
   expect(names).toEqual(expect.arrayContaining(['ferry-app1', 'ferry-app2']));
+});
+
+test('shipped defaults: a 401 gets fresh credentials from the page and is sent again at once, spending no attempt; a refresh that fails holds, then delivers', async ({
+  page,
+  server,
+}) => {
+  // The API takes only the current token.
+  let valid = 'new';
+  server.script = (req) => (req.headers?.['authorization'] === `Bearer ${valid}` ? undefined : { status: 401 });
+  await openApp(page, server, 'defaults&provider');
+  await page.evaluate(() => (window.auth.token = 'old'));
+  await page.evaluate(() => window.ferry.setUser('alice'));
+  // The token the worker holds is stale; the provider now hands out the new one.
+  await page.evaluate(() => (window.auth.token = 'new'));
+  const first = await enqueue(page, message(1));
+  expect(await whenDone(page, first)).toMatchObject({ status: 'done', attempt: 1 });
+  expect(authOf(server)).toEqual(['1:Bearer old', '1:Bearer new']);
+
+  // The token is revoked and the auth server is down: the op is held, not failed, nothing spent.
+  valid = 'newer';
+  await page.evaluate(() => (window.auth.failing = true));
+  const second = await enqueue(page, message(2));
+  // Held once no new credentials came within 5 s of the refusal.
+  await expect.poll(async () => (await page.evaluate((id) => window.ferry.get(id), second))?.held, { timeout: 15_000 }).toEqual(expect.any(String));
+  expect(await page.evaluate((id) => window.ferry.get(id), second)).toMatchObject({ status: 'pending', attempt: 0, lastError: { status: 401 } });
+  // The auth server is back; the page is online again and hands over the new token.
+  await page.evaluate(() => {
+    window.auth = { ...window.auth, failing: false, token: 'newer' };
+    dispatchEvent(new Event('online'));
+  });
+  expect(await whenDone(page, second)).toMatchObject({ status: 'done', attempt: 1 });
+  expect(authOf(server).slice(2)).toEqual(['2:Bearer new', '2:Bearer newer']);
 });

@@ -22,6 +22,8 @@ declare global {
      * and `mark` is true; resolves with the reply, or 'no-reply' after `ms`.
      */
     raw(message: unknown, ms?: number, mark?: boolean): Promise<Reply | 'no-reply'>;
+    /** With the `provider` flag: the token the client's credentials provider hands over, and whether a refresh fails (an auth server down). */
+    auth: { token: string; failing: boolean; asked: number };
     /** Asks the worker's own (the app's, not Ferry's) message handler for its version; every reply that came within 1 s. */
     appVersion(): Promise<unknown[]>;
   }
@@ -34,8 +36,17 @@ const swFlags = new URLSearchParams([...flags].filter(([k]) => SW_FLAGS.includes
 const pageMode = flags.get('mode') === 'page';
 
 const name = flags.get('name');
+window.auth = { token: '', failing: false, asked: 0 };
 const ferry = createFerryClient({
   ...(name && { name }),
+  // `provider`: credentials from a provider, as an app with a token refresh gives them.
+  ...(flags.has('provider') && {
+    credentials: async () => {
+      window.auth.asked++;
+      if (window.auth.failing) throw new Error('auth server: 503');
+      return { headers: { Authorization: `Bearer ${window.auth.token}` } };
+    },
+  }),
   forwardEvents: !flags.has('noforward'),
   timeoutMs: Number(flags.get('timeout') ?? 10_000),
   ...(pageMode && {

@@ -94,6 +94,8 @@ export interface HttpTransportOptions {
 
 /** A batch answer is a status and maybe a reason per op: anything near this size is not one. */
 const MAX_BATCH_ANSWER_BYTES = 256 * 1024;
+/** How long a send refused with a 401 waits for fresh credentials from a page before its lane is held. */
+const REFRESH_WAIT_MS = 5000;
 /** A 409 "still in progress" without `Retry-After` is tried again after this long. */
 const IN_PROGRESS_RETRY_MS = 1000;
 
@@ -336,7 +338,8 @@ export class HttpTransport implements Transport {
       const status = res.status;
       // Refused again right after a refresh: the page's credentials do not work; that counts.
       if (refusals > 0 || creds.afterRefusal) return held(user, origin, status, false);
-      const fresh = await source.waitFor(user, origin, d.signal, d.remaining());
+      // A page's refresh takes a second or two; past that the lane is held rather than its slot.
+      const fresh = await source.waitFor(user, origin, d.signal, Math.min(d.remaining(), REFRESH_WAIT_MS));
       if (!fresh) return held(user, origin, status, true);
       creds = fresh;
       res = await this.#request(ex, d, creds);
