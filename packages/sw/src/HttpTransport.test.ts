@@ -328,6 +328,12 @@ describe('HttpTransport batch mode', () => {
   const ops = [op({ id: 'a', idempotencyKey: 'ka' }), op({ id: 'b', idempotencyKey: 'kb', payload: { text: 'two' } }), op({ id: 'c', idempotencyKey: 'kc' })];
   const answer = (results: unknown, status = 200): Response => new Response(JSON.stringify({ results }), { status });
 
+  it("keeps each item's own body with its answer", async () => {
+    const f = fakeFetch(answer([{ status: 201, body: { message: { seq: 1 } } }, { status: 200 }]));
+    const r = await batch(f).sendBatch?.(ops.slice(0, 2), ctx());
+    expect(r?.map((x) => x.answer)).toEqual([{ status: 201, body: { message: { seq: 1 } } }, { status: 200 }]);
+  });
+
   it('exists only with a batchTarget', () => {
     expect(transport(fakeFetch()).sendBatch).toBeUndefined();
     expect(typeof batch(fakeFetch()).sendBatch).toBe('function');
