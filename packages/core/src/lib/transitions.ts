@@ -253,8 +253,9 @@ export async function claim(
     for (const head of heads) {
       const op = toOperation(head);
       const held = options.heldUntil?.(op, now);
-      const hold = policy.tooOld(op.createdAt, now) ? undefined : options.holds?.(op);
-      if (policy.tooOld(op.createdAt, now)) changes.push(await expire(tx, head, policy, now));
+      const tooOld = policy.tooOld(op.createdAt, now);
+      const hold = tooOld ? undefined : options.holds?.(op);
+      if (tooOld) changes.push(await expire(tx, head, policy, now));
       else if (hold !== undefined) changes.push(await holdHead(tx, head, hold, now));
       else if (held !== undefined && held > now) changes.push(await defer(tx, head, held, now));
       else set.push(head);
