@@ -1,3 +1,8 @@
+import { PGlite } from '@electric-sql/pglite';
+import { Idempotency, createBatchHandler } from '@ferry/server';
+import type { AppHandler } from '@ferry/server';
+import { writeResponse } from '@ferry/server/node';
+import { PgliteStore } from '@ferry/server/pglite';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -5,13 +10,17 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import type { FaultSettings } from './Faults.ts';
 import { NO_FAULTS, decideFault, mergeFaults } from './Faults.ts';
-import { IdempotencyLedger } from './IdempotencyLedger.ts';
-import { MessageLog } from './MessageLog.ts';
+import { Messages } from './Messages.ts';
+import type { StoredMessage } from './Messages.ts';
 import { DEMO_USERS, Tokens } from './Tokens.ts';
 
 export interface DemoServerOptions {
-  /** JSON-lines file the messages are kept in. Without it, memory only. */
-  dataFile?: string;
+  /** Where the embedded database (PGlite) keeps the messages and the idempotency keys. Without it (and without `db`), memory only. */
+  dataDir?: string;
+  /** An open PGlite to use instead (tests run many servers on one); the server leaves it open when it closes. */
+  db?: PGlite;
+  /** Prefix of this server's tables in the database. @default 'demo_' */
+  tables?: string;
   /** Built page to serve at `/`. */
   staticDir?: string;
   port?: number;
@@ -44,6 +53,8 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.webmanifest': 'application/manifest+json',
 };
+/** The scope of the keys of messages sent without a token. */
+const ANONYMOUS = 'anonymous';
 
 class HttpError extends Error {
   readonly status: number;
@@ -63,6 +74,9 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
 }
 
+const answer = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
+  Response.json(body, { status, headers: { 'cache-control': 'no-store', ...headers } });
+
 async function readBody(req: IncomingMessage, limit = MAX_BODY): Promise<string> {
   let size = 0;
   const chunks: Buffer[] = [];
@@ -74,95 +88,88 @@ async function readBody(req: IncomingMessage, limit = MAX_BODY): Promise<string>
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseMessage(body: string): { text: string; lane: string; fields: Record<string, unknown> } {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    throw new HttpError(400, 'body is not JSON');
-  }
+/** The conversation a message body names (its lane), for the wire log; `default` when it names none or is not JSON. */
+function laneOf(payload: unknown): string {
+  const lane = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>)['conversation'] : undefined;
+  return typeof lane === 'string' ? lane : 'default';
+}
+
+function parseMessage(value: unknown): { text: string; lane: string; fields: Record<string, unknown> } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'body must be a JSON object');
   const fields = value as Record<string, unknown>;
-  if (typeof fields.text !== 'string' || fields.text.length === 0 || fields.text.length > 2000) {
+  if (typeof fields['text'] !== 'string' || fields['text'].length === 0 || fields['text'].length > 2000) {
     throw new HttpError(400, 'text must be a string of 1 to 2000 characters');
   }
-  const lane = typeof fields.conversation === 'string' ? fields.conversation : 'default';
-  return { text: fields.text, lane, fields };
+  return { text: fields['text'], lane: laneOf(fields), fields };
 }
 
 /**
- * The reference server: `/api/messages` (and `/api/batch`, several at once) with idempotency-key deduplication,
- * messages kept in a file, misbehaviour on demand, and the built demo page.
+ * The reference server, built on @ferry/server: `/api/messages` (and
+ * `/api/batch`, several at once) behind the idempotency layer, with the
+ * messages and the keys in one embedded database (PGlite), so a message and
+ * its stored answer commit together; misbehaviour on demand; the built page.
  */
 export function createDemoServer(options: DemoServerOptions = {}) {
   const random = options.random ?? (() => Math.random());
-  const log = new MessageLog(options.dataFile);
-  const ledger = new IdempotencyLedger();
-  for (const e of log.entries) ledger.restore(e.key, e.fingerprint, e.response);
+  const prefix = options.tables ?? 'demo_';
+  const db = options.db ?? new PGlite(options.dataDir);
+  const store = new PgliteStore({ db, table: `${prefix}keys` });
+  const messages = new Messages(db, `${prefix}messages`);
+  const ready = Promise.all([store.ready(), messages.ready()]).then(() => undefined);
   const wire: WireRecord[] = [];
   const tokens = new Tokens();
   let faults: FaultSettings = { ...NO_FAULTS };
 
-  /** An answer to one message, before it is written to a response (a batch collects several). */
-  interface Outcome {
-    status: number;
-    body: unknown;
-    headers?: Record<string, string>;
-    lane: string;
-    replayed?: boolean;
-  }
-
   /**
-   * Applies one message under its Idempotency-Key: the same rules whether it
-   * came alone to `/api/messages` or as an item of `/api/batch`. `raw` is its
-   * JSON body, which the key's fingerprint covers.
+   * The app's handler behind the layer: runs once per key, inside the
+   * transaction that holds the key (`ctx.sql`). Injected failures and poison
+   * answer without an effect; only a 2xx is stored (`shouldStore` below), so
+   * the same key may be sent again and go through.
    */
-  async function applyMessage(key: unknown, raw: string, path: string, delay: boolean, author: string | null): Promise<Outcome> {
-    if (typeof key !== 'string' || key.length === 0 || key.length > 256) {
-      return { status: 400, body: { error: 'an Idempotency-Key is required' }, lane: 'default' };
-    }
+  const app: AppHandler = async (req, ctx) => {
+    const path = new URL(req.url).pathname;
+    if (req.method !== 'POST' || path !== '/api/messages') return answer(404, { error: `no route ${req.method} ${path}` });
     let parsed: ReturnType<typeof parseMessage>;
     try {
-      parsed = parseMessage(raw);
+      parsed = parseMessage(await req.json());
     } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
-      return { status: err.status, body: { error: err.message }, lane: 'default' };
+      return answer(400, { error: err instanceof HttpError ? err.message : 'body is not JSON' });
     }
-    const { text, lane, fields } = parsed;
-    const fingerprint = IdempotencyLedger.fingerprint('POST', path, raw);
-    const admission = ledger.admit(key, fingerprint);
-    if (admission.kind === 'replay') {
-      return { ...admission.response, headers: { 'idempotent-replayed': 'true' }, lane, replayed: true };
-    }
-    if (admission.kind === 'in-progress') {
-      return { status: 409, body: { error: 'a request with this Idempotency-Key is still being processed' }, headers: { 'retry-after': '1' }, lane };
-    }
-    if (admission.kind === 'mismatch') return { status: 422, body: { error: 'this Idempotency-Key was used with a different payload' }, lane };
-    const fault = decideFault(faults, text, random);
-    // Processing time, while the key is held: a repeat arriving now gets 409.
-    if (delay && faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-    if (fault.kind !== 'pass') {
-      ledger.release(key);
-      if (fault.kind === 'poison') return { status: 422, body: { error: fault.reason }, lane };
-      if (fault.kind === 'rate429') return { status: 429, body: { error: 'slow down' }, headers: { 'retry-after': String(fault.retryAfterS) }, lane };
-      return { status: 503, body: { error: 'server unavailable (injected)' }, lane };
-    }
-    // The author is who the verified token says sent it; whatever the payload claims is overwritten.
-    const message = { ...fields, author, seq: log.nextSeq, receivedAt: Date.now() };
-    const response = { status: 201, body: { message } };
-    log.append({ key, fingerprint, lane, message, response });
-    ledger.succeed(key, fingerprint, response);
-    return { ...response, lane };
+    const fault = decideFault(faults, parsed.text, random);
+    if (fault.kind === 'poison') return answer(422, { error: fault.reason });
+    if (fault.kind === 'rate429') return answer(429, { error: 'slow down' }, { 'retry-after': String(fault.retryAfterS) });
+    if (fault.kind === 'fail503') return answer(503, { error: 'server unavailable (injected)' });
+    // The author is who the verified token says sent it (the key's scope); whatever the payload claims is overwritten.
+    const author = ctx.scope === ANONYMOUS ? null : ctx.scope;
+    const message = await messages.insert(ctx.sql as NonNullable<typeof ctx.sql>, { key: ctx.key ?? '', lane: parsed.lane, author, fields: parsed.fields });
+    return answer(201, { message });
+  };
+
+  const layer = new Idempotency({
+    store,
+    transaction: true,
+    // Keys are scoped per sender: the verified token's user, checked before the layer (authorOf).
+    scope: (req) => authorOf(req.headers.get('authorization')) ?? ANONYMOUS,
+    // A poison message refused today may be sent again with its key once the rule is lifted: only successes are replayed.
+    shouldStore: (status) => status >= 200 && status < 300,
+    maxBodyBytes: MAX_BODY,
+  });
+
+  /** One message through the layer, recorded on the wire as the layer answered it. */
+  async function through(req: Request, lane: string, batched: boolean): Promise<Response> {
+    const res = await layer.handle(req, app);
+    record(req.headers.get('idempotency-key'), { status: res.status, lane, replayed: res.headers.get('idempotent-replayed') === 'true' }, batched);
+    return res;
   }
 
-  function record(key: unknown, outcome: Pick<Outcome, 'status' | 'lane' | 'replayed'>, batched = false): void {
+  function record(key: unknown, outcome: { status: number; lane: string; replayed: boolean }, batched = false): void {
     if (wire.length >= 200_000) return;
     wire.push({
       at: Date.now(),
       key: typeof key === 'string' ? key : null,
       lane: outcome.lane,
       status: outcome.status,
-      replayed: outcome.replayed === true,
+      replayed: outcome.replayed,
       ...(batched && { batched: true as const }),
     });
   }
@@ -172,9 +179,8 @@ export function createDemoServer(options: DemoServerOptions = {}) {
    * `Authorization` (the demo takes anonymous messages too). A token that
    * does not verify (forged, expired) is a 401, before anything is applied.
    */
-  function authorOf(req: IncomingMessage): string | null {
-    const auth = req.headers.authorization;
-    if (auth === undefined) return null;
+  function authorOf(auth: string | null | undefined): string | null {
+    if (auth === undefined || auth === null) return null;
     const user = tokens.verify(auth.replace(/^Bearer /, ''));
     if (user === undefined) throw new HttpError(401, 'the bearer token is not valid (forged or expired): sign in again');
     return user;
@@ -191,56 +197,48 @@ export function createDemoServer(options: DemoServerOptions = {}) {
     send(res, 200, tokens.issue(user));
   }
 
-  async function postMessage(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const key = req.headers['idempotency-key'];
-    const author = authorOf(req);
-    const outcome = await applyMessage(key, await readBody(req), path, true, author);
-    record(key, outcome);
-    send(res, outcome.status, outcome.body, outcome.headers);
+  /** The Fetch API request an API call stands for, its body already read (within `limit`). */
+  async function toFetchRequest(req: IncomingMessage, path: string, limit: number): Promise<{ request: Request; text: string }> {
+    const text = await readBody(req, limit);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+    return { request: new Request(new URL(path, 'http://demo.local'), { method: 'POST', headers, body: text }), text };
+  }
+
+  /** Processing time (the latency fault), before the layer: a slow network or a busy server. */
+  const latency = (): Promise<void> | undefined => (faults.latencyMs > 0 ? new Promise((r) => setTimeout(r, faults.latencyMs)) : undefined);
+
+  async function postMessage(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    authorOf(req.headers.authorization);
+    const { request, text } = await toFetchRequest(req, '/api/messages', MAX_BODY);
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      payload = undefined;
+    }
+    await latency();
+    await writeResponse(res, await through(request, laneOf(payload), false));
   }
 
   /**
-   * `POST /api/batch`, Ferry's batch wire format: `{ ops: [{ id, kind, target,
-   * method, idempotencyKey, payload }] }` answered `{ results: [{ status,
-   * error?, retryAfter? }] }`. Items are applied in order, each exactly as if
-   * it came alone (same key, same fingerprint), and the first one that fails
-   * ends the batch: the ones behind it are not attempted and get no result,
-   * so a lane's order holds.
+   * `POST /api/batch`, Ferry's batch wire format, by @ferry/server: items are
+   * applied in order, each exactly as if it came alone (same key, same
+   * fingerprint, through the same layer), and the first one that fails ends
+   * the batch: the ones behind it are not attempted and get no result, so a
+   * lane's order holds. A success's result carries its body.
    */
   async function postBatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const author = authorOf(req);
-    let ops: unknown;
-    try {
-      ops = (JSON.parse(await readBody(req, MAX_BATCH_BODY)) as { ops?: unknown } | null)?.ops;
-    } catch (err) {
-      if (err instanceof HttpError) throw err;
-      throw new HttpError(400, 'body is not JSON');
-    }
-    if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_BATCH_OPS) {
-      throw new HttpError(400, `ops must be an array of 1 to ${MAX_BATCH_OPS} operations`);
-    }
+    authorOf(req.headers.authorization);
+    const { request } = await toFetchRequest(req, '/api/batch', MAX_BATCH_BODY);
     // One processing delay for the whole request: batching is what makes a slow round trip cheap.
-    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-    const results: { status: number; error?: string; retryAfter?: string; body?: unknown }[] = [];
-    for (const item of ops as unknown[]) {
-      const op = (typeof item === 'object' && item !== null ? item : {}) as { target?: unknown; method?: unknown; idempotencyKey?: unknown; payload?: unknown };
-      const outcome: Outcome =
-        op.target === '/api/messages' && op.method === 'POST'
-          ? await applyMessage(op.idempotencyKey, JSON.stringify(op.payload ?? null), '/api/messages', false, author)
-          : { status: 404, body: { error: `no route ${String(op.method)} ${String(op.target)}` }, lane: 'default' };
-      record(op.idempotencyKey, outcome, true);
-      const error = (outcome.body as { error?: unknown } | null)?.error;
-      const retryAfter = outcome.headers?.['retry-after'];
-      results.push({
-        status: outcome.status,
-        ...(typeof error === 'string' && { error }),
-        ...(retryAfter !== undefined && { retryAfter }),
-        // A success carries its body, as the single request's would: Ferry keeps it with the done op.
-        ...(outcome.status < 300 && { body: outcome.body }),
-      });
-      if (outcome.status >= 300) break;
-    }
-    send(res, 200, { results });
+    await latency();
+    const batch = createBatchHandler({
+      maxItems: MAX_BATCH_OPS,
+      maxBodyBytes: MAX_BATCH_BODY,
+      dispatch: (item, { op }) => through(item, laneOf(op.payload), true),
+    });
+    await writeResponse(res, await batch(request));
   }
 
   async function serveStatic(res: ServerResponse, pathname: string): Promise<void> {
@@ -267,11 +265,11 @@ export function createDemoServer(options: DemoServerOptions = {}) {
     const handle = async (): Promise<void> => {
       switch (route) {
         case 'POST /api/messages':
-          return postMessage(req, res, url.pathname);
+          return postMessage(req, res);
         case 'POST /api/batch':
           return postBatch(req, res);
         case 'GET /api/messages':
-          return send(res, 200, { messages: log.entries.map((e) => e.message) });
+          return send(res, 200, { messages: (await messages.all()).map((e) => e.message) });
         case 'POST /api/login':
           return login(req, res);
         case 'GET /api/faults':
@@ -299,8 +297,15 @@ export function createDemoServer(options: DemoServerOptions = {}) {
 
   return {
     server,
-    log,
     wire,
+    /** Resolves once the database is open and its tables exist (PGlite takes a few seconds to start). */
+    ready(): Promise<void> {
+      return ready;
+    },
+    /** Every message the server stored, in order (tests, tools). */
+    messages(): Promise<StoredMessage[]> {
+      return messages.all();
+    },
     get faults(): FaultSettings {
       return faults;
     },
@@ -309,6 +314,7 @@ export function createDemoServer(options: DemoServerOptions = {}) {
     },
     /** Rejects (e.g. `EADDRINUSE`) when the port cannot be taken. */
     async listen(port = options.port ?? 0, host = '127.0.0.1'): Promise<string> {
+      await ready;
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error): void => reject(err);
         server.once('error', onError);
@@ -319,9 +325,16 @@ export function createDemoServer(options: DemoServerOptions = {}) {
       });
       return `http://${host}:${(server.address() as AddressInfo).port}`;
     },
-    close(): Promise<void> {
+    /** Stops listening and drops every connection, keeping the database open: an outage, `listen` ends it. */
+    async stop(): Promise<void> {
       server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    /** Stops listening, then closes the database unless it was given (`db`). */
+    async close(): Promise<void> {
+      await this.stop();
+      await ready.catch(() => undefined);
+      if (!options.db) await db.close();
     },
   };
 }

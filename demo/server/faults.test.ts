@@ -1,9 +1,19 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoServer } from './createDemoServer.ts';
 import { createDemoServer } from './createDemoServer.ts';
 import { listenWithFallback } from './listenWithFallback.ts';
+
+// One embedded database for the file (PGlite takes seconds to start); each server gets tables of its own.
+let db: PGlite;
+let made = 0;
+beforeAll(async () => {
+  db = new PGlite();
+  await db.waitReady;
+}, 60_000);
+afterAll(() => db.close());
 
 const servers: DemoServer[] = [];
 afterEach(async () => {
@@ -11,7 +21,7 @@ afterEach(async () => {
 });
 
 function demo(): DemoServer {
-  const server = createDemoServer();
+  const server = createDemoServer({ db, tables: `t${++made}_` });
   servers.push(server);
   return server;
 }
@@ -33,12 +43,12 @@ describe('the offline fault', () => {
     await expect(post(url, 'lost', 'k1')).rejects.toThrow(TypeError);
     await expect(fetch(`${url}/api/messages`)).rejects.toThrow(TypeError);
     expect((await fetch(`${url}/api/faults`)).status).toBe(200);
-    expect(server.log.entries).toHaveLength(0);
+    expect(await server.messages()).toHaveLength(0);
     expect(server.wire.map((w) => w.status)).toEqual([0]);
 
     server.setFaults({ offline: false });
     expect((await post(url, 'lost', 'k1')).status).toBe(201);
-    expect(server.log.entries.map((e) => e.message.text)).toEqual(['lost']);
+    expect((await server.messages()).map((e) => e.message.text)).toEqual(['lost']);
   });
 
   it('accepts only a boolean', async () => {

@@ -1,6 +1,6 @@
 /**
  * `pnpm demo`'s server: the reference server over the built page, keeping
- * messages in `demo/.data/messages.jsonl`. Run it after `vite build` (see
+ * messages and idempotency keys in an embedded database (PGlite) in `demo/.data/db`. Run it after `vite build` (see
  * demo/build.ts); `PORT` picks the port (default 5173, or any free one when
  * that is taken).
  */
@@ -17,9 +17,9 @@ if (!existsSync(join(staticDir, 'index.html'))) {
   process.exit(1);
 }
 
-const server = createDemoServer({ dataFile: join(demoDir, '.data', 'messages.jsonl'), staticDir });
+const server = createDemoServer({ dataDir: join(demoDir, '.data', 'db'), staticDir });
 const url = await listenWithFallback(server, Number(process.env.PORT ?? 5173));
-console.log(`\n  Ferry demo: ${url}/\n\n  ${server.log.entries.length} message(s) kept in demo/.data/messages.jsonl. Ctrl-C stops.\n`);
+console.log(`\n  Ferry demo: ${url}/\n\n  ${(await server.messages()).length} message(s) kept in demo/.data/db (PGlite). Ctrl-C stops.\n`);
 
 const stop = (): void => void server.close().then(() => process.exit(0));
 process.once('SIGINT', stop);

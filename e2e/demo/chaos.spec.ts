@@ -10,8 +10,8 @@ test('with half the requests failing and added latency, 50 messages all arrive e
 
   await expect(page.locator('#messages .msg[data-state=sent]')).toHaveCount(50, { timeout: 90_000 });
   console.log(`50 messages at 50% failures delivered in ${Date.now() - started} ms`);
-  expect(demo.stored()).toEqual(texts);
-  expectEachAppliedOnce(demo.server);
+  expect(await demo.stored()).toEqual(texts);
+  await expectEachAppliedOnce(demo.server);
   // The faults were real: the server turned many requests away.
   expect(demo.server.wire.filter((w) => w.status === 503).length).toBeGreaterThan(10);
   await expect(page.locator('#messages .msg .text')).toHaveText(texts);

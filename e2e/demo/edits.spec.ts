@@ -20,7 +20,7 @@ test('conversations with unsent counts; a message edited or cancelled before it 
   await expect(page.locator('.conv[data-lane="general"] .unsent')).toHaveText('1');
 
   await setOnline(page, true);
-  await expect.poll(() => demo.stored().sort()).toEqual(['over in random', 'typo in general, fixed']);
+  await expect.poll(async () => (await demo.stored()).sort()).toEqual(['over in random', 'typo in general, fixed']);
   await expect(page.locator('.conv .unsent')).toHaveCount(0);
   await expect(page.locator('#messages .msg .server-id')).toHaveText(/^#\d+$/);
 });

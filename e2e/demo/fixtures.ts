@@ -1,3 +1,4 @@
+import { PGlite } from '@electric-sql/pglite';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,15 +16,19 @@ export interface RunningDemo {
   server: DemoServer;
   url: string;
   /** The texts the server stored, in the order it stored them. */
-  stored(): string[];
+  stored(): Promise<string[]>;
 }
 
 /**
  * The demo as `pnpm demo` runs it: built once per worker process with the
- * demo's own build, served by the reference server on an ephemeral port with a
- * fresh data file for every test (a new origin, so a fresh worker and IndexedDB).
+ * demo's own build, served by the reference server on an ephemeral port with
+ * fresh tables for every test (a new origin, so a fresh worker and
+ * IndexedDB) in one embedded database per worker process (PGlite takes
+ * seconds to start).
  */
-export const test = base.extend<{ demo: RunningDemo }, { demoDist: string }>({
+let made = 0;
+
+export const test = base.extend<{ demo: RunningDemo }, { demoDist: string; demoDb: PGlite }>({
   demoDist: [
     // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures take their dependencies as a pattern.
     async ({}, use) => {
@@ -33,13 +38,21 @@ export const test = base.extend<{ demo: RunningDemo }, { demoDist: string }>({
     },
     { scope: 'worker' },
   ],
-  demo: async ({ demoDist }, use) => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'ferry-demo-data-'));
-    const server = createDemoServer({ dataFile: join(dataDir, 'messages.jsonl'), staticDir: demoDist });
+  demoDb: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures take their dependencies as a pattern.
+    async ({}, use) => {
+      const db = new PGlite();
+      await db.waitReady;
+      await use(db);
+      await db.close();
+    },
+    { scope: 'worker', timeout: 60_000 },
+  ],
+  demo: async ({ demoDist, demoDb }, use) => {
+    const server = createDemoServer({ db: demoDb, tables: `t${++made}_`, staticDir: demoDist });
     const url = await server.listen(0);
-    await use({ server, url, stored: () => server.log.entries.map((e) => String(e.message.text)) });
+    await use({ server, url, stored: async () => (await server.messages()).map((e) => String(e.message.text)) });
     await server.close();
-    await rm(dataDir, { recursive: true, force: true });
   },
 });
 
@@ -79,9 +92,9 @@ export async function setOnline(page: Page, online: boolean): Promise<void> {
 }
 
 /** Checks the server's wire log: every Idempotency-Key took effect exactly once (201 once; repeats were replays). */
-export function expectEachAppliedOnce(server: DemoServer): void {
+export async function expectEachAppliedOnce(server: DemoServer): Promise<void> {
   const applied = new Map<string, number>();
   for (const w of server.wire) if (w.status === 201 && !w.replayed && w.key) applied.set(w.key, (applied.get(w.key) ?? 0) + 1);
   expect([...applied.values()].filter((n) => n !== 1)).toEqual([]);
-  expect(applied.size).toBe(server.log.entries.length);
+  expect(applied.size).toBe((await server.messages()).length);
 }

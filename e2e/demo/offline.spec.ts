@@ -15,12 +15,12 @@ test('messages typed offline survive a reload of the offline page and go out onc
   await expect(page.locator('#pill-browser')).toHaveText('browser: offline');
   await expect(messages.locator('.text')).toHaveText(texts);
   await expect(messages.locator('.badge')).toHaveText(['pending', 'pending', 'pending']);
-  expect(demo.stored()).toEqual([]);
+  expect(await demo.stored()).toEqual([]);
 
   await setOnline(page, true);
   await expect(messages.locator('.badge')).toHaveText(['sent', 'sent', 'sent']);
-  expect(demo.stored()).toEqual(texts);
-  expectEachAppliedOnce(demo.server);
+  expect(await demo.stored()).toEqual(texts);
+  await expectEachAppliedOnce(demo.server);
   // The backlog of one conversation went out through the batch endpoint, not one request each.
   expect(demo.server.wire.map((w) => [w.status, w.batched === true])).toEqual(texts.map(() => [201, true]));
   await expect(page.locator('#queue')).toContainText('The outbox is empty');
@@ -36,10 +36,10 @@ test('the outage switch drops connections: the worker retries with a network err
   await expect(msg).toHaveAttribute('data-state', 'retrying');
   await expect(msg.locator('.detail')).toContainText('network error');
   expect(demo.server.wire.filter((w) => w.status === 0).length).toBeGreaterThan(0);
-  expect(demo.stored()).toEqual([]);
+  expect(await demo.stored()).toEqual([]);
 
   await page.locator('#f-offline').uncheck();
   await expect(msg).toHaveAttribute('data-state', 'sent');
-  expect(demo.stored()).toEqual(['during the outage']);
-  expectEachAppliedOnce(demo.server);
+  expect(await demo.stored()).toEqual(['during the outage']);
+  await expectEachAppliedOnce(demo.server);
 });

@@ -18,7 +18,7 @@ test('a poison message fails with its reason, the ones after it are delivered, a
   await expect(poisoned).toHaveAttribute('data-state', 'failed');
   await expect(poisoned.locator('.detail')).toContainText('it contains "spam"');
   await expect(page.locator('#messages .msg', { hasText: 'hello after' })).toHaveAttribute('data-state', 'sent');
-  expect(demo.stored()).toEqual(['hello before', 'hello after']);
+  expect(await demo.stored()).toEqual(['hello before', 'hello after']);
 
   await page.locator('#f-poison').fill('');
   await page.locator('#f-poison').press('Tab');
@@ -27,8 +27,8 @@ test('a poison message fails with its reason, the ones after it are delivered, a
 
   await expect(poisoned).toHaveAttribute('data-state', 'sent');
   await expect(page.locator('#failed .failed-op')).toHaveCount(0);
-  expect(demo.stored()).toEqual(['hello before', 'hello after', 'buy SPAM now']);
-  expectEachAppliedOnce(demo.server);
+  expect(await demo.stored()).toEqual(['hello before', 'hello after', 'buy SPAM now']);
+  await expectEachAppliedOnce(demo.server);
 });
 
 test('discard removes a failed message for good', async ({ page, demo }) => {
@@ -43,5 +43,5 @@ test('discard removes a failed message for good', async ({ page, demo }) => {
   await page.reload();
   await page.evaluate(() => window.demo.ready);
   await expect(page.locator('#messages .msg')).toHaveCount(0);
-  expect(demo.stored()).toEqual([]);
+  expect(await demo.stored()).toEqual([]);
 });

@@ -40,5 +40,5 @@ test('screenshot for the README: sent messages, a failed one, one retrying, the 
   await page.locator('#f-offline').uncheck();
   await page.evaluate(() => window.demo.client.syncNow());
   await expect(page.locator('#messages .msg[data-state=sent]')).toHaveCount(5, { timeout: 30_000 });
-  expect(demo.stored()).toHaveLength(5);
+  expect(await demo.stored()).toHaveLength(5);
 });

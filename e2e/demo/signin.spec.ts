@@ -3,7 +3,7 @@ import { expect, openDemo, say, setOnline, test } from './fixtures.ts';
 test("the sign-in switch: each message goes with its author's token, and the server stores the author it verified", async ({ page, demo }) => {
   await openDemo(page, demo);
   const user = page.locator('#user');
-  const authors = () => demo.server.log.entries.map((e) => [String(e.message.text), e.message.author]);
+  const authors = async () => (await demo.server.messages()).map((e) => [String(e.message.text), e.message.author]);
 
   // Offline, alice writes, signs out, and bob writes: nobody can get a token now.
   await setOnline(page, false);

@@ -487,11 +487,10 @@ async function demoReady(engine: EngineName, tab: Tab): Promise<void> {
 async function demoScenario(engine: EngineName): Promise<void> {
   const started = Date.now();
   if (!demoDist) demoDist = await buildDemo(await mkdtemp(join(tmpdir(), 'ferry-demo-dist-')));
-  const dataDir = await mkdtemp(join(tmpdir(), 'ferry-demo-data-'));
-  const demo = createDemoServer({ dataFile: join(dataDir, 'messages.jsonl'), staticDir: demoDist });
+  const demo = createDemoServer({ staticDir: demoDist });
   const url = await demo.listen(0);
   const port = Number(new URL(url).port);
-  const outage = { stop: () => demo.close(), resume: () => demo.listen(port).then(() => {}) };
+  const outage = { stop: () => demo.stop(), resume: () => demo.listen(port).then(() => {}) };
   const b = await launch(engine);
   try {
     const tab = await b.newTab();
@@ -526,18 +525,17 @@ async function demoScenario(engine: EngineName): Promise<void> {
     await expect.poll(async () => (await badges()).length).toBe(texts.length);
     const afterReload = await waiting();
     record(engine, 'demoOffline', { badgesOffline: before, badgesAfterReload: afterReload });
-    expect(demo.log.entries).toHaveLength(0);
+    expect(await demo.messages()).toHaveLength(0);
     step(engine, `demo: reloaded, badges ${afterReload}; going online`);
     await setNetwork(b, outage, true);
     step(engine, 'demo: online');
     await expect.poll(badges, { timeout: 30_000 }).toEqual(all('sent'));
-    expect(demo.log.entries.map((e) => String(e.message.text))).toEqual(texts);
+    expect((await demo.messages()).map((e) => String(e.message.text))).toEqual(texts);
     const applied = demo.wire.filter((w) => w.status === 201 && !w.replayed).map((w) => w.key);
     expect(new Set(applied).size).toBe(texts.length);
   } finally {
     await b.close();
     await demo.close().catch(() => {});
-    await rm(dataDir, { recursive: true, force: true });
   }
   record(engine, 'duration.demo-offline', Date.now() - started);
 }

@@ -58,7 +58,14 @@ for (const db of useDatabases()) {
         }),
       );
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ results: [{ status: 201 }, { status: 201 }, { status: 201 }] });
+      // Each success carries its body, as the item alone was answered: Ferry keeps it as the op's answer.
+      expect(await res.json()).toEqual({
+        results: [
+          { status: 201, body: { seq: 1 } },
+          { status: 201, body: { seq: 2 } },
+          { status: 201, body: { seq: 3 } },
+        ],
+      });
       expect(applied).toEqual([
         { key: 'b1', user: 'alice', text: 'one' },
         { key: 'b2', user: 'alice', text: 'two' },
@@ -68,16 +75,43 @@ for (const db of useDatabases()) {
       expect([alone.status, alone.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
       expect(await alone.json()).toEqual({ seq: 2 });
       expect(await (await fetch(batchReq({ ops: [item('b3', { text: 'three' }), item('b4', { text: 'four' })] }))).json()).toEqual({
-        results: [{ status: 201 }, { status: 201 }],
+        results: [
+          { status: 201, body: { seq: 3 } },
+          { status: 201, body: { seq: 4 } },
+        ],
       });
       expect(applied.map((a) => a.key)).toEqual(['b1', 'b2', 'b3', 'b4']);
+      await store.close();
+    });
+
+    it("carries a success's body as JSON or text, and leaves out one over maxAnswerBytes", async () => {
+      const store = await db.store();
+      const bodies: Record<string, () => Response> = {
+        json: () => Response.json({ id: 'srv-1' }, { status: 201 }),
+        text: () => new Response('saved', { status: 200, headers: { 'content-type': 'text/plain' } }),
+        empty: () => new Response(null, { status: 204 }),
+        huge: () => Response.json({ pad: 'x'.repeat(200) }, { status: 201 }),
+      };
+      const fetch = createHandler({
+        store,
+        batchPath: '/api/batch',
+        batch: { maxAnswerBytes: 100 },
+        handler: async (req) => (bodies[((await req.json()) as { text: string }).text] as () => Response)(),
+      });
+      const res = await fetch(batchReq({ ops: ['json', 'text', 'empty', 'huge'].map((t) => item(`a-${t}`, { text: t })) }));
+      expect(await res.json()).toEqual({ results: [{ status: 201, body: { id: 'srv-1' } }, { status: 200, body: 'saved' }, { status: 204 }, { status: 201 }] });
       await store.close();
     });
 
     it('stops at the first failure with its reason and Retry-After; the items behind it are not attempted', async () => {
       const { fetch, store, applied } = await server();
       const body = await (await fetch(batchReq({ ops: [item('p1', { text: 'fine' }), item('p2', { text: 'busy' }), item('p3', { text: 'after' })] }))).json();
-      expect(body).toEqual({ results: [{ status: 201 }, { status: 503, error: 'busy', retryAfter: '2' }] });
+      expect(body).toEqual({
+        results: [
+          { status: 201, body: { seq: 1 } },
+          { status: 503, error: 'busy', retryAfter: '2' },
+        ],
+      });
       expect(applied.map((a) => a.key)).toEqual(['p1']);
       // The 503 was not stored: resent, p2 is attempted again rather than replayed.
       const resent = await fetch(batchReq({ ops: [item('p2', { text: 'busy' })] }));
@@ -156,7 +190,12 @@ for (const db of useDatabases()) {
           expect(await store.purge(Number.MAX_SAFE_INTEGER)).toBe(0);
           // Behind a good item: that one stands, the bad one and the rest are not attempted.
           const behind = await (await fetch(batchReq({ ops: [item('good', { text: 'g' }), bad, item('after', { text: 'z' })] }))).json();
-          expect(behind).toEqual({ results: [{ status: 201 }, { status: 400, error }] });
+          expect(behind).toEqual({
+            results: [
+              { status: 201, body: { seq: 1 } },
+              { status: 400, error },
+            ],
+          });
           expect(applied.map((a) => a.key)).toEqual(['good']);
           await store.close();
         });

@@ -18,6 +18,12 @@ export interface BatchResult {
   status: number;
   error?: string;
   retryAfter?: string;
+  /**
+   * A success's body, as the item alone would have been answered: parsed
+   * JSON, or text (Ferry keeps it with the done op as `op.answer.body`).
+   * Left out when empty or over `maxAnswerBytes`.
+   */
+  body?: unknown;
 }
 
 export interface BatchOptions {
@@ -32,6 +38,8 @@ export interface BatchOptions {
   maxBodyBytes?: number;
   /** Passed on to each item's key check. @default 255 */
   maxKeyLength?: number;
+  /** A success's body is carried in its result up to this size. @default 16_384 (@ferry/sw's `maxAnswerBytes`) */
+  maxAnswerBytes?: number;
 }
 
 const METHOD = /^[A-Z]{1,16}$/;
@@ -56,6 +64,7 @@ export function createBatchHandler(options: BatchOptions): (req: Request) => Pro
   const maxItems = options.maxItems ?? 100;
   const maxBodyBytes = options.maxBodyBytes ?? 4_194_304;
   const maxKeyLength = options.maxKeyLength ?? 255;
+  const maxAnswerBytes = options.maxAnswerBytes ?? 16_384;
 
   return async (req) => {
     if (req.method !== 'POST') return problem(405, 'method-not-allowed', 'a batch is sent with POST', { allow: 'POST' });
@@ -100,7 +109,7 @@ export function createBatchHandler(options: BatchOptions): (req: Request) => Pro
       } catch {
         res = problem(500, 'handler-failed', 'the item failed');
       }
-      const result = await toResult(res);
+      const result = await toResult(res, maxAnswerBytes);
       results.push(result);
       if (result.status >= 300) break;
     }
@@ -131,8 +140,8 @@ function checkItem(op: unknown, base: URL, maxKeyLength: number): { item: BatchI
   return { item: { ...(o as Partial<BatchItem>), target, method, idempotencyKey: key }, url };
 }
 
-/** Reads the status, a short reason and `Retry-After` from an item's answer. */
-async function toResult(res: Response): Promise<BatchResult> {
+/** Reads the status, a short reason and `Retry-After` from an item's answer, and a success's body. */
+async function toResult(res: Response, maxAnswerBytes: number): Promise<BatchResult> {
   const result: BatchResult = { status: res.status };
   const retryAfter = res.headers.get('retry-after');
   if (res.status >= 300) {
@@ -144,8 +153,27 @@ async function toResult(res: Response): Promise<BatchResult> {
       // Not JSON: the status says enough.
     }
   } else {
-    await res.body?.cancel().catch(() => undefined);
+    const body = await successBody(res, maxAnswerBytes);
+    if (body !== undefined) result.body = body;
   }
   if (retryAfter !== null) result.retryAfter = retryAfter;
   return result;
+}
+
+/** A success's body as parsed JSON, or text; undefined when empty, unreadable or over `limit` bytes. */
+async function successBody(res: Response, limit: number): Promise<unknown> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBody(res, limit);
+  } catch {
+    return undefined;
+  }
+  if (bytes.byteLength === 0) return undefined;
+  const text = new TextDecoder().decode(bytes);
+  if (!/[/+]json\b/i.test(res.headers.get('content-type') ?? '')) return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }

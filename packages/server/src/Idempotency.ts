@@ -173,8 +173,8 @@ export class Idempotency {
         await this.#o.store.release(ref);
         return res;
       }
-      const settled = await this.#o.store.settle(ref, async () => ({ value: undefined, answer }));
-      if (!settled.ok) {
+      // One statement: the effect happened outside the store, so there is nothing to commit it with.
+      if (!(await this.#o.store.complete(ref, answer))) {
         this.#o.onWarning?.(
           `Idempotency-Key ${key}: the lease ran out while the handler ran and another request claimed the key; its effect may have happened twice (raise leaseMs, or use transaction: true)`,
         );

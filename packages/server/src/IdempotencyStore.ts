@@ -77,6 +77,13 @@ export interface IdempotencyStore {
    * is rethrown.
    */
   settle<T>(ref: ClaimRef, work: (sql: Sql) => Promise<Settlement<T>>): Promise<SettleResult<T>>;
+  /**
+   * Stores `answer` under the claim `ref` (`done`) in one statement, for an
+   * effect made outside the store's database. Resolves false, storing
+   * nothing, when the claim was lost (its lease expired and another request
+   * claimed the key).
+   */
+  complete(ref: ClaimRef, answer: StoredAnswer): Promise<boolean>;
   /** Frees a claim that produced nothing worth storing. A no-op when `ref` no longer holds the key. */
   release(ref: ClaimRef): Promise<void>;
   /** Reads a key as it is now (tests, tools). */

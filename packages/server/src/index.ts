@@ -3,6 +3,7 @@ export type { AppHandler, HandlerContext, IdempotencyOptions } from './Idempoten
 export { createBatchHandler } from './BatchHandler.ts';
 export type { BatchItem, BatchOptions, BatchResult } from './BatchHandler.ts';
 export { createHandler } from './createHandler.ts';
+export { MemoryStore } from './MemoryStore.ts';
 export type { HandlerOptions } from './createHandler.ts';
 export { problem } from './problem.ts';
 export type { ProblemBody, ProblemCode } from './problem.ts';

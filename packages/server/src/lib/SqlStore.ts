@@ -144,6 +144,16 @@ export class SqlStore implements IdempotencyStore {
     return outcome;
   }
 
+  async complete(ref: ClaimRef, a: StoredAnswer): Promise<boolean> {
+    await this.#ready;
+    const done = await this.#driver.query(
+      `UPDATE ${this.#t} SET state = 'done', status = $4, headers = $5, body = $6
+       WHERE scope = $1 AND key = $2 AND token = $3 AND state = 'running' RETURNING 1`,
+      [ref.scope, ref.key, ref.token, a.status, JSON.stringify(a.headers), a.body],
+    );
+    return done.rows.length > 0;
+  }
+
   async release(ref: ClaimRef): Promise<void> {
     await this.#ready;
     await this.#driver.query(`DELETE FROM ${this.#t} WHERE scope = $1 AND key = $2 AND token = $3 AND state = 'running'`, [ref.scope, ref.key, ref.token]);

@@ -2,10 +2,10 @@
 export class TooLarge extends Error {}
 
 /**
- * Reads a request body into memory, refusing more than `limit` bytes (by
+ * Reads a request (or response) body into memory, refusing more than `limit` bytes (by
  * `Content-Length` when given, and while streaming when not).
  */
-export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
+export async function readBody(req: Request | Response, limit: number): Promise<Uint8Array> {
   const declared = req.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) throw new TooLarge();
   if (!req.body) return new Uint8Array();

@@ -1,6 +1,6 @@
 /**
- * One suite for every IdempotencyStore: PgliteStore and PgStore both run
- * it (stores.test.ts). It checks the rules the layer relies on: one winner
+ * One suite for every IdempotencyStore: PgliteStore, PgStore and
+ * MemoryStore run it (stores.test.ts). It checks the rules the layer relies on: one winner
  * per key, leases, fingerprints, scopes, expiry, and the transaction that
  * settles a key together with the app's own writes.
  */
@@ -10,8 +10,12 @@ import type { ClaimInput, IdempotencyStore, Sql, StoredAnswer } from '../Idempot
 export interface StoreHarness {
   /** A fresh, empty store (its own table). */
   store: IdempotencyStore;
-  /** Runs SQL outside the store, on the same database (for the app table the tests write to). */
-  sql: Sql;
+  /**
+   * Runs SQL outside the store, on the same database (for the app table the
+   * tests write to). Omitted for a store without a database (MemoryStore):
+   * the tests of the app's writes inside `settle` are skipped.
+   */
+  sql?: Sql;
 }
 
 const answer = (status: number, text: string): StoredAnswer => ({
@@ -37,16 +41,20 @@ const claimOf = (over: Partial<ClaimInput> = {}): ClaimInput => ({
 /**
  * @param name shown in the test titles
  * @param open gives a harness over a fresh table for each test; the suite closes its store
+ * @param options `sql: false` for a store without a database (its `settle` work cannot write app data)
  */
-export function storeConformance(name: string, open: () => Promise<StoreHarness>): void {
+export function storeConformance(name: string, open: () => Promise<StoreHarness>, options: { sql?: boolean } = {}): void {
   describe(`IdempotencyStore conformance: ${name}`, () => {
     async function setup() {
       const h = await open();
       const table = `app_${Math.random().toString(36).slice(2, 10)}`;
-      await h.sql.query(`CREATE TABLE ${table} (v text)`);
-      const count = async () => Number((await h.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]?.n);
+      const sql = h.sql;
+      if (sql) await sql.query(`CREATE TABLE ${table} (v text)`);
+      const count = async () => Number((await (sql as Sql).query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]?.n);
       return { ...h, table, count };
     }
+    const withWrites = options.sql !== false;
+    const withSql = withWrites ? it : it.skip;
 
     it('the first claim wins; a repeat sees it running, with its fingerprint and lease', async () => {
       const { store } = await setup();
@@ -85,6 +93,26 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
       await store.close();
     });
 
+    it('complete stores the answer under a held claim only', async () => {
+      const { store } = await setup();
+      const c = await store.claim(claimOf());
+      if (c.kind !== 'claimed') throw new Error('not claimed');
+      const a = answer(200, 'done');
+      expect(await store.complete({ ...c.ref, token: 'someone-else' }, a)).toBe(false);
+      expect((await store.claim(claimOf())).kind).toBe('running');
+      expect(await store.complete(c.ref, a)).toBe(true);
+      expect(await store.claim(claimOf({ now: 5_000 }))).toEqual({ kind: 'done', fingerprint: 'fp', answer: a });
+      // Done is done: a second complete (or one after the lease passed to another claim) stores nothing.
+      expect(await store.complete(c.ref, answer(201, 'again'))).toBe(false);
+      const lapsed = await store.claim(claimOf({ key: 'k2' }));
+      if (lapsed.kind !== 'claimed') throw new Error('not claimed');
+      const taker = await store.claim(claimOf({ key: 'k2', now: 1_100 }));
+      expect(taker.kind).toBe('claimed');
+      expect(await store.complete(lapsed.ref, a)).toBe(false);
+      expect((await store.inspect('u1', 'k2'))?.state).toBe('running');
+      await store.close();
+    });
+
     it('release frees the key for the next claim; a stale ref releases nothing', async () => {
       const { store } = await setup();
       const c = await store.claim(claimOf());
@@ -111,7 +139,7 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
       await store.close();
     });
 
-    it("the work's writes commit with the stored answer", async () => {
+    withSql("the work's writes commit with the stored answer", async () => {
       const { store, table, count } = await setup();
       const c = await store.claim(claimOf());
       if (c.kind !== 'claimed') throw new Error('not claimed');
@@ -126,24 +154,25 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
 
     it('a rollback undoes the writes and releases the key; a throw does too and is rethrown', async () => {
       const { store, table, count } = await setup();
+      const write = (sql: Sql) => (withWrites ? sql.query(`INSERT INTO ${table} (v) VALUES ('undone')`) : Promise.resolve());
       const c = await store.claim(claimOf());
       if (c.kind !== 'claimed') throw new Error('not claimed');
       const rolled = await store.settle(c.ref, async (sql) => {
-        await sql.query(`INSERT INTO ${table} (v) VALUES ('undone')`);
-        return { value: 503, answer: null, rollback: true };
+        await write(sql);
+        return { value: 503, answer: answer(503, 'not kept'), rollback: true };
       });
       expect(rolled).toEqual({ ok: true, value: 503 });
-      expect(await count()).toBe(0);
+      if (withWrites) expect(await count()).toBe(0);
       expect(await store.inspect('u1', 'k1')).toBeNull();
       const d = await store.claim(claimOf());
       if (d.kind !== 'claimed') throw new Error('not claimed');
       await expect(
         store.settle(d.ref, async (sql) => {
-          await sql.query(`INSERT INTO ${table} (v) VALUES ('undone')`);
+          await write(sql);
           throw new Error('boom');
         }),
       ).rejects.toThrow('boom');
-      expect(await count()).toBe(0);
+      if (withWrites) expect(await count()).toBe(0);
       expect((await store.claim(claimOf())).kind).toBe('claimed');
       await store.close();
     });
