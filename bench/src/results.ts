@@ -1,9 +1,12 @@
 /**
  * Renders bench/results/latest.json as bench/RESULTS.md: the table for the
- * README, with the date and machine it came from. `pnpm exec tsx src/results.ts`.
+ * README, with the date and machine it came from; then bench/results/server.json
+ * (@ferry/server, src/serverBench.ts) the same way. `pnpm exec tsx src/results.ts`.
  */
 import type { Target as StatsTarget } from './stats.ts';
 import { readFile, writeFile } from 'node:fs/promises';
+import type { ServerBenchResult } from './serverBench.ts';
+import { serverTable } from './serverBench.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,6 +62,17 @@ lines.push(
   `Backlog (${bl.pending.toLocaleString('en')} pending vs none): enqueue ${bl.enqueue_ms.backlog} vs ${bl.enqueue_ms.empty} ms; first 100 drained in ${bl.drain_first_100_ms.backlog} vs ${bl.drain_first_100_ms.empty} ms.`,
   `Worker heap draining all ${heap.drained.toLocaleString('en')} pending (batch mode): ${heap.before_mb} MB before, ${heap.peak_mb} MB peak, ${heap.after_gc_mb} MB after GC (${heap.ops_per_s} ops/s on an API answering at once).`,
   `Shipped, min+gzip: page client ${size.client?.gzipBytes} B, service worker ${size.sw?.gzipBytes} B (workbox-background-sync's Queue alone: ${size.workbox_sw?.gzipBytes} B).`,
+  '',
+);
+const server = JSON.parse(await readFile(join(here, '../results/server.json'), 'utf8')) as ServerBenchResult;
+lines.push(
+  '## Server: @ferry/server',
+  '',
+  `${server.date.slice(0, 10)} · ${server.machine}${server.quick ? ' · QUICK RUN, not a measurement' : ''}`,
+  '',
+  `A trivial handler (\`201 {"ok":true}\`) on Node's http in a process of its own, bare and behind the idempotency layer; ${server.sizes.requests.toLocaleString('en')} POSTs ${server.sizes.concurrency} at a time, each with a new key, from the bench process on the same machine. A lane's ${server.sizes.batchSize} ops as one batch against ${server.sizes.batchSize} single requests one after the other: medians over ${server.sizes.batchRounds} rounds. \`pnpm bench\` runs it last; \`pnpm --filter @ferry/bench bench:server\` alone. The load average is the whole machine's: above its number of cores, other work shared the CPU, and the absolute figures are low; compare the rows of one run.`,
+  '',
+  ...serverTable(server),
   '',
 );
 await writeFile(join(here, '../RESULTS.md'), `${lines.join('\n')}\n`);

@@ -9,6 +9,10 @@
  *   worker against workbox-background-sync's Queue in its worker and the
  *   floor, each side on its own loopback origin (src/server.ts); the shipped
  *   size (src/build.ts).
+ * - Last, issue 17's server bench (src/serverBench.ts): @ferry/server's
+ *   idempotency layer on PGlite and on Postgres against the bare handler,
+ *   and a batch of 25 against 25 singles; it writes bench/results/server.json
+ *   (server-quick.json with `--quick`).
  *
  * Writes bench/results/latest.json and prints a table. `--quick` runs small
  * sizes (a smoke test of the harness, not a measurement) and writes
@@ -28,6 +32,7 @@ import { chromium } from 'playwright';
 import type { BrowserContext } from 'playwright';
 import { chromiumLaunch } from '../../chromium.config.ts';
 import { buildBench, sizes as shippedSizes } from './build.ts';
+import { runServerBench, serverTable } from './serverBench.ts';
 import { workerProfiler } from './profile.ts';
 import { startBenchServer } from './server.ts';
 import type { BenchServer } from './server.ts';
@@ -272,6 +277,12 @@ async function main(): Promise<void> {
     '\nraw:',
     JSON.stringify(raw, (k, v) => (k === 'rounds' || k === 'samples' || k === 'samples_mb' ? undefined : v)),
   );
+
+  // The server half runs after the browser is closed, so the two do not share the CPU.
+  console.log('\n@ferry/server (src/serverBench.ts):');
+  const serverBench = await runServerBench();
+  console.log(`\n${serverBench.machine}${quick ? '  (quick: sizes too small to mean anything)' : ''}\n`);
+  console.log(serverTable(serverBench).join('\n'));
 }
 
 await (only ? onlyEnqueue() : main());

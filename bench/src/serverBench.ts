@@ -110,11 +110,26 @@ async function batchVsSingles(base: string): Promise<{ batch25_ms: number; singl
   return { batch25_ms: r2(med(batchMs)), singles25_ms: r2(med(singleMs)), ratio: r2(med(singleMs) / med(batchMs)) };
 }
 
-export async function runServerBench(): Promise<Record<string, unknown>> {
+/** What bench/results/server.json holds. */
+export interface ServerBenchResult {
+  date: string;
+  machine: string;
+  quick: boolean;
+  sizes: { requests: number; concurrency: number; batchRounds: number; batchSize: number };
+  results: Record<string, { rps: number; p50_ms: number; p99_ms: number; batch25_ms?: number; singles25_ms?: number; ratio?: number }>;
+}
+
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
+export async function runServerBench(): Promise<ServerBenchResult> {
+  const loadAtStart = load();
   const postgres = await startPostgres();
   const children: ChildProcess[] = [];
   try {
-    const results: Record<string, unknown> = {};
+    const results: ServerBenchResult['results'] = {};
     for (const mode of ['plain', 'pglite', 'pg'] as const) {
       const app = await startApp({ BENCH_MODE: mode, BENCH_PG_URL: postgres.url });
       children.push(app.child);
@@ -123,11 +138,9 @@ export async function runServerBench(): Promise<Record<string, unknown>> {
       console.log(`server bench: ${mode}`, results[mode]);
       app.child.kill('SIGKILL');
     }
-    const out = {
+    const out: ServerBenchResult = {
       date: new Date().toISOString(),
-      machine: `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, load average ${loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' ')} at the end`,
+      machine: `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}, load average (1, 5, 15 min) ${loadAtStart} at the start, ${load()} at the end`,
       quick,
       sizes: { requests: N, concurrency: CONCURRENCY, batchRounds: BATCH_ROUNDS, batchSize: BATCH },
       results,
@@ -141,10 +154,27 @@ export async function runServerBench(): Promise<Record<string, unknown>> {
   }
 }
 
+const LABELS: Record<string, string> = {
+  plain: 'bare handler, no layer',
+  pglite: 'layer on PGlite (embedded, in memory)',
+  pg: 'layer on Postgres 15 (pg)',
+};
+
+/** The server bench as a Markdown table (the CLI, `pnpm bench` and bench/RESULTS.md print the same one). */
+export function serverTable(out: ServerBenchResult): string[] {
+  const bare = out.results['plain']?.rps;
+  return [
+    '| server | req/s | ÷ bare | p50 ms | p99 ms | batch of 25, ms | 25 singles, ms | singles ÷ batch |',
+    '|---|---|---|---|---|---|---|---|',
+    ...Object.entries(out.results).map(
+      ([mode, r]) =>
+        `| ${LABELS[mode] ?? mode} | ${r.rps} | ${bare ? `${Math.round((r.rps / bare) * 100) / 100}×` : '–'} | ${r.p50_ms} | ${r.p99_ms} | ${r.batch25_ms ?? '–'} | ${r.singles25_ms ?? '–'} | ${r.ratio === undefined ? '–' : `${r.ratio}×`} |`,
+    ),
+  ];
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const out = await runServerBench();
-  const rows = out['results'] as Record<string, { rps: number; p50_ms: number; p99_ms: number; batch25_ms?: number; singles25_ms?: number; ratio?: number }>;
-  console.log('\n| server | req/s | p50 ms | p99 ms | batch of 25, ms | 25 singles, ms | singles ÷ batch |\n|---|---|---|---|---|---|---|');
-  for (const [mode, r] of Object.entries(rows))
-    console.log(`| ${mode} | ${r.rps} | ${r.p50_ms} | ${r.p99_ms} | ${r.batch25_ms ?? '–'} | ${r.singles25_ms ?? '–'} | ${r.ratio ?? '–'} |`);
+  console.log(`\n${out.machine}${quick ? '  (quick: sizes too small to mean anything)' : ''}\n`);
+  console.log(serverTable(out).join('\n'));
 }

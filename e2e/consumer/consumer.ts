@@ -6,15 +6,22 @@
  * own `npm run build` must pass. Then: a Node ESM import of every entry, and
  * `tsc --noEmit` over a file importing every entry with moduleResolution
  * `bundler` and `nodenext`, `skipLibCheck: false`; and a page-only install
- * (`@ferry/client`) that must not pull the worker stack.
+ * (`@ferry/client`) that must not pull the worker stack. @ferry/server is
+ * installed with its peers at the versions it pins; its README's first example
+ * runs as written (Node's http, PGlite) and is asked over real HTTP, and its
+ * Hono example answers `app.request`; every snippet of its README and docs is
+ * type-checked in a Node program.
  *
  * `tsx e2e/consumer/consumer.ts` runs it all (scripts/test.sh does); the
  * update-flow test (e2e/consumer/update.spec.ts) serves the two builds it
  * leaves in `e2e/.consumer/app/dist-v1` and `dist-v2`.
  */
-import { execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,6 +42,12 @@ const APP_DEPS = [
   'fast-check@4.11.0',
   'react@19.3.1',
   '@types/react@19.3.0',
+  // @ferry/server's peers and their types at the versions packages/server pins, @types/node for a
+  // Node program, and Express for docs/node.md's example.
+  ...['@electric-sql/pglite', 'hono', 'pg', '@types/pg'].map((name) => `${name}@${serverPins()[name]}`),
+  '@types/node@20.19.43',
+  'express@5.3.0',
+  '@types/express@5.0.6',
 ];
 /** Every entry Ferry publishes. */
 export const ENTRIES = [
@@ -48,10 +61,22 @@ export const ENTRIES = [
   '@ferry/client/page',
   '@ferry/workbox',
   '@ferry/react',
+  '@ferry/server',
+  '@ferry/server/pglite',
+  '@ferry/server/pg',
+  '@ferry/server/node',
+  '@ferry/server/hono',
 ];
-const PACKAGES = ['core', 'idb', 'sw', 'client', 'workbox', 'react'];
+const PACKAGES = ['core', 'idb', 'sw', 'client', 'workbox', 'react', 'server'];
 /** Files besides the entries a tarball must hold. */
-const MORE: Record<string, string[]> = { sw: ['package/dist/ferry-sw.classic.js'] };
+const MORE: Record<string, string[]> = {
+  sw: ['package/dist/ferry-sw.classic.js'],
+  server: ['package/dist/PgliteStore.js', 'package/dist/PgStore.js', 'package/dist/node.js', 'package/dist/hono.js'],
+};
+
+function serverPins(): Record<string, string> {
+  return (JSON.parse(readFileSync(join(root, 'packages', 'server', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies;
+}
 
 const run = (cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): string =>
   execFileSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
@@ -162,36 +187,53 @@ export function importEntries(): void {
   step('node: import every entry', () => run('node', ['--input-type=module', '-e', script], appDir));
 }
 
+/** The TypeScript snippets the docs promise compile: [doc, file name in check/, the line it starts with]. */
+const SNIPPETS = [
+  ['README.md', 'readme-sw.ts', '// sw.ts:'],
+  ['README.md', 'readme-app.ts', '// app.ts:'],
+  ['docs/users-and-credentials.md', 'users-sw.ts', '// sw.ts:'],
+  ['docs/users-and-credentials.md', 'users-app.ts', '// app.ts:'],
+  ['packages/server/README.md', 'server-readme.ts', '// server.ts:'],
+  ['packages/server/README.md', 'server-transaction.ts', '// transaction.ts:'],
+  ['packages/server/docs/node.md', 'server-express.ts', '// server.ts:'],
+  ['packages/server/docs/hono.md', 'server-hono.ts', '// app.ts:'],
+  ['packages/server/docs/fetch.md', 'server-fetch.ts', '// server.ts:'],
+  ['packages/server/docs/stores.md', 'server-stores.ts', '// stores.ts:'],
+] as const;
+
+/** The ```ts block of `doc` whose first line starts with `marker`, as written. */
+function snippet(doc: string, marker: string): string {
+  const text = readFileSync(join(root, doc), 'utf8');
+  const block = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => b.startsWith(marker));
+  if (!block) throw new Error(`${doc} has no ts block starting with ${marker}`);
+  return block;
+}
+
 /** `tsc --noEmit` over a file importing every entry, skipLibCheck off, under both resolutions. */
 export function typecheckEntries(): void {
   const checkDir = join(appDir, 'check');
   cpSync(join(here, 'check'), checkDir, { recursive: true });
-  // The README's quick-start snippets, and those of the users guide, as written: the worker's and the page's.
-  for (const [doc, name, marker] of [
-    ['README.md', 'readme-sw.ts', '// sw.ts:'],
-    ['README.md', 'readme-app.ts', '// app.ts:'],
-    ['docs/users-and-credentials.md', 'users-sw.ts', '// sw.ts:'],
-    ['docs/users-and-credentials.md', 'users-app.ts', '// app.ts:'],
-  ] as const) {
-    const text = readFileSync(join(root, doc), 'utf8');
-    const block = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => b.startsWith(marker));
-    if (!block) throw new Error(`${doc} has no ts block starting with ${marker}`);
-    writeFileSync(join(checkDir, name), block);
-  }
-  // A page's program (DOM) over every entry; a worker's (WebWorker) over what a worker imports.
+  // The README's quick-start snippets, those of the users guide, and those of @ferry/server's README
+  // and docs, as written: the worker's, the page's and the server's.
+  for (const [doc, name, marker] of SNIPPETS) writeFileSync(join(checkDir, name), snippet(doc, marker));
+  const server = ['server-entries.ts', 'server-env.d.ts', ...SNIPPETS.filter(([, name]) => name.startsWith('server-')).map(([, name]) => name)];
+  // A page's program (DOM) over every entry; a worker's (WebWorker) over what a worker imports; a
+  // Node program (no DOM, @types/node) over the server's entries and snippets.
   for (const [resolution, module, lib, files] of [
     ['bundler', 'esnext', 'DOM', ['entries.ts', 'readme-app.ts', 'users-app.ts']],
     ['nodenext', 'nodenext', 'DOM', ['entries.ts', 'readme-app.ts', 'users-app.ts']],
     ['bundler', 'esnext', 'WebWorker', ['worker.ts', 'readme-sw.ts', 'classic-worker.ts', 'users-sw.ts']],
     ['nodenext', 'nodenext', 'WebWorker', ['worker.ts', 'readme-sw.ts', 'classic-worker.ts', 'users-sw.ts']],
+    ['bundler', 'esnext', 'Node', server],
+    ['nodenext', 'nodenext', 'Node', server],
   ] as const) {
     const config = {
       compilerOptions: {
         target: 'es2023',
         module,
         moduleResolution: resolution,
-        lib: ['ES2023', lib],
-        types: [],
+        lib: lib === 'Node' ? ['ES2023'] : ['ES2023', lib],
+        types: lib === 'Node' ? ['node'] : [],
         strict: true,
         skipLibCheck: false,
         noEmit: true,
@@ -205,9 +247,137 @@ export function typecheckEntries(): void {
     };
     const configFile = join(checkDir, `tsconfig.${resolution}.${lib}.json`);
     writeFileSync(configFile, JSON.stringify(config, null, 2));
-    step(`tsc --noEmit ${files.join(' ')}, moduleResolution ${resolution}, lib ${lib}, skipLibCheck false`, () =>
-      run(join(appDir, 'node_modules', '.bin', 'tsc'), ['-p', configFile], checkDir),
+    step(`tsc --noEmit ${files.join(' ')}, moduleResolution ${resolution}, lib ${lib === 'Node' ? 'ES2023 and @types/node' : lib}, skipLibCheck false`, () =>
+      lib === 'Node' ? tscBesidesPglite(configFile, checkDir) : run(join(appDir, 'node_modules', '.bin', 'tsc'), ['-p', configFile], checkDir),
     );
+  }
+}
+
+/** A running example: its process and what it printed. */
+interface Example {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startExample(file: string, cwd: string, env: Record<string, string> = {}): Example {
+  const child = spawn(process.execPath, [file], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, output: () => out, exited: new Promise((r) => child.once('exit', r)) };
+}
+
+/**
+ * Compiles @ferry/server's two runnable examples with the app's tsc and starts them, so that PGlite
+ * boots (seconds) while the other checks run: packages/server/README.md's first example as written,
+ * after the app's two functions (server/readmePrelude.ts) and with a free port for 3000; and
+ * docs/hono.md's example after its auth middleware and save (server/honoPrelude.ts), driven by
+ * server/honoCheck.ts through `app.request`.
+ */
+export async function startServerExamples(): Promise<{ port: number; readme: Example; hono: Example }> {
+  const dir = join(appDir, 'server-run');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const readme = snippet('packages/server/README.md', '// server.ts:');
+  if (!readme.includes('.listen(3000)')) throw new Error("packages/server/README.md's first example no longer listens on 3000");
+  const prelude = (name: string): string => readFileSync(join(here, 'server', name), 'utf8');
+  writeFileSync(join(dir, 'readme-server.ts'), prelude('readmePrelude.ts') + readme.replace('.listen(3000)', ".listen(Number(process.env['PORT']))"));
+  writeFileSync(join(dir, 'hono-example.ts'), prelude('honoPrelude.ts') + snippet('packages/server/docs/hono.md', '// app.ts:'));
+  cpSync(join(here, 'server', 'honoCheck.ts'), join(dir, 'hono-check.ts'));
+  const config = {
+    compilerOptions: { target: 'es2023', module: 'nodenext', moduleResolution: 'nodenext', lib: ['ES2023'], types: ['node'], strict: true, skipLibCheck: true },
+    files: ['readme-server.ts', 'hono-example.ts', 'hono-check.ts'],
+  };
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config, null, 2));
+  step('tsc: the server examples to JavaScript', () => run(join(appDir, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], dir));
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createNetServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+    probe.once('error', reject);
+  });
+  return { port, readme: startExample('readme-server.js', dir, { PORT: String(port) }), hono: startExample('hono-check.js', dir) };
+}
+
+/**
+ * Asks the README's server over real HTTP: one key twice → the handler ran once and the second
+ * answer is the stored one, replayed; the key with another body → 422; no key → 400; a batch with
+ * that key and a new one → the first replayed, the second run. Then waits for the Hono check.
+ */
+export async function checkServerExamples(examples: { port: number; readme: Example; hono: Example }): Promise<void> {
+  const { port, readme, hono } = examples;
+  const base = `http://127.0.0.1:${port}`;
+  const t0 = Date.now();
+  const fail = (why: string): never => {
+    throw new Error(`${why}\n--- README example's output:\n${readme.output()}`);
+  };
+  try {
+    // Up once it listens, which it does after `await store.ready()`.
+    for (;;) {
+      const up = await fetch(`${base}/api/runs`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (up) break;
+      if (readme.child.exitCode !== null) fail(`the README example exited with ${readme.child.exitCode}`);
+      if (Date.now() - t0 > 120_000) fail('the README example did not listen within 120 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const runs = async (): Promise<number> => ((await (await fetch(`${base}/api/runs`)).json()) as { runs: number }).runs;
+    const post = (path: string, key: string | null, body: unknown): Promise<Response> =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'x-user': 'alice', 'content-type': 'application/json', ...(key !== null && { 'idempotency-key': key }) },
+        body: JSON.stringify(body),
+      });
+    const problemOf = async (res: Response): Promise<string> =>
+      `${res.status} ${res.headers.get('content-type')} ${((await res.json()) as { code?: string }).code}`;
+    const first = await post('/api/messages', 'k1', { text: 'hi' });
+    const firstBody = await first.text();
+    if (first.status !== 201 || first.headers.get('idempotent-replayed') !== null) fail(`first POST: ${first.status} ${firstBody}`);
+    const second = await post('/api/messages', 'k1', { text: 'hi' });
+    const secondBody = await second.text();
+    if (second.status !== 201 || second.headers.get('idempotent-replayed') !== 'true' || secondBody !== firstBody)
+      fail(`the same POST again: ${second.status}, Idempotent-Replayed ${second.headers.get('idempotent-replayed')}, ${secondBody} (first: ${firstBody})`);
+    if ((await runs()) !== 1) fail(`the handler ran ${await runs()} times for one key`);
+    const reused = await problemOf(await post('/api/messages', 'k1', { text: 'changed' }));
+    if (reused !== '422 application/problem+json idempotency-key-reused') fail(`the key with another body: ${reused}`);
+    const missing = await problemOf(await post('/api/messages', null, { text: 'no key' }));
+    if (missing !== '400 application/problem+json idempotency-key-missing') fail(`a POST without a key: ${missing}`);
+    const batch = await post('/api/batch', null, {
+      ops: [
+        { target: '/api/messages', method: 'POST', idempotencyKey: 'k1', payload: { text: 'hi' } },
+        { target: '/api/messages', method: 'POST', idempotencyKey: 'k2', payload: { text: 'two' } },
+      ],
+    });
+    const results = JSON.stringify(await batch.json());
+    if (results !== '{"results":[{"status":201},{"status":201}]}' || (await runs()) !== 2) fail(`the batch: ${results}, handler runs ${await runs()}`);
+    const code = await hono.exited;
+    if (code !== 0 || !hono.output().includes('hono example: ok')) throw new Error(`docs/hono.md's example failed (exit ${code}):\n${hono.output()}`);
+  } finally {
+    readme.child.kill();
+    hono.child.kill();
+  }
+}
+
+/**
+ * tsc over a Node program, failing on every error but those inside PGlite's own declarations:
+ * @electric-sql/pglite 0.5.17's .d.ts need lib DOM (`WebAssembly`, `IDBDatabase`) and the
+ * Emscripten types, which it does not depend on, so a Node program (no DOM) that imports PGlite
+ * fails on them with skipLibCheck off. Ferry's declarations and the snippets are still checked whole.
+ */
+function tscBesidesPglite(configFile: string, cwd: string): string {
+  try {
+    return run(join(appDir, 'node_modules', '.bin', 'tsc'), ['-p', configFile], cwd);
+  } catch (err) {
+    const out = (err as { stdout?: string }).stdout ?? '';
+    // One error per line that is not indented (the indented lines below it elaborate it).
+    const errors = out.split(/\n(?=\S)/).filter((e) => e.trim() !== '');
+    const ours = errors.filter((e) => !e.startsWith('../node_modules/@electric-sql/pglite/dist/'));
+    if (ours.length > 0 || errors.length === 0) throw err;
+    return `${errors.length} errors in PGlite's own declarations, none elsewhere`;
   }
 }
 
@@ -234,8 +404,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const [p, s] of Object.entries(sizes)) console.log(`consumer: ${p} tarball ${s.bytes} B, ${s.files} files`);
   lintPackages(tarballs);
   makeApp(tarballs);
+  const examples = await startServerExamples();
+  const booted = Date.now();
   importEntries();
   typecheckEntries();
+  const waited = Date.now();
+  await checkServerExamples(examples);
+  console.log(
+    `consumer: @ferry/server's README example over HTTP and the Hono example (${((Date.now() - booted) / 1000).toFixed(1)} s since they started, ${((Date.now() - waited) / 1000).toFixed(1)} s of it waited for)`,
+  );
   pageOnlyInstall(tarballs);
   console.log(`consumer: all checks passed in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }

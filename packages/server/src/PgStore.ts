@@ -5,8 +5,8 @@ import { SqlStore } from './lib/SqlStore.ts';
 export interface PgStoreOptions {
   /** A pool to share with the app (then the app ends it, not the store). */
   pool?: pg.Pool;
-  /** Used when no `pool` is given, e.g. `postgres://user@127.0.0.1:5432/app`. */
-  connectionString?: string;
+  /** Used when no `pool` is given, e.g. `postgres://user@127.0.0.1:5432/app`; `process.env['DATABASE_URL']` as it is (undefined allowed, also under `exactOptionalPropertyTypes`). */
+  connectionString?: string | undefined;
   /** @default 'ferry_idempotency' */
   table?: string;
 }

@@ -3,8 +3,8 @@ import type { Sql } from './IdempotencyStore.ts';
 import { SqlStore } from './lib/SqlStore.ts';
 
 export interface PgliteStoreOptions {
-  /** Where PGlite keeps its files; omitted, the database lives in memory and is gone at exit. */
-  dataDir?: string;
+  /** Where PGlite keeps its files; omitted (or undefined), the database lives in memory and is gone at exit. */
+  dataDir?: string | undefined;
   /** An open PGlite to share with the app's own tables (then the app closes it, not the store). */
   db?: PGlite;
   /** @default 'ferry_idempotency' */
