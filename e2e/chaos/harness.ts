@@ -91,6 +91,7 @@ export function check(
   acked: readonly string[],
   stored: readonly Operation[],
   mayFail: ReadonlySet<string> = new Set(),
+  stops: readonly number[] = [],
 ): { counts: Counts; problems: string[] } {
   const problems: string[] = [];
   const byId = new Map(stored.map((op) => [op.id, op]));
@@ -172,6 +173,9 @@ export function check(
       const prev = list[i - 1] as Received;
       const next = list[i] as Received;
       if (prev.retryAfterMs === undefined || prev.answeredAt === undefined) continue;
+      // The worker was stopped between the request and its resend: the one that resent may never
+      // have heard the answer (the one that did died before recording it), so it had no Retry-After to keep.
+      if (stops.some((t) => t > prev.at && t < next.at)) continue;
       const due = prev.answeredAt + prev.retryAfterMs;
       if (next.at < due) {
         earlyRetries++;
@@ -216,9 +220,15 @@ export async function verdict(
   server: TestServer,
   acked: readonly string[],
   stored: readonly Operation[],
-  options: { mayFail?: ReadonlySet<string>; extra?: Record<string, unknown>; noWireDuplicates?: boolean } = {},
+  options: {
+    mayFail?: ReadonlySet<string>;
+    extra?: Record<string, unknown>;
+    noWireDuplicates?: boolean;
+    /** Wall-clock ms of each time the worker was stopped (see {@link check}'s Retry-After rule). */
+    stops?: readonly number[];
+  } = {},
 ): Promise<Counts> {
-  const { counts, problems } = check(server, acked, stored, options.mayFail);
+  const { counts, problems } = check(server, acked, stored, options.mayFail, options.stops);
   await record(scenario, counts, options.extra);
   const bad = counts.lost + counts.duplicatesApplied + counts.orderViolations + counts.earlyRetries + (options.noWireDuplicates ? counts.duplicatesOnWire : 0);
   expect(bad, `${scenario} broke an invariant (FERRY_SEED=${SEED}): ${JSON.stringify(counts)}\n${problems.slice(0, 20).join('\n')}`).toBe(0);

@@ -29,10 +29,12 @@ for (const { SCENARIO, flags } of [
 
     let kills = 0;
     let stalls = 0;
+    const stops: number[] = [];
     while (server.applied.length < N) {
       await sleep(rng.int(100, 500));
       const before = server.applied.length;
       if (before >= N) break;
+      stops.push(Date.now());
       await cdp.stopAllWorkers();
       kills++;
       // What a page does when it comes back: a kick (the request itself starts the worker again).
@@ -53,7 +55,7 @@ for (const { SCENARIO, flags } of [
 
     await settled(page, acked, 60_000, SCENARIO);
     const stored = await storedOps(page);
-    await verdict(SCENARIO, server, acked, stored, { extra: { kills, durationMs: Date.now() - started } });
+    await verdict(SCENARIO, server, acked, stored, { stops, extra: { kills, durationMs: Date.now() - started } });
     if (flags) expect(server.received.filter((r) => r.batched).length, seeded('batch mode sent no batch')).toBeGreaterThan(0);
   });
 }
