@@ -1,0 +1,104 @@
+/**
+ * A/B of the 16-lane drain across source trees, in one browser and one run:
+ * each tree (a git worktree of this repo at some commit, packages installed)
+ * builds its own bench pages and Ferry worker, served on its own origin; the
+ * floor (raw fetch, from this tree) runs beside them. Every round queues a
+ * burst on each side and drains it against the 20 ms API, in a rotating
+ * order, so load on a shared machine hits every side alike. Reports, per
+ * tree, Ferry's ops/s ÷ the floor's ops/s of the same round, and the medians.
+ *
+ *     pnpm exec tsx src/abDrain.ts --rounds 7 /work/wt-old /work/wt-new
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { chromium } from 'playwright';
+import type { Page } from 'playwright';
+import { chromiumLaunch } from '../../chromium.config.ts';
+import { removeProfile } from '../../tools/launchChromium.ts';
+import { buildBench } from './build.ts';
+import { startBenchServer } from './server.ts';
+import type { BenchServer } from './server.ts';
+import { median, round } from './stats.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number): number => {
+  const i = args.indexOf(name);
+  if (i < 0) return fallback;
+  const v = Number(args[i + 1]);
+  args.splice(i, 2);
+  return v;
+};
+const rounds = flag('--rounds', 5);
+const n = flag('--n', 1000);
+const lanes = 16;
+const trees = args;
+if (trees.length === 0) throw new Error('usage: abDrain.ts [--rounds N] [--n OPS] TREE...');
+
+interface Side {
+  name: string;
+  server: BenchServer;
+  side: 'ferry' | 'floor';
+  page?: Page;
+  rates: number[];
+}
+
+const sides: Side[] = [];
+for (const tree of trees) {
+  const dist = await mkdtemp(join(tmpdir(), `ferry-ab-${basename(tree)}-`));
+  // Each tree's own build script and packages: its worker is its code.
+  execFileSync('pnpm', ['-s', 'exec', 'tsx', '-e', `import('./src/build.ts').then((m) => m.buildBench(${JSON.stringify(dist)}))`], {
+    cwd: join(tree, 'bench'),
+    stdio: 'inherit',
+  });
+  sides.push({ name: basename(tree), server: await startBenchServer(dist, ['ferry']), side: 'ferry', rates: [] });
+}
+const floorDist = await mkdtemp(join(tmpdir(), 'ferry-ab-floor-'));
+await buildBench(floorDist);
+sides.push({ name: 'floor', server: await startBenchServer(floorDist, ['floor']), side: 'floor', rates: [] });
+
+const profile = await mkdtemp(join(tmpdir(), 'ferry-ab-profile-'));
+const context = await chromium.launchPersistentContext(profile, { ...chromiumLaunch, headless: true });
+try {
+  for (const s of sides) {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error(`[${s.name} page error]`, e));
+    await page.goto(`${s.server.origins[s.side]}/sw.html?side=${s.side}`);
+    await page.waitForFunction(() => document.title === 'ready');
+    await page.evaluate(() => window.swBench.ready());
+    s.page = page;
+  }
+  for (let r = 0; r < rounds; r++) {
+    const order = sides.map((_, i) => sides[(i + r) % sides.length] as Side);
+    for (const s of order) {
+      const page = s.page as Page;
+      s.server.delayMs = 0;
+      await page.evaluate(([k, l]) => window.swBench.burst(k, l), [n, lanes] as const);
+      s.server.resetLog(s.side);
+      s.server.delayMs = 20;
+      const ms = await page.evaluate(() => window.swBench.drain());
+      const seen = s.server.log(s.side).count;
+      if (seen < n) throw new Error(`${s.name}: the server saw ${seen} of ${n}`);
+      s.rates.push(n / (ms / 1000));
+    }
+    const floor = sides.at(-1) as Side;
+    const line = sides
+      .slice(0, -1)
+      .map((s) => `${s.name} ${round((s.rates[r] as number) / (floor.rates[r] as number))}`)
+      .join('  ');
+    console.log(`round ${r + 1}: floor ${round(floor.rates[r] as number, 0)} ops/s; ÷ floor: ${line}`);
+  }
+  const floor = sides.at(-1) as Side;
+  console.log('\nmedians over rounds (ops/s; ratio = median of per-round ratios):');
+  for (const s of sides) {
+    const ratios = s.rates.map((v, i) => v / (floor.rates[i] as number));
+    console.log(
+      `  ${s.name.padEnd(12)} ${String(round(median(s.rates), 0)).padStart(5)} ops/s  ÷ floor ${round(median(ratios))}  [${ratios.map((x) => round(x)).join(', ')}]`,
+    );
+  }
+} finally {
+  await context.close();
+  for (const s of sides) await s.server.close();
+  await removeProfile(profile);
+}
