@@ -91,7 +91,7 @@ export function check(
   acked: readonly string[],
   stored: readonly Operation[],
   mayFail: ReadonlySet<string> = new Set(),
-  stops: readonly number[] = [],
+  stops: readonly (readonly [number, number])[] = [],
 ): { counts: Counts; problems: string[] } {
   const problems: string[] = [];
   const byId = new Map(stored.map((op) => [op.id, op]));
@@ -173,13 +173,19 @@ export function check(
       const prev = list[i - 1] as Received;
       const next = list[i] as Received;
       if (prev.retryAfterMs === undefined || prev.answeredAt === undefined) continue;
-      // The worker was stopped between the request and its resend: the one that resent may never
-      // have heard the answer (the one that did died before recording it), so it had no Retry-After to keep.
-      if (stops.some((t) => t > prev.at && t < next.at)) continue;
+      // The worker was being stopped between the request and its resend: the one that resent may
+      // never have heard the answer (the one that sent it died before recording it, or sent it while
+      // dying), so it had no Retry-After to keep.
+      if (stops.some(([from, to]) => to >= prev.at && from <= next.at)) continue;
       const due = prev.answeredAt + prev.retryAfterMs;
       if (next.at < due) {
         earlyRetries++;
-        problems.push(`key ${key}: resent ${due - next.at} ms before its Retry-After was due`);
+        const t0 = received[0]?.at ?? 0;
+        const stop = stops.filter(([from]) => from <= next.at).at(-1);
+        problems.push(
+          `key ${key}: resent ${due - next.at} ms before its Retry-After was due (sent at +${prev.at - t0} ms${prev.batched ? ' in a batch' : ''}, ` +
+            `answered ${prev.outcome} at +${prev.answeredAt - t0}, resent at +${next.at - t0}${stop === undefined ? '' : `; last worker stop +${stop[0] - t0}…+${stop[1] - t0}`})`,
+        );
       }
     }
   }
@@ -224,8 +230,8 @@ export async function verdict(
     mayFail?: ReadonlySet<string>;
     extra?: Record<string, unknown>;
     noWireDuplicates?: boolean;
-    /** Wall-clock ms of each time the worker was stopped (see {@link check}'s Retry-After rule). */
-    stops?: readonly number[];
+    /** Wall-clock ms of each worker stop, from the command to its return (see {@link check}'s Retry-After rule). */
+    stops?: readonly (readonly [number, number])[];
   } = {},
 ): Promise<Counts> {
   const { counts, problems } = check(server, acked, stored, options.mayFail, options.stops);

@@ -50,11 +50,16 @@ test('the invariant check counts each kind of violation', () => {
     [op(1), op(2), op(3, { status: 'pending' })],
   );
   expect(bad.counts).toMatchObject({ duplicatesOnWire: 1, duplicatesApplied: 1, lost: 2, orderViolations: 1, earlyRetries: 1 });
-  // A worker stopped between the 429 and the resend excuses it (the new worker never heard the answer); one stopped before does not.
-  const stopped = (at: number) =>
-    check({ received: [req(2, 1, { outcome: 429, answeredAt: 2, retryAfterMs: 1000 }), req(2, 500)], applied: [app(2)] }, ['id2'], [op(2)], new Set(), [at]);
-  expect(stopped(100).counts.earlyRetries).toBe(0);
-  expect(stopped(0).counts.earlyRetries).toBe(1);
+  // A worker being stopped between the 429's request and the resend excuses it (the new worker never heard
+  // the answer); a stop over before the request was sent, or after the resend, does not.
+  const stopped = (from: number, to: number) =>
+    check({ received: [req(2, 10, { outcome: 429, answeredAt: 12, retryAfterMs: 1000 }), req(2, 500)], applied: [app(2)] }, ['id2'], [op(2)], new Set(), [
+      [from, to],
+    ]);
+  expect(stopped(100, 120).counts.earlyRetries).toBe(0);
+  expect(stopped(5, 11).counts.earlyRetries).toBe(0);
+  expect(stopped(0, 5).counts.earlyRetries).toBe(1);
+  expect(stopped(600, 700).counts.earlyRetries).toBe(1);
 
   // A planned rejection counts as failed, not lost, only with the server's own status.
   const rejected = op(1, { status: 'failed', lastError: { message: 'HTTP 400', status: 400, retryable: false, at: 0 } });

@@ -29,13 +29,14 @@ for (const { SCENARIO, flags } of [
 
     let kills = 0;
     let stalls = 0;
-    const stops: number[] = [];
+    const stops: [number, number][] = [];
     while (server.applied.length < N) {
       await sleep(rng.int(100, 500));
       const before = server.applied.length;
       if (before >= N) break;
-      stops.push(Date.now());
+      const stopping = Date.now();
       await cdp.stopAllWorkers();
+      stops.push([stopping, Date.now()]);
       kills++;
       // What a page does when it comes back: a kick (the request itself starts the worker again).
       await page.evaluate(() => window.ferry.kick().catch(() => {}));
