@@ -1,28 +1,14 @@
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { DemoServer } from './createDemoServer.ts';
-import { createDemoServer } from './createDemoServer.ts';
+import { describe, expect, it } from 'vitest';
+import type { DemoServerOptions } from './createDemoServer.ts';
+import { useDemoServers } from './testServers.ts';
 
-// One embedded database for the file (PGlite takes seconds to start); each server gets tables of its own.
-let db: PGlite;
-let servers_made = 0;
-beforeAll(async () => {
-  db = new PGlite();
-  await db.waitReady;
-}, 60_000);
-afterAll(() => db.close());
+const demoServer = useDemoServers();
 
-const servers: DemoServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(options: Parameters<typeof createDemoServer>[0] = {}) {
-  const server = createDemoServer(options.dataDir ? options : { db, tables: `t${++servers_made}_`, ...options });
-  servers.push(server);
+async function start(options: DemoServerOptions = {}) {
+  const server = demoServer(options);
   const url = await server.listen();
   const post = (body: unknown, key: string | null = 'k1') =>
     fetch(`${url}/api/messages`, {
@@ -114,7 +100,6 @@ describe('reference server', () => {
     const one = await start({ dataDir });
     await one.post({ text: 'persisted' }, 'key-1');
     await one.server.close();
-    servers.length = 0;
     const two = await start({ dataDir });
     expect((await two.server.messages()).map((e) => e.message.text)).toEqual(['persisted']);
     const replay = await two.post({ text: 'persisted' }, 'key-1');

@@ -119,6 +119,7 @@ export function createDemoServer(options: DemoServerOptions = {}) {
   const wire: WireRecord[] = [];
   const tokens = new Tokens();
   let faults: FaultSettings = { ...NO_FAULTS };
+  let closing: Promise<void> | undefined;
 
   /**
    * The app's handler behind the layer: runs once per key, inside the
@@ -330,11 +331,14 @@ export function createDemoServer(options: DemoServerOptions = {}) {
       server.closeAllConnections();
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
-    /** Stops listening, then closes the database unless it was given (`db`). */
-    async close(): Promise<void> {
-      await this.stop();
-      await ready.catch(() => undefined);
-      if (!options.db) await db.close();
+    /** Stops listening, then closes the database unless it was given (`db`). Once; later calls do nothing. */
+    close(): Promise<void> {
+      closing ??= (async () => {
+        await this.stop();
+        await ready.catch(() => undefined);
+        if (!options.db) await db.close();
+      })();
+      return closing;
     },
   };
 }

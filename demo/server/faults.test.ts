@@ -1,30 +1,13 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { PGlite } from '@electric-sql/pglite';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DemoServer } from './createDemoServer.ts';
-import { createDemoServer } from './createDemoServer.ts';
 import { listenWithFallback } from './listenWithFallback.ts';
+import { useDemoServers } from './testServers.ts';
 
-// One embedded database for the file (PGlite takes seconds to start); each server gets tables of its own.
-let db: PGlite;
-let made = 0;
-beforeAll(async () => {
-  db = new PGlite();
-  await db.waitReady;
-}, 60_000);
-afterAll(() => db.close());
+const demoServer = useDemoServers();
 
-const servers: DemoServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-function demo(): DemoServer {
-  const server = createDemoServer({ db, tables: `t${++made}_` });
-  servers.push(server);
-  return server;
-}
+const demo = (): DemoServer => demoServer();
 
 const post = (url: string, text: string, key: string) =>
   fetch(`${url}/api/messages`, {
