@@ -9,7 +9,6 @@
  *
  *     pnpm exec tsx src/abDrain.ts --rounds 7 /work/wt-old /work/wt-new
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -18,23 +17,13 @@ import type { Page } from 'playwright';
 import { chromiumLaunch } from '../../chromium.config.ts';
 import { removeProfile } from '../../tools/launchChromium.ts';
 import { buildBench } from './build.ts';
+import { abArgs, buildTree } from './abTrees.ts';
 import { startBenchServer } from './server.ts';
 import type { BenchServer } from './server.ts';
 import { median, round } from './stats.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  args.splice(i, 2);
-  return v;
-};
-const rounds = flag('--rounds', 5);
-const n = flag('--n', 1000);
+const { rounds, n, trees } = abArgs('abDrain.ts', { rounds: 5, n: 1000 });
 const lanes = 16;
-const trees = args;
-if (trees.length === 0) throw new Error('usage: abDrain.ts [--rounds N] [--n OPS] TREE...');
 
 interface Side {
   name: string;
@@ -46,12 +35,8 @@ interface Side {
 
 const sides: Side[] = [];
 for (const tree of trees) {
-  const dist = await mkdtemp(join(tmpdir(), `ferry-ab-${basename(tree)}-`));
   // Each tree's own build script and packages: its worker is its code.
-  execFileSync('pnpm', ['-s', 'exec', 'tsx', '-e', `import('./src/build.ts').then((m) => m.buildBench(${JSON.stringify(dist)}))`], {
-    cwd: join(tree, 'bench'),
-    stdio: 'inherit',
-  });
+  const dist = await buildTree(tree);
   sides.push({ name: basename(tree), server: await startBenchServer(dist, ['ferry']), side: 'ferry', rates: [] });
 }
 const floorDist = await mkdtemp(join(tmpdir(), 'ferry-ab-floor-'));

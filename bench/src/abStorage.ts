@@ -10,7 +10,6 @@
  *
  *     pnpm exec tsx src/abStorage.ts --rounds 8 /work/wt-old /work/wt-new
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -18,22 +17,12 @@ import { chromium } from 'playwright';
 import type { Page } from 'playwright';
 import { chromiumLaunch } from '../../chromium.config.ts';
 import { removeProfile } from '../../tools/launchChromium.ts';
+import { abArgs, buildTree } from './abTrees.ts';
 import { startBenchServer } from './server.ts';
 import type { BenchServer } from './server.ts';
 import { median, round } from './stats.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  args.splice(i, 2);
-  return v;
-};
-const rounds = flag('--rounds', 6);
-const n = flag('--n', 1000);
-const trees = args;
-if (trees.length === 0) throw new Error('usage: abStorage.ts [--rounds N] [--n OPS] TREE...');
+const { rounds, n, trees } = abArgs('abStorage.ts', { rounds: 6, n: 1000 });
 
 interface Side {
   name: string;
@@ -45,11 +34,8 @@ interface Side {
 
 const sides: Side[] = [];
 for (const tree of trees) {
-  const dist = await mkdtemp(join(tmpdir(), `ferry-abs-${basename(tree)}-`));
-  execFileSync('pnpm', ['-s', 'exec', 'tsx', '-e', `import('./src/build.ts').then((m) => m.buildBench(${JSON.stringify(dist)}))`], {
-    cwd: join(tree, 'bench'),
-    stdio: 'inherit',
-  });
+  // Each tree's own build script and packages: its worker is its code.
+  const dist = await buildTree(tree);
   sides.push({ name: basename(tree), server: await startBenchServer(dist, ['storage']), burst: [], latency: [] });
 }
 
