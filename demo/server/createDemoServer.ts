@@ -3,6 +3,7 @@ import { Idempotency, createBatchHandler } from '@ferry/server';
 import type { AppHandler } from '@ferry/server';
 import { writeResponse } from '@ferry/server/node';
 import { PgliteStore } from '@ferry/server/pglite';
+import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -112,6 +113,8 @@ function parseMessage(value: unknown): { text: string; lane: string; fields: Rec
 export function createDemoServer(options: DemoServerOptions = {}) {
   const random = options.random ?? (() => Math.random());
   const prefix = options.tables ?? 'demo_';
+  // PGlite creates its data folder but not the folders above it (`demo/.data` is not in git).
+  if (options.db === undefined && options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
   const db = options.db ?? new PGlite(options.dataDir);
   const store = new PgliteStore({ db, table: `${prefix}keys` });
   const messages = new Messages(db, `${prefix}messages`);

@@ -3,7 +3,10 @@ import type { Sql } from './IdempotencyStore.ts';
 import { SqlStore } from './lib/SqlStore.ts';
 
 export interface PgliteStoreOptions {
-  /** Where PGlite keeps its files; omitted (or undefined), the database lives in memory and is gone at exit. */
+  /**
+   * Where PGlite keeps its files; the folder and its parents are created when missing. Omitted (or
+   * undefined), the database lives in memory and is gone at exit.
+   */
   dataDir?: string | undefined;
   /** An open PGlite to share with the app's own tables (then the app closes it, not the store). */
   db?: PGlite;
@@ -25,6 +28,7 @@ export class PgliteStore extends SqlStore {
 
   constructor(options: PgliteStoreOptions = {}) {
     const owned = options.db === undefined;
+    if (owned) makeDataDir(options.dataDir);
     const db = options.db ?? new PGlite(options.dataDir);
     super(
       {
@@ -38,4 +42,15 @@ export class PgliteStore extends SqlStore {
     );
     this.db = db;
   }
+}
+
+/**
+ * PGlite creates its data folder but not the folders above it. A filesystem path gets them all
+ * here; a URL-style location (`idb://`, `memory://`, `opfs-ahp://`) is PGlite's own business.
+ * `process.getBuiltinModule` keeps `node:fs` out of the import graph of runtimes without it.
+ */
+function makeDataDir(dataDir: string | undefined): void {
+  if (dataDir === undefined || dataDir === '' || /^[a-z][a-z0-9+-]*:\/\//i.test(dataDir)) return;
+  const fs = globalThis.process?.getBuiltinModule?.('node:fs');
+  fs?.mkdirSync(dataDir, { recursive: true });
 }
