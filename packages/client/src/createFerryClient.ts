@@ -75,6 +75,12 @@ export interface FerryClientOptions {
   recheckMs?: number;
   /** While `status` has subscribers, how often it is loaded again in case a broadcast was lost (ms). @default 60000 */
   statusResyncMs?: number;
+  /**
+   * Whose ops the status snapshot counts: `signed-in`, the ops of the user `setUser` set (with nobody
+   * signed in, the ops that are nobody's); `all`, every user's (an admin view).
+   * @default 'signed-in'
+   */
+  statusUsers?: 'signed-in' | 'all';
   /** Wall-clock time, for the status snapshot's `lastSyncedAt` and drain start. @default `() => Date.now()` */
   now?: () => number;
 }
@@ -256,7 +262,9 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     if (given) await setCredentials(who, { ...given, ...(req.origin !== '' && { origin: req.origin }) }).catch(() => (owed = true));
   };
   const setUser = async (next: string | null): Promise<void> => {
+    const before = user;
     user = next === null ? null : checkUserId(next, 'user', 'invalid-argument');
+    if (user !== before) status.rescope();
     if (user === null || !options.credentials) return;
     // Asks from the worker arrive on the channel; the first credentials go now.
     listen();
@@ -266,6 +274,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     const who = user;
     if (who === null) return { unsent: 0, discarded: 0 };
     user = null;
+    status.rescope();
     return request({ type: 'signOut', user: who, discard });
   };
 
@@ -299,8 +308,10 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     document.addEventListener('visibilitychange', onVisible);
   }
 
+  const scope = (): string | null | undefined => (options.statusUsers === 'all' ? undefined : user);
   const status = statusStore({
-    load: (doneSince) => request({ type: 'status', ...(doneSince !== undefined && { doneSince }) }),
+    load: (doneSince, who) => request({ type: 'status', ...(doneSince !== undefined && { doneSince }), ...(who !== undefined && { user: who }) }),
+    scope,
     feed: (fn) => subscribe(fn),
     now: options.now ?? (() => Date.now()),
     isOnline: () => typeof navigator !== 'object' || navigator.onLine !== false,

@@ -53,8 +53,11 @@ export type RequestBody =
   | { type: 'get'; opId: string }
   | { type: 'list'; query: ListQuery }
   | { type: 'stats'; query?: { user?: string } }
-  /** What a status snapshot starts from, in one read: see {@link StatusResult}. `doneSince`: also list the ids of ops done since then (wall-clock ms). */
-  | { type: 'status'; doneSince?: number }
+  /**
+   * What a status snapshot starts from, in one read: see {@link StatusResult}. `doneSince`: also list the ids of ops
+   * done since then (wall-clock ms). `user`: only that user's ops (null: only nobody's); absent: everyone's.
+   */
+  | { type: 'status'; doneSince?: number; user?: string | null }
   /** The page hands the worker what sending `user`'s ops needs; kept in the worker's memory (see the host's `persistCredentials`). */
   | { type: 'setCredentials'; user: string; credentials: CredentialsInput }
   /** `user` signed out: the worker forgets their credentials, and deletes their unsent ops if `discard`. */
@@ -65,7 +68,8 @@ export type RequestBody =
   | { type: 'cancel'; opId: string }
   /** Replaces `kind`, `target`, `method` or `payload` of an op not delivered yet (`invalid-state` while in flight). */
   | { type: 'update'; opId: string; patch: OpPatch }
-  | { type: 'syncNow' }
+  /** Drains; answers once the drain settled, or after `waitMs` with the drain still going. */
+  | { type: 'syncNow'; waitMs?: number }
   | { type: 'kick'; reason: KickReason }
   | { type: 'ping' };
 
@@ -303,8 +307,10 @@ export function parseRequest(data: unknown): Parsed {
     }
     case 'status': {
       const since = data['doneSince'];
-      if (since === undefined) return ok({ type: 'status' });
-      return typeof since === 'number' && Number.isFinite(since) ? ok({ type: 'status', doneSince: since }) : bad('status.doneSince must be a finite number');
+      const user = data['user'];
+      if (since !== undefined && !(typeof since === 'number' && Number.isFinite(since))) return bad('status.doneSince must be a finite number');
+      if (user !== undefined && user !== null && typeof user !== 'string') return bad('status.user must be a string or null');
+      return ok({ type: 'status', ...(since !== undefined && { doneSince: since }), ...(user !== undefined && { user }) });
     }
     case 'setCredentials':
       // The values are the host's to check (a typed invalid-argument says what is wrong); here only the shape.
@@ -313,7 +319,11 @@ export function parseRequest(data: unknown): Parsed {
         : bad('setCredentials needs a credentials object');
     case 'signOut':
       return ok({ type: 'signOut', user: data['user'] as string, discard: data['discard'] === true });
-    case 'syncNow':
+    case 'syncNow': {
+      const waitMs = data['waitMs'];
+      if (waitMs === undefined) return ok({ type: 'syncNow' });
+      return typeof waitMs === 'number' && waitMs >= 0 ? ok({ type: 'syncNow', waitMs }) : bad('syncNow.waitMs must be a number >= 0');
+    }
     case 'ping':
       return ok({ type: data['type'] });
     case 'kick':

@@ -37,7 +37,7 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
     case 'stats':
       return done<'stats'>(await outbox.stats(req.query ?? {}));
     case 'status':
-      return done<'status'>({ ...(await statusOf(outbox, req.doneSince)), online: ctx.ping().online });
+      return done<'status'>({ ...(await statusOf(outbox, req.doneSince, req.user)), online: ctx.ping().online });
     case 'setCredentials': {
       const entry = checkCredentials(req.user, req.credentials, engine.origin(), engine.origins.list);
       credentials.set(entry);

@@ -6,7 +6,7 @@ const WAL_PAGE = 500;
 
 /**
  * What a page's status snapshot starts from, in one readonly transaction: a
- * row per op not yet done, the done ones counted by lane and user, and the
+ * row per op not yet done (of one user, or everyone's), the done ones counted by lane and user, and the
  * highest LSN the read reflects, so the page can tell which broadcasts it
  * has already counted. Reads every op once (as `stats` with a user does):
  * the page asks at load, on `online`/visible and on a slow timer, never per
@@ -16,7 +16,9 @@ const WAL_PAGE = 500;
  * (`leaseToken`); records after the highest of those (outcomes, discards) are
  * read from the WAL, which compaction trims only from its old end.
  */
-export function statusOf(outbox: Outbox, doneSince?: number): Promise<Omit<StatusResult, 'online'>> {
+export function statusOf(outbox: Outbox, doneSince?: number, user?: string | null): Promise<Omit<StatusResult, 'online'>> {
+  // `user`: only that user's ops (null: nobody's); undefined: everyone's.
+  const shown = (r: { user?: string }): boolean => user === undefined || (r.user ?? null) === user;
   return outbox.store.transaction('readonly', async (tx) => {
     const recs = await tx.listOps({ limit: Infinity });
     const ops: StatusRow[] = [];
@@ -25,6 +27,7 @@ export function statusOf(outbox: Outbox, doneSince?: number): Promise<Omit<Statu
     let lsn = 0;
     for (const r of recs) {
       lsn = Math.max(lsn, r.seq, r.leaseToken ?? 0);
+      if (!shown(r)) continue;
       if (r.status !== 'done') {
         const row: StatusRow = { id: r.id, status: r.status, lane: r.lane, nextAttemptAt: r.nextAttemptAt };
         if (r.user !== undefined) row.user = r.user;
