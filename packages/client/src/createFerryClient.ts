@@ -169,7 +169,10 @@ export interface FerryClient {
    * feed, without a request per change. `useSyncExternalStore(ferry.status.subscribe, ferry.status)`.
    */
   readonly status: FerryStatusSource;
-  /** Drains now; resolves with the counts once the drain settled. */
+  /**
+   * Drains now; resolves with the counts once the drain settled, or, when it runs longer than half of
+   * `timeoutMs`, with the counts then: the drain goes on (follow it with `subscribe`, `status` or `whenDone`).
+   */
   syncNow(): Promise<Record<OperationStatus, number>>;
   /** Wakes the worker without waiting for the drain; waiting `whenDone` calls look again. */
   kick(reason?: KickReason): Promise<void>;
@@ -197,7 +200,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     return sw.controller ?? registration?.active ?? (await sw.ready).active ?? undefined;
   };
   const names = ferryNames(options.name);
-  const send = requester(target, options.timeoutMs ?? 10_000, names.name);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const send = requester(target, timeoutMs, names.name);
   const request = <K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>): Promise<Results[K]> => send(body) as Promise<Results[K]>;
 
   const batcher = enqueueBatcher({
@@ -408,7 +412,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     update: (id, patch) => request({ type: 'update', opId: id, patch }),
     stats: (query = {}) => request({ type: 'stats', ...(query.user !== undefined && { query: { user: query.user } }) }),
     status,
-    syncNow: () => request({ type: 'syncNow' }),
+    syncNow: () => request({ type: 'syncNow', waitMs: Math.floor(timeoutMs / 2) }),
     kick,
     async close() {
       status.close();

@@ -1,6 +1,6 @@
 import type { Change } from '@ferry/core';
 import type { FerryNames } from '@ferry/core';
-import { FerryError, ferryNames, systemClock } from '@ferry/core';
+import { FerryError, ferryNames, systemClock, systemTimers } from '@ferry/core';
 import type { FerryHostOptions } from './FerryHostOptions.ts';
 import type { Engine } from './lib/buildEngine.ts';
 import { buildEngine, retire } from './lib/buildEngine.ts';
@@ -156,6 +156,7 @@ export class FerryHost {
     if (this.#closed) throw new FerryError('closed', 'the Ferry host is closed');
     return serveRequest(await this.#current(), req, {
       wake: () => this.wake(),
+      timers: this.#o.timers ?? systemTimers,
       ping: () => ({
         backgroundSync: (this.#o.backgroundSync ?? defaultSync)() !== undefined,
         online: (this.#o.isOnline ?? (() => navigator.onLine))(),

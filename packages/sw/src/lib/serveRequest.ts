@@ -1,5 +1,5 @@
-import type { FerryErrorData } from '@ferry/core';
-import { FerryError, checkUserId } from '@ferry/core';
+import type { FerryErrorData, Timers } from '@ferry/core';
+import { FerryError, checkUserId, systemTimers } from '@ferry/core';
 import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '../protocol.ts';
 import type { Engine } from './buildEngine.ts';
 import { checkCredentials } from './credentials.ts';
@@ -15,6 +15,8 @@ export interface ServeContext {
   wake: () => Promise<void>;
   /** The parts of `ping` only the host knows. */
   ping: () => Omit<PingResult, 'owner' | 'storageLost'>;
+  /** @default the global timers */
+  timers?: Timers;
 }
 
 /** Runs a validated request on `engine`. `after`, when set, is the drain the request asks for: start it once answered. */
@@ -62,15 +64,29 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       return done<'cancel'>(await outbox.cancel(req.opId));
     case 'update':
       return done<'update'>(await outbox.update(req.opId, req.patch));
-    case 'syncNow':
-      await wake();
-      return done<'syncNow'>(await outbox.stats());
+    case 'syncNow': {
+      // Answered once the drain settled, or after `waitMs` while it goes on (the page's request would time out).
+      const drain = wake();
+      const settled = req.waitMs === undefined ? (await drain, true) : await within(drain, req.waitMs, ctx.timers ?? systemTimers);
+      return done<'syncNow'>(await outbox.stats(), settled ? undefined : () => drain);
+    }
     case 'kick':
       return done<'kick'>(null, wake);
     case 'ping':
       await witnessed;
       return done<'ping'>({ owner: worker.owner, ...ctx.ping(), storageLost: [...lost] });
   }
+}
+
+/** Whether `work` settles within `ms`. */
+function within(work: Promise<void>, ms: number, timers: Timers): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = timers.setTimeout(() => resolve(false), Math.min(ms, 2 ** 31 - 1));
+    void work.then(() => {
+      timers.clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
 
 /** Answers on the page's port; a page that is gone has nobody left to tell. */
