@@ -125,9 +125,11 @@ export interface FerryClient {
   /**
    * The user signed in here signs out: the worker forgets their credentials,
    * so nothing of theirs is sent until they sign in again, and no other user
-   * ever sends it. `discard: true` deletes their unsent ops (in-flight ones
-   * settle); otherwise they are kept for the user's next sign-in. Resolves
-   * with how many were unsent and how many were deleted.
+   * ever sends it. `discard: true` deletes their unsent ops; one on the wire
+   * settles first and is deleted then unless it was delivered (never sent
+   * again, also after a worker restart). Otherwise they are kept for the
+   * user's next sign-in. Resolves with how many were unsent and how many
+   * were deleted at once. The status snapshot turns to the next user's ops.
    */
   signOut(options?: { discard?: boolean }): Promise<SignOutResult>;
   /**

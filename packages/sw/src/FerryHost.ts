@@ -157,6 +157,7 @@ export class FerryHost {
     return serveRequest(await this.#current(), req, {
       wake: () => this.wake(),
       timers: this.#o.timers ?? systemTimers,
+      onError: this.#onError,
       ping: () => ({
         backgroundSync: (this.#o.backgroundSync ?? defaultSync)() !== undefined,
         online: (this.#o.isOnline ?? (() => navigator.onLine))(),

@@ -3,6 +3,7 @@ import { FerryError, checkUserId, systemTimers } from '@ferry/core';
 import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '../protocol.ts';
 import type { Engine } from './buildEngine.ts';
 import { checkCredentials } from './credentials.ts';
+import { DiscardAfterSend } from './discardAfterSend.ts';
 import type { ReplyPort } from './platform.ts';
 import { statusOf } from './statusOf.ts';
 
@@ -17,6 +18,20 @@ export interface ServeContext {
   ping: () => Omit<PingResult, 'owner' | 'storageLost'>;
   /** @default the global timers */
   timers?: Timers;
+  /** Where failures of work done after a reply go. @default nowhere */
+  onError?: (err: unknown) => void;
+}
+
+/** Each engine's ops to delete once their send settles (a sign-out with discard), made at its first use. */
+const discards = new WeakMap<Engine, DiscardAfterSend>();
+function discardsOf(engine: Engine, ctx: ServeContext): DiscardAfterSend {
+  let d = discards.get(engine);
+  if (!d) {
+    const made = new DiscardAfterSend(engine.outbox, ctx.onError ?? (() => {}));
+    engine.outbox.subscribe((change) => made.onChange(change));
+    discards.set(engine, (d = made));
+  }
+  return d;
 }
 
 /** Runs a validated request on `engine`. `after`, when set, is the drain the request asks for: start it once answered. */
@@ -44,6 +59,8 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       const entry = checkCredentials(req.user, req.credentials, engine.origin(), engine.origins.list);
       credentials.set(entry);
       await engine.persistCredentials();
+      // What a sign-out with discard left in flight is never sent again, with these credentials or any.
+      await discardsOf(engine, ctx).sweep(engine.worker.live);
       // The user's held lanes go again; one still lacking credentials for another origin is held again at its claim.
       await outbox.release((op) => op.user === entry.user);
       return done<'setCredentials'>(null, wake);
@@ -53,7 +70,12 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       credentials.forget(user);
       await engine.persistCredentials();
       const { pending, inflight, failed } = await outbox.stats({ user });
-      const discarded = req.discard ? await outbox.discardUser(user) : 0;
+      if (!req.discard) return done<'signOut'>({ unsent: pending + inflight + failed, discarded: 0 });
+      const onWire = async (): Promise<string[]> => (await outbox.list({ user, status: 'inflight', limit: Infinity })).map((o) => o.id);
+      const before = await onWire();
+      const discarded = await outbox.discardUser(user);
+      // Ops on the wire settle first (sent with this user's credentials); those not delivered are deleted then.
+      await discardsOf(engine, ctx).add([...new Set([...before, ...(await onWire())])], engine.worker.live);
       return done<'signOut'>({ unsent: pending + inflight + failed, discarded });
     }
     case 'retry':
