@@ -316,7 +316,10 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
 
   const scope = (): string | null | undefined => (options.statusUsers === 'all' ? undefined : user);
   const status = statusStore({
-    load: (doneSince, who) => request({ type: 'status', ...(doneSince !== undefined && { doneSince }), ...(who !== undefined && { user: who }) }),
+    load: (doneSince, who) => {
+      const since = doneSince === undefined ? {} : { doneSince };
+      return request({ type: 'status', ...since, ...(who !== undefined && { user: who }) });
+    },
     scope,
     feed: (fn) => subscribe(fn),
     now: options.now ?? (() => Date.now()),

@@ -308,9 +308,12 @@ export function parseRequest(data: unknown): Parsed {
     case 'status': {
       const since = data['doneSince'];
       const user = data['user'];
-      if (since !== undefined && !(typeof since === 'number' && Number.isFinite(since))) return bad('status.doneSince must be a finite number');
-      if (user !== undefined && user !== null && typeof user !== 'string') return bad('status.user must be a string or null');
-      return ok({ type: 'status', ...(since !== undefined && { doneSince: since }), ...(user !== undefined && { user }) });
+      const finite = typeof since === 'number' && Number.isFinite(since);
+      if (since !== undefined && !finite) return bad('status.doneSince must be a finite number');
+      const badUser = user !== undefined && user !== null && typeof user !== 'string';
+      if (badUser) return bad('status.user must be a string or null');
+      const scope = user === undefined ? {} : { user };
+      return ok({ type: 'status', ...(since !== undefined && { doneSince: since }), ...scope });
     }
     case 'setCredentials':
       // The values are the host's to check (a typed invalid-argument says what is wrong); here only the shape.
@@ -322,7 +325,8 @@ export function parseRequest(data: unknown): Parsed {
     case 'syncNow': {
       const waitMs = data['waitMs'];
       if (waitMs === undefined) return ok({ type: 'syncNow' });
-      return typeof waitMs === 'number' && waitMs >= 0 ? ok({ type: 'syncNow', waitMs }) : bad('syncNow.waitMs must be a number >= 0');
+      if (typeof waitMs !== 'number' || !(waitMs >= 0)) return bad('syncNow.waitMs must be a number >= 0');
+      return ok({ type: 'syncNow', waitMs });
     }
     case 'ping':
       return ok({ type: data['type'] });

@@ -182,7 +182,8 @@ describe('@ferry/react in Chromium', () => {
   it('useOps renders at least every maxWaitMs while changes keep coming', async () => {
     const t = setup();
     // A list takes 20 ms: every answer finds another change already came, so each one is stale on arrival.
-    const slow: FerryClient = { ...t.client, list: (q) => new Promise((r) => setTimeout(r, 20)).then(() => t.client.list(q)) };
+    const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const slow: FerryClient = { ...t.client, list: (q) => later(20).then(() => t.client.list(q)) };
     const wrapper = ({ children }: { children: ReactNode }) => createElement(FerryProvider, { client: slow }, children);
     let shown = 0;
     let last: unknown;

@@ -12,7 +12,10 @@ export interface UseOpOptions {
   recheckMs?: number;
 }
 
-const settled = (op: Operation | null | undefined): boolean => op === null || op?.status === 'done' || op?.status === 'failed';
+/** Gone, delivered or failed for good: nothing more happens to it unless someone acts. */
+const settled = (op: Operation | null | undefined): boolean => {
+  return op === null || op?.status === 'done' || op?.status === 'failed';
+};
 
 /**
  * One op, kept current: `undefined` until the first `get` answers, `null`

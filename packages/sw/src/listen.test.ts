@@ -64,7 +64,9 @@ describe('listen', () => {
     const s = fakeScope('activating');
     const worker = s.worker as { state: string; postMessage?: (m: unknown) => void };
     // Dispatched later, as a real worker's own message is: an event of its own.
-    worker.postMessage = (data) => void setTimeout(() => s.listeners.get('message')?.(s.event({ data, origin: s.scope.location.origin, ports: [] })));
+    const origin = s.scope.location.origin;
+    const dispatch = (data: unknown) => s.listeners.get('message')?.(s.event({ data, origin, ports: [] }));
+    worker.postMessage = (data) => void setTimeout(() => dispatch(data));
     let drained = false;
     let endDrain!: () => void;
     const host: ListeningHost = {
@@ -80,7 +82,8 @@ describe('listen', () => {
     const activation = s.waited.slice();
     expect(activation).toHaveLength(1);
     // The drain never ends here, yet activation completes once the claim did.
-    const finished = await Promise.race([Promise.all(activation).then(() => true), new Promise((r) => setTimeout(r, 200, false))]);
+    const timeout = new Promise((r) => setTimeout(r, 200, false));
+    const finished = await Promise.race([Promise.all(activation).then(() => true), timeout]);
     expect(finished, 'activation completed while the drain runs').toBe(true);
     expect(s.calls).toEqual(['claim']);
     await expect.poll(() => s.waited.length).toBe(2);

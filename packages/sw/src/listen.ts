@@ -157,7 +157,8 @@ export function ferryHandlers(host: ListeningHost, scope: ServiceWorkerScopeLike
 function drainOutsideActivate(host: ListeningHost, scope: ServiceWorkerScopeLike): void {
   const self = scope.serviceWorker;
   const name = host.names.name;
-  const kick = { ferry: true, v: PROTOCOL_VERSION, id: 'ferry-activate', type: 'kick', reason: 'kick', ...(name && { name }) };
+  const kick = { ferry: true, v: PROTOCOL_VERSION, id: 'ferry-activate', type: 'kick', reason: 'kick' };
+  if (name !== undefined) Object.assign(kick, { name });
   try {
     if (self?.postMessage) return self.postMessage(kick);
   } catch {

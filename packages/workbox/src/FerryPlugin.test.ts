@@ -36,7 +36,8 @@ function fakeHost(name?: string) {
       if (req.type === 'get') return { result: ops.find((o) => o.id === req.opId) ?? null };
       if (req.type === 'list') {
         const { lane, status, user } = req.query;
-        return { result: ops.filter((o) => o.lane === lane && o.status === status && (user === undefined || o.user === user)) };
+        const mine = (o: Operation): boolean => user === undefined || o.user === user;
+        return { result: ops.filter((o) => o.lane === lane && o.status === status && mine(o)) };
       }
       if (req.type !== 'enqueue') throw new Error(req.type);
       if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.op.method ?? 'POST')) throw new Error('invalid-operation');
@@ -102,7 +103,7 @@ describe('FerryPlugin', () => {
     expect(await headers(ops[0] as Operation)).toEqual({ 'x-app': 'a', Authorization: 'Bearer fresh' });
   });
 
-  it('queues a 429, and a 5xx only with an Idempotency-Key (answered 202); lets other answers through; leaves a body that is not JSON alone', async () => {
+  it('queues a 429, a 5xx only with an Idempotency-Key (202); lets others through; not a non-JSON body', async () => {
     const { host, ops } = fakeHost();
     const plugin = new FerryPlugin({ host, caches: memoryCaches, ordered: false });
     const keyed = { 'Idempotency-Key': 'k1' };
@@ -117,13 +118,15 @@ describe('FerryPlugin', () => {
     ] as const) {
       const state: Record<string, unknown> = {};
       await plugin.requestWillFetch({ request: request('{"n":2}', headers), state });
-      const res = await plugin.fetchDidSucceed({ request: request('{"n":2}', headers), response: new Response(null, { status }), state });
+      const response = new Response(null, { status });
+      const res = await plugin.fetchDidSucceed({ request: request('{"n":2}', headers), response, state });
       expect(res.status, `${status} ${JSON.stringify(headers)}`).toBe(queued ? 202 : status);
     }
     expect(ops).toHaveLength(2);
     const state: Record<string, unknown> = {};
     await plugin.requestWillFetch({ request: request('not json'), state });
-    expect((await plugin.fetchDidSucceed({ request: request('not json'), response: new Response(null, { status: 429 }), state })).status).toBe(429);
+    const response = new Response(null, { status: 429 });
+    expect((await plugin.fetchDidSucceed({ request: request('not json'), response, state })).status).toBe(429);
     expect(ops).toHaveLength(2);
   });
 
@@ -139,26 +142,30 @@ describe('FerryPlugin', () => {
     expect(ops.map((o) => o.payload)).toEqual([{ n: 1 }, { n: 2 }]);
   });
 
-  it("user: the op carries the request's user; lanes are per user; extra headers never go with a user's op", async () => {
+  it("user: the op carries the request's user; lanes are per user; no extra headers for a user's op", async () => {
     const caches = memoryCaches();
     const { host, ops } = fakeHost();
-    const plugin = new FerryPlugin({ host, caches: () => caches, user: (req) => req.headers.get('x-user') ?? undefined });
+    const user = (req: Request): string | undefined => req.headers.get('x-user') ?? undefined;
+    const plugin = new FerryPlugin({ host, caches: () => caches, user });
     await queueFailed(plugin, request('{"n":1}', { 'X-User': 'alice' }));
     // Bob's request is not held behind Alice's op: it goes to the network.
     const bob: Record<string, unknown> = {};
-    await expect(plugin.requestWillFetch({ request: request('{"n":2}', { 'X-User': 'bob' }), state: bob })).resolves.toBeInstanceOf(Request);
+    const fromBob = request('{"n":2}', { 'X-User': 'bob' });
+    await expect(plugin.requestWillFetch({ request: fromBob, state: bob })).resolves.toBeInstanceOf(Request);
     // Alice's next one is.
-    await expect(plugin.requestWillFetch({ request: request('{"n":3}', { 'X-User': 'alice' }), state: {} })).rejects.toThrow(/queued behind/);
+    const fromAlice = request('{"n":3}', { 'X-User': 'alice' });
+    await expect(plugin.requestWillFetch({ request: fromAlice, state: {} })).rejects.toThrow(/queued behind/);
     expect(ops.map((o) => o.user)).toEqual(['alice']);
     const fixed = new FerryPlugin({ host, caches: () => caches, user: 'carol', ordered: false });
     await queueFailed(fixed, request('{"n":4}'));
     expect(ops.map((o) => o.user)).toEqual(['alice', 'carol']);
     const headers = workboxHeaders(() => ({ Authorization: 'Bearer whoever-is-current' }), { caches: () => caches });
     expect(await headers(ops[0] as Operation)).toEqual({ 'x-user': 'alice' });
-    expect(await headers({ ...(ops[0] as Operation), user: undefined } as Operation)).toMatchObject({ Authorization: 'Bearer whoever-is-current' });
+    const nobodys = { ...(ops[0] as Operation), user: undefined } as Operation;
+    expect(await headers(nobodys)).toMatchObject({ Authorization: 'Bearer whoever-is-current' });
   });
 
-  it("deletes an op's kept headers when it leaves the queue (done, discard, cancel), keeps them while it is failed; one cache per app", async () => {
+  it("deletes an op's kept headers as it leaves the queue (done, discard, cancel), not while failed", async () => {
     const caches = memoryCaches();
     const { host, emit } = fakeHost('notes');
     const plugin = new FerryPlugin({ host, caches: () => caches, ordered: false });
@@ -171,7 +178,8 @@ describe('FerryPlugin', () => {
     emit('fail', 'op4', 'failed');
     await tick();
     const read = workboxHeaders(undefined, { name: 'notes', caches: () => caches });
-    const kept = await Promise.all(['op1', 'op2', 'op3', 'op4'].map(async (id) => (await read({ id } as Operation))['x-tenant'] ?? null));
+    const tenant = async (id: string) => (await read({ id } as Operation))['x-tenant'] ?? null;
+    const kept = await Promise.all(['op1', 'op2', 'op3', 'op4'].map(tenant));
     expect(kept).toEqual([null, null, null, 't4']);
   });
 

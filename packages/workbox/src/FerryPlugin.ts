@@ -118,7 +118,8 @@ export class FerryPlugin {
   /** Workbox: a retryable answer is queued, and the page gets `respond`'s answer instead. */
   fetchDidSucceed = async ({ response, state }: CallbackParams): Promise<Response> => {
     const copy = state?.['copy'];
-    if (!response || !(copy instanceof Request) || !(this.#o.retryable ?? isRetryable)(response, copy)) return response as Response;
+    const retryable = this.#o.retryable ?? isRetryable;
+    if (!response || !(copy instanceof Request) || !retryable(response, copy)) return response as Response;
     const op = await this.#queue(copy);
     return op ? this.#respond(op, copy) : response;
   };
@@ -157,7 +158,8 @@ export class FerryPlugin {
   #warnOnce(request: Request): void {
     if (this.#warned) return;
     this.#warned = true;
-    console.warn(`ferry: FerryPlugin queues POST, PUT, PATCH and DELETE requests only; ${request.method} requests of its route go their way as without it`);
+    const what = `${request.method} requests of its route go their way as without it`;
+    console.warn(`ferry: FerryPlugin queues POST, PUT, PATCH and DELETE requests only; ${what}`);
   }
 
   #respond(op: Operation, request: Request): Response | Promise<Response> {
@@ -178,7 +180,9 @@ export class FerryPlugin {
   }
 }
 
-const isRetryable = (res: Response, req: Request): boolean => res.status === 429 || (res.status >= 500 && req.headers.has('idempotency-key'));
+const isRetryable = (res: Response, req: Request): boolean => {
+  return res.status === 429 || (res.status >= 500 && req.headers.has('idempotency-key'));
+};
 
 export interface WorkboxHeadersOptions {
   /** The app's name: the host's `name`, which names the plugin's cache. @default none */

@@ -83,7 +83,9 @@ interface LaneWait {
   pending: Set<string>;
   marks: number;
 }
-const laneKey = (lane: string, user: string | undefined): string => (user === undefined ? lane : `${lane}\u0000${user}`);
+const laneKey = (lane: string, user: string | undefined): string => {
+  return user === undefined ? lane : `${lane}\u0000${user}`;
+};
 
 /**
  * The status snapshot's state, kept from one load and then the change feed:
@@ -125,8 +127,9 @@ export class StatusState {
     this.#floor = result.lsn;
     this.#loading = true;
     for (const r of result.ops) {
-      const key = laneKey(r.lane, r.user);
-      this.#add(r.id, { status: r.status, lane: r.lane, user: r.user, key, nextAttemptAt: r.nextAttemptAt, held: r.held !== undefined, lsn: 0 });
+      const { status, lane, user, nextAttemptAt } = r;
+      const held = r.held !== undefined;
+      this.#add(r.id, { status, lane, user, key: laneKey(lane, user), nextAttemptAt, held, lsn: 0 });
     }
     this.#loading = false;
     for (const g of result.done) {
@@ -169,8 +172,9 @@ export class StatusState {
       this.#bump('done', op.lane, op.user, 1);
       this.#lastSyncedAt = now;
     } else {
-      const key = laneKey(op.lane, op.user);
-      entry = { status, lane: op.lane, user: op.user, key, nextAttemptAt: op.nextAttemptAt, held: op.held !== undefined, lsn: change.lsn };
+      const { lane, user, nextAttemptAt } = op;
+      const held = op.held !== undefined;
+      entry = { status, lane, user, key: laneKey(lane, user), nextAttemptAt, held, lsn: change.lsn };
       this.#add(op.id, entry);
     }
     const drain = this.#drain;
@@ -190,8 +194,7 @@ export class StatusState {
   snapshot(loaded: boolean, online: boolean, hostOnline: boolean | null): FerryStatus {
     if (this.#minStale) {
       this.#min = null;
-      for (const e of this.#ops.values())
-        if (this.#due(e) && (this.#min === null || e.nextAttemptAt < this.#min)) this.#min = e.nextAttemptAt;
+      for (const e of this.#ops.values()) this.#lower(e);
       this.#minStale = false;
     }
     let drain: DrainProgress | null = null;
@@ -229,6 +232,11 @@ export class StatusState {
     return e.status === 'pending' && !this.#waiting(e);
   }
 
+  /** Takes `e`'s time as the earliest retry if it is due and earlier. */
+  #lower(e: Entry): void {
+    if (this.#due(e) && (this.#min === null || e.nextAttemptAt < this.#min)) this.#min = e.nextAttemptAt;
+  }
+
   #unsentEntry(e: Entry): boolean {
     return e.status === 'inflight' || this.#due(e);
   }
@@ -238,7 +246,7 @@ export class StatusState {
     this.#bump(e.status, e.lane, e.user, 1);
     if (e.status === 'inflight') this.#unsent++;
     if (e.status === 'pending') this.#inLane(e.key, (w) => (w.pending.add(id), e.held && w.marks++));
-    if (this.#due(e) && !this.#minStale && (this.#min === null || e.nextAttemptAt < this.#min)) this.#min = e.nextAttemptAt;
+    if (!this.#minStale) this.#lower(e);
   }
 
   #remove(id: string, e: Entry): void {

@@ -25,7 +25,7 @@ export interface FerryStatusSource {
 export interface StatusStoreOptions {
   /** The `status` request, for `user`'s ops (null: nobody's; undefined: everyone's). */
   load: (doneSince: number | undefined, user: string | null | undefined) => Promise<StatusResult>;
-  /** Whose ops the snapshot counts, read at each load and change: a user, null (nobody's), or undefined (everyone's). */
+  /** Whose ops the snapshot counts, read at each load and change: a user, null (nobody's), undefined (everyone's). */
   scope: () => string | null | undefined;
   /** The change feed (`client.subscribe`). */
   feed: (fn: (change: ChangeSummary) => void) => () => void;

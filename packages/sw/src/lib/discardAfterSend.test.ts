@@ -40,8 +40,12 @@ function hostOver(store: MemoryStore, transport: ReturnType<typeof gate>['transp
   /** One request, answered; the drain it asks for is left out (the tests drain with `wake`). */
   const call = async <T = unknown>(body: Record<string, unknown>): Promise<T> =>
     (await host.handle({ v: 1, id: `r${++n}`, ...body } as Parameters<FerryHost['handle']>[0])).result as T;
-  const enqueue = (text: string) => call<Operation>({ type: 'enqueue', op: { kind: 'k', target: '/api/m', payload: { text }, lane: 'l', user: 'alice' } });
-  const signIn = () => call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: 'Bearer a' } } });
+  const enqueue = (text: string) => {
+    const op = { kind: 'k', target: '/api/m', payload: { text }, lane: 'l', user: 'alice' };
+    return call<Operation>({ type: 'enqueue', op });
+  };
+  const credentials = { headers: { Authorization: 'Bearer a' } };
+  const signIn = () => call({ type: 'setCredentials', user: 'alice', credentials });
   return { host, call, enqueue, signIn };
 }
 
@@ -84,7 +88,7 @@ describe('signOut({ discard: true }) with an op on the wire', () => {
     await host.close();
   });
 
-  it('a worker stopped before the send settled: the next worker deletes it at the sign-in instead of sending it', async () => {
+  it('a worker stopped mid-send: the next worker deletes the op at the sign-in instead of sending it', async () => {
     const store = new MemoryStore();
     const first = gate();
     const old = hostOver(store, first.transport, 50);

@@ -88,7 +88,8 @@ export class DiscardAfterSend {
 
   #save(set: Set<string>): Promise<void> {
     const value = JSON.stringify([...set]);
-    this.#writing = this.#writing.then(() => this.#outbox.store.transaction('readwrite', (tx) => tx.putMeta(META, value)));
+    const write = (): Promise<void> => this.#outbox.store.transaction('readwrite', (tx) => tx.putMeta(META, value));
+    this.#writing = this.#writing.then(write);
     return this.#writing;
   }
 }

@@ -71,7 +71,10 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       await engine.persistCredentials();
       const { pending, inflight, failed } = await outbox.stats({ user });
       if (!req.discard) return done<'signOut'>({ unsent: pending + inflight + failed, discarded: 0 });
-      const onWire = async (): Promise<string[]> => (await outbox.list({ user, status: 'inflight', limit: Infinity })).map((o) => o.id);
+      const onWire = async (): Promise<string[]> => {
+        const ops = await outbox.list({ user, status: 'inflight', limit: Infinity });
+        return ops.map((o) => o.id);
+      };
       const before = await onWire();
       const discarded = await outbox.discardUser(user);
       // Ops on the wire settle first (sent with this user's credentials); those not delivered are deleted then.
@@ -89,7 +92,8 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
     case 'syncNow': {
       // Answered once the drain settled, or after `waitMs` while it goes on (the page's request would time out).
       const drain = wake();
-      const settled = req.waitMs === undefined ? (await drain, true) : await within(drain, req.waitMs, ctx.timers ?? systemTimers);
+      const timers = ctx.timers ?? systemTimers;
+      const settled = req.waitMs === undefined ? (await drain, true) : await within(drain, req.waitMs, timers);
       return done<'syncNow'>(await outbox.stats(), settled ? undefined : () => drain);
     }
     case 'kick':

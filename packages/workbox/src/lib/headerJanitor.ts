@@ -2,7 +2,9 @@ import type { Change } from '@ferry/core';
 import type { HeaderStore } from './headerStore.ts';
 
 /** The change took the op out of the queue: delivered, or deleted (discard, cancel, a sign-out that discards). */
-const leaves = (change: Change): boolean => change.op.status === 'done' || change.type === 'discard' || change.type === 'cancel';
+const leaves = (change: Change): boolean => {
+  return change.op.status === 'done' || change.type === 'discard' || change.type === 'cancel';
+};
 
 /**
  * Deletes an op's kept headers once the op leaves the queue. A failed op

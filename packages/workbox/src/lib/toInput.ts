@@ -14,6 +14,12 @@ export interface InputRules {
 
 export const DEFAULT_LANE = 'workbox';
 
+/** What a request becomes: the op, and the app's headers kept apart. */
+export interface QueuedRequest {
+  op: OperationInput;
+  headers: Record<string, string>;
+}
+
 /** The op's user, as the `user` option says for `request`; undefined: nobody's. */
 export async function userOf(request: Request, rules: InputRules): Promise<string | undefined> {
   const { user } = rules;
@@ -26,7 +32,7 @@ export async function userOf(request: Request, rules: InputRules): Promise<strin
  * Undefined when it cannot be one: a method that changes nothing (GET, HEAD,
  * OPTIONS) or a body that is not JSON.
  */
-export async function toInput(request: Request, rules: InputRules): Promise<{ op: OperationInput; headers: Record<string, string> } | undefined> {
+export async function toInput(request: Request, rules: InputRules): Promise<QueuedRequest | undefined> {
   const method = request.method.toUpperCase();
   if (!QUEUED_METHODS.has(method)) return undefined;
   const url = new URL(request.url);
