@@ -103,6 +103,14 @@ function setup() {
   };
 }
 
+/** The same client, whose `list` goes out `ms` later: a burst's changes all come while one is on its way. */
+function slowLists(t: ReturnType<typeof setup>, ms: number) {
+  const later = () => new Promise((r) => setTimeout(r, ms));
+  const client: FerryClient = { ...t.client, list: (q) => later().then(() => t.client.list(q)) };
+  const wrapper = ({ children }: { children: ReactNode }) => createElement(FerryProvider, { client }, children);
+  return { client, wrapper };
+}
+
 afterEach(() => cleanup());
 
 describe('@ferry/react in Chromium', () => {
@@ -159,7 +167,7 @@ describe('@ferry/react in Chromium', () => {
 
   it('useOps re-lists on changes of its lane only, and a burst costs at most two lists', async () => {
     const t = setup();
-    const { result, unmount } = renderHook(() => useOps({ lane: 'a' }), { wrapper: t.wrapper });
+    const { result, unmount } = renderHook(() => useOps({ lane: 'a' }), { wrapper: slowLists(t, 30).wrapper });
     await waitFor(() => expect(result.current).toEqual([]));
     await act(() => t.client.enqueue(t.op('a', 1)));
     await waitFor(() => expect(result.current?.map((o) => o.payload)).toEqual([1]));
@@ -182,9 +190,7 @@ describe('@ferry/react in Chromium', () => {
   it('useOps renders at least every maxWaitMs while changes keep coming', async () => {
     const t = setup();
     // A list takes 20 ms: every answer finds another change already came, so each one is stale on arrival.
-    const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    const slow: FerryClient = { ...t.client, list: (q) => later(20).then(() => t.client.list(q)) };
-    const wrapper = ({ children }: { children: ReactNode }) => createElement(FerryProvider, { client: slow }, children);
+    const { wrapper } = slowLists(t, 20);
     let shown = 0;
     let last: unknown;
     const { result, unmount } = renderHook(
