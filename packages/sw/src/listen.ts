@@ -148,23 +148,23 @@ export function ferryHandlers(host: ListeningHost, scope: ServiceWorkerScopeLike
 }
 
 /**
- * Starts the drain that follows `activate` without extending it: a `kick`
- * the worker posts to itself arrives as a `message` event, whose `waitUntil`
- * keeps the worker alive for the drain and holds no navigation. Without
- * `self.serviceWorker` the drain runs unextended (the next start drains
- * what a stopped worker left).
+ * Starts the drain that follows `activate` without extending it, and keeps
+ * the worker alive for it: a `kick` the worker posts to itself arrives as a
+ * `message` event, whose `waitUntil` covers the drain (it joins the one
+ * started here) and holds no navigation. Without `self.serviceWorker`, or a
+ * `message` handler, the drain runs unextended (the next start drains what
+ * a stopped worker left).
  */
 function drainOutsideActivate(host: ListeningHost, scope: ServiceWorkerScopeLike): void {
-  const self = scope.serviceWorker;
+  void host.wake();
   const name = host.names.name;
   const kick = { ferry: true, v: PROTOCOL_VERSION, id: 'ferry-activate', type: 'kick', reason: 'kick' };
   if (name !== undefined) Object.assign(kick, { name });
   try {
-    if (self?.postMessage) return self.postMessage(kick);
+    scope.serviceWorker?.postMessage?.(kick);
   } catch {
-    // A worker that cannot message itself drains unextended, below.
+    // A worker that cannot message itself drains unextended.
   }
-  void host.wake();
 }
 
 /** Answers a request with an error, on the port the page sent along. */
