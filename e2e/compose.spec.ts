@@ -64,16 +64,24 @@ test('importScripts: a classic worker with the prebuilt bundle delivers offline-
   expect(new Set(server.received.map((r) => r.key)).size).toBe(3);
 });
 
-/** A POST from the page, as an app makes it, through the worker's Workbox route. */
-const post = (page: Page, n: number): Promise<{ status: number; body: unknown }> =>
-  page.evaluate(async (n) => {
-    const res = await fetch('/api/messages', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-App': 'e2e', Authorization: 'Bearer stale-secret' },
-      body: JSON.stringify({ n, lane: 'workbox' }),
-    });
-    return { status: res.status, body: (await res.json()) as unknown };
-  }, n);
+/** A POST from the page, as an app makes it, through the worker's Workbox route; `key`: its Idempotency-Key. */
+const post = (page: Page, n: number, key?: string): Promise<{ status: number; body: unknown }> =>
+  page.evaluate(
+    async ({ n, key }) => {
+      const res = await fetch('/api/messages', {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'X-App': 'e2e',
+          Authorization: 'Bearer stale-secret',
+          ...(key !== undefined && { 'Idempotency-Key': key }),
+        },
+        body: JSON.stringify({ n, lane: 'workbox' }),
+      });
+      return { status: res.status, body: (await res.json()) as unknown };
+    },
+    { n, key },
+  );
 
 test('@ferry/workbox: a NetworkOnly route queues failed and 5xx requests as ops, answers 202, and delivers them once, in order, with the app headers', async ({
   page,
@@ -93,16 +101,19 @@ test('@ferry/workbox: a NetworkOnly route queues failed and 5xx requests as ops,
   await setOnline(page, true);
   await expect.poll(() => bodies(server), { timeout: 20_000 }).toEqual([1, 2, 3]);
 
-  // Online, a 503 (which workbox's own plugin lets through) is queued too: the page's own request (no
-  // Idempotency-Key) gets it, Ferry's resend is applied (slowly, so that 4 is still in flight when 5 comes).
-  // The next request, while 4 waits, queues behind it instead of overtaking it.
-  server.script = (req) => ((req.body as { n: number }).n !== 4 ? undefined : req.key === null ? { status: 503 } : { delayMs: 1500 });
-  expect(await post(page, 4)).toMatchObject({ status: 202, body: { queued: true } });
+  // Online, a 503 (which workbox's own plugin lets through) of a request with an Idempotency-Key is queued
+  // too: the page's own request gets it, Ferry's resend under the same key is applied (slowly, so that 4 is
+  // still in flight when 5 comes). The next request, while 4 waits, queues behind it instead of overtaking it.
+  server.script = (req, nth) => {
+    if ((req.body as { n: number }).n !== 4) return undefined;
+    return nth === 1 ? { status: 503 } : { delayMs: 1500 };
+  };
+  expect(await post(page, 4, 'key-4')).toMatchObject({ status: 202, body: { queued: true } });
   expect(await post(page, 5)).toMatchObject({ status: 202, body: { queued: true } });
   await expect.poll(() => bodies(server), { timeout: 20_000 }).toEqual([1, 2, 3, 4, 5]);
 
   // Ferry's sends: once each, with the app's header kept and the credential from the hook, never the stored one.
-  const sent = server.received.filter((r) => r.key !== null);
+  const sent = server.received.filter((r) => r.headers?.['authorization'] !== 'Bearer stale-secret');
   expect(sent.map((r) => (r.body as { n: number }).n)).toEqual([2, 3, 4, 5]);
   for (const r of sent) {
     expect(r.headers).toMatchObject({ 'x-app': 'e2e', authorization: 'Bearer fresh', 'content-type': 'application/json' });

@@ -191,6 +191,38 @@ describe('enqueue coalescing', () => {
     await host.close();
   });
 
+  it('syncNow resolves while a healthy drain outlasts the request timeout, and the drain goes on', async () => {
+    let finish!: () => void;
+    const host = new FerryHost({
+      origin: () => 'https://app.example',
+      store: async () => new MemoryStore(),
+      // One send that takes longer than the client's timeout, then succeeds.
+      transport: { send: () => new Promise((resolve) => (finish = () => resolve({ ok: true, retryable: false }))) },
+      isOnline: () => true,
+      channel: () => undefined,
+      backgroundSync: () => undefined,
+      locks: () => undefined,
+    });
+    const drains: Promise<void>[] = [];
+    const worker = {
+      postMessage(msg: unknown, transfer: Transferable[]) {
+        const port = transfer[0] as MessagePort;
+        drains.push(host.receive(msg, { postMessage: (reply) => port.postMessage(reply) }));
+      },
+    };
+    const container = { controller: worker } as unknown as ServiceWorkerContainer;
+    const ferry = createFerryClient({ serviceWorker: () => container, channel, forwardEvents: false, timeoutMs: 200 });
+    await ferry.enqueue(op('slow'));
+    const started = Date.now();
+    expect(await ferry.syncNow()).toEqual({ pending: 0, inflight: 1, done: 0, failed: 0 });
+    expect(Date.now() - started).toBeLessThan(200);
+    finish();
+    await Promise.all(drains);
+    expect(await ferry.stats()).toEqual({ pending: 0, inflight: 0, done: 1, failed: 0 });
+    await ferry.close();
+    await host.close();
+  });
+
   it('falls back to one enqueue per op when the worker does not know enqueueBatch (an older worker)', async () => {
     const worker = fakeWorker((msg) =>
       msg.type === 'enqueue'

@@ -75,6 +75,12 @@ export interface FerryClientOptions {
   recheckMs?: number;
   /** While `status` has subscribers, how often it is loaded again in case a broadcast was lost (ms). @default 60000 */
   statusResyncMs?: number;
+  /**
+   * Whose ops the status snapshot counts: `signed-in`, the ops of the user `setUser` set (with nobody
+   * signed in, the ops that are nobody's); `all`, every user's (an admin view).
+   * @default 'signed-in'
+   */
+  statusUsers?: 'signed-in' | 'all';
   /** Wall-clock time, for the status snapshot's `lastSyncedAt` and drain start. @default `() => Date.now()` */
   now?: () => number;
 }
@@ -119,9 +125,11 @@ export interface FerryClient {
   /**
    * The user signed in here signs out: the worker forgets their credentials,
    * so nothing of theirs is sent until they sign in again, and no other user
-   * ever sends it. `discard: true` deletes their unsent ops (in-flight ones
-   * settle); otherwise they are kept for the user's next sign-in. Resolves
-   * with how many were unsent and how many were deleted.
+   * ever sends it. `discard: true` deletes their unsent ops; one on the wire
+   * settles first and is deleted then unless it was delivered (never sent
+   * again, also after a worker restart). Otherwise they are kept for the
+   * user's next sign-in. Resolves with how many were unsent and how many
+   * were deleted at once. The status snapshot turns to the next user's ops.
    */
   signOut(options?: { discard?: boolean }): Promise<SignOutResult>;
   /**
@@ -163,7 +171,10 @@ export interface FerryClient {
    * feed, without a request per change. `useSyncExternalStore(ferry.status.subscribe, ferry.status)`.
    */
   readonly status: FerryStatusSource;
-  /** Drains now; resolves with the counts once the drain settled. */
+  /**
+   * Drains now; resolves with the counts once the drain settled, or, when it runs longer than half of
+   * `timeoutMs`, with the counts then: the drain goes on (follow it with `subscribe`, `status` or `whenDone`).
+   */
   syncNow(): Promise<Record<OperationStatus, number>>;
   /** Wakes the worker without waiting for the drain; waiting `whenDone` calls look again. */
   kick(reason?: KickReason): Promise<void>;
@@ -191,7 +202,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     return sw.controller ?? registration?.active ?? (await sw.ready).active ?? undefined;
   };
   const names = ferryNames(options.name);
-  const send = requester(target, options.timeoutMs ?? 10_000, names.name);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const send = requester(target, timeoutMs, names.name);
   const request = <K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>): Promise<Results[K]> => send(body) as Promise<Results[K]>;
 
   const batcher = enqueueBatcher({
@@ -236,7 +248,15 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
   };
 
   const pageOrigin = (): string => (typeof location === 'object' ? location.origin : '');
-  const who = identity({ request, provider: options.credentials, origin: pageOrigin, listen, onSignedOut: options.onSignedOut });
+  const who = identity({
+    request,
+    provider: options.credentials,
+    origin: pageOrigin,
+    listen,
+    onSignedOut: options.onSignedOut,
+    // The status snapshot counts the signed-in user's ops: another user, another count.
+    onUserChange: () => status.rescope(),
+  });
 
   // The re-checks of the waiting whenDone calls, and one slow timer while any waits.
   const waiting = new Set<() => void>();
@@ -268,8 +288,13 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     document.addEventListener('visibilitychange', onVisible);
   }
 
+  const scope = (): string | null | undefined => (options.statusUsers === 'all' ? undefined : who.user);
   const status = statusStore({
-    load: (doneSince) => request({ type: 'status', ...(doneSince !== undefined && { doneSince }) }),
+    load: (doneSince, who) => {
+      const since = doneSince === undefined ? {} : { doneSince };
+      return request({ type: 'status', ...since, ...(who !== undefined && { user: who }) });
+    },
+    scope,
     feed: (fn) => subscribe(fn),
     now: options.now ?? (() => Date.now()),
     isOnline: () => typeof navigator !== 'object' || navigator.onLine !== false,
@@ -366,7 +391,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     update: (id, patch) => request({ type: 'update', opId: id, patch }),
     stats: (query = {}) => request({ type: 'stats', ...(query.user !== undefined && { query: { user: query.user } }) }),
     status,
-    syncNow: () => request({ type: 'syncNow' }),
+    syncNow: () => request({ type: 'syncNow', waitMs: Math.floor(timeoutMs / 2) }),
     kick,
     async close() {
       status.close();

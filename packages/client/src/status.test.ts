@@ -20,11 +20,12 @@ const USERS = [undefined, 'u1', 'u2'];
  * (claims, outcomes, expired leases). Every change either makes is broadcast
  * to the client's channel, unless the test drops it (a lost broadcast).
  */
+/** Counts every user's ops: the property compares with `list()`, which lists them all. */
 function harness() {
-  return harnessWith({});
+  return harnessWith({ statusUsers: 'all' });
 }
 
-function harnessWith(more: { statusResyncMs?: number }) {
+function harnessWith(more: { statusResyncMs?: number; statusUsers?: 'signed-in' | 'all' }) {
   const clock = new VirtualClock();
   const store = new MemoryStore();
   const feed = Object.assign(new EventTarget(), { close() {} });
@@ -118,23 +119,27 @@ function expected(ops: readonly Operation[]) {
   const users: Record<string, StatusCounts> = {};
   let held = 0;
   let nextRetryAt: number | null = null;
+  // Every pending op of a lane (per user) that has a held op waits with it.
+  const heldLanes = new Set(ops.filter((o) => o.held !== undefined).map((o) => `${o.lane}\u0000${o.user ?? ''}`));
+  const waits = (o: Operation): boolean => o.status === 'pending' && heldLanes.has(`${o.lane}\u0000${o.user ?? ''}`);
   for (const op of ops) {
     counts[op.status]++;
     if (!Object.hasOwn(lanes, op.lane)) Object.defineProperty(lanes, op.lane, { value: zero(), enumerable: true, writable: true });
     (lanes[op.lane] as StatusCounts)[op.status]++;
     if (op.user !== undefined) ((users[op.user] ??= zero()) as Record<OperationStatus, number>)[op.status]++;
-    if (op.held !== undefined) held++;
-    if (op.status === 'pending' && op.held === undefined && (nextRetryAt === null || op.nextAttemptAt < nextRetryAt)) nextRetryAt = op.nextAttemptAt;
+    if (waits(op)) held++;
+    const due = op.status === 'pending' && !waits(op);
+    if (due && (nextRetryAt === null || op.nextAttemptAt < nextRetryAt)) nextRetryAt = op.nextAttemptAt;
   }
-  return { counts, lanes, users, held, nextRetryAt };
+  return { counts, lanes, users, held, nextRetryAt, waits };
 }
 
 function checkAgainst(status: FerryStatus, ops: readonly Operation[]): void {
-  const want = expected(ops);
+  const { waits, ...want } = expected(ops);
   expect({ counts: status.counts, lanes: status.lanes, users: status.users, held: status.held, nextRetryAt: status.nextRetryAt }).toEqual(want);
   const done = ops.filter((o) => o.status === 'done');
   if (done.length > 0) expect(status.lastSyncedAt).toBeGreaterThanOrEqual(Math.max(...done.map((o) => o.updatedAt)));
-  const unsent = ops.filter((o) => o.status === 'inflight' || (o.status === 'pending' && o.held === undefined)).length;
+  const unsent = ops.filter((o) => o.status === 'inflight' || (o.status === 'pending' && !waits(o))).length;
   if (want.counts.inflight > 0) expect(status.drain).not.toBeNull();
   if (unsent === 0) expect(status.drain).toBeNull();
   if (status.drain) expect(status.drain.done + status.drain.failed).toBeLessThanOrEqual(status.drain.total);
@@ -307,6 +312,62 @@ describe('status snapshot', () => {
 });
 
 describe('status snapshot, by example', () => {
+  it("is the signed-in user's by default: Bob does not see Alice's ops; statusUsers 'all' does", async () => {
+    const h = harnessWith({});
+    const off = h.client.status.subscribe(() => {});
+    await h.client.setUser('alice');
+    for (const n of [1, 2, 3]) await h.client.enqueue({ kind: 'k', target: '/api/x', payload: n, lane: 'notes' });
+    await h.delivered();
+    expect(h.client.status().counts.pending).toBe(3);
+    await h.client.signOut();
+    await h.client.setUser('bob');
+    await h.client.status.refresh();
+    await h.client.enqueue({ kind: 'k', target: '/api/x', payload: 4, lane: 'notes' });
+    await h.delivered();
+    expect(h.client.status()).toMatchObject({ loaded: true, counts: { pending: 1 }, users: { bob: { pending: 1 } } });
+    expect(h.client.status().users).not.toHaveProperty('alice');
+    // A change of Alice's (her oldest op claimed) does not reach Bob's snapshot.
+    const [claimed] = await h.driver.claim('driver', 1, 60_000);
+    expect((await h.client.get(claimed?.id ?? ''))?.user).toBe('alice');
+    await h.delivered();
+    expect(h.client.status().counts).toMatchObject({ pending: 1, inflight: 0 });
+    await h.client.setUser('alice');
+    await h.client.status.refresh();
+    expect(h.client.status().counts).toMatchObject({ pending: 2, inflight: 1 });
+    off();
+    await h.close();
+    const all = harnessWith({ statusUsers: 'all' });
+    const offAll = all.client.status.subscribe(() => {});
+    await all.client.setUser('bob');
+    await all.client.enqueue({ kind: 'k', target: '/api/x', payload: 1, user: 'alice' });
+    await all.client.enqueue({ kind: 'k', target: '/api/x', payload: 2 });
+    await all.client.status.refresh();
+    const one = { pending: 1, inflight: 0, done: 0, failed: 0 };
+    expect(all.client.status().users).toEqual({ alice: one, bob: one });
+    offAll();
+    await all.close();
+  });
+
+  it('counts as held every pending op of a lane whose head is held, and none of them as due', async () => {
+    const h = harnessWith({});
+    const off = h.client.status.subscribe(() => {});
+    await h.client.setUser('alice');
+    for (const n of [1, 2, 3]) await h.client.enqueue({ kind: 'k', target: '/api/x', payload: n, lane: 'notes' });
+    const [head] = await h.driver.claim('driver', 1, 60_000);
+    await h.driver.fail(head as Claimed, { ok: false, retryable: true, status: 401, hold: 'credentials', free: true });
+    await h.delivered();
+    expect(h.client.status()).toMatchObject({ counts: { pending: 3 }, held: 3, nextRetryAt: null, drain: null });
+    // The same from a load as from the change feed.
+    await h.client.status.refresh();
+    expect(h.client.status()).toMatchObject({ held: 3, nextRetryAt: null, drain: null });
+    await h.driver.release(() => true);
+    await h.delivered();
+    expect(h.client.status().held).toBe(0);
+    expect(h.client.status().nextRetryAt).not.toBeNull();
+    off();
+    await h.close();
+  });
+
   it('does not count twice a change the load already reflects, whose broadcast comes after the reply', async () => {
     const h = harness();
     const off = h.client.status.subscribe(() => {});

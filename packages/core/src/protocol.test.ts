@@ -20,6 +20,9 @@ describe('parseRequest accepts every request type', () => {
     { type: 'retry', opId: 'x' },
     { type: 'discard', opId: 'x' },
     { type: 'syncNow' },
+    { type: 'syncNow', waitMs: 5000 },
+    { type: 'status', user: 'alice', doneSince: 1 },
+    { type: 'status', user: null },
     { type: 'kick', reason: 'online' },
     { type: 'kick', reason: 'visible' },
     { type: 'ping' },
@@ -65,6 +68,9 @@ describe('parseRequest refuses malformed and unknown messages', () => {
     ['list with a string query', { ...env, type: 'list', query: 'all' }],
     ['kick with a bad reason', { ...env, type: 'kick', reason: 'eval' }],
     ['kick without reason', { ...env, type: 'kick' }],
+    ['status with a numeric user', { ...env, type: 'status', user: 7 }],
+    ['syncNow with a negative waitMs', { ...env, type: 'syncNow', waitMs: -1 }],
+    ['syncNow with a string waitMs', { ...env, type: 'syncNow', waitMs: '5' }],
   ])('%s', (_, data) => {
     const parsed = parseRequest(data);
     expect(parsed.ok).toBe(false);

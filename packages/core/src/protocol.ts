@@ -53,8 +53,11 @@ export type RequestBody =
   | { type: 'get'; opId: string }
   | { type: 'list'; query: ListQuery }
   | { type: 'stats'; query?: { user?: string } }
-  /** What a status snapshot starts from, in one read: see {@link StatusResult}. `doneSince`: also list the ids of ops done since then (wall-clock ms). */
-  | { type: 'status'; doneSince?: number }
+  /**
+   * What a status snapshot starts from, in one read: see {@link StatusResult}. `doneSince`: also list the ids of ops
+   * done since then (wall-clock ms). `user`: only that user's ops (null: only nobody's); absent: everyone's.
+   */
+  | { type: 'status'; doneSince?: number; user?: string | null }
   /** `user` signed in on a page: answered with the sign-in epoch that page's credentials for them carry. */
   | { type: 'signIn'; user: string }
   /**
@@ -70,7 +73,8 @@ export type RequestBody =
   | { type: 'cancel'; opId: string }
   /** Replaces `kind`, `target`, `method` or `payload` of an op not delivered yet (`invalid-state` while in flight). */
   | { type: 'update'; opId: string; patch: OpPatch }
-  | { type: 'syncNow' }
+  /** Drains; answers once the drain settled, or after `waitMs` with the drain still going. */
+  | { type: 'syncNow'; waitMs?: number }
   | { type: 'kick'; reason: KickReason }
   | { type: 'ping' };
 
@@ -321,8 +325,13 @@ export function parseRequest(data: unknown): Parsed {
     }
     case 'status': {
       const since = data['doneSince'];
-      if (since === undefined) return ok({ type: 'status' });
-      return typeof since === 'number' && Number.isFinite(since) ? ok({ type: 'status', doneSince: since }) : bad('status.doneSince must be a finite number');
+      const user = data['user'];
+      const finite = typeof since === 'number' && Number.isFinite(since);
+      if (since !== undefined && !finite) return bad('status.doneSince must be a finite number');
+      const badUser = user !== undefined && user !== null && typeof user !== 'string';
+      if (badUser) return bad('status.user must be a string or null');
+      const scope = user === undefined ? {} : { user };
+      return ok({ type: 'status', ...(since !== undefined && { doneSince: since }), ...scope });
     }
     case 'signIn':
       return ok({ type: 'signIn', user: data['user'] as string });
@@ -336,7 +345,12 @@ export function parseRequest(data: unknown): Parsed {
     }
     case 'signOut':
       return ok({ type: 'signOut', user: data['user'] as string, discard: data['discard'] === true });
-    case 'syncNow':
+    case 'syncNow': {
+      const waitMs = data['waitMs'];
+      if (waitMs === undefined) return ok({ type: 'syncNow' });
+      if (typeof waitMs !== 'number' || !(waitMs >= 0)) return bad('syncNow.waitMs must be a number >= 0');
+      return ok({ type: 'syncNow', waitMs });
+    }
     case 'ping':
       return ok({ type: data['type'] });
     case 'kick':

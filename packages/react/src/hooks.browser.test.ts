@@ -36,6 +36,8 @@ function setup() {
     onError: () => {},
   });
   const player = new Outbox({ store, origin: ORIGIN });
+  /** Plays the worker too, but its changes are never broadcast (lost, as with a worker stopped after its commit). */
+  const silent = new Outbox({ store, origin: ORIGIN });
   const out = new BroadcastChannel(name);
   player.subscribe((change) => out.postMessage(summarize(change)));
   const requests: string[] = [];
@@ -85,7 +87,9 @@ function setup() {
   };
   return {
     client,
+    inner,
     player,
+    silent,
     requests,
     live,
     wrapper,
@@ -97,6 +101,14 @@ function setup() {
       await host.close();
     },
   };
+}
+
+/** The same client, whose `list` goes out `ms` later: a burst's changes all come while one is on its way. */
+function slowLists(t: ReturnType<typeof setup>, ms: number) {
+  const later = () => new Promise((r) => setTimeout(r, ms));
+  const client: FerryClient = { ...t.client, list: (q) => later().then(() => t.client.list(q)) };
+  const wrapper = ({ children }: { children: ReactNode }) => createElement(FerryProvider, { client }, children);
+  return { client, wrapper };
 }
 
 afterEach(() => cleanup());
@@ -155,7 +167,7 @@ describe('@ferry/react in Chromium', () => {
 
   it('useOps re-lists on changes of its lane only, and a burst costs at most two lists', async () => {
     const t = setup();
-    const { result, unmount } = renderHook(() => useOps({ lane: 'a' }), { wrapper: t.wrapper });
+    const { result, unmount } = renderHook(() => useOps({ lane: 'a' }), { wrapper: slowLists(t, 30).wrapper });
     await waitFor(() => expect(result.current).toEqual([]));
     await act(() => t.client.enqueue(t.op('a', 1)));
     await waitFor(() => expect(result.current?.map((o) => o.payload)).toEqual([1]));
@@ -172,6 +184,63 @@ describe('@ferry/react in Chromium', () => {
     await waitFor(() => expect(result.current?.[0]?.status).toBe('done'));
     unmount();
     expect(t.live.feed).toBe(0);
+    await t.close();
+  });
+
+  it('useOps renders at least every maxWaitMs while changes keep coming', async () => {
+    const t = setup();
+    // A list takes 20 ms: every answer finds another change already came, so each one is stale on arrival.
+    const { wrapper } = slowLists(t, 20);
+    let shown = 0;
+    let last: unknown;
+    const { result, unmount } = renderHook(
+      () => {
+        const ops = useOps({ lane: 'a' }, { maxWaitMs: 100 });
+        if (ops !== last) shown++;
+        last = ops;
+        return ops;
+      },
+      { wrapper },
+    );
+    await waitFor(() => expect(result.current).toEqual([]));
+    const before = shown;
+    const until = Date.now() + 600;
+    let n = 0;
+    // Outside act(), which would hold every render until its scope ends: React renders as in an app.
+    const env = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean };
+    env.IS_REACT_ACT_ENVIRONMENT = false;
+    try {
+      while (Date.now() < until) {
+        await t.client.enqueue(t.op('a', n++));
+        await new Promise((r) => setTimeout(r, 4));
+      }
+    } finally {
+      env.IS_REACT_ACT_ENVIRONMENT = true;
+    }
+    // Shown while the changes flowed, not only once they stopped.
+    expect(shown - before).toBeGreaterThanOrEqual(3);
+    await waitFor(() => expect(result.current).toHaveLength(n));
+    unmount();
+    await t.close();
+  });
+
+  it('useOp reads again after a lost broadcast: on focus, and on its quiet timer while not settled', async () => {
+    const t = setup();
+    const id = await t.client.enqueue(t.op());
+    const { result, unmount } = renderHook(() => useOp(id), { wrapper: t.wrapper });
+    await waitFor(() => expect(result.current?.status).toBe('pending'));
+    const [claimed] = await t.silent.claim('silent', 1, 60_000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(result.current?.status).toBe('pending');
+    await act(async () => void dispatchEvent(new Event('focus')));
+    await waitFor(() => expect(result.current?.status).toBe('inflight'));
+    unmount();
+    // The timer: no event at all.
+    const timed = renderHook(() => useOp(id, { recheckMs: 50 }), { wrapper: t.wrapper });
+    await waitFor(() => expect(timed.result.current?.status).toBe('inflight'));
+    await t.silent.complete(claimed as never);
+    await waitFor(() => expect(timed.result.current?.status).toBe('done'), { timeout: 1000 });
+    timed.unmount();
     await t.close();
   });
 

@@ -2,17 +2,28 @@ import type { ListQuery, Operation } from '@ferry/core';
 import { useEffect, useState } from 'react';
 import { useFerry } from './FerryProvider.ts';
 
+export interface UseOpsOptions {
+  /**
+   * While changes keep coming, the longest the list shown may lag (ms): an answer that another
+   * change has already made stale is still rendered once this long passed since the last render.
+   * @default 250
+   */
+  maxWaitMs?: number;
+}
+
 /**
  * The ops `client.list(query)` returns, kept current: `undefined` until the
  * first answer. A broadcast change that may touch the list (an op of the
  * query's lane and user, whatever its status) asks again, one `list` at a
  * time: changes that come while one is on its way make one more after it,
- * so a burst of changes costs two requests, not one per change. The query is
+ * so a burst of changes costs two requests, not one per change. While
+ * changes keep coming, it still renders at least every `maxWaitMs`. The query is
  * compared by value, so an inline object literal is fine. Stops listening
  * on unmount.
  */
-export function useOps(query: ListQuery = {}): Operation[] | undefined {
+export function useOps(query: ListQuery = {}, options: UseOpsOptions = {}): Operation[] | undefined {
   const client = useFerry();
+  const maxWaitMs = options.maxWaitMs ?? 250;
   // Only the known fields, in a fixed order: the same query is the same key.
   const { status, lane, user, limit } = query;
   const key = JSON.stringify({ status, lane, user, limit });
@@ -22,6 +33,7 @@ export function useOps(query: ListQuery = {}): Operation[] | undefined {
     let live = true;
     let running = false;
     let again = false;
+    let shownAt = Number.NEGATIVE_INFINITY;
     const load = (): void => {
       if (running) {
         again = true;
@@ -33,8 +45,13 @@ export function useOps(query: ListQuery = {}): Operation[] | undefined {
         (ops) => {
           running = false;
           if (!live) return;
+          // Stale already when another change came meanwhile: shown anyway once maxWaitMs passed.
+          const show = !again || Date.now() - shownAt >= maxWaitMs;
           if (again) load();
-          else setState({ key, ops });
+          if (show) {
+            shownAt = Date.now();
+            setState({ key, ops });
+          }
         },
         () => {
           running = false;
@@ -52,6 +69,6 @@ export function useOps(query: ListQuery = {}): Operation[] | undefined {
       live = false;
       off();
     };
-  }, [client, key]);
+  }, [client, key, maxWaitMs]);
   return state.key === key ? state.ops : undefined;
 }

@@ -133,6 +133,23 @@ describe('FerryHost.receive', () => {
     await h.close();
   });
 
+  it('subscribe sees every committed change until its cleanup; a listener that throws goes to onError', async () => {
+    const errors: unknown[] = [];
+    const { h } = host({ onError: (err) => void errors.push(err) });
+    const seen: string[] = [];
+    const off = h.subscribe((change) => void seen.push(change.type));
+    h.subscribe(() => {
+      throw new Error('listener');
+    });
+    await h.receive({ v: 1, id: 'e1', type: 'enqueue', op }, port());
+    expect(seen).toEqual(['put', 'claim', 'done']);
+    expect(errors).toHaveLength(3);
+    off();
+    await h.receive({ v: 1, id: 'e2', type: 'enqueue', op }, port());
+    expect(seen).toHaveLength(3);
+    await h.close();
+  });
+
   it('turns an invalid op into a typed error reply', async () => {
     const { h } = host();
     const p = port();

@@ -1,6 +1,6 @@
 import type { Change } from '@ferry/core';
 import type { FerryNames } from '@ferry/core';
-import { FerryError, ferryNames, systemClock } from '@ferry/core';
+import { FerryError, ferryNames, systemClock, systemTimers } from '@ferry/core';
 import type { FerryHostOptions } from './FerryHostOptions.ts';
 import type { Engine } from './lib/buildEngine.ts';
 import { buildEngine, retire } from './lib/buildEngine.ts';
@@ -42,6 +42,7 @@ export class FerryHost {
   /** Counts engines built, so that a store ending can only retire its own. */
   #generation = 0;
   #syncBusy = false;
+  readonly #listeners = new Set<(change: Change) => void>();
   #lastChance = false;
   #closed = false;
 
@@ -89,7 +90,23 @@ export class FerryHost {
     void this.wake();
   }
 
+  /**
+   * Calls `fn` with every change this host commits, whichever engine it runs (the store may be
+   * reopened); returns a cleanup. For code in the same worker (`@ferry/workbox` cleans up after ops).
+   */
+  subscribe(fn: (change: Change) => void): () => void {
+    this.#listeners.add(fn);
+    return () => void this.#listeners.delete(fn);
+  }
+
   #onChange(change: Change): void {
+    for (const fn of this.#listeners) {
+      try {
+        fn(change);
+      } catch (err) {
+        this.#onError(err);
+      }
+    }
     // Queued work and retryable failures ask the browser for a `sync` event later.
     if (change.type === 'put' || change.type === 'requeue' || (change.type === 'retry' && !this.#lastChance)) this.#registerSync();
   }
@@ -156,6 +173,8 @@ export class FerryHost {
     if (this.#closed) throw new FerryError('closed', 'the Ferry host is closed');
     return serveRequest(await this.#current(), req, {
       wake: () => this.wake(),
+      timers: this.#o.timers ?? systemTimers,
+      onError: this.#onError,
       ping: () => ({
         backgroundSync: (this.#o.backgroundSync ?? defaultSync)() !== undefined,
         online: (this.#o.isOnline ?? (() => navigator.onLine))(),

@@ -60,6 +60,39 @@ describe('listen', () => {
     expect(s.calls).toEqual(['skipWaiting', 'claim']);
   });
 
+  it('activate waits only for clients.claim: the drain runs under a message the worker posts to itself', async () => {
+    const s = fakeScope('activating');
+    const worker = s.worker as { state: string; postMessage?: (m: unknown) => void };
+    // Dispatched later, as a real worker's own message is: an event of its own.
+    const origin = s.scope.location.origin;
+    const dispatch = (data: unknown) => s.listeners.get('message')?.(s.event({ data, origin, ports: [] }));
+    worker.postMessage = (data) => void setTimeout(() => dispatch(data));
+    let drained = false;
+    let endDrain!: () => void;
+    const host: ListeningHost = {
+      ...fakeHost().host,
+      wake: () => new Promise<void>(() => {}),
+      receive: (data) => {
+        expect(data).toMatchObject({ ferry: true, type: 'kick' });
+        return new Promise<void>((resolve) => (endDrain = resolve)).then(() => void (drained = true));
+      },
+    };
+    listen(host, s.scope, { clientsClaim: true });
+    s.listeners.get('activate')?.(s.event());
+    const activation = s.waited.slice();
+    expect(activation).toHaveLength(1);
+    // The drain never ends here, yet activation completes once the claim did.
+    const timeout = new Promise((r) => setTimeout(r, 200, false));
+    const finished = await Promise.race([Promise.all(activation).then(() => true), timeout]);
+    expect(finished, 'activation completed while the drain runs').toBe(true);
+    expect(s.calls).toEqual(['claim']);
+    await expect.poll(() => s.waited.length).toBe(2);
+    expect(drained).toBe(false);
+    endDrain();
+    await s.waited[1];
+    expect(drained).toBe(true);
+  });
+
   it('handles only messages that carry the marker; others are left to the app', () => {
     const s = fakeScope('activated');
     const h = fakeHost();

@@ -9,8 +9,11 @@ export interface ServiceWorkerScopeLike {
   skipWaiting(): Promise<void>;
   addEventListener(type: string, fn: (event: Event) => void): void;
   removeEventListener(type: string, fn: (event: Event) => void): void;
-  /** This worker (`self.serviceWorker`), whose `state` says whether it is the activated one. */
-  readonly serviceWorker?: { readonly state: string };
+  /**
+   * This worker (`self.serviceWorker`): its `state` says whether it is the activated one; posting to
+   * it dispatches a `message` event here, whose lifetime the drain after `activate` runs under.
+   */
+  readonly serviceWorker?: { readonly state: string; postMessage?(message: unknown): void };
 }
 
 /** The parts of a host that the worker's events drive. */
@@ -48,7 +51,10 @@ export interface ListenOptions {
 export interface FerryHandlers {
   /** `install`: `skipWaiting()` when {@link ListenOptions.skipWaiting} is set; nothing else. */
   install(event: Event): void;
-  /** `activate`: `clients.claim()` when {@link ListenOptions.clientsClaim} is set, then drains what is queued. */
+  /**
+   * `activate`: waits for `clients.claim()` when {@link ListenOptions.clientsClaim} is set, and for nothing
+   * else; the drain of what is queued starts at once under a `message` event the worker posts to itself.
+   */
   activate(event: Event): void;
   /**
    * `message`: handles a message that carries Ferry's marker (`ferry: true`) and returns true;
@@ -104,8 +110,9 @@ export function ferryHandlers(host: ListeningHost, scope: ServiceWorkerScopeLike
     },
     activate: (e) => {
       activated = true;
-      const claimed = options.clientsClaim ? scope.clients.claim() : Promise.resolve();
-      (e as Extendable).waitUntil(claimed.then(() => host.wake()));
+      if (options.clientsClaim) (e as Extendable).waitUntil(scope.clients.claim());
+      // Chromium holds navigations while a worker is `activating`: the drain must not extend `activate`.
+      drainOutsideActivate(host, scope);
     },
     message: (e) => {
       const m = e as Message;
@@ -138,6 +145,26 @@ export function ferryHandlers(host: ListeningHost, scope: ServiceWorkerScopeLike
       if (isActive()) void host.wake();
     },
   };
+}
+
+/**
+ * Starts the drain that follows `activate` without extending it, and keeps
+ * the worker alive for it: a `kick` the worker posts to itself arrives as a
+ * `message` event, whose `waitUntil` covers the drain (it joins the one
+ * started here) and holds no navigation. Without `self.serviceWorker`, or a
+ * `message` handler, the drain runs unextended (the next start drains what
+ * a stopped worker left).
+ */
+function drainOutsideActivate(host: ListeningHost, scope: ServiceWorkerScopeLike): void {
+  void host.wake();
+  const name = host.names.name;
+  const kick = { ferry: true, v: PROTOCOL_VERSION, id: 'ferry-activate', type: 'kick', reason: 'kick' };
+  if (name !== undefined) Object.assign(kick, { name });
+  try {
+    scope.serviceWorker?.postMessage?.(kick);
+  } catch {
+    // A worker that cannot message itself drains unextended.
+  }
 }
 
 /** Answers a request with an error, on the port the page sent along. */

@@ -1,5 +1,6 @@
-import type { Operation } from '@ferry/core';
-import { describe, expect, it } from 'vitest';
+import type { Change, Operation } from '@ferry/core';
+import { ferryNames } from '@ferry/core';
+import { describe, expect, it, vi } from 'vitest';
 import type { PluginHost } from './FerryPlugin.ts';
 import { FerryPlugin, workboxHeaders } from './FerryPlugin.ts';
 import type { CacheStorageLike } from './lib/headerStore.ts';
@@ -15,25 +16,55 @@ function memoryCaches(): CacheStorageLike & { dump(): string } {
       match: async (k: string) => (c.has(k) ? new Response(c.get(k)) : undefined),
       put: async (k: string, r: Response) => void c.set(k, await r.text()),
       delete: async (k: string) => c.delete(k),
+      keys: async () => [...c.keys()],
     };
   };
   return { open, dump: () => JSON.stringify([...caches].map(([n, c]) => [n, [...c]])) };
 }
 
-/** A host that stores what it is asked to enqueue. */
-function fakeHost() {
+/** A host that stores what it is asked to enqueue; `emit` plays a committed change of one of its ops. */
+function fakeHost(name?: string) {
   const ops: Operation[] = [];
+  const listeners = new Set<(change: Change) => void>();
   const host: PluginHost = {
+    names: ferryNames(name),
+    subscribe: (fn) => {
+      listeners.add(fn);
+      return () => void listeners.delete(fn);
+    },
     handle: async (req) => {
-      if (req.type === 'list') return { result: ops.filter((o) => o.lane === req.query.lane && o.status === req.query.status) };
+      if (req.type === 'get') return { result: ops.find((o) => o.id === req.opId) ?? null };
+      if (req.type === 'list') {
+        const { lane, status, user } = req.query;
+        const mine = (o: Operation): boolean => user === undefined || o.user === user;
+        return { result: ops.filter((o) => o.lane === lane && o.status === status && mine(o)) };
+      }
       if (req.type !== 'enqueue') throw new Error(req.type);
+      if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.op.method ?? 'POST')) throw new Error('invalid-operation');
       const op = { ...req.op, id: `op${ops.length + 1}`, status: 'pending', lane: req.op.lane ?? 'default' } as Operation;
       ops.push(op);
       return { result: op };
     },
   };
-  return { host, ops };
+  const emit = (type: Change['type'], id: string, status: Operation['status']): void => {
+    const i = ops.findIndex((o) => o.id === id);
+    const op = { ...(ops[i] as Operation), status };
+    if (type === 'discard' || type === 'cancel') ops.splice(i, 1);
+    else ops[i] = op;
+    for (const fn of listeners) fn({ type, lsn: 1, op } as Change);
+  };
+  return { host, ops, emit };
 }
+
+/** Queues `req` through the plugin as a failed fetch; resolves with the page's answer. */
+async function queueFailed(plugin: FerryPlugin, req: Request): Promise<Response | undefined> {
+  const state: Record<string, unknown> = {};
+  await plugin.requestWillFetch({ request: req, state });
+  await plugin.fetchDidFail({ request: req, originalRequest: req.clone(), error: new TypeError('offline'), state });
+  return plugin.handlerDidError({ request: req, state });
+}
+
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
 
 const request = (body: string, headers: Record<string, string> = {}) =>
   new Request('https://app.example/api/messages?x=1', { method: 'POST', body, headers: { 'Content-Type': 'application/json', ...headers } });
@@ -68,31 +99,34 @@ describe('FerryPlugin', () => {
       },
     ]);
     expect(caches.dump()).not.toContain('secret');
-    const headers = workboxHeaders(
-      () => ({ Authorization: 'Bearer fresh' }),
-      () => caches,
-    );
+    const headers = workboxHeaders(() => ({ Authorization: 'Bearer fresh' }), { caches: () => caches });
     expect(await headers(ops[0] as Operation)).toEqual({ 'x-app': 'a', Authorization: 'Bearer fresh' });
   });
 
-  it('queues a 503 and a 429 (answered 202), lets other answers through, and leaves a body that is not JSON alone', async () => {
+  it('queues a 429, a 5xx only with an Idempotency-Key (202); lets others through; not a non-JSON body', async () => {
     const { host, ops } = fakeHost();
     const plugin = new FerryPlugin({ host, caches: memoryCaches, ordered: false });
-    for (const [status, queued] of [
-      [503, true],
-      [429, true],
-      [400, false],
-      [201, false],
+    const keyed = { 'Idempotency-Key': 'k1' };
+    for (const [status, headers, queued] of [
+      [503, keyed, true],
+      // A gateway's 502 may come after the upstream applied the request: without a key, a resend would apply it twice.
+      [502, {}, false],
+      [503, {}, false],
+      [429, {}, true],
+      [400, keyed, false],
+      [201, {}, false],
     ] as const) {
       const state: Record<string, unknown> = {};
-      await plugin.requestWillFetch({ request: request('{"n":2}'), state });
-      const res = await plugin.fetchDidSucceed({ request: request('{"n":2}'), response: new Response(null, { status }), state });
-      expect(res.status).toBe(queued ? 202 : status);
+      await plugin.requestWillFetch({ request: request('{"n":2}', headers), state });
+      const response = new Response(null, { status });
+      const res = await plugin.fetchDidSucceed({ request: request('{"n":2}', headers), response, state });
+      expect(res.status, `${status} ${JSON.stringify(headers)}`).toBe(queued ? 202 : status);
     }
     expect(ops).toHaveLength(2);
     const state: Record<string, unknown> = {};
     await plugin.requestWillFetch({ request: request('not json'), state });
-    expect((await plugin.fetchDidSucceed({ request: request('not json'), response: new Response(null, { status: 503 }), state })).status).toBe(503);
+    const response = new Response(null, { status: 429 });
+    expect((await plugin.fetchDidSucceed({ request: request('not json'), response, state })).status).toBe(429);
     expect(ops).toHaveLength(2);
   });
 
@@ -106,5 +140,80 @@ describe('FerryPlugin', () => {
     await expect(plugin.requestWillFetch({ request: request('{"n":2}'), state: second })).rejects.toThrow(/queued behind/);
     expect((await plugin.handlerDidError({ request: request('{"n":2}'), state: second }))?.status).toBe(202);
     expect(ops.map((o) => o.payload)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("user: the op carries the request's user; lanes are per user; no extra headers for a user's op", async () => {
+    const caches = memoryCaches();
+    const { host, ops } = fakeHost();
+    const user = (req: Request): string | undefined => req.headers.get('x-user') ?? undefined;
+    const plugin = new FerryPlugin({ host, caches: () => caches, user });
+    await queueFailed(plugin, request('{"n":1}', { 'X-User': 'alice' }));
+    // Bob's request is not held behind Alice's op: it goes to the network.
+    const bob: Record<string, unknown> = {};
+    const fromBob = request('{"n":2}', { 'X-User': 'bob' });
+    await expect(plugin.requestWillFetch({ request: fromBob, state: bob })).resolves.toBeInstanceOf(Request);
+    // Alice's next one is.
+    const fromAlice = request('{"n":3}', { 'X-User': 'alice' });
+    await expect(plugin.requestWillFetch({ request: fromAlice, state: {} })).rejects.toThrow(/queued behind/);
+    expect(ops.map((o) => o.user)).toEqual(['alice']);
+    const fixed = new FerryPlugin({ host, caches: () => caches, user: 'carol', ordered: false });
+    await queueFailed(fixed, request('{"n":4}'));
+    expect(ops.map((o) => o.user)).toEqual(['alice', 'carol']);
+    const headers = workboxHeaders(() => ({ Authorization: 'Bearer whoever-is-current' }), { caches: () => caches });
+    expect(await headers(ops[0] as Operation)).toEqual({ 'x-user': 'alice' });
+    const nobodys = { ...(ops[0] as Operation), user: undefined } as Operation;
+    expect(await headers(nobodys)).toMatchObject({ Authorization: 'Bearer whoever-is-current' });
+  });
+
+  it("deletes an op's kept headers as it leaves the queue (done, discard, cancel), not while failed", async () => {
+    const caches = memoryCaches();
+    const { host, emit } = fakeHost('notes');
+    const plugin = new FerryPlugin({ host, caches: () => caches, ordered: false });
+    for (const n of [1, 2, 3, 4]) await queueFailed(plugin, request(`{"n":${n}}`, { 'X-Tenant': `t${n}` }));
+    expect(caches.dump()).toContain('ferry-notes-workbox-headers');
+    expect(caches.dump()).not.toContain('"ferry-workbox-headers"');
+    emit('done', 'op1', 'done');
+    emit('discard', 'op2', 'pending');
+    emit('cancel', 'op3', 'pending');
+    emit('fail', 'op4', 'failed');
+    await tick();
+    const read = workboxHeaders(undefined, { name: 'notes', caches: () => caches });
+    const tenant = async (id: string) => (await read({ id } as Operation))['x-tenant'] ?? null;
+    const kept = await Promise.all(['op1', 'op2', 'op3', 'op4'].map(tenant));
+    expect(kept).toEqual([null, null, null, 't4']);
+  });
+
+  it('sweeps the kept headers of ops that left the queue while no worker watched', async () => {
+    const caches = memoryCaches();
+    const { host, emit, ops } = fakeHost();
+    const plugin = new FerryPlugin({ host, caches: () => caches, ordered: false });
+    await queueFailed(plugin, request('{"n":1}', { 'X-Tenant': 'gone' }));
+    await queueFailed(plugin, request('{"n":2}', { 'X-Tenant': 'kept' }));
+    // op1 was delivered and compacted away by a worker that was stopped before it deleted the headers.
+    ops.splice(0, 1);
+    // The first change this worker sees (any) sweeps.
+    emit('claim', 'op2', 'inflight');
+    await tick();
+    expect(caches.dump()).not.toContain('gone');
+    expect(caches.dump()).toContain('kept');
+  });
+
+  it('leaves GET requests alone, as without the plugin, and warns once', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const { host, ops } = fakeHost();
+    const plugin = new FerryPlugin({ host, caches: memoryCaches });
+    await queueFailed(plugin, request('{"n":1}'));
+    for (const n of [1, 2]) {
+      const get = new Request(`https://app.example/api/messages?n=${n}`);
+      const state: Record<string, unknown> = {};
+      // Not held behind the lane's queued op, not queued when it fails: the page sees the failure.
+      await expect(plugin.requestWillFetch({ request: get, state })).resolves.toBe(get);
+      await plugin.fetchDidFail({ request: get, error: new TypeError('offline'), state });
+      expect(await plugin.handlerDidError({ request: get, state })).toBeUndefined();
+    }
+    expect(ops).toHaveLength(1);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/POST, PUT, PATCH and DELETE/);
+    warn.mockRestore();
   });
 });

@@ -1,20 +1,37 @@
-import type { JsonValue, Operation, OperationInput } from '@ferry/core';
+import type { Operation } from '@ferry/core';
 import type { FerryHost } from '@ferry/sw';
+import { HeaderJanitor } from './lib/headerJanitor.ts';
 import type { CacheStorageLike } from './lib/headerStore.ts';
-import { HeaderStore, keptHeaders } from './lib/headerStore.ts';
+import { HeaderStore } from './lib/headerStore.ts';
+import { DEFAULT_LANE, QUEUED_METHODS, toInput, userOf } from './lib/toInput.ts';
 
-/** The part of a FerryHost the plugin uses: `handle` runs a request as if a page had sent it. */
-export type PluginHost = Pick<FerryHost, 'handle'>;
+/**
+ * The part of a FerryHost the plugin uses: `handle` runs a request as if a page had sent it, `subscribe`
+ * tells it when an op leaves the queue (its kept headers are deleted then), `names` names its cache.
+ */
+export type PluginHost = Pick<FerryHost, 'handle' | 'subscribe' | 'names'>;
 
 export interface FerryPluginOptions {
   /** The worker's Ferry host; its transport's `headers` hook must be {@link workboxHeaders}, which sends the kept headers. */
   host: PluginHost;
   /** The op's `kind`. @default `${method} ${pathname}` */
   kind?: (request: Request) => string;
-  /** The op's lane: ops of a lane go out one at a time, in order. @default 'workbox' */
+  /** The op's lane: ops of a lane go out one at a time, in order (per user). @default 'workbox' */
   lane?: (request: Request) => string;
-  /** Which answers are queued as well as network errors. @default 5xx and 429 */
-  retryable?: (response: Response) => boolean;
+  /**
+   * Whose op it is: a user id, or a function of the request (undefined: nobody's). An op with a user is
+   * sent only with that user's credentials, which the pages hand over (`setUser` with a `credentials`
+   * provider, or `setCredentials`), and is held, spending nothing, while there are none; lanes are per user.
+   * @default none: nobody's ops, sent with the `workboxHeaders(extra)` hook's headers
+   */
+  user?: string | ((request: Request) => string | undefined | Promise<string | undefined>);
+  /**
+   * Which answers are queued as well as network errors. A 5xx may come after the upstream applied the
+   * request (a gateway's 502), so the default queues it only when the request carries an
+   * `Idempotency-Key` (the server recognises the repeat); a 429 is always queued (nothing was applied).
+   * @default 429, and 5xx of a request with an `Idempotency-Key`
+   */
+  retryable?: (response: Response, request: Request) => boolean;
   /**
    * What the page gets once its request is queued (durable).
    * @default `202` with `{ "queued": true, "id": op.id }`
@@ -46,7 +63,6 @@ const defaultRespond = (op: Operation): Response =>
 
 let requests = 0;
 const nextId = (): string => `ferry-workbox-${++requests}`;
-const DEFAULT_LANE = 'workbox';
 
 /**
  * A Workbox plugin, the drop-in replacement for `BackgroundSyncPlugin` on a
@@ -67,17 +83,30 @@ const DEFAULT_LANE = 'workbox';
 export class FerryPlugin {
   readonly #o: FerryPluginOptions;
   readonly #store: HeaderStore;
+  #warned = false;
 
+  /** Listens to `host`'s changes from here on: an op that leaves the queue has its kept headers deleted. */
   constructor(options: FerryPluginOptions) {
     this.#o = options;
-    this.#store = new HeaderStore(options.caches);
+    this.#store = new HeaderStore(options.caches, options.host.names.name);
+    const queued = async (id: string): Promise<boolean> => {
+      const op = (await options.host.handle({ v: 1, id: nextId(), type: 'get', opId: id })).result as Operation | null;
+      return op !== null && op.status !== 'done';
+    };
+    const janitor = new HeaderJanitor(this.#store, queued, (err) => console.warn('ferry:', err));
+    options.host.subscribe((change) => janitor.onChange(change));
   }
 
   /**
    * Workbox: keeps a copy of the request, whose body the fetch consumes; and, while its lane has ops
    * waiting, stops the fetch (by throwing) so that `handlerDidError` queues the request behind them.
+   * A request whose method changes nothing (GET, HEAD) goes its way, as without the plugin.
    */
   requestWillFetch = async ({ request, state }: CallbackParams): Promise<Request> => {
+    if (!QUEUED_METHODS.has(request.method.toUpperCase())) {
+      this.#warnOnce(request);
+      return request;
+    }
     if (state) state['copy'] = request.clone();
     if (state && this.#o.ordered !== false && (await this.#laneBusy(request))) {
       state['hold'] = true;
@@ -89,13 +118,15 @@ export class FerryPlugin {
   /** Workbox: a retryable answer is queued, and the page gets `respond`'s answer instead. */
   fetchDidSucceed = async ({ response, state }: CallbackParams): Promise<Response> => {
     const copy = state?.['copy'];
-    if (!response || !(copy instanceof Request) || !(this.#o.retryable ?? isRetryable)(response)) return response as Response;
+    const retryable = this.#o.retryable ?? isRetryable;
+    if (!response || !(copy instanceof Request) || !retryable(response, copy)) return response as Response;
     const op = await this.#queue(copy);
     return op ? this.#respond(op, copy) : response;
   };
 
   /** Workbox: a network error is queued; `handlerDidError` answers the page. */
   fetchDidFail = async ({ originalRequest, request, state }: CallbackParams): Promise<void> => {
+    if (!QUEUED_METHODS.has(request.method.toUpperCase())) return;
     const op = await this.#queue((originalRequest ?? request).clone());
     if (op && state) state['queued'] = op;
   };
@@ -108,15 +139,27 @@ export class FerryPlugin {
     return op ? this.#respond(op, request) : undefined;
   };
 
-  /** Whether ops of the request's lane wait (pending or in flight). */
+  /**
+   * Whether ops of the request's lane wait, pending or in flight: its user's (lanes are per user), or,
+   * for a request of nobody, anyone's in a lane of that name (queued behind them, it keeps its order).
+   */
   async #laneBusy(request: Request): Promise<boolean> {
     const lane = this.#o.lane?.(request) ?? DEFAULT_LANE;
+    const user = await userOf(request, this.#o);
     const waiting = await Promise.all(
-      (['pending', 'inflight'] as const).map((status) =>
-        this.#o.host.handle({ v: 1, id: nextId(), type: 'list', query: { lane, status, limit: 1 } }).then((h) => (h.result as Operation[]).length),
-      ),
+      (['pending', 'inflight'] as const).map(async (status) => {
+        const query = { lane, status, limit: 1, ...(user !== undefined && { user }) };
+        return ((await this.#o.host.handle({ v: 1, id: nextId(), type: 'list', query })).result as Operation[]).length;
+      }),
     );
     return waiting.some((n) => n > 0);
+  }
+
+  #warnOnce(request: Request): void {
+    if (this.#warned) return;
+    this.#warned = true;
+    const what = `${request.method} requests of its route go their way as without it`;
+    console.warn(`ferry: FerryPlugin queues POST, PUT, PATCH and DELETE requests only; ${what}`);
   }
 
   #respond(op: Operation, request: Request): Response | Promise<Response> {
@@ -137,41 +180,28 @@ export class FerryPlugin {
   }
 }
 
-const isRetryable = (res: Response): boolean => res.status >= 500 || res.status === 429;
+const isRetryable = (res: Response, req: Request): boolean => {
+  return res.status === 429 || (res.status >= 500 && req.headers.has('idempotency-key'));
+};
 
-async function toInput(request: Request, o: FerryPluginOptions): Promise<{ op: OperationInput; headers: Record<string, string> } | undefined> {
-  const url = new URL(request.url);
-  const text = await request.text();
-  let payload: JsonValue = null;
-  if (text !== '') {
-    try {
-      payload = JSON.parse(text) as JsonValue;
-    } catch {
-      return undefined;
-    }
-  }
-  const method = request.method.toUpperCase() as OperationInput['method'];
-  const op: OperationInput = {
-    kind: o.kind?.(request) ?? `${request.method} ${url.pathname}`,
-    target: url.origin === globalThis.location?.origin ? `${url.pathname}${url.search}` : url.href,
-    lane: o.lane?.(request) ?? DEFAULT_LANE,
-    payload,
-    ...(method && { method }),
-  };
-  const key = request.headers.get('idempotency-key');
-  if (key) op.idempotencyKey = key;
-  return { op, headers: keptHeaders(request, o.dropHeaders) };
+export interface WorkboxHeadersOptions {
+  /** The app's name: the host's `name`, which names the plugin's cache. @default none */
+  name?: string;
+  /** @default the global `caches` */
+  caches?: () => CacheStorageLike;
 }
 
 /**
  * The `headers` hook for the host's transport: the app's headers kept with a
- * request the plugin queued, plus `extra`'s (credentials, asked at every
- * send and never stored), which win on a clash.
+ * request the plugin queued, plus, for an op of nobody, `extra`'s
+ * (credentials, asked at every send and never stored), which win on a clash.
+ * An op with a user never gets `extra`'s: it goes with that user's own
+ * credentials, which the host adds.
  */
 export function workboxHeaders(
   extra?: (op: Operation) => Record<string, string> | Promise<Record<string, string>>,
-  caches?: () => CacheStorageLike,
+  options: WorkboxHeadersOptions = {},
 ): (op: Operation) => Promise<Record<string, string>> {
-  const store = new HeaderStore(caches);
-  return async (op) => ({ ...(await store.get(op.id)), ...(extra ? await extra(op) : {}) });
+  const store = new HeaderStore(options.caches, options.name);
+  return async (op) => ({ ...(await store.get(op.id)), ...(extra && op.user === undefined ? await extra(op) : {}) });
 }

@@ -7,6 +7,6 @@
  * registerRoute(({ url }) => url.pathname.startsWith('/api/'), new NetworkOnly({ plugins: [plugin] }), 'POST');
  */
 export { FerryPlugin, workboxHeaders } from './FerryPlugin.ts';
-export type { FerryPluginOptions, PluginHost } from './FerryPlugin.ts';
-export { HeaderStore, keptHeaders } from './lib/headerStore.ts';
+export type { FerryPluginOptions, PluginHost, WorkboxHeadersOptions } from './FerryPlugin.ts';
+export { HeaderStore, headerCacheName, keptHeaders } from './lib/headerStore.ts';
 export type { CacheStorageLike } from './lib/headerStore.ts';

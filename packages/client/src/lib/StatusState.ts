@@ -33,10 +33,13 @@ export interface FerryStatus {
   lanes: Readonly<Record<string, StatusCounts>>;
   /** Per user (`Operation.user`); nobody's ops are only in `counts` and `lanes`. */
   users: Readonly<Record<string, StatusCounts>>;
-  /** Pending ops waiting for their user's credentials (counted in `pending` too). */
+  /**
+   * Pending ops of held lanes (counted in `pending` too): a lane whose head is held (`Operation.held`: its
+   * user's credentials, a session refusal) sends nothing, so every pending op of it waits.
+   */
   held: number;
   /**
-   * The earliest `nextAttemptAt` of the pending ops that are not held (wall-clock ms), or
+   * The earliest `nextAttemptAt` of the pending ops not in a held lane (wall-clock ms), or
    * null when there are none. A time in the past means due now: the op waits for the
    * worker, the network, or the op ahead of it in its lane.
    */
@@ -46,7 +49,7 @@ export interface FerryStatus {
   /**
    * Progress of the current drain, or null when none runs. A drain begins when an op goes
    * in flight while no drain is current (or a load finds one in flight), and ends when no
-   * op is unsent (pending and not held, or in flight): every op it counted was delivered,
+   * op is unsent (pending in a lane that is not held, or in flight): every op it counted was delivered,
    * failed for good, discarded, or is held. An op joins it when it becomes unsent during the
    * drain (enqueued, retried, released); one discarded or held before it was delivered leaves
    * it. `done + failed <= total`; ops waiting for a retry keep the drain open.
@@ -59,6 +62,8 @@ interface Entry {
   status: Unfinished;
   lane: string;
   user: string | undefined;
+  /** The lane as the store orders it: per user (see `laneId`). */
+  key: string;
   nextAttemptAt: number;
   held: boolean;
   /** The LSN of the change that set this entry; 0 when it came from a load. */
@@ -73,7 +78,14 @@ const zero = (): StatusCounts => ({ pending: 0, inflight: 0, done: 0, failed: 0 
  * WAL record of `client.cancel` (issue 15, point 2), which deletes a queued op as discard does.
  */
 const REMOVALS: ReadonlySet<string> = new Set(['discard', 'cancel']);
-const unsent = (e: Entry): boolean => e.status === 'inflight' || (e.status === 'pending' && !e.held);
+/** One lane (per user) of pending ops, and how many of them carry `held` (its head, normally). */
+interface LaneWait {
+  pending: Set<string>;
+  marks: number;
+}
+const laneKey = (lane: string, user: string | undefined): string => {
+  return user === undefined ? lane : `${lane}\u0000${user}`;
+};
 
 /**
  * The status snapshot's state, kept from one load and then the change feed:
@@ -89,6 +101,9 @@ export class StatusState {
   #users = new Map<string, StatusCounts>();
   #held = 0;
   #unsent = 0;
+  #waits = new Map<string, LaneWait>();
+  /** Set while a load rebuilds the state: lanes that turn held or free then do not touch the drain. */
+  #loading = false;
   /** Changes at or below this LSN are already in the last load. */
   #floor = 0;
   #min: number | null = null;
@@ -107,10 +122,16 @@ export class StatusState {
     this.#counts = zero();
     this.#lanes.clear();
     this.#users.clear();
+    this.#waits.clear();
     this.#held = this.#unsent = 0;
     this.#floor = result.lsn;
-    for (const r of result.ops)
-      this.#add(r.id, { status: r.status, lane: r.lane, user: r.user, nextAttemptAt: r.nextAttemptAt, held: r.held !== undefined, lsn: 0 });
+    this.#loading = true;
+    for (const r of result.ops) {
+      const { status, lane, user, nextAttemptAt } = r;
+      const held = r.held !== undefined;
+      this.#add(r.id, { status, lane, user, key: laneKey(lane, user), nextAttemptAt, held, lsn: 0 });
+    }
+    this.#loading = false;
     for (const g of result.done) {
       this.#bump('done', g.lane, g.user, g.count);
       if (this.#lastSyncedAt === null || g.lastAt > this.#lastSyncedAt) this.#lastSyncedAt = g.lastAt;
@@ -123,12 +144,12 @@ export class StatusState {
       for (const [id, mark] of drain.ids) {
         if (mark === 'done') continue;
         const e = this.#ops.get(id);
-        if (e && unsent(e)) drain.ids.set(id, 'active');
+        if (e && this.#unsentEntry(e)) drain.ids.set(id, 'active');
         else if (e?.status === 'failed') drain.ids.set(id, 'failed');
         else if (!e && recent.has(id)) drain.ids.set(id, 'done');
         else drain.ids.delete(id);
       }
-      for (const [id, e] of this.#ops) if (unsent(e)) drain.ids.set(id, 'active');
+      for (const [id, e] of this.#ops) if (this.#unsentEntry(e)) drain.ids.set(id, 'active');
     } else if (this.#counts.inflight > 0) this.#startDrain(now);
     if (this.#unsent === 0) this.#drain = undefined;
   }
@@ -151,13 +172,15 @@ export class StatusState {
       this.#bump('done', op.lane, op.user, 1);
       this.#lastSyncedAt = now;
     } else {
-      entry = { status, lane: op.lane, user: op.user, nextAttemptAt: op.nextAttemptAt, held: op.held !== undefined, lsn: change.lsn };
+      const { lane, user, nextAttemptAt } = op;
+      const held = op.held !== undefined;
+      entry = { status, lane, user, key: laneKey(lane, user), nextAttemptAt, held, lsn: change.lsn };
       this.#add(op.id, entry);
     }
     const drain = this.#drain;
     if (!drain) {
       if (change.type === 'claim') this.#startDrain(now);
-    } else if (entry && unsent(entry)) drain.ids.set(op.id, 'active');
+    } else if (entry && this.#unsentEntry(entry)) drain.ids.set(op.id, 'active');
     else if (drain.ids.has(op.id)) {
       if (!removal && op.status === 'done') drain.ids.set(op.id, 'done');
       else if (entry?.status === 'failed') drain.ids.set(op.id, 'failed');
@@ -171,8 +194,7 @@ export class StatusState {
   snapshot(loaded: boolean, online: boolean, hostOnline: boolean | null): FerryStatus {
     if (this.#minStale) {
       this.#min = null;
-      for (const e of this.#ops.values())
-        if (e.status === 'pending' && !e.held && (this.#min === null || e.nextAttemptAt < this.#min)) this.#min = e.nextAttemptAt;
+      for (const e of this.#ops.values()) this.#lower(e);
       this.#minStale = false;
     }
     let drain: DrainProgress | null = null;
@@ -196,24 +218,69 @@ export class StatusState {
 
   #startDrain(now: number): void {
     const ids = new Map<string, DrainMark>();
-    for (const [id, e] of this.#ops) if (unsent(e)) ids.set(id, 'active');
+    for (const [id, e] of this.#ops) if (this.#unsentEntry(e)) ids.set(id, 'active');
     this.#drain = { startedAt: now, ids };
+  }
+
+  /** In a held lane: pending, and its lane's head (or another of its ops) is held. */
+  #waiting(e: Entry): boolean {
+    return e.status === 'pending' && (this.#waits.get(e.key)?.marks ?? 0) > 0;
+  }
+
+  /** Pending in a lane that is not held: due at its `nextAttemptAt`. */
+  #due(e: Entry): boolean {
+    return e.status === 'pending' && !this.#waiting(e);
+  }
+
+  /** Takes `e`'s time as the earliest retry if it is due and earlier. */
+  #lower(e: Entry): void {
+    if (this.#due(e) && (this.#min === null || e.nextAttemptAt < this.#min)) this.#min = e.nextAttemptAt;
+  }
+
+  #unsentEntry(e: Entry): boolean {
+    return e.status === 'inflight' || this.#due(e);
   }
 
   #add(id: string, e: Entry): void {
     this.#ops.set(id, e);
     this.#bump(e.status, e.lane, e.user, 1);
-    if (e.held) this.#held++;
-    if (unsent(e)) this.#unsent++;
-    if (e.status === 'pending' && !e.held && !this.#minStale && (this.#min === null || e.nextAttemptAt < this.#min)) this.#min = e.nextAttemptAt;
+    if (e.status === 'inflight') this.#unsent++;
+    if (e.status === 'pending') this.#inLane(e.key, (w) => (w.pending.add(id), e.held && w.marks++));
+    if (!this.#minStale) this.#lower(e);
   }
 
   #remove(id: string, e: Entry): void {
+    if (this.#due(e) && e.nextAttemptAt === this.#min) this.#minStale = true;
     this.#ops.delete(id);
     this.#bump(e.status, e.lane, e.user, -1);
-    if (e.held) this.#held--;
-    if (unsent(e)) this.#unsent--;
-    if (e.status === 'pending' && !e.held && e.nextAttemptAt === this.#min) this.#minStale = true;
+    if (e.status === 'inflight') this.#unsent--;
+    if (e.status === 'pending') this.#inLane(e.key, (w) => (w.pending.delete(id), e.held && w.marks--));
+  }
+
+  /**
+   * Changes lane `key` with `fn`, keeping `held` and the unsent count: a lane counts all its pending ops as
+   * held while any carries `held`, and as unsent otherwise. A lane that turns held takes its ops out of the
+   * current drain; one that turns free puts them back.
+   */
+  #inLane(key: string, fn: (w: LaneWait) => unknown): void {
+    let w = this.#waits.get(key);
+    if (!w) this.#waits.set(key, (w = { pending: new Set(), marks: 0 }));
+    const wasHeld = w.marks > 0;
+    if (wasHeld) this.#held -= w.pending.size;
+    else this.#unsent -= w.pending.size;
+    fn(w);
+    const isHeld = w.marks > 0;
+    if (isHeld) this.#held += w.pending.size;
+    else this.#unsent += w.pending.size;
+    if (w.pending.size === 0 && w.marks === 0) this.#waits.delete(key);
+    if (isHeld === wasHeld) return;
+    this.#minStale = true;
+    const drain = this.#drain;
+    if (!drain || this.#loading) return;
+    for (const id of w.pending) {
+      if (isHeld && drain.ids.get(id) === 'active') drain.ids.delete(id);
+      else if (!isHeld) drain.ids.set(id, 'active');
+    }
   }
 
   #bump(status: OperationStatus, lane: string, user: string | undefined, by: number): void {

@@ -32,6 +32,8 @@ export interface IdentityOptions {
   listen: () => void;
   /** Told when the user signed in here was signed out by another tab. */
   onSignedOut: ((user: string) => void) | undefined;
+  /** Told after the user signed in here changed (a sign-in, a sign-out, here or elsewhere). */
+  onUserChange: () => void;
 }
 
 /**
@@ -97,8 +99,10 @@ export function identity(o: IdentityOptions) {
     },
 
     async setUser(next: string | null): Promise<void> {
+      const before = user;
       user = next === null ? null : checkUserId(next, 'user', 'invalid-argument');
       signedOutElsewhere = null;
+      if (user !== before) o.onUserChange();
       if (user === null) return;
       o.listen();
       const signingIn = epochOf(user);
@@ -117,6 +121,7 @@ export function identity(o: IdentityOptions) {
       if (who === null) return { unsent: 0, discarded: 0 };
       user = null;
       session = undefined;
+      o.onUserChange();
       return o.request({ type: 'signOut', user: who, discard });
     },
 
@@ -130,6 +135,7 @@ export function identity(o: IdentityOptions) {
       signedOutElsewhere = user;
       user = null;
       session = undefined;
+      o.onUserChange();
       o.onSignedOut?.(msg.user);
     },
 

@@ -23,8 +23,10 @@ export interface FerryStatusSource {
 }
 
 export interface StatusStoreOptions {
-  /** The `status` request. */
-  load: (doneSince?: number) => Promise<StatusResult>;
+  /** The `status` request, for `user`'s ops (null: nobody's; undefined: everyone's). */
+  load: (doneSince: number | undefined, user: string | null | undefined) => Promise<StatusResult>;
+  /** Whose ops the snapshot counts, read at each load and change: a user, null (nobody's), undefined (everyone's). */
+  scope: () => string | null | undefined;
   /** The change feed (`client.subscribe`). */
   feed: (fn: (change: ChangeSummary) => void) => () => void;
   now: () => number;
@@ -39,8 +41,10 @@ export interface StatusStoreOptions {
 const DRAIN_SLACK_MS = 10_000;
 
 /** The page's status snapshot over a client's requests and change feed. */
-export function statusStore(o: StatusStoreOptions): FerryStatusSource & { close(): void } {
-  const state = new StatusState();
+export function statusStore(o: StatusStoreOptions): FerryStatusSource & { close(): void; rescope(): void } {
+  let state = new StatusState();
+  /** Counts scope changes: a load that answered for an earlier scope is dropped. */
+  let generation = 0;
   const listeners = new Set<() => void>();
   let loaded = false;
   let hostOnline: boolean | null = null;
@@ -58,6 +62,8 @@ export function statusStore(o: StatusStoreOptions): FerryStatusSource & { close(
     for (const fn of [...listeners]) fn();
   };
   const onChange = (change: ChangeSummary): void => {
+    const scope = o.scope();
+    if (scope !== undefined && (change.op.user ?? null) !== scope) return;
     if (buffer) buffer.push(change);
     else if (state.apply(change, o.now())) changed();
   };
@@ -65,9 +71,16 @@ export function statusStore(o: StatusStoreOptions): FerryStatusSource & { close(
   const loadOnce = async (): Promise<void> => {
     const before = getSnapshot();
     if (off) buffer = [];
+    const asked = generation;
     try {
       const since = state.drainStartedAt;
-      const result = await o.load(since === undefined ? undefined : since - DRAIN_SLACK_MS);
+      const result = await o.load(since === undefined ? undefined : since - DRAIN_SLACK_MS, o.scope());
+      if (asked !== generation) {
+        // The signed-in user changed meanwhile: that answer is another user's; the load runs again.
+        again = true;
+        buffer = undefined;
+        return;
+      }
       state.load(result, o.now());
       loaded = true;
       hostOnline = result.online;
@@ -144,9 +157,19 @@ export function statusStore(o: StatusStoreOptions): FerryStatusSource & { close(
     };
   };
 
+  /** The scope changed (another user signed in): start over, and load again if anyone listens. */
+  const rescope = (): void => {
+    generation++;
+    state = new StatusState();
+    loaded = false;
+    changed();
+    if (off) resync();
+  };
+
   return Object.assign(() => getSnapshot(), {
     getSnapshot,
     subscribe,
+    rescope,
     refresh: () => load().then(getSnapshot),
     close() {
       listeners.clear();

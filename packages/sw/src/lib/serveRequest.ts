@@ -1,9 +1,10 @@
-import type { FerryErrorData } from '@ferry/core';
-import { FerryError, checkUserId } from '@ferry/core';
+import type { FerryErrorData, Timers } from '@ferry/core';
+import { FerryError, checkUserId, systemTimers } from '@ferry/core';
 import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '../protocol.ts';
 import { PROTOCOL_VERSION } from '../protocol.ts';
 import type { Engine } from './buildEngine.ts';
 import { checkCredentials } from './credentials.ts';
+import { DiscardAfterSend } from './discardAfterSend.ts';
 import type { ReplyPort } from './platform.ts';
 import { statusOf } from './statusOf.ts';
 
@@ -16,6 +17,22 @@ export interface ServeContext {
   wake: () => Promise<void>;
   /** The parts of `ping` only the host knows. */
   ping: () => Omit<PingResult, 'owner' | 'storageLost'>;
+  /** @default the global timers */
+  timers?: Timers;
+  /** Where failures of work done after a reply go. @default nowhere */
+  onError?: (err: unknown) => void;
+}
+
+/** Each engine's ops to delete once their send settles (a sign-out with discard), made at its first use. */
+const discards = new WeakMap<Engine, DiscardAfterSend>();
+function discardsOf(engine: Engine, ctx: ServeContext): DiscardAfterSend {
+  let d = discards.get(engine);
+  if (!d) {
+    const made = new DiscardAfterSend(engine.outbox, ctx.onError ?? (() => {}));
+    engine.outbox.subscribe((change) => made.onChange(change));
+    discards.set(engine, (d = made));
+  }
+  return d;
 }
 
 /** Runs a validated request on `engine`. `after`, when set, is the drain the request asks for: start it once answered. */
@@ -38,7 +55,7 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
     case 'stats':
       return done<'stats'>(await outbox.stats(req.query ?? {}));
     case 'status':
-      return done<'status'>({ ...(await statusOf(outbox, req.doneSince)), online: ctx.ping().online });
+      return done<'status'>({ ...(await statusOf(outbox, req.doneSince, req.user)), online: ctx.ping().online });
     case 'signIn':
       return done<'signIn'>({ epoch: await sessions.signIn(checkUserId(req.user, 'user', 'invalid-argument')) });
     case 'setCredentials': {
@@ -46,6 +63,8 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       await sessions.admit(entry.user, req.epoch);
       credentials.set(entry);
       await engine.persistCredentials();
+      // What a sign-out with discard left in flight is never sent again, with these credentials or any.
+      await discardsOf(engine, ctx).sweep(engine.worker.live);
       // The user's held lanes go again; one still lacking credentials for another origin is held again at its claim.
       await outbox.release((op) => op.user === entry.user);
       return done<'setCredentials'>(null, wake);
@@ -57,7 +76,15 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       await engine.persistCredentials();
       engine.broadcast({ v: PROTOCOL_VERSION, type: 'signed-out', user, epoch });
       const { pending, inflight, failed } = await outbox.stats({ user });
-      const discarded = req.discard ? await outbox.discardUser(user) : 0;
+      if (!req.discard) return done<'signOut'>({ unsent: pending + inflight + failed, discarded: 0 });
+      const onWire = async (): Promise<string[]> => {
+        const ops = await outbox.list({ user, status: 'inflight', limit: Infinity });
+        return ops.map((o) => o.id);
+      };
+      const before = await onWire();
+      const discarded = await outbox.discardUser(user);
+      // Ops on the wire settle first (sent with this user's credentials); those not delivered are deleted then.
+      await discardsOf(engine, ctx).add([...new Set([...before, ...(await onWire())])], engine.worker.live);
       return done<'signOut'>({ unsent: pending + inflight + failed, discarded });
     }
     case 'retry':
@@ -68,15 +95,30 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       return done<'cancel'>(await outbox.cancel(req.opId));
     case 'update':
       return done<'update'>(await outbox.update(req.opId, req.patch));
-    case 'syncNow':
-      await wake();
-      return done<'syncNow'>(await outbox.stats());
+    case 'syncNow': {
+      // Answered once the drain settled, or after `waitMs` while it goes on (the page's request would time out).
+      const drain = wake();
+      const timers = ctx.timers ?? systemTimers;
+      const settled = req.waitMs === undefined ? (await drain, true) : await within(drain, req.waitMs, timers);
+      return done<'syncNow'>(await outbox.stats(), settled ? undefined : () => drain);
+    }
     case 'kick':
       return done<'kick'>(null, wake);
     case 'ping':
       await witnessed;
       return done<'ping'>({ owner: worker.owner, ...ctx.ping(), storageLost: [...lost] });
   }
+}
+
+/** Whether `work` settles within `ms`. */
+function within(work: Promise<void>, ms: number, timers: Timers): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = timers.setTimeout(() => resolve(false), Math.min(ms, 2 ** 31 - 1));
+    void work.then(() => {
+      timers.clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
 
 /** Answers on the page's port; a page that is gone has nobody left to tell. */

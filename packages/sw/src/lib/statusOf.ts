@@ -4,11 +4,14 @@ import type { DoneGroup, StatusResult, StatusRow } from '../protocol.ts';
 /** Most WAL records read past the ops' own LSNs to find the read's high-water mark, per page. */
 const WAL_PAGE = 500;
 
+/** A status snapshot's start, without what only the host knows (`online`). */
+type StatusRead = Omit<StatusResult, 'online'>;
+
 /**
  * What a page's status snapshot starts from, in one readonly transaction: a
- * row per op not yet done, the done ones counted by lane and user, and the
- * highest LSN the read reflects, so the page can tell which broadcasts it
- * has already counted. Reads every op once (as `stats` with a user does):
+ * row per op not yet done (of one user, or everyone's), the done ones
+ * counted by lane and user, and the highest LSN the read reflects, so the
+ * page can tell which broadcasts it has already counted. Reads every op once (as `stats` with a user does):
  * the page asks at load, on `online`/visible and on a slow timer, never per
  * change.
  *
@@ -16,7 +19,9 @@ const WAL_PAGE = 500;
  * (`leaseToken`); records after the highest of those (outcomes, discards) are
  * read from the WAL, which compaction trims only from its old end.
  */
-export function statusOf(outbox: Outbox, doneSince?: number): Promise<Omit<StatusResult, 'online'>> {
+export function statusOf(outbox: Outbox, doneSince?: number, user?: string | null): Promise<StatusRead> {
+  // `user`: only that user's ops (null: nobody's); undefined: everyone's.
+  const shown = (r: { user?: string }): boolean => user === undefined || (r.user ?? null) === user;
   return outbox.store.transaction('readonly', async (tx) => {
     const recs = await tx.listOps({ limit: Infinity });
     const ops: StatusRow[] = [];
@@ -25,6 +30,7 @@ export function statusOf(outbox: Outbox, doneSince?: number): Promise<Omit<Statu
     let lsn = 0;
     for (const r of recs) {
       lsn = Math.max(lsn, r.seq, r.leaseToken ?? 0);
+      if (!shown(r)) continue;
       if (r.status !== 'done') {
         const row: StatusRow = { id: r.id, status: r.status, lane: r.lane, nextAttemptAt: r.nextAttemptAt };
         if (r.user !== undefined) row.user = r.user;
