@@ -11,7 +11,9 @@
  * six connections to the origin and hold every navigation, activation or not.
  * Each old version is stopped before its update: Chromium activates a
  * `skipWaiting` version only once the active one has no event in progress,
- * and a drain runs under the page's message event that asked for it.
+ * and a drain runs under the page's message event that asked for it. The
+ * stopped version's last send is let finish on the server first, so that the
+ * new version's drain meets the slow API rather than a quick 409.
  */
 import type { Page } from '@playwright/test';
 import type { Cdp } from '../fixtures.ts';
@@ -23,8 +25,9 @@ import { inPage } from '../lib.ts';
  * it is activating (or activated), then navigates `other` to a URL in scope
  * and returns the ms until its answer is committed (no script runs there).
  */
-async function navigationDuringUpdate(page: Page, other: Page, cdp: Cdp, url: string, v: number): Promise<number> {
+async function navigationDuringUpdate(page: Page, other: Page, cdp: Cdp, url: string, v: number, stopped = async () => {}): Promise<number> {
   await cdp.stopAllWorkers();
+  await stopped();
   const state = await page.evaluate(async (v) => {
     const reg = await navigator.serviceWorker.register(`/sw.js?defaults&v=${v}`);
     const next = reg.installing ?? reg.waiting;
@@ -63,7 +66,10 @@ test(TITLE, async ({ page, context, server, cdp }) => {
   const ops = Array.from({ length: 500 }, (_, n) => ({ kind: 'chaos.update', target: '/api/update', payload: { n } }));
   await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), ops);
   await expect.poll(() => server.received.length, { timeout: 20_000 }).toBeGreaterThan(0);
-  const during = await navigationDuringUpdate(page, other, cdp, server.url, 4);
+  // The stopped worker's send still runs on the server, holding its key: its resend would be answered 409 at once.
+  // Once it is answered, the new version's first send is a replay and its second takes the API's 4 s.
+  const answered = () => expect.poll(() => server.received.every((r) => r.outcome !== undefined), { timeout: 10_000 }).toBe(true);
+  const during = await navigationDuringUpdate(page, other, cdp, server.url, 4, answered);
   const sentBefore = server.received.length;
   const figures = `navigation during activation: ${during} ms with 500 queued; ${normal.join(', ')} ms with none`;
   console.log(`update-during-drain: ${figures}`);
