@@ -9,7 +9,7 @@ import { FerryError, MemoryStore } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
 import type { ChannelLike, FerryHostOptions } from './FerryHost.ts';
 import { FerryHost } from './FerryHost.ts';
-import type { FetchLike } from './HttpTransport.ts';
+import type { FetchLike } from './http/HttpTransport.ts';
 import type { Reply } from './protocol.ts';
 
 const ORIGIN = 'https://app.example';

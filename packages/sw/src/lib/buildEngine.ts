@@ -2,7 +2,7 @@ import type { Change } from '@ferry/core';
 import type { FerryNames } from '@ferry/core';
 import { FerryError, NetworkProbe, Outbox, SyncWorker, ferryNames, systemClock, systemTimers } from '@ferry/core';
 import type { FerryHostOptions } from '../FerryHostOptions.ts';
-import { HttpTransport } from '../HttpTransport.ts';
+import { HttpTransport } from '../http/HttpTransport.ts';
 import { PROTOCOL_VERSION, summarize } from '../protocol.ts';
 import { Runner } from '../Runner.ts';
 import type { DefaultStore } from './defaultStore.ts';

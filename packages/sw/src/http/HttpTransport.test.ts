@@ -45,7 +45,7 @@ function fakeFetch(...answers: (Response | Error | 'hang')[]): FetchLike & { cal
 
 const ctx = (): { signal: AbortSignal } => ({ signal: new AbortController().signal });
 const transport = (fetch: FetchLike, more: ConstructorParameters<typeof HttpTransport>[0] = {}): HttpTransport =>
-  new HttpTransport({ fetch, origin: () => ORIGIN, ...more });
+  new HttpTransport({ fetch, origin: () => ORIGIN, reachability: false, ...more });
 
 describe('HttpTransport request', () => {
   it('sends JSON with Content-Type and Idempotency-Key to the target on the origin', async () => {
@@ -75,9 +75,15 @@ describe('HttpTransport status classification', () => {
     expect((await transport(fakeFetch(new Response(null, { status }))).send(op(), ctx())).ok).toBe(true);
   });
 
-  it.each([408, 425, 429, 500, 502, 503, 504])('%i is retryable', async (status) => {
+  it.each([408, 425, 429, 500])('%i is retryable', async (status) => {
     const r = await transport(fakeFetch(new Response(null, { status }))).send(op(), ctx());
     expect(r).toMatchObject({ ok: false, retryable: true, status });
+    expect(r.free).toBeUndefined();
+  });
+
+  it.each([502, 503, 504])("%i is a gateway's answer: retryable, free while the origin answers nothing else", async (status) => {
+    const r = await transport(fakeFetch(new Response(null, { status }))).send(op(), ctx());
+    expect(r).toMatchObject({ ok: false, retryable: true, free: true, status });
   });
 
   it.each([400, 404, 410, 413, 422])('%i is permanent', async (status) => {
@@ -85,11 +91,16 @@ describe('HttpTransport status classification', () => {
     expect(r).toMatchObject({ ok: false, retryable: false, status });
   });
 
-  it('409 to a keyed send means "still in progress": retryable, free, its Retry-After or a second', async () => {
+  it('409 to a keyed send is "still in progress" when it says so: free, after its Retry-After or a second', async () => {
     const r = await transport(fakeFetch(new Response(null, { status: 409, headers: { 'Retry-After': '3' } }))).send(op(), ctx());
     expect(r).toMatchObject({ ok: false, retryable: true, free: true, status: 409, retryAfterMs: 3000 });
+    const typed = new Response(JSON.stringify({ type: 'about:blank', code: 'idempotency-key-in-use' }), {
+      status: 409,
+      headers: { 'Content-Type': 'application/problem+json' },
+    });
+    expect(await transport(fakeFetch(typed)).send(op(), ctx())).toMatchObject({ ok: false, retryable: true, free: true, retryAfterMs: 1000 });
     const bare = await transport(fakeFetch(new Response(null, { status: 409 }))).send(op(), ctx());
-    expect(bare).toMatchObject({ ok: false, retryable: true, free: true, retryAfterMs: 1000 });
+    expect(bare).toMatchObject({ ok: false, retryable: false, status: 409 });
   });
 
   it('a custom classify decides, and is told whether the request carried a key', async () => {
@@ -110,8 +121,8 @@ describe('HttpTransport status classification', () => {
       fakeFetch(new Response(JSON.stringify({ error: 'text is\nrequired' }), { status: 422, statusText: 'Unprocessable Entity' })),
     ).send(op(), ctx());
     expect(json.error).toBe('HTTP 422 Unprocessable Entity: text is required');
-    const text = await transport(fakeFetch(new Response('x'.repeat(10_000), { status: 503 }))).send(op(), ctx());
-    expect(text.error).toBe(`HTTP 503: ${'x'.repeat(200)}`);
+    const text = await transport(fakeFetch(new Response('x'.repeat(10_000), { status: 500 }))).send(op(), ctx());
+    expect(text.error).toBe(`HTTP 500: ${'x'.repeat(200)}`);
     const empty = await transport(fakeFetch(new Response(null, { status: 400 }))).send(op(), ctx());
     expect(empty.error).toBe('HTTP 400');
     // A body that never ends cannot stall the worker.
@@ -120,13 +131,13 @@ describe('HttpTransport status classification', () => {
     expect(stalled.error).toBe('HTTP 500: partial');
   });
 
-  it('a redirect is permanent, whether seen as 3xx or as an opaque redirect', async () => {
+  it("a redirect holds the session's lanes, whether seen as 3xx or as an opaque redirect", async () => {
     const r = await transport(fakeFetch(new Response(null, { status: 302, headers: { Location: '/x' } }))).send(op(), ctx());
-    expect(r).toMatchObject({ ok: false, retryable: false, status: 302 });
+    expect(r).toMatchObject({ ok: false, retryable: true, free: true, status: 302, hold: expect.stringMatching(/^needs-auth/) });
     const opaque = Object.assign(new Response(null, { status: 200 }), {});
     Object.defineProperty(opaque, 'type', { value: 'opaqueredirect' });
     Object.defineProperty(opaque, 'status', { value: 0 });
-    expect(await transport(fakeFetch(opaque)).send(op(), ctx())).toMatchObject({ ok: false, retryable: false });
+    expect(await transport(fakeFetch(opaque)).send(op(), ctx())).toMatchObject({ ok: false, free: true, hold: expect.stringMatching(/^needs-auth/) });
   });
 
   it('a network error is retryable, unanswered, and free while the origin answers nothing', async () => {
@@ -237,15 +248,17 @@ describe('hooks under the send timeout', () => {
     expect(f.calls).toHaveLength(0);
   });
 
-  it('a header value with a newline, or a hook that throws, is a retryable failure, never a thrown send', async () => {
-    const bad = await transport(fakeFetch(), { headers: () => ({ Authorization: 'Bearer a\nb' }) }).send(op(), ctx());
-    expect(bad).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/headers hook failed/) });
+  it('a header value with a newline, or a hook that throws, is a free retryable failure naming the header, never its value', async () => {
+    const bad = await transport(fakeFetch(), { headers: () => ({ Authorization: 'Bearer secret\nb' }) }).send(op(), ctx());
+    expect(bad).toMatchObject({ ok: false, retryable: true, free: true, error: 'headers hook: the value of header "Authorization" is not valid' });
+    const badName = await transport(fakeFetch(), { headers: () => ({ 'X Token': 'secret' }) }).send(op(), ctx());
+    expect(badName).toMatchObject({ free: true, error: 'headers hook: header "X Token" is not valid' });
     const thrown = await transport(fakeFetch(), {
       headers: () => {
         throw new Error('no token');
       },
     }).send(op(), ctx());
-    expect(thrown).toMatchObject({ ok: false, retryable: true, error: 'headers hook failed: no token' });
+    expect(thrown).toMatchObject({ ok: false, retryable: true, free: true, error: 'headers hook failed: no token' });
   });
 
   it('onUnauthorized runs under the same timeout; what it throws is retryable', async () => {
@@ -284,17 +297,23 @@ describe('auth hooks', () => {
     expect(f.calls.map((c) => new Headers(c.init.headers).get('authorization'))).toEqual(['old', 'new']);
   });
 
-  it('a second 401/403 after a refresh is permanent', async () => {
+  it('a refusal after a refresh is read by classify: a first 403 fails the op, a second 401 holds the session', async () => {
     const f = fakeFetch(new Response(null, { status: 401 }), new Response(null, { status: 403 }), new Response(null, { status: 200 }));
     const r = await transport(f, { onUnauthorized: async () => true }).send(op(), ctx());
     expect(r).toMatchObject({ ok: false, retryable: false, status: 403 });
     expect(f.calls).toHaveLength(2);
+    const again = fakeFetch(new Response(null, { status: 401 }), new Response(null, { status: 401 }));
+    const held = await transport(again, { onUnauthorized: async () => true }).send(op(), ctx());
+    expect(held).toMatchObject({ ok: false, free: true, status: 401, hold: expect.stringMatching(/^needs-auth/) });
   });
 
-  it('a hook that declines, or no hook, makes 401 permanent without a second request', async () => {
+  it('a hook that declines, or no hook, makes a 401 hold the session without a second request; a first 403 fails', async () => {
     const f = fakeFetch(new Response(null, { status: 401 }));
-    expect(await transport(f, { onUnauthorized: async () => false }).send(op(), ctx())).toMatchObject({ retryable: false, status: 401 });
+    const declined = await transport(f, { onUnauthorized: async () => false }).send(op(), ctx());
+    expect(declined).toMatchObject({ retryable: true, free: true, status: 401, hold: expect.stringMatching(/^needs-auth/) });
     expect(f.calls).toHaveLength(1);
+    const none = await transport(fakeFetch(new Response(null, { status: 401 }))).send(op(), ctx());
+    expect(none).toMatchObject({ hold: expect.stringMatching(/^needs-auth/) });
     expect(await transport(fakeFetch(new Response(null, { status: 403 }))).send(op(), ctx())).toMatchObject({ retryable: false, status: 403 });
   });
 });
@@ -363,10 +382,11 @@ describe('HttpTransport batch mode', () => {
     const r = await batch(f).sendBatch?.(ops, ctx());
     expect(r).toEqual([
       { ok: true, status: 201, answer: { status: 201 } },
-      { ok: false, retryable: true, status: 503, error: 'HTTP 503: busy now', retryAfterMs: 3000 },
+      // The batch endpoint's own 2xx shows the app is up: an item's 503 is the app's answer, and counts.
+      { ok: false, retryable: true, status: 503, error: `HTTP 503: busy now (while ${ORIGIN} answered other requests)`, retryAfterMs: 3000 },
     ]);
     const permanent = await batch(fakeFetch(answer([{ status: 422, error: 'text is required' }]))).sendBatch?.(ops, ctx());
-    expect(permanent).toEqual([{ ok: false, retryable: false, status: 422, error: 'HTTP 422: text is required' }]);
+    expect(permanent).toEqual([{ ok: false, retryable: false, status: 422, error: 'HTTP 422: text is required', answer: { status: 422 } }]);
   });
 
   it("a failed exchange is the first op's failure: network error, 5xx with its Retry-After, 4xx with its reason", async () => {
@@ -376,7 +396,9 @@ describe('HttpTransport batch mode', () => {
     const busy = new Response(null, { status: 429, headers: { 'Retry-After': '2' } });
     expect(await batch(fakeFetch(busy)).sendBatch?.(ops, ctx())).toEqual([{ ok: false, retryable: true, status: 429, error: 'HTTP 429', retryAfterMs: 2000 }]);
     const missing = new Response(JSON.stringify({ error: 'no such route' }), { status: 404 });
-    expect(await batch(fakeFetch(missing)).sendBatch?.(ops, ctx())).toEqual([{ ok: false, retryable: false, status: 404, error: 'HTTP 404: no such route' }]);
+    expect(await batch(fakeFetch(missing)).sendBatch?.(ops, ctx())).toEqual([
+      { ok: false, retryable: false, status: 404, error: 'HTTP 404: no such route', answer: { status: 404, body: '{"error":"no such route"}' } },
+    ]);
   });
 
   it('an answer it cannot read is a retryable failure of the first op (the server may have applied them: keys make the resend safe)', async () => {
