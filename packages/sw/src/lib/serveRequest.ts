@@ -3,6 +3,7 @@ import { FerryError, checkUserId } from '@ferry/core';
 import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '../protocol.ts';
 import type { Engine } from './buildEngine.ts';
 import { checkCredentials } from './credentials.ts';
+import { NEEDS_AUTH } from '../http/sessions.ts';
 import type { ReplyPort } from './platform.ts';
 import { statusOf } from './statusOf.ts';
 
@@ -43,6 +44,7 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       credentials.set(entry);
       await engine.persistCredentials();
       // The user's held lanes go again; one still lacking credentials for another origin is held again at its claim.
+      await engine.releaseSessions((user) => user === entry.user);
       await outbox.release((op) => op.user === entry.user);
       return done<'setCredentials'>(null, wake);
     }
@@ -54,8 +56,15 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       const discarded = req.discard ? await outbox.discardUser(user) : 0;
       return done<'signOut'>({ unsent: pending + inflight + failed, discarded });
     }
-    case 'retry':
+    case 'retry': {
+      // A pending op held for its session: the retry releases its user's holds (it keeps its place).
+      const op = await outbox.get(req.opId);
+      if (op?.status === 'pending' && op.held?.startsWith(NEEDS_AUTH)) {
+        await engine.releaseSessions((user) => user === op.user);
+        return done<'retry'>((await outbox.get(req.opId)) ?? op, wake);
+      }
       return done<'retry'>(await outbox.retry(req.opId), wake);
+    }
     case 'discard':
       return done<'discard'>(await outbox.discard(req.opId));
     case 'cancel':
@@ -63,6 +72,8 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
     case 'update':
       return done<'update'>(await outbox.update(req.opId, req.patch));
     case 'syncNow':
+      // The app asks to try now: sessions held for a refusal are tried again (and held again if still refused).
+      await engine.releaseSessions(() => true);
       await wake();
       return done<'syncNow'>(await outbox.stats());
     case 'kick':
