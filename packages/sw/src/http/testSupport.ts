@@ -118,6 +118,14 @@ export function opaque(): Response {
   return res;
 }
 
+/** A redirect seen with `redirect: 'manual'`: an opaque redirect, status 0. */
+export function opaqueRedirect(): Response {
+  const res = new Response(null, { status: 200 });
+  Object.defineProperty(res, 'type', { value: 'opaqueredirect' });
+  Object.defineProperty(res, 'status', { value: 0 });
+  return res;
+}
+
 /** Whether each lane's applied ops came in enqueue order (`n` rising), and every op of `lanes` arrived once. */
 export function inOrder(applied: readonly { lane: string; n: number }[]): boolean {
   const last = new Map<string, number>();
