@@ -19,7 +19,7 @@ export interface Req {
   method: string;
   headers: Headers;
   /** The op's payload (single sends), or undefined (HEAD). */
-  payload: { lane: string; n: number } | undefined;
+  payload: { lane: string; n: number; mark?: string } | undefined;
   key: string | null;
 }
 
@@ -39,13 +39,17 @@ export function world(server: (req: Req) => Reply, options: WorldOptions = {}) {
   const outbox = new Outbox({ store: new MemoryStore(), clock, origin: ORIGIN, random: () => 0.5, ...(options.retry && { retry: options.retry }) });
   /** Every request, and the ops applied (answered 2xx), in the order the server saw them. */
   const requests: Req[] = [];
-  const applied: { lane: string; n: number }[] = [];
+  const applied: NonNullable<Req['payload']>[] = [];
+  /** When the app itself answered anything (not a gateway's status, not silence), in order. */
+  const appAnswers: number[] = [];
   const fetch = (url: string, init: RequestInit): Promise<Response> => {
     const headers = new Headers(init.headers);
     const payload = typeof init.body === 'string' ? (JSON.parse(init.body) as Req['payload']) : undefined;
     const req: Req = { url, method: init.method ?? 'GET', headers, payload, key: headers.get('idempotency-key') };
     requests.push(req);
     const reply = server(req);
+    const app = reply !== 'hang' && !(reply instanceof Error) && ![502, 503, 504].includes(reply.status);
+    if (app) appAnswers.push(clock.now());
     if (reply === 'hang') {
       return new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
     }
@@ -66,14 +70,15 @@ export function world(server: (req: Req) => Reply, options: WorldOptions = {}) {
     transport,
     requests,
     applied,
+    appAnswers,
 
-    /** Queues `count` ops in `lane` (for `user`), numbered in their lane. */
-    async enqueue(lane: string, count: number, user?: string): Promise<Operation[]> {
+    /** Queues `count` ops in `lane` (for `user`), numbered in their lane; `mark` tells the server how to treat them. */
+    async enqueue(lane: string, count: number, user?: string, mark?: string): Promise<Operation[]> {
       const ops: Operation[] = [];
       for (let i = 0; i < count; i++) {
         const n = counts.get(lane) ?? 0;
         counts.set(lane, n + 1);
-        ops.push(await outbox.enqueue({ kind: 'k', target: '/api/x', lane, payload: { lane, n }, ...(user !== undefined && { user }) }));
+        ops.push(await outbox.enqueue({ kind: 'k', target: '/api/x', lane, payload: { lane, n, ...(mark !== undefined && { mark }) }, ...(user !== undefined && { user }) }));
       }
       return ops;
     },
