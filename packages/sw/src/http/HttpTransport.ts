@@ -114,7 +114,16 @@ export class HttpTransport implements Transport {
     this.#clock = options.clock ?? systemClock;
     this.#timers = options.timers ?? systemTimers;
     const reach = options.reachability ?? {};
-    this.#reach = reach === false ? undefined : new Reachability(reach, () => this.#fetch, this.#clock, this.#timers, (s) => this.#isGateway(s));
+    this.#reach =
+      reach === false
+        ? undefined
+        : new Reachability(
+            reach,
+            () => this.#fetch,
+            this.#clock,
+            this.#timers,
+            (s) => this.#isGateway(s),
+          );
     const batchTarget = options.batchTarget;
     this.#batchTarget = batchTarget;
     if (batchTarget !== undefined) this.sendBatch = (ops, ctx) => this.#withDeadline(ctx, (d) => this.#sendBatch(batchTarget, ops, d));
@@ -213,7 +222,8 @@ export class HttpTransport implements Transport {
     if (!Array.isArray(items)) return [items];
     const results: SendResult[] = [];
     // In order: a 403 to one item is what makes a 403 to the next one the session's.
-    for (const [i, item] of items.slice(0, sent.length).entries()) results.push(await this.#itemResult(item, { ...asked, keyed: true, op: sent[i] ?? first }, d));
+    for (const [i, item] of items.slice(0, sent.length).entries())
+      results.push(await this.#itemResult(item, { ...asked, keyed: true, op: sent[i] ?? first }, d));
     return results;
   }
 

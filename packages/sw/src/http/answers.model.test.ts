@@ -41,7 +41,10 @@ const enqueue: fc.Arbitrary<Step> = fc.record({
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: enqueue },
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('regime' as const), r: fc.constantFrom<Regime>('ok', 'ok', '502', '503', '504', 'down', 'redirect', '401', '403') }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ t: fc.constant('regime' as const), r: fc.constantFrom<Regime>('ok', 'ok', '502', '503', '504', 'down', 'redirect', '401', '403') }),
+  },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('run' as const), ms: fc.constantFrom(1_000, 30_000, 5 * 60_000, 30 * 60_000) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('release' as const) }) },
 );

@@ -51,7 +51,7 @@ const KEY_IN_USE_TYPES = new Set([
 export function saysKeyInUse(body: JsonValue | undefined): boolean {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
   const { type, code, title } = body;
-  const named = (v: JsonValue | undefined): boolean => typeof v === 'string' && (KEY_IN_USE_TYPES.has(v) || /\/idempotency-key-in-use$/.test(v));
+  const named = (v: JsonValue | undefined): boolean => typeof v === 'string' && (KEY_IN_USE_TYPES.has(v) || v.endsWith('/idempotency-key-in-use'));
   return named(type) || named(code) || title === 'A request is outstanding for this Idempotency-Key';
 }
 

@@ -50,7 +50,7 @@ function setup(refuse: (auth: string | null) => Response | undefined) {
 }
 
 describe('the host releases session holds', () => {
-  it("new credentials for the user release its needs-auth lanes, and the op a first 403 failed comes back", async () => {
+  it('new credentials for the user release its needs-auth lanes, and the op a first 403 failed comes back', async () => {
     let token = 'old';
     const { host, call, enqueue, list, seen } = setup((auth) => (auth === 'Bearer new' ? undefined : new Response('session expired', { status: 403 })));
     await call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: `Bearer ${token}` } } });

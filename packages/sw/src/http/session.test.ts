@@ -20,7 +20,7 @@ describe('a session that ends with 30 ops queued in 3 lanes', () => {
     ['a 403 "session expired"', () => new Response('session expired', { status: 403 }), 1],
   ])('%s: at most one op fails, all are held with needs-auth, then all arrive in order', async (_, refusal, failing) => {
     let expired = true;
-    const w = world((req) => (expired ? refusal() : ok()));
+    const w = world(() => (expired ? refusal() : ok()));
     for (const lane of ['a', 'b', 'c']) await w.enqueue(lane, 10);
     await w.run(10 * 60 * 1000);
     const held = await w.list();

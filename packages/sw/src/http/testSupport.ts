@@ -78,7 +78,15 @@ export function world(server: (req: Req) => Reply, options: WorldOptions = {}) {
       for (let i = 0; i < count; i++) {
         const n = counts.get(lane) ?? 0;
         counts.set(lane, n + 1);
-        ops.push(await outbox.enqueue({ kind: 'k', target: '/api/x', lane, payload: { lane, n, ...(mark !== undefined && { mark }) }, ...(user !== undefined && { user }) }));
+        ops.push(
+          await outbox.enqueue({
+            kind: 'k',
+            target: '/api/x',
+            lane,
+            payload: { lane, n, ...(mark !== undefined && { mark }) },
+            ...(user !== undefined && { user }),
+          }),
+        );
       }
       return ops;
     },

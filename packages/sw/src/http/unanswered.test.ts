@@ -15,7 +15,7 @@ const created = (status: number): Response => new Response('{}', { status, heade
 describe('a gateway answer is not the app answer', () => {
   it.each([502, 503, 504])('two hours of %i from a proxy park nothing; then every op arrives, in order', async (status) => {
     let down = true;
-    const w = world((req) => (down ? new Response('<html>Bad Gateway</html>', { status, headers: { 'Content-Type': 'text/html' } }) : created(201)));
+    const w = world(() => (down ? new Response('<html>Bad Gateway</html>', { status, headers: { 'Content-Type': 'text/html' } }) : created(201)));
     await w.enqueue('a', 4);
     await w.enqueue('b', 4);
     await w.run(2 * HOUR);
