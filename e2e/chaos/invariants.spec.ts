@@ -33,7 +33,7 @@ const req = (n: number, at: number, over: Partial<Received> = {}): Received => (
   outcome: 201,
   ...over,
 });
-const app = (n: number, key = `k${n}`): Applied => ({ key, path: '/api/x', body: { tag: `t${n}` }, at: 0 });
+const app = (n: number, key = `k${n}`): Applied => ({ key, path: '/api/x', body: { tag: `t${n}` }, at: 0, user: null });
 
 test('the invariant check counts each kind of violation', () => {
   const ops = [op(1), op(2), op(3)];

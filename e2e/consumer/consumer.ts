@@ -193,6 +193,8 @@ const SNIPPETS = [
   ['README.md', 'readme-app.ts', '// app.ts:'],
   ['docs/users-and-credentials.md', 'users-sw.ts', '// sw.ts:'],
   ['docs/users-and-credentials.md', 'users-app.ts', '// app.ts:'],
+  ['docs/users-and-credentials.md', 'users-tabs.ts', '// tabs.ts:'],
+  ['docs/users-and-credentials.md', 'server-users.ts', '// server.ts:'],
   ['packages/server/README.md', 'server-readme.ts', '// server.ts:'],
   ['packages/server/README.md', 'server-transaction.ts', '// transaction.ts:'],
   ['packages/server/docs/node.md', 'server-express.ts', '// server.ts:'],
@@ -220,8 +222,8 @@ export function typecheckEntries(): void {
   // A page's program (DOM) over every entry; a worker's (WebWorker) over what a worker imports; a
   // Node program (no DOM, @types/node) over the server's entries and snippets.
   for (const [resolution, module, lib, files] of [
-    ['bundler', 'esnext', 'DOM', ['entries.ts', 'readme-app.ts', 'users-app.ts']],
-    ['nodenext', 'nodenext', 'DOM', ['entries.ts', 'readme-app.ts', 'users-app.ts']],
+    ['bundler', 'esnext', 'DOM', ['entries.ts', 'readme-app.ts', 'users-app.ts', 'users-tabs.ts']],
+    ['nodenext', 'nodenext', 'DOM', ['entries.ts', 'readme-app.ts', 'users-app.ts', 'users-tabs.ts']],
     ['bundler', 'esnext', 'WebWorker', ['worker.ts', 'readme-sw.ts', 'classic-worker.ts', 'users-sw.ts']],
     ['nodenext', 'nodenext', 'WebWorker', ['worker.ts', 'readme-sw.ts', 'classic-worker.ts', 'users-sw.ts']],
     ['bundler', 'esnext', 'Node', server],

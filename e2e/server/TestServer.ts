@@ -7,6 +7,7 @@ import { Idempotency, MemoryStore, createBatchHandler } from '../../packages/ser
 import type { AppHandler } from '../../packages/server/src/index.ts';
 import { writeResponse } from '../../packages/server/src/node.ts';
 import { PgliteStore } from '../../packages/server/src/PgliteStore.ts';
+import { Sessions } from './Sessions.ts';
 
 /** One request the API received, as sent. */
 export interface Received {
@@ -39,6 +40,8 @@ export interface Applied {
   path: string;
   body: unknown;
   at: number;
+  /** Whom the request's credentials verified (see {@link Sessions}); null for nobody. */
+  user: string | null;
 }
 
 /**
@@ -53,7 +56,13 @@ export interface Applied {
  * first request with its key still runs gets 409 with `Retry-After: 1`.
  */
 export type Answer =
-  { status: number; headers?: Record<string, string> } | 'hang' | 'apply-and-hang' | 'drop' | 'apply-and-drop' | { delayMs: number } | undefined;
+  | { status: number; headers?: Record<string, string>; body?: unknown }
+  | 'hang'
+  | 'apply-and-hang'
+  | 'drop'
+  | 'apply-and-drop'
+  | { delayMs: number }
+  | undefined;
 
 /** Decides the answer to a request; `nth` counts requests with the same key, from 1. */
 export type Script = (req: Received, nth: number) => Answer;
@@ -88,6 +97,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>ferry e2e</title><scri
 export class TestServer {
   readonly received: Received[] = [];
   readonly applied: Applied[] = [];
+  readonly sessions = new Sessions();
   script: Script = () => undefined;
   readonly #count = new Map<string, number>();
   readonly #hanging = new Set<ServerResponse>();
@@ -100,7 +110,7 @@ export class TestServer {
 
   private constructor(staticDir: string) {
     this.staticDir = staticDir;
-    this.#layer = freshLayer();
+    this.#layer = freshLayer(this.sessions);
   }
 
   static async start(staticDir: string): Promise<TestServer> {
@@ -126,7 +136,8 @@ export class TestServer {
     this.received.length = 0;
     this.applied.length = 0;
     this.#count.clear();
-    this.#layer = freshLayer();
+    this.sessions.tokens.clear();
+    this.#layer = freshLayer(this.sessions);
     this.script = () => undefined;
     for (const res of this.#hanging) res.destroy();
     this.#hanging.clear();
@@ -177,6 +188,7 @@ export class TestServer {
     if (!url.pathname.startsWith('/api/')) return send(res, 404, 'not found', 'text/plain');
 
     const text = await readBody(req);
+    if (this.sessions.handle(url.pathname, text, res, req)) return;
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
     const request = new Request(url, { method: req.method ?? 'GET', headers, ...(text !== '' && { body: text }) });
@@ -216,7 +228,8 @@ export class TestServer {
     }
     if (typeof answer === 'object' && 'status' in answer) {
       const empty = answer.status === 204 || answer.status === 205 || answer.status === 304;
-      const res = new Response(empty ? null : '{}', { status: answer.status, headers: { 'content-type': 'application/json', ...answer.headers } });
+      const body = empty ? null : JSON.stringify(answer.body ?? {});
+      const res = new Response(body, { status: answer.status, headers: { 'content-type': 'application/json', ...answer.headers } });
       return noted(rec, res);
     }
     const answerAt = rec.at + (typeof answer === 'object' ? answer.delayMs : 0);
@@ -225,7 +238,7 @@ export class TestServer {
       const wait = answerAt - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const body = inner.body === null ? undefined : ((await inner.json()) as unknown);
-      this.applied.push({ key: rec.key, path: rec.path, body, at: rec.at });
+      this.applied.push({ key: rec.key, path: rec.path, body, at: rec.at, user: this.sessions.userOf(inner.headers) });
       return Response.json({ replayed: false }, { status: 201 });
     };
     const res = await layer.handle(request, app);
@@ -287,10 +300,11 @@ function embedded(): PgliteStore {
 }
 
 /** The idempotency layer over new, empty keys: what a freshly deployed API would have. */
-function freshLayer(): Idempotency {
+function freshLayer(sessions: Sessions): Idempotency {
   const store = ON_PGLITE ? new PgliteStore({ db: embedded().db, table: `keys_${++tables}` }) : new MemoryStore();
   // Ferry always sends a key; a request without one is applied each time, as an unkeyed API would.
-  return new Idempotency({ store, requireKey: () => false });
+  // An op of another user than the session's is refused (403 user-mismatch), never applied.
+  return new Idempotency({ store, requireKey: () => false, user: (req) => sessions.userOf(req.headers) });
 }
 
 function send(res: ServerResponse, status: number, body: string, type: string, headers: Record<string, string> = {}): void {

@@ -1,5 +1,5 @@
 import type { ListQuery, Operation, OperationInput, OperationStatus } from '@ferry/core';
-import { FerryError, checkUserId, ferryNames } from '@ferry/core';
+import { FerryError, ferryNames } from '@ferry/core';
 import { nanoid } from 'nanoid';
 import type {
   ChangeMessage,
@@ -9,25 +9,22 @@ import type {
   KickReason,
   RequestBody,
   Results,
+  SignedOutMessage,
   SignOutResult,
 } from '@ferry/core/protocol';
 import { enqueueBatcher } from './lib/enqueueBatcher.ts';
+import type { CredentialsProvider } from './lib/identity.ts';
+import { identity } from './lib/identity.ts';
 import type { FerryStatusSource } from './lib/statusStore.ts';
 import { statusStore } from './lib/statusStore.ts';
 import type { PostTarget } from './lib/requester.ts';
 import { requester } from './lib/requester.ts';
 
+export type { CredentialsProvider, CredentialsRequest } from './lib/identity.ts';
+
 /** The host running in the page, from `@ferry/client/page`. */
 export interface PageTarget extends PostTarget {
   close?(): Promise<void>;
-}
-
-/** What the app's credentials provider is told when the worker needs a user's credentials. */
-export interface CredentialsRequest {
-  /** The origin they are for. */
-  origin: string;
-  /** None given yet, the last ones expired, or the server refused them (a 401). */
-  reason: CredentialsNeededMessage['reason'];
 }
 
 export interface FerryClientOptions {
@@ -41,10 +38,13 @@ export interface FerryClientOptions {
    * spending nothing, until the next ask or `setCredentials`). A provider that
    * throws is the same as undefined. Asked only for the user signed in here.
    */
-  credentials?: (
-    user: string,
-    request: CredentialsRequest,
-  ) => Promise<Omit<CredentialsInput, 'origin'> | undefined> | Omit<CredentialsInput, 'origin'> | undefined;
+  credentials?: CredentialsProvider;
+  /**
+   * Called when the user signed in on this page is signed out in another tab (a sign-out anywhere is a
+   * sign-out everywhere): the page stops stamping and giving credentials for them, and an `enqueue` that
+   * names no user rejects with `signed-out` until `setUser` is called again. Show the sign-in screen here.
+   */
+  onSignedOut?: (user: string) => void;
   /** A request the worker has not answered by then rejects with `worker-timeout`. @default 10000 */
   timeoutMs?: number;
   /**
@@ -203,9 +203,9 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     // Not an object: the worker's validation says why, as a typed error.
     if (typeof op !== 'object' || op === null) return batcher(op);
     try {
-      const who = op.user === undefined && user !== null ? { user } : {};
-      return batcher({ ...op, ...who, id: op.id ?? nanoid(), idempotencyKey: op.idempotencyKey ?? nanoid() });
+      return batcher({ ...op, ...who.stamp(op.user), id: op.id ?? nanoid(), idempotencyKey: op.idempotencyKey ?? nanoid() });
     } catch (err) {
+      if (err instanceof FerryError) return Promise.reject(err);
       return Promise.reject(new FerryError('invalid-operation', `the operation could not be read: ${err instanceof Error ? err.message : String(err)}`));
     }
   };
@@ -213,9 +213,10 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
   const listeners = new Set<(change: ChangeSummary) => void>();
   let channel: (EventTarget & { close(): void }) | undefined;
   const onBroadcast = (event: Event): void => {
-    const data = (event as MessageEvent<ChangeMessage | CredentialsNeededMessage>).data;
+    const data = (event as MessageEvent<ChangeMessage | CredentialsNeededMessage | SignedOutMessage>).data;
     if (data?.v !== 1) return;
-    if (data.type === 'credentials-needed') return void provide(data.user, data);
+    if (data.type === 'credentials-needed') return void who.provide(data.user, data);
+    if (data.type === 'signed-out') return who.signedOut(data);
     if (data.type !== 'change' || typeof data.change?.op?.id !== 'string') return;
     for (const fn of listeners) fn(data.change);
   };
@@ -234,40 +235,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     };
   };
 
-  // Who is signed in here, and the app's provider of their credentials.
-  let user: string | null = null;
-  /** The provider gave nothing last time (a refresh that failed, offline): asked again when the page is back online or visible. */
-  let owed = false;
-  const setCredentials = (who: string, credentials: CredentialsInput): Promise<void> =>
-    request({ type: 'setCredentials', user: who, credentials }).then(() => {});
-  const provide = async (who: string, req: CredentialsRequest): Promise<void> => {
-    const provider = options.credentials;
-    if (!provider || who !== user) return;
-    let given: Omit<CredentialsInput, 'origin'> | undefined;
-    try {
-      given = await provider(who, { origin: req.origin, reason: req.reason });
-    } catch {
-      // A refresh that failed (the auth server down, offline): the ops wait, and the page asks again later.
-      given = undefined;
-    }
-    // Signed out or switched while the provider ran: those are not this user's to give.
-    if (who !== user) return;
-    owed = !given;
-    if (given) await setCredentials(who, { ...given, ...(req.origin !== '' && { origin: req.origin }) }).catch(() => (owed = true));
-  };
-  const setUser = async (next: string | null): Promise<void> => {
-    user = next === null ? null : checkUserId(next, 'user', 'invalid-argument');
-    if (user === null || !options.credentials) return;
-    // Asks from the worker arrive on the channel; the first credentials go now.
-    listen();
-    await provide(user, { origin: typeof location === 'object' ? location.origin : '', reason: 'missing' });
-  };
-  const signOut = async ({ discard = false }: { discard?: boolean } = {}): Promise<SignOutResult> => {
-    const who = user;
-    if (who === null) return { unsent: 0, discarded: 0 };
-    user = null;
-    return request({ type: 'signOut', user: who, discard });
-  };
+  const pageOrigin = (): string => (typeof location === 'object' ? location.origin : '');
+  const who = identity({ request, provider: options.credentials, origin: pageOrigin, listen, onSignedOut: options.onSignedOut });
 
   // The re-checks of the waiting whenDone calls, and one slow timer while any waits.
   const waiting = new Set<() => void>();
@@ -286,7 +255,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     return request({ type: 'kick', reason }).then(() => {});
   };
   const quietKick = (reason: KickReason): void => {
-    if (owed && user !== null) void provide(user, { origin: typeof location === 'object' ? location.origin : '', reason: 'missing' });
+    who.retryOwed();
     void kick(reason).catch(() => {});
   };
   const onOnline = (): void => quietKick('online');
@@ -381,12 +350,12 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
       return reg;
     },
     enqueue,
-    setUser,
+    setUser: who.setUser,
     get user() {
-      return user;
+      return who.user;
     },
-    setCredentials,
-    signOut,
+    setCredentials: who.setCredentials,
+    signOut: ({ discard = false } = {}) => who.signOut(discard),
     whenDone,
     subscribe,
     list: (query = {}) => request({ type: 'list', query }),

@@ -5,8 +5,14 @@ import { createFerryClient } from './createFerryClient.ts';
 
 type Msg = Record<string, unknown>;
 
+/** What the fake worker answers by default: ids for enqueues, epoch 0 for a sign-in, null otherwise. */
+function defaultAnswer(msg: Msg): unknown {
+  if (msg.type === 'enqueueBatch') return (msg.ops as Msg[]).map((o) => o.id);
+  return msg.type === 'signIn' ? { epoch: 0 } : null;
+}
+
 /** A worker that answers every request with `result(msg)` and records them. */
-function fakeWorker(result: (msg: Msg) => unknown = (msg) => (msg.type === 'enqueueBatch' ? (msg.ops as Msg[]).map((o) => o.id) : null)) {
+function fakeWorker(result: (msg: Msg) => unknown = defaultAnswer) {
   const received: Msg[] = [];
   return {
     received,
@@ -23,7 +29,8 @@ function setup(more: Parameters<typeof createFerryClient>[0] = {}, worker = fake
   const ferry = createFerryClient({ serviceWorker: () => container, channel: () => channel, forwardEvents: false, timeoutMs: 500, ...more });
   const ask = (user: string, reason = 'refused', origin = 'https://api.example') =>
     channel.dispatchEvent(new MessageEvent('message', { data: { v: 1, type: 'credentials-needed', user, origin, reason } }));
-  return { ferry, worker, ask };
+  const signedOut = (user: string, epoch: number) => channel.dispatchEvent(new MessageEvent('message', { data: { v: 1, type: 'signed-out', user, epoch } }));
+  return { ferry, worker, ask, signedOut };
 }
 
 const op = { kind: 'message.send', target: '/api/messages', payload: { text: 'hi' } };
@@ -96,6 +103,58 @@ describe('client: users', () => {
     ask('alice');
     await tick();
     expect(worker.received.filter((m) => m.type === 'setCredentials')).toHaveLength(1);
+    await ferry.close();
+  });
+
+  it("credentials carry the epoch the worker answered at sign-in; another user's carry none", async () => {
+    const worker = fakeWorker((msg) => (msg.type === 'signIn' ? { epoch: 3 } : defaultAnswer(msg)));
+    const { ferry } = setup({ credentials: () => ({ headers: { Authorization: 'Bearer a' } }) }, worker);
+    await ferry.setUser('alice');
+    await ferry.setCredentials('carol', { headers: { Authorization: 'Bearer c' } });
+    const sets = worker.received.filter((m) => m.type === 'setCredentials');
+    expect(sets.map((m) => [m.user, m.epoch])).toEqual([
+      ['alice', 3],
+      ['carol', undefined],
+    ]);
+    expect(worker.received.filter((m) => m.type === 'signIn')).toHaveLength(1);
+    await ferry.close();
+  });
+
+  it('a sign-out in another tab signs the user out here: no stamping, no credentials, enqueue refused until setUser', async () => {
+    const calls: string[] = [];
+    const told: string[] = [];
+    const { ferry, worker, ask, signedOut } = setup({
+      credentials: (user) => (calls.push(user), { headers: { Authorization: `Bearer ${user}` } }),
+      onSignedOut: (user) => told.push(user),
+    });
+    await ferry.setUser('alice');
+    signedOut('alice', 1);
+    expect([ferry.user, told]).toEqual([null, ['alice']]);
+    // The worker asks for alice's credentials again: this page gives none now.
+    ask('alice');
+    await tick();
+    expect(calls).toEqual(['alice']);
+    const refused = await ferry.enqueue(op).catch((e: unknown) => e);
+    expect((refused as FerryError).code).toBe('signed-out');
+    expect(worker.received.filter((m) => m.type === 'enqueueBatch')).toHaveLength(0);
+    // An op that names its user is the app's explicit choice; a new sign-in ends the refusal.
+    await ferry.enqueue({ ...op, user: 'alice' });
+    await ferry.setUser('bob');
+    await ferry.enqueue(op);
+    const users = worker.received.filter((m) => m.type === 'enqueueBatch').map((m) => (m.ops as Msg[])[0]?.user);
+    expect(users).toEqual(['alice', 'bob']);
+    await ferry.close();
+  });
+
+  it("a sign-out older than this page's sign-in, or of another user, changes nothing here", async () => {
+    const worker = fakeWorker((msg) => (msg.type === 'signIn' ? { epoch: 2 } : defaultAnswer(msg)));
+    const { ferry, signedOut } = setup({ credentials: () => ({ headers: {} }) }, worker);
+    await ferry.setUser('alice');
+    signedOut('alice', 2);
+    signedOut('bob', 9);
+    expect(ferry.user).toBe('alice');
+    signedOut('alice', 3);
+    expect(ferry.user).toBeNull();
     await ferry.close();
   });
 

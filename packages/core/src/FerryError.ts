@@ -26,6 +26,12 @@ export type FerryErrorCode =
   | 'invalid-config'
   /** A call's argument is not what it must be (a user id that is not a string, credentials that are not headers...); nothing changed. */
   | 'invalid-argument'
+  /**
+   * The user was signed out (in this tab or another) since this page signed
+   * them in: credentials it gives for them are refused, and an enqueue stamped
+   * with them is refused, until the app signs a user in again (`setUser`).
+   */
+  | 'signed-out'
   /** A bug, not a condition the app can act on; the message says where. */
   | 'internal';
 
@@ -38,6 +44,7 @@ const CODES: ReadonlySet<string> = new Set<FerryErrorCode>([
   'not-found',
   'invalid-state',
   'lease-superseded',
+  'signed-out',
   'quota-exceeded',
   'storage-unavailable',
   'storage-lost',

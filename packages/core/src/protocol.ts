@@ -55,9 +55,14 @@ export type RequestBody =
   | { type: 'stats'; query?: { user?: string } }
   /** What a status snapshot starts from, in one read: see {@link StatusResult}. `doneSince`: also list the ids of ops done since then (wall-clock ms). */
   | { type: 'status'; doneSince?: number }
-  /** The page hands the worker what sending `user`'s ops needs; kept in the worker's memory (see the host's `persistCredentials`). */
-  | { type: 'setCredentials'; user: string; credentials: CredentialsInput }
-  /** `user` signed out: the worker forgets their credentials, and deletes their unsent ops if `discard`. */
+  /** `user` signed in on a page: answered with the sign-in epoch that page's credentials for them carry. */
+  | { type: 'signIn'; user: string }
+  /**
+   * The page hands the worker what sending `user`'s ops needs; kept in the worker's memory (see the host's
+   * `persistCredentials`). `epoch`: the one the page's `signIn` got; credentials under an older one are refused.
+   */
+  | { type: 'setCredentials'; user: string; credentials: CredentialsInput; epoch?: number }
+  /** `user` signed out, in every tab: the worker forgets their credentials, and deletes their unsent ops if `discard`. */
   | { type: 'signOut'; user: string; discard: boolean }
   | { type: 'retry'; opId: string }
   | { type: 'discard'; opId: string }
@@ -165,6 +170,7 @@ export interface Results {
   list: Operation[];
   stats: Record<OperationStatus, number>;
   status: StatusResult;
+  signIn: { epoch: number };
   setCredentials: null;
   signOut: SignOutResult;
   retry: Operation;
@@ -221,6 +227,18 @@ export interface CredentialsNeededMessage {
   user: string;
   origin: string;
   reason: 'missing' | 'expired' | 'refused';
+}
+
+/**
+ * Broadcast when `user` signs out in any tab: every page where they are signed
+ * in signs them out too (stops stamping their ops and giving their credentials).
+ */
+export interface SignedOutMessage {
+  v: typeof PROTOCOL_VERSION;
+  type: 'signed-out';
+  user: string;
+  /** The user's epoch after the sign-out. */
+  epoch: number;
 }
 
 export type Parsed = { ok: true; request: Request } | { ok: false; id: string | null; message: string };
@@ -306,11 +324,16 @@ export function parseRequest(data: unknown): Parsed {
       if (since === undefined) return ok({ type: 'status' });
       return typeof since === 'number' && Number.isFinite(since) ? ok({ type: 'status', doneSince: since }) : bad('status.doneSince must be a finite number');
     }
-    case 'setCredentials':
+    case 'signIn':
+      return ok({ type: 'signIn', user: data['user'] as string });
+    case 'setCredentials': {
       // The values are the host's to check (a typed invalid-argument says what is wrong); here only the shape.
-      return isRecord(data['credentials'])
-        ? ok({ type: 'setCredentials', user: data['user'] as string, credentials: data['credentials'] as unknown as CredentialsInput })
-        : bad('setCredentials needs a credentials object');
+      if (!isRecord(data['credentials'])) return bad('setCredentials needs a credentials object');
+      const epoch = data['epoch'];
+      if (epoch !== undefined && !(Number.isInteger(epoch) && (epoch as number) >= 0)) return bad('setCredentials.epoch must be an integer >= 0');
+      const credentials = data['credentials'] as unknown as CredentialsInput;
+      return ok({ type: 'setCredentials', user: data['user'] as string, credentials, ...(epoch !== undefined && { epoch: epoch as number }) });
+    }
     case 'signOut':
       return ok({ type: 'signOut', user: data['user'] as string, discard: data['discard'] === true });
     case 'syncNow':

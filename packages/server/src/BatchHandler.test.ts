@@ -109,17 +109,26 @@ for (const db of useDatabases()) {
       expect(body).toEqual({
         results: [
           { status: 201, body: { seq: 1 } },
-          { status: 503, error: 'busy', retryAfter: '2' },
+          { status: 503, error: 'busy', retryAfter: '2', body: { error: 'busy' } },
         ],
       });
       expect(applied.map((a) => a.key)).toEqual(['p1']);
       // The 503 was not stored: resent, p2 is attempted again rather than replayed.
       const resent = await fetch(batchReq({ ops: [item('p2', { text: 'busy' })] }));
-      expect([resent.status, await resent.json()]).toEqual([200, { results: [{ status: 503, error: 'busy', retryAfter: '2' }] }]);
+      expect([resent.status, await resent.json()]).toEqual([200, { results: [{ status: 503, error: 'busy', retryAfter: '2', body: { error: 'busy' } }] }]);
       const mismatch = await (await fetch(batchReq({ ops: [item('p1', { text: 'changed' })] }))).json();
-      expect(mismatch).toEqual({ results: [{ status: 422, error: 'this Idempotency-Key was used with another request (method, path or payload)' }] });
+      // A refusal carries its body (here the layer's problem details), so the app can show it.
+      expect(mismatch).toMatchObject({
+        results: [
+          {
+            status: 422,
+            error: 'this Idempotency-Key was used with another request (method, path or payload)',
+            body: { code: 'idempotency-key-reused' },
+          },
+        ],
+      });
       const invalid = await (await fetch(batchReq({ ops: [item('p4', { text: '' }), item('p5', { text: 'x' })] }))).json();
-      expect(invalid).toEqual({ results: [{ status: 400, error: 'text is required' }] });
+      expect(invalid).toEqual({ results: [{ status: 400, error: 'text is required', body: { error: 'text is required' } }] });
       expect(applied.map((a) => a.key)).toEqual(['p1']);
       await store.close();
     });

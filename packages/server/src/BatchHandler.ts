@@ -19,9 +19,10 @@ export interface BatchResult {
   error?: string;
   retryAfter?: string;
   /**
-   * A success's body, as the item alone would have been answered: parsed
-   * JSON, or text (Ferry keeps it with the done op as `op.answer.body`).
-   * Left out when empty or over `maxAnswerBytes`.
+   * The item's body, as the item alone would have been answered: parsed
+   * JSON, or text (Ferry keeps it with the op as `op.answer.body`, a
+   * refusal's too, so an app can show a conflict). Left out when empty or
+   * over `maxAnswerBytes`.
    */
   body?: unknown;
 }
@@ -140,28 +141,23 @@ function checkItem(op: unknown, base: URL, maxKeyLength: number): { item: BatchI
   return { item: { ...(o as Partial<BatchItem>), target, method, idempotencyKey: key }, url };
 }
 
-/** Reads the status, a short reason and `Retry-After` from an item's answer, and a success's body. */
+/** Reads the status, the body, a refusal's short reason and `Retry-After` from an item's answer. */
 async function toResult(res: Response, maxAnswerBytes: number): Promise<BatchResult> {
   const result: BatchResult = { status: res.status };
   const retryAfter = res.headers.get('retry-after');
-  if (res.status >= 300) {
-    try {
-      const body = (await res.json()) as Record<string, unknown> | null;
-      const reason = body?.['detail'] ?? body?.['error'] ?? body?.['title'];
-      if (typeof reason === 'string') result.error = reason.slice(0, 500);
-    } catch {
-      // Not JSON: the status says enough.
-    }
-  } else {
-    const body = await successBody(res, maxAnswerBytes);
-    if (body !== undefined) result.body = body;
+  const body = await answerBody(res, maxAnswerBytes);
+  if (body !== undefined) result.body = body;
+  if (res.status >= 300 && typeof body === 'object' && body !== null) {
+    const fields = body as Record<string, unknown>;
+    const reason = fields['detail'] ?? fields['error'] ?? fields['title'];
+    if (typeof reason === 'string') result.error = reason.slice(0, 500);
   }
   if (retryAfter !== null) result.retryAfter = retryAfter;
   return result;
 }
 
-/** A success's body as parsed JSON, or text; undefined when empty, unreadable or over `limit` bytes. */
-async function successBody(res: Response, limit: number): Promise<unknown> {
+/** An answer's body as parsed JSON, or text; undefined when empty, unreadable or over `limit` bytes. */
+async function answerBody(res: Response, limit: number): Promise<unknown> {
   let bytes: Uint8Array;
   try {
     bytes = await readBody(res, limit);

@@ -2,6 +2,7 @@ import type { IdempotencyStore, Sql, StoredAnswer } from './IdempotencyStore.ts'
 import { TooLarge, readBody } from './lib/body.ts';
 import { fingerprint } from './lib/fingerprint.ts';
 import { parseKey } from './lib/key.ts';
+import { namesAnotherUser } from './lib/user.ts';
 import { problem } from './problem.ts';
 
 /** What the app's handler is given besides the request. */
@@ -29,6 +30,16 @@ export interface IdempotencyOptions {
    * @default () => 'global' (one scope for everyone: only for single-user apps and tests)
    */
   scope?: (req: Request) => string | null | Promise<string | null>;
+  /**
+   * The user the request's *verified* session belongs to (its cookie or token),
+   * or null when it has none. When set, a request whose op belongs to another
+   * user (Ferry sends the op's user in the `Ferry-User` header) is refused with
+   * 403 `user-mismatch` and nothing is applied: an op queued by Alice never
+   * takes effect as Bob because Bob signed in on the same browser since. Ferry
+   * holds such an op until its own user is signed in again.
+   * @default none (no check)
+   */
+  user?: (req: Request) => string | null | Promise<string | null>;
   /** Whether a request without a key is refused with 400. @default POST and PATCH */
   requireKey?: (req: Request) => boolean;
   /** How long a claim holds a key; a request that crashed frees it after this. @default 30_000 */
@@ -82,7 +93,7 @@ export const storesByDefault = (status: number): boolean =>
  * payload gets 422; 5xx answers are never stored.
  */
 export class Idempotency {
-  readonly #o: Required<Omit<IdempotencyOptions, 'onWarning'>> & Pick<IdempotencyOptions, 'onWarning'>;
+  readonly #o: Required<Omit<IdempotencyOptions, 'onWarning' | 'user'>> & Pick<IdempotencyOptions, 'onWarning' | 'user'>;
 
   constructor(options: IdempotencyOptions) {
     this.#o = {
@@ -111,6 +122,9 @@ export class Idempotency {
    * @param scope overrides the `scope` option (adapters that know the user from their own context)
    */
   async handle(req: Request, handler: AppHandler, scope?: string | null): Promise<Response> {
+    if (this.#o.user && namesAnotherUser(req, await this.#o.user(req))) {
+      return problem(403, 'user-mismatch', 'this operation belongs to another user than the one signed in; nothing was applied');
+    }
     const raw = req.headers.get('idempotency-key');
     if (raw === null || UNKEYED_METHODS.has(req.method)) {
       if (raw === null && !UNKEYED_METHODS.has(req.method) && this.#o.requireKey(req)) {

@@ -22,6 +22,8 @@ export type ProblemCode =
   | 'batch-empty'
   | 'batch-too-large'
   | 'method-not-allowed'
+  /** The request's op belongs to another user than the session's (`Ferry-User`); nothing was applied. */
+  | 'user-mismatch'
   /** The key store could not be reached; nothing was applied. */
   | 'storage-unavailable'
   /** The app's handler threw; nothing was stored. */
@@ -30,6 +32,7 @@ export type ProblemCode =
 const PHRASES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  403: 'Forbidden',
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',

@@ -5,109 +5,11 @@
  * over a fake fetch that plays an API checking bearer tokens.
  */
 import type { Operation } from '@ferry/core';
-import { FerryError, MemoryStore } from '@ferry/core';
+import { MemoryStore } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
-import type { ChannelLike, FerryHostOptions } from './FerryHost.ts';
 import { FerryHost } from './FerryHost.ts';
-import type { FetchLike } from './http/HttpTransport.ts';
 import type { Reply } from './protocol.ts';
-
-const ORIGIN = 'https://app.example';
-const API = 'https://api.example';
-
-interface Seen {
-  url: string;
-  auth: string | null;
-  credentials: RequestCredentials | undefined;
-  body: unknown;
-}
-
-/**
- * An API that accepts the tokens in `valid` (token → user) and answers 401
- * to any other; `forbid` answers 403 to that text.
- */
-function api(valid: Map<string, string>, forbid = '') {
-  const seen: Seen[] = [];
-  const fetch: FetchLike = async (url, init) => {
-    const auth = new Headers(init.headers).get('authorization');
-    const body = JSON.parse(String(init.body)) as { text?: string };
-    seen.push({ url, auth, credentials: init.credentials, body });
-    if (body.text === forbid) return new Response('not yours', { status: 403 });
-    const token = auth?.replace(/^Bearer /, '') ?? '';
-    return new Response(null, { status: valid.has(token) ? 201 : 401 });
-  };
-  return { fetch, seen };
-}
-
-function channel(): ChannelLike & { sent: unknown[] } {
-  return {
-    sent: [],
-    postMessage(m) {
-      this.sent.push(m);
-    },
-    addEventListener() {},
-    removeEventListener() {},
-    close() {},
-  };
-}
-
-function setup(
-  valid = new Map([
-    ['ta', 'alice'],
-    ['tb', 'bob'],
-  ]),
-  more: FerryHostOptions = {},
-  store = new MemoryStore(),
-) {
-  const server = api(valid, 'forbidden');
-  const ch = channel();
-  const net = { online: true };
-  const host = new FerryHost({
-    store: async () => store,
-    transport: { fetch: server.fetch, timeoutMs: 300 },
-    leaseMs: 1000,
-    origin: () => ORIGIN,
-    allowedOrigins: [API],
-    isOnline: () => net.online,
-    locks: () => undefined,
-    channel: () => ch,
-    backgroundSync: () => undefined,
-    retry: { jitter: false },
-    onError: () => {},
-    ...more,
-  });
-  let n = 0;
-  /** One request through the protocol; resolves with its result or rejects with its FerryError. */
-  const call = async <T = unknown>(body: Record<string, unknown>): Promise<T> => {
-    const replies: Reply[] = [];
-    await host.receive({ ferry: true, v: 1, id: `r${++n}`, ...body }, { postMessage: (m: Reply) => void replies.push(m) });
-    const r = replies[0];
-    if (!r) throw new Error('no reply');
-    if (!r.ok) throw FerryError.from(r.error);
-    return r.result as T;
-  };
-  const enqueue = (text: string, user?: string, target = '/api/messages') =>
-    call<Operation>({ type: 'enqueue', op: { kind: 'message.send', target, payload: { text }, lane: 'chat', ...(user && { user }) } });
-  const byText = () => server.seen.map((s) => `${(s.body as { text: string }).text}:${s.auth ?? '-'}`);
-  return { host, store, server, ch, net, call, enqueue, byText };
-}
-
-const asked = (ch: { sent: unknown[] }) => ch.sent.filter((m) => (m as { type?: string }).type === 'credentials-needed');
-
-/** Every record of every store (ops, WAL, quarantine, meta) as one string, to search for a token. */
-function everything(store: MemoryStore): string {
-  const { ops, wal, quarantine, meta } = store.data;
-  return JSON.stringify([[...ops.entries()], [...wal.entries()], quarantine, [...(meta ?? new Map()).entries()]]);
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof FerryError ? err.code : `not a FerryError: ${String(err)}`;
-  }
-  return 'resolved';
-}
+import { API, ORIGIN, asked, codeOf, everything, setup } from './testSupport.ts';
 
 describe('users and credentials', () => {
   it("holds a user's ops without credentials, asks the pages, and sends them with that user's once given", async () => {
@@ -138,7 +40,10 @@ describe('users and credentials', () => {
     expect(byText()).toEqual(['b1:Bearer tb']);
     expect(await call({ type: 'stats', query: { user: 'alice' } })).toEqual({ pending: 2, inflight: 0, done: 0, failed: 0 });
     expect((await call<Operation[]>({ type: 'list', query: { user: 'alice' } })).map((o) => o.id)).toEqual(a.map((o) => o.id));
-    await call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: 'Bearer ta' } } });
+    // Signed out, alice's credentials are refused until a page signs her in again.
+    expect(await codeOf(call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: 'Bearer ta' } } }))).toBe('signed-out');
+    const { epoch } = await call<{ epoch: number }>({ type: 'signIn', user: 'alice' });
+    await call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: 'Bearer ta' } }, epoch });
     await host.wake();
     expect(byText()).toEqual(['b1:Bearer tb', 'a1:Bearer ta', 'a2:Bearer ta']);
     await host.close();

@@ -4,11 +4,13 @@ import { FerryError, NetworkProbe, Outbox, SyncWorker, ferryNames, systemClock, 
 import type { FerryHostOptions } from '../FerryHostOptions.ts';
 import { HttpTransport } from '../http/HttpTransport.ts';
 import { NEEDS_AUTH } from '../http/sessions.ts';
+import type { CredentialsNeededMessage, SignedOutMessage } from '../protocol.ts';
 import { PROTOCOL_VERSION, summarize } from '../protocol.ts';
 import { Runner } from '../Runner.ts';
 import type { DefaultStore } from './defaultStore.ts';
 import { openDefaultStore } from './defaultStore.ts';
 import { CredentialStore } from './credentials.ts';
+import { UserSessions } from './UserSessions.ts';
 import type { Origins } from './origins.ts';
 import { normalizeOrigins } from './origins.ts';
 import type { ChannelLike } from './platform.ts';
@@ -39,6 +41,10 @@ export interface Engine {
   witnessed: Promise<void>;
   /** The users' credentials the pages handed over. */
   credentials: CredentialStore;
+  /** Who is signed in, across tabs (see {@link UserSessions}). */
+  sessions: UserSessions;
+  /** Posts a message to every page on the change channel; a failure goes to `onError`. */
+  broadcast: (message: SignedOutMessage | CredentialsNeededMessage) => void;
   /** Writes the credentials to the store when the app opted in (`persistCredentials`); else nothing. */
   persistCredentials: () => Promise<void>;
   /** The host's origin, read when used. */
@@ -86,13 +92,15 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
     ? { store: await o.store(), lost: [], witnessed: Promise.resolve() }
     : await openDefaultStore(hooks.onError, clock.now(), hooks.ended, o.durability ?? DEFAULT_DURABILITY, globalThis.caches, names.database);
   const channel = (o.channel ?? (() => new BroadcastChannel(names.channel)))();
-  const credentials = new CredentialStore(clock, timers, (need) => {
+  const broadcast = (message: SignedOutMessage | CredentialsNeededMessage): void => {
     try {
-      channel?.postMessage({ v: PROTOCOL_VERSION, type: 'credentials-needed', ...need });
+      channel?.postMessage(message);
     } catch (err) {
       hooks.onError(err);
     }
-  });
+  };
+  const credentials = new CredentialStore(clock, timers, (need) => broadcast({ v: PROTOCOL_VERSION, type: 'credentials-needed', ...need }));
+  const sessions = new UserSessions(store);
   if (o.persistCredentials) credentials.load(await store.transaction('readonly', (tx) => tx.getMeta(CREDENTIALS_META)), origin(), origins.list);
   const persistCredentials = async (): Promise<void> => {
     if (o.persistCredentials) await store.transaction('readwrite', (tx) => tx.putMeta(CREDENTIALS_META, JSON.stringify(credentials.toJSON())));
@@ -170,7 +178,23 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
     channel?.removeEventListener('message', onRemote);
     channel?.close();
   };
-  return { outbox, worker, runner, channel, lost, witnessed, credentials, persistCredentials, origin, releaseSessions, origins, names, cleanup };
+  return {
+    outbox,
+    worker,
+    runner,
+    channel,
+    lost,
+    witnessed,
+    credentials,
+    sessions,
+    broadcast,
+    persistCredentials,
+    origin,
+    releaseSessions,
+    origins,
+    names,
+    cleanup,
+  };
 }
 
 /** Stops an engine's runner after its sends settle, stops its broadcasts, closes its store. */

@@ -1,6 +1,7 @@
 import type { FerryErrorData } from '@ferry/core';
 import { FerryError, checkUserId } from '@ferry/core';
 import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '../protocol.ts';
+import { PROTOCOL_VERSION } from '../protocol.ts';
 import type { Engine } from './buildEngine.ts';
 import { checkCredentials } from './credentials.ts';
 import { NEEDS_AUTH } from '../http/sessions.ts';
@@ -20,7 +21,7 @@ export interface ServeContext {
 
 /** Runs a validated request on `engine`. `after`, when set, is the drain the request asks for: start it once answered. */
 export async function serveRequest(engine: Engine, req: Request, ctx: ServeContext): Promise<Handled> {
-  const { outbox, worker, lost, witnessed, credentials } = engine;
+  const { outbox, worker, lost, witnessed, credentials, sessions } = engine;
   const { wake } = ctx;
   const done = <K extends keyof Results>(result: Results[K], after?: () => Promise<void>): Handled => (after ? { result, after } : { result });
   switch (req.type) {
@@ -39,8 +40,11 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       return done<'stats'>(await outbox.stats(req.query ?? {}));
     case 'status':
       return done<'status'>({ ...(await statusOf(outbox, req.doneSince)), online: ctx.ping().online });
+    case 'signIn':
+      return done<'signIn'>({ epoch: await sessions.signIn(checkUserId(req.user, 'user', 'invalid-argument')) });
     case 'setCredentials': {
       const entry = checkCredentials(req.user, req.credentials, engine.origin(), engine.origins.list);
+      await sessions.admit(entry.user, req.epoch);
       credentials.set(entry);
       await engine.persistCredentials();
       // The user's held lanes go again; one still lacking credentials for another origin is held again at its claim.
@@ -50,8 +54,10 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
     }
     case 'signOut': {
       const user = checkUserId(req.user, 'user', 'invalid-argument');
+      const epoch = await sessions.signOut(user);
       credentials.forget(user);
       await engine.persistCredentials();
+      engine.broadcast({ v: PROTOCOL_VERSION, type: 'signed-out', user, epoch });
       const { pending, inflight, failed } = await outbox.stats({ user });
       const discarded = req.discard ? await outbox.discardUser(user) : 0;
       return done<'signOut'>({ unsent: pending + inflight + failed, discarded });

@@ -1,0 +1,108 @@
+/**
+ * A host driven through its page protocol, with the real HttpTransport over a
+ * fake fetch that plays an API checking bearer tokens: the users and
+ * credentials suites share it.
+ */
+import type { Operation } from '@ferry/core';
+import { FerryError, MemoryStore } from '@ferry/core';
+import type { ChannelLike, FerryHostOptions } from './FerryHost.ts';
+import { FerryHost } from './FerryHost.ts';
+import type { FetchLike } from './http/HttpTransport.ts';
+import type { Reply } from './protocol.ts';
+
+export const ORIGIN = 'https://app.example';
+export const API = 'https://api.example';
+
+export interface Seen {
+  url: string;
+  auth: string | null;
+  credentials: RequestCredentials | undefined;
+  body: unknown;
+}
+
+/**
+ * An API that accepts the tokens in `valid` (token → user) and answers 401
+ * to any other; `forbid` answers 403 to that text.
+ */
+export function api(valid: Map<string, string>, forbid = '') {
+  const seen: Seen[] = [];
+  const fetch: FetchLike = async (url, init) => {
+    const auth = new Headers(init.headers).get('authorization');
+    const body = JSON.parse(String(init.body)) as { text?: string };
+    seen.push({ url, auth, credentials: init.credentials, body });
+    if (body.text === forbid) return new Response('not yours', { status: 403 });
+    const token = auth?.replace(/^Bearer /, '') ?? '';
+    return new Response(null, { status: valid.has(token) ? 201 : 401 });
+  };
+  return { fetch, seen };
+}
+
+export function channel(): ChannelLike & { sent: unknown[] } {
+  return {
+    sent: [],
+    postMessage(m) {
+      this.sent.push(m);
+    },
+    addEventListener() {},
+    removeEventListener() {},
+    close() {},
+  };
+}
+
+export function setup(
+  valid = new Map([
+    ['ta', 'alice'],
+    ['tb', 'bob'],
+  ]),
+  more: FerryHostOptions = {},
+  store = new MemoryStore(),
+) {
+  const server = api(valid, 'forbidden');
+  const ch = channel();
+  const net = { online: true };
+  const host = new FerryHost({
+    store: async () => store,
+    transport: { fetch: server.fetch, timeoutMs: 300 },
+    leaseMs: 1000,
+    origin: () => ORIGIN,
+    allowedOrigins: [API],
+    isOnline: () => net.online,
+    locks: () => undefined,
+    channel: () => ch,
+    backgroundSync: () => undefined,
+    retry: { jitter: false },
+    onError: () => {},
+    ...more,
+  });
+  let n = 0;
+  /** One request through the protocol; resolves with its result or rejects with its FerryError. */
+  const call = async <T = unknown>(body: Record<string, unknown>): Promise<T> => {
+    const replies: Reply[] = [];
+    await host.receive({ ferry: true, v: 1, id: `r${++n}`, ...body }, { postMessage: (m: Reply) => void replies.push(m) });
+    const r = replies[0];
+    if (!r) throw new Error('no reply');
+    if (!r.ok) throw FerryError.from(r.error);
+    return r.result as T;
+  };
+  const enqueue = (text: string, user?: string, target = '/api/messages') =>
+    call<Operation>({ type: 'enqueue', op: { kind: 'message.send', target, payload: { text }, lane: 'chat', ...(user && { user }) } });
+  const byText = () => server.seen.map((s) => `${(s.body as { text: string }).text}:${s.auth ?? '-'}`);
+  return { host, store, server, ch, net, call, enqueue, byText };
+}
+
+export const asked = (ch: { sent: unknown[] }) => ch.sent.filter((m) => (m as { type?: string }).type === 'credentials-needed');
+
+/** Every record of every store (ops, WAL, quarantine, meta) as one string, to search for a token. */
+export function everything(store: MemoryStore): string {
+  const { ops, wal, quarantine, meta } = store.data;
+  return JSON.stringify([[...ops.entries()], [...wal.entries()], quarantine, [...(meta ?? new Map()).entries()]]);
+}
+
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    return err instanceof FerryError ? err.code : `not a FerryError: ${String(err)}`;
+  }
+  return 'resolved';
+}
