@@ -9,7 +9,7 @@ import { parseRetryAfter } from '../lib/retryAfter.ts';
 import type { RawItem } from './batch.ts';
 import { batchItem, itemRetryAfter, readBatchAnswer } from './batch.ts';
 import type { Classify } from './classify.ts';
-import { defaultClassify } from './classify.ts';
+import { defaultClassify, isUserMismatch } from './classify.ts';
 import type { FetchLike, HttpTransportOptions } from './options.ts';
 import { OriginHealth } from './OriginHealth.ts';
 import { Reachability } from './reachability.ts';
@@ -285,7 +285,8 @@ export class HttpTransport implements Transport {
       case 'session': {
         // Every op of the scope waits (see holds); the op an earlier 403 failed comes back on release.
         const failed = earlier403?.failed ? earlier403.opId : undefined;
-        const hold = this.#sessions.hold(op.user, origin, `${NEEDS_AUTH}: ${label} from ${origin}`, failed);
+        const who = isUserMismatch(s.answer?.body) ? 'signed in as someone else: ' : '';
+        const hold = this.#sessions.hold(op.user, origin, `${NEEDS_AUTH}: ${who}${label} from ${origin}`, failed);
         return { ok: false, retryable: true, free: true, hold, status, error, ...kept };
       }
       case 'in-progress':

@@ -2,8 +2,9 @@
  * How the HTTP transport reads an answer. The default follows the spec:
  *
  * - 2xx: done;
- * - 3xx (an opaque redirect included), 401, and a 403 that another op of the
- *   same user got from the same origin within a minute: about the session,
+ * - 3xx (an opaque redirect included), 401, a 403 that another op of the
+ *   same user got from the same origin within a minute, and a 403 whose body
+ *   says `user-mismatch` (the session is another user's): about the session,
  *   not the op (`session`): the user's lanes to that origin are held;
  * - 502, 503, 504: a gateway's answer (`gateway`), counted like no answer;
  * - 409 that says the first request with its key is still running (a
@@ -55,11 +56,16 @@ export function saysKeyInUse(body: JsonValue | undefined): boolean {
   return named(type) || named(code) || title === 'A request is outstanding for this Idempotency-Key';
 }
 
+/** Whether a 403's body says the op's user is not the one signed in (`@ferry/server`'s `user-mismatch`). */
+export function isUserMismatch(body: JsonValue | undefined): boolean {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && body['code'] === 'user-mismatch';
+}
+
 export const defaultClassify: Classify = (status, a) => {
   if (a.redirected || (status >= 300 && status < 400)) return 'session';
   if (status >= 200 && status < 300) return 'ok';
   if (status === 401) return 'session';
-  if (status === 403) return a.repeated ? 'session' : 'permanent';
+  if (status === 403) return a.repeated || isUserMismatch(a.body) ? 'session' : 'permanent';
   if (status === 409) return a.idempotencyKey && (a.retryAfter || saysKeyInUse(a.body)) ? 'in-progress' : 'permanent';
   if (status === 502 || status === 503 || status === 504) return 'gateway';
   if (status === 408 || status === 425 || status === 429 || status >= 500) return 'retryable';

@@ -54,6 +54,20 @@ describe('a session that ends with 30 ops queued in 3 lanes', () => {
     expect(w.applied.map((a) => a.n)).toEqual([1, 2]);
   });
 
+  it("a 403 user-mismatch (the session is another user's) holds at once: nothing fails, nothing is applied", async () => {
+    const mismatch = { type: 'about:blank', status: 403, code: 'user-mismatch', detail: 'this operation belongs to another user' };
+    const refusal = (): Response => new Response(JSON.stringify(mismatch), { status: 403, headers: { 'Content-Type': 'application/problem+json' } });
+    const w = world((req) => (req.headers.get('x-user') === 'alice' ? refusal() : ok()), {
+      transport: { headers: (op) => ({ 'X-User': op.user ?? '' }) },
+    });
+    await w.enqueue('a', 2, 'alice');
+    await w.run(60_000);
+    const ops = await w.list();
+    expect(ops.map((o) => o.status)).toEqual(['pending', 'pending']);
+    expect(ops[0]?.held).toMatch(/^needs-auth: signed in as someone else/);
+    expect(w.applied).toEqual([]);
+  });
+
   it("holds only the refused user's lanes on that origin; another user's go on", async () => {
     const w = world((req) => (req.headers.get('x-user') === 'alice' ? new Response(null, { status: 302 }) : ok()), {
       transport: { headers: (op) => ({ 'X-User': op.user ?? '' }) },

@@ -40,8 +40,13 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       return done<'stats'>(await outbox.stats(req.query ?? {}));
     case 'status':
       return done<'status'>({ ...(await statusOf(outbox, req.doneSince)), online: ctx.ping().online });
-    case 'signIn':
-      return done<'signIn'>({ epoch: await sessions.signIn(checkUserId(req.user, 'user', 'invalid-argument')) });
+    case 'signIn': {
+      const user = checkUserId(req.user, 'user', 'invalid-argument');
+      const epoch = await sessions.signIn(user);
+      // Signed in again: the user's lanes held for a refused session go again.
+      await engine.releaseSessions((u) => u === user);
+      return done<'signIn'>({ epoch });
+    }
     case 'setCredentials': {
       const entry = checkCredentials(req.user, req.credentials, engine.origin(), engine.origins.list);
       await sessions.admit(entry.user, req.epoch);
