@@ -1,30 +1,23 @@
-import type { Clock, JsonValue, Operation, SendContext, SendResult, ServerAnswer, Timers, Transport } from '@ferry/core';
+import type { Clock, Operation, SendContext, SendResult, Timers, Transport } from '@ferry/core';
 import { systemClock, systemTimers, targetUrl } from '@ferry/core';
 import type { CredentialEntry, CredentialSource } from '../lib/credentials.ts';
 import type { Deadline } from '../lib/deadline.ts';
 import { deadline } from '../lib/deadline.ts';
-import { oneLine, reasonOf } from '../lib/errorExcerpt.ts';
 import { normalizeOrigins } from '../lib/origins.ts';
-import { parseRetryAfter } from '../lib/retryAfter.ts';
-import type { RawItem } from './batch.ts';
-import { batchItem, itemRetryAfter, readBatchAnswer } from './batch.ts';
-import type { Classify } from './classify.ts';
-import { defaultClassify, isUserMismatch } from './classify.ts';
+import { batchItem, readBatchAnswer } from './batch.ts';
+import { defaultClassify, isGateway } from './classify.ts';
+import { Judge } from './judge.ts';
 import type { FetchLike, HttpTransportOptions } from './options.ts';
 import { OriginHealth } from './OriginHealth.ts';
 import { Reachability } from './reachability.ts';
 import { BadHeader, requestHeaders } from './request.ts';
-import { discardBody, readAnswer } from './response.ts';
-import { NEEDS_AUTH, Sessions } from './sessions.ts';
+import { discardBody } from './response.ts';
+import { Sessions } from './sessions.ts';
 
 export type { FetchLike, HttpTransportOptions, ReachabilityOptions } from './options.ts';
 
 /** How long a send refused with a 401 waits for fresh credentials from a page before its lane is held. */
 const REFRESH_WAIT_MS = 5000;
-/** The longest a refusal's body is read for its reason and answer. */
-const REFUSAL_READ_MS = 1000;
-/** A 409 "still in progress" without `Retry-After` is tried again after this long. */
-const IN_PROGRESS_RETRY_MS = 1000;
 
 /** An exchange to make: what differs between a single send and a batch. */
 interface Exchange {
@@ -35,26 +28,6 @@ interface Exchange {
   key?: string;
   /** Given to the `headers` and `onUnauthorized` hooks. */
   op: Operation;
-}
-
-/** Where an answer came from: the send it answers. */
-interface Asked {
-  origin: string;
-  /** Whether the request carried an `Idempotency-Key`. */
-  keyed: boolean;
-  op: Operation;
-  startedAt: number;
-}
-
-/** An answer to judge: a response's, or a batch item's. */
-interface Seen extends Asked {
-  status: number;
-  statusText: string;
-  retryAfter: string | null;
-  answer: ServerAnswer | undefined;
-  redirected: boolean;
-  /** A reason given besides the body (a batch item's `error`). */
-  reason: string;
 }
 
 /**
@@ -83,14 +56,9 @@ export class HttpTransport implements Transport {
   readonly #timeoutMs: number;
   readonly #headers: HttpTransportOptions['headers'];
   readonly #onUnauthorized: HttpTransportOptions['onUnauthorized'];
-  readonly #classify: Classify;
-  readonly #maxInProgressMs: number;
-  readonly #maxRetryAfterMs: number;
-  readonly #keepHeaders: readonly string[];
-  readonly #maxAnswerBytes: number;
   readonly #health = new OriginHealth();
   readonly #sessions = new Sessions();
-  readonly #reach: Reachability | undefined;
+  readonly #judge: Judge;
   readonly #batchTarget: string | undefined;
   readonly #clock: Clock;
   readonly #timers: Timers;
@@ -106,27 +74,35 @@ export class HttpTransport implements Transport {
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#headers = options.headers;
     this.#onUnauthorized = options.onUnauthorized;
-    this.#classify = options.classify ?? defaultClassify;
-    this.#maxInProgressMs = options.maxInProgressMs ?? 2 * 60 * 1000;
-    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 60 * 60 * 1000;
-    this.#keepHeaders = (options.keepHeaders ?? []).map((h) => h.toLowerCase());
-    this.#maxAnswerBytes = options.maxAnswerBytes ?? 16 * 1024;
     this.#clock = options.clock ?? systemClock;
     this.#timers = options.timers ?? systemTimers;
+    const classify = options.classify ?? defaultClassify;
     const reach = options.reachability ?? {};
-    this.#reach =
-      reach === false
-        ? undefined
-        : new Reachability(
-            reach,
-            () => this.#fetch,
-            this.#clock,
-            this.#timers,
-            (s) => this.#isGateway(s),
-          );
+    this.#judge = new Judge({
+      classify,
+      keepHeaders: (options.keepHeaders ?? []).map((h) => h.toLowerCase()),
+      maxAnswerBytes: options.maxAnswerBytes ?? 16 * 1024,
+      maxInProgressMs: options.maxInProgressMs ?? 2 * 60 * 1000,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 60 * 60 * 1000,
+      timeoutMs: this.#timeoutMs,
+      clock: this.#clock,
+      health: this.#health,
+      sessions: this.#sessions,
+      reach:
+        reach === false
+          ? undefined
+          : new Reachability(reach, {
+              fetch: () => this.#fetch,
+              clock: this.#clock,
+              timers: this.#timers,
+              isGateway: (s) => isGateway(classify, s),
+            }),
+    });
     const batchTarget = options.batchTarget;
     this.#batchTarget = batchTarget;
-    if (batchTarget !== undefined) this.sendBatch = (ops, ctx) => this.#withDeadline(ctx, (d) => this.#sendBatch(batchTarget, ops, d));
+    if (batchTarget !== undefined) {
+      this.sendBatch = (ops, ctx) => this.#withDeadline(ctx, (d) => this.#sendBatch(batchTarget, ops, d));
+    }
   }
 
   send(op: Operation, ctx: SendContext): Promise<SendResult> {
@@ -137,7 +113,7 @@ export class HttpTransport implements Transport {
       const body = op.method === 'DELETE' ? {} : { body: JSON.stringify(op.payload) };
       const res = await this.#exchange({ url, method: op.method, key: op.idempotencyKey, op, ...body }, d);
       if (!(res instanceof Response)) return res;
-      return this.#answer(res, { origin: url.origin, keyed: true, op, startedAt }, d);
+      return this.#judge.answer(res, { origin: url.origin, keyed: true, op, startedAt }, d);
     });
   }
 
@@ -160,7 +136,8 @@ export class HttpTransport implements Transport {
     const user = op.user;
     const url = this.#url(op.target);
     if (typeof url === 'string') return undefined;
-    if (user !== undefined && this.#credentials && !this.#credentials.get(user, url.origin)) return waitingFor(user, url.origin);
+    const source = this.#credentials;
+    if (user !== undefined && source && !source.get(user, url.origin)) return waitingFor(user, url.origin);
     for (const origin of this.#origins(op)) {
       const reason = this.#sessions.reason(user, origin);
       if (reason !== undefined) return reason;
@@ -212,141 +189,25 @@ export class HttpTransport implements Transport {
     if (refused === 0) return [{ ok: false, retryable: false, error: this.#url(first.target) as string }];
     const sent = refused === -1 ? ops : ops.slice(0, refused);
     const startedAt = this.#clock.now();
-    const res = await this.#exchange({ url, method: 'POST', body: JSON.stringify({ ops: sent.map(batchItem) }), op: first }, d);
+    const body = JSON.stringify({ ops: sent.map(batchItem) });
+    const res = await this.#exchange({ url, method: 'POST', body, op: first }, d);
     if (!(res instanceof Response)) return [res];
     const asked = { origin: url.origin, op: first, startedAt };
     // The batch request carries no key of its own (each item does), so a 409 to it is not "in progress".
-    if (!(res.status >= 200 && res.status < 300)) return [await this.#answer(res, { ...asked, keyed: false }, d)];
+    if (!(res.status >= 200 && res.status < 300)) return [await this.#judge.answer(res, { ...asked, keyed: false }, d)];
     this.#health.answered(url.origin, this.#clock.now());
     const items = await readBatchAnswer(res, d);
     if (!Array.isArray(items)) return [items];
     const results: SendResult[] = [];
     // In order: a 403 to one item is what makes a 403 to the next one the session's.
     for (const [i, item] of items.slice(0, sent.length).entries())
-      results.push(await this.#itemResult(item, { ...asked, keyed: true, op: sent[i] ?? first }, d));
+      results.push(await this.#judge.item(item, { ...asked, keyed: true, op: sent[i] ?? first }, d));
     return results;
   }
 
   /** The target resolved and allow-listed, or why it is refused. */
   #url(target: string): URL | string {
     return targetUrl(target, this.#origin(), this.#allowed);
-  }
-
-  /** A response turned into a result; the body of a success or a refusal is read (within the cap) and kept. */
-  async #answer(res: Response, asked: Asked, d: Deadline): Promise<SendResult> {
-    // `redirect: 'manual'` answers redirects with an opaque response of status 0.
-    const redirected = res.type === 'opaqueredirect';
-    const status = res.status;
-    const refusal = status >= 400;
-    const unread = redirected || !(refusal || (status >= 200 && status < 300));
-    // A refusal's body is read within a second at most: its reason must not stall the worker.
-    const timeoutMs = refusal ? Math.min(d.remaining(), REFUSAL_READ_MS) : d.remaining();
-    const read = unread ? discardBody(res) : await readAnswer(res, this.#keepHeaders, this.#maxAnswerBytes, timeoutMs, refusal);
-    const retryAfter = res.headers.get('Retry-After');
-    const reason = read && read.answer.body === undefined ? reasonOf(read.text) : '';
-    return this.#judge({ ...asked, status, statusText: res.statusText, retryAfter, answer: read?.answer, redirected, reason }, d);
-  }
-
-  /** One item of a batch answer: `{ status, error?, retryAfter?, body? }`. Each item carried its own key. */
-  #itemResult(item: RawItem, asked: Asked, d: Deadline): Promise<SendResult> | SendResult {
-    const status = item.status;
-    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
-      return { ok: false, retryable: true, error: 'batch answer item without a valid status' };
-    }
-    const answer: ServerAnswer = { status, ...(item.body !== undefined && { body: item.body as JsonValue }) };
-    const reason = typeof item.error === 'string' ? oneLine(item.error) : '';
-    return this.#judge({ ...asked, status, statusText: '', retryAfter: itemRetryAfter(item), answer, redirected: false, reason }, d);
-  }
-
-  /** What an answer makes of the send, by the verdict of `classify`. */
-  async #judge(s: Seen, d: Deadline): Promise<SendResult> {
-    const now = this.#clock.now();
-    const { status, origin, op } = s;
-    const earlier403 = status === 403 ? this.#sessions.recentForbidden(op.user, origin, op.id, now) : undefined;
-    const verdict = this.#classify(status, {
-      idempotencyKey: s.keyed,
-      retryAfter: s.retryAfter !== null,
-      body: s.answer?.body,
-      redirected: s.redirected,
-      repeated: earlier403 !== undefined,
-    });
-    // Any answer but a gateway's shows the app behind the origin is up.
-    if (verdict !== 'gateway') this.#health.answered(origin, now);
-    if (status === 403) this.#sessions.forbidden(op.user, origin, op.id, now, verdict === 'permanent');
-    const label = s.redirected ? 'redirected (opaque redirect)' : `HTTP ${status}${s.statusText ? ` ${s.statusText}` : ''}`;
-    const why = reasonOf(s.answer?.body) || s.reason;
-    const error = why ? `${label}: ${why}` : label;
-    const kept = s.answer ? { answer: s.answer } : {};
-    switch (verdict) {
-      case 'ok':
-        return { ok: true, status, answer: s.answer ?? { status } };
-      case 'permanent':
-        return { ok: false, retryable: false, status, error, ...kept };
-      case 'session': {
-        // Every op of the scope waits (see holds); the op an earlier 403 failed comes back on release.
-        const failed = earlier403?.failed ? earlier403.opId : undefined;
-        const who = isUserMismatch(s.answer?.body) ? 'signed in as someone else: ' : '';
-        const hold = this.#sessions.hold(op.user, origin, `${NEEDS_AUTH}: ${who}${label} from ${origin}`, failed);
-        return { ok: false, retryable: true, free: true, hold, status, error, ...kept };
-      }
-      case 'in-progress':
-        return this.#inProgress(s, label, now);
-      case 'gateway':
-      case 'retryable': {
-        const retryAfterMs = this.#retryAfterMs(s.retryAfter, now);
-        // The origin asked to be left alone: every lane sending to it waits (see heldUntil).
-        if (retryAfterMs !== undefined && (status === 429 || status === 503)) this.#health.pause(origin, now + retryAfterMs);
-        const result: SendResult = { ok: false, retryable: true, status, error, ...(retryAfterMs !== undefined && { retryAfterMs }) };
-        if (verdict === 'retryable') return result;
-        // A gateway's answer says the app is unreachable: it counts only when the app answered otherwise.
-        const reached = await this.#reached(origin, s.startedAt, d, true);
-        return reached ? { ...result, error: `${error} (${reached})` } : { ...result, free: true, error: `${error} (a gateway's answer)` };
-      }
-    }
-  }
-
-  /**
-   * A 409 saying the first request with the key still runs: free, after its
-   * `Retry-After` (or a second), until the run of such answers to this op is
-   * older than `maxInProgressMs`; each one after that spends an attempt. The
-   * run's start travels on the op (`lastError.since`), so it survives a restart.
-   */
-  #inProgress(s: Seen, label: string, now: number): SendResult {
-    const last = s.op.lastError;
-    const since = last?.status === 409 && last.retryable && last.since !== undefined && last.since <= now ? last.since : now;
-    const over = now - since >= this.#maxInProgressMs;
-    const retryAfterMs = this.#retryAfterMs(s.retryAfter, now) ?? IN_PROGRESS_RETRY_MS;
-    const error = over
-      ? `${label}: the first request with this key is still running after ${Math.round((now - since) / 1000)} s; each further 409 spends an attempt`
-      : `${label}: the first request with this key is still running`;
-    return { ok: false, retryable: true, status: s.status, since, retryAfterMs, error, ...(!over && { free: true }) };
-  }
-
-  #retryAfterMs(value: string | null, now: number): number | undefined {
-    const parsed = parseRetryAfter(value, now);
-    return parsed === undefined ? undefined : Math.min(parsed, this.#maxRetryAfterMs);
-  }
-
-  /** Whether `classify` reads `status` as a gateway's (then it says nothing of the app behind it). */
-  #isGateway(status: number): boolean {
-    return this.#classify(status, { idempotencyKey: false, retryAfter: false, body: undefined, redirected: false, repeated: false }) === 'gateway';
-  }
-
-  /**
-   * Whether the app behind `origin` was reachable while a send since
-   * `startedAt` got no answer (or only a gateway's): it answered another
-   * request meanwhile, or it answers a reachability check now (for a
-   * gateway's answer, only one the app configured: the default `HEAD /` may
-   * be served by the proxy itself). Returns how it was found, or undefined.
-   */
-  async #reached(origin: string, startedAt: number, d: Deadline, gateway: boolean): Promise<string | undefined> {
-    if (this.#health.answeredSince(origin, startedAt)) return `while ${origin} answered other requests`;
-    const reach = this.#reach;
-    if (!reach || d.outerAborted || (gateway && !reach.configured)) return undefined;
-    const outcome = await reach.check(origin, d.outer);
-    if (!outcome.reached) return undefined;
-    this.#health.answered(origin, outcome.at);
-    return `while ${origin} answered a reachability check`;
   }
 
   /**
@@ -367,9 +228,8 @@ export class HttpTransport implements Transport {
         refreshed = await d.race(() => hook(ex.op, res as Response, { signal: d.signal }));
       } catch (err) {
         discardBody(res);
-        return d.signal.aborted
-          ? this.#silence(ex.url.origin, d, this.#clock.now())
-          : { ok: false, retryable: true, free: true, status: res.status, error: `onUnauthorized failed: ${message(err)}` };
+        if (d.signal.aborted) return this.#judge.silence(ex.url.origin, d, this.#clock.now());
+        return refreshFailed(res.status, err);
       }
       // Once only: credentials that fail right after a refresh will not get better by themselves.
       if (refreshed) {
@@ -408,7 +268,7 @@ export class HttpTransport implements Transport {
     const startedAt = this.#clock.now();
     const origin = ex.url.origin;
     // Nothing goes on the wire once the lease ended, the worker stopped or the time is up.
-    if (d.signal.aborted) return this.#silence(origin, d, startedAt);
+    if (d.signal.aborted) return this.#judge.silence(origin, d, startedAt);
     let headers: Headers;
     try {
       const hook = this.#headers;
@@ -416,7 +276,7 @@ export class HttpTransport implements Transport {
       // The user's own credentials win over whatever the hook returned.
       headers = requestHeaders(extra, creds);
     } catch (err) {
-      if (d.signal.aborted) return this.#silence(origin, d, startedAt);
+      if (d.signal.aborted) return this.#judge.silence(origin, d, startedAt);
       // Nothing went out, as when there is no answer: the op is not at fault, and spends nothing.
       const error = err instanceof BadHeader ? `headers hook: ${err.message}` : `headers hook failed: ${message(err)}`;
       return { ok: false, retryable: true, free: true, error };
@@ -435,24 +295,8 @@ export class HttpTransport implements Transport {
       if (ex.body !== undefined) init.body = ex.body;
       return await this.#fetch(ex.url.href, init);
     } catch (err) {
-      return this.#silence(origin, d, startedAt, err);
+      return this.#judge.silence(origin, d, startedAt, err);
     }
-  }
-
-  /**
-   * A send that got no HTTP answer. It spends no attempt unless the app
-   * behind `origin` answered another request since this one started, or
-   * answers a reachability check now: then the origin was reachable, and the
-   * silence (a hang, a reset) is this op's own.
-   */
-  async #silence(origin: string, d: Deadline, startedAt: number, err?: unknown): Promise<SendResult> {
-    const error = d.timedOut
-      ? `timeout after ${this.#timeoutMs} ms`
-      : d.outerAborted
-        ? 'send aborted: the lease ended or the worker stopped'
-        : `network error: ${message(err)}`;
-    const reached = await this.#reached(origin, startedAt, d, false);
-    return { ok: false, retryable: true, unanswered: true, ...(!reached && { free: true }), error: reached ? `${error} (${reached})` : error };
   }
 }
 
@@ -466,8 +310,16 @@ function waitingFor(user: string, origin: string): string {
  */
 function held(user: string, origin: string, status: number | undefined, free: boolean): SendResult {
   const why = waitingFor(user, origin);
-  const error = status === undefined ? why : `HTTP ${status}: ${free ? 'credentials refused' : 'credentials refused again after new ones'}; ${why}`;
-  return { ok: false, retryable: true, hold: why, error, ...(free && { free: true }), ...(status !== undefined && { status }) };
+  const refused = free ? 'credentials refused' : 'credentials refused again after new ones';
+  const error = status === undefined ? why : `HTTP ${status}: ${refused}; ${why}`;
+  const result: SendResult = { ok: false, retryable: true, hold: why, error, ...(free && { free: true }) };
+  if (status !== undefined) result.status = status;
+  return result;
+}
+
+/** `onUnauthorized` threw (a refresh that failed for a moment): retried later, spending nothing. */
+function refreshFailed(status: number, err: unknown): SendResult {
+  return { ok: false, retryable: true, free: true, status, error: `onUnauthorized failed: ${message(err)}` };
 }
 
 function message(err: unknown): string {

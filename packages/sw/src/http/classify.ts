@@ -26,7 +26,10 @@ export type Verdict = 'ok' | 'retryable' | 'gateway' | 'in-progress' | 'session'
 
 /** What a classifier knows about the answer and the request it answers. */
 export interface ClassifyContext {
-  /** Whether the request carried an `Idempotency-Key` (every single send and every batch item does; a batch request itself does not). */
+  /**
+   * Whether the request carried an `Idempotency-Key` (every single send and
+   * every batch item does; a batch request itself does not).
+   */
   idempotencyKey: boolean;
   /** Whether the answer carried a `Retry-After` header (a batch item: a `retryAfter`). */
   retryAfter: boolean;
@@ -52,8 +55,11 @@ const KEY_IN_USE_TYPES = new Set([
 export function saysKeyInUse(body: JsonValue | undefined): boolean {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
   const { type, code, title } = body;
-  const named = (v: JsonValue | undefined): boolean => typeof v === 'string' && (KEY_IN_USE_TYPES.has(v) || v.endsWith('/idempotency-key-in-use'));
-  return named(type) || named(code) || title === 'A request is outstanding for this Idempotency-Key';
+  return namesKeyInUse(type) || namesKeyInUse(code) || title === 'A request is outstanding for this Idempotency-Key';
+}
+
+function namesKeyInUse(v: JsonValue | undefined): boolean {
+  return typeof v === 'string' && (KEY_IN_USE_TYPES.has(v) || v.endsWith('/idempotency-key-in-use'));
 }
 
 /** Whether a 403's body says the op's user is not the one signed in (`@ferry/server`'s `user-mismatch`). */
@@ -71,3 +77,15 @@ export const defaultClassify: Classify = (status, a) => {
   if (status === 408 || status === 425 || status === 429 || status >= 500) return 'retryable';
   return 'permanent';
 };
+
+/** Whether `classify` reads `status` alone (no body, no headers) as a gateway's: then it says nothing of the app. */
+export function isGateway(classify: Classify, status: number): boolean {
+  const bare: ClassifyContext = {
+    idempotencyKey: false,
+    retryAfter: false,
+    body: undefined,
+    redirected: false,
+    repeated: false,
+  };
+  return classify(status, bare) === 'gateway';
+}

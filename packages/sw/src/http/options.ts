@@ -31,7 +31,10 @@ export interface ReachabilityOptions {
 export interface HttpTransportOptions {
   /** @default the global `fetch`, read at send time */
   fetch?: FetchLike;
-  /** Relative targets resolve against it, and absolute ones on it are allowed. @default `location.origin`, read at send time */
+  /**
+   * Relative targets resolve against it, and absolute ones on it are allowed.
+   * @default `location.origin`, read at send time
+   */
   origin?: () => string;
   /**
    * Further origins absolute targets may point at, e.g. `https://api.example`,

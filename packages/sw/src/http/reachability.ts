@@ -2,6 +2,16 @@ import type { Clock, Timers } from '@ferry/core';
 import { deadline } from '../lib/deadline.ts';
 import type { FetchLike, ReachabilityOptions } from './options.ts';
 
+/** What a check needs of its transport. */
+export interface ReachabilityDeps {
+  /** Read at each check. */
+  fetch: () => FetchLike;
+  clock: Clock;
+  timers: Timers;
+  /** Tells a gateway's status from the app's. */
+  isGateway: (status: number) => boolean;
+}
+
 /** What a check learnt: the app behind the origin answered (at `at`), or it did not. */
 export type CheckOutcome = { reached: true; at: number } | { reached: false };
 
@@ -26,13 +36,16 @@ export class Reachability {
   readonly #timers: Timers;
   readonly #isGateway: (status: number) => boolean;
 
-  /** `fetch` is read at each check; `isGateway` tells a gateway's status from the app's. */
-  constructor(options: ReachabilityOptions, fetch: () => FetchLike, clock: Clock, timers: Timers, isGateway: (status: number) => boolean) {
-    this.#fetch = fetch;
-    this.#clock = clock;
-    this.#timers = timers;
-    this.#isGateway = isGateway;
-    this.#o = { timeoutMs: options.timeoutMs ?? 3000, cacheMs: options.cacheMs ?? 60_000, ...(options.url !== undefined && { url: options.url }) };
+  constructor(options: ReachabilityOptions, deps: ReachabilityDeps) {
+    this.#fetch = deps.fetch;
+    this.#clock = deps.clock;
+    this.#timers = deps.timers;
+    this.#isGateway = deps.isGateway;
+    this.#o = {
+      timeoutMs: options.timeoutMs ?? 3000,
+      cacheMs: options.cacheMs ?? 60_000,
+      ...(options.url !== undefined && { url: options.url }),
+    };
   }
 
   /** Whether the app configured where to ask (then a gateway's answer to a send is checked too). */
@@ -44,7 +57,8 @@ export class Reachability {
   check(origin: string, signal: AbortSignal): Promise<CheckOutcome> {
     const cached = this.#unreachableAt.get(origin);
     const now = this.#clock.now();
-    if (cached !== undefined && now - cached < this.#o.cacheMs && cached <= now) return Promise.resolve({ reached: false });
+    const fresh = cached !== undefined && now - cached < this.#o.cacheMs && cached <= now;
+    if (fresh) return Promise.resolve({ reached: false });
     let running = this.#running.get(origin);
     if (!running) {
       running = this.#ask(origin).finally(() => this.#running.delete(origin));
@@ -65,7 +79,14 @@ export class Reachability {
     const url = this.#url(origin);
     const d = deadline(new AbortController().signal, this.#o.timeoutMs, this.#timers, this.#clock);
     try {
-      const res = await this.#fetch()(url, { method: 'HEAD', mode: 'no-cors', redirect: 'manual', credentials: 'omit', cache: 'no-store', signal: d.signal });
+      const res = await this.#fetch()(url, {
+        method: 'HEAD',
+        mode: 'no-cors',
+        redirect: 'manual',
+        credentials: 'omit',
+        cache: 'no-store',
+        signal: d.signal,
+      });
       if (res.body && !res.bodyUsed) res.body.cancel().catch(() => {});
       // An opaque answer hides its status, but something answered: the origin is reachable.
       const opaque = res.type === 'opaque' || res.type === 'opaqueredirect';

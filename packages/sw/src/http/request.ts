@@ -12,7 +12,8 @@ export function requestHeaders(extra: Record<string, string>, creds: CredentialE
   const headers = new Headers();
   const entries = [...Object.entries(extra), ...Object.entries(creds?.headers ?? {})];
   for (const [name, value] of entries) {
-    if (typeof value !== 'string' || /[\r\n\0]/.test(value)) throw new BadHeader(`the value of header ${label(name)} is not valid`);
+    const bad = typeof value !== 'string' || /[\r\n\0]/.test(value);
+    if (bad) throw new BadHeader(`the value of header ${label(name)} is not valid`);
     try {
       headers.set(name, value);
     } catch {

@@ -8,6 +8,16 @@ export interface ReadAnswer {
   text: string;
 }
 
+/** How {@link readAnswer} reads. */
+export interface ReadOptions {
+  /** Response headers to keep, lower-cased. */
+  keep: readonly string[];
+  maxBytes: number;
+  timeoutMs: number;
+  /** Also read a body that is neither JSON nor text (for a refusal's reason); it is not kept. @default false */
+  anyType?: boolean;
+}
+
 /**
  * What the transport keeps of an answer: its status, the headers the app
  * named (`keep`, lower-cased), and its body when it is JSON or text within
@@ -15,7 +25,8 @@ export interface ReadAnswer {
  * for at most `timeoutMs`. With `anyType` (a refusal, whose reason is
  * wanted), a body of another or no type is read too, but not kept.
  */
-export async function readAnswer(res: Response, keep: readonly string[], maxBytes: number, timeoutMs: number, anyType = false): Promise<ReadAnswer> {
+export async function readAnswer(res: Response, how: ReadOptions): Promise<ReadAnswer> {
+  const { keep, maxBytes, timeoutMs, anyType = false } = how;
   const answer: ServerAnswer = { status: res.status };
   const headers: Record<string, string> = {};
   for (const name of keep) {
