@@ -22,7 +22,8 @@ import { describe, expect, it } from 'vitest';
 import type { Reply, Req } from './testSupport.ts';
 import { inOrder, world } from './testSupport.ts';
 
-const env: Record<string, string | undefined> = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+type Env = Record<string, string | undefined>;
+const env: Env = (globalThis as { process?: { env: Env } }).process?.env ?? {};
 const RUNS = Number(env['FERRY_PROPERTY_RUNS'] ?? 40);
 const SEED = env['FERRY_PROPERTY_SEED'] === undefined ? undefined : Number(env['FERRY_PROPERTY_SEED']);
 const MAX_ATTEMPTS = 4;
@@ -31,7 +32,8 @@ const LANES = ['a', 'b', 'c'];
 
 type Regime = 'ok' | '502' | '503' | '504' | 'down' | 'redirect' | '401' | '403';
 type Mark = 'plain' | 'conflict' | 'busy' | 'busyTyped' | 'poison';
-type Step = { t: 'enqueue'; lane: number; mark: Mark } | { t: 'regime'; r: Regime } | { t: 'run'; ms: number } | { t: 'release' };
+type Enqueue = { t: 'enqueue'; lane: number; mark: Mark };
+type Step = Enqueue | { t: 'regime'; r: Regime } | { t: 'run'; ms: number } | { t: 'release' };
 
 const enqueue: fc.Arbitrary<Step> = fc.record({
   t: fc.constant('enqueue' as const),
@@ -43,12 +45,20 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: enqueue },
   {
     weight: 3,
-    arbitrary: fc.record({ t: fc.constant('regime' as const), r: fc.constantFrom<Regime>('ok', 'ok', '502', '503', '504', 'down', 'redirect', '401', '403') }),
+    arbitrary: fc.record({
+      t: fc.constant('regime' as const),
+      r: fc.constantFrom<Regime>('ok', 'ok', '502', '503', '504', 'down', 'redirect', '401', '403'),
+    }),
   },
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('run' as const), ms: fc.constantFrom(1_000, 30_000, 5 * 60_000, 30 * 60_000) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ t: fc.constant('run' as const), ms: fc.constantFrom(1_000, 30_000, 300_000, 1_800_000) }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('release' as const) }) },
 );
 
+const HTML = { 'Content-Type': 'text/html' };
+const PROBLEM = { 'Content-Type': 'application/problem+json' };
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
   new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
 
@@ -60,7 +70,7 @@ function answer(regime: Regime, req: Req): Reply {
     case '502':
     case '503':
     case '504':
-      return new Response('<html>upstream down</html>', { status: Number(regime), headers: { 'Content-Type': 'text/html' } });
+      return new Response('<html>upstream down</html>', { status: Number(regime), headers: HTML });
     case 'redirect':
       return new Response(null, { status: 302, headers: { Location: '/login' } });
     case '401':
@@ -76,7 +86,7 @@ function answer(regime: Regime, req: Req): Reply {
     case 'busy':
       return new Response(null, { status: 409, headers: { 'Retry-After': '1' } });
     case 'busyTyped':
-      return json(409, { type: 'about:blank', code: 'idempotency-key-in-use' }, { 'Content-Type': 'application/problem+json' });
+      return json(409, { type: 'about:blank', code: 'idempotency-key-in-use' }, PROBLEM);
     case 'poison':
       return 'hang';
     default:
@@ -100,9 +110,11 @@ async function model(steps: readonly Step[]): Promise<void> {
     for (const op of await w.list()) {
       const since = w.appAnswers.filter((at) => at >= op.createdAt).length;
       // Only the app's answers spend attempts: each attempt needs one, after the op was queued.
-      expect(op.attempt, `${op.id} spent ${op.attempt} attempts on ${since} app answers: ${op.lastError?.message}`).toBeLessThanOrEqual(since);
+      const why = `${op.id} spent ${op.attempt} attempts on ${since} app answers: ${op.lastError?.message}`;
+      expect(op.attempt, why).toBeLessThanOrEqual(since);
       const e = op.lastError;
-      if (op.status === 'pending' && e?.status === 409 && e.retryable && e.since !== undefined && e.at - e.since >= IN_PROGRESS_MS) {
+      const longRun = e?.status === 409 && e.retryable && e.since !== undefined && e.at - e.since >= IN_PROGRESS_MS;
+      if (op.status === 'pending' && longRun && e.since !== undefined) {
         expect(op.attempt, `${op.id}: a 409 after ${e.at - e.since} ms of them spent nothing`).toBeGreaterThan(0);
       }
       expect(e?.since === undefined || e.since <= now).toBe(true);
@@ -155,20 +167,23 @@ async function model(steps: readonly Step[]): Promise<void> {
     const mark = marks.get(op.id) ?? 'plain';
     if (mark === 'plain') {
       // Done, or failed by a 403 that was the op's own (no second one showed it was the session's).
-      if (op.status !== 'done') expect(op, `${op.id} ${mark}`).toMatchObject({ status: 'failed', lastError: { status: 403 } });
+      if (op.status !== 'done') expect(op, op.id).toMatchObject({ status: 'failed', lastError: { status: 403 } });
     } else expect(op.status, `${op.id} (${mark}) was not settled: ${op.lastError?.message}`).toBe('failed');
-    if (mark === 'conflict' && op.lastError?.status === 409) expect(op.answer).toEqual({ status: 409, body: { error: 'version conflict', current: 3 } });
+    if (mark === 'conflict' && op.lastError?.status === 409) {
+      expect(op.answer).toEqual({ status: 409, body: { error: 'version conflict', current: 3 } });
+    }
     if (mark === 'busy' || mark === 'busyTyped') expect(op.attempt).toBe(MAX_ATTEMPTS);
   }
 }
+
+const queue = fc.array(enqueue, { minLength: 2, maxLength: 9 });
+const steps = fc.array(step, { minLength: 1, maxLength: 20 });
 
 describe('reading real answers (model)', () => {
   it('keeps its invariants over random answers, regimes and releases', { timeout: 120_000 }, async () => {
     await fc.assert(
       // A queue first (as after a while offline), then whatever comes.
-      fc.asyncProperty(fc.array(enqueue, { minLength: 2, maxLength: 9 }), fc.array(step, { minLength: 1, maxLength: 20 }), (queued, steps) =>
-        model([...queued, ...steps]),
-      ),
+      fc.asyncProperty(queue, steps, (queued, more) => model([...queued, ...more])),
       { numRuns: RUNS, ...(SEED !== undefined && { seed: SEED }) },
     );
   });

@@ -12,6 +12,10 @@ import { ORIGIN, world } from './testSupport.ts';
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
   new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
 
+const PROBLEM = { 'Content-Type': 'application/problem+json' };
+const DRAFT_TYPE = 'https://developer.example.com/idempotency';
+const DRAFT_TITLE = 'A request is outstanding for this Idempotency-Key';
+
 describe("the app's 409", () => {
   it("becomes a dead letter with the server's body after one send, and its lane goes on", async () => {
     const conflict = { error: 'version conflict', current: { v: 3, text: 'theirs' } };
@@ -19,7 +23,8 @@ describe("the app's 409", () => {
     const [stale] = await w.enqueue('doc', 3);
     await w.run(60_000);
     const op = await w.outbox.get(stale?.id as string);
-    expect(op).toMatchObject({ status: 'failed', attempt: 1, lastError: { status: 409, retryable: false, message: 'HTTP 409: version conflict' } });
+    const lastError = { status: 409, retryable: false, message: 'HTTP 409: version conflict' };
+    expect(op).toMatchObject({ status: 'failed', attempt: 1, lastError });
     expect(op?.answer).toEqual({ status: 409, body: conflict });
     expect(w.requests.filter((r) => r.payload?.n === 0)).toHaveLength(1);
     expect(w.applied.map((a) => a.n)).toEqual([1, 2]);
@@ -30,18 +35,16 @@ describe("the app's 409", () => {
     const w = world(() => json(422, invalid, { 'Content-Type': 'application/problem+json' }));
     const [op] = await w.enqueue('a', 1);
     await w.run(10_000);
-    expect(await w.outbox.get(op?.id as string)).toMatchObject({ status: 'failed', answer: { status: 422, body: invalid } });
+    const failed = await w.outbox.get(op?.id as string);
+    expect(failed).toMatchObject({ status: 'failed', answer: { status: 422, body: invalid } });
   });
 });
 
 describe('a 409 "in progress"', () => {
   it.each([
     ['Retry-After', () => new Response(null, { status: 409, headers: { 'Retry-After': '1' } })],
-    ["@ferry/server's problem", () => json(409, { type: 'about:blank', code: 'idempotency-key-in-use' }, { 'Content-Type': 'application/problem+json' })],
-    [
-      "the draft's problem type",
-      () => json(409, { type: 'https://developer.example.com/idempotency', title: 'A request is outstanding for this Idempotency-Key' }),
-    ],
+    ["@ferry/server's problem", () => json(409, { type: 'about:blank', code: 'idempotency-key-in-use' }, PROBLEM)],
+    ["the draft's problem type", () => json(409, { type: DRAFT_TYPE, title: DRAFT_TITLE })],
   ])('marked by %s, for ten minutes, is free for two minutes, then ends after maxAttempts', async (_, stuck) => {
     const w = world((req) => (req.payload?.n === 0 ? stuck() : json(201, {})));
     const [first] = await w.enqueue('a', 2);
@@ -51,7 +54,8 @@ describe('a 409 "in progress"', () => {
     await w.run(8 * 60 * 1000);
     const op = await w.outbox.get(first?.id as string);
     expect(op).toMatchObject({ status: 'failed', attempt: 8, lastError: { status: 409 } });
-    expect(op?.lastError?.message).toMatch(/^gave up after 8 attempts: HTTP 409: the first request with this key is still running after \d+ s/);
+    const running = /^gave up after 8 attempts: HTTP 409: the first request with this key is still running after \d+ s/;
+    expect(op?.lastError?.message).toMatch(running);
     expect(w.applied.map((a) => a.n)).toEqual([1]);
   });
 

@@ -37,23 +37,29 @@ function setup(refuse: (auth: string | null) => Response | undefined) {
   let n = 0;
   const call = async <T = unknown>(body: Record<string, unknown>): Promise<T> => {
     const replies: Reply[] = [];
-    await host.receive({ ferry: true, v: 1, id: `r${++n}`, ...body }, { postMessage: (m: Reply) => void replies.push(m) });
+    const port = { postMessage: (m: Reply) => void replies.push(m) };
+    await host.receive({ ferry: true, v: 1, id: `r${++n}`, ...body }, port);
     const r = replies[0];
     if (!r) throw new Error('no reply');
     if (!r.ok) throw FerryError.from(r.error);
     return r.result as T;
   };
   const enqueue = (text: string, lane: string, user?: string) =>
-    call<Operation>({ type: 'enqueue', op: { kind: 'k', target: '/api/x', payload: { text }, lane, ...(user && { user }) } });
+    call<Operation>({
+      type: 'enqueue',
+      op: { kind: 'k', target: '/api/x', payload: { text }, lane, ...(user && { user }) },
+    });
   const list = () => call<Operation[]>({ type: 'list', query: {} });
   return { host, call, enqueue, list, seen };
 }
 
 describe('the host releases session holds', () => {
-  it('new credentials for the user release its needs-auth lanes, and the op a first 403 failed comes back', async () => {
+  it('new credentials release the needs-auth lanes, and the op a first 403 failed comes back', async () => {
     let token = 'old';
-    const { host, call, enqueue, list, seen } = setup((auth) => (auth === 'Bearer new' ? undefined : new Response('session expired', { status: 403 })));
-    await call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: `Bearer ${token}` } } });
+    const expired = (): Response => new Response('session expired', { status: 403 });
+    const { host, call, enqueue, list, seen } = setup((auth) => (auth === 'Bearer new' ? undefined : expired()));
+    const credentials = (): Record<string, unknown> => ({ headers: { Authorization: `Bearer ${token}` } });
+    await call({ type: 'setCredentials', user: 'alice', credentials: credentials() });
     for (const lane of ['a', 'b']) for (let i = 0; i < 3; i++) await enqueue(`${lane}${i}`, lane, 'alice');
     await host.wake();
     await host.wake();
@@ -61,7 +67,7 @@ describe('the host releases session holds', () => {
     expect(ops.filter((o) => o.status === 'failed')).toHaveLength(1);
     expect(ops.filter((o) => o.held?.startsWith('needs-auth')).length).toBeGreaterThanOrEqual(1);
     token = 'new';
-    await call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: `Bearer ${token}` } } });
+    await call({ type: 'setCredentials', user: 'alice', credentials: credentials() });
     await host.wake();
     expect((await list()).map((o) => o.status)).toEqual(Array(6).fill('done'));
     expect([...seen].sort()).toEqual(['a0', 'a1', 'a2', 'b0', 'b1', 'b2']);
@@ -70,7 +76,8 @@ describe('the host releases session holds', () => {
 
   it('retry of a held op releases its scope (it does not throw); syncNow releases every scope', async () => {
     let expired = true;
-    const { host, call, enqueue, list, seen } = setup(() => (expired ? new Response(null, { status: 302 }) : undefined));
+    const login = (): Response => new Response(null, { status: 302 });
+    const { host, call, enqueue, list, seen } = setup(() => (expired ? login() : undefined));
     await enqueue('a0', 'a');
     await enqueue('a1', 'a');
     await host.wake();

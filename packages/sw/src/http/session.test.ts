@@ -18,7 +18,7 @@ describe('a session that ends with 30 ops queued in 3 lanes', () => {
     ['an opaque redirect', () => opaqueRedirect(), 0],
     ['a 401 without a refresh hook', () => new Response(null, { status: 401 }), 0],
     ['a 403 "session expired"', () => new Response('session expired', { status: 403 }), 1],
-  ])('%s: at most one op fails, all are held with needs-auth, then all arrive in order', async (_, refusal, failing) => {
+  ])('%s: at most one fails, all are held with needs-auth, then arrive in order', async (_, refusal, failing) => {
     let expired = true;
     const w = world(() => (expired ? refusal() : ok()));
     for (const lane of ['a', 'b', 'c']) await w.enqueue(lane, 10);
@@ -50,13 +50,15 @@ describe('a session that ends with 30 ops queued in 3 lanes', () => {
     const w = world((req) => (req.payload?.n === 0 ? new Response('not yours', { status: 403 }) : ok()));
     const [denied] = await w.enqueue('a', 3);
     await w.run(60_000);
-    expect(await w.outbox.get(denied?.id as string)).toMatchObject({ status: 'failed', answer: { status: 403, body: 'not yours' } });
+    const failed = await w.outbox.get(denied?.id as string);
+    expect(failed).toMatchObject({ status: 'failed', answer: { status: 403, body: 'not yours' } });
     expect(w.applied.map((a) => a.n)).toEqual([1, 2]);
   });
 
-  it("a 403 user-mismatch (the session is another user's) holds at once: nothing fails, nothing is applied", async () => {
-    const mismatch = { type: 'about:blank', status: 403, code: 'user-mismatch', detail: 'this operation belongs to another user' };
-    const refusal = (): Response => new Response(JSON.stringify(mismatch), { status: 403, headers: { 'Content-Type': 'application/problem+json' } });
+  it("a 403 user-mismatch (the session is another user's) holds at once: nothing fails or is applied", async () => {
+    const mismatch = { type: 'about:blank', status: 403, code: 'user-mismatch', detail: "another user's op" };
+    const headers = { 'Content-Type': 'application/problem+json' };
+    const refusal = (): Response => new Response(JSON.stringify(mismatch), { status: 403, headers });
     const w = world((req) => (req.headers.get('x-user') === 'alice' ? refusal() : ok()), {
       transport: { headers: (op) => ({ 'X-User': op.user ?? '' }) },
     });

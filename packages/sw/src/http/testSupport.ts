@@ -8,7 +8,7 @@ import type { Operation, RetryPolicyOptions } from '@ferry/core';
 import { MemoryStore, Outbox, SyncWorker } from '@ferry/core';
 import { VirtualClock } from '@ferry/core/testing';
 import { HttpTransport } from './HttpTransport.ts';
-import type { HttpTransportOptions } from './options.ts';
+import type { FetchLike, HttpTransportOptions } from './options.ts';
 import { NEEDS_AUTH } from './sessions.ts';
 
 export const ORIGIN = 'https://app.example';
@@ -36,7 +36,13 @@ export type World = ReturnType<typeof world>;
 
 export function world(server: (req: Req) => Reply, options: WorldOptions = {}) {
   const clock = new VirtualClock();
-  const outbox = new Outbox({ store: new MemoryStore(), clock, origin: ORIGIN, random: () => 0.5, ...(options.retry && { retry: options.retry }) });
+  const outbox = new Outbox({
+    store: new MemoryStore(),
+    clock,
+    origin: ORIGIN,
+    random: () => 0.5,
+    ...(options.retry && { retry: options.retry }),
+  });
   /** Every request, and the ops applied (answered 2xx), in the order the server saw them. */
   const requests: Req[] = [];
   const applied: NonNullable<Req['payload']>[] = [];
@@ -51,14 +57,16 @@ export function world(server: (req: Req) => Reply, options: WorldOptions = {}) {
     const app = reply !== 'hang' && !(reply instanceof Error) && ![502, 503, 504].includes(reply.status);
     if (app) appAnswers.push(clock.now());
     if (reply === 'hang') {
-      return new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+      const aborted = (): DOMException => new DOMException('aborted', 'AbortError');
+      return new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(aborted())));
     }
     if (reply instanceof Error) return Promise.reject(reply);
     if (payload && reply.status >= 200 && reply.status < 300) applied.push(payload);
     return Promise.resolve(reply);
   };
   const transport = new HttpTransport({ fetch, origin: () => ORIGIN, clock, timers: clock, ...options.transport });
-  const worker = new SyncWorker({ outbox, transport, clock, timers: clock, onError: () => {}, concurrency: options.concurrency ?? 6 });
+  const concurrency = options.concurrency ?? 6;
+  const worker = new SyncWorker({ outbox, transport, clock, timers: clock, onError: () => {}, concurrency });
   const counts = new Map<string, number>();
 
   /** A macrotask turn: every promise chain the MemoryStore and the worker started settles. */
@@ -112,7 +120,7 @@ export function world(server: (req: Req) => Reply, options: WorldOptions = {}) {
       }
     },
 
-    /** What the host does on new credentials, `retry` of a held op, or `syncNow` (see buildEngine's releaseSessions). */
+    /** What the host does on new credentials, `retry` of a held op, or `syncNow` (buildEngine's releaseSessions). */
     async releaseSessions(match: (user: string | undefined) => boolean = () => true): Promise<void> {
       const failed = transport.releaseSessions(match);
       await outbox.release((op) => op.held?.startsWith(NEEDS_AUTH) === true && match(op.user));
@@ -148,3 +156,46 @@ export function inOrder(applied: readonly { lane: string; n: number }[]): boolea
   }
   return true;
 }
+
+/** An op as a transport gets it (in flight), for sending straight through a transport. */
+export function op(over: Partial<Operation> = {}): Operation {
+  return {
+    id: 'op1',
+    kind: 'message.send',
+    target: '/api/messages',
+    method: 'POST',
+    payload: { text: 'hello' },
+    lane: 'default',
+    idempotencyKey: 'key-1',
+    status: 'inflight',
+    seq: 1,
+    attempt: 0,
+    nextAttemptAt: 0,
+    createdAt: 0,
+    updatedAt: 0,
+    ...over,
+  };
+}
+
+export interface Call {
+  url: string;
+  init: RequestInit;
+}
+
+/** A fetch answering from a list of responses (or errors), recording each call. */
+export function fakeFetch(...answers: (Response | Error | 'hang')[]): FetchLike & { calls: Call[] } {
+  const calls: Call[] = [];
+  const f = (url: string, init: RequestInit): Promise<Response> => {
+    calls.push({ url, init });
+    const a = answers.shift() ?? new Response(null, { status: 200 });
+    if (a === 'hang') {
+      return new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    }
+    return a instanceof Error ? Promise.reject(a) : Promise.resolve(a);
+  };
+  return Object.assign(f, { calls });
+}
+
+export const ctx = (): { signal: AbortSignal } => ({ signal: new AbortController().signal });
+export const transport = (fetch: FetchLike, more: ConstructorParameters<typeof HttpTransport>[0] = {}): HttpTransport =>
+  new HttpTransport({ fetch, origin: () => ORIGIN, reachability: false, ...more });

@@ -10,12 +10,15 @@ import type { Reply, Req } from './testSupport.ts';
 import { inOrder, opaque, world } from './testSupport.ts';
 
 const HOUR = 60 * 60 * 1000;
-const created = (status: number): Response => new Response('{}', { status, headers: { 'Content-Type': 'application/json' } });
+const JSON_TYPE = { 'Content-Type': 'application/json' };
+const created = (status: number): Response => new Response('{}', { status, headers: JSON_TYPE });
+const HTML = { 'Content-Type': 'text/html' };
+const badGateway = (status: number): Response => new Response('<html>Bad Gateway</html>', { status, headers: HTML });
 
 describe('a gateway answer is not the app answer', () => {
-  it.each([502, 503, 504])('two hours of %i from a proxy park nothing; then every op arrives, in order', async (status) => {
+  it.each([502, 503, 504])('2 h of %i from a proxy park nothing; then all arrive in order', async (status) => {
     let down = true;
-    const w = world(() => (down ? new Response('<html>Bad Gateway</html>', { status, headers: { 'Content-Type': 'text/html' } }) : created(201)));
+    const w = world(() => (down ? badGateway(status) : created(201)));
     await w.enqueue('a', 4);
     await w.enqueue('b', 4);
     await w.run(2 * HOUR);
@@ -32,7 +35,8 @@ describe('a gateway answer is not the app answer', () => {
 
   it('a 503 with Retry-After pauses the origin and spends nothing', async () => {
     let down = true;
-    const w = world(() => (down ? new Response(null, { status: 503, headers: { 'Retry-After': '120' } }) : created(201)));
+    const unavailable = (): Response => new Response(null, { status: 503, headers: { 'Retry-After': '120' } });
+    const w = world(() => (down ? unavailable() : created(201)));
     await w.enqueue('a', 1);
     await w.enqueue('b', 1);
     await w.run(HOUR);
@@ -45,10 +49,11 @@ describe('a gateway answer is not the app answer', () => {
     expect(w.applied).toHaveLength(2);
   });
 
-  it('a request that crashes the app behind a proxy ends as a dead letter while the app answers its health URL', async () => {
-    const w = world((req) => (req.url.endsWith('/api/health') ? created(200) : req.payload?.n === 0 ? new Response(null, { status: 502 }) : created(201)), {
-      transport: { reachability: { url: '/api/health' } },
-    });
+  it('a request that crashes the app behind a proxy ends failed while the app answers its health URL', async () => {
+    const health = (req: Req): boolean => req.url.endsWith('/api/health');
+    const crashes = (req: Req): boolean => req.payload?.n === 0;
+    const server = (req: Req): Reply => (health(req) ? created(200) : crashes(req) ? badGateway(502) : created(201));
+    const w = world(server, { transport: { reachability: { url: '/api/health' } } });
     const [poison] = await w.enqueue('a', 3);
     await w.run(HOUR);
     const op = await w.outbox.get(poison?.id as string);
@@ -61,17 +66,19 @@ describe('a gateway answer is not the app answer', () => {
 });
 
 describe('a send that gets no answer', () => {
-  it('a poison op that hangs the only lane becomes a dead letter after its attempts; the ops behind it go out', async () => {
-    const w = world((req) => (req.method === 'HEAD' ? new Response(null, { status: 200 }) : req.payload?.n === 0 ? 'hang' : created(201)));
+  it('a poison op that hangs the only lane is a dead letter after its attempts; the ops behind it go out', async () => {
+    const w = world((req) => (req.method === 'HEAD' ? created(200) : req.payload?.n === 0 ? 'hang' : created(201)));
     const [poison] = await w.enqueue('default', 4);
     await w.run(HOUR);
     expect(await w.outbox.get(poison?.id as string)).toMatchObject({ status: 'failed', attempt: 8 });
-    expect((await w.outbox.get(poison?.id as string))?.lastError?.message).toMatch(/timeout after 15000 ms \(while https:\/\/app\.example answered/);
+    const reason = (await w.outbox.get(poison?.id as string))?.lastError?.message;
+    expect(reason).toMatch(/timeout after 15000 ms \(while https:\/\/app\.example answered/);
     expect(w.applied.map((a) => a.n)).toEqual([1, 2, 3]);
   });
 
-  it('a cross-origin gateway error without CORS headers (a network error) counts the same way when the origin is reachable', async () => {
-    const w = world((req) => (req.method === 'HEAD' ? opaque() : req.payload?.n === 0 ? new TypeError('Failed to fetch') : created(201)));
+  it('a network error (a cross-origin error without CORS headers) counts when the origin is reachable', async () => {
+    const failed = (): TypeError => new TypeError('Failed to fetch');
+    const w = world((req) => (req.method === 'HEAD' ? opaque() : req.payload?.n === 0 ? failed() : created(201)));
     const [poison] = await w.enqueue('default', 2);
     await w.run(HOUR);
     expect(await w.outbox.get(poison?.id as string)).toMatchObject({ status: 'failed', attempt: 8 });
@@ -82,7 +89,7 @@ describe('a send that gets no answer', () => {
     ['every request hangs', () => 'hang'],
     ['every request fails to connect', () => new TypeError('Failed to fetch')],
     ['the check meets the proxy: 502', (req) => (req.method === 'HEAD' ? new Response(null, { status: 502 }) : 'hang')],
-  ])('an outage where %s parks nothing, and the checks cost at most one per minute', { timeout: 20_000 }, async (_, server) => {
+  ])('an outage where %s parks nothing; checks cost at most one a minute', { timeout: 20_000 }, async (_, server) => {
     let down = true;
     const w = world((req) => (down ? server(req) : created(201)));
     await w.enqueue('default', 3);
@@ -100,7 +107,7 @@ describe('a send that gets no answer', () => {
 });
 
 describe('hooks that throw', () => {
-  it('a headers hook that throws for an hour spends nothing, sends nothing, and the op goes once it works', async () => {
+  it('a headers hook that throws for an hour spends and sends nothing; the op goes once it works', async () => {
     let broken = true;
     const w = world(() => created(201), {
       transport: {
