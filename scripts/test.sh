@@ -23,8 +23,7 @@ if compgen -G "e2e/*.spec.ts" >/dev/null; then
   echo "== end-to-end (Playwright, Chromium)"
   pnpm -s exec playwright test
 fi
-# The engines suite in Firefox and WebKit, every scenario: 204 s of the 21 minutes `npm test` took
-# on a fresh clone at a load average of 9 (these 2-core machines are shared). Chromium's run of it is left to `pnpm test:engines`: the
-# Playwright suite above covers Chromium. In 10 runs on 50ac331 no Firefox or WebKit scenario failed.
+# The engines suite in Firefox and WebKit, every scenario (a few minutes). Chromium's run of it is
+# left to `pnpm test:engines`: the Playwright suite above covers Chromium.
 echo "== end-to-end core in Firefox ESR and WebKitGTK (e2e/engines)"
 FERRY_ENGINES=firefox,webkit pnpm -s exec vitest run --config e2e/engines/vitest.config.ts

@@ -6,7 +6,7 @@
  *
  * Chromium sometimes finds its IndexedDB files corrupt after the kill
  * ("Corruption: checksum mismatch") and deletes the database: the ops in it
- * are gone, whatever wrote them (README, Guarantees). Ferry cannot prevent that,
+ * are gone, whatever wrote them (docs/guarantees.md). Ferry cannot prevent that,
  * but must not hide it: a launch whose host reports `storageLost` drops every
  * op acknowledged before it from what is owed, and must have happened
  * (no op of those is stored any more); everything acknowledged after it is

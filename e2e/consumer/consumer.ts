@@ -1,5 +1,5 @@
 /**
- * Ferry as a new user gets it: the packages built and packed (`pnpm pack`),
+ * Ferry as a new user gets it: the packages packed (`pnpm pack`, whose prepack builds them),
  * checked for what they ship, linted (publint, @arethetypeswrong/cli), then
  * installed with npm into an app made from the create-vite vanilla-ts
  * template's own files (its tsconfig untouched) plus vite-plugin-pwa, whose
@@ -94,14 +94,17 @@ function step<T>(name: string, fn: () => T): T {
   }
 }
 
-/** Builds and packs every package; returns the tarballs by package directory name. */
+/**
+ * Packs every package, in dependency order, from no `dist/`: each package's `prepack` must build it
+ * (checkContents then finds the built entries). Returns the tarballs by package directory name.
+ */
 export function pack(): Record<string, string> {
-  step('build (pnpm -r build)', () => run('pnpm', ['-s', 'build'], root));
   rmSync(tarDir, { recursive: true, force: true });
   mkdirSync(tarDir, { recursive: true });
   const tarballs: Record<string, string> = {};
-  step('pack (pnpm pack)', () => {
+  step('build and pack (pnpm pack, whose prepack builds)', () => {
     for (const p of PACKAGES) {
+      rmSync(join(root, 'packages', p, 'dist'), { recursive: true, force: true });
       run('pnpm', ['pack', '--pack-destination', tarDir], join(root, 'packages', p));
       const name = readdirSync(tarDir).find((f) => f.startsWith(`ferry-${p}-`) && f.endsWith('.tgz'));
       if (!name) throw new Error(`no tarball for ${p}`);
@@ -195,6 +198,7 @@ const SNIPPETS = [
   ['docs/users-and-credentials.md', 'users-app.ts', '// app.ts:'],
   ['docs/users-and-credentials.md', 'users-tabs.ts', '// tabs.ts:'],
   ['docs/users-and-credentials.md', 'server-users.ts', '// server.ts:'],
+  ['docs/existing-pwa.md', 'pwa-react.tsx', '// src/ReloadPrompt.tsx:'],
   ['packages/server/README.md', 'server-readme.ts', '// server.ts:'],
   ['packages/server/README.md', 'server-transaction.ts', '// transaction.ts:'],
   ['packages/server/docs/node.md', 'server-express.ts', '// server.ts:'],
@@ -203,11 +207,11 @@ const SNIPPETS = [
   ['packages/server/docs/stores.md', 'server-stores.ts', '// stores.ts:'],
 ] as const;
 
-/** The ```ts block of `doc` whose first line starts with `marker`, as written. */
+/** The ```ts (or ```tsx) block of `doc` whose first line starts with `marker`, as written. */
 function snippet(doc: string, marker: string): string {
   const text = readFileSync(join(root, doc), 'utf8');
-  const block = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => b.startsWith(marker));
-  if (!block) throw new Error(`${doc} has no ts block starting with ${marker}`);
+  const block = [...text.matchAll(/```tsx?\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => b.startsWith(marker));
+  if (!block) throw new Error(`${doc} has no ts or tsx block starting with ${marker}`);
   return block;
 }
 
@@ -215,15 +219,16 @@ function snippet(doc: string, marker: string): string {
 export function typecheckEntries(): void {
   const checkDir = join(appDir, 'check');
   cpSync(join(here, 'check'), checkDir, { recursive: true });
-  // The README's quick-start snippets, those of the users guide, and those of @ferry/server's README
-  // and docs, as written: the worker's, the page's and the server's.
+  // The README's quick-start snippets, those of the users guide, the existing-PWA guide's React
+  // example, and those of @ferry/server's README and docs, as written: the worker's, the page's and
+  // the server's.
   for (const [doc, name, marker] of SNIPPETS) writeFileSync(join(checkDir, name), snippet(doc, marker));
   const server = ['server-entries.ts', 'server-env.d.ts', ...SNIPPETS.filter(([, name]) => name.startsWith('server-')).map(([, name]) => name)];
   // A page's program (DOM) over every entry; a worker's (WebWorker) over what a worker imports; a
   // Node program (no DOM, @types/node) over the server's entries and snippets.
   for (const [resolution, module, lib, files] of [
-    ['bundler', 'esnext', 'DOM', ['entries.ts', 'readme-app.ts', 'users-app.ts', 'users-tabs.ts']],
-    ['nodenext', 'nodenext', 'DOM', ['entries.ts', 'readme-app.ts', 'users-app.ts', 'users-tabs.ts']],
+    ['bundler', 'esnext', 'DOM', ['entries.ts', 'readme-app.ts', 'users-app.ts', 'users-tabs.ts', 'pwa-react.tsx']],
+    ['nodenext', 'nodenext', 'DOM', ['entries.ts', 'readme-app.ts', 'users-app.ts', 'users-tabs.ts', 'pwa-react.tsx']],
     ['bundler', 'esnext', 'WebWorker', ['worker.ts', 'readme-sw.ts', 'classic-worker.ts', 'users-sw.ts']],
     ['nodenext', 'nodenext', 'WebWorker', ['worker.ts', 'readme-sw.ts', 'classic-worker.ts', 'users-sw.ts']],
     ['bundler', 'esnext', 'Node', server],
@@ -244,6 +249,7 @@ export function typecheckEntries(): void {
         noPropertyAccessFromIndexSignature: true,
         noUncheckedIndexedAccess: true,
         exactOptionalPropertyTypes: true,
+        jsx: 'react-jsx',
       },
       files,
     };

@@ -1,6 +1,6 @@
 /**
  * The e2e test app (`e2e/app`) driven through an engine-neutral `Tab`, and the
- * results file the feature × engine table in the README is written from.
+ * results file the feature × engine table of docs/browsers.md is written from.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -89,7 +89,7 @@ type Facts = Record<string, unknown>;
 const resultsFile = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'engines.json');
 const facts: Partial<Record<EngineName, Facts>> = {};
 
-/** Records a measured fact for the README's feature × engine table (`e2e/results/engines.json`). */
+/** Records a measured fact for docs/browsers.md's feature × engine table (`e2e/results/engines.json`). */
 export function record(engine: EngineName, name: string, value: unknown): void {
   (facts[engine] ??= {})[name] = value;
 }

@@ -2,8 +2,8 @@
  * Ferry's end-to-end core, written once and run in Chromium, Firefox ESR and
  * WebKitGTK (`browsers.ts` says how each is driven). `FERRY_ENGINES`
  * (comma-separated) picks engines, `FERRY_SCENARIOS` scenarios; every measured
- * fact goes to `e2e/results/engines.json`, which the README's feature × engine
- * table is written from.
+ * fact goes to `e2e/results/engines.json`, which the feature × engine table of
+ * docs/browsers.md is written from.
  *
  * Neither Firefox nor WebKit has Background Sync: there the queue drains on
  * the worker's start, the page's kicks (every enqueue, `online`,
