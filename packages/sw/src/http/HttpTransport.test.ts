@@ -123,6 +123,26 @@ describe('HttpTransport status classification', () => {
     expect(await transport(fakeFetch('hang'), { timeoutMs: 20 }).send(op(), ctx())).toMatchObject({ unanswered: true, free: true });
   });
 
+  it("a gateway's answer counts once the app behind the origin answered another request since it started", async () => {
+    let answerGateway: (() => void) | undefined;
+    const f: FetchLike = (url) =>
+      url.endsWith('/crash')
+        ? new Promise((resolve) => (answerGateway = () => resolve(new Response(null, { status: 502 }))))
+        : Promise.resolve(new Response(null, { status: 201 }));
+    const t = transport(f);
+    const crashing = t.send(op({ target: '/crash' }), ctx());
+    expect((await t.send(op({ target: '/fine' }), ctx())).ok).toBe(true);
+    answerGateway?.();
+    const r = await crashing;
+    expect(r).toMatchObject({ ok: false, retryable: true, status: 502 });
+    expect(r.free).toBeUndefined();
+    expect(r.error).toMatch(/^HTTP 502 \(while https:\/\/app\.example answered other requests\)$/);
+    // A gateway's answer to another request is not the app's: it makes nothing count.
+    const outage = transport(fakeFetch(new Response(null, { status: 502 }), new Response(null, { status: 504 })));
+    await outage.send(op({ target: '/a' }), ctx());
+    expect(await outage.send(op({ target: '/b' }), ctx())).toMatchObject({ free: true, status: 504 });
+  });
+
   it('a send that does not answer in time is aborted and retryable', async () => {
     const f = fakeFetch('hang');
     const r = await transport(f, { timeoutMs: 20 }).send(op(), ctx());

@@ -7,7 +7,7 @@
 import type { Operation } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
 import { HttpTransport } from './HttpTransport.ts';
-import { ORIGIN, world } from './testSupport.ts';
+import { ORIGIN, op as base, world } from './testSupport.ts';
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
   new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
@@ -67,22 +67,7 @@ describe('a 409 "in progress"', () => {
       clock: { now: () => now },
       reachability: false,
     });
-    const op = (lastError?: Operation['lastError']): Operation => ({
-      id: 'x',
-      kind: 'k',
-      target: '/api/x',
-      method: 'POST',
-      payload: {},
-      lane: 'a',
-      idempotencyKey: 'k1',
-      status: 'inflight',
-      seq: 1,
-      attempt: 0,
-      nextAttemptAt: 0,
-      createdAt: 0,
-      updatedAt: 0,
-      ...(lastError && { lastError }),
-    });
+    const op = (lastError?: Operation['lastError']): Operation => base({ id: 'x', ...(lastError && { lastError }) });
     const ctx = { signal: new AbortController().signal };
     expect(await t.send(op(), ctx)).toMatchObject({ free: true, since: now });
     const young = { message: 'HTTP 409', status: 409, retryable: true, at: now - 1000, since: now - 60_000 };
