@@ -170,18 +170,20 @@ describe('reference server', () => {
       expect(poisoned).toEqual({
         results: [
           { status: 201, body: { message: expect.objectContaining({ seq: expect.any(Number) }) } },
-          { status: 422, error: 'message rejected: it contains "spam"' },
+          { status: 422, error: 'message rejected: it contains "spam"', body: { error: 'message rejected: it contains "spam"' } },
         ],
       });
       expect((await server.messages()).map((e) => e.key)).toEqual(['p1']);
       server.setFaults({ poison: '', rateLimitRate: 1, retryAfterS: 4 });
-      expect(await (await batch([item('p3', 'after')])).json()).toEqual({ results: [{ status: 429, error: 'slow down', retryAfter: '4' }] });
+      expect(await (await batch([item('p3', 'after')])).json()).toEqual({
+        results: [{ status: 429, error: 'slow down', retryAfter: '4', body: { error: 'slow down' } }],
+      });
       server.setFaults({ rateLimitRate: 0 });
       const other = await (await batch([item('p3', 'after'), item('p4', 'x', { target: '/api/other' }), item('p5', 'y')])).json();
       expect(other).toEqual({
         results: [
           { status: 201, body: { message: expect.objectContaining({ seq: expect.any(Number) }) } },
-          { status: 404, error: 'no route POST /api/other' },
+          { status: 404, error: 'no route POST /api/other', body: { error: 'no route POST /api/other' } },
         ],
       });
       expect((await server.messages()).map((e) => e.key)).toEqual(['p1', 'p3']);

@@ -15,12 +15,15 @@ export interface LastError {
   retryable: boolean;
   /** Wall-clock ms when the failure was recorded. */
   at: number;
+  /** When the run of failures this one continues began, if the transport said (see `SendResult.since`). */
+  since?: number;
 }
 
 /**
- * What the server answered to the send that delivered an op, kept with the
- * done op (until compaction) and returned by `whenDone`, `get` and the
- * change feed.
+ * What the server answered to the last send of an op, done or failed: kept
+ * with the op (a done one until compaction) and returned by `whenDone`, `get`
+ * and the change feed. On a failed op it is the refusal (a 409 conflict's or
+ * a 422's body), for the app to show and resolve.
  */
 export interface ServerAnswer {
   status: number;
@@ -92,7 +95,7 @@ export interface Operation {
   failures?: number;
   /** Earliest wall-clock ms at which the op may be sent. */
   nextAttemptAt: number;
-  /** On a done op: what the server answered (see {@link ServerAnswer}). */
+  /** What the server answered to the last send, done or failed (see {@link ServerAnswer}); absent when it gave no answer. */
   answer?: ServerAnswer;
   /**
    * Why a pending op waits for a signal rather than a time (no credentials

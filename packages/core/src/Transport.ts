@@ -16,8 +16,18 @@ export interface SendResult {
    * while the probe says offline never counts, without this flag.
    */
   free?: boolean;
-  /** On success: what the server answered, to keep with the done op. */
+  /**
+   * What the server answered (status, body within the transport's cap, kept
+   * headers): kept with the op as `op.answer`, on success (done) and on a
+   * refusal (failed), so the app can show and resolve it.
+   */
   answer?: ServerAnswer;
+  /**
+   * When the run of failures this one continues began (e.g. the first of a
+   * run of 409 "in progress" answers), kept as `lastError.since` so that the
+   * transport can bound such a run across worker restarts.
+   */
+  since?: number;
   /** True when no HTTP answer came back: network error, DNS, refused, reset, timeout with nothing received. */
   unanswered?: boolean;
   /**

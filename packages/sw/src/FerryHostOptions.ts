@@ -1,5 +1,5 @@
 import type { Clock, OutboxStore, Random, RetryPolicyOptions, Timers, Transport } from '@ferry/core';
-import type { HttpTransportOptions } from './HttpTransport.ts';
+import type { HttpTransportOptions } from './http/HttpTransport.ts';
 import type { AllowedOriginEntry } from './lib/origins.ts';
 import type { ChannelLike, SyncManagerLike } from './lib/platform.ts';
 import type { LockManagerLike } from './Runner.ts';

@@ -7,7 +7,7 @@ import type { Operation } from '@ferry/core';
 import { FerryError, MemoryStore } from '@ferry/core';
 import type { ChannelLike, FerryHostOptions } from './FerryHost.ts';
 import { FerryHost } from './FerryHost.ts';
-import type { FetchLike } from './HttpTransport.ts';
+import type { FetchLike } from './http/HttpTransport.ts';
 import type { Reply } from './protocol.ts';
 
 export const ORIGIN = 'https://app.example';

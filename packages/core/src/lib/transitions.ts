@@ -430,8 +430,12 @@ export function afterFailure(rec: OpRecord, facts: FailureFacts, policy: RetryPo
   const retryable = result.retryable === true;
   const lastError: LastError = { message: result.error ?? (retryable ? 'temporary failure' : 'rejected'), retryable, at: now };
   if (result.status !== undefined) lastError.status = result.status;
+  if (result.since !== undefined) lastError.since = result.since;
   const base: Operation = { ...toOperation(rec), attempt, failures, lastError, updatedAt: now };
   dropLease(base);
+  // The answer to this send, if any: an earlier one no longer describes the op.
+  if (result.answer) base.answer = result.answer;
+  else delete base.answer;
 
   const tooOld = retryable && policy.tooOld(rec.createdAt, now);
   if (!retryable || policy.exhausted(attempt) || tooOld) {

@@ -1,8 +1,9 @@
-import type { Change } from '@ferry/core';
+import type { Change, Operation } from '@ferry/core';
 import type { FerryNames } from '@ferry/core';
 import { FerryError, NetworkProbe, Outbox, SyncWorker, ferryNames, systemClock, systemTimers } from '@ferry/core';
 import type { FerryHostOptions } from '../FerryHostOptions.ts';
-import { HttpTransport } from '../HttpTransport.ts';
+import { HttpTransport } from '../http/HttpTransport.ts';
+import { NEEDS_AUTH } from '../http/sessions.ts';
 import type { CredentialsNeededMessage, SignedOutMessage } from '../protocol.ts';
 import { PROTOCOL_VERSION, summarize } from '../protocol.ts';
 import { Runner } from '../Runner.ts';
@@ -48,6 +49,13 @@ export interface Engine {
   persistCredentials: () => Promise<void>;
   /** The host's origin, read when used. */
   origin: () => string;
+  /**
+   * Releases the session holds (`needs-auth`) of the users `match` picks
+   * (undefined: ops without a user): in the transport, then their held lane
+   * heads in the Outbox, then retries the op a first refusal failed, so they
+   * go again in their original order. Resolves with the ops released.
+   */
+  releaseSessions: (match: (user: string | undefined) => boolean) => Promise<Operation[]>;
   origins: Origins;
   names: FerryNames;
   cleanup: () => void;
@@ -118,6 +126,16 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
           ...(o.retry?.maxRetryAfterMs !== undefined && { maxRetryAfterMs: o.retry.maxRetryAfterMs }),
           ...t,
         });
+  const releaseSessions = async (match: (user: string | undefined) => boolean): Promise<Operation[]> => {
+    const failed = transport instanceof HttpTransport ? transport.releaseSessions(match) : [];
+    const released = await outbox.release((op) => op.held?.startsWith(NEEDS_AUTH) === true && match(op.user));
+    for (const id of failed) {
+      // Failed by the first refusal before the second showed it was the session's: it comes back too.
+      const op = await outbox.get(id);
+      if (op?.status === 'failed') released.push(await outbox.retry(id));
+    }
+    return released;
+  };
   const worker = new SyncWorker({
     outbox,
     transport,
@@ -160,7 +178,23 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
     channel?.removeEventListener('message', onRemote);
     channel?.close();
   };
-  return { outbox, worker, runner, channel, lost, witnessed, credentials, sessions, broadcast, persistCredentials, origin, origins, names, cleanup };
+  return {
+    outbox,
+    worker,
+    runner,
+    channel,
+    lost,
+    witnessed,
+    credentials,
+    sessions,
+    broadcast,
+    persistCredentials,
+    origin,
+    releaseSessions,
+    origins,
+    names,
+    cleanup,
+  };
 }
 
 /** Stops an engine's runner after its sends settle, stops its broadcasts, closes its store. */

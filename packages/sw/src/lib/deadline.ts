@@ -7,6 +7,8 @@ export interface Deadline {
   readonly timedOut: boolean;
   /** The caller's signal aborted (not the timeout). */
   readonly outerAborted: boolean;
+  /** The caller's signal (lease end, stop), for work after the send's own time is up. */
+  readonly outer: AbortSignal;
   /** Milliseconds left before the timeout. */
   remaining(): number;
   /** Runs a hook that may never settle: rejects when the deadline passes. */
@@ -33,6 +35,7 @@ export function deadline(outer: AbortSignal, timeoutMs: number, timers: Timers, 
     get outerAborted() {
       return outer.aborted;
     },
+    outer,
     remaining: () => (timedOut ? 0 : timeoutMs - (clock.now() - started)),
     race: <T>(fn: () => T | Promise<T>): Promise<T> =>
       new Promise<T>((resolve, reject) => {

@@ -1,26 +1,31 @@
-import { readBody } from './readBody.ts';
+import type { JsonValue } from '@ferry/core';
 
-const MAX_BYTES = 2048;
 const MAX_CHARS = 200;
-const READ_TIMEOUT_MS = 1000;
 
 /**
- * Why the server refused, from an error response's body, so that
- * `lastError.message` says more than the status: the `error` or `message`
- * field of a JSON body, or the start of a text body. Reads at most 2 KiB and
- * waits at most a second, so a hostile body cannot stall the worker.
+ * Why the server refused, from the body it answered with (parsed JSON, or
+ * text), so that `lastError.message` says more than the status: the
+ * `error`, `message`, `detail` or `title` member of a JSON object, or the
+ * start of a text.
  * @returns a single printable line of at most 200 characters, or '' when there is nothing useful
  */
-export async function errorExcerpt(res: Response): Promise<string> {
-  const { text } = await readBody(res, MAX_BYTES, READ_TIMEOUT_MS);
-  let reason = text;
-  try {
-    const json = JSON.parse(text) as { error?: unknown; message?: unknown };
-    reason = typeof json.error === 'string' ? json.error : typeof json.message === 'string' ? json.message : '';
-  } catch {
-    // Not JSON (or cut off): use the text itself.
+export function reasonOf(body: JsonValue | undefined): string {
+  if (typeof body === 'string') {
+    // A JSON body sent as text still says its reason in a member.
+    try {
+      const parsed = JSON.parse(body) as JsonValue;
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return reasonOf(parsed);
+    } catch {
+      // Not JSON: the text itself.
+    }
+    return oneLine(body);
   }
-  return oneLine(reason);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return '';
+  for (const key of ['error', 'message', 'detail', 'title']) {
+    const v = body[key];
+    if (typeof v === 'string' && v.trim() !== '') return oneLine(v);
+  }
+  return '';
 }
 
 /** A server-given reason as a single printable line of at most 200 characters. */

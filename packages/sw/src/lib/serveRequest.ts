@@ -5,6 +5,7 @@ import { PROTOCOL_VERSION } from '../protocol.ts';
 import type { Engine } from './buildEngine.ts';
 import { checkCredentials } from './credentials.ts';
 import { DiscardAfterSend } from './discardAfterSend.ts';
+import { NEEDS_AUTH } from '../http/sessions.ts';
 import type { ReplyPort } from './platform.ts';
 import { statusOf } from './statusOf.ts';
 
@@ -56,8 +57,14 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       return done<'stats'>(await outbox.stats(req.query ?? {}));
     case 'status':
       return done<'status'>({ ...(await statusOf(outbox, req.doneSince, req.user)), online: ctx.ping().online });
-    case 'signIn':
-      return done<'signIn'>({ epoch: await sessions.signIn(checkUserId(req.user, 'user', 'invalid-argument')) });
+    case 'signIn': {
+      const user = checkUserId(req.user, 'user', 'invalid-argument');
+      const epoch = await sessions.signIn(user);
+      // What a sign-out with discard left in flight is never sent again; then the lanes held for a refused session go.
+      await discardsOf(engine, ctx).sweep(engine.worker.live);
+      await engine.releaseSessions((u) => u === user);
+      return done<'signIn'>({ epoch });
+    }
     case 'setCredentials': {
       const entry = checkCredentials(req.user, req.credentials, engine.origin(), engine.origins.list);
       await sessions.admit(entry.user, req.epoch);
@@ -66,6 +73,7 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       // What a sign-out with discard left in flight is never sent again, with these credentials or any.
       await discardsOf(engine, ctx).sweep(engine.worker.live);
       // The user's held lanes go again; one still lacking credentials for another origin is held again at its claim.
+      await engine.releaseSessions((user) => user === entry.user);
       await outbox.release((op) => op.user === entry.user);
       return done<'setCredentials'>(null, wake);
     }
@@ -87,8 +95,15 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       await discardsOf(engine, ctx).add([...new Set([...before, ...(await onWire())])], engine.worker.live);
       return done<'signOut'>({ unsent: pending + inflight + failed, discarded });
     }
-    case 'retry':
+    case 'retry': {
+      // A pending op held for its session: the retry releases its user's holds (it keeps its place).
+      const op = await outbox.get(req.opId);
+      if (op?.status === 'pending' && op.held?.startsWith(NEEDS_AUTH)) {
+        await engine.releaseSessions((user) => user === op.user);
+        return done<'retry'>((await outbox.get(req.opId)) ?? op, wake);
+      }
       return done<'retry'>(await outbox.retry(req.opId), wake);
+    }
     case 'discard':
       return done<'discard'>(await outbox.discard(req.opId));
     case 'cancel':
@@ -96,6 +111,8 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
     case 'update':
       return done<'update'>(await outbox.update(req.opId, req.patch));
     case 'syncNow': {
+      // The app asks to try now: sessions held for a refusal are tried again (and held again if still refused).
+      await engine.releaseSessions(() => true);
       // Answered once the drain settled, or after `waitMs` while it goes on (the page's request would time out).
       const drain = wake();
       const timers = ctx.timers ?? systemTimers;

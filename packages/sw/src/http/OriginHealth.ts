@@ -1,19 +1,21 @@
 /**
- * What the transport has seen of each origin lately: when it last answered
- * anything, and until when it asked to be left alone. Kept in the worker's
- * memory: a restarted worker starts trusting again, and each op's own
- * `nextAttemptAt` still carries the `Retry-After` it got.
+ * What the transport has seen of each origin lately: when the app behind it
+ * last answered (any status but a gateway's), and until when it asked to be
+ * left alone. A gateway's answer (502, 503, 504 from a proxy whose upstream
+ * is down) is not the app's: it says nothing about whether the app is up.
+ * Kept in the worker's memory: a restarted worker starts trusting again, and
+ * each op's own `nextAttemptAt` still carries the `Retry-After` it got.
  */
 export class OriginHealth {
   readonly #answeredAt = new Map<string, number>();
   readonly #pausedUntil = new Map<string, number>();
 
-  /** `origin` sent an HTTP answer (any status) at `at`. */
+  /** The app behind `origin` answered (any status a gateway does not make) at `at`. */
   answered(origin: string, at: number): void {
     this.#answeredAt.set(origin, Math.max(at, this.#answeredAt.get(origin) ?? -Infinity));
   }
 
-  /** Whether `origin` answered anything at or after `since`: then it was reachable meanwhile. */
+  /** Whether the app behind `origin` answered anything at or after `since`: then it was reachable meanwhile. */
   answeredSince(origin: string, since: number): boolean {
     return (this.#answeredAt.get(origin) ?? -Infinity) >= since;
   }
