@@ -90,6 +90,17 @@ export interface Operation {
    * attempts. Absent on ops stored before Ferry 0.2 (then `attempt` stands in).
    */
   failures?: number;
+  /**
+   * Set by the op's first claim (a claim is a send): the server may have it
+   * under its `idempotencyKey`, so the op is never edited in place (`update`
+   * and `cancel` reject with `possibly-delivered`; a coalescing enqueue
+   * becomes a new op behind it). A `retry` under a new key clears it.
+   */
+  possiblyDelivered?: true;
+  /** On an op in flight: its send started, so a runner that dies leaves its outcome unknown (an attempt counts). */
+  onWire?: true;
+  /** When the app last retried the op (a dead letter): `maxAgeMs` counts from here instead of `createdAt`. */
+  retriedAt?: number;
   /** Earliest wall-clock ms at which the op may be sent. */
   nextAttemptAt: number;
   /** On a done op: what the server answered (see {@link ServerAnswer}). */

@@ -253,7 +253,8 @@ describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
     const outbox = new Outbox({ store, clock, retry: { maxAttempts: 1 } });
     for (let i = 0; i < 40; i++) await outbox.enqueue(msg(`m${i}`, `lane${i}`));
     const behind = await outbox.enqueue(msg('behind', 'lane0'));
-    await outbox.claim('dead', 40, 100);
+    // A runner that started these sends, then died.
+    await outbox.exchange([], undefined, clock.now(), await outbox.claim('dead', 40, 100));
     clock.advance(100);
     const worker = new SyncWorker({ outbox, transport: server, clock, timers: clock, batchLimit: 4 });
     await worker.drain();

@@ -62,9 +62,8 @@ export class SyncWorker {
   #abort = new AbortController();
   #unsubscribeProbe: (() => void) | undefined;
   readonly #live = new Set<number>();
-  /** Settlements and claims waiting for the next shared transaction. */
-  #queued: { settlement: Settlement | undefined; claim: boolean; resolve: (run: Operation[] | undefined) => void }[] = [];
-  #queuedAt = -Infinity;
+  /** Marks, settlements and claims waiting for the next shared transaction. */
+  #queued: Queued[] = [];
   #flushing = false;
 
   constructor(options: SyncWorkerOptions) {
@@ -174,11 +173,10 @@ export class SyncWorker {
    * Queues a settlement and/or a claim for the next shared transaction;
    * resolves with the lane run claimed for this caller, if any.
    */
-  #exchange(settlement: Settlement | undefined, claim: boolean, now: number): Promise<Operation[] | undefined> {
-    if (!settlement && !claim) return Promise.resolve(undefined);
+  #exchange(settlement: Settlement | undefined, claim: boolean, now: number, wire?: readonly Operation[]): Promise<Operation[] | undefined> {
+    if (!settlement && !claim && !wire) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      this.#queued.push({ settlement, claim, resolve });
-      this.#queuedAt = Math.max(this.#queuedAt, now);
+      this.#queued.push({ settlement, claim, at: now, resolve, ...(wire && { wire }) });
       if (!this.#flushing) {
         this.#flushing = true;
         // One microtask lets the slots that settle together share the transaction.
@@ -190,12 +188,16 @@ export class SyncWorker {
   async #flush(): Promise<void> {
     while (this.#queued.length > 0) {
       const batch = this.#queued.splice(0);
-      const now = this.#queuedAt;
+      // The latest reading among this transaction's callers only: a wall clock that steps back is
+      // believed from the next transaction on, never held at a past high.
+      const now = Math.max(...batch.map((b) => b.at));
       const settlements = batch.flatMap((b) => (b.settlement ? [b.settlement] : []));
+      const wire = batch.flatMap((b) => b.wire ?? []);
       const wanted = batch.filter((b) => b.claim).length;
       let runs: Operation[][] = [];
+      let more = false;
       try {
-        const { settled, claimed } = await this.#outbox.exchange(
+        const result = await this.#outbox.exchange(
           settlements,
           wanted > 0
             ? {
@@ -209,17 +211,25 @@ export class SyncWorker {
               }
             : undefined,
           now,
+          wire,
         );
         // An answer for a superseded claim changed nothing: reported, not fatal.
-        for (const s of settled) if (s instanceof FerryError) this.#onError(s);
-        runs = byLane(claimed);
-        for (const op of claimed) if (op.leaseToken !== undefined) this.#live.add(op.leaseToken);
+        for (const s of result.settled) if (s instanceof FerryError) this.#onError(s);
+        runs = byLane(result.claimed);
+        more = result.more;
+        for (const op of result.claimed) if (op.leaseToken !== undefined) this.#live.add(op.leaseToken);
       } catch (err) {
         // Nothing was recorded: those leases end on their own and are requeued then, by whoever runs.
         this.#onError(err);
       }
       for (const s of settlements) for (const op of s.run) if (op.leaseToken !== undefined) this.#live.delete(op.leaseToken);
-      for (const b of batch) b.resolve(b.claim ? runs.shift() : undefined);
+      for (const b of batch) {
+        if (!b.claim) b.resolve(undefined);
+        else if (runs.length > 0) b.resolve(runs.shift());
+        // The claim set heads aside and stopped reading before it knew whether more is due: ask again.
+        else if (more && !this.#abort.signal.aborted) this.#queued.push({ settlement: undefined, claim: true, at: b.at, resolve: b.resolve });
+        else b.resolve(undefined);
+      }
     }
     this.#flushing = false;
   }
@@ -235,7 +245,10 @@ export class SyncWorker {
   async #deliver(run: readonly Operation[]): Promise<Settlement> {
     const leaseUntil = Math.min(...run.map((op) => op.leaseUntil ?? Infinity));
     const left = leaseUntil - this.#clock.now();
-    if (!(left > 0)) return { run, results: [], facts: { stopped: true } };
+    // Stopped while the claim committed, or the lease already over: nothing goes on the wire.
+    if (!(left > 0) || this.#abort.signal.aborted) return { run, results: [], facts: { stopped: true } };
+    // Not awaited: the send starts now; the mark shares the next transaction (see Outbox.exchange).
+    void this.#exchange(undefined, false, this.#clock.now(), run);
     const lease = new AbortController();
     const onStop = (): void => lease.abort();
     this.#abort.signal.addEventListener('abort', onStop);
@@ -349,6 +362,17 @@ export class SyncWorker {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A caller of the next shared transaction: what it records, and whether it wants a lane claimed. */
+interface Queued {
+  settlement: Settlement | undefined;
+  /** Claims whose send is starting: marked on the wire. */
+  wire?: readonly Operation[];
+  claim: boolean;
+  /** The caller's clock reading. */
+  at: number;
+  resolve: (run: Operation[] | undefined) => void;
+}
 
 function thrown(err: unknown): SendResult {
   return { ok: false, retryable: true, error: `transport threw: ${err instanceof Error ? err.message : String(err)}` };

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../FerryError.ts';
-import type { OperationInput } from '../Operation.ts';
+import type { Operation, OperationInput } from '../Operation.ts';
 import { Outbox } from '../Outbox.ts';
 import type { OutboxStore } from '../OutboxStore.ts';
 import { encodeOp } from '../lib/records.ts';
@@ -142,10 +142,14 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const { outbox } = await setup();
       const a1 = await outbox.enqueue(msg('a1'));
       const a2 = await outbox.enqueue(msg('a2'));
-      expect(await codeOf(outbox.complete({ id: a1.id, leaseOwner: 'w' }))).toBe('invalid-state');
+      expect(await codeOf(outbox.complete({ id: a1.id, leaseOwner: 'w' }))).toBe('invalid-argument');
       const [c1] = await outbox.claim('w', 10, 1000);
       expect(c1?.leaseToken).toBeGreaterThan(a2.seq);
       expect(await codeOf(outbox.complete({ ...c1!, leaseOwner: 'intruder' }))).toBe('invalid-state');
+      // Recording must present the claim's token: without one, nothing is recorded over the claim.
+      expect(await codeOf(outbox.complete({ id: c1!.id, leaseOwner: 'w' }))).toBe('invalid-argument');
+      expect(await codeOf(outbox.fail({ id: c1!.id, leaseOwner: 'w' }, { ok: false, retryable: false }))).toBe('invalid-argument');
+      expect(await outbox.get(a1.id)).toMatchObject({ status: 'inflight', leaseToken: c1?.leaseToken, attempt: 0 });
       expect(await outbox.complete(c1!)).toMatchObject({ status: 'done', attempt: 1 });
       expect(await outbox.get(a1.id)).toMatchObject({ status: 'done' });
       expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([a2.id]);
@@ -206,25 +210,72 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([behind.id]);
     });
 
-    it('retry puts a failed op at the end of its lane; discard removes an op', async () => {
-      const { outbox } = await setup();
+    it('retry puts a dead letter back in its place when nothing of its lane is in flight; discard removes an op', async () => {
+      const { outbox, clock } = await setup();
       const poison = await outbox.enqueue(msg('poison'));
       const b = await outbox.enqueue(msg('b'));
       const [c] = await outbox.claim('w', 10, 1000);
-      await outbox.fail(c!, { ok: false, retryable: false, error: 'bad' });
+      await outbox.fail(c!, { ok: false, retryable: false, error: 'bad', status: 400 });
       expect(await codeOf(outbox.retry(b.id))).toBe('invalid-state');
+      clock.advance(10);
       const again = await outbox.retry(poison.id);
-      expect(again).toMatchObject({ status: 'pending', attempt: 0 });
+      expect(again).toMatchObject({ status: 'pending', attempt: 0, seq: poison.seq, retriedAt: clock.now() });
       expect(again.lastError).toBeUndefined();
-      expect(again.seq).toBeGreaterThan(b.seq);
-      const [cb] = await outbox.claim('w', 10, 1000);
-      expect(cb?.id).toBe(b.id);
-      expect(await codeOf(outbox.discard(b.id))).toBe('invalid-state');
-      await outbox.complete(cb!);
-      await outbox.discard(b.id);
-      expect(await outbox.get(b.id)).toBeUndefined();
+      // A 4xx is stored by a deduplicating server: the retry goes under a new key, not yet sent.
+      expect(again.idempotencyKey).not.toBe(poison.idempotencyKey);
+      expect(again.possiblyDelivered).toBeUndefined();
+      const [cp] = await outbox.claim('w', 10, 1000);
+      expect(cp?.id).toBe(poison.id);
+      expect(await codeOf(outbox.discard(poison.id))).toBe('invalid-state');
+      await outbox.complete(cp!);
+      await outbox.discard(poison.id);
+      expect(await outbox.get(poison.id)).toBeUndefined();
       expect(await codeOf(outbox.discard('missing'))).toBe('not-found');
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([poison.id]);
+      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([b.id]);
+    });
+
+    it('retry of a dead letter whose lane has an op in flight queues it behind the lane; a non-4xx keeps its key', async () => {
+      const { outbox } = await setup();
+      const [q1, q2, q3] = [await outbox.enqueue(msg('1', 'q')), await outbox.enqueue(msg('2', 'q')), await outbox.enqueue(msg('3', 'q'))];
+      const [c1] = await outbox.claim('w', 1, 1000);
+      await outbox.fail(c1!, { ok: false, retryable: false, error: 'HTTP 500', status: 500 });
+      const [c2] = await outbox.claim('w', 1, 1000);
+      expect(c2?.id).toBe(q2?.id);
+      const again = await outbox.retry(q1!.id);
+      expect(again.seq).toBeGreaterThan(q3!.seq);
+      expect(again).toMatchObject({ idempotencyKey: q1!.idempotencyKey, possiblyDelivered: true });
+      await outbox.complete(c2!);
+      const order: string[] = [];
+      for (let i = 0; i < 2; i++) for (const c of await outbox.claim('w', 1, 1000)) order.push(c.id, (await outbox.complete(c)).id);
+      expect(order).toEqual([q3!.id, q3!.id, q1!.id, q1!.id]);
+    });
+
+    it('retryAll puts back the dead letters a filter picks, in enqueue order, in their places, in one transaction', async () => {
+      const { outbox, store } = await setup();
+      const ops: Operation[] = [];
+      for (const lane of ['a', 'b', 'a', 'b', 'a']) ops.push(await outbox.enqueue(msg(lane, lane)));
+      const refuse = async () => {
+        for (const c of await outbox.claim('w', 10, 1000)) await outbox.fail(c, { ok: false, retryable: false, error: 'HTTP 403', status: 403 });
+      };
+      // Heads of a and b refused, then the next two: four dead letters, the last op of a left pending.
+      await refuse();
+      await refuse();
+      expect((await outbox.list({ status: 'failed' })).map((o) => o.id)).toEqual(ops.slice(0, 4).map((o) => o.id));
+      let writes = 0;
+      const real = store.transaction.bind(store);
+      store.transaction = ((mode, fn) => ((writes += mode === 'readwrite' ? 1 : 0), real(mode, fn))) as typeof store.transaction;
+      const back = await outbox.retryAll({ lane: 'a' });
+      store.transaction = real;
+      expect(writes).toBe(1);
+      expect(back.map((o) => o.id)).toEqual([ops[0]!.id, ops[2]!.id]);
+      expect(back.map((o) => o.seq)).toEqual([ops[0]!.seq, ops[2]!.seq]);
+      expect(await outbox.retryAll({ ids: [ops[3]!.id, ops[4]!.id, 'missing'] })).toMatchObject([{ id: ops[3]!.id, status: 'pending' }]);
+      expect((await outbox.retryAll({ lane: 'b', user: 'nobody' })).length).toBe(0);
+      expect((await outbox.list({ status: 'failed' })).map((o) => o.id)).toEqual([ops[1]!.id]);
+      // Lane a goes out in its original order again.
+      const sent: string[] = [];
+      for (let i = 0; i < 4; i++) for (const c of await outbox.claim('w', 1, 1000)) sent.push((await outbox.complete(c)).id);
+      expect(sent.filter((id) => ops.find((o) => o.id === id)?.lane === 'a')).toEqual([ops[0]!.id, ops[2]!.id, ops[4]!.id]);
     });
 
     it('discarding a pending lane head promotes the next op', async () => {
@@ -235,19 +286,23 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([b.id]);
     });
 
-    it('expired leases return to pending with the attempt counted; orphans too', async () => {
+    it('expired leases return to pending, the attempt counted once on the wire; a claim never sent spends nothing', async () => {
       const { outbox, clock } = await setup({ maxAttempts: 2 });
       const a = await outbox.enqueue(msg('a', 'a'));
       const b = await outbox.enqueue(msg('b', 'b'));
-      await outbox.claim('dead', 1, 100);
+      const onWire = (claims: Operation[]) => outbox.exchange([], undefined, clock.now(), claims);
+      await onWire(await outbox.claim('dead', 1, 100));
       await outbox.claim('alive', 1, 100_000);
       expect(await outbox.nextWakeAt()).toBe(clock.now() + 100);
       expect(await outbox.requeueExpired(clock.now() + 99)).toEqual([]);
       clock.advance(100);
       expect((await outbox.requeueExpired()).map((o) => o.id)).toEqual([a.id]);
       expect(await outbox.get(a.id)).toMatchObject({ status: 'pending', attempt: 1, nextAttemptAt: clock.now() });
+      // Claimed by a runner that died before sending it: back, nothing spent, no error made up.
       expect((await outbox.requeueOrphans()).map((o) => o.id)).toEqual([b.id]);
-      await outbox.claim('dead', 1, 100);
+      expect(await outbox.get(b.id)).toMatchObject({ status: 'pending', attempt: 0, failures: 0, possiblyDelivered: true });
+      expect((await outbox.get(b.id))?.lastError).toBeUndefined();
+      await onWire(await outbox.claim('dead', 1, 100));
       clock.advance(100);
       expect(await outbox.requeueExpired()).toMatchObject([{ id: a.id, status: 'failed', attempt: 2 }]);
     });
@@ -438,7 +493,7 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(await reopened.get(op.id)).toMatchObject({ status: 'done', answer });
     });
 
-    it('cancel: a pending op is deleted and never claimed, the lane goes on; in flight or done it is refused and nothing changes', async () => {
+    it('cancel: a pending op is deleted and never claimed, the lane goes on; sent or done it is refused and nothing changes', async () => {
       const { outbox } = await setup();
       const a = await outbox.enqueue(msg('a', 'l'));
       const b = await outbox.enqueue(msg('b', 'l'));
@@ -446,7 +501,7 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(await outbox.cancel(b.id)).toMatchObject({ id: b.id, status: 'pending' });
       const [head] = await outbox.claim('w', 10, 1000);
       expect(head?.id).toBe(a.id);
-      expect(await codeOf(outbox.cancel(a.id))).toBe('invalid-state');
+      expect(await codeOf(outbox.cancel(a.id))).toBe('possibly-delivered');
       expect(await outbox.get(a.id)).toMatchObject({ status: 'inflight' });
       await outbox.complete(head!);
       expect(await codeOf(outbox.cancel(a.id))).toBe('invalid-state');
@@ -457,7 +512,7 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect((await outbox.wal.records()).filter((r) => r.opId === b.id).map((r) => r.type)).toEqual(['put', 'cancel']);
     });
 
-    it('update: a pending op takes the edit in place; a bad patch or an op in flight is refused and nothing changes', async () => {
+    it('update: a pending op takes the edit in place; a bad patch or an op sent is refused and nothing changes', async () => {
       const { outbox } = await setup();
       const a = await outbox.enqueue(msg('a', 'l'));
       const b = await outbox.enqueue(msg('b', 'l'));
@@ -477,7 +532,7 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(await codeOf(outbox.update('nope', { payload: 1 }))).toBe('not-found');
       expect(await outbox.get(b.id)).toEqual(edited);
       const [head] = await outbox.claim('w', 10, 1000);
-      expect(await codeOf(outbox.update(a.id, { payload: 'late' }))).toBe('invalid-state');
+      expect(await codeOf(outbox.update(a.id, { payload: 'late' }))).toBe('possibly-delivered');
       expect(await outbox.get(a.id)).toMatchObject({ status: 'inflight', payload: { text: 'a' } });
       await outbox.complete(head!);
       expect((await outbox.claim('w', 10, 1000)).map((o) => [o.id, o.payload])).toEqual([[b.id, { text: 'b, edited' }]]);
@@ -513,6 +568,58 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       }
       expect(await codeOf(outbox.enqueue({ ...msg('x', 'docs'), payload: [1], coalesce: { key: 'doc:1', mode: 'merge' } }))).toBe('invalid-operation');
       expect((await outbox.list({ lane: 'docs' })).length).toBe(3);
+    });
+
+    it('an op sent once is never edited in place: update and cancel refuse it, a coalescing enqueue queues behind it', async () => {
+      const { outbox } = await setup();
+      const save = (v: number, id?: string) =>
+        outbox.enqueue({ kind: 'doc.save', target: '/api/docs/1', lane: 'docs', payload: { v }, coalesce: { key: 'doc:1' }, ...(id && { id }) });
+      const x = await save(1);
+      const [claimed] = await outbox.claim('w', 1, 1000);
+      expect(claimed).toMatchObject({ id: x.id, possiblyDelivered: true });
+      // The connection dropped as the probe turned offline: booked as unsent, yet the server may have it.
+      expect(await outbox.fail(claimed!, { ok: false, retryable: true, unanswered: true }, { offline: true })).toMatchObject({
+        status: 'pending',
+        attempt: 0,
+        failures: 0,
+        possiblyDelivered: true,
+      });
+      expect(await codeOf(outbox.update(x.id, { payload: { v: 2 } }))).toBe('possibly-delivered');
+      expect(await codeOf(outbox.cancel(x.id))).toBe('possibly-delivered');
+      const y = await save(2, 'save-2');
+      expect(y.id).not.toBe(x.id);
+      expect(await outbox.get(x.id)).toMatchObject({ payload: { v: 1 }, idempotencyKey: x.idempotencyKey });
+      // Saves after that fold into the new op, which was never sent.
+      expect((await save(3, 'save-3')).id).toBe(y.id);
+      expect((await outbox.get(y.id))?.payload).toEqual({ v: 3 });
+      expect((await outbox.list({ lane: 'docs' })).map((o) => o.id)).toEqual([x.id, y.id]);
+    });
+
+    it('a repeated coalescing enqueue resolves to the op it folded into, also once that op is in flight', async () => {
+      const { outbox } = await setup();
+      const save = (v: number, id: string) =>
+        outbox.enqueue({ id, kind: 'doc.save', target: '/api/docs/1', lane: 'docs', payload: { v }, coalesce: { key: 'doc:1' } });
+      const first = await save(1, 'save-1');
+      expect((await save(2, 'save-2')).id).toBe(first.id);
+      const [claimed] = await outbox.claim('w', 1, 1000);
+      expect(claimed?.payload).toEqual({ v: 2 });
+      // The client timed out (worker-timeout) and sends the same enqueue again.
+      expect((await save(2, 'save-2')).id).toBe(first.id);
+      expect((await outbox.list({ lane: 'docs' })).map((o) => o.id)).toEqual([first.id]);
+      await outbox.complete(claimed!);
+      expect((await save(2, 'save-2')).id).toBe(first.id);
+      expect(await outbox.stats()).toMatchObject({ pending: 0, done: 1 });
+    });
+
+    it('update reads and writes in one transaction: racing a coalescing enqueue, neither edit is lost', async () => {
+      const { outbox } = await setup();
+      const save = (payload: Record<string, number>) =>
+        outbox.enqueue({ kind: 'doc.save', target: '/api/docs/1', lane: 'docs', payload, coalesce: { key: 'doc:1', mode: 'merge' } });
+      const x = await save({ v: 1 });
+      const [edited, folded] = await Promise.all([outbox.update(x.id, { payload: { v: 1, title: 1 } }), save({ body: 2 })]);
+      expect(edited.id).toBe(x.id);
+      expect(folded.id).toBe(x.id);
+      expect((await outbox.get(x.id))?.payload).toEqual({ v: 1, title: 1, body: 2 });
     });
 
     batchConformance(setup);
