@@ -42,9 +42,9 @@ async function recentFolds(tx: OutboxTx): Promise<[string, string][]> {
  * (`replace`: its payload; `merge`: its fields over the op's), which keeps
  * its id, key and place (an `update` WAL record). Otherwise (the last such op
  * is in flight or may have reached the server, or there is none) it is an
- * ordinary insert behind it. A repeat of an input that was folded (same id)
- * resolves to the op it went into; an input whose id is stored is a repeat or
- * a duplicate, as for any insert.
+ * ordinary insert behind it. A repeat of an input (same id) resolves to the
+ * op it made or went into, whatever was folded into that op since; another
+ * input under a stored id is a repeat or a duplicate, as for any insert.
  */
 export async function fold(tx: OutboxTx, input: ValidInput, now: number, maxPayloadBytes: number): Promise<Change | Repeat | FerryError> {
   const [active, stored, folds] = await Promise.all([
@@ -52,6 +52,8 @@ export async function fold(tx: OutboxTx, input: ValidInput, now: number, maxPayl
     input.idGiven ? tx.getOp(input.id) : undefined,
     input.idGiven ? recentFolds(tx) : [],
   ]);
+  // A repeat of an enqueue that made this op: later saves may have folded into it since.
+  if (stored && stored.coalesceKey === input.coalesceKey && laneId(stored) === laneId(input)) return { type: 'repeat', op: toOperation(stored) };
   const into = stored ? undefined : folds.find(([from]) => from === input.id)?.[1];
   const folded = into === undefined ? undefined : await tx.getOp(into);
   if (folded) return { type: 'repeat', op: toOperation(folded) };

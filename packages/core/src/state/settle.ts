@@ -120,8 +120,9 @@ export function afterFailure(rec: OpRecord, facts: FailureFacts, policy: RetryPo
     const op: Operation = { ...base, status: 'pending', nextAttemptAt: now, held: result.hold };
     return { type: 'hold', op, entry: { type: 'hold', opId: op.id, at: now, status: 'pending', attempt, reason: result.hold, error: lastError } };
   }
-  // Due again no later than the moment it passes maxAgeMs, when the claim fails it.
-  const wait = Math.min(idle ? 0 : policy.delay(failures, result.retryAfterMs), ageFrom(rec) + policy.options.maxAgeMs + 1 - now);
+  // Due again no later than the moment it passes maxAgeMs, when the claim fails it; a Retry-After binds even when idle.
+  const backoff = idle ? policy.retryAfter(result.retryAfterMs) : policy.delay(failures, result.retryAfterMs);
+  const wait = Math.min(backoff, ageFrom(rec) + policy.options.maxAgeMs + 1 - now);
   const op: Operation = { ...base, status: 'pending', nextAttemptAt: now + Math.max(0, wait) };
   return {
     type: 'retry',
