@@ -46,7 +46,7 @@ type Step =
   | { t: 'save'; doc: number }
   | { t: 'edit'; doc: number }
   | { t: 'cancel'; doc: number }
-  | { t: 'repeat' }
+  | { t: 'repeat'; pick: number }
   | { t: 'answer'; pick: number; how: Answer }
   | { t: 'advance'; ms: number }
   | { t: 'net'; online: boolean }
@@ -61,7 +61,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('save' as const), doc }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('edit' as const), doc }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('cancel' as const), doc }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('repeat' as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('repeat' as const), pick: fc.nat(7) }) },
   {
     weight: 6,
     arbitrary: fc.record({
@@ -206,7 +206,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
         await edits[s.t](g.outbox, s.doc);
         break;
       case 'repeat':
-        await edits.repeat(g.outbox);
+        await edits.repeat(g.outbox, s.pick);
         break;
       case 'answer': {
         const live = server.live(g.n);

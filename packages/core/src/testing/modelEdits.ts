@@ -31,6 +31,8 @@ export class ModelEdits {
   readonly #gone: (id: string) => void;
   readonly #opDoc = new Map<string, number>();
   #saves = 0;
+  /** Saves that folded into an op made before them: the repeats that can go wrong. */
+  readonly #folded: { input: OperationInput; id: string }[] = [];
   #lastSave: { input: OperationInput; id: string } | undefined;
 
   /**
@@ -71,6 +73,7 @@ export class ModelEdits {
     this.#opDoc.set(op.id, d);
     this.#doc(d).ops.set(op.id, v);
     this.#lastSave = { input, id: op.id };
+    if (op.id !== input.id) this.#folded.push(this.#lastSave);
   }
 
   /** The app edits its latest op of `doc`; refused, it enqueues the edit as a new op, as the error says. */
@@ -104,9 +107,9 @@ export class ModelEdits {
     }
   }
 
-  /** The client repeats its last save (same id) after a timeout: it must resolve to the same op. */
-  async repeat(outbox: Outbox): Promise<void> {
-    const last = this.#lastSave;
+  /** The client repeats a save (same id) after a timeout, one that folded when there is one: it must resolve to the same op. */
+  async repeat(outbox: Outbox, pick: number): Promise<void> {
+    const last = this.#folded.length > 0 ? this.#folded[pick % this.#folded.length] : this.#lastSave;
     if (!last || !(await outbox.get(last.id))) return;
     const op = await outbox.enqueue(last.input);
     if (op.id !== last.id) this.#server.violations.push(`a repeated save resolved to ${op.id}, not ${last.id}`);
