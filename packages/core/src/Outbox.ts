@@ -345,15 +345,15 @@ export class Outbox {
   ): Promise<ExchangeResult> {
     return this.store
       .transaction('readwrite', async (tx) => {
-        const marked = onWire.length > 0 ? await markOnWire(tx, onWire, now) : [];
+        if (onWire.length > 0) await markOnWire(tx, onWire, now);
         const settled: (Change[] | FerryError)[] = [];
         // One after the other: a settlement may promote the head a later one reads.
         for (const s of settlements) settled.push(await settleOne(tx, s, this.policy, now).catch(asFerryError));
         const claimed = next ? await claim(tx, next.owner, next.lanes, next.leaseMs, this.policy, now, next.perLane ?? 1, next) : undefined;
-        return { marked, settled, claimed };
+        return { settled, claimed };
       })
-      .then(({ marked, settled, claimed }) => {
-        this.#emit(marked);
+      .then(({ settled, claimed }) => {
+        // A mark is not news to subscribers: the op stays in flight.
         for (const s of settled) if (!(s instanceof FerryError)) this.#emit(s);
         this.#emit(claimed?.changes ?? []);
         return {

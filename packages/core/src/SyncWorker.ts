@@ -62,9 +62,12 @@ export class SyncWorker {
   #abort = new AbortController();
   #unsubscribeProbe: (() => void) | undefined;
   readonly #live = new Set<number>();
-  /** Marks, settlements and claims waiting for the next shared transaction. */
+  /** Settlements and claims waiting for the next shared transaction. */
   #queued: Queued[] = [];
   #flushing = false;
+  /** Claims whose send started, to be marked on the wire by the next transaction (see #deliver). */
+  #marks: Operation[] = [];
+  #markTimer: unknown;
 
   constructor(options: SyncWorkerOptions) {
     this.#outbox = options.outbox;
@@ -173,10 +176,10 @@ export class SyncWorker {
    * Queues a settlement and/or a claim for the next shared transaction;
    * resolves with the lane run claimed for this caller, if any.
    */
-  #exchange(settlement: Settlement | undefined, claim: boolean, now: number, wire?: readonly Operation[]): Promise<Operation[] | undefined> {
-    if (!settlement && !claim && !wire) return Promise.resolve(undefined);
+  #exchange(settlement: Settlement | undefined, claim: boolean, now: number, marks = false): Promise<Operation[] | undefined> {
+    if (!settlement && !claim && !marks) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      this.#queued.push({ settlement, claim, at: now, resolve, ...(wire && { wire }) });
+      this.#queued.push({ settlement, claim, at: now, resolve });
       if (!this.#flushing) {
         this.#flushing = true;
         // One microtask lets the slots that settle together share the transaction.
@@ -192,10 +195,18 @@ export class SyncWorker {
       // believed from the next transaction on, never held at a past high.
       const now = Math.max(...batch.map((b) => b.at));
       const settlements = batch.flatMap((b) => (b.settlement ? [b.settlement] : []));
-      const wire = batch.flatMap((b) => b.wire ?? []);
+      // A send that settles here needs no mark: its outcome is recorded instead.
+      const settling = new Set(settlements.flatMap((s) => s.run.map((op) => op.leaseToken)));
+      const wire = this.#marks.splice(0).filter((op) => !settling.has(op.leaseToken));
+      if (this.#markTimer !== undefined) this.#timers.clearTimeout(this.#markTimer);
+      this.#markTimer = undefined;
       const wanted = batch.filter((b) => b.claim).length;
       let runs: Operation[][] = [];
       let more = false;
+      if (settlements.length === 0 && wanted === 0 && wire.length === 0) {
+        for (const b of batch) b.resolve(undefined);
+        continue;
+      }
       try {
         const result = await this.#outbox.exchange(
           settlements,
@@ -247,8 +258,7 @@ export class SyncWorker {
     const left = leaseUntil - this.#clock.now();
     // Stopped while the claim committed, or the lease already over: nothing goes on the wire.
     if (!(left > 0) || this.#abort.signal.aborted) return { run, results: [], facts: { stopped: true } };
-    // Not awaited: the send starts now; the mark shares the next transaction (see Outbox.exchange).
-    void this.#exchange(undefined, false, this.#clock.now(), run);
+    this.#markOnWire(run);
     const lease = new AbortController();
     const onStop = (): void => lease.abort();
     this.#abort.signal.addEventListener('abort', onStop);
@@ -269,6 +279,21 @@ export class SyncWorker {
       );
     }
     return { run, results, facts: { offline: !this.#probe.isOnline(), stopped } };
+  }
+
+  /**
+   * Has the next transaction mark `run` on the wire (see Outbox.exchange), so
+   * that a runner dying from then on leaves an outcome that counts. The mark
+   * rides with the transaction another slot makes anyway, or one of its own
+   * at most {@link WIRE_MARK_MS} after the send starts; a send that settles
+   * first needs none. A runner dying in between is charged nothing for it.
+   */
+  #markOnWire(run: readonly Operation[]): void {
+    this.#marks.push(...run);
+    this.#markTimer ??= this.#timers.setTimeout(() => {
+      this.#markTimer = undefined;
+      void this.#exchange(undefined, false, this.#clock.now(), true);
+    }, WIRE_MARK_MS);
   }
 
   async #send(op: Operation, signal: AbortSignal): Promise<SendResult> {
@@ -362,12 +387,12 @@ export class SyncWorker {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Longest a started send waits to be marked on the wire when no other transaction takes the mark along. */
+const WIRE_MARK_MS = 1000;
 
 /** A caller of the next shared transaction: what it records, and whether it wants a lane claimed. */
 interface Queued {
   settlement: Settlement | undefined;
-  /** Claims whose send is starting: marked on the wire. */
-  wire?: readonly Operation[];
   claim: boolean;
   /** The caller's clock reading. */
   at: number;

@@ -576,19 +576,18 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
         outbox.enqueue({ kind: 'doc.save', target: '/api/docs/1', lane: 'docs', payload: { v }, coalesce: { key: 'doc:1' }, ...(id && { id }) });
       const x = await save(1);
       const [claimed] = await outbox.claim('w', 1, 1000);
-      expect(claimed).toMatchObject({ id: x.id, possiblyDelivered: true });
+      expect(claimed?.id).toBe(x.id);
       // The connection dropped as the probe turned offline: booked as unsent, yet the server may have it.
       expect(await outbox.fail(claimed!, { ok: false, retryable: true, unanswered: true }, { offline: true })).toMatchObject({
         status: 'pending',
         attempt: 0,
         failures: 0,
-        possiblyDelivered: true,
       });
       expect(await codeOf(outbox.update(x.id, { payload: { v: 2 } }))).toBe('possibly-delivered');
       expect(await codeOf(outbox.cancel(x.id))).toBe('possibly-delivered');
       const y = await save(2, 'save-2');
       expect(y.id).not.toBe(x.id);
-      expect(await outbox.get(x.id)).toMatchObject({ payload: { v: 1 }, idempotencyKey: x.idempotencyKey });
+      expect(await outbox.get(x.id)).toMatchObject({ payload: { v: 1 }, idempotencyKey: x.idempotencyKey, possiblyDelivered: true });
       // Saves after that fold into the new op, which was never sent.
       expect((await save(3, 'save-3')).id).toBe(y.id);
       expect((await outbox.get(y.id))?.payload).toEqual({ v: 3 });
