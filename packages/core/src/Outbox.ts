@@ -11,51 +11,26 @@ import { Wal } from './Wal.ts';
 import { HELD_DUE } from './lib/lanes.ts';
 import { toOperation } from './lib/records.ts';
 import type { ValidInput } from './lib/validateInput.ts';
+import { GroupCommit } from './lib/GroupCommit.ts';
 import { validateInput, validatePatch } from './lib/validateInput.ts';
 import { settleBatch } from './state/batch.ts';
 import type { ClaimOptions } from './state/claim.ts';
 import { claim } from './state/claim.ts';
 import type { OpPatch } from './state/edit.ts';
-import { cancel, discard, fold, update } from './state/edit.ts';
+import { cancel, discard, update } from './state/edit.ts';
 import { release } from './state/hold.ts';
-import { IdCollision, StoredDuplicates, insert, isRepeat } from './state/insert.ts';
 import type { Change } from './state/lane.ts';
 import type { RetryFilter } from './state/retry.ts';
 import { retryAll, retryFailed } from './state/retry.ts';
-import type { Claimed, FailureFacts } from './state/settle.ts';
-import { complete, markOnWire, recordFailure, requeueLeased } from './state/settle.ts';
+import type { ClaimRequest, ExchangeResult, SendFacts, Settlement } from './state/exchange.ts';
+import { exchange } from './state/exchange.ts';
+import type { Claimed } from './state/settle.ts';
+import { complete, recordFailure, requeueLeased } from './state/settle.ts';
 
 export type { ClaimOptions } from './state/claim.ts';
+export type { ClaimRequest, ExchangeResult, SendFacts, Settlement } from './state/exchange.ts';
 export type { Change } from './state/lane.ts';
 export type { Claimed } from './state/settle.ts';
-
-/** What the runner knew when a send failed: offline, or stopped (either spends no attempt). */
-export type SendFacts = Omit<FailureFacts, 'result'>;
-
-/** The outcome of one send, single or batch, as {@link Outbox.exchange} records it. */
-export interface Settlement {
-  /** The ops as claimed, in the order sent. */
-  run: readonly Claimed[];
-  /** `results[i]` answers `run[i]`; missing ones were not attempted. */
-  results: readonly (SendResult | undefined)[];
-  facts?: SendFacts;
-}
-
-/** What {@link Outbox.exchange} claims after recording: like {@link Outbox.claim}. */
-export interface ClaimRequest extends ClaimOptions {
-  owner: string;
-  lanes: number;
-  leaseMs: number;
-  perLane?: number;
-}
-
-export interface ExchangeResult {
-  /** Per settlement: the ops after the change, or why nothing changed (`lease-superseded`...). */
-  settled: (Operation[] | FerryError)[];
-  claimed: Operation[];
-  /** True when the claim set heads aside (expired, held, deferred) and stopped reading before it filled: ask again. */
-  more: boolean;
-}
 
 const ORPHAN_PAGE = 500;
 const DISCARD_PAGE = 200;
@@ -63,20 +38,6 @@ const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'fa
 const COMPACT_CHUNK = 500;
 /** The meta key under which the store keeps the last compaction's time. */
 const LAST_COMPACTION = 'lastCompactionAt';
-
-/** A single send settles as complete or fail, a batch through settleBatch: the same rules either way. */
-function settleOne(tx: OutboxTx, s: Settlement, policy: RetryPolicy, now: number): Promise<Change[]> {
-  const only = s.run.length === 1 ? s.run[0] : undefined;
-  const first = s.results[0];
-  if (!only || !first) return settleBatch(tx, s.run, s.results, s.facts ?? {}, policy, now);
-  if (first.ok) return complete(tx, only, now, first.answer).then((c) => [c]);
-  return recordFailure(tx, only, { ...s.facts, result: first }, policy, now).then((c) => [c]);
-}
-
-function asFerryError(err: unknown): FerryError {
-  if (err instanceof FerryError) return err;
-  throw err;
-}
 
 export interface OutboxOptions {
   store: OutboxStore;
@@ -94,12 +55,6 @@ export interface OutboxOptions {
   maxBatch?: number;
 }
 
-interface Waiter {
-  input: ValidInput;
-  resolve: (op: Operation) => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * The durable queue of operations: every change is one transaction over the
  * outbox row and its WAL record. Methods resolve after commit.
@@ -110,10 +65,8 @@ export class Outbox {
   readonly wal: Wal;
   readonly #clock: Clock;
   readonly #rules: Parameters<typeof validateInput>[1];
-  readonly #maxBatch: number;
   readonly #listeners = new Set<(change: Change) => void>();
-  #queue: Waiter[] = [];
-  #flushing = false;
+  readonly #commits: GroupCommit;
 
   constructor(options: OutboxOptions) {
     this.store = options.store;
@@ -126,7 +79,13 @@ export class Outbox {
       maxPayloadBytes: options.maxPayloadBytes ?? 256 * 1024,
       ...(options.origin === undefined ? {} : { origin: options.origin }),
     };
-    this.#maxBatch = options.maxBatch ?? 1000;
+    this.#commits = new GroupCommit({
+      store: this.store,
+      clock: this.#clock,
+      maxBatch: options.maxBatch ?? 1000,
+      maxPayloadBytes: this.#rules.maxPayloadBytes,
+      emit: (changes) => this.#emit(changes),
+    });
   }
 
   /**
@@ -141,96 +100,7 @@ export class Outbox {
     } catch (err) {
       return Promise.reject(err);
     }
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ input: valid, resolve, reject });
-      if (!this.#flushing) {
-        this.#flushing = true;
-        // One microtask lets every enqueue of the current task join the batch.
-        queueMicrotask(() => void this.#flush());
-      }
-    });
-  }
-
-  async #flush(): Promise<void> {
-    while (this.#queue.length > 0) {
-      let batch = this.#queue.splice(0, this.#maxBatch);
-      // A coalescing enqueue reads its lane first: it gets a transaction of its own, in its turn.
-      const cut = batch.findIndex((w) => w.input.coalesceKey !== undefined);
-      if (cut === 0) {
-        this.#queue.unshift(...batch.slice(1));
-        await this.#fold(batch[0] as Waiter);
-        continue;
-      }
-      if (cut > 0) {
-        this.#queue.unshift(...batch.slice(cut));
-        batch = batch.slice(0, cut);
-      }
-      const now = this.#clock.now();
-      try {
-        // Optimistic first: no look-up of each id (one read per op on the hot path); a stored id makes
-        // the add fail, and the batch goes again with the look-up, which tells repeats from duplicates.
-        const { changes } = await this.store
-          .transaction('readwrite', (tx) =>
-            insert(
-              tx,
-              batch.map((w) => w.input),
-              now,
-              false,
-            ),
-          )
-          .catch((err: unknown) => {
-            if (!(err instanceof IdCollision)) throw err;
-            return this.store.transaction('readwrite', (tx) =>
-              insert(
-                tx,
-                batch.map((w) => w.input),
-                now,
-                true,
-              ),
-            );
-          });
-        changes.forEach((c, i) => {
-          const waiter = batch[i] as Waiter;
-          if (c instanceof FerryError) waiter.reject(c);
-          else waiter.resolve(c.op);
-        });
-        this.#emit(changes.filter((c): c is Change => !(c instanceof FerryError) && c.type !== 'repeat'));
-      } catch (err) {
-        if (err instanceof StoredDuplicates) {
-          // Nothing was written. A repeat of a stored op succeeds with it (a client that timed out
-          // enqueues again under the same id); another op under a stored id is refused. The rest goes
-          // again at the front.
-          const dups = batch.filter((w) => err.stored.has(w.input.id));
-          for (const w of dups) {
-            const op = err.stored.get(w.input.id) as Operation;
-            if (isRepeat(w.input, op)) w.resolve(op);
-            else w.reject(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(w.input.id)} is already stored`));
-          }
-          batch = batch.filter((w) => !err.stored.has(w.input.id));
-          this.#queue.unshift(...batch);
-          continue;
-        }
-        for (const w of batch) w.reject(err);
-      }
-    }
-    this.#flushing = false;
-  }
-
-  async #fold(w: Waiter): Promise<void> {
-    try {
-      const change = await this.store.transaction('readwrite', (tx) => fold(tx, w.input, this.#clock.now(), this.#rules.maxPayloadBytes));
-      if (change instanceof FerryError) return w.reject(change);
-      if (change.type !== 'repeat') this.#emit([change]);
-      w.resolve(change.op);
-    } catch (err) {
-      if (err instanceof StoredDuplicates) {
-        const op = err.stored.get(w.input.id) as Operation;
-        if (isRepeat(w.input, op)) w.resolve(op);
-        else w.reject(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(w.input.id)} is already stored`));
-        return;
-      }
-      w.reject(err);
-    }
+    return this.#commits.add(valid);
   }
 
   async get(id: string): Promise<Operation | undefined> {
@@ -344,14 +214,7 @@ export class Outbox {
     onWire: readonly Claimed[] = [],
   ): Promise<ExchangeResult> {
     return this.store
-      .transaction('readwrite', async (tx) => {
-        if (onWire.length > 0) await markOnWire(tx, onWire, now);
-        const settled: (Change[] | FerryError)[] = [];
-        // One after the other: a settlement may promote the head a later one reads.
-        for (const s of settlements) settled.push(await settleOne(tx, s, this.policy, now).catch(asFerryError));
-        const claimed = next ? await claim(tx, next.owner, next.lanes, next.leaseMs, this.policy, now, next.perLane ?? 1, next) : undefined;
-        return { settled, claimed };
-      })
+      .transaction('readwrite', (tx) => exchange(tx, settlements, next, onWire, this.policy, now))
       .then(({ settled, claimed }) => {
         // A mark is not news to subscribers: the op stays in flight.
         for (const s of settled) if (!(s instanceof FerryError)) this.#emit(s);

@@ -1,7 +1,6 @@
 import { nanoid } from 'nanoid';
-import { FerryError } from './FerryError.ts';
 import { NetworkProbe } from './NetworkProbe.ts';
-import { laneId } from './lib/lanes.ts';
+import { SharedExchange } from './lib/SharedExchange.ts';
 import type { Operation } from './Operation.ts';
 import type { Outbox, Settlement } from './Outbox.ts';
 import type { Clock, Timers } from './Platform.ts';
@@ -62,12 +61,7 @@ export class SyncWorker {
   #abort = new AbortController();
   #unsubscribeProbe: (() => void) | undefined;
   readonly #live = new Set<number>();
-  /** Settlements and claims waiting for the next shared transaction. */
-  #queued: Queued[] = [];
-  #flushing = false;
-  /** Claims whose send started, to be marked on the wire by the next transaction (see #deliver). */
-  #marks: Operation[] = [];
-  #markTimer: unknown;
+  readonly #shared: SharedExchange;
 
   constructor(options: SyncWorkerOptions) {
     this.#outbox = options.outbox;
@@ -92,6 +86,23 @@ export class SyncWorker {
     if (this.#o.batchSize > 1 && typeof this.#transport.sendBatch !== 'function') {
       throw new RangeError('batchSize above 1 needs a transport with sendBatch');
     }
+    this.#shared = new SharedExchange({
+      outbox: this.#outbox,
+      clock: this.#clock,
+      timers: this.#timers,
+      live: this.#live,
+      onError: (err) => this.#onError(err),
+      stopped: () => this.#abort.signal.aborted,
+      claim: (lanes) => ({
+        owner: this.owner,
+        lanes,
+        leaseMs: this.#o.leaseMs,
+        perLane: this.#o.batchSize,
+        live: this.#live,
+        heldUntil: this.#heldUntil,
+        holds: this.#holds,
+      }),
+    });
   }
 
   /**
@@ -147,7 +158,7 @@ export class SyncWorker {
     // Claims the slot's next lane, in the same transaction as the outcome it records, if any.
     const next = async (settlement?: Settlement): Promise<Operation[] | undefined> => {
       const want = take();
-      const run = await this.#exchange(settlement, want, stamp());
+      const run = await this.#shared.request(settlement, want, stamp());
       if (want && !run) budget++;
       return run;
     };
@@ -172,79 +183,6 @@ export class SyncWorker {
     return attempted;
   }
 
-  /**
-   * Queues a settlement and/or a claim for the next shared transaction;
-   * resolves with the lane run claimed for this caller, if any.
-   */
-  #exchange(settlement: Settlement | undefined, claim: boolean, now: number, marks = false): Promise<Operation[] | undefined> {
-    if (!settlement && !claim && !marks) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      this.#queued.push({ settlement, claim, at: now, resolve });
-      if (!this.#flushing) {
-        this.#flushing = true;
-        // One microtask lets the slots that settle together share the transaction.
-        queueMicrotask(() => void this.#flush());
-      }
-    });
-  }
-
-  async #flush(): Promise<void> {
-    while (this.#queued.length > 0) {
-      const batch = this.#queued.splice(0);
-      // The latest reading among this transaction's callers only: a wall clock that steps back is
-      // believed from the next transaction on, never held at a past high.
-      const now = Math.max(...batch.map((b) => b.at));
-      const settlements = batch.flatMap((b) => (b.settlement ? [b.settlement] : []));
-      // A send that settles here needs no mark: its outcome is recorded instead.
-      const settling = new Set(settlements.flatMap((s) => s.run.map((op) => op.leaseToken)));
-      const wire = this.#marks.splice(0).filter((op) => !settling.has(op.leaseToken));
-      if (this.#markTimer !== undefined) this.#timers.clearTimeout(this.#markTimer);
-      this.#markTimer = undefined;
-      const wanted = batch.filter((b) => b.claim).length;
-      let runs: Operation[][] = [];
-      let more = false;
-      if (settlements.length === 0 && wanted === 0 && wire.length === 0) {
-        for (const b of batch) b.resolve(undefined);
-        continue;
-      }
-      try {
-        const result = await this.#outbox.exchange(
-          settlements,
-          wanted > 0
-            ? {
-                owner: this.owner,
-                lanes: wanted,
-                leaseMs: this.#o.leaseMs,
-                perLane: this.#o.batchSize,
-                live: this.#live,
-                heldUntil: this.#heldUntil,
-                holds: this.#holds,
-              }
-            : undefined,
-          now,
-          wire,
-        );
-        // An answer for a superseded claim changed nothing: reported, not fatal.
-        for (const s of result.settled) if (s instanceof FerryError) this.#onError(s);
-        runs = byLane(result.claimed);
-        more = result.more;
-        for (const op of result.claimed) if (op.leaseToken !== undefined) this.#live.add(op.leaseToken);
-      } catch (err) {
-        // Nothing was recorded: those leases end on their own and are requeued then, by whoever runs.
-        this.#onError(err);
-      }
-      for (const s of settlements) for (const op of s.run) if (op.leaseToken !== undefined) this.#live.delete(op.leaseToken);
-      for (const b of batch) {
-        if (!b.claim) b.resolve(undefined);
-        else if (runs.length > 0) b.resolve(runs.shift());
-        // The claim set heads aside and stopped reading before it knew whether more is due: ask again.
-        else if (more && !this.#abort.signal.aborted) this.#queued.push({ settlement: undefined, claim: true, at: b.at, resolve: b.resolve });
-        else b.resolve(undefined);
-      }
-    }
-    this.#flushing = false;
-  }
-
   readonly #heldUntil = (op: Operation, now: number): number | undefined => this.#transport.heldUntil?.(op, now);
   readonly #holds = (op: Operation): string | undefined => this.#transport.holds?.(op);
 
@@ -258,7 +196,7 @@ export class SyncWorker {
     const left = leaseUntil - this.#clock.now();
     // Stopped while the claim committed, or the lease already over: nothing goes on the wire.
     if (!(left > 0) || this.#abort.signal.aborted) return { run, results: [], facts: { stopped: true } };
-    this.#markOnWire(run);
+    this.#shared.markOnWire(run);
     const lease = new AbortController();
     const onStop = (): void => lease.abort();
     this.#abort.signal.addEventListener('abort', onStop);
@@ -279,21 +217,6 @@ export class SyncWorker {
       );
     }
     return { run, results, facts: { offline: !this.#probe.isOnline(), stopped } };
-  }
-
-  /**
-   * Has the next transaction mark `run` on the wire (see Outbox.exchange), so
-   * that a runner dying from then on leaves an outcome that counts. The mark
-   * rides with the transaction another slot makes anyway, or one of its own
-   * at most {@link WIRE_MARK_MS} after the send starts; a send that settles
-   * first needs none. A runner dying in between is charged nothing for it.
-   */
-  #markOnWire(run: readonly Operation[]): void {
-    this.#marks.push(...run);
-    this.#markTimer ??= this.#timers.setTimeout(() => {
-      this.#markTimer = undefined;
-      void this.#exchange(undefined, false, this.#clock.now(), true);
-    }, WIRE_MARK_MS);
   }
 
   async #send(op: Operation, signal: AbortSignal): Promise<SendResult> {
@@ -387,29 +310,7 @@ export class SyncWorker {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Longest a started send waits to be marked on the wire when no other transaction takes the mark along. */
-const WIRE_MARK_MS = 1000;
-
-/** A caller of the next shared transaction: what it records, and whether it wants a lane claimed. */
-interface Queued {
-  settlement: Settlement | undefined;
-  claim: boolean;
-  /** The caller's clock reading. */
-  at: number;
-  resolve: (run: Operation[] | undefined) => void;
-}
 
 function thrown(err: unknown): SendResult {
   return { ok: false, retryable: true, error: `transport threw: ${err instanceof Error ? err.message : String(err)}` };
-}
-
-/** Groups claimed ops into runs, one per lane, keeping their order (a claim lists a lane's ops together). */
-function byLane(ops: readonly Operation[]): Operation[][] {
-  const runs = new Map<string, Operation[]>();
-  for (const op of ops) {
-    const run = runs.get(laneId(op));
-    if (run) run.push(op);
-    else runs.set(laneId(op), [op]);
-  }
-  return [...runs.values()];
 }
