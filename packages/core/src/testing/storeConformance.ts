@@ -12,6 +12,8 @@ import type { OutboxStore } from '../OutboxStore.ts';
 import { encodeOp } from '../lib/records.ts';
 import { VirtualClock } from './VirtualClock.ts';
 import { batchConformance } from './batchConformance.ts';
+import { editConformance } from './editConformance.ts';
+import { retryConformance } from './retryConformance.ts';
 
 export interface StoreHarness {
   /** Opens the store; called again after `close()`, it must reopen the same data (a restart). */
@@ -208,74 +210,6 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       });
       expect((await outbox.list({ status: 'failed' })).map((o) => o.id)).toEqual([poison.id]);
       expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([behind.id]);
-    });
-
-    it('retry puts a dead letter back in its place when nothing of its lane is in flight; discard removes an op', async () => {
-      const { outbox, clock } = await setup();
-      const poison = await outbox.enqueue(msg('poison'));
-      const b = await outbox.enqueue(msg('b'));
-      const [c] = await outbox.claim('w', 10, 1000);
-      await outbox.fail(c!, { ok: false, retryable: false, error: 'bad', status: 400 });
-      expect(await codeOf(outbox.retry(b.id))).toBe('invalid-state');
-      clock.advance(10);
-      const again = await outbox.retry(poison.id);
-      expect(again).toMatchObject({ status: 'pending', attempt: 0, seq: poison.seq, retriedAt: clock.now() });
-      expect(again.lastError).toBeUndefined();
-      // A 4xx is stored by a deduplicating server: the retry goes under a new key, not yet sent.
-      expect(again.idempotencyKey).not.toBe(poison.idempotencyKey);
-      expect(again.possiblyDelivered).toBeUndefined();
-      const [cp] = await outbox.claim('w', 10, 1000);
-      expect(cp?.id).toBe(poison.id);
-      expect(await codeOf(outbox.discard(poison.id))).toBe('invalid-state');
-      await outbox.complete(cp!);
-      await outbox.discard(poison.id);
-      expect(await outbox.get(poison.id)).toBeUndefined();
-      expect(await codeOf(outbox.discard('missing'))).toBe('not-found');
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([b.id]);
-    });
-
-    it('retry of a dead letter whose lane has an op in flight queues it behind the lane; a non-4xx keeps its key', async () => {
-      const { outbox } = await setup();
-      const [q1, q2, q3] = [await outbox.enqueue(msg('1', 'q')), await outbox.enqueue(msg('2', 'q')), await outbox.enqueue(msg('3', 'q'))];
-      const [c1] = await outbox.claim('w', 1, 1000);
-      await outbox.fail(c1!, { ok: false, retryable: false, error: 'HTTP 500', status: 500 });
-      const [c2] = await outbox.claim('w', 1, 1000);
-      expect(c2?.id).toBe(q2?.id);
-      const again = await outbox.retry(q1!.id);
-      expect(again.seq).toBeGreaterThan(q3!.seq);
-      expect(again).toMatchObject({ idempotencyKey: q1!.idempotencyKey, possiblyDelivered: true });
-      await outbox.complete(c2!);
-      const order: string[] = [];
-      for (let i = 0; i < 2; i++) for (const c of await outbox.claim('w', 1, 1000)) order.push(c.id, (await outbox.complete(c)).id);
-      expect(order).toEqual([q3!.id, q3!.id, q1!.id, q1!.id]);
-    });
-
-    it('retryAll puts back the dead letters a filter picks, in enqueue order, in their places, in one transaction', async () => {
-      const { outbox, store } = await setup();
-      const ops: Operation[] = [];
-      for (const lane of ['a', 'b', 'a', 'b', 'a']) ops.push(await outbox.enqueue(msg(lane, lane)));
-      const refuse = async () => {
-        for (const c of await outbox.claim('w', 10, 1000)) await outbox.fail(c, { ok: false, retryable: false, error: 'HTTP 403', status: 403 });
-      };
-      // Heads of a and b refused, then the next two: four dead letters, the last op of a left pending.
-      await refuse();
-      await refuse();
-      expect((await outbox.list({ status: 'failed' })).map((o) => o.id)).toEqual(ops.slice(0, 4).map((o) => o.id));
-      let writes = 0;
-      const real = store.transaction.bind(store);
-      store.transaction = ((mode, fn) => ((writes += mode === 'readwrite' ? 1 : 0), real(mode, fn))) as typeof store.transaction;
-      const back = await outbox.retryAll({ lane: 'a' });
-      store.transaction = real;
-      expect(writes).toBe(1);
-      expect(back.map((o) => o.id)).toEqual([ops[0]!.id, ops[2]!.id]);
-      expect(back.map((o) => o.seq)).toEqual([ops[0]!.seq, ops[2]!.seq]);
-      expect(await outbox.retryAll({ ids: [ops[3]!.id, ops[4]!.id, 'missing'] })).toMatchObject([{ id: ops[3]!.id, status: 'pending' }]);
-      expect((await outbox.retryAll({ lane: 'b', user: 'nobody' })).length).toBe(0);
-      expect((await outbox.list({ status: 'failed' })).map((o) => o.id)).toEqual([ops[1]!.id]);
-      // Lane a goes out in its original order again.
-      const sent: string[] = [];
-      for (let i = 0; i < 4; i++) for (const c of await outbox.claim('w', 1, 1000)) sent.push((await outbox.complete(c)).id);
-      expect(sent.filter((id) => ops.find((o) => o.id === id)?.lane === 'a')).toEqual([ops[0]!.id, ops[2]!.id, ops[4]!.id]);
     });
 
     it('discarding a pending lane head promotes the next op', async () => {
@@ -493,134 +427,8 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(await reopened.get(op.id)).toMatchObject({ status: 'done', answer });
     });
 
-    it('cancel: a pending op is deleted and never claimed, the lane goes on; sent or done it is refused and nothing changes', async () => {
-      const { outbox } = await setup();
-      const a = await outbox.enqueue(msg('a', 'l'));
-      const b = await outbox.enqueue(msg('b', 'l'));
-      const c = await outbox.enqueue(msg('c', 'l'));
-      expect(await outbox.cancel(b.id)).toMatchObject({ id: b.id, status: 'pending' });
-      const [head] = await outbox.claim('w', 10, 1000);
-      expect(head?.id).toBe(a.id);
-      expect(await codeOf(outbox.cancel(a.id))).toBe('possibly-delivered');
-      expect(await outbox.get(a.id)).toMatchObject({ status: 'inflight' });
-      await outbox.complete(head!);
-      expect(await codeOf(outbox.cancel(a.id))).toBe('invalid-state');
-      expect(await codeOf(outbox.cancel('nope'))).toBe('not-found');
-      // The cancelled op is gone; the one behind it heads the lane.
-      expect(await outbox.get(b.id)).toBeUndefined();
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([c.id]);
-      expect((await outbox.wal.records()).filter((r) => r.opId === b.id).map((r) => r.type)).toEqual(['put', 'cancel']);
-    });
-
-    it('update: a pending op takes the edit in place; a bad patch or an op sent is refused and nothing changes', async () => {
-      const { outbox } = await setup();
-      const a = await outbox.enqueue(msg('a', 'l'));
-      const b = await outbox.enqueue(msg('b', 'l'));
-      const edited = await outbox.update(b.id, { payload: { text: 'b, edited' } });
-      expect(edited).toMatchObject({ id: b.id, seq: b.seq, status: 'pending', idempotencyKey: b.idempotencyKey, payload: { text: 'b, edited' } });
-      const cyclic: Record<string, unknown> = {};
-      cyclic['self'] = cyclic;
-      for (const [patch, code] of [
-        [{ payload: cyclic }, 'payload-not-cloneable'],
-        [{ target: 'https://evil.example/x' }, 'target-not-allowed'],
-        [{ lane: 'other' }, 'invalid-operation'],
-        [{ method: 'GET' }, 'invalid-operation'],
-        ['text', 'invalid-operation'],
-      ] as const) {
-        expect(await codeOf(outbox.update(b.id, patch as never))).toBe(code);
-      }
-      expect(await codeOf(outbox.update('nope', { payload: 1 }))).toBe('not-found');
-      expect(await outbox.get(b.id)).toEqual(edited);
-      const [head] = await outbox.claim('w', 10, 1000);
-      expect(await codeOf(outbox.update(a.id, { payload: 'late' }))).toBe('possibly-delivered');
-      expect(await outbox.get(a.id)).toMatchObject({ status: 'inflight', payload: { text: 'a' } });
-      await outbox.complete(head!);
-      expect((await outbox.claim('w', 10, 1000)).map((o) => [o.id, o.payload])).toEqual([[b.id, { text: 'b, edited' }]]);
-    });
-
-    it('coalesce: five saves of one document are one op with the last payload, in its place; merge merges; an op in flight is never folded into', async () => {
-      const { outbox } = await setup();
-      const save = (n: number, mode?: 'merge') =>
-        outbox.enqueue({
-          kind: 'doc.save',
-          target: '/api/docs/1',
-          lane: 'docs',
-          payload: mode ? { [`f${n}`]: n } : { v: n },
-          coalesce: { key: 'doc:1', ...(mode && { mode }) },
-        });
-      const first = await save(1);
-      const other = await outbox.enqueue(msg('other', 'docs'));
-      for (const n of [2, 3, 4, 5]) expect((await save(n)).id).toBe(first.id);
-      expect((await outbox.list({ lane: 'docs' })).map((o) => [o.id, o.payload])).toEqual([
-        [first.id, { v: 5 }],
-        [other.id, { text: 'other' }],
-      ]);
-      const [head] = await outbox.claim('w', 10, 1000);
-      expect(head).toMatchObject({ id: first.id, payload: { v: 5 } });
-      // In flight: a new save queues behind it, and later ones fold into that one, by merge here.
-      const behind = await save(6);
-      expect(behind.id).not.toBe(first.id);
-      expect((await save(7, 'merge')).id).toBe(behind.id);
-      expect((await outbox.get(behind.id))?.payload).toEqual({ v: 6, f7: 7 });
-      expect(await outbox.get(first.id)).toMatchObject({ status: 'inflight', payload: { v: 5 } });
-      for (const coalesce of [{ key: 7 }, { key: '' }, { key: 'k', mode: 'sum' }, 'k']) {
-        expect(await codeOf(outbox.enqueue({ ...msg('x', 'docs'), coalesce } as never))).toBe('invalid-operation');
-      }
-      expect(await codeOf(outbox.enqueue({ ...msg('x', 'docs'), payload: [1], coalesce: { key: 'doc:1', mode: 'merge' } }))).toBe('invalid-operation');
-      expect((await outbox.list({ lane: 'docs' })).length).toBe(3);
-    });
-
-    it('an op sent once is never edited in place: update and cancel refuse it, a coalescing enqueue queues behind it', async () => {
-      const { outbox } = await setup();
-      const save = (v: number, id?: string) =>
-        outbox.enqueue({ kind: 'doc.save', target: '/api/docs/1', lane: 'docs', payload: { v }, coalesce: { key: 'doc:1' }, ...(id && { id }) });
-      const x = await save(1);
-      const [claimed] = await outbox.claim('w', 1, 1000);
-      expect(claimed?.id).toBe(x.id);
-      // The connection dropped as the probe turned offline: booked as unsent, yet the server may have it.
-      expect(await outbox.fail(claimed!, { ok: false, retryable: true, unanswered: true }, { offline: true })).toMatchObject({
-        status: 'pending',
-        attempt: 0,
-        failures: 0,
-      });
-      expect(await codeOf(outbox.update(x.id, { payload: { v: 2 } }))).toBe('possibly-delivered');
-      expect(await codeOf(outbox.cancel(x.id))).toBe('possibly-delivered');
-      const y = await save(2, 'save-2');
-      expect(y.id).not.toBe(x.id);
-      expect(await outbox.get(x.id)).toMatchObject({ payload: { v: 1 }, idempotencyKey: x.idempotencyKey, possiblyDelivered: true });
-      // Saves after that fold into the new op, which was never sent.
-      expect((await save(3, 'save-3')).id).toBe(y.id);
-      expect((await outbox.get(y.id))?.payload).toEqual({ v: 3 });
-      expect((await outbox.list({ lane: 'docs' })).map((o) => o.id)).toEqual([x.id, y.id]);
-    });
-
-    it('a repeated coalescing enqueue resolves to the op it folded into, also once that op is in flight', async () => {
-      const { outbox } = await setup();
-      const save = (v: number, id: string) =>
-        outbox.enqueue({ id, kind: 'doc.save', target: '/api/docs/1', lane: 'docs', payload: { v }, coalesce: { key: 'doc:1' } });
-      const first = await save(1, 'save-1');
-      expect((await save(2, 'save-2')).id).toBe(first.id);
-      const [claimed] = await outbox.claim('w', 1, 1000);
-      expect(claimed?.payload).toEqual({ v: 2 });
-      // The client timed out (worker-timeout) and sends the same enqueue again.
-      expect((await save(2, 'save-2')).id).toBe(first.id);
-      expect((await outbox.list({ lane: 'docs' })).map((o) => o.id)).toEqual([first.id]);
-      await outbox.complete(claimed!);
-      expect((await save(2, 'save-2')).id).toBe(first.id);
-      expect(await outbox.stats()).toMatchObject({ pending: 0, done: 1 });
-    });
-
-    it('update reads and writes in one transaction: racing a coalescing enqueue, neither edit is lost', async () => {
-      const { outbox } = await setup();
-      const save = (payload: Record<string, number>) =>
-        outbox.enqueue({ kind: 'doc.save', target: '/api/docs/1', lane: 'docs', payload, coalesce: { key: 'doc:1', mode: 'merge' } });
-      const x = await save({ v: 1 });
-      const [edited, folded] = await Promise.all([outbox.update(x.id, { payload: { v: 1, title: 1 } }), save({ body: 2 })]);
-      expect(edited.id).toBe(x.id);
-      expect(folded.id).toBe(x.id);
-      expect((await outbox.get(x.id))?.payload).toEqual({ v: 1, title: 1, body: 2 });
-    });
-
     batchConformance(setup);
+    editConformance(setup);
+    retryConformance(setup);
   });
 }
