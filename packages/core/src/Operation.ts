@@ -59,9 +59,11 @@ export interface OperationInput {
    * Folds this op into a pending one of the same lane with the same `key`,
    * in the enqueue transaction: `replace` (the default) puts this payload in
    * its place, `merge` merges this payload's top-level fields into it (both
-   * must be objects). The op keeps its place in the lane and its id, which
-   * `enqueue` then resolves with. An op in flight is never touched: this one
-   * queues behind it. Keys name what the op updates: `doc:42`, `draft:7`.
+   * must be objects). The op keeps its place in the lane, its id (which
+   * `enqueue` then resolves with, a repeat of this enqueue too) and its key.
+   * An op that may have reached the server (see `possiblyDelivered`) is never
+   * touched: this one queues behind it. Keys name what the op updates:
+   * `doc:42`, `draft:7`.
    */
   coalesce?: { key: string; mode?: 'replace' | 'merge' };
 }

@@ -166,9 +166,11 @@ export class Outbox {
    * Claims up to `limit` ready lane heads for `owner`, oldest due first, each
    * with up to `perLane - 1` due ops right behind it in its lane (a batch).
    * Expired leases are returned to `pending` first, in the same transaction,
-   * except those in `options.live`. Each claimed op carries its `leaseToken`:
-   * hand the op back to {@link complete}, {@link fail} or {@link settleBatch}.
-   * The ops of one lane come together, in enqueue order.
+   * except those in `options.live`. A claim is a send: each claimed op is
+   * marked `possiblyDelivered` for good, and carries its `leaseToken`: hand
+   * the op back to {@link complete}, {@link fail} or {@link settleBatch}.
+   * The ops of one lane come together, in enqueue order. A batch never
+   * carries an op past `maxAgeMs` behind its head.
    */
   claim(owner: string, limit: number, leaseMs: number, now = this.#clock.now(), perLane = 1, options: ClaimOptions = {}): Promise<Operation[]> {
     return this.#change(async (tx) => (await claim(tx, owner, limit, leaseMs, this.policy, now, perLane, options)).changes).then((cs) =>
@@ -176,12 +178,20 @@ export class Outbox {
     );
   }
 
-  /** Marks a claimed op done. `claimed` is the op as the claim returned it: only that claim may. */
+  /**
+   * Marks a claimed op done. `claimed` is the op as the claim returned it:
+   * only that claim may, and it must present its `leaseToken`
+   * (`invalid-argument` without one; `lease-superseded` for a claim that no
+   * longer holds the op).
+   */
   complete(claimed: Claimed, now = this.#clock.now(), answer?: ServerAnswer): Promise<Operation> {
     return this.#one((tx) => complete(tx, claimed, now, answer));
   }
 
-  /** Records a failed send of a claimed op; see the RetryPolicy section of the spec. */
+  /**
+   * Records a failed send of a claimed op (see the RetryPolicy section of the
+   * spec); `claimed` must present its `leaseToken`, as for {@link complete}.
+   */
   fail(claimed: Claimed, result: SendResult, facts: SendFacts = {}, now = this.#clock.now()): Promise<Operation> {
     return this.#one((tx) => recordFailure(tx, claimed, { ...facts, result }, this.policy, now));
   }
@@ -236,7 +246,9 @@ export class Outbox {
    * Returns every in-flight op to `pending` except the leases in `live` (the
    * caller's own sends). Only call it while holding the runner lock: then any
    * other lease belongs to a runner that is gone. Reads a page at a time, with
-   * no cap: whatever a dead runner had in flight comes back.
+   * no cap: whatever a dead runner had in flight comes back. An op whose send
+   * was marked on the wire (see {@link exchange}) spends an attempt; a claim
+   * never sent spends nothing.
    */
   async requeueOrphans(live: ReadonlySet<number> = new Set(), now = this.#clock.now()): Promise<Operation[]> {
     const out: Operation[] = [];
