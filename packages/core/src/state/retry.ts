@@ -28,10 +28,13 @@ export interface RetryFilter {
  * a 4xx, which a deduplicating server stores and would replay for the old key
  * (the IETF Idempotency-Key draft stores 4xx answers). Such an answer also
  * says the old key was not applied, so the op is no longer possibly delivered.
+ * A retryable `409` is the exception: it says the first request with the key
+ * is still running, and may yet be applied, so the key stays.
  */
 function refused(op: Operation): boolean {
   const status = op.lastError?.status;
-  return status !== undefined && status >= 400 && status < 500;
+  const running = status === 409 && op.lastError?.retryable === true;
+  return status !== undefined && status >= 400 && status < 500 && !running;
 }
 
 /** Puts one failed op back in its lane (see the file's comment). */

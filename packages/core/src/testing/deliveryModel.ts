@@ -116,7 +116,11 @@ export async function deliveryModel(harness: () => ModelHarness, runs: number): 
   );
 }
 
-const is4xx = (op: Operation): boolean => (op.lastError?.status ?? 0) >= 400 && (op.lastError?.status ?? 0) < 500;
+/** A 4xx the server stored: a retry must take a new key (a 409 "still running" is not one). */
+const is4xx = (op: Operation): boolean => {
+  const status = op.lastError?.status ?? 0;
+  return status >= 400 && status < 500 && !(status === 409 && op.lastError?.retryable === true);
+};
 
 async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<void> {
   const clock = new VirtualClock();

@@ -70,6 +70,15 @@ export function retryConformance(setup: Setup): void {
       expect(order).toEqual([q3!.id, q3!.id, q1!.id, q1!.id]);
     });
 
+    it('a dead letter whose last answer was a 409 "still running" keeps its key: that first request may yet be applied', async () => {
+      const { outbox } = await setup({ maxAttempts: 1 });
+      const op = await outbox.enqueue(msg('x'));
+      const [c] = await outbox.claim('w', 1, 1000);
+      await outbox.fail(c!, { ok: false, retryable: true, status: 409, error: 'HTTP 409: still running' });
+      expect(await outbox.get(op.id)).toMatchObject({ status: 'failed', lastError: { status: 409, retryable: true } });
+      expect(await outbox.retry(op.id)).toMatchObject({ idempotencyKey: op.idempotencyKey, possiblyDelivered: true });
+    });
+
     it('retryAll puts back the dead letters a filter picks, in enqueue order, in their places, in one transaction', async () => {
       const { outbox, store } = await setup();
       const ops: Operation[] = [];
