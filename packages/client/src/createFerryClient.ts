@@ -139,8 +139,9 @@ export interface FerryClient {
    * Re-queues a dead letter (a failed op) with a fresh attempt budget and a
    * fresh age (`maxAgeMs` counts from the retry). After a 4xx answer it goes
    * under a new idempotency key (a deduplicating server would replay the
-   * stored refusal for the old one). It keeps its place in its lane when no
-   * op of the lane is in flight, else it queues behind the lane's ops.
+   * stored refusal for the old one; a 409 "still running" keeps its key). It
+   * keeps its place in its lane when no op of the lane is in flight, else it
+   * queues behind the lane's ops.
    * Rejects with `invalid-state` for an op that is not failed.
    */
   retry(id: string): Promise<Operation>;

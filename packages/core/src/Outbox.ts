@@ -267,8 +267,9 @@ export class Outbox {
    * budget, and a fresh age: `maxAgeMs` counts from now (`retriedAt`). When
    * its last answer was a 4xx it goes under a new idempotency key, since a
    * deduplicating server stores 4xx answers and would replay the refusal for
-   * the old one. It keeps its place in its lane (its `seq`, ahead of the ops
-   * queued after it) when no op of the lane is in flight; otherwise it queues
+   * the old one (a retryable 409, "still running", keeps the key: that
+   * request may yet be applied). It keeps its place in its lane (its `seq`,
+   * ahead of the ops queued after it) when no op of the lane is in flight; otherwise it queues
    * behind the lane's ops. An op that is not failed rejects with `invalid-state`.
    */
   retry(id: string, now = this.#clock.now()): Promise<Operation> {
