@@ -36,6 +36,8 @@ const ORPHAN_PAGE = 500;
 const DISCARD_PAGE = 200;
 const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
 const COMPACT_CHUNK = 500;
+/** The ops a claim's changes claimed (the others are requeues, defers, holds and fails). */
+const claimsOf = (changes: readonly Change[]): Operation[] => changes.filter((c) => c.type === 'claim').map((c) => c.op);
 /** The meta key under which the store keeps the last compaction's time. */
 const LAST_COMPACTION = 'lastCompactionAt';
 
@@ -173,9 +175,8 @@ export class Outbox {
    * carries an op past `maxAgeMs` behind its head.
    */
   claim(owner: string, limit: number, leaseMs: number, now = this.#clock.now(), perLane = 1, options: ClaimOptions = {}): Promise<Operation[]> {
-    return this.#change(async (tx) => (await claim(tx, owner, limit, leaseMs, this.policy, now, perLane, options)).changes).then((cs) =>
-      cs.filter((c) => c.type === 'claim').map((c) => c.op),
-    );
+    const claimed = (tx: OutboxTx) => claim(tx, owner, limit, leaseMs, this.policy, now, perLane, options);
+    return this.#change(async (tx) => (await claimed(tx)).changes).then(claimsOf);
   }
 
   /**
@@ -239,7 +240,8 @@ export class Outbox {
 
   /** Returns expired leases to `pending` (the seed's `requeue_inflight_older_than`), except those in `live`. */
   requeueExpired(now = this.#clock.now(), live?: ReadonlySet<number>): Promise<Operation[]> {
-    return this.#change(async (tx) => (await claim(tx, '', 0, 0, this.policy, now, 1, live ? { live } : {})).changes).then((cs) => cs.map((c) => c.op));
+    const requeued = (tx: OutboxTx) => claim(tx, '', 0, 0, this.policy, now, 1, live ? { live } : {});
+    return this.#change(async (tx) => (await requeued(tx)).changes).then((cs) => cs.map((c) => c.op));
   }
 
   /**
@@ -269,8 +271,9 @@ export class Outbox {
    * deduplicating server stores 4xx answers and would replay the refusal for
    * the old one (a retryable 409, "still running", keeps the key: that
    * request may yet be applied). It keeps its place in its lane (its `seq`,
-   * ahead of the ops queued after it) when no op of the lane is in flight; otherwise it queues
-   * behind the lane's ops. An op that is not failed rejects with `invalid-state`.
+   * ahead of the ops queued after it) when no op of the lane is in flight;
+   * otherwise it queues behind the lane's ops. An op that is not failed
+   * rejects with `invalid-state`.
    */
   retry(id: string, now = this.#clock.now()): Promise<Operation> {
     return this.#one((tx) => retryFailed(tx, id, now, () => nanoid()));
@@ -279,7 +282,8 @@ export class Outbox {
   /**
    * Retries, as {@link retry} does each, every dead letter `filter` picks, in
    * their enqueue order and in one transaction. Resolves with the retried ops.
-   * @param filter `lane`, `user` and `ids` narrow it (all given must match); ids not failed are skipped. @default {} (every dead letter)
+   * @param filter `lane`, `user` and `ids` narrow it (all given must match); ids not failed are skipped.
+   *   @default {} (every dead letter)
    */
   retryAll(filter: RetryFilter = {}, now = this.#clock.now()): Promise<Operation[]> {
     return this.#change((tx) => retryAll(tx, filter, now, () => nanoid())).then((cs) => cs.map((c) => c.op));

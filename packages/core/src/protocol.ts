@@ -64,9 +64,9 @@ export type RequestBody =
   /** Retries the dead letters the filter picks, in their enqueue order, in one transaction. */
   | { type: 'retryAll'; filter: RetryFilter }
   | { type: 'discard'; opId: string }
-  /** Deletes an op that was never sent, so that it never is (`possibly-delivered` once it may have reached the server). */
+  /** Deletes an op that was never sent, so that it never is (`possibly-delivered` once it may have been). */
   | { type: 'cancel'; opId: string }
-  /** Replaces `kind`, `target`, `method` or `payload` of an op that was never sent (`possibly-delivered` once it may have reached the server). */
+  /** Replaces `kind`, `target`, `method` or `payload` of an op never sent (else `possibly-delivered`). */
   | { type: 'update'; opId: string; patch: OpPatch }
   | { type: 'syncNow' }
   | { type: 'kick'; reason: KickReason }

@@ -59,7 +59,9 @@ export function decodeOp(raw: unknown): OpRecord | string {
     if (!isNum(raw[key])) return `bad ${key}`;
   }
   if (!('payload' in raw)) return 'missing payload';
-  for (const key of ['possiblyDelivered', 'onWire'] as const) if (raw[key] !== undefined && raw[key] !== true) return `bad ${key}`;
+  for (const key of ['possiblyDelivered', 'onWire'] as const) {
+    if (raw[key] !== undefined && raw[key] !== true) return `bad ${key}`;
+  }
   if (raw['retriedAt'] !== undefined && !isNum(raw['retriedAt'])) return 'bad retriedAt';
   if (raw['lastError'] !== undefined && !isLastError(raw['lastError'])) return 'bad lastError';
   if (raw['answer'] !== undefined && !(isObj(raw['answer']) && isNum(raw['answer']['status']))) return 'bad answer';

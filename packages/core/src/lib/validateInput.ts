@@ -104,7 +104,8 @@ function snapshot(value: unknown): JsonValue {
           const name = (proto as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object';
           fail('payload-not-cloneable', `${where} is a ${name}, not a plain object`);
         }
-        if (ask(() => Object.getOwnPropertySymbols(v), where).length > 0) fail('payload-not-cloneable', `${where} has symbol keys`);
+        const symbols = ask(() => Object.getOwnPropertySymbols(v), where);
+        if (symbols.length > 0) fail('payload-not-cloneable', `${where} has symbol keys`);
         path.push(v);
         let out: JsonValue;
         if (isArray) {
@@ -131,12 +132,14 @@ function snapshot(value: unknown): JsonValue {
   return copy(value, 'payload', 0);
 }
 
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 /** Asks a payload value about itself (its keys, its prototype); a Proxy trap that throws is the payload's fault. */
 function ask<T>(question: () => T, where: string): T {
   try {
     return question();
   } catch (err) {
-    fail('payload-not-cloneable', `${where} could not be inspected: ${err instanceof Error ? err.message : String(err)}`);
+    fail('payload-not-cloneable', `${where} could not be inspected: ${messageOf(err)}`);
   }
 }
 
@@ -220,29 +223,34 @@ const PATCHABLE: readonly string[] = ['kind', 'target', 'method', 'payload'];
  */
 export function validatePatch(patch: unknown, rules: InputRules): ValidPatch {
   try {
-    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) fail('invalid-operation', 'a patch must be an object');
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+      fail('invalid-operation', 'a patch must be an object');
+    }
     const fields = Object.keys(patch);
     const bad = fields.find((k) => !PATCHABLE.includes(k));
-    if (bad !== undefined) fail('invalid-operation', `${bad} cannot be changed by update; only ${PATCHABLE.join(', ')}`);
+    const only = PATCHABLE.join(', ');
+    if (bad !== undefined) fail('invalid-operation', `${bad} cannot be changed by update; only ${only}`);
     const p = patch as Partial<Record<keyof ValidPatch, unknown>>;
     const out: ValidPatch = {};
     if (fields.includes('kind')) out.kind = checkName(p.kind, 'kind');
     if (fields.includes('target')) out.target = checkTarget(p.target, rules);
     if (fields.includes('method')) {
       const method = p.method;
-      if (!HTTP_METHODS.includes(method as HttpMethod)) fail('invalid-operation', `method must be one of ${HTTP_METHODS.join(', ')}`);
+      const known = HTTP_METHODS.includes(method as HttpMethod);
+      if (!known) fail('invalid-operation', `method must be one of ${HTTP_METHODS.join(', ')}`);
       out.method = method as HttpMethod;
     }
     if (fields.includes('payload')) {
       const payload = snapshot(p.payload);
       const bytes = new TextEncoder().encode(JSON.stringify(payload)).length;
-      if (bytes > rules.maxPayloadBytes) fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${rules.maxPayloadBytes}`);
+      const limit = rules.maxPayloadBytes;
+      if (bytes > limit) fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${limit}`);
       out.payload = payload;
     }
     return out;
   } catch (err) {
     if (err instanceof FerryError) throw err;
-    throw new FerryError('invalid-operation', `the patch could not be read: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new FerryError('invalid-operation', `the patch could not be read: ${messageOf(err)}`, { cause: err });
   }
 }
 

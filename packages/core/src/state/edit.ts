@@ -30,11 +30,15 @@ async function recentFolds(tx: OutboxTx): Promise<[string, string][]> {
   const raw = await tx.getMeta(FOLDS_META);
   try {
     const list: unknown = typeof raw === 'string' ? JSON.parse(raw) : [];
-    return Array.isArray(list) ? list.filter((p): p is [string, string] => Array.isArray(p) && p.every((s) => typeof s === 'string')) : [];
+    const isPair = (p: unknown): p is [string, string] => Array.isArray(p) && p.every((s) => typeof s === 'string');
+    return Array.isArray(list) ? list.filter(isPair) : [];
   } catch {
     return [];
   }
 }
+
+/** What a coalescing enqueue made: a change, the op a repeat resolves to, or why it was refused. */
+export type Folded = Change | Repeat | FerryError;
 
 /**
  * Enqueues one coalescing input: folds it into the last op of its lane with
@@ -46,45 +50,49 @@ async function recentFolds(tx: OutboxTx): Promise<[string, string][]> {
  * op it made or went into, whatever was folded into that op since; another
  * input under a stored id is a repeat or a duplicate, as for any insert.
  */
-export async function fold(tx: OutboxTx, input: ValidInput, now: number, maxPayloadBytes: number): Promise<Change | Repeat | FerryError> {
+export async function fold(tx: OutboxTx, input: ValidInput, now: number, maxBytes: number): Promise<Folded> {
   const [active, stored, folds] = await Promise.all([
     tx.laneOps(laneId(input), undefined, FOLD_SCAN),
     input.idGiven ? tx.getOp(input.id) : undefined,
     input.idGiven ? recentFolds(tx) : [],
   ]);
   // A repeat of an enqueue that made this op: later saves may have folded into it since.
-  if (stored && stored.coalesceKey === input.coalesceKey && laneId(stored) === laneId(input)) return { type: 'repeat', op: toOperation(stored) };
+  const madeIt = stored && stored.coalesceKey === input.coalesceKey && laneId(stored) === laneId(input);
+  if (madeIt) return { type: 'repeat', op: toOperation(stored) };
   const into = stored ? undefined : folds.find(([from]) => from === input.id)?.[1];
   const folded = into === undefined ? undefined : await tx.getOp(into);
   if (folded) return { type: 'repeat', op: toOperation(folded) };
   const last = [...active].reverse().find((r) => r.coalesceKey === input.coalesceKey);
   const target = last && last.status === 'pending' && !possiblyDelivered(last) ? last : undefined;
-  if (!target || stored) return (await insert(tx, [input], now)).changes[0] as Change | Repeat | FerryError;
+  if (!target || stored) return (await insert(tx, [input], now)).changes[0] as Folded;
   const before = toOperation(target);
   const merge = input.coalesceMode === 'merge' && isObject(before.payload) && isObject(input.payload);
-  const payload = merge ? { ...(before.payload as Record<string, JsonValue>), ...(input.payload as Record<string, JsonValue>) } : input.payload;
+  const payload = merge ? { ...(before.payload as JsonObject), ...(input.payload as JsonObject) } : input.payload;
   const bytes = new TextEncoder().encode(JSON.stringify(payload)).length;
-  if (bytes > maxPayloadBytes) return new FerryError('payload-too-large', `the merged payload is ${bytes} bytes as JSON; the limit is ${maxPayloadBytes}`);
+  const tooLarge = `the merged payload is ${bytes} bytes as JSON; the limit is ${maxBytes}`;
+  if (bytes > maxBytes) return new FerryError('payload-too-large', tooLarge);
   // Never sent, so its key is not stored anywhere yet: the op keeps it.
-  const op: Operation = { ...before, kind: input.kind, target: input.target, method: input.method, payload, updatedAt: now };
+  const intent = { kind: input.kind, target: input.target, method: input.method, payload };
+  const op: Operation = { ...before, ...intent, updatedAt: now };
+  const remembered = JSON.stringify([...folds.slice(1 - FOLDS_KEPT), [input.id, op.id]]);
   const [lsn] = await Promise.all([
     tx.appendWal({ type: 'update', opId: op.id, at: now, status: op.status, op }),
     tx.putOp(encodeOp(op, target.dueKey !== undefined)),
-    input.idGiven ? tx.putMeta(FOLDS_META, JSON.stringify([...folds.slice(1 - FOLDS_KEPT), [input.id, op.id]])) : undefined,
+    input.idGiven ? tx.putMeta(FOLDS_META, remembered) : null,
   ]);
   return { type: 'update', lsn, op };
 }
 
-const isObject = (v: JsonValue): v is Record<string, JsonValue> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
+type JsonObject = Record<string, JsonValue>;
+const isObject = (v: JsonValue): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** Refuses an edit or a cancel of an op that may have reached the server or was delivered: nothing changes. */
 function mustBeUnsent(rec: OpRecord, what: string): void {
-  if (rec.status === 'done') throw new FerryError('invalid-state', `operation ${rec.id} was delivered; it cannot be ${what}`);
+  if (rec.status === 'done') {
+    throw new FerryError('invalid-state', `operation ${rec.id} was delivered; it cannot be ${what}`);
+  }
   if (rec.status === 'inflight' || possiblyDelivered(rec)) {
-    throw new FerryError(
-      'possibly-delivered',
-      `operation ${rec.id} may have reached the server (it was sent); it cannot be ${what}: enqueue the change as a new operation`,
-    );
+    const why = `operation ${rec.id} may have reached the server (it was sent)`;
+    throw new FerryError('possibly-delivered', `${why}; it cannot be ${what}: enqueue the change as a new operation`);
   }
 }
 
@@ -119,7 +127,9 @@ export async function update(tx: OutboxTx, id: string, patch: ValidPatch, now: n
 /** Removes an op that is not in flight. */
 export async function discard(tx: OutboxTx, id: string, now: number): Promise<Change> {
   const rec = await mustGet(tx, id);
-  if (rec.status === 'inflight') throw new FerryError('invalid-state', `operation ${id} is in flight; discard it after the send settles`);
+  if (rec.status === 'inflight') {
+    throw new FerryError('invalid-state', `operation ${id} is in flight; discard it after the send settles`);
+  }
   const lsn = await tx.appendWal({ type: 'discard', opId: id, at: now });
   await tx.deleteOp(id);
   if (rec.status === 'pending') await promoteNext(tx, laneId(rec));

@@ -73,6 +73,7 @@ export async function exchange(
   if (onWire.length > 0) await markOnWire(tx, onWire, now);
   const settled: (Change[] | FerryError)[] = [];
   for (const s of settlements) settled.push(await settleOne(tx, s, policy, now).catch(asFerryError));
-  const claimed = next ? await claim(tx, next.owner, next.lanes, next.leaseMs, policy, now, next.perLane ?? 1, next) : undefined;
+  const perLane = next?.perLane ?? 1;
+  const claimed = next ? await claim(tx, next.owner, next.lanes, next.leaseMs, policy, now, perLane, next) : undefined;
   return { settled, claimed };
 }

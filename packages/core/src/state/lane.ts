@@ -28,7 +28,10 @@ export interface Change {
   op: Operation;
 }
 
-/** The lowest-seq active op of the lane `lane` (a laneId): the only one that may be claimed (or, in flight, the first of its batch). */
+/**
+ * The lowest-seq active op of the lane `lane` (a laneId): the only one that
+ * may be claimed (or, in flight, the first of its batch).
+ */
 export async function laneHead(tx: OutboxTx, lane: string): Promise<OpRecord | undefined> {
   return (await tx.laneOps(lane, undefined, 1))[0];
 }
@@ -68,7 +71,7 @@ export function ageFrom(op: Pick<Operation, 'createdAt' | 'retriedAt'>): number 
 }
 
 /** Why an op failed for its age. */
-export function tooOldMessage(op: Pick<Operation, 'createdAt' | 'retriedAt'>, policy: RetryPolicy, now: number): string {
+export function tooOldMessage(op: Pick<Operation, 'createdAt' | 'retriedAt'>, policy: RetryPolicy, now: number) {
   const since = op.retriedAt === undefined ? 'queued' : 'retried';
   return `expired: ${since} ${now - ageFrom(op)} ms ago, longer than maxAgeMs (${policy.options.maxAgeMs})`;
 }

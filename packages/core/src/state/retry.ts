@@ -7,11 +7,14 @@
  */
 import { FerryError } from '../FerryError.ts';
 import type { Operation } from '../Operation.ts';
-import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
+import type { ListQuery, OpRecord, OutboxTx } from '../OutboxStore.ts';
 import { laneId } from '../lib/lanes.ts';
 import { encodeOp, toOperation } from '../lib/records.ts';
 import type { Change } from './lane.ts';
 import { laneHead, mustGet } from './lane.ts';
+
+/** Makes a fresh idempotency key. */
+type NewKey = () => string;
 
 /** Which dead letters `retryAll` puts back; every given field must match. */
 export interface RetryFilter {
@@ -38,11 +41,19 @@ function refused(op: Operation): boolean {
 }
 
 /** Puts one failed op back in its lane (see the file's comment). */
-async function requeueFailed(tx: OutboxTx, rec: OpRecord, now: number, newKey: () => string): Promise<Change> {
+async function requeueFailed(tx: OutboxTx, rec: OpRecord, now: number, newKey: NewKey): Promise<Change> {
   const before = toOperation(rec);
   const head = await laneHead(tx, laneId(rec));
   const keepSeq = head?.status !== 'inflight';
-  const draft: Operation = { ...before, status: 'pending', attempt: 0, failures: 0, nextAttemptAt: now, updatedAt: now, retriedAt: now };
+  const draft: Operation = {
+    ...before,
+    status: 'pending',
+    attempt: 0,
+    failures: 0,
+    nextAttemptAt: now,
+    updatedAt: now,
+    retriedAt: now,
+  };
   // A fresh start: the old error would make a requeued op look like one that is retrying.
   delete draft.lastError;
   delete draft.held;
@@ -50,7 +61,8 @@ async function requeueFailed(tx: OutboxTx, rec: OpRecord, now: number, newKey: (
     draft.idempotencyKey = newKey();
     delete draft.possiblyDelivered;
   }
-  const lsn = await tx.appendWal({ type: 'requeue', opId: rec.id, at: now, status: 'pending', attempt: 0, nextAttemptAt: now, op: draft });
+  const entry = { type: 'requeue', opId: rec.id, at: now, status: 'pending', attempt: 0, nextAttemptAt: now } as const;
+  const lsn = await tx.appendWal({ ...entry, op: draft });
   const op: Operation = keepSeq ? draft : { ...draft, seq: lsn };
   const isHead = keepSeq && (head === undefined || rec.seq < head.seq);
   // The head it goes before gives up its due key: a lane has one head.
@@ -60,20 +72,23 @@ async function requeueFailed(tx: OutboxTx, rec: OpRecord, now: number, newKey: (
 }
 
 /** Puts a failed op back in its lane with a fresh attempt budget and age. */
-export async function retryFailed(tx: OutboxTx, id: string, now: number, newKey: () => string): Promise<Change> {
+export async function retryFailed(tx: OutboxTx, id: string, now: number, newKey: NewKey): Promise<Change> {
   const rec = await mustGet(tx, id);
-  if (rec.status !== 'failed') throw new FerryError('invalid-state', `operation ${id} is ${rec.status}; only failed operations can be retried`);
+  if (rec.status !== 'failed') {
+    throw new FerryError('invalid-state', `operation ${id} is ${rec.status}; only failed operations can be retried`);
+  }
   return requeueFailed(tx, rec, now, newKey);
 }
 
 /** Puts back every failed op `filter` picks, in enqueue order. */
-export async function retryAll(tx: OutboxTx, filter: RetryFilter, now: number, newKey: () => string): Promise<Change[]> {
+export async function retryAll(tx: OutboxTx, filter: RetryFilter, now: number, newKey: NewKey): Promise<Change[]> {
   const { lane, user, ids } = filter;
-  const recs = ids
-    ? (await Promise.all(ids.map((id) => tx.getOp(id)))).filter(
-        (r): r is OpRecord => r?.status === 'failed' && (lane === undefined || r.lane === lane) && (user === undefined || r.user === user),
-      )
-    : await tx.listOps({ status: 'failed', limit: Infinity, ...(lane !== undefined && { lane }), ...(user !== undefined && { user }) });
+  const picked = (r: OpRecord | undefined): r is OpRecord =>
+    r?.status === 'failed' && (lane === undefined || r.lane === lane) && (user === undefined || r.user === user);
+  const query: ListQuery = { status: 'failed', limit: Infinity };
+  if (lane !== undefined) query.lane = lane;
+  if (user !== undefined) query.user = user;
+  const recs = ids ? (await Promise.all(ids.map((id) => tx.getOp(id)))).filter(picked) : await tx.listOps(query);
   const changes: Change[] = [];
   const seen = new Set<string>();
   for (const rec of recs.sort((a, b) => a.seq - b.seq)) {
