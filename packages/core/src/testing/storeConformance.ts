@@ -175,12 +175,15 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect((await reopened.claim('w', 10, 1000)).map((o) => o.id)).toEqual([op.id]);
     });
 
-    it('a failure while offline spends no attempt', async () => {
+    it('a failure while offline spends no attempt, and a Retry-After that came with it still binds', async () => {
       const { outbox, clock } = await setup();
       await outbox.enqueue(msg('x'));
       const [c] = await outbox.claim('w', 10, 1000);
       const after = await outbox.fail(c!, { ok: false, retryable: true, error: 'network offline' }, { offline: true });
       expect(after).toMatchObject({ status: 'pending', attempt: 0, nextAttemptAt: clock.now() });
+      const [again] = await outbox.claim('w', 10, 1000);
+      const busy = { ok: false, retryable: true, status: 429, retryAfterMs: 5000, error: 'HTTP 429' };
+      expect(await outbox.fail(again!, busy, { offline: true })).toMatchObject({ attempt: 0, nextAttemptAt: clock.now() + 5000 });
     });
 
     it('exhausted attempts make the op failed, and failed ops are never claimed again (bugs 2 and 4)', async () => {
