@@ -31,8 +31,13 @@ test('a 429 with Retry-After: no request before it is due', async ({ page, serve
   expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(2000);
 });
 
-test('a 400 fails the op, visible in list(); retry(id) re-sends it; discard(id) removes ops', async ({ page, server }) => {
-  server.script = (_req, nth) => (nth === 1 ? { status: 400 } : undefined);
+test('a 400 fails the op, visible in list(); retry(id) re-sends it under a new key; discard(id) removes ops', async ({ page, server }) => {
+  // Each message's first request is refused (a retry under a new key is a first request for its key).
+  const refused = new Set<unknown>();
+  server.script = (req) => {
+    const n = (req.body as { n?: number }).n;
+    return refused.has(n) ? undefined : (refused.add(n), { status: 400 });
+  };
   const id = await enqueue(page, message(1));
   const failed = await whenDone(page, id);
   expect(failed).toMatchObject({ status: 'failed', attempt: 1, lastError: { status: 400, retryable: false } });
@@ -41,10 +46,13 @@ test('a 400 fails the op, visible in list(); retry(id) re-sends it; discard(id) 
   expect(await page.evaluate(() => window.ferry.stats())).toMatchObject({ failed: 1, pending: 0 });
   expect(server.applied).toHaveLength(0);
 
+  // The server stores a 4xx under its key: the retry goes under a new one, or the refusal would be replayed.
+  const refusedKey = await keyOf(page, id);
   await page.evaluate((id) => window.ferry.retry(id), id);
   expect(await whenDone(page, id)).toMatchObject({ status: 'done' });
   const key = await keyOf(page, id);
-  expect(server.sent(key)).toHaveLength(2);
+  expect(key).not.toBe(refusedKey);
+  expect([server.sent(refusedKey).length, server.sent(key).length]).toEqual([1, 1]);
   expect(server.applied).toHaveLength(1);
 
   // A done op and a failed one can both be discarded; neither is listed or sent again.

@@ -49,12 +49,16 @@ describe('client requests', () => {
     expect(await ferry.enqueue({ kind: 'k', target: '/a', payload: 1 })).toBe('op1');
     await ferry.get('op1');
     await ferry.kick();
+    await ferry.retryAll({ lane: 'chat', ids: ['op1'] });
+    await ferry.retryAll();
     expect(worker.received).toMatchObject([
       { v: 1, type: 'enqueueBatch', ops: [{ kind: 'k' }] },
       { v: 1, type: 'get', opId: 'op1' },
       { v: 1, type: 'kick', reason: 'kick' },
+      { v: 1, type: 'retryAll', filter: { lane: 'chat', ids: ['op1'] } },
+      { v: 1, type: 'retryAll', filter: {} },
     ]);
-    expect(new Set(worker.received.map((m) => m.id)).size).toBe(3);
+    expect(new Set(worker.received.map((m) => m.id)).size).toBe(5);
     await ferry.close();
   });
 

@@ -1,4 +1,4 @@
-import type { ListQuery, Operation, OperationInput, OperationStatus } from '@ferry/core';
+import type { ListQuery, Operation, OperationInput, OperationStatus, RetryFilter } from '@ferry/core';
 import { FerryError, ferryNames } from '@ferry/core';
 import { nanoid } from 'nanoid';
 import type {
@@ -143,23 +143,40 @@ export interface FerryClient {
   subscribe(fn: (change: ChangeSummary) => void, filter?: { user?: string }): () => void;
   list(query?: ListQuery): Promise<Operation[]>;
   get(id: string): Promise<Operation | undefined>;
-  /** Re-queues a failed op with a fresh attempt budget. */
+  /**
+   * Re-queues a dead letter (a failed op) with a fresh attempt budget and a
+   * fresh age (`maxAgeMs` counts from the retry). After a 4xx answer it goes
+   * under a new idempotency key (a deduplicating server would replay the
+   * stored refusal for the old one; a 409 "still running" keeps its key). It
+   * keeps its place in its lane when no op of the lane is in flight, else it
+   * queues behind the lane's ops.
+   * Rejects with `invalid-state` for an op that is not failed.
+   */
   retry(id: string): Promise<Operation>;
+  /**
+   * Retries, as `retry` does each, every dead letter the filter picks
+   * (`lane`, `user`, `ids`; all given must match; default: every one), in
+   * their enqueue order, in one transaction. Resolves with the retried ops.
+   */
+  retryAll(filter?: RetryFilter): Promise<Operation[]>;
   /** Removes an op that is not in flight. */
   discard(id: string): Promise<Operation>;
   /**
-   * Cancels an op not delivered yet (pending or failed): deleted in one
-   * transaction, never sent. Rejects with `invalid-state` while it is in
-   * flight or once done, and changes nothing. A waiting `whenDone` rejects
-   * with `not-found`.
+   * Cancels an op that was never sent: deleted in one transaction, never
+   * sent. Rejects with `possibly-delivered` once it may have reached the
+   * server (in flight, or sent before: discard it, or enqueue what undoes
+   * it), with `invalid-state` once done, and changes nothing then. A waiting
+   * `whenDone` rejects with `not-found`.
    */
   cancel(id: string): Promise<Operation>;
   /**
-   * Edits an op not delivered yet: `patch` replaces its `kind`, `target`,
-   * `method` or `payload`, validated like an enqueue; it keeps its place.
-   * Rejects with `invalid-state` while it is in flight or once done, with the
-   * validation error for a bad patch, `not-found` for an unknown id; nothing
-   * changes then. An op sent before (outcome unknown) gets a new idempotency key.
+   * Edits an op that was never sent: `patch` replaces its `kind`, `target`,
+   * `method` or `payload`, validated like an enqueue, read and written in one
+   * transaction; it keeps its id, key and place. Rejects with
+   * `possibly-delivered` once it may have reached the server (in flight, or
+   * sent before): enqueue the edit as a new op then. Rejects with
+   * `invalid-state` once done, with the validation error for a bad patch,
+   * `not-found` for an unknown id; nothing changes on a rejection.
    */
   update(id: string, patch: Partial<Pick<Operation, 'kind' | 'target' | 'method' | 'payload'>>): Promise<Operation>;
   /** Counts by status; with a `user`, only that user's ops. */
@@ -386,6 +403,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     list: (query = {}) => request({ type: 'list', query }),
     get,
     retry: (id) => request({ type: 'retry', opId: id }),
+    retryAll: (filter = {}) => request({ type: 'retryAll', filter }),
     discard: (id) => request({ type: 'discard', opId: id }),
     cancel: (id) => request({ type: 'cancel', opId: id }),
     update: (id, patch) => request({ type: 'update', opId: id, patch }),

@@ -11,6 +11,8 @@ export type FerryErrorCode =
   | 'duplicate-id'
   | 'not-found'
   | 'invalid-state'
+  /** The op may have reached the server: not edited or cancelled in place; enqueue the change as a new op. */
+  | 'possibly-delivered'
   /** An outcome was recorded for a claim that no longer holds the op (its lease ended and the op was claimed again): nothing changed. */
   | 'lease-superseded'
   | 'quota-exceeded'
@@ -43,6 +45,7 @@ const CODES: ReadonlySet<string> = new Set<FerryErrorCode>([
   'duplicate-id',
   'not-found',
   'invalid-state',
+  'possibly-delivered',
   'lease-superseded',
   'signed-out',
   'quota-exceeded',

@@ -62,9 +62,11 @@ export interface OperationInput {
    * Folds this op into a pending one of the same lane with the same `key`,
    * in the enqueue transaction: `replace` (the default) puts this payload in
    * its place, `merge` merges this payload's top-level fields into it (both
-   * must be objects). The op keeps its place in the lane and its id, which
-   * `enqueue` then resolves with. An op in flight is never touched: this one
-   * queues behind it. Keys name what the op updates: `doc:42`, `draft:7`.
+   * must be objects). The op keeps its place in the lane, its id (which
+   * `enqueue` then resolves with, a repeat of this enqueue too) and its key.
+   * An op that may have reached the server (see `possiblyDelivered`) is never
+   * touched: this one queues behind it. Keys name what the op updates:
+   * `doc:42`, `draft:7`.
    */
   coalesce?: { key: string; mode?: 'replace' | 'merge' };
 }
@@ -93,6 +95,17 @@ export interface Operation {
    * attempts. Absent on ops stored before Ferry 0.2 (then `attempt` stands in).
    */
   failures?: number;
+  /**
+   * Set by the op's first claim (a claim is a send): the server may have it
+   * under its `idempotencyKey`, so the op is never edited in place (`update`
+   * and `cancel` reject with `possibly-delivered`; a coalescing enqueue
+   * becomes a new op behind it). A `retry` under a new key clears it.
+   */
+  possiblyDelivered?: true;
+  /** On an op in flight: its send started, so a runner that dies leaves its outcome unknown (an attempt counts). */
+  onWire?: true;
+  /** When the app last retried the op (a dead letter): `maxAgeMs` counts from here instead of `createdAt`. */
+  retriedAt?: number;
   /** Earliest wall-clock ms at which the op may be sent. */
   nextAttemptAt: number;
   /** What the server answered to the last send, done or failed (see {@link ServerAnswer}); absent when it gave no answer. */

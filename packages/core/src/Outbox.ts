@@ -10,61 +10,36 @@ import type { SendResult } from './Transport.ts';
 import { Wal } from './Wal.ts';
 import { HELD_DUE } from './lib/lanes.ts';
 import { toOperation } from './lib/records.ts';
-import { settleBatch } from './lib/settleBatch.ts';
-import type { Change, ClaimOptions, Claimed, FailureFacts } from './lib/transitions.ts';
-import * as t from './lib/transitions.ts';
 import type { ValidInput } from './lib/validateInput.ts';
-import { validateInput } from './lib/validateInput.ts';
+import { GroupCommit } from './lib/GroupCommit.ts';
+import { validateInput, validatePatch } from './lib/validateInput.ts';
+import { settleBatch } from './state/batch.ts';
+import type { ClaimOptions } from './state/claim.ts';
+import { claim } from './state/claim.ts';
+import type { OpPatch } from './state/edit.ts';
+import { cancel, discard, update } from './state/edit.ts';
+import { release } from './state/hold.ts';
+import type { Change } from './state/lane.ts';
+import type { RetryFilter } from './state/retry.ts';
+import { retryAll, retryFailed } from './state/retry.ts';
+import type { ClaimRequest, ExchangeResult, SendFacts, Settlement } from './state/exchange.ts';
+import { exchange } from './state/exchange.ts';
+import type { Claimed } from './state/settle.ts';
+import { complete, recordFailure, requeueLeased } from './state/settle.ts';
 
-export type { Change, ClaimOptions, Claimed } from './lib/transitions.ts';
-
-/** What the runner knew when a send failed: offline, or stopped (either spends no attempt). */
-export type SendFacts = Omit<FailureFacts, 'result'>;
-
-/** The outcome of one send, single or batch, as {@link Outbox.exchange} records it. */
-export interface Settlement {
-  /** The ops as claimed, in the order sent. */
-  run: readonly Claimed[];
-  /** `results[i]` answers `run[i]`; missing ones were not attempted. */
-  results: readonly (SendResult | undefined)[];
-  facts?: SendFacts;
-}
-
-/** What {@link Outbox.exchange} claims after recording: like {@link Outbox.claim}. */
-export interface ClaimRequest extends ClaimOptions {
-  owner: string;
-  lanes: number;
-  leaseMs: number;
-  perLane?: number;
-}
-
-export interface ExchangeResult {
-  /** Per settlement: the ops after the change, or why nothing changed (`lease-superseded`...). */
-  settled: (Operation[] | FerryError)[];
-  claimed: Operation[];
-}
+export type { ClaimOptions } from './state/claim.ts';
+export type { ClaimRequest, ExchangeResult, SendFacts, Settlement } from './state/exchange.ts';
+export type { Change } from './state/lane.ts';
+export type { Claimed } from './state/settle.ts';
 
 const ORPHAN_PAGE = 500;
 const DISCARD_PAGE = 200;
-const PATCHABLE: readonly string[] = ['kind', 'target', 'method', 'payload'];
 const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
 const COMPACT_CHUNK = 500;
+/** The ops a claim's changes claimed (the others are requeues, defers, holds and fails). */
+const claimsOf = (changes: readonly Change[]): Operation[] => changes.filter((c) => c.type === 'claim').map((c) => c.op);
 /** The meta key under which the store keeps the last compaction's time. */
 const LAST_COMPACTION = 'lastCompactionAt';
-
-/** A single send settles as complete or fail, a batch through settleBatch: the same rules either way. */
-function settleOne(tx: OutboxTx, s: Settlement, policy: RetryPolicy, now: number): Promise<Change[]> {
-  const only = s.run.length === 1 ? s.run[0] : undefined;
-  const first = s.results[0];
-  if (!only || !first) return settleBatch(tx, s.run, s.results, s.facts ?? {}, policy, now);
-  if (first.ok) return t.complete(tx, only, now, first.answer).then((c) => [c]);
-  return t.recordFailure(tx, only, { ...s.facts, result: first }, policy, now).then((c) => [c]);
-}
-
-function asFerryError(err: unknown): FerryError {
-  if (err instanceof FerryError) return err;
-  throw err;
-}
 
 export interface OutboxOptions {
   store: OutboxStore;
@@ -82,12 +57,6 @@ export interface OutboxOptions {
   maxBatch?: number;
 }
 
-interface Waiter {
-  input: ValidInput;
-  resolve: (op: Operation) => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * The durable queue of operations: every change is one transaction over the
  * outbox row and its WAL record. Methods resolve after commit.
@@ -98,10 +67,8 @@ export class Outbox {
   readonly wal: Wal;
   readonly #clock: Clock;
   readonly #rules: Parameters<typeof validateInput>[1];
-  readonly #maxBatch: number;
   readonly #listeners = new Set<(change: Change) => void>();
-  #queue: Waiter[] = [];
-  #flushing = false;
+  readonly #commits: GroupCommit;
 
   constructor(options: OutboxOptions) {
     this.store = options.store;
@@ -114,7 +81,13 @@ export class Outbox {
       maxPayloadBytes: options.maxPayloadBytes ?? 256 * 1024,
       ...(options.origin === undefined ? {} : { origin: options.origin }),
     };
-    this.#maxBatch = options.maxBatch ?? 1000;
+    this.#commits = new GroupCommit({
+      store: this.store,
+      clock: this.#clock,
+      maxBatch: options.maxBatch ?? 1000,
+      maxPayloadBytes: this.#rules.maxPayloadBytes,
+      emit: (changes) => this.#emit(changes),
+    });
   }
 
   /**
@@ -129,96 +102,7 @@ export class Outbox {
     } catch (err) {
       return Promise.reject(err);
     }
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ input: valid, resolve, reject });
-      if (!this.#flushing) {
-        this.#flushing = true;
-        // One microtask lets every enqueue of the current task join the batch.
-        queueMicrotask(() => void this.#flush());
-      }
-    });
-  }
-
-  async #flush(): Promise<void> {
-    while (this.#queue.length > 0) {
-      let batch = this.#queue.splice(0, this.#maxBatch);
-      // A coalescing enqueue reads its lane first: it gets a transaction of its own, in its turn.
-      const cut = batch.findIndex((w) => w.input.coalesceKey !== undefined);
-      if (cut === 0) {
-        this.#queue.unshift(...batch.slice(1));
-        await this.#fold(batch[0] as Waiter);
-        continue;
-      }
-      if (cut > 0) {
-        this.#queue.unshift(...batch.slice(cut));
-        batch = batch.slice(0, cut);
-      }
-      const now = this.#clock.now();
-      try {
-        // Optimistic first: no look-up of each id (one read per op on the hot path); a stored id makes
-        // the add fail, and the batch goes again with the look-up, which tells repeats from duplicates.
-        const { changes } = await this.store
-          .transaction('readwrite', (tx) =>
-            t.insert(
-              tx,
-              batch.map((w) => w.input),
-              now,
-              false,
-            ),
-          )
-          .catch((err: unknown) => {
-            if (!(err instanceof t.IdCollision)) throw err;
-            return this.store.transaction('readwrite', (tx) =>
-              t.insert(
-                tx,
-                batch.map((w) => w.input),
-                now,
-                true,
-              ),
-            );
-          });
-        changes.forEach((c, i) => {
-          const waiter = batch[i] as Waiter;
-          if (c instanceof FerryError) waiter.reject(c);
-          else waiter.resolve(c.op);
-        });
-        this.#emit(changes.filter((c): c is Change => !(c instanceof FerryError) && c.type !== 'repeat'));
-      } catch (err) {
-        if (err instanceof t.StoredDuplicates) {
-          // Nothing was written. A repeat of a stored op succeeds with it (a client that timed out
-          // enqueues again under the same id); another op under a stored id is refused. The rest goes
-          // again at the front.
-          const dups = batch.filter((w) => err.stored.has(w.input.id));
-          for (const w of dups) {
-            const op = err.stored.get(w.input.id) as Operation;
-            if (t.isRepeat(w.input, op)) w.resolve(op);
-            else w.reject(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(w.input.id)} is already stored`));
-          }
-          batch = batch.filter((w) => !err.stored.has(w.input.id));
-          this.#queue.unshift(...batch);
-          continue;
-        }
-        for (const w of batch) w.reject(err);
-      }
-    }
-    this.#flushing = false;
-  }
-
-  async #fold(w: Waiter): Promise<void> {
-    try {
-      const change = await this.store.transaction('readwrite', (tx) => t.fold(tx, w.input, this.#clock.now(), this.#rules.maxPayloadBytes));
-      if (change instanceof FerryError) return w.reject(change);
-      if (change.type !== 'repeat') this.#emit([change]);
-      w.resolve(change.op);
-    } catch (err) {
-      if (err instanceof t.StoredDuplicates) {
-        const op = err.stored.get(w.input.id) as Operation;
-        if (t.isRepeat(w.input, op)) w.resolve(op);
-        else w.reject(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(w.input.id)} is already stored`));
-        return;
-      }
-      w.reject(err);
-    }
+    return this.#commits.add(valid);
   }
 
   async get(id: string): Promise<Operation | undefined> {
@@ -250,7 +134,7 @@ export class Outbox {
    * came): each is due again at its own `nextAttemptAt`. Wake the worker after.
    */
   release(match: (op: Operation) => boolean, now = this.#clock.now()): Promise<Operation[]> {
-    return this.#change((tx) => t.release(tx, match, now)).then((cs) => cs.map((c) => c.op));
+    return this.#change((tx) => release(tx, match, now)).then((cs) => cs.map((c) => c.op));
   }
 
   /**
@@ -266,7 +150,7 @@ export class Outbox {
           // From the lane's end, so that no discard promotes an op the next one deletes.
           const recs = (await tx.listOps({ status, user, limit: DISCARD_PAGE })).reverse();
           const changes: Change[] = [];
-          for (const rec of recs) changes.push(await t.discard(tx, rec.id, now));
+          for (const rec of recs) changes.push(await discard(tx, rec.id, now));
           return changes;
         });
         total += page.length;
@@ -284,24 +168,33 @@ export class Outbox {
    * Claims up to `limit` ready lane heads for `owner`, oldest due first, each
    * with up to `perLane - 1` due ops right behind it in its lane (a batch).
    * Expired leases are returned to `pending` first, in the same transaction,
-   * except those in `options.live`. Each claimed op carries its `leaseToken`:
-   * hand the op back to {@link complete}, {@link fail} or {@link settleBatch}.
-   * The ops of one lane come together, in enqueue order.
+   * except those in `options.live`. A claim is a send: each claimed op is
+   * marked `possiblyDelivered` for good, and carries its `leaseToken`: hand
+   * the op back to {@link complete}, {@link fail} or {@link settleBatch}.
+   * The ops of one lane come together, in enqueue order. A batch never
+   * carries an op past `maxAgeMs` behind its head.
    */
   claim(owner: string, limit: number, leaseMs: number, now = this.#clock.now(), perLane = 1, options: ClaimOptions = {}): Promise<Operation[]> {
-    return this.#change((tx) => t.claim(tx, owner, limit, leaseMs, this.policy, now, perLane, options)).then((cs) =>
-      cs.filter((c) => c.type === 'claim').map((c) => c.op),
-    );
+    const claimed = (tx: OutboxTx) => claim(tx, owner, limit, leaseMs, this.policy, now, perLane, options);
+    return this.#change(async (tx) => (await claimed(tx)).changes).then(claimsOf);
   }
 
-  /** Marks a claimed op done. `claimed` is the op as the claim returned it: only that claim may. */
+  /**
+   * Marks a claimed op done. `claimed` is the op as the claim returned it:
+   * only that claim may, and it must present its `leaseToken`
+   * (`invalid-argument` without one; `lease-superseded` for a claim that no
+   * longer holds the op).
+   */
   complete(claimed: Claimed, now = this.#clock.now(), answer?: ServerAnswer): Promise<Operation> {
-    return this.#one((tx) => t.complete(tx, claimed, now, answer));
+    return this.#one((tx) => complete(tx, claimed, now, answer));
   }
 
-  /** Records a failed send of a claimed op; see the RetryPolicy section of the spec. */
+  /**
+   * Records a failed send of a claimed op (see the RetryPolicy section of the
+   * spec); `claimed` must present its `leaseToken`, as for {@link complete}.
+   */
   fail(claimed: Claimed, result: SendResult, facts: SendFacts = {}, now = this.#clock.now()): Promise<Operation> {
-    return this.#one((tx) => t.recordFailure(tx, claimed, { ...facts, result }, this.policy, now));
+    return this.#one((tx) => recordFailure(tx, claimed, { ...facts, result }, this.policy, now));
   }
 
   /**
@@ -316,93 +209,116 @@ export class Outbox {
   }
 
   /**
-   * A runner's round trip in one transaction: records the outcomes of the
-   * sends that settled, then claims what to send next. Concurrent send
+   * A runner's round trip in one transaction: marks the sends that started
+   * (`onWire`: the ops as claimed; a runner that dies now leaves their outcome
+   * unknown, and their requeue spends an attempt), records the outcomes of
+   * the sends that settled, then claims what to send next. Concurrent send
    * slots share it, so claiming right before each send costs no transaction
-   * of its own. An outcome whose claim was superseded changes nothing: it
-   * is returned as its error, and the others go on.
+   * of its own. An outcome whose claim was superseded changes nothing: it is
+   * returned as its error, and the others go on.
+   * @param onWire claims whose send started; one that no longer holds its op is skipped. @default []
    */
-  exchange(settlements: readonly Settlement[], next: ClaimRequest | undefined, now = this.#clock.now()): Promise<ExchangeResult> {
+  exchange(
+    settlements: readonly Settlement[],
+    next: ClaimRequest | undefined,
+    now = this.#clock.now(),
+    onWire: readonly Claimed[] = [],
+  ): Promise<ExchangeResult> {
     return this.store
-      .transaction('readwrite', async (tx) => {
-        const settled: (Change[] | FerryError)[] = [];
-        // One after the other: a settlement may promote the head a later one reads.
-        for (const s of settlements) settled.push(await settleOne(tx, s, this.policy, now).catch(asFerryError));
-        const claimed = next ? await t.claim(tx, next.owner, next.lanes, next.leaseMs, this.policy, now, next.perLane ?? 1, next) : [];
-        return { settled, claimed };
-      })
+      .transaction('readwrite', (tx) => exchange(tx, settlements, next, onWire, this.policy, now))
       .then(({ settled, claimed }) => {
+        // A mark is not news to subscribers: the op stays in flight.
         for (const s of settled) if (!(s instanceof FerryError)) this.#emit(s);
-        this.#emit(claimed);
+        this.#emit(claimed?.changes ?? []);
         return {
           settled: settled.map((s) => (s instanceof FerryError ? s : s.map((c) => c.op))),
-          claimed: claimed.filter((c) => c.type === 'claim').map((c) => c.op),
+          claimed: (claimed?.changes ?? []).filter((c) => c.type === 'claim').map((c) => c.op),
+          more: claimed?.more ?? false,
         };
       });
   }
 
   /** Returns expired leases to `pending` (the seed's `requeue_inflight_older_than`), except those in `live`. */
   requeueExpired(now = this.#clock.now(), live?: ReadonlySet<number>): Promise<Operation[]> {
-    return this.#change((tx) => t.claim(tx, '', 0, 0, this.policy, now, 1, live ? { live } : {})).then((cs) => cs.map((c) => c.op));
+    const requeued = (tx: OutboxTx) => claim(tx, '', 0, 0, this.policy, now, 1, live ? { live } : {});
+    return this.#change(async (tx) => (await requeued(tx)).changes).then((cs) => cs.map((c) => c.op));
   }
 
   /**
    * Returns every in-flight op to `pending` except the leases in `live` (the
    * caller's own sends). Only call it while holding the runner lock: then any
    * other lease belongs to a runner that is gone. Reads a page at a time, with
-   * no cap: whatever a dead runner had in flight comes back.
+   * no cap: whatever a dead runner had in flight comes back. An op whose send
+   * was marked on the wire (see {@link exchange}) spends an attempt; a claim
+   * never sent spends nothing.
    */
   async requeueOrphans(live: ReadonlySet<number> = new Set(), now = this.#clock.now()): Promise<Operation[]> {
     const out: Operation[] = [];
     for (;;) {
       const page = await this.#change(async (tx) => {
         const orphans = (await tx.inflight(ORPHAN_PAGE + live.size)).filter((r) => !(r.leaseToken !== undefined && live.has(r.leaseToken)));
-        return orphans.length > 0 ? t.requeueLeased(tx, orphans.slice(0, ORPHAN_PAGE), this.policy, now) : [];
+        return orphans.length > 0 ? requeueLeased(tx, orphans.slice(0, ORPHAN_PAGE), this.policy, now) : [];
       });
       out.push(...page.map((c) => c.op));
       if (page.length < ORPHAN_PAGE) return out;
     }
   }
 
-  /** Puts a failed op back in its lane with a fresh attempt budget. */
+  /**
+   * Puts a dead letter (a failed op) back in its lane with a fresh attempt
+   * budget, and a fresh age: `maxAgeMs` counts from now (`retriedAt`). When
+   * its last answer was a 4xx it goes under a new idempotency key, since a
+   * deduplicating server stores 4xx answers and would replay the refusal for
+   * the old one (a retryable 409, "still running", keeps the key: that
+   * request may yet be applied). It keeps its place in its lane (its `seq`,
+   * ahead of the ops queued after it) when no op of the lane is in flight;
+   * otherwise it queues behind the lane's ops. An op that is not failed
+   * rejects with `invalid-state`.
+   */
   retry(id: string, now = this.#clock.now()): Promise<Operation> {
-    return this.#one((tx) => t.retryFailed(tx, id, now));
+    return this.#one((tx) => retryFailed(tx, id, now, () => nanoid()));
   }
 
   /**
-   * Cancels an op that is not delivered yet (pending, or a dead letter): it
-   * is deleted in one transaction (a `cancel` WAL record) and never sent. An
-   * op in flight or done rejects with `invalid-state`, and nothing changes.
-   * Resolves with the op as it was.
+   * Retries, as {@link retry} does each, every dead letter `filter` picks, in
+   * their enqueue order and in one transaction. Resolves with the retried ops.
+   * @param filter `lane`, `user` and `ids` narrow it (all given must match); ids not failed are skipped.
+   *   @default {} (every dead letter)
+   */
+  retryAll(filter: RetryFilter = {}, now = this.#clock.now()): Promise<Operation[]> {
+    return this.#change((tx) => retryAll(tx, filter, now, () => nanoid())).then((cs) => cs.map((c) => c.op));
+  }
+
+  /**
+   * Cancels an op that was never sent: it is deleted in one transaction (a
+   * `cancel` WAL record) and never sent. An op that may have reached the
+   * server (in flight, or sent before: see `Operation.possiblyDelivered`)
+   * rejects with `possibly-delivered` and a done op with `invalid-state`;
+   * nothing changes. Resolves with the op as it was.
    */
   cancel(id: string, now = this.#clock.now()): Promise<Operation> {
-    return this.#one((tx) => t.cancel(tx, id, now));
+    return this.#one((tx) => cancel(tx, id, now));
   }
 
   /**
-   * Edits an op that is not delivered yet: `patch` replaces its `kind`,
-   * `target`, `method` or `payload` (whole), validated like an enqueue; it
-   * keeps its id, its place in its lane and its state (an `update` WAL
-   * record). An op in flight or done rejects with `invalid-state`; a patch
-   * that is not clone-safe or makes the op invalid rejects with that error;
-   * an unknown id with `not-found`. Nothing changes on a rejection.
+   * Edits an op that was never sent: `patch` replaces its `kind`, `target`,
+   * `method` or `payload` (whole), validated like an enqueue; it keeps its
+   * id, key, place in its lane and state (an `update` WAL record). The op is
+   * read and written in one transaction, so an edit racing a coalescing
+   * enqueue loses neither. An op that may have reached the server (in
+   * flight, or sent before) rejects with `possibly-delivered`: enqueue the
+   * edit as a new op instead. A done op rejects with `invalid-state`, a patch
+   * that is not clone-safe or makes the op invalid with that error, an
+   * unknown id with `not-found`. Nothing changes on a rejection.
    */
-  async update(id: string, patch: t.OpPatch, now = this.#clock.now()): Promise<Operation> {
-    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new FerryError('invalid-operation', 'a patch must be an object');
-    const fields = Object.keys(patch);
-    const bad = fields.find((k) => !PATCHABLE.includes(k));
-    if (bad !== undefined) throw new FerryError('invalid-operation', `${bad} cannot be changed by update; only ${PATCHABLE.join(', ')}`);
-    const current = await this.get(id);
-    if (!current) throw new FerryError('not-found', `no operation ${JSON.stringify(id)}`);
-    const { kind, target, method, payload, lane, user, idempotencyKey } = current;
-    const valid = validateInput({ kind, target, method, payload, lane, idempotencyKey, ...(user !== undefined && { user }), ...patch }, this.#rules);
-    const intent = { kind: valid.kind, target: valid.target, method: valid.method, payload: valid.payload };
-    return this.#one((tx) => t.update(tx, id, intent, nanoid(), now));
+  async update(id: string, patch: OpPatch, now = this.#clock.now()): Promise<Operation> {
+    const valid = validatePatch(patch, this.#rules);
+    return this.#one((tx) => update(tx, id, valid, now));
   }
 
   /** Deletes a pending, failed or done op. Resolves with the op as it was. */
   discard(id: string, now = this.#clock.now()): Promise<Operation> {
-    return this.#one((tx) => t.discard(tx, id, now));
+    return this.#one((tx) => discard(tx, id, now));
   }
 
   /** The earliest time work becomes due: a pending head's `nextAttemptAt` or a lease end. Held heads wait for a release, not a time. */

@@ -112,16 +112,17 @@ describe('SyncWorker', () => {
     expect(transport.sent).toHaveLength(2);
   });
 
-  it('resends an op whose runner died once its lease ends, with the same idempotency key', async () => {
+  it('resends an op whose runner died once its lease ends, with the same idempotency key; a claim never sent spends nothing', async () => {
     const { clock, outbox, transport } = setup();
     const op = await outbox.enqueue(msg('x'));
+    // The dead runner claimed it and died before its send started.
     await outbox.claim('dead-runner', 10, 30_000);
     const other = new SyncWorker({ outbox, transport, clock, timers: clock, owner: 'w2' });
     expect(await other.tick()).toBe(0);
     clock.advance(30_000);
     expect(await other.tick()).toBe(1);
     expect(transport.sent[0]?.idempotencyKey).toBe(op.idempotencyKey);
-    expect(await outbox.get(op.id)).toMatchObject({ status: 'done', attempt: 2 });
+    expect(await outbox.get(op.id)).toMatchObject({ status: 'done', attempt: 1 });
   });
 
   it('keeps at most `concurrency` sends in flight, one per lane', async () => {

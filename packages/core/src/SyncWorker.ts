@@ -1,7 +1,6 @@
 import { nanoid } from 'nanoid';
-import { FerryError } from './FerryError.ts';
 import { NetworkProbe } from './NetworkProbe.ts';
-import { laneId } from './lib/lanes.ts';
+import { SharedExchange } from './lib/SharedExchange.ts';
 import type { Operation } from './Operation.ts';
 import type { Outbox, Settlement } from './Outbox.ts';
 import type { Clock, Timers } from './Platform.ts';
@@ -62,10 +61,7 @@ export class SyncWorker {
   #abort = new AbortController();
   #unsubscribeProbe: (() => void) | undefined;
   readonly #live = new Set<number>();
-  /** Settlements and claims waiting for the next shared transaction. */
-  #queued: { settlement: Settlement | undefined; claim: boolean; resolve: (run: Operation[] | undefined) => void }[] = [];
-  #queuedAt = -Infinity;
-  #flushing = false;
+  readonly #shared: SharedExchange;
 
   constructor(options: SyncWorkerOptions) {
     this.#outbox = options.outbox;
@@ -90,6 +86,23 @@ export class SyncWorker {
     if (this.#o.batchSize > 1 && typeof this.#transport.sendBatch !== 'function') {
       throw new RangeError('batchSize above 1 needs a transport with sendBatch');
     }
+    this.#shared = new SharedExchange({
+      outbox: this.#outbox,
+      clock: this.#clock,
+      timers: this.#timers,
+      live: this.#live,
+      onError: (err) => this.#onError(err),
+      stopped: () => this.#abort.signal.aborted,
+      claim: (lanes) => ({
+        owner: this.owner,
+        lanes,
+        leaseMs: this.#o.leaseMs,
+        perLane: this.#o.batchSize,
+        live: this.#live,
+        heldUntil: this.#heldUntil,
+        holds: this.#holds,
+      }),
+    });
   }
 
   /**
@@ -145,7 +158,7 @@ export class SyncWorker {
     // Claims the slot's next lane, in the same transaction as the outcome it records, if any.
     const next = async (settlement?: Settlement): Promise<Operation[] | undefined> => {
       const want = take();
-      const run = await this.#exchange(settlement, want, stamp());
+      const run = await this.#shared.request(settlement, want, stamp());
       if (want && !run) budget++;
       return run;
     };
@@ -170,60 +183,6 @@ export class SyncWorker {
     return attempted;
   }
 
-  /**
-   * Queues a settlement and/or a claim for the next shared transaction;
-   * resolves with the lane run claimed for this caller, if any.
-   */
-  #exchange(settlement: Settlement | undefined, claim: boolean, now: number): Promise<Operation[] | undefined> {
-    if (!settlement && !claim) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      this.#queued.push({ settlement, claim, resolve });
-      this.#queuedAt = Math.max(this.#queuedAt, now);
-      if (!this.#flushing) {
-        this.#flushing = true;
-        // One microtask lets the slots that settle together share the transaction.
-        queueMicrotask(() => void this.#flush());
-      }
-    });
-  }
-
-  async #flush(): Promise<void> {
-    while (this.#queued.length > 0) {
-      const batch = this.#queued.splice(0);
-      const now = this.#queuedAt;
-      const settlements = batch.flatMap((b) => (b.settlement ? [b.settlement] : []));
-      const wanted = batch.filter((b) => b.claim).length;
-      let runs: Operation[][] = [];
-      try {
-        const { settled, claimed } = await this.#outbox.exchange(
-          settlements,
-          wanted > 0
-            ? {
-                owner: this.owner,
-                lanes: wanted,
-                leaseMs: this.#o.leaseMs,
-                perLane: this.#o.batchSize,
-                live: this.#live,
-                heldUntil: this.#heldUntil,
-                holds: this.#holds,
-              }
-            : undefined,
-          now,
-        );
-        // An answer for a superseded claim changed nothing: reported, not fatal.
-        for (const s of settled) if (s instanceof FerryError) this.#onError(s);
-        runs = byLane(claimed);
-        for (const op of claimed) if (op.leaseToken !== undefined) this.#live.add(op.leaseToken);
-      } catch (err) {
-        // Nothing was recorded: those leases end on their own and are requeued then, by whoever runs.
-        this.#onError(err);
-      }
-      for (const s of settlements) for (const op of s.run) if (op.leaseToken !== undefined) this.#live.delete(op.leaseToken);
-      for (const b of batch) b.resolve(b.claim ? runs.shift() : undefined);
-    }
-    this.#flushing = false;
-  }
-
   readonly #heldUntil = (op: Operation, now: number): number | undefined => this.#transport.heldUntil?.(op, now);
   readonly #holds = (op: Operation): string | undefined => this.#transport.holds?.(op);
 
@@ -235,7 +194,9 @@ export class SyncWorker {
   async #deliver(run: readonly Operation[]): Promise<Settlement> {
     const leaseUntil = Math.min(...run.map((op) => op.leaseUntil ?? Infinity));
     const left = leaseUntil - this.#clock.now();
-    if (!(left > 0)) return { run, results: [], facts: { stopped: true } };
+    // Stopped while the claim committed, or the lease already over: nothing goes on the wire.
+    if (!(left > 0) || this.#abort.signal.aborted) return { run, results: [], facts: { stopped: true } };
+    this.#shared.markOnWire(run);
     const lease = new AbortController();
     const onStop = (): void => lease.abort();
     this.#abort.signal.addEventListener('abort', onStop);
@@ -352,15 +313,4 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function thrown(err: unknown): SendResult {
   return { ok: false, retryable: true, error: `transport threw: ${err instanceof Error ? err.message : String(err)}` };
-}
-
-/** Groups claimed ops into runs, one per lane, keeping their order (a claim lists a lane's ops together). */
-function byLane(ops: readonly Operation[]): Operation[][] {
-  const runs = new Map<string, Operation[]>();
-  for (const op of ops) {
-    const run = runs.get(laneId(op));
-    if (run) run.push(op);
-    else runs.set(laneId(op), [op]);
-  }
-  return [...runs.values()];
 }

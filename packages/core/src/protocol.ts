@@ -12,7 +12,8 @@
 import type { FerryErrorData } from './FerryError.ts';
 import type { LastError, Operation, OperationInput, OperationStatus } from './Operation.ts';
 import type { ListQuery } from './OutboxStore.ts';
-import type { OpPatch } from './lib/transitions.ts';
+import type { OpPatch } from './state/edit.ts';
+import type { RetryFilter } from './state/retry.ts';
 import type { WalRecordType } from './WalRecord.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -68,10 +69,12 @@ export type RequestBody =
   /** `user` signed out, in every tab: the worker forgets their credentials, and deletes their unsent ops if `discard`. */
   | { type: 'signOut'; user: string; discard: boolean }
   | { type: 'retry'; opId: string }
+  /** Retries the dead letters the filter picks, in their enqueue order, in one transaction. */
+  | { type: 'retryAll'; filter: RetryFilter }
   | { type: 'discard'; opId: string }
-  /** Deletes an op not delivered yet, so that it is never sent (`invalid-state` while in flight). */
+  /** Deletes an op that was never sent, so that it never is (`possibly-delivered` once it may have been). */
   | { type: 'cancel'; opId: string }
-  /** Replaces `kind`, `target`, `method` or `payload` of an op not delivered yet (`invalid-state` while in flight). */
+  /** Replaces `kind`, `target`, `method` or `payload` of an op never sent (else `possibly-delivered`). */
   | { type: 'update'; opId: string; patch: OpPatch }
   /** Drains; answers once the drain settled, or after `waitMs` with the drain still going. */
   | { type: 'syncNow'; waitMs?: number }
@@ -178,6 +181,8 @@ export interface Results {
   setCredentials: null;
   signOut: SignOutResult;
   retry: Operation;
+  /** The retried ops, in enqueue order. */
+  retryAll: Operation[];
   discard: Operation;
   cancel: Operation;
   update: Operation;
@@ -255,6 +260,28 @@ type Rec = Record<string, unknown>;
 const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_ID;
 
+/** Most ids one `retryAll` request may name. */
+const MAX_RETRY_IDS = 10_000;
+
+function parseRetryFilter(f: unknown): RetryFilter | string {
+  if (f === undefined) return {};
+  if (!isRecord(f)) return 'retryAll.filter must be an object';
+  const out: RetryFilter = {};
+  for (const key of ['lane', 'user'] as const) {
+    if (f[key] === undefined) continue;
+    if (!isName(f[key])) return `retryAll.filter.${key} must be a non-empty string`;
+    out[key] = f[key];
+  }
+  if (f['ids'] !== undefined) {
+    const ids = f['ids'];
+    if (!Array.isArray(ids) || ids.length > MAX_RETRY_IDS || !ids.every(isName)) {
+      return `retryAll.filter.ids must be an array of at most ${MAX_RETRY_IDS} ids`;
+    }
+    out.ids = [...ids];
+  }
+  return out;
+}
+
 function parseQuery(q: unknown): ListQuery | string {
   if (q === undefined) return {};
   if (!isRecord(q)) return 'query must be an object';
@@ -313,6 +340,10 @@ export function parseRequest(data: unknown): Parsed {
     case 'cancel':
     case 'discard':
       return isName(data['opId']) ? ok({ type: data['type'], opId: data['opId'] }) : bad(`${data['type']} needs an opId`);
+    case 'retryAll': {
+      const filter = parseRetryFilter(data['filter']);
+      return typeof filter === 'string' ? bad(filter) : ok({ type: 'retryAll', filter });
+    }
     case 'list': {
       const query = parseQuery(data['query']);
       return typeof query === 'string' ? bad(query) : ok({ type: 'list', query });

@@ -1,4 +1,4 @@
-import type { SendResult } from '@ferry/core';
+import type { Operation, SendResult } from '@ferry/core';
 import { MemoryStore } from '@ferry/core';
 import { ScriptedTransport } from '@ferry/core/testing';
 import { describe, expect, it } from 'vitest';
@@ -246,6 +246,25 @@ describe('FerryHost.receive', () => {
     const g = port();
     await h.receive({ v: 1, id: 'g', type: 'get', opId: id }, g);
     expect(g.replies[0]).toMatchObject({ ok: true, result: null });
+    await h.close();
+  });
+
+  it('retryAll re-sends the dead letters its filter picks, in enqueue order, each under a new key after its 400', async () => {
+    let fail = true;
+    const transport = new ScriptedTransport((): SendResult => (fail ? { ok: false, retryable: false, status: 400, error: 'HTTP 400' } : { ok: true }));
+    const { h } = host({ transport });
+    for (const lane of ['a', 'a', 'b']) await h.receive({ v: 1, id: 'e', type: 'enqueue', op: { ...op, lane } }, port());
+    const l = port();
+    await h.receive({ v: 1, id: 'l', type: 'list', query: { status: 'failed' } }, l);
+    const failed = (l.replies[0] as { result: Operation[] }).result;
+    expect(failed.map((o) => o.lane)).toEqual(['a', 'a', 'b']);
+    fail = false;
+    const r = port();
+    await h.receive({ v: 1, id: 'r', type: 'retryAll', filter: { lane: 'a' } }, r);
+    const back = (r.replies[0] as { result: Operation[] }).result;
+    expect(back.map((o) => o.id)).toEqual(failed.slice(0, 2).map((o) => o.id));
+    expect(back.every((o, i) => o.idempotencyKey !== failed[i]?.idempotencyKey)).toBe(true);
+    expect(failed.map((o) => transport.timesSent(o.id))).toEqual([2, 2, 1]);
     await h.close();
   });
 });

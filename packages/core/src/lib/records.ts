@@ -21,6 +21,7 @@ export function encodeOp(op: Operation, isHead: boolean): OpRecord {
   if (op.status !== 'inflight') {
     delete rec.leaseOwner;
     delete rec.leaseUntil;
+    delete rec.onWire;
   }
   if (rec.lastError === undefined) delete rec.lastError;
   return rec;
@@ -58,6 +59,10 @@ export function decodeOp(raw: unknown): OpRecord | string {
     if (!isNum(raw[key])) return `bad ${key}`;
   }
   if (!('payload' in raw)) return 'missing payload';
+  for (const key of ['possiblyDelivered', 'onWire'] as const) {
+    if (raw[key] !== undefined && raw[key] !== true) return `bad ${key}`;
+  }
+  if (raw['retriedAt'] !== undefined && !isNum(raw['retriedAt'])) return 'bad retriedAt';
   if (raw['lastError'] !== undefined && !isLastError(raw['lastError'])) return 'bad lastError';
   if (raw['answer'] !== undefined && !(isObj(raw['answer']) && isNum(raw['answer']['status']))) return 'bad answer';
   if (raw['status'] === 'inflight' && (!isStr(raw['leaseOwner']) || !isNum(raw['leaseUntil']))) return 'inflight without lease';

@@ -116,6 +116,27 @@ describe('enqueue validation', () => {
     expect((await o.get(stored.id))?.payload).toEqual({ text: 'hi', tags: ['a'] });
   });
 
+  it('a payload Proxy whose ownKeys or getPrototypeOf trap throws (or that is revoked) is payload-not-cloneable, for enqueue and update', async () => {
+    const o = outbox();
+    const throwing = (trap: 'ownKeys' | 'getPrototypeOf') =>
+      new Proxy(
+        { text: 'hi' },
+        {
+          [trap]: () => {
+            throw new Error(`${trap} trap`);
+          },
+        },
+      );
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    const kept = await o.enqueue(base);
+    for (const payload of [throwing('ownKeys'), throwing('getPrototypeOf'), revoked.proxy, { nested: [throwing('ownKeys')] }]) {
+      expect(await code(o.enqueue({ ...base, payload }))).toBe('payload-not-cloneable');
+      expect(await code(o.update(kept.id, { payload: payload as never }))).toBe('payload-not-cloneable');
+    }
+    expect((await o.list()).map((op) => [op.id, op.payload])).toEqual([[kept.id, base.payload]]);
+  });
+
   it('every rejection is a FerryError, and a bad op never sinks its burst', async () => {
     const o = outbox();
     const bad = [

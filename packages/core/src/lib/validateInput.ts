@@ -98,13 +98,14 @@ function snapshot(value: unknown): JsonValue {
         if (v === null) return null;
         if (depth >= MAX_DEPTH) fail('payload-not-cloneable', `${where} is nested deeper than ${MAX_DEPTH} levels`);
         if (path.includes(v)) fail('payload-not-cloneable', `${where} is a cycle`);
-        const isArray = Array.isArray(v);
-        const proto: unknown = Object.getPrototypeOf(v);
+        const isArray = ask(() => Array.isArray(v), where);
+        const proto: unknown = ask(() => Object.getPrototypeOf(v), where);
         if (!isArray && proto !== Object.prototype && proto !== null) {
           const name = (proto as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object';
           fail('payload-not-cloneable', `${where} is a ${name}, not a plain object`);
         }
-        if (Object.getOwnPropertySymbols(v).length > 0) fail('payload-not-cloneable', `${where} has symbol keys`);
+        const symbols = ask(() => Object.getOwnPropertySymbols(v), where);
+        if (symbols.length > 0) fail('payload-not-cloneable', `${where} has symbol keys`);
         path.push(v);
         let out: JsonValue;
         if (isArray) {
@@ -115,7 +116,7 @@ function snapshot(value: unknown): JsonValue {
           out = list;
         } else {
           const obj: Record<string, JsonValue> = {};
-          for (const key of Object.keys(v)) {
+          for (const key of ask(() => Object.keys(v), where)) {
             const item = copy(read(v as Record<string, unknown>, key, where), `${where}.${key}`, depth + 1);
             Object.defineProperty(obj, key, { value: item, enumerable: true, writable: true, configurable: true });
           }
@@ -129,6 +130,17 @@ function snapshot(value: unknown): JsonValue {
     }
   };
   return copy(value, 'payload', 0);
+}
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** Asks a payload value about itself (its keys, its prototype); a Proxy trap that throws is the payload's fault. */
+function ask<T>(question: () => T, where: string): T {
+  try {
+    return question();
+  } catch (err) {
+    fail('payload-not-cloneable', `${where} could not be inspected: ${messageOf(err)}`);
+  }
 }
 
 /** Reads one property of a payload value; a getter or a Proxy trap that throws is the payload's fault. */
@@ -197,6 +209,49 @@ function validate(input: unknown, rules: InputRules): ValidInput {
     ...(user !== undefined && { user }),
     ...(coalesce && { coalesceKey: coalesce.key, coalesceMode: coalesce.mode }),
   };
+}
+
+/** A patch for `update` that passed validation: plain copies of the fields it changes. */
+export type ValidPatch = Partial<Pick<Operation, 'kind' | 'target' | 'method' | 'payload'>>;
+
+const PATCHABLE: readonly string[] = ['kind', 'target', 'method', 'payload'];
+
+/**
+ * Validates an `update` patch as {@link validateInput} validates an input:
+ * each field present is read once and checked on its own (the op's lane,
+ * user and key are not the patch's to change), the payload copied.
+ */
+export function validatePatch(patch: unknown, rules: InputRules): ValidPatch {
+  try {
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+      fail('invalid-operation', 'a patch must be an object');
+    }
+    const fields = Object.keys(patch);
+    const bad = fields.find((k) => !PATCHABLE.includes(k));
+    const only = PATCHABLE.join(', ');
+    if (bad !== undefined) fail('invalid-operation', `${bad} cannot be changed by update; only ${only}`);
+    const p = patch as Partial<Record<keyof ValidPatch, unknown>>;
+    const out: ValidPatch = {};
+    if (fields.includes('kind')) out.kind = checkName(p.kind, 'kind');
+    if (fields.includes('target')) out.target = checkTarget(p.target, rules);
+    if (fields.includes('method')) {
+      const method = p.method;
+      const known = HTTP_METHODS.includes(method as HttpMethod);
+      if (!known) fail('invalid-operation', `method must be one of ${HTTP_METHODS.join(', ')}`);
+      out.method = method as HttpMethod;
+    }
+    if (fields.includes('payload')) {
+      const payload = snapshot(p.payload);
+      const bytes = new TextEncoder().encode(JSON.stringify(payload)).length;
+      const limit = rules.maxPayloadBytes;
+      if (bytes > limit) fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${limit}`);
+      out.payload = payload;
+    }
+    return out;
+  } catch (err) {
+    if (err instanceof FerryError) throw err;
+    throw new FerryError('invalid-operation', `the patch could not be read: ${messageOf(err)}`, { cause: err });
+  }
 }
 
 function checkCoalesce(raw: unknown, payload: JsonValue): { key: string; mode: 'replace' | 'merge' } {

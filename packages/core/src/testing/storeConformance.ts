@@ -6,12 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../FerryError.ts';
-import type { OperationInput } from '../Operation.ts';
+import type { Operation, OperationInput } from '../Operation.ts';
 import { Outbox } from '../Outbox.ts';
 import type { OutboxStore } from '../OutboxStore.ts';
 import { encodeOp } from '../lib/records.ts';
 import { VirtualClock } from './VirtualClock.ts';
 import { batchConformance } from './batchConformance.ts';
+import { editConformance } from './editConformance.ts';
+import { retryConformance } from './retryConformance.ts';
 
 export interface StoreHarness {
   /** Opens the store; called again after `close()`, it must reopen the same data (a restart). */
@@ -142,10 +144,14 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const { outbox } = await setup();
       const a1 = await outbox.enqueue(msg('a1'));
       const a2 = await outbox.enqueue(msg('a2'));
-      expect(await codeOf(outbox.complete({ id: a1.id, leaseOwner: 'w' }))).toBe('invalid-state');
+      expect(await codeOf(outbox.complete({ id: a1.id, leaseOwner: 'w' }))).toBe('invalid-argument');
       const [c1] = await outbox.claim('w', 10, 1000);
       expect(c1?.leaseToken).toBeGreaterThan(a2.seq);
       expect(await codeOf(outbox.complete({ ...c1!, leaseOwner: 'intruder' }))).toBe('invalid-state');
+      // Recording must present the claim's token: without one, nothing is recorded over the claim.
+      expect(await codeOf(outbox.complete({ id: c1!.id, leaseOwner: 'w' }))).toBe('invalid-argument');
+      expect(await codeOf(outbox.fail({ id: c1!.id, leaseOwner: 'w' }, { ok: false, retryable: false }))).toBe('invalid-argument');
+      expect(await outbox.get(a1.id)).toMatchObject({ status: 'inflight', leaseToken: c1?.leaseToken, attempt: 0 });
       expect(await outbox.complete(c1!)).toMatchObject({ status: 'done', attempt: 1 });
       expect(await outbox.get(a1.id)).toMatchObject({ status: 'done' });
       expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([a2.id]);
@@ -169,12 +175,15 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect((await reopened.claim('w', 10, 1000)).map((o) => o.id)).toEqual([op.id]);
     });
 
-    it('a failure while offline spends no attempt', async () => {
+    it('a failure while offline spends no attempt, and a Retry-After that came with it still binds', async () => {
       const { outbox, clock } = await setup();
       await outbox.enqueue(msg('x'));
       const [c] = await outbox.claim('w', 10, 1000);
       const after = await outbox.fail(c!, { ok: false, retryable: true, error: 'network offline' }, { offline: true });
       expect(after).toMatchObject({ status: 'pending', attempt: 0, nextAttemptAt: clock.now() });
+      const [again] = await outbox.claim('w', 10, 1000);
+      const busy = { ok: false, retryable: true, status: 429, retryAfterMs: 5000, error: 'HTTP 429' };
+      expect(await outbox.fail(again!, busy, { offline: true })).toMatchObject({ attempt: 0, nextAttemptAt: clock.now() + 5000 });
     });
 
     it('exhausted attempts make the op failed, and failed ops are never claimed again (bugs 2 and 4)', async () => {
@@ -206,27 +215,6 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([behind.id]);
     });
 
-    it('retry puts a failed op at the end of its lane; discard removes an op', async () => {
-      const { outbox } = await setup();
-      const poison = await outbox.enqueue(msg('poison'));
-      const b = await outbox.enqueue(msg('b'));
-      const [c] = await outbox.claim('w', 10, 1000);
-      await outbox.fail(c!, { ok: false, retryable: false, error: 'bad' });
-      expect(await codeOf(outbox.retry(b.id))).toBe('invalid-state');
-      const again = await outbox.retry(poison.id);
-      expect(again).toMatchObject({ status: 'pending', attempt: 0 });
-      expect(again.lastError).toBeUndefined();
-      expect(again.seq).toBeGreaterThan(b.seq);
-      const [cb] = await outbox.claim('w', 10, 1000);
-      expect(cb?.id).toBe(b.id);
-      expect(await codeOf(outbox.discard(b.id))).toBe('invalid-state');
-      await outbox.complete(cb!);
-      await outbox.discard(b.id);
-      expect(await outbox.get(b.id)).toBeUndefined();
-      expect(await codeOf(outbox.discard('missing'))).toBe('not-found');
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([poison.id]);
-    });
-
     it('discarding a pending lane head promotes the next op', async () => {
       const { outbox } = await setup();
       const a = await outbox.enqueue(msg('a'));
@@ -235,19 +223,23 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([b.id]);
     });
 
-    it('expired leases return to pending with the attempt counted; orphans too', async () => {
+    it('expired leases return to pending, the attempt counted once on the wire; a claim never sent spends nothing', async () => {
       const { outbox, clock } = await setup({ maxAttempts: 2 });
       const a = await outbox.enqueue(msg('a', 'a'));
       const b = await outbox.enqueue(msg('b', 'b'));
-      await outbox.claim('dead', 1, 100);
+      const onWire = (claims: Operation[]) => outbox.exchange([], undefined, clock.now(), claims);
+      await onWire(await outbox.claim('dead', 1, 100));
       await outbox.claim('alive', 1, 100_000);
       expect(await outbox.nextWakeAt()).toBe(clock.now() + 100);
       expect(await outbox.requeueExpired(clock.now() + 99)).toEqual([]);
       clock.advance(100);
       expect((await outbox.requeueExpired()).map((o) => o.id)).toEqual([a.id]);
       expect(await outbox.get(a.id)).toMatchObject({ status: 'pending', attempt: 1, nextAttemptAt: clock.now() });
+      // Claimed by a runner that died before sending it: back, nothing spent, no error made up.
       expect((await outbox.requeueOrphans()).map((o) => o.id)).toEqual([b.id]);
-      await outbox.claim('dead', 1, 100);
+      expect(await outbox.get(b.id)).toMatchObject({ status: 'pending', attempt: 0, failures: 0, possiblyDelivered: true });
+      expect((await outbox.get(b.id))?.lastError).toBeUndefined();
+      await onWire(await outbox.claim('dead', 1, 100));
       clock.advance(100);
       expect(await outbox.requeueExpired()).toMatchObject([{ id: a.id, status: 'failed', attempt: 2 }]);
     });
@@ -438,83 +430,8 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(await reopened.get(op.id)).toMatchObject({ status: 'done', answer });
     });
 
-    it('cancel: a pending op is deleted and never claimed, the lane goes on; in flight or done it is refused and nothing changes', async () => {
-      const { outbox } = await setup();
-      const a = await outbox.enqueue(msg('a', 'l'));
-      const b = await outbox.enqueue(msg('b', 'l'));
-      const c = await outbox.enqueue(msg('c', 'l'));
-      expect(await outbox.cancel(b.id)).toMatchObject({ id: b.id, status: 'pending' });
-      const [head] = await outbox.claim('w', 10, 1000);
-      expect(head?.id).toBe(a.id);
-      expect(await codeOf(outbox.cancel(a.id))).toBe('invalid-state');
-      expect(await outbox.get(a.id)).toMatchObject({ status: 'inflight' });
-      await outbox.complete(head!);
-      expect(await codeOf(outbox.cancel(a.id))).toBe('invalid-state');
-      expect(await codeOf(outbox.cancel('nope'))).toBe('not-found');
-      // The cancelled op is gone; the one behind it heads the lane.
-      expect(await outbox.get(b.id)).toBeUndefined();
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([c.id]);
-      expect((await outbox.wal.records()).filter((r) => r.opId === b.id).map((r) => r.type)).toEqual(['put', 'cancel']);
-    });
-
-    it('update: a pending op takes the edit in place; a bad patch or an op in flight is refused and nothing changes', async () => {
-      const { outbox } = await setup();
-      const a = await outbox.enqueue(msg('a', 'l'));
-      const b = await outbox.enqueue(msg('b', 'l'));
-      const edited = await outbox.update(b.id, { payload: { text: 'b, edited' } });
-      expect(edited).toMatchObject({ id: b.id, seq: b.seq, status: 'pending', idempotencyKey: b.idempotencyKey, payload: { text: 'b, edited' } });
-      const cyclic: Record<string, unknown> = {};
-      cyclic['self'] = cyclic;
-      for (const [patch, code] of [
-        [{ payload: cyclic }, 'payload-not-cloneable'],
-        [{ target: 'https://evil.example/x' }, 'target-not-allowed'],
-        [{ lane: 'other' }, 'invalid-operation'],
-        [{ method: 'GET' }, 'invalid-operation'],
-        ['text', 'invalid-operation'],
-      ] as const) {
-        expect(await codeOf(outbox.update(b.id, patch as never))).toBe(code);
-      }
-      expect(await codeOf(outbox.update('nope', { payload: 1 }))).toBe('not-found');
-      expect(await outbox.get(b.id)).toEqual(edited);
-      const [head] = await outbox.claim('w', 10, 1000);
-      expect(await codeOf(outbox.update(a.id, { payload: 'late' }))).toBe('invalid-state');
-      expect(await outbox.get(a.id)).toMatchObject({ status: 'inflight', payload: { text: 'a' } });
-      await outbox.complete(head!);
-      expect((await outbox.claim('w', 10, 1000)).map((o) => [o.id, o.payload])).toEqual([[b.id, { text: 'b, edited' }]]);
-    });
-
-    it('coalesce: five saves of one document are one op with the last payload, in its place; merge merges; an op in flight is never folded into', async () => {
-      const { outbox } = await setup();
-      const save = (n: number, mode?: 'merge') =>
-        outbox.enqueue({
-          kind: 'doc.save',
-          target: '/api/docs/1',
-          lane: 'docs',
-          payload: mode ? { [`f${n}`]: n } : { v: n },
-          coalesce: { key: 'doc:1', ...(mode && { mode }) },
-        });
-      const first = await save(1);
-      const other = await outbox.enqueue(msg('other', 'docs'));
-      for (const n of [2, 3, 4, 5]) expect((await save(n)).id).toBe(first.id);
-      expect((await outbox.list({ lane: 'docs' })).map((o) => [o.id, o.payload])).toEqual([
-        [first.id, { v: 5 }],
-        [other.id, { text: 'other' }],
-      ]);
-      const [head] = await outbox.claim('w', 10, 1000);
-      expect(head).toMatchObject({ id: first.id, payload: { v: 5 } });
-      // In flight: a new save queues behind it, and later ones fold into that one, by merge here.
-      const behind = await save(6);
-      expect(behind.id).not.toBe(first.id);
-      expect((await save(7, 'merge')).id).toBe(behind.id);
-      expect((await outbox.get(behind.id))?.payload).toEqual({ v: 6, f7: 7 });
-      expect(await outbox.get(first.id)).toMatchObject({ status: 'inflight', payload: { v: 5 } });
-      for (const coalesce of [{ key: 7 }, { key: '' }, { key: 'k', mode: 'sum' }, 'k']) {
-        expect(await codeOf(outbox.enqueue({ ...msg('x', 'docs'), coalesce } as never))).toBe('invalid-operation');
-      }
-      expect(await codeOf(outbox.enqueue({ ...msg('x', 'docs'), payload: [1], coalesce: { key: 'doc:1', mode: 'merge' } }))).toBe('invalid-operation');
-      expect((await outbox.list({ lane: 'docs' })).length).toBe(3);
-    });
-
     batchConformance(setup);
+    editConformance(setup);
+    retryConformance(setup);
   });
 }

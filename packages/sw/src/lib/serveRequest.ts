@@ -104,6 +104,8 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       }
       return done<'retry'>(await outbox.retry(req.opId), wake);
     }
+    case 'retryAll':
+      return done<'retryAll'>(await outbox.retryAll(req.filter), wake);
     case 'discard':
       return done<'discard'>(await outbox.discard(req.opId));
     case 'cancel':

@@ -11,10 +11,12 @@ import type { Operation } from '../Operation.ts';
 import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
 import type { SendResult } from '../Transport.ts';
-import { laneId } from './lanes.ts';
-import { encodeOp, toOperation } from './records.ts';
-import type { Change, Claimed, FailureFacts, Outcome } from './transitions.ts';
-import { afterDone, afterFailure, mustGet, mustHoldLease, promoteNext } from './transitions.ts';
+import { laneId } from '../lib/lanes.ts';
+import { encodeOp, toOperation } from '../lib/records.ts';
+import type { Change } from './lane.ts';
+import { dropLease, mustGet, promoteNext } from './lane.ts';
+import type { Claimed, FailureFacts, Outcome } from './settle.ts';
+import { afterDone, afterFailure, mustHoldLease } from './settle.ts';
 
 /**
  * @param run the batch as claimed, in the order it was sent (enqueue order within one lane)
@@ -70,8 +72,6 @@ export async function settleBatch(
 /** A claimed op the server never got to: back to the lane, due now, attempt not spent. */
 function notAttempted(rec: OpRecord, now: number): Outcome<'requeue'> {
   const op: Operation = { ...toOperation(rec), status: 'pending', nextAttemptAt: now, updatedAt: now };
-  delete op.leaseOwner;
-  delete op.leaseUntil;
-  delete op.leaseToken;
+  dropLease(op);
   return { type: 'requeue', op, entry: { type: 'requeue', opId: op.id, at: now, status: 'pending', attempt: op.attempt, nextAttemptAt: now } };
 }

@@ -1,0 +1,135 @@
+import { FerryError } from '../FerryError.ts';
+import type { Operation } from '../Operation.ts';
+import type { Outbox } from '../Outbox.ts';
+import type { Clock, Timers } from '../Platform.ts';
+import type { ClaimRequest, Settlement } from '../state/exchange.ts';
+import { laneId } from './lanes.ts';
+
+export interface SharedExchangeOptions {
+  outbox: Outbox;
+  clock: Clock;
+  timers: Timers;
+  /** The runner's lease tokens on the wire: claims add to it, settlements remove from it. */
+  live: Set<number>;
+  onError: (err: unknown) => void;
+  /** Whether the runner stopped: a claim that needs reading again is then not made. */
+  stopped: () => boolean;
+  /** The claim to make for `lanes` lanes. */
+  claim: (lanes: number) => ClaimRequest;
+}
+
+/** Longest a started send waits to be marked on the wire when no other transaction takes the mark along. */
+const WIRE_MARK_MS = 1000;
+
+/** A caller of the next shared transaction: what it records, and whether it wants a lane claimed. */
+interface Queued {
+  settlement: Settlement | undefined;
+  claim: boolean;
+  /** The caller's clock reading. */
+  at: number;
+  resolve: (run: Operation[] | undefined) => void;
+}
+
+/**
+ * The transactions a runner's send slots share (see `Outbox.exchange`): the
+ * slots that settle or want a lane in the same microtask record and claim in
+ * one transaction, which also marks the sends that started on the wire.
+ */
+export class SharedExchange {
+  readonly #o: SharedExchangeOptions;
+  /** Settlements and claims waiting for the next shared transaction. */
+  #queued: Queued[] = [];
+  #flushing = false;
+  /** Claims whose send started, to be marked on the wire by the next transaction. */
+  #marks: Operation[] = [];
+  #markTimer: unknown;
+
+  constructor(options: SharedExchangeOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Queues a settlement and/or a claim for the next shared transaction (with
+   * `forMarks`, a transaction for the marks waiting, if nothing else takes
+   * them); resolves with the lane run claimed for this caller, if any.
+   */
+  request(settlement: Settlement | undefined, claim: boolean, now: number, forMarks = false): Promise<Operation[] | undefined> {
+    if (!settlement && !claim && !forMarks) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      this.#queued.push({ settlement, claim, at: now, resolve });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        // One microtask lets the slots that settle together share the transaction.
+        queueMicrotask(() => void this.#flush());
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#queued.length > 0) {
+      const batch = this.#queued.splice(0);
+      // The latest reading among this transaction's callers only: a wall clock that steps back is
+      // believed from the next transaction on, never held at a past high.
+      const now = Math.max(...batch.map((b) => b.at));
+      const settlements = batch.flatMap((b) => (b.settlement ? [b.settlement] : []));
+      // A send that settles here needs no mark: its outcome is recorded instead.
+      const settling = new Set(settlements.flatMap((s) => s.run.map((op) => op.leaseToken)));
+      const wire = this.#marks.splice(0).filter((op) => !settling.has(op.leaseToken));
+      if (this.#markTimer !== undefined) this.#o.timers.clearTimeout(this.#markTimer);
+      this.#markTimer = undefined;
+      const wanted = batch.filter((b) => b.claim).length;
+      let runs: Operation[][] = [];
+      let more = false;
+      if (settlements.length === 0 && wanted === 0 && wire.length === 0) {
+        for (const b of batch) b.resolve(undefined);
+        continue;
+      }
+      try {
+        const result = await this.#o.outbox.exchange(settlements, wanted > 0 ? this.#o.claim(wanted) : undefined, now, wire);
+        // An answer for a superseded claim changed nothing: reported, not fatal.
+        for (const s of result.settled) if (s instanceof FerryError) this.#o.onError(s);
+        runs = byLane(result.claimed);
+        more = result.more;
+        for (const op of result.claimed) if (op.leaseToken !== undefined) this.#o.live.add(op.leaseToken);
+      } catch (err) {
+        // Nothing was recorded: those leases end on their own and are requeued then, by whoever runs.
+        this.#o.onError(err);
+      }
+      for (const s of settlements) for (const op of s.run) if (op.leaseToken !== undefined) this.#o.live.delete(op.leaseToken);
+      for (const b of batch) {
+        if (!b.claim) b.resolve(undefined);
+        else if (runs.length > 0) b.resolve(runs.shift());
+        // The claim set heads aside and stopped reading before it knew whether more is due: ask again.
+        else if (more && !this.#o.stopped()) this.#queued.push({ settlement: undefined, claim: true, at: b.at, resolve: b.resolve });
+        else b.resolve(undefined);
+      }
+    }
+    this.#flushing = false;
+  }
+
+  /**
+   * Has the next transaction mark `run` on the wire (see Outbox.exchange), so
+   * that a runner dying from then on leaves an outcome that counts. The mark
+   * rides with the transaction another slot makes anyway, or one of its own
+   * at most {@link WIRE_MARK_MS} after the send starts; a send that settles
+   * first needs none. A runner dying in between is charged nothing for it.
+   */
+  markOnWire(run: readonly Operation[]): void {
+    this.#marks.push(...run);
+    this.#markTimer ??= this.#o.timers.setTimeout(() => {
+      this.#markTimer = undefined;
+      void this.request(undefined, false, this.#o.clock.now(), true);
+    }, WIRE_MARK_MS);
+  }
+}
+
+/** Groups claimed ops into runs, one per lane, keeping their order (a claim lists a lane's ops together). */
+function byLane(ops: readonly Operation[]): Operation[][] {
+  const runs = new Map<string, Operation[]>();
+  for (const op of ops) {
+    const run = runs.get(laneId(op));
+    if (run) run.push(op);
+    else runs.set(laneId(op), [op]);
+  }
+  return [...runs.values()];
+}

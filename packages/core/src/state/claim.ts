@@ -1,0 +1,143 @@
+/**
+ * Claiming: a runner takes due lane heads (and, in batch mode, the due ops
+ * right behind them) right before it sends them. A claim is a send: it marks
+ * the op as possibly delivered for good. Expired leases go back first, in
+ * the same transaction, as the seed's tick does.
+ */
+import type { LastError, Operation } from '../Operation.ts';
+import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
+import type { RetryPolicy } from '../RetryPolicy.ts';
+import { laneId } from '../lib/lanes.ts';
+import { encodeOp, toOperation } from '../lib/records.ts';
+import { defer, holdHead } from './hold.ts';
+import type { Change } from './lane.ts';
+import { ageFrom, promoteNext, tooOldMessage } from './lane.ts';
+import { requeueLeased } from './settle.ts';
+
+/** What a claim needs besides its owner and size. */
+export interface ClaimOptions {
+  /** Lease tokens this runner has on the wire now: their leases are never requeued under it, even if they look expired. */
+  live?: ReadonlySet<number>;
+  /** When `op`'s destination asked for a pause (see Transport.heldUntil). */
+  heldUntil?: (op: Operation, now: number) => number | undefined;
+  /** Why `op` cannot be sent until released (no credentials for its user), if so (see Transport.holds). */
+  holds?: (op: Operation) => string | undefined;
+}
+
+/** What a claim changed, and whether it stopped reading before it knew that nothing more is due. */
+export interface ClaimResult {
+  /** The requeue, defer, hold and fail changes, then the claims, each lane's ops together in enqueue order. */
+  changes: Change[];
+  /** True when it claimed fewer lanes than asked after setting heads aside in every read: claim again. */
+  more: boolean;
+}
+
+/** Most expired leases one claim returns per read; it reads again while a read comes back full. */
+const EXPIRED_PAGE = 500;
+/** Most reads of due heads per claim: heads set aside (expired, held, deferred) make it read again. */
+const READS = 8;
+
+/**
+ * Claims up to `limit` due lane heads for `owner` until `now + leaseMs`,
+ * after returning expired leases to `pending` in the same transaction (the
+ * seed's tick does both; one transaction costs less than two). A head whose
+ * destination asked for a pause is deferred to then, spending nothing; a
+ * head older than `maxAgeMs` fails. With `perLane > 1`, each head comes
+ * with up to `perLane - 1` of the due pending ops right behind it in its
+ * lane, for one batch send, never one past `maxAgeMs`; they are all in flight
+ * together, so the lane still has one send at a time. Each claimed op carries
+ * its token, the LSN of its claim record, and is marked possibly delivered.
+ */
+export async function claim(
+  tx: OutboxTx,
+  owner: string,
+  limit: number,
+  leaseMs: number,
+  policy: RetryPolicy,
+  now: number,
+  perLane = 1,
+  options: ClaimOptions = {},
+): Promise<ClaimResult> {
+  const changes = await requeueExpired(tx, now, policy, options.live);
+  const runs: OpRecord[][] = [];
+  // Deferred, held and expired heads leave the due set, so reading again finds the next ones; the
+  // heads already taken are still in it (their claims are written below), so they are skipped.
+  const taken = new Set<string>();
+  let more = false;
+  for (let round = 0; runs.length < limit; round++) {
+    if (round === READS) {
+      more = true;
+      break;
+    }
+    const read = await tx.dueHeads(now, limit - runs.length + taken.size);
+    const heads = read.filter((h) => !taken.has(h.id));
+    if (heads.length === 0) break;
+    const set: OpRecord[] = [];
+    for (const head of heads) {
+      const op = toOperation(head);
+      const held = options.heldUntil?.(op, now);
+      const tooOld = policy.tooOld(ageFrom(op), now);
+      const hold = tooOld ? undefined : options.holds?.(op);
+      if (tooOld) changes.push(await expire(tx, head, policy, now));
+      else if (hold !== undefined) changes.push(await holdHead(tx, head, hold, now));
+      else if (held !== undefined && held > now) changes.push(await defer(tx, head, held, now));
+      else set.push(head);
+    }
+    for (const head of set) taken.add(head.id);
+    runs.push(
+      ...(perLane > 1
+        ? await Promise.all(set.map(async (head) => [head, ...readyBehind(await tx.laneOps(laneId(head), head.seq, perLane - 1), policy, now)]))
+        : set.map((h) => [h])),
+    );
+    if (set.length === heads.length) break;
+  }
+  const recs = runs.flat();
+  // The token is the claim record's LSN: appended first, then the ops written with it.
+  const lsns = await Promise.all(
+    recs.map((rec) => tx.appendWal({ type: 'claim', opId: rec.id, at: now, status: 'inflight', attempt: rec.attempt, leaseOwner: owner })),
+  );
+  const claimed = await Promise.all(
+    recs.map(async (rec, i) => {
+      const lsn = lsns[i] as number;
+      const lease = { leaseOwner: owner, leaseUntil: now + leaseMs, leaseToken: lsn };
+      const op: Operation = { ...toOperation(rec), status: 'inflight', ...lease, possiblyDelivered: true, updatedAt: now };
+      await tx.putOp(encodeOp(op, true));
+      return { type: 'claim' as const, lsn, op };
+    }),
+  );
+  return { changes: [...changes, ...claimed], more };
+}
+
+/** Returns every expired lease not in `live` to its lane, a page at a time. */
+async function requeueExpired(tx: OutboxTx, now: number, policy: RetryPolicy, live: ReadonlySet<number> | undefined): Promise<Change[]> {
+  const changes: Change[] = [];
+  const skipped = new Set<string>();
+  for (;;) {
+    const expired = await tx.expiredLeases(now, EXPIRED_PAGE + skipped.size);
+    const orphans = expired.filter((r) => !skipped.has(r.id) && !(r.leaseToken !== undefined && live?.has(r.leaseToken)));
+    for (const r of expired) if (r.leaseToken !== undefined && live?.has(r.leaseToken)) skipped.add(r.id);
+    if (orphans.length > 0) changes.push(...(await requeueLeased(tx, orphans, policy, now)));
+    if (expired.length < EXPIRED_PAGE + skipped.size || orphans.length === 0) return changes;
+  }
+}
+
+/** A head that waited longer than `maxAgeMs`: a dead letter, and the lane moves on. */
+async function expire(tx: OutboxTx, rec: OpRecord, policy: RetryPolicy, now: number): Promise<Change> {
+  const lastError: LastError = { message: tooOldMessage(rec, policy, now), retryable: false, at: now };
+  const op: Operation = { ...toOperation(rec), status: 'failed', lastError, updatedAt: now };
+  const [lsn] = await Promise.all([
+    tx.appendWal({ type: 'fail', opId: op.id, at: now, status: 'failed', attempt: op.attempt, error: lastError }),
+    tx.putOp(encodeOp(op, false)),
+    promoteNext(tx, laneId(op)),
+  ]);
+  return { type: 'fail', lsn, op };
+}
+
+/**
+ * The leading ops of `behind` (a lane after its head) that could be sent now:
+ * pending, due and within `maxAgeMs` (an expired one fails when it heads the lane).
+ */
+function readyBehind(behind: readonly OpRecord[], policy: RetryPolicy, now: number): OpRecord[] {
+  const stop = behind.findIndex((r) => r.status !== 'pending' || r.nextAttemptAt > now || policy.tooOld(ageFrom(r), now));
+  return stop === -1 ? [...behind] : behind.slice(0, stop);
+}

@@ -1,0 +1,79 @@
+/**
+ * A runner's round trip, in one transaction: marks the sends that started,
+ * records the outcomes of those that settled, then claims what to send next.
+ */
+import { FerryError } from '../FerryError.ts';
+import type { Operation } from '../Operation.ts';
+import type { OutboxTx } from '../OutboxStore.ts';
+import type { RetryPolicy } from '../RetryPolicy.ts';
+import type { SendResult } from '../Transport.ts';
+import { settleBatch } from './batch.ts';
+import type { ClaimOptions, ClaimResult } from './claim.ts';
+import { claim } from './claim.ts';
+import type { Change } from './lane.ts';
+import type { Claimed, FailureFacts } from './settle.ts';
+import { complete, markOnWire, recordFailure } from './settle.ts';
+
+/** What the runner knew when a send failed: offline, or stopped (either spends no attempt). */
+export type SendFacts = Omit<FailureFacts, 'result'>;
+
+/** The outcome of one send, single or batch, as `Outbox.exchange` records it. */
+export interface Settlement {
+  /** The ops as claimed, in the order sent. */
+  run: readonly Claimed[];
+  /** `results[i]` answers `run[i]`; missing ones were not attempted. */
+  results: readonly (SendResult | undefined)[];
+  facts?: SendFacts;
+}
+
+/** What `Outbox.exchange` claims after recording: like `Outbox.claim`. */
+export interface ClaimRequest extends ClaimOptions {
+  owner: string;
+  lanes: number;
+  leaseMs: number;
+  perLane?: number;
+}
+
+export interface ExchangeResult {
+  /** Per settlement: the ops after the change, or why nothing changed (`lease-superseded`...). */
+  settled: (Operation[] | FerryError)[];
+  claimed: Operation[];
+  /** True when the claim set heads aside (expired, held, deferred) and stopped reading before it filled: ask again. */
+  more: boolean;
+}
+
+/** A single send settles as complete or fail, a batch through settleBatch: the same rules either way. */
+function settleOne(tx: OutboxTx, s: Settlement, policy: RetryPolicy, now: number): Promise<Change[]> {
+  const only = s.run.length === 1 ? s.run[0] : undefined;
+  const first = s.results[0];
+  if (!only || !first) return settleBatch(tx, s.run, s.results, s.facts ?? {}, policy, now);
+  if (first.ok) return complete(tx, only, now, first.answer).then((c) => [c]);
+  return recordFailure(tx, only, { ...s.facts, result: first }, policy, now).then((c) => [c]);
+}
+
+function asFerryError(err: unknown): FerryError {
+  if (err instanceof FerryError) return err;
+  throw err;
+}
+
+/**
+ * Marks `onWire` (claims whose send started), records `settlements` one after
+ * the other (a settlement may promote the head a later one reads), then
+ * claims `next`. A settlement whose claim was superseded is its error, and
+ * the others go on.
+ */
+export async function exchange(
+  tx: OutboxTx,
+  settlements: readonly Settlement[],
+  next: ClaimRequest | undefined,
+  onWire: readonly Claimed[],
+  policy: RetryPolicy,
+  now: number,
+): Promise<{ settled: (Change[] | FerryError)[]; claimed: ClaimResult | undefined }> {
+  if (onWire.length > 0) await markOnWire(tx, onWire, now);
+  const settled: (Change[] | FerryError)[] = [];
+  for (const s of settlements) settled.push(await settleOne(tx, s, policy, now).catch(asFerryError));
+  const perLane = next?.perLane ?? 1;
+  const claimed = next ? await claim(tx, next.owner, next.lanes, next.leaseMs, policy, now, perLane, next) : undefined;
+  return { settled, claimed };
+}
