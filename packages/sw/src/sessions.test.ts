@@ -6,7 +6,8 @@
  */
 import { MemoryStore } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
-import { codeOf, setup } from './testSupport.ts';
+import type { FetchLike } from './index.ts';
+import { api, codeOf, setup } from './testSupport.ts';
 
 const bearer = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
 
@@ -62,6 +63,47 @@ describe('sign-in epochs across tabs', () => {
     expect((await call<{ epoch: number }>({ type: 'signIn', user: 'alice' })).epoch).toBe(a1.epoch);
     expect(await codeOf(call({ type: 'signIn', user: '' }))).toBe('invalid-argument');
     expect(await codeOf(call({ type: 'setCredentials', user: 'alice', credentials: bearer('ta'), epoch: -1 }))).toBe('protocol-error');
+    await host.close();
+  });
+});
+
+describe('the op travels with its user', () => {
+  it("an op of alice's sent with bob's token is refused by the server (user-mismatch), held, and goes as alice later", async () => {
+    const valid = new Map([
+      ['ta', 'alice'],
+      ['tb', 'bob'],
+    ]);
+    const server = api(valid);
+    const applied: string[] = [];
+    // The API checks Ferry-User against the token's user, as @ferry/server's `user` option does.
+    const fetch: FetchLike = async (url, init) => {
+      const headers = new Headers(init.headers);
+      const tokenUser = valid.get(headers.get('authorization')?.replace(/^Bearer /, '') ?? '');
+      const named = headers.get('ferry-user');
+      if (tokenUser !== undefined && named !== null && decodeURIComponent(named) !== tokenUser) {
+        server.seen.push({ url, auth: headers.get('authorization'), credentials: init.credentials, body: JSON.parse(String(init.body)) });
+        const problem = { status: 403, code: 'user-mismatch' };
+        return Response.json(problem, { status: 403, headers: { 'content-type': 'application/problem+json' } });
+      }
+      const res = await server.fetch(url, init);
+      if (res.status === 201) applied.push(`${(JSON.parse(String(init.body)) as { text: string }).text} as ${tokenUser}`);
+      return res;
+    };
+    const { host, call, enqueue } = setup(valid, { transport: { fetch, timeoutMs: 300 } });
+    // Tab 0 believes alice is signed in; tab 1, stale, signs bob out, clearing the browser's session, and bob signs in.
+    const tab0 = await call<{ epoch: number }>({ type: 'signIn', user: 'alice' });
+    const a = await enqueue('alice note', 'alice');
+    // Tab 0's provider mints from the cookie, which is bob's now; nothing tells the worker it is not alice's.
+    await call({ type: 'setCredentials', user: 'alice', credentials: bearer('tb'), epoch: tab0.epoch });
+    await host.wake();
+    expect(server.seen.map((s) => s.auth)).toEqual(['Bearer tb']);
+    expect(applied).toEqual([]);
+    expect(await call({ type: 'get', opId: a.id })).toMatchObject({ status: 'pending', held: expect.stringContaining('needs-auth') });
+    // Alice signs in again with her own token: her op goes, as her.
+    const again = await call<{ epoch: number }>({ type: 'signIn', user: 'alice' });
+    await call({ type: 'setCredentials', user: 'alice', credentials: bearer('ta'), epoch: again.epoch });
+    await host.wake();
+    expect(applied).toEqual(['alice note as alice']);
     await host.close();
   });
 });

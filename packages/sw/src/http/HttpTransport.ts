@@ -10,7 +10,7 @@ import { Judge } from './judge.ts';
 import type { FetchLike, HttpTransportOptions } from './options.ts';
 import { OriginHealth } from './OriginHealth.ts';
 import { Reachability } from './reachability.ts';
-import { BadHeader, requestHeaders } from './request.ts';
+import { BadHeader, USER_HEADER, requestHeaders } from './request.ts';
 import { discardBody } from './response.ts';
 import { Sessions } from './sessions.ts';
 
@@ -283,6 +283,8 @@ export class HttpTransport implements Transport {
     }
     if (ex.body !== undefined) headers.set('Content-Type', 'application/json');
     if (ex.key !== undefined) headers.set('Idempotency-Key', ex.key);
+    // Whose op this is (a batch's ops share a lane, so a user): a server compares it with its session's user.
+    if (ex.op.user !== undefined) headers.set(USER_HEADER, encodeURIComponent(ex.op.user));
     try {
       const init: RequestInit = {
         method: ex.method,

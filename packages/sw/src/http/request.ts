@@ -1,5 +1,13 @@
 import type { CredentialEntry } from '../lib/credentials.ts';
 
+/**
+ * Carries the op's `user`, percent-encoded, on every request of an op that has
+ * one: it names whose op this is and authorises nothing. `@ferry/server`'s
+ * `user` option refuses an op of another user than the session's with
+ * `403 user-mismatch`, which Ferry reads as a session refusal (held).
+ */
+export const USER_HEADER = 'Ferry-User';
+
 /** A header `fetch` would refuse: named, never echoed with its value (a token, in Node's message). */
 export class BadHeader extends Error {}
 

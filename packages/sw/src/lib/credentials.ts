@@ -25,7 +25,7 @@ export interface CredentialSource {
 }
 
 /** Header names a page may not set through credentials: Ferry's own, and those `fetch` forbids anyway. */
-const RESERVED = new Set(['idempotency-key', 'content-type', 'content-length', 'host', 'cookie']);
+const RESERVED = new Set(['idempotency-key', 'ferry-user', 'content-type', 'content-length', 'host', 'cookie']);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** How often the pages are asked again for the same user and origin while none come. */
 const ASK_AGAIN_MS = 30_000;
