@@ -154,6 +154,8 @@ export function createDemoServer(options: DemoServerOptions = {}) {
     transaction: true,
     // Keys are scoped per sender: the verified token's user, checked before the layer (authorOf).
     scope: (req) => authorOf(req.headers.get('authorization')) ?? ANONYMOUS,
+    // A message queued by one user never takes effect as another who signed in since (403 user-mismatch, held).
+    user: (req) => authorOf(req.headers.get('authorization')),
     // A poison message refused today may be sent again with its key once the rule is lifted: only successes are replayed.
     shouldStore: (status) => status >= 200 && status < 300,
     maxBodyBytes: MAX_BODY,

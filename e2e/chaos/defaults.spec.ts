@@ -3,9 +3,10 @@
  * the worker is built with `createFerryHost({})` (no test flags), so backoff,
  * attempt budget, timeouts and leases are what an app gets.
  *
- * - outage-while-online: every API request is refused (the connection is
- *   destroyed) for over two minutes while the browser says online; nothing
- *   fails, and everything is delivered once, in order, when the server is back.
+ * - outage-while-online: the host is down for over two minutes while the
+ *   browser says online (every connection, the API's and the origin's own,
+ *   is destroyed); nothing fails, and everything is delivered once, in order,
+ *   when the server is back.
  * - slow-server: every answer takes 14 s (under the 15 s timeout) with 32 busy
  *   lanes: no op is ever on the wire twice, none is a dead letter.
  * - in-progress-409: the server answers 409 + Retry-After while the "first
@@ -29,8 +30,7 @@ test('outage-while-online: two minutes of refused connections with the browser o
   const SCENARIO = 'outage-while-online';
   const started = Date.now();
   await openApp(page, server, 'defaults');
-  let down = true;
-  server.script = (): Answer => (down ? 'drop' : undefined);
+  server.down = true;
   const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), msgs('outage', 20, 4));
   await sleep(125_000);
   const during = await storedOps(page);
@@ -42,9 +42,9 @@ test('outage-while-online: two minutes of refused connections with the browser o
     during.every((o) => o.attempt === 0),
     seeded('attempts spent while nothing answered'),
   ).toBe(true);
-  const refused = server.received.length;
+  const refused = server.downRequests;
   expect(refused, 'the worker kept trying during the outage').toBeGreaterThan(4);
-  down = false;
+  server.down = false;
   // The backoff is capped at 30 s (full jitter): every lane tries again within that.
   await settled(page, acked, 90_000, SCENARIO);
   await verdict(SCENARIO, server, acked, await storedOps(page), {

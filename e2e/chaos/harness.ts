@@ -92,6 +92,7 @@ export function check(
   stored: readonly Operation[],
   mayFail: ReadonlySet<string> = new Set(),
   stops: readonly (readonly [number, number])[] = [],
+  orderBy: 'sent' | 'applied' = 'sent',
 ): { counts: Counts; problems: string[] } {
   const problems: string[] = [];
   const byId = new Map(stored.map((op) => [op.id, op]));
@@ -144,9 +145,11 @@ export function check(
     }
   }
 
-  // Within a lane, the order in which the server first saw each op must be enqueue order.
+  // Within a lane, the order in which the server first saw (or, with `applied`, applied) each op must be enqueue
+  // order. `applied` is for scenarios where a refused send may be repeated after a later op's refused send: what
+  // must keep the lane's order there is the effects.
   const firstSeen = new Map<string, number>();
-  received.forEach((r, i) => {
+  (orderBy === 'sent' ? received : server.applied).forEach((r, i) => {
     if (r.key !== null && !firstSeen.has(r.key)) firstSeen.set(r.key, i);
   });
   let orderViolations = 0;
@@ -232,9 +235,11 @@ export async function verdict(
     noWireDuplicates?: boolean;
     /** Wall-clock ms of each worker stop, from the command to its return (see {@link check}'s Retry-After rule). */
     stops?: readonly (readonly [number, number])[];
+    /** Which order a lane must keep: the first send of each op (the default) or its effect (see {@link check}). */
+    orderBy?: 'sent' | 'applied';
   } = {},
 ): Promise<Counts> {
-  const { counts, problems } = check(server, acked, stored, options.mayFail, options.stops);
+  const { counts, problems } = check(server, acked, stored, options.mayFail, options.stops, options.orderBy);
   await record(scenario, counts, options.extra);
   const bad = counts.lost + counts.duplicatesApplied + counts.orderViolations + counts.earlyRetries + (options.noWireDuplicates ? counts.duplicatesOnWire : 0);
   expect(bad, `${scenario} broke an invariant (FERRY_SEED=${SEED}): ${JSON.stringify(counts)}\n${problems.slice(0, 20).join('\n')}`).toBe(0);

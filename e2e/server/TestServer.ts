@@ -99,6 +99,13 @@ export class TestServer {
   readonly applied: Applied[] = [];
   readonly sessions = new Sessions();
   script: Script = () => undefined;
+  /**
+   * The whole origin is unreachable while set: every connection is destroyed
+   * (the page, `HEAD /`, the API), as when the host is down. API requests are
+   * still counted in {@link downRequests}.
+   */
+  down = false;
+  downRequests = 0;
   readonly #count = new Map<string, number>();
   readonly #hanging = new Set<ServerResponse>();
   readonly #server = createServer((req, res) => void this.#handle(req, res));
@@ -137,6 +144,8 @@ export class TestServer {
     this.applied.length = 0;
     this.#count.clear();
     this.sessions.tokens.clear();
+    this.down = false;
+    this.downRequests = 0;
     this.#layer = freshLayer(this.sessions);
     this.script = () => undefined;
     for (const res of this.#hanging) res.destroy();
@@ -178,6 +187,10 @@ export class TestServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.#url);
+    if (this.down) {
+      if (url.pathname.startsWith('/api/')) this.downRequests++;
+      return void req.socket.destroy();
+    }
     if (req.method === 'GET' && url.pathname === '/') return send(res, 200, PAGE, 'text/html');
     // The page, the worker, and any other script built next to them (a classic bundle for importScripts).
     if (req.method === 'GET' && /^\/[\w.-]+\.js$/.test(url.pathname)) {

@@ -1,0 +1,76 @@
+/**
+ * What happens in the only busy lane, the case of every app that names no
+ * lanes, in real Chromium:
+ *
+ * - poison-hang-one-lane: the server never answers one op (it hangs) while
+ *   answering everything else. Nothing else is in flight to show the origin
+ *   is up, so the worker asks the origin itself (`HEAD /`): it answers, the
+ *   silence is the op's own, and the op ends as a dead letter after its
+ *   attempts; the ops behind it go out. (Test flags: a 2 s send timeout and 3
+ *   attempts, so that it ends in seconds; the shipped defaults, 15 s and 8,
+ *   are covered on a virtual clock in packages/sw/src/http/unanswered.test.ts.)
+ * - edit-after-drop (shipped defaults): the first send of a saved document
+ *   is applied and its connection dropped, so the page cannot know. An edit
+ *   made meanwhile is never folded into it: `update` is refused with
+ *   `possibly-delivered`, a coalescing save becomes a new op behind it, and
+ *   the server ends with the edit, each key applied once.
+ */
+import type { Answer } from '../server/TestServer.ts';
+import { expect, openApp, test } from '../fixtures.ts';
+import { inPage } from '../lib.ts';
+import { seeded, settled, storedOps, verdict } from './harness.ts';
+
+test('poison-hang-one-lane: an op the server never answers ends as a dead letter; the ops behind it are delivered', async ({ page, server }) => {
+  test.setTimeout(120_000);
+  const SCENARIO = 'poison-hang-one-lane';
+  const started = Date.now();
+  await openApp(page, server, 'sendTimeout=2000&attempts=3&lease=10000');
+  server.script = (req): Answer => ((req.body as { tag?: string }).tag === 'quiet-0' ? 'hang' : undefined);
+  const ops = Array.from({ length: 4 }, (_, n) => ({ kind: 'chaos.quiet', target: '/api/quiet', payload: { tag: `quiet-${n}` } }));
+  const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), ops);
+  await settled(page, acked, 90_000, SCENARIO);
+  const stored = await storedOps(page);
+  const poison = stored.find((o) => o.id === acked[0]);
+  expect(poison, seeded('the op the server never answers')).toMatchObject({ status: 'failed', attempt: 3 });
+  expect(poison?.lastError?.message, 'its reason').toMatch(/timeout/);
+  // The harness checks the ops behind it (the poison op failed on silences: no answer to match its reason to).
+  await verdict(SCENARIO, server, acked.slice(1), stored, { extra: { durationMs: Date.now() - started } });
+  expect(
+    stored.filter((o) => o.id !== acked[0]).map((o) => o.status),
+    seeded('the ops behind it'),
+  ).toEqual(['done', 'done', 'done']);
+  expect(server.applied.map((a) => (a.body as { tag: string }).tag)).toEqual(['quiet-1', 'quiet-2', 'quiet-3']);
+});
+
+test('edit-after-drop: an edit after a dropped connection is a new op; the server ends with the edit, each key applied once', async ({ page, server }) => {
+  test.setTimeout(120_000);
+  const SCENARIO = 'edit-after-drop';
+  const started = Date.now();
+  await openApp(page, server, 'defaults');
+  server.script = (req, nth): Answer => ((req.body as { v?: number }).v === 1 && nth === 1 ? 'apply-and-drop' : undefined);
+  const save = (v: number) => ({
+    kind: 'doc.save',
+    target: '/api/docs',
+    lane: 'doc-7',
+    payload: { doc: 7, v, tag: `doc-7-v${v}` },
+    coalesce: { key: 'doc:7' },
+  });
+  const first = await inPage(page, (op) => window.ferry.enqueue(op), save(1));
+  // The first send reached the server (and was applied); its answer never came back.
+  await expect.poll(() => server.applied.length, { timeout: 20_000 }).toBe(1);
+  const refused = await page.evaluate(
+    (id) => window.ferry.update(id, { payload: { doc: 7, v: 2, tag: 'doc-7-v2' } }).catch((e: { code?: string }) => e.code),
+    first,
+  );
+  expect(refused, 'an update of an op that may have reached the server').toBe('possibly-delivered');
+  const second = await inPage(page, (op) => window.ferry.enqueue(op), save(2));
+  expect(second, 'the coalescing save is a new op behind it').not.toBe(first);
+  await settled(page, [first, second], 90_000, SCENARIO);
+  const stored = await storedOps(page);
+  expect(stored.map((o) => o.status)).toEqual(['done', 'done']);
+  expect(
+    server.applied.map((a) => (a.body as { v: number }).v),
+    seeded('applied, in order'),
+  ).toEqual([1, 2]);
+  await verdict(SCENARIO, server, [first, second], stored, { extra: { durationMs: Date.now() - started } });
+});
