@@ -33,7 +33,8 @@ test('a CDP-dispatched sync event drains the queue', async ({ page, server, cdp 
 
 test('on the last chance, a sync drains once more and leaves what still fails pending', async ({ page, server, cdp }) => {
   await openApp(page, server, 'noforward&noregister');
-  server.script = () => ({ status: 503, headers: { 'Retry-After': '1' } });
+  // The app's own error (a gateway's 503 would spend no attempt, and attempts are what this watches).
+  server.script = () => ({ status: 500, headers: { 'Retry-After': '1' } });
   const id = await enqueue(page, message(1));
   // Watch the broadcasts, not the worker: any request would wake it.
   const retries = () => page.evaluate((id) => window.changes.filter((c) => c.op.id === id && c.type !== 'claim').map((c) => c.op), id);
@@ -45,7 +46,7 @@ test('on the last chance, a sync drains once more and leaves what still fails pe
 
   await cdp.dispatchSync(new URL(server.url).origin, true);
   await expect.poll(async () => (await retries()).at(-1)?.attempt).toBe(2);
-  expect((await retries()).at(-1)).toMatchObject({ status: 'pending', lastError: { status: 503 } });
+  expect((await retries()).at(-1)).toMatchObject({ status: 'pending', lastError: { status: 500 } });
   expect(server.received).toHaveLength(2);
 });
 

@@ -263,9 +263,12 @@ export function createDemoServer(options: DemoServerOptions = {}) {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method} ${url.pathname}`;
-    if (faults.offline && (url.pathname === '/api/messages' || url.pathname === '/api/batch')) {
-      // What a dead network gives the browser: no status at all, the fetch rejects.
-      if (req.method === 'POST') wire.push({ at: Date.now(), key: headerKey(req), lane: 'default', status: 0, replayed: false });
+    const api = url.pathname === '/api/messages' || url.pathname === '/api/batch';
+    // The outage: what a dead network gives the browser, no status at all. Only the page itself and the
+    // fault panel's own endpoints still answer; the API and any other request (a worker asking whether the
+    // origin is up with `HEAD /`) get their connection destroyed.
+    if (faults.offline && (api || (req.method !== 'GET' && !url.pathname.startsWith('/api/')))) {
+      if (req.method === 'POST' && api) wire.push({ at: Date.now(), key: headerKey(req), lane: 'default', status: 0, replayed: false });
       return void req.socket.destroy();
     }
     const handle = async (): Promise<void> => {

@@ -47,7 +47,12 @@ test('edit-after-drop: an edit after a dropped connection is a new op; the serve
   const SCENARIO = 'edit-after-drop';
   const started = Date.now();
   await openApp(page, server, 'defaults');
-  server.script = (req, nth): Answer => ((req.body as { v?: number }).v === 1 && nth === 1 ? 'apply-and-drop' : undefined);
+  // The first send is applied and its connection dropped; the network stays down until the edit is made.
+  let down = true;
+  server.script = (req, nth): Answer => {
+    if ((req.body as { v?: number }).v === 1 && nth === 1) return 'apply-and-drop';
+    return down ? 'drop' : undefined;
+  };
   const save = (v: number) => ({
     kind: 'doc.save',
     target: '/api/docs',
@@ -65,6 +70,7 @@ test('edit-after-drop: an edit after a dropped connection is a new op; the serve
   expect(refused, 'an update of an op that may have reached the server').toBe('possibly-delivered');
   const second = await inPage(page, (op) => window.ferry.enqueue(op), save(2));
   expect(second, 'the coalescing save is a new op behind it').not.toBe(first);
+  down = false;
   await settled(page, [first, second], 90_000, SCENARIO);
   const stored = await storedOps(page);
   expect(stored.map((o) => o.status)).toEqual(['done', 'done']);
