@@ -53,7 +53,7 @@ async function navigationDuringUpdate(page: Page, other: Page, cdp: Cdp, url: st
   return ok ? Date.now() - started : Number.POSITIVE_INFINITY;
 }
 
-const TITLE = 'update-during-drain: 500 ops queued, a slow API: a navigation during activation takes ≤ 2× normal';
+const TITLE = 'update-during-drain: 500 ops queued, a slow API: a navigation during activation takes ≤ 2× normal (+100 ms)';
 
 test(TITLE, async ({ page, context, server, cdp }) => {
   test.setTimeout(150_000);
@@ -73,7 +73,10 @@ test(TITLE, async ({ page, context, server, cdp }) => {
   const sentBefore = server.received.length;
   const figures = `navigation during activation: ${during} ms with 500 queued; ${normal.join(', ')} ms with none`;
   console.log(`update-during-drain: ${figures}`);
-  expect(during, figures).toBeLessThanOrEqual(2 * Math.max(...normal));
+  // Within 2× the normal time; a normal time of some 40 ms is within a scheduler's noise of 80, so the bound is
+  // never under 100 ms more than it. A navigation held by the activation waits for the drain: seconds at least.
+  const slowest = Math.max(...normal);
+  expect(during, figures).toBeLessThanOrEqual(Math.max(2 * slowest, slowest + 100));
 
   // The new version drains the queue: more sends reach the API after it took over.
   await expect.poll(() => server.received.length, { timeout: 30_000 }).toBeGreaterThan(sentBefore);

@@ -106,6 +106,8 @@ export class TestServer {
    */
   down = false;
   downRequests = 0;
+  /** Counts resets: an effect of a request from before the last reset (a slow one still running) is not recorded. */
+  #generation = 0;
   readonly #count = new Map<string, number>();
   readonly #hanging = new Set<ServerResponse>();
   readonly #server = createServer((req, res) => void this.#handle(req, res));
@@ -142,6 +144,7 @@ export class TestServer {
   reset(): void {
     this.received.length = 0;
     this.applied.length = 0;
+    this.#generation++;
     this.#count.clear();
     this.sessions.tokens.clear();
     this.down = false;
@@ -246,12 +249,13 @@ export class TestServer {
       return noted(rec, res);
     }
     const answerAt = rec.at + (typeof answer === 'object' ? answer.delayMs : 0);
+    const generation = this.#generation;
     const app: AppHandler = async (inner) => {
       // Processing time from the request's arrival, inside the layer: the key is held, so a resend meanwhile is answered 409.
       const wait = answerAt - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const body = inner.body === null ? undefined : ((await inner.json()) as unknown);
-      this.applied.push({ key: rec.key, path: rec.path, body, at: rec.at, user: this.sessions.userOf(inner.headers) });
+      if (generation === this.#generation) this.applied.push({ key: rec.key, path: rec.path, body, at: rec.at, user: this.sessions.userOf(inner.headers) });
       return Response.json({ replayed: false }, { status: 201 });
     };
     const res = await layer.handle(request, app);
