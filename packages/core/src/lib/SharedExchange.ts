@@ -18,13 +18,20 @@ export interface SharedExchangeOptions {
   claim: (lanes: number) => ClaimRequest;
 }
 
-/** Longest a started send waits to be marked on the wire when no other transaction takes the mark along. */
+/**
+ * How long a send is on the wire before it is marked so. Most sends settle
+ * sooner and need no mark (their outcome is recorded instead); marking every
+ * send with the next shared transaction cost about a tenth of the drain's
+ * throughput (a row and a WAL record more per op).
+ */
 const WIRE_MARK_MS = 1000;
 
 /** A caller of the next shared transaction: what it records, and whether it wants a lane claimed. */
 interface Queued {
   settlement: Settlement | undefined;
   claim: boolean;
+  /** The mark timer's own request: this transaction writes the marks still waiting. */
+  marks: boolean;
   /** The caller's clock reading. */
   at: number;
   resolve: (run: Operation[] | undefined) => void;
@@ -56,7 +63,7 @@ export class SharedExchange {
   request(settlement: Settlement | undefined, claim: boolean, now: number, forMarks = false): Promise<Operation[] | undefined> {
     if (!settlement && !claim && !forMarks) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      this.#queued.push({ settlement, claim, at: now, resolve });
+      this.#queued.push({ settlement, claim, marks: forMarks, at: now, resolve });
       if (!this.#flushing) {
         this.#flushing = true;
         // One microtask lets the slots that settle together share the transaction.
@@ -72,11 +79,14 @@ export class SharedExchange {
       // believed from the next transaction on, never held at a past high.
       const now = Math.max(...batch.map((b) => b.at));
       const settlements = batch.flatMap((b) => (b.settlement ? [b.settlement] : []));
-      // A send that settles here needs no mark: its outcome is recorded instead.
+      // A send that settles needs no mark: its outcome is recorded instead.
       const settling = new Set(settlements.flatMap((s) => s.run.map((op) => op.leaseToken)));
-      const wire = this.#marks.splice(0).filter((op) => !settling.has(op.leaseToken));
-      if (this.#markTimer !== undefined) this.#o.timers.clearTimeout(this.#markTimer);
-      this.#markTimer = undefined;
+      this.#marks = this.#marks.filter((op) => !settling.has(op.leaseToken));
+      const wire = batch.some((b) => b.marks) ? this.#marks.splice(0) : [];
+      if (this.#marks.length === 0 && this.#markTimer !== undefined) {
+        this.#o.timers.clearTimeout(this.#markTimer);
+        this.#markTimer = undefined;
+      }
       const wanted = batch.filter((b) => b.claim).length;
       let runs: Operation[][] = [];
       let more = false;
@@ -100,7 +110,7 @@ export class SharedExchange {
         if (!b.claim) b.resolve(undefined);
         else if (runs.length > 0) b.resolve(runs.shift());
         // The claim set heads aside and stopped reading before it knew whether more is due: ask again.
-        else if (more && !this.#o.stopped()) this.#queued.push({ settlement: undefined, claim: true, at: b.at, resolve: b.resolve });
+        else if (more && !this.#o.stopped()) this.#queued.push({ settlement: undefined, claim: true, marks: false, at: b.at, resolve: b.resolve });
         else b.resolve(undefined);
       }
     }
@@ -108,11 +118,11 @@ export class SharedExchange {
   }
 
   /**
-   * Has the next transaction mark `run` on the wire (see Outbox.exchange), so
-   * that a runner dying from then on leaves an outcome that counts. The mark
-   * rides with the transaction another slot makes anyway, or one of its own
-   * at most {@link WIRE_MARK_MS} after the send starts; a send that settles
-   * first needs none. A runner dying in between is charged nothing for it.
+   * Marks `run` on the wire (see Outbox.exchange) within {@link WIRE_MARK_MS}
+   * of its start, in one transaction with every other send waiting for its
+   * mark, so that a runner dying from then on leaves an outcome that counts.
+   * A send that settles first needs no mark; a runner dying before the mark
+   * is charged nothing for it.
    */
   markOnWire(run: readonly Operation[]): void {
     this.#marks.push(...run);
