@@ -17,13 +17,9 @@
 import type { Answer, Received } from '../server/TestServer.ts';
 import { expect, openApp, test } from '../fixtures.ts';
 import { inPage } from '../lib.ts';
-import { seeded, settled, sleep, storedOps, verdict } from './harness.ts';
+import { laneOps, seeded, settled, sleep, storedOps, verdict } from './harness.ts';
 
-const msgs = (prefix: string, n: number, lanes: number) =>
-  Array.from({ length: n }, (_, i) => {
-    const lane = `${prefix}-lane-${i % lanes}`;
-    return { kind: 'chaos.defaults', target: `/api/${prefix}`, lane, payload: { tag: `${prefix}-${i}`, lane, n: i } };
-  });
+const msgs = (prefix: string, n: number, lanes: number) => laneOps('defaults', prefix, n, lanes);
 
 test('outage-while-online: two minutes of refused connections with the browser online fail nothing; all delivered in order after', async ({ page, server }) => {
   test.setTimeout(300_000);

@@ -15,13 +15,9 @@
 import type { Answer } from '../server/TestServer.ts';
 import { expect, openApp, test } from '../fixtures.ts';
 import { inPage } from '../lib.ts';
-import { seeded, settled, sleep, storedOps, verdict } from './harness.ts';
+import { laneOps, seeded, settled, sleep, storedOps, verdict } from './harness.ts';
 
-const msgs = (prefix: string, n: number, lanes: number) =>
-  Array.from({ length: n }, (_, i) => {
-    const lane = `${prefix}-lane-${i % lanes}`;
-    return { kind: 'chaos.gateway', target: `/api/${prefix}`, lane, payload: { tag: `${prefix}-${i}`, lane, n: i } };
-  });
+const msgs = (prefix: string, n: number, lanes: number) => laneOps('gateway', prefix, n, lanes);
 
 test('gateway-outage: two minutes of 502, then 503 without Retry-After and 504, fail nothing; all delivered in order after', async ({ page, server }) => {
   test.setTimeout(300_000);

@@ -295,5 +295,12 @@ function backlog(ids: readonly string[], stored: readonly Operation[] | undefine
   return `by status ${JSON.stringify(Object.fromEntries(statuses))}; first waiting op per lane: ${lanes.join('; ') || 'none'}`;
 }
 
+/** `n` tagged ops over `lanes` lanes (`<prefix>-lane-<i>`), to `/api/<prefix>`, of kind `chaos.<kind>`. */
+export const laneOps = (kind: string, prefix: string, n: number, lanes: number) =>
+  Array.from({ length: n }, (_, i) => {
+    const lane = `${prefix}-lane-${i % lanes}`;
+    return { kind: `chaos.${kind}`, target: `/api/${prefix}`, lane, payload: { tag: `${prefix}-${i}`, lane, n: i } };
+  });
+
 /** Resolves after `ms`. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

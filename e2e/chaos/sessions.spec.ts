@@ -17,13 +17,9 @@ import type { Page } from '@playwright/test';
 import type { Answer, Received } from '../server/TestServer.ts';
 import { expect, openApp, test } from '../fixtures.ts';
 import { inPage } from '../lib.ts';
-import { seeded, settled, storedOps, verdict } from './harness.ts';
+import { laneOps, seeded, settled, storedOps, verdict } from './harness.ts';
 
-const msgs = (prefix: string, n: number, lanes: number) =>
-  Array.from({ length: n }, (_, i) => {
-    const lane = `${prefix}-lane-${i % lanes}`;
-    return { kind: 'chaos.session', target: `/api/${prefix}`, lane, payload: { tag: `${prefix}-${i}`, lane, n: i } };
-  });
+const msgs = (prefix: string, n: number, lanes: number) => laneOps('session', prefix, n, lanes);
 
 /** The browser's session with the test API becomes `user`'s (its cookie, as a login page sets it), offline too. */
 async function session(page: Page, user: string): Promise<void> {

@@ -13,13 +13,11 @@
  * `FERRY_PROPERTY_RUNS` for more runs.
  */
 import type { Operation } from '@ferry/core';
-import { FerryError, MemoryStore } from '@ferry/core';
+import { FerryError } from '@ferry/core';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { FerryHost } from './FerryHost.ts';
 import type { FetchLike } from './index.ts';
-import type { Reply } from './protocol.ts';
-import { ORIGIN, channel } from './testSupport.ts';
+import { setup } from './testSupport.ts';
 
 type Env = Record<string, string | undefined>;
 const env: Env = (globalThis as { process?: { env: Env } }).process?.env ?? {};
@@ -77,28 +75,8 @@ function api() {
 
 async function run(steps: readonly Step[]): Promise<void> {
   const server = api();
-  const net = { online: true };
-  const host = new FerryHost({
-    store: async () => new MemoryStore(),
-    transport: { fetch: server.fetch, timeoutMs: 300 },
-    leaseMs: 1000,
-    origin: () => ORIGIN,
-    isOnline: () => net.online,
-    locks: () => undefined,
-    channel: () => channel(),
-    backgroundSync: () => undefined,
-    retry: { jitter: false, baseDelayMs: 0, maxDelayMs: 0 },
-    onError: () => {},
-  });
-  let n = 0;
-  const call = async <T = unknown>(body: Record<string, unknown>): Promise<T> => {
-    const replies: Reply[] = [];
-    await host.receive({ ferry: true, v: 1, id: `r${++n}`, ...body }, { postMessage: (m: Reply) => void replies.push(m) });
-    const r = replies[0];
-    if (!r) throw new Error('no reply');
-    if (!r.ok) throw FerryError.from(r.error);
-    return r.result as T;
-  };
+  const retry = { jitter: false, baseDelayMs: 0, maxDelayMs: 0 };
+  const { host, call, net } = setup(undefined, { transport: { fetch: server.fetch, timeoutMs: 300 }, retry });
   const tabs: Tab[] = [
     { user: null, epoch: undefined },
     { user: null, epoch: undefined },

@@ -75,7 +75,7 @@ const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'fa
 const zero = (): StatusCounts => ({ pending: 0, inflight: 0, done: 0, failed: 0 });
 /**
  * Changes that delete the op; the summary then carries the op as it was. `cancel` is the
- * WAL record of `client.cancel` (issue 15, point 2), which deletes a queued op as discard does.
+ * WAL record of `client.cancel`, which deletes a queued op as discard does.
  */
 const REMOVALS: ReadonlySet<string> = new Set(['discard', 'cancel']);
 /** One lane (per user) of pending ops, and how many of them carry `held` (its head, normally). */

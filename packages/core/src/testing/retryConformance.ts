@@ -4,29 +4,13 @@
  * {@link storeConformance} over every store.
  */
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../FerryError.ts';
-import type { Operation, OperationInput } from '../Operation.ts';
+import type { Operation } from '../Operation.ts';
 import type { Outbox } from '../Outbox.ts';
 import type { OutboxStore, OutboxTx, TxMode } from '../OutboxStore.ts';
 import type { VirtualClock } from './VirtualClock.ts';
+import { codeOf, msg } from './conformanceKit.ts';
 
 type Setup = (retry?: object) => Promise<{ outbox: Outbox; clock: VirtualClock; store: OutboxStore }>;
-
-const msg = (text: string, lane?: string): OperationInput => ({
-  kind: 'message.send',
-  target: '/api/messages',
-  payload: { text },
-  ...(lane === undefined ? {} : { lane }),
-});
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof FerryError ? err.code : `not a FerryError: ${String(err)}`;
-  }
-  return 'resolved';
-}
 
 export function retryConformance(setup: Setup): void {
   describe('retry', () => {

@@ -5,7 +5,6 @@
  * on, plus the few store rules the Outbox cannot check by itself.
  */
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../FerryError.ts';
 import type { Operation, OperationInput } from '../Operation.ts';
 import { Outbox } from '../Outbox.ts';
 import type { OutboxStore } from '../OutboxStore.ts';
@@ -14,28 +13,13 @@ import { VirtualClock } from './VirtualClock.ts';
 import { batchConformance } from './batchConformance.ts';
 import { editConformance } from './editConformance.ts';
 import { retryConformance } from './retryConformance.ts';
+import { codeOf, msg } from './conformanceKit.ts';
 
 export interface StoreHarness {
   /** Opens the store; called again after `close()`, it must reopen the same data (a restart). */
   open(): Promise<OutboxStore>;
   /** Writes `raw` under `id` straight into the outbox's storage, bypassing the store. */
   corrupt?(id: string, raw: Record<string, unknown>): Promise<void>;
-}
-
-const msg = (text: string, lane?: string): OperationInput => ({
-  kind: 'message.send',
-  target: '/api/messages',
-  payload: { text },
-  ...(lane === undefined ? {} : { lane }),
-});
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof FerryError ? err.code : `not a FerryError: ${String(err)}`;
-  }
-  return 'resolved';
 }
 
 /**
