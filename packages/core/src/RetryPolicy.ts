@@ -33,9 +33,9 @@ export const RETRY_DEFAULTS: Readonly<RetryPolicyOptions> = {
 };
 
 /**
- * When to try again. The seed configured jitter and never applied it
- * (reference bug 7); here the random source is injected and always used
- * when `jitter` is on.
+ * When to try again. With `jitter` on, every delay is drawn from the
+ * injected random source (full jitter), so runners that failed together do
+ * not retry together.
  */
 export class RetryPolicy {
   readonly options: Readonly<RetryPolicyOptions>;

@@ -18,8 +18,7 @@ export class Wal {
   /**
    * Visits records with `lsn >= fromLsn` in LSN order (after compaction, from
    * the oldest kept record) and returns the LSN to resume from: one past the
-   * last record visited, so that no record is ever visited twice (the seed's
-   * offset re-delivered the last record, reference bug 8).
+   * last record visited, so that resuming from it never visits a record twice.
    *
    * For `put` and `requeue` records, `op.seq` is the record's own LSN.
    */
