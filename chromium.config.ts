@@ -8,5 +8,11 @@ export const chromiumPath = process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium';
 
 export const chromiumLaunch = {
   executablePath: chromiumPath,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'],
+  args: [
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-gpu',
+  ],
 };

@@ -29,13 +29,19 @@ export async function buildDemo(outDir: string): Promise<string> {
   const files = await filesUnder(outDir);
   const hash = createHash('sha256');
   for (const f of files.sort()) hash.update(f).update(await readFile(f));
-  const shell = ['/', ...files.map((f) => `/${relative(outDir, f).split(sep).join('/')}`).filter((p) => p !== '/index.html')];
+  const shell = [
+    '/',
+    ...files.map((f) => `/${relative(outDir, f).split(sep).join('/')}`).filter((p) => p !== '/index.html'),
+  ];
   await build({
     configFile: false,
     logLevel: 'warn',
     root: here,
     publicDir: false,
-    define: { __FERRY_SHELL__: JSON.stringify(shell), __FERRY_BUILD__: JSON.stringify(hash.digest('hex').slice(0, 12)) },
+    define: {
+      __FERRY_SHELL__: JSON.stringify(shell),
+      __FERRY_BUILD__: JSON.stringify(hash.digest('hex').slice(0, 12)),
+    },
     build: {
       outDir,
       emptyOutDir: false,

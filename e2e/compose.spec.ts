@@ -56,11 +56,16 @@ test('importScripts: a classic worker with the prebuilt bundle delivers offline-
   );
   expect(await page.evaluate(() => window.ferry.stats())).toMatchObject({ pending: 3 });
   await setOnline(page, true);
-  for (const id of ids) expect(await page.evaluate((id) => window.ferry.whenDone(id).then((op) => op.status), id)).toBe('done');
+  for (const id of ids)
+    expect(await page.evaluate((id) => window.ferry.whenDone(id).then((op) => op.status), id)).toBe('done');
   expect(bodies(server)).toEqual([1, 2, 3]);
   expect(server.received).toHaveLength(3);
   for (const r of server.received)
-    expect(r.headers).toMatchObject({ 'x-app': 'classic', 'content-type': 'application/json', 'idempotency-key': expect.any(String) });
+    expect(r.headers).toMatchObject({
+      'x-app': 'classic',
+      'content-type': 'application/json',
+      'idempotency-key': expect.any(String),
+    });
   expect(new Set(server.received.map((r) => r.key)).size).toBe(3);
 });
 
@@ -116,7 +121,11 @@ test('@ferry/workbox: a NetworkOnly route queues failed and 5xx requests as ops,
   const sent = server.received.filter((r) => r.headers?.['authorization'] !== 'Bearer stale-secret');
   expect(sent.map((r) => (r.body as { n: number }).n)).toEqual([2, 3, 4, 5]);
   for (const r of sent) {
-    expect(r.headers).toMatchObject({ 'x-app': 'e2e', authorization: 'Bearer fresh', 'content-type': 'application/json' });
+    expect(r.headers).toMatchObject({
+      'x-app': 'e2e',
+      authorization: 'Bearer fresh',
+      'content-type': 'application/json',
+    });
   }
   // Nothing of the credential was stored in the ops; the kept headers (the app's x-app, seen on the wire
   // above) are deleted once their op is done, so none are left.

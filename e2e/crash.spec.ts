@@ -45,19 +45,28 @@ for (const mode of ['worker', 'page'] as const) {
           const ids: string[] = [];
           for (let i = 0; i < N; i++) {
             const lane = i % 2 ? 'odd' : 'even';
-            ids.push(await window.ferry.enqueue({ kind: 'k', target: '/api/t', lane, payload: { tab: name, i, lane } }));
+            ids.push(
+              await window.ferry.enqueue({ kind: 'k', target: '/api/t', lane, payload: { tab: name, i, lane } }),
+            );
           }
           return ids;
         },
         { name, N },
       );
     // One op in flight first: a tab that drained it without holding the lock would take it back and resend it.
-    const first = await enqueue(page, { kind: 'k', target: '/api/t', lane: 'even', payload: { tab: 'A', i: -1, lane: 'even' } });
+    const first = await enqueue(page, {
+      kind: 'k',
+      target: '/api/t',
+      lane: 'even',
+      payload: { tab: 'A', i: -1, lane: 'even' },
+    });
     await expect.poll(() => server.received.length).toBe(1);
     const [a, b] = await Promise.all([burst(page, 'A'), burst(page2, 'B')]);
     const all = [first, ...a, ...b];
     await expect.poll(() => server.applied.length, { timeout: 20_000 }).toBe(2 * N + 1);
-    await expect.poll(() => page.evaluate(() => window.ferry.stats())).toMatchObject({ done: 2 * N + 1, pending: 0, inflight: 0 });
+    await expect
+      .poll(() => page.evaluate(() => window.ferry.stats()))
+      .toMatchObject({ done: 2 * N + 1, pending: 0, inflight: 0 });
 
     // No op sent twice: one request per key, and every key is one of ours.
     const ops = await page.evaluate(() => window.ferry.list());
@@ -71,7 +80,8 @@ for (const mode of ['worker', 'page'] as const) {
         .filter((o) => o.lane === lane)
         .sort((x, y) => x.seq - y.seq)
         .map((o) => o.idempotencyKey);
-    const arrived = (lane: string) => server.received.filter((r: Received) => (r.body as { lane: string }).lane === lane).map((r) => r.key);
+    const arrived = (lane: string) =>
+      server.received.filter((r: Received) => (r.body as { lane: string }).lane === lane).map((r) => r.key);
     for (const lane of ['odd', 'even']) {
       expect(arrived(lane)).toEqual(keyOrder(lane));
       for (const tab of ['A', 'B']) {

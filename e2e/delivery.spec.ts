@@ -32,7 +32,10 @@ test('a 429 with Retry-After: no request before it is due', async ({ page, serve
   expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(2000);
 });
 
-test('a 400 fails the op, visible in list(); retry(id) re-sends it under a new key; discard(id) removes ops', async ({ page, server }) => {
+test('a 400 fails the op, visible in list(); retry(id) re-sends it under a new key; discard(id) removes ops', async ({
+  page,
+  server,
+}) => {
   // Each message's first request is refused (a retry under a new key is a first request for its key).
   const refused = new Set<unknown>();
   server.script = (req) => {

@@ -11,7 +11,10 @@ const body = (r: { body: unknown }) => r.body as { n: number; v?: number };
 test("the server's answer is kept with the done op and read back in a page loaded later", async ({ page, server }) => {
   await openApp(page, server);
   const id = await enqueue(page, message(1));
-  expect(await whenDone(page, id)).toMatchObject({ status: 'done', answer: { status: 201, body: { replayed: false } } });
+  expect(await whenDone(page, id)).toMatchObject({
+    status: 'done',
+    answer: { status: 201, body: { replayed: false } },
+  });
   await page.reload();
   await page.evaluate(() => window.ferryReady);
   expect(await get(page, id)).toMatchObject({ answer: { status: 201, body: { replayed: false } } });
@@ -29,7 +32,9 @@ test('offline: an edit goes out once, with the edit; a cancelled op never reache
   await page.evaluate((id) => window.ferry.cancel(id), cancelled);
   const saves: string[] = [];
   for (let v = 1; v <= 5; v++) {
-    saves.push(await enqueue(page, { ...message(3, { lane: 'doc' }), payload: { n: 3, v }, coalesce: { key: 'doc:3' } }));
+    saves.push(
+      await enqueue(page, { ...message(3, { lane: 'doc' }), payload: { n: 3, v }, coalesce: { key: 'doc:3' } }),
+    );
   }
   expect(new Set(saves).size).toBe(1);
   await setOnline(page, true);
@@ -46,7 +51,11 @@ test('an op on the wire is not edited, cancelled (possibly-delivered) or coalesc
   await openApp(page, server);
   // The first save hangs on the wire (the fixture ends it after the test).
   server.script = (req) => (body(req).v === 1 ? 'hang' : undefined);
-  const first = await enqueue(page, { ...message(1, { lane: 'doc' }), payload: { n: 1, v: 1 }, coalesce: { key: 'doc:1' } });
+  const first = await enqueue(page, {
+    ...message(1, { lane: 'doc' }),
+    payload: { n: 1, v: 1 },
+    coalesce: { key: 'doc:1' },
+  });
   await expect.poll(async () => (await get(page, first))?.status).toBe('inflight');
   const codes = await page.evaluate(async (id) => {
     const code = (p: Promise<unknown>) =>
@@ -57,7 +66,11 @@ test('an op on the wire is not edited, cancelled (possibly-delivered) or coalesc
     return [await code(window.ferry.update(id, { payload: { n: 1, v: 9 } })), await code(window.ferry.cancel(id))];
   }, first);
   expect(codes).toEqual(['possibly-delivered', 'possibly-delivered']);
-  const second = await enqueue(page, { ...message(1, { lane: 'doc' }), payload: { n: 1, v: 2 }, coalesce: { key: 'doc:1' } });
+  const second = await enqueue(page, {
+    ...message(1, { lane: 'doc' }),
+    payload: { n: 1, v: 2 },
+    coalesce: { key: 'doc:1' },
+  });
   expect(second).not.toBe(first);
   expect(await get(page, first)).toMatchObject({ status: 'inflight', payload: { n: 1, v: 1 } });
   expect(await get(page, second)).toMatchObject({ status: 'pending', payload: { n: 1, v: 2 } });

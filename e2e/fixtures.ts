@@ -53,7 +53,12 @@ export class Cdp {
   async dispatchSync(origin: string, lastChance = false): Promise<void> {
     await expect.poll(() => this.registrations.filter((r) => !r.isDeleted).length).toBeGreaterThan(0);
     const reg = this.registrations.filter((r) => !r.isDeleted).at(-1);
-    await this.session.send('ServiceWorker.dispatchSyncEvent', { origin, registrationId: reg?.registrationId ?? '', tag: 'ferry', lastChance });
+    await this.session.send('ServiceWorker.dispatchSyncEvent', {
+      origin,
+      registrationId: reg?.registrationId ?? '',
+      tag: 'ferry',
+      lastChance,
+    });
   }
 
   /** Kills every service worker at once, as the browser does to an idle or misbehaving one. */

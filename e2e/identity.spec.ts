@@ -74,7 +74,10 @@ for (const flags of ['', 'defaults']) {
   });
 }
 
-test('two apps with different names on one origin deliver only their own ops, each with its own credentials', async ({ context, server }) => {
+test('two apps with different names on one origin deliver only their own ops, each with its own credentials', async ({
+  context,
+  server,
+}) => {
   const one = await context.newPage();
   const two = await context.newPage();
   await openApp(one, server, 'apps=app1,app2&name=app1');
@@ -115,8 +118,14 @@ test('shipped defaults: a 401 gets fresh credentials from the page and is sent a
   await page.evaluate(() => (window.auth.failing = true));
   const second = await enqueue(page, message(2));
   // Held once no new credentials came within 5 s of the refusal.
-  await expect.poll(async () => (await page.evaluate((id) => window.ferry.get(id), second))?.held, { timeout: 15_000 }).toEqual(expect.any(String));
-  expect(await page.evaluate((id) => window.ferry.get(id), second)).toMatchObject({ status: 'pending', attempt: 0, lastError: { status: 401 } });
+  await expect
+    .poll(async () => (await page.evaluate((id) => window.ferry.get(id), second))?.held, { timeout: 15_000 })
+    .toEqual(expect.any(String));
+  expect(await page.evaluate((id) => window.ferry.get(id), second)).toMatchObject({
+    status: 'pending',
+    attempt: 0,
+    lastError: { status: 401 },
+  });
   // The auth server is back; the page is online again and hands over the new token.
   await page.evaluate(() => {
     window.auth = { ...window.auth, failing: false, token: 'newer' };

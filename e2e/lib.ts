@@ -14,11 +14,14 @@ export function inPage<A, R>(page: Page, fn: (arg: A) => R | Promise<R>, arg: A)
   return (page.evaluate as (fn: (arg: A) => R | Promise<R>, arg: A) => Promise<R>).call(page, fn, arg);
 }
 
-export const enqueue = (page: Page, op: OperationInput): Promise<string> => inPage(page, (op) => window.ferry.enqueue(op), op);
+export const enqueue = (page: Page, op: OperationInput): Promise<string> =>
+  inPage(page, (op) => window.ferry.enqueue(op), op);
 
-export const get = (page: Page, id: string): Promise<Operation | undefined> => page.evaluate((id) => window.ferry.get(id), id);
+export const get = (page: Page, id: string): Promise<Operation | undefined> =>
+  page.evaluate((id) => window.ferry.get(id), id);
 
-export const whenDone = (page: Page, id: string): Promise<Operation> => page.evaluate((id) => window.ferry.whenDone(id), id);
+export const whenDone = (page: Page, id: string): Promise<Operation> =>
+  page.evaluate((id) => window.ferry.whenDone(id), id);
 
 /** The idempotency key of a stored op. */
 export async function keyOf(page: Page, id: string): Promise<string> {

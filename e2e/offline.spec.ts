@@ -23,6 +23,11 @@ test('an op enqueued offline survives a reload, stays pending, and is delivered 
   await context.setOffline(false);
   expect(await done).toMatchObject({ id, status: 'done' });
   expect(server.received).toHaveLength(1);
-  expect(server.received[0]).toMatchObject({ method: 'POST', path: '/api/messages', key: after?.idempotencyKey, body: { n: 1 } });
+  expect(server.received[0]).toMatchObject({
+    method: 'POST',
+    path: '/api/messages',
+    key: after?.idempotencyKey,
+    body: { n: 1 },
+  });
   expect(server.applied).toHaveLength(1);
 });

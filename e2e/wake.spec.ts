@@ -31,13 +31,18 @@ test('a CDP-dispatched sync event drains the queue', async ({ page, server, cdp 
   await expect.poll(async () => (await get(page, id))?.status).toBe('done');
 });
 
-test('on the last chance, a sync drains once more and leaves what still fails pending', async ({ page, server, cdp }) => {
+test('on the last chance, a sync drains once more and leaves what still fails pending', async ({
+  page,
+  server,
+  cdp,
+}) => {
   await openApp(page, server, 'noforward&noregister');
   // The app's own error (a gateway's 503 would spend no attempt, and attempts are what this watches).
   server.script = () => ({ status: 500, headers: { 'Retry-After': '1' } });
   const id = await enqueue(page, message(1));
   // Watch the broadcasts, not the worker: any request would wake it.
-  const retries = () => page.evaluate((id) => window.changes.filter((c) => c.op.id === id && c.type !== 'claim').map((c) => c.op), id);
+  const retries = () =>
+    page.evaluate((id) => window.changes.filter((c) => c.op.id === id && c.type !== 'claim').map((c) => c.op), id);
   await expect.poll(async () => (await retries()).at(-1)?.attempt).toBe(1);
   await cdp.stopAllWorkers();
   const due = (await retries()).at(-1)?.nextAttemptAt ?? 0;
@@ -52,7 +57,10 @@ test('on the last chance, a sync drains once more and leaves what still fails pe
 
 test('without SyncManager, a forwarded online event drains the queue', async ({ page, server }) => {
   await openApp(page, server, 'nosync');
-  expect(await page.evaluate(() => window.raw({ v: 1, id: 'p', type: 'ping' }))).toMatchObject({ ok: true, result: { backgroundSync: false } });
+  expect(await page.evaluate(() => window.raw({ v: 1, id: 'p', type: 'ping' }))).toMatchObject({
+    ok: true,
+    result: { backgroundSync: false },
+  });
   await setOnline(page, false);
   const id = await enqueue(page, message(1));
   await settleOffline(page);

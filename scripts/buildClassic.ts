@@ -10,7 +10,9 @@ import { basename, dirname, join } from 'node:path';
 import { build } from 'vite';
 
 const pkg = process.cwd();
-const { ferry } = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { ferry: { classic: { global: string; file: string; types: string } } };
+const { ferry } = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as {
+  ferry: { classic: { global: string; file: string; types: string } };
+};
 const out = join(pkg, ferry.classic.file);
 await build({
   configFile: false,
@@ -24,7 +26,12 @@ await build({
     target: 'es2022',
     minify: true,
     sourcemap: true,
-    lib: { entry: join(pkg, 'classic', 'index.ts'), formats: ['iife'], name: ferry.classic.global, fileName: () => basename(out) },
+    lib: {
+      entry: join(pkg, 'classic', 'index.ts'),
+      formats: ['iife'],
+      name: ferry.classic.global,
+      fileName: () => basename(out),
+    },
   },
 });
 

@@ -39,11 +39,16 @@ function distAliases(): { find: string; replacement: string }[] {
     for (const [sub, target] of Object.entries(pkg.publishConfig?.exports ?? {})) {
       const file = typeof target === 'string' ? target : target.default;
       if (!file || !file.endsWith('.js')) continue;
-      out.push({ find: sub === '.' ? pkg.name : `${pkg.name}${sub.slice(1)}`, replacement: join(root, 'packages', dir, file) });
+      out.push({
+        find: sub === '.' ? pkg.name : `${pkg.name}${sub.slice(1)}`,
+        replacement: join(root, 'packages', dir, file),
+      });
     }
   }
   // Longest first, so that `@ferry/core/protocol` is not taken for `@ferry/core` + `/protocol`.
-  return out.sort((a, b) => b.find.length - a.find.length).map((a) => ({ ...a, find: new RegExp(`^${a.find.replace(/[/.]/g, '\\$&')}$`) as never }));
+  return out
+    .sort((a, b) => b.find.length - a.find.length)
+    .map((a) => ({ ...a, find: new RegExp(`^${a.find.replace(/[/.]/g, '\\$&')}$`) as never }));
 }
 
 async function bundledSize(code: string, format: 'es' | 'iife'): Promise<number> {
@@ -78,10 +83,14 @@ const report = process.argv.includes('--write');
 let over = 0;
 for (const [name, b] of Object.entries(budgets)) {
   if (typeof b === 'string') continue; // a comment
-  const size = b.file ? gzipSync(await readFile(join(root, b.file)), { level: 9 }).length : await bundledSize(b.code ?? '', b.format ?? 'es');
+  const size = b.file
+    ? gzipSync(await readFile(join(root, b.file)), { level: 9 }).length
+    : await bundledSize(b.code ?? '', b.format ?? 'es');
   const ok = size <= b.gzip;
   if (!ok) over++;
-  console.log(`size: ${ok ? 'ok  ' : 'OVER'} ${name.padEnd(34)} ${String(size).padStart(6)} B of ${b.gzip} B (min+gzip)`);
+  console.log(
+    `size: ${ok ? 'ok  ' : 'OVER'} ${name.padEnd(34)} ${String(size).padStart(6)} B of ${b.gzip} B (min+gzip)`,
+  );
 }
 if (over && !report) {
   console.error(`size: ${over} entr${over === 1 ? 'y is' : 'ies are'} over budget (size-budgets.json)`);

@@ -19,7 +19,9 @@ const durability = (process.argv[2] ?? 'relaxed') as IDBTransactionDurability;
 const rounds = Number(process.argv[3] ?? 20);
 const CYCLES = 3;
 
-const server = createServer((_req, res) => res.setHeader('content-type', 'text/html').end('<!doctype html><title>probe</title>'));
+const server = createServer((_req, res) =>
+  res.setHeader('content-type', 'text/html').end('<!doctype html><title>probe</title>'),
+);
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 
@@ -73,9 +75,14 @@ for (let round = 1; round <= rounds; round++) {
   await chrome.crash();
   await removeProfile(profile);
   const have = new Set(keys);
-  const lostPerCycle = Array.from({ length: CYCLES }, (_, c) => acked.filter((k) => Math.floor(k / 1e6) === c && !have.has(k)).length);
+  const lostPerCycle = Array.from(
+    { length: CYCLES },
+    (_, c) => acked.filter((k) => Math.floor(k / 1e6) === c && !have.has(k)).length,
+  );
   if (lostPerCycle.some((n) => n > 0)) roundsWithLoss++;
-  console.log(`round ${round}: ${acked.length} acknowledged, ${keys.length} stored, lost per launch ${lostPerCycle.join(' / ')}`);
+  console.log(
+    `round ${round}: ${acked.length} acknowledged, ${keys.length} stored, lost per launch ${lostPerCycle.join(' / ')}`,
+  );
 }
 console.log(`${durability}: ${roundsWithLoss} of ${rounds} rounds lost acknowledged records`);
 server.close();

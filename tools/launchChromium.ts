@@ -11,7 +11,9 @@ import { chromiumLaunch } from '../chromium.config.ts';
  * browser process (a crash) and relaunch on the same profile. Playwright's
  * own launchers hide the process of a persistent context.
  */
-export async function launchChromium(profileDir: string): Promise<{ browser: Browser; process: ChildProcess; crash: () => Promise<void> }> {
+export async function launchChromium(
+  profileDir: string,
+): Promise<{ browser: Browser; process: ChildProcess; crash: () => Promise<void> }> {
   const child = spawn(
     chromiumLaunch.executablePath,
     [...chromiumLaunch.args, '--headless', '--remote-debugging-port=0', `--user-data-dir=${profileDir}`, 'about:blank'],

@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { build } from 'vite';
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+};
 
 /** Builds `root` with Vite and serves the output on loopback. */
 export async function servePage(root: string, outDir: string): Promise<{ url: string; close: () => Promise<void> }> {
@@ -13,7 +18,10 @@ export async function servePage(root: string, outDir: string): Promise<{ url: st
   // Not an async listener: the server ignores its promise, so every failure (a malformed URL included) is answered here.
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
-      const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+      const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(
+        /^(\.\.[/\\])+/,
+        '',
+      );
       const body = await readFile(join(outDir, path.endsWith('/') ? `${path}index.html` : path));
       res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/html' }).end(body);
     } catch {

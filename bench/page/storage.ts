@@ -35,7 +35,16 @@ async function openFloor(): Promise<{ db: IDBPDatabase; close: () => Promise<voi
 
 /** A record the size of a stored Ferry op, for the floor's puts. */
 function floorRecord(i: number) {
-  return { ...op(i), id: `floor_${i}_${Math.random()}`, status: 'pending', attempt: 0, seq: i, nextAttemptAt: 0, createdAt: 0, updatedAt: 0 };
+  return {
+    ...op(i),
+    id: `floor_${i}_${Math.random()}`,
+    status: 'pending',
+    attempt: 0,
+    seq: i,
+    nextAttemptAt: 0,
+    createdAt: 0,
+    updatedAt: 0,
+  };
 }
 
 async function timeEach(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
@@ -94,13 +103,19 @@ export const storageScenarios = {
   async backlog(
     backlog: number,
     samples: number,
-  ): Promise<{ enqueue: { empty: number[]; full: number[] }; claim: { empty: number[]; full: number[] }; fillMs: number }> {
+  ): Promise<{
+    enqueue: { empty: number[]; full: number[] };
+    claim: { empty: number[]; full: number[] };
+    fillMs: number;
+  }> {
     const empty = await openFerry();
     const full = await openFerry();
     let t = performance.now();
     for (let done = 0; done < backlog; done += 1000) {
       const size = Math.min(1000, backlog - done);
-      await Promise.all(Array.from({ length: size }, (_, i) => full.outbox.enqueue(op(done + i, `backlog-${(done + i) % 100}`))));
+      await Promise.all(
+        Array.from({ length: size }, (_, i) => full.outbox.enqueue(op(done + i, `backlog-${(done + i) % 100}`))),
+      );
     }
     const fillMs = performance.now() - t;
     await new Promise((r) => setTimeout(r, 3000));

@@ -32,7 +32,15 @@ function post(body: BenchRequest | { bench: string; open?: boolean }): Promise<u
 
 /** Durable on this side: Ferry's enqueue, workbox's pushRequest, or the floor's put. */
 function enqueue(op: BenchOp): Promise<unknown> {
-  if (client) return client.enqueue({ id: op.id, kind: 'message.send', target: op.target, lane: op.lane, idempotencyKey: op.key, payload: op.payload });
+  if (client)
+    return client.enqueue({
+      id: op.id,
+      kind: 'message.send',
+      target: op.target,
+      lane: op.lane,
+      idempotencyKey: op.key,
+      payload: op.payload,
+    });
   return post(side === 'workbox' ? { type: 'push', op } : { type: 'put', op });
 }
 

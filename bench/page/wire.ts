@@ -10,7 +10,10 @@ export interface BenchOp {
 }
 
 export type BenchRequest =
-  { type: 'push'; op: BenchOp } | { type: 'replay' } | { type: 'put'; op: BenchOp } | { type: 'fetchAll'; ops: BenchOp[]; concurrency: number };
+  | { type: 'push'; op: BenchOp }
+  | { type: 'replay' }
+  | { type: 'put'; op: BenchOp }
+  | { type: 'fetchAll'; ops: BenchOp[]; concurrency: number };
 
 export type BenchReply = { ok: true; result: unknown } | { ok: false; error: string };
 

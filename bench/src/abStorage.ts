@@ -59,9 +59,13 @@ try {
       const l = await page.evaluate(() => window.ferryBench.enqueueLatency(40));
       s.latency.push(median(l.ferry) / median(l.floor));
     }
-    console.log(`round ${r + 1}: ${sides.map((s) => `${s.name} burst ${round(s.burst[r] as number)} latency ${round(s.latency[r] as number)}`).join('  ')}`);
+    console.log(
+      `round ${r + 1}: ${sides.map((s) => `${s.name} burst ${round(s.burst[r] as number)} latency ${round(s.latency[r] as number)}`).join('  ')}`,
+    );
   }
-  console.log('\nmedians over rounds (burst: throughput ÷ one big tx, higher is better; latency: ÷ put in own tx, lower is better):');
+  console.log(
+    '\nmedians over rounds (burst: throughput ÷ one big tx, higher is better; latency: ÷ put in own tx, lower is better):',
+  );
   for (const s of sides) {
     console.log(
       `  ${s.name.padEnd(12)} burst ${round(median(s.burst))} [${s.burst.map((x) => round(x)).join(', ')}]  latency ${round(median(s.latency))} [${s.latency.map((x) => round(x)).join(', ')}]`,

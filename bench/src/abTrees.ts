@@ -35,9 +35,13 @@ export function abArgs(script: string, defaults: { rounds: number; n: number }):
 /** Builds `tree`'s bench into a fresh directory with its own build script; returns the directory. */
 export async function buildTree(tree: string): Promise<string> {
   const dist = await mkdtemp(join(tmpdir(), `ferry-ab-${basename(tree)}-`));
-  execFileSync('pnpm', ['-s', 'exec', 'tsx', '-e', `import('./src/build.ts').then((m) => m.buildBench(${JSON.stringify(dist)}))`], {
-    cwd: join(tree, 'bench'),
-    stdio: 'inherit',
-  });
+  execFileSync(
+    'pnpm',
+    ['-s', 'exec', 'tsx', '-e', `import('./src/build.ts').then((m) => m.buildBench(${JSON.stringify(dist)}))`],
+    {
+      cwd: join(tree, 'bench'),
+      stdio: 'inherit',
+    },
+  );
   return dist;
 }

@@ -42,7 +42,12 @@ export async function buildBench(outDir: string, readable = false): Promise<void
         copyPublicDir: false,
         target: 'es2022',
         minify: !readable,
-        lib: { entry: join(bench, 'sw', `${side}.ts`), formats: ['iife'], name: 'benchSw', fileName: () => `sw-${side}.js` },
+        lib: {
+          entry: join(bench, 'sw', `${side}.ts`),
+          formats: ['iife'],
+          name: 'benchSw',
+          fileName: () => `sw-${side}.js`,
+        },
       },
     });
   }
@@ -94,7 +99,13 @@ export async function shippedSize(code: string, format: 'es' | 'iife'): Promise<
     }
     const out = await readFile(join(dir, 'out.js'));
     const top = Object.entries(modules)
-      .map(([id, m]) => [id.replace(/^.*\/(packages|node_modules)\//, '').replace(/^\.pnpm\/[^/]+\/node_modules\//, ''), m.renderedLength] as const)
+      .map(
+        ([id, m]) =>
+          [
+            id.replace(/^.*\/(packages|node_modules)\//, '').replace(/^\.pnpm\/[^/]+\/node_modules\//, ''),
+            m.renderedLength,
+          ] as const,
+      )
       .sort((a, b) => b[1] - a[1])
       .slice(0, 12);
     return { minBytes: out.length, gzipBytes: gzipSync(out, { level: 9 }).length, topModules: Object.fromEntries(top) };
@@ -106,8 +117,17 @@ export async function shippedSize(code: string, format: 'es' | 'iife'): Promise<
 /** The size scenario: Ferry's page client, its service worker, and workbox's for comparison. */
 export async function sizes(): Promise<Record<'client' | 'sw' | 'workbox_sw', ShippedSize>> {
   return {
-    client: await shippedSize(`import { createFerryClient } from '@ferry/client';\nexport const ferry = createFerryClient();\n`, 'es'),
-    sw: await shippedSize(`import { createFerryHost } from '@ferry/sw';\ncreateFerryHost().listen(self as never);\n`, 'iife'),
-    workbox_sw: await shippedSize(`import { Queue } from 'workbox-background-sync';\nexport const queue = new Queue('app');\n`, 'iife'),
+    client: await shippedSize(
+      `import { createFerryClient } from '@ferry/client';\nexport const ferry = createFerryClient();\n`,
+      'es',
+    ),
+    sw: await shippedSize(
+      `import { createFerryHost } from '@ferry/sw';\ncreateFerryHost().listen(self as never);\n`,
+      'iife',
+    ),
+    workbox_sw: await shippedSize(
+      `import { Queue } from 'workbox-background-sync';\nexport const queue = new Queue('app');\n`,
+      'iife',
+    ),
   };
 }

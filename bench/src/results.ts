@@ -56,7 +56,14 @@ const bl = raw.backlog as unknown as {
   enqueue_ms: { empty: number; backlog: number };
   drain_first_100_ms: { empty: number; backlog: number };
 };
-const heap = raw.heap as unknown as { drained: number; pending_at_start: number; before_mb: number; peak_mb: number; after_gc_mb: number; ops_per_s: number };
+const heap = raw.heap as unknown as {
+  drained: number;
+  pending_at_start: number;
+  before_mb: number;
+  peak_mb: number;
+  after_gc_mb: number;
+  ops_per_s: number;
+};
 const size = raw.size_bytes as unknown as Record<string, { minBytes: number; gzipBytes: number }>;
 lines.push(
   `Backlog (${bl.pending.toLocaleString('en')} pending vs none): enqueue ${bl.enqueue_ms.backlog} vs ${bl.enqueue_ms.empty} ms; first 100 drained in ${bl.drain_first_100_ms.backlog} vs ${bl.drain_first_100_ms.empty} ms.`,

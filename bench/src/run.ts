@@ -48,7 +48,8 @@ const argAfter = (flag: string): string | undefined => {
   return i < 0 ? undefined : process.argv[i + 1];
 };
 const only = argAfter('--only');
-if (only !== undefined && only !== 'enqueue') throw new Error(`--only: unknown scenario group ${JSON.stringify(only)}; known: enqueue`);
+if (only !== undefined && only !== 'enqueue')
+  throw new Error(`--only: unknown scenario group ${JSON.stringify(only)}; known: enqueue`);
 const roundsArg = argAfter('--rounds');
 const sizes = quick
   ? { rounds: 1, latencyN: 20, burstN: 200, backlog: 2000, backlogSamples: 5 }
@@ -102,7 +103,12 @@ async function launch(): Promise<{ server: BenchServer; context: BrowserContext;
 async function onlyEnqueue(): Promise<void> {
   const { server, context, close } = await launch();
   try {
-    const sw = await runSwScenarios(context, server, swSizes, profiling ? workerProfiler(join(here, '../results/profiles')) : undefined);
+    const sw = await runSwScenarios(
+      context,
+      server,
+      swSizes,
+      profiling ? workerProfiler(join(here, '../results/profiles')) : undefined,
+    );
     type Three = { ferry: number; workbox: number; floor: number; rounds: unknown };
     const L = sw.enqueue_latency_ms as Three;
     const B = sw.burst_ops_per_s as Three;
@@ -116,8 +122,18 @@ async function onlyEnqueue(): Promise<void> {
     const outDir = join(here, '../results');
     await mkdir(outDir, { recursive: true });
     await writeFile(join(outDir, 'only.json'), `${JSON.stringify(result, null, 2)}\n`);
-    console.log('latency ms (medians of round medians):', { ferry: L.ferry, workbox: L.workbox, floor: L.floor }, 'per round:', JSON.stringify(L.rounds));
-    console.log('burst ops/s (medians of rounds):', { ferry: B.ferry, workbox: B.workbox, floor: B.floor }, 'per round:', JSON.stringify(B.rounds));
+    console.log(
+      'latency ms (medians of round medians):',
+      { ferry: L.ferry, workbox: L.workbox, floor: L.floor },
+      'per round:',
+      JSON.stringify(L.rounds),
+    );
+    console.log(
+      'burst ops/s (medians of rounds):',
+      { ferry: B.ferry, workbox: B.workbox, floor: B.floor },
+      'per round:',
+      JSON.stringify(B.rounds),
+    );
     console.log('ratios:', ratios);
   } finally {
     await close();
@@ -145,10 +161,22 @@ async function main(): Promise<void> {
     process.stdout.write(`storage round ${r + 1}/${sizes.rounds} `);
   }
   console.log();
-  raw.storage_enqueue_latency_ms = { ferry: round(median(latency.ferry)), floor: round(median(latency.floor)), rounds: latency };
-  raw.storage_burst_ops_per_s = { ferry: round(median(burst.ferry), 0), floor: round(median(burst.floor), 0), n: sizes.burstN, rounds: burst };
+  raw.storage_enqueue_latency_ms = {
+    ferry: round(median(latency.ferry)),
+    floor: round(median(latency.floor)),
+    rounds: latency,
+  };
+  raw.storage_burst_ops_per_s = {
+    ferry: round(median(burst.ferry), 0),
+    floor: round(median(burst.floor), 0),
+    n: sizes.burstN,
+    rounds: burst,
+  };
 
-  const bl = await page.evaluate(([n, s]) => window.ferryBench.backlog(n, s), [sizes.backlog, sizes.backlogSamples] as const);
+  const bl = await page.evaluate(([n, s]) => window.ferryBench.backlog(n, s), [
+    sizes.backlog,
+    sizes.backlogSamples,
+  ] as const);
   raw.storage_backlog = {
     pending: sizes.backlog,
     fill_ms: round(bl.fillMs, 0),
@@ -157,7 +185,12 @@ async function main(): Promise<void> {
   };
   await page.close();
 
-  const sw = await runSwScenarios(context, server, swSizes, profiling ? workerProfiler(join(here, '../results/profiles')) : undefined);
+  const sw = await runSwScenarios(
+    context,
+    server,
+    swSizes,
+    profiling ? workerProfiler(join(here, '../results/profiles')) : undefined,
+  );
   Object.assign(raw, sw);
   await close();
 
@@ -169,14 +202,41 @@ async function main(): Promise<void> {
   const B = sw.burst_ops_per_s as Three;
   const D = sw.drain_ops_per_s as Three & { ordered: boolean };
   const D1 = sw.drain_one_lane_ops_per_s as Three & { ferry_batch: number; ordered: boolean };
-  const BL = sw.backlog as { enqueue_ms: { empty: number; backlog: number }; drain_first_100_ms: { empty: number; backlog: number } };
+  const BL = sw.backlog as {
+    enqueue_ms: { empty: number; backlog: number };
+    drain_first_100_ms: { empty: number; backlog: number };
+  };
   const H = sw.heap as { growth_mb: number; pending_at_start: number; drained: number };
   const C = sw.cold_start_ms as { ferry: number; workbox: number };
   const targets: Target[] = [
-    { key: 'enqueue_latency_vs_floor', label: 'enqueue latency, page → worker ÷ floor', value: L.ferry / L.floor, kind: 'max', target: 1.3 },
-    { key: 'enqueue_latency_vs_workbox', label: 'enqueue latency ÷ workbox pushRequest', value: L.ferry / L.workbox, kind: 'max', target: 0.4 },
-    { key: 'burst_vs_floor', label: `burst of ${swSizes.burstN} (throughput) ÷ floor`, value: B.ferry / B.floor, kind: 'min', target: 0.5 },
-    { key: 'burst_vs_workbox', label: `burst of ${swSizes.burstN} (throughput) ÷ workbox`, value: B.ferry / B.workbox, kind: 'min', target: 10 },
+    {
+      key: 'enqueue_latency_vs_floor',
+      label: 'enqueue latency, page → worker ÷ floor',
+      value: L.ferry / L.floor,
+      kind: 'max',
+      target: 1.3,
+    },
+    {
+      key: 'enqueue_latency_vs_workbox',
+      label: 'enqueue latency ÷ workbox pushRequest',
+      value: L.ferry / L.workbox,
+      kind: 'max',
+      target: 0.4,
+    },
+    {
+      key: 'burst_vs_floor',
+      label: `burst of ${swSizes.burstN} (throughput) ÷ floor`,
+      value: B.ferry / B.floor,
+      kind: 'min',
+      target: 0.5,
+    },
+    {
+      key: 'burst_vs_workbox',
+      label: `burst of ${swSizes.burstN} (throughput) ÷ workbox`,
+      value: B.ferry / B.workbox,
+      kind: 'min',
+      target: 10,
+    },
     {
       key: 'drain_vs_floor',
       label: `drain ${swSizes.burstN} / ${swSizes.lanes} lanes (throughput) ÷ raw fetch`,
@@ -219,9 +279,30 @@ async function main(): Promise<void> {
       kind: 'max',
       target: 1.3,
     },
-    { key: 'heap_growth_mb', label: `worker heap growth draining ${H.drained} pending (batch mode)`, value: H.growth_mb, kind: 'max', target: 32, unit: 'MB' },
-    { key: 'client_gzip_bytes', label: 'page client (@ferry/client), min+gzip', value: size.client.gzipBytes, kind: 'max', target: 3 * 1024, unit: 'B' },
-    { key: 'sw_gzip_bytes', label: 'service worker (sw + core + idb), min+gzip', value: size.sw.gzipBytes, kind: 'max', target: 12 * 1024, unit: 'B' },
+    {
+      key: 'heap_growth_mb',
+      label: `worker heap growth draining ${H.drained} pending (batch mode)`,
+      value: H.growth_mb,
+      kind: 'max',
+      target: 32,
+      unit: 'MB',
+    },
+    {
+      key: 'client_gzip_bytes',
+      label: 'page client (@ferry/client), min+gzip',
+      value: size.client.gzipBytes,
+      kind: 'max',
+      target: 3 * 1024,
+      unit: 'B',
+    },
+    {
+      key: 'sw_gzip_bytes',
+      label: 'service worker (sw + core + idb), min+gzip',
+      value: size.sw.gzipBytes,
+      kind: 'max',
+      target: 12 * 1024,
+      unit: 'B',
+    },
     {
       key: 'storage_enqueue_latency_vs_floor',
       label: 'storage: enqueue latency ÷ put-in-own-tx',
@@ -259,7 +340,11 @@ async function main(): Promise<void> {
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Playwright ${version}, Chromium ${browserVersion}`,
     quick,
     ratios,
-    targets: targets.map((t) => ({ ...t, value: round(t.value), met: t.kind === 'max' ? t.value <= t.target : t.value >= t.target })),
+    targets: targets.map((t) => ({
+      ...t,
+      value: round(t.value),
+      met: t.kind === 'max' ? t.value <= t.target : t.value >= t.target,
+    })),
     raw,
   };
   const outDir = join(here, '../results');
@@ -271,7 +356,9 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|');
   for (const t of result.targets) {
     const v = t.unit ? `${t.value} ${t.unit}` : `${t.value}`;
-    console.log(`| ${t.label} | ${v} | ${t.kind === 'max' ? '≤' : '≥'} ${t.target}${t.unit ? ` ${t.unit}` : ''} | ${t.met ? 'met' : 'MISSED'} |`);
+    console.log(
+      `| ${t.label} | ${v} | ${t.kind === 'max' ? '≤' : '≥'} ${t.target}${t.unit ? ` ${t.unit}` : ''} | ${t.met ? 'met' : 'MISSED'} |`,
+    );
   }
   console.log(
     '\nraw:',

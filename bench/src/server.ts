@@ -44,7 +44,10 @@ export async function startBenchServer(dist: string, sides: readonly string[]): 
     delayMs: 20,
     log: (side) => logs.get(side) as ApiLog,
     resetLog: (side) => void logs.set(side, { count: 0, lanes: new Map() }),
-    close: () => Promise.all(servers.map((s) => new Promise<void>((r) => (s.closeAllConnections(), s.close(() => r()))))).then(() => {}),
+    close: () =>
+      Promise.all(servers.map((s) => new Promise<void>((r) => (s.closeAllConnections(), s.close(() => r()))))).then(
+        () => {},
+      ),
   };
   for (const side of sides) {
     state.resetLog(side);
@@ -98,7 +101,9 @@ export async function startBenchServer(dist: string, sides: readonly string[]): 
     try {
       const body = await readFile(join(dist, path.endsWith('/') ? `${path}index.html` : path));
       // Workers are fetched fresh: every run builds new bundles.
-      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/html', 'cache-control': 'no-store' }).end(body);
+      res
+        .writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/html', 'cache-control': 'no-store' })
+        .end(body);
     } catch {
       res.writeHead(404).end();
     }
@@ -108,6 +113,7 @@ export async function startBenchServer(dist: string, sides: readonly string[]): 
 
 /** True when every lane's `seq`s arrived in increasing order. */
 export function inOrder(log: ApiLog): boolean {
-  for (const seqs of log.lanes.values()) for (let i = 1; i < seqs.length; i++) if ((seqs[i] as number) <= (seqs[i - 1] as number)) return false;
+  for (const seqs of log.lanes.values())
+    for (let i = 1; i < seqs.length; i++) if ((seqs[i] as number) <= (seqs[i - 1] as number)) return false;
   return true;
 }

@@ -54,7 +54,8 @@ async function post(url: string, body: unknown, k: string | null): Promise<numbe
   return res.status;
 }
 
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const pct = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 
 /** N requests, CONCURRENCY at a time, each with a new key. */
@@ -94,12 +95,17 @@ async function batchVsSingles(base: string): Promise<{ batch25_ms: number; singl
       payload: payload(i),
     }));
     let t = performance.now();
-    const res = await fetch(`${base}/api/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ops }) });
+    const res = await fetch(`${base}/api/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ops }),
+    });
     const { results } = (await res.json()) as { results: { status: number }[] };
     if (results.length !== BATCH || results.some((r) => r.status !== 201)) throw new Error('batch not applied');
     batchMs.push(performance.now() - t);
     t = performance.now();
-    for (let i = 0; i < BATCH; i++) if ((await post(`${base}/api/messages`, payload(i), key())) !== 201) throw new Error('single not applied');
+    for (let i = 0; i < BATCH; i++)
+      if ((await post(`${base}/api/messages`, payload(i), key())) !== 201) throw new Error('single not applied');
     singleMs.push(performance.now() - t);
   }
   const med = (xs: number[]): number =>
@@ -116,7 +122,10 @@ export interface ServerBenchResult {
   machine: string;
   quick: boolean;
   sizes: { requests: number; concurrency: number; batchRounds: number; batchSize: number };
-  results: Record<string, { rps: number; p50_ms: number; p99_ms: number; batch25_ms?: number; singles25_ms?: number; ratio?: number }>;
+  results: Record<
+    string,
+    { rps: number; p50_ms: number; p99_ms: number; batch25_ms?: number; singles25_ms?: number; ratio?: number }
+  >;
 }
 
 const load = (): string =>
@@ -146,7 +155,10 @@ export async function runServerBench(): Promise<ServerBenchResult> {
       results,
     };
     await mkdir(join(here, '../results'), { recursive: true });
-    await writeFile(join(here, `../results/${quick ? 'server-quick' : 'server'}.json`), `${JSON.stringify(out, null, 2)}\n`);
+    await writeFile(
+      join(here, `../results/${quick ? 'server-quick' : 'server'}.json`),
+      `${JSON.stringify(out, null, 2)}\n`,
+    );
     return out;
   } finally {
     for (const c of children) c.kill('SIGKILL');

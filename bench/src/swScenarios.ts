@@ -116,7 +116,8 @@ export async function runSwScenarios(
       await flush(side);
     }
     for (const side of SIDES) {
-      const run = () => pages[side].evaluate(([n, lanes]) => window.swBench.burst(n, lanes), [s.burstN, s.lanes] as const);
+      const run = () =>
+        pages[side].evaluate(([n, lanes]) => window.swBench.burst(n, lanes), [s.burstN, s.lanes] as const);
       const ms = await (first && side === 'ferry' ? profiled('burst', run) : run());
       burst[side].push(s.burstN / (ms / 1000));
     }
@@ -127,14 +128,18 @@ export async function runSwScenarios(
       continue;
     }
     for (const side of SIDES) {
-      const d = await (first && side === 'ferry' ? profiled('drain-16-lanes', () => drain(side, s.burstN)) : drain(side, s.burstN));
+      const d = await (first && side === 'ferry'
+        ? profiled('drain-16-lanes', () => drain(side, s.burstN))
+        : drain(side, s.burstN));
       drainMany[side].push(s.burstN / (d.ms / 1000));
       orderedMany &&= d.ordered;
     }
     if (r < s.oneLaneRounds) {
       for (const side of SIDES) {
         await pages[side].evaluate(([n]) => window.swBench.fill(n, 1), [s.oneLaneN] as const);
-        const d = await (first && side === 'ferry' ? profiled('drain-one-lane', () => drain(side, s.oneLaneN)) : drain(side, s.oneLaneN));
+        const d = await (first && side === 'ferry'
+          ? profiled('drain-one-lane', () => drain(side, s.oneLaneN))
+          : drain(side, s.oneLaneN));
         drainOne[side].push(s.oneLaneN / (d.ms / 1000));
         orderedOne &&= d.ordered;
       }
@@ -182,7 +187,10 @@ export async function runSwScenarios(
   server.delayMs = s.delayMs;
   const fillMs = await pages.backlog.evaluate(([n, lanes]) => window.swBench.fill(n, lanes), [s.backlog, 100] as const);
   await sleep(3000); // let the bulk fill's background work in the browser settle
-  const bl = { enqueue: { empty: [] as number[], full: [] as number[] }, drain: { empty: [] as number[], full: [] as number[] } };
+  const bl = {
+    enqueue: { empty: [] as number[], full: [] as number[] },
+    drain: { empty: [] as number[], full: [] as number[] },
+  };
   for (let i = 0; i < s.backlogSamples; i++) {
     bl.enqueue.empty.push(median(await pages.ferry.evaluate(() => window.swBench.latency(20, 100))));
     bl.enqueue.full.push(median(await pages.backlog.evaluate(() => window.swBench.latency(20, 100))));
@@ -206,7 +214,8 @@ export async function runSwScenarios(
   await cdp.send('HeapProfiler.collectGarbage');
   const heap = () => cdp.send<{ usedSize: number; totalSize: number }>('Runtime.getHeapUsage');
   const before = await heap();
-  const pending = ((await pages.ferryBatch.evaluate(() => window.swBench.stats())) as Record<string, number>).pending ?? 0;
+  const pending =
+    ((await pages.ferryBatch.evaluate(() => window.swBench.stats())) as Record<string, number>).pending ?? 0;
   server.delayMs = 0;
   let peak = before.usedSize;
   const samples: number[] = [];
@@ -225,7 +234,8 @@ export async function runSwScenarios(
   draining = false;
   await sampler;
   const left = drained.stats as Record<string, number>;
-  if ((left.pending ?? 0) + (left.inflight ?? 0) > 0 || (left.done ?? 0) < pending) throw new Error(`heap drain left ${JSON.stringify(left)} of ${pending}`);
+  if ((left.pending ?? 0) + (left.inflight ?? 0) > 0 || (left.done ?? 0) < pending)
+    throw new Error(`heap drain left ${JSON.stringify(left)} of ${pending}`);
   await cdp.send('HeapProfiler.collectGarbage');
   const after = await heap();
   await cdp.detach();
@@ -236,7 +246,14 @@ export async function runSwScenarios(
     enqueue_latency_ms: { ...medians(latency), n: s.latencyN, rounds: latency },
     burst_ops_per_s: { ...medians(burst, 0), n: s.burstN, lanes: s.lanes, rounds: burst },
     cold_start_ms: { ferry: round(median(cold.ferry)), workbox: round(median(cold.workbox)), rounds: cold },
-    drain_ops_per_s: { ...medians(drainMany, 0), n: s.burstN, lanes: s.lanes, delay_ms: s.delayMs, ordered: orderedMany, rounds: drainMany },
+    drain_ops_per_s: {
+      ...medians(drainMany, 0),
+      n: s.burstN,
+      lanes: s.lanes,
+      delay_ms: s.delayMs,
+      ordered: orderedMany,
+      rounds: drainMany,
+    },
     drain_one_lane_ops_per_s: {
       ...medians(drainOne, 0),
       ferry_batch: round(median(drainOneBatch), 0),

@@ -22,8 +22,14 @@ export async function attachToWorker(context: BrowserContext, page: Page, script
   const session: CDPSession = await context.newCDPSession(page);
   const { targetInfos } = (await session.send('Target.getTargets')) as { targetInfos: TargetInfo[] };
   const target = targetInfos.find((t) => t.type === 'service_worker' && t.url.startsWith(scriptUrl));
-  if (!target) throw new Error(`no service worker target for ${scriptUrl}: ${targetInfos.map((t) => `${t.type} ${t.url}`).join(', ')}`);
-  const { sessionId } = (await session.send('Target.attachToTarget', { targetId: target.targetId, flatten: false })) as { sessionId: string };
+  if (!target)
+    throw new Error(
+      `no service worker target for ${scriptUrl}: ${targetInfos.map((t) => `${t.type} ${t.url}`).join(', ')}`,
+    );
+  const { sessionId } = (await session.send('Target.attachToTarget', {
+    targetId: target.targetId,
+    flatten: false,
+  })) as { sessionId: string };
   let n = 0;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   session.on('Target.receivedMessageFromTarget', (event: { sessionId: string; message: string }) => {
@@ -40,7 +46,9 @@ export async function attachToWorker(context: BrowserContext, page: Page, script
       new Promise<T>((resolve, reject) => {
         const id = ++n;
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        session.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
+        session
+          .send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) })
+          .catch(reject);
       }),
     detach: async () => {
       await session.send('Target.detachFromTarget', { sessionId }).catch(() => {});

@@ -34,7 +34,16 @@ async function flush(): Promise<void> {
     waiting = [];
     try {
       const tx = d.transaction('ops', 'readwrite', { durability: DURABILITY });
-      for (const w of batch) void tx.store.put({ ...w.op, status: 'pending', attempt: 0, seq: w.op.payload.seq, nextAttemptAt: 0, createdAt: 0, updatedAt: 0 });
+      for (const w of batch)
+        void tx.store.put({
+          ...w.op,
+          status: 'pending',
+          attempt: 0,
+          seq: w.op.payload.seq,
+          nextAttemptAt: 0,
+          createdAt: 0,
+          updatedAt: 0,
+        });
       await tx.done;
       for (const w of batch) w.done();
     } catch (err) {

@@ -73,7 +73,9 @@ export function traceTransport(transport: Transport): Transport {
 /** Rows since the last call, then resets. */
 export function traceDump(): { wallMs: number; rows: Record<string, { n: number; ms: number; meanMs: number }> } {
   const out = Object.fromEntries(
-    [...rows].sort((a, b) => b[1].ms - a[1].ms).map(([k, r]) => [k, { n: r.n, ms: Math.round(r.ms), meanMs: Number((r.ms / r.n).toFixed(2)) }]),
+    [...rows]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .map(([k, r]) => [k, { n: r.n, ms: Math.round(r.ms), meanMs: Number((r.ms / r.n).toFixed(2)) }]),
   );
   const wallMs = Math.round(performance.now() - t0);
   rows.clear();

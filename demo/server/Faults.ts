@@ -19,9 +19,20 @@ export interface FaultSettings {
   offline: boolean;
 }
 
-export const NO_FAULTS: FaultSettings = { failureRate: 0, latencyMs: 0, rateLimitRate: 0, retryAfterS: 2, poison: '', offline: false };
+export const NO_FAULTS: FaultSettings = {
+  failureRate: 0,
+  latencyMs: 0,
+  rateLimitRate: 0,
+  retryAfterS: 2,
+  poison: '',
+  offline: false,
+};
 
-export type FaultDecision = { kind: 'pass' } | { kind: 'fail503' } | { kind: 'rate429'; retryAfterS: number } | { kind: 'poison'; reason: string };
+export type FaultDecision =
+  | { kind: 'pass' }
+  | { kind: 'fail503' }
+  | { kind: 'rate429'; retryAfterS: number }
+  | { kind: 'poison'; reason: string };
 
 /** Validates a settings patch from the control API; throws on nonsense. */
 export function mergeFaults(current: FaultSettings, patch: unknown): FaultSettings {
@@ -39,7 +50,8 @@ export function mergeFaults(current: FaultSettings, patch: unknown): FaultSettin
       next.offline = value;
       continue;
     }
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`${key} must be a number >= 0`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw new TypeError(`${key} must be a number >= 0`);
     if (key.endsWith('Rate') && value > 1) throw new TypeError(`${key} must be <= 1`);
     (next as unknown as Record<string, number>)[key] = value;
   }

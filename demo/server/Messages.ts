@@ -50,7 +50,10 @@ export class Messages {
   }
 
   /** Inserts through `sql` (the key's transaction) and returns the message as stored. */
-  async insert(sql: Sql, m: { key: string; lane: string; author: string | null; fields: Record<string, unknown> }): Promise<Message> {
+  async insert(
+    sql: Sql,
+    m: { key: string; lane: string; author: string | null; fields: Record<string, unknown> },
+  ): Promise<Message> {
     const receivedAt = Date.now();
     const { rows } = await sql.query<{ seq: number }>(
       `INSERT INTO ${this.#t} (key, lane, author, received_at, fields) VALUES ($1, $2, $3, $4, $5) RETURNING seq`,
@@ -62,7 +65,13 @@ export class Messages {
   /** Every message, in the order the server stored them. */
   async all(): Promise<StoredMessage[]> {
     await this.#ready;
-    const { rows } = await this.#db.query<Row>(`SELECT key, lane, author, seq, received_at::float8 AS received_at, fields FROM ${this.#t} ORDER BY seq`);
-    return rows.map((r) => ({ key: r.key, lane: r.lane, message: { ...r.fields, author: r.author, seq: r.seq, receivedAt: r.received_at } }));
+    const { rows } = await this.#db.query<Row>(
+      `SELECT key, lane, author, seq, received_at::float8 AS received_at, fields FROM ${this.#t} ORDER BY seq`,
+    );
+    return rows.map((r) => ({
+      key: r.key,
+      lane: r.lane,
+      message: { ...r.fields, author: r.author, seq: r.seq, receivedAt: r.received_at },
+    }));
   }
 }

@@ -170,7 +170,11 @@ describe('reference server', () => {
       expect(poisoned).toEqual({
         results: [
           { status: 201, body: { message: expect.objectContaining({ seq: expect.any(Number) }) } },
-          { status: 422, error: 'message rejected: it contains "spam"', body: { error: 'message rejected: it contains "spam"' } },
+          {
+            status: 422,
+            error: 'message rejected: it contains "spam"',
+            body: { error: 'message rejected: it contains "spam"' },
+          },
         ],
       });
       expect((await server.messages()).map((e) => e.key)).toEqual(['p1']);
@@ -179,7 +183,9 @@ describe('reference server', () => {
         results: [{ status: 429, error: 'slow down', retryAfter: '4', body: { error: 'slow down' } }],
       });
       server.setFaults({ rateLimitRate: 0 });
-      const other = await (await batch([item('p3', 'after'), item('p4', 'x', { target: '/api/other' }), item('p5', 'y')])).json();
+      const other = await (
+        await batch([item('p3', 'after'), item('p4', 'x', { target: '/api/other' }), item('p5', 'y')])
+      ).json();
       expect(other).toEqual({
         results: [
           { status: 201, body: { message: expect.objectContaining({ seq: expect.any(Number) }) } },
@@ -194,7 +200,9 @@ describe('reference server', () => {
       expect((await batch('not json')).status).toBe(400);
       expect((await batch([])).status).toBe(400);
       expect((await batch(Array.from({ length: 101 }, (_, i) => item(`k${i}`, 'x')))).status).toBe(400);
-      expect(await (await batch([{ ...item('', 'x') }])).json()).toEqual({ results: [{ status: 400, error: 'an Idempotency-Key is required' }] });
+      expect(await (await batch([{ ...item('', 'x') }])).json()).toEqual({
+        results: [{ status: 400, error: 'an Idempotency-Key is required' }],
+      });
       server.setFaults({ offline: true });
       await expect(batch([item('o1', 'x')])).rejects.toThrow();
       expect(await server.messages()).toHaveLength(0);
@@ -206,14 +214,22 @@ describe('reference server: sign-in', () => {
   it('takes the author from a verified token, refuses a forged one, and keeps anonymous messages anonymous', async () => {
     const { url } = await start();
     const login = (user: string) =>
-      fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }) });
+      fetch(`${url}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user }),
+      });
     expect((await login('mallory')).status).toBe(400);
     const { token, expiresAt } = (await (await login('alice')).json()) as { token: string; expiresAt: number };
     expect(expiresAt).toBeGreaterThan(Date.now());
     const post = (key: string, auth: string | undefined, body: unknown) =>
       fetch(`${url}/api/messages`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': key, ...(auth && { authorization: `Bearer ${auth}` }) },
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': key,
+          ...(auth && { authorization: `Bearer ${auth}` }),
+        },
         body: JSON.stringify(body),
       });
     // The payload claims bob; the token says alice: the token wins.
@@ -222,7 +238,9 @@ describe('reference server: sign-in', () => {
     expect((await post('a2', `bob.${exp}.${mac}`, { text: 'forged' })).status).toBe(401);
     expect((await post('a3', `${user}.${Number(exp) + 1}.${mac}`, { text: 'tampered' })).status).toBe(401);
     expect((await post('a4', undefined, { text: 'anon' })).status).toBe(201);
-    const { messages } = (await (await fetch(`${url}/api/messages`)).json()) as { messages: { text: string; author: string | null }[] };
+    const { messages } = (await (await fetch(`${url}/api/messages`)).json()) as {
+      messages: { text: string; author: string | null }[];
+    };
     expect(messages.map((m) => [m.text, m.author])).toEqual([
       ['hi', 'alice'],
       ['anon', null],

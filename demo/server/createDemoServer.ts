@@ -72,7 +72,9 @@ const headerKey = (req: IncomingMessage): string | null => {
 };
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers })
+    .end(JSON.stringify(body));
 }
 
 const answer = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
@@ -91,12 +93,14 @@ async function readBody(req: IncomingMessage, limit = MAX_BODY): Promise<string>
 
 /** The conversation a message body names (its lane), for the wire log; `default` when it names none or is not JSON. */
 function laneOf(payload: unknown): string {
-  const lane = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>)['conversation'] : undefined;
+  const lane =
+    typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>)['conversation'] : undefined;
   return typeof lane === 'string' ? lane : 'default';
 }
 
 function parseMessage(value: unknown): { text: string; lane: string; fields: Record<string, unknown> } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'body must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new HttpError(400, 'body must be a JSON object');
   const fields = value as Record<string, unknown>;
   if (typeof fields['text'] !== 'string' || fields['text'].length === 0 || fields['text'].length > 2000) {
     throw new HttpError(400, 'text must be a string of 1 to 2000 characters');
@@ -132,7 +136,8 @@ export function createDemoServer(options: DemoServerOptions = {}) {
    */
   const app: AppHandler = async (req, ctx) => {
     const path = new URL(req.url).pathname;
-    if (req.method !== 'POST' || path !== '/api/messages') return answer(404, { error: `no route ${req.method} ${path}` });
+    if (req.method !== 'POST' || path !== '/api/messages')
+      return answer(404, { error: `no route ${req.method} ${path}` });
     let parsed: ReturnType<typeof parseMessage>;
     try {
       parsed = parseMessage(await req.json());
@@ -141,11 +146,17 @@ export function createDemoServer(options: DemoServerOptions = {}) {
     }
     const fault = decideFault(faults, parsed.text, random);
     if (fault.kind === 'poison') return answer(422, { error: fault.reason });
-    if (fault.kind === 'rate429') return answer(429, { error: 'slow down' }, { 'retry-after': String(fault.retryAfterS) });
+    if (fault.kind === 'rate429')
+      return answer(429, { error: 'slow down' }, { 'retry-after': String(fault.retryAfterS) });
     if (fault.kind === 'fail503') return answer(503, { error: 'server unavailable (injected)' });
     // The author is who the verified token says sent it (the key's scope); whatever the payload claims is overwritten.
     const author = ctx.scope === ANONYMOUS ? null : ctx.scope;
-    const message = await messages.insert(ctx.sql as NonNullable<typeof ctx.sql>, { key: ctx.key ?? '', lane: parsed.lane, author, fields: parsed.fields });
+    const message = await messages.insert(ctx.sql as NonNullable<typeof ctx.sql>, {
+      key: ctx.key ?? '',
+      lane: parsed.lane,
+      author,
+      fields: parsed.fields,
+    });
     return answer(201, { message });
   };
 
@@ -164,7 +175,11 @@ export function createDemoServer(options: DemoServerOptions = {}) {
   /** One message through the layer, recorded on the wire as the layer answered it. */
   async function through(req: Request, lane: string, batched: boolean): Promise<Response> {
     const res = await layer.handle(req, app);
-    record(req.headers.get('idempotency-key'), { status: res.status, lane, replayed: res.headers.get('idempotent-replayed') === 'true' }, batched);
+    record(
+      req.headers.get('idempotency-key'),
+      { status: res.status, lane, replayed: res.headers.get('idempotent-replayed') === 'true' },
+      batched,
+    );
     return res;
   }
 
@@ -188,7 +203,8 @@ export function createDemoServer(options: DemoServerOptions = {}) {
   function authorOf(auth: string | null | undefined): string | null {
     if (auth === undefined || auth === null) return null;
     const user = tokens.verify(auth.replace(/^Bearer /, ''));
-    if (user === undefined) throw new HttpError(401, 'the bearer token is not valid (forged or expired): sign in again');
+    if (user === undefined)
+      throw new HttpError(401, 'the bearer token is not valid (forged or expired): sign in again');
     return user;
   }
 
@@ -199,12 +215,17 @@ export function createDemoServer(options: DemoServerOptions = {}) {
     } catch {
       throw new HttpError(400, 'body is not JSON');
     }
-    if (typeof user !== 'string' || !DEMO_USERS.includes(user)) throw new HttpError(400, `user must be one of ${DEMO_USERS.join(', ')}`);
+    if (typeof user !== 'string' || !DEMO_USERS.includes(user))
+      throw new HttpError(400, `user must be one of ${DEMO_USERS.join(', ')}`);
     send(res, 200, tokens.issue(user));
   }
 
   /** The Fetch API request an API call stands for, its body already read (within `limit`). */
-  async function toFetchRequest(req: IncomingMessage, path: string, limit: number): Promise<{ request: Request; text: string }> {
+  async function toFetchRequest(
+    req: IncomingMessage,
+    path: string,
+    limit: number,
+  ): Promise<{ request: Request; text: string }> {
     const text = await readBody(req, limit);
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
@@ -212,7 +233,8 @@ export function createDemoServer(options: DemoServerOptions = {}) {
   }
 
   /** Processing time (the latency fault), before the layer: a slow network or a busy server. */
-  const latency = (): Promise<void> | undefined => (faults.latencyMs > 0 ? new Promise((r) => setTimeout(r, faults.latencyMs)) : undefined);
+  const latency = (): Promise<void> | undefined =>
+    faults.latencyMs > 0 ? new Promise((r) => setTimeout(r, faults.latencyMs)) : undefined;
 
   async function postMessage(req: IncomingMessage, res: ServerResponse): Promise<void> {
     authorOf(req.headers.authorization);
@@ -254,7 +276,12 @@ export function createDemoServer(options: DemoServerOptions = {}) {
     if (!file.startsWith(root + sep)) return send(res, 404, { error: 'not found' });
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' }).end(body);
+      res
+        .writeHead(200, {
+          'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+          'cache-control': 'no-cache',
+        })
+        .end(body);
     } catch {
       send(res, 404, { error: 'not found' });
     }
@@ -268,7 +295,8 @@ export function createDemoServer(options: DemoServerOptions = {}) {
     // fault panel's own endpoints still answer; the API and any other request (a worker asking whether the
     // origin is up with `HEAD /`) get their connection destroyed.
     if (faults.offline && (api || (req.method !== 'GET' && !url.pathname.startsWith('/api/')))) {
-      if (req.method === 'POST' && api) wire.push({ at: Date.now(), key: headerKey(req), lane: 'default', status: 0, replayed: false });
+      if (req.method === 'POST' && api)
+        wire.push({ at: Date.now(), key: headerKey(req), lane: 'default', status: 0, replayed: false });
       return void req.socket.destroy();
     }
     const handle = async (): Promise<void> => {

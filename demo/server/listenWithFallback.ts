@@ -5,7 +5,11 @@ import type { DemoServer } from './createDemoServer.ts';
  * `pnpm demo` starts even when something else already holds the default.
  * @returns the URL the server answers on
  */
-export async function listenWithFallback(server: Pick<DemoServer, 'listen'>, port: number, host = '127.0.0.1'): Promise<string> {
+export async function listenWithFallback(
+  server: Pick<DemoServer, 'listen'>,
+  port: number,
+  host = '127.0.0.1',
+): Promise<string> {
   try {
     return await server.listen(port, host);
   } catch (err) {

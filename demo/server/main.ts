@@ -19,7 +19,9 @@ if (!existsSync(join(staticDir, 'index.html'))) {
 
 const server = createDemoServer({ dataDir: join(demoDir, '.data', 'db'), staticDir });
 const url = await listenWithFallback(server, Number(process.env.PORT ?? 5173));
-console.log(`\n  Ferry demo: ${url}/\n\n  ${(await server.messages()).length} message(s) kept in demo/.data/db (PGlite). Ctrl-C stops.\n`);
+console.log(
+  `\n  Ferry demo: ${url}/\n\n  ${(await server.messages()).length} message(s) kept in demo/.data/db (PGlite). Ctrl-C stops.\n`,
+);
 
 const stop = (): void => void server.close().then(() => process.exit(0));
 process.once('SIGINT', stop);

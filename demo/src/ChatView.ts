@@ -26,7 +26,13 @@ function serverSeq(row: OpRow): number | undefined {
   return typeof seq === 'number' ? seq : undefined;
 }
 
-const LABELS = { pending: 'pending', sending: 'sending…', sent: 'sent', retrying: 'retrying', failed: 'failed' } as const;
+const LABELS = {
+  pending: 'pending',
+  sending: 'sending…',
+  sent: 'sent',
+  retrying: 'retrying',
+  failed: 'failed',
+} as const;
 
 /** The conversation: every `message.send` op of its lane, oldest first, each with its delivery state. */
 /** What the chat can do to a message not sent yet. */
@@ -59,7 +65,12 @@ export function renderChat(
       { class: `msg ${view.state}`, 'data-id': r.id, 'data-state': view.state },
       h('div', { class: 'bubble' }, h('span', { class: 'text' }, m.text)),
       h('div', { class: 'author', 'data-author': authors.get(m.id) ?? '' }, authorLine(r.user, authors.get(m.id))),
-      serverSeq(r) !== undefined && h('span', { class: 'server-id', title: "the server's id for it, from the answer Ferry kept" }, `#${serverSeq(r)}`),
+      serverSeq(r) !== undefined &&
+        h(
+          'span',
+          { class: 'server-id', title: "the server's id for it, from the answer Ferry kept" },
+          `#${serverSeq(r)}`,
+        ),
       h(
         'div',
         { class: 'meta' },
@@ -67,8 +78,12 @@ export function renderChat(
         h('span', { class: `badge ${view.state}` }, LABELS[view.state]),
         view.detail && h('span', { class: 'detail', title: view.detail }, view.detail),
         // Not sent yet: it can still be edited or cancelled (the worker refuses once it is on the wire).
-        actions && r.status === 'pending' && h('button', { type: 'button', class: 'ghost edit', onclick: () => actions.edit(r.id, m) }, 'edit'),
-        actions && r.status === 'pending' && h('button', { type: 'button', class: 'ghost cancel', onclick: () => actions.cancel(r.id) }, 'cancel'),
+        actions &&
+          r.status === 'pending' &&
+          h('button', { type: 'button', class: 'ghost edit', onclick: () => actions.edit(r.id, m) }, 'edit'),
+        actions &&
+          r.status === 'pending' &&
+          h('button', { type: 'button', class: 'ghost cancel', onclick: () => actions.cancel(r.id) }, 'cancel'),
       ),
     );
   });

@@ -11,7 +11,12 @@ const textOf = (row: OpRow): string => {
 const short = (id: string): string => (id.length > 8 ? `${id.slice(0, 8)}…` : id);
 
 /** Failed ops, each with Retry and Discard: a dead letter is the user's to decide. */
-export function renderFailed(list: HTMLElement, mirror: OpMirror, client: FerryClient, onError: (err: unknown) => void): void {
+export function renderFailed(
+  list: HTMLElement,
+  mirror: OpMirror,
+  client: FerryClient,
+  onError: (err: unknown) => void,
+): void {
   const failed = [...mirror.ops.values()].filter((r) => r.status === 'failed').sort((a, b) => a.seq - b.seq);
   const act = (fn: () => Promise<unknown>) => (e: Event) => {
     (e.currentTarget as HTMLButtonElement).disabled = true;
@@ -38,7 +43,9 @@ export function renderFailed(list: HTMLElement, mirror: OpMirror, client: FerryC
 
 /** The queue: ops not yet delivered, in lane order, with attempts and the last error. */
 export function renderQueue(table: HTMLTableSectionElement, mirror: OpMirror): void {
-  const queued = [...mirror.ops.values()].filter((r) => r.status === 'pending' || r.status === 'inflight').sort((a, b) => a.seq - b.seq);
+  const queued = [...mirror.ops.values()]
+    .filter((r) => r.status === 'pending' || r.status === 'inflight')
+    .sort((a, b) => a.seq - b.seq);
   const now = Date.now();
   table.replaceChildren(
     ...queued.map((r) =>
@@ -49,12 +56,17 @@ export function renderQueue(table: HTMLTableSectionElement, mirror: OpMirror): v
         h('td', {}, r.lane),
         h('td', {}, h('span', { class: `st ${r.status}` }, r.status)),
         h('td', { class: 'num' }, String(r.attempt)),
-        h('td', { class: 'mono' }, r.status === 'pending' && r.nextAttemptAt > now ? `+${Math.ceil((r.nextAttemptAt - now) / 1000)} s` : '—'),
+        h(
+          'td',
+          { class: 'mono' },
+          r.status === 'pending' && r.nextAttemptAt > now ? `+${Math.ceil((r.nextAttemptAt - now) / 1000)} s` : '—',
+        ),
         h('td', { class: 'err', title: r.lastError?.message ?? '' }, r.lastError?.message ?? ''),
       ),
     ),
   );
-  if (queued.length === 0) table.append(h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'The outbox is empty: everything is delivered.')));
+  if (queued.length === 0)
+    table.append(h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'The outbox is empty: everything is delivered.')));
 }
 
 /** The change feed: each committed change as the worker broadcast it, newest first. */
@@ -83,7 +95,11 @@ export function renderStats(el: HTMLElement, stats: Record<string, number>): voi
     ['failed', 'failed'],
     ['done', 'sent'],
   ];
-  el.replaceChildren(...labels.map(([k, label]) => h('span', { class: `stat ${k}`, 'data-status': k }, h('b', {}, String(stats[k] ?? 0)), ` ${label}`)));
+  el.replaceChildren(
+    ...labels.map(([k, label]) =>
+      h('span', { class: `stat ${k}`, 'data-status': k }, h('b', {}, String(stats[k] ?? 0)), ` ${label}`),
+    ),
+  );
 }
 
 export const lastSendText = (mirror: OpMirror): string =>

@@ -23,11 +23,21 @@ async function json<T>(res: Response): Promise<T> {
 export const getFaults = (): Promise<Faults> => fetch('/api/faults').then((r) => json<Faults>(r));
 
 export const putFaults = (patch: Partial<Faults>): Promise<Faults> =>
-  fetch('/api/faults', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) }).then((r) => json<Faults>(r));
+  fetch('/api/faults', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(patch),
+  }).then((r) => json<Faults>(r));
 
 /** Signs `user` in with the demo server: a signed bearer token and when it expires. */
 export async function login(user: string): Promise<{ token: string; expiresAt: number }> {
-  return json(await fetch('/api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }) }));
+  return json(
+    await fetch('/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user }),
+    }),
+  );
 }
 
 export const getServerMessages = (): Promise<ServerMessage[]> =>

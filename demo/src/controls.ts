@@ -50,7 +50,9 @@ export async function wireControls(onFaults: (f: Faults | undefined) => void): P
   rate.addEventListener('change', () => apply({ rateLimitRate: Number(rate.value) / 100 }));
   retryAfter.addEventListener('change', () => apply({ retryAfterS: Math.max(0, Number(retryAfter.value) || 0) }));
   poison.addEventListener('change', () => apply({ poison: poison.value.trim() }));
-  byId('f-reset').addEventListener('click', () => apply({ offline: false, failureRate: 0, latencyMs: 0, rateLimitRate: 0, retryAfterS: 2, poison: '' }));
+  byId('f-reset').addEventListener('click', () =>
+    apply({ offline: false, failureRate: 0, latencyMs: 0, rateLimitRate: 0, retryAfterS: 2, poison: '' }),
+  );
   try {
     show(await getFaults());
   } catch {

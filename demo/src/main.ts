@@ -104,7 +104,8 @@ function renderConversations(): void {
           },
         },
         `# ${name}`,
-        (unsent.get(name) ?? 0) > 0 && h('span', { class: 'unsent', title: 'not delivered yet' }, String(unsent.get(name))),
+        (unsent.get(name) ?? 0) > 0 &&
+          h('span', { class: 'unsent', title: 'not delivered yet' }, String(unsent.get(name))),
       ),
     ),
   );

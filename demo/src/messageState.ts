@@ -15,7 +15,11 @@ export interface StateView {
  * retryable last error; an op put back by `retry()` keeps the old error but
  * is plainly `pending` again (its error was permanent, or attempts ran out).
  */
-export function messageState(op: Pick<OpSummary, 'status' | 'attempt' | 'lastError' | 'nextAttemptAt' | 'held'>, now: number, online = true): StateView {
+export function messageState(
+  op: Pick<OpSummary, 'status' | 'attempt' | 'lastError' | 'nextAttemptAt' | 'held'>,
+  now: number,
+  online = true,
+): StateView {
   switch (op.status) {
     case 'done':
       return { state: 'sent', detail: '' };
@@ -26,7 +30,8 @@ export function messageState(op: Pick<OpSummary, 'status' | 'attempt' | 'lastErr
     case 'pending': {
       if (op.held !== undefined) return { state: 'pending', detail: 'waiting for its author to sign in' };
       const e = op.lastError;
-      if (!e || !e.retryable || e.message.startsWith('gave up')) return { state: 'pending', detail: online ? '' : 'waiting for the network' };
+      if (!e || !e.retryable || e.message.startsWith('gave up'))
+        return { state: 'pending', detail: online ? '' : 'waiting for the network' };
       const wait = op.nextAttemptAt - now;
       const when = !online
         ? 'next try when the network returns'

@@ -5,7 +5,11 @@ import { clockTime, h } from './dom.ts';
 const SHOWN = 12;
 
 /** What the server has stored (`GET /api/messages`), newest last; refreshed on demand and every few seconds. */
-export function serverPanel(list: HTMLElement, count: HTMLElement, onMessages: (messages: ServerMessage[]) => void = () => {}): () => void {
+export function serverPanel(
+  list: HTMLElement,
+  count: HTMLElement,
+  onMessages: (messages: ServerMessage[]) => void = () => {},
+): () => void {
   let busy = false;
   let again = false;
   const render = (messages: ServerMessage[]): void => {

@@ -45,7 +45,8 @@ const options = (
 ) as Parameters<typeof createFerryHost>[0];
 const apps = flags.get('apps')?.split(',') ?? [undefined];
 // A worker that is Ferry's alone: it takes over at once.
-for (const name of apps) createFerryHost({ ...options, ...(name && { name }) }).listen(self, { skipWaiting: true, clientsClaim: true });
+for (const name of apps)
+  createFerryHost({ ...options, ...(name && { name }) }).listen(self, { skipWaiting: true, clientsClaim: true });
 
 // The app's own messages: answered by the app; Ferry leaves them alone (e2e/protocol.spec.ts).
 self.addEventListener('message', (e) => {
@@ -58,5 +59,7 @@ self.addEventListener('install', (e) => e.waitUntil(caches.open('shell').then((c
 self.addEventListener('fetch', (e) => {
   const url = new URL(e.request.url);
   if (e.request.method !== 'GET' || url.origin !== self.location.origin || !SHELL.includes(url.pathname)) return;
-  e.respondWith(fetch(e.request).catch(async () => (await caches.match(e.request, { ignoreSearch: true })) ?? Response.error()));
+  e.respondWith(
+    fetch(e.request).catch(async () => (await caches.match(e.request, { ignoreSearch: true })) ?? Response.error()),
+  );
 });

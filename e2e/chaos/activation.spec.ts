@@ -25,7 +25,14 @@ import { inPage } from '../lib.ts';
  * it is activating (or activated), then navigates `other` to a URL in scope
  * and returns the ms until its answer is committed (no script runs there).
  */
-async function navigationDuringUpdate(page: Page, other: Page, cdp: Cdp, url: string, v: number, stopped = async () => {}): Promise<number> {
+async function navigationDuringUpdate(
+  page: Page,
+  other: Page,
+  cdp: Cdp,
+  url: string,
+  v: number,
+  stopped = async () => {},
+): Promise<number> {
   await cdp.stopAllWorkers();
   await stopped();
   const state = await page.evaluate(async (v) => {
@@ -53,7 +60,8 @@ async function navigationDuringUpdate(page: Page, other: Page, cdp: Cdp, url: st
   return ok ? Date.now() - started : Number.POSITIVE_INFINITY;
 }
 
-const TITLE = 'update-during-drain: 500 ops queued, a slow API: a navigation during activation takes ≤ 2× normal (+100 ms)';
+const TITLE =
+  'update-during-drain: 500 ops queued, a slow API: a navigation during activation takes ≤ 2× normal (+100 ms)';
 
 test(TITLE, async ({ page, context, server, cdp }) => {
   test.setTimeout(150_000);
@@ -68,7 +76,8 @@ test(TITLE, async ({ page, context, server, cdp }) => {
   await expect.poll(() => server.received.length, { timeout: 20_000 }).toBeGreaterThan(0);
   // The stopped worker's send still runs on the server, holding its key: its resend would be answered 409 at once.
   // Once it is answered, the new version's first send is a replay and its second takes the API's 4 s.
-  const answered = () => expect.poll(() => server.received.every((r) => r.outcome !== undefined), { timeout: 10_000 }).toBe(true);
+  const answered = () =>
+    expect.poll(() => server.received.every((r) => r.outcome !== undefined), { timeout: 10_000 }).toBe(true);
   const during = await navigationDuringUpdate(page, other, cdp, server.url, 4, answered);
   const sentBefore = server.received.length;
   const figures = `navigation during activation: ${during} ms with 500 queued; ${normal.join(', ')} ms with none`;

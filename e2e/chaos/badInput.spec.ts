@@ -54,9 +54,15 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
   await openApp(page, server, 'sendTimeout=1000&attempts=100');
   // Ops of lane `held` get no answer until the end: they stay queued through everything below.
   let holding = true;
-  server.script = (req) => ((req.body as { lane?: string } | undefined)?.lane === 'held' && holding ? 'hang' : undefined);
+  server.script = (req) =>
+    (req.body as { lane?: string } | undefined)?.lane === 'held' && holding ? 'hang' : undefined;
 
-  const good = (n: number, lane: string) => ({ kind: 'chaos.bad', target: '/api/bad', lane, payload: { tag: `bad-${n}`, lane, n } });
+  const good = (n: number, lane: string) => ({
+    kind: 'chaos.bad',
+    target: '/api/bad',
+    lane,
+    payload: { tag: `bad-${n}`, lane, n },
+  });
   const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), [
     ...Array.from({ length: 10 }, (_, n) => good(n, 'ok')),
     ...Array.from({ length: 5 }, (_, n) => good(10 + n, 'held')),
@@ -103,9 +109,18 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
 
   // Messages without Ferry's marker are the app's: Ferry leaves them alone.
   const unmarked = await page.evaluate(() =>
-    Promise.all([undefined, 'enqueue', [{ ferry: true, v: 1, id: 'a', type: 'ping' }], { v: 1, id: 'a2', type: 'ping' }].map((m) => window.raw(m, 500, false))),
+    Promise.all(
+      [undefined, 'enqueue', [{ ferry: true, v: 1, id: 'a', type: 'ping' }], { v: 1, id: 'a2', type: 'ping' }].map(
+        (m) => window.raw(m, 500, false),
+      ),
+    ),
   );
-  expect(unmarked, seeded('an unmarked message was answered')).toEqual(['no-reply', 'no-reply', 'no-reply', 'no-reply']);
+  expect(unmarked, seeded('an unmarked message was answered')).toEqual([
+    'no-reply',
+    'no-reply',
+    'no-reply',
+    'no-reply',
+  ]);
   // Malformed and unknown protocol messages with the marker: protocol-error, nothing runs.
   const messages: unknown[] = [
     { v: '1', id: 'b', type: 'ping' },
@@ -129,9 +144,13 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
     out.push(await window.raw(JSON.parse('{"v": 1, "id": "q", "__proto__": {"type": "syncNow"}}')));
     return out;
   }, messages);
-  for (const reply of replies) expect(reply, seeded('a malformed message')).toMatchObject({ v: 1, ok: false, error: { code: 'protocol-error' } });
+  for (const reply of replies)
+    expect(reply, seeded('a malformed message')).toMatchObject({ v: 1, ok: false, error: { code: 'protocol-error' } });
   // The worker is alive and answers well-formed requests.
-  expect(await page.evaluate(() => window.raw({ v: 1, id: 'alive', type: 'ping' }))).toMatchObject({ id: 'alive', ok: true });
+  expect(await page.evaluate(() => window.raw({ v: 1, id: 'alive', type: 'ping' }))).toMatchObject({
+    id: 'alive',
+    ok: true,
+  });
 
   // Nothing was stored by the bad inputs, and nothing stored was lost.
   expect((await storedOps(page)).map((o) => o.id).sort(), seeded('stored ops changed under bad input')).toEqual(before);
@@ -139,11 +158,17 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
   // `__proto__` and `constructor` keys are data: stored and delivered intact, nothing polluted.
   const tricky =
     '{"tag": "bad-proto", "lane": "ok", "__proto__": {"polluted": "yes", "n": 1}, "constructor": {"prototype": {"polluted": "yes"}}, "nested": {"__proto__": [1, 2], "constructor": "c"}}';
-  const protoId = await page.evaluate((json) => window.ferry.enqueue({ kind: 'chaos.bad', target: '/api/bad', lane: 'ok', payload: JSON.parse(json) }), tricky);
+  const protoId = await page.evaluate(
+    (json) => window.ferry.enqueue({ kind: 'chaos.bad', target: '/api/bad', lane: 'ok', payload: JSON.parse(json) }),
+    tricky,
+  );
   acked.push(protoId);
   const delivered = await page.evaluate((id) => window.ferry.whenDone(id), protoId);
   expect(delivered.status).toBe('done');
-  const body = server.applied.find((a) => (a.body as { tag?: string }).tag === 'bad-proto')?.body as Record<string, unknown>;
+  const body = server.applied.find((a) => (a.body as { tag?: string }).tag === 'bad-proto')?.body as Record<
+    string,
+    unknown
+  >;
   expect(JSON.stringify(body), seeded('a __proto__ payload')).toBe(JSON.stringify(JSON.parse(tricky)));
   expect(Object.hasOwn(body, '__proto__') && Object.hasOwn(body, 'constructor')).toBe(true);
   // Read back in the page: what the worker stored and returns over postMessage (stringified there,
@@ -178,9 +203,31 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
     ...over,
   });
   const corrupt = [
-    { id: 'corrupt-due', v: 1, status: 'pending', lane: 'zz', seq: 0, dueKey: [0, 0], laneKey: ['zz', 0], statusKey: ['pending', 0] },
-    valid('corrupt-head', { v: 99, lane: 'ok', laneKey: ['ok', 0.5], dueKey: undefined, seq: 0.5, statusKey: ['pending', 0.5] }),
-    valid('corrupt-lease', { status: 'inflight', leaseOwner: 7, leaseUntil: 0, statusKey: ['inflight', 0], dueKey: undefined }),
+    {
+      id: 'corrupt-due',
+      v: 1,
+      status: 'pending',
+      lane: 'zz',
+      seq: 0,
+      dueKey: [0, 0],
+      laneKey: ['zz', 0],
+      statusKey: ['pending', 0],
+    },
+    valid('corrupt-head', {
+      v: 99,
+      lane: 'ok',
+      laneKey: ['ok', 0.5],
+      dueKey: undefined,
+      seq: 0.5,
+      statusKey: ['pending', 0.5],
+    }),
+    valid('corrupt-lease', {
+      status: 'inflight',
+      leaseOwner: 7,
+      leaseUntil: 0,
+      statusKey: ['inflight', 0],
+      dueKey: undefined,
+    }),
     valid('corrupt-payload', { payload: undefined, dueKey: [0, 0] }),
   ].map((r) => JSON.parse(JSON.stringify(r)) as Record<string, unknown>);
   delete corrupt[3]!.payload;
@@ -225,7 +272,9 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
     seeded('corrupt records left in the outbox'),
   ).toEqual([]);
   // The tampered op is refused by the transport, never sent anywhere.
-  await expect.poll(() => page.evaluate(() => window.ferry.get('tampered-target'))).toMatchObject({ status: 'failed', lastError: { retryable: false } });
+  await expect
+    .poll(() => page.evaluate(() => window.ferry.get('tampered-target')))
+    .toMatchObject({ status: 'failed', lastError: { retryable: false } });
   expect(server.sent('key-tampered-target')).toEqual([]);
 
   // Release the held lane: everything acknowledged is delivered.
@@ -233,6 +282,11 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
   await settled(page, acked, 30_000, SCENARIO);
   const stored = (await storedOps(page)).filter((o: Operation) => o.id !== 'tampered-target');
   await verdict(SCENARIO, server, acked, stored, {
-    extra: { badInputs: bad.length, badMessages: replies.length, corruptRecords: corrupt.length, durationMs: Date.now() - started },
+    extra: {
+      badInputs: bad.length,
+      badMessages: replies.length,
+      corruptRecords: corrupt.length,
+      durationMs: Date.now() - started,
+    },
   });
 });

@@ -41,7 +41,12 @@ function enqueueForever(page: Page, cycle: number): void {
             const n = i + j;
             const lane = `lane-${n % 3}`;
             return window.ferry
-              .enqueue({ kind: 'chaos.crash', target: '/api/crash', lane, payload: { tag: `crash-${cycle}-${n}`, lane, n } })
+              .enqueue({
+                kind: 'chaos.crash',
+                target: '/api/crash',
+                lane,
+                payload: { tag: `crash-${cycle}-${n}`, lane, n },
+              })
               .then((id) => void acked.push(id));
           }),
         );
@@ -57,7 +62,8 @@ test(`${SCENARIO}: every acknowledged op is delivered once by the relaunched bro
   const profile = await mkdtemp(join(tmpdir(), 'ferry-chaos-crash-'));
   // Slow answers, and some sends applied without an answer: the crash finds work queued and in flight.
   let crashing = true;
-  server.script = (_req, nth) => (crashing && nth === 1 && rng() < 0.1 ? 'apply-and-hang' : { delayMs: crashing ? rng.int(20, 80) : 5 });
+  server.script = (_req, nth) =>
+    crashing && nth === 1 && rng() < 0.1 ? 'apply-and-hang' : { delayMs: crashing ? rng.int(20, 80) : 5 };
   const acked: string[] = [];
   const CYCLES = 3;
   // Ops acknowledged before a launch that found the database dropped by the browser.
@@ -67,7 +73,9 @@ test(`${SCENARIO}: every acknowledged op is delivered once by the relaunched bro
     const lost = (await storageLost(page)).length;
     if (lost > losses) {
       for (const id of acked) dropped.add(id);
-      console.log(`${SCENARIO}: the browser dropped the database at a relaunch; ${dropped.size} acknowledged ops went with it`);
+      console.log(
+        `${SCENARIO}: the browser dropped the database at a relaunch; ${dropped.size} acknowledged ops went with it`,
+      );
     }
     losses = lost;
   };
@@ -104,7 +112,13 @@ test(`${SCENARIO}: every acknowledged op is delivered once by the relaunched bro
         seeded('a loss was reported, but ops from before it are still stored'),
       ).toEqual([]);
       await verdict(SCENARIO, server, owed, stored, {
-        extra: { crashes: CYCLES, storedAfterCrash: stored.length, storageLost: losses, droppedByBrowser: dropped.size, durationMs: Date.now() - started },
+        extra: {
+          crashes: CYCLES,
+          storedAfterCrash: stored.length,
+          storageLost: losses,
+          droppedByBrowser: dropped.size,
+          durationMs: Date.now() - started,
+        },
       });
     } finally {
       await chrome.crash();

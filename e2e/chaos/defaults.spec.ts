@@ -21,13 +21,20 @@ import { laneOps, seeded, settled, sleep, storedOps, verdict } from './harness.t
 
 const msgs = (prefix: string, n: number, lanes: number) => laneOps('defaults', prefix, n, lanes);
 
-test('outage-while-online: two minutes of refused connections with the browser online fail nothing; all delivered in order after', async ({ page, server }) => {
+test('outage-while-online: two minutes of refused connections with the browser online fail nothing; all delivered in order after', async ({
+  page,
+  server,
+}) => {
   test.setTimeout(300_000);
   const SCENARIO = 'outage-while-online';
   const started = Date.now();
   await openApp(page, server, 'defaults');
   server.down = true;
-  const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), msgs('outage', 20, 4));
+  const acked = await inPage(
+    page,
+    (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))),
+    msgs('outage', 20, 4),
+  );
   await sleep(125_000);
   const during = await storedOps(page);
   expect(
@@ -48,7 +55,10 @@ test('outage-while-online: two minutes of refused connections with the browser o
   });
 });
 
-test('slow-server: answers in 14 s with 32 busy lanes; never two sends of one op, no dead letter', async ({ page, server }) => {
+test('slow-server: answers in 14 s with 32 busy lanes; never two sends of one op, no dead letter', async ({
+  page,
+  server,
+}) => {
   test.setTimeout(300_000);
   const SCENARIO = 'slow-server';
   const started = Date.now();
@@ -63,7 +73,11 @@ test('slow-server: answers in 14 s with 32 busy lanes; never two sends of one op
     setTimeout(() => onWire.set(key, (onWire.get(key) ?? 1) - 1), 14_000);
     return { delayMs: 14_000 };
   };
-  const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), msgs('slow', 32, 32));
+  const acked = await inPage(
+    page,
+    (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))),
+    msgs('slow', 32, 32),
+  );
   await settled(page, acked, 200_000, SCENARIO);
   const stored = await storedOps(page);
   expect(
@@ -71,17 +85,25 @@ test('slow-server: answers in 14 s with 32 busy lanes; never two sends of one op
     seeded('dead letters'),
   ).toEqual([]);
   expect(twice, seeded('an op on the wire twice at once')).toBe(0);
-  await verdict(SCENARIO, server, acked, stored, { noWireDuplicates: true, extra: { latencyMs: 14_000, durationMs: Date.now() - started } });
+  await verdict(SCENARIO, server, acked, stored, {
+    noWireDuplicates: true,
+    extra: { latencyMs: 14_000, durationMs: Date.now() - started },
+  });
 });
 
-test('in-progress-409: a 409 while the first request with the key runs is waited out; the lane keeps its order', async ({ page, server }) => {
+test('in-progress-409: a 409 while the first request with the key runs is waited out; the lane keeps its order', async ({
+  page,
+  server,
+}) => {
   test.setTimeout(120_000);
   const SCENARIO = 'in-progress-409';
   const started = Date.now();
   await openApp(page, server, 'defaults');
   const ops = msgs('busy', 6, 2);
   server.script = (req, nth): Answer =>
-    (req.body as { tag?: string }).tag === 'busy-0' && nth <= 3 ? { status: 409, headers: { 'Retry-After': '1' } } : undefined;
+    (req.body as { tag?: string }).tag === 'busy-0' && nth <= 3
+      ? { status: 409, headers: { 'Retry-After': '1' } }
+      : undefined;
   const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), ops);
   await settled(page, acked, 60_000, SCENARIO);
   const stored = await storedOps(page);
@@ -91,14 +113,23 @@ test('in-progress-409: a 409 while the first request with the key runs is waited
   await verdict(SCENARIO, server, acked, stored, { extra: { conflicts: 3, durationMs: Date.now() - started } });
 });
 
-test('retry-after-origin: a 429 with Retry-After on one lane pauses every lane to that origin until then', async ({ page, server }) => {
+test('retry-after-origin: a 429 with Retry-After on one lane pauses every lane to that origin until then', async ({
+  page,
+  server,
+}) => {
   test.setTimeout(120_000);
   const SCENARIO = 'retry-after-origin';
   const started = Date.now();
   await openApp(page, server, 'defaults');
   server.script = (req, nth): Answer =>
-    (req.body as { tag?: string }).tag === 'pause-0' && nth === 1 ? { status: 429, headers: { 'Retry-After': '3' } } : undefined;
-  const [first] = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), msgs('pause', 1, 1));
+    (req.body as { tag?: string }).tag === 'pause-0' && nth === 1
+      ? { status: 429, headers: { 'Retry-After': '3' } }
+      : undefined;
+  const [first] = await inPage(
+    page,
+    (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))),
+    msgs('pause', 1, 1),
+  );
   await expect.poll(() => server.received[0]?.answeredAt, { timeout: 10_000 }).toBeDefined();
   const pausedAt = server.received[0]!.answeredAt!;
   // Other lanes, queued while the origin asked to be left alone.
@@ -116,5 +147,7 @@ test('retry-after-origin: a 429 with Retry-After on one lane pauses every lane t
     early.map((r) => `${(r.body as { tag: string }).tag} ${r.at - pausedAt} ms after the 429`),
     seeded('sent during the pause'),
   ).toEqual([]);
-  await verdict(SCENARIO, server, acked, await storedOps(page), { extra: { retryAfterMs: 3_000, durationMs: Date.now() - started } });
+  await verdict(SCENARIO, server, acked, await storedOps(page), {
+    extra: { retryAfterMs: 3_000, durationMs: Date.now() - started },
+  });
 });

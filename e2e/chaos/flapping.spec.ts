@@ -8,7 +8,11 @@ import { rngFor, seeded, settled, sleep, storedOps, verdict } from './harness.ts
 
 const SCENARIO = 'network-flapping';
 
-test(`${SCENARIO}: offline/online every few hundred ms during enqueues and sends`, async ({ page, context, server }) => {
+test(`${SCENARIO}: offline/online every few hundred ms during enqueues and sends`, async ({
+  page,
+  context,
+  server,
+}) => {
   test.setTimeout(120_000);
   const rng = rngFor(SCENARIO);
   const started = Date.now();

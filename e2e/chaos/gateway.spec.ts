@@ -19,7 +19,10 @@ import { laneOps, seeded, settled, sleep, storedOps, verdict } from './harness.t
 
 const msgs = (prefix: string, n: number, lanes: number) => laneOps('gateway', prefix, n, lanes);
 
-test('gateway-outage: two minutes of 502, then 503 without Retry-After and 504, fail nothing; all delivered in order after', async ({ page, server }) => {
+test('gateway-outage: two minutes of 502, then 503 without Retry-After and 504, fail nothing; all delivered in order after', async ({
+  page,
+  server,
+}) => {
   test.setTimeout(300_000);
   const SCENARIO = 'gateway-outage';
   const started = Date.now();
@@ -29,7 +32,12 @@ test('gateway-outage: two minutes of 502, then 503 without Retry-After and 504, 
   let down = true;
   server.script = (): Answer => {
     if (!down) return undefined;
-    const status = Date.now() - started < OUTAGE_MS / 2 ? 502 : answers[503] === undefined || (answers[503] ?? 0) <= (answers[504] ?? 0) ? 503 : 504;
+    const status =
+      Date.now() - started < OUTAGE_MS / 2
+        ? 502
+        : answers[503] === undefined || (answers[503] ?? 0) <= (answers[504] ?? 0)
+          ? 503
+          : 504;
     answers[status] = (answers[status] ?? 0) + 1;
     return { status, body: { error: status === 502 ? 'Bad Gateway' : 'upstream unavailable' } };
   };
@@ -55,13 +63,17 @@ test('gateway-outage: two minutes of 502, then 503 without Retry-After and 504, 
   });
 });
 
-test("app-409: the app's own 409 is a dead letter with the server's body; its lane goes on", async ({ page, server }) => {
+test("app-409: the app's own 409 is a dead letter with the server's body; its lane goes on", async ({
+  page,
+  server,
+}) => {
   test.setTimeout(120_000);
   const SCENARIO = 'app-409';
   const started = Date.now();
   await openApp(page, server, 'defaults');
   const conflict = { error: 'version conflict', current: { version: 3, title: 'edited elsewhere' } };
-  server.script = (req): Answer => ((req.body as { tag?: string }).tag === 'doc-0' ? { status: 409, body: conflict } : undefined);
+  server.script = (req): Answer =>
+    (req.body as { tag?: string }).tag === 'doc-0' ? { status: 409, body: conflict } : undefined;
   const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), msgs('doc', 4, 1));
   await settled(page, acked, 60_000, SCENARIO);
   const stored = await storedOps(page);
@@ -76,5 +88,8 @@ test("app-409: the app's own 409 is a dead letter with the server's body; its la
     stored.filter((o) => o.id !== first!.id).map((o) => o.status),
     seeded('the rest of the lane'),
   ).toEqual(['done', 'done', 'done']);
-  await verdict(SCENARIO, server, acked, stored, { mayFail: new Set([first!.id]), extra: { durationMs: Date.now() - started } });
+  await verdict(SCENARIO, server, acked, stored, {
+    mayFail: new Set([first!.id]),
+    extra: { durationMs: Date.now() - started },
+  });
 });

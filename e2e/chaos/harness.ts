@@ -22,7 +22,8 @@ function readSeed(): number {
   const env = process.env.FERRY_SEED;
   if (env === undefined || env === '') return Math.floor(Math.random() * 2 ** 32);
   const n = Number(env);
-  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32) throw new Error(`FERRY_SEED must be an integer in [0, 2^32), got ${JSON.stringify(env)}`);
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32)
+    throw new Error(`FERRY_SEED must be an integer in [0, 2^32), got ${JSON.stringify(env)}`);
   return n;
 }
 
@@ -135,13 +136,17 @@ export function check(
       if (op.status === 'failed' && op.lastError && answers.includes(op.lastError.status)) failed++;
       else {
         lost++;
-        problems.push(`op ${id} meant to be rejected is ${op.status} (${op.lastError?.message ?? 'no error'}; server answered ${answers.join(',')})`);
+        problems.push(
+          `op ${id} meant to be rejected is ${op.status} (${op.lastError?.message ?? 'no error'}; server answered ${answers.join(',')})`,
+        );
       }
       continue;
     }
     if (op.status !== 'done' || !applied) {
       lost++;
-      problems.push(`op ${id} (${tagOf(op.payload)}) is ${op.status}${applied ? '' : ', never applied'}${op.lastError ? `: ${op.lastError.message}` : ''}`);
+      problems.push(
+        `op ${id} (${tagOf(op.payload)}) is ${op.status}${applied ? '' : ', never applied'}${op.lastError ? `: ${op.lastError.message}` : ''}`,
+      );
     }
   }
 
@@ -164,7 +169,8 @@ export function check(
       for (let j = i + 1; j < seen.length; j++) {
         if ((seen[j] as { at: number }).at < (seen[i] as { at: number }).at) {
           orderViolations++;
-          if (orderViolations <= 5) problems.push(`lane ${lane}: seq ${seen[j]?.op.seq} reached the server before seq ${seen[i]?.op.seq}`);
+          if (orderViolations <= 5)
+            problems.push(`lane ${lane}: seq ${seen[j]?.op.seq} reached the server before seq ${seen[i]?.op.seq}`);
         }
       }
     }
@@ -216,7 +222,10 @@ export async function record(scenario: string, counts: Counts, extra: Record<str
   } catch {
     // First run, or a file broken by an interrupted run: start over.
   }
-  const scenarios = { ...(all.scenarios ?? {}), [scenario]: { ...counts, ...extra, seed: SEED, at: new Date().toISOString() } };
+  const scenarios = {
+    ...(all.scenarios ?? {}),
+    [scenario]: { ...counts, ...extra, seed: SEED, at: new Date().toISOString() },
+  };
   await mkdir(dirname(RESULTS), { recursive: true });
   const tmp = `${RESULTS}.${process.pid}.tmp`;
   await writeFile(tmp, `${JSON.stringify({ scenarios }, null, 2)}\n`);
@@ -241,13 +250,22 @@ export async function verdict(
 ): Promise<Counts> {
   const { counts, problems } = check(server, acked, stored, options.mayFail, options.stops, options.orderBy);
   await record(scenario, counts, options.extra);
-  const bad = counts.lost + counts.duplicatesApplied + counts.orderViolations + counts.earlyRetries + (options.noWireDuplicates ? counts.duplicatesOnWire : 0);
-  expect(bad, `${scenario} broke an invariant (FERRY_SEED=${SEED}): ${JSON.stringify(counts)}\n${problems.slice(0, 20).join('\n')}`).toBe(0);
+  const bad =
+    counts.lost +
+    counts.duplicatesApplied +
+    counts.orderViolations +
+    counts.earlyRetries +
+    (options.noWireDuplicates ? counts.duplicatesOnWire : 0);
+  expect(
+    bad,
+    `${scenario} broke an invariant (FERRY_SEED=${SEED}): ${JSON.stringify(counts)}\n${problems.slice(0, 20).join('\n')}`,
+  ).toBe(0);
   return counts;
 }
 
 /** Every op the page's outbox holds. */
-export const storedOps = (page: Page): Promise<Operation[]> => page.evaluate(() => window.ferry.list({ limit: 10_000 }));
+export const storedOps = (page: Page): Promise<Operation[]> =>
+  page.evaluate(() => window.ferry.list({ limit: 10_000 }));
 
 /** When the host found Ferry's database dropped by the browser (`ping`'s `storageLost`). */
 export async function storageLost(page: Page): Promise<number[]> {
@@ -272,7 +290,12 @@ export async function settled(page: Page, ids: readonly string[], timeoutMs: num
   try {
     await expect.poll(waiting, { timeout: timeoutMs, intervals: [250, 500, 1000] }).toBe(0);
   } catch (e) {
-    throw new Error(seeded(`${what}: acknowledged ops still not done or failed after ${timeoutMs} ms; ${backlog(ids, last, Date.now())}`), { cause: e });
+    throw new Error(
+      seeded(
+        `${what}: acknowledged ops still not done or failed after ${timeoutMs} ms; ${backlog(ids, last, Date.now())}`,
+      ),
+      { cause: e },
+    );
   }
 }
 

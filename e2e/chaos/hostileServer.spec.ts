@@ -13,7 +13,10 @@ for (const { SCENARIO, flags } of [
   { SCENARIO: 'hostile-server', flags: '' },
   { SCENARIO: 'hostile-server-batched', flags: '&batch=8' },
 ]) {
-  test(`${SCENARIO}: 503s, hangs past the timeout, 429 + Retry-After, dropped connections`, async ({ page, server }) => {
+  test(`${SCENARIO}: 503s, hangs past the timeout, 429 + Retry-After, dropped connections`, async ({
+    page,
+    server,
+  }) => {
     test.setTimeout(240_000);
     const rng = rngFor(SCENARIO);
     const started = Date.now();
@@ -50,7 +53,10 @@ for (const { SCENARIO, flags } of [
     const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), ops);
     // A Retry-After on a 429 or 503 now pauses every lane to the origin: delivery takes longer, by design.
     await settled(page, acked, 150_000, SCENARIO);
-    await verdict(SCENARIO, server, acked, await storedOps(page), { extra: { answers: tally, durationMs: Date.now() - started } });
-    if (flags) expect(server.received.filter((r) => r.batched).length, seeded('batch mode sent no batch')).toBeGreaterThan(0);
+    await verdict(SCENARIO, server, acked, await storedOps(page), {
+      extra: { answers: tally, durationMs: Date.now() - started },
+    });
+    if (flags)
+      expect(server.received.filter((r) => r.batched).length, seeded('batch mode sent no batch')).toBeGreaterThan(0);
   });
 }

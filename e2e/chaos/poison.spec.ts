@@ -37,13 +37,21 @@ for (const { SCENARIO, flags } of [
     await settled(page, acked, 60_000, SCENARIO);
     const stored = await storedOps(page);
     const byId = new Map(stored.map((o) => [o.id, o]));
-    expect(byId.get(acked[rejected]!), seeded('the 400 op')).toMatchObject({ status: 'failed', attempt: 1, lastError: { status: 400, retryable: false } });
+    expect(byId.get(acked[rejected]!), seeded('the 400 op')).toMatchObject({
+      status: 'failed',
+      attempt: 1,
+      lastError: { status: 400, retryable: false },
+    });
     expect(byId.get(acked[exhausted]!), seeded('the always-500 op')).toMatchObject({
       status: 'failed',
       attempt: 5,
       lastError: { status: 500, retryable: true },
     });
-    await verdict(SCENARIO, server, acked, stored, { mayFail, extra: { poisonAt: [rejected, exhausted], durationMs: Date.now() - started } });
-    if (flags) expect(server.received.filter((r) => r.batched).length, seeded('batch mode sent no batch')).toBeGreaterThan(0);
+    await verdict(SCENARIO, server, acked, stored, {
+      mayFail,
+      extra: { poisonAt: [rejected, exhausted], durationMs: Date.now() - started },
+    });
+    if (flags)
+      expect(server.received.filter((r) => r.batched).length, seeded('batch mode sent no batch')).toBeGreaterThan(0);
   });
 }

@@ -19,13 +19,20 @@ import { expect, openApp, test } from '../fixtures.ts';
 import { inPage } from '../lib.ts';
 import { seeded, settled, storedOps, verdict } from './harness.ts';
 
-test('poison-hang-one-lane: an op the server never answers ends as a dead letter; the ops behind it are delivered', async ({ page, server }) => {
+test('poison-hang-one-lane: an op the server never answers ends as a dead letter; the ops behind it are delivered', async ({
+  page,
+  server,
+}) => {
   test.setTimeout(360_000);
   const SCENARIO = 'poison-hang-one-lane';
   const started = Date.now();
   await openApp(page, server, 'defaults');
   server.script = (req): Answer => ((req.body as { tag?: string }).tag === 'quiet-0' ? 'hang' : undefined);
-  const ops = Array.from({ length: 4 }, (_, n) => ({ kind: 'chaos.quiet', target: '/api/quiet', payload: { tag: `quiet-${n}` } }));
+  const ops = Array.from({ length: 4 }, (_, n) => ({
+    kind: 'chaos.quiet',
+    target: '/api/quiet',
+    payload: { tag: `quiet-${n}` },
+  }));
   const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), ops);
   await settled(page, acked, 330_000, SCENARIO);
   const stored = await storedOps(page);
@@ -41,7 +48,10 @@ test('poison-hang-one-lane: an op the server never answers ends as a dead letter
   expect(server.applied.map((a) => (a.body as { tag: string }).tag)).toEqual(['quiet-1', 'quiet-2', 'quiet-3']);
 });
 
-test('edit-after-drop: an edit after a dropped connection is a new op; the server ends with the edit, each key applied once', async ({ page, server }) => {
+test('edit-after-drop: an edit after a dropped connection is a new op; the server ends with the edit, each key applied once', async ({
+  page,
+  server,
+}) => {
   test.setTimeout(120_000);
   const SCENARIO = 'edit-after-drop';
   const started = Date.now();
@@ -63,7 +73,8 @@ test('edit-after-drop: an edit after a dropped connection is a new op; the serve
   // The first send reached the server (and was applied); its answer never came back.
   await expect.poll(() => server.applied.length, { timeout: 20_000 }).toBe(1);
   const refused = await page.evaluate(
-    (id) => window.ferry.update(id, { payload: { doc: 7, v: 2, tag: 'doc-7-v2' } }).catch((e: { code?: string }) => e.code),
+    (id) =>
+      window.ferry.update(id, { payload: { doc: 7, v: 2, tag: 'doc-7-v2' } }).catch((e: { code?: string }) => e.code),
     first,
   );
   expect(refused, 'an update of an op that may have reached the server').toBe('possibly-delivered');

@@ -37,12 +37,20 @@ test(`${SCENARIO}: enqueue rejects with quota-exceeded, nothing stored is lost`,
       async ({ bytes }) => {
         // Random text: Chromium compresses IndexedDB values, so a repeated character would barely count.
         const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-        const text = (): string => Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => alphabet[b % 62]).join('');
+        const text = (): string =>
+          Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => alphabet[b % 62]).join('');
         const acked: string[] = [];
         for (let i = 0; i < 400; i++) {
           const lane = `lane-${i % 3}`;
           try {
-            acked.push(await window.ferry.enqueue({ kind: 'chaos.quota', target: '/api/quota', lane, payload: { tag: `quota-${i}`, lane, text: text() } }));
+            acked.push(
+              await window.ferry.enqueue({
+                kind: 'chaos.quota',
+                target: '/api/quota',
+                lane,
+                payload: { tag: `quota-${i}`, lane, text: text() },
+              }),
+            );
           } catch (err) {
             return { acked, code: (err as { code?: string }).code ?? String(err) };
           }
@@ -63,7 +71,12 @@ test(`${SCENARIO}: enqueue rejects with quota-exceeded, nothing stored is lost`,
     // Space comes back: enqueue works again and everything is delivered.
     await cdp.send('Storage.overrideQuotaForOrigin', { origin });
     const small = await page.evaluate(() =>
-      window.ferry.enqueue({ kind: 'chaos.quota', target: '/api/quota', lane: 'lane-0', payload: { tag: 'quota-after', lane: 'lane-0' } }),
+      window.ferry.enqueue({
+        kind: 'chaos.quota',
+        target: '/api/quota',
+        lane: 'lane-0',
+        payload: { tag: 'quota-after', lane: 'lane-0' },
+      }),
     );
     const acked = [...filled.acked, small];
     await page.evaluate(() => window.ferry.kick());

@@ -23,7 +23,9 @@ const msgs = (prefix: string, n: number, lanes: number) => laneOps('session', pr
 
 /** The browser's session with the test API becomes `user`'s (its cookie, as a login page sets it), offline too. */
 async function session(page: Page, user: string): Promise<void> {
-  await page.context().addCookies([{ name: 'session', value: encodeURIComponent(user), url: page.url(), sameSite: 'Lax' }]);
+  await page
+    .context()
+    .addCookies([{ name: 'session', value: encodeURIComponent(user), url: page.url(), sameSite: 'Lax' }]);
 }
 
 const hasSession = (req: Received): boolean => /(?:^|;\s*)session=[^;]+/.test(req.headers?.['cookie'] ?? '');
@@ -35,22 +37,34 @@ const EXPIRED: Record<string, Answer> = {
 };
 
 for (const [how, refusal] of Object.entries(EXPIRED)) {
-  test(`session-expired-${how}: 30 ops in 3 lanes are held, at most one failed; all delivered in order after sign-in`, async ({ page, server }) => {
+  test(`session-expired-${how}: 30 ops in 3 lanes are held, at most one failed; all delivered in order after sign-in`, async ({
+    page,
+    server,
+  }) => {
     test.setTimeout(120_000);
     const SCENARIO = `session-expired-${how}`;
     const started = Date.now();
     await openApp(page, server, 'defaults');
     // The API wants a session; the one the browser had has expired.
     server.script = (req): Answer => (hasSession(req) ? undefined : refusal);
-    const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), msgs(`exp${how}`, 30, 3));
-    await expect.poll(async () => (await storedOps(page)).filter((o) => o.held?.startsWith('needs-auth')).length, { timeout: 30_000 }).toBeGreaterThan(0);
+    const acked = await inPage(
+      page,
+      (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))),
+      msgs(`exp${how}`, 30, 3),
+    );
+    await expect
+      .poll(async () => (await storedOps(page)).filter((o) => o.held?.startsWith('needs-auth')).length, {
+        timeout: 30_000,
+      })
+      .toBeGreaterThan(0);
     // Every lane stays held: no op goes out until the session is back, and none fails but (for a 403) the first.
     await page.waitForTimeout(3_000);
     const held = await storedOps(page);
     const failed = held.filter((o) => o.status === 'failed');
-    expect(failed.length, seeded(`failed while the session was expired: ${failed.map((o) => o.lastError?.message).join('; ')}`)).toBeLessThanOrEqual(
-      how === '403' ? 1 : 0,
-    );
+    expect(
+      failed.length,
+      seeded(`failed while the session was expired: ${failed.map((o) => o.lastError?.message).join('; ')}`),
+    ).toBeLessThanOrEqual(how === '403' ? 1 : 0);
     expect(
       held.filter((o) => o.status === 'done'),
       seeded('delivered without a session'),
@@ -67,7 +81,10 @@ for (const [how, refusal] of Object.entries(EXPIRED)) {
       seeded('not delivered after the sign-in'),
     ).toEqual([]);
     // A 403 fails its first op, which comes back after the sign-in: by then the next op of its lane was refused once.
-    await verdict(SCENARIO, server, acked, stored, { orderBy: 'applied', extra: { refused, durationMs: Date.now() - started } });
+    await verdict(SCENARIO, server, acked, stored, {
+      orderBy: 'applied',
+      extra: { refused, durationMs: Date.now() - started },
+    });
   });
 }
 
@@ -84,7 +101,10 @@ const note = (text: string) => ({ kind: 'chaos.note', target: '/api/notes', lane
 const appliedAs = (server: { applied: { body: unknown; user: string | null }[] }) =>
   server.applied.map((a) => `${(a.body as { tag: string }).tag} as ${a.user}`);
 
-test("user-switch-bearer: alice's op queued offline is never applied as bob after a switch in another tab", async ({ page, server }) => {
+test("user-switch-bearer: alice's op queued offline is never applied as bob after a switch in another tab", async ({
+  page,
+  server,
+}) => {
   test.setTimeout(120_000);
   server.sessions.tokens.set('ta', 'alice');
   server.sessions.tokens.set('tb', 'bob');
@@ -104,7 +124,9 @@ test("user-switch-bearer: alice's op queued offline is never applied as bob afte
   await page.evaluate(() => window.ferry.syncNow());
   await expect.poll(() => appliedAs(server), { timeout: 30_000 }).toEqual(['bob-1 as bob']);
   // An unstamped enqueue in the tab that was signed out elsewhere is refused, not sent as nobody's.
-  const refused = await page.evaluate(() => window.ferry.enqueue({ kind: 'x', target: '/api/notes', payload: {} }).catch((e: { code?: string }) => e.code));
+  const refused = await page.evaluate(() =>
+    window.ferry.enqueue({ kind: 'x', target: '/api/notes', payload: {} }).catch((e: { code?: string }) => e.code),
+  );
   expect(refused).toBe('signed-out');
   // Alice is back (tab 2 switches again): her op goes, as her.
   await tab2.evaluate(() => window.ferry.signOut());
@@ -113,7 +135,10 @@ test("user-switch-bearer: alice's op queued offline is never applied as bob afte
   await tab2.close();
 });
 
-test("user-switch-cookie: with a cookie session, alice's op is refused as bob's (user-mismatch), held, and goes as alice later", async ({ page, server }) => {
+test("user-switch-cookie: with a cookie session, alice's op is refused as bob's (user-mismatch), held, and goes as alice later", async ({
+  page,
+  server,
+}) => {
   test.setTimeout(120_000);
   // Credentials are the cookie: the provider hands over no header (an empty bearer is not a token).
   await openApp(page, server, 'defaults&provider');
@@ -130,7 +155,10 @@ test("user-switch-cookie: with a cookie session, alice's op is refused as bob's 
   await tab2.evaluate(() => window.ferry.syncNow());
   await expect.poll(() => appliedAs(server), { timeout: 30_000 }).toEqual(['bob-1 as bob']);
   await expect
-    .poll(async () => (await storedOps(page)).find((o) => (o.payload as { tag: string }).tag === 'alice-1')?.held ?? '', { timeout: 30_000 })
+    .poll(
+      async () => (await storedOps(page)).find((o) => (o.payload as { tag: string }).tag === 'alice-1')?.held ?? '',
+      { timeout: 30_000 },
+    )
     .toContain('needs-auth');
   const mismatches = server.received.filter((r) => r.outcome === 403 && (r.body as { tag?: string }).tag === 'alice-1');
   expect(mismatches.length, 'alice-1 reached the API with bob’s cookie and was refused').toBeGreaterThan(0);

@@ -56,8 +56,13 @@ test(`${SCENARIO}: three tabs enqueue at once while the worker drains`, async ({
   for (const lane of LANES) {
     for (let t = 0; t < tabs.length; t++) {
       const is = bodies.filter((b) => b.lane === lane && b.tab === t).map((b) => b.i);
-      expect(is, seeded(`tab ${t}, lane ${lane}: the server saw the tab's ops out of order`)).toEqual([...is].sort((x, y) => x - y));
+      expect(is, seeded(`tab ${t}, lane ${lane}: the server saw the tab's ops out of order`)).toEqual(
+        [...is].sort((x, y) => x - y),
+      );
     }
   }
-  await verdict(SCENARIO, server, acked, stored, { noWireDuplicates: true, extra: { tabs: tabs.length, durationMs: Date.now() - started } });
+  await verdict(SCENARIO, server, acked, stored, {
+    noWireDuplicates: true,
+    extra: { tabs: tabs.length, durationMs: Date.now() - started },
+  });
 });

@@ -57,6 +57,7 @@ for (const { SCENARIO, flags } of [
     await settled(page, acked, 60_000, SCENARIO);
     const stored = await storedOps(page);
     await verdict(SCENARIO, server, acked, stored, { stops, extra: { kills, durationMs: Date.now() - started } });
-    if (flags) expect(server.received.filter((r) => r.batched).length, seeded('batch mode sent no batch')).toBeGreaterThan(0);
+    if (flags)
+      expect(server.received.filter((r) => r.batched).length, seeded('batch mode sent no batch')).toBeGreaterThan(0);
   });
 }

@@ -18,4 +18,8 @@ const host = createFerryHost({
 });
 host.listen(self, { skipWaiting: true, clientsClaim: true });
 
-registerRoute(({ url }) => url.pathname.startsWith('/api/'), new NetworkOnly({ plugins: [new FerryPlugin({ host })] }), 'POST');
+registerRoute(
+  ({ url }) => url.pathname.startsWith('/api/'),
+  new NetworkOnly({ plugins: [new FerryPlugin({ host })] }),
+  'POST',
+);

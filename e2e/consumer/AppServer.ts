@@ -65,7 +65,13 @@ export class AppServer {
       for await (const c of req) chunks.push(c as Buffer);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      const rec: AppRequest = { method: req.method ?? '', path: url.pathname, headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const rec: AppRequest = {
+        method: req.method ?? '',
+        path: url.pathname,
+        headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      };
       this.received.push(rec);
       const status = this.answer(rec);
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ status }));
@@ -74,7 +80,12 @@ export class AppServer {
     const path = normalize(url.pathname === '/' ? '/index.html' : url.pathname);
     try {
       const body = await readFile(join(this.dir, path));
-      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-cache' }).end(body);
+      res
+        .writeHead(200, {
+          'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
+          'cache-control': 'no-cache',
+        })
+        .end(body);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     }

@@ -75,11 +75,21 @@ const MORE: Record<string, string[]> = {
 };
 
 function serverPins(): Record<string, string> {
-  return (JSON.parse(readFileSync(join(root, 'packages', 'server', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies;
+  return (
+    JSON.parse(readFileSync(join(root, 'packages', 'server', 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    }
+  ).devDependencies;
 }
 
 const run = (cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): string =>
-  execFileSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  execFileSync(cmd, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 << 20,
+  });
 
 function step<T>(name: string, fn: () => T): T {
   const t0 = Date.now();
@@ -136,8 +146,10 @@ export function checkContents(tarballs: Record<string, string>): Record<string, 
       if (!files.includes(want)) throw new Error(`${p}: the tarball lacks ${want}`);
     }
     const manifest = JSON.parse(run('tar', ['xzOf', tgz, 'package/package.json'], work)) as Record<string, unknown>;
-    for (const field of ['license', 'repository', 'engines', 'exports']) if (!manifest[field]) throw new Error(`${p}: package.json has no ${field}`);
-    if (JSON.stringify(manifest).includes('workspace:')) throw new Error(`${p}: package.json still has a workspace: range`);
+    for (const field of ['license', 'repository', 'engines', 'exports'])
+      if (!manifest[field]) throw new Error(`${p}: package.json has no ${field}`);
+    if (JSON.stringify(manifest).includes('workspace:'))
+      throw new Error(`${p}: package.json still has a workspace: range`);
     if (JSON.stringify(manifest['exports']).includes('/src/')) throw new Error(`${p}: exports point at src`);
     sizes[p] = { files: files.length, bytes: readFileSync(tgz).length };
   }
@@ -148,7 +160,9 @@ export function checkContents(tarballs: Record<string, string>): Record<string, 
 export function lintPackages(tarballs: Record<string, string>): void {
   const bin = (name: string): string => join(root, 'node_modules', '.bin', name);
   for (const [p, tgz] of Object.entries(tarballs)) {
-    const out = step(`publint ${p}`, () => run(bin('publint'), ['run', tgz, '--strict', '--level', 'suggestion'], work));
+    const out = step(`publint ${p}`, () =>
+      run(bin('publint'), ['run', tgz, '--strict', '--level', 'suggestion'], work),
+    );
     if (!/All good/i.test(out)) throw new Error(`publint ${p}:\n${out}`);
     step(`attw ${p}`, () => run(bin('attw'), [tgz, '--profile', 'esm-only', '--format', 'ascii'], work));
   }
@@ -175,11 +189,16 @@ export function makeApp(tarballs: Record<string, string>): void {
   );
   // Ferry's packages came from the tarballs, none from the registry.
   for (const p of PACKAGES) {
-    const installed = JSON.parse(readFileSync(join(appDir, 'node_modules', '@ferry', p, 'package.json'), 'utf8')) as { description?: string };
+    const installed = JSON.parse(readFileSync(join(appDir, 'node_modules', '@ferry', p, 'package.json'), 'utf8')) as {
+      description?: string;
+    };
     if (!installed.description?.startsWith('Ferry')) throw new Error(`@ferry/${p} did not come from the tarball`);
   }
-  if (readFileSync(join(appDir, 'tsconfig.json'), 'utf8') !== tsconfig) throw new Error("the template's tsconfig changed");
-  step("the template's own npm run build (tsc && vite build), version 1", () => run('npm', ['run', 'build'], appDir, { APP_VERSION: '1', APP_OUT: 'dist-v1' }));
+  if (readFileSync(join(appDir, 'tsconfig.json'), 'utf8') !== tsconfig)
+    throw new Error("the template's tsconfig changed");
+  step("the template's own npm run build (tsc && vite build), version 1", () =>
+    run('npm', ['run', 'build'], appDir, { APP_VERSION: '1', APP_OUT: 'dist-v1' }),
+  );
   step('vite build, version 2', () => run('npx', ['vite', 'build'], appDir, { APP_VERSION: '2', APP_OUT: 'dist-v2' }));
   writeFileSync(join(appDir, '.ready'), new Date().toISOString());
 }
@@ -223,7 +242,11 @@ export function typecheckEntries(): void {
   // example, and those of @ferry/server's README and docs, as written: the worker's, the page's and
   // the server's.
   for (const [doc, name, marker] of SNIPPETS) writeFileSync(join(checkDir, name), snippet(doc, marker));
-  const server = ['server-entries.ts', 'server-env.d.ts', ...SNIPPETS.filter(([, name]) => name.startsWith('server-')).map(([, name]) => name)];
+  const server = [
+    'server-entries.ts',
+    'server-env.d.ts',
+    ...SNIPPETS.filter(([, name]) => name.startsWith('server-')).map(([, name]) => name),
+  ];
   // A page's program (DOM) over every entry; a worker's (WebWorker) over what a worker imports; a
   // Node program (no DOM, @types/node) over the server's entries and snippets.
   for (const [resolution, module, lib, files] of [
@@ -255,8 +278,12 @@ export function typecheckEntries(): void {
     };
     const configFile = join(checkDir, `tsconfig.${resolution}.${lib}.json`);
     writeFileSync(configFile, JSON.stringify(config, null, 2));
-    step(`tsc --noEmit ${files.join(' ')}, moduleResolution ${resolution}, lib ${lib === 'Node' ? 'ES2023 and @types/node' : lib}, skipLibCheck false`, () =>
-      lib === 'Node' ? tscBesidesPglite(configFile, checkDir) : run(join(appDir, 'node_modules', '.bin', 'tsc'), ['-p', configFile], checkDir),
+    step(
+      `tsc --noEmit ${files.join(' ')}, moduleResolution ${resolution}, lib ${lib === 'Node' ? 'ES2023 and @types/node' : lib}, skipLibCheck false`,
+      () =>
+        lib === 'Node'
+          ? tscBesidesPglite(configFile, checkDir)
+          : run(join(appDir, 'node_modules', '.bin', 'tsc'), ['-p', configFile], checkDir),
     );
   }
 }
@@ -269,7 +296,11 @@ interface Example {
 }
 
 function startExample(file: string, cwd: string, env: Record<string, string> = {}): Example {
-  const child = spawn(process.execPath, [file], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [file], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -288,17 +319,34 @@ export async function startServerExamples(): Promise<{ port: number; readme: Exa
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const readme = snippet('packages/server/README.md', '// server.ts:');
-  if (!readme.includes('.listen(3000)')) throw new Error("packages/server/README.md's first example no longer listens on 3000");
+  if (!readme.includes('.listen(3000)'))
+    throw new Error("packages/server/README.md's first example no longer listens on 3000");
   const prelude = (name: string): string => readFileSync(join(here, 'server', name), 'utf8');
-  writeFileSync(join(dir, 'readme-server.ts'), prelude('readmePrelude.ts') + readme.replace('.listen(3000)', ".listen(Number(process.env['PORT']))"));
-  writeFileSync(join(dir, 'hono-example.ts'), prelude('honoPrelude.ts') + snippet('packages/server/docs/hono.md', '// app.ts:'));
+  writeFileSync(
+    join(dir, 'readme-server.ts'),
+    prelude('readmePrelude.ts') + readme.replace('.listen(3000)', ".listen(Number(process.env['PORT']))"),
+  );
+  writeFileSync(
+    join(dir, 'hono-example.ts'),
+    prelude('honoPrelude.ts') + snippet('packages/server/docs/hono.md', '// app.ts:'),
+  );
   cpSync(join(here, 'server', 'honoCheck.ts'), join(dir, 'hono-check.ts'));
   const config = {
-    compilerOptions: { target: 'es2023', module: 'nodenext', moduleResolution: 'nodenext', lib: ['ES2023'], types: ['node'], strict: true, skipLibCheck: true },
+    compilerOptions: {
+      target: 'es2023',
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      lib: ['ES2023'],
+      types: ['node'],
+      strict: true,
+      skipLibCheck: true,
+    },
     files: ['readme-server.ts', 'hono-example.ts', 'hono-check.ts'],
   };
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config, null, 2));
-  step('tsc: the server examples to JavaScript', () => run(join(appDir, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], dir));
+  step('tsc: the server examples to JavaScript', () =>
+    run(join(appDir, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], dir),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     const probe = createNetServer().listen(0, '127.0.0.1', () => {
       const { port } = probe.address() as AddressInfo;
@@ -306,7 +354,11 @@ export async function startServerExamples(): Promise<{ port: number; readme: Exa
     });
     probe.once('error', reject);
   });
-  return { port, readme: startExample('readme-server.js', dir, { PORT: String(port) }), hono: startExample('hono-check.js', dir) };
+  return {
+    port,
+    readme: startExample('readme-server.js', dir, { PORT: String(port) }),
+    hono: startExample('hono-check.js', dir),
+  };
 }
 
 /**
@@ -333,22 +385,30 @@ export async function checkServerExamples(examples: { port: number; readme: Exam
       if (Date.now() - t0 > 120_000) fail('the README example did not listen within 120 s');
       await new Promise((r) => setTimeout(r, 100));
     }
-    const runs = async (): Promise<number> => ((await (await fetch(`${base}/api/runs`)).json()) as { runs: number }).runs;
+    const runs = async (): Promise<number> =>
+      ((await (await fetch(`${base}/api/runs`)).json()) as { runs: number }).runs;
     const post = (path: string, key: string | null, body: unknown): Promise<Response> =>
       fetch(`${base}${path}`, {
         method: 'POST',
-        headers: { 'x-user': 'alice', 'content-type': 'application/json', ...(key !== null && { 'idempotency-key': key }) },
+        headers: {
+          'x-user': 'alice',
+          'content-type': 'application/json',
+          ...(key !== null && { 'idempotency-key': key }),
+        },
         body: JSON.stringify(body),
       });
     const problemOf = async (res: Response): Promise<string> =>
       `${res.status} ${res.headers.get('content-type')} ${((await res.json()) as { code?: string }).code}`;
     const first = await post('/api/messages', 'k1', { text: 'hi' });
     const firstBody = await first.text();
-    if (first.status !== 201 || first.headers.get('idempotent-replayed') !== null) fail(`first POST: ${first.status} ${firstBody}`);
+    if (first.status !== 201 || first.headers.get('idempotent-replayed') !== null)
+      fail(`first POST: ${first.status} ${firstBody}`);
     const second = await post('/api/messages', 'k1', { text: 'hi' });
     const secondBody = await second.text();
     if (second.status !== 201 || second.headers.get('idempotent-replayed') !== 'true' || secondBody !== firstBody)
-      fail(`the same POST again: ${second.status}, Idempotent-Replayed ${second.headers.get('idempotent-replayed')}, ${secondBody} (first: ${firstBody})`);
+      fail(
+        `the same POST again: ${second.status}, Idempotent-Replayed ${second.headers.get('idempotent-replayed')}, ${secondBody} (first: ${firstBody})`,
+      );
     if ((await runs()) !== 1) fail(`the handler ran ${await runs()} times for one key`);
     const reused = await problemOf(await post('/api/messages', 'k1', { text: 'changed' }));
     if (reused !== '422 application/problem+json idempotency-key-reused') fail(`the key with another body: ${reused}`);
@@ -363,9 +423,11 @@ export async function checkServerExamples(examples: { port: number; readme: Exam
     const results = JSON.stringify(await batch.json());
     // Each success carries its body: k1's is the stored answer of run 1 (a replay), k2's is new.
     const expected = `{"results":[{"status":201,"body":${firstBody}},{"status":201,"body":{"run":2,"got":{"text":"two"}}}]}`;
-    if (results !== expected || (await runs()) !== 2) fail(`the batch: ${results} (expected ${expected}), handler runs ${await runs()}`);
+    if (results !== expected || (await runs()) !== 2)
+      fail(`the batch: ${results} (expected ${expected}), handler runs ${await runs()}`);
     const code = await hono.exited;
-    if (code !== 0 || !hono.output().includes('hono example: ok')) throw new Error(`docs/hono.md's example failed (exit ${code}):\n${hono.output()}`);
+    if (code !== 0 || !hono.output().includes('hono example: ok'))
+      throw new Error(`docs/hono.md's example failed (exit ${code}):\n${hono.output()}`);
   } finally {
     readme.child.kill();
     hono.child.kill();
@@ -398,12 +460,26 @@ export function pageOnlyInstall(tarballs: Record<string, string>): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'page-only', private: true, type: 'module' }));
   step('npm install @ferry/client alone', () =>
-    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarballs['core'] as string, tarballs['client'] as string], dir),
+    run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--loglevel=error',
+        tarballs['core'] as string,
+        tarballs['client'] as string,
+      ],
+      dir,
+    ),
   );
   for (const pulled of ['@ferry/sw', '@ferry/idb', 'idb']) {
     if (existsSync(join(dir, 'node_modules', pulled))) throw new Error(`installing @ferry/client pulled ${pulled}`);
   }
-  step('node: import @ferry/client in the page-only install', () => run('node', ['--input-type=module', '-e', "await import('@ferry/client')"], dir));
+  step('node: import @ferry/client in the page-only install', () =>
+    run('node', ['--input-type=module', '-e', "await import('@ferry/client')"], dir),
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

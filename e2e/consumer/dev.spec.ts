@@ -27,7 +27,9 @@ const freePort = (): Promise<number> =>
     });
   });
 
-test('vite dev: the module worker registered by vite-plugin-pwa hosts Ferry; the client uses that registration', async ({ page }) => {
+test('vite dev: the module worker registered by vite-plugin-pwa hosts Ferry; the client uses that registration', async ({
+  page,
+}) => {
   test.setTimeout(300_000);
   if (!existsSync(join(appDir, '.ready'))) {
     const tarballs = pack();
@@ -38,7 +40,14 @@ test('vite dev: the module worker registered by vite-plugin-pwa hosts Ferry; the
   const port = await freePort();
   const vite: ChildProcess = spawn(
     process.execPath,
-    [join(appDir, 'node_modules', 'vite', 'bin', 'vite.js'), '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+    [
+      join(appDir, 'node_modules', 'vite', 'bin', 'vite.js'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--strictPort',
+    ],
     {
       cwd: appDir,
       env: { ...process.env, API_URL: api.url, APP_VERSION: 'dev' },
@@ -67,12 +76,18 @@ test('vite dev: the module worker registered by vite-plugin-pwa hosts Ferry; the
       await page.evaluate(() => (window as unknown as AppWindow).ferryReady);
     }).toPass({ timeout: 60_000 });
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 });
-    const regs = await page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).map((r) => r.active?.scriptURL ?? ''));
+    const regs = await page.evaluate(async () =>
+      (await navigator.serviceWorker.getRegistrations()).map((r) => r.active?.scriptURL ?? ''),
+    );
     expect(regs, log).toHaveLength(1);
     expect(regs[0]).toContain('dev-sw.js');
 
     const id = await page.evaluate(() =>
-      (window as unknown as AppWindow).ferry.enqueue({ kind: 'message.send', target: '/api/messages', payload: { n: 'dev' } }),
+      (window as unknown as AppWindow).ferry.enqueue({
+        kind: 'message.send',
+        target: '/api/messages',
+        payload: { n: 'dev' },
+      }),
     );
     const op = await page.evaluate(async (id) => (window as unknown as AppWindow).ferry.whenDone(id), id);
     expect(op.status, JSON.stringify(op.lastError)).toBe('done');

@@ -22,7 +22,11 @@ interface AppWindow {
 }
 
 const enqueue = (page: Page, n: string): Promise<string> =>
-  page.evaluate((n) => (window as unknown as AppWindow).ferry.enqueue({ kind: 'message.send', target: '/api/messages', payload: { n } }), n);
+  page.evaluate(
+    (n) =>
+      (window as unknown as AppWindow).ferry.enqueue({ kind: 'message.send', target: '/api/messages', payload: { n } }),
+    n,
+  );
 const status = (page: Page, id: string): Promise<string | undefined> =>
   page.evaluate(async (id) => (await (window as unknown as AppWindow).ferry.get(id))?.status, id);
 const whenDone = (page: Page, id: string): Promise<string> =>
@@ -32,7 +36,9 @@ const ready = async (page: Page): Promise<void> => {
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
 };
 
-test('update flow: version 2 waits for the prompt, version 1 delivers until the user accepts, nothing is sent twice or lost', async ({ browser }) => {
+test('update flow: version 2 waits for the prompt, version 1 delivers until the user accepts, nothing is sent twice or lost', async ({
+  browser,
+}) => {
   test.setTimeout(300_000);
   if (!existsSync(join(appDir, '.ready'))) {
     // Normally made by scripts/test.sh (tsx e2e/consumer/consumer.ts) just before; a few minutes otherwise.
@@ -65,7 +71,9 @@ test('update flow: version 2 waits for the prompt, version 1 delivers until the 
     await context.setOffline(false);
     await page.evaluate(() => (window as unknown as AppWindow).checkForUpdate());
     await expect(page.locator('body')).toHaveAttribute('data-need-refresh', 'true', { timeout: 30_000 });
-    expect(await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.waiting?.state)).toBe('installed');
+    expect(await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.waiting?.state)).toBe(
+      'installed',
+    );
 
     // Version 1 keeps delivering while version 2 waits: what was queued, and a new op.
     expect(await whenDone(page, b)).toBe('done');
@@ -103,7 +111,12 @@ test('update flow: version 2 waits for the prompt, version 1 delivers until the 
     }));
     expect(sent.map((s) => `${s.n}@${s.version}`)).toEqual(['a@1', 'b@1', 'c@1', 'd@1', 'e@2']);
     expect(new Set(sent.map((s) => s.key)).size).toBe(5);
-    expect(await page.evaluate(() => (window as unknown as AppWindow).ferry.stats())).toEqual({ pending: 0, inflight: 0, done: 5, failed: 0 });
+    expect(await page.evaluate(() => (window as unknown as AppWindow).ferry.stats())).toEqual({
+      pending: 0,
+      inflight: 0,
+      done: 5,
+      failed: 0,
+    });
   } finally {
     await context.close();
     await server.close();

@@ -1,6 +1,9 @@
 import { expect, expectEachAppliedOnce, openDemo, say, test } from './fixtures.ts';
 
-test('with half the requests failing and added latency, 50 messages all arrive exactly once, in order', async ({ page, demo }) => {
+test('with half the requests failing and added latency, 50 messages all arrive exactly once, in order', async ({
+  page,
+  demo,
+}) => {
   test.setTimeout(120_000);
   await openDemo(page, demo);
   demo.server.setFaults({ failureRate: 0.5, latencyMs: 40 });

@@ -1,6 +1,9 @@
 import { expect, openDemo, say, setOnline, test } from './fixtures.ts';
 
-test('conversations with unsent counts; a message edited or cancelled before it is sent; the server number from the kept answer', async ({ page, demo }) => {
+test('conversations with unsent counts; a message edited or cancelled before it is sent; the server number from the kept answer', async ({
+  page,
+  demo,
+}) => {
   await openDemo(page, demo);
   await setOnline(page, false);
   await say(page, 'typo in genral');

@@ -26,7 +26,10 @@ async function readmeFirstCommand(): Promise<string> {
 /** Copies the files git tracks or would track (working-tree content) into a new folder. */
 async function cleanCopy(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-fresh-clone-'));
-  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repo, encoding: 'utf8' });
+  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: repo,
+    encoding: 'utf8',
+  });
   for (const file of listed.split('\0').filter(Boolean)) {
     const from = join(repo, file);
     const exists = await stat(from).then(
@@ -43,7 +46,8 @@ async function cleanCopy(): Promise<string> {
 /** This process's environment minus what `pnpm exec` added: a new user's shell has no npm_* variables and no workspace bin on PATH. */
 function newUserEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|pnpm_|PNPM_|INIT_CWD$|NODE_PATH$|PORT$)/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(npm_|pnpm_|PNPM_|INIT_CWD$|NODE_PATH$|PORT$)/.test(k)) env[k] = v;
   env['PATH'] = (process.env['PATH'] ?? '')
     .split(delimiter)
     .filter((p) => !p.includes('node_modules'))
@@ -80,12 +84,19 @@ async function stopTree(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-test("the README's first command starts the demo on a fresh clone, and a message sent in it reaches the server", async ({ page }) => {
+test("the README's first command starts the demo on a fresh clone, and a message sent in it reaches the server", async ({
+  page,
+}) => {
   test.setTimeout(300_000);
   const command = await readmeFirstCommand();
   const dir = await cleanCopy();
   let log = '';
-  const child = spawn('bash', ['-c', command], { cwd: dir, env: newUserEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-c', command], {
+    cwd: dir,
+    env: newUserEnv(),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout.on('data', (b: Buffer) => (log += b.toString()));
   child.stderr.on('data', (b: Buffer) => (log += b.toString()));
   try {

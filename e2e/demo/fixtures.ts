@@ -94,7 +94,8 @@ export async function setOnline(page: Page, online: boolean): Promise<void> {
 /** Checks the server's wire log: every Idempotency-Key took effect exactly once (201 once; repeats were replays). */
 export async function expectEachAppliedOnce(server: DemoServer): Promise<void> {
   const applied = new Map<string, number>();
-  for (const w of server.wire) if (w.status === 201 && !w.replayed && w.key) applied.set(w.key, (applied.get(w.key) ?? 0) + 1);
+  for (const w of server.wire)
+    if (w.status === 201 && !w.replayed && w.key) applied.set(w.key, (applied.get(w.key) ?? 0) + 1);
   expect([...applied.values()].filter((n) => n !== 1)).toEqual([]);
   expect(applied.size).toBe((await server.messages()).length);
 }

@@ -1,6 +1,9 @@
 import { expect, expectEachAppliedOnce, openDemo, say, setOnline, test } from './fixtures.ts';
 
-test('messages typed offline survive a reload of the offline page and go out once, in order, when the network returns', async ({ page, demo }) => {
+test('messages typed offline survive a reload of the offline page and go out once, in order, when the network returns', async ({
+  page,
+  demo,
+}) => {
   await openDemo(page, demo);
   await setOnline(page, false);
   const texts = ['first, typed offline', 'second, typed offline', 'third, typed offline'];
@@ -27,7 +30,10 @@ test('messages typed offline survive a reload of the offline page and go out onc
   await expect(page.locator('#server li .text')).toHaveText(texts);
 });
 
-test('the outage switch drops connections: the worker retries with a network error, then delivers when it is off', async ({ page, demo }) => {
+test('the outage switch drops connections: the worker retries with a network error, then delivers when it is off', async ({
+  page,
+  demo,
+}) => {
   await openDemo(page, demo);
   await page.locator('#f-offline').check();
   await expect.poll(() => demo.server.faults.offline).toBe(true);

@@ -1,6 +1,9 @@
 import { expect, expectEachAppliedOnce, openDemo, say, test } from './fixtures.ts';
 
-test('a poison message fails with its reason, the ones after it are delivered, and retry delivers it once the rule is gone', async ({ page, demo }) => {
+test('a poison message fails with its reason, the ones after it are delivered, and retry delivers it once the rule is gone', async ({
+  page,
+  demo,
+}) => {
   await openDemo(page, demo);
   await page.locator('#f-poison').fill('spam');
   await page.locator('#f-poison').press('Tab');
@@ -13,7 +16,9 @@ test('a poison message fails with its reason, the ones after it are delivered, a
   const failed = page.locator('#failed .failed-op');
   await expect(failed).toHaveCount(1);
   await expect(failed.locator('.op-text')).toHaveText('buy SPAM now');
-  await expect(failed.locator('.reason')).toHaveText('HTTP 422 Unprocessable Entity: message rejected: it contains "spam"');
+  await expect(failed.locator('.reason')).toHaveText(
+    'HTTP 422 Unprocessable Entity: message rejected: it contains "spam"',
+  );
   const poisoned = page.locator('#messages .msg', { hasText: 'buy SPAM now' });
   await expect(poisoned).toHaveAttribute('data-state', 'failed');
   await expect(poisoned.locator('.detail')).toContainText('it contains "spam"');

@@ -2,7 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { expect, openDemo, say, test } from './fixtures.ts';
 
 // The README's picture is refreshed on demand (UPDATE_SCREENSHOT=1), so that a test run leaves the tree clean.
-const SHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOT ? '../../demo/screenshot.png' : '../../test-results/demo-screenshot.png', import.meta.url));
+const SHOT = fileURLToPath(
+  new URL(
+    process.env.UPDATE_SCREENSHOT ? '../../demo/screenshot.png' : '../../test-results/demo-screenshot.png',
+    import.meta.url,
+  ),
+);
 
 test('screenshot for the README: sent messages, a failed one, one retrying, the side panel', async ({ page, demo }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
@@ -33,7 +38,10 @@ test('screenshot for the README: sent messages, a failed one, one retrying, the 
   // so no attempt is spent (the attempts column stays 0); the backoff grows all the same.
   // A moment when the next attempt is a few seconds out, so the shot says when.
   await expect(waiting.locator('.detail')).toContainText(/next try .*\(in [2-9] s\)/, { timeout: 40_000 });
-  expect(Number(await page.locator('#queue tr').first().locator('td').nth(3).textContent()), 'attempts spent while nothing answered').toBe(0);
+  expect(
+    Number(await page.locator('#queue tr').first().locator('td').nth(3).textContent()),
+    'attempts spent while nothing answered',
+  ).toBe(0);
   await page.screenshot({ path: SHOT });
 
   // The shot shows a real state: turning the outage off delivers the rest.

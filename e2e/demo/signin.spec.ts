@@ -1,6 +1,9 @@
 import { expect, openDemo, say, setOnline, test } from './fixtures.ts';
 
-test("the sign-in switch: each message goes with its author's token, and the server stores the author it verified", async ({ page, demo }) => {
+test("the sign-in switch: each message goes with its author's token, and the server stores the author it verified", async ({
+  page,
+  demo,
+}) => {
   await openDemo(page, demo);
   const user = page.locator('#user');
   const authors = async () => (await demo.server.messages()).map((e) => [String(e.message.text), e.message.author]);

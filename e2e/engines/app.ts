@@ -20,9 +20,14 @@ export async function openApp(tab: Tab, url: string, flags = ''): Promise<void> 
 /** Waits for the page's client after a load or a reload. */
 export async function ready(tab: Tab, controlled = true): Promise<void> {
   // The page's handle may not exist yet right after a WebKitWebDriver navigation (seen once with the demo's).
-  await expect.poll(() => tab.run(() => typeof window.ferryReady !== 'undefined', null), { timeout: 15_000 }).toBe(true);
+  await expect
+    .poll(() => tab.run(() => typeof window.ferryReady !== 'undefined', null), { timeout: 15_000 })
+    .toBe(true);
   await tab.run(() => window.ferryReady, null);
-  if (controlled) await expect.poll(() => tab.run(() => navigator.serviceWorker.controller !== null, null), { timeout: 15_000 }).toBe(true);
+  if (controlled)
+    await expect
+      .poll(() => tab.run(() => navigator.serviceWorker.controller !== null, null), { timeout: 15_000 })
+      .toBe(true);
 }
 
 /** An op of the test API; `n` ends up in the body the server records. */
@@ -44,10 +49,13 @@ export const enqueueAll = (tab: Tab, ops: OperationInput[]): Promise<string[]> =
 export const getAll = (tab: Tab, ids: string[]): Promise<(Operation | undefined)[]> =>
   tab.run((ids) => Promise.all(ids.map((id) => window.ferry.get(id))), ids);
 
-export const whenDoneAll = (tab: Tab, ids: string[]): Promise<Operation[]> => tab.run((ids) => Promise.all(ids.map((id) => window.ferry.whenDone(id))), ids);
+export const whenDoneAll = (tab: Tab, ids: string[]): Promise<Operation[]> =>
+  tab.run((ids) => Promise.all(ids.map((id) => window.ferry.whenDone(id))), ids);
 
 /** The worker's `ping`: its runner's id (new for every worker instance), whether it thinks it is online, Background Sync. */
-export async function ping(tab: Tab): Promise<{ owner: string; online: boolean; backgroundSync: boolean } | 'no-reply'> {
+export async function ping(
+  tab: Tab,
+): Promise<{ owner: string; online: boolean; backgroundSync: boolean } | 'no-reply'> {
   const reply = await tab.run((ms) => window.raw({ v: 1, id: 'ping', type: 'ping' }, ms), 3000);
   if (reply === 'no-reply' || !(reply as Reply).ok) return 'no-reply';
   return (reply as Extract<Reply, { ok: true }>).result as { owner: string; online: boolean; backgroundSync: boolean };
@@ -101,7 +109,8 @@ export async function writeResults(): Promise<void> {
     old = JSON.parse(await readFile(resultsFile, 'utf8'));
   } catch {}
   const engines = { ...old.engines };
-  for (const [engine, f] of Object.entries(facts) as [EngineName, Facts][]) engines[engine] = { ...engines[engine], ...f };
+  for (const [engine, f] of Object.entries(facts) as [EngineName, Facts][])
+    engines[engine] = { ...engines[engine], ...f };
   await mkdir(dirname(resultsFile), { recursive: true });
   const tmp = `${resultsFile}.tmp`;
   await writeFile(tmp, `${JSON.stringify({ updated: new Date().toISOString(), engines }, null, 2)}\n`);

@@ -131,7 +131,8 @@ async function launchPlaywright(engine: 'chromium' | 'firefox', options: LaunchO
   if (reuse) {
     let browser = shared.get(engine);
     if (!browser) {
-      browser = engine === 'chromium' ? chromium.launch({ headless: true, ...chromiumLaunch }) : firefox.launch(firefoxOptions);
+      browser =
+        engine === 'chromium' ? chromium.launch({ headless: true, ...chromiumLaunch }) : firefox.launch(firefoxOptions);
       shared.set(engine, browser);
     }
     context = await (await browser).newContext();
@@ -142,7 +143,10 @@ async function launchPlaywright(engine: 'chromium' | 'firefox', options: LaunchO
     context = await firefox.launchPersistentContext(profile, {
       ...firefoxOptions,
       firefoxUserPrefs: {
-        ...(life !== undefined && { 'dom.serviceWorkers.idle_timeout': life, 'dom.serviceWorkers.idle_extended_timeout': life }),
+        ...(life !== undefined && {
+          'dom.serviceWorkers.idle_timeout': life,
+          'dom.serviceWorkers.idle_extended_timeout': life,
+        }),
       },
     });
   }
@@ -330,7 +334,9 @@ async function launchWebKit(options: LaunchOptions): Promise<EngineBrowser> {
     run: <A, R>(fn: (arg: A) => R | Promise<R>, arg: A) =>
       // Execute Script awaits a returned promise (WebDriver §13.2).
       // webdriverio's typing of `execute` maps element arguments; ours are plain JSON.
-      inTab(handle, () => (b.execute as unknown as (fn: (arg: A) => R | Promise<R>, arg: A) => Promise<R>).call(b, fn, arg)),
+      inTab(handle, () =>
+        (b.execute as unknown as (fn: (arg: A) => R | Promise<R>, arg: A) => Promise<R>).call(b, fn, arg),
+      ),
     goto: (url) => inTab(handle, () => b.url(url)).then(() => {}),
     reload: () => inTab(handle, () => b.refresh()).then(() => {}),
     type: (selector, text) =>

@@ -20,7 +20,19 @@ import { createDemoServer } from '../../demo/server/createDemoServer.ts';
 import type {} from '../../demo/src/window.ts';
 import { buildApp } from '../app/build.ts';
 import { TestServer } from '../server/TestServer.ts';
-import { appliedOnce, enqueueAll, getAll, message, openApp, ping, ready, record, setNetwork, whenDoneAll, writeResults } from './app.ts';
+import {
+  appliedOnce,
+  enqueueAll,
+  getAll,
+  message,
+  openApp,
+  ping,
+  ready,
+  record,
+  setNetwork,
+  whenDoneAll,
+  writeResults,
+} from './app.ts';
 import type { EngineBrowser, EngineName, Tab } from './browsers.ts';
 import { closeShared, ENGINES, launch } from './browsers.ts';
 
@@ -31,10 +43,12 @@ const pick = (env: string | undefined): string[] | undefined =>
     .filter(Boolean);
 const engines = (pick(process.env.FERRY_ENGINES) ?? ENGINES) as EngineName[];
 const only = pick(process.env.FERRY_SCENARIOS);
-const scenario = (name: string, fn: () => Promise<void>, timeout = 120_000): void => (only && !only.includes(name) ? test.skip : test)(name, fn, timeout);
+const scenario = (name: string, fn: () => Promise<void>, timeout = 120_000): void =>
+  (only && !only.includes(name) ? test.skip : test)(name, fn, timeout);
 
 /** `FERRY_DEBUG=1` logs each scenario's steps. */
-const step = (engine: string, what: string): void => void (process.env.FERRY_DEBUG && console.log(`${new Date().toISOString()} ${engine}: ${what}`));
+const step = (engine: string, what: string): void =>
+  void (process.env.FERRY_DEBUG && console.log(`${new Date().toISOString()} ${engine}: ${what}`));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let appDir = '';
@@ -50,7 +64,12 @@ afterAll(async () => {
 });
 
 /** Launches `engine` for one test, closes it whatever happens, and keeps the test's duration. */
-async function withBrowser(engine: EngineName, name: string, fn: (b: EngineBrowser) => Promise<void>, options = {}): Promise<void> {
+async function withBrowser(
+  engine: EngineName,
+  name: string,
+  fn: (b: EngineBrowser) => Promise<void>,
+  options = {},
+): Promise<void> {
   await server.resume();
   server.reset();
   const started = Date.now();
@@ -92,12 +111,21 @@ describe.each(engines)('%s', (engine) => {
       }, null);
       // Web Locks across tabs: while tab a holds the lock, tab c cannot take it.
       await a.run(() => {
-        void navigator.locks.request('ferry-probe', () => new Promise<void>((r) => ((window as unknown as { release: () => void }).release = r)));
+        void navigator.locks.request(
+          'ferry-probe',
+          () => new Promise<void>((r) => ((window as unknown as { release: () => void }).release = r)),
+        );
       }, null);
       await sleep(100);
-      const blocked = await c.run(() => navigator.locks.request('ferry-probe', { ifAvailable: true }, (lock) => lock === null), null);
+      const blocked = await c.run(
+        () => navigator.locks.request('ferry-probe', { ifAvailable: true }, (lock) => lock === null),
+        null,
+      );
       await a.run(() => (window as unknown as { release: () => void }).release(), null);
-      const after = await c.run(() => navigator.locks.request('ferry-probe', { ifAvailable: true }, (lock) => lock !== null), null);
+      const after = await c.run(
+        () => navigator.locks.request('ferry-probe', { ifAvailable: true }, (lock) => lock !== null),
+        null,
+      );
       // BroadcastChannel across tabs: a message posted in tab a arrives in tab c.
       await c.run(() => {
         const ch = new BroadcastChannel('ferry-probe');
@@ -126,7 +154,9 @@ describe.each(engines)('%s', (engine) => {
         [1, 2, 3].map((n) => message(n)),
       );
       // The enqueue's drain meets the outage (WebKit takes a moment to refuse the connection).
-      await expect.poll(async () => (await getAll(tab, ids)).map((o) => o?.status), { timeout: 15_000 }).toEqual(['pending', 'pending', 'pending']);
+      await expect
+        .poll(async () => (await getAll(tab, ids)).map((o) => o?.status), { timeout: 15_000 })
+        .toEqual(['pending', 'pending', 'pending']);
 
       // The page reloads from the worker's app-shell cache; the ops are in IndexedDB.
       await tab.reload();
@@ -134,7 +164,12 @@ describe.each(engines)('%s', (engine) => {
       const onLine = await tab.run(() => navigator.onLine, null);
       const worker = await ping(tab);
       record(engine, 'offline', {
-        means: b.network === 'page+worker' ? 'driver' : b.network === 'page' ? 'driver (page) + server stopped (worker)' : 'server stopped',
+        means:
+          b.network === 'page+worker'
+            ? 'driver'
+            : b.network === 'page'
+              ? 'driver (page) + server stopped (worker)'
+              : 'server stopped',
         pageOnLine: onLine,
         workerOnLine: worker !== 'no-reply' && worker.online,
         reloadFromWorker: true,
@@ -176,7 +211,8 @@ describe.each(engines)('%s', (engine) => {
         const N = kills ? 5 : 12;
         if (kills) {
           // The first send of op 1 is applied but never answered: the worker dies with it in flight.
-          server.script = (req, nth) => ((req.body as { n: number }).n === 1 && nth === 1 ? 'apply-and-hang' : undefined);
+          server.script = (req, nth) =>
+            (req.body as { n: number }).n === 1 && nth === 1 ? 'apply-and-hang' : undefined;
         } else {
           // Firefox: slow answers, and Firefox's own lifetime limit (1 s, see launch) stops the worker mid-drain.
           server.script = () => ({ delayMs: 400 });
@@ -245,7 +281,14 @@ describe.each(engines)('%s', (engine) => {
               const ids: string[] = [];
               for (let i = 0; i < PER_TAB; i++) {
                 const lane = i % 2 ? 'odd' : 'even';
-                ids.push(await window.ferry.enqueue({ kind: 'k', target: '/api/t', lane, payload: { n: t * 100 + i, tab: t, i, lane } }));
+                ids.push(
+                  await window.ferry.enqueue({
+                    kind: 'k',
+                    target: '/api/t',
+                    lane,
+                    payload: { n: t * 100 + i, tab: t, i, lane },
+                  }),
+                );
               }
               return ids;
             })();
@@ -256,7 +299,11 @@ describe.each(engines)('%s', (engine) => {
       }
       const ids: string[] = [];
       for (const tab of tabs) {
-        await expect.poll(() => tab.run(() => (window as unknown as { burstIds?: string[] }).burstIds?.length ?? 0, null), { timeout: 30_000 }).toBe(PER_TAB);
+        await expect
+          .poll(() => tab.run(() => (window as unknown as { burstIds?: string[] }).burstIds?.length ?? 0, null), {
+            timeout: 30_000,
+          })
+          .toBe(PER_TAB);
         ids.push(...(await tab.run(() => (window as unknown as { burstIds: string[] }).burstIds, null)));
       }
       const done = await whenDoneAll(tabs[0]!, ids);
@@ -272,7 +319,9 @@ describe.each(engines)('%s', (engine) => {
           .filter((o) => o.lane === lane)
           .sort((x, y) => x.seq - y.seq)
           .map((o) => o.idempotencyKey);
-        expect(server.received.filter((r) => (r.body as { lane: string }).lane === lane).map((r) => r.key)).toEqual(bySeq);
+        expect(server.received.filter((r) => (r.body as { lane: string }).lane === lane).map((r) => r.key)).toEqual(
+          bySeq,
+        );
         for (let t = 0; t < 3; t++) {
           const is = bodies.filter((x) => x.lane === lane && x.tab === t).map((x) => x.i);
           expect(is).toEqual([...is].sort((x, y) => x - y));
@@ -280,7 +329,10 @@ describe.each(engines)('%s', (engine) => {
       }
       // Every tab heard every op's changes, whichever tab enqueued it (BroadcastChannel from the worker).
       for (const tab of tabs) {
-        const heard = await tab.run(() => new Set(window.changes.filter((c) => c.op.status === 'done').map((c) => c.op.id)).size, null);
+        const heard = await tab.run(
+          () => new Set(window.changes.filter((c) => c.op.status === 'done').map((c) => c.op.id)).size,
+          null,
+        );
         expect(heard).toBe(3 * PER_TAB);
       }
       record(engine, 'threeTabs', { ops: 3 * PER_TAB, requests: server.received.length });
@@ -299,21 +351,31 @@ describe.each(engines)('%s', (engine) => {
           const w = window as unknown as { burstIds?: string[] };
           void Promise.all(
             Array.from({ length: 8 }, (_, i) =>
-              window.ferry.enqueue({ kind: 'k', target: '/api/p', lane: `tab-${t}`, payload: { n: t * 100 + i, lane: `tab-${t}` } }),
+              window.ferry.enqueue({
+                kind: 'k',
+                target: '/api/p',
+                lane: `tab-${t}`,
+                payload: { n: t * 100 + i, lane: `tab-${t}` },
+              }),
             ),
           ).then((ids) => (w.burstIds = ids));
         }, t);
       await start(a, 1);
       await start(c, 2);
       const idsOf = async (tab: Tab): Promise<string[]> => {
-        await expect.poll(() => tab.run(() => (window as unknown as { burstIds?: string[] }).burstIds?.length ?? 0, null)).toBe(8);
+        await expect
+          .poll(() => tab.run(() => (window as unknown as { burstIds?: string[] }).burstIds?.length ?? 0, null))
+          .toBe(8);
         return tab.run(() => (window as unknown as { burstIds: string[] }).burstIds, null);
       };
       const ids = [...(await idsOf(a)), ...(await idsOf(c))];
       await expect.poll(() => server.applied.length, { timeout: 20_000 }).toBe(16);
       expect(new Set(server.received.map((r) => r.key)).size).toBe(server.received.length);
       const applied = appliedOnce(server);
-      for (const t of [1, 2]) expect(applied.filter((n) => Math.floor(n / 100) === t)).toEqual(Array.from({ length: 8 }, (_, i) => t * 100 + i));
+      for (const t of [1, 2])
+        expect(applied.filter((n) => Math.floor(n / 100) === t)).toEqual(
+          Array.from({ length: 8 }, (_, i) => t * 100 + i),
+        );
       expect((await whenDoneAll(c, ids)).map((o) => o.status)).toEqual(ids.map(() => 'done'));
 
       // An outage in page mode, then the first tab closed: the other tab's host takes the lock and delivers.
@@ -478,7 +540,8 @@ let demoDist: string | undefined;
  */
 async function demoReady(engine: EngineName, tab: Tab): Promise<void> {
   const first = await tab.run(() => (typeof window.demo === 'undefined' ? document.readyState : 'handle'), null);
-  if (first !== 'handle') console.log(`${engine}: demo-offline: no window.demo yet after the navigation returned (readyState ${first})`);
+  if (first !== 'handle')
+    console.log(`${engine}: demo-offline: no window.demo yet after the navigation returned (readyState ${first})`);
   await expect.poll(() => tab.run(() => typeof window.demo !== 'undefined', null), { timeout: 15_000 }).toBe(true);
   await tab.run(() => window.demo.ready, null);
 }
@@ -505,7 +568,11 @@ async function demoScenario(engine: EngineName): Promise<void> {
     step(engine, 'demo: typed');
     const badges = () =>
       tab.run(
-        () => [...document.querySelectorAll('#messages .msg')].map((m) => [m.querySelector('.text')?.textContent, m.querySelector('.badge')?.textContent]),
+        () =>
+          [...document.querySelectorAll('#messages .msg')].map((m) => [
+            m.querySelector('.text')?.textContent,
+            m.querySelector('.badge')?.textContent,
+          ]),
         null,
       );
     const all = (badge: string) => texts.map((t) => [t, badge]);

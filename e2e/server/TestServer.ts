@@ -218,7 +218,9 @@ export class TestServer {
       key: typeof key === 'string' ? key : null,
       body: text === '' ? undefined : JSON.parse(text),
       at: Date.now(),
-      headers: Object.fromEntries(Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string')),
+      headers: Object.fromEntries(
+        Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      ),
     };
     const outcome = await this.#run(layer, rec, request);
     if (outcome === 'hang') return void this.#hanging.add(res);
@@ -245,7 +247,10 @@ export class TestServer {
     if (typeof answer === 'object' && 'status' in answer) {
       const empty = answer.status === 204 || answer.status === 205 || answer.status === 304;
       const body = empty ? null : JSON.stringify(answer.body ?? {});
-      const res = new Response(body, { status: answer.status, headers: { 'content-type': 'application/json', ...answer.headers } });
+      const res = new Response(body, {
+        status: answer.status,
+        headers: { 'content-type': 'application/json', ...answer.headers },
+      });
       return noted(rec, res);
     }
     const answerAt = rec.at + (typeof answer === 'object' ? answer.delayMs : 0);
@@ -255,7 +260,14 @@ export class TestServer {
       const wait = answerAt - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const body = inner.body === null ? undefined : ((await inner.json()) as unknown);
-      if (generation === this.#generation) this.applied.push({ key: rec.key, path: rec.path, body, at: rec.at, user: this.sessions.userOf(inner.headers) });
+      if (generation === this.#generation)
+        this.applied.push({
+          key: rec.key,
+          path: rec.path,
+          body,
+          at: rec.at,
+          user: this.sessions.userOf(inner.headers),
+        });
       return Response.json({ replayed: false }, { status: 201 });
     };
     const res = await layer.handle(request, app);
@@ -276,7 +288,14 @@ export class TestServer {
     const cutOff = new Promise<'hang' | 'drop'>((resolve) => (cut = resolve));
     const batch = createBatchHandler({
       dispatch: async (itemReq, { op }) => {
-        const rec: Received = { method: op.method, path: op.target, key: op.idempotencyKey, body: op.payload, at: Date.now(), batched: true };
+        const rec: Received = {
+          method: op.method,
+          path: op.target,
+          key: op.idempotencyKey,
+          body: op.payload,
+          at: Date.now(),
+          batched: true,
+        };
         const outcome = await this.#run(layer, rec, itemReq);
         if (outcome === 'hang' || outcome === 'drop') {
           for (const r of answered) r.outcome = outcome;
@@ -324,7 +343,13 @@ function freshLayer(sessions: Sessions): Idempotency {
   return new Idempotency({ store, requireKey: () => false, user: (req) => sessions.userOf(req.headers) });
 }
 
-function send(res: ServerResponse, status: number, body: string, type: string, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  type: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.destroyed) return;
   res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...headers });
   res.end(body);

@@ -5,4 +5,6 @@ declare const self: ServiceWorkerGlobalScope;
 
 importScripts('/ferry-sw.classic.js');
 const store = () => ferry.IdbStore.open({ name: 'app' });
-export const stop: () => void = ferry.createFerryHost({ store }).listen(self, { skipWaiting: true, clientsClaim: true });
+export const stop: () => void = ferry
+  .createFerryHost({ store })
+  .listen(self, { skipWaiting: true, clientsClaim: true });

@@ -16,4 +16,12 @@ const host: sw.FerryHost = sw.createFerryHost({ retry: { maxAttempts: 3 } });
 const ferry: client.FerryClient = client.createFerryClient({ fallback: page.pageHost() });
 const status: react.FerryStatus = ferry.status();
 const hooks = [react.FerryProvider, react.useFerryStatus, react.useOp, react.useOps, react.useEnqueue];
-export const used = [host, ferry, status, hooks, protocol.isFerryMessage({ ferry: true }), core.RETRY_DEFAULTS.maxAttempts, testing.VirtualClock];
+export const used = [
+  host,
+  ferry,
+  status,
+  hooks,
+  protocol.isFerryMessage({ ferry: true }),
+  core.RETRY_DEFAULTS.maxAttempts,
+  testing.VirtualClock,
+];

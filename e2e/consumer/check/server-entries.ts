@@ -8,7 +8,10 @@ import * as pglite from '@ferry/server/pglite';
 
 export const entries = [server, hono, node, pg, pglite];
 const store: server.IdempotencyStore = new pglite.PgliteStore();
-export const handler: (req: Request) => Promise<Response> = server.createHandler({ store, handler: () => new Response(null, { status: 204 }) });
+export const handler: (req: Request) => Promise<Response> = server.createHandler({
+  store,
+  handler: () => new Response(null, { status: 204 }),
+});
 export const listener = node.toNodeListener(handler);
 export const middleware = hono.idempotency({ store, scope: () => 'u1' });
 export const shared: server.IdempotencyStore = new pg.PgStore({ connectionString: 'postgres://app@127.0.0.1/app' });

@@ -7,7 +7,11 @@ const send = (key: string | null, text: string): Promise<Response> =>
   Promise.resolve(
     app.request('/api/messages', {
       method: 'POST',
-      headers: { 'x-user': 'alice', 'content-type': 'application/json', ...(key !== null && { 'idempotency-key': key }) },
+      headers: {
+        'x-user': 'alice',
+        'content-type': 'application/json',
+        ...(key !== null && { 'idempotency-key': key }),
+      },
       body: JSON.stringify({ text }),
     }),
   );
@@ -19,12 +23,23 @@ const problem = async (res: Response): Promise<[number, string | null, unknown]>
 
 const first = await send('h1', 'hello');
 const firstBody = await first.text();
-deepStrictEqual([first.status, first.headers.get('idempotent-replayed'), JSON.parse(firstBody)], [201, null, { id: 1 }]);
+deepStrictEqual(
+  [first.status, first.headers.get('idempotent-replayed'), JSON.parse(firstBody)],
+  [201, null, { id: 1 }],
+);
 const again = await send('h1', 'hello');
 deepStrictEqual([again.status, again.headers.get('idempotent-replayed'), await again.text()], [201, 'true', firstBody]);
 deepStrictEqual(saved, [{ text: 'hello' }]);
-deepStrictEqual(await problem(await send('h1', 'changed')), [422, 'application/problem+json', 'idempotency-key-reused']);
-deepStrictEqual(await problem(await send(null, 'no key')), [400, 'application/problem+json', 'idempotency-key-missing']);
+deepStrictEqual(await problem(await send('h1', 'changed')), [
+  422,
+  'application/problem+json',
+  'idempotency-key-reused',
+]);
+deepStrictEqual(await problem(await send(null, 'no key')), [
+  400,
+  'application/problem+json',
+  'idempotency-key-missing',
+]);
 const batch = await app.request('/api/batch', {
   method: 'POST',
   headers: { 'x-user': 'alice', 'content-type': 'application/json' },

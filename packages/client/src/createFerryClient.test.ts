@@ -27,7 +27,14 @@ function channel() {
 
 function client(worker: ReturnType<typeof fakeWorker>, timeoutMs = 250, recheckMs?: number, enqueueTimeoutMs = 0) {
   const container = { controller: worker } as unknown as ServiceWorkerContainer;
-  return createFerryClient({ serviceWorker: () => container, channel, forwardEvents: false, timeoutMs, enqueueTimeoutMs, ...(recheckMs && { recheckMs }) });
+  return createFerryClient({
+    serviceWorker: () => container,
+    channel,
+    forwardEvents: false,
+    timeoutMs,
+    enqueueTimeoutMs,
+    ...(recheckMs && { recheckMs }),
+  });
 }
 
 describe('client requests', () => {
@@ -44,7 +51,12 @@ describe('client requests', () => {
   });
 
   it('sends versioned, typed requests with unique ids', async () => {
-    const worker = fakeWorker((msg) => ({ v: 1, id: msg.id, ok: true, result: msg.type === 'enqueueBatch' ? ['op1'] : { id: 'op1' } }));
+    const worker = fakeWorker((msg) => ({
+      v: 1,
+      id: msg.id,
+      ok: true,
+      result: msg.type === 'enqueueBatch' ? ['op1'] : { id: 'op1' },
+    }));
     const ferry = client(worker);
     expect(await ferry.enqueue({ kind: 'k', target: '/a', payload: 1 })).toBe('op1');
     await ferry.get('op1');
@@ -63,7 +75,12 @@ describe('client requests', () => {
   });
 
   it('rebuilds error replies into FerryError with their code', async () => {
-    const worker = fakeWorker((msg) => ({ v: 1, id: msg.id, ok: false, error: { code: 'target-not-allowed', message: 'no' } }));
+    const worker = fakeWorker((msg) => ({
+      v: 1,
+      id: msg.id,
+      ok: false,
+      error: { code: 'target-not-allowed', message: 'no' },
+    }));
     const err = await client(worker)
       .retry('x')
       .catch((e: unknown) => e);
@@ -80,7 +97,11 @@ describe('client requests', () => {
   });
 
   it('whenDone resolves with a failed op, and rejects with not-found for a missing one', async () => {
-    const failed = { id: 'f', status: 'failed', lastError: { message: 'HTTP 400', status: 400, retryable: false, at: 1 } };
+    const failed = {
+      id: 'f',
+      status: 'failed',
+      lastError: { message: 'HTTP 400', status: 400, retryable: false, at: 1 },
+    };
     const worker = fakeWorker((msg) => ({ v: 1, id: msg.id, ok: true, result: msg.opId === 'f' ? failed : null }));
     const ferry = client(worker);
     expect(await ferry.whenDone('f')).toMatchObject({ status: 'failed' });
@@ -91,7 +112,14 @@ describe('client requests', () => {
 /** Answers an enqueueBatch the way the host does: an id per op, or the error of an op whose target is refused. */
 const batchAnswer = (msg: Record<string, unknown>): unknown => {
   const ops = msg.ops as { id: string; target: string }[];
-  return { v: 1, id: msg.id, ok: true, result: ops.map((o) => (o.target.startsWith('/') ? o.id : { code: 'target-not-allowed', message: `refused ${o.id}` })) };
+  return {
+    v: 1,
+    id: msg.id,
+    ok: true,
+    result: ops.map((o) =>
+      o.target.startsWith('/') ? o.id : { code: 'target-not-allowed', message: `refused ${o.id}` },
+    ),
+  };
 };
 const op = (id: string, target = '/a') => ({ id, kind: 'k', target, payload: { id } });
 
@@ -102,9 +130,16 @@ describe('enqueue coalescing', () => {
     const calls = [ferry.enqueue(op('a')), ferry.enqueue(op('b', 'https://evil.example/')), ferry.enqueue(op('c'))];
     const outcomes = await Promise.allSettled(calls);
     expect(worker.received).toHaveLength(1);
-    expect(worker.received[0]).toMatchObject({ v: 1, type: 'enqueueBatch', ops: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] });
+    expect(worker.received[0]).toMatchObject({
+      v: 1,
+      type: 'enqueueBatch',
+      ops: [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
+    });
     expect(outcomes[0]).toEqual({ status: 'fulfilled', value: 'a' });
-    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { name: 'FerryError', code: 'target-not-allowed', message: 'refused b' } });
+    expect(outcomes[1]).toMatchObject({
+      status: 'rejected',
+      reason: { name: 'FerryError', code: 'target-not-allowed', message: 'refused b' },
+    });
     expect(outcomes[2]).toEqual({ status: 'fulfilled', value: 'c' });
     // A later task starts a new batch.
     expect(await ferry.enqueue(op('d'))).toBe('d');
@@ -146,16 +181,25 @@ describe('enqueue coalescing', () => {
   it('sends a batch the worker does not answer again, with the same ids, until its deadline; then every caller hears worker-timeout', async () => {
     const worker = fakeWorker(() => undefined);
     const ferry = client(worker, 30, undefined, 200);
-    const codes = await Promise.all([ferry.enqueue(op('a')), ferry.enqueue(op('b'))].map((p) => p.catch((e: FerryError) => e.code)));
+    const codes = await Promise.all(
+      [ferry.enqueue(op('a')), ferry.enqueue(op('b'))].map((p) => p.catch((e: FerryError) => e.code)),
+    );
     expect(codes).toEqual(['worker-timeout', 'worker-timeout']);
     expect(worker.received.length).toBeGreaterThanOrEqual(2);
-    const ids = worker.received.map((m) => (m.ops as { id: string; idempotencyKey: string }[]).map((o) => `${o.id}/${o.idempotencyKey}`).join());
+    const ids = worker.received.map((m) =>
+      (m.ops as { id: string; idempotencyKey: string }[]).map((o) => `${o.id}/${o.idempotencyKey}`).join(),
+    );
     expect(new Set(ids).size).toBe(1);
     await ferry.close();
   });
 
   it('makes the id and idempotency key before posting, and keeps the ones given', async () => {
-    const worker = fakeWorker((msg) => ({ v: 1, id: msg.id, ok: true, result: (msg.ops as { id: string }[]).map((o) => o.id) }));
+    const worker = fakeWorker((msg) => ({
+      v: 1,
+      id: msg.id,
+      ok: true,
+      result: (msg.ops as { id: string }[]).map((o) => o.id),
+    }));
     const ferry = client(worker);
     const made = await ferry.enqueue(op('a'));
     const given = await ferry.enqueue({ ...op('b'), id: 'mine', idempotencyKey: 'my-key' });
@@ -187,7 +231,13 @@ describe('enqueue coalescing', () => {
       },
     };
     const container = { controller: worker } as unknown as ServiceWorkerContainer;
-    const ferry = createFerryClient({ serviceWorker: () => container, channel, forwardEvents: false, timeoutMs: 50, enqueueTimeoutMs: 5000 });
+    const ferry = createFerryClient({
+      serviceWorker: () => container,
+      channel,
+      forwardEvents: false,
+      timeoutMs: 50,
+      enqueueTimeoutMs: 5000,
+    });
     const id = await ferry.enqueue(op('once'));
     const stored = await ferry.list();
     expect(stored.map((o) => o.id)).toEqual([id]);
@@ -231,7 +281,12 @@ describe('enqueue coalescing', () => {
     const worker = fakeWorker((msg) =>
       msg.type === 'enqueue'
         ? { v: 1, id: msg.id, ok: true, result: { id: (msg.op as { id: string }).id } }
-        : { v: 1, id: msg.id, ok: false, error: { code: 'protocol-error', message: 'unknown request type "enqueueBatch"' } },
+        : {
+            v: 1,
+            id: msg.id,
+            ok: false,
+            error: { code: 'protocol-error', message: 'unknown request type "enqueueBatch"' },
+          },
     );
     const ferry = client(worker);
     expect(await Promise.all([ferry.enqueue(op('a')), ferry.enqueue(op('b'))])).toEqual(['a', 'b']);
@@ -241,7 +296,9 @@ describe('enqueue coalescing', () => {
 
   it('an op postMessage cannot clone fails alone; the others of its batch are still sent', async () => {
     const worker = fakeWorker((msg) =>
-      msg.type === 'enqueue' ? { v: 1, id: msg.id, ok: true, result: { id: (msg.op as { id: string }).id } } : batchAnswer(msg),
+      msg.type === 'enqueue'
+        ? { v: 1, id: msg.id, ok: true, result: { id: (msg.op as { id: string }).id } }
+        : batchAnswer(msg),
     );
     const post = worker.postMessage.bind(worker);
     // As a real worker's postMessage does: clone first, throw DataCloneError before anything is sent.
@@ -272,7 +329,12 @@ describe('whenDone without the broadcast', () => {
   /** A worker whose op `w` turns done while nobody hears about it: no change is ever broadcast (it was killed before). */
   function silentWorker() {
     const state = { status: 'pending' };
-    const worker = fakeWorker((msg) => ({ v: 1, id: msg.id, ok: true, result: msg.type === 'get' ? { id: 'w', ...state } : null }));
+    const worker = fakeWorker((msg) => ({
+      v: 1,
+      id: msg.id,
+      ok: true,
+      result: msg.type === 'get' ? { id: 'w', ...state } : null,
+    }));
     return { worker, state, gets: () => worker.received.filter((m) => m.type === 'get').length };
   }
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -93,7 +93,10 @@ export interface FerryClient {
    *   `navigator.serviceWorker.register`), whose worker hosts Ferry; nothing is registered;
    * - nothing: waits for the registration that controls this page (`navigator.serviceWorker.ready`); nothing is registered.
    */
-  register(script?: string | URL | ServiceWorkerRegistration, options?: RegistrationOptions): Promise<ServiceWorkerRegistration | undefined>;
+  register(
+    script?: string | URL | ServiceWorkerRegistration,
+    options?: RegistrationOptions,
+  ): Promise<ServiceWorkerRegistration | undefined>;
   /**
    * Resolves with the op's id once it is durable. Rejects with the worker's typed error (`invalid-operation`, `quota-exceeded`…).
    * The id and idempotency key are made here, before posting, unless given: when the worker does not
@@ -207,7 +210,8 @@ const isTerminal = (s: OperationStatus): boolean => s === 'done' || s === 'faile
  * removes them.
  */
 export function createFerryClient(options: FerryClientOptions = {}): FerryClient {
-  const container = options.serviceWorker ?? (() => (typeof navigator === 'object' ? navigator.serviceWorker : undefined));
+  const container =
+    options.serviceWorker ?? (() => (typeof navigator === 'object' ? navigator.serviceWorker : undefined));
   const usePage = options.mode === 'page' || !container();
   let page: PageTarget | undefined;
   let registration: ServiceWorkerRegistration | undefined;
@@ -221,7 +225,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
   const names = ferryNames(options.name);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const send = requester(target, timeoutMs, names.name);
-  const request = <K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>): Promise<Results[K]> => send(body) as Promise<Results[K]>;
+  const request = <K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>): Promise<Results[K]> =>
+    send(body) as Promise<Results[K]>;
 
   const batcher = enqueueBatcher({
     batch: (ops) => request({ type: 'enqueueBatch', ops }),
@@ -232,10 +237,20 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     // Not an object: the worker's validation says why, as a typed error.
     if (typeof op !== 'object' || op === null) return batcher(op);
     try {
-      return batcher({ ...op, ...who.stamp(op.user), id: op.id ?? nanoid(), idempotencyKey: op.idempotencyKey ?? nanoid() });
+      return batcher({
+        ...op,
+        ...who.stamp(op.user),
+        id: op.id ?? nanoid(),
+        idempotencyKey: op.idempotencyKey ?? nanoid(),
+      });
     } catch (err) {
       if (err instanceof FerryError) return Promise.reject(err);
-      return Promise.reject(new FerryError('invalid-operation', `the operation could not be read: ${err instanceof Error ? err.message : String(err)}`));
+      return Promise.reject(
+        new FerryError(
+          'invalid-operation',
+          `the operation could not be read: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      );
     }
   };
 
@@ -257,7 +272,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
   const subscribe = (fn: (change: ChangeSummary) => void, filter: { user?: string } = {}): (() => void) => {
     listen();
     const only = filter.user;
-    const listener = only === undefined ? fn : (change: ChangeSummary): void => void (change.op.user === only && fn(change));
+    const listener =
+      only === undefined ? fn : (change: ChangeSummary): void => void (change.op.user === only && fn(change));
     listeners.add(listener);
     return () => {
       listeners.delete(listener);
@@ -299,7 +315,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
   const onVisible = (): void => {
     if (document.visibilityState === 'visible') quietKick('visible');
   };
-  const forward = options.forwardEvents !== false && typeof addEventListener === 'function' && typeof document === 'object';
+  const forward =
+    options.forwardEvents !== false && typeof addEventListener === 'function' && typeof document === 'object';
   if (forward) {
     addEventListener('online', onOnline);
     document.addEventListener('visibilitychange', onVisible);
@@ -319,7 +336,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     pageEvents: typeof addEventListener === 'function' && typeof document === 'object',
   });
 
-  const get = (id: string): Promise<Operation | undefined> => request({ type: 'get', opId: id }).then((op) => op ?? undefined);
+  const get = (id: string): Promise<Operation | undefined> =>
+    request({ type: 'get', opId: id }).then((op) => op ?? undefined);
 
   const whenDone = (id: string): Promise<Operation> =>
     new Promise((resolve, reject) => {
@@ -351,7 +369,10 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
       const off = subscribe((change) => {
         if (change.op.id !== id) return;
         if (change.type === 'discard' || change.type === 'cancel')
-          settle(undefined, new FerryError('not-found', `operation ${id} was ${change.type === 'cancel' ? 'cancelled' : 'discarded'}`));
+          settle(
+            undefined,
+            new FerryError('not-found', `operation ${id} was ${change.type === 'cancel' ? 'cancelled' : 'discarded'}`),
+          );
         else if (isTerminal(change.op.status)) void check();
       });
       waiting.add(quiet);

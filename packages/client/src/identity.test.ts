@@ -26,10 +26,19 @@ function fakeWorker(result: (msg: Msg) => unknown = defaultAnswer) {
 function setup(more: Parameters<typeof createFerryClient>[0] = {}, worker = fakeWorker()) {
   const channel = Object.assign(new EventTarget(), { close() {} });
   const container = { controller: worker } as unknown as ServiceWorkerContainer;
-  const ferry = createFerryClient({ serviceWorker: () => container, channel: () => channel, forwardEvents: false, timeoutMs: 500, ...more });
+  const ferry = createFerryClient({
+    serviceWorker: () => container,
+    channel: () => channel,
+    forwardEvents: false,
+    timeoutMs: 500,
+    ...more,
+  });
   const ask = (user: string, reason = 'refused', origin = 'https://api.example') =>
-    channel.dispatchEvent(new MessageEvent('message', { data: { v: 1, type: 'credentials-needed', user, origin, reason } }));
-  const signedOut = (user: string, epoch: number) => channel.dispatchEvent(new MessageEvent('message', { data: { v: 1, type: 'signed-out', user, epoch } }));
+    channel.dispatchEvent(
+      new MessageEvent('message', { data: { v: 1, type: 'credentials-needed', user, origin, reason } }),
+    );
+  const signedOut = (user: string, epoch: number) =>
+    channel.dispatchEvent(new MessageEvent('message', { data: { v: 1, type: 'signed-out', user, epoch } }));
   return { ferry, worker, ask, signedOut };
 }
 
@@ -80,7 +89,10 @@ describe('client: users', () => {
     const sets = worker.received.filter((m) => m.type === 'setCredentials');
     expect(sets).toMatchObject([
       { user: 'alice', credentials: { headers: { Authorization: 'Bearer alice-token' } } },
-      { user: 'alice', credentials: { headers: { Authorization: 'Bearer alice-token' }, origin: 'https://api.example' } },
+      {
+        user: 'alice',
+        credentials: { headers: { Authorization: 'Bearer alice-token' }, origin: 'https://api.example' },
+      },
     ]);
     await ferry.signOut();
     ask('alice');

@@ -124,7 +124,8 @@ function expected(ops: readonly Operation[]) {
   const waits = (o: Operation): boolean => o.status === 'pending' && heldLanes.has(`${o.lane}\u0000${o.user ?? ''}`);
   for (const op of ops) {
     counts[op.status]++;
-    if (!Object.hasOwn(lanes, op.lane)) Object.defineProperty(lanes, op.lane, { value: zero(), enumerable: true, writable: true });
+    if (!Object.hasOwn(lanes, op.lane))
+      Object.defineProperty(lanes, op.lane, { value: zero(), enumerable: true, writable: true });
     (lanes[op.lane] as StatusCounts)[op.status]++;
     if (op.user !== undefined) ((users[op.user] ??= zero()) as Record<OperationStatus, number>)[op.status]++;
     if (waits(op)) held++;
@@ -136,7 +137,13 @@ function expected(ops: readonly Operation[]) {
 
 function checkAgainst(status: FerryStatus, ops: readonly Operation[]): void {
   const { waits, ...want } = expected(ops);
-  expect({ counts: status.counts, lanes: status.lanes, users: status.users, held: status.held, nextRetryAt: status.nextRetryAt }).toEqual(want);
+  expect({
+    counts: status.counts,
+    lanes: status.lanes,
+    users: status.users,
+    held: status.held,
+    nextRetryAt: status.nextRetryAt,
+  }).toEqual(want);
   const done = ops.filter((o) => o.status === 'done');
   if (done.length > 0) expect(status.lastSyncedAt).toBeGreaterThanOrEqual(Math.max(...done.map((o) => o.updatedAt)));
   const unsent = ops.filter((o) => o.status === 'inflight' || (o.status === 'pending' && !waits(o))).length;
@@ -177,23 +184,37 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({
       t: fc.constant('outcome' as const),
       pick: fc.nat(7),
-      how: fc.constantFrom('ok' as const, 'ok' as const, 'retry' as const, 'fail' as const, 'hold' as const, 'hold' as const),
+      how: fc.constantFrom(
+        'ok' as const,
+        'ok' as const,
+        'retry' as const,
+        'fail' as const,
+        'hold' as const,
+        'hold' as const,
+      ),
     }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('discard' as const), pick: fc.nat(15) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('cancel' as const), pick: fc.nat(15) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('update' as const), pick: fc.nat(15) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('coalesce' as const), lane: fc.nat(LANES.length - 1), key: fc.nat(1) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('coalesce' as const), lane: fc.nat(LANES.length - 1), key: fc.nat(1) }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('retry' as const), pick: fc.nat(7) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('release' as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('expire' as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('advance' as const), ms: fc.constantFrom(1, 1_000, 60_000) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('lose' as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('resync' as const) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('raced' as const), n: fc.integer({ min: 1, max: 3 }), late: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('raced' as const), n: fc.integer({ min: 1, max: 3 }), late: fc.boolean() }),
+  },
 );
 
-const pick = <T>(items: readonly T[], n: number): T | undefined => (items.length === 0 ? undefined : items[n % items.length]);
+const pick = <T>(items: readonly T[], n: number): T | undefined =>
+  items.length === 0 ? undefined : items[n % items.length];
 
 async function run(h: ReturnType<typeof harness>, steps: readonly Step[]): Promise<void> {
   const { client, driver, clock } = h;
@@ -209,7 +230,13 @@ async function run(h: ReturnType<typeof harness>, steps: readonly Step[]): Promi
         await Promise.all(
           Array.from({ length: s.n }, () => {
             const user = USERS[s.user];
-            return client.enqueue({ kind: 'k', target: '/api/x', payload: { k: k++ }, lane: LANES[s.lane] as string, ...(user !== undefined && { user }) });
+            return client.enqueue({
+              kind: 'k',
+              target: '/api/x',
+              payload: { k: k++ },
+              lane: LANES[s.lane] as string,
+              ...(user !== undefined && { user }),
+            });
           }),
         );
         break;
@@ -223,7 +250,10 @@ async function run(h: ReturnType<typeof harness>, steps: readonly Step[]): Promi
         if (s.how === 'ok') await driver.complete(c).catch(ignore);
         else if (s.how === 'retry') await driver.fail(c, { ok: false, retryable: true, status: 503 }).catch(ignore);
         else if (s.how === 'fail') await driver.fail(c, { ok: false, retryable: false, status: 400 }).catch(ignore);
-        else await driver.fail(c, { ok: false, retryable: true, status: 401, hold: 'credentials', free: true }).catch(ignore);
+        else
+          await driver
+            .fail(c, { ok: false, retryable: true, status: 401, hold: 'credentials', free: true })
+            .catch(ignore);
         break;
       }
       case 'discard': {
@@ -242,7 +272,13 @@ async function run(h: ReturnType<typeof harness>, steps: readonly Step[]): Promi
         break;
       }
       case 'coalesce':
-        await client.enqueue({ kind: 'k', target: '/api/x', payload: { k: k++ }, lane: LANES[s.lane] as string, coalesce: { key: `doc:${s.key}` } });
+        await client.enqueue({
+          kind: 'k',
+          target: '/api/x',
+          payload: { k: k++ },
+          lane: LANES[s.lane] as string,
+          coalesce: { key: `doc:${s.key}` },
+        });
         break;
       case 'retry': {
         const op = pick(await client.list({ status: 'failed' }), s.pick);
@@ -296,7 +332,10 @@ async function run(h: ReturnType<typeof harness>, steps: readonly Step[]): Promi
 
 describe('status snapshot', () => {
   it('agrees with list() after every step of a random sequence (property)', async () => {
-    const runs = Number((globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['FERRY_PROPERTY_RUNS'] ?? 100);
+    const runs = Number(
+      (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['FERRY_PROPERTY_RUNS'] ??
+        100,
+    );
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 40 }), async (steps) => {
         const h = harness();
@@ -438,12 +477,17 @@ describe('status snapshot, by example', () => {
     const h = harness();
     let renders = 0;
     // As useSyncExternalStore does: each subscriber reads the snapshot when told.
-    const offs = [0, 1, 2].map(() => h.client.status.subscribe(() => void (h.client.status().counts.done >= 0 && renders++)));
+    const offs = [0, 1, 2].map(() =>
+      h.client.status.subscribe(() => void (h.client.status().counts.done >= 0 && renders++)),
+    );
     await h.client.status.refresh();
     // 1,000 real changes, broadcast to nobody yet: 250 ops, each put, claimed, done, then discarded.
     h.pause(true);
     const ids: string[] = [];
-    for (let i = 0; i < 250; i++) ids.push((await h.driver.enqueue({ kind: 'k', target: '/api/x', payload: i, lane: `l${i % 10}`, user: `u${i % 3}` })).id);
+    for (let i = 0; i < 250; i++)
+      ids.push(
+        (await h.driver.enqueue({ kind: 'k', target: '/api/x', payload: i, lane: `l${i % 10}`, user: `u${i % 3}` })).id,
+      );
     for (;;) {
       const got = await h.driver.claim('driver', 10, 60_000);
       if (got.length === 0) break;

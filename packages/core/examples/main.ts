@@ -33,7 +33,11 @@ const transport = new ExampleTransport(false); // start offline
 const worker = new SyncWorker({ outbox, transport, probe, batchLimit: 10, owner: 'sync-example' });
 
 // 1. Persist the operation BEFORE any network call.
-const op = await outbox.enqueue({ kind: 'message.send', target: '/api/messages', payload: { text: 'hello offline-first' } });
+const op = await outbox.enqueue({
+  kind: 'message.send',
+  target: '/api/messages',
+  payload: { text: 'hello offline-first' },
+});
 console.log(`[app] operation saved: ${op.id}`);
 // The seed passes t0 to enqueue; here the outbox stamps the op with its clock, so t0 is read from it.
 const t0 = op.createdAt;
@@ -45,7 +49,9 @@ const afterOffline = await outbox.get(op.id);
 if (afterOffline) {
   console.log(`[outbox] attempt: ${afterOffline.attempt}`);
   console.log(`[outbox] last_error: ${afterOffline.lastError?.message}`);
-  console.log(`[outbox] next_retry_at_ms: ${afterOffline.nextAttemptAt} (in ${afterOffline.nextAttemptAt - (t0 + 1)} ms, with jitter)`);
+  console.log(
+    `[outbox] next_retry_at_ms: ${afterOffline.nextAttemptAt} (in ${afterOffline.nextAttemptAt - (t0 + 1)} ms, with jitter)`,
+  );
 }
 
 // 3. The network recovers: the next tick, once the op is due, succeeds.

@@ -9,14 +9,21 @@ import { MemoryStore, Outbox } from '../src/index.ts';
 
 const outbox = new Outbox({ store: new MemoryStore() });
 
-const op = await outbox.enqueue({ id: 'op_1', kind: 'message.send', target: '/api/messages', payload: { text: 'hello' } });
+const op = await outbox.enqueue({
+  id: 'op_1',
+  kind: 'message.send',
+  target: '/api/messages',
+  payload: { text: 'hello' },
+});
 const [claimed] = await outbox.claim('wal-demo', 1, 30_000);
 if (claimed?.id !== op.id) throw new Error('the op was not claimed');
 await outbox.complete(claimed);
 
 console.log('replay:');
 const resume = await outbox.wal.replay(0, (r) => {
-  console.log(` lsn=${r.lsn} id=${r.opId} type=${r.type} ts=${r.at}${r.op ? ` op=${JSON.stringify({ kind: r.op.kind, target: r.op.target })}` : ''}`);
+  console.log(
+    ` lsn=${r.lsn} id=${r.opId} type=${r.type} ts=${r.at}${r.op ? ` op=${JSON.stringify({ kind: r.op.kind, target: r.op.target })}` : ''}`,
+  );
 });
 console.log(`resume from lsn ${resume}: replaying from there visits nothing twice`);
 const again: number[] = [];

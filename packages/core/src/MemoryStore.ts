@@ -111,7 +111,8 @@ export class MemoryStore implements OutboxStore {
       },
       addOp: async (rec) => {
         write();
-        if (this.data.ops.has(rec.id)) throw new FerryError('duplicate-id', `an operation with id ${JSON.stringify(rec.id)} is already stored`);
+        if (this.data.ops.has(rec.id))
+          throw new FerryError('duplicate-id', `an operation with id ${JSON.stringify(rec.id)} is already stored`);
         setOp(rec.id, structuredClone(rec));
       },
       putOp: async (rec) => {
@@ -159,7 +160,12 @@ export class MemoryStore implements OutboxStore {
           .sort((a, b) => a.seq - b.seq)
           .slice(0, limit),
       listOps: async ({ status, lane, user, limit = 1000 }: ListQuery) =>
-        opsWhere((r) => (status === undefined || r.status === status) && (lane === undefined || r.lane === lane) && (user === undefined || r.user === user))
+        opsWhere(
+          (r) =>
+            (status === undefined || r.status === status) &&
+            (lane === undefined || r.lane === lane) &&
+            (user === undefined || r.user === user),
+        )
           .sort((a, b) => a.seq - b.seq)
           .slice(0, limit),
       countByStatus: async () => {

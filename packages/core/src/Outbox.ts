@@ -37,7 +37,8 @@ const DISCARD_PAGE = 200;
 const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
 const COMPACT_CHUNK = 500;
 /** The ops a claim's changes claimed (the others are requeues, defers, holds and fails). */
-const claimsOf = (changes: readonly Change[]): Operation[] => changes.filter((c) => c.type === 'claim').map((c) => c.op);
+const claimsOf = (changes: readonly Change[]): Operation[] =>
+  changes.filter((c) => c.type === 'claim').map((c) => c.op);
 /** The meta key under which the store keeps the last compaction's time. */
 const LAST_COMPACTION = 'lastCompactionAt';
 
@@ -124,7 +125,9 @@ export class Outbox {
     const { user } = query;
     if (user === undefined) return this.store.transaction('readonly', (tx) => tx.countByStatus());
     return this.store.transaction('readonly', async (tx) => {
-      const counts = await Promise.all(STATUSES.map(async (status) => [status, (await tx.listOps({ status, user, limit: Infinity })).length] as const));
+      const counts = await Promise.all(
+        STATUSES.map(async (status) => [status, (await tx.listOps({ status, user, limit: Infinity })).length] as const),
+      );
       return Object.fromEntries(counts) as Record<OperationStatus, number>;
     });
   }
@@ -174,7 +177,14 @@ export class Outbox {
    * The ops of one lane come together, in enqueue order. A batch never
    * carries an op past `maxAgeMs` behind its head.
    */
-  claim(owner: string, limit: number, leaseMs: number, now = this.#clock.now(), perLane = 1, options: ClaimOptions = {}): Promise<Operation[]> {
+  claim(
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    now = this.#clock.now(),
+    perLane = 1,
+    options: ClaimOptions = {},
+  ): Promise<Operation[]> {
     const claimed = (tx: OutboxTx) => claim(tx, owner, limit, leaseMs, this.policy, now, perLane, options);
     return this.#change(async (tx) => (await claimed(tx)).changes).then(claimsOf);
   }
@@ -204,8 +214,15 @@ export class Outbox {
    * failure counts as a single send's would, and the ops behind it return
    * to their lane unspent. Resolves with the ops after the change, in batch order.
    */
-  settleBatch(run: readonly Claimed[], results: readonly (SendResult | undefined)[], facts: SendFacts = {}, now = this.#clock.now()): Promise<Operation[]> {
-    return this.#change((tx) => settleBatch(tx, run, results, facts, this.policy, now)).then((cs) => cs.map((c) => c.op));
+  settleBatch(
+    run: readonly Claimed[],
+    results: readonly (SendResult | undefined)[],
+    facts: SendFacts = {},
+    now = this.#clock.now(),
+  ): Promise<Operation[]> {
+    return this.#change((tx) => settleBatch(tx, run, results, facts, this.policy, now)).then((cs) =>
+      cs.map((c) => c.op),
+    );
   }
 
   /**
@@ -256,7 +273,9 @@ export class Outbox {
     const out: Operation[] = [];
     for (;;) {
       const page = await this.#change(async (tx) => {
-        const orphans = (await tx.inflight(ORPHAN_PAGE + live.size)).filter((r) => !(r.leaseToken !== undefined && live.has(r.leaseToken)));
+        const orphans = (await tx.inflight(ORPHAN_PAGE + live.size)).filter(
+          (r) => !(r.leaseToken !== undefined && live.has(r.leaseToken)),
+        );
         return orphans.length > 0 ? requeueLeased(tx, orphans.slice(0, ORPHAN_PAGE), this.policy, now) : [];
       });
       out.push(...page.map((c) => c.op));
@@ -336,12 +355,18 @@ export class Outbox {
    * never touched. Deletes `chunk` records per transaction, each short, so
    * enqueues are never held behind one long walk.
    */
-  async compact(retentionMs: number, now = this.#clock.now(), chunk = COMPACT_CHUNK): Promise<{ ops: number; records: number }> {
+  async compact(
+    retentionMs: number,
+    now = this.#clock.now(),
+    chunk = COMPACT_CHUNK,
+  ): Promise<{ ops: number; records: number }> {
     if (!(retentionMs >= 0)) throw new FerryError('invalid-operation', 'retentionMs must be >= 0');
     const before = now - retentionMs;
     const total = { ops: 0, records: 0 };
-    for (let n = chunk; n >= chunk;) total.ops += n = await this.store.transaction('readwrite', (tx) => tx.deleteDoneBefore(before, chunk));
-    for (let n = chunk; n >= chunk;) total.records += n = await this.store.transaction('readwrite', (tx) => tx.deleteWalBefore(before, chunk));
+    for (let n = chunk; n >= chunk;)
+      total.ops += n = await this.store.transaction('readwrite', (tx) => tx.deleteDoneBefore(before, chunk));
+    for (let n = chunk; n >= chunk;)
+      total.records += n = await this.store.transaction('readwrite', (tx) => tx.deleteWalBefore(before, chunk));
     return total;
   }
 
@@ -351,7 +376,11 @@ export class Outbox {
    * does not walk the done ops at each start.
    * @returns what was removed, or undefined when it was not yet time
    */
-  async compactIfDue(retentionMs: number, everyMs: number, now = this.#clock.now()): Promise<{ ops: number; records: number } | undefined> {
+  async compactIfDue(
+    retentionMs: number,
+    everyMs: number,
+    now = this.#clock.now(),
+  ): Promise<{ ops: number; records: number } | undefined> {
     const last = await this.store.transaction('readonly', (tx) => tx.getMeta(LAST_COMPACTION));
     if (typeof last === 'number' && now - last < everyMs && last <= now) return undefined;
     await this.store.transaction('readwrite', (tx) => tx.putMeta(LAST_COMPACTION, now));

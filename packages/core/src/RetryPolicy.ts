@@ -43,8 +43,10 @@ export class RetryPolicy {
 
   constructor(options: Partial<RetryPolicyOptions> = {}, random: Random = systemRandom) {
     const o = { ...RETRY_DEFAULTS, ...options };
-    if (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1) throw new RangeError('maxAttempts must be an integer >= 1');
-    if (!(o.baseDelayMs >= 0) || !(o.maxDelayMs >= o.baseDelayMs)) throw new RangeError('need 0 <= baseDelayMs <= maxDelayMs');
+    if (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1)
+      throw new RangeError('maxAttempts must be an integer >= 1');
+    if (!(o.baseDelayMs >= 0) || !(o.maxDelayMs >= o.baseDelayMs))
+      throw new RangeError('need 0 <= baseDelayMs <= maxDelayMs');
     if (!(o.factor >= 1)) throw new RangeError('factor must be >= 1');
     if (!(o.maxRetryAfterMs >= 0)) throw new RangeError('maxRetryAfterMs must be >= 0');
     if (!(o.maxAgeMs > 0)) throw new RangeError('maxAgeMs must be > 0');

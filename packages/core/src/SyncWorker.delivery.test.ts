@@ -13,8 +13,19 @@ import { SyncWorker } from './SyncWorker.ts';
 import type { SendContext, SendResult, Transport } from './Transport.ts';
 import { VirtualClock } from './testing/VirtualClock.ts';
 
-const msg = (text: string, lane = 'chat'): OperationInput => ({ kind: 'message.send', target: '/api/messages', payload: { text }, lane });
-const NO_ANSWER: SendResult = { ok: false, retryable: true, unanswered: true, free: true, error: 'network error: Failed to fetch' };
+const msg = (text: string, lane = 'chat'): OperationInput => ({
+  kind: 'message.send',
+  target: '/api/messages',
+  payload: { text },
+  lane,
+});
+const NO_ANSWER: SendResult = {
+  ok: false,
+  retryable: true,
+  unanswered: true,
+  free: true,
+  error: 'network error: Failed to fetch',
+};
 
 /** A server as the worker sees it: answers after `latencyMs` of virtual time, by a script; tracks what is on the wire. */
 class FakeServer implements Transport {
@@ -28,7 +39,10 @@ class FakeServer implements Transport {
   readonly signals: AbortSignal[] = [];
   readonly clock: VirtualClock;
   readonly answer: (op: Operation, nth: number) => SendResult;
-  constructor(clock: VirtualClock, answer: (op: Operation, nth: number) => SendResult = () => ({ ok: true, status: 200 })) {
+  constructor(
+    clock: VirtualClock,
+    answer: (op: Operation, nth: number) => SendResult = () => ({ ok: true, status: 200 }),
+  ) {
     this.clock = clock;
     this.answer = answer;
   }
@@ -78,7 +92,13 @@ function setup(answer?: (op: Operation, nth: number) => SendResult, owner = 'w1'
 const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** Drains while moving virtual time forward in `stepMs` steps until `ms` have passed or `done()` holds. */
-async function runFor(worker: SyncWorker, clock: VirtualClock, ms: number, done: () => boolean | Promise<boolean> = () => false, stepMs = 250): Promise<void> {
+async function runFor(
+  worker: SyncWorker,
+  clock: VirtualClock,
+  ms: number,
+  done: () => boolean | Promise<boolean> = () => false,
+  stepMs = 250,
+): Promise<void> {
   const end = clock.now() + ms;
   let draining: Promise<number> | undefined;
   while (clock.now() < end && !(await done())) {
@@ -156,7 +176,10 @@ describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
     clock.advance(10 * 60_000);
     await draining;
     // The send took longer than its lease: it counts as unanswered, like a dead runner's.
-    expect(await outbox.get(op.id)).toMatchObject({ attempt: 1, lastError: { message: expect.stringMatching(/lease ended/) } });
+    expect(await outbox.get(op.id)).toMatchObject({
+      attempt: 1,
+      lastError: { message: expect.stringMatching(/lease ended/) },
+    });
   });
 
   it("a dead runner's claims are only what it had on the wire; nothing unsent is charged an attempt", async () => {
@@ -186,7 +209,9 @@ describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
     // Each death charged one attempt to each op it had on the wire, and nothing to the others.
     expect(ops.map((o) => o.attempt)).toEqual(ops.map((o) => server.sends.get(o.id) ?? 0));
     expect(ops.filter((o) => server.sends.has(o.id)).length).toBeGreaterThanOrEqual(3);
-    expect(ops.filter((o) => !server.sends.has(o.id)).every((o) => o.status === 'pending' && o.attempt === 0)).toBe(true);
+    expect(ops.filter((o) => !server.sends.has(o.id)).every((o) => o.status === 'pending' && o.attempt === 0)).toBe(
+      true,
+    );
   });
 
   it('orphan recovery has no cap: 800 ops in flight under a dead runner all come back', async () => {
@@ -207,10 +232,16 @@ describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
     expect(second?.leaseToken).not.toBe(first?.leaseToken);
     const late = await outbox.complete(first!).catch((e: unknown) => e);
     expect((late as FerryError).code).toBe('lease-superseded');
-    expect(await outbox.get(op.id)).toMatchObject({ status: 'inflight', leaseOwner: 'w2', leaseToken: second?.leaseToken });
+    expect(await outbox.get(op.id)).toMatchObject({
+      status: 'inflight',
+      leaseOwner: 'w2',
+      leaseToken: second?.leaseToken,
+    });
     // Same runner name after a restart: the token still tells the claims apart.
     const [third] = (clock.advance(60_000), await outbox.claim('w2', 1, 60_000));
-    expect((await outbox.fail(second!, { ok: false, retryable: true }).catch((e: unknown) => e)) as FerryError).toMatchObject({ code: 'lease-superseded' });
+    expect(
+      (await outbox.fail(second!, { ok: false, retryable: true }).catch((e: unknown) => e)) as FerryError,
+    ).toMatchObject({ code: 'lease-superseded' });
     expect(await outbox.complete(third!)).toMatchObject({ status: 'done' });
   });
 
@@ -232,7 +263,11 @@ describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
     server.held = pausedAt + 30_000;
     await worker.drain();
     expect(server.sends.size).toBe(0);
-    expect((await outbox.list()).every((o) => o.status === 'pending' && o.nextAttemptAt === pausedAt + 30_000 && o.attempt === 0)).toBe(true);
+    expect(
+      (await outbox.list()).every(
+        (o) => o.status === 'pending' && o.nextAttemptAt === pausedAt + 30_000 && o.attempt === 0,
+      ),
+    ).toBe(true);
     expect((await outbox.wal.records()).filter((r) => r.type === 'defer')).toHaveLength(5);
     await runFor(worker, clock, 60_000, async () => (await outbox.stats()).done === 5);
     expect((await outbox.stats()).done).toBe(5);
@@ -246,7 +281,11 @@ describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
     const worker = new SyncWorker({ outbox, transport: server, clock, timers: clock });
     const old = await outbox.enqueue(msg('old'));
     await runFor(worker, clock, 62_000, () => false, 1000);
-    expect(await outbox.get(old.id)).toMatchObject({ status: 'failed', attempt: 0, lastError: { message: expect.stringMatching(/maxAgeMs/) } });
+    expect(await outbox.get(old.id)).toMatchObject({
+      status: 'failed',
+      attempt: 0,
+      lastError: { message: expect.stringMatching(/maxAgeMs/) },
+    });
   });
 
   it('drain does not return while expired leases are still due, even when every requeued op runs out of attempts', async () => {
@@ -286,7 +325,10 @@ describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
     for (let i = 0; i < 60; i++) await outbox.enqueue(msg(`m${i}`, `lane${i % 12}`));
     let writes = 0;
     const real = store.transaction.bind(store);
-    store.transaction = ((mode, fn) => ((writes += mode === 'readwrite' ? 1 : 0), real(mode, fn))) as typeof store.transaction;
+    store.transaction = ((mode, fn) => (
+      (writes += mode === 'readwrite' ? 1 : 0),
+      real(mode, fn)
+    )) as typeof store.transaction;
     await runFor(worker, clock, 60_000, async () => (await outbox.stats()).done === 60, 5);
     expect((await outbox.stats()).done).toBe(60);
     // 60 claims and 60 outcomes would be 120 transactions alone; shared, each records several.
@@ -301,12 +343,18 @@ describe('idempotent enqueue', () => {
     const first = await outbox.enqueue(input);
     const again = await outbox.enqueue({ ...input, payload: { text: 'x' } });
     expect(again).toEqual(first);
-    const [same, other] = await Promise.allSettled([outbox.enqueue(input), outbox.enqueue({ ...input, payload: { text: 'y' } })]);
+    const [same, other] = await Promise.allSettled([
+      outbox.enqueue(input),
+      outbox.enqueue({ ...input, payload: { text: 'y' } }),
+    ]);
     expect(same).toMatchObject({ status: 'fulfilled', value: first });
     expect((other as PromiseRejectedResult).reason).toMatchObject({ code: 'duplicate-id' });
     expect((await outbox.wal.records()).filter((r) => r.type === 'put')).toHaveLength(1);
     // Twice in one group commit: one op, both callers answered with it.
-    const both = await Promise.all([outbox.enqueue({ ...input, id: 'op-2' }), outbox.enqueue({ ...input, id: 'op-2' })]);
+    const both = await Promise.all([
+      outbox.enqueue({ ...input, id: 'op-2' }),
+      outbox.enqueue({ ...input, id: 'op-2' }),
+    ]);
     expect(both[0]).toEqual(both[1]);
     expect((await outbox.list()).map((o) => o.id)).toEqual(['op-1', 'op-2']);
   });
@@ -322,7 +370,10 @@ describe('compaction', () => {
     clock.advance(8 * 24 * 3600_000);
     let writes = 0;
     const real = store.transaction.bind(store);
-    store.transaction = ((mode, fn) => ((writes += mode === 'readwrite' ? 1 : 0), real(mode, fn))) as typeof store.transaction;
+    store.transaction = ((mode, fn) => (
+      (writes += mode === 'readwrite' ? 1 : 0),
+      real(mode, fn)
+    )) as typeof store.transaction;
     expect(await outbox.compact(7 * 24 * 3600_000, clock.now(), 2)).toEqual({ ops: 5, records: 15 });
     // 5 ops in chunks of 2: 3 transactions; 15 records: 8.
     expect(writes).toBe(11);

@@ -22,7 +22,13 @@ function seeded(seed: number): () => number {
   return () => ((s = (s * 16807) % 2147483647) - 1) / 2147483646;
 }
 
-function setup(opts: { retry?: Partial<RetryPolicyOptions>; online?: () => boolean; script?: ConstructorParameters<typeof ScriptedTransport>[0] } = {}) {
+function setup(
+  opts: {
+    retry?: Partial<RetryPolicyOptions>;
+    online?: () => boolean;
+    script?: ConstructorParameters<typeof ScriptedTransport>[0];
+  } = {},
+) {
   const clock = new VirtualClock();
   const outbox = new Outbox({ store: new MemoryStore({ clock }), clock, retry: opts.retry ?? {} });
   const transport = new ScriptedTransport(opts.script);
@@ -53,7 +59,11 @@ describe('SyncWorker', () => {
 
     expect(await worker.tick(t0 + 1)).toBe(1);
     const afterOffline = await outbox.get(op.id);
-    expect(afterOffline).toMatchObject({ status: 'pending', attempt: 1, lastError: { message: 'network offline', retryable: true } });
+    expect(afterOffline).toMatchObject({
+      status: 'pending',
+      attempt: 1,
+      lastError: { message: 'network offline', retryable: true },
+    });
     expect(afterOffline!.nextAttemptAt).toBeGreaterThanOrEqual(t0 + 1);
     expect(afterOffline!.nextAttemptAt).toBeLessThanOrEqual(t0 + 1 + 500);
 
@@ -95,13 +105,17 @@ describe('SyncWorker', () => {
     });
     const op = await outbox.enqueue(msg('x'));
     await worker.tick();
-    expect(await outbox.get(op.id)).toMatchObject({ attempt: 1, lastError: { message: 'transport threw: kaput', retryable: true } });
+    expect(await outbox.get(op.id)).toMatchObject({
+      attempt: 1,
+      lastError: { message: 'transport threw: kaput', retryable: true },
+    });
   });
 
   it('honours Retry-After: not sent again before it is due', async () => {
     const { clock, outbox, transport, worker } = setup({
       retry: { jitter: false, baseDelayMs: 10 },
-      script: (_op, nth) => (nth === 1 ? { ok: false, retryable: true, status: 429, retryAfterMs: 5000 } : { ok: true }),
+      script: (_op, nth) =>
+        nth === 1 ? { ok: false, retryable: true, status: 429, retryAfterMs: 5000 } : { ok: true },
     });
     await outbox.enqueue(msg('x'));
     await worker.tick();
@@ -156,7 +170,12 @@ describe('SyncWorker', () => {
       const seed = Number(process.env.FERRY_SEED ?? Date.now() % 100_000);
       const random = seeded(seed);
       const clock = new VirtualClock();
-      const outbox = new Outbox({ store: new MemoryStore(), clock, random, retry: { maxAttempts: 50, baseDelayMs: 100, maxDelayMs: 2000 } });
+      const outbox = new Outbox({
+        store: new MemoryStore(),
+        clock,
+        random,
+        retry: { maxAttempts: 50, baseDelayMs: 100, maxDelayMs: 2000 },
+      });
       const poison = new Set<string>();
       const delivered = new Map<string, string[]>();
       const transport = new ScriptedTransport(async (op) => {
@@ -177,7 +196,16 @@ describe('SyncWorker', () => {
           enqueued.set(lane, [...(enqueued.get(lane) ?? []), op.id]);
         }),
       );
-      const worker = new SyncWorker({ outbox, transport, clock, timers: clock, concurrency: 4, batchLimit: 6, batchSize, probe: new NetworkProbe() });
+      const worker = new SyncWorker({
+        outbox,
+        transport,
+        clock,
+        timers: clock,
+        concurrency: 4,
+        batchLimit: 6,
+        batchSize,
+        probe: new NetworkProbe(),
+      });
       for (let rounds = 0; rounds < 5000; rounds++) {
         const { pending, inflight } = await outbox.stats();
         if (pending + inflight === 0) break;
@@ -188,7 +216,9 @@ describe('SyncWorker', () => {
       for (const [lane, ids] of enqueued) {
         expect(delivered.get(lane), `lane ${lane}, seed ${seed}`).toEqual(ids.filter((id) => !poison.has(id)));
       }
-      expect((await outbox.list({ status: 'failed' })).map((o) => o.id).sort(), `seed ${seed}`).toEqual([...poison].sort());
+      expect((await outbox.list({ status: 'failed' })).map((o) => o.id).sort(), `seed ${seed}`).toEqual(
+        [...poison].sort(),
+      );
       if (batchSize > 1)
         expect(
           transport.batches.some((b) => b.length === batchSize),
@@ -201,8 +231,20 @@ describe('SyncWorker', () => {
   describe('batch mode', () => {
     function batchSetup(transport: Transport, batchSize = 4) {
       const clock = new VirtualClock();
-      const outbox = new Outbox({ store: new MemoryStore({ clock }), clock, retry: { jitter: false, baseDelayMs: 100 } });
-      const worker = new SyncWorker({ outbox, transport, clock, timers: clock, owner: 'w1', batchSize, concurrency: 2 });
+      const outbox = new Outbox({
+        store: new MemoryStore({ clock }),
+        clock,
+        retry: { jitter: false, baseDelayMs: 100 },
+      });
+      const worker = new SyncWorker({
+        outbox,
+        transport,
+        clock,
+        timers: clock,
+        owner: 'w1',
+        batchSize,
+        concurrency: 2,
+      });
       return { clock, outbox, worker };
     }
 
@@ -250,7 +292,9 @@ describe('SyncWorker', () => {
 
     it('refuses batchSize above 1 with a transport that cannot batch', () => {
       const { outbox } = setup();
-      expect(() => new SyncWorker({ outbox, transport: { send: async () => ({ ok: true }) }, batchSize: 2 })).toThrow(RangeError);
+      expect(() => new SyncWorker({ outbox, transport: { send: async () => ({ ok: true }) }, batchSize: 2 })).toThrow(
+        RangeError,
+      );
     });
   });
 
@@ -365,10 +409,20 @@ describe('SyncWorker', () => {
     it('wakes when the online signal fires', async () => {
       let online = false;
       const listeners = new Set<() => void>();
-      const probe = new NetworkProbe({ isOnline: () => online, subscribe: (fn) => (listeners.add(fn), () => listeners.delete(fn)) });
+      const probe = new NetworkProbe({
+        isOnline: () => online,
+        subscribe: (fn) => (listeners.add(fn), () => listeners.delete(fn)),
+      });
       const clock = new VirtualClock();
       const outbox = new Outbox({ store: new MemoryStore(), clock });
-      const worker = new SyncWorker({ outbox, transport: new ScriptedTransport(), probe, clock, timers: clock, offlineRecheckMs: 1e9 });
+      const worker = new SyncWorker({
+        outbox,
+        transport: new ScriptedTransport(),
+        probe,
+        clock,
+        timers: clock,
+        offlineRecheckMs: 1e9,
+      });
       const op = await outbox.enqueue(msg('x'));
       worker.start();
       await until(() => clock.pendingTimers === 1);
@@ -384,7 +438,9 @@ describe('SyncWorker', () => {
       const outbox = new Outbox({ store: new MemoryStore(), clock });
       const transport = {
         send: (_op: unknown, { signal }: { signal: AbortSignal }) =>
-          new Promise<SendResult>((resolve) => signal.addEventListener('abort', () => resolve({ ok: false, retryable: true, error: 'aborted' }))),
+          new Promise<SendResult>((resolve) =>
+            signal.addEventListener('abort', () => resolve({ ok: false, retryable: true, error: 'aborted' })),
+          ),
       };
       const worker = new SyncWorker({ outbox, transport, clock, timers: clock });
       const op = await outbox.enqueue(msg('x'));

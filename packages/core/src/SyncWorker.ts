@@ -52,7 +52,12 @@ export class SyncWorker {
   readonly #probe: NetworkProbe;
   readonly #clock: Clock;
   readonly #timers: Timers;
-  readonly #o: Required<Pick<SyncWorkerOptions, 'batchLimit' | 'concurrency' | 'batchSize' | 'leaseMs' | 'offlineRecheckMs' | 'errorBackoffMs'>>;
+  readonly #o: Required<
+    Pick<
+      SyncWorkerOptions,
+      'batchLimit' | 'concurrency' | 'batchSize' | 'leaseMs' | 'offlineRecheckMs' | 'errorBackoffMs'
+    >
+  >;
   readonly #onError: (err: unknown) => void;
   #running = false;
   #loop: Promise<void> | undefined;
@@ -200,7 +205,9 @@ export class SyncWorker {
     const lease = new AbortController();
     const onStop = (): void => lease.abort();
     this.#abort.signal.addEventListener('abort', onStop);
-    const timer = Number.isFinite(left) ? this.#timers.setTimeout(() => lease.abort(), Math.min(left, MAX_TIMER_MS)) : undefined;
+    const timer = Number.isFinite(left)
+      ? this.#timers.setTimeout(() => lease.abort(), Math.min(left, MAX_TIMER_MS))
+      : undefined;
     let results: SendResult[];
     try {
       const only = run.length === 1 ? run[0] : undefined;
@@ -213,7 +220,14 @@ export class SyncWorker {
     if (lease.signal.aborted && !stopped) {
       // The lease ran out on the wire: the outcome is unknown, as when a runner dies mid-send.
       results = results.map((r) =>
-        r.ok ? r : { ok: false, retryable: true, unanswered: true, error: `no answer before the lease ended (${this.#o.leaseMs} ms)` },
+        r.ok
+          ? r
+          : {
+              ok: false,
+              retryable: true,
+              unanswered: true,
+              error: `no answer before the lease ended (${this.#o.leaseMs} ms)`,
+            },
       );
     }
     return { run, results, facts: { offline: !this.#probe.isOnline(), stopped } };
@@ -232,7 +246,8 @@ export class SyncWorker {
       const results = await this.#transport.sendBatch?.(ops, { signal });
       if (!Array.isArray(results)) return [thrown(new TypeError('sendBatch did not answer with an array'))];
       // No answer even for the first op is that op's failed attempt: otherwise the batch would go again at once, forever.
-      if (results[0] === undefined) return [{ ok: false, retryable: true, error: 'the batch answer had no result for its first op' }];
+      if (results[0] === undefined)
+        return [{ ok: false, retryable: true, error: 'the batch answer had no result for its first op' }];
       // A result beyond the batch answers nothing Ferry sent.
       return results.slice(0, ops.length);
     } catch (err) {
@@ -298,7 +313,9 @@ export class SyncWorker {
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const handle = Number.isFinite(ms) ? this.#timers.setTimeout(() => done(), Math.min(ms, MAX_TIMER_MS)) : undefined;
+      const handle = Number.isFinite(ms)
+        ? this.#timers.setTimeout(() => done(), Math.min(ms, MAX_TIMER_MS))
+        : undefined;
       const done = (): void => {
         if (handle !== undefined) this.#timers.clearTimeout(handle);
         this.#wakeSleeper = undefined;

@@ -4,7 +4,20 @@ import type { LastError, Operation, OperationStatus } from './Operation.ts';
  * What happened to an op. `put` carries the whole op; the others carry the
  * fields they changed, so replaying from the first record rebuilds the outbox.
  */
-export type WalRecordType = 'put' | 'claim' | 'send' | 'done' | 'retry' | 'fail' | 'discard' | 'requeue' | 'defer' | 'hold' | 'release' | 'cancel' | 'update';
+export type WalRecordType =
+  | 'put'
+  | 'claim'
+  | 'send'
+  | 'done'
+  | 'retry'
+  | 'fail'
+  | 'discard'
+  | 'requeue'
+  | 'defer'
+  | 'hold'
+  | 'release'
+  | 'cancel'
+  | 'update';
 
 export const WAL_RECORD_TYPES: readonly WalRecordType[] = [
   'put',

@@ -1,7 +1,15 @@
 export { FerryError } from './FerryError.ts';
 export type { FerryErrorCode, FerryErrorData } from './FerryError.ts';
 export { HTTP_METHODS } from './Operation.ts';
-export type { HttpMethod, JsonValue, LastError, Operation, OperationInput, OperationStatus, ServerAnswer } from './Operation.ts';
+export type {
+  HttpMethod,
+  JsonValue,
+  LastError,
+  Operation,
+  OperationInput,
+  OperationStatus,
+  ServerAnswer,
+} from './Operation.ts';
 export type { WalEntry, WalRecord, WalRecordType } from './WalRecord.ts';
 export { WAL_RECORD_TYPES } from './WalRecord.ts';
 export type { ListQuery, OpRecord, OutboxStore, OutboxTx, QuarantinedRecord, TxMode } from './OutboxStore.ts';
@@ -13,7 +21,16 @@ export { NetworkProbe } from './NetworkProbe.ts';
 export type { OnlineSignal } from './NetworkProbe.ts';
 export type { SendContext, SendResult, Transport } from './Transport.ts';
 export { Outbox } from './Outbox.ts';
-export type { Change, ClaimOptions, ClaimRequest, Claimed, ExchangeResult, OutboxOptions, SendFacts, Settlement } from './Outbox.ts';
+export type {
+  Change,
+  ClaimOptions,
+  ClaimRequest,
+  Claimed,
+  ExchangeResult,
+  OutboxOptions,
+  SendFacts,
+  Settlement,
+} from './Outbox.ts';
 export type { OpPatch } from './state/edit.ts';
 export type { RetryFilter } from './state/retry.ts';
 export { Wal } from './Wal.ts';

@@ -31,5 +31,11 @@ export function ferryNames(name?: string): FerryNames {
       `name must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit; got ${JSON.stringify(name)}`,
     );
   }
-  return { name, database: `ferry-${name}`, lock: `ferry-${name}-runner`, channel: `ferry-${name}`, syncTag: `ferry-${name}` };
+  return {
+    name,
+    database: `ferry-${name}`,
+    lock: `ferry-${name}-runner`,
+    channel: `ferry-${name}`,
+    syncTag: `ferry-${name}`,
+  };
 }

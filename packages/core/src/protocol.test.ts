@@ -58,9 +58,15 @@ describe('parseRequest refuses malformed and unknown messages', () => {
     ['enqueue with a string op', { ...env, type: 'enqueue', op: '{"kind":"x"}' }],
     ['enqueue with an array op', { ...env, type: 'enqueue', op: [] }],
     ['enqueueBatch without ops', { ...env, type: 'enqueueBatch' }],
-    ['enqueueBatch with one op instead of an array', { ...env, type: 'enqueueBatch', ops: { kind: 'k', target: '/a', payload: 1 } }],
+    [
+      'enqueueBatch with one op instead of an array',
+      { ...env, type: 'enqueueBatch', ops: { kind: 'k', target: '/a', payload: 1 } },
+    ],
     ['enqueueBatch with no ops', { ...env, type: 'enqueueBatch', ops: [] }],
-    ['enqueueBatch with too many ops', { ...env, type: 'enqueueBatch', ops: Array.from({ length: MAX_BATCH + 1 }, () => ({})) }],
+    [
+      'enqueueBatch with too many ops',
+      { ...env, type: 'enqueueBatch', ops: Array.from({ length: MAX_BATCH + 1 }, () => ({})) },
+    ],
     ['get without opId', { ...env, type: 'get' }],
     ['retry with a numeric opId', { ...env, type: 'retry', opId: 3 }],
     ['retryAll with a string filter', { ...env, type: 'retryAll', filter: 'all' }],
@@ -87,7 +93,10 @@ describe('parseRequest refuses malformed and unknown messages', () => {
     const ops: unknown[] = [{ kind: 'a' }, 'not an op'];
     ops[3] = { kind: 'b' };
     const parsed = parseRequest({ ...env, type: 'enqueueBatch', ops, extra: 1 });
-    expect(parsed).toEqual({ ok: true, request: { v: 1, id: 'r1', type: 'enqueueBatch', ops: [{ kind: 'a' }, 'not an op', undefined, { kind: 'b' }] } });
+    expect(parsed).toEqual({
+      ok: true,
+      request: { v: 1, id: 'r1', type: 'enqueueBatch', ops: [{ kind: 'a' }, 'not an op', undefined, { kind: 'b' }] },
+    });
     if (parsed.ok && parsed.request.type === 'enqueueBatch') expect(2 in parsed.request.ops).toBe(true);
   });
 

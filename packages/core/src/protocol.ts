@@ -299,7 +299,8 @@ function parseQuery(q: unknown): ListQuery | string {
     out.user = q['user'];
   }
   if (q['limit'] !== undefined) {
-    if (!Number.isInteger(q['limit']) || (q['limit'] as number) < 1 || (q['limit'] as number) > 10_000) return 'query.limit must be an integer in [1, 10000]';
+    if (!Number.isInteger(q['limit']) || (q['limit'] as number) < 1 || (q['limit'] as number) > 10_000)
+      return 'query.limit must be an integer in [1, 10000]';
     out.limit = q['limit'] as number;
   }
   return out;
@@ -319,13 +320,16 @@ export function parseRequest(data: unknown): Parsed {
   if (!isRecord(data)) return { ok: false, id: null, message: 'a request must be an object' };
   const id = isName(data['id']) ? data['id'] : null;
   const bad = (message: string): Parsed => ({ ok: false, id, message });
-  if (data['v'] !== PROTOCOL_VERSION) return bad(`unsupported protocol version ${JSON.stringify(data['v'])}; expected ${PROTOCOL_VERSION}`);
+  if (data['v'] !== PROTOCOL_VERSION)
+    return bad(`unsupported protocol version ${JSON.stringify(data['v'])}; expected ${PROTOCOL_VERSION}`);
   if (id === null) return bad('a request needs an id: a non-empty string');
   const ok = (body: RequestBody): Parsed => ({ ok: true, request: { ...body, v: PROTOCOL_VERSION, id } });
   // A fixed switch: the type string selects a case, never a property or a function.
   switch (data['type']) {
     case 'enqueue':
-      return isRecord(data['op']) ? ok({ type: 'enqueue', op: data['op'] as unknown as OperationInput }) : bad('enqueue needs an op object');
+      return isRecord(data['op'])
+        ? ok({ type: 'enqueue', op: data['op'] as unknown as OperationInput })
+        : bad('enqueue needs an op object');
     case 'enqueueBatch':
       // Array.from turns holes into undefined, which the Outbox refuses per op.
       return Array.isArray(data['ops']) && data['ops'].length > 0 && data['ops'].length <= MAX_BATCH
@@ -339,7 +343,9 @@ export function parseRequest(data: unknown): Parsed {
     case 'retry':
     case 'cancel':
     case 'discard':
-      return isName(data['opId']) ? ok({ type: data['type'], opId: data['opId'] }) : bad(`${data['type']} needs an opId`);
+      return isName(data['opId'])
+        ? ok({ type: data['type'], opId: data['opId'] })
+        : bad(`${data['type']} needs an opId`);
     case 'retryAll': {
       const filter = parseRetryFilter(data['filter']);
       return typeof filter === 'string' ? bad(filter) : ok({ type: 'retryAll', filter });
@@ -370,9 +376,15 @@ export function parseRequest(data: unknown): Parsed {
       // The values are the host's to check (a typed invalid-argument says what is wrong); here only the shape.
       if (!isRecord(data['credentials'])) return bad('setCredentials needs a credentials object');
       const epoch = data['epoch'];
-      if (epoch !== undefined && !(Number.isInteger(epoch) && (epoch as number) >= 0)) return bad('setCredentials.epoch must be an integer >= 0');
+      if (epoch !== undefined && !(Number.isInteger(epoch) && (epoch as number) >= 0))
+        return bad('setCredentials.epoch must be an integer >= 0');
       const credentials = data['credentials'] as unknown as CredentialsInput;
-      return ok({ type: 'setCredentials', user: data['user'] as string, credentials, ...(epoch !== undefined && { epoch: epoch as number }) });
+      return ok({
+        type: 'setCredentials',
+        user: data['user'] as string,
+        credentials,
+        ...(epoch !== undefined && { epoch: epoch as number }),
+      });
     }
     case 'signOut':
       return ok({ type: 'signOut', user: data['user'] as string, discard: data['discard'] === true });

@@ -44,7 +44,9 @@ test('every acknowledged enqueue survives the browser being killed right after t
         await again.goto(site.url);
         await again.waitForFunction(() => document.title === 'ready');
         if (await again.evaluate(() => window.storageE2e.created())) {
-          console.log(`round ${round}: the browser dropped the database after the kill; ${acked.length} acknowledged ops went with it`);
+          console.log(
+            `round ${round}: the browser dropped the database after the kill; ${acked.length} acknowledged ops went with it`,
+          );
           expect(round, 'the browser dropped the database in every round').toBeLessThan(3);
           continue;
         }

@@ -7,13 +7,17 @@ const missingFields = { id: 'y', v: 1, laneKey: ['a', 0], dueKey: [0, 0], status
 
 async function storeWithCorruptOps() {
   const t = await openTestStore();
-  await seed(t.store, [rec({ id: 'a1', seq: 1, lane: 'a', nextAttemptAt: 10 }, true), rec({ id: 'b1', seq: 2, lane: 'b', nextAttemptAt: 20 }, true)]);
+  await seed(t.store, [
+    rec({ id: 'a1', seq: 1, lane: 'a', nextAttemptAt: 10 }, true),
+    rec({ id: 'b1', seq: 2, lane: 'b', nextAttemptAt: 20 }, true),
+  ]);
   await rawPut(t.factory, 'outbox', unknownVersion);
   await rawPut(t.factory, 'outbox', missingFields);
   return t;
 }
 
-const outboxIds = async (factory: IDBFactory): Promise<string[]> => (await rawAll(factory, 'outbox')).map((r) => (r as { id: string }).id).sort();
+const outboxIds = async (factory: IDBFactory): Promise<string[]> =>
+  (await rawAll(factory, 'outbox')).map((r) => (r as { id: string }).id).sort();
 
 describe('unreadable records', () => {
   it('are skipped and reported by readonly reads, and left in place', async () => {
@@ -52,7 +56,12 @@ describe('unreadable records', () => {
       { from: 'outbox', key: 'y', reason: 'bad kind', at: 1_000, raw: missingFields },
     ]);
     expect(await store.transaction('readonly', (tx) => tx.quarantined(1))).toHaveLength(1);
-    expect(await store.transaction('readonly', (tx) => tx.countByStatus())).toEqual({ pending: 2, inflight: 0, done: 0, failed: 0 });
+    expect(await store.transaction('readonly', (tx) => tx.countByStatus())).toEqual({
+      pending: 2,
+      inflight: 0,
+      done: 0,
+      failed: 0,
+    });
   });
 
   it('stay where they were when the readwrite transaction fails', async () => {
@@ -69,7 +78,8 @@ describe('unreadable records', () => {
 
   it('in the WAL are skipped, then quarantined, without touching the LSN sequence', async () => {
     const { store, factory, corrupt } = await openTestStore();
-    const append = (at: number): Promise<number> => store.transaction('readwrite', (tx) => tx.appendWal({ type: 'put', opId: 'a', at }));
+    const append = (at: number): Promise<number> =>
+      store.transaction('readwrite', (tx) => tx.appendWal({ type: 'put', opId: 'a', at }));
     await append(1);
     await rawPut(factory, 'wal', { lsn: 2, v: 1, type: 'bogus', opId: 'a', at: 2 });
     await append(3);

@@ -21,7 +21,10 @@ describe('IdbStore.transaction', () => {
       await tx.addOp(rec({ id: 'a', seq: 1 }, true));
       return tx.appendWal(entry('a', 5));
     });
-    const [op, wal] = await store.transaction('readonly', async (tx) => [await tx.getOp('a'), await tx.walFrom(0, 10)] as const);
+    const [op, wal] = await store.transaction(
+      'readonly',
+      async (tx) => [await tx.getOp('a'), await tx.walFrom(0, 10)] as const,
+    );
     expect(op?.id).toBe('a');
     expect(wal).toEqual([{ type: 'put', opId: 'a', at: 5, status: 'pending', v: 1, lsn }]);
   });
@@ -36,14 +39,19 @@ describe('IdbStore.transaction', () => {
         throw boom;
       }),
     ).rejects.toBe(boom);
-    const [op, wal] = await store.transaction('readonly', async (tx) => [await tx.getOp('a'), await tx.walFrom(0, 10)] as const);
+    const [op, wal] = await store.transaction(
+      'readonly',
+      async (tx) => [await tx.getOp('a'), await tx.walFrom(0, 10)] as const,
+    );
     expect(op).toBeUndefined();
     expect(wal).toEqual([]);
   });
 
   it('refuses writes in a readonly transaction', async () => {
     const { store } = await openTestStore();
-    expect(await codeOf(store.transaction('readonly', (tx) => tx.putOp(rec({ id: 'a', seq: 1 }))))).toBe('invalid-state');
+    expect(await codeOf(store.transaction('readonly', (tx) => tx.putOp(rec({ id: 'a', seq: 1 }))))).toBe(
+      'invalid-state',
+    );
   });
 
   it('reports a callback that awaits something else as invalid-state, not a hang', async () => {
@@ -120,7 +128,8 @@ describe('addOp', () => {
 describe('WAL sequence numbers', () => {
   it('increase and are never reused, also after deleting the newest records and reopening', async () => {
     const { store, reopen } = await openTestStore();
-    const append = (s: IdbStore, at: number): Promise<number> => s.transaction('readwrite', (tx) => tx.appendWal(entry('a', at)));
+    const append = (s: IdbStore, at: number): Promise<number> =>
+      s.transaction('readwrite', (tx) => tx.appendWal(entry('a', at)));
     const first = [await append(store, 1), await append(store, 2), await append(store, 3)];
     expect(first).toEqual([1, 2, 3]);
 
@@ -203,7 +212,10 @@ describe('IdbStore.open', () => {
   it('closes its connection for another context upgrading, and says so', async () => {
     const changes: unknown[] = [];
     const closed: FerryError[] = [];
-    const { store, factory } = await openTestStore({ onVersionChange: (c) => changes.push(c), onClose: (reason) => closed.push(reason) });
+    const { store, factory } = await openTestStore({
+      onVersionChange: (c) => changes.push(c),
+      onClose: (reason) => closed.push(reason),
+    });
     (await rawOpen(factory, 'ferry', 4)).close(); // would be blocked if the store kept its connection
     expect(changes).toEqual([{ oldVersion: 3, newVersion: 4 }]);
     expect(closed.map((r) => r.code)).toEqual(['storage-unavailable']);
@@ -219,7 +231,9 @@ describe('IdbStore.open', () => {
         await store.transaction('readwrite', (tx) => tx.putOp(rec({ id: 'a', seq: 1 })));
         await store.transaction('readonly', (tx) => tx.getOp('a'));
         // The fake opens its own versionchange transaction through the same method.
-        return spy.mock.calls.filter((call) => call[1] !== 'versionchange').map((call) => (call[2] as IDBTransactionOptions | undefined)?.durability);
+        return spy.mock.calls
+          .filter((call) => call[1] !== 'versionchange')
+          .map((call) => (call[2] as IDBTransactionOptions | undefined)?.durability);
       };
       expect(await durabilities({})).toEqual(['relaxed', undefined]);
       expect(await durabilities({ durability: 'strict' })).toEqual(['strict', undefined]);

@@ -149,7 +149,11 @@ export class IdbStore implements OutboxStore {
     this.#db.close();
   }
 
-  async #run<T>(raw: IDBPTransaction<unknown, string[], TxMode>, mode: TxMode, fn: (tx: OutboxTx) => Promise<T>): Promise<T> {
+  async #run<T>(
+    raw: IDBPTransaction<unknown, string[], TxMode>,
+    mode: TxMode,
+    fn: (tx: OutboxTx) => Promise<T>,
+  ): Promise<T> {
     const tx = new IdbTx(raw, mode, this.#clock);
     const done = raw.done;
     let committed = false;
@@ -189,9 +193,13 @@ export class IdbStore implements OutboxStore {
       }
       if (committed && isStateError(err)) {
         // Writes made before that await were committed: a caller bug worth a loud code.
-        throw new FerryError('invalid-state', 'the transaction committed before its callback was done (it awaited something other than its own requests)', {
-          cause: err,
-        });
+        throw new FerryError(
+          'invalid-state',
+          'the transaction committed before its callback was done (it awaited something other than its own requests)',
+          {
+            cause: err,
+          },
+        );
       }
       throw mapError(err, 'transaction');
     } finally {
@@ -212,7 +220,10 @@ export class IdbStore implements OutboxStore {
   // Listeners live from open() to close(), never from a constructor (STYLE.md).
   #onVersionChangeEvent = (event: IDBVersionChangeEvent): void => {
     // Close at once, or the other context's upgrade stays blocked.
-    this.#unusable ??= new FerryError('storage-unavailable', 'the database was upgraded or deleted by another context; reload');
+    this.#unusable ??= new FerryError(
+      'storage-unavailable',
+      'the database was upgraded or deleted by another context; reload',
+    );
     this.#unwatch();
     this.#db.close();
     this.#onVersionChange({ oldVersion: event.oldVersion, newVersion: event.newVersion });

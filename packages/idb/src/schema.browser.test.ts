@@ -34,7 +34,9 @@ describe('schema in Chromium', () => {
     await rawPut(indexedDB, 'outbox', { id: 'x', v: 99, statusKey: ['pending', 0], seq: 0 }, name);
     expect(await store.transaction('readwrite', (tx) => tx.listOps({}))).toEqual([]);
     expect(reports).toEqual(['x']);
-    expect(await store.transaction('readonly', (tx) => tx.quarantined(10))).toMatchObject([{ from: 'outbox', key: 'x' }]);
+    expect(await store.transaction('readonly', (tx) => tx.quarantined(10))).toMatchObject([
+      { from: 'outbox', key: 'x' },
+    ]);
     await store.close();
   });
 });

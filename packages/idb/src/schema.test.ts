@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { IdbStore } from './IdbStore.ts';
 import type { Operation } from './lib/core.ts';
-import { buildV1, IDBFactory, layout, op, rawAll, rawOpen, settle, CURRENT_LAYOUT, virtualClock } from './lib/testSupport.ts';
+import {
+  buildV1,
+  IDBFactory,
+  layout,
+  op,
+  rawAll,
+  rawOpen,
+  settle,
+  CURRENT_LAYOUT,
+  virtualClock,
+} from './lib/testSupport.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 
 // A v1 op: the Operation fields only.
@@ -21,7 +31,13 @@ describe('schema', () => {
       v1({ id: 'chat1', seq: 1, lane: 'chat', nextAttemptAt: 100 }),
       v1({ id: 'chat2', seq: 2, lane: 'chat' }),
       v1({ id: 'sync0', seq: 3, lane: 'sync', status: 'done' }),
-      v1({ id: 'sync1', seq: 4, lane: 'sync', nextAttemptAt: 50, lastError: { message: 'offline', retryable: true, at: 1 } }),
+      v1({
+        id: 'sync1',
+        seq: 4,
+        lane: 'sync',
+        nextAttemptAt: 50,
+        lastError: { message: 'offline', retryable: true, at: 1 },
+      }),
       v1({ id: 'sync2', seq: 5, lane: 'sync' }),
     ];
     await buildV1(factory, ops, [
@@ -66,13 +82,20 @@ describe('schema', () => {
     const store = await IdbStore.open({ indexedDB: factory, clock: virtualClock(5) });
     const [heads, leases, quarantined] = await store.transaction(
       'readonly',
-      async (tx) => [await tx.dueHeads(1_000, 10), await tx.expiredLeases(1_000, 10), await tx.quarantined(10)] as const,
+      async (tx) =>
+        [await tx.dueHeads(1_000, 10), await tx.expiredLeases(1_000, 10), await tx.quarantined(10)] as const,
     );
     expect(heads.map((o) => o.id)).toEqual(['h2']); // x2 waits behind the inflight x1
     expect(leases.map((o) => o.id)).toEqual(['x1']);
     expect(quarantined).toEqual([
       { from: 'outbox', key: 'h1', reason: 'upgrade to v2: bad target', at: 5, raw: broken },
-      { from: 'wal', key: 1, reason: 'upgrade to v2: bad type', at: 5, raw: { type: 'bogus', opId: 'h1', at: 1, lsn: 1 } },
+      {
+        from: 'wal',
+        key: 1,
+        reason: 'upgrade to v2: bad type',
+        at: 5,
+        raw: { type: 'bogus', opId: 'h1', at: 1, lsn: 1 },
+      },
     ]);
   });
 

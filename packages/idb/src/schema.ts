@@ -70,7 +70,13 @@ type UpgradeStore = IDBPObjectStore<unknown, string[], string, 'versionchange'>;
  *
  * @param now Wall-clock ms stamped on records the migration quarantines.
  */
-export async function upgrade(db: IDBPDatabase, oldVersion: number, newVersion: number | null, tx: UpgradeTx, now: number = Date.now()): Promise<void> {
+export async function upgrade(
+  db: IDBPDatabase,
+  oldVersion: number,
+  newVersion: number | null,
+  tx: UpgradeTx,
+  now: number = Date.now(),
+): Promise<void> {
   if (newVersion !== null && newVersion > SCHEMA_VERSION) {
     throw new Error(`cannot upgrade to schema version ${newVersion}; this build knows ${SCHEMA_VERSION}`);
   }
@@ -112,7 +118,10 @@ async function migrateV1toV2(db: IDBPDatabase, tx: UpgradeTx, now: number): Prom
  * the second writes. Only readable ops compete for head, or a corrupt head
  * would leave its lane without one and stuck forever.
  */
-async function migrateOps(outbox: UpgradeStore, moveAside: (q: Omit<QuarantinedRecord, 'at'>) => Promise<void>): Promise<void> {
+async function migrateOps(
+  outbox: UpgradeStore,
+  moveAside: (q: Omit<QuarantinedRecord, 'at'>) => Promise<void>,
+): Promise<void> {
   const heads = new Map<string, number>();
   for (let c = await outbox.openCursor(); c; c = await c.continue()) {
     const rec = toV2Op(c.value, false);
@@ -132,7 +141,10 @@ async function migrateOps(outbox: UpgradeStore, moveAside: (q: Omit<QuarantinedR
   }
 }
 
-async function migrateWal(wal: UpgradeStore, moveAside: (q: Omit<QuarantinedRecord, 'at'>) => Promise<void>): Promise<void> {
+async function migrateWal(
+  wal: UpgradeStore,
+  moveAside: (q: Omit<QuarantinedRecord, 'at'>) => Promise<void>,
+): Promise<void> {
   for (let c = await wal.openCursor(); c; c = await c.continue()) {
     const rec = toV2Wal(c.value);
     if (typeof rec === 'string') {
@@ -144,7 +156,8 @@ async function migrateWal(wal: UpgradeStore, moveAside: (q: Omit<QuarantinedReco
   }
 }
 
-const isRecord = (raw: unknown): raw is Record<string, unknown> => typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+const isRecord = (raw: unknown): raw is Record<string, unknown> =>
+  typeof raw === 'object' && raw !== null && !Array.isArray(raw);
 
 /** A v1 op (no `v`) or an already current one, as a current record; else why not. */
 function toV2Op(raw: unknown, isHead: boolean): OpRecord | string {

@@ -129,7 +129,10 @@ describe('@ferry/react in Chromium', () => {
     expect(t.live.status).toBe(1);
     await act(() => Promise.all([t.client.enqueue(t.op('a')), t.client.enqueue(t.op('b'))]));
     await waitFor(() => expect(result.current.counts.pending).toBe(2));
-    expect(result.current.lanes).toEqual({ a: { pending: 1, inflight: 0, done: 0, failed: 0 }, b: { pending: 1, inflight: 0, done: 0, failed: 0 } });
+    expect(result.current.lanes).toEqual({
+      a: { pending: 1, inflight: 0, done: 0, failed: 0 },
+      b: { pending: 1, inflight: 0, done: 0, failed: 0 },
+    });
     const statusRequests = t.requests.filter((r) => r === 'status').length;
     await act(() => t.sendOne());
     await waitFor(() => expect(result.current.counts.done).toBe(1));
@@ -148,7 +151,10 @@ describe('@ferry/react in Chromium', () => {
   it('useOp follows one op through pending, inflight, done and discard; null for an unknown id; stops listening on unmount', async () => {
     const t = setup();
     const id = await t.client.enqueue(t.op());
-    const { result, unmount, rerender } = renderHook(({ id }) => useOp(id), { wrapper: t.wrapper, initialProps: { id } });
+    const { result, unmount, rerender } = renderHook(({ id }) => useOp(id), {
+      wrapper: t.wrapper,
+      initialProps: { id },
+    });
     expect(result.current).toBeUndefined();
     await waitFor(() => expect(result.current?.status).toBe('pending'));
     const [claimed] = await act(() => t.player.claim('player', 1, 60_000));

@@ -34,8 +34,10 @@ for (const db of useDatabases()) {
       const applied: { key: string | null; user: string | null; text: unknown }[] = [];
       const handler: AppHandler = async (req, ctx) => {
         const body = (await req.json()) as { text?: unknown };
-        if (typeof body.text !== 'string' || body.text === '') return Response.json({ error: 'text is required' }, { status: 400 });
-        if (body.text === 'busy') return Response.json({ error: 'busy' }, { status: 503, headers: { 'retry-after': '2' } });
+        if (typeof body.text !== 'string' || body.text === '')
+          return Response.json({ error: 'text is required' }, { status: 400 });
+        if (body.text === 'busy')
+          return Response.json({ error: 'busy' }, { status: 503, headers: { 'retry-after': '2' } });
         if (extra.delayMs) await new Promise((r) => setTimeout(r, extra.delayMs));
         applied.push({ key: ctx.key, user: ctx.scope, text: body.text });
         return Response.json({ seq: applied.length }, { status: 201 });
@@ -54,7 +56,11 @@ for (const db of useDatabases()) {
       const { fetch, store, applied } = await server();
       const res = await fetch(
         batchReq({
-          ops: [item('b1', { text: 'one' }), item('b2', { text: 'two' }, { target: 'http://app.test/api/messages' }), item('b3', { text: 'three' })],
+          ops: [
+            item('b1', { text: 'one' }),
+            item('b2', { text: 'two' }, { target: 'http://app.test/api/messages' }),
+            item('b3', { text: 'three' }),
+          ],
         }),
       );
       expect(res.status).toBe(200);
@@ -74,7 +80,9 @@ for (const db of useDatabases()) {
       const alone = await fetch(single('b2', { text: 'two' }));
       expect([alone.status, alone.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
       expect(await alone.json()).toEqual({ seq: 2 });
-      expect(await (await fetch(batchReq({ ops: [item('b3', { text: 'three' }), item('b4', { text: 'four' })] }))).json()).toEqual({
+      expect(
+        await (await fetch(batchReq({ ops: [item('b3', { text: 'three' }), item('b4', { text: 'four' })] }))).json(),
+      ).toEqual({
         results: [
           { status: 201, body: { seq: 3 } },
           { status: 201, body: { seq: 4 } },
@@ -98,14 +106,29 @@ for (const db of useDatabases()) {
         batch: { maxAnswerBytes: 100 },
         handler: async (req) => (bodies[((await req.json()) as { text: string }).text] as () => Response)(),
       });
-      const res = await fetch(batchReq({ ops: ['json', 'text', 'empty', 'huge'].map((t) => item(`a-${t}`, { text: t })) }));
-      expect(await res.json()).toEqual({ results: [{ status: 201, body: { id: 'srv-1' } }, { status: 200, body: 'saved' }, { status: 204 }, { status: 201 }] });
+      const res = await fetch(
+        batchReq({ ops: ['json', 'text', 'empty', 'huge'].map((t) => item(`a-${t}`, { text: t })) }),
+      );
+      expect(await res.json()).toEqual({
+        results: [
+          { status: 201, body: { id: 'srv-1' } },
+          { status: 200, body: 'saved' },
+          { status: 204 },
+          { status: 201 },
+        ],
+      });
       await store.close();
     });
 
     it('stops at the first failure with its reason and Retry-After; the items behind it are not attempted', async () => {
       const { fetch, store, applied } = await server();
-      const body = await (await fetch(batchReq({ ops: [item('p1', { text: 'fine' }), item('p2', { text: 'busy' }), item('p3', { text: 'after' })] }))).json();
+      const body = await (
+        await fetch(
+          batchReq({
+            ops: [item('p1', { text: 'fine' }), item('p2', { text: 'busy' }), item('p3', { text: 'after' })],
+          }),
+        )
+      ).json();
       expect(body).toEqual({
         results: [
           { status: 201, body: { seq: 1 } },
@@ -115,7 +138,10 @@ for (const db of useDatabases()) {
       expect(applied.map((a) => a.key)).toEqual(['p1']);
       // The 503 was not stored: resent, p2 is attempted again rather than replayed.
       const resent = await fetch(batchReq({ ops: [item('p2', { text: 'busy' })] }));
-      expect([resent.status, await resent.json()]).toEqual([200, { results: [{ status: 503, error: 'busy', retryAfter: '2', body: { error: 'busy' } }] }]);
+      expect([resent.status, await resent.json()]).toEqual([
+        200,
+        { results: [{ status: 503, error: 'busy', retryAfter: '2', body: { error: 'busy' } }] },
+      ]);
       const mismatch = await (await fetch(batchReq({ ops: [item('p1', { text: 'changed' })] }))).json();
       // A refusal carries its body (here the layer's problem details), so the app can show it.
       expect(mismatch).toMatchObject({
@@ -127,8 +153,12 @@ for (const db of useDatabases()) {
           },
         ],
       });
-      const invalid = await (await fetch(batchReq({ ops: [item('p4', { text: '' }), item('p5', { text: 'x' })] }))).json();
-      expect(invalid).toEqual({ results: [{ status: 400, error: 'text is required', body: { error: 'text is required' } }] });
+      const invalid = await (
+        await fetch(batchReq({ ops: [item('p4', { text: '' }), item('p5', { text: 'x' })] }))
+      ).json();
+      expect(invalid).toEqual({
+        results: [{ status: 400, error: 'text is required', body: { error: 'text is required' } }],
+      });
       expect(applied.map((a) => a.key)).toEqual(['p1']);
       await store.close();
     });
@@ -137,7 +167,11 @@ for (const db of useDatabases()) {
       const { fetch, store, applied } = await server({ delayMs: 20 });
       const ops = Array.from({ length: 5 }, (_, i) => item(`c${i}`, { text: `m${i}` }));
       const answers = await Promise.all(
-        Array.from({ length: 6 }, () => fetch(batchReq({ ops })).then((r) => r.json() as Promise<{ results: { status: number; retryAfter?: string }[] }>)),
+        Array.from({ length: 6 }, () =>
+          fetch(batchReq({ ops })).then(
+            (r) => r.json() as Promise<{ results: { status: number; retryAfter?: string }[] }>,
+          ),
+        ),
       );
       expect(applied.map((a) => a.key)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
       for (const a of answers) {
@@ -158,7 +192,12 @@ for (const db of useDatabases()) {
         ['not JSON', '{"ops": [', 400, 'batch-malformed'],
         ['no ops array', { items: [] }, 400, 'batch-malformed'],
         ['0 items', { ops: [] }, 400, 'batch-empty'],
-        ['10,000 items', { ops: Array.from({ length: 10_000 }, (_, i) => item(`k${i}`, { text: 'x' })) }, 400, 'batch-too-large'],
+        [
+          '10,000 items',
+          { ops: Array.from({ length: 10_000 }, (_, i) => item(`k${i}`, { text: 'x' })) },
+          400,
+          'batch-too-large',
+        ],
         ['a body over the limit', { ops: [item('a', { text: 'x'.repeat(5 * 1024 * 1024) })] }, 413, 'body-too-large'],
       ];
       for (const [what, body, status, code] of cases) {
@@ -178,17 +217,37 @@ for (const db of useDatabases()) {
     describe('a malformed item gets the 400 it would get alone, ends the batch, and nothing of it is stored', () => {
       const cases: [string, unknown, string][] = [
         ['not an object', 7, 'not an object'],
-        ['no key', { target: '/api/messages', method: 'POST', payload: { text: 'x' } }, 'an Idempotency-Key is required'],
+        [
+          'no key',
+          { target: '/api/messages', method: 'POST', payload: { text: 'x' } },
+          'an Idempotency-Key is required',
+        ],
         [
           'a key with a control character',
           item('b\u0001', { text: 'y' }),
           'Idempotency-Key refused: the key has a control character, a space or a character outside ASCII',
         ],
-        ['an oversized key', item('k'.repeat(256), { text: 'x' }), 'Idempotency-Key refused: the key is longer than 255 characters'],
-        ['a target on another origin', item('a', { text: 'x' }, { target: 'https://evil.test/api/messages' }), 'target must be a same-origin path or URL'],
-        ['a protocol-relative target', item('a', { text: 'x' }, { target: '//evil.test/x' }), 'target must be a same-origin path or URL'],
+        [
+          'an oversized key',
+          item('k'.repeat(256), { text: 'x' }),
+          'Idempotency-Key refused: the key is longer than 255 characters',
+        ],
+        [
+          'a target on another origin',
+          item('a', { text: 'x' }, { target: 'https://evil.test/api/messages' }),
+          'target must be a same-origin path or URL',
+        ],
+        [
+          'a protocol-relative target',
+          item('a', { text: 'x' }, { target: '//evil.test/x' }),
+          'target must be a same-origin path or URL',
+        ],
         ['an empty target', item('a', { text: 'x' }, { target: '' }), 'target must be a same-origin path or URL'],
-        ['a lower-case method', item('a', { text: 'x' }, { method: 'post' }), 'method must be an HTTP method in capitals'],
+        [
+          'a lower-case method',
+          item('a', { text: 'x' }, { method: 'post' }),
+          'method must be an HTTP method in capitals',
+        ],
       ];
       for (const [what, bad, error] of cases) {
         it(what, async () => {
@@ -198,7 +257,9 @@ for (const db of useDatabases()) {
           expect(applied).toHaveLength(0);
           expect(await store.purge(Number.MAX_SAFE_INTEGER)).toBe(0);
           // Behind a good item: that one stands, the bad one and the rest are not attempted.
-          const behind = await (await fetch(batchReq({ ops: [item('good', { text: 'g' }), bad, item('after', { text: 'z' })] }))).json();
+          const behind = await (
+            await fetch(batchReq({ ops: [item('good', { text: 'g' }), bad, item('after', { text: 'z' })] }))
+          ).json();
           expect(behind).toEqual({
             results: [
               { status: 201, body: { seq: 1 } },
@@ -213,7 +274,11 @@ for (const db of useDatabases()) {
       it('a batch sent with GET', async () => {
         const { fetch, store } = await server();
         const res = await fetch(new Request('http://app.test/api/batch'));
-        expect([res.status, ((await res.json()) as { code: string }).code, res.headers.get('allow')]).toEqual([405, 'method-not-allowed', 'POST']);
+        expect([res.status, ((await res.json()) as { code: string }).code, res.headers.get('allow')]).toEqual([
+          405,
+          'method-not-allowed',
+          'POST',
+        ]);
         await store.close();
       });
     });

@@ -68,12 +68,14 @@ export function createBatchHandler(options: BatchOptions): (req: Request) => Pro
   const maxAnswerBytes = options.maxAnswerBytes ?? 16_384;
 
   return async (req) => {
-    if (req.method !== 'POST') return problem(405, 'method-not-allowed', 'a batch is sent with POST', { allow: 'POST' });
+    if (req.method !== 'POST')
+      return problem(405, 'method-not-allowed', 'a batch is sent with POST', { allow: 'POST' });
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(await readBody(req, maxBodyBytes));
     } catch (err) {
-      if (err instanceof TooLarge) return problem(413, 'body-too-large', `the batch is larger than ${maxBodyBytes} bytes`);
+      if (err instanceof TooLarge)
+        return problem(413, 'body-too-large', `the batch is larger than ${maxBodyBytes} bytes`);
       return problem(400, 'body-unreadable', 'the batch body could not be read as UTF-8');
     }
     let parsed: unknown;
@@ -85,7 +87,8 @@ export function createBatchHandler(options: BatchOptions): (req: Request) => Pro
     const ops = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)['ops'] : undefined;
     if (!Array.isArray(ops)) return problem(400, 'batch-malformed', 'the batch must be an object with an `ops` array');
     if (ops.length === 0) return problem(400, 'batch-empty', 'the batch has no ops');
-    if (ops.length > maxItems) return problem(400, 'batch-too-large', `the batch has ${ops.length} ops; at most ${maxItems} are taken`);
+    if (ops.length > maxItems)
+      return problem(400, 'batch-too-large', `the batch has ${ops.length} ops; at most ${maxItems} are taken`);
     const base = new URL(req.url);
     const results: BatchResult[] = [];
     for (const [index, op] of ops.entries()) {
@@ -103,7 +106,12 @@ export function createBatchHandler(options: BatchOptions): (req: Request) => Pro
       headers.set('idempotency-key', item.idempotencyKey);
       const hasBody = !NO_BODY.has(item.method) && item.payload !== undefined;
       if (hasBody) headers.set('content-type', 'application/json');
-      const itemReq = new Request(url, { method: item.method, headers, ...(hasBody && { body: JSON.stringify(item.payload) }), signal: req.signal });
+      const itemReq = new Request(url, {
+        method: item.method,
+        headers,
+        ...(hasBody && { body: JSON.stringify(item.payload) }),
+        signal: req.signal,
+      });
       let res: Response;
       try {
         res = await options.dispatch(itemReq, { index, op: item });
@@ -114,7 +122,10 @@ export function createBatchHandler(options: BatchOptions): (req: Request) => Pro
       results.push(result);
       if (result.status >= 300) break;
     }
-    return new Response(JSON.stringify({ results }), { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+    return new Response(JSON.stringify({ results }), {
+      status: 200,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    });
   };
 }
 

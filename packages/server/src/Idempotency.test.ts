@@ -72,7 +72,9 @@ for (const db of useDatabases()) {
       const { idem, store } = await layer({ leaseMs: 5_000, inProgressRetryAfterS: 3 });
       // A race of ten: one effect, whatever the interleaving.
       const race = counting(async (n) => (await new Promise((r) => setTimeout(r, 50)), json(201, { n })));
-      const raced = await Promise.all(Array.from({ length: 10 }, () => idem.handle(post({ text: 'race' }, 'race'), race.handler)));
+      const raced = await Promise.all(
+        Array.from({ length: 10 }, () => idem.handle(post({ text: 'race' }, 'race'), race.handler)),
+      );
       expect(race.calls()).toBe(1);
       expect(raced.filter((r) => r.status === 201 && !r.headers.get('idempotent-replayed'))).toHaveLength(1);
       for (const r of raced) expect([201, 409]).toContain(r.status);
@@ -84,7 +86,9 @@ for (const db of useDatabases()) {
       const h = counting(async (n) => (entered(), await held, json(201, { n })));
       const first = idem.handle(post({ text: 'same' }), h.handler);
       await inside;
-      const conflicts = await Promise.all(Array.from({ length: 9 }, () => idem.handle(post({ text: 'same' }), h.handler)));
+      const conflicts = await Promise.all(
+        Array.from({ length: 9 }, () => idem.handle(post({ text: 'same' }), h.handler)),
+      );
       for (const c of conflicts) {
         expect(c.status).toBe(409);
         expect(c.headers.get('retry-after')).toBe('3');
@@ -99,9 +103,14 @@ for (const db of useDatabases()) {
 
     it('5xx is never stored: the key is free for the retry; a handler that throws answers a 500 problem', async () => {
       const { idem, store } = await layer({ shouldStore: () => true });
-      const h = counting((n) => (n === 1 ? json(503, { error: 'busy' }) : n === 2 ? Promise.reject(new Error('bug')) : json(201, { n })));
+      const h = counting((n) =>
+        n === 1 ? json(503, { error: 'busy' }) : n === 2 ? Promise.reject(new Error('bug')) : json(201, { n }),
+      );
       expect((await idem.handle(post({ t: 1 }), h.handler)).status).toBe(503);
-      expect(await problemOf(await idem.handle(post({ t: 1 }), h.handler))).toMatchObject({ status: 500, code: 'handler-failed' });
+      expect(await problemOf(await idem.handle(post({ t: 1 }), h.handler))).toMatchObject({
+        status: 500,
+        code: 'handler-failed',
+      });
       const third = await idem.handle(post({ t: 1 }), h.handler);
       expect(third.status).toBe(201);
       expect(third.headers.get('idempotent-replayed')).toBeNull();
@@ -111,7 +120,9 @@ for (const db of useDatabases()) {
 
     it('4xx answers are stored and replayed, except the ones that mean "try again" (429)', async () => {
       const { idem, store } = await layer();
-      const h = counting((n) => (n === 1 ? json(400, { error: 'text missing' }) : json(429, {}, { 'retry-after': '3' })));
+      const h = counting((n) =>
+        n === 1 ? json(400, { error: 'text missing' }) : json(429, {}, { 'retry-after': '3' }),
+      );
       expect((await idem.handle(post({}), h.handler)).status).toBe(400);
       const replayed = await idem.handle(post({}), h.handler);
       expect([replayed.status, replayed.headers.get('idempotent-replayed')]).toEqual([400, 'true']);
@@ -124,7 +135,10 @@ for (const db of useDatabases()) {
     it('a route that requires a key answers 400 without one; GET passes through unkeyed', async () => {
       const { idem, store } = await layer();
       const h = counting(() => json(200, {}));
-      expect(await problemOf(await idem.handle(post({ t: 1 }, null), h.handler))).toMatchObject({ status: 400, code: 'idempotency-key-missing' });
+      expect(await problemOf(await idem.handle(post({ t: 1 }, null), h.handler))).toMatchObject({
+        status: 400,
+        code: 'idempotency-key-missing',
+      });
       expect((await idem.handle(new Request('http://app.test/api/messages'), h.handler)).status).toBe(200);
       expect(h.calls()).toBe(1);
       await store.close();
@@ -136,7 +150,10 @@ for (const db of useDatabases()) {
       expect((await idem.handle(post({ t: 1 }, 'k', { 'x-verified-user': 'alice' }), h.handler)).status).toBe(201);
       const bob = await idem.handle(post({ t: 1 }, 'k', { 'x-verified-user': 'bob' }), h.handler);
       expect([bob.status, bob.headers.get('idempotent-replayed')]).toEqual([201, null]);
-      expect(await problemOf(await idem.handle(post({ t: 1 }, 'k'), h.handler))).toMatchObject({ status: 401, code: 'scope-missing' });
+      expect(await problemOf(await idem.handle(post({ t: 1 }, 'k'), h.handler))).toMatchObject({
+        status: 401,
+        code: 'scope-missing',
+      });
       expect(h.calls()).toBe(2);
       await store.close();
     });
@@ -170,7 +187,8 @@ for (const db of useDatabases()) {
       const { idem, store } = await layer({ transaction: true });
       const table = db.table('messages');
       await db.sql().query(`CREATE TABLE ${table} (text text)`);
-      const count = async () => Number((await db.sql().query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]?.n);
+      const count = async () =>
+        Number((await db.sql().query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]?.n);
       let fail: number | 'throw' | null = 503;
       const handler: AppHandler = async (req, ctx) => {
         if (!ctx.sql) throw new Error('no transaction');
@@ -220,14 +238,22 @@ for (const db of useDatabases()) {
       it('a body over the limit, with or without Content-Length', async () => {
         const { idem, store } = await layer({ maxBodyBytes: 1_000 });
         const h = counting();
-        expect(await problemOf(await idem.handle(post({ t: 'x'.repeat(1_000) }), h.handler))).toMatchObject({ status: 413, code: 'body-too-large' });
+        expect(await problemOf(await idem.handle(post({ t: 'x'.repeat(1_000) }), h.handler))).toMatchObject({
+          status: 413,
+          code: 'body-too-large',
+        });
         const chunked = new Request('http://app.test/api/messages', {
           method: 'POST',
           headers: { 'idempotency-key': 'k9' },
-          body: new ReadableStream({ start: (c) => (c.enqueue(new Uint8Array(600)), c.enqueue(new Uint8Array(600)), c.close()) }),
+          body: new ReadableStream({
+            start: (c) => (c.enqueue(new Uint8Array(600)), c.enqueue(new Uint8Array(600)), c.close()),
+          }),
           duplex: 'half',
         } as RequestInit);
-        expect(await problemOf(await idem.handle(chunked, h.handler))).toMatchObject({ status: 413, code: 'body-too-large' });
+        expect(await problemOf(await idem.handle(chunked, h.handler))).toMatchObject({
+          status: 413,
+          code: 'body-too-large',
+        });
         expect(h.calls()).toBe(0);
         expect(await rows(store)).toBe(0);
         await store.close();

@@ -77,11 +77,20 @@ export interface IdempotencyOptions {
 type ResponseBody = ConstructorParameters<typeof Response>[0];
 const UNKEYED_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Not stored with an answer: hop-by-hop headers, and ones that describe this exchange only. */
-const UNSTORED_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'upgrade', 'trailer']);
+const UNSTORED_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'date',
+  'upgrade',
+  'trailer',
+]);
 
 /** The default of {@link IdempotencyOptions.shouldStore}. */
 export const storesByDefault = (status: number): boolean =>
-  (status >= 200 && status < 300) || (status >= 400 && status < 500 && status !== 408 && status !== 409 && status !== 425 && status !== 429);
+  (status >= 200 && status < 300) ||
+  (status >= 400 && status < 500 && status !== 408 && status !== 409 && status !== 425 && status !== 429);
 
 /**
  * The idempotency layer: wraps the app's handler so that each
@@ -93,7 +102,8 @@ export const storesByDefault = (status: number): boolean =>
  * payload gets 422; 5xx answers are never stored.
  */
 export class Idempotency {
-  readonly #o: Required<Omit<IdempotencyOptions, 'onWarning' | 'user'>> & Pick<IdempotencyOptions, 'onWarning' | 'user'>;
+  readonly #o: Required<Omit<IdempotencyOptions, 'onWarning' | 'user'>> &
+    Pick<IdempotencyOptions, 'onWarning' | 'user'>;
 
   constructor(options: IdempotencyOptions) {
     this.#o = {
@@ -123,12 +133,20 @@ export class Idempotency {
    */
   async handle(req: Request, handler: AppHandler, scope?: string | null): Promise<Response> {
     if (this.#o.user && namesAnotherUser(req, await this.#o.user(req))) {
-      return problem(403, 'user-mismatch', 'this operation belongs to another user than the one signed in; nothing was applied');
+      return problem(
+        403,
+        'user-mismatch',
+        'this operation belongs to another user than the one signed in; nothing was applied',
+      );
     }
     const raw = req.headers.get('idempotency-key');
     if (raw === null || UNKEYED_METHODS.has(req.method)) {
       if (raw === null && !UNKEYED_METHODS.has(req.method) && this.#o.requireKey(req)) {
-        return problem(400, 'idempotency-key-missing', `${req.method} ${new URL(req.url).pathname} requires an Idempotency-Key header`);
+        return problem(
+          400,
+          'idempotency-key-missing',
+          `${req.method} ${new URL(req.url).pathname} requires an Idempotency-Key header`,
+        );
       }
       return handler(req, { sql: null, scope: null, key: null });
     }
@@ -136,13 +154,15 @@ export class Idempotency {
     if ('error' in parsed) return problem(400, 'idempotency-key-invalid', `Idempotency-Key refused: ${parsed.error}`);
     const { key } = parsed;
     const who = scope === undefined ? await this.#o.scope(req) : scope;
-    if (who === null || who === '') return problem(401, 'scope-missing', 'the request has no user or tenant to scope its Idempotency-Key to');
+    if (who === null || who === '')
+      return problem(401, 'scope-missing', 'the request has no user or tenant to scope its Idempotency-Key to');
 
     let body: Uint8Array;
     try {
       body = await readBody(req, this.#o.maxBodyBytes);
     } catch (err) {
-      if (err instanceof TooLarge) return problem(413, 'body-too-large', `the body is larger than ${this.#o.maxBodyBytes} bytes`);
+      if (err instanceof TooLarge)
+        return problem(413, 'body-too-large', `the body is larger than ${this.#o.maxBodyBytes} bytes`);
       return problem(400, 'body-unreadable', 'the request body could not be read');
     }
     const url = new URL(req.url);
@@ -151,14 +171,28 @@ export class Idempotency {
 
     let claim;
     try {
-      claim = await this.#o.store.claim({ scope: who, key, fingerprint: fp, now, leaseMs: this.#o.leaseMs, expiresMs: this.#o.expiresMs });
+      claim = await this.#o.store.claim({
+        scope: who,
+        key,
+        fingerprint: fp,
+        now,
+        leaseMs: this.#o.leaseMs,
+        expiresMs: this.#o.expiresMs,
+      });
     } catch {
-      return problem(503, 'storage-unavailable', 'the idempotency store is unavailable; nothing was applied', { 'retry-after': '1' });
+      return problem(503, 'storage-unavailable', 'the idempotency store is unavailable; nothing was applied', {
+        'retry-after': '1',
+      });
     }
     if (claim.kind !== 'claimed') {
       if (claim.fingerprint !== fp)
-        return problem(422, 'idempotency-key-reused', 'this Idempotency-Key was used with another request (method, path or payload)');
-      if (claim.kind === 'running') return inUse(Math.min(claim.leaseUntil - now, this.#o.inProgressRetryAfterS * 1000));
+        return problem(
+          422,
+          'idempotency-key-reused',
+          'this Idempotency-Key was used with another request (method, path or payload)',
+        );
+      if (claim.kind === 'running')
+        return inUse(Math.min(claim.leaseUntil - now, this.#o.inProgressRetryAfterS * 1000));
       return replay(claim.answer);
     }
 
@@ -197,7 +231,11 @@ export class Idempotency {
     } catch (err) {
       await this.#o.store.release(ref).catch(() => undefined);
       this.#o.onWarning?.(`Idempotency-Key ${key}: ${err instanceof Error ? err.message : String(err)}`);
-      return problem(500, 'handler-failed', 'the request failed; nothing was stored, and it may be sent again with the same key');
+      return problem(
+        500,
+        'handler-failed',
+        'the request failed; nothing was stored, and it may be sent again with the same key',
+      );
     }
   }
 
@@ -208,9 +246,14 @@ export class Idempotency {
 
 function inUse(msLeft: number): Response {
   const seconds = Math.max(1, Math.ceil(msLeft / 1000));
-  return problem(409, 'idempotency-key-in-use', 'a request with this Idempotency-Key is still being processed; retry later', {
-    'retry-after': String(seconds),
-  });
+  return problem(
+    409,
+    'idempotency-key-in-use',
+    'a request with this Idempotency-Key is still being processed; retry later',
+    {
+      'retry-after': String(seconds),
+    },
+  );
 }
 
 async function toStored(res: Response): Promise<StoredAnswer> {

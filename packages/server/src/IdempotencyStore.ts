@@ -90,7 +90,13 @@ export interface IdempotencyStore {
   inspect(
     scope: string,
     key: string,
-  ): Promise<{ state: 'running' | 'done'; fingerprint: string; leaseUntil: number; expiresAt: number; answer: StoredAnswer | null } | null>;
+  ): Promise<{
+    state: 'running' | 'done';
+    fingerprint: string;
+    leaseUntil: number;
+    expiresAt: number;
+    answer: StoredAnswer | null;
+  } | null>;
   /** Deletes keys whose expiry passed; returns how many. */
   purge(now: number): Promise<number>;
   close(): Promise<void>;

@@ -1,4 +1,13 @@
-import type { ClaimInput, ClaimRef, ClaimResult, IdempotencyStore, SettleResult, Settlement, Sql, StoredAnswer } from './IdempotencyStore.ts';
+import type {
+  ClaimInput,
+  ClaimRef,
+  ClaimResult,
+  IdempotencyStore,
+  SettleResult,
+  Settlement,
+  Sql,
+  StoredAnswer,
+} from './IdempotencyStore.ts';
 
 interface Entry {
   state: 'running' | 'done';
@@ -13,7 +22,8 @@ interface Entry {
 
 /** What `settle`'s work gets: there is no database to write the app's data through. */
 const NO_SQL: Sql = {
-  query: () => Promise.reject(new TypeError('MemoryStore has no database: use PgliteStore or PgStore for transaction: true')),
+  query: () =>
+    Promise.reject(new TypeError('MemoryStore has no database: use PgliteStore or PgStore for transaction: true')),
 };
 
 /**
@@ -32,7 +42,8 @@ export class MemoryStore implements IdempotencyStore {
     const id = idOf(c.scope, c.key);
     for (let e = this.#keys.get(id); e?.settling; e = this.#keys.get(id)) await e.settling;
     const e = this.#keys.get(id);
-    const free = !e || e.expiresAt <= c.now || (e.state === 'running' && e.leaseUntil <= c.now && e.fingerprint === c.fingerprint);
+    const free =
+      !e || e.expiresAt <= c.now || (e.state === 'running' && e.leaseUntil <= c.now && e.fingerprint === c.fingerprint);
     if (free) {
       const token = crypto.randomUUID();
       const leaseUntil = c.now + c.leaseMs;
@@ -86,7 +97,13 @@ export class MemoryStore implements IdempotencyStore {
   async inspect(scope: string, key: string) {
     const e = this.#keys.get(idOf(scope, key));
     if (!e) return null;
-    return { state: e.state, fingerprint: e.fingerprint, leaseUntil: e.leaseUntil, expiresAt: e.expiresAt, answer: e.answer && copy(e.answer) };
+    return {
+      state: e.state,
+      fingerprint: e.fingerprint,
+      leaseUntil: e.leaseUntil,
+      expiresAt: e.expiresAt,
+      answer: e.answer && copy(e.answer),
+    };
   }
 
   async purge(now: number): Promise<number> {

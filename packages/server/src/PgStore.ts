@@ -29,7 +29,8 @@ export class PgStore extends SqlStore {
     if (owned) pool.on('error', () => undefined);
     super(
       {
-        query: async <Row>(text: string, params?: unknown[]) => (await pool.query(text, params)) as unknown as { rows: Row[] },
+        query: async <Row>(text: string, params?: unknown[]) =>
+          (await pool.query(text, params)) as unknown as { rows: Row[] },
         transaction: async <T>(fn: (sql: Sql) => Promise<T>): Promise<T> => {
           const client = await pool.connect();
           let broken: Error | undefined;

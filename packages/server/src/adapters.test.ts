@@ -30,7 +30,10 @@ describe('Node http adapter', () => {
         const headers = new Headers({ 'content-type': 'application/json' });
         headers.append('set-cookie', 'a=1');
         headers.append('set-cookie', 'b=2');
-        return new Response(JSON.stringify({ text, path: new URL(req.url).pathname + new URL(req.url).search }), { status: 201, headers });
+        return new Response(JSON.stringify({ text, path: new URL(req.url).pathname + new URL(req.url).search }), {
+          status: 201,
+          headers,
+        });
       },
     });
     const server = createServer(toNodeListener(handler));
@@ -51,11 +54,11 @@ describe('Node http adapter', () => {
       expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
       expect(again.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
       const missing = await send(null);
-      expect([missing.status, missing.headers.get('content-type'), ((await missing.json()) as { code: string }).code]).toEqual([
-        400,
-        'application/problem+json',
-        'idempotency-key-missing',
-      ]);
+      expect([
+        missing.status,
+        missing.headers.get('content-type'),
+        ((await missing.json()) as { code: string }).code,
+      ]).toEqual([400, 'application/problem+json', 'idempotency-key-missing']);
       const batched = await fetch(`${url}/api/batch`, {
         method: 'POST',
         headers: { cookie: 'user=alice', 'content-type': 'application/json' },
@@ -106,7 +109,11 @@ describe('Hono adapter', () => {
       });
     expect((await send('h1')).status).toBe(201);
     const again = await send('h1');
-    expect([again.status, again.headers.get('idempotent-replayed'), await again.json()]).toEqual([201, 'true', { text: 'hello' }]);
+    expect([again.status, again.headers.get('idempotent-replayed'), await again.json()]).toEqual([
+      201,
+      'true',
+      { text: 'hello' },
+    ]);
     expect((await send('h1', 'bob')).headers.get('idempotent-replayed')).toBeNull();
     expect((await send('h1', 'alice', 'changed')).status).toBe(422);
     const res = await app.request('/api/batch', {

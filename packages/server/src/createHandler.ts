@@ -21,7 +21,11 @@ export function createHandler(options: HandlerOptions): (req: Request) => Promis
   const layer = new Idempotency(options);
   const single = layer.wrap(options.handler);
   if (options.batchPath === undefined) return single;
-  const batch = createBatchHandler({ maxKeyLength: options.maxKeyLength, ...options.batch, dispatch: (req) => single(req) });
+  const batch = createBatchHandler({
+    maxKeyLength: options.maxKeyLength,
+    ...options.batch,
+    dispatch: (req) => single(req),
+  });
   const path = options.batchPath;
   return (req) => (new URL(req.url).pathname === path ? batch(req) : single(req));
 }

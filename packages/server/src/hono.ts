@@ -46,6 +46,9 @@ export function idempotency(options: HonoIdempotencyOptions): MiddlewareHandler 
  * Register it before the idempotency middleware's pattern covers it, e.g.
  * `app.post('/api/batch', batch(app))` ahead of `app.use('/api/*', …)`.
  */
-export function batch(app: Pick<Hono, 'fetch'>, options: Omit<BatchOptions, 'dispatch'> = {}): (c: Context) => Promise<Response> {
+export function batch(
+  app: Pick<Hono, 'fetch'>,
+  options: Omit<BatchOptions, 'dispatch'> = {},
+): (c: Context) => Promise<Response> {
   return (c) => createBatchHandler({ ...options, dispatch: (req) => app.fetch(req, c.env) })(c.req.raw);
 }

@@ -7,4 +7,13 @@ export { MemoryStore } from './MemoryStore.ts';
 export type { HandlerOptions } from './createHandler.ts';
 export { problem } from './problem.ts';
 export type { ProblemBody, ProblemCode } from './problem.ts';
-export type { ClaimInput, ClaimRef, ClaimResult, IdempotencyStore, SettleResult, Settlement, Sql, StoredAnswer } from './IdempotencyStore.ts';
+export type {
+  ClaimInput,
+  ClaimRef,
+  ClaimResult,
+  IdempotencyStore,
+  SettleResult,
+  Settlement,
+  Sql,
+  StoredAnswer,
+} from './IdempotencyStore.ts';

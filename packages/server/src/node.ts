@@ -10,7 +10,9 @@ type NodeRequest = IncomingMessage & { originalUrl?: string };
  * `raw` mode, Koa's `callback()`…): `createServer(toNodeListener(handler))`.
  * Mount it before any body parser; it reads the body itself.
  */
-export function toNodeListener(handler: (req: Request) => Response | Promise<Response>): (req: IncomingMessage, res: ServerResponse) => void {
+export function toNodeListener(
+  handler: (req: Request) => Response | Promise<Response>,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     void serve(handler, req as NodeRequest, res);
   };
@@ -19,7 +21,10 @@ export function toNodeListener(handler: (req: Request) => Response | Promise<Res
 /** Builds the Fetch API request Node's `req` stands for. */
 export function toRequest(req: NodeRequest, signal?: AbortSignal): Request {
   const tls = (req.socket as { encrypted?: boolean }).encrypted === true;
-  const url = new URL(req.originalUrl ?? req.url ?? '/', `${tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`);
+  const url = new URL(
+    req.originalUrl ?? req.url ?? '/',
+    `${tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`,
+  );
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] ?? '';
@@ -36,7 +41,11 @@ export function toRequest(req: NodeRequest, signal?: AbortSignal): Request {
   } as RequestInit);
 }
 
-async function serve(handler: (req: Request) => Response | Promise<Response>, req: NodeRequest, res: ServerResponse): Promise<void> {
+async function serve(
+  handler: (req: Request) => Response | Promise<Response>,
+  req: NodeRequest,
+  res: ServerResponse,
+): Promise<void> {
   const aborted = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) aborted.abort();

@@ -50,7 +50,12 @@ export interface ProblemBody {
 }
 
 /** A problem details response; `headers` adds e.g. `Retry-After`. */
-export function problem(status: number, code: ProblemCode, detail: string, headers: Record<string, string> = {}): Response {
+export function problem(
+  status: number,
+  code: ProblemCode,
+  detail: string,
+  headers: Record<string, string> = {},
+): Response {
   const body: ProblemBody = { type: 'about:blank', title: PHRASES[status] ?? 'Error', status, detail, code };
   return new Response(JSON.stringify(body), {
     status,

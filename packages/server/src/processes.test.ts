@@ -51,7 +51,8 @@ function start(env: Record<string, string>): Promise<App> {
     out += d.toString();
     for (const w of waiters.splice(0)) (out.includes(w.line) ? w.resolve : () => waiters.push(w))();
   });
-  const said = (line: string) => new Promise<void>((resolve) => (out.includes(line) ? resolve() : waiters.push({ line, resolve })));
+  const said = (line: string) =>
+    new Promise<void>((resolve) => (out.includes(line) ? resolve() : waiters.push({ line, resolve })));
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`child exited with ${code} before listening`)));
     void said('listening ').then(() => {
@@ -69,7 +70,11 @@ const send = (app: App, key: string, body: unknown) =>
   });
 
 const sendBatch = (app: App, ops: unknown[]) =>
-  fetch(`${app.url}/api/batch`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user': 'alice' }, body: JSON.stringify({ ops }) });
+  fetch(`${app.url}/api/batch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-user': 'alice' },
+    body: JSON.stringify({ ops }),
+  });
 
 for (const transaction of [true, false]) {
   describe(`two server processes on one Postgres (${transaction ? 'handler inside the key transaction' : 'handler outside it'})`, () => {
@@ -78,15 +83,22 @@ for (const transaction of [true, false]) {
     let a: App;
     let b: App;
     beforeAll(async () => {
-      const env = { FERRY_TABLE: `keys_${suffix}`, FERRY_MESSAGES: messages, FERRY_TRANSACTION: transaction ? '1' : '0' };
+      const env = {
+        FERRY_TABLE: `keys_${suffix}`,
+        FERRY_MESSAGES: messages,
+        FERRY_TRANSACTION: transaction ? '1' : '0',
+      };
       // One after the other: both would otherwise race to create the same tables.
       a = await start(env);
       b = await start(env);
     }, 60_000);
-    const applied = async (key: string) => Number((await db.query(`SELECT count(*)::int AS n FROM ${messages} WHERE key = $1`, [key])).rows[0].n);
+    const applied = async (key: string) =>
+      Number((await db.query(`SELECT count(*)::int AS n FROM ${messages} WHERE key = $1`, [key])).rows[0].n);
 
     it('concurrent duplicates of one request, spread over both, apply once', async () => {
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => send(i % 2 ? a : b, 'dup-1', { text: 'once', delayMs: 300 })));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => send(i % 2 ? a : b, 'dup-1', { text: 'once', delayMs: 300 })),
+      );
       expect(await applied('dup-1')).toBe(1);
       const fresh = answers.filter((r) => r.status === 201 && r.headers.get('idempotent-replayed') === null);
       expect(fresh).toHaveLength(1);

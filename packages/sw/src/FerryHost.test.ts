@@ -73,7 +73,12 @@ const op = { kind: 'message.send', target: '/api/m', payload: { text: 'hi' } };
 describe('FerryHost.receive', () => {
   it('answers a malformed message with protocol-error and runs nothing', async () => {
     const { h, transport } = host();
-    for (const data of ['x', { v: 1, id: 'a', type: 'enqueue ', op }, { v: 2, id: 'b', type: 'enqueue', op }, { v: 1, id: 'c', type: 'enqueue' }]) {
+    for (const data of [
+      'x',
+      { v: 1, id: 'a', type: 'enqueue ', op },
+      { v: 2, id: 'b', type: 'enqueue', op },
+      { v: 1, id: 'c', type: 'enqueue' },
+    ]) {
       const p = port();
       await h.receive(data, p);
       expect(p.replies).toHaveLength(1);
@@ -101,7 +106,15 @@ describe('FerryHost.receive', () => {
       change: {
         type: 'done',
         lsn: expect.any(Number),
-        op: { id, status: 'done', attempt: 1, nextAttemptAt: expect.any(Number), lane: 'default', kind: 'message.send', seq: expect.any(Number) },
+        op: {
+          id,
+          status: 'done',
+          attempt: 1,
+          nextAttemptAt: expect.any(Number),
+          lane: 'default',
+          kind: 'message.send',
+          seq: expect.any(Number),
+        },
       },
     });
     expect(registered).toEqual(['ferry']);
@@ -231,7 +244,9 @@ describe('FerryHost.receive', () => {
 
   it('parks a permanent failure; retry re-sends it; discard removes it', async () => {
     let fail = true;
-    const transport = new ScriptedTransport((): SendResult => (fail ? { ok: false, retryable: false, status: 400, error: 'HTTP 400' } : { ok: true }));
+    const transport = new ScriptedTransport((): SendResult =>
+      fail ? { ok: false, retryable: false, status: 400, error: 'HTTP 400' } : { ok: true },
+    );
     const { h } = host({ transport });
     const p = port();
     await h.receive({ v: 1, id: 'e', type: 'enqueue', op }, p);
@@ -251,9 +266,12 @@ describe('FerryHost.receive', () => {
 
   it('retryAll re-sends the dead letters its filter picks, in enqueue order, each under a new key after its 400', async () => {
     let fail = true;
-    const transport = new ScriptedTransport((): SendResult => (fail ? { ok: false, retryable: false, status: 400, error: 'HTTP 400' } : { ok: true }));
+    const transport = new ScriptedTransport((): SendResult =>
+      fail ? { ok: false, retryable: false, status: 400, error: 'HTTP 400' } : { ok: true },
+    );
     const { h } = host({ transport });
-    for (const lane of ['a', 'a', 'b']) await h.receive({ v: 1, id: 'e', type: 'enqueue', op: { ...op, lane } }, port());
+    for (const lane of ['a', 'a', 'b'])
+      await h.receive({ v: 1, id: 'e', type: 'enqueue', op: { ...op, lane } }, port());
     const l = port();
     await h.receive({ v: 1, id: 'l', type: 'list', query: { status: 'failed' } }, l);
     const failed = (l.replies[0] as { result: Operation[] }).result;
@@ -306,7 +324,9 @@ describe('FerryHost compaction', () => {
     const clock = new VirtualClock();
     const store = new MemoryStore({ clock });
     const transport = new ScriptedTransport((o) =>
-      o.payload && (o.payload as { text?: string }).text === 'bad' ? { ok: false, retryable: false, status: 400 } : { ok: true },
+      o.payload && (o.payload as { text?: string }).text === 'bad'
+        ? { ok: false, retryable: false, status: 400 }
+        : { ok: true },
     );
     const { h } = host({ store: async () => store, transport, clock, timers: clock, retentionMs: 1000 });
     const send = async (text: string): Promise<string> => {

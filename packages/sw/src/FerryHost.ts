@@ -108,7 +108,8 @@ export class FerryHost {
       }
     }
     // Queued work and retryable failures ask the browser for a `sync` event later.
-    if (change.type === 'put' || change.type === 'requeue' || (change.type === 'retry' && !this.#lastChance)) this.#registerSync();
+    if (change.type === 'put' || change.type === 'requeue' || (change.type === 'retry' && !this.#lastChance))
+      this.#registerSync();
   }
 
   #registerSync(): void {
@@ -131,7 +132,11 @@ export class FerryHost {
       const { runner, outbox } = await this.#current();
       await runner.drain();
       // At most hourly across worker starts: the store keeps the last run's time.
-      await outbox.compactIfDue(this.#o.retentionMs ?? 7 * 24 * 60 * 60 * 1000, COMPACT_EVERY_MS, (this.#o.clock ?? systemClock).now());
+      await outbox.compactIfDue(
+        this.#o.retentionMs ?? 7 * 24 * 60 * 60 * 1000,
+        COMPACT_EVERY_MS,
+        (this.#o.clock ?? systemClock).now(),
+      );
     } catch (err) {
       this.#onError(err);
     }
@@ -147,7 +152,12 @@ export class FerryHost {
     if (!this.serves(data)) return;
     const parsed = parseRequest(data);
     if (!parsed.ok) {
-      reply(port, { v: PROTOCOL_VERSION, id: parsed.id, ok: false, error: { code: 'protocol-error', message: parsed.message } });
+      reply(port, {
+        v: PROTOCOL_VERSION,
+        id: parsed.id,
+        ok: false,
+        error: { code: 'protocol-error', message: parsed.message },
+      });
       return;
     }
     const { id } = parsed.request;

@@ -6,10 +6,29 @@ import { Runner } from './Runner.ts';
 
 function setup(script?: (nth: number) => SendResult, online = { value: true }) {
   const clock = new VirtualClock();
-  const outbox = new Outbox({ store: new MemoryStore({ clock }), clock, origin: 'https://app.example', retry: { jitter: false, baseDelayMs: 1000 } });
+  const outbox = new Outbox({
+    store: new MemoryStore({ clock }),
+    clock,
+    origin: 'https://app.example',
+    retry: { jitter: false, baseDelayMs: 1000 },
+  });
   const transport = new ScriptedTransport((_op, nth) => script?.(nth) ?? { ok: true });
-  const worker = new SyncWorker({ outbox, transport, clock, timers: clock, probe: new NetworkProbe(() => online.value) });
-  const runner = new Runner({ outbox, worker, clock, timers: clock, locks: () => undefined, isOnline: () => online.value, offlineRecheckMs: 10_000 });
+  const worker = new SyncWorker({
+    outbox,
+    transport,
+    clock,
+    timers: clock,
+    probe: new NetworkProbe(() => online.value),
+  });
+  const runner = new Runner({
+    outbox,
+    worker,
+    clock,
+    timers: clock,
+    locks: () => undefined,
+    isOnline: () => online.value,
+    offlineRecheckMs: 10_000,
+  });
   return { clock, outbox, transport, runner, online };
 }
 
@@ -20,7 +39,9 @@ const settle = () => new Promise((r) => setTimeout(r, 0));
 
 describe('Runner', () => {
   it('drains everything ready, then sets its own timer for the next due op', async () => {
-    const { clock, outbox, transport, runner } = setup((nth) => (nth === 1 ? { ok: false, retryable: true, status: 503, retryAfterMs: 5000 } : { ok: true }));
+    const { clock, outbox, transport, runner } = setup((nth) =>
+      nth === 1 ? { ok: false, retryable: true, status: 503, retryAfterMs: 5000 } : { ok: true },
+    );
     const { id } = await outbox.enqueue(op);
     await runner.drain();
     expect(transport.timesSent(id)).toBe(1);

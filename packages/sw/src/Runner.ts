@@ -119,7 +119,9 @@ export class Runner {
     let delay: number;
     try {
       // Offline: no need to ask the store; the page forwards `online`, and we look again now and then.
-      const next = this.#o.isOnline() ? await this.#o.outbox.nextWakeAt() : this.#o.clock.now() + this.#o.offlineRecheckMs;
+      const next = this.#o.isOnline()
+        ? await this.#o.outbox.nextWakeAt()
+        : this.#o.clock.now() + this.#o.offlineRecheckMs;
       if (next === undefined) return;
       delay = Math.max(MIN_DELAY_MS, next - this.#o.clock.now());
       // Offline: the page forwards `online`; meanwhile look again now and then.

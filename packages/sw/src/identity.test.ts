@@ -17,7 +17,11 @@ describe('users and credentials', () => {
     const a1 = await enqueue('a1', 'alice');
     await host.wake();
     expect(server.seen).toHaveLength(0);
-    expect(await call({ type: 'get', opId: a1.id })).toMatchObject({ status: 'pending', attempt: 0, held: expect.stringContaining('alice') });
+    expect(await call({ type: 'get', opId: a1.id })).toMatchObject({
+      status: 'pending',
+      attempt: 0,
+      held: expect.stringContaining('alice'),
+    });
     expect(asked(ch)).toEqual([{ v: 1, type: 'credentials-needed', user: 'alice', origin: ORIGIN, reason: 'missing' }]);
     await call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: 'Bearer ta' } } });
     await host.wake();
@@ -38,12 +42,28 @@ describe('users and credentials', () => {
     net.online = true;
     await host.wake();
     expect(byText()).toEqual(['b1:Bearer tb']);
-    expect(await call({ type: 'stats', query: { user: 'alice' } })).toEqual({ pending: 2, inflight: 0, done: 0, failed: 0 });
-    expect((await call<Operation[]>({ type: 'list', query: { user: 'alice' } })).map((o) => o.id)).toEqual(a.map((o) => o.id));
+    expect(await call({ type: 'stats', query: { user: 'alice' } })).toEqual({
+      pending: 2,
+      inflight: 0,
+      done: 0,
+      failed: 0,
+    });
+    expect((await call<Operation[]>({ type: 'list', query: { user: 'alice' } })).map((o) => o.id)).toEqual(
+      a.map((o) => o.id),
+    );
     // Signed out, alice's credentials are refused until a page signs her in again.
-    expect(await codeOf(call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: 'Bearer ta' } } }))).toBe('signed-out');
+    expect(
+      await codeOf(
+        call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: 'Bearer ta' } } }),
+      ),
+    ).toBe('signed-out');
     const { epoch } = await call<{ epoch: number }>({ type: 'signIn', user: 'alice' });
-    await call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: 'Bearer ta' } }, epoch });
+    await call({
+      type: 'setCredentials',
+      user: 'alice',
+      credentials: { headers: { Authorization: 'Bearer ta' } },
+      epoch,
+    });
     await host.wake();
     expect(byText()).toEqual(['b1:Bearer tb', 'a1:Bearer ta', 'a2:Bearer ta']);
     await host.close();
@@ -88,7 +108,12 @@ describe('users and credentials', () => {
     const a2 = await enqueue('a2', 'alice');
     await host.wake();
     // Nobody answered the ask within the send's time: held, not failed, nothing spent.
-    expect(await call({ type: 'get', opId: a1.id })).toMatchObject({ status: 'pending', attempt: 0, held: expect.any(String), lastError: { status: 401 } });
+    expect(await call({ type: 'get', opId: a1.id })).toMatchObject({
+      status: 'pending',
+      attempt: 0,
+      held: expect.any(String),
+      lastError: { status: 401 },
+    });
     await host.wake();
     expect(byText()).toEqual(['a1:Bearer old']);
     await call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: 'Bearer new' } } });
@@ -102,7 +127,11 @@ describe('users and credentials', () => {
     const { host, call, enqueue } = setup(new Map(), { retry: { jitter: false, maxAttempts: 2 } });
     const a1 = await enqueue('a1', 'alice');
     for (const token of ['t1', 't2', 't3']) {
-      await call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: `Bearer ${token}` } } });
+      await call({
+        type: 'setCredentials',
+        user: 'alice',
+        credentials: { headers: { Authorization: `Bearer ${token}` } },
+      });
       await host.wake();
     }
     const op = await call<Operation>({ type: 'get', opId: a1.id });
@@ -126,7 +155,11 @@ describe('users and credentials', () => {
 
   it('expired credentials are not used: the op waits and the pages are asked', async () => {
     const { host, call, enqueue, byText, ch } = setup();
-    await call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: 'Bearer ta' }, expiresAt: Date.now() - 1 } });
+    await call({
+      type: 'setCredentials',
+      user: 'alice',
+      credentials: { headers: { Authorization: 'Bearer ta' }, expiresAt: Date.now() - 1 },
+    });
     await enqueue('a1', 'alice');
     await host.wake();
     expect(byText()).toEqual([]);
@@ -135,16 +168,26 @@ describe('users and credentials', () => {
   });
 
   it('credentials per origin: an allow-listed API gets its own, and its credentials mode', async () => {
-    const { host, call, enqueue, server } = setup(undefined, { allowedOrigins: [{ origin: 'https://API.example:443/', credentials: 'include' }] });
+    const { host, call, enqueue, server } = setup(undefined, {
+      allowedOrigins: [{ origin: 'https://API.example:443/', credentials: 'include' }],
+    });
     await call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: 'Bearer ta' } } });
     await enqueue('own', 'alice');
     await enqueue('api', 'alice', `${API}/messages`);
     await host.wake();
     // The API's credentials were never given: only the app's own went.
-    expect(server.seen.map((s) => [s.url, s.auth, s.credentials])).toEqual([[`${ORIGIN}/api/messages`, 'Bearer ta', 'same-origin']]);
-    await call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: 'Bearer ta' }, origin: API } });
+    expect(server.seen.map((s) => [s.url, s.auth, s.credentials])).toEqual([
+      [`${ORIGIN}/api/messages`, 'Bearer ta', 'same-origin'],
+    ]);
+    await call({
+      type: 'setCredentials',
+      user: 'alice',
+      credentials: { headers: { Authorization: 'Bearer ta' }, origin: API },
+    });
     await host.wake();
-    expect(server.seen.slice(1).map((s) => [s.url, s.auth, s.credentials])).toEqual([[`${API}/messages`, 'Bearer ta', 'include']]);
+    expect(server.seen.slice(1).map((s) => [s.url, s.auth, s.credentials])).toEqual([
+      [`${API}/messages`, 'Bearer ta', 'include'],
+    ]);
     await host.close();
   });
 
@@ -165,14 +208,20 @@ describe('users and credentials', () => {
       { type: 'signOut', user: null },
     ];
     for (const body of bad) expect([body, await codeOf(call(body))]).toEqual([body, 'invalid-argument']);
-    expect(await codeOf(call({ type: 'enqueue', op: { kind: 'k', target: '/x', payload: null, user: '' } }))).toBe('invalid-operation');
+    expect(await codeOf(call({ type: 'enqueue', op: { kind: 'k', target: '/x', payload: null, user: '' } }))).toBe(
+      'invalid-operation',
+    );
     expect(JSON.stringify([...store.data.ops.values()])).toBe(before);
     await host.close();
   });
 
   it('no token is stored unless the app opts in; with persistCredentials a new worker can send', async () => {
     const plain = setup();
-    await plain.call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: 'Bearer ta' } } });
+    await plain.call({
+      type: 'setCredentials',
+      user: 'alice',
+      credentials: { headers: { Authorization: 'Bearer ta' } },
+    });
     await plain.enqueue('a1', 'alice');
     await plain.host.wake();
     expect(everything(plain.store)).toContain('a1');
@@ -181,7 +230,11 @@ describe('users and credentials', () => {
 
     const store = new MemoryStore();
     const first = setup(undefined, { persistCredentials: true }, store);
-    await first.call({ type: 'setCredentials', user: 'alice', credentials: { headers: { Authorization: 'Bearer ta' } } });
+    await first.call({
+      type: 'setCredentials',
+      user: 'alice',
+      credentials: { headers: { Authorization: 'Bearer ta' } },
+    });
     await first.host.close();
     // The worker was stopped; a sync event wakes a new one, with no page open.
     const second = setup(undefined, { persistCredentials: true }, new MemoryStore({ data: store.data }));
@@ -198,15 +251,28 @@ describe('users and credentials', () => {
 
 describe('allowedOrigins and names', () => {
   it('normalises allowedOrigins and refuses entries that are not origins', () => {
-    expect(() => new FerryHost({ allowedOrigins: ['https://API.example:443/', 'http://localhost:8080'] })).not.toThrow();
-    for (const entry of ['https://api.example/v1', 'api.example', 'ftp://api.example', 'https://u:p@api.example', '', { origin: API, credentials: 'always' }]) {
-      expect(() => new FerryHost({ allowedOrigins: [entry as string] })).toThrow(expect.objectContaining({ code: 'invalid-config' }));
+    expect(
+      () => new FerryHost({ allowedOrigins: ['https://API.example:443/', 'http://localhost:8080'] }),
+    ).not.toThrow();
+    for (const entry of [
+      'https://api.example/v1',
+      'api.example',
+      'ftp://api.example',
+      'https://u:p@api.example',
+      '',
+      { origin: API, credentials: 'always' },
+    ]) {
+      expect(() => new FerryHost({ allowedOrigins: [entry as string] })).toThrow(
+        expect.objectContaining({ code: 'invalid-config' }),
+      );
     }
   });
 
   it('an upper-case or trailing-slash allowedOrigins entry matches targets on that origin', async () => {
     const { host, call } = setup(undefined, { allowedOrigins: ['https://API.example/'] });
-    expect(await call({ type: 'enqueue', op: { kind: 'k', target: `${API}/x`, payload: null } })).toMatchObject({ target: `${API}/x` });
+    expect(await call({ type: 'enqueue', op: { kind: 'k', target: `${API}/x`, payload: null } })).toMatchObject({
+      target: `${API}/x`,
+    });
     await host.close();
   });
 
@@ -214,12 +280,27 @@ describe('allowedOrigins and names', () => {
     expect(() => new FerryHost({ name: 'bad name' })).toThrow(expect.objectContaining({ code: 'invalid-config' }));
     const one = setup(undefined, { name: 'app1' });
     const replies: Reply[] = [];
-    await one.host.receive({ ferry: true, v: 1, id: 'x', type: 'stats' }, { postMessage: (m: Reply) => void replies.push(m) });
-    await one.host.receive({ ferry: true, v: 1, id: 'y', type: 'stats', name: 'app2' }, { postMessage: (m: Reply) => void replies.push(m) });
+    await one.host.receive(
+      { ferry: true, v: 1, id: 'x', type: 'stats' },
+      { postMessage: (m: Reply) => void replies.push(m) },
+    );
+    await one.host.receive(
+      { ferry: true, v: 1, id: 'y', type: 'stats', name: 'app2' },
+      { postMessage: (m: Reply) => void replies.push(m) },
+    );
     expect(replies).toEqual([]);
-    await one.host.receive({ ferry: true, v: 1, id: 'z', type: 'stats', name: 'app1' }, { postMessage: (m: Reply) => void replies.push(m) });
+    await one.host.receive(
+      { ferry: true, v: 1, id: 'z', type: 'stats', name: 'app1' },
+      { postMessage: (m: Reply) => void replies.push(m) },
+    );
     expect(replies).toMatchObject([{ id: 'z', ok: true }]);
-    expect(one.host.names).toEqual({ name: 'app1', database: 'ferry-app1', lock: 'ferry-app1-runner', channel: 'ferry-app1', syncTag: 'ferry-app1' });
+    expect(one.host.names).toEqual({
+      name: 'app1',
+      database: 'ferry-app1',
+      lock: 'ferry-app1-runner',
+      channel: 'ferry-app1',
+      syncTag: 'ferry-app1',
+    });
     await one.host.close();
   });
 });

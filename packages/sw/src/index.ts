@@ -8,7 +8,16 @@ export { defaultClassify, saysKeyInUse } from './http/classify.ts';
 export type { Classify, ClassifyContext, Verdict } from './http/classify.ts';
 export { Runner } from './Runner.ts';
 export type { LockManagerLike, RunnerOptions } from './Runner.ts';
-export { CHANNEL_NAME, FERRY_MARKER, LOCK_NAME, PROTOCOL_VERSION, SYNC_TAG, isFerryMessage, parseRequest, summarize } from './protocol.ts';
+export {
+  CHANNEL_NAME,
+  FERRY_MARKER,
+  LOCK_NAME,
+  PROTOCOL_VERSION,
+  SYNC_TAG,
+  isFerryMessage,
+  parseRequest,
+  summarize,
+} from './protocol.ts';
 export type {
   ChangeMessage,
   ChangeSummary,

@@ -18,7 +18,8 @@ function fakeScope(state?: string) {
     ...(worker && { serviceWorker: worker }),
   };
   const waited: Promise<unknown>[] = [];
-  const event = (more: object = {}) => ({ waitUntil: (p: Promise<unknown>) => waited.push(p), ...more }) as unknown as Event;
+  const event = (more: object = {}) =>
+    ({ waitUntil: (p: Promise<unknown>) => waited.push(p), ...more }) as unknown as Event;
   return { scope, calls, listeners, worker, waited, event };
 }
 
@@ -98,7 +99,13 @@ describe('listen', () => {
     const h = fakeHost();
     const ferry = ferryHandlers(h.host, s.scope);
     const r = replies();
-    for (const data of [{ type: 'GET_VERSION' }, 'hello', null, { v: 1, id: 'a', type: 'ping' }, { ferry: 'yes', v: 1, id: 'b', type: 'ping' }]) {
+    for (const data of [
+      { type: 'GET_VERSION' },
+      'hello',
+      null,
+      { v: 1, id: 'a', type: 'ping' },
+      { ferry: 'yes', v: 1, id: 'b', type: 'ping' },
+    ]) {
       expect(ferry.message(s.event({ data, origin: 'https://app.example', ports: [r.port] }))).toBe(false);
     }
     expect(h.calls).toEqual([]);
@@ -113,10 +120,14 @@ describe('listen', () => {
     const h = fakeHost();
     listen(h.host, s.scope);
     const r = replies();
-    s.listeners.get('message')?.(s.event({ data: { ferry: true, v: 1, id: 'w', type: 'kick', reason: 'kick' }, origin: '', ports: [r.port] }));
+    s.listeners.get('message')?.(
+      s.event({ data: { ferry: true, v: 1, id: 'w', type: 'kick', reason: 'kick' }, origin: '', ports: [r.port] }),
+    );
     s.listeners.get('sync')?.(s.event({ tag: 'ferry' }));
     expect(h.calls).toEqual([]);
-    expect(r.got).toEqual([{ v: 1, id: 'w', ok: false, error: { code: 'invalid-state', message: expect.any(String) } }]);
+    expect(r.got).toEqual([
+      { v: 1, id: 'w', ok: false, error: { code: 'invalid-state', message: expect.any(String) } },
+    ]);
 
     s.listeners.get('activate')?.(s.event());
     await Promise.all(s.waited);
@@ -131,7 +142,9 @@ describe('listen', () => {
     await Promise.all(s.waited);
     (s.worker as { state: string }).state = 'redundant';
     const r = replies();
-    expect(ferry.message(s.event({ data: { ferry: true, v: 1, id: 'r', type: 'ping' }, origin: '', ports: [r.port] }))).toBe(true);
+    expect(
+      ferry.message(s.event({ data: { ferry: true, v: 1, id: 'r', type: 'ping' }, origin: '', ports: [r.port] })),
+    ).toBe(true);
     ferry.start();
     expect(h.calls).toEqual([['wake']]);
     expect(r.got).toMatchObject([{ id: 'r', ok: false, error: { code: 'invalid-state' } }]);

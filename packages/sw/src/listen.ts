@@ -91,7 +91,11 @@ type Sync = Extendable & { tag?: string; lastChance?: boolean };
  * that controls them, so in practice none arrive). It starts draining at
  * its `activate`.
  */
-export function ferryHandlers(host: ListeningHost, scope: ServiceWorkerScopeLike, options: ListenOptions = {}): FerryHandlers {
+export function ferryHandlers(
+  host: ListeningHost,
+  scope: ServiceWorkerScopeLike,
+  options: ListenOptions = {},
+): FerryHandlers {
   const hosts = hostsOf(scope);
   hosts.add(host);
   let installing = false;
@@ -121,7 +125,11 @@ export function ferryHandlers(host: ListeningHost, scope: ServiceWorkerScopeLike
         // Another host of this worker answers it; if none would, the first one says so, so the page is not left waiting.
         const others = [...hosts];
         if (others[0] === host && !others.some((h) => h.serves(m.data))) {
-          refuse(m, 'protocol-error', `no Ferry host named ${JSON.stringify(messageName(m.data) ?? null)} listens in this service worker`);
+          refuse(
+            m,
+            'protocol-error',
+            `no Ferry host named ${JSON.stringify(messageName(m.data) ?? null)} listens in this service worker`,
+          );
         }
         return true;
       }
@@ -130,7 +138,11 @@ export function ferryHandlers(host: ListeningHost, scope: ServiceWorkerScopeLike
       if (isActive()) {
         m.waitUntil(host.receive(data, m.ports[0]));
       } else {
-        refuse(m, 'invalid-state', 'this service worker is not the active one yet: it neither serves requests nor sends');
+        refuse(
+          m,
+          'invalid-state',
+          'this service worker is not the active one yet: it neither serves requests nor sends',
+        );
       }
       return true;
     },
@@ -171,7 +183,12 @@ function drainOutsideActivate(host: ListeningHost, scope: ServiceWorkerScopeLike
 function refuse(m: Message, code: FerryErrorCode, message: string): void {
   const id = (m.data as { id?: unknown } | null)?.id;
   try {
-    m.ports[0]?.postMessage({ v: PROTOCOL_VERSION, id: typeof id === 'string' ? id : null, ok: false, error: { code, message } });
+    m.ports[0]?.postMessage({
+      v: PROTOCOL_VERSION,
+      id: typeof id === 'string' ? id : null,
+      ok: false,
+      error: { code, message },
+    });
   } catch {
     // The page is gone or closed its port.
   }

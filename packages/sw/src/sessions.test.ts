@@ -35,7 +35,9 @@ describe('sign-in epochs across tabs', () => {
     // Alice signs in again (a new epoch) and her op goes with her own token.
     const again = await call<{ epoch: number }>({ type: 'signIn', user: 'alice' });
     expect(again.epoch).toBe(tab1.epoch + 1);
-    expect(await codeOf(call({ type: 'setCredentials', user: 'alice', credentials: bearer('tb'), epoch: tab1.epoch }))).toBe('signed-out');
+    expect(
+      await codeOf(call({ type: 'setCredentials', user: 'alice', credentials: bearer('tb'), epoch: tab1.epoch })),
+    ).toBe('signed-out');
     await call({ type: 'setCredentials', user: 'alice', credentials: bearer('ta'), epoch: again.epoch });
     await host.wake();
     expect(byText()).toEqual(['alice note:Bearer ta']);
@@ -62,7 +64,9 @@ describe('sign-in epochs across tabs', () => {
     expect(a2.epoch).toBe(a1.epoch);
     expect((await call<{ epoch: number }>({ type: 'signIn', user: 'alice' })).epoch).toBe(a1.epoch);
     expect(await codeOf(call({ type: 'signIn', user: '' }))).toBe('invalid-argument');
-    expect(await codeOf(call({ type: 'setCredentials', user: 'alice', credentials: bearer('ta'), epoch: -1 }))).toBe('protocol-error');
+    expect(await codeOf(call({ type: 'setCredentials', user: 'alice', credentials: bearer('ta'), epoch: -1 }))).toBe(
+      'protocol-error',
+    );
     await host.close();
   });
 });
@@ -81,12 +85,18 @@ describe('the op travels with its user', () => {
       const tokenUser = valid.get(headers.get('authorization')?.replace(/^Bearer /, '') ?? '');
       const named = headers.get('ferry-user');
       if (tokenUser !== undefined && named !== null && decodeURIComponent(named) !== tokenUser) {
-        server.seen.push({ url, auth: headers.get('authorization'), credentials: init.credentials, body: JSON.parse(String(init.body)) });
+        server.seen.push({
+          url,
+          auth: headers.get('authorization'),
+          credentials: init.credentials,
+          body: JSON.parse(String(init.body)),
+        });
         const problem = { status: 403, code: 'user-mismatch' };
         return Response.json(problem, { status: 403, headers: { 'content-type': 'application/problem+json' } });
       }
       const res = await server.fetch(url, init);
-      if (res.status === 201) applied.push(`${(JSON.parse(String(init.body)) as { text: string }).text} as ${tokenUser}`);
+      if (res.status === 201)
+        applied.push(`${(JSON.parse(String(init.body)) as { text: string }).text} as ${tokenUser}`);
       return res;
     };
     const { host, call, enqueue } = setup(valid, { transport: { fetch, timeoutMs: 300 } });
@@ -98,7 +108,10 @@ describe('the op travels with its user', () => {
     await host.wake();
     expect(server.seen.map((s) => s.auth)).toEqual(['Bearer tb']);
     expect(applied).toEqual([]);
-    expect(await call({ type: 'get', opId: a.id })).toMatchObject({ status: 'pending', held: expect.stringContaining('needs-auth') });
+    expect(await call({ type: 'get', opId: a.id })).toMatchObject({
+      status: 'pending',
+      held: expect.stringContaining('needs-auth'),
+    });
     // Alice signs in again with her own token: her op goes, as her.
     const again = await call<{ epoch: number }>({ type: 'signIn', user: 'alice' });
     await call({ type: 'setCredentials', user: 'alice', credentials: bearer('ta'), epoch: again.epoch });

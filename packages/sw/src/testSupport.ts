@@ -78,19 +78,26 @@ export function setup(
   /** One request through the protocol; resolves with its result or rejects with its FerryError. */
   const call = async <T = unknown>(body: Record<string, unknown>): Promise<T> => {
     const replies: Reply[] = [];
-    await host.receive({ ferry: true, v: 1, id: `r${++n}`, ...body }, { postMessage: (m: Reply) => void replies.push(m) });
+    await host.receive(
+      { ferry: true, v: 1, id: `r${++n}`, ...body },
+      { postMessage: (m: Reply) => void replies.push(m) },
+    );
     const r = replies[0];
     if (!r) throw new Error('no reply');
     if (!r.ok) throw FerryError.from(r.error);
     return r.result as T;
   };
   const enqueue = (text: string, user?: string, target = '/api/messages') =>
-    call<Operation>({ type: 'enqueue', op: { kind: 'message.send', target, payload: { text }, lane: 'chat', ...(user && { user }) } });
+    call<Operation>({
+      type: 'enqueue',
+      op: { kind: 'message.send', target, payload: { text }, lane: 'chat', ...(user && { user }) },
+    });
   const byText = () => server.seen.map((s) => `${(s.body as { text: string }).text}:${s.auth ?? '-'}`);
   return { host, store, server, ch, net, call, enqueue, byText };
 }
 
-export const asked = (ch: { sent: unknown[] }) => ch.sent.filter((m) => (m as { type?: string }).type === 'credentials-needed');
+export const asked = (ch: { sent: unknown[] }) =>
+  ch.sent.filter((m) => (m as { type?: string }).type === 'credentials-needed');
 
 /** Every record of every store (ops, WAL, quarantine, meta) as one string, to search for a token. */
 export function everything(store: MemoryStore): string {

@@ -129,15 +129,20 @@ async function run(steps: readonly Step[], logout: Logout): Promise<void> {
           // A stale tab still believes its user is signed in; its token comes from whoever holds the cookie.
           if (t.user === null || cookie === null) break;
           const headers = { Authorization: `Bearer tok-${cookie}-${++minted}` };
-          await call({ type: 'setCredentials', user: t.user, credentials: { headers }, epoch: t.epoch }).catch((err: unknown) => {
-            if (!(err instanceof FerryError && err.code === 'signed-out')) throw err;
-          });
+          await call({ type: 'setCredentials', user: t.user, credentials: { headers }, epoch: t.epoch }).catch(
+            (err: unknown) => {
+              if (!(err instanceof FerryError && err.code === 'signed-out')) throw err;
+            },
+          );
           break;
         }
         case 'enqueue':
           if (t.user === null) break;
           queued.push(
-            await call<Operation>({ type: 'enqueue', op: { kind: 'note', target: '/api/notes', payload: { n: queued.length, user: t.user }, user: t.user } }),
+            await call<Operation>({
+              type: 'enqueue',
+              op: { kind: 'note', target: '/api/notes', payload: { n: queued.length, user: t.user }, user: t.user },
+            }),
           );
           break;
         case 'net':
@@ -160,11 +165,18 @@ async function run(steps: readonly Step[], logout: Logout): Promise<void> {
     net.online = true;
     for (const user of USERS) {
       const { epoch } = await call<{ epoch: number }>({ type: 'signIn', user });
-      await call({ type: 'setCredentials', user, credentials: { headers: { Authorization: `Bearer tok-${user}-${++minted}` } }, epoch });
+      await call({
+        type: 'setCredentials',
+        user,
+        credentials: { headers: { Authorization: `Bearer tok-${user}-${++minted}` } },
+        epoch,
+      });
     }
     await host.wake();
     const ops = await call<Operation[]>({ type: 'list', query: { limit: 10_000 } });
-    expect(ops.filter((o) => o.status !== 'done').map((o) => `${o.id} ${o.status}: ${o.held ?? o.lastError?.message ?? ''}`)).toEqual([]);
+    expect(
+      ops.filter((o) => o.status !== 'done').map((o) => `${o.id} ${o.status}: ${o.held ?? o.lastError?.message ?? ''}`),
+    ).toEqual([]);
     expect(ops).toHaveLength(queued.length);
     expect(server.seen.filter((x) => x.applied && x.opUser !== x.tokenUser)).toEqual([]);
   } finally {

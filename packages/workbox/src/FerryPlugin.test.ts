@@ -41,7 +41,12 @@ function fakeHost(name?: string) {
       }
       if (req.type !== 'enqueue') throw new Error(req.type);
       if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.op.method ?? 'POST')) throw new Error('invalid-operation');
-      const op = { ...req.op, id: `op${ops.length + 1}`, status: 'pending', lane: req.op.lane ?? 'default' } as Operation;
+      const op = {
+        ...req.op,
+        id: `op${ops.length + 1}`,
+        status: 'pending',
+        lane: req.op.lane ?? 'default',
+      } as Operation;
       ops.push(op);
       return { result: op };
     },
@@ -67,11 +72,18 @@ async function queueFailed(plugin: FerryPlugin, req: Request): Promise<Response 
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
 
 const request = (body: string, headers: Record<string, string> = {}) =>
-  new Request('https://app.example/api/messages?x=1', { method: 'POST', body, headers: { 'Content-Type': 'application/json', ...headers } });
+  new Request('https://app.example/api/messages?x=1', {
+    method: 'POST',
+    body,
+    headers: { 'Content-Type': 'application/json', ...headers },
+  });
 
 describe('keptHeaders', () => {
   it('keeps the app headers, never credentials or the ones Ferry sets', () => {
-    const kept = keptHeaders(request('{}', { Authorization: 'Bearer t', Cookie: 'c', 'X-App': 'a', 'X-Session': 's', 'Idempotency-Key': 'k' }), ['x-session']);
+    const kept = keptHeaders(
+      request('{}', { Authorization: 'Bearer t', Cookie: 'c', 'X-App': 'a', 'X-Session': 's', 'Idempotency-Key': 'k' }),
+      ['x-session'],
+    );
     expect(kept).toEqual({ 'x-app': 'a' });
   });
 });
@@ -137,7 +149,9 @@ describe('FerryPlugin', () => {
     await plugin.requestWillFetch({ request: request('{"n":1}'), state: first });
     await plugin.fetchDidFail({ request: request('{"n":1}'), state: first });
     const second: Record<string, unknown> = {};
-    await expect(plugin.requestWillFetch({ request: request('{"n":2}'), state: second })).rejects.toThrow(/queued behind/);
+    await expect(plugin.requestWillFetch({ request: request('{"n":2}'), state: second })).rejects.toThrow(
+      /queued behind/,
+    );
     expect((await plugin.handlerDidError({ request: request('{"n":2}'), state: second }))?.status).toBe(202);
     expect(ops.map((o) => o.payload)).toEqual([{ n: 1 }, { n: 2 }]);
   });

@@ -59,7 +59,10 @@ interface CallbackParams {
 }
 
 const defaultRespond = (op: Operation): Response =>
-  new Response(JSON.stringify({ queued: true, id: op.id }), { status: 202, headers: { 'content-type': 'application/json' } });
+  new Response(JSON.stringify({ queued: true, id: op.id }), {
+    status: 202,
+    headers: { 'content-type': 'application/json' },
+  });
 
 let requests = 0;
 const nextId = (): string => `ferry-workbox-${++requests}`;

@@ -90,7 +90,10 @@ export function identity(o: IdentityOptions) {
     // Signed out or switched while the provider ran: those are not this user's to give.
     if (who !== user) return;
     owed = !given;
-    if (given) await setCredentials(who, { ...given, ...(req.origin !== '' && { origin: req.origin }) }).catch(() => (owed = true));
+    if (given)
+      await setCredentials(who, { ...given, ...(req.origin !== '' && { origin: req.origin }) }).catch(
+        () => (owed = true),
+      );
   };
 
   return {
@@ -144,7 +147,10 @@ export function identity(o: IdentityOptions) {
       if (named !== undefined) return {};
       if (user !== null) return { user };
       if (signedOutElsewhere !== null) {
-        throw new FerryError('signed-out', `${JSON.stringify(signedOutElsewhere)} was signed out in another tab; call setUser before enqueueing on this page`);
+        throw new FerryError(
+          'signed-out',
+          `${JSON.stringify(signedOutElsewhere)} was signed out in another tab; call setUser before enqueueing on this page`,
+        );
       }
       return {};
     },

@@ -32,7 +32,10 @@ export function requester(
         else resolve(result);
       };
       const timer = setTimeout(
-        () => finish(new FerryError('worker-timeout', `the Ferry worker did not answer ${body.type} within ${timeoutMs} ms`)),
+        () =>
+          finish(
+            new FerryError('worker-timeout', `the Ferry worker did not answer ${body.type} within ${timeoutMs} ms`),
+          ),
         timeoutMs,
       );
       port1.onmessage = (event: MessageEvent<Reply>) => {
@@ -44,8 +47,14 @@ export function requester(
       Promise.resolve()
         .then(target)
         .then((t) => {
-          if (!t) throw new FerryError('unsupported', 'no service worker to talk to: call register() first, or use page mode');
-          t.postMessage({ ...body, ferry: true, v: PROTOCOL_VERSION, id, ...(name !== undefined && { name }) }, [port2]);
+          if (!t)
+            throw new FerryError(
+              'unsupported',
+              'no service worker to talk to: call register() first, or use page mode',
+            );
+          t.postMessage({ ...body, ferry: true, v: PROTOCOL_VERSION, id, ...(name !== undefined && { name }) }, [
+            port2,
+          ]);
         })
         .catch((err: unknown) => finish(toFerryError(err)));
     });

@@ -104,7 +104,10 @@ export class GroupCommit {
           for (const w of dups) {
             const op = err.stored.get(w.input.id) as Operation;
             if (isRepeat(w.input, op)) w.resolve(op);
-            else w.reject(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(w.input.id)} is already stored`));
+            else
+              w.reject(
+                new FerryError('duplicate-id', `an operation with id ${JSON.stringify(w.input.id)} is already stored`),
+              );
           }
           batch = batch.filter((w) => !err.stored.has(w.input.id));
           this.#queue.unshift(...batch);
@@ -118,7 +121,9 @@ export class GroupCommit {
 
   async #fold(w: Waiter): Promise<void> {
     try {
-      const change = await this.#o.store.transaction('readwrite', (tx) => fold(tx, w.input, this.#o.clock.now(), this.#o.maxPayloadBytes));
+      const change = await this.#o.store.transaction('readwrite', (tx) =>
+        fold(tx, w.input, this.#o.clock.now(), this.#o.maxPayloadBytes),
+      );
       if (change instanceof FerryError) return w.reject(change);
       if (change.type !== 'repeat') this.#o.emit([change]);
       w.resolve(change.op);
@@ -126,7 +131,10 @@ export class GroupCommit {
       if (err instanceof StoredDuplicates) {
         const op = err.stored.get(w.input.id) as Operation;
         if (isRepeat(w.input, op)) w.resolve(op);
-        else w.reject(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(w.input.id)} is already stored`));
+        else
+          w.reject(
+            new FerryError('duplicate-id', `an operation with id ${JSON.stringify(w.input.id)} is already stored`),
+          );
         return;
       }
       w.reject(err);

@@ -60,7 +60,12 @@ export class SharedExchange {
    * `forMarks`, a transaction for the marks waiting, if nothing else takes
    * them); resolves with the lane run claimed for this caller, if any.
    */
-  request(settlement: Settlement | undefined, claim: boolean, now: number, forMarks = false): Promise<Operation[] | undefined> {
+  request(
+    settlement: Settlement | undefined,
+    claim: boolean,
+    now: number,
+    forMarks = false,
+  ): Promise<Operation[] | undefined> {
     if (!settlement && !claim && !forMarks) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       this.#queued.push({ settlement, claim, marks: forMarks, at: now, resolve });
@@ -95,7 +100,12 @@ export class SharedExchange {
         continue;
       }
       try {
-        const result = await this.#o.outbox.exchange(settlements, wanted > 0 ? this.#o.claim(wanted) : undefined, now, wire);
+        const result = await this.#o.outbox.exchange(
+          settlements,
+          wanted > 0 ? this.#o.claim(wanted) : undefined,
+          now,
+          wire,
+        );
         // An answer for a superseded claim changed nothing: reported, not fatal.
         for (const s of result.settled) if (s instanceof FerryError) this.#o.onError(s);
         runs = byLane(result.claimed);
@@ -105,12 +115,14 @@ export class SharedExchange {
         // Nothing was recorded: those leases end on their own and are requeued then, by whoever runs.
         this.#o.onError(err);
       }
-      for (const s of settlements) for (const op of s.run) if (op.leaseToken !== undefined) this.#o.live.delete(op.leaseToken);
+      for (const s of settlements)
+        for (const op of s.run) if (op.leaseToken !== undefined) this.#o.live.delete(op.leaseToken);
       for (const b of batch) {
         if (!b.claim) b.resolve(undefined);
         else if (runs.length > 0) b.resolve(runs.shift());
         // The claim set heads aside and stopped reading before it knew whether more is due: ask again.
-        else if (more && !this.#o.stopped()) this.#queued.push({ settlement: undefined, claim: true, marks: false, at: b.at, resolve: b.resolve });
+        else if (more && !this.#o.stopped())
+          this.#queued.push({ settlement: undefined, claim: true, marks: false, at: b.at, resolve: b.resolve });
         else b.resolve(undefined);
       }
     }

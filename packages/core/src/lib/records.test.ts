@@ -22,7 +22,9 @@ describe('decodeOp', () => {
   it('accepts what encodeOp writes, in every status', () => {
     expect(decodeOp(encodeOp(op, true))).toMatchObject({ id: 'a', dueKey: [100, 7] });
     expect(decodeOp(encodeOp(op, false))).not.toHaveProperty('dueKey');
-    expect(typeof decodeOp(encodeOp({ ...op, status: 'inflight', leaseOwner: 'w', leaseUntil: 5 }, true))).toBe('object');
+    expect(typeof decodeOp(encodeOp({ ...op, status: 'inflight', leaseOwner: 'w', leaseUntil: 5 }, true))).toBe(
+      'object',
+    );
     expect(typeof decodeOp(encodeOp({ ...op, status: 'done' }, false))).toBe('object');
   });
 

@@ -38,7 +38,13 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function isLastError(v: unknown): v is LastError {
-  return isObj(v) && isStr(v['message']) && typeof v['retryable'] === 'boolean' && isNum(v['at']) && (v['status'] === undefined || isNum(v['status']));
+  return (
+    isObj(v) &&
+    isStr(v['message']) &&
+    typeof v['retryable'] === 'boolean' &&
+    isNum(v['at']) &&
+    (v['status'] === undefined || isNum(v['status']))
+  );
 }
 
 /**
@@ -65,17 +71,21 @@ export function decodeOp(raw: unknown): OpRecord | string {
   if (raw['retriedAt'] !== undefined && !isNum(raw['retriedAt'])) return 'bad retriedAt';
   if (raw['lastError'] !== undefined && !isLastError(raw['lastError'])) return 'bad lastError';
   if (raw['answer'] !== undefined && !(isObj(raw['answer']) && isNum(raw['answer']['status']))) return 'bad answer';
-  if (raw['status'] === 'inflight' && (!isStr(raw['leaseOwner']) || !isNum(raw['leaseUntil']))) return 'inflight without lease';
+  if (raw['status'] === 'inflight' && (!isStr(raw['leaseOwner']) || !isNum(raw['leaseUntil'])))
+    return 'inflight without lease';
   if (raw['status'] !== 'inflight' && raw['leaseUntil'] !== undefined) return 'lease on an op that is not inflight';
   // The index keys decide what the queries offer: they must agree with the op's state,
   // or a stale dueKey would offer a done op for claiming.
-  const same = (key: unknown, want: unknown[]): boolean => Array.isArray(key) && key.length === want.length && key.every((k, i) => k === want[i]);
+  const same = (key: unknown, want: unknown[]): boolean =>
+    Array.isArray(key) && key.length === want.length && key.every((k, i) => k === want[i]);
   if (!same(raw['statusKey'], [raw['status'], raw['seq']])) return 'statusKey does not match status and seq';
   const active = raw['status'] === 'pending' || raw['status'] === 'inflight';
   const lane = laneId(raw as { lane: string; user?: string });
-  if (active ? !same(raw['laneKey'], [lane, raw['seq']]) : raw['laneKey'] !== undefined) return 'laneKey does not match the op';
+  if (active ? !same(raw['laneKey'], [lane, raw['seq']]) : raw['laneKey'] !== undefined)
+    return 'laneKey does not match the op';
   const due = raw['held'] === undefined ? raw['nextAttemptAt'] : HELD_DUE;
-  if (raw['dueKey'] !== undefined && (raw['status'] !== 'pending' || !same(raw['dueKey'], [due, raw['seq']]))) return 'dueKey does not match the op';
+  if (raw['dueKey'] !== undefined && (raw['status'] !== 'pending' || !same(raw['dueKey'], [due, raw['seq']])))
+    return 'dueKey does not match the op';
   return raw as unknown as OpRecord;
 }
 

@@ -13,7 +13,8 @@ export function targetUrl(target: string, origin: string, allowedOrigins: readon
   } catch {
     return `target-not-allowed: ${JSON.stringify(target)} is not a URL`;
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `target-not-allowed: scheme ${url.protocol} is not http(s)`;
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return `target-not-allowed: scheme ${url.protocol} is not http(s)`;
   if (url.origin !== origin && !allowedOrigins.includes(url.origin)) {
     return `target-not-allowed: origin ${url.origin} is neither ${origin} nor in allowedOrigins`;
   }

@@ -8,7 +8,8 @@ const MAX_ID = 256;
  * page's `setUser`, `setCredentials` and `signOut` (`invalid-argument`).
  */
 export function checkUserId(value: unknown, field: string, code: 'invalid-operation' | 'invalid-argument'): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new FerryError(code, `${field} must be a non-empty string (a user id), got ${describe(value)}`);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new FerryError(code, `${field} must be a non-empty string (a user id), got ${describe(value)}`);
   if (value.length > MAX_ID) throw new FerryError(code, `${field} is longer than ${MAX_ID} characters`);
   if (value.includes('\u0000')) throw new FerryError(code, `${field} must not contain a NUL character`);
   return value;

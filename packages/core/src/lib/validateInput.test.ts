@@ -6,7 +6,12 @@ import { Outbox } from '../Outbox.ts';
 const base = { kind: 'message.send', target: '/api/messages', payload: { text: 'hi' } };
 
 function outbox(): Outbox {
-  return new Outbox({ store: new MemoryStore(), origin: 'https://app.example', allowedOrigins: ['https://api.example'], maxPayloadBytes: 1024 });
+  return new Outbox({
+    store: new MemoryStore(),
+    origin: 'https://app.example',
+    allowedOrigins: ['https://api.example'],
+    maxPayloadBytes: 1024,
+  });
 }
 
 async function code(p: Promise<unknown>): Promise<string> {
@@ -108,8 +113,15 @@ describe('enqueue validation', () => {
   it('stores a plain copy of a reactive (Proxy) payload, read once, and it joins its group commit like any other', async () => {
     const o = outbox();
     let reads = 0;
-    const state = new Proxy({ text: 'hi', tags: ['a'] }, { get: (t, k, r) => ((reads += k === 'text' ? 1 : 0), Reflect.get(t, k, r)) });
-    const results = await Promise.allSettled([o.enqueue(base), o.enqueue({ ...base, payload: state }), o.enqueue(base)]);
+    const state = new Proxy(
+      { text: 'hi', tags: ['a'] },
+      { get: (t, k, r) => ((reads += k === 'text' ? 1 : 0), Reflect.get(t, k, r)) },
+    );
+    const results = await Promise.allSettled([
+      o.enqueue(base),
+      o.enqueue({ ...base, payload: state }),
+      o.enqueue(base),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
     expect(reads).toBe(1);
     const stored = (results[1] as PromiseFulfilledResult<{ id: string }>).value;
@@ -130,7 +142,12 @@ describe('enqueue validation', () => {
     const revoked = Proxy.revocable({}, {});
     revoked.revoke();
     const kept = await o.enqueue(base);
-    for (const payload of [throwing('ownKeys'), throwing('getPrototypeOf'), revoked.proxy, { nested: [throwing('ownKeys')] }]) {
+    for (const payload of [
+      throwing('ownKeys'),
+      throwing('getPrototypeOf'),
+      revoked.proxy,
+      { nested: [throwing('ownKeys')] },
+    ]) {
       expect(await code(o.enqueue({ ...base, payload }))).toBe('payload-not-cloneable');
       expect(await code(o.update(kept.id, { payload: payload as never }))).toBe('payload-not-cloneable');
     }
@@ -165,8 +182,19 @@ describe('enqueue validation', () => {
         },
       ),
     ];
-    const results = await Promise.allSettled([o.enqueue(base), ...bad.map((b) => o.enqueue(b as never)), o.enqueue(base)]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+    const results = await Promise.allSettled([
+      o.enqueue(base),
+      ...bad.map((b) => o.enqueue(b as never)),
+      o.enqueue(base),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
     for (const r of results.slice(1, -1)) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(FerryError);
     expect((await o.stats()).pending).toBe(2);
   });
@@ -181,7 +209,13 @@ describe('enqueue validation', () => {
   it('accepts same-origin and allow-listed absolute targets, and JSON edge values', async () => {
     const o = outbox();
     const a = await o.enqueue({ ...base, target: 'https://app.example/api/x' });
-    const b = await o.enqueue({ ...base, target: 'https://api.example/v1/x', method: 'PUT', lane: 'chat:42', payload: null });
+    const b = await o.enqueue({
+      ...base,
+      target: 'https://api.example/v1/x',
+      method: 'PUT',
+      lane: 'chat:42',
+      payload: null,
+    });
     expect(a.target).toBe('https://app.example/api/x');
     expect(b).toMatchObject({ method: 'PUT', lane: 'chat:42', payload: null });
     const shared = { x: 1 };
@@ -190,7 +224,9 @@ describe('enqueue validation', () => {
 
   it('keeps __proto__ and constructor keys as plain data, polluting nothing', async () => {
     const o = outbox();
-    const payload = JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"bad": 1}}, "text": "x"}');
+    const payload = JSON.parse(
+      '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"bad": 1}}, "text": "x"}',
+    );
     const op = await o.enqueue({ ...base, payload });
     const stored = (await o.get(op.id))?.payload as Record<string, unknown>;
     expect(Object.keys(stored)).toEqual(['__proto__', 'constructor', 'text']);

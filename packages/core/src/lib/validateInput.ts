@@ -14,7 +14,10 @@ export interface InputRules {
 }
 
 /** An input that passed validation, with its defaults filled in. */
-export type ValidInput = Pick<Operation, 'id' | 'kind' | 'target' | 'method' | 'payload' | 'lane' | 'idempotencyKey' | 'user' | 'coalesceKey'> & {
+export type ValidInput = Pick<
+  Operation,
+  'id' | 'kind' | 'target' | 'method' | 'payload' | 'lane' | 'idempotencyKey' | 'user' | 'coalesceKey'
+> & {
   /** Whether the caller chose the id (only then can it collide with a stored one). */
   idGiven: boolean;
   /** How it folds into a pending op with its `coalesceKey`. */
@@ -23,12 +26,16 @@ export type ValidInput = Pick<Operation, 'id' | 'kind' | 'target' | 'method' | '
 
 const MAX_ID = 256;
 
-function fail(code: 'invalid-operation' | 'target-not-allowed' | 'payload-not-cloneable' | 'payload-too-large', message: string): never {
+function fail(
+  code: 'invalid-operation' | 'target-not-allowed' | 'payload-not-cloneable' | 'payload-too-large',
+  message: string,
+): never {
   throw new FerryError(code, message);
 }
 
 function checkName(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.trim() === '') fail('invalid-operation', `${field} must be a non-empty string`);
+  if (typeof value !== 'string' || value.trim() === '')
+    fail('invalid-operation', `${field} must be a non-empty string`);
   if (value.length > MAX_ID) fail('invalid-operation', `${field} is longer than ${MAX_ID} characters`);
   return value;
 }
@@ -68,10 +75,14 @@ function checkTarget(target: unknown, rules: InputRules): string {
   try {
     absolute = new URL(target);
   } catch {
-    fail('target-not-allowed', `target ${JSON.stringify(target)} is neither a path starting with "/" nor an absolute URL`);
+    fail(
+      'target-not-allowed',
+      `target ${JSON.stringify(target)} is neither a path starting with "/" nor an absolute URL`,
+    );
   }
   const url = targetUrl(absolute.href, origin, rules.allowedOrigins);
-  if (typeof url === 'string') fail('target-not-allowed', `${url.replace(/^target-not-allowed: /, '')}; add it to allowedOrigins`);
+  if (typeof url === 'string')
+    fail('target-not-allowed', `${url.replace(/^target-not-allowed: /, '')}; add it to allowedOrigins`);
   return url.href;
 }
 
@@ -148,7 +159,10 @@ function read(obj: object, key: string | number, where: string): unknown {
   try {
     return (obj as Record<string | number, unknown>)[key];
   } catch (err) {
-    fail('payload-not-cloneable', `${where}[${JSON.stringify(key)}] could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    fail(
+      'payload-not-cloneable',
+      `${where}[${JSON.stringify(key)}] could not be read: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }
 
@@ -164,7 +178,11 @@ export function validateInput(input: unknown, rules: InputRules): ValidInput {
   } catch (err) {
     if (err instanceof FerryError) throw err;
     // A getter or Proxy trap on the op itself threw, or the stack ran out.
-    throw new FerryError('invalid-operation', `the operation could not be read: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new FerryError(
+      'invalid-operation',
+      `the operation could not be read: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -187,7 +205,8 @@ function validate(input: unknown, rules: InputRules): ValidInput {
   const kind = checkName(rawKind, 'kind');
   const target = checkTarget(rawTarget, rules);
   const method = rawMethod ?? 'POST';
-  if (!HTTP_METHODS.includes(method as HttpMethod)) fail('invalid-operation', `method must be one of ${HTTP_METHODS.join(', ')}`);
+  if (!HTTP_METHODS.includes(method as HttpMethod))
+    fail('invalid-operation', `method must be one of ${HTTP_METHODS.join(', ')}`);
   const lane = rawLane === undefined ? 'default' : checkKeyName(rawLane, 'lane');
   const user = rawUser === undefined ? undefined : checkUserId(rawUser, 'user', 'invalid-operation');
   const idempotencyKey = rawKey === undefined ? nanoid() : checkName(rawKey, 'idempotencyKey');
@@ -195,7 +214,8 @@ function validate(input: unknown, rules: InputRules): ValidInput {
   const payload = snapshot(i.payload);
   // JSON.stringify escapes lone surrogates, so the encoder replaces nothing and counts exactly.
   const bytes = new TextEncoder().encode(JSON.stringify(payload)).length;
-  if (bytes > rules.maxPayloadBytes) fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${rules.maxPayloadBytes}`);
+  if (bytes > rules.maxPayloadBytes)
+    fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${rules.maxPayloadBytes}`);
   const coalesce = rawCoalesce === undefined ? undefined : checkCoalesce(rawCoalesce, payload);
   return {
     id,
@@ -255,14 +275,19 @@ export function validatePatch(patch: unknown, rules: InputRules): ValidPatch {
 }
 
 function checkCoalesce(raw: unknown, payload: JsonValue): { key: string; mode: 'replace' | 'merge' } {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('invalid-operation', 'coalesce must be an object { key, mode? }');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    fail('invalid-operation', 'coalesce must be an object { key, mode? }');
   const c = raw as { key?: unknown; mode?: unknown };
   const [key, mode] = [c.key, c.mode ?? 'replace'];
-  if (typeof key !== 'string') fail('invalid-operation', `coalesce.key must be a string, got ${key === null ? 'null' : typeof key}`);
+  if (typeof key !== 'string')
+    fail('invalid-operation', `coalesce.key must be a string, got ${key === null ? 'null' : typeof key}`);
   const name = checkName(key, 'coalesce.key');
   if (mode !== 'replace' && mode !== 'merge') fail('invalid-operation', 'coalesce.mode must be "replace" or "merge"');
   if (mode === 'merge' && (typeof payload !== 'object' || payload === null || Array.isArray(payload))) {
-    fail('invalid-operation', 'coalesce mode "merge" needs an object payload: its fields are merged into the pending op\'s');
+    fail(
+      'invalid-operation',
+      'coalesce mode "merge" needs an object payload: its fields are merged into the pending op\'s',
+    );
   }
   return { key: name, mode };
 }

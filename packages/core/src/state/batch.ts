@@ -36,7 +36,10 @@ export async function settleBatch(
     mustHoldLease(rec, run[i] as Claimed);
     const prev = recs[i - 1];
     if (prev && (laneId(rec) !== laneId(prev) || rec.seq <= prev.seq)) {
-      throw new FerryError('invalid-state', `a batch is consecutive ops of one lane; ${rec.id} does not follow ${prev.id}`);
+      throw new FerryError(
+        'invalid-state',
+        `a batch is consecutive ops of one lane; ${rec.id} does not follow ${prev.id}`,
+      );
     }
   });
   const firstMiss = results.slice(0, recs.length).findIndex((r) => r?.ok !== true);
@@ -73,5 +76,9 @@ export async function settleBatch(
 function notAttempted(rec: OpRecord, now: number): Outcome<'requeue'> {
   const op: Operation = { ...toOperation(rec), status: 'pending', nextAttemptAt: now, updatedAt: now };
   dropLease(op);
-  return { type: 'requeue', op, entry: { type: 'requeue', opId: op.id, at: now, status: 'pending', attempt: op.attempt, nextAttemptAt: now } };
+  return {
+    type: 'requeue',
+    op,
+    entry: { type: 'requeue', opId: op.id, at: now, status: 'pending', attempt: op.attempt, nextAttemptAt: now },
+  };
 }

@@ -86,7 +86,12 @@ export async function claim(
     for (const head of set) taken.add(head.id);
     runs.push(
       ...(perLane > 1
-        ? await Promise.all(set.map(async (head) => [head, ...readyBehind(await tx.laneOps(laneId(head), head.seq, perLane - 1), policy, now)]))
+        ? await Promise.all(
+            set.map(async (head) => [
+              head,
+              ...readyBehind(await tx.laneOps(laneId(head), head.seq, perLane - 1), policy, now),
+            ]),
+          )
         : set.map((h) => [h])),
     );
     if (set.length === heads.length) break;
@@ -94,13 +99,28 @@ export async function claim(
   const recs = runs.flat();
   // The token is the claim record's LSN: appended first, then the ops written with it.
   const lsns = await Promise.all(
-    recs.map((rec) => tx.appendWal({ type: 'claim', opId: rec.id, at: now, status: 'inflight', attempt: rec.attempt, leaseOwner: owner })),
+    recs.map((rec) =>
+      tx.appendWal({
+        type: 'claim',
+        opId: rec.id,
+        at: now,
+        status: 'inflight',
+        attempt: rec.attempt,
+        leaseOwner: owner,
+      }),
+    ),
   );
   const claimed = await Promise.all(
     recs.map(async (rec, i) => {
       const lsn = lsns[i] as number;
       const lease = { leaseOwner: owner, leaseUntil: now + leaseMs, leaseToken: lsn };
-      const op: Operation = { ...toOperation(rec), status: 'inflight', ...lease, possiblyDelivered: true, updatedAt: now };
+      const op: Operation = {
+        ...toOperation(rec),
+        status: 'inflight',
+        ...lease,
+        possiblyDelivered: true,
+        updatedAt: now,
+      };
       await tx.putOp(encodeOp(op, true));
       return { type: 'claim' as const, lsn, op };
     }),
@@ -109,12 +129,19 @@ export async function claim(
 }
 
 /** Returns every expired lease not in `live` to its lane, a page at a time. */
-async function requeueExpired(tx: OutboxTx, now: number, policy: RetryPolicy, live: ReadonlySet<number> | undefined): Promise<Change[]> {
+async function requeueExpired(
+  tx: OutboxTx,
+  now: number,
+  policy: RetryPolicy,
+  live: ReadonlySet<number> | undefined,
+): Promise<Change[]> {
   const changes: Change[] = [];
   const skipped = new Set<string>();
   for (;;) {
     const expired = await tx.expiredLeases(now, EXPIRED_PAGE + skipped.size);
-    const orphans = expired.filter((r) => !skipped.has(r.id) && !(r.leaseToken !== undefined && live?.has(r.leaseToken)));
+    const orphans = expired.filter(
+      (r) => !skipped.has(r.id) && !(r.leaseToken !== undefined && live?.has(r.leaseToken)),
+    );
     for (const r of expired) if (r.leaseToken !== undefined && live?.has(r.leaseToken)) skipped.add(r.id);
     if (orphans.length > 0) changes.push(...(await requeueLeased(tx, orphans, policy, now)));
     if (expired.length < EXPIRED_PAGE + skipped.size || orphans.length === 0) return changes;
@@ -138,6 +165,8 @@ async function expire(tx: OutboxTx, rec: OpRecord, policy: RetryPolicy, now: num
  * pending, due and within `maxAgeMs` (an expired one fails when it heads the lane).
  */
 function readyBehind(behind: readonly OpRecord[], policy: RetryPolicy, now: number): OpRecord[] {
-  const stop = behind.findIndex((r) => r.status !== 'pending' || r.nextAttemptAt > now || policy.tooOld(ageFrom(r), now));
+  const stop = behind.findIndex(
+    (r) => r.status !== 'pending' || r.nextAttemptAt > now || policy.tooOld(ageFrom(r), now),
+  );
   return stop === -1 ? [...behind] : behind.slice(0, stop);
 }

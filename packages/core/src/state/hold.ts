@@ -10,7 +10,15 @@ export async function defer(tx: OutboxTx, rec: OpRecord, until: number, now: num
   const op: Operation = { ...toOperation(rec), nextAttemptAt: until, updatedAt: now };
   const reason = 'its origin asked for a pause (Retry-After)';
   const [lsn] = await Promise.all([
-    tx.appendWal({ type: 'defer', opId: op.id, at: now, status: 'pending', attempt: op.attempt, nextAttemptAt: until, reason }),
+    tx.appendWal({
+      type: 'defer',
+      opId: op.id,
+      at: now,
+      status: 'pending',
+      attempt: op.attempt,
+      nextAttemptAt: until,
+      reason,
+    }),
     tx.putOp(encodeOp(op, true)),
   ]);
   return { type: 'defer', lsn, op };
@@ -41,7 +49,14 @@ export async function release(tx: OutboxTx, match: (op: Operation) => boolean, n
     const op: Operation = { ...before, updatedAt: now };
     delete op.held;
     const [lsn] = await Promise.all([
-      tx.appendWal({ type: 'release', opId: op.id, at: now, status: 'pending', attempt: op.attempt, nextAttemptAt: op.nextAttemptAt }),
+      tx.appendWal({
+        type: 'release',
+        opId: op.id,
+        at: now,
+        status: 'pending',
+        attempt: op.attempt,
+        nextAttemptAt: op.nextAttemptAt,
+      }),
       tx.putOp(encodeOp(op, true)),
     ]);
     changes.push({ type: 'release', lsn, op });

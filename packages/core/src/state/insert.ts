@@ -66,7 +66,12 @@ export interface Repeat {
  * of the first when the content is the same, else rejected; never overwritten.
  * Ids already stored abort the transaction with {@link StoredDuplicates}.
  */
-export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: number, checkIds = true): Promise<{ changes: (Change | Repeat | FerryError)[] }> {
+export async function insert(
+  tx: OutboxTx,
+  items: readonly ValidInput[],
+  now: number,
+  checkIds = true,
+): Promise<{ changes: (Change | Repeat | FerryError)[] }> {
   const seen = new Map<string, number>();
   const fresh = items.map((it, i) => {
     const dup = seen.has(it.id);
@@ -78,20 +83,30 @@ export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: nu
   const [existing, heads, lsns] = await Promise.all([
     Promise.all(items.map((it, i) => (checkIds && it.idGiven && fresh[i] ? tx.getOp(it.id) : undefined))),
     Promise.all(lanes.map((lane) => laneHead(tx, lane))),
-    Promise.all(items.map((it, i) => (fresh[i] ? tx.appendWal({ type: 'put', opId: it.id, at: now, status: 'pending', op: build(it, 0, now) }) : 0))),
+    Promise.all(
+      items.map((it, i) =>
+        fresh[i] ? tx.appendWal({ type: 'put', opId: it.id, at: now, status: 'pending', op: build(it, 0, now) }) : 0,
+      ),
+    ),
   ]);
   const stored = new Map(existing.filter((r): r is OpRecord => r !== undefined).map((r) => [r.id, toOperation(r)]));
   if (stored.size > 0) throw new StoredDuplicates(stored);
   // A pending head without its due key (its predecessor was quarantined) would stall the lane: heal it here.
-  await Promise.all(heads.map((head) => (head && head.status === 'pending' && !head.dueKey ? tx.putOp(encodeOp(toOperation(head), true)) : undefined)));
+  await Promise.all(
+    heads.map((head) =>
+      head && head.status === 'pending' && !head.dueKey ? tx.putOp(encodeOp(toOperation(head), true)) : undefined,
+    ),
+  );
   const laneTaken = new Map(lanes.map((lane, i) => [lane, heads[i] !== undefined]));
   const changes: (Change | Repeat | FerryError)[] = [];
   const writes: Promise<void>[] = [];
   items.forEach((it, i) => {
     if (!fresh[i]) {
       const first = changes[seen.get(it.id) as number];
-      if (first && !(first instanceof FerryError) && isRepeat(it, first.op)) changes.push({ type: 'repeat', op: first.op });
-      else changes.push(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(it.id)} is already stored`));
+      if (first && !(first instanceof FerryError) && isRepeat(it, first.op))
+        changes.push({ type: 'repeat', op: first.op });
+      else
+        changes.push(new FerryError('duplicate-id', `an operation with id ${JSON.stringify(it.id)} is already stored`));
       return;
     }
     const lsn = lsns[i] as number;
@@ -110,5 +125,14 @@ export async function insert(tx: OutboxTx, items: readonly ValidInput[], now: nu
 
 function build(it: ValidInput, seq: number, now: number): Operation {
   const { idGiven: _, coalesceMode: _m, ...fields } = it;
-  return { ...fields, status: 'pending', seq, attempt: 0, failures: 0, nextAttemptAt: now, createdAt: now, updatedAt: now };
+  return {
+    ...fields,
+    status: 'pending',
+    seq,
+    attempt: 0,
+    failures: 0,
+    nextAttemptAt: now,
+    createdAt: now,
+    updatedAt: now,
+  };
 }

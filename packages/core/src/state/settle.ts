@@ -25,7 +25,10 @@ export type Claimed = Pick<Operation, 'id' | 'leaseOwner' | 'leaseToken'>;
  */
 export function mustHoldLease(rec: OpRecord, claim: Claimed): void {
   if (claim.leaseToken === undefined) {
-    throw new FerryError('invalid-argument', `recording an outcome of operation ${rec.id} must present its claim's leaseToken`);
+    throw new FerryError(
+      'invalid-argument',
+      `recording an outcome of operation ${rec.id} must present its claim's leaseToken`,
+    );
   }
   if (rec.leaseToken !== claim.leaseToken) {
     throw new FerryError(
@@ -34,8 +37,13 @@ export function mustHoldLease(rec: OpRecord, claim: Claimed): void {
     );
   }
   // Reference bug 4: the seed completed ops nobody had claimed.
-  if (rec.status !== 'inflight') throw new FerryError('invalid-state', `operation ${rec.id} is ${rec.status}, not inflight`);
-  if (rec.leaseOwner !== claim.leaseOwner) throw new FerryError('invalid-state', `operation ${rec.id} is leased by ${rec.leaseOwner}, not ${claim.leaseOwner}`);
+  if (rec.status !== 'inflight')
+    throw new FerryError('invalid-state', `operation ${rec.id} is ${rec.status}, not inflight`);
+  if (rec.leaseOwner !== claim.leaseOwner)
+    throw new FerryError(
+      'invalid-state',
+      `operation ${rec.id} is leased by ${rec.leaseOwner}, not ${claim.leaseOwner}`,
+    );
 }
 
 /** Marks a claimed op done. Only the claim that holds it may. */
@@ -57,7 +65,13 @@ export interface Outcome<T extends WalRecordType = WalRecordType> {
 
 /** What a successful send makes of a claimed op. */
 export function afterDone(rec: OpRecord, now: number, answer?: ServerAnswer): Outcome<'done'> {
-  const op: Operation = { ...toOperation(rec), status: 'done', attempt: rec.attempt + 1, updatedAt: now, ...(answer && { answer }) };
+  const op: Operation = {
+    ...toOperation(rec),
+    status: 'done',
+    attempt: rec.attempt + 1,
+    updatedAt: now,
+    ...(answer && { answer }),
+  };
   dropLease(op);
   return { type: 'done', op, entry: { type: 'done', opId: op.id, at: now, status: 'done', attempt: op.attempt } };
 }
@@ -76,7 +90,13 @@ export interface FailureFacts {
  * persisted in the same transaction (reference bug 1), and a failed op leaves
  * its lane so that it is never ready again by itself (bug 2).
  */
-export async function recordFailure(tx: OutboxTx, claim: Claimed, facts: FailureFacts, policy: RetryPolicy, now: number): Promise<Change> {
+export async function recordFailure(
+  tx: OutboxTx,
+  claim: Claimed,
+  facts: FailureFacts,
+  policy: RetryPolicy,
+  now: number,
+): Promise<Change> {
   const rec = await mustGet(tx, claim.id);
   mustHoldLease(rec, claim);
   const { type, op, entry } = afterFailure(rec, facts, policy, now);
@@ -96,14 +116,23 @@ export async function recordFailure(tx: OutboxTx, claim: Claimed, facts: Failure
  * or one while offline or stopped, spends none. Every failure but offline or
  * stopped ones grows the backoff, so an outage costs few requests.
  */
-export function afterFailure(rec: OpRecord, facts: FailureFacts, policy: RetryPolicy, now: number): Outcome<'retry' | 'fail' | 'hold'> {
+export function afterFailure(
+  rec: OpRecord,
+  facts: FailureFacts,
+  policy: RetryPolicy,
+  now: number,
+): Outcome<'retry' | 'fail' | 'hold'> {
   const { result } = facts;
   const idle = facts.offline === true || facts.stopped === true;
   const spend = !idle && result.free !== true;
   const attempt = rec.attempt + (spend ? 1 : 0);
   const failures = (rec.failures ?? rec.attempt) + (idle ? 0 : 1);
   const retryable = result.retryable === true;
-  const lastError: LastError = { message: result.error ?? (retryable ? 'temporary failure' : 'rejected'), retryable, at: now };
+  const lastError: LastError = {
+    message: result.error ?? (retryable ? 'temporary failure' : 'rejected'),
+    retryable,
+    at: now,
+  };
   if (result.status !== undefined) lastError.status = result.status;
   if (result.since !== undefined) lastError.since = result.since;
   const base: Operation = { ...toOperation(rec), attempt, failures, lastError, updatedAt: now };
@@ -114,15 +143,24 @@ export function afterFailure(rec: OpRecord, facts: FailureFacts, policy: RetryPo
 
   const tooOld = retryable && policy.tooOld(ageFrom(rec), now);
   if (!retryable || policy.exhausted(attempt) || tooOld) {
-    if (tooOld && !policy.exhausted(attempt)) lastError.message = `${tooOldMessage(rec, policy, now)}; last failure: ${lastError.message}`;
+    if (tooOld && !policy.exhausted(attempt))
+      lastError.message = `${tooOldMessage(rec, policy, now)}; last failure: ${lastError.message}`;
     else if (retryable) lastError.message = `gave up after ${attempt} attempts: ${lastError.message}`;
     const op: Operation = { ...base, status: 'failed' };
-    return { type: 'fail', op, entry: { type: 'fail', opId: op.id, at: now, status: 'failed', attempt, error: lastError } };
+    return {
+      type: 'fail',
+      op,
+      entry: { type: 'fail', opId: op.id, at: now, status: 'failed', attempt, error: lastError },
+    };
   }
   if (result.hold !== undefined) {
     // Waits for its user's credentials, not for a time: released when they come (see release).
     const op: Operation = { ...base, status: 'pending', nextAttemptAt: now, held: result.hold };
-    return { type: 'hold', op, entry: { type: 'hold', opId: op.id, at: now, status: 'pending', attempt, reason: result.hold, error: lastError } };
+    return {
+      type: 'hold',
+      op,
+      entry: { type: 'hold', opId: op.id, at: now, status: 'pending', attempt, reason: result.hold, error: lastError },
+    };
   }
   // Due again no later than the moment it passes maxAgeMs, when the claim fails it; a Retry-After binds even when idle.
   const backoff = idle ? policy.retryAfter(result.retryAfterMs) : policy.delay(failures, result.retryAfterMs);
@@ -131,7 +169,15 @@ export function afterFailure(rec: OpRecord, facts: FailureFacts, policy: RetryPo
   return {
     type: 'retry',
     op,
-    entry: { type: 'retry', opId: op.id, at: now, status: 'pending', attempt, nextAttemptAt: op.nextAttemptAt, error: lastError },
+    entry: {
+      type: 'retry',
+      opId: op.id,
+      at: now,
+      status: 'pending',
+      attempt,
+      nextAttemptAt: op.nextAttemptAt,
+      error: lastError,
+    },
   };
 }
 
@@ -144,7 +190,12 @@ export function afterFailure(rec: OpRecord, facts: FailureFacts, policy: RetryPo
  * resend. One at a time, in enqueue order: the ops of one batch share a lane,
  * and only the first of them that stays queued may head it.
  */
-export async function requeueLeased(tx: OutboxTx, recs: readonly OpRecord[], policy: RetryPolicy, now: number): Promise<Change[]> {
+export async function requeueLeased(
+  tx: OutboxTx,
+  recs: readonly OpRecord[],
+  policy: RetryPolicy,
+  now: number,
+): Promise<Change[]> {
   const changes: Change[] = [];
   for (const rec of [...recs].sort((a, b) => a.seq - b.seq)) {
     const sent = rec.onWire === true;
@@ -184,7 +235,9 @@ export async function requeueLeased(tx: OutboxTx, recs: readonly OpRecord[], pol
  */
 export async function markOnWire(tx: OutboxTx, claims: readonly Claimed[], now: number): Promise<Change[]> {
   const recs = await Promise.all(claims.map((c) => tx.getOp(c.id)));
-  const held = recs.filter((rec, i): rec is OpRecord => rec?.status === 'inflight' && rec.leaseToken === claims[i]?.leaseToken && !rec.onWire);
+  const held = recs.filter(
+    (rec, i): rec is OpRecord => rec?.status === 'inflight' && rec.leaseToken === claims[i]?.leaseToken && !rec.onWire,
+  );
   return Promise.all(
     held.map(async (rec) => {
       const op: Operation = { ...toOperation(rec), onWire: true };

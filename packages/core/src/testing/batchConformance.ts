@@ -11,7 +11,12 @@ import type { VirtualClock } from './VirtualClock.ts';
 
 type Setup = (retry?: object) => Promise<{ outbox: Outbox; clock: VirtualClock }>;
 
-const msg = (text: string, lane = 'chat'): OperationInput => ({ kind: 'message.send', target: '/api/messages', payload: { text }, lane });
+const msg = (text: string, lane = 'chat'): OperationInput => ({
+  kind: 'message.send',
+  target: '/api/messages',
+  payload: { text },
+  lane,
+});
 const ids = (ops: readonly Operation[]): string[] => ops.map((o) => o.id);
 const ok = { ok: true } as const;
 
@@ -55,7 +60,12 @@ export function batchConformance(setup: Setup): void {
       await outbox.settleBatch(run, [ok, busy, ok, ok]);
       const [c0, c1, c2, c3] = await Promise.all(chat.map((o) => outbox.get(o.id)));
       expect(c0).toMatchObject({ status: 'done', attempt: 1 });
-      expect(c1).toMatchObject({ status: 'pending', attempt: 1, nextAttemptAt: clock.now() + 500, lastError: { status: 503 } });
+      expect(c1).toMatchObject({
+        status: 'pending',
+        attempt: 1,
+        nextAttemptAt: clock.now() + 500,
+        lastError: { status: 503 },
+      });
       // A success the server reported after a failure is not trusted: order says it cannot have been applied.
       expect(c2).toMatchObject({ status: 'pending', attempt: 0 });
       expect(c3).toMatchObject({ status: 'pending', attempt: 0 });
@@ -79,7 +89,11 @@ export function batchConformance(setup: Setup): void {
       const { chat } = await lane(outbox, 3);
       const run = await outbox.claim('w', 1, 1000, undefined, 3);
       await outbox.settleBatch(run, [ok]);
-      expect(await outbox.get(chat[1]?.id as string)).toMatchObject({ status: 'pending', attempt: 0, nextAttemptAt: clock.now() });
+      expect(await outbox.get(chat[1]?.id as string)).toMatchObject({
+        status: 'pending',
+        attempt: 0,
+        nextAttemptAt: clock.now(),
+      });
       expect(ids(await outbox.claim('w', 10, 1000, undefined, 3))).toEqual(ids(chat.slice(1)));
     });
 

@@ -36,7 +36,8 @@ export interface ModelHarness {
 }
 
 /** The environment where there is one (Node); the model also runs in browsers. */
-const env: Record<string, string | undefined> = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+const env: Record<string, string | undefined> =
+  (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
 
 const MAX_ATTEMPTS = 4;
 const LANES = ['a', 'b', 'c'];
@@ -70,9 +71,18 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       how: fc.constantFrom<Answer>('ok', 'ok', '503', '429', '409', '400', 'none', 'throw', 'appliedThenDropped'),
     }),
   },
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('advance' as const), ms: fc.constantFrom(1, 500, 5_000, 30_000, 61_000, 3_600_000) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constant('advance' as const),
+      ms: fc.constantFrom(1, 500, 5_000, 30_000, 61_000, 3_600_000),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('net' as const), online: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('crash' as const), sameName: fc.boolean(), reachedServer: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant('crash' as const), sameName: fc.boolean(), reachedServer: fc.boolean() }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('retry' as const), pick: fc.nat(7), all: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('discard' as const), pick: fc.nat(7) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('corrupt' as const), pick: fc.nat(7) }) },
@@ -112,7 +122,12 @@ export async function deliveryModel(harness: () => ModelHarness, runs: number): 
   const path = env['FERRY_PROPERTY_PATH'];
   await fc.assert(
     fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 80 }), async (steps) => runModel(harness(), steps)),
-    { numRuns, ...(seed !== undefined && { seed: Number(seed) }), ...(path !== undefined && { path }), endOnFailure: true },
+    {
+      numRuns,
+      ...(seed !== undefined && { seed: Number(seed) }),
+      ...(path !== undefined && { path }),
+      endOnFailure: true,
+    },
   );
 }
 
@@ -145,7 +160,15 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
     const { store, kill } = mortal(n === 0 ? baseStore : await harness.open());
     const outbox = new Outbox({ store, clock, retry: { maxAttempts: MAX_ATTEMPTS } });
     const probe = new NetworkProbe(() => online);
-    const worker = new SyncWorker({ outbox, transport: server.transport(n), probe, clock, timers: clock, owner, onError: () => {} });
+    const worker = new SyncWorker({
+      outbox,
+      transport: server.transport(n),
+      probe,
+      clock,
+      timers: clock,
+      owner,
+      onError: () => {},
+    });
     // The new runner holds the lock: whatever is in flight belongs to the dead one, and is charged
     // at most once, as a send whose outcome is unknown.
     for (const op of await outbox.list({ status: 'inflight', limit: 100_000 })) {
@@ -161,7 +184,8 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
   const retried = (before: readonly Operation[], after: readonly Operation[]): void => {
     for (const op of after) {
       const was = before.find((o) => o.id === op.id) as Operation;
-      if ((op.idempotencyKey !== was.idempotencyKey) !== is4xx(was)) violations.push(`retry of ${op.id} after ${was.lastError?.status} chose the wrong key`);
+      if ((op.idempotencyKey !== was.idempotencyKey) !== is4xx(was))
+        violations.push(`retry of ${op.id} after ${was.lastError?.status} chose the wrong key`);
       // The app's retry starts the op afresh: the last Retry-After it was told no longer binds it.
       earliest.delete(op.id);
       spendable.set(op.id, 0);
@@ -185,10 +209,16 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
       expect(op.attempt, `${op.id} attempt decreased`).toBeGreaterThanOrEqual(lastAttempt.get(op.id) ?? 0);
       lastAttempt.set(op.id, op.attempt);
       // Only the server's answers (and lease ends, deaths on the wire) spend attempts.
-      expect(op.attempt, `${op.id} spent more attempts than answers: ${JSON.stringify(op.lastError)}`).toBeLessThanOrEqual(spendable.get(op.id) ?? 0);
+      expect(
+        op.attempt,
+        `${op.id} spent more attempts than answers: ${JSON.stringify(op.lastError)}`,
+      ).toBeLessThanOrEqual(spendable.get(op.id) ?? 0);
       if (op.status === 'failed') {
         edits.taint(op.id);
-        expect(op.lastError?.retryable === false || op.attempt >= MAX_ATTEMPTS, `${op.id} failed by unreachability alone: ${op.lastError?.message}`).toBe(true);
+        expect(
+          op.lastError?.retryable === false || op.attempt >= MAX_ATTEMPTS,
+          `${op.id} failed by unreachability alone: ${op.lastError?.message}`,
+        ).toBe(true);
       }
     }
     return ops;
@@ -200,7 +230,12 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
     trace('step', JSON.stringify(s));
     switch (s.t) {
       case 'enqueue': {
-        const op = await g.outbox.enqueue({ kind: 'k', target: '/x', lane: LANES[s.lane] as string, payload: { n: enqueued.length } });
+        const op = await g.outbox.enqueue({
+          kind: 'k',
+          target: '/x',
+          lane: LANES[s.lane] as string,
+          payload: { n: enqueued.length },
+        });
         enqueued.push(op.id);
         break;
       }
@@ -258,7 +293,9 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
         // The head is the lane's first *active* op: its done and failed ops come before it in seq order.
         // (A head that lost its due key too would be met only when its lane is next read, by an enqueue
         // to it: IdbStore reads through indexes, and no index would list it as due.)
-        const head = (await g.outbox.list({ lane: op.lane })).find((o) => o.status === 'pending' || o.status === 'inflight')?.id === op.id;
+        const head =
+          (await g.outbox.list({ lane: op.lane })).find((o) => o.status === 'pending' || o.status === 'inflight')
+            ?.id === op.id;
         await harness.corrupt(op.id, {
           id: op.id,
           v: 99,
@@ -301,7 +338,13 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
   expect(enqueued.filter((id) => !settled.has(id) && !corrupted.has(id) && !discarded.has(id))).toEqual([]);
   expect(edits.finalProblems(ops), 'documents that lost an edit').toEqual([]);
   if (env['FERRY_PROPERTY_STATS']) {
-    const stats = { steps: steps.length, ops: enqueued.length, applied: server.appliedKeys.size, sends: server.sendCount, generations: gen.n + 1 };
+    const stats = {
+      steps: steps.length,
+      ops: enqueued.length,
+      applied: server.appliedKeys.size,
+      sends: server.sendCount,
+      generations: gen.n + 1,
+    };
     console.log(JSON.stringify(stats));
   }
   await gen.worker.stop();

@@ -37,7 +37,13 @@ export function editConformance(setup: Setup): void {
       const a = await outbox.enqueue(msg('a', 'l'));
       const b = await outbox.enqueue(msg('b', 'l'));
       const edited = await outbox.update(b.id, { payload: { text: 'b, edited' } });
-      expect(edited).toMatchObject({ id: b.id, seq: b.seq, status: 'pending', idempotencyKey: b.idempotencyKey, payload: { text: 'b, edited' } });
+      expect(edited).toMatchObject({
+        id: b.id,
+        seq: b.seq,
+        status: 'pending',
+        idempotencyKey: b.idempotencyKey,
+        payload: { text: 'b, edited' },
+      });
       const cyclic: Record<string, unknown> = {};
       cyclic['self'] = cyclic;
       for (const [patch, code] of [
@@ -55,7 +61,9 @@ export function editConformance(setup: Setup): void {
       expect(await codeOf(outbox.update(a.id, { payload: 'late' }))).toBe('possibly-delivered');
       expect(await outbox.get(a.id)).toMatchObject({ status: 'inflight', payload: { text: 'a' } });
       await outbox.complete(head!);
-      expect((await outbox.claim('w', 10, 1000)).map((o) => [o.id, o.payload])).toEqual([[b.id, { text: 'b, edited' }]]);
+      expect((await outbox.claim('w', 10, 1000)).map((o) => [o.id, o.payload])).toEqual([
+        [b.id, { text: 'b, edited' }],
+      ]);
     });
 
     it('coalesce: five saves of one document are one op with the last payload, in its place; merge merges; an op in flight is never folded into', async () => {
@@ -86,19 +94,30 @@ export function editConformance(setup: Setup): void {
       for (const coalesce of [{ key: 7 }, { key: '' }, { key: 'k', mode: 'sum' }, 'k']) {
         expect(await codeOf(outbox.enqueue({ ...msg('x', 'docs'), coalesce } as never))).toBe('invalid-operation');
       }
-      expect(await codeOf(outbox.enqueue({ ...msg('x', 'docs'), payload: [1], coalesce: { key: 'doc:1', mode: 'merge' } }))).toBe('invalid-operation');
+      expect(
+        await codeOf(outbox.enqueue({ ...msg('x', 'docs'), payload: [1], coalesce: { key: 'doc:1', mode: 'merge' } })),
+      ).toBe('invalid-operation');
       expect((await outbox.list({ lane: 'docs' })).length).toBe(3);
     });
 
     it('an op sent once is never edited in place: update and cancel refuse it, a coalescing enqueue queues behind it', async () => {
       const { outbox } = await setup();
       const save = (v: number, id?: string) =>
-        outbox.enqueue({ kind: 'doc.save', target: '/api/docs/1', lane: 'docs', payload: { v }, coalesce: { key: 'doc:1' }, ...(id && { id }) });
+        outbox.enqueue({
+          kind: 'doc.save',
+          target: '/api/docs/1',
+          lane: 'docs',
+          payload: { v },
+          coalesce: { key: 'doc:1' },
+          ...(id && { id }),
+        });
       const x = await save(1);
       const [claimed] = await outbox.claim('w', 1, 1000);
       expect(claimed?.id).toBe(x.id);
       // The connection dropped as the probe turned offline: booked as unsent, yet the server may have it.
-      expect(await outbox.fail(claimed!, { ok: false, retryable: true, unanswered: true }, { offline: true })).toMatchObject({
+      expect(
+        await outbox.fail(claimed!, { ok: false, retryable: true, unanswered: true }, { offline: true }),
+      ).toMatchObject({
         status: 'pending',
         attempt: 0,
         failures: 0,
@@ -107,7 +126,11 @@ export function editConformance(setup: Setup): void {
       expect(await codeOf(outbox.cancel(x.id))).toBe('possibly-delivered');
       const y = await save(2, 'save-2');
       expect(y.id).not.toBe(x.id);
-      expect(await outbox.get(x.id)).toMatchObject({ payload: { v: 1 }, idempotencyKey: x.idempotencyKey, possiblyDelivered: true });
+      expect(await outbox.get(x.id)).toMatchObject({
+        payload: { v: 1 },
+        idempotencyKey: x.idempotencyKey,
+        possiblyDelivered: true,
+      });
       // Saves after that fold into the new op, which was never sent.
       expect((await save(3, 'save-3')).id).toBe(y.id);
       expect((await outbox.get(y.id))?.payload).toEqual({ v: 3 });
@@ -117,7 +140,14 @@ export function editConformance(setup: Setup): void {
     it('a repeated coalescing enqueue resolves to the op it folded into, also once that op is in flight', async () => {
       const { outbox } = await setup();
       const save = (v: number, id: string) =>
-        outbox.enqueue({ id, kind: 'doc.save', target: '/api/docs/1', lane: 'docs', payload: { v }, coalesce: { key: 'doc:1' } });
+        outbox.enqueue({
+          id,
+          kind: 'doc.save',
+          target: '/api/docs/1',
+          lane: 'docs',
+          payload: { v },
+          coalesce: { key: 'doc:1' },
+        });
       const first = await save(1, 'save-1');
       expect((await save(2, 'save-2')).id).toBe(first.id);
       const [claimed] = await outbox.claim('w', 1, 1000);
@@ -133,9 +163,18 @@ export function editConformance(setup: Setup): void {
     it('update reads and writes in one transaction: racing a coalescing enqueue, neither edit is lost', async () => {
       const { outbox } = await setup();
       const save = (payload: Record<string, number>) =>
-        outbox.enqueue({ kind: 'doc.save', target: '/api/docs/1', lane: 'docs', payload, coalesce: { key: 'doc:1', mode: 'merge' } });
+        outbox.enqueue({
+          kind: 'doc.save',
+          target: '/api/docs/1',
+          lane: 'docs',
+          payload,
+          coalesce: { key: 'doc:1', mode: 'merge' },
+        });
       const x = await save({ v: 1 });
-      const [edited, folded] = await Promise.all([outbox.update(x.id, { payload: { v: 1, title: 1 } }), save({ body: 2 })]);
+      const [edited, folded] = await Promise.all([
+        outbox.update(x.id, { payload: { v: 1, title: 1 } }),
+        save({ body: 2 }),
+      ]);
       expect(edited.id).toBe(x.id);
       expect(folded.id).toBe(x.id);
       expect((await outbox.get(x.id))?.payload).toEqual({ v: 1, title: 1, body: 2 });

@@ -40,7 +40,12 @@ export class ModelEdits {
    * @param created told of every op a save created
    * @param gone told of every op a cancel deleted
    */
-  constructor(lanes: readonly string[], server: ModelServer, created: (id: string) => void, gone: (id: string) => void) {
+  constructor(
+    lanes: readonly string[],
+    server: ModelServer,
+    created: (id: string) => void,
+    gone: (id: string) => void,
+  ) {
     this.#lanes = lanes;
     this.docs = lanes.map(() => ({ version: 0, ops: new Map(), tainted: false }));
     this.#server = server;
@@ -53,7 +58,8 @@ export class ModelEdits {
   }
 
   #wasSent(op: Operation, what: string): void {
-    if (this.#server.sentKeys.has(op.idempotencyKey)) this.#server.violations.push(`${what} ${op.id}, whose key was sent`);
+    if (this.#server.sentKeys.has(op.idempotencyKey))
+      this.#server.violations.push(`${what} ${op.id}, whose key was sent`);
   }
 
   /** The app saves document `doc`: a coalescing enqueue with its next version. */
@@ -139,7 +145,8 @@ export class ModelEdits {
       const applied = this.#server.docs.get(i) ?? [];
       const want = Math.max(...values);
       if (applied.at(-1) !== want) problems.push(`doc ${i} ended at v${applied.at(-1)}, not the last edit v${want}`);
-      if (applied.some((v, k) => k > 0 && v <= (applied[k - 1] as number))) problems.push(`doc ${i} applied out of order: ${applied.join(',')}`);
+      if (applied.some((v, k) => k > 0 && v <= (applied[k - 1] as number)))
+        problems.push(`doc ${i} applied out of order: ${applied.join(',')}`);
     });
     return problems;
   }

@@ -79,15 +79,18 @@ export class ModelServer {
         this.#trace('send', op.id, n, op.attempt, op.leaseToken);
         const now = this.#clock.now();
         // Checked here, reported by the next step's check: an exception would only become a failed send.
-        if (now < op.nextAttemptAt) this.violations.push(`sent ${op.id} ${op.nextAttemptAt - now} ms before its nextAttemptAt`);
+        if (now < op.nextAttemptAt)
+          this.violations.push(`sent ${op.id} ${op.nextAttemptAt - now} ms before its nextAttemptAt`);
         if (now < (this.earliest.get(op.id) ?? -Infinity)) this.violations.push(`sent ${op.id} before its Retry-After`);
         const body = JSON.stringify(op.payload);
         const first = this.sentKeys.get(op.idempotencyKey);
         if (first === undefined) this.sentKeys.set(op.idempotencyKey, body);
-        else if (first !== body) this.violations.push(`key ${op.idempotencyKey} of ${op.id} sent with ${body} after ${first}`);
+        else if (first !== body)
+          this.violations.push(`key ${op.idempotencyKey} of ${op.id} sent with ${body} after ${first}`);
         const live = this.requests.filter((r) => r.gen === n);
         if (live.some((r) => r.op.id === op.id)) this.violations.push(`${op.id} on the wire twice at once`);
-        if (live.some((r) => r.op.lane === op.lane)) this.violations.push(`two ops of lane ${op.lane} on the wire at once`);
+        if (live.some((r) => r.op.lane === op.lane))
+          this.violations.push(`two ops of lane ${op.lane} on the wire at once`);
         if (this.healthy && this.appliedKeys.has(op.idempotencyKey)) {
           this.bump(op.id);
           return Promise.resolve({ ok: true, status: 200 });
@@ -115,7 +118,8 @@ export class ModelServer {
     this.requests.splice(i, 1);
     const { op } = req;
     // A key the server already applied is replayed as the stored success, whatever else happens now.
-    const replay = this.appliedKeys.has(op.idempotencyKey) && how !== 'none' && how !== 'appliedThenDropped' && how !== 'throw';
+    const replay =
+      this.appliedKeys.has(op.idempotencyKey) && how !== 'none' && how !== 'appliedThenDropped' && how !== 'throw';
     // A replay is the server's answer whatever `how` says (a 409 included): a success, which spends an attempt.
     if (aborted || replay) this.bump(op.id);
     else if (how !== 'none' && how !== '409') this.bump(op.id);
@@ -132,16 +136,35 @@ export class ModelServer {
         return req.resolve({ ok: false, retryable: true, status: 429, retryAfterMs: 5_000, error: 'HTTP 429' });
       case '409':
         this.earliest.set(op.id, now + 1_000);
-        return req.resolve({ ok: false, retryable: true, free: true, status: 409, retryAfterMs: 1_000, error: 'HTTP 409: still running' });
+        return req.resolve({
+          ok: false,
+          retryable: true,
+          free: true,
+          status: 409,
+          retryAfterMs: 1_000,
+          error: 'HTTP 409: still running',
+        });
       case '400':
         return req.resolve({ ok: false, retryable: false, status: 400, error: 'HTTP 400' });
       case 'throw':
         return req.reject(new Error('transport bug'));
       case 'appliedThenDropped':
         this.#apply(op);
-        return req.resolve({ ok: false, retryable: true, unanswered: true, free: true, error: 'network error: connection reset' });
+        return req.resolve({
+          ok: false,
+          retryable: true,
+          unanswered: true,
+          free: true,
+          error: 'network error: connection reset',
+        });
       case 'none':
-        return req.resolve({ ok: false, retryable: true, unanswered: true, free: true, error: 'network error: Failed to fetch' });
+        return req.resolve({
+          ok: false,
+          retryable: true,
+          unanswered: true,
+          free: true,
+          error: 'network error: Failed to fetch',
+        });
     }
   }
 }

@@ -53,7 +53,8 @@ export function retryConformance(setup: Setup): void {
       expect(again).toMatchObject({ idempotencyKey: q1.idempotencyKey, possiblyDelivered: true });
       await outbox.complete(c2!);
       const order: string[] = [];
-      for (let i = 0; i < 2; i++) for (const c of await outbox.claim('w', 1, 1000)) order.push((await outbox.complete(c)).id);
+      for (let i = 0; i < 2; i++)
+        for (const c of await outbox.claim('w', 1, 1000)) order.push((await outbox.complete(c)).id);
       expect(order).toEqual([q3.id, q1.id]);
     });
 
@@ -97,7 +98,8 @@ export function retryConformance(setup: Setup): void {
       expect((await outbox.list({ status: 'failed' })).map((o) => o.id)).toEqual([ops[1]!.id]);
       // Lane a goes out in its original order again.
       const sent: string[] = [];
-      for (let i = 0; i < 4; i++) for (const c of await outbox.claim('w', 1, 1000)) sent.push((await outbox.complete(c)).id);
+      for (let i = 0; i < 4; i++)
+        for (const c of await outbox.claim('w', 1, 1000)) sent.push((await outbox.complete(c)).id);
       const laneA = sent.filter((id) => ops.find((o) => o.id === id)?.lane === 'a');
       expect(laneA).toEqual([ops[0]!.id, ops[2]!.id, ops[4]!.id]);
     });

@@ -40,7 +40,13 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const { outbox, clock } = await setup();
       const op = await outbox.enqueue(msg('hello'));
       expect(await outbox.get(op.id)).toEqual(op);
-      expect(op).toMatchObject({ status: 'pending', attempt: 0, lane: 'default', method: 'POST', createdAt: clock.now() });
+      expect(op).toMatchObject({
+        status: 'pending',
+        attempt: 0,
+        lane: 'default',
+        method: 'POST',
+        createdAt: clock.now(),
+      });
       expect(op.id).toMatch(/^[\w-]{21}$/);
       expect(op.idempotencyKey).toMatch(/^[\w-]{21}$/);
     });
@@ -134,7 +140,9 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(await codeOf(outbox.complete({ ...c1!, leaseOwner: 'intruder' }))).toBe('invalid-state');
       // Recording must present the claim's token: without one, nothing is recorded over the claim.
       expect(await codeOf(outbox.complete({ id: c1!.id, leaseOwner: 'w' }))).toBe('invalid-argument');
-      expect(await codeOf(outbox.fail({ id: c1!.id, leaseOwner: 'w' }, { ok: false, retryable: false }))).toBe('invalid-argument');
+      expect(await codeOf(outbox.fail({ id: c1!.id, leaseOwner: 'w' }, { ok: false, retryable: false }))).toBe(
+        'invalid-argument',
+      );
       expect(await outbox.get(a1.id)).toMatchObject({ status: 'inflight', leaseToken: c1?.leaseToken, attempt: 0 });
       expect(await outbox.complete(c1!)).toMatchObject({ status: 'done', attempt: 1 });
       expect(await outbox.get(a1.id)).toMatchObject({ status: 'done' });
@@ -167,7 +175,10 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(after).toMatchObject({ status: 'pending', attempt: 0, nextAttemptAt: clock.now() });
       const [again] = await outbox.claim('w', 10, 1000);
       const busy = { ok: false, retryable: true, status: 429, retryAfterMs: 5000, error: 'HTTP 429' };
-      expect(await outbox.fail(again!, busy, { offline: true })).toMatchObject({ attempt: 0, nextAttemptAt: clock.now() + 5000 });
+      expect(await outbox.fail(again!, busy, { offline: true })).toMatchObject({
+        attempt: 0,
+        nextAttemptAt: clock.now() + 5000,
+      });
     });
 
     it('exhausted attempts make the op failed, and failed ops are never claimed again (bugs 2 and 4)', async () => {
@@ -221,7 +232,12 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(await outbox.get(a.id)).toMatchObject({ status: 'pending', attempt: 1, nextAttemptAt: clock.now() });
       // Claimed by a runner that died before sending it: back, nothing spent, no error made up.
       expect((await outbox.requeueOrphans()).map((o) => o.id)).toEqual([b.id]);
-      expect(await outbox.get(b.id)).toMatchObject({ status: 'pending', attempt: 0, failures: 0, possiblyDelivered: true });
+      expect(await outbox.get(b.id)).toMatchObject({
+        status: 'pending',
+        attempt: 0,
+        failures: 0,
+        possiblyDelivered: true,
+      });
       expect((await outbox.get(b.id))?.lastError).toBeUndefined();
       await onWire(await outbox.claim('dead', 1, 100));
       clock.advance(100);
@@ -298,7 +314,14 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const outbox = new Outbox({ store, clock });
       const good = await outbox.enqueue(msg('good'));
       // Unreadable, yet indexed as a due lane head: the claim query meets it first.
-      await harness.corrupt('broken', { id: 'broken', v: 99, laneKey: ['z', 0], dueKey: [0, 0], statusKey: ['pending', 0], seq: 0 });
+      await harness.corrupt('broken', {
+        id: 'broken',
+        v: 99,
+        laneKey: ['z', 0],
+        dueKey: [0, 0],
+        statusKey: ['pending', 0],
+        seq: 0,
+      });
       expect(await outbox.get('broken')).toBeUndefined();
       expect((await outbox.list()).map((o) => o.id)).toEqual([good.id]);
       expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([good.id]);
@@ -337,7 +360,8 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const { outbox, clock } = await setup();
       const paused = await outbox.enqueue(msg('paused', 'p'));
       const free = await outbox.enqueue(msg('free', 'f'));
-      const heldUntil = (op: { id: string }): number | undefined => (op.id === paused.id ? clock.now() + 5000 : undefined);
+      const heldUntil = (op: { id: string }): number | undefined =>
+        op.id === paused.id ? clock.now() + 5000 : undefined;
       const claimed = await outbox.claim('w', 10, 1000, clock.now(), 1, { heldUntil });
       expect(claimed.map((o) => o.id)).toEqual([free.id]);
       expect((await outbox.wal.records()).filter((r) => r.type === 'claim')).toHaveLength(1);
@@ -352,7 +376,8 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(a1.user).toBe('alice');
       expect(anon.user).toBeUndefined();
       // Alice has no credentials: her head is held, Bob's and nobody's lanes go on.
-      const holds = (op: { user?: string }): string | undefined => (op.user === 'alice' ? 'no credentials for alice' : undefined);
+      const holds = (op: { user?: string }): string | undefined =>
+        op.user === 'alice' ? 'no credentials for alice' : undefined;
       const claimed = await outbox.claim('w', 10, 1000, clock.now(), 1, { holds });
       expect(claimed.map((o) => o.id).sort()).toEqual([b1.id, anon.id].sort());
       const held = await outbox.get(a1.id);
@@ -364,7 +389,10 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect((await outbox.list({ user: 'alice' })).map((o) => o.id)).toEqual([a1.id, a2.id]);
       expect((await outbox.list({ lane: 'chat', status: 'pending' })).map((o) => o.id)).toEqual([a1.id, a2.id]);
       expect((await outbox.list({ lane: 'chat', status: 'inflight' })).map((o) => o.id)).toEqual([b1.id, anon.id]);
-      expect((await outbox.list({ lane: 'chat', status: 'pending', user: 'alice' })).map((o) => o.id)).toEqual([a1.id, a2.id]);
+      expect((await outbox.list({ lane: 'chat', status: 'pending', user: 'alice' })).map((o) => o.id)).toEqual([
+        a1.id,
+        a2.id,
+      ]);
       expect(await outbox.stats({ user: 'alice' })).toEqual({ pending: 2, inflight: 0, done: 0, failed: 0 });
       // Releasing someone else changes nothing; releasing Alice makes her head due at its own time.
       expect(await outbox.release((op) => op.user === 'bob')).toEqual([]);
@@ -372,7 +400,12 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect(released).toMatchObject({ id: a1.id });
       expect(released?.held).toBeUndefined();
       expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([a1.id]);
-      expect((await outbox.wal.records()).filter((r) => r.opId === a1.id).map((r) => r.type)).toEqual(['put', 'hold', 'release', 'claim']);
+      expect((await outbox.wal.records()).filter((r) => r.opId === a1.id).map((r) => r.type)).toEqual([
+        'put',
+        'hold',
+        'release',
+        'claim',
+      ]);
     });
 
     it('users: a send held for want of credentials stays the lane head; discarding a user leaves the others', async () => {
@@ -382,7 +415,14 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const b1 = await outbox.enqueue({ ...msg('b1'), user: 'bob' });
       const [claimedA] = await outbox.claim('w', 1, 1000);
       expect(claimedA?.id).toBe(a1.id);
-      const held = await outbox.fail(claimedA!, { ok: false, retryable: true, free: true, status: 401, hold: 'credentials refused', error: 'HTTP 401' });
+      const held = await outbox.fail(claimedA!, {
+        ok: false,
+        retryable: true,
+        free: true,
+        status: 401,
+        hold: 'credentials refused',
+        error: 'HTTP 401',
+      });
       expect(held).toMatchObject({ status: 'pending', held: 'credentials refused', attempt: 0 });
       expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([b1.id]);
       clock.advance(5000);
@@ -397,7 +437,9 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
     it('users: a bad user or a lane with a NUL is refused with a typed error, nothing stored', async () => {
       const { outbox } = await setup();
       for (const user of ['', ' ', 42, null, 'a\u0000b', 'x'.repeat(257)]) {
-        expect(await codeOf(outbox.enqueue({ ...msg('x'), user } as unknown as OperationInput))).toBe('invalid-operation');
+        expect(await codeOf(outbox.enqueue({ ...msg('x'), user } as unknown as OperationInput))).toBe(
+          'invalid-operation',
+        );
       }
       expect(await codeOf(outbox.enqueue(msg('x', 'a\u0000b')))).toBe('invalid-operation');
       expect(await outbox.stats()).toEqual({ pending: 0, inflight: 0, done: 0, failed: 0 });

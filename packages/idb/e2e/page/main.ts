@@ -2,7 +2,10 @@
 import { FerryError, Outbox } from '@ferry/core';
 import { IdbStore } from '@ferry/idb';
 
-const opened = IdbStore.open({ name: 'ferry-e2e' }).then((store) => ({ store, outbox: new Outbox({ store, maxPayloadBytes: 8 * 1024 * 1024 }) }));
+const opened = IdbStore.open({ name: 'ferry-e2e' }).then((store) => ({
+  store,
+  outbox: new Outbox({ store, maxPayloadBytes: 8 * 1024 * 1024 }),
+}));
 
 const codeOf = (err: unknown): string => (err instanceof FerryError ? err.code : `not a FerryError: ${String(err)}`);
 
@@ -16,9 +19,15 @@ const api = {
     for (let i = 0; ; i++) {
       await Promise.all(
         Array.from({ length: 10 }, (_, j) =>
-          outbox.enqueue({ kind: 'message.send', target: '/api/messages', payload: { n: i * 10 + j, text: 'survive the crash' } }).then((op) => {
-            api.acked.push(op.id);
-          }),
+          outbox
+            .enqueue({
+              kind: 'message.send',
+              target: '/api/messages',
+              payload: { n: i * 10 + j, text: 'survive the crash' },
+            })
+            .then((op) => {
+              api.acked.push(op.id);
+            }),
         ),
       );
     }
@@ -45,7 +54,8 @@ const api = {
     const { outbox } = await opened;
     // Random text: Chromium compresses IndexedDB values, so a repeated character would barely count.
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-    const randomText = (): string => Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => alphabet[b % 62]).join('');
+    const randomText = (): string =>
+      Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => alphabet[b % 62]).join('');
     for (let i = 0; i < max; i++) {
       try {
         await outbox.enqueue({ kind: 'blob.put', target: '/api/blobs', payload: { i, text: randomText() } });

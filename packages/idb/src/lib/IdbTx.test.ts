@@ -98,11 +98,13 @@ describe('op queries', () => {
 });
 
 describe('WAL queries', () => {
-  const append = (at: number): Promise<number> => write((tx) => tx.appendWal({ type: 'retry', opId: 'a1', at, status: 'pending', attempt: 1 }));
+  const append = (at: number): Promise<number> =>
+    write((tx) => tx.appendWal({ type: 'retry', opId: 'a1', at, status: 'pending', attempt: 1 }));
 
   it('walFrom returns records from an LSN on, in order, up to limit', async () => {
     for (const at of [1, 2, 3, 4, 5]) await append(at);
-    const lsns = async (from: number, limit: number): Promise<number[]> => (await read((tx) => tx.walFrom(from, limit))).map((r) => r.lsn);
+    const lsns = async (from: number, limit: number): Promise<number[]> =>
+      (await read((tx) => tx.walFrom(from, limit))).map((r) => r.lsn);
     expect(await lsns(3, 10)).toEqual([3, 4, 5]);
     expect(await lsns(1, 2)).toEqual([1, 2]);
     expect(await lsns(0, 10)).toEqual([1, 2, 3, 4, 5]);

@@ -1,7 +1,17 @@
 import { unwrap } from 'idb';
 import type { IDBPObjectStore, IDBPTransaction } from 'idb';
 import { OUTBOX_INDEX, STORE } from '../schema.ts';
-import type { Clock, ListQuery, OpRecord, OperationStatus, OutboxTx, QuarantinedRecord, TxMode, WalEntry, WalRecord } from './core.ts';
+import type {
+  Clock,
+  ListQuery,
+  OpRecord,
+  OperationStatus,
+  OutboxTx,
+  QuarantinedRecord,
+  TxMode,
+  WalEntry,
+  WalRecord,
+} from './core.ts';
 import { FerryError, decodeOp, decodeWal, laneId, laneOfRaw } from './core.ts';
 
 /** Typed as readwrite so that write methods exist; {@link IdbTx} checks the real mode itself. */
@@ -119,7 +129,10 @@ export class IdbTx implements OutboxTx {
   }
 
   dueHeads(now: number, limit: number, from?: number): Promise<OpRecord[]> {
-    const range = from === undefined ? keyRange().upperBound([now, Infinity]) : keyRange().bound([from, -Infinity], [now, Infinity]);
+    const range =
+      from === undefined
+        ? keyRange().upperBound([now, Infinity])
+        : keyRange().bound([from, -Infinity], [now, Infinity]);
     return this.#ops(OUTBOX_INDEX.dueKey, range, limit);
   }
 
@@ -155,7 +168,10 @@ export class IdbTx implements OutboxTx {
       if (user !== undefined) return this.#ops(OUTBOX_INDEX.laneKey, id(user), limit, keep);
       // Every user's part of the lane: ordered by user first, so read whole and merged by seq.
       const users = keyRange().bound([`${lane}\u0000`, -Infinity], [`${lane}\u0001`, -Infinity], false, true);
-      const [own, theirs] = await Promise.all([this.#ops(OUTBOX_INDEX.laneKey, id(), limit, keep), this.#ops(OUTBOX_INDEX.laneKey, users, Infinity, keep)]);
+      const [own, theirs] = await Promise.all([
+        this.#ops(OUTBOX_INDEX.laneKey, id(), limit, keep),
+        this.#ops(OUTBOX_INDEX.laneKey, users, Infinity, keep),
+      ]);
       return theirs.length === 0 ? own : [...own, ...theirs].sort((a, b) => a.seq - b.seq).slice(0, limit);
     }
     const inLane =
@@ -164,7 +180,9 @@ export class IdbTx implements OutboxTx {
         : (r: OpRecord): boolean => (lane === undefined || r.lane === lane) && (user === undefined || r.user === user);
     if (status !== undefined) return this.#ops(OUTBOX_INDEX.statusKey, statusRange(status), limit, inLane);
     // No `seq` index (it would cost a write on every change): merge the four status ranges instead.
-    const byStatus = await Promise.all(STATUSES.map((s) => this.#ops(OUTBOX_INDEX.statusKey, statusRange(s), limit, inLane)));
+    const byStatus = await Promise.all(
+      STATUSES.map((s) => this.#ops(OUTBOX_INDEX.statusKey, statusRange(s), limit, inLane)),
+    );
     return byStatus
       .flat()
       .sort((a, b) => a.seq - b.seq)
@@ -202,7 +220,11 @@ export class IdbTx implements OutboxTx {
     let deleted = 0;
     const index = this.#outbox.index(OUTBOX_INDEX.statusKey);
     // Ordered by seq, not by updatedAt, so the whole done range is visited.
-    for (let c: Cursor | null = await index.openCursor(statusRange('done')); c && deleted < limit; c = await c.continue()) {
+    for (
+      let c: Cursor | null = await index.openCursor(statusRange('done'));
+      c && deleted < limit;
+      c = await c.continue()
+    ) {
       const rec = decodeOp(c.value);
       if (typeof rec === 'string') await this.#corrupt('outbox', c.primaryKey, c.value, rec);
       else if (rec.updatedAt < before) {
@@ -228,7 +250,12 @@ export class IdbTx implements OutboxTx {
     return all.filter(isQuarantined);
   }
 
-  #ops(index: OutboxIndex, range: IDBKeyRange | null, limit: number, keep?: (rec: OpRecord) => boolean): Promise<OpRecord[]> {
+  #ops(
+    index: OutboxIndex,
+    range: IDBKeyRange | null,
+    limit: number,
+    keep?: (rec: OpRecord) => boolean,
+  ): Promise<OpRecord[]> {
     return this.#collect('outbox', this.#outbox.index(index), range, limit, decodeOp, keep);
   }
 

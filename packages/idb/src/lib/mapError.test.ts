@@ -20,15 +20,23 @@ describe('mapError', () => {
   });
 
   it("maps Chromium's quota aborts and unknown errors to quota-exceeded", () => {
-    expect(mapError(dom('AbortError', 'QuotaExceededError: the quota was exceeded'), 'transaction')).toMatchObject({ code: 'quota-exceeded' });
-    expect(mapError(dom('UnknownError', 'Encountered full disk while opening backing store'), 'transaction')).toMatchObject({ code: 'quota-exceeded' });
+    expect(mapError(dom('AbortError', 'QuotaExceededError: the quota was exceeded'), 'transaction')).toMatchObject({
+      code: 'quota-exceeded',
+    });
+    expect(
+      mapError(dom('UnknownError', 'Encountered full disk while opening backing store'), 'transaction'),
+    ).toMatchObject({ code: 'quota-exceeded' });
     // Plain objects shaped like a DOMException count too (errors rebuilt across contexts).
-    expect(mapError({ name: 'QuotaExceededError', message: 'q' }, 'transaction')).toMatchObject({ code: 'quota-exceeded' });
+    expect(mapError({ name: 'QuotaExceededError', message: 'q' }, 'transaction')).toMatchObject({
+      code: 'quota-exceeded',
+    });
   });
 
   it('maps other aborts and backing-store failures in a transaction to storage-unavailable', () => {
     for (const name of ['AbortError', 'UnknownError', 'InvalidStateError', 'NotReadableError']) {
-      expect(mapError(dom(name, 'The transaction was aborted.'), 'transaction')).toMatchObject({ code: 'storage-unavailable' });
+      expect(mapError(dom(name, 'The transaction was aborted.'), 'transaction')).toMatchObject({
+        code: 'storage-unavailable',
+      });
     }
   });
 
@@ -47,7 +55,14 @@ describe('mapError', () => {
   });
 
   it('maps every open failure to storage-unavailable', () => {
-    for (const err of [dom('InvalidStateError'), dom('SecurityError'), dom('VersionError'), dom('AbortError'), new Error('upgrade failed'), 'weird']) {
+    for (const err of [
+      dom('InvalidStateError'),
+      dom('SecurityError'),
+      dom('VersionError'),
+      dom('AbortError'),
+      new Error('upgrade failed'),
+      'weird',
+    ]) {
       expect(mapError(err, 'open')).toMatchObject({ code: 'storage-unavailable' });
     }
   });
@@ -55,7 +70,9 @@ describe('mapError', () => {
 
 describe('isQuotaError', () => {
   it('does not take an ordinary abort for a quota error', () => {
-    expect(isQuotaError(dom('AbortError', 'The transaction was aborted, so the request cannot be fulfilled.'))).toBe(false);
+    expect(isQuotaError(dom('AbortError', 'The transaction was aborted, so the request cannot be fulfilled.'))).toBe(
+      false,
+    );
     expect(isQuotaError(null)).toBe(false);
     expect(isQuotaError(dom('QuotaExceededError'))).toBe(true);
   });

@@ -17,7 +17,11 @@ import { mapError } from './mapError.ts';
  * @param now Wall-clock ms, stamped on records the upgrade quarantines.
  * @returns the connection, and whether this open created the database
  */
-export function openDatabase(factory: IDBFactory, name: string, now: () => number): Promise<{ db: IDBPDatabase; created: boolean }> {
+export function openDatabase(
+  factory: IDBFactory,
+  name: string,
+  now: () => number,
+): Promise<{ db: IDBPDatabase; created: boolean }> {
   return new Promise((resolve, reject) => {
     let request: IDBOpenDBRequest;
     try {
@@ -69,7 +73,12 @@ export function openDatabase(factory: IDBFactory, name: string, now: () => numbe
     const onBlocked = (): void => {
       if (settled) return;
       settled = true;
-      reject(new FerryError('storage-unavailable', 'the database upgrade is blocked by another tab using an older version; close it and retry'));
+      reject(
+        new FerryError(
+          'storage-unavailable',
+          'the database upgrade is blocked by another tab using an older version; close it and retry',
+        ),
+      );
     };
     const cleanup = (): void => {
       request.removeEventListener('upgradeneeded', onUpgradeNeeded);

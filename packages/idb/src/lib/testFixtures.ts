@@ -49,7 +49,12 @@ function committed(tx: IDBTransaction): Promise<void> {
 }
 
 /** Opens a database, running `onUpgrade` when it is created or upgraded. */
-export function rawOpen(factory: IDBFactory, name: string, version?: number, onUpgrade?: (db: IDBDatabase, tx: IDBTransaction) => void): Promise<IDBDatabase> {
+export function rawOpen(
+  factory: IDBFactory,
+  name: string,
+  version?: number,
+  onUpgrade?: (db: IDBDatabase, tx: IDBTransaction) => void,
+): Promise<IDBDatabase> {
   const request = factory.open(name, version);
   if (onUpgrade) request.onupgradeneeded = () => onUpgrade(request.result, request.transaction!);
   return settle(request);

@@ -9,7 +9,18 @@ import type { OpRecord, QuarantinedRecord } from './core.ts';
 import { virtualClock } from './testFixtures.ts';
 
 export { IDBFactory };
-export { buildV1, layout, op, rawAll, rawOpen, rawPut, rec, settle, CURRENT_LAYOUT, virtualClock } from './testFixtures.ts';
+export {
+  buildV1,
+  layout,
+  op,
+  rawAll,
+  rawOpen,
+  rawPut,
+  rec,
+  settle,
+  CURRENT_LAYOUT,
+  virtualClock,
+} from './testFixtures.ts';
 
 export interface TestStore {
   store: IdbStore;

@@ -1,4 +1,13 @@
-import type { ClaimInput, ClaimRef, ClaimResult, IdempotencyStore, SettleResult, Settlement, Sql, StoredAnswer } from '../IdempotencyStore.ts';
+import type {
+  ClaimInput,
+  ClaimRef,
+  ClaimResult,
+  IdempotencyStore,
+  SettleResult,
+  Settlement,
+  Sql,
+  StoredAnswer,
+} from '../IdempotencyStore.ts';
 
 /** What a database gives the shared SQL: plain queries and a transaction (commit on resolve, rollback on throw). */
 export interface SqlDriver extends Sql {
@@ -101,7 +110,8 @@ export class SqlStore implements IdempotencyStore {
          RETURNING t.token`,
         [c.scope, c.key, c.fingerprint, token, leaseUntil, expiresAt, c.now],
       );
-      if (won.rows[0]?.token === token) return { kind: 'claimed', ref: { scope: c.scope, key: c.key, token }, leaseUntil };
+      if (won.rows[0]?.token === token)
+        return { kind: 'claimed', ref: { scope: c.scope, key: c.key, token }, leaseUntil };
       const row = await this.#read(this.#driver, c.scope, c.key);
       if (!row) continue;
       if (row.state === 'done') return { kind: 'done', fingerprint: row.fingerprint, answer: toAnswer(row) };
@@ -116,11 +126,10 @@ export class SqlStore implements IdempotencyStore {
     try {
       outcome = await this.#driver.transaction(async (sql) => {
         // Lock the key for the whole transaction; a claimer that would take it over waits for us.
-        const held = await sql.query(`SELECT 1 FROM ${this.#t} WHERE scope = $1 AND key = $2 AND token = $3 AND state = 'running' FOR UPDATE`, [
-          ref.scope,
-          ref.key,
-          ref.token,
-        ]);
+        const held = await sql.query(
+          `SELECT 1 FROM ${this.#t} WHERE scope = $1 AND key = $2 AND token = $3 AND state = 'running' FOR UPDATE`,
+          [ref.scope, ref.key, ref.token],
+        );
         if (held.rows.length === 0) return { ok: false, reason: 'lost' } as const;
         const s = await work(sql);
         if (s.rollback) throw new Rollback(s.value);
@@ -132,7 +141,11 @@ export class SqlStore implements IdempotencyStore {
             [ref.scope, ref.key, ref.token, a.status, JSON.stringify(a.headers), a.body, s.expiresAt ?? null],
           );
         } else {
-          await sql.query(`DELETE FROM ${this.#t} WHERE scope = $1 AND key = $2 AND token = $3`, [ref.scope, ref.key, ref.token]);
+          await sql.query(`DELETE FROM ${this.#t} WHERE scope = $1 AND key = $2 AND token = $3`, [
+            ref.scope,
+            ref.key,
+            ref.token,
+          ]);
         }
         return { ok: true, value: s.value } as const;
       });
@@ -156,7 +169,10 @@ export class SqlStore implements IdempotencyStore {
 
   async release(ref: ClaimRef): Promise<void> {
     await this.#ready;
-    await this.#driver.query(`DELETE FROM ${this.#t} WHERE scope = $1 AND key = $2 AND token = $3 AND state = 'running'`, [ref.scope, ref.key, ref.token]);
+    await this.#driver.query(
+      `DELETE FROM ${this.#t} WHERE scope = $1 AND key = $2 AND token = $3 AND state = 'running'`,
+      [ref.scope, ref.key, ref.token],
+    );
   }
 
   async inspect(scope: string, key: string) {
@@ -194,5 +210,9 @@ export class SqlStore implements IdempotencyStore {
 }
 
 function toAnswer(row: Row): StoredAnswer {
-  return { status: row.status ?? 500, headers: row.headers ?? [], body: row.body ? new Uint8Array(row.body) : new Uint8Array() };
+  return {
+    status: row.status ?? 500,
+    headers: row.headers ?? [],
+    body: row.body ? new Uint8Array(row.body) : new Uint8Array(),
+  };
 }

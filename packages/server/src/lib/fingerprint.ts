@@ -23,7 +23,9 @@ export async function fingerprint(method: string, path: string, body: Uint8Array
     payload = body;
     if (body.byteLength > 0) {
       try {
-        payload = utf8.encode(`json:${canonicalJson(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)))}`);
+        payload = utf8.encode(
+          `json:${canonicalJson(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)))}`,
+        );
       } catch {
         // Not JSON (or not UTF-8): the bytes as they came.
       }

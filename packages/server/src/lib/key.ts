@@ -17,13 +17,15 @@ export function parseKey(raw: string, maxLength: number): { key: string } | { er
         c = raw.charCodeAt(++i);
         if (c !== 0x22 && c !== 0x5c) return { error: 'a quoted key may only escape " and \\' };
       } else if (c === 0x22) return { error: 'a quote inside a quoted key must be escaped' };
-      if (c < 0x20 || c > 0x7e || i >= raw.length - 1) return { error: 'the key has a character outside printable ASCII' };
+      if (c < 0x20 || c > 0x7e || i >= raw.length - 1)
+        return { error: 'the key has a character outside printable ASCII' };
       key += String.fromCharCode(c);
     }
   } else {
     for (let i = 0; i < raw.length; i++) {
       const c = raw.charCodeAt(i);
-      if (c <= 0x20 || c > 0x7e) return { error: 'the key has a control character, a space or a character outside ASCII' };
+      if (c <= 0x20 || c > 0x7e)
+        return { error: 'the key has a control character, a space or a character outside ASCII' };
     }
   }
   if (key.length === 0) return { error: 'the key is empty' };

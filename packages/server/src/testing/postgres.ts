@@ -33,7 +33,10 @@ function install(): void {
   const sudo = isRoot() ? [] : ['sudo', '-n'];
   const run = (args: string[]): void => {
     const [cmd, ...rest] = [...sudo, ...args];
-    execFileSync(cmd ?? 'apt-get', rest, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync(cmd ?? 'apt-get', rest, {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   };
   run(['apt-get', 'update', '-qq']);
   run(['apt-get', 'install', '-y', '-qq', 'postgresql']);
@@ -57,7 +60,8 @@ export async function startPostgres(): Promise<TestPostgres> {
   if (!bin) {
     install();
     bin = binDir();
-    if (!bin) throw new Error('postgres: apt-get installed postgresql but no initdb was found under /usr/lib/postgresql');
+    if (!bin)
+      throw new Error('postgres: apt-get installed postgresql but no initdb was found under /usr/lib/postgresql');
   }
   const dir = mkdtempSync(join(tmpdir(), 'ferry-pg-'));
   // initdb refuses to run as root: as root, the cluster belongs to the `postgres` user Debian's package creates.

@@ -43,14 +43,19 @@ const claimOf = (over: Partial<ClaimInput> = {}): ClaimInput => ({
  * @param open gives a harness over a fresh table for each test; the suite closes its store
  * @param options `sql: false` for a store without a database (its `settle` work cannot write app data)
  */
-export function storeConformance(name: string, open: () => Promise<StoreHarness>, options: { sql?: boolean } = {}): void {
+export function storeConformance(
+  name: string,
+  open: () => Promise<StoreHarness>,
+  options: { sql?: boolean } = {},
+): void {
   describe(`IdempotencyStore conformance: ${name}`, () => {
     async function setup() {
       const h = await open();
       const table = `app_${Math.random().toString(36).slice(2, 10)}`;
       const sql = h.sql;
       if (sql) await sql.query(`CREATE TABLE ${table} (v text)`);
-      const count = async () => Number((await (sql as Sql).query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]?.n);
+      const count = async () =>
+        Number((await (sql as Sql).query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]?.n);
       return { ...h, table, count };
     }
     const withWrites = options.sql !== false;
@@ -60,8 +65,16 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
       const { store } = await setup();
       const first = await store.claim(claimOf());
       expect(first).toMatchObject({ kind: 'claimed', leaseUntil: 1_100, ref: { scope: 'u1', key: 'k1' } });
-      expect(await store.claim(claimOf({ now: 1_050 }))).toEqual({ kind: 'running', fingerprint: 'fp', leaseUntil: 1_100 });
-      expect(await store.claim(claimOf({ now: 1_050, fingerprint: 'other' }))).toEqual({ kind: 'running', fingerprint: 'fp', leaseUntil: 1_100 });
+      expect(await store.claim(claimOf({ now: 1_050 }))).toEqual({
+        kind: 'running',
+        fingerprint: 'fp',
+        leaseUntil: 1_100,
+      });
+      expect(await store.claim(claimOf({ now: 1_050, fingerprint: 'other' }))).toEqual({
+        kind: 'running',
+        fingerprint: 'fp',
+        leaseUntil: 1_100,
+      });
       await store.close();
     });
 
@@ -128,13 +141,18 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
       const { store } = await setup();
       const crashed = await store.claim(claimOf());
       expect(crashed.kind).toBe('claimed');
-      expect(await store.claim(claimOf({ now: 1_100, fingerprint: 'other' }))).toMatchObject({ kind: 'running', fingerprint: 'fp' });
+      expect(await store.claim(claimOf({ now: 1_100, fingerprint: 'other' }))).toMatchObject({
+        kind: 'running',
+        fingerprint: 'fp',
+      });
       const again = await store.claim(claimOf({ now: 1_100 }));
       expect(again).toMatchObject({ kind: 'claimed', leaseUntil: 1_200 });
       // The crashed request's claim is gone: it can no longer settle.
       if (crashed.kind !== 'claimed') throw new Error('not claimed');
       let ran = false;
-      expect(await store.settle(crashed.ref, async () => ((ran = true), { value: 1, answer: answer(201, 'x') }))).toEqual({ ok: false, reason: 'lost' });
+      expect(
+        await store.settle(crashed.ref, async () => ((ran = true), { value: 1, answer: answer(201, 'x') })),
+      ).toEqual({ ok: false, reason: 'lost' });
       expect(ran).toBe(false);
       await store.close();
     });
@@ -154,7 +172,8 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
 
     it('a rollback undoes the writes and releases the key; a throw does too and is rethrown', async () => {
       const { store, table, count } = await setup();
-      const write = (sql: Sql) => (withWrites ? sql.query(`INSERT INTO ${table} (v) VALUES ('undone')`) : Promise.resolve());
+      const write = (sql: Sql) =>
+        withWrites ? sql.query(`INSERT INTO ${table} (v) VALUES ('undone')`) : Promise.resolve();
       const c = await store.claim(claimOf());
       if (c.kind !== 'claimed') throw new Error('not claimed');
       const rolled = await store.settle(c.ref, async (sql) => {

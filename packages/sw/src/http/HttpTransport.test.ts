@@ -47,7 +47,10 @@ describe('HttpTransport status classification', () => {
   });
 
   it('409 to a keyed send is "in progress" when it says so: free, after its Retry-After or a second', async () => {
-    const r = await transport(fakeFetch(new Response(null, { status: 409, headers: { 'Retry-After': '3' } }))).send(op(), ctx());
+    const r = await transport(fakeFetch(new Response(null, { status: 409, headers: { 'Retry-After': '3' } }))).send(
+      op(),
+      ctx(),
+    );
     expect(r).toMatchObject({ ok: false, retryable: true, free: true, status: 409, retryAfterMs: 3000 });
     const typed = new Response(JSON.stringify({ type: 'about:blank', code: 'idempotency-key-in-use' }), {
       status: 409,
@@ -74,7 +77,12 @@ describe('HttpTransport status classification', () => {
 
   it("keeps the server's reason for a refusal: a JSON error field, or the start of a text body, bounded", async () => {
     const json = await transport(
-      fakeFetch(new Response(JSON.stringify({ error: 'text is\nrequired' }), { status: 422, statusText: 'Unprocessable Entity' })),
+      fakeFetch(
+        new Response(JSON.stringify({ error: 'text is\nrequired' }), {
+          status: 422,
+          statusText: 'Unprocessable Entity',
+        }),
+      ),
     ).send(op(), ctx());
     expect(json.error).toBe('HTTP 422 Unprocessable Entity: text is required');
     const text = await transport(fakeFetch(new Response('x'.repeat(10_000), { status: 500 }))).send(op(), ctx());
@@ -88,7 +96,10 @@ describe('HttpTransport status classification', () => {
   });
 
   it("a redirect holds the session's lanes, whether seen as 3xx or as an opaque redirect", async () => {
-    const r = await transport(fakeFetch(new Response(null, { status: 302, headers: { Location: '/x' } }))).send(op(), ctx());
+    const r = await transport(fakeFetch(new Response(null, { status: 302, headers: { Location: '/x' } }))).send(
+      op(),
+      ctx(),
+    );
     const hold = expect.stringMatching(/^needs-auth/) as unknown;
     expect(r).toMatchObject({ ok: false, retryable: true, free: true, status: 302, hold });
     const opaque = Object.assign(new Response(null, { status: 200 }), {});
@@ -107,7 +118,9 @@ describe('HttpTransport status classification', () => {
     let release: (() => void) | undefined;
     const f: FetchLike = (url, init) =>
       url.endsWith('/slow')
-        ? new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))))
+        ? new Promise((_, reject) =>
+            init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))),
+          )
         : new Promise((resolve) => (release = () => resolve(new Response(null, { status: 200 }))));
     const t = transport(f, { timeoutMs: 40 });
     const hanging = t.send(op({ target: '/slow' }), ctx());
@@ -120,7 +133,10 @@ describe('HttpTransport status classification', () => {
     expect(r.free).toBeUndefined();
     expect(r.error).toMatch(/timeout after 40 ms \(while https:\/\/app\.example answered other requests\)/);
     // Alone, the same silence is the origin's, not the op's.
-    expect(await transport(fakeFetch('hang'), { timeoutMs: 20 }).send(op(), ctx())).toMatchObject({ unanswered: true, free: true });
+    expect(await transport(fakeFetch('hang'), { timeoutMs: 20 }).send(op(), ctx())).toMatchObject({
+      unanswered: true,
+      free: true,
+    });
   });
 
   it("a gateway's answer counts once the app behind the origin answered another request since it started", async () => {
@@ -155,7 +171,11 @@ describe('HttpTransport status classification', () => {
     const f = fakeFetch();
     const outer = new AbortController();
     outer.abort();
-    expect(await transport(f).send(op(), { signal: outer.signal })).toMatchObject({ ok: false, retryable: true, unanswered: true });
+    expect(await transport(f).send(op(), { signal: outer.signal })).toMatchObject({
+      ok: false,
+      retryable: true,
+      unanswered: true,
+    });
     expect(f.calls).toHaveLength(0);
   });
 
@@ -169,7 +189,10 @@ describe('HttpTransport status classification', () => {
 
 describe('Retry-After', () => {
   it('in seconds', async () => {
-    const r = await transport(fakeFetch(new Response(null, { status: 429, headers: { 'Retry-After': '7' } }))).send(op(), ctx());
+    const r = await transport(fakeFetch(new Response(null, { status: 429, headers: { 'Retry-After': '7' } }))).send(
+      op(),
+      ctx(),
+    );
     expect(r).toMatchObject({ retryable: true, status: 429, retryAfterMs: 7000 });
   });
 
@@ -207,7 +230,10 @@ describe('Retry-After per origin', () => {
 
   it('a 500 with Retry-After backs off its own lane only; a 409 never pauses the origin', async () => {
     const t = transport(
-      fakeFetch(new Response(null, { status: 500, headers: { 'Retry-After': '5' } }), new Response(null, { status: 409, headers: { 'Retry-After': '5' } })),
+      fakeFetch(
+        new Response(null, { status: 500, headers: { 'Retry-After': '5' } }),
+        new Response(null, { status: 409, headers: { 'Retry-After': '5' } }),
+      ),
     );
     await t.send(op(), ctx());
     await t.send(op(), ctx());
@@ -220,7 +246,11 @@ describe('hooks under the send timeout', () => {
     const f = fakeFetch();
     let signal: AbortSignal | undefined;
     const t = transport(f, { timeoutMs: 30, headers: (_op, c) => ((signal = c.signal), new Promise(() => {})) });
-    expect(await t.send(op(), ctx())).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/timeout after 30 ms/) });
+    expect(await t.send(op(), ctx())).toMatchObject({
+      ok: false,
+      retryable: true,
+      error: expect.stringMatching(/timeout after 30 ms/),
+    });
     expect(signal?.aborted).toBe(true);
     expect(f.calls).toHaveLength(0);
   });
@@ -241,10 +271,24 @@ describe('hooks under the send timeout', () => {
   });
 
   it('onUnauthorized runs under the same timeout; what it throws is retryable', async () => {
-    const hangs = transport(fakeFetch(new Response(null, { status: 401 })), { timeoutMs: 30, onUnauthorized: () => new Promise(() => {}) });
-    expect(await hangs.send(op(), ctx())).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/timeout/) });
-    const throws = transport(fakeFetch(new Response(null, { status: 401 })), { onUnauthorized: () => Promise.reject(new Error('auth down')) });
-    expect(await throws.send(op(), ctx())).toMatchObject({ ok: false, retryable: true, status: 401, error: 'onUnauthorized failed: auth down' });
+    const hangs = transport(fakeFetch(new Response(null, { status: 401 })), {
+      timeoutMs: 30,
+      onUnauthorized: () => new Promise(() => {}),
+    });
+    expect(await hangs.send(op(), ctx())).toMatchObject({
+      ok: false,
+      retryable: true,
+      error: expect.stringMatching(/timeout/),
+    });
+    const throws = transport(fakeFetch(new Response(null, { status: 401 })), {
+      onUnauthorized: () => Promise.reject(new Error('auth down')),
+    });
+    expect(await throws.send(op(), ctx())).toMatchObject({
+      ok: false,
+      retryable: true,
+      status: 401,
+      error: 'onUnauthorized failed: auth down',
+    });
   });
 });
 
@@ -252,7 +296,9 @@ describe('auth hooks', () => {
   it('asks for headers at every send and never lets them replace the Idempotency-Key', async () => {
     let token = 0;
     const f = fakeFetch(new Response(null, { status: 503 }), new Response(null, { status: 200 }));
-    const t = transport(f, { headers: async () => ({ Authorization: `Bearer t${++token}`, 'Idempotency-Key': 'forged' }) });
+    const t = transport(f, {
+      headers: async () => ({ Authorization: `Bearer t${++token}`, 'Idempotency-Key': 'forged' }),
+    });
     await t.send(op(), ctx());
     await t.send(op(), ctx());
     expect(f.calls.map((c) => new Headers(c.init.headers).get('authorization'))).toEqual(['Bearer t1', 'Bearer t2']);
@@ -277,7 +323,11 @@ describe('auth hooks', () => {
   });
 
   it('a refusal after a refresh goes to classify: a first 403 fails the op, a second 401 holds', async () => {
-    const f = fakeFetch(new Response(null, { status: 401 }), new Response(null, { status: 403 }), new Response(null, { status: 200 }));
+    const f = fakeFetch(
+      new Response(null, { status: 401 }),
+      new Response(null, { status: 403 }),
+      new Response(null, { status: 200 }),
+    );
     const r = await transport(f, { onUnauthorized: async () => true }).send(op(), ctx());
     expect(r).toMatchObject({ ok: false, retryable: false, status: 403 });
     expect(f.calls).toHaveLength(2);
@@ -294,7 +344,10 @@ describe('auth hooks', () => {
     expect(f.calls).toHaveLength(1);
     const none = await transport(fakeFetch(new Response(null, { status: 401 }))).send(op(), ctx());
     expect(none).toMatchObject({ hold: expect.stringMatching(/^needs-auth/) });
-    expect(await transport(fakeFetch(new Response(null, { status: 403 }))).send(op(), ctx())).toMatchObject({ retryable: false, status: 403 });
+    expect(await transport(fakeFetch(new Response(null, { status: 403 }))).send(op(), ctx())).toMatchObject({
+      retryable: false,
+      status: 403,
+    });
   });
 });
 
@@ -305,17 +358,23 @@ describe('targets', () => {
     expect(f.calls[0]?.url).toBe(`${ORIGIN}/api/x?y=1`);
   });
 
-  it.each(['https://evil.example/api', '//evil.example/api', 'javascript:alert(1)', 'http://app.example/api'])('refuses %s without sending', async (target) => {
-    const f = fakeFetch();
-    const r = await transport(f).send(op({ target }), ctx());
-    expect(r).toMatchObject({ ok: false, retryable: false });
-    expect(r.error).toMatch(/target-not-allowed/);
-    expect(f.calls).toHaveLength(0);
-  });
+  it.each(['https://evil.example/api', '//evil.example/api', 'javascript:alert(1)', 'http://app.example/api'])(
+    'refuses %s without sending',
+    async (target) => {
+      const f = fakeFetch();
+      const r = await transport(f).send(op({ target }), ctx());
+      expect(r).toMatchObject({ ok: false, retryable: false });
+      expect(r.error).toMatch(/target-not-allowed/);
+      expect(f.calls).toHaveLength(0);
+    },
+  );
 
   it('allows an allow-listed origin', async () => {
     const f = fakeFetch();
-    const r = await transport(f, { allowedOrigins: ['https://api.example'] }).send(op({ target: 'https://api.example/v1/m' }), ctx());
+    const r = await transport(f, { allowedOrigins: ['https://api.example'] }).send(
+      op({ target: 'https://api.example/v1/m' }),
+      ctx(),
+    );
     expect(r.ok).toBe(true);
     expect(f.calls[0]?.url).toBe('https://api.example/v1/m');
   });

@@ -175,7 +175,8 @@ async function model(steps: readonly Step[]): Promise<void> {
     // A busy op ends when its 409s have run past the bound and spent every attempt, unless a 403 of its own
     // (op-level: no second one showed it was the session's) failed it first.
     const ownRefusal = op.lastError?.status === 403;
-    if ((mark === 'busy' || mark === 'busyTyped') && !ownRefusal) expect(op.attempt, op.lastError?.message).toBe(MAX_ATTEMPTS);
+    if ((mark === 'busy' || mark === 'busyTyped') && !ownRefusal)
+      expect(op.attempt, op.lastError?.message).toBe(MAX_ATTEMPTS);
   }
 }
 

@@ -7,7 +7,11 @@ import { HttpTransport } from './HttpTransport.ts';
 describe('HttpTransport batch mode', () => {
   const batch = (fetch: FetchLike, more: ConstructorParameters<typeof HttpTransport>[0] = {}): HttpTransport =>
     transport(fetch, { batchTarget: '/api/batch', ...more });
-  const ops = [op({ id: 'a', idempotencyKey: 'ka' }), op({ id: 'b', idempotencyKey: 'kb', payload: { text: 'two' } }), op({ id: 'c', idempotencyKey: 'kc' })];
+  const ops = [
+    op({ id: 'a', idempotencyKey: 'ka' }),
+    op({ id: 'b', idempotencyKey: 'kb', payload: { text: 'two' } }),
+    op({ id: 'c', idempotencyKey: 'kc' }),
+  ];
   const answer = (results: unknown, status = 200): Response => new Response(JSON.stringify({ results }), { status });
 
   it("keeps each item's own body with its answer", async () => {
@@ -36,7 +40,14 @@ describe('HttpTransport batch mode', () => {
     expect(h.get('content-type')).toBe('application/json');
     expect(h.has('idempotency-key')).toBe(false);
     expect(JSON.parse(call?.init.body as string)).toEqual({
-      ops: ops.map((o) => ({ id: o.id, kind: o.kind, target: o.target, method: o.method, idempotencyKey: o.idempotencyKey, payload: o.payload })),
+      ops: ops.map((o) => ({
+        id: o.id,
+        kind: o.kind,
+        target: o.target,
+        method: o.method,
+        idempotencyKey: o.idempotencyKey,
+        payload: o.payload,
+      })),
     });
   });
 
@@ -54,8 +65,17 @@ describe('HttpTransport batch mode', () => {
         retryAfterMs: 3000,
       },
     ]);
-    const permanent = await batch(fakeFetch(answer([{ status: 422, error: 'text is required' }]))).sendBatch?.(ops, ctx());
-    const refusal = { ok: false, retryable: false, status: 422, error: 'HTTP 422: text is required', answer: { status: 422 } };
+    const permanent = await batch(fakeFetch(answer([{ status: 422, error: 'text is required' }]))).sendBatch?.(
+      ops,
+      ctx(),
+    );
+    const refusal = {
+      ok: false,
+      retryable: false,
+      status: 422,
+      error: 'HTTP 422: text is required',
+      answer: { status: 422 },
+    };
     expect(permanent).toEqual([refusal]);
   });
 
@@ -64,7 +84,9 @@ describe('HttpTransport batch mode', () => {
       { ok: false, retryable: true, error: 'network error: Failed to fetch' },
     ]);
     const busy = new Response(null, { status: 429, headers: { 'Retry-After': '2' } });
-    expect(await batch(fakeFetch(busy)).sendBatch?.(ops, ctx())).toEqual([{ ok: false, retryable: true, status: 429, error: 'HTTP 429', retryAfterMs: 2000 }]);
+    expect(await batch(fakeFetch(busy)).sendBatch?.(ops, ctx())).toEqual([
+      { ok: false, retryable: true, status: 429, error: 'HTTP 429', retryAfterMs: 2000 },
+    ]);
     const missing = new Response(JSON.stringify({ error: 'no such route' }), { status: 404 });
     expect(await batch(fakeFetch(missing)).sendBatch?.(ops, ctx())).toEqual([
       {
@@ -89,14 +111,19 @@ describe('HttpTransport batch mode', () => {
       { ok: false, retryable: true, error: 'batch answer item without a valid status' },
       { ok: false, retryable: true },
     ]);
-    const long = await batch(fakeFetch(answer([{ status: 201 }, { status: 201 }, { status: 201 }, { status: 201 }]))).sendBatch?.(ops, ctx());
+    const long = await batch(
+      fakeFetch(answer([{ status: 201 }, { status: 201 }, { status: 201 }, { status: 201 }])),
+    ).sendBatch?.(ops, ctx());
     expect(long).toHaveLength(3);
   });
 
   it('an answer that stalls mid-body or never ends cannot hold the send: a retryable failure within the timeout', async () => {
-    const stalled = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('{"results":[{"status":201}')) });
+    const stalled = new ReadableStream({
+      start: (c) => c.enqueue(new TextEncoder().encode('{"results":[{"status":201}')),
+    });
     const started = Date.now();
-    const [r] = (await batch(fakeFetch(new Response(stalled, { status: 200 })), { timeoutMs: 50 }).sendBatch?.(ops, ctx())) ?? [];
+    const [r] =
+      (await batch(fakeFetch(new Response(stalled, { status: 200 })), { timeoutMs: 50 }).sendBatch?.(ops, ctx())) ?? [];
     expect(r).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/cut short/) });
     expect(Date.now() - started).toBeLessThan(1000);
     const huge = new Response(`{"results":[${'{"status":201},'.repeat(30_000)}{"status":201}]}`, { status: 200 });
@@ -106,17 +133,27 @@ describe('HttpTransport batch mode', () => {
   it('an op whose target is not allowed ends the batch before it, and fails alone when it comes first', async () => {
     const evil = op({ id: 'x', target: 'https://evil.example/steal' });
     const f = fakeFetch(answer([{ status: 201 }]));
-    expect(await batch(f).sendBatch?.([ops[0] as Operation, evil, ops[1] as Operation], ctx())).toEqual([{ ok: true, status: 201, answer: { status: 201 } }]);
+    expect(await batch(f).sendBatch?.([ops[0] as Operation, evil, ops[1] as Operation], ctx())).toEqual([
+      { ok: true, status: 201, answer: { status: 201 } },
+    ]);
     expect(JSON.parse(f.calls[0]?.init.body as string).ops.map((o: { id: string }) => o.id)).toEqual(['a']);
     const alone = await batch(fakeFetch()).sendBatch?.([evil, ops[0] as Operation], ctx());
     expect(alone).toMatchObject([{ ok: false, retryable: false, error: expect.stringMatching(/target-not-allowed/) }]);
-    const misconfigured = await transport(fakeFetch(), { batchTarget: 'https://elsewhere.example/batch' }).sendBatch?.(ops, ctx());
-    expect(misconfigured).toMatchObject([{ ok: false, retryable: false, error: expect.stringMatching(/^batchTarget: target-not-allowed/) }]);
+    const misconfigured = await transport(fakeFetch(), { batchTarget: 'https://elsewhere.example/batch' }).sendBatch?.(
+      ops,
+      ctx(),
+    );
+    expect(misconfigured).toMatchObject([
+      { ok: false, retryable: false, error: expect.stringMatching(/^batchTarget: target-not-allowed/) },
+    ]);
   });
 
   it('asks the hooks with the first op: auth headers at send time, one refresh on 401', async () => {
     const seen: string[] = [];
-    const f = fakeFetch(new Response(null, { status: 401 }), answer([{ status: 201 }, { status: 201 }, { status: 201 }]));
+    const f = fakeFetch(
+      new Response(null, { status: 401 }),
+      answer([{ status: 201 }, { status: 201 }, { status: 201 }]),
+    );
     let token = 'old';
     const t = batch(f, {
       headers: (o) => (seen.push(o.id), { Authorization: `Bearer ${token}` }),
@@ -135,11 +172,26 @@ describe('HttpTransport: the server answer', () => {
       headers: { 'Content-Type': 'application/json', Location: '/m/7', 'X-Other': 'x' },
     });
     const r = await transport(fakeFetch(json), { keepHeaders: ['Location'] }).send(op(), ctx());
-    expect(r).toEqual({ ok: true, status: 201, answer: { status: 201, body: { message: { seq: 7 } }, headers: { location: '/m/7' } } });
-    const big = new Response(JSON.stringify({ pad: 'x'.repeat(100) }), { status: 200, headers: { 'Content-Type': 'application/json' } });
-    expect((await transport(fakeFetch(big), { maxAnswerBytes: 50 }).send(op(), ctx())).answer).toEqual({ status: 200, truncated: true });
-    const binary = new Response(new Uint8Array([1, 2, 3]), { status: 200, headers: { 'Content-Type': 'application/octet-stream' } });
+    expect(r).toEqual({
+      ok: true,
+      status: 201,
+      answer: { status: 201, body: { message: { seq: 7 } }, headers: { location: '/m/7' } },
+    });
+    const big = new Response(JSON.stringify({ pad: 'x'.repeat(100) }), {
+      status: 200,
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect((await transport(fakeFetch(big), { maxAnswerBytes: 50 }).send(op(), ctx())).answer).toEqual({
+      status: 200,
+      truncated: true,
+    });
+    const binary = new Response(new Uint8Array([1, 2, 3]), {
+      status: 200,
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
     expect((await transport(fakeFetch(binary)).send(op(), ctx())).answer).toEqual({ status: 200 });
-    expect((await transport(fakeFetch(new Response(null, { status: 204 }))).send(op(), ctx())).answer).toEqual({ status: 204 });
+    expect((await transport(fakeFetch(new Response(null, { status: 204 }))).send(op(), ctx())).answer).toEqual({
+      status: 204,
+    });
   });
 });

@@ -189,7 +189,9 @@ export function fakeFetch(...answers: (Response | Error | 'hang')[]): FetchLike 
     calls.push({ url, init });
     const a = answers.shift() ?? new Response(null, { status: 200 });
     if (a === 'hang') {
-      return new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+      return new Promise((_, reject) =>
+        init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))),
+      );
     }
     return a instanceof Error ? Promise.reject(a) : Promise.resolve(a);
   };

@@ -48,9 +48,16 @@ export class UserSessions {
    */
   async admit(user: string, epoch: number | undefined): Promise<void> {
     const s = (await this.#read())[user] ?? { epoch: 0, signedOut: false };
-    if (s.signedOut) throw new FerryError('signed-out', `${JSON.stringify(user)} is signed out; sign them in (setUser) before giving credentials`);
+    if (s.signedOut)
+      throw new FerryError(
+        'signed-out',
+        `${JSON.stringify(user)} is signed out; sign them in (setUser) before giving credentials`,
+      );
     if (epoch !== undefined && epoch < s.epoch) {
-      throw new FerryError('signed-out', `credentials for ${JSON.stringify(user)} come from a page signed in before their last sign-out; sign in again there`);
+      throw new FerryError(
+        'signed-out',
+        `credentials for ${JSON.stringify(user)} come from a page signed in before their last sign-out; sign in again there`,
+      );
     }
   }
 
@@ -83,7 +90,8 @@ function parse(raw: unknown): Record<string, Session> {
     const value = JSON.parse(raw) as unknown;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return out;
     for (const [user, s] of Object.entries(value as Record<string, Partial<Session>>)) {
-      if (Number.isInteger(s?.epoch) && typeof s?.signedOut === 'boolean') out[user] = { epoch: s.epoch as number, signedOut: s.signedOut };
+      if (Number.isInteger(s?.epoch) && typeof s?.signedOut === 'boolean')
+        out[user] = { epoch: s.epoch as number, signedOut: s.signedOut };
     }
     return out;
   } catch {

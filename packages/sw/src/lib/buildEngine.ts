@@ -86,11 +86,21 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
   const origins = normalizeOrigins(o.allowedOrigins);
   // A lease must outlast the send it covers (hooks included), or a slow answer would be sent twice.
   if (timeoutMs !== undefined && !(leaseMs > timeoutMs)) {
-    throw new FerryError('invalid-config', `leaseMs (${leaseMs}) must be longer than the transport's timeoutMs (${timeoutMs}), which covers the whole send`);
+    throw new FerryError(
+      'invalid-config',
+      `leaseMs (${leaseMs}) must be longer than the transport's timeoutMs (${timeoutMs}), which covers the whole send`,
+    );
   }
   const { store, lost, witnessed }: DefaultStore = o.store
     ? { store: await o.store(), lost: [], witnessed: Promise.resolve() }
-    : await openDefaultStore(hooks.onError, clock.now(), hooks.ended, o.durability ?? DEFAULT_DURABILITY, globalThis.caches, names.database);
+    : await openDefaultStore(
+        hooks.onError,
+        clock.now(),
+        hooks.ended,
+        o.durability ?? DEFAULT_DURABILITY,
+        globalThis.caches,
+        names.database,
+      );
   const channel = (o.channel ?? (() => new BroadcastChannel(names.channel)))();
   const broadcast = (message: SignedOutMessage | CredentialsNeededMessage): void => {
     try {
@@ -99,11 +109,15 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
       hooks.onError(err);
     }
   };
-  const credentials = new CredentialStore(clock, timers, (need) => broadcast({ v: PROTOCOL_VERSION, type: 'credentials-needed', ...need }));
+  const credentials = new CredentialStore(clock, timers, (need) =>
+    broadcast({ v: PROTOCOL_VERSION, type: 'credentials-needed', ...need }),
+  );
   const sessions = new UserSessions(store);
-  if (o.persistCredentials) credentials.load(await store.transaction('readonly', (tx) => tx.getMeta(CREDENTIALS_META)), origin(), origins.list);
+  if (o.persistCredentials)
+    credentials.load(await store.transaction('readonly', (tx) => tx.getMeta(CREDENTIALS_META)), origin(), origins.list);
   const persistCredentials = async (): Promise<void> => {
-    if (o.persistCredentials) await store.transaction('readwrite', (tx) => tx.putMeta(CREDENTIALS_META, JSON.stringify(credentials.toJSON())));
+    if (o.persistCredentials)
+      await store.transaction('readwrite', (tx) => tx.putMeta(CREDENTIALS_META, JSON.stringify(credentials.toJSON())));
   };
   const outbox = new Outbox({
     store,

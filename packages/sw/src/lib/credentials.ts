@@ -36,26 +36,39 @@ const ASK_AGAIN_MS = 30_000;
  * Ferry's own headers), an optional finite `expiresAt`, and an `origin` that
  * is the app's own or allow-listed. Throws `invalid-argument` otherwise.
  */
-export function checkCredentials(user: unknown, raw: unknown, own: string, allowed: readonly string[]): Omit<CredentialEntry, 'afterRefusal'> {
+export function checkCredentials(
+  user: unknown,
+  raw: unknown,
+  own: string,
+  allowed: readonly string[],
+): Omit<CredentialEntry, 'afterRefusal'> {
   const id = checkUserId(user, 'user', 'invalid-argument');
   const bad = (why: string): never => {
     throw new FerryError('invalid-argument', `credentials for ${JSON.stringify(id)}: ${why}`);
   };
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('must be an object { headers, expiresAt?, origin? }');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return bad('must be an object { headers, expiresAt?, origin? }');
   const input = raw as Partial<Record<keyof CredentialsInput, unknown>>;
   const headers = input.headers;
-  if (typeof headers !== 'object' || headers === null || Array.isArray(headers) || Object.getPrototypeOf(headers) !== Object.prototype) {
+  if (
+    typeof headers !== 'object' ||
+    headers === null ||
+    Array.isArray(headers) ||
+    Object.getPrototypeOf(headers) !== Object.prototype
+  ) {
     return bad('headers must be a plain record of header names to string values');
   }
   const copy: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (!TOKEN.test(name)) bad(`${JSON.stringify(name)} is not a header name`);
     if (RESERVED.has(name.toLowerCase())) bad(`${name} is Ferry's or the browser's to set`);
-    if (typeof value !== 'string' || /[\r\n\0]/.test(value)) bad(`the value of ${name} must be a string without CR, LF or NUL`);
+    if (typeof value !== 'string' || /[\r\n\0]/.test(value))
+      bad(`the value of ${name} must be a string without CR, LF or NUL`);
     copy[name] = value as string;
   }
   const expiresAt = input.expiresAt;
-  if (expiresAt !== undefined && (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))) bad('expiresAt must be a finite number of ms since the epoch');
+  if (expiresAt !== undefined && (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)))
+    bad('expiresAt must be a finite number of ms since the epoch');
   let origin = own;
   if (input.origin !== undefined) {
     try {
@@ -63,7 +76,8 @@ export function checkCredentials(user: unknown, raw: unknown, own: string, allow
     } catch {
       bad(`origin ${JSON.stringify(input.origin)} is not a URL`);
     }
-    if (origin !== own && !allowed.includes(origin)) bad(`origin ${origin} is neither this app's (${own}) nor in allowedOrigins`);
+    if (origin !== own && !allowed.includes(origin))
+      bad(`origin ${origin} is neither this app's (${own}) nor in allowedOrigins`);
   }
   return { user: id, origin, headers: copy, ...(expiresAt !== undefined && { expiresAt: expiresAt as number }) };
 }

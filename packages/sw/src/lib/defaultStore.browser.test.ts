@@ -53,38 +53,46 @@ describe('openDefaultStore in Chromium', () => {
 });
 
 describe('FerryHost on the default store in Chromium', () => {
-  it.each(['relaxed', 'strict'] as const)('goes on with a new database when its own is deleted under it, and reports the loss (%s)', async (durability) => {
-    await deleteDatabase('ferry');
-    await caches.delete('ferry-witness');
-    const reported: unknown[] = [];
-    const host = new FerryHost({
-      durability,
-      transport: new ScriptedTransport(),
-      isOnline: () => false,
-      channel: () => undefined,
-      backgroundSync: () => undefined,
-      onError: (err) => void reported.push(err),
-    });
-    const ask = async <T>(request: object): Promise<T> => {
-      const replies: Reply[] = [];
-      await host.receive({ v: 1, id: 'r', ...request }, { postMessage: (m) => void replies.push(m) });
-      const reply = replies[0];
-      if (!reply?.ok) throw new Error(`request failed: ${JSON.stringify(reply)}`);
-      return reply.result as T;
-    };
-    const op = { kind: 'note', target: '/api/notes', payload: { n: 1 } };
-    const before = (await ask<{ id: string }>({ type: 'enqueue', op })).id;
+  it.each(['relaxed', 'strict'] as const)(
+    'goes on with a new database when its own is deleted under it, and reports the loss (%s)',
+    async (durability) => {
+      await deleteDatabase('ferry');
+      await caches.delete('ferry-witness');
+      const reported: unknown[] = [];
+      const host = new FerryHost({
+        durability,
+        transport: new ScriptedTransport(),
+        isOnline: () => false,
+        channel: () => undefined,
+        backgroundSync: () => undefined,
+        onError: (err) => void reported.push(err),
+      });
+      const ask = async <T>(request: object): Promise<T> => {
+        const replies: Reply[] = [];
+        await host.receive({ v: 1, id: 'r', ...request }, { postMessage: (m) => void replies.push(m) });
+        const reply = replies[0];
+        if (!reply?.ok) throw new Error(`request failed: ${JSON.stringify(reply)}`);
+        return reply.result as T;
+      };
+      const op = { kind: 'note', target: '/api/notes', payload: { n: 1 } };
+      const before = (await ask<{ id: string }>({ type: 'enqueue', op })).id;
 
-    // Another context (devtools, the app, Chromium's corruption recovery) deletes the database.
-    await deleteDatabase('ferry');
-    await expect.poll(() => reported.map((e) => (e as FerryError).code), { timeout: 10_000 }).toEqual(['storage-unavailable', 'storage-lost']);
+      // Another context (devtools, the app, Chromium's corruption recovery) deletes the database.
+      await deleteDatabase('ferry');
+      await expect
+        .poll(() => reported.map((e) => (e as FerryError).code), { timeout: 10_000 })
+        .toEqual(['storage-unavailable', 'storage-lost']);
 
-    expect((await ask<PingResult>({ type: 'ping' })).storageLost).toHaveLength(1);
-    expect(await ask<unknown>({ type: 'get', opId: before })).toBeNull();
-    const after = (await ask<{ id: string }>({ type: 'enqueue', op })).id;
-    expect(await ask<{ id: string } | null>({ type: 'get', opId: after })).toMatchObject({ id: after, status: 'pending' });
-    await host.close();
-    await deleteDatabase('ferry');
-    await caches.delete('ferry-witness');
-  });
+      expect((await ask<PingResult>({ type: 'ping' })).storageLost).toHaveLength(1);
+      expect(await ask<unknown>({ type: 'get', opId: before })).toBeNull();
+      const after = (await ask<{ id: string }>({ type: 'enqueue', op })).id;
+      expect(await ask<{ id: string } | null>({ type: 'get', opId: after })).toMatchObject({
+        id: after,
+        status: 'pending',
+      });
+      await host.close();
+      await deleteDatabase('ferry');
+      await caches.delete('ferry-witness');
+    },
+  );
 });

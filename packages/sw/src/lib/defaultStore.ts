@@ -31,7 +31,8 @@ export async function openDefaultStore(
   const store = await IdbStore.open({
     name: database,
     ...(durability && { durability }),
-    onCorrupt: (record) => report(new Error(`corrupt ${record.from} record ${record.key} moved aside: ${record.reason}`)),
+    onCorrupt: (record) =>
+      report(new Error(`corrupt ${record.from} record ${record.key} moved aside: ${record.reason}`)),
     onClose: (reason) => {
       report(reason);
       ended();
@@ -45,7 +46,12 @@ export async function openDefaultStore(
     (seen) => {
       lost.push(...seen.lost);
       if (seen.lostNow)
-        report(new FerryError('storage-lost', "the browser dropped Ferry's database and started an empty one: every op queued before now is gone"));
+        report(
+          new FerryError(
+            'storage-lost',
+            "the browser dropped Ferry's database and started an empty one: every op queued before now is gone",
+          ),
+        );
     },
     (err: unknown) => report(err),
   );

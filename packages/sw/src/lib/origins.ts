@@ -55,7 +55,10 @@ export function normalizeOrigins(entries: readonly AllowedOriginEntry[] | undefi
 
 function originOf(raw: unknown): string {
   const bad = (why: string): never => {
-    throw new FerryError('invalid-config', `allowedOrigins: ${JSON.stringify(raw)} is not an origin (${why}); write it as "https://api.example"`);
+    throw new FerryError(
+      'invalid-config',
+      `allowedOrigins: ${JSON.stringify(raw)} is not an origin (${why}); write it as "https://api.example"`,
+    );
   };
   if (typeof raw !== 'string' || raw === '') return bad('not a non-empty string');
   let url: URL;

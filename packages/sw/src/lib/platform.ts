@@ -15,7 +15,8 @@ export interface SyncManagerLike {
   register(tag: string): Promise<void>;
 }
 
-export const defaultSync = (): SyncManagerLike | undefined => (globalThis as { registration?: { sync?: SyncManagerLike } }).registration?.sync;
+export const defaultSync = (): SyncManagerLike | undefined =>
+  (globalThis as { registration?: { sync?: SyncManagerLike } }).registration?.sync;
 
 /** A port to answer on: the MessagePort a page sent with its request. */
 export interface ReplyPort {

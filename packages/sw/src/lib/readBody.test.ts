@@ -15,7 +15,10 @@ function chunked(chunks: readonly (string | number[])[], end = true): Response {
 
 describe('readBody', () => {
   it('joins the chunks of a body in order and says it is complete', async () => {
-    expect(await readBody(chunked(['{"a":', '[1,2]', ',"b":"ü"}']), 1024, 1000)).toEqual({ text: '{"a":[1,2],"b":"ü"}', complete: true });
+    expect(await readBody(chunked(['{"a":', '[1,2]', ',"b":"ü"}']), 1024, 1000)).toEqual({
+      text: '{"a":[1,2],"b":"ü"}',
+      complete: true,
+    });
     expect(await readBody(chunked(['one chunk']), 1024, 1000)).toEqual({ text: 'one chunk', complete: true });
     expect(await readBody(new Response(null), 1024, 1000)).toEqual({ text: '', complete: true });
   });

@@ -40,13 +40,16 @@ function discardsOf(engine: Engine, ctx: ServeContext): DiscardAfterSend {
 export async function serveRequest(engine: Engine, req: Request, ctx: ServeContext): Promise<Handled> {
   const { outbox, worker, lost, witnessed, credentials, sessions } = engine;
   const { wake } = ctx;
-  const done = <K extends keyof Results>(result: Results[K], after?: () => Promise<void>): Handled => (after ? { result, after } : { result });
+  const done = <K extends keyof Results>(result: Results[K], after?: () => Promise<void>): Handled =>
+    after ? { result, after } : { result };
   switch (req.type) {
     case 'enqueue':
       return done<'enqueue'>(await outbox.enqueue(req.op), wake);
     case 'enqueueBatch': {
       // Started in one synchronous loop, the enqueues share one group commit; each settles on its own.
-      const outcomes = await Promise.all(req.ops.map((op) => outbox.enqueue(op).then((stored): EnqueueOutcome => stored.id, toWire)));
+      const outcomes = await Promise.all(
+        req.ops.map((op) => outbox.enqueue(op).then((stored): EnqueueOutcome => stored.id, toWire)),
+      );
       return done<'enqueueBatch'>(outcomes, outcomes.some((o) => typeof o === 'string') ? wake : undefined);
     }
     case 'get':

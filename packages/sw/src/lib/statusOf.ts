@@ -45,7 +45,8 @@ export function statusOf(outbox: Outbox, doneSince?: number, user?: string | nul
       if (g) {
         g.count++;
         g.lastAt = Math.max(g.lastAt, r.updatedAt);
-      } else groups.set(key, { lane: r.lane, ...(r.user !== undefined && { user: r.user }), count: 1, lastAt: r.updatedAt });
+      } else
+        groups.set(key, { lane: r.lane, ...(r.user !== undefined && { user: r.user }), count: 1, lastAt: r.updatedAt });
     }
     for (;;) {
       const page = await tx.walFrom(lsn + 1, WAL_PAGE);

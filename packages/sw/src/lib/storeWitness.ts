@@ -38,14 +38,22 @@ const isWitnessed = (v: unknown): v is Witnessed =>
  * @returns every loss recorded so far (ms timestamps, oldest first), and
  *   whether this call found a new one
  */
-export async function checkWitness(caches: CacheStorageLike, created: boolean, now: number, database = 'ferry'): Promise<{ lost: number[]; lostNow: boolean }> {
+export async function checkWitness(
+  caches: CacheStorageLike,
+  created: boolean,
+  now: number,
+  database = 'ferry',
+): Promise<{ lost: number[]; lostNow: boolean }> {
   const cache = await caches.open(CACHE);
   // One witness per database: each app on the origin (see ferryNames) has its own.
   const key = database === 'ferry' ? KEY : `${KEY}/${encodeURIComponent(database)}`;
   const held = await (await cache.match(key))?.json().catch(() => undefined);
   const before = isWitnessed(held) ? held : undefined;
   const lostNow = created && before !== undefined;
-  const after: Witnessed = before ? { since: before.since, lost: lostNow ? [...before.lost, now] : before.lost } : { since: now, lost: [] };
-  if (!before || lostNow) await cache.put(key, new Response(JSON.stringify(after), { headers: { 'content-type': 'application/json' } }));
+  const after: Witnessed = before
+    ? { since: before.since, lost: lostNow ? [...before.lost, now] : before.lost }
+    : { since: now, lost: [] };
+  if (!before || lostNow)
+    await cache.put(key, new Response(JSON.stringify(after), { headers: { 'content-type': 'application/json' } }));
   return { lost: after.lost, lostNow };
 }

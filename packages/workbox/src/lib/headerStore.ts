@@ -38,7 +38,10 @@ export class HeaderStore {
 
   async put(opId: string, headers: Record<string, string>): Promise<void> {
     const cache = await this.#caches().open(this.#name);
-    await cache.put(key(opId), new Response(JSON.stringify(headers), { headers: { 'content-type': 'application/json' } }));
+    await cache.put(
+      key(opId),
+      new Response(JSON.stringify(headers), { headers: { 'content-type': 'application/json' } }),
+    );
   }
 
   /** The headers kept for `opId`; none when there are none (an op that did not come from the plugin). */
@@ -66,7 +69,14 @@ export class HeaderStore {
 }
 
 /** Headers that carry credentials, or that Ferry sets itself: never kept. */
-const DROPPED = new Set(['authorization', 'proxy-authorization', 'cookie', 'idempotency-key', 'content-type', 'content-length']);
+const DROPPED = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'idempotency-key',
+  'content-type',
+  'content-length',
+]);
 
 /**
  * The headers of `request` Ferry keeps with its op: the app's own, minus
