@@ -1,6 +1,7 @@
 /**
  * The chaos suite's shared parts: the seed, a seeded random source per
- * scenario, the server-side invariant check, and the results file.
+ * scenario, the server-side invariant check (over `@ferry/testing`'s checker), and
+ * the results file.
  *
  * The seed comes from `FERRY_SEED` or is drawn once per test process; every
  * scenario derives its own stream from it and its name, so a scenario's
@@ -14,44 +15,17 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
 import { expect } from '@playwright/test';
 import type { Operation } from '../../packages/core/src/index.ts';
-import type { Received, TestServer } from '../server/TestServer.ts';
+import { checkDelivery, seededRandom, suiteSeed } from '../../packages/testing/src/index.ts';
+import type { SeededRandom } from '../../packages/testing/src/index.ts';
+import type { TestServer } from '../server/TestServer.ts';
 
-export const SEED: number = readSeed();
-
-function readSeed(): number {
-  const env = process.env.FERRY_SEED;
-  if (env === undefined || env === '') return Math.floor(Math.random() * 2 ** 32);
-  const n = Number(env);
-  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32)
-    throw new Error(`FERRY_SEED must be an integer in [0, 2^32), got ${JSON.stringify(env)}`);
-  return n;
-}
+export const SEED: number = suiteSeed(process.env.FERRY_SEED);
 
 /** A seeded random source (mulberry32) with the helpers scenarios use. */
-export interface Rng {
-  (): number;
-  /** An integer in [lo, hi]. */
-  int(lo: number, hi: number): number;
-  pick<T>(items: readonly T[]): T;
-}
+export type Rng = SeededRandom;
 
 /** The random stream of one scenario: the suite seed mixed with the scenario's name. */
-export function rngFor(scenario: string): Rng {
-  let h = SEED ^ 0x9e3779b9;
-  for (let i = 0; i < scenario.length; i++) h = Math.imul(h ^ scenario.charCodeAt(i), 0x85ebca6b);
-  let a = h >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const rng = next as Rng;
-  rng.int = (lo, hi) => lo + Math.floor(next() * (hi - lo + 1));
-  rng.pick = (items) => items[Math.floor(next() * items.length)] as (typeof items)[number];
-  return rng;
-}
+export const rngFor = (scenario: string): Rng => seededRandom(SEED, scenario);
 
 /** What every scenario reports. */
 export interface Counts {
@@ -82,7 +56,8 @@ export interface Tagged {
 const tagOf = (body: unknown): string | undefined => (body as { tag?: unknown } | undefined)?.tag as string | undefined;
 
 /**
- * Checks the issue's invariants on what the server recorded.
+ * Checks the delivery invariants (`@ferry/testing`'s {@link checkDelivery}) on what the server recorded. An op is
+ * named by its payload's `tag`, so an effect under a second key of the same op counts as applied twice.
  * @param acked ids whose enqueue resolved
  * @param stored every op the outbox holds at the end (ids, keys, lanes, seqs, final state)
  * @param mayFail ids the scenario expects the server to reject; each must be `failed` with the server's status
@@ -95,121 +70,29 @@ export function check(
   stops: readonly (readonly [number, number])[] = [],
   orderBy: 'sent' | 'applied' = 'sent',
 ): { counts: Counts; problems: string[] } {
-  const problems: string[] = [];
-  const byId = new Map(stored.map((op) => [op.id, op]));
-  const received = server.received;
-  const byKey = new Map<string, Received[]>();
-  for (const r of received) {
-    const list = byKey.get(r.key ?? '') ?? [];
-    list.push(r);
-    byKey.set(r.key ?? '', list);
-  }
-
-  const appliedKeys = new Set(server.applied.map((a) => a.key));
-  const appliedTags = new Map<string, number>();
-  for (const a of server.applied) {
-    const tag = tagOf(a.body) ?? `key:${a.key}`;
-    appliedTags.set(tag, (appliedTags.get(tag) ?? 0) + 1);
-  }
-  const duplicatesApplied = [...appliedTags.values()].reduce((n, c) => n + c - 1, 0);
-  if (duplicatesApplied > 0)
-    problems.push(
-      `applied twice: ${[...appliedTags]
-        .filter(([, c]) => c > 1)
-        .map(([t]) => t)
-        .slice(0, 5)
-        .join(', ')}`,
-    );
-
-  let lost = 0;
-  let failed = 0;
-  for (const id of acked) {
-    const op = byId.get(id);
-    if (!op) {
-      lost++;
-      problems.push(`acknowledged op ${id} is no longer stored`);
-      continue;
-    }
-    const applied = appliedKeys.has(op.idempotencyKey);
-    if (mayFail.has(id)) {
-      const answers = (byKey.get(op.idempotencyKey) ?? []).map((r) => r.outcome);
-      if (op.status === 'failed' && op.lastError && answers.includes(op.lastError.status)) failed++;
-      else {
-        lost++;
-        problems.push(
-          `op ${id} meant to be rejected is ${op.status} (${op.lastError?.message ?? 'no error'}; server answered ${answers.join(',')})`,
-        );
-      }
-      continue;
-    }
-    if (op.status !== 'done' || !applied) {
-      lost++;
-      problems.push(
-        `op ${id} (${tagOf(op.payload)}) is ${op.status}${applied ? '' : ', never applied'}${op.lastError ? `: ${op.lastError.message}` : ''}`,
-      );
-    }
-  }
-
-  // Within a lane, the order in which the server first saw (or, with `applied`, applied) each op must be enqueue
-  // order. `applied` is for scenarios where a refused send may be repeated after a later op's refused send: what
-  // must keep the lane's order there is the effects.
-  const firstSeen = new Map<string, number>();
-  (orderBy === 'sent' ? received : server.applied).forEach((r, i) => {
-    if (r.key !== null && !firstSeen.has(r.key)) firstSeen.set(r.key, i);
+  const { counts, problems } = checkDelivery({
+    wire: server.received,
+    effects: server.applied.map((a) => ({ key: a.key, op: tagOf(a.body) ?? `key:${a.key}` })),
+    ops: stored,
+    opName: (op) => tagOf(op.payload) ?? `key:${op.idempotencyKey}`,
+    acked,
+    refused: mayFail,
+    workerStops: stops,
+    order: orderBy,
   });
-  let orderViolations = 0;
-  const lanes = new Map<string, Operation[]>();
-  for (const op of stored) lanes.set(op.lane, [...(lanes.get(op.lane) ?? []), op]);
-  for (const [lane, ops] of lanes) {
-    const seen = ops
-      .sort((a, b) => a.seq - b.seq)
-      .map((op) => ({ op, at: firstSeen.get(op.idempotencyKey) }))
-      .filter((x): x is { op: Operation; at: number } => x.at !== undefined);
-    for (let i = 0; i < seen.length; i++) {
-      for (let j = i + 1; j < seen.length; j++) {
-        if ((seen[j] as { at: number }).at < (seen[i] as { at: number }).at) {
-          orderViolations++;
-          if (orderViolations <= 5)
-            problems.push(`lane ${lane}: seq ${seen[j]?.op.seq} reached the server before seq ${seen[i]?.op.seq}`);
-        }
-      }
-    }
-  }
-
-  let earlyRetries = 0;
-  for (const [key, list] of byKey) {
-    for (let i = 1; i < list.length; i++) {
-      const prev = list[i - 1] as Received;
-      const next = list[i] as Received;
-      if (prev.retryAfterMs === undefined || prev.answeredAt === undefined) continue;
-      // The worker was being stopped between the request and its resend: the one that resent may
-      // never have heard the answer (the one that sent it died before recording it, or sent it while
-      // dying), so it had no Retry-After to keep.
-      if (stops.some(([from, to]) => to >= prev.at && from <= next.at)) continue;
-      const due = prev.answeredAt + prev.retryAfterMs;
-      if (next.at < due) {
-        earlyRetries++;
-        const t0 = received[0]?.at ?? 0;
-        const stop = stops.filter(([from]) => from <= next.at).at(-1);
-        problems.push(
-          `key ${key}: resent ${due - next.at} ms before its Retry-After was due (sent at +${prev.at - t0} ms${prev.batched ? ' in a batch' : ''}, ` +
-            `answered ${prev.outcome} at +${prev.answeredAt - t0}, resent at +${next.at - t0}${stop === undefined ? '' : `; last worker stop +${stop[0] - t0}…+${stop[1] - t0}`})`,
-        );
-      }
-    }
-  }
-
-  const counts: Counts = {
-    ops: acked.length,
-    wireRequests: received.length,
-    duplicatesOnWire: received.length - byKey.size,
-    duplicatesApplied,
-    lost,
-    orderViolations,
-    earlyRetries,
-    failed,
+  return {
+    counts: {
+      ops: counts.acked,
+      wireRequests: counts.wireRequests,
+      duplicatesOnWire: counts.duplicatesOnWire,
+      duplicatesApplied: counts.appliedTwice,
+      lost: counts.lost,
+      orderViolations: counts.orderViolations,
+      earlyRetries: counts.earlyRetries,
+      failed: counts.refused,
+    },
+    problems,
   };
-  return { counts, problems };
 }
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'chaos.json');

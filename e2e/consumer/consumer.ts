@@ -66,12 +66,15 @@ export const ENTRIES = [
   '@ferry/server/pg',
   '@ferry/server/node',
   '@ferry/server/hono',
+  '@ferry/testing',
+  '@ferry/testing/proxy',
 ];
-const PACKAGES = ['core', 'idb', 'sw', 'client', 'workbox', 'react', 'server'];
+const PACKAGES = ['core', 'idb', 'sw', 'client', 'workbox', 'react', 'server', 'testing'];
 /** Files besides the entries a tarball must hold. */
 const MORE: Record<string, string[]> = {
   sw: ['package/dist/ferry-sw.classic.js'],
   server: ['package/dist/PgliteStore.js', 'package/dist/PgStore.js', 'package/dist/node.js', 'package/dist/hono.js'],
+  testing: ['package/dist/proxy/index.js'],
 };
 
 function serverPins(): Record<string, string> {
