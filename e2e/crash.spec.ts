@@ -13,7 +13,7 @@ test('a worker killed mid-drain loses nothing, and the server applies each op on
     [1, 2, 3].map((n) => message(n)),
   );
   await expect.poll(() => server.received.length).toBe(1);
-  await cdp.stopAllWorkers();
+  await cdp.stopAll();
 
   // The next request starts a new worker: it takes the lock, takes back op 1 and resends it.
   const done = await page.evaluate((ids) => Promise.all(ids.map((id) => window.ferry.whenDone(id))), ids);

@@ -20,7 +20,7 @@ test('a CDP-dispatched sync event drains the queue', async ({ page, server, cdp 
   await settleOffline(page);
   await setOnline(page, true);
   // Stopped, the worker has no timer left either.
-  await cdp.stopAllWorkers();
+  await cdp.stopAll();
   // An absence cannot be polled: give any other wake source a moment to (wrongly) deliver.
   await page.waitForTimeout(750);
   expect(server.received).toHaveLength(0);
@@ -44,12 +44,12 @@ test('on the last chance, a sync drains once more and leaves what still fails pe
   const retries = () =>
     page.evaluate((id) => window.changes.filter((c) => c.op.id === id && c.type !== 'claim').map((c) => c.op), id);
   await expect.poll(async () => (await retries()).at(-1)?.attempt).toBe(1);
-  await cdp.stopAllWorkers();
+  await cdp.stopAll();
   const due = (await retries()).at(-1)?.nextAttemptAt ?? 0;
   await expect.poll(() => Date.now() >= due).toBe(true);
   expect(server.received).toHaveLength(1);
 
-  await cdp.dispatchSync(new URL(server.url).origin, true);
+  await cdp.dispatchSync(new URL(server.url).origin, { lastChance: true });
   await expect.poll(async () => (await retries()).at(-1)?.attempt).toBe(2);
   expect((await retries()).at(-1)).toMatchObject({ status: 'pending', lastError: { status: 500 } });
   expect(server.received).toHaveLength(2);

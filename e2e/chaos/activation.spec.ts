@@ -16,7 +16,7 @@
  * new version's drain meets the slow API rather than a quick 409.
  */
 import type { Page } from '@playwright/test';
-import type { Cdp } from '../fixtures.ts';
+import type { ServiceWorkers } from '../../packages/testing/src/playwright/index.ts';
 import { expect, openApp, test } from '../fixtures.ts';
 import { inPage } from '../lib.ts';
 
@@ -28,12 +28,12 @@ import { inPage } from '../lib.ts';
 async function navigationDuringUpdate(
   page: Page,
   other: Page,
-  cdp: Cdp,
+  cdp: ServiceWorkers,
   url: string,
   v: number,
   stopped = async () => {},
 ): Promise<number> {
-  await cdp.stopAllWorkers();
+  await cdp.stopAll();
   await stopped();
   const state = await page.evaluate(async (v) => {
     const reg = await navigator.serviceWorker.register(`/sw.js?defaults&v=${v}`);

@@ -35,7 +35,7 @@ for (const { SCENARIO, flags } of [
       const before = server.applied.length;
       if (before >= N) break;
       const stopping = Date.now();
-      await cdp.stopAllWorkers();
+      await cdp.stopAll();
       stops.push([stopping, Date.now()]);
       kills++;
       // What a page does when it comes back: a kick (the request itself starts the worker again).

@@ -47,6 +47,8 @@ const APP_DEPS = [
   ...['@electric-sql/pglite', 'hono', 'pg', '@types/pg'].map((name) => `${name}@${serverPins()[name]}`),
   '@types/node@20.19.43',
   'express@5.3.0',
+  // @ferry/testing/playwright's peer.
+  'playwright@1.65.1',
   '@types/express@5.0.6',
 ];
 /** Every entry Ferry publishes. */
@@ -68,13 +70,14 @@ export const ENTRIES = [
   '@ferry/server/hono',
   '@ferry/testing',
   '@ferry/testing/proxy',
+  '@ferry/testing/playwright',
 ];
 const PACKAGES = ['core', 'idb', 'sw', 'client', 'workbox', 'react', 'server', 'testing'];
 /** Files besides the entries a tarball must hold. */
 const MORE: Record<string, string[]> = {
   sw: ['package/dist/ferry-sw.classic.js'],
   server: ['package/dist/PgliteStore.js', 'package/dist/PgStore.js', 'package/dist/node.js', 'package/dist/hono.js'],
-  testing: ['package/dist/proxy/index.js'],
+  testing: ['package/dist/proxy/index.js', 'package/dist/playwright/index.js'],
 };
 
 function serverPins(): Record<string, string> {

@@ -1,0 +1,5 @@
+export { ServiceWorkers } from './serviceWorkers.ts';
+export { askWorker, setOnline } from './askWorker.ts';
+export type { WorkerReply } from './askWorker.ts';
+export { launchCrashableChromium, removeProfile } from './crashableChromium.ts';
+export type { CrashableChromium } from './crashableChromium.ts';
