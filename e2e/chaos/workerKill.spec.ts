@@ -29,14 +29,11 @@ for (const { SCENARIO, flags } of [
 
     let kills = 0;
     let stalls = 0;
-    const stops: [number, number][] = [];
     while (server.applied.length < N) {
       await sleep(rng.int(100, 500));
       const before = server.applied.length;
       if (before >= N) break;
-      const stopping = Date.now();
       await cdp.stopAll();
-      stops.push([stopping, Date.now()]);
       kills++;
       // What a page does when it comes back: a kick (the request itself starts the worker again).
       await page.evaluate(() => window.ferry.kick().catch(() => {}));
@@ -56,7 +53,10 @@ for (const { SCENARIO, flags } of [
 
     await settled(page, acked, 60_000, SCENARIO);
     const stored = await storedOps(page);
-    await verdict(SCENARIO, server, acked, stored, { stops, extra: { kills, durationMs: Date.now() - started } });
+    await verdict(SCENARIO, server, acked, stored, {
+      stops: cdp.stops,
+      extra: { kills, durationMs: Date.now() - started },
+    });
     if (flags)
       expect(server.received.filter((r) => r.batched).length, seeded('batch mode sent no batch')).toBeGreaterThan(0);
   });

@@ -24,6 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { followTestingGuide } from './guideChaos.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -47,8 +48,9 @@ const APP_DEPS = [
   ...['@electric-sql/pglite', 'hono', 'pg', '@types/pg'].map((name) => `${name}@${serverPins()[name]}`),
   '@types/node@20.19.43',
   'express@5.3.0',
-  // @ferry/testing/playwright's peer.
+  // @ferry/testing/playwright's peer, and the runner the testing guide uses.
   'playwright@1.65.1',
+  '@playwright/test@1.65.1',
   '@types/express@5.0.6',
 ];
 /** Every entry Ferry publishes. */
@@ -353,18 +355,23 @@ export async function startServerExamples(): Promise<{ port: number; readme: Exa
   step('tsc: the server examples to JavaScript', () =>
     run(join(appDir, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], dir),
   );
-  const port = await new Promise<number>((resolve, reject) => {
+  const port = await freePort();
+  return {
+    port,
+    readme: startExample('readme-server.js', dir, { PORT: String(port) }),
+    hono: startExample('hono-check.js', dir),
+  };
+}
+
+/** A loopback port free now. */
+function freePort(): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     const probe = createNetServer().listen(0, '127.0.0.1', () => {
       const { port } = probe.address() as AddressInfo;
       probe.close(() => resolve(port));
     });
     probe.once('error', reject);
   });
-  return {
-    port,
-    readme: startExample('readme-server.js', dir, { PORT: String(port) }),
-    hono: startExample('hono-check.js', dir),
-  };
 }
 
 /**
@@ -506,5 +513,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     `consumer: @ferry/server's README example over HTTP and the Hono example (${((Date.now() - booted) / 1000).toFixed(1)} s since they started, ${((Date.now() - waited) / 1000).toFixed(1)} s of it waited for)`,
   );
   pageOnlyInstall(tarballs);
+  followTestingGuide(root, appDir, await freePort(), (line) => console.log(`consumer: ${line}`));
   console.log(`consumer: all checks passed in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }

@@ -12,6 +12,11 @@ interface Registration {
  * fire a Background Sync event, as the browser does when it sees the network.
  */
 export class ServiceWorkers {
+  /**
+   * The span `[from, to]` (wall-clock ms) of each {@link stopAll}: pass them to
+   * `checkDelivery` as `workerStops`.
+   */
+  readonly stops: (readonly [number, number])[] = [];
   readonly #session: CDPSession;
   readonly #registrations = new Map<string, Registration>();
 
@@ -31,7 +36,9 @@ export class ServiceWorkers {
 
   /** Stops every service worker of the browser at once; the next event or message starts a fresh one. */
   async stopAll(): Promise<void> {
+    const from = Date.now();
     await this.#session.send('ServiceWorker.stopAllWorkers');
+    this.stops.push([from, Date.now()]);
   }
 
   /**
