@@ -3,6 +3,9 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 export type OperationStatus = 'pending' | 'inflight' | 'done' | 'failed';
 
+/** Every {@link OperationStatus}, in the order an op passes through them. */
+export const OPERATION_STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
+
 export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export const HTTP_METHODS: readonly HttpMethod[] = ['POST', 'PUT', 'PATCH', 'DELETE'];

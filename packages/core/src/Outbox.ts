@@ -1,6 +1,7 @@
 import { nanoid } from 'nanoid';
 import { FerryError } from './FerryError.ts';
 import type { Operation, OperationInput, OperationStatus, ServerAnswer } from './Operation.ts';
+import { OPERATION_STATUSES } from './Operation.ts';
 import type { ListQuery, OutboxStore, OutboxTx, QuarantinedRecord } from './OutboxStore.ts';
 import type { Clock, Random } from './Platform.ts';
 import { systemClock, systemRandom } from './Platform.ts';
@@ -34,7 +35,6 @@ export type { Claimed } from './state/settle.ts';
 
 const ORPHAN_PAGE = 500;
 const DISCARD_PAGE = 200;
-const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
 const COMPACT_CHUNK = 500;
 /** The ops a claim's changes claimed (the others are requeues, defers, holds and fails). */
 const claimsOf = (changes: readonly Change[]): Operation[] =>
@@ -126,7 +126,9 @@ export class Outbox {
     if (user === undefined) return this.store.transaction('readonly', (tx) => tx.countByStatus());
     return this.store.transaction('readonly', async (tx) => {
       const counts = await Promise.all(
-        STATUSES.map(async (status) => [status, (await tx.listOps({ status, user, limit: Infinity })).length] as const),
+        OPERATION_STATUSES.map(
+          async (status) => [status, (await tx.listOps({ status, user, limit: Infinity })).length] as const,
+        ),
       );
       return Object.fromEntries(counts) as Record<OperationStatus, number>;
     });

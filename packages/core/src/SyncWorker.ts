@@ -1,6 +1,7 @@
 import { nanoid } from 'nanoid';
 import { NetworkProbe } from './NetworkProbe.ts';
 import { SharedExchange } from './lib/SharedExchange.ts';
+import { errorMessage } from './lib/errorMessage.ts';
 import type { Operation } from './Operation.ts';
 import type { Outbox, Settlement } from './Outbox.ts';
 import type { Clock, Timers } from './Platform.ts';
@@ -329,5 +330,5 @@ export class SyncWorker {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function thrown(err: unknown): SendResult {
-  return { ok: false, retryable: true, error: `transport threw: ${err instanceof Error ? err.message : String(err)}` };
+  return { ok: false, retryable: true, error: `transport threw: ${errorMessage(err)}` };
 }

@@ -1,6 +1,6 @@
 export { FerryError } from './FerryError.ts';
 export type { FerryErrorCode, FerryErrorData } from './FerryError.ts';
-export { HTTP_METHODS } from './Operation.ts';
+export { HTTP_METHODS, OPERATION_STATUSES } from './Operation.ts';
 export type {
   HttpMethod,
   JsonValue,
@@ -38,10 +38,5 @@ export { SyncWorker } from './SyncWorker.ts';
 export type { SyncWorkerOptions } from './SyncWorker.ts';
 export { MemoryStore } from './MemoryStore.ts';
 export type { MemoryData, MemoryStoreOptions } from './MemoryStore.ts';
-export { decodeOp, decodeWal, encodeOp, laneOfRaw, toOperation } from './lib/records.ts';
-export { promoteNext } from './state/lane.ts';
-export { HELD_DUE, laneId } from './lib/lanes.ts';
-export { checkUserId } from './lib/userId.ts';
-export { targetUrl } from './lib/targetUrl.ts';
 export { ferryNames } from './names.ts';
 export type { FerryNames } from './names.ts';

@@ -11,6 +11,8 @@
  */
 import type { FerryErrorData } from './FerryError.ts';
 import type { LastError, Operation, OperationInput, OperationStatus } from './Operation.ts';
+import { OPERATION_STATUSES } from './Operation.ts';
+import { isRecord } from './lib/isRecord.ts';
 import type { ListQuery } from './OutboxStore.ts';
 import type { OpPatch } from './state/edit.ts';
 import type { RetryFilter } from './state/retry.ts';
@@ -253,11 +255,8 @@ export interface SignedOutMessage {
 export type Parsed = { ok: true; request: Request } | { ok: false; id: string | null; message: string };
 
 const MAX_ID = 256;
-const STATUSES: readonly string[] = ['pending', 'inflight', 'done', 'failed'] satisfies OperationStatus[];
 const REASONS: readonly string[] = ['online', 'visible', 'kick'] satisfies KickReason[];
 
-type Rec = Record<string, unknown>;
-const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_ID;
 
 /** Most ids one `retryAll` request may name. */
@@ -287,7 +286,8 @@ function parseQuery(q: unknown): ListQuery | string {
   if (!isRecord(q)) return 'query must be an object';
   const out: ListQuery = {};
   if (q['status'] !== undefined) {
-    if (typeof q['status'] !== 'string' || !STATUSES.includes(q['status'])) return 'query.status is not a status';
+    if (typeof q['status'] !== 'string' || !OPERATION_STATUSES.includes(q['status'] as OperationStatus))
+      return 'query.status is not a status';
     out.status = q['status'] as OperationStatus;
   }
   if (q['lane'] !== undefined) {

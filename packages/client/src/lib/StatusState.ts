@@ -1,4 +1,5 @@
 import type { OperationStatus } from '@ferry/core';
+import { OPERATION_STATUSES } from '@ferry/core';
 import type { ChangeSummary, StatusResult } from '@ferry/core/protocol';
 
 /** Ops by status. */
@@ -71,7 +72,6 @@ interface Entry {
 }
 type DrainMark = 'active' | 'done' | 'failed';
 
-const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
 const zero = (): StatusCounts => ({ pending: 0, inflight: 0, done: 0, failed: 0 });
 /**
  * Changes that delete the op; the summary then carries the op as it was. `cancel` is the
@@ -294,7 +294,7 @@ function bumpIn(map: Map<string, StatusCounts>, key: string, status: OperationSt
   let c = map.get(key);
   if (!c) map.set(key, (c = zero()));
   c[status] += by;
-  if (STATUSES.every((s) => c[s] === 0)) map.delete(key);
+  if (OPERATION_STATUSES.every((s) => c[s] === 0)) map.delete(key);
 }
 
 /** fromEntries defines each key as an own property: a lane named `__proto__` stays a lane. */

@@ -11,7 +11,8 @@ import { laneId } from '../lib/lanes.ts';
 import { encodeOp, toOperation } from '../lib/records.ts';
 import { defer, holdHead } from './hold.ts';
 import type { Change } from './lane.ts';
-import { ageFrom, promoteNext, tooOldMessage } from './lane.ts';
+import { ageFrom, tooOldMessage } from './lane.ts';
+import { promoteNext } from '../lib/promoteNext.ts';
 import { requeueLeased } from './settle.ts';
 
 /** What a claim needs besides its owner and size. */

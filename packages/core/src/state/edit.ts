@@ -8,13 +8,15 @@
 import { FerryError } from '../FerryError.ts';
 import type { JsonValue, Operation } from '../Operation.ts';
 import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
+import { isRecord } from '../lib/isRecord.ts';
 import { laneId } from '../lib/lanes.ts';
 import { encodeOp, toOperation } from '../lib/records.ts';
 import type { ValidInput, ValidPatch } from '../lib/validateInput.ts';
 import type { Repeat } from './insert.ts';
 import { insert } from './insert.ts';
 import type { Change } from './lane.ts';
-import { mustGet, possiblyDelivered, promoteNext } from './lane.ts';
+import { mustGet, possiblyDelivered } from './lane.ts';
+import { promoteNext } from '../lib/promoteNext.ts';
 
 /** What `update` may change of a queued op: its intent, never its bookkeeping. */
 export type OpPatch = Partial<Pick<Operation, 'kind' | 'target' | 'method' | 'payload'>>;
@@ -84,7 +86,7 @@ export async function fold(tx: OutboxTx, input: ValidInput, now: number, maxByte
 }
 
 type JsonObject = Record<string, JsonValue>;
-const isObject = (v: JsonValue): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: JsonValue): v is JsonObject => isRecord(v);
 /** Refuses an edit or a cancel of an op that may have reached the server or was delivered: nothing changes. */
 function mustBeUnsent(rec: OpRecord, what: string): void {
   if (rec.status === 'done') {

@@ -18,7 +18,6 @@ import type { Operation } from '../Operation.ts';
 import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
 import type { WalRecordType } from '../WalRecord.ts';
-import { encodeOp, toOperation } from '../lib/records.ts';
 
 /** What a committed transition reports to subscribers. */
 export interface Change {
@@ -34,12 +33,6 @@ export interface Change {
  */
 export async function laneHead(tx: OutboxTx, lane: string): Promise<OpRecord | undefined> {
   return (await tx.laneOps(lane, undefined, 1))[0];
-}
-
-/** Gives the lane's head its due key when it is pending without one (its predecessor left the lane). */
-export async function promoteNext(tx: OutboxTx, lane: string): Promise<void> {
-  const head = await laneHead(tx, lane);
-  if (head && head.status === 'pending' && !head.dueKey) await tx.putOp(encodeOp(toOperation(head), true));
 }
 
 export async function mustGet(tx: OutboxTx, id: string): Promise<OpRecord> {

@@ -12,7 +12,8 @@ import type { WalEntry, WalRecordType } from '../WalRecord.ts';
 import { laneId } from '../lib/lanes.ts';
 import { encodeOp, toOperation } from '../lib/records.ts';
 import type { Change } from './lane.ts';
-import { ageFrom, dropLease, laneHead, mustGet, promoteNext, tooOldMessage } from './lane.ts';
+import { ageFrom, dropLease, laneHead, mustGet, tooOldMessage } from './lane.ts';
+import { promoteNext } from '../lib/promoteNext.ts';
 
 /** What recording an outcome must present: the op as its claim returned it (its lease owner and token). */
 export type Claimed = Pick<Operation, 'id' | 'leaseOwner' | 'leaseToken'>;

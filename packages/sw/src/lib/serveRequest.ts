@@ -1,5 +1,6 @@
 import type { FerryErrorData, Timers } from '@ferry/core';
-import { FerryError, checkUserId, systemTimers } from '@ferry/core';
+import { FerryError, systemTimers } from '@ferry/core';
+import { checkUserId } from '@ferry/core/internal';
 import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '../protocol.ts';
 import { PROTOCOL_VERSION } from '../protocol.ts';
 import type { Engine } from './buildEngine.ts';
