@@ -1,4 +1,4 @@
-import type { Operation, OperationStatus } from '@ferry/core';
+import type { Operation, OperationStatus, SendResult } from '@ferry/core';
 import { MemoryStore, Outbox } from '@ferry/core';
 import type { Claimed } from '@ferry/core';
 import type { ChangeMessage } from '@ferry/core/protocol';
@@ -241,19 +241,19 @@ async function run(h: ReturnType<typeof harness>, steps: readonly Step[]): Promi
         );
         break;
       case 'claim':
-        claimed.push(...(await driver.claim('driver', s.n, 60_000)));
+        claimed.push(...(await driver.delivery.claim({ owner: 'driver', lanes: s.n, leaseMs: 60_000 })));
         break;
       case 'outcome': {
         const c = pick(claimed, s.pick);
         if (!c) break;
         claimed = claimed.filter((x) => x !== c);
-        if (s.how === 'ok') await driver.complete(c).catch(ignore);
-        else if (s.how === 'retry') await driver.fail(c, { ok: false, retryable: true, status: 503 }).catch(ignore);
-        else if (s.how === 'fail') await driver.fail(c, { ok: false, retryable: false, status: 400 }).catch(ignore);
-        else
-          await driver
-            .fail(c, { ok: false, retryable: true, status: 401, hold: 'credentials', free: true })
-            .catch(ignore);
+        // An outcome whose claim was superseded comes back as its error and changes nothing.
+        const settle = (result: SendResult) =>
+          driver.delivery.exchange({ settlements: [{ run: [c], results: [result] }] });
+        if (s.how === 'ok') await settle({ ok: true });
+        else if (s.how === 'retry') await settle({ ok: false, retryable: true, status: 503 });
+        else if (s.how === 'fail') await settle({ ok: false, retryable: false, status: 400 });
+        else await settle({ ok: false, retryable: true, status: 401, hold: 'credentials', free: true });
         break;
       }
       case 'discard': {
@@ -286,11 +286,11 @@ async function run(h: ReturnType<typeof harness>, steps: readonly Step[]): Promi
         break;
       }
       case 'release':
-        await driver.release(() => true);
+        await driver.delivery.release(() => true);
         break;
       case 'expire':
         clock.advance(61_000);
-        await driver.requeueExpired();
+        await driver.delivery.requeueExpired();
         claimed = [];
         break;
       case 'advance':
@@ -307,8 +307,8 @@ async function run(h: ReturnType<typeof harness>, steps: readonly Step[]): Promi
         // Changes committed while a load is on its way (late: before its read, broadcast after its reply).
         h.pause(s.late);
         const racing = (async () => {
-          const got = await driver.claim('driver', s.n, 60_000);
-          for (const c of got) await driver.complete(c).catch(ignore);
+          const got = await driver.delivery.claim({ owner: 'driver', lanes: s.n, leaseMs: 60_000 });
+          for (const c of got) await driver.delivery.exchange({ settlements: [{ run: [c], results: [{ ok: true }] }] });
         })();
         if (s.late) await racing;
         await Promise.all([racing, client.status.refresh()]);
@@ -366,7 +366,7 @@ describe('status snapshot, by example', () => {
     expect(h.client.status()).toMatchObject({ loaded: true, counts: { pending: 1 }, users: { bob: { pending: 1 } } });
     expect(h.client.status().users).not.toHaveProperty('alice');
     // A change of Alice's (her oldest op claimed) does not reach Bob's snapshot.
-    const [claimed] = await h.driver.claim('driver', 1, 60_000);
+    const [claimed] = await h.driver.delivery.claim({ owner: 'driver', lanes: 1, leaseMs: 60_000 });
     expect((await h.client.get(claimed?.id ?? ''))?.user).toBe('alice');
     await h.delivered();
     expect(h.client.status().counts).toMatchObject({ pending: 1, inflight: 0 });
@@ -392,14 +392,21 @@ describe('status snapshot, by example', () => {
     const off = h.client.status.subscribe(() => {});
     await h.client.setUser('alice');
     for (const n of [1, 2, 3]) await h.client.enqueue({ kind: 'k', target: '/api/x', payload: n, lane: 'notes' });
-    const [head] = await h.driver.claim('driver', 1, 60_000);
-    await h.driver.fail(head as Claimed, { ok: false, retryable: true, status: 401, hold: 'credentials', free: true });
+    const [head] = await h.driver.delivery.claim({ owner: 'driver', lanes: 1, leaseMs: 60_000 });
+    await h.driver.delivery.exchange({
+      settlements: [
+        {
+          run: [head as Claimed],
+          results: [{ ok: false, retryable: true, status: 401, hold: 'credentials', free: true }],
+        },
+      ],
+    });
     await h.delivered();
     expect(h.client.status()).toMatchObject({ counts: { pending: 3 }, held: 3, nextRetryAt: null, drain: null });
     // The same from a load as from the change feed.
     await h.client.status.refresh();
     expect(h.client.status()).toMatchObject({ held: 3, nextRetryAt: null, drain: null });
-    await h.driver.release(() => true);
+    await h.driver.delivery.release(() => true);
     await h.delivered();
     expect(h.client.status().held).toBe(0);
     expect(h.client.status().nextRetryAt).not.toBeNull();
@@ -414,7 +421,8 @@ describe('status snapshot, by example', () => {
     await h.client.enqueue({ kind: 'k', target: '/api/x', payload: 1 });
     await h.delivered();
     h.pause(true);
-    for (const c of await h.driver.claim('driver', 1, 60_000)) await h.driver.complete(c);
+    for (const c of await h.driver.delivery.claim({ owner: 'driver', lanes: 1, leaseMs: 60_000 }))
+      await h.driver.delivery.exchange({ settlements: [{ run: [c], results: [{ ok: true }] }] });
     await h.client.status.refresh();
     h.pause(false);
     await h.delivered();
@@ -489,9 +497,9 @@ describe('status snapshot, by example', () => {
         (await h.driver.enqueue({ kind: 'k', target: '/api/x', payload: i, lane: `l${i % 10}`, user: `u${i % 3}` })).id,
       );
     for (;;) {
-      const got = await h.driver.claim('driver', 10, 60_000);
+      const got = await h.driver.delivery.claim({ owner: 'driver', lanes: 10, leaseMs: 60_000 });
       if (got.length === 0) break;
-      for (const c of got) await h.driver.complete(c);
+      for (const c of got) await h.driver.delivery.exchange({ settlements: [{ run: [c], results: [{ ok: true }] }] });
     }
     for (const id of ids) await h.driver.discard(id);
     const changes = h.broadcasts.splice(0).filter((m) => m.type === 'change');

@@ -19,18 +19,19 @@ export { RETRY_DEFAULTS, RetryPolicy } from './RetryPolicy.ts';
 export type { RetryPolicyOptions } from './RetryPolicy.ts';
 export { NetworkProbe } from './NetworkProbe.ts';
 export type { OnlineSignal } from './NetworkProbe.ts';
-export type { SendContext, SendResult, Transport } from './Transport.ts';
-export { Outbox } from './Outbox.ts';
+export type { SendContext, SendFailure, SendResult, SendSuccess, Transport } from './Transport.ts';
+export { Outbox } from './outbox/Outbox.ts';
+export { Delivery } from './outbox/Delivery.ts';
 export type {
   Change,
-  ClaimOptions,
   ClaimRequest,
   Claimed,
+  Exchange,
   ExchangeResult,
   OutboxOptions,
   SendFacts,
   Settlement,
-} from './Outbox.ts';
+} from './outbox/Outbox.ts';
 export type { OpPatch } from './state/edit.ts';
 export type { RetryFilter } from './state/retry.ts';
 export { Wal } from './Wal.ts';

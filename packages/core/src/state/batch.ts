@@ -53,7 +53,7 @@ export async function settleBatch(
   let headFree = true;
   const missed = results[split];
   const missedRec = recs[split];
-  if (missedRec && missed) {
+  if (missedRec && missed && !missed.ok) {
     const outcome = afterFailure(missedRec, { ...facts, result: missed }, policy, now);
     headFree = outcome.type === 'fail';
     outcomes.push({ outcome, head: !headFree });

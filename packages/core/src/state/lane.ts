@@ -19,6 +19,13 @@ import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
 import type { WalRecordType } from '../WalRecord.ts';
 
+/** What every transition is given besides its own arguments: the retry rules, and the time it happens at. */
+export interface Transition {
+  policy: RetryPolicy;
+  /** The Outbox clock's reading for this transaction. */
+  now: number;
+}
+
 /** What a committed transition reports to subscribers. */
 export interface Change {
   type: WalRecordType;

@@ -7,7 +7,7 @@ import { FerryError } from '../FerryError.ts';
 import type { LastError, Operation, ServerAnswer } from '../Operation.ts';
 import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
-import type { SendResult } from '../Transport.ts';
+import type { SendFailure } from '../Transport.ts';
 import type { WalEntry, WalRecordType } from '../WalRecord.ts';
 import { laneId } from '../lib/lanes.ts';
 import { encodeOp, toOperation } from '../lib/records.ts';
@@ -78,7 +78,7 @@ export function afterDone(rec: OpRecord, now: number, answer?: ServerAnswer): Ou
 }
 
 export interface FailureFacts {
-  result: SendResult;
+  result: SendFailure;
   /** The probe said offline after the send: the attempt is not spent, and the op is due again at once. */
   offline?: boolean;
   /** The runner stopped and cut the send short: nothing spent, due again at once. */

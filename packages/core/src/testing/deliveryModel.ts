@@ -20,7 +20,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { NetworkProbe } from '../NetworkProbe.ts';
 import type { Operation } from '../Operation.ts';
-import { Outbox } from '../Outbox.ts';
+import { Outbox } from '../outbox/Outbox.ts';
 import type { OutboxStore, OutboxTx, TxMode } from '../OutboxStore.ts';
 import { SyncWorker } from '../SyncWorker.ts';
 import { VirtualClock } from './VirtualClock.ts';
@@ -175,7 +175,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
       server.bump(op.id);
       earliest.delete(op.id);
     }
-    await outbox.requeueOrphans(worker.live);
+    await outbox.delivery.requeueOrphans(worker.live);
     worker.start();
     return { n, outbox, worker, kill };
   };
@@ -278,7 +278,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
           await g.outbox.discard(op.id);
           discarded.add(op.id);
           edits.taint(op.id);
-        } else if (s.all) retried(failed, await g.outbox.retryAll({ lane: op.lane }));
+        } else if (s.all) retried(failed, await g.outbox.retry({ lane: op.lane }));
         else retried(failed, [await g.outbox.retry(op.id)]);
         break;
       }
@@ -325,7 +325,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
     await settle();
     ops = await checkInvariants();
     if (ops.every((o) => o.status === 'done' || o.status === 'failed')) break;
-    const next = (await gen.outbox.nextWakeAt()) ?? clock.now() + 1000;
+    const next = (await gen.outbox.delivery.nextWakeAt()) ?? clock.now() + 1000;
     clock.set(Math.max(clock.now() + 1, Math.min(next, clock.now() + 60_000)));
   }
   const open = ops.filter((o) => o.status !== 'done' && o.status !== 'failed');

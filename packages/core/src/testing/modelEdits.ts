@@ -8,7 +8,7 @@
  */
 import { FerryError } from '../FerryError.ts';
 import type { Operation, OperationInput } from '../Operation.ts';
-import type { Outbox } from '../Outbox.ts';
+import type { Outbox } from '../outbox/Outbox.ts';
 import type { ModelServer } from './modelServer.ts';
 
 interface Doc {

@@ -50,7 +50,7 @@ export class DiscardAfterSend {
   async sweep(live: ReadonlySet<number>): Promise<void> {
     const set = await this.#load();
     if (set.size === 0) return;
-    await this.#outbox.requeueExpired(undefined, live);
+    await this.#outbox.delivery.requeueExpired(live);
     for (const id of [...set]) {
       const op = await this.#outbox.get(id);
       if (op?.status !== 'inflight') await this.#settle(set, id);

@@ -78,7 +78,7 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       await discardsOf(engine, ctx).sweep(engine.worker.live);
       // The user's held lanes go again; one still lacking credentials for another origin is held again at its claim.
       await engine.releaseSessions((user) => user === entry.user);
-      await outbox.release((op) => op.user === entry.user);
+      await outbox.delivery.release((op) => op.user === entry.user);
       return done<'setCredentials'>(null, wake);
     }
     case 'signOut': {
@@ -109,7 +109,7 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       return done<'retry'>(await outbox.retry(req.opId), wake);
     }
     case 'retryAll':
-      return done<'retryAll'>(await outbox.retryAll(req.filter), wake);
+      return done<'retryAll'>(await outbox.retry(req.filter), wake);
     case 'discard':
       return done<'discard'>(await outbox.discard(req.opId));
     case 'cancel':
