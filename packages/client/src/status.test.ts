@@ -156,8 +156,7 @@ type Step =
   | { t: 'enqueue'; lane: number; user: number; n: number }
   | { t: 'claim'; n: number }
   | { t: 'outcome'; pick: number; how: 'ok' | 'retry' | 'fail' | 'hold' }
-  | { t: 'discard'; pick: number }
-  | { t: 'cancel'; pick: number }
+  | { t: 'remove'; pick: number }
   | { t: 'update'; pick: number }
   | { t: 'coalesce'; lane: number; key: number }
   | { t: 'retry'; pick: number }
@@ -194,8 +193,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       ),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('discard' as const), pick: fc.nat(15) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('cancel' as const), pick: fc.nat(15) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('remove' as const), pick: fc.nat(15) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('update' as const), pick: fc.nat(15) }) },
   {
     weight: 2,
@@ -256,14 +254,9 @@ async function run(h: ReturnType<typeof harness>, steps: readonly Step[]): Promi
         else await settle({ ok: false, retryable: true, status: 401, hold: 'credentials', free: true });
         break;
       }
-      case 'discard': {
+      case 'remove': {
         const op = pick(await client.list({ limit: 10_000 }), s.pick);
-        if (op) await client.discard(op.id).catch(ignore);
-        break;
-      }
-      case 'cancel': {
-        const op = pick(await client.list({ limit: 10_000 }), s.pick);
-        if (op) await client.cancel(op.id).catch(ignore);
+        if (op) await client.remove(op.id).catch(ignore);
         break;
       }
       case 'update': {
@@ -489,7 +482,7 @@ describe('status snapshot, by example', () => {
       h.client.status.subscribe(() => void (h.client.status().counts.done >= 0 && renders++)),
     );
     await h.client.status.refresh();
-    // 1,000 real changes, broadcast to nobody yet: 250 ops, each put, claimed, done, then discarded.
+    // 1,000 real changes, broadcast to nobody yet: 250 ops, each put, claimed, refused, then removed.
     h.pause(true);
     const ids: string[] = [];
     for (let i = 0; i < 250; i++)
@@ -499,9 +492,10 @@ describe('status snapshot, by example', () => {
     for (;;) {
       const got = await h.driver.delivery.claim({ owner: 'driver', lanes: 10, leaseMs: 60_000 });
       if (got.length === 0) break;
-      for (const c of got) await h.driver.delivery.exchange({ settlements: [{ run: [c], results: [{ ok: true }] }] });
+      const refused = { ok: false, retryable: false, status: 400 } as const;
+      for (const c of got) await h.driver.delivery.exchange({ settlements: [{ run: [c], results: [refused] }] });
     }
-    for (const id of ids) await h.driver.discard(id);
+    for (const id of ids) await h.driver.remove(id);
     const changes = h.broadcasts.splice(0).filter((m) => m.type === 'change');
     expect(changes).toHaveLength(1_000);
     const requests = h.requests.length;

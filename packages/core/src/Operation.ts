@@ -101,7 +101,7 @@ export interface Operation {
   /**
    * Set by the op's first claim (a claim is a send): the server may have it
    * under its `idempotencyKey`, so the op is never edited in place (`update`
-   * and `cancel` reject with `possibly-delivered`; a coalescing enqueue
+   * and `remove` reject with `possibly-delivered`; a coalescing enqueue
    * becomes a new op behind it). A `retry` under a new key clears it.
    */
   possiblyDelivered?: true;

@@ -73,9 +73,11 @@ export type RequestBody =
   | { type: 'retry'; opId: string }
   /** Retries the dead letters the filter picks, in their enqueue order, in one transaction. */
   | { type: 'retryAll'; filter: RetryFilter }
-  | { type: 'discard'; opId: string }
-  /** Deletes an op that was never sent, so that it never is (`possibly-delivered` once it may have been). */
-  | { type: 'cancel'; opId: string }
+  /**
+   * Deletes an op never sent, or a failed one, so that it is never sent (again): `possibly-delivered`
+   * once it may have reached the server, `invalid-state` once done.
+   */
+  | { type: 'remove'; opId: string }
   /** Replaces `kind`, `target`, `method` or `payload` of an op never sent (else `possibly-delivered`). */
   | { type: 'update'; opId: string; patch: OpPatch }
   /** Drains; answers once the drain settled, or after `waitMs` with the drain still going. */
@@ -185,8 +187,7 @@ export interface Results {
   retry: Operation;
   /** The retried ops, in enqueue order. */
   retryAll: Operation[];
-  discard: Operation;
-  cancel: Operation;
+  remove: Operation;
   update: Operation;
   /** Counts after the drain the request started has settled. */
   syncNow: Record<OperationStatus, number>;
@@ -341,8 +342,7 @@ export function parseRequest(data: unknown): Parsed {
       return ok({ type: 'update', opId: data['opId'], patch: data['patch'] as OpPatch });
     case 'get':
     case 'retry':
-    case 'cancel':
-    case 'discard':
+    case 'remove':
       return isName(data['opId'])
         ? ok({ type: data['type'], opId: data['opId'] })
         : bad(`${data['type']} needs an opId`);

@@ -148,7 +148,7 @@ describe('@ferry/react in Chromium', () => {
     await t.close();
   });
 
-  it('useOp follows one op through pending, inflight, done and discard; null for an unknown id; stops listening on unmount', async () => {
+  it('useOp follows one op through pending, inflight, failed and remove; null for an unknown id; stops listening on unmount', async () => {
     const t = setup();
     const id = await t.client.enqueue(t.op());
     const { result, unmount, rerender } = renderHook(({ id }) => useOp(id), {
@@ -159,11 +159,10 @@ describe('@ferry/react in Chromium', () => {
     await waitFor(() => expect(result.current?.status).toBe('pending'));
     const [claimed] = await act(() => t.player.delivery.claim({ owner: 'player', lanes: 1, leaseMs: 60_000 }));
     await waitFor(() => expect(result.current?.status).toBe('inflight'));
-    await act(() =>
-      t.player.delivery.exchange({ settlements: [{ run: [claimed as never], results: [{ ok: true }] }] }),
-    );
-    await waitFor(() => expect(result.current?.status).toBe('done'));
-    await act(() => t.client.discard(id));
+    const refused = { ok: false, retryable: false, status: 400 } as const;
+    await act(() => t.player.delivery.exchange({ settlements: [{ run: [claimed as never], results: [refused] }] }));
+    await waitFor(() => expect(result.current?.status).toBe('failed'));
+    await act(() => t.client.remove(id));
     await waitFor(() => expect(result.current).toBeNull());
     rerender({ id: 'nope' });
     await waitFor(() => expect(result.current).toBeNull());

@@ -2,7 +2,7 @@ import type { LastError, Operation } from '../Operation.ts';
 import { HTTP_METHODS, OPERATION_STATUSES } from '../Operation.ts';
 import type { OpRecord } from '../OutboxStore.ts';
 import type { WalRecord } from '../WalRecord.ts';
-import { WAL_RECORD_TYPES } from '../WalRecord.ts';
+import { LEGACY_REMOVE_TYPES, WAL_RECORD_TYPES } from '../WalRecord.ts';
 import { isRecord as isObj } from './isRecord.ts';
 import { HELD_DUE, laneId } from './lanes.ts';
 
@@ -92,9 +92,10 @@ export function decodeWal(raw: unknown): WalRecord | string {
   if (!isObj(raw)) return 'not an object';
   if (raw['v'] !== 1) return `unknown schema version ${String(raw['v'])}`;
   if (!isNum(raw['lsn'])) return 'bad lsn';
-  if (!WAL_RECORD_TYPES.includes(raw['type'] as never)) return 'bad type';
+  const legacy = LEGACY_REMOVE_TYPES.includes(raw['type'] as never);
+  if (!legacy && !WAL_RECORD_TYPES.includes(raw['type'] as never)) return 'bad type';
   if (!isStr(raw['opId']) || !isNum(raw['at'])) return 'bad opId or at';
-  return raw as unknown as WalRecord;
+  return (legacy ? { ...raw, type: 'remove' } : raw) as unknown as WalRecord;
 }
 
 /**

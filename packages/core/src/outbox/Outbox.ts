@@ -12,7 +12,7 @@ import { toOperation } from '../lib/records.ts';
 import type { ValidInput } from '../lib/validateInput.ts';
 import { validateInput, validatePatch } from '../lib/validateInput.ts';
 import type { OpPatch } from '../state/edit.ts';
-import { cancel, discard, update } from '../state/edit.ts';
+import { drop, remove, update } from '../state/edit.ts';
 import type { Change } from '../state/lane.ts';
 import type { RetryFilter } from '../state/retry.ts';
 import { retryAll, retryFailed } from '../state/retry.ts';
@@ -136,17 +136,29 @@ export class Outbox {
    * Deletes every pending and failed op of `user` (a sign-out that discards),
    * a page per transaction. Ops in flight are left to settle: they were sent
    * with that user's credentials. Resolves with how many were deleted.
+   * @param ids only these ops (a sign-out's ops whose send has settled since); one of them
+   *   in flight again rejects with `invalid-state` and nothing is deleted. @default every op of `user`
    */
-  async discardUser(user: string): Promise<number> {
+  async discardUser(user: string, ids?: readonly string[]): Promise<number> {
+    if (ids) {
+      const now = this.#clock.now();
+      const gone = await this.#change(async (tx) => {
+        const recs = await Promise.all(ids.map((id) => tx.getOp(id)));
+        const changes: Change[] = [];
+        for (const rec of recs) if (rec?.user === user && rec.status !== 'done') changes.push(await drop(tx, rec, now));
+        return changes;
+      });
+      return gone.length;
+    }
     let total = 0;
     for (const status of ['pending', 'failed'] as const) {
       for (;;) {
         const now = this.#clock.now();
         const page = await this.#change(async (tx) => {
-          // From the lane's end, so that no discard promotes an op the next one deletes.
+          // From the lane's end, so that no removal promotes an op the next one deletes.
           const recs = (await tx.listOps({ status, user, limit: DISCARD_PAGE })).reverse();
           const changes: Change[] = [];
-          for (const rec of recs) changes.push(await discard(tx, rec.id, now));
+          for (const rec of recs) changes.push(await drop(tx, rec, now));
           return changes;
         });
         total += page.length;
@@ -186,15 +198,16 @@ export class Outbox {
   }
 
   /**
-   * Cancels an op that was never sent: it is deleted in one transaction (a
-   * `cancel` WAL record) and never sent. An op that may have reached the
-   * server (in flight, or sent before: see `Operation.possiblyDelivered`)
-   * rejects with `possibly-delivered` and a done op with `invalid-state`;
-   * nothing changes. Resolves with the op as it was.
+   * Removes an op that was never sent, or a failed one: it is deleted in one
+   * transaction (a `remove` WAL record) and never sent (again). An op that
+   * may have reached the server (in flight, or sent before: see
+   * `Operation.possiblyDelivered`) rejects with `possibly-delivered`, a done
+   * op with `invalid-state`, an unknown id with `not-found`; nothing changes.
+   * Resolves with the op as it was.
    */
-  cancel(id: string): Promise<Operation> {
+  remove(id: string): Promise<Operation> {
     const now = this.#clock.now();
-    return this.#one((tx) => cancel(tx, id, now));
+    return this.#one((tx) => remove(tx, id, now));
   }
 
   /**
@@ -212,12 +225,6 @@ export class Outbox {
     const valid = validatePatch(patch, this.#rules);
     const now = this.#clock.now();
     return this.#one((tx) => update(tx, id, valid, now));
-  }
-
-  /** Deletes a pending, failed or done op. Resolves with the op as it was. */
-  discard(id: string): Promise<Operation> {
-    const now = this.#clock.now();
-    return this.#one((tx) => discard(tx, id, now));
   }
 
   /**

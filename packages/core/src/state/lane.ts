@@ -7,7 +7,7 @@
  * - an op is *active* (pending or inflight) in exactly one lane, ordered by `seq`;
  * - only a lane's lowest-seq active op (its head) may be claimed, so ops that
  *   share a lane go out in enqueue order and at most one is in flight;
- * - a head that leaves the lane (done, failed, discarded) promotes the next op;
+ * - a head that leaves the lane (done, failed, removed) promotes the next op;
  * - an op that may have reached the server (claimed at least once under its
  *   key) is never edited in place, and its key never carries another payload.
  *
@@ -30,7 +30,7 @@ export interface Transition {
 export interface Change {
   type: WalRecordType;
   lsn: number;
-  /** The op after the change; for `discard` and `cancel`, the op as it was. */
+  /** The op after the change; for `remove`, the op as it was. */
   op: Operation;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The edit half of the store conformance suite: cancel, update and
+ * The edit half of the store conformance suite: remove, update and
  * coalescing enqueues, and the rule that an op that may have reached the
  * server is never edited in place. Run by {@link storeConformance} over every store.
  */
@@ -13,23 +13,23 @@ type Setup = (retry?: object) => Promise<{ outbox: Outbox; clock: VirtualClock; 
 
 export function editConformance(setup: Setup): void {
   describe('edits', () => {
-    it('cancel: a pending op is deleted and never claimed, the lane goes on; sent or done it is refused and nothing changes', async () => {
+    it('remove: a pending op is deleted and never claimed, the lane goes on; sent or done it is refused and nothing changes', async () => {
       const { outbox } = await setup();
       const a = await outbox.enqueue(msg('a', 'l'));
       const b = await outbox.enqueue(msg('b', 'l'));
       const c = await outbox.enqueue(msg('c', 'l'));
-      expect(await outbox.cancel(b.id)).toMatchObject({ id: b.id, status: 'pending' });
+      expect(await outbox.remove(b.id)).toMatchObject({ id: b.id, status: 'pending' });
       const [head] = await claim(outbox, 'w', 10, 1000);
       expect(head?.id).toBe(a.id);
-      expect(await codeOf(outbox.cancel(a.id))).toBe('possibly-delivered');
+      expect(await codeOf(outbox.remove(a.id))).toBe('possibly-delivered');
       expect(await outbox.get(a.id)).toMatchObject({ status: 'inflight' });
       await complete(outbox, head!);
-      expect(await codeOf(outbox.cancel(a.id))).toBe('invalid-state');
-      expect(await codeOf(outbox.cancel('nope'))).toBe('not-found');
-      // The cancelled op is gone; the one behind it heads the lane.
+      expect(await codeOf(outbox.remove(a.id))).toBe('invalid-state');
+      expect(await codeOf(outbox.remove('nope'))).toBe('not-found');
+      // The removed op is gone; the one behind it heads the lane.
       expect(await outbox.get(b.id)).toBeUndefined();
       expect((await claim(outbox, 'w', 10, 1000)).map((o) => o.id)).toEqual([c.id]);
-      expect((await outbox.wal.records()).filter((r) => r.opId === b.id).map((r) => r.type)).toEqual(['put', 'cancel']);
+      expect((await outbox.wal.records()).filter((r) => r.opId === b.id).map((r) => r.type)).toEqual(['put', 'remove']);
     });
 
     it('update: a pending op takes the edit in place; a bad patch or an op sent is refused and nothing changes', async () => {
@@ -100,7 +100,7 @@ export function editConformance(setup: Setup): void {
       expect((await outbox.list({ lane: 'docs' })).length).toBe(3);
     });
 
-    it('an op sent once is never edited in place: update and cancel refuse it, a coalescing enqueue queues behind it', async () => {
+    it('an op sent once is never edited in place: update and remove refuse it, a coalescing enqueue queues behind it', async () => {
       const { outbox } = await setup();
       const save = (v: number, id?: string) =>
         outbox.enqueue({
@@ -123,7 +123,7 @@ export function editConformance(setup: Setup): void {
         failures: 0,
       });
       expect(await codeOf(outbox.update(x.id, { payload: { v: 2 } }))).toBe('possibly-delivered');
-      expect(await codeOf(outbox.cancel(x.id))).toBe('possibly-delivered');
+      expect(await codeOf(outbox.remove(x.id))).toBe('possibly-delivered');
       const y = await save(2, 'save-2');
       expect(y.id).not.toBe(x.id);
       expect(await outbox.get(x.id)).toMatchObject({

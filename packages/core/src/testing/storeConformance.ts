@@ -210,11 +210,11 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       expect((await claim(outbox, 'w', 10, 1000)).map((o) => o.id)).toEqual([behind.id]);
     });
 
-    it('discarding a pending lane head promotes the next op', async () => {
+    it('removing a pending lane head promotes the next op', async () => {
       const { outbox } = await setup();
       const a = await outbox.enqueue(msg('a'));
       const b = await outbox.enqueue(msg('b'));
-      await outbox.discard(a.id);
+      await outbox.remove(a.id);
       expect((await claim(outbox, 'w', 10, 1000)).map((o) => o.id)).toEqual([b.id]);
     });
 
@@ -409,7 +409,7 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       ]);
     });
 
-    it('users: a send held for want of credentials stays the lane head; discarding a user leaves the others', async () => {
+    it('users: a send held for want of credentials stays the lane head; a sign-out that discards the ops of one user leaves the others', async () => {
       const { outbox, clock } = await setup();
       const a1 = await outbox.enqueue({ ...msg('a1'), user: 'alice' });
       const a2 = await outbox.enqueue({ ...msg('a2'), user: 'alice' });

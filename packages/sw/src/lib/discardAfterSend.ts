@@ -62,7 +62,7 @@ export class DiscardAfterSend {
     if (op?.status === 'inflight') return;
     if (op && op.status !== 'done') {
       try {
-        await this.#outbox.discard(id);
+        await this.#outbox.discardUser(op.user ?? '', [id]);
       } catch (err) {
         // Claimed again meanwhile (it is held at its send: the user has no credentials): its next settle.
         if (err instanceof FerryError && err.code === 'invalid-state') return;

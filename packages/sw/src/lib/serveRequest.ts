@@ -110,10 +110,8 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
     }
     case 'retryAll':
       return done<'retryAll'>(await outbox.retry(req.filter), wake);
-    case 'discard':
-      return done<'discard'>(await outbox.discard(req.opId));
-    case 'cancel':
-      return done<'cancel'>(await outbox.cancel(req.opId));
+    case 'remove':
+      return done<'remove'>(await outbox.remove(req.opId));
     case 'update':
       return done<'update'>(await outbox.update(req.opId, req.patch));
     case 'syncNow': {
