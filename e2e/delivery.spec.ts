@@ -32,7 +32,7 @@ test('a 429 with Retry-After: no request before it is due', async ({ page, serve
   expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(2000);
 });
 
-test('a 400 fails the op, visible in list(); retry(id) re-sends it under a new key; discard(id) removes ops', async ({
+test('a 400 fails the op, visible in list(); retry(id) re-sends it under a new key; remove(id) deletes a failed op, not a done one', async ({
   page,
   server,
 }) => {
@@ -59,15 +59,27 @@ test('a 400 fails the op, visible in list(); retry(id) re-sends it under a new k
   expect([server.sent(refusedKey).length, server.sent(key).length]).toEqual([1, 1]);
   expect(server.applied).toHaveLength(1);
 
-  // A done op and a failed one can both be discarded; neither is listed or sent again.
+  // A failed op can be removed, and is neither listed nor sent again; a done one was delivered and stays.
   const id2 = await enqueue(page, message(2));
   expect(await whenDone(page, id2)).toMatchObject({ status: 'failed' });
-  await page.evaluate((ids) => Promise.all(ids.map((id) => window.ferry.discard(id))), [id, id2]);
-  expect(await get(page, id)).toBeUndefined();
+  const codes = await page.evaluate(
+    (ids) =>
+      Promise.all(
+        ids.map((id) =>
+          window.ferry.remove(id).then(
+            () => 'resolved',
+            (e: { code?: string }) => e.code ?? String(e),
+          ),
+        ),
+      ),
+    [id, id2],
+  );
+  expect(codes).toEqual(['invalid-state', 'resolved']);
+  expect(await get(page, id)).toMatchObject({ status: 'done' });
   expect(await get(page, id2)).toBeUndefined();
-  expect(await page.evaluate(() => window.ferry.list())).toEqual([]);
-  const discarded = await page.evaluate(() => window.changes.filter((c) => c.type === 'discard').map((c) => c.op.id));
-  expect(discarded.sort()).toEqual([id, id2].sort());
-  expect(await page.evaluate(() => window.ferry.syncNow())).toMatchObject({ pending: 0, failed: 0, done: 0 });
+  expect((await page.evaluate(() => window.ferry.list())).map((o) => o.id)).toEqual([id]);
+  const removed = await page.evaluate(() => window.changes.filter((c) => c.type === 'remove').map((c) => c.op.id));
+  expect(removed).toEqual([id2]);
+  expect(await page.evaluate(() => window.ferry.syncNow())).toMatchObject({ pending: 0, failed: 0, done: 1 });
   expect(server.received).toHaveLength(3);
 });

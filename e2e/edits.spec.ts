@@ -1,6 +1,6 @@
 /**
  * What apps otherwise write by hand, through the real worker: the server's
- * answer kept across a reload, edits and cancels before sending, coalesced
+ * answer kept across a reload, edits and removals before sending, coalesced
  * saves, and none of it touching an op on the wire.
  */
 import { expect, openApp, setOnline, test } from './fixtures.ts';
@@ -20,16 +20,16 @@ test("the server's answer is kept with the done op and read back in a page loade
   expect(await get(page, id)).toMatchObject({ answer: { status: 201, body: { replayed: false } } });
 });
 
-test('offline: an edit goes out once, with the edit; a cancelled op never reaches the server; five coalesced saves are one request', async ({
+test('offline: an edit goes out once, with the edit; a removed op never reaches the server; five coalesced saves are one request', async ({
   page,
   server,
 }) => {
   await openApp(page, server);
   await setOnline(page, false);
   const edited = await enqueue(page, message(1));
-  const cancelled = await enqueue(page, message(2));
+  const removed = await enqueue(page, message(2));
   await inPage(page, (id) => window.ferry.update(id, { payload: { n: 1, edited: true } }), edited);
-  await page.evaluate((id) => window.ferry.cancel(id), cancelled);
+  await page.evaluate((id) => window.ferry.remove(id), removed);
   const saves: string[] = [];
   for (let v = 1; v <= 5; v++) {
     saves.push(
@@ -44,10 +44,10 @@ test('offline: an edit goes out once, with the edit; a cancelled op never reache
     { n: 1, edited: true },
     { n: 3, v: 5 },
   ]);
-  expect(await get(page, cancelled)).toBeUndefined();
+  expect(await get(page, removed)).toBeUndefined();
 });
 
-test('an op on the wire is not edited, cancelled (possibly-delivered) or coalesced into', async ({ page, server }) => {
+test('an op on the wire is not edited, removed (possibly-delivered) or coalesced into', async ({ page, server }) => {
   await openApp(page, server);
   // The first save hangs on the wire (the fixture ends it after the test).
   server.script = (req) => (body(req).v === 1 ? 'hang' : undefined);
@@ -63,7 +63,7 @@ test('an op on the wire is not edited, cancelled (possibly-delivered) or coalesc
         () => 'resolved',
         (e: { code?: string }) => e.code ?? String(e),
       );
-    return [await code(window.ferry.update(id, { payload: { n: 1, v: 9 } })), await code(window.ferry.cancel(id))];
+    return [await code(window.ferry.update(id, { payload: { n: 1, v: 9 } })), await code(window.ferry.remove(id))];
   }, first);
   expect(codes).toEqual(['possibly-delivered', 'possibly-delivered']);
   const second = await enqueue(page, {

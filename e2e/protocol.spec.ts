@@ -12,7 +12,7 @@ test('malformed and unknown messages are rejected with protocol-error and run no
     { v: 1, id: 'd', type: 'enqueue ', op: valid },
     { v: 1, id: 'e', type: 'enqueue' },
     { v: 1, id: 'f', type: 'enqueue', op: JSON.stringify(valid) },
-    { v: 1, id: 'g', type: 'discard' },
+    { v: 1, id: 'g', type: 'remove' },
     { v: 1, id: 'h', type: 'kick', reason: 'eval' },
     { v: 1, id: 'i', type: 'list', query: { status: 'everything' } },
     { v: 1, id: 'j', type: 'enqueueBatch', op: valid },

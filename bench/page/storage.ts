@@ -136,9 +136,9 @@ export const storageScenarios = {
     for (let s = 0; s < samples; s++) {
       for (const [outbox, , out] of sides) {
         t = performance.now();
-        const batch = await outbox.claim('bench', 32, 60_000);
+        const batch = await outbox.delivery.claim({ owner: 'bench', lanes: 32, leaseMs: 60_000 });
         out.push(performance.now() - t);
-        for (const o of batch) await outbox.complete(o);
+        for (const o of batch) await outbox.delivery.exchange({ settlements: [{ run: [o], results: [{ ok: true }] }] });
       }
     }
     await empty.close();

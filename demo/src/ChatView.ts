@@ -38,7 +38,7 @@ const LABELS = {
 /** What the chat can do to a message not sent yet. */
 export interface ChatActions {
   edit(id: string, message: ChatMessage): void;
-  cancel(id: string): void;
+  remove(id: string): void;
 }
 
 /**
@@ -77,13 +77,13 @@ export function renderChat(
         h('time', {}, clockTime(Date.parse(m.created_at))),
         h('span', { class: `badge ${view.state}` }, LABELS[view.state]),
         view.detail && h('span', { class: 'detail', title: view.detail }, view.detail),
-        // Not sent yet: it can still be edited or cancelled (the worker refuses once it is on the wire).
+        // Not sent yet: it can still be edited or removed (the worker refuses once it is on the wire).
         actions &&
           r.status === 'pending' &&
           h('button', { type: 'button', class: 'ghost edit', onclick: () => actions.edit(r.id, m) }, 'edit'),
         actions &&
           r.status === 'pending' &&
-          h('button', { type: 'button', class: 'ghost cancel', onclick: () => actions.cancel(r.id) }, 'cancel'),
+          h('button', { type: 'button', class: 'ghost remove', onclick: () => actions.remove(r.id) }, 'remove'),
       ),
     );
   });

@@ -68,7 +68,7 @@ export class OpMirror {
     else if ((change.type === 'retry' || change.type === 'fail') && op.lastError) {
       this.lastSend = { ok: false, at: op.lastError.at, message: op.lastError.message };
     }
-    if (change.type === 'discard' || change.type === 'cancel') {
+    if (change.type === 'remove') {
       this.ops.delete(op.id);
     } else {
       const known = this.ops.get(op.id);

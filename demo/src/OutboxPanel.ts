@@ -10,7 +10,7 @@ const textOf = (row: OpRow): string => {
 
 const short = (id: string): string => (id.length > 8 ? `${id.slice(0, 8)}…` : id);
 
-/** Failed ops, each with Retry and Discard: a dead letter is the user's to decide. */
+/** Failed ops, each with Retry and Remove: a dead letter is the user's to decide. */
 export function renderFailed(
   list: HTMLElement,
   mirror: OpMirror,
@@ -33,7 +33,7 @@ export function renderFailed(
           'div',
           { class: 'actions' },
           h('button', { type: 'button', class: 'retry', onclick: act(() => client.retry(r.id)) }, 'Retry'),
-          h('button', { type: 'button', class: 'discard', onclick: act(() => client.discard(r.id)) }, 'Discard'),
+          h('button', { type: 'button', class: 'remove', onclick: act(() => client.remove(r.id)) }, 'Remove'),
         ),
       ),
     ),

@@ -81,7 +81,7 @@ const actions: ChatActions = {
     const text = prompt('Edit the message (it has not been sent yet)', message.text)?.trim();
     if (text) client.update(id, { payload: { ...message, text } }).catch(showError);
   },
-  cancel: (id) => void client.cancel(id).catch(showError),
+  remove: (id) => void client.remove(id).catch(showError),
 };
 
 /** The sidebar: every conversation with its unsent count (queued, on the wire or failed), from the page's copy of the outbox. */

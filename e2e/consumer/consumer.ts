@@ -56,6 +56,7 @@ const APP_DEPS = [
 /** Every entry Ferry publishes. */
 export const ENTRIES = [
   '@ferry/core',
+  '@ferry/core/internal',
   '@ferry/core/protocol',
   '@ferry/core/testing',
   '@ferry/idb',

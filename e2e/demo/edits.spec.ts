@@ -1,6 +1,6 @@
 import { expect, openDemo, say, setOnline, test } from './fixtures.ts';
 
-test('conversations with unsent counts; a message edited or cancelled before it is sent; the server number from the kept answer', async ({
+test('conversations with unsent counts; a message edited or removed before it is sent; the server number from the kept answer', async ({
   page,
   demo,
 }) => {
@@ -18,7 +18,7 @@ test('conversations with unsent counts; a message edited or cancelled before it 
   page.once('dialog', (d) => void d.accept('typo in general, fixed'));
   await page.locator('#messages .msg', { hasText: 'typo in genral' }).locator('button.edit').click();
   await expect(page.locator('#messages .msg .text').first()).toHaveText('typo in general, fixed');
-  await page.locator('#messages .msg', { hasText: 'never mind' }).locator('button.cancel').click();
+  await page.locator('#messages .msg', { hasText: 'never mind' }).locator('button.remove').click();
   await expect(page.locator('#messages .msg .text')).toHaveText(['typo in general, fixed']);
   await expect(page.locator('.conv[data-lane="general"] .unsent')).toHaveText('1');
 

@@ -36,13 +36,13 @@ test('a poison message fails with its reason, the ones after it are delivered, a
   await expectEachAppliedOnce(demo.server);
 });
 
-test('discard removes a failed message for good', async ({ page, demo }) => {
+test('remove deletes a failed message for good', async ({ page, demo }) => {
   await openDemo(page, demo);
   demo.server.setFaults({ poison: 'nope' });
   await say(page, 'nope, not this one');
   const failed = page.locator('#failed .failed-op');
   await expect(failed).toHaveCount(1);
-  await failed.locator('button.discard').click();
+  await failed.locator('button.remove').click();
   await expect(page.locator('#failed .failed-op')).toHaveCount(0);
   await expect(page.locator('#messages .msg')).toHaveCount(0);
   await page.reload();

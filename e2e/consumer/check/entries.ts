@@ -1,6 +1,7 @@
 // Every entry Ferry publishes, imported as an app would: type-checked with
 // moduleResolution bundler and nodenext, skipLibCheck off (consumer.ts).
 import * as core from '@ferry/core';
+import * as internal from '@ferry/core/internal';
 import * as protocol from '@ferry/core/protocol';
 import * as testing from '@ferry/core/testing';
 import * as idb from '@ferry/idb';
@@ -11,7 +12,7 @@ import * as page from '@ferry/client/page';
 import * as workbox from '@ferry/workbox';
 import * as react from '@ferry/react';
 
-export const entries = [core, protocol, testing, idb, sw, swProtocol, client, page, workbox, react];
+export const entries = [core, internal, protocol, testing, idb, sw, swProtocol, client, page, workbox, react];
 const host: sw.FerryHost = sw.createFerryHost({ retry: { maxAttempts: 3 } });
 const ferry: client.FerryClient = client.createFerryClient({ fallback: page.pageHost() });
 const status: react.FerryStatus = ferry.status();

@@ -251,7 +251,7 @@ describe('enqueue coalescing', () => {
       origin: () => 'https://app.example',
       store: async () => new MemoryStore(),
       // One send that takes longer than the client's timeout, then succeeds.
-      transport: { send: () => new Promise((resolve) => (finish = () => resolve({ ok: true, retryable: false }))) },
+      transport: { send: () => new Promise((resolve) => (finish = () => resolve({ ok: true }))) },
       isOnline: () => true,
       channel: () => undefined,
       backgroundSync: () => undefined,

@@ -139,7 +139,7 @@ export interface FerryClient {
    * Settles once the op is `done` or `failed`, also in a page loaded after
    * the enqueue. It *resolves* in both cases, with the op: check `status`
    * (a failed op is data — its `lastError` says why — not an exception).
-   * Rejects with `not-found` if the op does not exist or is discarded.
+   * Rejects with `not-found` if the op does not exist or is removed.
    */
   whenDone(id: string): Promise<Operation>;
   /** Sees every state change, from any tab (only `user`'s ops with that filter); returns a cleanup. */
@@ -162,16 +162,14 @@ export interface FerryClient {
    * their enqueue order, in one transaction. Resolves with the retried ops.
    */
   retryAll(filter?: RetryFilter): Promise<Operation[]>;
-  /** Removes an op that is not in flight. */
-  discard(id: string): Promise<Operation>;
   /**
-   * Cancels an op that was never sent: deleted in one transaction, never
-   * sent. Rejects with `possibly-delivered` once it may have reached the
-   * server (in flight, or sent before: discard it, or enqueue what undoes
-   * it), with `invalid-state` once done, and changes nothing then. A waiting
-   * `whenDone` rejects with `not-found`.
+   * Removes an op that was never sent, or a failed one (a dead letter):
+   * deleted in one transaction, never sent (again). Rejects with
+   * `possibly-delivered` once it may have reached the server (in flight, or
+   * sent before: enqueue what undoes it), with `invalid-state` once done, and
+   * changes nothing then. A waiting `whenDone` rejects with `not-found`.
    */
-  cancel(id: string): Promise<Operation>;
+  remove(id: string): Promise<Operation>;
   /**
    * Edits an op that was never sent: `patch` replaces its `kind`, `target`,
    * `method` or `payload`, validated like an enqueue, read and written in one
@@ -368,11 +366,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
       // Listen before looking, so that a change between the two is not missed.
       const off = subscribe((change) => {
         if (change.op.id !== id) return;
-        if (change.type === 'discard' || change.type === 'cancel')
-          settle(
-            undefined,
-            new FerryError('not-found', `operation ${id} was ${change.type === 'cancel' ? 'cancelled' : 'discarded'}`),
-          );
+        if (change.type === 'remove') settle(undefined, new FerryError('not-found', `operation ${id} was removed`));
         else if (isTerminal(change.op.status)) void check();
       });
       waiting.add(quiet);
@@ -425,8 +419,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     get,
     retry: (id) => request({ type: 'retry', opId: id }),
     retryAll: (filter = {}) => request({ type: 'retryAll', filter }),
-    discard: (id) => request({ type: 'discard', opId: id }),
-    cancel: (id) => request({ type: 'cancel', opId: id }),
+    remove: (id) => request({ type: 'remove', opId: id }),
     update: (id, patch) => request({ type: 'update', opId: id, patch }),
     stats: (query = {}) => request({ type: 'stats', ...(query.user !== undefined && { query: { user: query.user } }) }),
     status,

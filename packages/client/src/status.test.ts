@@ -1,4 +1,4 @@
-import type { Operation, OperationStatus } from '@ferry/core';
+import type { Operation, OperationStatus, SendResult } from '@ferry/core';
 import { MemoryStore, Outbox } from '@ferry/core';
 import type { Claimed } from '@ferry/core';
 import type { ChangeMessage } from '@ferry/core/protocol';
@@ -156,8 +156,7 @@ type Step =
   | { t: 'enqueue'; lane: number; user: number; n: number }
   | { t: 'claim'; n: number }
   | { t: 'outcome'; pick: number; how: 'ok' | 'retry' | 'fail' | 'hold' }
-  | { t: 'discard'; pick: number }
-  | { t: 'cancel'; pick: number }
+  | { t: 'remove'; pick: number }
   | { t: 'update'; pick: number }
   | { t: 'coalesce'; lane: number; key: number }
   | { t: 'retry'; pick: number }
@@ -194,8 +193,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       ),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('discard' as const), pick: fc.nat(15) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('cancel' as const), pick: fc.nat(15) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('remove' as const), pick: fc.nat(15) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('update' as const), pick: fc.nat(15) }) },
   {
     weight: 2,
@@ -241,29 +239,24 @@ async function run(h: ReturnType<typeof harness>, steps: readonly Step[]): Promi
         );
         break;
       case 'claim':
-        claimed.push(...(await driver.claim('driver', s.n, 60_000)));
+        claimed.push(...(await driver.delivery.claim({ owner: 'driver', lanes: s.n, leaseMs: 60_000 })));
         break;
       case 'outcome': {
         const c = pick(claimed, s.pick);
         if (!c) break;
         claimed = claimed.filter((x) => x !== c);
-        if (s.how === 'ok') await driver.complete(c).catch(ignore);
-        else if (s.how === 'retry') await driver.fail(c, { ok: false, retryable: true, status: 503 }).catch(ignore);
-        else if (s.how === 'fail') await driver.fail(c, { ok: false, retryable: false, status: 400 }).catch(ignore);
-        else
-          await driver
-            .fail(c, { ok: false, retryable: true, status: 401, hold: 'credentials', free: true })
-            .catch(ignore);
+        // An outcome whose claim was superseded comes back as its error and changes nothing.
+        const settle = (result: SendResult) =>
+          driver.delivery.exchange({ settlements: [{ run: [c], results: [result] }] });
+        if (s.how === 'ok') await settle({ ok: true });
+        else if (s.how === 'retry') await settle({ ok: false, retryable: true, status: 503 });
+        else if (s.how === 'fail') await settle({ ok: false, retryable: false, status: 400 });
+        else await settle({ ok: false, retryable: true, status: 401, hold: 'credentials', free: true });
         break;
       }
-      case 'discard': {
+      case 'remove': {
         const op = pick(await client.list({ limit: 10_000 }), s.pick);
-        if (op) await client.discard(op.id).catch(ignore);
-        break;
-      }
-      case 'cancel': {
-        const op = pick(await client.list({ limit: 10_000 }), s.pick);
-        if (op) await client.cancel(op.id).catch(ignore);
+        if (op) await client.remove(op.id).catch(ignore);
         break;
       }
       case 'update': {
@@ -286,11 +279,11 @@ async function run(h: ReturnType<typeof harness>, steps: readonly Step[]): Promi
         break;
       }
       case 'release':
-        await driver.release(() => true);
+        await driver.delivery.release(() => true);
         break;
       case 'expire':
         clock.advance(61_000);
-        await driver.requeueExpired();
+        await driver.delivery.requeueExpired();
         claimed = [];
         break;
       case 'advance':
@@ -307,8 +300,8 @@ async function run(h: ReturnType<typeof harness>, steps: readonly Step[]): Promi
         // Changes committed while a load is on its way (late: before its read, broadcast after its reply).
         h.pause(s.late);
         const racing = (async () => {
-          const got = await driver.claim('driver', s.n, 60_000);
-          for (const c of got) await driver.complete(c).catch(ignore);
+          const got = await driver.delivery.claim({ owner: 'driver', lanes: s.n, leaseMs: 60_000 });
+          for (const c of got) await driver.delivery.exchange({ settlements: [{ run: [c], results: [{ ok: true }] }] });
         })();
         if (s.late) await racing;
         await Promise.all([racing, client.status.refresh()]);
@@ -366,7 +359,7 @@ describe('status snapshot, by example', () => {
     expect(h.client.status()).toMatchObject({ loaded: true, counts: { pending: 1 }, users: { bob: { pending: 1 } } });
     expect(h.client.status().users).not.toHaveProperty('alice');
     // A change of Alice's (her oldest op claimed) does not reach Bob's snapshot.
-    const [claimed] = await h.driver.claim('driver', 1, 60_000);
+    const [claimed] = await h.driver.delivery.claim({ owner: 'driver', lanes: 1, leaseMs: 60_000 });
     expect((await h.client.get(claimed?.id ?? ''))?.user).toBe('alice');
     await h.delivered();
     expect(h.client.status().counts).toMatchObject({ pending: 1, inflight: 0 });
@@ -392,14 +385,21 @@ describe('status snapshot, by example', () => {
     const off = h.client.status.subscribe(() => {});
     await h.client.setUser('alice');
     for (const n of [1, 2, 3]) await h.client.enqueue({ kind: 'k', target: '/api/x', payload: n, lane: 'notes' });
-    const [head] = await h.driver.claim('driver', 1, 60_000);
-    await h.driver.fail(head as Claimed, { ok: false, retryable: true, status: 401, hold: 'credentials', free: true });
+    const [head] = await h.driver.delivery.claim({ owner: 'driver', lanes: 1, leaseMs: 60_000 });
+    await h.driver.delivery.exchange({
+      settlements: [
+        {
+          run: [head as Claimed],
+          results: [{ ok: false, retryable: true, status: 401, hold: 'credentials', free: true }],
+        },
+      ],
+    });
     await h.delivered();
     expect(h.client.status()).toMatchObject({ counts: { pending: 3 }, held: 3, nextRetryAt: null, drain: null });
     // The same from a load as from the change feed.
     await h.client.status.refresh();
     expect(h.client.status()).toMatchObject({ held: 3, nextRetryAt: null, drain: null });
-    await h.driver.release(() => true);
+    await h.driver.delivery.release(() => true);
     await h.delivered();
     expect(h.client.status().held).toBe(0);
     expect(h.client.status().nextRetryAt).not.toBeNull();
@@ -414,7 +414,8 @@ describe('status snapshot, by example', () => {
     await h.client.enqueue({ kind: 'k', target: '/api/x', payload: 1 });
     await h.delivered();
     h.pause(true);
-    for (const c of await h.driver.claim('driver', 1, 60_000)) await h.driver.complete(c);
+    for (const c of await h.driver.delivery.claim({ owner: 'driver', lanes: 1, leaseMs: 60_000 }))
+      await h.driver.delivery.exchange({ settlements: [{ run: [c], results: [{ ok: true }] }] });
     await h.client.status.refresh();
     h.pause(false);
     await h.delivered();
@@ -481,7 +482,7 @@ describe('status snapshot, by example', () => {
       h.client.status.subscribe(() => void (h.client.status().counts.done >= 0 && renders++)),
     );
     await h.client.status.refresh();
-    // 1,000 real changes, broadcast to nobody yet: 250 ops, each put, claimed, done, then discarded.
+    // 1,000 real changes, broadcast to nobody yet: 250 ops, each put, claimed, refused, then removed.
     h.pause(true);
     const ids: string[] = [];
     for (let i = 0; i < 250; i++)
@@ -489,11 +490,12 @@ describe('status snapshot, by example', () => {
         (await h.driver.enqueue({ kind: 'k', target: '/api/x', payload: i, lane: `l${i % 10}`, user: `u${i % 3}` })).id,
       );
     for (;;) {
-      const got = await h.driver.claim('driver', 10, 60_000);
+      const got = await h.driver.delivery.claim({ owner: 'driver', lanes: 10, leaseMs: 60_000 });
       if (got.length === 0) break;
-      for (const c of got) await h.driver.complete(c);
+      const refused = { ok: false, retryable: false, status: 400 } as const;
+      for (const c of got) await h.driver.delivery.exchange({ settlements: [{ run: [c], results: [refused] }] });
     }
-    for (const id of ids) await h.driver.discard(id);
+    for (const id of ids) await h.driver.remove(id);
     const changes = h.broadcasts.splice(0).filter((m) => m.type === 'change');
     expect(changes).toHaveLength(1_000);
     const requests = h.requests.length;

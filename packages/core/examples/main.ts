@@ -1,12 +1,13 @@
 /**
- * The seed's main.cpp, ported: persist an operation first, fail to send it
+ * Offline first, end to end: persist an operation first, fail to send it
  * while offline, see the attempt, last error and next retry time, then
- * deliver it when the network recovers.
+ * deliver it when the network recovers. A virtual clock stands in for time.
  *
  *   pnpm --filter @ferry/core example:main
  */
 import { MemoryStore, NetworkProbe, Outbox, SyncWorker } from '../src/index.ts';
 import type { Operation, SendResult, Transport } from '../src/index.ts';
+import { VirtualClock } from '../src/testing/VirtualClock.ts';
 
 class ExampleTransport implements Transport {
   private online: boolean;
@@ -27,10 +28,11 @@ class ExampleTransport implements Transport {
 }
 
 const store = new MemoryStore();
-const outbox = new Outbox({ store, retry: { maxAttempts: 3, baseDelayMs: 500, factor: 2 } });
+const clock = new VirtualClock();
+const outbox = new Outbox({ store, clock, retry: { maxAttempts: 3, baseDelayMs: 500, factor: 2 } });
 const probe = new NetworkProbe(() => true);
 const transport = new ExampleTransport(false); // start offline
-const worker = new SyncWorker({ outbox, transport, probe, batchLimit: 10, owner: 'sync-example' });
+const worker = new SyncWorker({ outbox, transport, probe, clock, batchLimit: 10, owner: 'sync-example' });
 
 // 1. Persist the operation BEFORE any network call.
 const op = await outbox.enqueue({
@@ -39,12 +41,13 @@ const op = await outbox.enqueue({
   payload: { text: 'hello offline-first' },
 });
 console.log(`[app] operation saved: ${op.id}`);
-// The seed passes t0 to enqueue; here the outbox stamps the op with its clock, so t0 is read from it.
+// The outbox stamps the op with its clock.
 const t0 = op.createdAt;
 
 // 2. First tick: offline, fails with a retryable error.
 console.log('\n[app] first sync attempt (offline)');
-console.log(`[worker] processed: ${await worker.tick(t0 + 1)}`);
+clock.set(t0 + 1);
+console.log(`[worker] processed: ${await worker.tick()}`);
 const afterOffline = await outbox.get(op.id);
 if (afterOffline) {
   console.log(`[outbox] attempt: ${afterOffline.attempt}`);
@@ -58,7 +61,8 @@ if (afterOffline) {
 console.log('\n[app] network recovers');
 transport.setOnline(true);
 const retryTime = afterOffline ? afterOffline.nextAttemptAt + 1 : t0 + 1000;
-console.log(`[worker] processed: ${await worker.tick(retryTime)}`);
+clock.set(retryTime);
+console.log(`[worker] processed: ${await worker.tick()}`);
 const final = await outbox.get(op.id);
 console.log(`[outbox] final status: ${final?.status}`);
 if (final?.status === 'done') console.log('[outbox] operation completed');

@@ -1,7 +1,7 @@
 /**
- * The seed's wal_demo.cpp, ported: an operation is put, then done, and
- * replaying the WAL shows what happened in order. Ferry records the claim in
- * between (which runner held the op), and every record has its LSN.
+ * The write-ahead log: an operation is put, claimed (which runner held it)
+ * and done, and replaying the WAL shows what happened, in LSN order; a replay
+ * from where the last one stopped visits nothing twice.
  *
  *   pnpm --filter @ferry/core example:wal
  */
@@ -15,9 +15,9 @@ const op = await outbox.enqueue({
   target: '/api/messages',
   payload: { text: 'hello' },
 });
-const [claimed] = await outbox.claim('wal-demo', 1, 30_000);
+const [claimed] = await outbox.delivery.claim({ owner: 'wal-demo', lanes: 1, leaseMs: 30_000 });
 if (claimed?.id !== op.id) throw new Error('the op was not claimed');
-await outbox.complete(claimed);
+await outbox.delivery.exchange({ settlements: [{ run: [claimed], results: [{ ok: true }] }] });
 
 console.log('replay:');
 const resume = await outbox.wal.replay(0, (r) => {

@@ -5,7 +5,7 @@ import type { Clock } from './Platform.ts';
 import { systemClock } from './Platform.ts';
 import type { WalEntry, WalRecord } from './WalRecord.ts';
 import { decodeOp, decodeWal, laneOfRaw } from './lib/records.ts';
-import { promoteNext } from './state/lane.ts';
+import { promoteNext } from './lib/promoteNext.ts';
 
 /** What a MemoryStore holds. Pass it to a new MemoryStore to "reopen" the same data. */
 export interface MemoryData {

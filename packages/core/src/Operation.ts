@@ -3,6 +3,9 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 export type OperationStatus = 'pending' | 'inflight' | 'done' | 'failed';
 
+/** Every {@link OperationStatus}, in the order an op passes through them. */
+export const OPERATION_STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
+
 export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export const HTTP_METHODS: readonly HttpMethod[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
@@ -98,7 +101,7 @@ export interface Operation {
   /**
    * Set by the op's first claim (a claim is a send): the server may have it
    * under its `idempotencyKey`, so the op is never edited in place (`update`
-   * and `cancel` reject with `possibly-delivered`; a coalescing enqueue
+   * and `remove` reject with `possibly-delivered`; a coalescing enqueue
    * becomes a new op behind it). A `retry` under a new key clears it.
    */
   possiblyDelivered?: true;

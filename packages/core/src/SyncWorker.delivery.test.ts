@@ -8,10 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { FerryError } from './FerryError.ts';
 import { MemoryStore } from './MemoryStore.ts';
 import type { Operation, OperationInput } from './Operation.ts';
-import { Outbox } from './Outbox.ts';
+import { Outbox } from './outbox/Outbox.ts';
 import { SyncWorker } from './SyncWorker.ts';
 import type { SendContext, SendResult, Transport } from './Transport.ts';
 import { VirtualClock } from './testing/VirtualClock.ts';
+import { claim, complete, fail } from './testing/conformanceKit.ts';
 
 const msg = (text: string, lane = 'chat'): OperationInput => ({
   kind: 'message.send',
@@ -203,7 +204,7 @@ describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
       // The runner dies with its sends on the wire; the next one takes back its leases.
       expect((await outbox.stats()).inflight).toBe(3);
       const next = new Outbox({ store, clock, retry: { maxAttempts: 3 } });
-      expect(await next.requeueOrphans()).toHaveLength(3);
+      expect(await next.delivery.requeueOrphans()).toHaveLength(3);
     }
     const ops = await outbox.list();
     // Each death charged one attempt to each op it had on the wire, and nothing to the others.
@@ -217,20 +218,20 @@ describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
   it('orphan recovery has no cap: 800 ops in flight under a dead runner all come back', async () => {
     const { outbox } = setup();
     for (let i = 0; i < 800; i++) await outbox.enqueue(msg(`m${i}`, `lane${i}`));
-    expect(await outbox.claim('dead', 800, 60_000)).toHaveLength(800);
-    expect(await outbox.requeueOrphans()).toHaveLength(800);
+    expect(await claim(outbox, 'dead', 800, 60_000)).toHaveLength(800);
+    expect(await outbox.delivery.requeueOrphans()).toHaveLength(800);
     expect((await outbox.stats()).inflight).toBe(0);
   });
 
   it('a late answer for a superseded claim changes nothing and is refused with lease-superseded', async () => {
     const { clock, outbox } = setup();
     const op = await outbox.enqueue(msg('x'));
-    const [first] = await outbox.claim('w1', 1, 100);
+    const [first] = await claim(outbox, 'w1', 1, 100);
     clock.advance(100);
-    const [second] = await outbox.claim('w2', 1, 60_000);
+    const [second] = await claim(outbox, 'w2', 1, 60_000);
     expect(second?.id).toBe(op.id);
     expect(second?.leaseToken).not.toBe(first?.leaseToken);
-    const late = await outbox.complete(first!).catch((e: unknown) => e);
+    const late = await complete(outbox, first!).catch((e: unknown) => e);
     expect((late as FerryError).code).toBe('lease-superseded');
     expect(await outbox.get(op.id)).toMatchObject({
       status: 'inflight',
@@ -238,22 +239,24 @@ describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
       leaseToken: second?.leaseToken,
     });
     // Same runner name after a restart: the token still tells the claims apart.
-    const [third] = (clock.advance(60_000), await outbox.claim('w2', 1, 60_000));
+    const [third] = (clock.advance(60_000), await claim(outbox, 'w2', 1, 60_000));
     expect(
-      (await outbox.fail(second!, { ok: false, retryable: true }).catch((e: unknown) => e)) as FerryError,
+      (await fail(outbox, second!, { ok: false, retryable: true }).catch((e: unknown) => e)) as FerryError,
     ).toMatchObject({ code: 'lease-superseded' });
-    expect(await outbox.complete(third!)).toMatchObject({ status: 'done' });
+    expect(await complete(outbox, third!)).toMatchObject({ status: 'done' });
   });
 
   it('a runner never requeues a lease it still holds, even when the clock says it ended', async () => {
     const { clock, outbox } = setup();
     const a = await outbox.enqueue(msg('a', 'a'));
-    const [claimed] = await outbox.claim('w1', 1, 100);
+    const [claimed] = await claim(outbox, 'w1', 1, 100);
     clock.advance(1000);
-    expect(await outbox.requeueExpired(clock.now(), new Set([claimed!.leaseToken!]))).toEqual([]);
-    expect(await outbox.claim('w1', 10, 100, undefined, 1, { live: new Set([claimed!.leaseToken!]) })).toEqual([]);
+    expect(await outbox.delivery.requeueExpired(new Set([claimed!.leaseToken!]))).toEqual([]);
+    expect(
+      await outbox.delivery.claim({ owner: 'w1', lanes: 10, leaseMs: 100, live: new Set([claimed!.leaseToken!]) }),
+    ).toEqual([]);
     expect(await outbox.get(a.id)).toMatchObject({ status: 'inflight', leaseToken: claimed?.leaseToken });
-    expect(await outbox.requeueOrphans(new Set([claimed!.leaseToken!]))).toEqual([]);
+    expect(await outbox.delivery.requeueOrphans(new Set([claimed!.leaseToken!]))).toEqual([]);
   });
 
   it('a Retry-After from the origin defers every lane to it, spending nothing, and sends none before', async () => {
@@ -294,7 +297,7 @@ describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
     for (let i = 0; i < 40; i++) await outbox.enqueue(msg(`m${i}`, `lane${i}`));
     const behind = await outbox.enqueue(msg('behind', 'lane0'));
     // A runner that started these sends, then died.
-    await outbox.exchange([], undefined, clock.now(), await outbox.claim('dead', 40, 100));
+    await outbox.delivery.exchange({ onWire: await claim(outbox, 'dead', 40, 100) });
     clock.advance(100);
     const worker = new SyncWorker({ outbox, transport: server, clock, timers: clock, batchLimit: 4 });
     await worker.drain();
@@ -306,7 +309,7 @@ describe('delivery with the shipped defaults', { timeout: 60_000 }, () => {
     const clock = new VirtualClock();
     const outbox = new Outbox({ store: new MemoryStore({ clock }), clock });
     const op = await outbox.enqueue(msg('x'));
-    await outbox.claim('dead', 1, 100);
+    await claim(outbox, 'dead', 1, 100);
     clock.advance(100);
     const worker = new SyncWorker({
       outbox,
@@ -366,7 +369,7 @@ describe('compaction', () => {
     for (let i = 0; i < 5; i++) {
       await outbox.enqueue(msg(`m${i}`, `l${i}`));
     }
-    for (const c of await outbox.claim('w', 5, 1000)) await outbox.complete(c);
+    for (const c of await claim(outbox, 'w', 5, 1000)) await complete(outbox, c);
     clock.advance(8 * 24 * 3600_000);
     let writes = 0;
     const real = store.transaction.bind(store);
@@ -374,7 +377,7 @@ describe('compaction', () => {
       (writes += mode === 'readwrite' ? 1 : 0),
       real(mode, fn)
     )) as typeof store.transaction;
-    expect(await outbox.compact(7 * 24 * 3600_000, clock.now(), 2)).toEqual({ ops: 5, records: 15 });
+    expect(await outbox.compact(7 * 24 * 3600_000, 2)).toEqual({ ops: 5, records: 15 });
     // 5 ops in chunks of 2: 3 transactions; 15 records: 8.
     expect(writes).toBe(11);
     await outbox.enqueue(msg('fresh'));

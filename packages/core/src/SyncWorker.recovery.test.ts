@@ -7,12 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from './MemoryStore.ts';
 import type { Operation, OperationInput } from './Operation.ts';
-import { Outbox } from './Outbox.ts';
+import { Outbox } from './outbox/Outbox.ts';
 import type { RetryPolicyOptions } from './RetryPolicy.ts';
 import { SyncWorker } from './SyncWorker.ts';
 import type { SendContext, SendResult, Transport } from './Transport.ts';
 import { ScriptedTransport } from './testing/ScriptedTransport.ts';
 import { VirtualClock } from './testing/VirtualClock.ts';
+import { claim, complete, fail } from './testing/conformanceKit.ts';
 
 const msg = (text: string, lane = 'chat'): OperationInput => ({ kind: 'm', target: '/api/m', payload: { text }, lane });
 const expired = { status: 'failed', lastError: { message: expect.stringMatching(/maxAgeMs/) } };
@@ -110,14 +111,14 @@ describe('SyncWorker recovery', () => {
     // A head refused and retried keeps its place, ahead of an op that expired meanwhile: the batch stops before it.
     const head = await outbox.enqueue(msg('head', 'q'));
     const late = await outbox.enqueue(msg('late', 'q'));
-    const [claimed] = await outbox.claim('w', 1, 1000);
-    await outbox.fail(claimed!, { ok: false, retryable: false, status: 400 });
+    const [claimed] = await claim(outbox, 'w', 1, 1000);
+    await fail(outbox, claimed!, { ok: false, retryable: false, status: 400 });
     clock.advance(61_000);
     expect((await outbox.retry(head.id)).seq).toBe(head.seq);
-    const [batchHead, ...rest] = await outbox.claim('w', 1, 1000, clock.now(), 3);
+    const [batchHead, ...rest] = await claim(outbox, 'w', 1, 1000, 3);
     expect([batchHead?.id, rest]).toEqual([head.id, []]);
-    await outbox.complete(batchHead!);
-    expect(await outbox.claim('w', 1, 1000, clock.now(), 3)).toEqual([]);
+    await complete(outbox, batchHead!);
+    expect(await claim(outbox, 'w', 1, 1000, 3)).toEqual([]);
     expect(await outbox.get(late.id)).toMatchObject(expired);
   });
 });

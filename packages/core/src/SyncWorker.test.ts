@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from './MemoryStore.ts';
 import { NetworkProbe } from './NetworkProbe.ts';
 import type { OperationInput } from './Operation.ts';
-import { Outbox } from './Outbox.ts';
+import { Outbox } from './outbox/Outbox.ts';
 import type { RetryPolicyOptions } from './RetryPolicy.ts';
 import { SyncWorker } from './SyncWorker.ts';
 import type { SendResult, Transport } from './Transport.ts';
 import { ScriptedTransport } from './testing/ScriptedTransport.ts';
 import { VirtualClock } from './testing/VirtualClock.ts';
+import { claim } from './testing/conformanceKit.ts';
 
 const msg = (text: string, lane?: string): OperationInput => ({
   kind: 'message.send',
@@ -46,18 +47,19 @@ async function until(cond: () => boolean | Promise<boolean>, ms = 2000): Promise
 }
 
 describe('SyncWorker', () => {
-  it("runs the seed's flow: saved → offline attempt → backoff → network recovers → done", async () => {
+  it('saved → offline attempt → backoff → network recovers → done', async () => {
     let online = false;
     const { clock, outbox, worker } = setup({
       retry: { maxAttempts: 3, baseDelayMs: 500, factor: 2 },
-      // As in the seed, the probe says online; the transport is what fails.
+      // The probe says online; the transport is what fails.
       script: () => (online ? { ok: true } : { ok: false, retryable: true, error: 'network offline' }),
     });
     const t0 = clock.now();
     const op = await outbox.enqueue(msg('hello offline-first'));
     expect(await outbox.get(op.id)).toMatchObject({ status: 'pending' });
 
-    expect(await worker.tick(t0 + 1)).toBe(1);
+    clock.set(t0 + 1);
+    expect(await worker.tick()).toBe(1);
     const afterOffline = await outbox.get(op.id);
     expect(afterOffline).toMatchObject({
       status: 'pending',
@@ -68,7 +70,8 @@ describe('SyncWorker', () => {
     expect(afterOffline!.nextAttemptAt).toBeLessThanOrEqual(t0 + 1 + 500);
 
     online = true;
-    expect(await worker.tick(afterOffline!.nextAttemptAt + 1)).toBe(1);
+    clock.set(afterOffline!.nextAttemptAt + 1);
+    expect(await worker.tick()).toBe(1);
     expect(await outbox.get(op.id)).toMatchObject({ status: 'done', attempt: 2 });
   });
 
@@ -130,7 +133,7 @@ describe('SyncWorker', () => {
     const { clock, outbox, transport } = setup();
     const op = await outbox.enqueue(msg('x'));
     // The dead runner claimed it and died before its send started.
-    await outbox.claim('dead-runner', 10, 30_000);
+    await claim(outbox, 'dead-runner', 10, 30_000);
     const other = new SyncWorker({ outbox, transport, clock, timers: clock, owner: 'w2' });
     expect(await other.tick()).toBe(0);
     clock.advance(30_000);
@@ -209,7 +212,7 @@ describe('SyncWorker', () => {
       for (let rounds = 0; rounds < 5000; rounds++) {
         const { pending, inflight } = await outbox.stats();
         if (pending + inflight === 0) break;
-        if ((await worker.tick()) === 0) clock.set((await outbox.nextWakeAt()) ?? clock.now());
+        if ((await worker.tick()) === 0) clock.set((await outbox.delivery.nextWakeAt()) ?? clock.now());
       }
       const stats = await outbox.stats();
       expect(stats, `seed ${seed}`).toEqual({ pending: 0, inflight: 0, done: 200 - poison.size, failed: poison.size });
@@ -365,7 +368,7 @@ describe('SyncWorker', () => {
       expect(await outbox.stats()).toEqual({ pending: 8, inflight: 0, done: 0, failed: 0 });
       expect((await outbox.list()).map((o) => o.attempt)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
       // Each lane's op heads it again, due now.
-      expect(await outbox.claim('w2', 10, 1000)).toHaveLength(8);
+      expect(await claim(outbox, 'w2', 10, 1000)).toHaveLength(8);
     });
 
     it('stops at once when offline, and returns 0 with nothing ready', async () => {

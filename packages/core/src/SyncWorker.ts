@@ -1,8 +1,10 @@
 import { nanoid } from 'nanoid';
 import { NetworkProbe } from './NetworkProbe.ts';
 import { SharedExchange } from './lib/SharedExchange.ts';
+import { errorMessage } from './lib/errorMessage.ts';
 import type { Operation } from './Operation.ts';
-import type { Outbox, Settlement } from './Outbox.ts';
+import type { Delivery } from './outbox/Delivery.ts';
+import type { Outbox, Settlement } from './outbox/Outbox.ts';
 import type { Clock, Timers } from './Platform.ts';
 import { systemClock, systemTimers } from './Platform.ts';
 import type { SendResult, Transport } from './Transport.ts';
@@ -47,7 +49,7 @@ export interface SyncWorkerOptions {
  */
 export class SyncWorker {
   readonly owner: string;
-  readonly #outbox: Outbox;
+  readonly #delivery: Delivery;
   readonly #transport: Transport;
   readonly #probe: NetworkProbe;
   readonly #clock: Clock;
@@ -69,7 +71,7 @@ export class SyncWorker {
   readonly #shared: SharedExchange;
 
   constructor(options: SyncWorkerOptions) {
-    this.#outbox = options.outbox;
+    this.#delivery = options.outbox.delivery;
     this.#transport = options.transport;
     this.#probe = options.probe ?? new NetworkProbe();
     this.owner = options.owner ?? `worker-${nanoid(10)}`;
@@ -92,8 +94,7 @@ export class SyncWorker {
       throw new RangeError('batchSize above 1 needs a transport with sendBatch');
     }
     this.#shared = new SharedExchange({
-      outbox: this.#outbox,
-      clock: this.#clock,
+      delivery: this.#delivery,
       timers: this.#timers,
       live: this.#live,
       onError: (err) => this.#onError(err),
@@ -117,13 +118,13 @@ export class SyncWorker {
    * send, and record each outcome.
    * @returns how many ops were attempted
    */
-  async tick(now = this.#clock.now()): Promise<number> {
+  async tick(): Promise<number> {
     if (!this.#probe.isOnline()) {
-      // Offline, nothing is sent; leases that ended are still given back first, as in the seed.
-      await this.#outbox.requeueExpired(now, this.#live);
+      // Offline, nothing is sent; leases that ended are still given back first.
+      await this.#delivery.requeueExpired(this.#live);
       return 0;
     }
-    return this.#rounds(this.#o.batchLimit, now);
+    return this.#rounds(this.#o.batchLimit);
   }
 
   /**
@@ -148,13 +149,12 @@ export class SyncWorker {
    * the outcome together with its next claim; concurrent slots share those
    * transactions (see {@link Outbox.exchange}).
    */
-  async #rounds(lanes: number, at?: number): Promise<number> {
+  async #rounds(lanes: number): Promise<number> {
     let budget = lanes;
     let attempted = 0;
     let inFlight = 0;
     const waiting: (() => void)[] = [];
     const settled = (): void => waiting.splice(0).forEach((wake) => wake());
-    const stamp = (): number => Math.max(at ?? -Infinity, this.#clock.now());
     const take = (): boolean => {
       if (!this.#probe.isOnline() || this.#abort.signal.aborted || budget <= 0) return false;
       budget--;
@@ -163,7 +163,7 @@ export class SyncWorker {
     // Claims the slot's next lane, in the same transaction as the outcome it records, if any.
     const next = async (settlement?: Settlement): Promise<Operation[] | undefined> => {
       const want = take();
-      const run = await this.#shared.request(settlement, want, stamp());
+      const run = await this.#shared.request(settlement, want);
       if (want && !run) budget++;
       return run;
     };
@@ -303,7 +303,7 @@ export class SyncWorker {
 
   /** How long to sleep when a tick found nothing to send. */
   async #idleDelay(): Promise<number> {
-    const next = await this.#outbox.nextWakeAt();
+    const next = await this.#delivery.nextWakeAt();
     if (next === undefined) return Infinity;
     const delay = Math.max(0, next - this.#clock.now());
     // Due work while offline: wait for the online signal, looking again now and then.
@@ -329,5 +329,5 @@ export class SyncWorker {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function thrown(err: unknown): SendResult {
-  return { ok: false, retryable: true, error: `transport threw: ${err instanceof Error ? err.message : String(err)}` };
+  return { ok: false, retryable: true, error: `transport threw: ${errorMessage(err)}` };
 }

@@ -1,10 +1,30 @@
 import type { Operation, ServerAnswer } from './Operation.ts';
 
-/** The outcome of one send, exactly as the seed's `SendResult`, plus HTTP details. */
-export interface SendResult {
-  ok: boolean;
-  /** Only read when `ok` is false: true for temporary failures. */
-  retryable?: boolean;
+/** A send the server took: the op is done. */
+export interface SendSuccess {
+  ok: true;
+  /** The HTTP status, when the transport speaks HTTP. */
+  status?: number;
+  /**
+   * What the server answered (status, body within the transport's cap, kept
+   * headers): kept with the op as `op.answer`, so the app can show it.
+   */
+  answer?: ServerAnswer;
+  // A failure's fields never appear on a success: read off a result not yet told apart, they are undefined.
+  retryable?: never;
+  error?: never;
+  retryAfterMs?: never;
+  free?: never;
+  since?: never;
+  unanswered?: never;
+  hold?: never;
+}
+
+/** A send that did not get the op applied: retried later, held, or a dead letter. */
+export interface SendFailure {
+  ok: false;
+  /** True for temporary failures (retried after a backoff); false for refusals (the op fails). */
+  retryable: boolean;
   error?: string;
   status?: number;
   /** From `Retry-After`: the next attempt is not made before this many ms from now. */
@@ -16,11 +36,7 @@ export interface SendResult {
    * while the probe says offline never counts, without this flag.
    */
   free?: boolean;
-  /**
-   * What the server answered (status, body within the transport's cap, kept
-   * headers): kept with the op as `op.answer`, on success (done) and on a
-   * refusal (failed), so the app can show and resolve it.
-   */
+  /** What the server answered to a refusal, kept with the op as `op.answer` (see {@link SendSuccess.answer}). */
   answer?: ServerAnswer;
   /**
    * When the run of failures this one continues began (e.g. the first of a
@@ -33,11 +49,14 @@ export interface SendResult {
   /**
    * Why the op cannot be sent again until something changes (its user's
    * credentials are missing, expired or were refused): it stays its lane's
-   * head, held, and goes again once the Outbox releases it. Spends an attempt
-   * only when `free` is not set.
+   * head, held, and goes again once the Delivery releases it. Spends an
+   * attempt only when `free` is not set.
    */
   hold?: string;
 }
+
+/** The outcome of one send, told apart by `ok`. */
+export type SendResult = SendSuccess | SendFailure;
 
 export interface SendContext {
   /** Aborted when the worker stops or the op's lease ends: nothing may go on the wire after that. */
@@ -67,7 +86,7 @@ export interface Transport {
   /**
    * Optional: why `op` cannot be sent now and must wait for a release rather
    * than a time (no credentials for its user), or undefined. Such a lane head
-   * is held (see `Outbox.release`), not claimed, and spends nothing.
+   * is held (see `Delivery.release`), not claimed, and spends nothing.
    */
   holds?(op: Operation): string | undefined;
 }

@@ -5,19 +5,7 @@ import type { LastError, Operation, OperationStatus } from './Operation.ts';
  * fields they changed, so replaying from the first record rebuilds the outbox.
  */
 export type WalRecordType =
-  | 'put'
-  | 'claim'
-  | 'send'
-  | 'done'
-  | 'retry'
-  | 'fail'
-  | 'discard'
-  | 'requeue'
-  | 'defer'
-  | 'hold'
-  | 'release'
-  | 'cancel'
-  | 'update';
+  'put' | 'claim' | 'send' | 'done' | 'retry' | 'fail' | 'remove' | 'requeue' | 'defer' | 'hold' | 'release' | 'update';
 
 export const WAL_RECORD_TYPES: readonly WalRecordType[] = [
   'put',
@@ -26,14 +14,16 @@ export const WAL_RECORD_TYPES: readonly WalRecordType[] = [
   'done',
   'retry',
   'fail',
-  'discard',
+  'remove',
   'requeue',
   'defer',
   'hold',
   'release',
-  'cancel',
   'update',
 ];
+
+/** Record types earlier versions wrote for a deleted op: read back as `remove`. */
+export const LEGACY_REMOVE_TYPES: readonly string[] = ['cancel', 'discard'];
 
 /** A WAL record before the store gives it its LSN. */
 export interface WalEntry {
@@ -41,7 +31,7 @@ export interface WalEntry {
   opId: string;
   /** Wall-clock ms of the change. */
   at: number;
-  /** Status after the change (absent for `discard`). */
+  /** Status after the change (absent for `remove`). */
   status?: OperationStatus;
   attempt?: number;
   nextAttemptAt?: number;

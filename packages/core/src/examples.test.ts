@@ -1,4 +1,4 @@
-// The ported seed programs are documentation that runs: check they still tell their story.
+// The example programs are documentation that runs: check they still tell their story.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const run = (file: string): string => execFileSync('pnpm', ['exec', 'tsx', file], { cwd: root, encoding: 'utf8' });
 
-describe('seed examples', () => {
+describe('examples', () => {
   it('main: saved → offline attempt → attempt, last error, next retry → recovers → done', () => {
     const out = run('examples/main.ts');
     const story = [

@@ -1,6 +1,6 @@
 export { FerryError } from './FerryError.ts';
 export type { FerryErrorCode, FerryErrorData } from './FerryError.ts';
-export { HTTP_METHODS } from './Operation.ts';
+export { HTTP_METHODS, OPERATION_STATUSES } from './Operation.ts';
 export type {
   HttpMethod,
   JsonValue,
@@ -19,18 +19,19 @@ export { RETRY_DEFAULTS, RetryPolicy } from './RetryPolicy.ts';
 export type { RetryPolicyOptions } from './RetryPolicy.ts';
 export { NetworkProbe } from './NetworkProbe.ts';
 export type { OnlineSignal } from './NetworkProbe.ts';
-export type { SendContext, SendResult, Transport } from './Transport.ts';
-export { Outbox } from './Outbox.ts';
+export type { SendContext, SendFailure, SendResult, SendSuccess, Transport } from './Transport.ts';
+export { Outbox } from './outbox/Outbox.ts';
+export { Delivery } from './outbox/Delivery.ts';
 export type {
   Change,
-  ClaimOptions,
   ClaimRequest,
   Claimed,
+  Exchange,
   ExchangeResult,
   OutboxOptions,
   SendFacts,
   Settlement,
-} from './Outbox.ts';
+} from './outbox/Outbox.ts';
 export type { OpPatch } from './state/edit.ts';
 export type { RetryFilter } from './state/retry.ts';
 export { Wal } from './Wal.ts';
@@ -38,10 +39,5 @@ export { SyncWorker } from './SyncWorker.ts';
 export type { SyncWorkerOptions } from './SyncWorker.ts';
 export { MemoryStore } from './MemoryStore.ts';
 export type { MemoryData, MemoryStoreOptions } from './MemoryStore.ts';
-export { decodeOp, decodeWal, encodeOp, laneOfRaw, toOperation } from './lib/records.ts';
-export { promoteNext } from './state/lane.ts';
-export { HELD_DUE, laneId } from './lib/lanes.ts';
-export { checkUserId } from './lib/userId.ts';
-export { targetUrl } from './lib/targetUrl.ts';
 export { ferryNames } from './names.ts';
 export type { FerryNames } from './names.ts';

@@ -11,6 +11,8 @@
  */
 import type { FerryErrorData } from './FerryError.ts';
 import type { LastError, Operation, OperationInput, OperationStatus } from './Operation.ts';
+import { OPERATION_STATUSES } from './Operation.ts';
+import { isRecord } from './lib/isRecord.ts';
 import type { ListQuery } from './OutboxStore.ts';
 import type { OpPatch } from './state/edit.ts';
 import type { RetryFilter } from './state/retry.ts';
@@ -71,9 +73,11 @@ export type RequestBody =
   | { type: 'retry'; opId: string }
   /** Retries the dead letters the filter picks, in their enqueue order, in one transaction. */
   | { type: 'retryAll'; filter: RetryFilter }
-  | { type: 'discard'; opId: string }
-  /** Deletes an op that was never sent, so that it never is (`possibly-delivered` once it may have been). */
-  | { type: 'cancel'; opId: string }
+  /**
+   * Deletes an op never sent, or a failed one, so that it is never sent (again): `possibly-delivered`
+   * once it may have reached the server, `invalid-state` once done.
+   */
+  | { type: 'remove'; opId: string }
   /** Replaces `kind`, `target`, `method` or `payload` of an op never sent (else `possibly-delivered`). */
   | { type: 'update'; opId: string; patch: OpPatch }
   /** Drains; answers once the drain settled, or after `waitMs` with the drain still going. */
@@ -183,8 +187,7 @@ export interface Results {
   retry: Operation;
   /** The retried ops, in enqueue order. */
   retryAll: Operation[];
-  discard: Operation;
-  cancel: Operation;
+  remove: Operation;
   update: Operation;
   /** Counts after the drain the request started has settled. */
   syncNow: Record<OperationStatus, number>;
@@ -253,11 +256,8 @@ export interface SignedOutMessage {
 export type Parsed = { ok: true; request: Request } | { ok: false; id: string | null; message: string };
 
 const MAX_ID = 256;
-const STATUSES: readonly string[] = ['pending', 'inflight', 'done', 'failed'] satisfies OperationStatus[];
 const REASONS: readonly string[] = ['online', 'visible', 'kick'] satisfies KickReason[];
 
-type Rec = Record<string, unknown>;
-const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_ID;
 
 /** Most ids one `retryAll` request may name. */
@@ -287,7 +287,8 @@ function parseQuery(q: unknown): ListQuery | string {
   if (!isRecord(q)) return 'query must be an object';
   const out: ListQuery = {};
   if (q['status'] !== undefined) {
-    if (typeof q['status'] !== 'string' || !STATUSES.includes(q['status'])) return 'query.status is not a status';
+    if (typeof q['status'] !== 'string' || !OPERATION_STATUSES.includes(q['status'] as OperationStatus))
+      return 'query.status is not a status';
     out.status = q['status'] as OperationStatus;
   }
   if (q['lane'] !== undefined) {
@@ -341,8 +342,7 @@ export function parseRequest(data: unknown): Parsed {
       return ok({ type: 'update', opId: data['opId'], patch: data['patch'] as OpPatch });
     case 'get':
     case 'retry':
-    case 'cancel':
-    case 'discard':
+    case 'remove':
       return isName(data['opId'])
         ? ok({ type: data['type'], opId: data['opId'] })
         : bad(`${data['type']} needs an opId`);

@@ -1,6 +1,6 @@
 import type { IDBPDatabase, IDBPObjectStore, IDBPTransaction } from 'idb';
 import type { OpRecord, QuarantinedRecord, WalRecord } from './lib/core.ts';
-import { decodeOp, decodeWal, encodeOp } from './lib/core.ts';
+import { decodeOp, decodeWal, encodeOp, isRecord } from './lib/core.ts';
 
 /**
  * The database layout, in one place: names, the schema version, and the one
@@ -155,9 +155,6 @@ async function migrateWal(
     }
   }
 }
-
-const isRecord = (raw: unknown): raw is Record<string, unknown> =>
-  typeof raw === 'object' && raw !== null && !Array.isArray(raw);
 
 /** A v1 op (no `v`) or an already current one, as a current record; else why not. */
 function toV2Op(raw: unknown, isHead: boolean): OpRecord | string {

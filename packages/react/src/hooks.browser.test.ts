@@ -82,8 +82,8 @@ function setup() {
   const op = (lane = 'chat', payload = 1) => ({ kind: 'message.send', target: '/api/m', payload, lane });
   /** The player claims the next ready op and delivers it. */
   const sendOne = async () => {
-    const [c] = await player.claim('player', 1, 60_000);
-    if (c) await player.complete(c);
+    const [c] = await player.delivery.claim({ owner: 'player', lanes: 1, leaseMs: 60_000 });
+    if (c) await player.delivery.exchange({ settlements: [{ run: [c], results: [{ ok: true }] }] });
   };
   return {
     client,
@@ -148,7 +148,7 @@ describe('@ferry/react in Chromium', () => {
     await t.close();
   });
 
-  it('useOp follows one op through pending, inflight, done and discard; null for an unknown id; stops listening on unmount', async () => {
+  it('useOp follows one op through pending, inflight, failed and remove; null for an unknown id; stops listening on unmount', async () => {
     const t = setup();
     const id = await t.client.enqueue(t.op());
     const { result, unmount, rerender } = renderHook(({ id }) => useOp(id), {
@@ -157,11 +157,12 @@ describe('@ferry/react in Chromium', () => {
     });
     expect(result.current).toBeUndefined();
     await waitFor(() => expect(result.current?.status).toBe('pending'));
-    const [claimed] = await act(() => t.player.claim('player', 1, 60_000));
+    const [claimed] = await act(() => t.player.delivery.claim({ owner: 'player', lanes: 1, leaseMs: 60_000 }));
     await waitFor(() => expect(result.current?.status).toBe('inflight'));
-    await act(() => t.player.complete(claimed as never));
-    await waitFor(() => expect(result.current?.status).toBe('done'));
-    await act(() => t.client.discard(id));
+    const refused = { ok: false, retryable: false, status: 400 } as const;
+    await act(() => t.player.delivery.exchange({ settlements: [{ run: [claimed as never], results: [refused] }] }));
+    await waitFor(() => expect(result.current?.status).toBe('failed'));
+    await act(() => t.client.remove(id));
     await waitFor(() => expect(result.current).toBeNull());
     rerender({ id: 'nope' });
     await waitFor(() => expect(result.current).toBeNull());
@@ -235,7 +236,7 @@ describe('@ferry/react in Chromium', () => {
     const id = await t.client.enqueue(t.op());
     const { result, unmount } = renderHook(() => useOp(id), { wrapper: t.wrapper });
     await waitFor(() => expect(result.current?.status).toBe('pending'));
-    const [claimed] = await t.silent.claim('silent', 1, 60_000);
+    const [claimed] = await t.silent.delivery.claim({ owner: 'silent', lanes: 1, leaseMs: 60_000 });
     await new Promise((r) => setTimeout(r, 50));
     expect(result.current?.status).toBe('pending');
     await act(async () => void dispatchEvent(new Event('focus')));
@@ -244,7 +245,7 @@ describe('@ferry/react in Chromium', () => {
     // The timer: no event at all.
     const timed = renderHook(() => useOp(id, { recheckMs: 50 }), { wrapper: t.wrapper });
     await waitFor(() => expect(timed.result.current?.status).toBe('inflight'));
-    await t.silent.complete(claimed as never);
+    await t.silent.delivery.exchange({ settlements: [{ run: [claimed as never], results: [{ ok: true }] }] });
     await waitFor(() => expect(timed.result.current?.status).toBe('done'), { timeout: 1000 });
     timed.unmount();
     await t.close();

@@ -19,7 +19,7 @@ const settled = (op: Operation | null | undefined): boolean => {
 
 /**
  * One op, kept current: `undefined` until the first `get` answers, `null`
- * when there is no such op (never enqueued, discarded, or compacted), else
+ * when there is no such op (never enqueued, removed, or compacted), else
  * the op as stored. Each broadcast change of this op asks for it again (one
  * `get`, so the whole op is current, not only what the change carries);
  * changes of other ops cost nothing. While it is not settled, it is also
@@ -59,7 +59,7 @@ export function useOp(id: string, options: UseOpOptions = {}): Operation | null 
     }
     const off = client.subscribe((change) => {
       if (change.op.id !== id) return;
-      if (change.type === 'discard' || change.type === 'cancel') {
+      if (change.type === 'remove') {
         asked++;
         show(null);
       } else load();

@@ -242,11 +242,13 @@ describe('FerryHost.receive', () => {
     await h.close();
   });
 
-  it('parks a permanent failure; retry re-sends it; discard removes it', async () => {
-    let fail = true;
-    const transport = new ScriptedTransport((): SendResult =>
-      fail ? { ok: false, retryable: false, status: 400, error: 'HTTP 400' } : { ok: true },
-    );
+  it('parks a permanent failure; retry re-sends it; remove deletes the dead letter', async () => {
+    const transport = new ScriptedTransport((): SendResult => ({
+      ok: false,
+      retryable: false,
+      status: 400,
+      error: 'HTTP 400',
+    }));
     const { h } = host({ transport });
     const p = port();
     await h.receive({ v: 1, id: 'e', type: 'enqueue', op }, p);
@@ -254,10 +256,11 @@ describe('FerryHost.receive', () => {
     const l = port();
     await h.receive({ v: 1, id: 'l', type: 'list', query: { status: 'failed' } }, l);
     expect(l.replies[0]).toMatchObject({ ok: true, result: [{ id, status: 'failed', lastError: { status: 400 } }] });
-    fail = false;
     await h.receive({ v: 1, id: 'r', type: 'retry', opId: id }, port());
     expect(transport.timesSent(id)).toBe(2);
-    await h.receive({ v: 1, id: 'd', type: 'discard', opId: id }, port());
+    const d = port();
+    await h.receive({ v: 1, id: 'd', type: 'remove', opId: id }, d);
+    expect(d.replies[0]).toMatchObject({ ok: true, result: { id, status: 'failed' } });
     const g = port();
     await h.receive({ v: 1, id: 'g', type: 'get', opId: id }, g);
     expect(g.replies[0]).toMatchObject({ ok: true, result: null });

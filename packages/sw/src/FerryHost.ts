@@ -1,6 +1,6 @@
 import type { Change } from '@ferry/core';
 import type { FerryNames } from '@ferry/core';
-import { FerryError, ferryNames, systemClock, systemTimers } from '@ferry/core';
+import { FerryError, ferryNames, systemTimers } from '@ferry/core';
 import type { FerryHostOptions } from './FerryHostOptions.ts';
 import type { Engine } from './lib/buildEngine.ts';
 import { buildEngine, retire } from './lib/buildEngine.ts';
@@ -132,11 +132,7 @@ export class FerryHost {
       const { runner, outbox } = await this.#current();
       await runner.drain();
       // At most hourly across worker starts: the store keeps the last run's time.
-      await outbox.compactIfDue(
-        this.#o.retentionMs ?? 7 * 24 * 60 * 60 * 1000,
-        COMPACT_EVERY_MS,
-        (this.#o.clock ?? systemClock).now(),
-      );
+      await outbox.compactIfDue(this.#o.retentionMs ?? 7 * 24 * 60 * 60 * 1000, COMPACT_EVERY_MS);
     } catch (err) {
       this.#onError(err);
     }

@@ -102,7 +102,7 @@ export class Runner {
     if (!locks) return this.#rounds();
     return locks.request(this.#o.lockName, { signal: this.#abort.signal }, async () => {
       // Whoever held the lock before is gone or done: its leases are orphans.
-      await this.#o.outbox.requeueOrphans(this.#o.worker.live);
+      await this.#o.outbox.delivery.requeueOrphans(this.#o.worker.live);
       await this.#rounds();
     });
   }
@@ -120,7 +120,7 @@ export class Runner {
     try {
       // Offline: no need to ask the store; the page forwards `online`, and we look again now and then.
       const next = this.#o.isOnline()
-        ? await this.#o.outbox.nextWakeAt()
+        ? await this.#o.outbox.delivery.nextWakeAt()
         : this.#o.clock.now() + this.#o.offlineRecheckMs;
       if (next === undefined) return;
       delay = Math.max(MIN_DELAY_MS, next - this.#o.clock.now());

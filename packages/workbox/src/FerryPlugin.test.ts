@@ -54,7 +54,7 @@ function fakeHost(name?: string) {
   const emit = (type: Change['type'], id: string, status: Operation['status']): void => {
     const i = ops.findIndex((o) => o.id === id);
     const op = { ...(ops[i] as Operation), status };
-    if (type === 'discard' || type === 'cancel') ops.splice(i, 1);
+    if (type === 'remove') ops.splice(i, 1);
     else ops[i] = op;
     for (const fn of listeners) fn({ type, lsn: 1, op } as Change);
   };
@@ -179,7 +179,7 @@ describe('FerryPlugin', () => {
     expect(await headers(nobodys)).toMatchObject({ Authorization: 'Bearer whoever-is-current' });
   });
 
-  it("deletes an op's kept headers as it leaves the queue (done, discard, cancel), not while failed", async () => {
+  it("deletes an op's kept headers as it leaves the queue (done, remove), not while failed", async () => {
     const caches = memoryCaches();
     const { host, emit } = fakeHost('notes');
     const plugin = new FerryPlugin({ host, caches: () => caches, ordered: false });
@@ -187,8 +187,8 @@ describe('FerryPlugin', () => {
     expect(caches.dump()).toContain('ferry-notes-workbox-headers');
     expect(caches.dump()).not.toContain('"ferry-workbox-headers"');
     emit('done', 'op1', 'done');
-    emit('discard', 'op2', 'pending');
-    emit('cancel', 'op3', 'pending');
+    emit('remove', 'op2', 'pending');
+    emit('remove', 'op3', 'failed');
     emit('fail', 'op4', 'failed');
     await tick();
     const read = workboxHeaders(undefined, { name: 'notes', caches: () => caches });

@@ -1,4 +1,5 @@
 import type { OperationStatus } from '@ferry/core';
+import { OPERATION_STATUSES } from '@ferry/core';
 import type { ChangeSummary, StatusResult } from '@ferry/core/protocol';
 
 /** Ops by status. */
@@ -50,8 +51,8 @@ export interface FerryStatus {
    * Progress of the current drain, or null when none runs. A drain begins when an op goes
    * in flight while no drain is current (or a load finds one in flight), and ends when no
    * op is unsent (pending in a lane that is not held, or in flight): every op it counted was delivered,
-   * failed for good, discarded, or is held. An op joins it when it becomes unsent during the
-   * drain (enqueued, retried, released); one discarded or held before it was delivered leaves
+   * failed for good, removed, or is held. An op joins it when it becomes unsent during the
+   * drain (enqueued, retried, released); one removed or held before it was delivered leaves
    * it. `done + failed <= total`; ops waiting for a retry keep the drain open.
    */
   drain: DrainProgress | null;
@@ -71,13 +72,9 @@ interface Entry {
 }
 type DrainMark = 'active' | 'done' | 'failed';
 
-const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
 const zero = (): StatusCounts => ({ pending: 0, inflight: 0, done: 0, failed: 0 });
-/**
- * Changes that delete the op; the summary then carries the op as it was. `cancel` is the
- * WAL record of `client.cancel`, which deletes a queued op as discard does.
- */
-const REMOVALS: ReadonlySet<string> = new Set(['discard', 'cancel']);
+/** Changes that delete the op; the summary then carries the op as it was. */
+const REMOVALS: ReadonlySet<string> = new Set(['remove']);
 /** One lane (per user) of pending ops, and how many of them carry `held` (its head, normally). */
 interface LaneWait {
   pending: Set<string>;
@@ -162,7 +159,7 @@ export class StatusState {
     if (prev && change.lsn <= prev.lsn) return false;
     const removal = REMOVALS.has(change.type);
     if (prev) this.#remove(op.id, prev);
-    // A done op is counted, not kept: its discard takes it from the count.
+    // A done op is counted, not kept: its removal takes it from the count.
     else if (removal && op.status === 'done') this.#bump('done', op.lane, op.user, -1);
     let entry: Entry | undefined;
     const status = op.status;
@@ -294,7 +291,7 @@ function bumpIn(map: Map<string, StatusCounts>, key: string, status: OperationSt
   let c = map.get(key);
   if (!c) map.set(key, (c = zero()));
   c[status] += by;
-  if (STATUSES.every((s) => c[s] === 0)) map.delete(key);
+  if (OPERATION_STATUSES.every((s) => c[s] === 0)) map.delete(key);
 }
 
 /** fromEntries defines each key as an own property: a lane named `__proto__` stays a lane. */

@@ -1,5 +1,6 @@
 import type { CredentialsInput, RequestBody, Results, SignedOutMessage, SignOutResult } from '@ferry/core/protocol';
-import { FerryError, checkUserId } from '@ferry/core';
+import { FerryError } from '@ferry/core';
+import { checkUserId } from '@ferry/core/internal';
 
 /** What the app's credentials provider is told when the worker needs a user's credentials. */
 export interface CredentialsRequest {

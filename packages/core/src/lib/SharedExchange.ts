@@ -1,13 +1,13 @@
 import { FerryError } from '../FerryError.ts';
 import type { Operation } from '../Operation.ts';
-import type { Outbox } from '../Outbox.ts';
-import type { Clock, Timers } from '../Platform.ts';
-import type { ClaimRequest, Settlement } from '../state/exchange.ts';
+import type { Delivery } from '../outbox/Delivery.ts';
+import type { Timers } from '../Platform.ts';
+import type { ClaimRequest } from '../state/claim.ts';
+import type { Settlement } from '../state/exchange.ts';
 import { laneId } from './lanes.ts';
 
 export interface SharedExchangeOptions {
-  outbox: Outbox;
-  clock: Clock;
+  delivery: Delivery;
   timers: Timers;
   /** The runner's lease tokens on the wire: claims add to it, settlements remove from it. */
   live: Set<number>;
@@ -32,8 +32,6 @@ interface Queued {
   claim: boolean;
   /** The mark timer's own request: this transaction writes the marks still waiting. */
   marks: boolean;
-  /** The caller's clock reading. */
-  at: number;
   resolve: (run: Operation[] | undefined) => void;
 }
 
@@ -60,15 +58,10 @@ export class SharedExchange {
    * `forMarks`, a transaction for the marks waiting, if nothing else takes
    * them); resolves with the lane run claimed for this caller, if any.
    */
-  request(
-    settlement: Settlement | undefined,
-    claim: boolean,
-    now: number,
-    forMarks = false,
-  ): Promise<Operation[] | undefined> {
+  request(settlement: Settlement | undefined, claim: boolean, forMarks = false): Promise<Operation[] | undefined> {
     if (!settlement && !claim && !forMarks) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      this.#queued.push({ settlement, claim, marks: forMarks, at: now, resolve });
+      this.#queued.push({ settlement, claim, marks: forMarks, resolve });
       if (!this.#flushing) {
         this.#flushing = true;
         // One microtask lets the slots that settle together share the transaction.
@@ -80,9 +73,6 @@ export class SharedExchange {
   async #flush(): Promise<void> {
     while (this.#queued.length > 0) {
       const batch = this.#queued.splice(0);
-      // The latest reading among this transaction's callers only: a wall clock that steps back is
-      // believed from the next transaction on, never held at a past high.
-      const now = Math.max(...batch.map((b) => b.at));
       const settlements = batch.flatMap((b) => (b.settlement ? [b.settlement] : []));
       // A send that settles needs no mark: its outcome is recorded instead.
       const settling = new Set(settlements.flatMap((s) => s.run.map((op) => op.leaseToken)));
@@ -100,12 +90,11 @@ export class SharedExchange {
         continue;
       }
       try {
-        const result = await this.#o.outbox.exchange(
+        const result = await this.#o.delivery.exchange({
+          onWire: wire,
           settlements,
-          wanted > 0 ? this.#o.claim(wanted) : undefined,
-          now,
-          wire,
-        );
+          next: wanted > 0 ? this.#o.claim(wanted) : undefined,
+        });
         // An answer for a superseded claim changed nothing: reported, not fatal.
         for (const s of result.settled) if (s instanceof FerryError) this.#o.onError(s);
         runs = byLane(result.claimed);
@@ -122,7 +111,7 @@ export class SharedExchange {
         else if (runs.length > 0) b.resolve(runs.shift());
         // The claim set heads aside and stopped reading before it knew whether more is due: ask again.
         else if (more && !this.#o.stopped())
-          this.#queued.push({ settlement: undefined, claim: true, marks: false, at: b.at, resolve: b.resolve });
+          this.#queued.push({ settlement: undefined, claim: true, marks: false, resolve: b.resolve });
         else b.resolve(undefined);
       }
     }
@@ -140,7 +129,7 @@ export class SharedExchange {
     this.#marks.push(...run);
     this.#markTimer ??= this.#o.timers.setTimeout(() => {
       this.#markTimer = undefined;
-      void this.request(undefined, false, this.#o.clock.now(), true);
+      void this.request(undefined, false, true);
     }, WIRE_MARK_MS);
   }
 }

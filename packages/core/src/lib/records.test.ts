@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Operation } from '../Operation.ts';
-import { decodeOp, encodeOp } from './records.ts';
+import { decodeOp, decodeWal, encodeOp } from './records.ts';
 
 const op: Operation = {
   id: 'a',
@@ -37,5 +37,19 @@ describe('decodeOp', () => {
     expect(decodeOp({ ...done, leaseUntil: 3 })).toMatch(/lease/);
     expect(decodeOp({ ...encodeOp(op, true), v: 2 })).toMatch(/version/);
     expect(decodeOp('x')).toBe('not an object');
+  });
+});
+
+describe('decodeWal', () => {
+  const record = { v: 1, lsn: 3, opId: 'a', at: 10 };
+
+  it('reads the record types earlier versions wrote for a deleted op as remove', () => {
+    expect(decodeWal({ ...record, type: 'cancel' })).toEqual({ ...record, type: 'remove' });
+    expect(decodeWal({ ...record, type: 'discard' })).toEqual({ ...record, type: 'remove' });
+    expect(decodeWal({ ...record, type: 'remove' })).toEqual({ ...record, type: 'remove' });
+  });
+
+  it('rejects a type it does not know', () => {
+    expect(decodeWal({ ...record, type: 'vanish' })).toBe('bad type');
   });
 });

@@ -1,11 +1,10 @@
-import type { LastError, Operation, OperationStatus } from '../Operation.ts';
-import { HTTP_METHODS } from '../Operation.ts';
+import type { LastError, Operation } from '../Operation.ts';
+import { HTTP_METHODS, OPERATION_STATUSES } from '../Operation.ts';
 import type { OpRecord } from '../OutboxStore.ts';
 import type { WalRecord } from '../WalRecord.ts';
-import { WAL_RECORD_TYPES } from '../WalRecord.ts';
+import { LEGACY_REMOVE_TYPES, WAL_RECORD_TYPES } from '../WalRecord.ts';
+import { isRecord as isObj } from './isRecord.ts';
 import { HELD_DUE, laneId } from './lanes.ts';
-
-const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
 
 /**
  * Builds the stored form of an op. `isHead` says whether the op is the
@@ -35,7 +34,6 @@ export function toOperation(rec: OpRecord): Operation {
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function isLastError(v: unknown): v is LastError {
   return (
@@ -60,7 +58,7 @@ export function decodeOp(raw: unknown): OpRecord | string {
   if (raw['user'] !== undefined && (!isStr(raw['user']) || raw['user'] === '')) return 'bad user';
   if (raw['held'] !== undefined && (!isStr(raw['held']) || raw['status'] !== 'pending')) return 'bad held';
   if (!HTTP_METHODS.includes(raw['method'] as never)) return 'bad method';
-  if (!STATUSES.includes(raw['status'] as never)) return 'bad status';
+  if (!OPERATION_STATUSES.includes(raw['status'] as never)) return 'bad status';
   for (const key of ['seq', 'attempt', 'nextAttemptAt', 'createdAt', 'updatedAt'] as const) {
     if (!isNum(raw[key])) return `bad ${key}`;
   }
@@ -94,9 +92,10 @@ export function decodeWal(raw: unknown): WalRecord | string {
   if (!isObj(raw)) return 'not an object';
   if (raw['v'] !== 1) return `unknown schema version ${String(raw['v'])}`;
   if (!isNum(raw['lsn'])) return 'bad lsn';
-  if (!WAL_RECORD_TYPES.includes(raw['type'] as never)) return 'bad type';
+  const legacy = LEGACY_REMOVE_TYPES.includes(raw['type'] as never);
+  if (!legacy && !WAL_RECORD_TYPES.includes(raw['type'] as never)) return 'bad type';
   if (!isStr(raw['opId']) || !isNum(raw['at'])) return 'bad opId or at';
-  return raw as unknown as WalRecord;
+  return (legacy ? { ...raw, type: 'remove' } : raw) as unknown as WalRecord;
 }
 
 /**

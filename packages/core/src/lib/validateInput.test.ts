@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../FerryError.ts';
 import { MemoryStore } from '../MemoryStore.ts';
-import { Outbox } from '../Outbox.ts';
+import { Outbox } from '../outbox/Outbox.ts';
 
 const base = { kind: 'message.send', target: '/api/messages', payload: { text: 'hi' } };
 

@@ -2,6 +2,7 @@ import { nanoid } from 'nanoid';
 import { FerryError } from '../FerryError.ts';
 import type { HttpMethod, JsonValue, Operation, OperationInput } from '../Operation.ts';
 import { HTTP_METHODS } from '../Operation.ts';
+import { errorMessage } from './errorMessage.ts';
 import { targetUrl } from './targetUrl.ts';
 import { checkUserId } from './userId.ts';
 
@@ -143,14 +144,12 @@ function snapshot(value: unknown): JsonValue {
   return copy(value, 'payload', 0);
 }
 
-const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
 /** Asks a payload value about itself (its keys, its prototype); a Proxy trap that throws is the payload's fault. */
 function ask<T>(question: () => T, where: string): T {
   try {
     return question();
   } catch (err) {
-    fail('payload-not-cloneable', `${where} could not be inspected: ${messageOf(err)}`);
+    fail('payload-not-cloneable', `${where} could not be inspected: ${errorMessage(err)}`);
   }
 }
 
@@ -159,10 +158,7 @@ function read(obj: object, key: string | number, where: string): unknown {
   try {
     return (obj as Record<string | number, unknown>)[key];
   } catch (err) {
-    fail(
-      'payload-not-cloneable',
-      `${where}[${JSON.stringify(key)}] could not be read: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    fail('payload-not-cloneable', `${where}[${JSON.stringify(key)}] could not be read: ${errorMessage(err)}`);
   }
 }
 
@@ -178,11 +174,7 @@ export function validateInput(input: unknown, rules: InputRules): ValidInput {
   } catch (err) {
     if (err instanceof FerryError) throw err;
     // A getter or Proxy trap on the op itself threw, or the stack ran out.
-    throw new FerryError(
-      'invalid-operation',
-      `the operation could not be read: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err },
-    );
+    throw new FerryError('invalid-operation', `the operation could not be read: ${errorMessage(err)}`, { cause: err });
   }
 }
 
@@ -270,7 +262,7 @@ export function validatePatch(patch: unknown, rules: InputRules): ValidPatch {
     return out;
   } catch (err) {
     if (err instanceof FerryError) throw err;
-    throw new FerryError('invalid-operation', `the patch could not be read: ${messageOf(err)}`, { cause: err });
+    throw new FerryError('invalid-operation', `the patch could not be read: ${errorMessage(err)}`, { cause: err });
   }
 }
 

@@ -14,7 +14,8 @@ import type { SendResult } from '../Transport.ts';
 import { laneId } from '../lib/lanes.ts';
 import { encodeOp, toOperation } from '../lib/records.ts';
 import type { Change } from './lane.ts';
-import { dropLease, mustGet, promoteNext } from './lane.ts';
+import { dropLease, mustGet } from './lane.ts';
+import { promoteNext } from '../lib/promoteNext.ts';
 import type { Claimed, FailureFacts, Outcome } from './settle.ts';
 import { afterDone, afterFailure, mustHoldLease } from './settle.ts';
 
@@ -52,7 +53,7 @@ export async function settleBatch(
   let headFree = true;
   const missed = results[split];
   const missedRec = recs[split];
-  if (missedRec && missed) {
+  if (missedRec && missed && !missed.ok) {
     const outcome = afterFailure(missedRec, { ...facts, result: missed }, policy, now);
     headFree = outcome.type === 'fail';
     outcomes.push({ outcome, head: !headFree });

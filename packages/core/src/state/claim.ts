@@ -10,12 +10,21 @@ import type { RetryPolicy } from '../RetryPolicy.ts';
 import { laneId } from '../lib/lanes.ts';
 import { encodeOp, toOperation } from '../lib/records.ts';
 import { defer, holdHead } from './hold.ts';
-import type { Change } from './lane.ts';
-import { ageFrom, promoteNext, tooOldMessage } from './lane.ts';
+import type { Change, Transition } from './lane.ts';
+import { ageFrom, tooOldMessage } from './lane.ts';
+import { promoteNext } from '../lib/promoteNext.ts';
 import { requeueLeased } from './settle.ts';
 
-/** What a claim needs besides its owner and size. */
-export interface ClaimOptions {
+/** What to claim: for whom, how many lanes, for how long, and which heads to set aside. */
+export interface ClaimRequest {
+  /** Names the runner in leases. */
+  owner: string;
+  /** Most lanes claimed (their head, or a batch). */
+  lanes: number;
+  /** How long the claim holds its ops before another runner may take them back. */
+  leaseMs: number;
+  /** Most ops of one lane claimed together, for one batch send. @default 1 */
+  perLane?: number;
   /** Lease tokens this runner has on the wire now: their leases are never requeued under it, even if they look expired. */
   live?: ReadonlySet<number>;
   /** When `op`'s destination asked for a pause (see Transport.heldUntil). */
@@ -50,14 +59,9 @@ const READS = 8;
  */
 export async function claim(
   tx: OutboxTx,
-  owner: string,
-  limit: number,
-  leaseMs: number,
-  policy: RetryPolicy,
-  now: number,
-  perLane = 1,
-  options: ClaimOptions = {},
+  { request, policy, now }: { request: ClaimRequest } & Transition,
 ): Promise<ClaimResult> {
+  const { owner, lanes: limit, leaseMs, perLane = 1, ...options } = request;
   const changes = await requeueExpired(tx, now, policy, options.live);
   const runs: OpRecord[][] = [];
   // Deferred, held and expired heads leave the due set, so reading again finds the next ones; the

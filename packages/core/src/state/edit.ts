@@ -1,20 +1,22 @@
 /**
- * Edits of queued ops: a coalescing enqueue, `update`, `cancel` and
- * `discard`. An op that may have reached the server (see possiblyDelivered)
+ * Edits of queued ops: a coalescing enqueue, `update` and `remove`. An op that may have reached the server (see possiblyDelivered)
  * is never edited in place: its key may already be stored with its payload,
  * so the edit would be refused as another payload, or lost. A coalescing
- * enqueue then becomes a new op behind it; `update` and `cancel` reject.
+ * enqueue then becomes a new op behind it; `update` and `remove` reject
+ * (`remove` still deletes a failed op: a dead letter is the app's to drop).
  */
 import { FerryError } from '../FerryError.ts';
 import type { JsonValue, Operation } from '../Operation.ts';
 import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
+import { isRecord } from '../lib/isRecord.ts';
 import { laneId } from '../lib/lanes.ts';
 import { encodeOp, toOperation } from '../lib/records.ts';
 import type { ValidInput, ValidPatch } from '../lib/validateInput.ts';
 import type { Repeat } from './insert.ts';
 import { insert } from './insert.ts';
 import type { Change } from './lane.ts';
-import { mustGet, possiblyDelivered, promoteNext } from './lane.ts';
+import { mustGet, possiblyDelivered } from './lane.ts';
+import { promoteNext } from '../lib/promoteNext.ts';
 
 /** What `update` may change of a queued op: its intent, never its bookkeeping. */
 export type OpPatch = Partial<Pick<Operation, 'kind' | 'target' | 'method' | 'payload'>>;
@@ -84,8 +86,8 @@ export async function fold(tx: OutboxTx, input: ValidInput, now: number, maxByte
 }
 
 type JsonObject = Record<string, JsonValue>;
-const isObject = (v: JsonValue): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-/** Refuses an edit or a cancel of an op that may have reached the server or was delivered: nothing changes. */
+const isObject = (v: JsonValue): v is JsonObject => isRecord(v);
+/** Refuses an edit or a removal of an op that may have reached the server or was delivered: nothing changes. */
 function mustBeUnsent(rec: OpRecord, what: string): void {
   if (rec.status === 'done') {
     throw new FerryError('invalid-state', `operation ${rec.id} was delivered; it cannot be ${what}`);
@@ -97,16 +99,13 @@ function mustBeUnsent(rec: OpRecord, what: string): void {
 }
 
 /**
- * Cancels an op that was never sent: it is deleted and never sent; the lane
- * goes on with the op behind it.
+ * Removes an op that was never sent, or a failed one (a dead letter): it is
+ * deleted and never sent again; the lane goes on with the op behind it.
  */
-export async function cancel(tx: OutboxTx, id: string, now: number): Promise<Change> {
+export async function remove(tx: OutboxTx, id: string, now: number): Promise<Change> {
   const rec = await mustGet(tx, id);
-  mustBeUnsent(rec, 'cancelled');
-  const lsn = await tx.appendWal({ type: 'cancel', opId: id, at: now });
-  await tx.deleteOp(id);
-  if (rec.status === 'pending') await promoteNext(tx, laneId(rec));
-  return { type: 'cancel', lsn, op: toOperation(rec) };
+  if (rec.status !== 'failed') mustBeUnsent(rec, 'removed');
+  return drop(tx, rec, now);
 }
 
 /**
@@ -124,14 +123,16 @@ export async function update(tx: OutboxTx, id: string, patch: ValidPatch, now: n
   return { type: 'update', lsn, op };
 }
 
-/** Removes an op that is not in flight. */
-export async function discard(tx: OutboxTx, id: string, now: number): Promise<Change> {
-  const rec = await mustGet(tx, id);
+/**
+ * Deletes an op that is not in flight, whatever its past (a sign-out that
+ * discards its user's queue): a `remove` record, and the lane goes on.
+ */
+export async function drop(tx: OutboxTx, rec: OpRecord, now: number): Promise<Change> {
   if (rec.status === 'inflight') {
-    throw new FerryError('invalid-state', `operation ${id} is in flight; discard it after the send settles`);
+    throw new FerryError('invalid-state', `operation ${rec.id} is in flight; remove it after the send settles`);
   }
-  const lsn = await tx.appendWal({ type: 'discard', opId: id, at: now });
-  await tx.deleteOp(id);
+  const lsn = await tx.appendWal({ type: 'remove', opId: rec.id, at: now });
+  await tx.deleteOp(rec.id);
   if (rec.status === 'pending') await promoteNext(tx, laneId(rec));
-  return { type: 'discard', lsn, op: toOperation(rec) };
+  return { type: 'remove', lsn, op: toOperation(rec) };
 }

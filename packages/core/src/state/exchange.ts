@@ -8,16 +8,16 @@ import type { OutboxTx } from '../OutboxStore.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
 import type { SendResult } from '../Transport.ts';
 import { settleBatch } from './batch.ts';
-import type { ClaimOptions, ClaimResult } from './claim.ts';
+import type { ClaimRequest, ClaimResult } from './claim.ts';
 import { claim } from './claim.ts';
-import type { Change } from './lane.ts';
+import type { Change, Transition } from './lane.ts';
 import type { Claimed, FailureFacts } from './settle.ts';
 import { complete, markOnWire, recordFailure } from './settle.ts';
 
 /** What the runner knew when a send failed: offline, or stopped (either spends no attempt). */
 export type SendFacts = Omit<FailureFacts, 'result'>;
 
-/** The outcome of one send, single or batch, as `Outbox.exchange` records it. */
+/** The outcome of one send, single or batch, as `Delivery.exchange` records it. */
 export interface Settlement {
   /** The ops as claimed, in the order sent. */
   run: readonly Claimed[];
@@ -26,12 +26,14 @@ export interface Settlement {
   facts?: SendFacts;
 }
 
-/** What `Outbox.exchange` claims after recording: like `Outbox.claim`. */
-export interface ClaimRequest extends ClaimOptions {
-  owner: string;
-  lanes: number;
-  leaseMs: number;
-  perLane?: number;
+/** What one `Delivery.exchange` does, in this order, in one transaction. */
+export interface Exchange {
+  /** Claims whose send started; one that no longer holds its op is skipped. @default [] */
+  onWire?: readonly Claimed[];
+  /** Outcomes to record, one after the other. @default [] */
+  settlements?: readonly Settlement[];
+  /** What to claim after recording, if anything. @default nothing */
+  next?: ClaimRequest | undefined;
 }
 
 export interface ExchangeResult {
@@ -64,16 +66,11 @@ function asFerryError(err: unknown): FerryError {
  */
 export async function exchange(
   tx: OutboxTx,
-  settlements: readonly Settlement[],
-  next: ClaimRequest | undefined,
-  onWire: readonly Claimed[],
-  policy: RetryPolicy,
-  now: number,
+  { onWire = [], settlements = [], next, policy, now }: Exchange & Transition,
 ): Promise<{ settled: (Change[] | FerryError)[]; claimed: ClaimResult | undefined }> {
   if (onWire.length > 0) await markOnWire(tx, onWire, now);
   const settled: (Change[] | FerryError)[] = [];
   for (const s of settlements) settled.push(await settleOne(tx, s, policy, now).catch(asFerryError));
-  const perLane = next?.perLane ?? 1;
-  const claimed = next ? await claim(tx, next.owner, next.lanes, next.leaseMs, policy, now, perLane, next) : undefined;
+  const claimed = next ? await claim(tx, { request: next, policy, now }) : undefined;
   return { settled, claimed };
 }

@@ -7,7 +7,7 @@
  * - an op is *active* (pending or inflight) in exactly one lane, ordered by `seq`;
  * - only a lane's lowest-seq active op (its head) may be claimed, so ops that
  *   share a lane go out in enqueue order and at most one is in flight;
- * - a head that leaves the lane (done, failed, discarded) promotes the next op;
+ * - a head that leaves the lane (done, failed, removed) promotes the next op;
  * - an op that may have reached the server (claimed at least once under its
  *   key) is never edited in place, and its key never carries another payload.
  *
@@ -18,13 +18,19 @@ import type { Operation } from '../Operation.ts';
 import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
 import type { WalRecordType } from '../WalRecord.ts';
-import { encodeOp, toOperation } from '../lib/records.ts';
+
+/** What every transition is given besides its own arguments: the retry rules, and the time it happens at. */
+export interface Transition {
+  policy: RetryPolicy;
+  /** The Outbox clock's reading for this transaction. */
+  now: number;
+}
 
 /** What a committed transition reports to subscribers. */
 export interface Change {
   type: WalRecordType;
   lsn: number;
-  /** The op after the change; for `discard` and `cancel`, the op as it was. */
+  /** The op after the change; for `remove`, the op as it was. */
   op: Operation;
 }
 
@@ -34,12 +40,6 @@ export interface Change {
  */
 export async function laneHead(tx: OutboxTx, lane: string): Promise<OpRecord | undefined> {
   return (await tx.laneOps(lane, undefined, 1))[0];
-}
-
-/** Gives the lane's head its due key when it is pending without one (its predecessor left the lane). */
-export async function promoteNext(tx: OutboxTx, lane: string): Promise<void> {
-  const head = await laneHead(tx, lane);
-  if (head && head.status === 'pending' && !head.dueKey) await tx.putOp(encodeOp(toOperation(head), true));
 }
 
 export async function mustGet(tx: OutboxTx, id: string): Promise<OpRecord> {

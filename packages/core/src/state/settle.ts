@@ -7,12 +7,13 @@ import { FerryError } from '../FerryError.ts';
 import type { LastError, Operation, ServerAnswer } from '../Operation.ts';
 import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
-import type { SendResult } from '../Transport.ts';
+import type { SendFailure } from '../Transport.ts';
 import type { WalEntry, WalRecordType } from '../WalRecord.ts';
 import { laneId } from '../lib/lanes.ts';
 import { encodeOp, toOperation } from '../lib/records.ts';
 import type { Change } from './lane.ts';
-import { ageFrom, dropLease, laneHead, mustGet, promoteNext, tooOldMessage } from './lane.ts';
+import { ageFrom, dropLease, laneHead, mustGet, tooOldMessage } from './lane.ts';
+import { promoteNext } from '../lib/promoteNext.ts';
 
 /** What recording an outcome must present: the op as its claim returned it (its lease owner and token). */
 export type Claimed = Pick<Operation, 'id' | 'leaseOwner' | 'leaseToken'>;
@@ -77,7 +78,7 @@ export function afterDone(rec: OpRecord, now: number, answer?: ServerAnswer): Ou
 }
 
 export interface FailureFacts {
-  result: SendResult;
+  result: SendFailure;
   /** The probe said offline after the send: the attempt is not spent, and the op is due again at once. */
   offline?: boolean;
   /** The runner stopped and cut the send short: nothing spent, due again at once. */

@@ -1,13 +1,13 @@
 /**
  * A model-based (property) test of delivery, run over every store: random
  * enqueues over a few lanes; documents saved with coalescing enqueues,
- * edited, cancelled and saved again by a client that timed out, also while
+ * edited, removed and saved again by a client that timed out, also while
  * their sends have an unknown outcome; sends answered ok, retryable with and
  * without `Retry-After`, 409 in progress, permanent, thrown,
  * applied-then-dropped or never answered; the network going away under sends;
  * clock jumps and lease expiries; crashes (a new Outbox and SyncWorker over
  * the same store, under the same runner name or another); retry (one, or all
- * of a lane) and discard of dead letters; corrupt records. After every step
+ * of a lane) and removal of dead letters; corrupt records. After every step
  * the invariants a user relies on are checked (the server's side in
  * modelServer.ts, the app's edits in modelEdits.ts), and at the end a healthy
  * server and running time must settle every op, and every document the app
@@ -20,7 +20,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { NetworkProbe } from '../NetworkProbe.ts';
 import type { Operation } from '../Operation.ts';
-import { Outbox } from '../Outbox.ts';
+import { Outbox } from '../outbox/Outbox.ts';
 import type { OutboxStore, OutboxTx, TxMode } from '../OutboxStore.ts';
 import { SyncWorker } from '../SyncWorker.ts';
 import { VirtualClock } from './VirtualClock.ts';
@@ -46,14 +46,14 @@ type Step =
   | { t: 'enqueue'; lane: number }
   | { t: 'save'; doc: number }
   | { t: 'edit'; doc: number }
-  | { t: 'cancel'; doc: number }
+  | { t: 'remove'; doc: number }
   | { t: 'repeat'; pick: number }
   | { t: 'answer'; pick: number; how: Answer }
   | { t: 'advance'; ms: number }
   | { t: 'net'; online: boolean }
   | { t: 'crash'; sameName: boolean; reachedServer: boolean }
   | { t: 'retry'; pick: number; all: boolean }
-  | { t: 'discard'; pick: number }
+  | { t: 'removeFailed'; pick: number }
   | { t: 'corrupt'; pick: number };
 
 const doc = fc.nat(LANES.length - 1);
@@ -61,7 +61,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant('enqueue' as const), lane: fc.nat(LANES.length - 1) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('save' as const), doc }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('edit' as const), doc }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('cancel' as const), doc }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('remove' as const), doc }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('repeat' as const), pick: fc.nat(7) }) },
   {
     weight: 6,
@@ -84,7 +84,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({ t: fc.constant('crash' as const), sameName: fc.boolean(), reachedServer: fc.boolean() }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('retry' as const), pick: fc.nat(7), all: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('discard' as const), pick: fc.nat(7) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('removeFailed' as const), pick: fc.nat(7) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('corrupt' as const), pick: fc.nat(7) }) },
 );
 
@@ -146,12 +146,12 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
   const lastAttempt = new Map<string, number>();
   const enqueued: string[] = [];
   const corrupted = new Set<string>();
-  const discarded = new Set<string>();
+  const removed = new Set<string>();
   const edits = new ModelEdits(
     LANES,
     server,
     (id) => enqueued.push(id),
-    (id) => discarded.add(id),
+    (id) => removed.add(id),
   );
   let online = true;
   let gen: Generation | undefined;
@@ -175,7 +175,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
       server.bump(op.id);
       earliest.delete(op.id);
     }
-    await outbox.requeueOrphans(worker.live);
+    await outbox.delivery.requeueOrphans(worker.live);
     worker.start();
     return { n, outbox, worker, kill };
   };
@@ -241,7 +241,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
       }
       case 'save':
       case 'edit':
-      case 'cancel':
+      case 'remove':
         await edits[s.t](g.outbox, s.doc);
         break;
       case 'repeat':
@@ -270,15 +270,15 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
         break;
       }
       case 'retry':
-      case 'discard': {
+      case 'removeFailed': {
         const failed = await g.outbox.list({ status: 'failed' });
         const op = failed[s.pick % Math.max(1, failed.length)];
         if (!op) break;
-        if (s.t === 'discard') {
-          await g.outbox.discard(op.id);
-          discarded.add(op.id);
+        if (s.t === 'removeFailed') {
+          await g.outbox.remove(op.id);
+          removed.add(op.id);
           edits.taint(op.id);
-        } else if (s.all) retried(failed, await g.outbox.retryAll({ lane: op.lane }));
+        } else if (s.all) retried(failed, await g.outbox.retry({ lane: op.lane }));
         else retried(failed, [await g.outbox.retry(op.id)]);
         break;
       }
@@ -315,7 +315,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
   }
 
   // The server is healthy, the network back, and time runs on: every op ends done or failed (or was
-  // discarded, cancelled, or moved aside), and every document the app kept holds its last edit.
+  // removed, or moved aside), and every document the app kept holds its last edit.
   server.healthy = true;
   online = true;
   gen.worker.wake();
@@ -325,7 +325,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
     await settle();
     ops = await checkInvariants();
     if (ops.every((o) => o.status === 'done' || o.status === 'failed')) break;
-    const next = (await gen.outbox.nextWakeAt()) ?? clock.now() + 1000;
+    const next = (await gen.outbox.delivery.nextWakeAt()) ?? clock.now() + 1000;
     clock.set(Math.max(clock.now() + 1, Math.min(next, clock.now() + 60_000)));
   }
   const open = ops.filter((o) => o.status !== 'done' && o.status !== 'failed');
@@ -333,9 +333,9 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
     open.map((o) => `${o.id}:${o.status}:${o.nextAttemptAt - clock.now()}`),
     'ops left unsettled with a healthy server',
   ).toEqual([]);
-  // Every op enqueued is accounted for: settled, discarded or cancelled by the app, or moved aside as corrupt.
+  // Every op enqueued is accounted for: settled, removed by the app, or moved aside as corrupt.
   const settled = new Set(ops.map((o) => o.id));
-  expect(enqueued.filter((id) => !settled.has(id) && !corrupted.has(id) && !discarded.has(id))).toEqual([]);
+  expect(enqueued.filter((id) => !settled.has(id) && !corrupted.has(id) && !removed.has(id))).toEqual([]);
   expect(edits.finalProblems(ops), 'documents that lost an edit').toEqual([]);
   if (env['FERRY_PROPERTY_STATS']) {
     const stats = {

@@ -1,35 +1,35 @@
 /**
- * The edit half of the store conformance suite: cancel, update and
+ * The edit half of the store conformance suite: remove, update and
  * coalescing enqueues, and the rule that an op that may have reached the
  * server is never edited in place. Run by {@link storeConformance} over every store.
  */
 import { describe, expect, it } from 'vitest';
-import type { Outbox } from '../Outbox.ts';
+import type { Outbox } from '../outbox/Outbox.ts';
 import type { OutboxStore } from '../OutboxStore.ts';
 import type { VirtualClock } from './VirtualClock.ts';
-import { codeOf, msg } from './conformanceKit.ts';
+import { claim, codeOf, complete, fail, msg } from './conformanceKit.ts';
 
 type Setup = (retry?: object) => Promise<{ outbox: Outbox; clock: VirtualClock; store: OutboxStore }>;
 
 export function editConformance(setup: Setup): void {
   describe('edits', () => {
-    it('cancel: a pending op is deleted and never claimed, the lane goes on; sent or done it is refused and nothing changes', async () => {
+    it('remove: a pending op is deleted and never claimed, the lane goes on; sent or done it is refused and nothing changes', async () => {
       const { outbox } = await setup();
       const a = await outbox.enqueue(msg('a', 'l'));
       const b = await outbox.enqueue(msg('b', 'l'));
       const c = await outbox.enqueue(msg('c', 'l'));
-      expect(await outbox.cancel(b.id)).toMatchObject({ id: b.id, status: 'pending' });
-      const [head] = await outbox.claim('w', 10, 1000);
+      expect(await outbox.remove(b.id)).toMatchObject({ id: b.id, status: 'pending' });
+      const [head] = await claim(outbox, 'w', 10, 1000);
       expect(head?.id).toBe(a.id);
-      expect(await codeOf(outbox.cancel(a.id))).toBe('possibly-delivered');
+      expect(await codeOf(outbox.remove(a.id))).toBe('possibly-delivered');
       expect(await outbox.get(a.id)).toMatchObject({ status: 'inflight' });
-      await outbox.complete(head!);
-      expect(await codeOf(outbox.cancel(a.id))).toBe('invalid-state');
-      expect(await codeOf(outbox.cancel('nope'))).toBe('not-found');
-      // The cancelled op is gone; the one behind it heads the lane.
+      await complete(outbox, head!);
+      expect(await codeOf(outbox.remove(a.id))).toBe('invalid-state');
+      expect(await codeOf(outbox.remove('nope'))).toBe('not-found');
+      // The removed op is gone; the one behind it heads the lane.
       expect(await outbox.get(b.id)).toBeUndefined();
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([c.id]);
-      expect((await outbox.wal.records()).filter((r) => r.opId === b.id).map((r) => r.type)).toEqual(['put', 'cancel']);
+      expect((await claim(outbox, 'w', 10, 1000)).map((o) => o.id)).toEqual([c.id]);
+      expect((await outbox.wal.records()).filter((r) => r.opId === b.id).map((r) => r.type)).toEqual(['put', 'remove']);
     });
 
     it('update: a pending op takes the edit in place; a bad patch or an op sent is refused and nothing changes', async () => {
@@ -57,11 +57,11 @@ export function editConformance(setup: Setup): void {
       }
       expect(await codeOf(outbox.update('nope', { payload: 1 }))).toBe('not-found');
       expect(await outbox.get(b.id)).toEqual(edited);
-      const [head] = await outbox.claim('w', 10, 1000);
+      const [head] = await claim(outbox, 'w', 10, 1000);
       expect(await codeOf(outbox.update(a.id, { payload: 'late' }))).toBe('possibly-delivered');
       expect(await outbox.get(a.id)).toMatchObject({ status: 'inflight', payload: { text: 'a' } });
-      await outbox.complete(head!);
-      expect((await outbox.claim('w', 10, 1000)).map((o) => [o.id, o.payload])).toEqual([
+      await complete(outbox, head!);
+      expect((await claim(outbox, 'w', 10, 1000)).map((o) => [o.id, o.payload])).toEqual([
         [b.id, { text: 'b, edited' }],
       ]);
     });
@@ -83,7 +83,7 @@ export function editConformance(setup: Setup): void {
         [first.id, { v: 5 }],
         [other.id, { text: 'other' }],
       ]);
-      const [head] = await outbox.claim('w', 10, 1000);
+      const [head] = await claim(outbox, 'w', 10, 1000);
       expect(head).toMatchObject({ id: first.id, payload: { v: 5 } });
       // In flight: a new save queues behind it, and later ones fold into that one, by merge here.
       const behind = await save(6);
@@ -100,7 +100,7 @@ export function editConformance(setup: Setup): void {
       expect((await outbox.list({ lane: 'docs' })).length).toBe(3);
     });
 
-    it('an op sent once is never edited in place: update and cancel refuse it, a coalescing enqueue queues behind it', async () => {
+    it('an op sent once is never edited in place: update and remove refuse it, a coalescing enqueue queues behind it', async () => {
       const { outbox } = await setup();
       const save = (v: number, id?: string) =>
         outbox.enqueue({
@@ -112,18 +112,18 @@ export function editConformance(setup: Setup): void {
           ...(id && { id }),
         });
       const x = await save(1);
-      const [claimed] = await outbox.claim('w', 1, 1000);
+      const [claimed] = await claim(outbox, 'w', 1, 1000);
       expect(claimed?.id).toBe(x.id);
       // The connection dropped as the probe turned offline: booked as unsent, yet the server may have it.
       expect(
-        await outbox.fail(claimed!, { ok: false, retryable: true, unanswered: true }, { offline: true }),
+        await fail(outbox, claimed!, { ok: false, retryable: true, unanswered: true }, { offline: true }),
       ).toMatchObject({
         status: 'pending',
         attempt: 0,
         failures: 0,
       });
       expect(await codeOf(outbox.update(x.id, { payload: { v: 2 } }))).toBe('possibly-delivered');
-      expect(await codeOf(outbox.cancel(x.id))).toBe('possibly-delivered');
+      expect(await codeOf(outbox.remove(x.id))).toBe('possibly-delivered');
       const y = await save(2, 'save-2');
       expect(y.id).not.toBe(x.id);
       expect(await outbox.get(x.id)).toMatchObject({
@@ -150,12 +150,12 @@ export function editConformance(setup: Setup): void {
         });
       const first = await save(1, 'save-1');
       expect((await save(2, 'save-2')).id).toBe(first.id);
-      const [claimed] = await outbox.claim('w', 1, 1000);
+      const [claimed] = await claim(outbox, 'w', 1, 1000);
       expect(claimed?.payload).toEqual({ v: 2 });
       // The client timed out (worker-timeout) and sends the same enqueue again.
       expect((await save(2, 'save-2')).id).toBe(first.id);
       expect((await outbox.list({ lane: 'docs' })).map((o) => o.id)).toEqual([first.id]);
-      await outbox.complete(claimed!);
+      await complete(outbox, claimed!);
       expect((await save(2, 'save-2')).id).toBe(first.id);
       expect(await outbox.stats()).toMatchObject({ pending: 0, done: 1 });
     });

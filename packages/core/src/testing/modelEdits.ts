@@ -1,6 +1,6 @@
 /**
  * The app's edits in the delivery model (see deliveryModel.ts): documents
- * saved with coalescing enqueues, edited with `update`, cancelled, and saves
+ * saved with coalescing enqueues, edited with `update`, removed, and saves
  * repeated as a client does after a `worker-timeout`. It keeps, per document,
  * the value the app last wrote into each of its ops, so that the model can
  * tell what the server must end with, and it checks that no op whose key was
@@ -8,7 +8,7 @@
  */
 import { FerryError } from '../FerryError.ts';
 import type { Operation, OperationInput } from '../Operation.ts';
-import type { Outbox } from '../Outbox.ts';
+import type { Outbox } from '../outbox/Outbox.ts';
 import type { ModelServer } from './modelServer.ts';
 
 interface Doc {
@@ -16,7 +16,7 @@ interface Doc {
   version: number;
   /** The doc's ops the app still has, with the `v` it last put in each. */
   ops: Map<string, number>;
-  /** An op of it failed, was discarded or corrupted: its final value is the app's choice, not checked. */
+  /** An op of it failed, was removed or corrupted: its final value is the app's choice, not checked. */
   tainted: boolean;
 }
 
@@ -38,7 +38,7 @@ export class ModelEdits {
   /**
    * @param lanes document `i` lives in lane `lanes[i]`
    * @param created told of every op a save created
-   * @param gone told of every op a cancel deleted
+   * @param gone told of every op a removal deleted
    */
   constructor(
     lanes: readonly string[],
@@ -98,14 +98,15 @@ export class ModelEdits {
     }
   }
 
-  /** The app cancels its latest op of `doc`; refused, it keeps it. */
-  async cancel(outbox: Outbox, doc: number): Promise<void> {
+  /** The app removes its latest op of `doc`; refused, it keeps it. */
+  async remove(outbox: Outbox, doc: number): Promise<void> {
     const d = this.#doc(doc);
     const latest = this.#latest(d);
     if (latest === undefined) return;
     try {
-      const op = await outbox.cancel(latest);
-      this.#wasSent(op, 'cancelled');
+      const op = await outbox.remove(latest);
+      // A dead letter may be removed although it was sent; any other op removed must never have been.
+      if (op.status !== 'failed') this.#wasSent(op, 'removed');
       d.ops.delete(op.id);
       this.#gone(op.id);
     } catch (err) {
@@ -125,7 +126,7 @@ export class ModelEdits {
     return [...d.ops].sort((a, b) => b[1] - a[1])[0]?.[0];
   }
 
-  /** The op `id` failed, was discarded or corrupted: its document's final value is not checked. */
+  /** The op `id` failed, was removed or corrupted: its document's final value is not checked. */
   taint(id: string): void {
     const doc = this.#opDoc.get(id);
     if (doc !== undefined) this.#doc(doc).tainted = true;

@@ -6,14 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Operation, OperationInput } from '../Operation.ts';
-import { Outbox } from '../Outbox.ts';
+import { Outbox } from '../outbox/Outbox.ts';
 import type { OutboxStore } from '../OutboxStore.ts';
 import { encodeOp } from '../lib/records.ts';
 import { VirtualClock } from './VirtualClock.ts';
 import { batchConformance } from './batchConformance.ts';
 import { editConformance } from './editConformance.ts';
 import { retryConformance } from './retryConformance.ts';
-import { codeOf, msg } from './conformanceKit.ts';
+import { claim, codeOf, complete, fail, msg } from './conformanceKit.ts';
 
 export interface StoreHarness {
   /** Opens the store; called again after `close()`, it must reopen the same data (a restart). */
@@ -124,58 +124,58 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const a1 = await outbox.enqueue(msg('a1', 'a'));
       const b1 = await outbox.enqueue(msg('b1', 'b'));
       await outbox.enqueue(msg('a2', 'a'));
-      const claimed = await outbox.claim('w', 10, 1000);
+      const claimed = await claim(outbox, 'w', 10, 1000);
       expect(claimed.map((o) => o.id)).toEqual([a1.id, b1.id]);
       expect(claimed.every((o) => o.status === 'inflight' && o.leaseOwner === 'w')).toBe(true);
-      expect(await outbox.claim('w', 10, 1000)).toEqual([]);
+      expect(await claim(outbox, 'w', 10, 1000)).toEqual([]);
     });
 
     it('done promotes the next op of the lane; complete needs the claim (bug 4)', async () => {
       const { outbox } = await setup();
       const a1 = await outbox.enqueue(msg('a1'));
       const a2 = await outbox.enqueue(msg('a2'));
-      expect(await codeOf(outbox.complete({ id: a1.id, leaseOwner: 'w' }))).toBe('invalid-argument');
-      const [c1] = await outbox.claim('w', 10, 1000);
+      expect(await codeOf(complete(outbox, { id: a1.id, leaseOwner: 'w' }))).toBe('invalid-argument');
+      const [c1] = await claim(outbox, 'w', 10, 1000);
       expect(c1?.leaseToken).toBeGreaterThan(a2.seq);
-      expect(await codeOf(outbox.complete({ ...c1!, leaseOwner: 'intruder' }))).toBe('invalid-state');
+      expect(await codeOf(complete(outbox, { ...c1!, leaseOwner: 'intruder' }))).toBe('invalid-state');
       // Recording must present the claim's token: without one, nothing is recorded over the claim.
-      expect(await codeOf(outbox.complete({ id: c1!.id, leaseOwner: 'w' }))).toBe('invalid-argument');
-      expect(await codeOf(outbox.fail({ id: c1!.id, leaseOwner: 'w' }, { ok: false, retryable: false }))).toBe(
+      expect(await codeOf(complete(outbox, { id: c1!.id, leaseOwner: 'w' }))).toBe('invalid-argument');
+      expect(await codeOf(fail(outbox, { id: c1!.id, leaseOwner: 'w' }, { ok: false, retryable: false }))).toBe(
         'invalid-argument',
       );
       expect(await outbox.get(a1.id)).toMatchObject({ status: 'inflight', leaseToken: c1?.leaseToken, attempt: 0 });
-      expect(await outbox.complete(c1!)).toMatchObject({ status: 'done', attempt: 1 });
+      expect(await complete(outbox, c1!)).toMatchObject({ status: 'done', attempt: 1 });
       expect(await outbox.get(a1.id)).toMatchObject({ status: 'done' });
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([a2.id]);
-      expect(await codeOf(outbox.complete({ id: 'nope', leaseOwner: 'w' }))).toBe('not-found');
+      expect((await claim(outbox, 'w', 10, 1000)).map((o) => o.id)).toEqual([a2.id]);
+      expect(await codeOf(complete(outbox, { id: 'nope', leaseOwner: 'w' }))).toBe('not-found');
     });
 
     it('a retryable failure persists the attempt and waits for its backoff (bug 1)', async () => {
       const { outbox, clock, harness, store } = await setup({ baseDelayMs: 500 });
       const op = await outbox.enqueue(msg('x'));
-      const [c] = await outbox.claim('w', 10, 1000);
-      const after = await outbox.fail(c!, { ok: false, retryable: true, error: 'offline?', status: 503 });
+      const [c] = await claim(outbox, 'w', 10, 1000);
+      const after = await fail(outbox, c!, { ok: false, retryable: true, error: 'offline?', status: 503 });
       expect(after).toMatchObject({ status: 'pending', attempt: 1, nextAttemptAt: clock.now() + 500 });
       expect(after.lastError).toEqual({ message: 'offline?', status: 503, retryable: true, at: clock.now() });
       await store.close();
       const reopened = new Outbox({ store: await harness.open(), clock, retry: { jitter: false } });
       expect(await reopened.get(op.id)).toMatchObject({ attempt: 1 });
-      expect(await reopened.claim('w', 10, 1000)).toEqual([]);
+      expect(await claim(reopened, 'w', 10, 1000)).toEqual([]);
       clock.advance(499);
-      expect(await reopened.claim('w', 10, 1000)).toEqual([]);
+      expect(await claim(reopened, 'w', 10, 1000)).toEqual([]);
       clock.advance(1);
-      expect((await reopened.claim('w', 10, 1000)).map((o) => o.id)).toEqual([op.id]);
+      expect((await claim(reopened, 'w', 10, 1000)).map((o) => o.id)).toEqual([op.id]);
     });
 
     it('a failure while offline spends no attempt, and a Retry-After that came with it still binds', async () => {
       const { outbox, clock } = await setup();
       await outbox.enqueue(msg('x'));
-      const [c] = await outbox.claim('w', 10, 1000);
-      const after = await outbox.fail(c!, { ok: false, retryable: true, error: 'network offline' }, { offline: true });
+      const [c] = await claim(outbox, 'w', 10, 1000);
+      const after = await fail(outbox, c!, { ok: false, retryable: true, error: 'network offline' }, { offline: true });
       expect(after).toMatchObject({ status: 'pending', attempt: 0, nextAttemptAt: clock.now() });
-      const [again] = await outbox.claim('w', 10, 1000);
-      const busy = { ok: false, retryable: true, status: 429, retryAfterMs: 5000, error: 'HTTP 429' };
-      expect(await outbox.fail(again!, busy, { offline: true })).toMatchObject({
+      const [again] = await claim(outbox, 'w', 10, 1000);
+      const busy = { ok: false as const, retryable: true, status: 429, retryAfterMs: 5000, error: 'HTTP 429' };
+      expect(await fail(outbox, again!, busy, { offline: true })).toMatchObject({
         attempt: 0,
         nextAttemptAt: clock.now() + 5000,
       });
@@ -186,52 +186,53 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const op = await outbox.enqueue(msg('x'));
       const next = await outbox.enqueue(msg('y'));
       for (let i = 0; i < 2; i++) {
-        const claimed = await outbox.claim('w', 1, 1000);
+        const claimed = await claim(outbox, 'w', 1, 1000);
         expect(claimed.map((o) => o.id)).toEqual([op.id]);
-        await outbox.fail(claimed[0]!, { ok: false, retryable: true, error: '503' });
+        await fail(outbox, claimed[0]!, { ok: false, retryable: true, error: '503' });
         clock.advance(1000);
       }
       expect(await outbox.get(op.id)).toMatchObject({ status: 'failed', attempt: 2 });
       expect((await outbox.get(op.id))?.lastError?.message).toMatch(/gave up after 2 attempts/);
       clock.advance(1e9);
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([next.id]);
+      expect((await claim(outbox, 'w', 10, 1000)).map((o) => o.id)).toEqual([next.id]);
     });
 
     it('a permanent failure parks the op and lets the lane go on', async () => {
       const { outbox } = await setup();
       const poison = await outbox.enqueue(msg('poison'));
       const behind = await outbox.enqueue(msg('behind'));
-      const [c] = await outbox.claim('w', 10, 1000);
-      expect(await outbox.fail(c!, { ok: false, retryable: false, error: 'bad request', status: 400 })).toMatchObject({
+      const [c] = await claim(outbox, 'w', 10, 1000);
+      expect(await fail(outbox, c!, { ok: false, retryable: false, error: 'bad request', status: 400 })).toMatchObject({
         status: 'failed',
         attempt: 1,
       });
       expect((await outbox.list({ status: 'failed' })).map((o) => o.id)).toEqual([poison.id]);
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([behind.id]);
+      expect((await claim(outbox, 'w', 10, 1000)).map((o) => o.id)).toEqual([behind.id]);
     });
 
-    it('discarding a pending lane head promotes the next op', async () => {
+    it('removing a pending lane head promotes the next op', async () => {
       const { outbox } = await setup();
       const a = await outbox.enqueue(msg('a'));
       const b = await outbox.enqueue(msg('b'));
-      await outbox.discard(a.id);
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([b.id]);
+      await outbox.remove(a.id);
+      expect((await claim(outbox, 'w', 10, 1000)).map((o) => o.id)).toEqual([b.id]);
     });
 
     it('expired leases return to pending, the attempt counted once on the wire; a claim never sent spends nothing', async () => {
       const { outbox, clock } = await setup({ maxAttempts: 2 });
       const a = await outbox.enqueue(msg('a', 'a'));
       const b = await outbox.enqueue(msg('b', 'b'));
-      const onWire = (claims: Operation[]) => outbox.exchange([], undefined, clock.now(), claims);
-      await onWire(await outbox.claim('dead', 1, 100));
-      await outbox.claim('alive', 1, 100_000);
-      expect(await outbox.nextWakeAt()).toBe(clock.now() + 100);
-      expect(await outbox.requeueExpired(clock.now() + 99)).toEqual([]);
-      clock.advance(100);
-      expect((await outbox.requeueExpired()).map((o) => o.id)).toEqual([a.id]);
+      const onWire = (claims: Operation[]) => outbox.delivery.exchange({ onWire: claims });
+      await onWire(await claim(outbox, 'dead', 1, 100));
+      await claim(outbox, 'alive', 1, 100_000);
+      expect(await outbox.delivery.nextWakeAt()).toBe(clock.now() + 100);
+      clock.advance(99);
+      expect(await outbox.delivery.requeueExpired()).toEqual([]);
+      clock.advance(1);
+      expect((await outbox.delivery.requeueExpired()).map((o) => o.id)).toEqual([a.id]);
       expect(await outbox.get(a.id)).toMatchObject({ status: 'pending', attempt: 1, nextAttemptAt: clock.now() });
       // Claimed by a runner that died before sending it: back, nothing spent, no error made up.
-      expect((await outbox.requeueOrphans()).map((o) => o.id)).toEqual([b.id]);
+      expect((await outbox.delivery.requeueOrphans()).map((o) => o.id)).toEqual([b.id]);
       expect(await outbox.get(b.id)).toMatchObject({
         status: 'pending',
         attempt: 0,
@@ -239,28 +240,28 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
         possiblyDelivered: true,
       });
       expect((await outbox.get(b.id))?.lastError).toBeUndefined();
-      await onWire(await outbox.claim('dead', 1, 100));
+      await onWire(await claim(outbox, 'dead', 1, 100));
       clock.advance(100);
-      expect(await outbox.requeueExpired()).toMatchObject([{ id: a.id, status: 'failed', attempt: 2 }]);
+      expect(await outbox.delivery.requeueExpired()).toMatchObject([{ id: a.id, status: 'failed', attempt: 2 }]);
     });
 
     it('nextWakeAt is the earliest due head or lease end', async () => {
       const { outbox, clock } = await setup({ baseDelayMs: 5000 });
-      expect(await outbox.nextWakeAt()).toBeUndefined();
+      expect(await outbox.delivery.nextWakeAt()).toBeUndefined();
       const op = await outbox.enqueue(msg('x'));
-      expect(await outbox.nextWakeAt()).toBe(clock.now());
-      const [c] = await outbox.claim('w', 1, 60_000);
+      expect(await outbox.delivery.nextWakeAt()).toBe(clock.now());
+      const [c] = await claim(outbox, 'w', 1, 60_000);
       expect(c?.id).toBe(op.id);
-      expect(await outbox.nextWakeAt()).toBe(clock.now() + 60_000);
-      await outbox.fail(c!, { ok: false, retryable: true });
-      expect(await outbox.nextWakeAt()).toBe(clock.now() + 5000);
+      expect(await outbox.delivery.nextWakeAt()).toBe(clock.now() + 60_000);
+      await fail(outbox, c!, { ok: false, retryable: true });
+      expect(await outbox.delivery.nextWakeAt()).toBe(clock.now() + 5000);
     });
 
     it('replay visits each record once, in LSN order, and resumes where it stopped (bug 8)', async () => {
       const { outbox } = await setup();
       const op = await outbox.enqueue(msg('x'));
-      const [c] = await outbox.claim('w', 1, 1000);
-      await outbox.complete(c!);
+      const [c] = await claim(outbox, 'w', 1, 1000);
+      await complete(outbox, c!);
       const seen: string[] = [];
       const resume = await outbox.wal.replay(0, (r) => seen.push(`${r.lsn}:${r.type}`));
       expect(seen.map((s) => s.split(':')[1])).toEqual(['put', 'claim', 'done']);
@@ -281,9 +282,9 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const { outbox, clock } = await setup();
       const done = await outbox.enqueue(msg('done'));
       const queued = await outbox.enqueue(msg('queued', 'other'));
-      const [c] = await outbox.claim('w', 1, 1000);
+      const [c] = await claim(outbox, 'w', 1, 1000);
       expect(c?.id).toBe(done.id);
-      await outbox.complete(c!);
+      await complete(outbox, c!);
       clock.advance(10_000);
       const fresh = await outbox.enqueue(msg('fresh'));
       expect(await outbox.compact(5_000)).toEqual({ ops: 1, records: 4 });
@@ -299,7 +300,7 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const a1 = await outbox.enqueue(msg('a1', 'a'));
       const b1 = await outbox.enqueue(msg('b1', 'b'));
       const a2 = await outbox.enqueue(msg('a2', 'a'));
-      await outbox.claim('w', 1, 1000);
+      await claim(outbox, 'w', 1, 1000);
       expect((await outbox.list({ lane: 'a' })).map((o) => o.id)).toEqual([a1.id, a2.id]);
       expect((await outbox.list({ status: 'pending' })).map((o) => o.id)).toEqual([b1.id, a2.id]);
       expect((await outbox.list({ limit: 2 })).map((o) => o.id)).toEqual([a1.id, b1.id]);
@@ -324,7 +325,7 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       });
       expect(await outbox.get('broken')).toBeUndefined();
       expect((await outbox.list()).map((o) => o.id)).toEqual([good.id]);
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([good.id]);
+      expect((await claim(outbox, 'w', 10, 1000)).map((o) => o.id)).toEqual([good.id]);
       const q = await outbox.quarantined();
       expect(q).toHaveLength(1);
       expect(q[0]).toMatchObject({ from: 'outbox', key: 'broken' });
@@ -349,9 +350,9 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
         statusKey: ['pending', head.seq],
         seq: head.seq,
       });
-      expect(await outbox.claim('w', 10, 1000)).toEqual([]);
-      expect(await outbox.nextWakeAt()).toBe(behind.nextAttemptAt);
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([behind.id]);
+      expect(await claim(outbox, 'w', 10, 1000)).toEqual([]);
+      expect(await outbox.delivery.nextWakeAt()).toBe(behind.nextAttemptAt);
+      expect((await claim(outbox, 'w', 10, 1000)).map((o) => o.id)).toEqual([behind.id]);
       const later = await outbox.enqueue(msg('later', 'z'));
       expect((await outbox.list({ lane: 'z' })).map((o) => o.id)).toEqual([behind.id, later.id]);
     });
@@ -362,7 +363,7 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       const free = await outbox.enqueue(msg('free', 'f'));
       const heldUntil = (op: { id: string }): number | undefined =>
         op.id === paused.id ? clock.now() + 5000 : undefined;
-      const claimed = await outbox.claim('w', 10, 1000, clock.now(), 1, { heldUntil });
+      const claimed = await outbox.delivery.claim({ owner: 'w', lanes: 10, leaseMs: 1000, heldUntil });
       expect(claimed.map((o) => o.id)).toEqual([free.id]);
       expect((await outbox.wal.records()).filter((r) => r.type === 'claim')).toHaveLength(1);
     });
@@ -378,13 +379,13 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       // Alice has no credentials: her head is held, Bob's and nobody's lanes go on.
       const holds = (op: { user?: string }): string | undefined =>
         op.user === 'alice' ? 'no credentials for alice' : undefined;
-      const claimed = await outbox.claim('w', 10, 1000, clock.now(), 1, { holds });
+      const claimed = await outbox.delivery.claim({ owner: 'w', lanes: 10, leaseMs: 1000, holds });
       expect(claimed.map((o) => o.id).sort()).toEqual([b1.id, anon.id].sort());
       const held = await outbox.get(a1.id);
       expect(held).toMatchObject({ status: 'pending', held: 'no credentials for alice', attempt: 0 });
       // A held head is not due by time: nothing to wake for but the two leases.
-      expect(await outbox.nextWakeAt()).toBe(clock.now() + 1000);
-      expect(await outbox.claim('w', 10, 1000, clock.now(), 1, { holds })).toEqual([]);
+      expect(await outbox.delivery.nextWakeAt()).toBe(clock.now() + 1000);
+      expect(await outbox.delivery.claim({ owner: 'w', lanes: 10, leaseMs: 1000, holds })).toEqual([]);
       // Lists and counts by user.
       expect((await outbox.list({ user: 'alice' })).map((o) => o.id)).toEqual([a1.id, a2.id]);
       expect((await outbox.list({ lane: 'chat', status: 'pending' })).map((o) => o.id)).toEqual([a1.id, a2.id]);
@@ -395,11 +396,11 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       ]);
       expect(await outbox.stats({ user: 'alice' })).toEqual({ pending: 2, inflight: 0, done: 0, failed: 0 });
       // Releasing someone else changes nothing; releasing Alice makes her head due at its own time.
-      expect(await outbox.release((op) => op.user === 'bob')).toEqual([]);
-      const [released] = await outbox.release((op) => op.user === 'alice');
+      expect(await outbox.delivery.release((op) => op.user === 'bob')).toEqual([]);
+      const [released] = await outbox.delivery.release((op) => op.user === 'alice');
       expect(released).toMatchObject({ id: a1.id });
       expect(released?.held).toBeUndefined();
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([a1.id]);
+      expect((await claim(outbox, 'w', 10, 1000)).map((o) => o.id)).toEqual([a1.id]);
       expect((await outbox.wal.records()).filter((r) => r.opId === a1.id).map((r) => r.type)).toEqual([
         'put',
         'hold',
@@ -408,14 +409,14 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
       ]);
     });
 
-    it('users: a send held for want of credentials stays the lane head; discarding a user leaves the others', async () => {
+    it('users: a send held for want of credentials stays the lane head; a sign-out that discards the ops of one user leaves the others', async () => {
       const { outbox, clock } = await setup();
       const a1 = await outbox.enqueue({ ...msg('a1'), user: 'alice' });
       const a2 = await outbox.enqueue({ ...msg('a2'), user: 'alice' });
       const b1 = await outbox.enqueue({ ...msg('b1'), user: 'bob' });
-      const [claimedA] = await outbox.claim('w', 1, 1000);
+      const [claimedA] = await claim(outbox, 'w', 1, 1000);
       expect(claimedA?.id).toBe(a1.id);
-      const held = await outbox.fail(claimedA!, {
+      const held = await fail(outbox, claimedA!, {
         ok: false,
         retryable: true,
         free: true,
@@ -424,14 +425,14 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
         error: 'HTTP 401',
       });
       expect(held).toMatchObject({ status: 'pending', held: 'credentials refused', attempt: 0 });
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([b1.id]);
+      expect((await claim(outbox, 'w', 10, 1000)).map((o) => o.id)).toEqual([b1.id]);
       clock.advance(5000);
       expect(await outbox.discardUser('alice')).toBe(2);
       expect(await outbox.get(a1.id)).toBeUndefined();
       expect(await outbox.get(a2.id)).toBeUndefined();
       expect(await outbox.get(b1.id)).toMatchObject({ user: 'bob' });
       // Bob's op was in flight, and its lease has ended: it goes back, and nothing of Alice's is left.
-      expect((await outbox.claim('w', 10, 1000)).map((o) => o.id)).toEqual([b1.id]);
+      expect((await claim(outbox, 'w', 10, 1000)).map((o) => o.id)).toEqual([b1.id]);
     });
 
     it('users: a bad user or a lane with a NUL is refused with a typed error, nothing stored', async () => {
@@ -448,9 +449,9 @@ export function storeConformance(name: string, makeHarness: () => StoreHarness):
     it("the server's answer is kept with the done op and read back after a restart", async () => {
       const { harness, store, outbox, clock } = await setup();
       const op = await outbox.enqueue(msg('a'));
-      const [claimed] = await outbox.claim('w', 1, 1000);
+      const [claimed] = await claim(outbox, 'w', 1, 1000);
       const answer = { status: 201, body: { message: { seq: 7 } }, headers: { location: '/m/7' } };
-      expect(await outbox.complete(claimed!, clock.now(), answer)).toMatchObject({ status: 'done', answer });
+      expect(await complete(outbox, claimed!, answer)).toMatchObject({ status: 'done', answer });
       await store.close();
       const reopened = new Outbox({ store: await harness.open(), clock });
       expect(await reopened.get(op.id)).toMatchObject({ status: 'done', answer });

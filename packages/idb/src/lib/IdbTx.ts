@@ -12,7 +12,7 @@ import type {
   WalEntry,
   WalRecord,
 } from './core.ts';
-import { FerryError, decodeOp, decodeWal, laneId, laneOfRaw } from './core.ts';
+import { FerryError, OPERATION_STATUSES, decodeOp, decodeWal, laneId, laneOfRaw } from './core.ts';
 
 /** Typed as readwrite so that write methods exist; {@link IdbTx} checks the real mode itself. */
 type RawTx = IDBPTransaction<unknown, string[], 'readwrite'>;
@@ -31,7 +31,6 @@ interface Cursor {
   delete(): Promise<void>;
 }
 
-const STATUSES: readonly OperationStatus[] = ['pending', 'inflight', 'done', 'failed'];
 /** The largest `count` getAll accepts (an unsigned long). */
 const MAX_COUNT = 0xffffffff;
 
@@ -181,7 +180,7 @@ export class IdbTx implements OutboxTx {
     if (status !== undefined) return this.#ops(OUTBOX_INDEX.statusKey, statusRange(status), limit, inLane);
     // No `seq` index (it would cost a write on every change): merge the four status ranges instead.
     const byStatus = await Promise.all(
-      STATUSES.map((s) => this.#ops(OUTBOX_INDEX.statusKey, statusRange(s), limit, inLane)),
+      OPERATION_STATUSES.map((s) => this.#ops(OUTBOX_INDEX.statusKey, statusRange(s), limit, inLane)),
     );
     return byStatus
       .flat()
@@ -192,7 +191,9 @@ export class IdbTx implements OutboxTx {
   /** Counts index entries without reading values, so unreadable records are counted too. */
   async countByStatus(): Promise<Record<OperationStatus, number>> {
     const index = this.#outbox.index(OUTBOX_INDEX.statusKey);
-    const counts = await Promise.all(STATUSES.map(async (s) => [s, await index.count(statusRange(s))] as const));
+    const counts = await Promise.all(
+      OPERATION_STATUSES.map(async (s) => [s, await index.count(statusRange(s))] as const),
+    );
     return Object.fromEntries(counts) as Record<OperationStatus, number>;
   }
 

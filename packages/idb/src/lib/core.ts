@@ -2,7 +2,8 @@
  * The one place this package imports @ferry/core, so that the rest of it
  * names exactly what it uses from the engine.
  */
-export { FerryError, decodeOp, decodeWal, encodeOp, laneId, laneOfRaw, promoteNext, systemClock } from '@ferry/core';
+export { FerryError, OPERATION_STATUSES, systemClock } from '@ferry/core';
+export { decodeOp, decodeWal, encodeOp, isRecord, laneId, laneOfRaw, promoteNext } from '@ferry/core/internal';
 export type {
   Clock,
   FerryErrorCode,

@@ -1,5 +1,6 @@
 import type { Clock, Operation, SendContext, SendResult, Timers, Transport } from '@ferry/core';
-import { systemClock, systemTimers, targetUrl } from '@ferry/core';
+import { systemClock, systemTimers } from '@ferry/core';
+import { targetUrl } from '@ferry/core/internal';
 import type { CredentialEntry, CredentialSource } from '../lib/credentials.ts';
 import type { Deadline } from '../lib/deadline.ts';
 import { deadline } from '../lib/deadline.ts';

@@ -115,7 +115,7 @@ export function world(server: (req: Req) => Reply, options: WorldOptions = {}) {
           await flush();
         }
         await drained;
-        const next = await outbox.nextWakeAt();
+        const next = await outbox.delivery.nextWakeAt();
         clock.set(Math.min(end, Math.max(clock.now() + 1, next ?? end)));
       }
     },
@@ -123,7 +123,7 @@ export function world(server: (req: Req) => Reply, options: WorldOptions = {}) {
     /** What the host does on new credentials, `retry` of a held op, or `syncNow` (buildEngine's releaseSessions). */
     async releaseSessions(match: (user: string | undefined) => boolean = () => true): Promise<void> {
       const failed = transport.releaseSessions(match);
-      await outbox.release((op) => op.held?.startsWith(NEEDS_AUTH) === true && match(op.user));
+      await outbox.delivery.release((op) => op.held?.startsWith(NEEDS_AUTH) === true && match(op.user));
       for (const id of failed) if ((await outbox.get(id))?.status === 'failed') await outbox.retry(id);
     },
 

@@ -142,7 +142,7 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
         });
   const releaseSessions = async (match: (user: string | undefined) => boolean): Promise<Operation[]> => {
     const failed = transport instanceof HttpTransport ? transport.releaseSessions(match) : [];
-    const released = await outbox.release((op) => op.held?.startsWith(NEEDS_AUTH) === true && match(op.user));
+    const released = await outbox.delivery.release((op) => op.held?.startsWith(NEEDS_AUTH) === true && match(op.user));
     for (const id of failed) {
       // Failed by the first refusal before the second showed it was the session's: it comes back too.
       const op = await outbox.get(id);

@@ -1,5 +1,6 @@
 import type { Clock, Timers } from '@ferry/core';
-import { FerryError, checkUserId } from '@ferry/core';
+import { FerryError } from '@ferry/core';
+import { checkUserId } from '@ferry/core/internal';
 import type { CredentialsInput, CredentialsNeededMessage } from '../protocol.ts';
 
 /** One user's credentials for one origin, as the worker keeps them (in memory). */

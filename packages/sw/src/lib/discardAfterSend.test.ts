@@ -86,7 +86,7 @@ describe('signOut({ discard: true }) with an op on the wire', () => {
     const drain = host.wake();
     await until(() => g.pending() === 1);
     await call({ type: 'signOut', user: 'alice', discard: true });
-    g.answer({ ok: true, retryable: false, status: 201 });
+    g.answer({ ok: true, status: 201 });
     await drain;
     expect(await call({ type: 'get', opId: a1.id })).toMatchObject({ status: 'done' });
     await host.close();
@@ -110,7 +110,7 @@ describe('signOut({ discard: true }) with an op on the wire', () => {
     await Promise.race([fresh.host.wake(), new Promise((r) => setTimeout(r, 200))]);
     expect(next.sent).toEqual([]);
     expect(await fresh.call({ type: 'get', opId: a1.id })).toBeNull();
-    next.answer({ ok: true, retryable: false, status: 201 });
+    next.answer({ ok: true, status: 201 });
     await fresh.host.close();
   });
 });

@@ -50,7 +50,7 @@ export class DiscardAfterSend {
   async sweep(live: ReadonlySet<number>): Promise<void> {
     const set = await this.#load();
     if (set.size === 0) return;
-    await this.#outbox.requeueExpired(undefined, live);
+    await this.#outbox.delivery.requeueExpired(live);
     for (const id of [...set]) {
       const op = await this.#outbox.get(id);
       if (op?.status !== 'inflight') await this.#settle(set, id);
@@ -62,7 +62,7 @@ export class DiscardAfterSend {
     if (op?.status === 'inflight') return;
     if (op && op.status !== 'done') {
       try {
-        await this.#outbox.discard(id);
+        await this.#outbox.discardUser(op.user ?? '', [id]);
       } catch (err) {
         // Claimed again meanwhile (it is held at its send: the user has no credentials): its next settle.
         if (err instanceof FerryError && err.code === 'invalid-state') return;

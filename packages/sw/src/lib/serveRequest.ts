@@ -1,5 +1,6 @@
 import type { FerryErrorData, Timers } from '@ferry/core';
-import { FerryError, checkUserId, systemTimers } from '@ferry/core';
+import { FerryError, systemTimers } from '@ferry/core';
+import { checkUserId } from '@ferry/core/internal';
 import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '../protocol.ts';
 import { PROTOCOL_VERSION } from '../protocol.ts';
 import type { Engine } from './buildEngine.ts';
@@ -77,7 +78,7 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       await discardsOf(engine, ctx).sweep(engine.worker.live);
       // The user's held lanes go again; one still lacking credentials for another origin is held again at its claim.
       await engine.releaseSessions((user) => user === entry.user);
-      await outbox.release((op) => op.user === entry.user);
+      await outbox.delivery.release((op) => op.user === entry.user);
       return done<'setCredentials'>(null, wake);
     }
     case 'signOut': {
@@ -108,11 +109,9 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       return done<'retry'>(await outbox.retry(req.opId), wake);
     }
     case 'retryAll':
-      return done<'retryAll'>(await outbox.retryAll(req.filter), wake);
-    case 'discard':
-      return done<'discard'>(await outbox.discard(req.opId));
-    case 'cancel':
-      return done<'cancel'>(await outbox.cancel(req.opId));
+      return done<'retryAll'>(await outbox.retry(req.filter), wake);
+    case 'remove':
+      return done<'remove'>(await outbox.remove(req.opId));
     case 'update':
       return done<'update'>(await outbox.update(req.opId, req.patch));
     case 'syncNow': {

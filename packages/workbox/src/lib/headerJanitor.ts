@@ -1,9 +1,9 @@
 import type { Change } from '@ferry/core';
 import type { HeaderStore } from './headerStore.ts';
 
-/** The change took the op out of the queue: delivered, or deleted (discard, cancel, a sign-out that discards). */
+/** The change took the op out of the queue: delivered, or deleted (`remove`, a sign-out that discards). */
 const leaves = (change: Change): boolean => {
-  return change.op.status === 'done' || change.type === 'discard' || change.type === 'cancel';
+  return change.op.status === 'done' || change.type === 'remove';
 };
 
 /**

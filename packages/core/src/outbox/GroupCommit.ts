@@ -5,7 +5,7 @@ import type { Clock } from '../Platform.ts';
 import { fold } from '../state/edit.ts';
 import { IdCollision, StoredDuplicates, insert, isRepeat } from '../state/insert.ts';
 import type { Change } from '../state/lane.ts';
-import type { ValidInput } from './validateInput.ts';
+import type { ValidInput } from '../lib/validateInput.ts';
 
 export interface GroupCommitOptions {
   store: OutboxStore;

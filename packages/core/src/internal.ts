@@ -1,0 +1,14 @@
+/**
+ * @ferry/core/internal: what Ferry's own packages share (stored records,
+ * lanes, user ids, targets, small guards). Unstable: any release may change
+ * or remove a name here without notice. Apps import `@ferry/core`.
+ *
+ * @packageDocumentation
+ */
+export { decodeOp, decodeWal, encodeOp, laneOfRaw, toOperation } from './lib/records.ts';
+export { promoteNext } from './lib/promoteNext.ts';
+export { HELD_DUE, laneId } from './lib/lanes.ts';
+export { checkUserId } from './lib/userId.ts';
+export { targetUrl } from './lib/targetUrl.ts';
+export { isRecord } from './lib/isRecord.ts';
+export { errorMessage } from './lib/errorMessage.ts';
