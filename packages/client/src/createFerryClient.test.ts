@@ -1,7 +1,8 @@
 import { FerryError } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
 import { MAX_BATCH } from '@ferry/core/protocol';
-import { FerryHost } from '@ferry/sw';
+import { createFerryHost } from '@ferry/sw';
+import { testPlatform } from '@ferry/sw/testing';
 import { MemoryStore } from '@ferry/core';
 import { ScriptedTransport } from '@ferry/core/testing';
 import { createFerryClient } from './createFerryClient.ts';
@@ -211,14 +212,10 @@ describe('enqueue coalescing', () => {
   });
 
   it('an enqueue whose reply was lost is stored once: the repeat gets the stored op from a real host', async () => {
-    const host = new FerryHost({
-      origin: () => 'https://app.example',
-      store: async () => new MemoryStore(),
+    const host = createFerryHost({
+      storage: { store: async () => new MemoryStore() },
       transport: new ScriptedTransport(),
-      isOnline: () => false,
-      channel: () => undefined,
-      backgroundSync: () => undefined,
-      locks: () => undefined,
+      platform: testPlatform({ isOnline: () => false }),
     });
     let dropFirst = true;
     const worker = {
@@ -247,15 +244,11 @@ describe('enqueue coalescing', () => {
 
   it('syncNow resolves while a healthy drain outlasts the request timeout, and the drain goes on', async () => {
     let finish!: () => void;
-    const host = new FerryHost({
-      origin: () => 'https://app.example',
-      store: async () => new MemoryStore(),
+    const host = createFerryHost({
+      storage: { store: async () => new MemoryStore() },
       // One send that takes longer than the client's timeout, then succeeds.
       transport: { send: () => new Promise((resolve) => (finish = () => resolve({ ok: true, retryable: false }))) },
-      isOnline: () => true,
-      channel: () => undefined,
-      backgroundSync: () => undefined,
-      locks: () => undefined,
+      platform: testPlatform(),
     });
     const drains: Promise<void>[] = [];
     const worker = {

@@ -16,7 +16,8 @@ import type { PageTarget } from './createFerryClient.ts';
 export function pageHost(options: FerryHostOptions = {}): () => PageTarget {
   return () => {
     // Background Sync needs a service worker; the page's wake sources are the client's kicks and the timer.
-    const host = createFerryHost({ backgroundSync: () => undefined, ...options });
+    const platform = { backgroundSync: () => undefined, ...options.platform };
+    const host = createFerryHost({ ...options, platform });
     void host.wake();
     return {
       postMessage(message, transfer) {

@@ -4,7 +4,8 @@ import type { Claimed } from '@ferry/core';
 import type { ChangeMessage } from '@ferry/core/protocol';
 import { summarize } from '@ferry/core/protocol';
 import { ScriptedTransport, VirtualClock } from '@ferry/core/testing';
-import { FerryHost } from '@ferry/sw';
+import { createFerryHost } from '@ferry/sw';
+import { testPlatform } from '@ferry/sw/testing';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { createFerryClient } from './createFerryClient.ts';
@@ -57,15 +58,15 @@ function harnessWith(more: { statusResyncMs?: number; statusUsers?: 'signed-in' 
   };
   /** Waits until every broadcast made so far has been delivered. */
   const delivered = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));
-  const host = new FerryHost({
-    origin: () => ORIGIN,
-    store: async () => store,
+  const host = createFerryHost({
+    storage: { store: async () => store },
     transport: new ScriptedTransport(),
-    isOnline: () => false,
-    clock,
-    channel: () => ({ postMessage: deliver, addEventListener() {}, removeEventListener() {}, close() {} }),
-    backgroundSync: () => undefined,
-    locks: () => undefined,
+    platform: testPlatform({
+      origin: () => ORIGIN,
+      isOnline: () => false,
+      clock,
+      channel: () => ({ postMessage: deliver, addEventListener() {}, removeEventListener() {}, close() {} }),
+    }),
     onError: () => {},
   });
   const driver = new Outbox({ store, clock, origin: ORIGIN, retry: { maxAttempts: 2 } });
