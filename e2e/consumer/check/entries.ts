@@ -14,7 +14,7 @@ import * as react from '@ferry/react';
 
 export const entries = [core, protocol, testing, idb, sw, swProtocol, swTesting, client, page, workbox, react];
 const host: sw.FerryHost = sw.createFerryHost({ retry: { maxAttempts: 3 } });
-const ferry: client.FerryClient = client.createFerryClient({ fallback: page.pageHost() });
+const ferry: client.FerryClient = client.createFerryClient({ page: { host: page.pageHost() } });
 const status: react.FerryStatus = ferry.status();
 const hooks = [react.FerryProvider, react.useFerryStatus, react.useOp, react.useOps, react.useEnqueue];
 export const used = [

@@ -46,8 +46,10 @@ function setup() {
     },
   };
   const inner = createFerryClient({
-    serviceWorker: () => ({ controller: worker }) as unknown as ServiceWorkerContainer,
-    channel: () => new BroadcastChannel(name),
+    platform: {
+      serviceWorker: () => ({ controller: worker }) as unknown as ServiceWorkerContainer,
+      channel: () => new BroadcastChannel(name),
+    },
     forwardEvents: false,
   });
   const live = { feed: 0, status: 0 };
