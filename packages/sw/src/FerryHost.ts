@@ -2,20 +2,20 @@ import type { Change } from '@ferry/core';
 import type { FerryNames } from '@ferry/core';
 import { FerryError } from '@ferry/core';
 import type { FerryHostOptions } from './options.ts';
-import type { Engine } from './lib/buildEngine.ts';
-import { buildEngine, retire } from './lib/buildEngine.ts';
-import type { ReplyPort } from './lib/platform.ts';
-import type { HostSettings } from './lib/resolveOptions.ts';
-import { resolveOptions } from './lib/resolveOptions.ts';
-import type { Handled } from './lib/serveRequest.ts';
-import { reply, serveRequest, toWire } from './lib/serveRequest.ts';
-import type { ListenOptions, ServiceWorkerScopeLike } from './listen.ts';
-import { listen } from './listen.ts';
+import type { Engine } from './engine/buildEngine.ts';
+import { buildEngine, retire } from './engine/buildEngine.ts';
+import type { ReplyPort } from './platform.ts';
+import type { HostSettings } from './engine/resolveOptions.ts';
+import { resolveOptions } from './engine/resolveOptions.ts';
+import type { Handled } from './engine/serveRequest.ts';
+import { reply, serveRequest, toWire } from './engine/serveRequest.ts';
+import type { ListenOptions, ServiceWorkerScopeLike } from './handlers.ts';
+import { listen } from './handlers.ts';
 import type { Request } from './protocol.ts';
 import { PROTOCOL_VERSION, messageName, parseRequest } from './protocol.ts';
 
-export type { ChannelLike, ReplyPort, SyncManagerLike } from './lib/platform.ts';
-export type { ServiceWorkerScopeLike } from './listen.ts';
+export type { ChannelLike, ReplyPort, SyncManagerLike } from './platform.ts';
+export type { ServiceWorkerScopeLike } from './handlers.ts';
 
 const COMPACT_EVERY_MS = 60 * 60 * 1000;
 
@@ -28,9 +28,9 @@ const COMPACT_EVERY_MS = 60 * 60 * 1000;
  *     host.listen(self);
  *
  * The page client's page mode runs the same host in a tab. The engine is
- * built in `lib/buildEngine.ts`, requests are served in `lib/serveRequest.ts`,
- * and a worker's events are wired in `listen.ts`; this class owns the
- * engine's lifecycle.
+ * built in `engine/buildEngine.ts` from the options `engine/resolveOptions.ts`
+ * checked, requests are served in `engine/serveRequest.ts`, and a worker's
+ * events are wired in `handlers.ts`; this class owns the engine's lifecycle.
  */
 export class FerryHost {
   /** The database, lock, channel and sync tag of this app (its `name`). */

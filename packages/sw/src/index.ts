@@ -8,8 +8,8 @@ export type {
   PlatformOptions,
   StorageOptions,
 } from './options.ts';
-export { ferryHandlers } from './listen.ts';
-export type { FerryHandlers, ListenOptions, ListeningHost } from './listen.ts';
+export { ferryHandlers } from './handlers.ts';
+export type { FerryHandlers, ListenOptions, ListeningHost } from './handlers.ts';
 export { HttpTransport } from './http/HttpTransport.ts';
 export type { FetchLike, HttpTransportOptions, ReachabilityOptions } from './http/HttpTransport.ts';
 export { defaultClassify, saysKeyInUse } from './http/classify.ts';

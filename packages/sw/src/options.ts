@@ -1,7 +1,7 @@
 import type { Clock, OutboxStore, Random, RetryPolicyOptions, Timers, Transport } from '@ferry/core';
 import type { HttpTransportOptions } from './http/options.ts';
-import type { AllowedOriginEntry } from './lib/origins.ts';
-import type { ChannelLike, SyncManagerLike } from './lib/platform.ts';
+import type { AllowedOriginEntry } from './credentials/origins.ts';
+import type { ChannelLike, SyncManagerLike } from './platform.ts';
 import type { LockManagerLike } from './Runner.ts';
 
 /**

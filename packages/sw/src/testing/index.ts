@@ -5,7 +5,7 @@
  * that group alone and keeps every other option as an app sets it.
  */
 import type { PlatformOptions } from '../options.ts';
-import type { ChannelLike } from '../lib/platform.ts';
+import type { ChannelLike } from '../platform.ts';
 import type { LockManagerLike } from '../Runner.ts';
 
 /** The origin {@link testPlatform} gives the host. */

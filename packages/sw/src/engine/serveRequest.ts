@@ -3,10 +3,10 @@ import { FerryError, checkUserId, systemTimers } from '@ferry/core';
 import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '../protocol.ts';
 import { PROTOCOL_VERSION } from '../protocol.ts';
 import type { Engine } from './buildEngine.ts';
-import { checkCredentials } from './credentials.ts';
+import { checkCredentials } from '../credentials/CredentialStore.ts';
 import { DiscardAfterSend } from './discardAfterSend.ts';
 import { NEEDS_AUTH } from '../http/sessions.ts';
-import type { ReplyPort } from './platform.ts';
+import type { ReplyPort } from '../platform.ts';
 import { statusOf } from './statusOf.ts';
 
 /** A request's result, and the work (a drain) its caller starts once the reply is out. */

@@ -9,10 +9,10 @@ import { PROTOCOL_VERSION, summarize } from '../protocol.ts';
 import { Runner } from '../Runner.ts';
 import type { DefaultStore } from './defaultStore.ts';
 import { openDefaultStore } from './defaultStore.ts';
-import { CredentialStore } from './credentials.ts';
-import { UserSessions } from './UserSessions.ts';
-import type { Origins } from './origins.ts';
-import type { ChannelLike } from './platform.ts';
+import { CredentialStore } from '../credentials/CredentialStore.ts';
+import { UserSessions } from '../credentials/UserSessions.ts';
+import type { Origins } from '../credentials/origins.ts';
+import type { ChannelLike } from '../platform.ts';
 
 /** Ops per batch send when the transport can batch: 25 small messages make a request of a few kB. */
 const DEFAULT_BATCH_SIZE = 25;

@@ -9,9 +9,9 @@ import {
   systemTimers,
 } from '@ferry/core';
 import type { FerryHostOptions, HostTransportOptions, PlatformOptions } from '../options.ts';
-import type { AllowedOriginEntry, Origins } from './origins.ts';
-import { normalizeOrigins } from './origins.ts';
-import { defaultSync } from './platform.ts';
+import type { AllowedOriginEntry, Origins } from '../credentials/origins.ts';
+import { normalizeOrigins } from '../credentials/origins.ts';
+import { defaultSync } from '../platform.ts';
 
 /** The HTTP transport's send timeout when the app sets none. */
 export const DEFAULT_TIMEOUT_MS = 15_000;
