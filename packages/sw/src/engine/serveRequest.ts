@@ -152,7 +152,7 @@ export function reply(port: ReplyPort | undefined, message: Reply): void {
   }
 }
 
-/** Errors cross as `{ code, message }` (SPEC, Errors). */
+/** An error as it crosses to the page: `{ code, message }`, a FerryError's own code or `internal`. */
 export function toWire(err: unknown): FerryErrorData {
   if (err instanceof FerryError) return err.toJSON();
   // Not Ferry's own: a bug, or the platform failing in a way nothing mapped. Stores map their
