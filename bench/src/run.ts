@@ -3,13 +3,13 @@
  * persistent profile, so IndexedDB is on disk), each beside its baselines in
  * the same run, several rounds, and reports medians and ratios.
  *
- * - Issue 4's storage scenarios (Ferry's Outbox over IdbStore in a page,
- *   against raw idb).
- * - Issue 7's scenarios (src/swScenarios.ts): Ferry's client and service
+ * - The storage scenarios (Ferry's Outbox over IdbStore in a page, against
+ *   raw idb).
+ * - The service-worker scenarios (src/swScenarios.ts): Ferry's client and service
  *   worker against workbox-background-sync's Queue in its worker and the
  *   floor, each side on its own loopback origin (src/server.ts); the shipped
  *   size (src/build.ts).
- * - Last, issue 17's server bench (src/serverBench.ts): @ferry/server's
+ * - Last, the server bench (src/serverBench.ts): @ferry/server's
  *   idempotency layer on PGlite and on Postgres against the bare handler,
  *   and a batch of 25 against 25 singles; it writes bench/results/server.json
  *   (server-quick.json with `--quick`).

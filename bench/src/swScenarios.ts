@@ -1,5 +1,5 @@
 /**
- * Issue 7's scenarios: Ferry (its client and its service worker, defaults),
+ * The service-worker scenarios: Ferry (its client and its service worker, defaults),
  * workbox-background-sync's `Queue` in a service worker, and the floor (a
  * worker with a raw idb put / raw fetch), each side on its own origin, all
  * in the same browser and the same run, interleaved round by round.

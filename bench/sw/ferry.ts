@@ -27,7 +27,7 @@ self.addEventListener('message', (e) => {
 const flags = new URLSearchParams(self.location.search);
 const transport = new HttpTransport(flags.has('batch') ? { batchTarget: '/api/batch' } : {});
 createFerryHost({
-  isOnline: () => open && navigator.onLine,
+  platform: { isOnline: () => open && navigator.onLine },
   transport: flags.has('trace') ? traceTransport(transport) : transport,
-  ...(flags.has('trace') && { store: async () => traceStore(await IdbStore.open()) }),
+  ...(flags.has('trace') && { storage: { store: async () => traceStore(await IdbStore.open()) } }),
 }).listen(self, { skipWaiting: true, clientsClaim: true });

@@ -26,7 +26,7 @@ createFerryHost({
     ...(Number.isInteger(attempts) && attempts > 0 && { maxAttempts: attempts }),
   },
   // The page forwards `online`; this is the fallback re-check while the worker thinks it is offline.
-  offlineRecheckMs: fast ? 1_000 : 5_000,
+  delivery: { offlineRecheckMs: fast ? 1_000 : 5_000 },
 }).listen(self, { skipWaiting: true, clientsClaim: true });
 
 shellCache(self, { files: __FERRY_SHELL__, version: __FERRY_BUILD__ });

@@ -50,8 +50,10 @@ const ferry = createFerryClient({
   forwardEvents: !flags.has('noforward'),
   timeoutMs: Number(flags.get('timeout') ?? 10_000),
   ...(pageMode && {
-    mode: 'page' as const,
-    fallback: pageHost({ retry: { baseDelayMs: 100, maxDelayMs: 1000, jitter: false, maxAttempts: 5 } }),
+    page: {
+      host: pageHost({ retry: { baseDelayMs: 100, maxDelayMs: 1000, jitter: false, maxAttempts: 5 } }),
+      always: true,
+    },
   }),
 });
 window.ferry = ferry;

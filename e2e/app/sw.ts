@@ -32,15 +32,17 @@ const options = (
     ? {}
     : {
         retry: { baseDelayMs: 100, maxDelayMs: 1000, jitter: false, maxAttempts: num('attempts') ?? 5 },
-        // Long, so that a test can tell a forwarded `online` from the offline re-check.
-        offlineRecheckMs: num('recheck') ?? 60_000,
-        ...(flags.has('noregister') && { backgroundSync: () => undefined }),
+        delivery: {
+          // Long, so that a test can tell a forwarded `online` from the offline re-check.
+          offlineRecheckMs: num('recheck') ?? 60_000,
+          ...(batch !== undefined && { batchSize: batch }),
+          ...(lease !== undefined && { leaseMs: lease }),
+        },
+        ...(flags.has('noregister') && { platform: { backgroundSync: () => undefined } }),
         transport: {
           ...(sendTimeout !== undefined && { timeoutMs: sendTimeout }),
           ...(batch !== undefined && { batchTarget: '/api/batch' }),
         },
-        ...(batch !== undefined && { batchSize: batch }),
-        ...(lease !== undefined && { leaseMs: lease }),
       }
 ) as Parameters<typeof createFerryHost>[0];
 const apps = flags.get('apps')?.split(',') ?? [undefined];

@@ -62,6 +62,7 @@ export const ENTRIES = [
   '@ferry/idb',
   '@ferry/sw',
   '@ferry/sw/protocol',
+  '@ferry/sw/testing',
   '@ferry/client',
   '@ferry/client/page',
   '@ferry/workbox',

@@ -6,5 +6,5 @@ declare const self: ServiceWorkerGlobalScope;
 importScripts('/ferry-sw.classic.js');
 const store = () => ferry.IdbStore.open({ name: 'app' });
 export const stop: () => void = ferry
-  .createFerryHost({ store })
+  .createFerryHost({ storage: { store } })
   .listen(self, { skipWaiting: true, clientsClaim: true });

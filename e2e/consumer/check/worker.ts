@@ -8,7 +8,7 @@ import { FerryPlugin, workboxHeaders } from '@ferry/workbox';
 declare const self: ServiceWorkerGlobalScope;
 
 const host = createFerryHost({
-  store: () => IdbStore.open({ name: 'app' }),
+  storage: { store: () => IdbStore.open({ name: 'app' }) },
   allowedOrigins: ['https://api.example'],
   transport: { headers: workboxHeaders() },
 });

@@ -1,9 +1,10 @@
 import { FerryError } from '@ferry/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MAX_BATCH } from '@ferry/core/protocol';
-import { FerryHost } from '@ferry/sw';
+import { createFerryHost } from '@ferry/sw';
+import { testPlatform } from '@ferry/sw/testing';
 import { MemoryStore } from '@ferry/core';
-import { ScriptedTransport } from '@ferry/core/testing';
+import { ScriptedTransport, VirtualClock } from '@ferry/core/testing';
 import { createFerryClient } from './createFerryClient.ts';
 
 /** A fake worker: `answer` decides the reply to each request, or undefined to stay silent (a killed worker). */
@@ -21,15 +22,24 @@ function fakeWorker(answer: (msg: Record<string, unknown>) => unknown) {
   return worker;
 }
 
+/** Lets the messages already posted be delivered (a MessagePort delivers in a later task). */
+const macrotask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 function channel() {
   return Object.assign(new EventTarget(), { close() {} });
 }
 
-function client(worker: ReturnType<typeof fakeWorker>, timeoutMs = 250, recheckMs?: number, enqueueTimeoutMs = 0) {
+/** A client of `worker`; with `clock`, its timers (request timeouts, re-checks) run on that virtual clock. */
+function client(
+  worker: ReturnType<typeof fakeWorker>,
+  timeoutMs = 250,
+  recheckMs?: number,
+  enqueueTimeoutMs = 0,
+  clock?: VirtualClock,
+) {
   const container = { controller: worker } as unknown as ServiceWorkerContainer;
   return createFerryClient({
-    serviceWorker: () => container,
-    channel,
+    platform: { serviceWorker: () => container, channel, ...(clock && { clock, timers: clock }) },
     forwardEvents: false,
     timeoutMs,
     enqueueTimeoutMs,
@@ -160,8 +170,8 @@ describe('enqueue coalescing', () => {
     const ferry = client(worker as unknown as ReturnType<typeof fakeWorker>, 1000);
     const settled: string[] = [];
     const calls = ['a', 'b'].map((id) => ferry.enqueue(op(id)).then((v) => void settled.push(v)));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(worker.received).toHaveLength(1);
+    await vi.waitFor(() => expect(worker.received).toHaveLength(1));
+    await macrotask();
     expect(settled).toEqual([]);
     answerNow?.();
     await Promise.all(calls);
@@ -211,14 +221,10 @@ describe('enqueue coalescing', () => {
   });
 
   it('an enqueue whose reply was lost is stored once: the repeat gets the stored op from a real host', async () => {
-    const host = new FerryHost({
-      origin: () => 'https://app.example',
-      store: async () => new MemoryStore(),
+    const host = createFerryHost({
+      storage: { store: async () => new MemoryStore() },
       transport: new ScriptedTransport(),
-      isOnline: () => false,
-      channel: () => undefined,
-      backgroundSync: () => undefined,
-      locks: () => undefined,
+      platform: testPlatform({ isOnline: () => false }),
     });
     let dropFirst = true;
     const worker = {
@@ -232,8 +238,7 @@ describe('enqueue coalescing', () => {
     };
     const container = { controller: worker } as unknown as ServiceWorkerContainer;
     const ferry = createFerryClient({
-      serviceWorker: () => container,
-      channel,
+      platform: { serviceWorker: () => container, channel },
       forwardEvents: false,
       timeoutMs: 50,
       enqueueTimeoutMs: 5000,
@@ -247,15 +252,11 @@ describe('enqueue coalescing', () => {
 
   it('syncNow resolves while a healthy drain outlasts the request timeout, and the drain goes on', async () => {
     let finish!: () => void;
-    const host = new FerryHost({
-      origin: () => 'https://app.example',
-      store: async () => new MemoryStore(),
+    const host = createFerryHost({
+      storage: { store: async () => new MemoryStore() },
       // One send that takes longer than the client's timeout, then succeeds.
       transport: { send: () => new Promise((resolve) => (finish = () => resolve({ ok: true }))) },
-      isOnline: () => true,
-      channel: () => undefined,
-      backgroundSync: () => undefined,
-      locks: () => undefined,
+      platform: testPlatform(),
     });
     const drains: Promise<void>[] = [];
     const worker = {
@@ -265,7 +266,11 @@ describe('enqueue coalescing', () => {
       },
     };
     const container = { controller: worker } as unknown as ServiceWorkerContainer;
-    const ferry = createFerryClient({ serviceWorker: () => container, channel, forwardEvents: false, timeoutMs: 200 });
+    const ferry = createFerryClient({
+      platform: { serviceWorker: () => container, channel },
+      forwardEvents: false,
+      timeoutMs: 200,
+    });
     await ferry.enqueue(op('slow'));
     const started = Date.now();
     expect(await ferry.syncNow()).toEqual({ pending: 0, inflight: 1, done: 0, failed: 0 });
@@ -337,30 +342,38 @@ describe('whenDone without the broadcast', () => {
     }));
     return { worker, state, gets: () => worker.received.filter((m) => m.type === 'get').length };
   }
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Resolves once every request the client has sent was answered: only the re-check timer is left. */
+  const answered = (clock: VirtualClock) => vi.waitFor(() => expect(clock.pendingTimers).toBe(1));
 
   it('settles on a slow re-check once the op is done, and stops asking after', async () => {
     const { worker, state, gets } = silentWorker();
-    const ferry = client(worker, 50, 30);
+    const clock = new VirtualClock();
+    const ferry = client(worker, 50, 30, 0, clock);
     let result: unknown;
     const waiting = ferry.whenDone('w').then((op) => (result = op));
-    await sleep(50);
+    await answered(clock);
     expect(result).toBeUndefined();
+    expect(gets()).toBe(1);
     state.status = 'done';
+    clock.advance(30);
     await waiting;
     expect(result).toMatchObject({ id: 'w', status: 'done' });
-    const asked = gets();
-    await sleep(100);
-    expect(gets()).toBe(asked);
+    expect(gets()).toBe(2);
+    // Settled: no timer is left to ask again.
+    expect(clock.pendingTimers).toBe(0);
+    clock.advance(60_000);
+    await macrotask();
+    expect(gets()).toBe(2);
     await ferry.close();
   });
 
   it('looks again at once on kick, without waiting for the timer', async () => {
     const { worker, state } = silentWorker();
-    const ferry = client(worker, 50, 60_000);
+    const clock = new VirtualClock();
+    const ferry = client(worker, 50, 60_000, 0, clock);
     let result: unknown;
     const waiting = ferry.whenDone('w').then((op) => (result = op));
-    await sleep(20);
+    await answered(clock);
     expect(result).toBeUndefined();
     state.status = 'failed';
     await ferry.kick();
@@ -370,20 +383,25 @@ describe('whenDone without the broadcast', () => {
   });
 
   it('a re-check the worker does not answer leaves the wait on, and a later one settles it', async () => {
-    const { worker, state } = silentWorker();
-    const ferry = client(worker, 20, 30);
+    const { worker, state, gets } = silentWorker();
+    const clock = new VirtualClock();
+    const ferry = client(worker, 20, 30, 0, clock);
     let outcome: unknown;
     const waiting = ferry.whenDone('w').then(
       (op) => (outcome = op),
       (err: FerryError) => (outcome = err.code),
     );
-    await sleep(10);
+    await answered(clock);
     const answer = worker.answer;
     worker.answer = () => undefined; // killed: every request times out
-    await sleep(120);
+    clock.advance(30); // the re-check asks
+    await vi.waitFor(() => expect(gets()).toBe(2));
+    clock.advance(20); // and times out
+    await answered(clock);
     expect(outcome).toBeUndefined();
     state.status = 'done';
     worker.answer = answer;
+    clock.advance(10); // the next re-check
     await waiting;
     expect(outcome).toMatchObject({ status: 'done' });
     await ferry.close();

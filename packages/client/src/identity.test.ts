@@ -27,8 +27,7 @@ function setup(more: Parameters<typeof createFerryClient>[0] = {}, worker = fake
   const channel = Object.assign(new EventTarget(), { close() {} });
   const container = { controller: worker } as unknown as ServiceWorkerContainer;
   const ferry = createFerryClient({
-    serviceWorker: () => container,
-    channel: () => channel,
+    platform: { serviceWorker: () => container, channel: () => channel },
     forwardEvents: false,
     timeoutMs: 500,
     ...more,

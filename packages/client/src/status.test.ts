@@ -4,11 +4,13 @@ import type { Claimed } from '@ferry/core';
 import type { ChangeMessage } from '@ferry/core/protocol';
 import { summarize } from '@ferry/core/protocol';
 import { ScriptedTransport, VirtualClock } from '@ferry/core/testing';
-import { FerryHost } from '@ferry/sw';
+import { createFerryHost } from '@ferry/sw';
+import { testPlatform } from '@ferry/sw/testing';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { createFerryClient } from './createFerryClient.ts';
-import type { FerryStatus, StatusCounts } from './lib/StatusState.ts';
+import type { FerryStatus, StatusCounts } from './lib/FerryStatus.ts';
+import type { StatusOptions } from './types.ts';
 
 const ORIGIN = 'https://app.example';
 const LANES = ['a', 'b', '__proto__'];
@@ -22,10 +24,11 @@ const USERS = [undefined, 'u1', 'u2'];
  */
 /** Counts every user's ops: the property compares with `list()`, which lists them all. */
 function harness() {
-  return harnessWith({ statusUsers: 'all' });
+  return harnessWith({ status: { users: 'all' } });
 }
 
-function harnessWith(more: { statusResyncMs?: number; statusUsers?: 'signed-in' | 'all' }) {
+/** `virtualTimers`: the client's timers run on the harness's clock too (advanced by the test). */
+function harnessWith(more: { status?: StatusOptions }, virtualTimers = false) {
   const clock = new VirtualClock();
   const store = new MemoryStore();
   const feed = Object.assign(new EventTarget(), { close() {} });
@@ -57,15 +60,15 @@ function harnessWith(more: { statusResyncMs?: number; statusUsers?: 'signed-in' 
   };
   /** Waits until every broadcast made so far has been delivered. */
   const delivered = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));
-  const host = new FerryHost({
-    origin: () => ORIGIN,
-    store: async () => store,
+  const host = createFerryHost({
+    storage: { store: async () => store },
     transport: new ScriptedTransport(),
-    isOnline: () => false,
-    clock,
-    channel: () => ({ postMessage: deliver, addEventListener() {}, removeEventListener() {}, close() {} }),
-    backgroundSync: () => undefined,
-    locks: () => undefined,
+    platform: testPlatform({
+      origin: () => ORIGIN,
+      isOnline: () => false,
+      clock,
+      channel: () => ({ postMessage: deliver, addEventListener() {}, removeEventListener() {}, close() {} }),
+    }),
     onError: () => {},
   });
   const driver = new Outbox({ store, clock, origin: ORIGIN, retry: { maxAttempts: 2 } });
@@ -80,12 +83,14 @@ function harnessWith(more: { statusResyncMs?: number; statusUsers?: 'signed-in' 
   };
   const container = { controller: worker } as unknown as ServiceWorkerContainer;
   const client = createFerryClient({
-    serviceWorker: () => container,
-    channel: () => feed,
+    platform: {
+      serviceWorker: () => container,
+      channel: () => feed,
+      clock,
+      ...(virtualTimers && { timers: clock }),
+    },
     forwardEvents: false,
-    now: () => clock.now(),
-    statusResyncMs: 3_600_000,
-    ...more,
+    status: { resyncMs: 3_600_000, ...more.status },
   });
   return {
     clock,
@@ -344,7 +349,7 @@ describe('status snapshot', () => {
 });
 
 describe('status snapshot, by example', () => {
-  it("is the signed-in user's by default: Bob does not see Alice's ops; statusUsers 'all' does", async () => {
+  it("is the signed-in user's by default: Bob does not see Alice's ops; status.users 'all' does", async () => {
     const h = harnessWith({});
     const off = h.client.status.subscribe(() => {});
     await h.client.setUser('alice');
@@ -368,7 +373,7 @@ describe('status snapshot, by example', () => {
     expect(h.client.status().counts).toMatchObject({ pending: 2, inflight: 1 });
     off();
     await h.close();
-    const all = harnessWith({ statusUsers: 'all' });
+    const all = harnessWith({ status: { users: 'all' } });
     const offAll = all.client.status.subscribe(() => {});
     await all.client.setUser('bob');
     await all.client.enqueue({ kind: 'k', target: '/api/x', payload: 1, user: 'alice' });
@@ -464,11 +469,14 @@ describe('status snapshot, by example', () => {
     off();
     await h.close();
     // The same with a short resync period.
-    const fast = harnessWith({ statusResyncMs: 30 });
+    const fast = harnessWith({ status: { resyncMs: 30 } }, true);
     const off2 = fast.client.status.subscribe(() => {});
     await fast.client.status.refresh();
     fast.dropNext();
     await fast.client.enqueue({ kind: 'k', target: '/api/x', payload: 1 });
+    await fast.delivered();
+    expect(fast.client.status().counts.pending).toBe(0);
+    fast.clock.advance(30);
     await vi.waitFor(() => expect(fast.client.status().counts.pending).toBe(1), { timeout: 1000 });
     off2();
     await fast.close();

@@ -3,7 +3,8 @@ import { createFerryClient } from '@ferry/client';
 import { MemoryStore, Outbox } from '@ferry/core';
 import { summarize } from '@ferry/core/protocol';
 import { ScriptedTransport } from '@ferry/core/testing';
-import { FerryHost } from '@ferry/sw';
+import { createFerryHost } from '@ferry/sw';
+import { testPlatform } from '@ferry/sw/testing';
 import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { createElement } from 'react';
@@ -25,14 +26,10 @@ let n = 0;
 function setup() {
   const name = `ferry-react-test-${n++}-${Math.random()}`;
   const store = new MemoryStore();
-  const host = new FerryHost({
-    origin: () => ORIGIN,
-    store: async () => store,
+  const host = createFerryHost({
+    storage: { store: async () => store },
     transport: new ScriptedTransport(),
-    isOnline: () => false,
-    channel: () => new BroadcastChannel(name),
-    backgroundSync: () => undefined,
-    locks: () => undefined,
+    platform: testPlatform({ origin: () => ORIGIN, isOnline: () => false, channel: () => new BroadcastChannel(name) }),
     onError: () => {},
   });
   const player = new Outbox({ store, origin: ORIGIN });
@@ -49,8 +46,10 @@ function setup() {
     },
   };
   const inner = createFerryClient({
-    serviceWorker: () => ({ controller: worker }) as unknown as ServiceWorkerContainer,
-    channel: () => new BroadcastChannel(name),
+    platform: {
+      serviceWorker: () => ({ controller: worker }) as unknown as ServiceWorkerContainer,
+      channel: () => new BroadcastChannel(name),
+    },
     forwardEvents: false,
   });
   const live = { feed: 0, status: 0 };

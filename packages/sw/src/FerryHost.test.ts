@@ -2,43 +2,10 @@ import type { Operation, SendResult } from '@ferry/core';
 import { MemoryStore } from '@ferry/core';
 import { ScriptedTransport } from '@ferry/core/testing';
 import { describe, expect, it } from 'vitest';
-import type { ChannelLike, FerryHostOptions } from './FerryHost.ts';
 import { FerryHost } from './FerryHost.ts';
+import type { FerryHostOptions } from './options.ts';
 import type { ChangeMessage, Reply } from './protocol.ts';
-import type { LockManagerLike } from './Runner.ts';
-
-/** One exclusive lock per name, granted in request order; `crash()` drops the holder without it finishing. */
-function fakeLocks(): LockManagerLike & { held: number } {
-  let tail: Promise<unknown> = Promise.resolve();
-  const locks = {
-    held: 0,
-    request<T>(_name: string, _o: unknown, fn: (lock: unknown) => Promise<T>): Promise<T> {
-      const run = tail.then(async () => {
-        locks.held++;
-        try {
-          return await fn({});
-        } finally {
-          locks.held--;
-        }
-      });
-      tail = run.catch(() => {});
-      return run;
-    },
-  };
-  return locks;
-}
-
-function fakeChannel(): ChannelLike & { sent: ChangeMessage[] } {
-  return {
-    sent: [],
-    postMessage(m) {
-      this.sent.push(m as ChangeMessage);
-    },
-    addEventListener() {},
-    removeEventListener() {},
-    close() {},
-  };
-}
+import { testChannel, testLocks, testPlatform } from './testing/index.ts';
 
 function port(): { replies: Reply[]; postMessage(m: Reply): void } {
   return {
@@ -49,21 +16,23 @@ function port(): { replies: Reply[]; postMessage(m: Reply): void } {
   };
 }
 
+/** A host over a MemoryStore with a scripted transport; `more.platform` is merged into the test platform. */
 function host(more: FerryHostOptions = {}) {
   const store = new MemoryStore();
   const transport = new ScriptedTransport();
-  const channel = fakeChannel();
+  const channel = testChannel<ChangeMessage>();
   const registered: string[] = [];
   const h = new FerryHost({
-    store: async () => store,
+    storage: { store: async () => store },
     transport,
-    origin: () => 'https://app.example',
-    isOnline: () => true,
-    locks: () => fakeLocks(),
-    channel: () => channel,
-    backgroundSync: () => ({ register: async (tag) => void registered.push(tag) }),
     onError: () => {},
     ...more,
+    platform: testPlatform({
+      locks: () => testLocks(),
+      channel: () => channel,
+      backgroundSync: () => ({ register: async (tag) => void registered.push(tag) }),
+      ...more.platform,
+    }),
   });
   return { h, store, transport, channel, registered };
 }
@@ -175,7 +144,7 @@ describe('FerryHost.receive', () => {
   });
 
   it('enqueueBatch writes its ops in one transaction and answers one outcome per op; a bad op fails alone', async () => {
-    const { h, store, transport } = host({ isOnline: () => false });
+    const { h, store, transport } = host({ platform: { isOnline: () => false } });
     await h.ready();
     const writes: string[] = [];
     const transaction = store.transaction.bind(store);
@@ -219,7 +188,7 @@ describe('FerryHost.receive', () => {
   });
 
   it('enqueueBatch without a duplicate is exactly one readwrite transaction, acknowledged after it committed', async () => {
-    const { h, store } = host({ isOnline: () => false });
+    const { h, store } = host({ platform: { isOnline: () => false } });
     await h.ready();
     let commits = 0;
     const transaction = store.transaction.bind(store);
@@ -293,24 +262,20 @@ describe('FerryHost.receive', () => {
 describe('one runner at a time', () => {
   it('a runner that gets the lock takes back ops leased by a runner that died, and resends them with the same key', async () => {
     const store = new MemoryStore();
-    const locks = fakeLocks();
+    const locks = testLocks();
     // Runner A hangs on its send forever: it "dies" holding a lease. Its lock is released as a dead holder's would be.
     const hang = new ScriptedTransport(() => new Promise<SendResult>(() => {}));
     const a = new FerryHost({
-      store: async () => store,
+      storage: { store: async () => store },
       transport: hang,
-      isOnline: () => true,
-      origin: () => 'https://app.example',
-      locks: () => undefined,
-      channel: () => undefined,
-      backgroundSync: () => undefined,
+      platform: testPlatform(),
       onError: () => {},
     });
     // Not awaited: receive() resolves after the drain, which never ends here.
     void a.receive({ v: 1, id: 'e', type: 'enqueue', op }, port());
     // Wait until A's send started.
     await expect.poll(() => hang.sent.length).toBe(1);
-    const b = host({ store: async () => store, locks: () => locks });
+    const b = host({ storage: { store: async () => store }, platform: { locks: () => locks } });
     await b.h.wake();
     expect(b.transport.sent).toHaveLength(1);
     expect(b.transport.sent[0]?.idempotencyKey).toBe(hang.sent[0]?.idempotencyKey);
@@ -331,7 +296,11 @@ describe('FerryHost compaction', () => {
         ? { ok: false, retryable: false, status: 400 }
         : { ok: true },
     );
-    const { h } = host({ store: async () => store, transport, clock, timers: clock, retentionMs: 1000 });
+    const { h } = host({
+      storage: { store: async () => store, retentionMs: 1000 },
+      transport,
+      platform: { clock, timers: clock },
+    });
     const send = async (text: string): Promise<string> => {
       const p = port();
       await h.receive({ v: 1, id: text, type: 'enqueue', op: { ...op, payload: { text } } }, p);

@@ -1,22 +1,21 @@
 import type { Change } from '@ferry/core';
 import type { FerryNames } from '@ferry/core';
-import { FerryError, ferryNames, systemTimers } from '@ferry/core';
-import type { FerryHostOptions } from './FerryHostOptions.ts';
-import type { Engine } from './lib/buildEngine.ts';
-import { buildEngine, retire } from './lib/buildEngine.ts';
-import type { ReplyPort } from './lib/platform.ts';
-import { defaultSync } from './lib/platform.ts';
-import type { Handled } from './lib/serveRequest.ts';
-import { reply, serveRequest, toWire } from './lib/serveRequest.ts';
-import type { ListenOptions, ServiceWorkerScopeLike } from './listen.ts';
-import { listen } from './listen.ts';
-import { normalizeOrigins } from './lib/origins.ts';
+import { FerryError } from '@ferry/core';
+import type { FerryHostOptions } from './options.ts';
+import type { Engine } from './engine/buildEngine.ts';
+import { buildEngine, retire } from './engine/buildEngine.ts';
+import type { ReplyPort } from './platform.ts';
+import type { HostSettings } from './engine/resolveOptions.ts';
+import { resolveOptions } from './engine/resolveOptions.ts';
+import type { Handled } from './engine/serveRequest.ts';
+import { reply, serveRequest, toWire } from './engine/serveRequest.ts';
+import type { ListenOptions, ServiceWorkerScopeLike } from './handlers.ts';
+import { listen } from './handlers.ts';
 import type { Request } from './protocol.ts';
 import { PROTOCOL_VERSION, messageName, parseRequest } from './protocol.ts';
 
-export type { FerryHostOptions } from './FerryHostOptions.ts';
-export type { ChannelLike, ReplyPort, SyncManagerLike } from './lib/platform.ts';
-export type { ServiceWorkerScopeLike } from './listen.ts';
+export type { ChannelLike, ReplyPort, SyncManagerLike } from './platform.ts';
+export type { ServiceWorkerScopeLike } from './handlers.ts';
 
 const COMPACT_EVERY_MS = 60 * 60 * 1000;
 
@@ -29,14 +28,14 @@ const COMPACT_EVERY_MS = 60 * 60 * 1000;
  *     host.listen(self);
  *
  * The page client's page mode runs the same host in a tab. The engine is
- * built in `lib/buildEngine.ts`, requests are served in `lib/serveRequest.ts`,
- * and a worker's events are wired in `listen.ts`; this class owns the
- * engine's lifecycle.
+ * built in `engine/buildEngine.ts` from the options `engine/resolveOptions.ts`
+ * checked, requests are served in `engine/serveRequest.ts`, and a worker's
+ * events are wired in `handlers.ts`; this class owns the engine's lifecycle.
  */
 export class FerryHost {
   /** The database, lock, channel and sync tag of this app (its `name`). */
   readonly names: FerryNames;
-  readonly #o: FerryHostOptions;
+  readonly #s: HostSettings;
   readonly #onError: (err: unknown) => void;
   #engine: Promise<Engine> | undefined;
   /** Counts engines built, so that a store ending can only retire its own. */
@@ -46,12 +45,11 @@ export class FerryHost {
   #lastChance = false;
   #closed = false;
 
-  /** Throws `invalid-config` for a bad `name` or `allowedOrigins` entry. */
+  /** Throws `invalid-config` naming the option (`delivery.leaseMs`) for a bad one; opens nothing yet. */
   constructor(options: FerryHostOptions = {}) {
-    this.names = ferryNames(options.name);
-    normalizeOrigins(options.allowedOrigins);
-    this.#o = options;
-    this.#onError = options.onError ?? ((err) => console.warn('ferry:', err));
+    this.#s = resolveOptions(options);
+    this.names = this.#s.names;
+    this.#onError = this.#s.onError;
   }
 
   /** Resolves once the store is open and the engine built; rejects if the store cannot open. */
@@ -63,7 +61,7 @@ export class FerryHost {
     // A store that failed to open is tried again on the next call.
     if (!this.#engine) {
       const generation = ++this.#generation;
-      this.#engine = buildEngine(this.#o, {
+      this.#engine = buildEngine(this.#s, {
         onError: this.#onError,
         ended: () => this.#storeEnded(generation),
         onChange: (change) => this.#onChange(change),
@@ -113,7 +111,7 @@ export class FerryHost {
   }
 
   #registerSync(): void {
-    const sync = (this.#o.backgroundSync ?? defaultSync)();
+    const sync = this.#s.platform.backgroundSync();
     // One registration covers every op: the tag is the same. Without SyncManager the other wake sources drain.
     if (!sync || this.#syncBusy) return;
     this.#syncBusy = true;
@@ -132,7 +130,7 @@ export class FerryHost {
       const { runner, outbox } = await this.#current();
       await runner.drain();
       // At most hourly across worker starts: the store keeps the last run's time.
-      await outbox.compactIfDue(this.#o.retentionMs ?? 7 * 24 * 60 * 60 * 1000, COMPACT_EVERY_MS);
+      await outbox.compactIfDue(this.#s.storage.retentionMs, COMPACT_EVERY_MS);
     } catch (err) {
       this.#onError(err);
     }
@@ -179,11 +177,11 @@ export class FerryHost {
     if (this.#closed) throw new FerryError('closed', 'the Ferry host is closed');
     return serveRequest(await this.#current(), req, {
       wake: () => this.wake(),
-      timers: this.#o.timers ?? systemTimers,
+      timers: this.#s.platform.timers,
       onError: this.#onError,
       ping: () => ({
-        backgroundSync: (this.#o.backgroundSync ?? defaultSync)() !== undefined,
-        online: (this.#o.isOnline ?? (() => navigator.onLine))(),
+        backgroundSync: this.#s.platform.backgroundSync() !== undefined,
+        online: this.#s.platform.isOnline(),
       }),
     });
   }

@@ -229,7 +229,7 @@ describe('users and credentials', () => {
     await plain.host.close();
 
     const store = new MemoryStore();
-    const first = setup(undefined, { persistCredentials: true }, store);
+    const first = setup(undefined, { credentials: { persist: true } }, store);
     await first.call({
       type: 'setCredentials',
       user: 'alice',
@@ -237,7 +237,7 @@ describe('users and credentials', () => {
     });
     await first.host.close();
     // The worker was stopped; a sync event wakes a new one, with no page open.
-    const second = setup(undefined, { persistCredentials: true }, new MemoryStore({ data: store.data }));
+    const second = setup(undefined, { credentials: { persist: true } }, new MemoryStore({ data: store.data }));
     await second.enqueue('a2', 'alice');
     await second.host.wake();
     expect(second.byText()).toEqual(['a2:Bearer ta']);

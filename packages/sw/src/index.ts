@@ -1,7 +1,15 @@
-export { FerryHost, createFerryHost } from './FerryHost.ts';
-export type { ChannelLike, FerryHostOptions, ReplyPort, ServiceWorkerScopeLike, SyncManagerLike } from './FerryHost.ts';
-export { ferryHandlers, listen } from './listen.ts';
-export type { FerryHandlers, ListenOptions, ListeningHost } from './listen.ts';
+export { createFerryHost } from './FerryHost.ts';
+export type { ChannelLike, FerryHost, ReplyPort, ServiceWorkerScopeLike, SyncManagerLike } from './FerryHost.ts';
+export type {
+  CredentialsOptions,
+  DeliveryOptions,
+  FerryHostOptions,
+  HostTransportOptions,
+  PlatformOptions,
+  StorageOptions,
+} from './options.ts';
+export { ferryHandlers } from './handlers.ts';
+export type { FerryHandlers, ListenOptions, ListeningHost } from './handlers.ts';
 export { HttpTransport } from './http/HttpTransport.ts';
 export type { FetchLike, HttpTransportOptions, ReachabilityOptions } from './http/HttpTransport.ts';
 export { defaultClassify, saysKeyInUse } from './http/classify.ts';

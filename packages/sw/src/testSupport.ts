@@ -5,12 +5,13 @@
  */
 import type { Operation } from '@ferry/core';
 import { FerryError, MemoryStore } from '@ferry/core';
-import type { ChannelLike, FerryHostOptions } from './FerryHost.ts';
 import { FerryHost } from './FerryHost.ts';
 import type { FetchLike } from './http/HttpTransport.ts';
+import type { FerryHostOptions } from './options.ts';
 import type { Reply } from './protocol.ts';
+import { TEST_ORIGIN, testChannel, testPlatform } from './testing/index.ts';
 
-export const ORIGIN = 'https://app.example';
+export const ORIGIN = TEST_ORIGIN;
 export const API = 'https://api.example';
 
 export interface Seen {
@@ -37,18 +38,6 @@ export function api(valid: Map<string, string>, forbid = '') {
   return { fetch, seen };
 }
 
-export function channel(): ChannelLike & { sent: unknown[] } {
-  return {
-    sent: [],
-    postMessage(m) {
-      this.sent.push(m);
-    },
-    addEventListener() {},
-    removeEventListener() {},
-    close() {},
-  };
-}
-
 export function setup(
   valid = new Map([
     ['ta', 'alice'],
@@ -58,21 +47,17 @@ export function setup(
   store = new MemoryStore(),
 ) {
   const server = api(valid, 'forbidden');
-  const ch = channel();
+  const ch = testChannel();
   const net = { online: true };
   const host = new FerryHost({
-    store: async () => store,
+    storage: { store: async () => store },
     transport: { fetch: server.fetch, timeoutMs: 300 },
-    leaseMs: 1000,
-    origin: () => ORIGIN,
+    delivery: { leaseMs: 1000 },
     allowedOrigins: [API],
-    isOnline: () => net.online,
-    locks: () => undefined,
-    channel: () => ch,
-    backgroundSync: () => undefined,
     retry: { jitter: false },
     onError: () => {},
     ...more,
+    platform: testPlatform({ isOnline: () => net.online, channel: () => ch, ...more.platform }),
   });
   let n = 0;
   /** One request through the protocol; resolves with its result or rejects with its FerryError. */

@@ -1,4 +1,5 @@
-import { FerryError } from '@ferry/core';
+import type { Timers } from '@ferry/core';
+import { FerryError, systemTimers } from '@ferry/core';
 import type { Reply, RequestBody } from '@ferry/core/protocol';
 import { PROTOCOL_VERSION } from '@ferry/core/protocol';
 
@@ -18,6 +19,7 @@ export function requester(
   timeoutMs: number,
   /** The app's name (see ferryNames): requests carry it, and only that app's host answers. */
   name?: string,
+  timers: Timers = systemTimers,
 ): (body: RequestBody) => Promise<unknown> {
   let n = 0;
   const prefix = Math.random().toString(36).slice(2, 10);
@@ -26,12 +28,12 @@ export function requester(
       const id = `${prefix}-${++n}`;
       const { port1, port2 } = new MessageChannel();
       const finish = (err: unknown, result?: unknown): void => {
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         port1.close();
         if (err) reject(err);
         else resolve(result);
       };
-      const timer = setTimeout(
+      const timer = timers.setTimeout(
         () =>
           finish(
             new FerryError('worker-timeout', `the Ferry worker did not answer ${body.type} within ${timeoutMs} ms`),

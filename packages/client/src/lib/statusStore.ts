@@ -1,5 +1,6 @@
+import type { Timers } from '@ferry/core';
 import type { ChangeSummary, StatusResult } from '@ferry/core/protocol';
-import type { FerryStatus } from './StatusState.ts';
+import type { FerryStatus } from './FerryStatus.ts';
 import { StatusState } from './StatusState.ts';
 
 /**
@@ -33,6 +34,7 @@ export interface StatusStoreOptions {
   isOnline: () => boolean;
   /** How often a subscribed snapshot is loaded again (ms). */
   resyncMs: number;
+  timers: Timers;
   /** Listen to the page's `online`, `offline` and `visibilitychange`. */
   pageEvents: boolean;
 }
@@ -54,7 +56,7 @@ export function statusStore(o: StatusStoreOptions): FerryStatusSource & { close(
   let loading: Promise<void> | undefined;
   let again = false;
   let off: (() => void) | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: unknown;
 
   const getSnapshot = (): FerryStatus => (snap ??= state.snapshot(loaded, o.isOnline(), hostOnline));
   const changed = (): void => {
@@ -112,8 +114,8 @@ export function statusStore(o: StatusStoreOptions): FerryStatusSource & { close(
 
   const resync = (): void => void load();
   const arm = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => (resync(), arm()), o.resyncMs);
+    if (timer !== undefined) o.timers.clearTimeout(timer);
+    timer = o.timers.setTimeout(() => (resync(), arm()), o.resyncMs);
   };
   const onOnline = (): void => {
     changed();
@@ -142,7 +144,7 @@ export function statusStore(o: StatusStoreOptions): FerryStatusSource & { close(
       removeEventListener('offline', onOffline);
       document.removeEventListener('visibilitychange', onVisible);
     }
-    clearTimeout(timer);
+    if (timer !== undefined) o.timers.clearTimeout(timer);
     timer = undefined;
   };
 

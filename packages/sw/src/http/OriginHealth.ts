@@ -8,7 +8,7 @@
  */
 export class OriginHealth {
   readonly #answeredAt = new Map<string, number>();
-  readonly #pausedUntil = new Map<string, number>();
+  readonly #pauseEnds = new Map<string, number>();
 
   /** The app behind `origin` answered (any status a gateway does not make) at `at`. */
   answered(origin: string, at: number): void {
@@ -22,15 +22,15 @@ export class OriginHealth {
 
   /** `origin` asked for no requests before `until` (a `Retry-After` on 429 or 503). */
   pause(origin: string, until: number): void {
-    this.#pausedUntil.set(origin, Math.max(until, this.#pausedUntil.get(origin) ?? -Infinity));
+    this.#pauseEnds.set(origin, Math.max(until, this.#pauseEnds.get(origin) ?? -Infinity));
   }
 
   /** The end of `origin`'s pause, if one runs at `now`. */
-  pausedUntil(origin: string, now: number): number | undefined {
-    const until = this.#pausedUntil.get(origin);
+  pauseEnd(origin: string, now: number): number | undefined {
+    const until = this.#pauseEnds.get(origin);
     if (until === undefined) return undefined;
     if (until > now) return until;
-    this.#pausedUntil.delete(origin);
+    this.#pauseEnds.delete(origin);
     return undefined;
   }
 }

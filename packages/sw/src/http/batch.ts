@@ -1,6 +1,9 @@
-import type { Operation, SendResult } from '@ferry/core';
-import type { Deadline } from '../lib/deadline.ts';
-import { readBody } from '../lib/readBody.ts';
+import type { Clock, Operation, SendResult } from '@ferry/core';
+import type { Deadline } from './deadline.ts';
+import { readBody } from './readBody.ts';
+import type { Judge } from './judge.ts';
+import type { OriginHealth } from './OriginHealth.ts';
+import type { Exchange } from './request.ts';
 
 /** A batch answer is a status and maybe a reason per op: anything near this size is not one. */
 const MAX_BATCH_ANSWER_BYTES = 256 * 1024;
@@ -44,4 +47,51 @@ export async function readBatchAnswer(res: Response, d: Deadline): Promise<RawIt
 export function itemRetryAfter(item: RawItem): string | null {
   const v = item.retryAfter;
   return typeof v === 'number' ? String(v) : typeof v === 'string' ? v : null;
+}
+
+/** What a batch send needs of its transport. */
+export interface BatchParts {
+  /** A target resolved and allow-listed, or why it is refused. */
+  url: (target: string) => URL | string;
+  /** The authenticated exchange (see `authenticated`). */
+  exchange: (ex: Exchange, d: Deadline) => Promise<Response | SendResult>;
+  judge: Judge;
+  health: OriginHealth;
+  clock: Clock;
+}
+
+/**
+ * One `POST` to `batchTarget` with `{ ops: [...] }`; the answer's
+ * `{ results: [{ status, error?, retryAfter? }] }` gives a result per op, in
+ * order. A failed exchange is the first op's failure. An op whose target is
+ * not allowed ends the batch before it (it then fails alone, through `send`).
+ */
+export async function sendBatch(
+  p: BatchParts,
+  batchTarget: string,
+  ops: readonly Operation[],
+  d: Deadline,
+): Promise<SendResult[]> {
+  const first = ops[0];
+  if (!first) return [];
+  const url = p.url(batchTarget);
+  if (typeof url === 'string') return [{ ok: false, retryable: false, error: `batchTarget: ${url}` }];
+  const refused = ops.findIndex((op) => typeof p.url(op.target) === 'string');
+  if (refused === 0) return [{ ok: false, retryable: false, error: p.url(first.target) as string }];
+  const sent = refused === -1 ? ops : ops.slice(0, refused);
+  const startedAt = p.clock.now();
+  const body = JSON.stringify({ ops: sent.map(batchItem) });
+  const res = await p.exchange({ url, method: 'POST', body, op: first }, d);
+  if (!(res instanceof Response)) return [res];
+  const asked = { origin: url.origin, op: first, startedAt };
+  // The batch request carries no key of its own (each item does), so a 409 to it is not "in progress".
+  if (!(res.status >= 200 && res.status < 300)) return [await p.judge.answer(res, { ...asked, keyed: false }, d)];
+  p.health.answered(url.origin, p.clock.now());
+  const items = await readBatchAnswer(res, d);
+  if (!Array.isArray(items)) return [items];
+  const results: SendResult[] = [];
+  // In order: a 403 to one item is what makes a 403 to the next one the session's.
+  for (const [i, item] of items.slice(0, sent.length).entries())
+    results.push(await p.judge.item(item, { ...asked, keyed: true, op: sent[i] ?? first }, d));
+  return results;
 }

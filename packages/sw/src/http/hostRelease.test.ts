@@ -8,10 +8,9 @@ import type { Operation } from '@ferry/core';
 import { FerryError, MemoryStore } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
 import { FerryHost } from '../FerryHost.ts';
+import { testPlatform } from '../testing/index.ts';
 import type { Reply } from '../protocol.ts';
 import type { FetchLike } from './HttpTransport.ts';
-
-const ORIGIN = 'https://app.example';
 
 function setup(refuse: (auth: string | null) => Response | undefined) {
   const seen: string[] = [];
@@ -23,14 +22,10 @@ function setup(refuse: (auth: string | null) => Response | undefined) {
     return refusal ?? new Response(null, { status: 201 });
   };
   const host = new FerryHost({
-    store: async () => new MemoryStore(),
+    storage: { store: async () => new MemoryStore() },
     transport: { fetch, timeoutMs: 300, reachability: false },
-    leaseMs: 1000,
-    origin: () => ORIGIN,
-    locks: () => undefined,
-    channel: () => undefined,
-    backgroundSync: () => undefined,
-    isOnline: () => true,
+    delivery: { leaseMs: 1000 },
+    platform: testPlatform(),
     retry: { jitter: false },
     onError: () => {},
   });

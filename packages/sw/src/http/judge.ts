@@ -1,7 +1,7 @@
 import type { Clock, JsonValue, Operation, SendResult, ServerAnswer } from '@ferry/core';
-import type { Deadline } from '../lib/deadline.ts';
-import { oneLine, reasonOf } from '../lib/errorExcerpt.ts';
-import { parseRetryAfter } from '../lib/retryAfter.ts';
+import type { Deadline } from './deadline.ts';
+import { oneLine, reasonOf } from './errorExcerpt.ts';
+import { parseRetryAfter } from './retryAfter.ts';
 import type { RawItem } from './batch.ts';
 import { itemRetryAfter } from './batch.ts';
 import type { Classify } from './classify.ts';
@@ -149,7 +149,7 @@ export class Judge {
       case 'gateway':
       case 'retryable': {
         const retryAfterMs = this.#retryAfterMs(s.retryAfter, now);
-        // The origin asked to be left alone: every lane sending to it waits (see heldUntil).
+        // The origin asked to be left alone: every lane sending to it pauses (see HttpTransport.heldUntil).
         const paused = retryAfterMs !== undefined && (status === 429 || status === 503);
         if (paused) this.#health.pause(origin, now + retryAfterMs);
         const result: SendResult = { ok: false, retryable: true, status, error };

@@ -1,6 +1,6 @@
 import type { Operation, SendContext, Clock, Timers } from '@ferry/core';
-import type { CredentialSource } from '../lib/credentials.ts';
-import type { AllowedOriginEntry } from '../lib/origins.ts';
+import type { CredentialSource } from '../credentials/CredentialStore.ts';
+import type { AllowedOriginEntry } from '../credentials/origins.ts';
 import type { Classify } from './classify.ts';
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;

@@ -1,5 +1,5 @@
 import type { Clock, Timers } from '@ferry/core';
-import { deadline } from '../lib/deadline.ts';
+import { deadline } from './deadline.ts';
 import type { FetchLike, ReachabilityOptions } from './options.ts';
 
 /** What a check needs of its transport. */

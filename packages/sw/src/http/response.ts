@@ -1,5 +1,5 @@
 import type { JsonValue, ServerAnswer } from '@ferry/core';
-import { readBody } from '../lib/readBody.ts';
+import { readBody } from './readBody.ts';
 
 /** An answer as read: what is kept of it, and the text read (for the reason of a refusal). */
 export interface ReadAnswer {

@@ -1,5 +1,5 @@
 import type { FerryErrorCode, FerryNames } from '@ferry/core';
-import type { ReplyPort } from './lib/platform.ts';
+import type { ReplyPort } from './platform.ts';
 import { PROTOCOL_VERSION, isFerryMessage, messageName } from './protocol.ts';
 
 /** What `listen` needs of a ServiceWorkerGlobalScope (typed structurally so pages can import the host). */

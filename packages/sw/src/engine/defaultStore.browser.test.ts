@@ -60,11 +60,9 @@ describe('FerryHost on the default store in Chromium', () => {
       await caches.delete('ferry-witness');
       const reported: unknown[] = [];
       const host = new FerryHost({
-        durability,
+        storage: { durability },
         transport: new ScriptedTransport(),
-        isOnline: () => false,
-        channel: () => undefined,
-        backgroundSync: () => undefined,
+        platform: { isOnline: () => false, channel: () => undefined, backgroundSync: () => undefined },
         onError: (err) => void reported.push(err),
       });
       const ask = async <T>(request: object): Promise<T> => {

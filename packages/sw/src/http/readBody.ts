@@ -35,8 +35,8 @@ export async function readBody(res: Response, maxBytes: number, timeoutMs: numbe
     clearTimeout(timer);
     reader.cancel().catch(() => {});
   }
-  // UTF-8, malformed bytes replaced, decoded in place. A Blob's text() (used before) goes through the
-  // browser's blob registry for every body; it cost the 16-lane drain about a tenth (bench/src/abDrain.ts).
+  // UTF-8, malformed bytes replaced, decoded in place: a Blob's text() would go through the browser's blob
+  // registry for every body, which costs the 16-lane drain about a tenth (bench/src/abDrain.ts).
   const text = new TextDecoder().decode(joined(chunks, Math.min(size, maxBytes)));
   return { text, complete: complete && size <= maxBytes };
 }

@@ -8,6 +8,7 @@ import type { Operation, SendResult } from '@ferry/core';
 import { MemoryStore } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
 import { FerryHost } from '../FerryHost.ts';
+import { testPlatform } from '../testing/index.ts';
 
 /** A transport whose sends wait until the test answers them. */
 function gate() {
@@ -26,14 +27,10 @@ function gate() {
 
 function hostOver(store: MemoryStore, transport: ReturnType<typeof gate>['transport'], leaseMs = 60_000) {
   const host = new FerryHost({
-    store: async () => store,
+    storage: { store: async () => store },
     transport,
-    origin: () => 'https://app.example',
-    isOnline: () => true,
-    locks: () => undefined,
-    channel: () => undefined,
-    backgroundSync: () => undefined,
-    leaseMs,
+    platform: testPlatform(),
+    delivery: { leaseMs },
     onError: () => {},
   });
   let n = 0;

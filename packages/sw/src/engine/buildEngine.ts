@@ -1,7 +1,7 @@
 import type { Change, Operation } from '@ferry/core';
 import type { FerryNames } from '@ferry/core';
-import { FerryError, NetworkProbe, Outbox, SyncWorker, ferryNames, systemClock, systemTimers } from '@ferry/core';
-import type { FerryHostOptions } from '../FerryHostOptions.ts';
+import { NetworkProbe, Outbox, SyncWorker } from '@ferry/core';
+import type { HostSettings } from './resolveOptions.ts';
 import { HttpTransport } from '../http/HttpTransport.ts';
 import { NEEDS_AUTH } from '../http/sessions.ts';
 import type { CredentialsNeededMessage, SignedOutMessage } from '../protocol.ts';
@@ -9,25 +9,13 @@ import { PROTOCOL_VERSION, summarize } from '../protocol.ts';
 import { Runner } from '../Runner.ts';
 import type { DefaultStore } from './defaultStore.ts';
 import { openDefaultStore } from './defaultStore.ts';
-import { CredentialStore } from './credentials.ts';
-import { UserSessions } from './UserSessions.ts';
-import type { Origins } from './origins.ts';
-import { normalizeOrigins } from './origins.ts';
-import type { ChannelLike } from './platform.ts';
+import { CredentialStore } from '../credentials/CredentialStore.ts';
+import { UserSessions } from '../credentials/UserSessions.ts';
+import type { Origins } from '../credentials/origins.ts';
+import type { ChannelLike } from '../platform.ts';
 
 /** Ops per batch send when the transport can batch: 25 small messages make a request of a few kB. */
 const DEFAULT_BATCH_SIZE = 25;
-const DEFAULT_TIMEOUT_MS = 15_000;
-const DEFAULT_LEASE_MS = 60_000;
-/**
- * Durability of the default store's writes, chosen from tools/idbKillProbe.ts
- * (a plain page, no Ferry, killed and relaunched three times a round) on this
- * project's machines: Chromium lost acknowledged records, usually the whole
- * database, in 9 of 261 rounds with `relaxed` and in 1 of 194 with `strict`
- * (README, Guarantees). `strict` costs a flush per commit; the README gives the
- * enqueue figures.
- */
-export const DEFAULT_DURABILITY: IDBTransactionDurability = 'strict';
 
 /** One engine: the store, the Outbox and SyncWorker over it, the runner, the change channel. */
 export interface Engine {
@@ -72,36 +60,22 @@ export interface EngineHooks {
   onChange: (change: Change) => void;
 }
 
-/** Opens the store and builds the engine from the host's options. Rejects if the store cannot open. */
-export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Promise<Engine> {
-  const origin = o.origin ?? (() => location.origin);
-  const clock = o.clock ?? systemClock;
-  const timers = o.timers ?? systemTimers;
-  const isOnline = o.isOnline ?? (() => navigator.onLine);
-  const t = o.transport;
-  const timeoutMs = t && 'send' in t ? undefined : (t?.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
-  // Configuration errors surface before anything is opened.
-  const names = ferryNames(o.name);
-  const origins = normalizeOrigins(o.allowedOrigins);
-  // A lease must outlast the send it covers (hooks included), or a slow answer would be sent twice.
-  if (timeoutMs !== undefined && !(leaseMs > timeoutMs)) {
-    throw new FerryError(
-      'invalid-config',
-      `leaseMs (${leaseMs}) must be longer than the transport's timeoutMs (${timeoutMs}), which covers the whole send`,
-    );
-  }
-  const { store, lost, witnessed }: DefaultStore = o.store
-    ? { store: await o.store(), lost: [], witnessed: Promise.resolve() }
+/** Opens the store and builds the engine from the host's checked options. Rejects if the store cannot open. */
+export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<Engine> {
+  const { names, origins, platform, delivery, storage } = s;
+  const { origin, clock, timers, isOnline } = platform;
+  const t = s.transport;
+  const { store, lost, witnessed }: DefaultStore = storage.store
+    ? { store: await storage.store(), lost: [], witnessed: Promise.resolve() }
     : await openDefaultStore(
         hooks.onError,
         clock.now(),
         hooks.ended,
-        o.durability ?? DEFAULT_DURABILITY,
+        storage.durability,
         globalThis.caches,
         names.database,
       );
-  const channel = (o.channel ?? (() => new BroadcastChannel(names.channel)))();
+  const channel = platform.channel();
   const broadcast = (message: SignedOutMessage | CredentialsNeededMessage): void => {
     try {
       channel?.postMessage(message);
@@ -113,20 +87,20 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
     broadcast({ v: PROTOCOL_VERSION, type: 'credentials-needed', ...need }),
   );
   const sessions = new UserSessions(store);
-  if (o.persistCredentials)
+  if (s.persistCredentials)
     credentials.load(await store.transaction('readonly', (tx) => tx.getMeta(CREDENTIALS_META)), origin(), origins.list);
   const persistCredentials = async (): Promise<void> => {
-    if (o.persistCredentials)
+    if (s.persistCredentials)
       await store.transaction('readwrite', (tx) => tx.putMeta(CREDENTIALS_META, JSON.stringify(credentials.toJSON())));
   };
   const outbox = new Outbox({
     store,
     clock,
     origin: origin(),
-    ...(o.retry && { retry: o.retry }),
-    ...(o.random && { random: o.random }),
+    ...(s.retry && { retry: s.retry }),
+    random: platform.random,
     allowedOrigins: origins.list,
-    ...(o.maxPayloadBytes !== undefined && { maxPayloadBytes: o.maxPayloadBytes }),
+    ...(storage.maxPayloadBytes !== undefined && { maxPayloadBytes: storage.maxPayloadBytes }),
   });
   const transport =
     t && 'send' in t
@@ -135,10 +109,10 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
           origin,
           clock,
           timers,
-          allowedOrigins: o.allowedOrigins ?? [],
-          credentials,
-          ...(o.retry?.maxRetryAfterMs !== undefined && { maxRetryAfterMs: o.retry.maxRetryAfterMs }),
           ...t,
+          allowedOrigins: s.allowedOrigins,
+          credentials,
+          ...(s.retry?.maxRetryAfterMs !== undefined && { maxRetryAfterMs: s.retry.maxRetryAfterMs }),
         });
   const releaseSessions = async (match: (user: string | undefined) => boolean): Promise<Operation[]> => {
     const failed = transport instanceof HttpTransport ? transport.releaseSessions(match) : [];
@@ -157,10 +131,10 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
     clock,
     timers,
     onError: hooks.onError,
-    ...(o.batchLimit !== undefined && { batchLimit: o.batchLimit }),
-    ...(o.concurrency !== undefined && { concurrency: o.concurrency }),
-    leaseMs,
-    batchSize: o.batchSize ?? (transport.sendBatch ? DEFAULT_BATCH_SIZE : 1),
+    ...(delivery.batchLimit !== undefined && { batchLimit: delivery.batchLimit }),
+    ...(delivery.concurrency !== undefined && { concurrency: delivery.concurrency }),
+    leaseMs: delivery.leaseMs,
+    batchSize: delivery.batchSize ?? (transport.sendBatch ? DEFAULT_BATCH_SIZE : 1),
   });
   const runner = new Runner({
     outbox,
@@ -169,9 +143,9 @@ export async function buildEngine(o: FerryHostOptions, hooks: EngineHooks): Prom
     clock,
     timers,
     onError: hooks.onError,
-    locks: o.locks ?? (() => navigator.locks),
+    locks: platform.locks,
     lockName: names.lock,
-    ...(o.offlineRecheckMs !== undefined && { offlineRecheckMs: o.offlineRecheckMs }),
+    ...(delivery.offlineRecheckMs !== undefined && { offlineRecheckMs: delivery.offlineRecheckMs }),
   });
   const unsubscribe = outbox.subscribe((change) => {
     try {

@@ -4,10 +4,10 @@ import { checkUserId } from '@ferry/core/internal';
 import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '../protocol.ts';
 import { PROTOCOL_VERSION } from '../protocol.ts';
 import type { Engine } from './buildEngine.ts';
-import { checkCredentials } from './credentials.ts';
+import { checkCredentials } from '../credentials/CredentialStore.ts';
 import { DiscardAfterSend } from './discardAfterSend.ts';
 import { NEEDS_AUTH } from '../http/sessions.ts';
-import type { ReplyPort } from './platform.ts';
+import type { ReplyPort } from '../platform.ts';
 import { statusOf } from './statusOf.ts';
 
 /** A request's result, and the work (a drain) its caller starts once the reply is out. */
@@ -151,7 +151,7 @@ export function reply(port: ReplyPort | undefined, message: Reply): void {
   }
 }
 
-/** Errors cross as `{ code, message }` (SPEC, Errors). */
+/** An error as it crosses to the page: `{ code, message }`, a FerryError's own code or `internal`. */
 export function toWire(err: unknown): FerryErrorData {
   if (err instanceof FerryError) return err.toJSON();
   // Not Ferry's own: a bug, or the platform failing in a way nothing mapped. Stores map their

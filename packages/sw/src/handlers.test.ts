@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ListeningHost, ServiceWorkerScopeLike } from './listen.ts';
-import { ferryHandlers, listen } from './listen.ts';
+import type { ListeningHost, ServiceWorkerScopeLike } from './handlers.ts';
+import { ferryHandlers, listen } from './handlers.ts';
 import { ferryNames } from '@ferry/core';
 import { messageName } from './protocol.ts';
 

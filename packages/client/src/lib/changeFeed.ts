@@ -1,0 +1,62 @@
+import type { ChangeMessage, ChangeSummary, CredentialsNeededMessage, SignedOutMessage } from '@ferry/core/protocol';
+
+export interface ChangeFeedOptions {
+  /** Opens the channel the host broadcasts on; called once, at the first `listen`. */
+  open: () => EventTarget & { close(): void };
+  /** The worker asks for a user's credentials. */
+  onCredentialsNeeded: (message: CredentialsNeededMessage) => void;
+  /** A user was signed out (in any tab). */
+  onSignedOut: (message: SignedOutMessage) => void;
+}
+
+export interface ChangeFeed {
+  /** Starts listening to the broadcasts (idempotent): the first subscriber, or identity, calls it. */
+  listen(): void;
+  /** Sees every committed change from any tab (only `user`'s ops with that filter); returns a cleanup. */
+  subscribe(fn: (change: ChangeSummary) => void, filter?: { user?: string }): () => void;
+  /** Stops listening and forgets every subscriber. */
+  close(): void;
+}
+
+/**
+ * The host's broadcasts as the page hears them: changes go to the
+ * subscribers; asks for credentials and sign-outs go to identity. A message
+ * of another protocol version, or that is not one of these, is ignored.
+ */
+export function changeFeed(o: ChangeFeedOptions): ChangeFeed {
+  const listeners = new Set<(change: ChangeSummary) => void>();
+  let channel: (EventTarget & { close(): void }) | undefined;
+
+  const onBroadcast = (event: Event): void => {
+    const data = (event as MessageEvent<ChangeMessage | CredentialsNeededMessage | SignedOutMessage>).data;
+    if (data?.v !== 1) return;
+    if (data.type === 'credentials-needed') return o.onCredentialsNeeded(data);
+    if (data.type === 'signed-out') return o.onSignedOut(data);
+    if (data.type !== 'change' || typeof data.change?.op?.id !== 'string') return;
+    for (const fn of listeners) fn(data.change);
+  };
+
+  const listen = (): void => {
+    if (channel) return;
+    channel = o.open();
+    channel.addEventListener('message', onBroadcast);
+  };
+
+  return {
+    listen,
+    subscribe(fn, filter = {}) {
+      listen();
+      const only = filter.user;
+      const listener =
+        only === undefined ? fn : (change: ChangeSummary): void => void (change.op.user === only && fn(change));
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    close() {
+      listeners.clear();
+      channel?.removeEventListener('message', onBroadcast);
+      channel?.close();
+      channel = undefined;
+    },
+  };
+}

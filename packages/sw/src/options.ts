@@ -1,0 +1,132 @@
+import type { Clock, OutboxStore, Random, RetryPolicyOptions, Timers, Transport } from '@ferry/core';
+import type { HttpTransportOptions } from './http/options.ts';
+import type { AllowedOriginEntry } from './credentials/origins.ts';
+import type { ChannelLike, SyncManagerLike } from './platform.ts';
+import type { LockManagerLike } from './Runner.ts';
+
+/**
+ * The host's options, grouped by what they govern. Only `platform` stands
+ * for the browser itself: tests replace it (`testPlatform()` from
+ * `@ferry/sw/testing`), apps leave it alone. A bad value throws
+ * `invalid-config` naming its path (`delivery.concurrency`).
+ */
+export interface FerryHostOptions {
+  /**
+   * The app's name on its origin, the same as the page client's `name`: it
+   * derives the database, Web Lock, BroadcastChannel and sync tag
+   * (`ferry-<name>`, see ferryNames), so two apps on one origin (`/app1/`,
+   * `/app2/`, micro-frontends) never drain each other's queues. Several
+   * hosts with different names can listen in one worker.
+   * @default undefined: the names are `ferry`
+   */
+  name?: string;
+  /**
+   * Origins besides the host's own that targets may point at: `https://api.example`,
+   * or `{ origin, credentials: 'include' }` for an API that needs cookies. Normalised
+   * once (`new URL(o).origin`); an entry that is not an origin throws `invalid-config`.
+   * @default []
+   */
+  allowedOrigins?: readonly AllowedOriginEntry[];
+  /** Told about unexpected errors (storage failures, a lost lease...). @default `console.warn` */
+  onError?: (err: unknown) => void;
+  /**
+   * How ops go over the wire: the HTTP transport's options, or any Transport.
+   * @default an HttpTransport on the host's origin with its own defaults
+   */
+  transport?: HostTransportOptions | Transport;
+  /** When a failed send is tried again, and when an op gives up. @default RETRY_DEFAULTS from @ferry/core */
+  retry?: Partial<RetryPolicyOptions>;
+  /** How the queue is sent: parallel lanes, batches, leases. */
+  delivery?: DeliveryOptions;
+  /** Where ops are kept, and for how long. */
+  storage?: StorageOptions;
+  /** What the host does with the credentials pages hand over. */
+  credentials?: CredentialsOptions;
+  /** The browser's parts the host uses; tests replace them. @default the globals, read when used */
+  platform?: PlatformOptions;
+}
+
+/**
+ * The HTTP transport's options as the host takes them: the host supplies
+ * the origin, the allow-list, the credentials, the clock and the timers
+ * (`allowedOrigins`, `platform`), and the cap on `Retry-After` is
+ * `retry.maxRetryAfterMs`.
+ */
+export type HostTransportOptions = Omit<
+  HttpTransportOptions,
+  'origin' | 'allowedOrigins' | 'credentials' | 'clock' | 'timers' | 'maxRetryAfterMs'
+>;
+
+export interface DeliveryOptions {
+  /** Lanes sent at once. A positive integer. @default 6 */
+  concurrency?: number;
+  /** Most ops claimed per round of a drain. A positive integer. @default 32 */
+  batchLimit?: number;
+  /**
+   * Most ops of one lane per send. Above 1 the transport must batch: give the
+   * HttpTransport a `batchTarget` (`transport: { batchTarget: '/api/batch' }`).
+   * A positive integer. @default 25 when the transport can batch, else 1
+   */
+  batchSize?: number;
+  /**
+   * How long a claim holds an op (ms). It starts right before the send and
+   * must be longer than the HTTP transport's `timeoutMs`, which covers the
+   * whole send. @default 60000
+   */
+  leaseMs?: number;
+  /** While offline with work due, how often the host looks again without a signal (ms). @default 10000 */
+  offlineRecheckMs?: number;
+}
+
+export interface StorageOptions {
+  /** Opens the store. @default `IdbStore.open()` from @ferry/idb, on the database named after the app */
+  store?: () => Promise<OutboxStore>;
+  /**
+   * Durability of the default store's readwrite transactions: `strict` asks
+   * the browser to flush to disk before a commit is reported, `relaxed` lets
+   * it report once the write reached the OS. The storage-lost witness and the
+   * reopening work with either. Ignored with a custom `store`.
+   * @default 'strict'
+   */
+  durability?: IDBTransactionDurability;
+  /**
+   * How long done ops and WAL records are kept (ms). After a drain, at most
+   * once an hour, older ones are compacted away; queued and failed ops never are.
+   * @default 604800000 (7 days)
+   */
+  retentionMs?: number;
+  /** The largest payload an op may carry, in bytes of its JSON. @default 262144 */
+  maxPayloadBytes?: number;
+}
+
+export interface CredentialsOptions {
+  /**
+   * Keep the credentials pages hand over (`setCredentials`) in IndexedDB as
+   * well as in memory, so that a Background Sync with no page open can send
+   * a user's ops after the worker was stopped. The trade: tokens then sit at
+   * rest in the profile, readable by any script of the origin, until the user
+   * signs out. Off, a stopped worker holds the users' ops until a page of
+   * theirs is open again. @default false
+   */
+  persist?: boolean;
+}
+
+/** The browser, as the host sees it: each part a small provider, read when used. */
+export interface PlatformOptions {
+  /** The host's origin. @default `() => location.origin` */
+  origin?: () => string;
+  /** Whether the browser is online. @default `() => navigator.onLine` */
+  isOnline?: () => boolean;
+  /** Web Locks; without them the host drains unlocked and relies on leases alone. @default `() => navigator.locks` */
+  locks?: () => LockManagerLike | undefined;
+  /** Where changes are broadcast. @default a BroadcastChannel named after the app (`ferry`, see ferryNames) */
+  channel?: () => ChannelLike | undefined;
+  /** Background Sync. @default `() => self.registration.sync` where it exists */
+  backgroundSync?: () => SyncManagerLike | undefined;
+  /** @default `{ now: () => Date.now() }` */
+  clock?: Clock;
+  /** @default the global `setTimeout` and `clearTimeout` */
+  timers?: Timers;
+  /** The source of retry jitter. @default `() => Math.random()` */
+  random?: Random;
+}
