@@ -26,7 +26,7 @@ if (mode !== 'plain') {
       ? new PgStore({ connectionString: process.env['BENCH_PG_URL'] ?? '', table: `bench_${process.pid}` })
       : new PgliteStore({ table: `bench_${process.pid}` });
   await store.ready?.();
-  handler = createHandler({ store, handler: trivial, batchPath: '/api/batch' });
+  handler = createHandler({ store, singleScope: 'bench', handler: trivial, batchPath: '/api/batch' });
 }
 const server = createServer(toNodeListener(handler));
 server.keepAliveTimeout = 60_000;

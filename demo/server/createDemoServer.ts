@@ -162,7 +162,7 @@ export function createDemoServer(options: DemoServerOptions = {}) {
 
   const layer = new Idempotency({
     store,
-    transaction: true,
+    effects: 'in-transaction',
     // Keys are scoped per sender: the verified token's user, checked before the layer (authorOf).
     scope: (req) => authorOf(req.headers.get('authorization')) ?? ANONYMOUS,
     // A message queued by one user never takes effect as another who signed in since (403 user-mismatch, held).

@@ -340,7 +340,12 @@ function freshLayer(sessions: Sessions): Idempotency {
   const store = ON_PGLITE ? new PgliteStore({ db: embedded().db, table: `keys_${++tables}` }) : new MemoryStore();
   // Ferry always sends a key; a request without one is applied each time, as an unkeyed API would.
   // An op of another user than the session's is refused (403 user-mismatch), never applied.
-  return new Idempotency({ store, requireKey: () => false, user: (req) => sessions.userOf(req.headers) });
+  return new Idempotency({
+    store,
+    singleScope: 'e2e',
+    requireKey: () => false,
+    user: (req) => sessions.userOf(req.headers),
+  });
 }
 
 function send(

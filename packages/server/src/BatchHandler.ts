@@ -1,3 +1,4 @@
+import { batchPayloads } from './lib/batchPayloads.ts';
 import { TooLarge, readBody } from './lib/body.ts';
 import { parseKey } from './lib/key.ts';
 import { problem } from './problem.ts';
@@ -90,6 +91,8 @@ export function createBatchHandler(options: BatchOptions): (req: Request) => Pro
     if (ops.length > maxItems)
       return problem(400, 'batch-too-large', `the batch has ${ops.length} ops; at most ${maxItems} are taken`);
     const base = new URL(req.url);
+    // Each payload is forwarded as its client wrote it (a re-serialised one could differ: big integers).
+    const payloads = batchPayloads(text);
     const results: BatchResult[] = [];
     for (const [index, op] of ops.entries()) {
       const checked = checkItem(op, base, maxKeyLength);
@@ -109,7 +112,7 @@ export function createBatchHandler(options: BatchOptions): (req: Request) => Pro
       const itemReq = new Request(url, {
         method: item.method,
         headers,
-        ...(hasBody && { body: JSON.stringify(item.payload) }),
+        ...(hasBody && { body: payloads?.get(index) ?? JSON.stringify(item.payload) }),
         signal: req.signal,
       });
       let res: Response;

@@ -3,27 +3,38 @@ import type {
   ClaimRef,
   ClaimResult,
   IdempotencyStore,
+  KeyDetail,
+  KeyRecord,
+  ListOptions,
+  PurgeOptions,
   SettleResult,
   Settlement,
   Sql,
   StoredAnswer,
 } from './IdempotencyStore.ts';
 
+export interface MemoryStoreOptions {
+  /** The store's clock, for leases and expiry. @default () => Date.now() */
+  clock?: () => number;
+}
+
 interface Entry {
+  scope: string;
+  key: string;
   state: 'running' | 'done';
   fingerprint: string;
   token: string;
   leaseUntil: number;
   expiresAt: number;
   answer: StoredAnswer | null;
-  /** Set while a settle's work runs: a claim that would take the key over waits for it, as on a locked row. */
-  settling?: Promise<void>;
+  /** Set while a settle's work runs: the key is running to every claim, as a row a transaction locks is. */
+  settling?: boolean;
 }
 
 /** What `settle`'s work gets: there is no database to write the app's data through. */
 const NO_SQL: Sql = {
   query: () =>
-    Promise.reject(new TypeError('MemoryStore has no database: use PgliteStore or PgStore for transaction: true')),
+    Promise.reject(new TypeError('MemoryStore has no database: use PgliteStore or PgStore to write through ctx.sql')),
 };
 
 /**
@@ -31,45 +42,52 @@ const NO_SQL: Sql = {
  * key, leases, fingerprints, scopes, expiry; the store conformance suite
  * checks them), without a database. For tests and for trying things out:
  * keys are gone when the process ends, and nothing is shared between
- * processes. It has no transaction to run the app's writes in
- * (`transaction: true` needs PgliteStore or PgStore). It costs no event-loop
- * time, where PGlite runs each statement on the main thread.
+ * processes. It has no transaction to run the app's writes in (`ctx.sql`
+ * rejects every query). It costs no event-loop time, where PGlite runs each
+ * statement on the main thread.
  */
 export class MemoryStore implements IdempotencyStore {
   readonly #keys = new Map<string, Entry>();
+  readonly #clock: () => number;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#clock = options.clock ?? (() => Date.now());
+  }
 
   async claim(c: ClaimInput): Promise<ClaimResult> {
+    const now = this.#clock();
     const id = idOf(c.scope, c.key);
-    for (let e = this.#keys.get(id); e?.settling; e = this.#keys.get(id)) await e.settling;
     const e = this.#keys.get(id);
     const free =
-      !e || e.expiresAt <= c.now || (e.state === 'running' && e.leaseUntil <= c.now && e.fingerprint === c.fingerprint);
+      !e ||
+      (!e.settling &&
+        (e.expiresAt <= now || (e.state === 'running' && e.leaseUntil <= now && e.fingerprint === c.fingerprint)));
     if (free) {
       const token = crypto.randomUUID();
-      const leaseUntil = c.now + c.leaseMs;
       this.#keys.set(id, {
+        scope: c.scope,
+        key: c.key,
         state: 'running',
         fingerprint: c.fingerprint,
         token,
-        leaseUntil,
-        expiresAt: c.now + Math.max(c.expiresMs, c.leaseMs),
+        leaseUntil: now + c.leaseMs,
+        expiresAt: now + Math.max(c.expiresMs, c.leaseMs),
         answer: null,
       });
-      return { kind: 'claimed', ref: { scope: c.scope, key: c.key, token }, leaseUntil };
+      return { kind: 'claimed', ref: { scope: c.scope, key: c.key, token } };
     }
     if (e.state === 'done') return { kind: 'done', fingerprint: e.fingerprint, answer: copy(e.answer as StoredAnswer) };
-    return { kind: 'running', fingerprint: e.fingerprint, leaseUntil: e.leaseUntil };
+    return { kind: 'running', fingerprint: e.fingerprint, retryAfterMs: Math.max(0, e.leaseUntil - now) };
   }
 
   async settle<T>(ref: ClaimRef, work: (sql: Sql) => Promise<Settlement<T>>): Promise<SettleResult<T>> {
     const e = this.#held(ref);
-    if (!e) return { ok: false, reason: 'lost' };
-    let done!: () => void;
-    e.settling = new Promise((resolve) => (done = resolve));
+    if (!e || e.settling) return { ok: false, reason: 'lost' };
+    e.settling = true;
     try {
       const s = await work(NO_SQL);
       if (s.answer && !s.rollback) {
-        Object.assign(e, { state: 'done', answer: copy(s.answer), expiresAt: s.expiresAt ?? e.expiresAt });
+        Object.assign(e, { state: 'done', answer: copy(s.answer) });
       } else {
         this.#keys.delete(idOf(ref.scope, ref.key));
       }
@@ -79,36 +97,49 @@ export class MemoryStore implements IdempotencyStore {
       throw err;
     } finally {
       delete e.settling;
-      done();
     }
   }
 
   async complete(ref: ClaimRef, answer: StoredAnswer): Promise<boolean> {
     const e = this.#held(ref);
-    if (!e) return false;
+    if (!e || e.settling) return false;
     Object.assign(e, { state: 'done', answer: copy(answer) });
     return true;
   }
 
   async release(ref: ClaimRef): Promise<void> {
-    if (this.#held(ref)) this.#keys.delete(idOf(ref.scope, ref.key));
+    const e = this.#held(ref);
+    if (e && !e.settling) this.#keys.delete(idOf(ref.scope, ref.key));
   }
 
-  async inspect(scope: string, key: string) {
+  async inspect(scope: string, key: string): Promise<KeyDetail | null> {
     const e = this.#keys.get(idOf(scope, key));
-    if (!e) return null;
-    return {
-      state: e.state,
-      fingerprint: e.fingerprint,
-      leaseUntil: e.leaseUntil,
-      expiresAt: e.expiresAt,
-      answer: e.answer && copy(e.answer),
-    };
+    return e ? { ...record(e), answer: e.answer && copy(e.answer) } : null;
   }
 
-  async purge(now: number): Promise<number> {
+  async list(options: ListOptions = {}): Promise<KeyRecord[]> {
+    const after = options.after;
+    return [...this.#keys.values()]
+      .filter((e) => options.scope === undefined || e.scope === options.scope)
+      .filter((e) => options.state === undefined || e.state === options.state)
+      .filter((e) => !after || e.scope > after.scope || (e.scope === after.scope && e.key > after.key))
+      .sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .slice(0, options.limit ?? 100)
+      .map(record);
+  }
+
+  async forget(scope: string, key: string): Promise<boolean> {
+    const e = this.#keys.get(idOf(scope, key));
+    if (!e || e.settling) return false;
+    return this.#keys.delete(idOf(scope, key));
+  }
+
+  async purge(options: PurgeOptions = {}): Promise<number> {
+    const now = this.#clock();
+    const limit = (options.batchSize ?? 1_000) * (options.maxBatches ?? Infinity);
     let gone = 0;
     for (const [id, e] of this.#keys) {
+      if (gone >= limit) break;
       if (e.expiresAt <= now && !e.settling) {
         this.#keys.delete(id);
         gone++;
@@ -129,6 +160,11 @@ export class MemoryStore implements IdempotencyStore {
 }
 
 const idOf = (scope: string, key: string): string => JSON.stringify([scope, key]);
+
+function record(e: Entry): KeyRecord {
+  const { scope, key, state, fingerprint, leaseUntil, expiresAt } = e;
+  return { scope, key, state, fingerprint, leaseUntil, expiresAt, status: e.answer?.status ?? null };
+}
 
 /** Answers are copied in and out, so a caller that changes one changes nothing stored. */
 function copy(a: StoredAnswer): StoredAnswer {

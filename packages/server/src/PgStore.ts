@@ -1,11 +1,19 @@
 import pg from 'pg';
+import { FerryServerError } from './FerryServerError.ts';
 import type { Sql } from './IdempotencyStore.ts';
-import { SqlStore } from './lib/SqlStore.ts';
+import { isConnectionLoss } from './lib/connectionLoss.ts';
+import { SqlStore } from './sql/SqlStore.ts';
 
 export interface PgStoreOptions {
-  /** A pool to share with the app (then the app ends it, not the store). */
+  /**
+   * A pool to share with the app (then the app ends it, not the store). The store adds an `'error'`
+   * listener to it, so an idle client whose connection ends never ends the process.
+   */
   pool?: pg.Pool;
-  /** Used when no `pool` is given, e.g. `postgres://user@127.0.0.1:5432/app`; `process.env['DATABASE_URL']` as it is (undefined allowed, also under `exactOptionalPropertyTypes`). */
+  /**
+   * Used when no `pool` is given, e.g. `postgres://user@127.0.0.1:5432/app`; `process.env['DATABASE_URL']`
+   * as it is (undefined allowed, also under `exactOptionalPropertyTypes`).
+   */
   connectionString?: string | undefined;
   /** @default 'ferry_idempotency' */
   table?: string;
@@ -17,37 +25,25 @@ export interface PgStoreOptions {
  * Every settle runs on one pooled client inside `BEGIN … COMMIT`; a client
  * whose process dies takes its open transaction with it (Postgres rolls it
  * back when the connection drops), and the key comes free when its lease ends.
+ * A connection that ends while a request's transaction is open (a restart, a
+ * failover, `pg_terminate_backend`, `idle_in_transaction_session_timeout`) fails
+ * that request with `storage-unavailable` (answered 503) and nothing else.
  */
 export class PgStore extends SqlStore {
   readonly pool: pg.Pool;
 
   constructor(options: PgStoreOptions) {
     const owned = options.pool === undefined;
-    if (owned && !options.connectionString) throw new TypeError('PgStore needs a pool or a connectionString');
+    if (owned && !options.connectionString)
+      throw new FerryServerError('invalid-config', 'PgStore needs a pool or a connectionString');
     const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
     // An idle client that loses its connection emits 'error' on the pool; unhandled, that ends the process.
-    if (owned) pool.on('error', () => undefined);
+    pool.on('error', () => undefined);
     super(
       {
         query: async <Row>(text: string, params?: unknown[]) =>
           (await pool.query(text, params)) as unknown as { rows: Row[] },
-        transaction: async <T>(fn: (sql: Sql) => Promise<T>): Promise<T> => {
-          const client = await pool.connect();
-          let broken: Error | undefined;
-          try {
-            await client.query('BEGIN');
-            const value = await fn(client as unknown as Sql);
-            await client.query('COMMIT');
-            return value;
-          } catch (err) {
-            await client.query('ROLLBACK').catch((e: unknown) => {
-              broken = e instanceof Error ? e : new Error(String(e));
-            });
-            throw err;
-          } finally {
-            client.release(broken);
-          }
-        },
+        transaction: (fn) => transaction(pool, fn),
         close: async () => {
           if (owned) await pool.end();
         },
@@ -55,5 +51,43 @@ export class PgStore extends SqlStore {
       options.table,
     );
     this.pool = pool;
+  }
+}
+
+/**
+ * `fn` inside `BEGIN … COMMIT` on a client of its own. While the client is checked out the pool's
+ * listener is off it, so this one takes its `'error'` (emitted when the connection ends while the
+ * transaction waits on the app, and fatal to the process without a listener).
+ */
+async function transaction<T>(pool: pg.Pool, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw new FerryServerError('storage-unavailable', 'the database could not be reached', { cause: err });
+  }
+  let lost: unknown;
+  const onError = (err: unknown): void => {
+    lost ??= err;
+  };
+  client.on('error', onError);
+  try {
+    await client.query('BEGIN');
+    const value = await fn(client as unknown as Sql);
+    await client.query('COMMIT');
+    return value;
+  } catch (err) {
+    if (lost === undefined && isConnectionLoss(err)) lost = err;
+    if (lost === undefined) await client.query('ROLLBACK').catch((e: unknown) => (lost = e));
+    if (lost === undefined) throw err;
+    throw new FerryServerError(
+      'storage-unavailable',
+      'the connection of the transaction ended before its commit was confirmed',
+      { cause: lost },
+    );
+  } finally {
+    client.removeListener('error', onError);
+    // A client whose connection failed is destroyed, not put back in the pool.
+    client.release(lost === undefined ? undefined : lost instanceof Error ? lost : new Error(String(lost)));
   }
 }

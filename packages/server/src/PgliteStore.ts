@@ -1,6 +1,14 @@
 import { PGlite } from '@electric-sql/pglite';
-import type { Sql } from './IdempotencyStore.ts';
-import { SqlStore } from './lib/SqlStore.ts';
+import type {
+  ClaimInput,
+  ClaimRef,
+  ClaimResult,
+  SettleResult,
+  Settlement,
+  Sql,
+  StoredAnswer,
+} from './IdempotencyStore.ts';
+import { SqlStore } from './sql/SqlStore.ts';
 
 export interface PgliteStoreOptions {
   /**
@@ -14,17 +22,27 @@ export interface PgliteStoreOptions {
   table?: string;
 }
 
+/** A claim this store holds right now, known without asking the database. */
+interface Held {
+  token: string;
+  fingerprint: string;
+  /** By this process's clock, which is PGlite's own (it runs in this process). */
+  leaseUntil: number;
+  settling: boolean;
+}
+
 /**
  * The embedded store: Postgres compiled to WebAssembly (PGlite), in this
  * process, no server to run. The SQL is the one {@link PgStore} runs.
  * One process only: PGlite has a single connection, so transactions (and,
- * with `transaction: true`, the app's handlers) run one at a time, and a
- * duplicate that arrives while one runs inside a transaction waits for it
- * and gets the replay instead of a 409.
+ * with `effects: 'in-transaction'`, the app's handlers) run one at a time. A
+ * duplicate of a request this store holds is answered from memory at once
+ * (409), without waiting for the connection.
  */
 export class PgliteStore extends SqlStore {
   /** The database, for an app that keeps its own tables next to the keys. */
   readonly db: PGlite;
+  readonly #held = new Map<string, Held>();
 
   constructor(options: PgliteStoreOptions = {}) {
     const owned = options.db === undefined;
@@ -41,6 +59,64 @@ export class PgliteStore extends SqlStore {
       options.table,
     );
     this.db = db;
+  }
+
+  override async claim(c: ClaimInput): Promise<ClaimResult> {
+    const id = JSON.stringify([c.scope, c.key]);
+    const mine = this.#held.get(id);
+    const now = Date.now();
+    if (mine && (mine.settling || mine.leaseUntil > now))
+      return { kind: 'running', fingerprint: mine.fingerprint, retryAfterMs: Math.max(0, mine.leaseUntil - now) };
+    const result = await super.claim(c);
+    if (result.kind === 'claimed')
+      this.#held.set(id, {
+        token: result.ref.token,
+        fingerprint: c.fingerprint,
+        leaseUntil: now + c.leaseMs,
+        settling: false,
+      });
+    return result;
+  }
+
+  override async settle<T>(ref: ClaimRef, work: (sql: Sql) => Promise<Settlement<T>>): Promise<SettleResult<T>> {
+    const mine = this.#mine(ref);
+    if (mine) mine.settling = true;
+    try {
+      return await super.settle(ref, work);
+    } finally {
+      this.#forget(ref);
+    }
+  }
+
+  override async complete(ref: ClaimRef, answer: StoredAnswer): Promise<boolean> {
+    try {
+      return await super.complete(ref, answer);
+    } finally {
+      this.#forget(ref);
+    }
+  }
+
+  override async release(ref: ClaimRef): Promise<void> {
+    try {
+      await super.release(ref);
+    } finally {
+      this.#forget(ref);
+    }
+  }
+
+  override async forget(scope: string, key: string): Promise<boolean> {
+    // A transaction holds the key (and PGlite's one connection): the delete would wait for it.
+    if (this.#held.get(JSON.stringify([scope, key]))?.settling) return false;
+    return super.forget(scope, key);
+  }
+
+  #mine(ref: ClaimRef): Held | undefined {
+    const held = this.#held.get(JSON.stringify([ref.scope, ref.key]));
+    return held?.token === ref.token ? held : undefined;
+  }
+
+  #forget(ref: ClaimRef): void {
+    if (this.#mine(ref)) this.#held.delete(JSON.stringify([ref.scope, ref.key]));
   }
 }
 

@@ -5,22 +5,27 @@ import type { HandlerContext, IdempotencyOptions } from './Idempotency.ts';
 import { Idempotency } from './Idempotency.ts';
 
 export interface HonoIdempotencyOptions extends Omit<IdempotencyOptions, 'scope'> {
-  /** The user or tenant, e.g. `(c) => c.get('userId')` set by the app's auth middleware. @default 'global' */
+  /**
+   * The user or tenant, e.g. `(c) => c.get('userId')` set by the app's auth middleware. Required unless
+   * `singleScope` is given (`FerryServerError('invalid-config')` otherwise).
+   * @default none (required)
+   */
   scope?: (c: Context) => string | null | Promise<string | null>;
 }
 
-/** What the middleware puts in `c.get('ferry')`: the key, its scope, and the transaction with `transaction: true`. */
+/** What the middleware puts in `c.get('ferry')`: the key, its scope, and the key's transaction (`sql`). */
 export type FerryVariables = { ferry: HandlerContext };
 
 /**
  * The idempotency layer as Hono middleware:
  * `app.use('/api/*', idempotency({ store, scope: (c) => c.get('userId') }))`.
  * The handlers behind it read the body as usual; `c.get('ferry').sql` is
- * the key's transaction when `transaction: true`.
+ * the key's transaction (`effects: 'in-transaction'`, the default).
  */
 export function idempotency(options: HonoIdempotencyOptions): MiddlewareHandler {
   const { scope, ...rest } = options;
-  const layer = new Idempotency(rest);
+  // The middleware passes each request's scope itself; the layer's own is never asked when `scope` is given.
+  const layer = new Idempotency(scope ? { ...rest, scope: () => null } : rest);
   return async (c, next) => {
     const who = scope ? await scope(c) : undefined;
     const res = await layer.handle(

@@ -1,9 +1,12 @@
 export { Idempotency, storesByDefault } from './Idempotency.ts';
-export type { AppHandler, HandlerContext, IdempotencyOptions } from './Idempotency.ts';
+export type { AppHandler, HandlerContext, IdempotencyOptions, ScopeOf } from './IdempotencyOptions.ts';
 export { createBatchHandler } from './BatchHandler.ts';
 export type { BatchItem, BatchOptions, BatchResult } from './BatchHandler.ts';
 export { createHandler } from './createHandler.ts';
+export { FerryServerError } from './FerryServerError.ts';
+export type { FerryServerErrorCode } from './FerryServerError.ts';
 export { MemoryStore } from './MemoryStore.ts';
+export type { MemoryStoreOptions } from './MemoryStore.ts';
 export type { HandlerOptions } from './createHandler.ts';
 export { problem } from './problem.ts';
 export type { ProblemBody, ProblemCode } from './problem.ts';
@@ -12,6 +15,10 @@ export type {
   ClaimRef,
   ClaimResult,
   IdempotencyStore,
+  KeyDetail,
+  KeyRecord,
+  ListOptions,
+  PurgeOptions,
   SettleResult,
   Settlement,
   Sql,

@@ -18,15 +18,20 @@ export type ProblemCode =
   | 'scope-missing'
   | 'body-too-large'
   | 'body-unreadable'
+  /** The JSON body names one member twice: parsers disagree on which one counts, so it is refused. */
+  | 'body-duplicate-member'
   | 'batch-malformed'
   | 'batch-empty'
   | 'batch-too-large'
   | 'method-not-allowed'
   /** The request's op belongs to another user than the session's (`Ferry-User`); nothing was applied. */
   | 'user-mismatch'
-  /** The key store could not be reached; nothing was applied. */
+  /**
+   * The key store could not be reached, or the request's database connection ended before it committed
+   * (then a resend with the same key gets the stored answer if the commit went through).
+   */
   | 'storage-unavailable'
-  /** The app's handler threw; nothing was stored. */
+  /** The app's handler threw; no answer was stored (the detail says what that means for its effects). */
   | 'handler-failed';
 
 const PHRASES: Record<number, string> = {

@@ -21,7 +21,7 @@ await store.pool.query(`CREATE TABLE IF NOT EXISTS ${messages} (key text, text t
 
 const handler = createHandler({
   store,
-  transaction,
+  effects: transaction ? 'in-transaction' : 'outside-database',
   leaseMs: Number(process.env['FERRY_LEASE_MS'] ?? 1_500),
   batchPath: '/api/batch',
   scope: (req) => req.headers.get('x-user'),

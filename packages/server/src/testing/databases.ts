@@ -8,7 +8,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Sql } from '../IdempotencyStore.ts';
 import { PgStore } from '../PgStore.ts';
 import { PgliteStore } from '../PgliteStore.ts';
-import type { SqlStore } from '../lib/SqlStore.ts';
+import type { SqlStore } from '../sql/SqlStore.ts';
 import type { TestPostgres } from './postgres.ts';
 import { startPostgres } from './postgres.ts';
 

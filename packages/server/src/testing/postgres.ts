@@ -15,6 +15,11 @@ import { join } from 'node:path';
 export interface TestPostgres {
   /** e.g. `postgres://test@127.0.0.1:54321/postgres` */
   url: string;
+  /**
+   * Restarts the server (`pg_ctl restart -m fast`): every open connection is ended, as in a failover.
+   * Not available for an existing database given by `FERRY_PG_URL` (throws).
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -55,7 +60,12 @@ function freePort(): Promise<number> {
 
 export async function startPostgres(): Promise<TestPostgres> {
   const given = process.env['FERRY_PG_URL'];
-  if (given) return { url: given, stop: async () => undefined };
+  if (given) {
+    const restart = async (): Promise<void> => {
+      throw new Error('postgres: FERRY_PG_URL points at a database these tests cannot restart');
+    };
+    return { url: given, restart, stop: async () => undefined };
+  }
   let bin = binDir();
   if (!bin) {
     install();
@@ -76,10 +86,12 @@ export async function startPostgres(): Promise<TestPostgres> {
   }
   const data = join(dir, 'data');
   const port = await freePort();
+  // fsync off: these tests kill processes, not machines; a killed backend's transaction is rolled back either way.
+  const opts =
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ` +
+    '-c fsync=off -c synchronous_commit=off -c max_connections=200';
   try {
     asOwner(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'test', '--no-sync', '-E', 'UTF8']);
-    // fsync off: these tests kill processes, not machines; a killed backend's transaction is rolled back either way.
-    const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200`;
     asOwner(join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
@@ -88,6 +100,9 @@ export async function startPostgres(): Promise<TestPostgres> {
   }
   return {
     url: `postgres://test@127.0.0.1:${port}/postgres`,
+    async restart() {
+      asOwner(join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-m', 'fast', '-w', 'restart']);
+    },
     async stop() {
       try {
         asOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);

@@ -1,11 +1,14 @@
 /**
  * One suite for every IdempotencyStore: PgliteStore, PgStore and
  * MemoryStore run it (stores.test.ts). It checks the rules the layer relies on: one winner
- * per key, leases, fingerprints, scopes, expiry, and the transaction that
- * settles a key together with the app's own writes.
+ * per key, leases, fingerprints, scopes, expiry, the transaction that
+ * settles a key together with the app's own writes, claims that never wait
+ * for it, and the operator's verbs (inspect, list, forget, purge). Leases and
+ * expiry run on the store's own clock, so the suite waits real time (about
+ * 3 s a store in all).
  */
 import { describe, expect, it } from 'vitest';
-import type { ClaimInput, IdempotencyStore, Sql, StoredAnswer } from '../IdempotencyStore.ts';
+import type { ClaimInput, ClaimRef, IdempotencyStore, Sql, StoredAnswer } from '../IdempotencyStore.ts';
 
 export interface StoreHarness {
   /** A fresh, empty store (its own table). */
@@ -28,15 +31,25 @@ const answer = (status: number, text: string): StoredAnswer => ({
   body: new TextEncoder().encode(text),
 });
 
+/** Leases and expiry in these tests: short, since the store's clock is real. */
+const LEASE = 300;
+const PAST_LEASE = LEASE + 100;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const claimOf = (over: Partial<ClaimInput> = {}): ClaimInput => ({
   scope: 'u1',
   key: 'k1',
   fingerprint: 'fp',
-  now: 1_000,
-  leaseMs: 100,
-  expiresMs: 10_000,
+  leaseMs: LEASE,
+  expiresMs: 60_000,
   ...over,
 });
+
+async function claimed(store: IdempotencyStore, over: Partial<ClaimInput> = {}): Promise<ClaimRef> {
+  const c = await store.claim(claimOf(over));
+  if (c.kind !== 'claimed') throw new Error(`expected to claim ${over.key ?? 'k1'}, got ${c.kind}`);
+  return c.ref;
+}
 
 /**
  * @param name shown in the test titles
@@ -61,20 +74,16 @@ export function storeConformance(
     const withWrites = options.sql !== false;
     const withSql = withWrites ? it : it.skip;
 
-    it('the first claim wins; a repeat sees it running, with its fingerprint and lease', async () => {
+    it('the first claim wins; a repeat sees it running, with its fingerprint and what is left of its lease', async () => {
       const { store } = await setup();
-      const first = await store.claim(claimOf());
-      expect(first).toMatchObject({ kind: 'claimed', leaseUntil: 1_100, ref: { scope: 'u1', key: 'k1' } });
-      expect(await store.claim(claimOf({ now: 1_050 }))).toEqual({
-        kind: 'running',
-        fingerprint: 'fp',
-        leaseUntil: 1_100,
-      });
-      expect(await store.claim(claimOf({ now: 1_050, fingerprint: 'other' }))).toEqual({
-        kind: 'running',
-        fingerprint: 'fp',
-        leaseUntil: 1_100,
-      });
+      expect(await store.claim(claimOf())).toMatchObject({ kind: 'claimed', ref: { scope: 'u1', key: 'k1' } });
+      for (const fingerprint of ['fp', 'other']) {
+        const again = await store.claim(claimOf({ fingerprint }));
+        expect(again).toMatchObject({ kind: 'running', fingerprint: 'fp' });
+        const left = again.kind === 'running' ? again.retryAfterMs : -1;
+        expect(left).toBeGreaterThan(0);
+        expect(left).toBeLessThanOrEqual(LEASE);
+      }
       await store.close();
     });
 
@@ -93,75 +102,69 @@ export function storeConformance(
       await store.close();
     });
 
-    it('a settled key replays its answer byte for byte, headers in order', async () => {
+    it('a settled key replays its answer byte for byte, headers in order, after its lease too', async () => {
       const { store } = await setup();
-      const c = await store.claim(claimOf());
-      if (c.kind !== 'claimed') throw new Error('not claimed');
+      const ref = await claimed(store);
       const a = answer(201, '{"id":"m1","text":"héllo"}');
-      expect(await store.settle(c.ref, async () => ({ value: 'v', answer: a }))).toEqual({ ok: true, value: 'v' });
-      const again = await store.claim(claimOf({ now: 5_000 }));
-      expect(again).toEqual({ kind: 'done', fingerprint: 'fp', answer: a });
+      expect(await store.settle(ref, async () => ({ value: 'v', answer: a }))).toEqual({ ok: true, value: 'v' });
+      expect(await store.claim(claimOf())).toEqual({ kind: 'done', fingerprint: 'fp', answer: a });
       // A done key is not taken over when the lease time passes, only when it expires.
-      expect((await store.claim(claimOf({ now: 10_999 }))).kind).toBe('done');
+      await sleep(PAST_LEASE);
+      expect((await store.claim(claimOf())).kind).toBe('done');
       await store.close();
     });
 
     it('complete stores the answer under a held claim only', async () => {
       const { store } = await setup();
-      const c = await store.claim(claimOf());
-      if (c.kind !== 'claimed') throw new Error('not claimed');
+      const ref = await claimed(store);
       const a = answer(200, 'done');
-      expect(await store.complete({ ...c.ref, token: 'someone-else' }, a)).toBe(false);
+      expect(await store.complete({ ...ref, token: 'someone-else' }, a)).toBe(false);
       expect((await store.claim(claimOf())).kind).toBe('running');
-      expect(await store.complete(c.ref, a)).toBe(true);
-      expect(await store.claim(claimOf({ now: 5_000 }))).toEqual({ kind: 'done', fingerprint: 'fp', answer: a });
+      expect(await store.complete(ref, a)).toBe(true);
+      expect(await store.claim(claimOf())).toEqual({ kind: 'done', fingerprint: 'fp', answer: a });
       // Done is done: a second complete (or one after the lease passed to another claim) stores nothing.
-      expect(await store.complete(c.ref, answer(201, 'again'))).toBe(false);
-      const lapsed = await store.claim(claimOf({ key: 'k2' }));
-      if (lapsed.kind !== 'claimed') throw new Error('not claimed');
-      const taker = await store.claim(claimOf({ key: 'k2', now: 1_100 }));
-      expect(taker.kind).toBe('claimed');
-      expect(await store.complete(lapsed.ref, a)).toBe(false);
+      expect(await store.complete(ref, answer(201, 'again'))).toBe(false);
+      const lapsed = await claimed(store, { key: 'k2' });
+      await sleep(PAST_LEASE);
+      await claimed(store, { key: 'k2' });
+      expect(await store.complete(lapsed, a)).toBe(false);
       expect((await store.inspect('u1', 'k2'))?.state).toBe('running');
       await store.close();
     });
 
     it('release frees the key for the next claim; a stale ref releases nothing', async () => {
       const { store } = await setup();
-      const c = await store.claim(claimOf());
-      if (c.kind !== 'claimed') throw new Error('not claimed');
-      await store.release({ ...c.ref, token: 'someone-else' });
+      const ref = await claimed(store);
+      await store.release({ ...ref, token: 'someone-else' });
       expect((await store.claim(claimOf())).kind).toBe('running');
-      await store.release(c.ref);
+      await store.release(ref);
       expect((await store.claim(claimOf())).kind).toBe('claimed');
       await store.close();
     });
 
-    it('an expired lease can be claimed again with the same fingerprint, not with another', async () => {
+    it('a lapsed lease can be claimed again with the same fingerprint, not with another', async () => {
       const { store } = await setup();
-      const crashed = await store.claim(claimOf());
-      expect(crashed.kind).toBe('claimed');
-      expect(await store.claim(claimOf({ now: 1_100, fingerprint: 'other' }))).toMatchObject({
+      const crashed = await claimed(store);
+      await sleep(PAST_LEASE);
+      expect(await store.claim(claimOf({ fingerprint: 'other' }))).toMatchObject({
         kind: 'running',
         fingerprint: 'fp',
       });
-      const again = await store.claim(claimOf({ now: 1_100 }));
-      expect(again).toMatchObject({ kind: 'claimed', leaseUntil: 1_200 });
+      expect((await store.claim(claimOf())).kind).toBe('claimed');
       // The crashed request's claim is gone: it can no longer settle.
-      if (crashed.kind !== 'claimed') throw new Error('not claimed');
       let ran = false;
-      expect(
-        await store.settle(crashed.ref, async () => ((ran = true), { value: 1, answer: answer(201, 'x') })),
-      ).toEqual({ ok: false, reason: 'lost' });
+      expect(await store.settle(crashed, async () => ((ran = true), { value: 1, answer: answer(201, 'x') }))).toEqual({
+        ok: false,
+        reason: 'lost',
+      });
       expect(ran).toBe(false);
       await store.close();
     });
 
     withSql("the work's writes commit with the stored answer", async () => {
       const { store, table, count } = await setup();
-      const c = await store.claim(claimOf());
-      if (c.kind !== 'claimed') throw new Error('not claimed');
-      await store.settle(c.ref, async (sql) => {
+      const ref = await claimed(store);
+      await store.settle(ref, async (sql) => {
         await sql.query(`INSERT INTO ${table} (v) VALUES ($1)`, ['effect']);
         return { value: null, answer: answer(201, 'ok') };
       });
@@ -174,19 +177,17 @@ export function storeConformance(
       const { store, table, count } = await setup();
       const write = (sql: Sql) =>
         withWrites ? sql.query(`INSERT INTO ${table} (v) VALUES ('undone')`) : Promise.resolve();
-      const c = await store.claim(claimOf());
-      if (c.kind !== 'claimed') throw new Error('not claimed');
-      const rolled = await store.settle(c.ref, async (sql) => {
+      const ref = await claimed(store);
+      const rolled = await store.settle(ref, async (sql) => {
         await write(sql);
         return { value: 503, answer: answer(503, 'not kept'), rollback: true };
       });
       expect(rolled).toEqual({ ok: true, value: 503 });
       if (withWrites) expect(await count()).toBe(0);
       expect(await store.inspect('u1', 'k1')).toBeNull();
-      const d = await store.claim(claimOf());
-      if (d.kind !== 'claimed') throw new Error('not claimed');
+      const again = await claimed(store);
       await expect(
-        store.settle(d.ref, async (sql) => {
+        store.settle(again, async (sql) => {
           await write(sql);
           throw new Error('boom');
         }),
@@ -196,41 +197,73 @@ export function storeConformance(
       await store.close();
     });
 
-    it('a claim that would take over a key waits for the transaction settling it, then sees the answer', async () => {
+    it('while a transaction settles a key, a claim is answered at once: running, even past the lease', async () => {
       const { store } = await setup();
-      const c = await store.claim(claimOf());
-      if (c.kind !== 'claimed') throw new Error('not claimed');
+      const ref = await claimed(store);
       let open!: () => void;
       const gate = new Promise<void>((r) => (open = r));
       let entered!: () => void;
       const inside = new Promise<void>((r) => (entered = r));
-      const settling = store.settle(c.ref, async () => {
+      const settling = store.settle(ref, async () => {
         entered();
         await gate;
         return { value: null, answer: answer(200, 'first') };
       });
       await inside;
-      // Past the lease: without the row lock this claim would take the key over.
-      const late = store.claim(claimOf({ now: 2_000 }));
-      await new Promise((r) => setTimeout(r, 50));
+      const t0 = Date.now();
+      expect(await store.claim(claimOf())).toMatchObject({ kind: 'running', fingerprint: 'fp' });
+      // Past the lease: the open transaction still holds the key, and the claim does not wait for it.
+      await sleep(PAST_LEASE);
+      const t1 = Date.now();
+      expect(await store.claim(claimOf())).toMatchObject({ kind: 'running', retryAfterMs: 0 });
+      expect(Math.max(Date.now() - t1, t1 - t0 - PAST_LEASE)).toBeLessThan(250);
+      expect(await store.forget('u1', 'k1')).toBe(false);
       open();
-      await settling;
-      expect(await late).toMatchObject({ kind: 'done', answer: { status: 200 } });
+      expect(await settling).toEqual({ ok: true, value: null });
+      expect(await store.claim(claimOf())).toMatchObject({ kind: 'done', answer: { status: 200 } });
       await store.close();
     });
 
-    it('an expired key is forgotten: claimable with any payload, and purged', async () => {
+    it('an expired key is forgotten: claimable with any payload, and purged in bounded batches', async () => {
       const { store } = await setup();
-      const c = await store.claim(claimOf());
-      if (c.kind !== 'claimed') throw new Error('not claimed');
-      await store.settle(c.ref, async () => ({ value: null, answer: answer(201, 'old'), expiresAt: 3_000 }));
-      expect((await store.claim(claimOf({ now: 2_999, fingerprint: 'new' }))).kind).toBe('done');
-      expect((await store.claim(claimOf({ now: 3_000, fingerprint: 'new' }))).kind).toBe('claimed');
-      await store.claim(claimOf({ key: 'k2', now: 1_000 }));
-      expect(await store.purge(10_999)).toBe(0);
-      expect(await store.purge(11_000)).toBe(1);
-      expect(await store.inspect('u1', 'k2')).toBeNull();
-      expect(await store.inspect('u1', 'k1')).not.toBeNull();
+      const ref = await claimed(store, { expiresMs: LEASE });
+      await store.settle(ref, async () => ({ value: null, answer: answer(201, 'old') }));
+      for (const key of ['e1', 'e2', 'e3', 'e4', 'e5']) await claimed(store, { key, expiresMs: LEASE });
+      await claimed(store, { key: 'kept' });
+      expect((await store.claim(claimOf({ fingerprint: 'new' }))).kind).toBe('done');
+      await sleep(PAST_LEASE);
+      expect((await store.claim(claimOf({ fingerprint: 'new' }))).kind).toBe('claimed');
+      expect(await store.purge({ batchSize: 2, maxBatches: 2 })).toBe(4);
+      expect(await store.purge({ batchSize: 2 })).toBe(1);
+      expect(await store.purge()).toBe(0);
+      expect((await store.list()).map((r) => r.key)).toEqual(['k1', 'kept']);
+      await store.close();
+    });
+
+    it('inspect, list (filtered, paged) and forget, as an operator uses them', async () => {
+      const { store } = await setup();
+      await store.settle(await claimed(store, { scope: 'alice', key: 'a1' }), async () => ({
+        value: null,
+        answer: answer(201, 'a1'),
+      }));
+      await claimed(store, { scope: 'alice', key: 'a2' });
+      await claimed(store, { scope: 'bob', key: 'b1' });
+      const a1 = await store.inspect('alice', 'a1');
+      expect(a1).toMatchObject({ scope: 'alice', key: 'a1', state: 'done', fingerprint: 'fp', status: 201 });
+      expect(a1?.answer).toEqual(answer(201, 'a1'));
+      expect(a1!.expiresAt).toBeGreaterThan(a1!.leaseUntil);
+      expect(Math.abs(a1!.leaseUntil - (Date.now() + LEASE))).toBeLessThan(5_000);
+      expect(await store.inspect('alice', 'nope')).toBeNull();
+      const keys = (records: { scope: string; key: string }[]) => records.map((r) => `${r.scope}/${r.key}`);
+      expect(keys(await store.list())).toEqual(['alice/a1', 'alice/a2', 'bob/b1']);
+      expect(keys(await store.list({ scope: 'alice', state: 'running' }))).toEqual(['alice/a2']);
+      const page = await store.list({ limit: 2 });
+      expect(keys(page)).toEqual(['alice/a1', 'alice/a2']);
+      expect(keys(await store.list({ after: page[1]!, limit: 2 }))).toEqual(['bob/b1']);
+      expect((await store.list({ state: 'done' }))[0]).toMatchObject({ status: 201 });
+      expect(await store.forget('alice', 'a1')).toBe(true);
+      expect(await store.forget('alice', 'a1')).toBe(false);
+      expect((await store.claim(claimOf({ scope: 'alice', key: 'a1', fingerprint: 'new' }))).kind).toBe('claimed');
       await store.close();
     });
   });
