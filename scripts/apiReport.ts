@@ -88,7 +88,9 @@ const t0 = Date.now();
 const configs = all.map((e) => ({ entry: e, config: configOf(e) }));
 const first = configs[0];
 if (!first) throw new Error('api: no entries found under packages/');
-const compilerState = CompilerState.create(first.config, { additionalEntryPoints: all.map((e) => join(root, e.types)) });
+const compilerState = CompilerState.create(first.config, {
+  additionalEntryPoints: all.map((e) => join(root, e.types)),
+});
 const stale: string[] = [];
 let failed = 0;
 for (const { entry, config } of configs) {
@@ -103,7 +105,8 @@ for (const { entry, config } of configs) {
   if (result.errorCount > 0) failed++;
   if (!result.apiReportChanged) continue;
   stale.push(`api/${fileStem(entry)}.api.md`);
-  if (!update) console.error(diff(join(reportDir, `${fileStem(entry)}.api.md`), join(tempDir, `${fileStem(entry)}.api.md`)));
+  if (!update)
+    console.error(diff(join(reportDir, `${fileStem(entry)}.api.md`), join(tempDir, `${fileStem(entry)}.api.md`)));
 }
 // A report whose entry is gone is stale too.
 const expected = new Set(all.map((e) => `${fileStem(e)}.api.md`));

@@ -48,7 +48,8 @@ const api: DefaultTheme.SidebarItem[] = [
 
 export default defineConfig({
   title: 'Ferry',
-  description: 'Offline-first operation sync for the web: operations durable before sent, delivered from a service worker.',
+  description:
+    'Offline-first operation sync for the web: operations durable before sent, delivered from a service worker.',
   base,
   srcExclude: ['**/node_modules/**', 'package.json'],
   cleanUrls: true,

@@ -27,4 +27,3 @@ export function repoLinks(md: MarkdownRenderer, srcDir: string): void {
     }
   });
 }
-
