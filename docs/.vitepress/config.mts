@@ -6,11 +6,13 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type DefaultTheme } from 'vitepress';
+import { checkIncludes } from './includes.ts';
 import { repoLinks } from './repoLinks.ts';
 import { entries } from '../../scripts/lib/entries.ts';
 import { base, repoFiles, root, slugify } from './site.ts';
 
 const srcDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+checkIncludes(srcDir);
 
 const guides: DefaultTheme.SidebarItem[] = [
   {
@@ -19,7 +21,16 @@ const guides: DefaultTheme.SidebarItem[] = [
       { text: 'Getting started', link: '/getting-started' },
       { text: 'Add Ferry to an existing PWA', link: '/existing-pwa' },
       { text: 'Users and credentials', link: '/users-and-credentials' },
-      { text: 'The server half', link: '/server' },
+      {
+        text: 'The server half',
+        link: '/server',
+        items: [
+          { text: 'Node and Express', link: '/server/node' },
+          { text: 'Hono', link: '/server/hono' },
+          { text: 'Any Fetch runtime', link: '/server/fetch' },
+          { text: 'Stores', link: '/server/stores' },
+        ],
+      },
       { text: 'Batch mode', link: '/batch-mode' },
       { text: 'Testing your offline path', link: '/testing' },
       { text: 'The status snapshot', link: '/status' },
@@ -54,6 +65,8 @@ export default defineConfig({
   srcExclude: ['**/node_modules/**', 'package.json'],
   cleanUrls: true,
   lastUpdated: false,
+  // The local search index is one large chunk by design.
+  vite: { build: { chunkSizeWarningLimit: 4096 } },
   markdown: {
     anchor: { slugify },
     config: (md) => repoLinks(md, srcDir),

@@ -7,7 +7,7 @@
  *     tsx scripts/docs/anchors.ts     # after the site is built (scripts/docs/site.ts)
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { base, root, siteUrl } from '../../docs/.vitepress/site.ts';
 
@@ -71,14 +71,32 @@ export const readmes = (): string[] => [
     .filter((f) => existsSync(join(root, f))),
 ];
 
-/** Links from the READMEs to the site (absolute, under the site's URL) that do not resolve. */
+/**
+ * Links from the READMEs that do not resolve: to the site (under its URL), to a guide by its file
+ * (`docs/guarantees.md#durable-before-sent`, checked against the built page, whose ids are GitHub's),
+ * or to another file of the repository.
+ */
 export function deadReadmeLinks(): string[] {
   const dead: string[] = [];
+  const docsDir = join(root, 'docs');
   for (const readme of readmes()) {
     const text = readFileSync(join(root, readme), 'utf8');
-    for (const [, href = ''] of text.matchAll(/\]\((\S+?)\)|href="([^"]+)"/g)) {
-      if (!href.startsWith(siteUrl)) continue;
-      const why = deadness(new URL(href));
+    for (const [, a, b] of text.matchAll(/\]\((\S+?)\)|href="([^"]+)"/g)) {
+      const href = a ?? b ?? '';
+      let why: string | undefined;
+      if (href.startsWith(siteUrl)) why = deadness(new URL(href));
+      else if (/^([a-z]+:|#)/i.test(href))
+        continue; // another site, or an anchor of the README itself
+      else {
+        const [path = '', hash] = href.split('#');
+        const file = resolve(dirname(join(root, readme)), decodeURI(path));
+        const inDocs = relative(docsDir, file);
+        if (!existsSync(file)) why = 'no such file';
+        else if (!inDocs.startsWith('..') && file.endsWith('.md') && !inDocs.startsWith('api/')) {
+          const page = inDocs.replace(/\.md$/, '').replace(/(^|\/)index$/, '$1');
+          why = deadness(new URL(`${base}${page}${hash === undefined ? '' : `#${hash}`}`, siteUrl));
+        }
+      }
       if (why) dead.push(`${readme}: ${href} (${why})`);
     }
   }
