@@ -63,9 +63,10 @@ export function deadSiteLinks(): string[] {
   return dead;
 }
 
-/** The READMEs a user reads on npm or GitHub: the root's and each package's. */
+/** The READMEs a user reads on npm or GitHub: the root's, CONTRIBUTING.md and each package's. */
 export const readmes = (): string[] => [
   'README.md',
+  'CONTRIBUTING.md',
   ...readdirSync(join(root, 'packages'))
     .map((d) => join('packages', d, 'README.md'))
     .filter((f) => existsSync(join(root, f))),
