@@ -22,12 +22,18 @@ function step<T>(name: string, fn: () => T): T {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   step('API reference (TypeDoc)', buildReference);
-  step('VitePress build, dead links', () =>
-    execFileSync(join(root, 'docs', 'node_modules', '.bin', 'vitepress'), ['build', '--logLevel', 'warn'], {
-      cwd: join(root, 'docs'),
-      stdio: 'inherit',
-    }),
-  );
+  step('VitePress build, dead links', () => {
+    try {
+      execFileSync(join(root, 'docs', 'node_modules', '.bin', 'vitepress'), ['build', '--logLevel', 'warn'], {
+        cwd: join(root, 'docs'),
+        stdio: 'inherit',
+      });
+    } catch {
+      // VitePress printed why (a dead link names its page and target).
+      console.error('docs: the VitePress build failed (above)');
+      process.exit(1);
+    }
+  });
   const dead = step('anchors and README links', () => [...deadSiteLinks(), ...deadReadmeLinks()]);
   for (const d of dead) console.error(`docs: dead link: ${d}`);
   if (dead.length) {
