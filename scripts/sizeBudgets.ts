@@ -5,8 +5,13 @@
  * budget. A prebuilt file (the classic importScripts bundle) is measured as
  * it ships. Fails when an entry is over budget. Run `pnpm build` first.
  *
- *     pnpm -s sizes            # check
- *     pnpm -s sizes --write    # print the sizes without failing
+ * The package READMEs state these figures between markers, `<!-- size: @ferry/client -->5.4 kB<!-- /size -->`
+ * (kB of 1000 bytes, one decimal), written by `--update-readmes` (scripts/lib/readmeSizes.ts); the check
+ * fails when a README's figure is not the measured one, or a package README states none.
+ *
+ *     pnpm -s sizes                    # check
+ *     pnpm -s sizes --write            # print the sizes without failing
+ *     pnpm -s sizes --update-readmes   # write the measured figures into the package READMEs
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -15,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
+import { readmeSizes } from './lib/readmeSizes.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -81,18 +87,23 @@ async function bundledSize(code: string, format: 'es' | 'iife'): Promise<number>
 const budgets = JSON.parse(await readFile(join(root, 'size-budgets.json'), 'utf8')) as Record<string, Budget | string>;
 const report = process.argv.includes('--write');
 let over = 0;
+const measured = new Map<string, number>();
 for (const [name, b] of Object.entries(budgets)) {
   if (typeof b === 'string') continue; // a comment
   const size = b.file
     ? gzipSync(await readFile(join(root, b.file)), { level: 9 }).length
     : await bundledSize(b.code ?? '', b.format ?? 'es');
+  measured.set(name, size);
   const ok = size <= b.gzip;
   if (!ok) over++;
   console.log(
     `size: ${ok ? 'ok  ' : 'OVER'} ${name.padEnd(34)} ${String(size).padStart(6)} B of ${b.gzip} B (min+gzip)`,
   );
 }
+const stale = readmeSizes(root, measured, process.argv.includes('--update-readmes'));
+for (const s of stale) console.error(`size: ${s}`);
+if (stale.length) console.error('size: run `pnpm sizes:update` (it builds first) and commit the READMEs');
 if (over && !report) {
   console.error(`size: ${over} entr${over === 1 ? 'y is' : 'ies are'} over budget (size-budgets.json)`);
-  process.exit(1);
 }
+if ((over && !report) || stale.length) process.exit(1);
