@@ -13,7 +13,20 @@ import * as page from '@ferry/client/page';
 import * as workbox from '@ferry/workbox';
 import * as react from '@ferry/react';
 
-export const entries = [core, internal, protocol, testing, idb, sw, swProtocol, swTesting, client, page, workbox, react];
+export const entries = [
+  core,
+  internal,
+  protocol,
+  testing,
+  idb,
+  sw,
+  swProtocol,
+  swTesting,
+  client,
+  page,
+  workbox,
+  react,
+];
 const host: sw.FerryHost = sw.createFerryHost({ retry: { maxAttempts: 3 } });
 const ferry: client.FerryClient = client.createFerryClient({ page: { host: page.pageHost() } });
 const status: react.FerryStatus = ferry.status();
