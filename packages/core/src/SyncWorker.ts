@@ -2,6 +2,7 @@ import { nanoid } from 'nanoid';
 import { NetworkProbe } from './NetworkProbe.ts';
 import { SharedExchange } from './lib/SharedExchange.ts';
 import { errorMessage } from './lib/errorMessage.ts';
+import { DrainLoop, MAX_TIMER_MS } from './sync/DrainLoop.ts';
 import type { Operation } from './Operation.ts';
 import type { Delivery } from './outbox/Delivery.ts';
 import type { Outbox, Settlement } from './outbox/Outbox.ts';
@@ -61,10 +62,7 @@ export class SyncWorker {
     >
   >;
   readonly #onError: (err: unknown) => void;
-  #running = false;
-  #loop: Promise<void> | undefined;
-  #woken = false;
-  #wakeSleeper: (() => void) | undefined;
+  #loop: DrainLoop | undefined;
   #abort = new AbortController();
   #unsubscribeProbe: (() => void) | undefined;
   readonly #live = new Set<number>();
@@ -256,77 +254,44 @@ export class SyncWorker {
     }
   }
 
-  /** Starts the run loop. Idempotent. */
+  /** Starts the run loop (a {@link DrainLoop} over `drain`), which also wakes on the probe's online signal. Idempotent. */
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
+    if (this.#loop) return;
     if (this.#abort.signal.aborted) this.#abort = new AbortController();
+    const loop = new DrainLoop({
+      drain: () => this.drain(),
+      nextWakeAt: () => this.#delivery.nextWakeAt(),
+      isOnline: () => this.#probe.isOnline(),
+      offlineRecheckMs: this.#o.offlineRecheckMs,
+      errorBackoffMs: this.#o.errorBackoffMs,
+      clock: this.#clock,
+      timers: this.#timers,
+      onError: (err) => this.#onError(err),
+    });
+    this.#loop = loop;
     this.#unsubscribeProbe = this.#probe.onOnline(() => this.wake());
-    this.#loop = this.#run();
+    void loop.wake();
   }
 
   /** Stops the loop and aborts sends in flight (their failures spend no attempt). */
   async stop(): Promise<void> {
-    if (!this.#running) return;
-    this.#running = false;
+    const loop = this.#loop;
+    if (!loop) return;
+    this.#loop = undefined;
     this.#unsubscribeProbe?.();
     this.#abort.abort();
-    this.wake();
-    await this.#loop;
+    await loop.close();
   }
 
   /** Asks the loop to look for work now (a kick, `online`, a `sync` event...). */
   wake(): void {
-    this.#woken = true;
-    this.#wakeSleeper?.();
+    void this.#loop?.wake();
   }
 
   get running(): boolean {
-    return this.#running;
-  }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      this.#woken = false;
-      let delay: number;
-      try {
-        const attempted = await this.drain();
-        if (attempted > 0 || this.#woken) continue;
-        delay = await this.#idleDelay();
-      } catch (err) {
-        this.#onError(err);
-        delay = this.#o.errorBackoffMs;
-      }
-      if (this.#running && !this.#woken) await this.#sleep(delay);
-    }
-  }
-
-  /** How long to sleep when a tick found nothing to send. */
-  async #idleDelay(): Promise<number> {
-    const next = await this.#delivery.nextWakeAt();
-    if (next === undefined) return Infinity;
-    const delay = Math.max(0, next - this.#clock.now());
-    // Due work while offline: wait for the online signal, looking again now and then.
-    if (delay === 0 && !this.#probe.isOnline()) return this.#o.offlineRecheckMs;
-    return delay;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const handle = Number.isFinite(ms)
-        ? this.#timers.setTimeout(() => done(), Math.min(ms, MAX_TIMER_MS))
-        : undefined;
-      const done = (): void => {
-        if (handle !== undefined) this.#timers.clearTimeout(handle);
-        this.#wakeSleeper = undefined;
-        resolve();
-      };
-      this.#wakeSleeper = done;
-    });
+    return this.#loop !== undefined;
   }
 }
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function thrown(err: unknown): SendResult {
   return { ok: false, retryable: true, error: `transport threw: ${errorMessage(err)}` };
