@@ -57,7 +57,6 @@ export const ENTRIES = [
   '@ferry/core/testing',
   '@ferry/idb',
   '@ferry/sw',
-  '@ferry/sw/protocol',
   '@ferry/client',
   '@ferry/client/page',
   '@ferry/workbox',

@@ -6,13 +6,12 @@ import * as protocol from '@ferry/core/protocol';
 import * as testing from '@ferry/core/testing';
 import * as idb from '@ferry/idb';
 import * as sw from '@ferry/sw';
-import * as swProtocol from '@ferry/sw/protocol';
 import * as client from '@ferry/client';
 import * as page from '@ferry/client/page';
 import * as workbox from '@ferry/workbox';
 import * as react from '@ferry/react';
 
-export const entries = [core, internal, protocol, testing, idb, sw, swProtocol, client, page, workbox, react];
+export const entries = [core, internal, protocol, testing, idb, sw, client, page, workbox, react];
 const host: sw.FerryHost = sw.createFerryHost({ retry: { maxAttempts: 3 } });
 const ferry: client.FerryClient = client.createFerryClient({ fallback: page.pageHost() });
 const status: react.FerryStatus = ferry.status();

@@ -4,7 +4,7 @@ import { ScriptedTransport } from '@ferry/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { ChannelLike, FerryHostOptions } from './FerryHost.ts';
 import { FerryHost } from './FerryHost.ts';
-import type { ChangeMessage, Reply } from './protocol.ts';
+import type { ChangeMessage, Reply } from '@ferry/core/protocol';
 import type { LockManagerLike } from './Runner.ts';
 
 /** One exclusive lock per name, granted in request order; `crash()` drops the holder without it finishing. */

@@ -11,8 +11,8 @@ import { reply, serveRequest, toWire } from './lib/serveRequest.ts';
 import type { ListenOptions, ServiceWorkerScopeLike } from './listen.ts';
 import { listen } from './listen.ts';
 import { normalizeOrigins } from './lib/origins.ts';
-import type { Request } from './protocol.ts';
-import { PROTOCOL_VERSION, messageName, parseRequest } from './protocol.ts';
+import type { Request } from '@ferry/core/protocol';
+import { PROTOCOL_VERSION, messageName, parseRequest } from '@ferry/core/protocol';
 
 export type { FerryHostOptions } from './FerryHostOptions.ts';
 export type { ChannelLike, ReplyPort, SyncManagerLike } from './lib/platform.ts';

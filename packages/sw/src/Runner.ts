@@ -1,6 +1,6 @@
 import type { Clock, Outbox, SyncWorker, Timers } from '@ferry/core';
 import { DrainLoop } from '@ferry/core/internal';
-import { LOCK_NAME } from './protocol.ts';
+import { LOCK_NAME } from '@ferry/core/protocol';
 
 /** The part of the Web Locks API the runner uses. */
 export interface LockManagerLike {

@@ -17,7 +17,7 @@ export {
   isFerryMessage,
   parseRequest,
   summarize,
-} from './protocol.ts';
+} from '@ferry/core/protocol';
 export type {
   ChangeMessage,
   ChangeSummary,
@@ -31,4 +31,4 @@ export type {
   RequestBody,
   RequestType,
   Results,
-} from './protocol.ts';
+} from '@ferry/core/protocol';

@@ -8,7 +8,7 @@ import { FerryError, MemoryStore } from '@ferry/core';
 import type { ChannelLike, FerryHostOptions } from './FerryHost.ts';
 import { FerryHost } from './FerryHost.ts';
 import type { FetchLike } from './http/HttpTransport.ts';
-import type { Reply } from './protocol.ts';
+import type { Reply } from '@ferry/core/protocol';
 
 export const ORIGIN = 'https://app.example';
 export const API = 'https://api.example';

@@ -8,7 +8,7 @@ import type { Operation } from '@ferry/core';
 import { FerryError, MemoryStore } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
 import { FerryHost } from '../FerryHost.ts';
-import type { Reply } from '../protocol.ts';
+import type { Reply } from '@ferry/core/protocol';
 import type { FetchLike } from './HttpTransport.ts';
 
 const ORIGIN = 'https://app.example';

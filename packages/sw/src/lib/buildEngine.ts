@@ -4,8 +4,8 @@ import { FerryError, NetworkProbe, Outbox, SyncWorker, ferryNames, systemClock, 
 import type { FerryHostOptions } from '../FerryHostOptions.ts';
 import { HttpTransport } from '../http/HttpTransport.ts';
 import { NEEDS_AUTH } from '../http/sessions.ts';
-import type { CredentialsNeededMessage, SignedOutMessage } from '../protocol.ts';
-import { PROTOCOL_VERSION, summarize } from '../protocol.ts';
+import type { CredentialsNeededMessage, SignedOutMessage } from '@ferry/core/protocol';
+import { PROTOCOL_VERSION, summarize } from '@ferry/core/protocol';
 import { Runner } from '../Runner.ts';
 import type { DefaultStore } from './defaultStore.ts';
 import { openDefaultStore } from './defaultStore.ts';
