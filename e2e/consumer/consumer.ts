@@ -52,6 +52,7 @@ const APP_DEPS = [
 /** Every entry Ferry publishes. */
 export const ENTRIES = [
   '@ferry/core',
+  '@ferry/core/batch',
   '@ferry/core/internal',
   '@ferry/core/protocol',
   '@ferry/core/testing',

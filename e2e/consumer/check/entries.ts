@@ -1,6 +1,7 @@
 // Every entry Ferry publishes, imported as an app would: type-checked with
 // moduleResolution bundler and nodenext, skipLibCheck off (consumer.ts).
 import * as core from '@ferry/core';
+import type * as batch from '@ferry/core/batch';
 import * as internal from '@ferry/core/internal';
 import * as protocol from '@ferry/core/protocol';
 import * as testing from '@ferry/core/testing';
@@ -16,7 +17,9 @@ const host: sw.FerryHost = sw.createFerryHost({ retry: { maxAttempts: 3 } });
 const ferry: client.FerryClient = client.createFerryClient({ fallback: page.pageHost() });
 const status: react.FerryStatus = ferry.status();
 const hooks = [react.FerryProvider, react.useFerryStatus, react.useOp, react.useOps, react.useEnqueue];
+const item: batch.BatchItem = { target: '/a', method: 'POST', idempotencyKey: 'k' };
 export const used = [
+  item,
   host,
   ferry,
   status,
