@@ -88,15 +88,12 @@ export interface FailureFacts {
 /**
  * Records a failed send: retryable → pending again after a backoff (or
  * `failed` once attempts run out); permanent → `failed`. The attempt count is
- * persisted in the same transaction (reference bug 1), and a failed op leaves
- * its lane so that it is never ready again by itself (bug 2).
+ * persisted in the same transaction, and a failed op leaves its lane so that
+ * it is never ready again by itself.
  */
 export async function recordFailure(
   tx: OutboxTx,
-  claim: Claimed,
-  facts: FailureFacts,
-  policy: RetryPolicy,
-  now: number,
+  { claim, facts, policy, now }: { claim: Claimed; facts: FailureFacts; policy: RetryPolicy; now: number },
 ): Promise<Change> {
   const rec = await mustGet(tx, claim.id);
   mustHoldLease(rec, claim);
