@@ -103,7 +103,7 @@ export class SyncWorker {
         leaseMs: this.#o.leaseMs,
         perLane: this.#o.batchSize,
         live: this.#live,
-        heldUntil: this.#heldUntil,
+        pausedUntil: this.#pausedUntil,
         holds: this.#holds,
       }),
     });
@@ -186,7 +186,7 @@ export class SyncWorker {
     return attempted;
   }
 
-  readonly #heldUntil = (op: Operation, now: number): number | undefined => this.#transport.heldUntil?.(op, now);
+  readonly #pausedUntil = (op: Operation, now: number): number | undefined => this.#transport.pausedUntil?.(op, now);
   readonly #holds = (op: Operation): string | undefined => this.#transport.holds?.(op);
 
   /**

@@ -9,7 +9,7 @@ import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
 import { laneId } from '../lib/lanes.ts';
 import { encodeOp, toOperation } from '../lib/records.ts';
-import { defer, holdHead } from './hold.ts';
+import { holdHead, pauseHead } from './hold.ts';
 import type { Change, Transition } from './lane.ts';
 import { ageFrom, tooOldMessage } from './lane.ts';
 import { promoteNext } from '../lib/promoteNext.ts';
@@ -27,8 +27,8 @@ export interface ClaimRequest {
   perLane?: number;
   /** Lease tokens this runner has on the wire now: their leases are never requeued under it, even if they look expired. */
   live?: ReadonlySet<number>;
-  /** When `op`'s destination asked for a pause (see Transport.heldUntil). */
-  heldUntil?: (op: Operation, now: number) => number | undefined;
+  /** When `op`'s destination asked for a pause (see Transport.pausedUntil). */
+  pausedUntil?: (op: Operation, now: number) => number | undefined;
   /** Why `op` cannot be sent until released (no credentials for its user), if so (see Transport.holds). */
   holds?: (op: Operation) => string | undefined;
 }
@@ -79,12 +79,12 @@ export async function claim(
     const set: OpRecord[] = [];
     for (const head of heads) {
       const op = toOperation(head);
-      const held = options.heldUntil?.(op, now);
+      const paused = options.pausedUntil?.(op, now);
       const tooOld = policy.tooOld(ageFrom(op), now);
       const hold = tooOld ? undefined : options.holds?.(op);
       if (tooOld) changes.push(await expire(tx, head, policy, now));
       else if (hold !== undefined) changes.push(await holdHead(tx, head, hold, now));
-      else if (held !== undefined && held > now) changes.push(await defer(tx, head, held, now));
+      else if (paused !== undefined && paused > now) changes.push(await pauseHead(tx, head, paused, now));
       else set.push(head);
     }
     for (const head of set) taken.add(head.id);

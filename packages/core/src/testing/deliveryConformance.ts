@@ -152,9 +152,9 @@ export function deliveryConformance(setup: ConformanceSetup): void {
       const { outbox, clock } = await setup();
       const paused = await outbox.enqueue(msg('paused', 'p'));
       const free = await outbox.enqueue(msg('free', 'f'));
-      const heldUntil = (op: { id: string }): number | undefined =>
+      const pausedUntil = (op: { id: string }): number | undefined =>
         op.id === paused.id ? clock.now() + 5000 : undefined;
-      const claimed = await outbox.delivery.claim({ owner: 'w', lanes: 10, leaseMs: 1000, heldUntil });
+      const claimed = await outbox.delivery.claim({ owner: 'w', lanes: 10, leaseMs: 1000, pausedUntil });
       expect(claimed.map((o) => o.id)).toEqual([free.id]);
       expect((await outbox.wal.records()).filter((r) => r.type === 'claim')).toHaveLength(1);
     });

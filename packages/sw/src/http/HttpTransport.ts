@@ -42,7 +42,7 @@ interface Exchange {
  * gateway's, spends no attempt unless the app behind the same origin
  * answered another request meanwhile or answers a reachability check (then
  * the silence is this op's, and counts); a `Retry-After` on a 429 or 503
- * pauses every lane sending to that origin (`heldUntil`); a refusal of the
+ * pauses every lane sending to that origin (`pausedUntil`); a refusal of the
  * session holds every op of its user to that origin (`holds`) until
  * {@link HttpTransport.releaseSessions}.
  */
@@ -122,7 +122,7 @@ export class HttpTransport implements Transport {
    * When `op` may be sent, if its origin (or the batch endpoint's) asked for
    * a pause that still runs at `now`. The SyncWorker defers such lanes.
    */
-  heldUntil(op: Operation, now: number): number | undefined {
+  pausedUntil(op: Operation, now: number): number | undefined {
     const until = Math.max(...this.#origins(op).map((o) => this.#health.pausedUntil(o, now) ?? -Infinity));
     return until > now ? until : undefined;
   }
