@@ -60,9 +60,12 @@ describe('RetryPolicy', () => {
     expect([1, 2, 3, 4].map((n) => p.exhausted(n))).toEqual([false, false, true, true]);
   });
 
-  it('rejects nonsense settings', () => {
-    expect(() => new RetryPolicy({ maxAttempts: 0 })).toThrow(RangeError);
-    expect(() => new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 10 })).toThrow(RangeError);
-    expect(() => new RetryPolicy({ factor: 0.5 })).toThrow(RangeError);
+  it('rejects nonsense settings with invalid-config', () => {
+    const invalid = expect.objectContaining({ name: 'FerryError', code: 'invalid-config' });
+    expect(() => new RetryPolicy({ maxAttempts: 0 })).toThrow(invalid);
+    expect(() => new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 10 })).toThrow(invalid);
+    expect(() => new RetryPolicy({ factor: 0.5 })).toThrow(invalid);
+    expect(() => new RetryPolicy({ maxRetryAfterMs: -1 })).toThrow(invalid);
+    expect(() => new RetryPolicy({ maxAgeMs: 0 })).toThrow(invalid);
   });
 });

@@ -1,4 +1,5 @@
 import { nanoid } from 'nanoid';
+import { FerryError } from './FerryError.ts';
 import { NetworkProbe } from './NetworkProbe.ts';
 import { SharedExchange } from './lib/SharedExchange.ts';
 import { errorMessage } from './lib/errorMessage.ts';
@@ -85,11 +86,11 @@ export class SyncWorker {
       errorBackoffMs: options.errorBackoffMs ?? 1_000,
     };
     if (!(this.#o.batchLimit >= 1 && this.#o.concurrency >= 1 && this.#o.batchSize >= 1)) {
-      throw new RangeError('batchLimit, concurrency and batchSize must be >= 1');
+      throw new FerryError('invalid-config', 'batchLimit, concurrency and batchSize must be >= 1');
     }
-    if (!(this.#o.leaseMs > 0)) throw new RangeError('leaseMs must be > 0');
+    if (!(this.#o.leaseMs > 0)) throw new FerryError('invalid-config', 'leaseMs must be > 0');
     if (this.#o.batchSize > 1 && typeof this.#transport.sendBatch !== 'function') {
-      throw new RangeError('batchSize above 1 needs a transport with sendBatch');
+      throw new FerryError('invalid-config', 'batchSize above 1 needs a transport with sendBatch');
     }
     this.#shared = new SharedExchange({
       delivery: this.#delivery,

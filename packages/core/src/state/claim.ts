@@ -79,7 +79,9 @@ export async function claim(
     const set: OpRecord[] = [];
     for (const head of heads) {
       const op = toOperation(head);
-      const paused = options.pausedUntil?.(op, now);
+      const asked = options.pausedUntil?.(op, now);
+      // The retry policy bounds every pause a server can impose, as it bounds each Retry-After.
+      const paused = asked === undefined ? undefined : now + policy.retryAfter(asked - now);
       const tooOld = policy.tooOld(ageFrom(op), now);
       const hold = tooOld ? undefined : options.holds?.(op);
       if (tooOld) changes.push(await expire(tx, head, policy, now));

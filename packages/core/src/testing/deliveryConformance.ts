@@ -158,5 +158,14 @@ export function deliveryConformance(setup: ConformanceSetup): void {
       expect(claimed.map((o) => o.id)).toEqual([free.id]);
       expect((await outbox.wal.records()).filter((r) => r.type === 'claim')).toHaveLength(1);
     });
+
+    it("a pause an origin asks for lasts at most the retry policy's maxRetryAfterMs", async () => {
+      const { outbox, clock } = await setup({ maxRetryAfterMs: 60_000 });
+      const op = await outbox.enqueue(msg('paused'));
+      const pausedUntil = (): number => clock.now() + 86_400_000;
+      expect(await outbox.delivery.claim({ owner: 'w', lanes: 10, leaseMs: 1000, pausedUntil })).toEqual([]);
+      expect(await outbox.get(op.id)).toMatchObject({ status: 'pending', attempt: 0 });
+      expect(await outbox.delivery.nextWakeAt()).toBe(clock.now() + 60_000);
+    });
   });
 }
