@@ -38,9 +38,11 @@ export interface SyncWorkerOptions {
   offlineRecheckMs?: number;
   /** After an unexpected error (storage unavailable...), wait this long. @default 1000 */
   errorBackoffMs?: number;
+  /** @default systemClock */
   clock?: Clock;
+  /** @default systemTimers */
   timers?: Timers;
-  /** Told about unexpected errors; recoverable send failures are op state, not errors. */
+  /** Told about unexpected errors; recoverable send failures are op state, not errors. @default ignore them */
   onError?: (err: unknown) => void;
 }
 
