@@ -75,7 +75,7 @@ describe('SyncWorker', () => {
     expect(await outbox.get(op.id)).toMatchObject({ status: 'done', attempt: 2 });
   });
 
-  it('sends nothing and spends nothing while the probe says offline, and sees the network return at once (bug 7)', async () => {
+  it('sends nothing and spends nothing while the probe says offline, and sees the network return at once', async () => {
     let online = false;
     const { outbox, transport, worker } = setup({ online: () => online });
     const op = await outbox.enqueue(msg('x'));

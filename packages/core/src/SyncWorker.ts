@@ -47,7 +47,7 @@ export interface SyncWorkerOptions {
 }
 
 /**
- * Sends ready ops and records their outcomes: the seed's `SyncWorker`.
+ * Sends ready ops and records their outcomes.
  * `tick` does one round; `start` runs rounds while work is due and sleeps
  * until the next op is due (or `wake` is called) on the injected timers.
  */
@@ -113,7 +113,7 @@ export class SyncWorker {
   }
 
   /**
-   * One round, as in the seed: requeue expired leases, check the probe, then
+   * One round: requeue expired leases, check the probe, then
    * send up to `batchLimit` ready lanes (their heads, oldest due first, or
    * batches) with up to `concurrency` at once, each claimed right before its
    * send, and record each outcome.

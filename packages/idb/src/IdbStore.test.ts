@@ -73,7 +73,7 @@ describe('IdbStore.transaction', () => {
         const raw = spy.mock.results.at(-1)?.value as IDBTransaction;
         void tx.putOp(rec({ id: 'a', seq: 1 })).catch(() => {});
         // What Chromium does on a full quota: abort with tx.error set, and no
-        // event at all on the pending request (dexie/Dexie.js#840).
+        // event at all on the pending request (https://github.com/dexie/Dexie.js/issues/840).
         Object.defineProperty(raw, 'error', { value: new DOMException('quota', 'QuotaExceededError') });
         raw.abort();
         return new Promise<never>(() => {});

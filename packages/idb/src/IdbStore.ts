@@ -165,7 +165,7 @@ export class IdbStore implements OutboxStore {
       () => {},
     );
     // Chromium reports a full quota by aborting the transaction without
-    // settling the pending request (dexie/Dexie.js#840), so `fn` may never
+    // settling the pending request (https://github.com/dexie/Dexie.js/issues/840), so `fn` may never
     // settle: an abort must win the race on its own.
     const aborted = new Promise<never>((_, reject) => {
       done.catch(reject);
@@ -220,7 +220,7 @@ export class IdbStore implements OutboxStore {
     }
   }
 
-  // Listeners live from open() to close(), never from a constructor (STYLE.md).
+  // Listeners live from open() to close(), never from a constructor: a store never opened holds none.
   #onVersionChangeEvent = (event: IDBVersionChangeEvent): void => {
     // Close at once, or the other context's upgrade stays blocked.
     this.#unusable ??= new FerryError(

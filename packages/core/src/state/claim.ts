@@ -2,7 +2,7 @@
  * Claiming: a runner takes due lane heads (and, in batch mode, the due ops
  * right behind them) right before it sends them. A claim is a send: it marks
  * the op as possibly delivered for good. Expired leases go back first, in
- * the same transaction, as the seed's tick does.
+ * the same transaction.
  */
 import type { LastError, Operation } from '../Operation.ts';
 import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
@@ -48,8 +48,8 @@ const READS = 8;
 
 /**
  * Claims up to `limit` due lane heads for `owner` until `now + leaseMs`,
- * after returning expired leases to `pending` in the same transaction (the
- * seed's tick does both; one transaction costs less than two). A head whose
+ * after returning expired leases to `pending` in the same transaction (one
+ * transaction costs less than two). A head whose
  * destination asked for a pause is deferred to then, spending nothing; a
  * head older than `maxAgeMs` fails. With `perLane > 1`, each head comes
  * with up to `perLane - 1` of the due pending ops right behind it in its

@@ -37,7 +37,7 @@ export function mustHoldLease(rec: OpRecord, claim: Claimed): void {
       `operation ${rec.id} is no longer held by claim ${claim.leaseToken} (it is ${rec.status}); its answer changes nothing`,
     );
   }
-  // Reference bug 4: the seed completed ops nobody had claimed.
+  // Only an op in flight has an outcome: a pending, done or failed op was never sent under this claim.
   if (rec.status !== 'inflight')
     throw new FerryError('invalid-state', `operation ${rec.id} is ${rec.status}, not inflight`);
   if (rec.leaseOwner !== claim.leaseOwner)
