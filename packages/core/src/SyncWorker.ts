@@ -2,8 +2,8 @@ import { nanoid } from 'nanoid';
 import { FerryError } from './FerryError.ts';
 import { NetworkProbe } from './NetworkProbe.ts';
 import { SharedExchange } from './lib/SharedExchange.ts';
-import { errorMessage } from './lib/errorMessage.ts';
 import { DrainLoop, MAX_TIMER_MS } from './sync/DrainLoop.ts';
+import { sendBatch, sendOne } from './sync/send.ts';
 import type { Operation } from './Operation.ts';
 import type { Delivery } from './outbox/Delivery.ts';
 import type { Outbox, Settlement } from './outbox/Outbox.ts';
@@ -212,7 +212,9 @@ export class SyncWorker {
     let results: SendResult[];
     try {
       const only = run.length === 1 ? run[0] : undefined;
-      results = only ? [await this.#send(only, lease.signal)] : await this.#sendBatch(run, lease.signal);
+      results = only
+        ? [await sendOne(this.#transport, only, lease.signal)]
+        : await sendBatch(this.#transport, run, lease.signal);
     } finally {
       if (timer !== undefined) this.#timers.clearTimeout(timer);
       this.#abort.signal.removeEventListener('abort', onStop);
@@ -232,29 +234,6 @@ export class SyncWorker {
       );
     }
     return { run, results, facts: { offline: !this.#probe.isOnline(), stopped } };
-  }
-
-  async #send(op: Operation, signal: AbortSignal): Promise<SendResult> {
-    try {
-      return await this.#transport.send(op, { signal });
-    } catch (err) {
-      return thrown(err);
-    }
-  }
-
-  async #sendBatch(ops: readonly Operation[], signal: AbortSignal): Promise<SendResult[]> {
-    try {
-      const results = await this.#transport.sendBatch?.(ops, { signal });
-      if (!Array.isArray(results)) return [thrown(new TypeError('sendBatch did not answer with an array'))];
-      // No answer even for the first op is that op's failed attempt: otherwise the batch would go again at once, forever.
-      if (results[0] === undefined)
-        return [{ ok: false, retryable: true, error: 'the batch answer had no result for its first op' }];
-      // A result beyond the batch answers nothing Ferry sent.
-      return results.slice(0, ops.length);
-    } catch (err) {
-      // The exchange failed as a whole: that is the first op's attempt; the rest were not attempted.
-      return [thrown(err)];
-    }
   }
 
   /** Starts the run loop (a {@link DrainLoop} over `drain`), which also wakes on the probe's online signal. Idempotent. */
@@ -294,8 +273,4 @@ export class SyncWorker {
   get running(): boolean {
     return this.#loop !== undefined;
   }
-}
-
-function thrown(err: unknown): SendResult {
-  return { ok: false, retryable: true, error: `transport threw: ${errorMessage(err)}` };
 }
