@@ -10,7 +10,7 @@
 import type { FerryClient } from '../../packages/client/src/index.ts';
 import { createFerryClient } from '../../packages/client/src/index.ts';
 import { pageHost } from '../../packages/client/src/page.ts';
-import type { ChangeSummary, Reply } from '../../packages/core/src/protocol.ts';
+import type { ChangeSummary, Reply } from '../../packages/core/src/protocol/index.ts';
 
 declare global {
   interface Window {

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { Operation, OperationInput } from '../../packages/core/src/index.ts';
-import type { Reply } from '../../packages/sw/src/protocol.ts';
+import type { Reply } from '../../packages/core/src/protocol/index.ts';
 import type { TestServer } from '../server/TestServer.ts';
 import type { EngineBrowser, EngineName, Tab } from './browsers.ts';
 

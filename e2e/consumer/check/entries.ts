@@ -1,37 +1,26 @@
 // Every entry Ferry publishes, imported as an app would: type-checked with
 // moduleResolution bundler and nodenext, skipLibCheck off (consumer.ts).
 import * as core from '@ferry/core';
+import type * as batch from '@ferry/core/batch';
 import * as internal from '@ferry/core/internal';
 import * as protocol from '@ferry/core/protocol';
 import * as testing from '@ferry/core/testing';
 import * as idb from '@ferry/idb';
 import * as sw from '@ferry/sw';
-import * as swProtocol from '@ferry/sw/protocol';
 import * as swTesting from '@ferry/sw/testing';
 import * as client from '@ferry/client';
 import * as page from '@ferry/client/page';
 import * as workbox from '@ferry/workbox';
 import * as react from '@ferry/react';
 
-export const entries = [
-  core,
-  internal,
-  protocol,
-  testing,
-  idb,
-  sw,
-  swProtocol,
-  swTesting,
-  client,
-  page,
-  workbox,
-  react,
-];
+export const entries = [core, internal, protocol, testing, idb, sw, swTesting, client, page, workbox, react];
 const host: sw.FerryHost = sw.createFerryHost({ retry: { maxAttempts: 3 } });
 const ferry: client.FerryClient = client.createFerryClient({ page: { host: page.pageHost() } });
 const status: react.FerryStatus = ferry.status();
 const hooks = [react.FerryProvider, react.useFerryStatus, react.useOp, react.useOps, react.useEnqueue];
+const item: batch.BatchItem = { target: '/a', method: 'POST', idempotencyKey: 'k' };
 export const used = [
+  item,
   host,
   ferry,
   status,

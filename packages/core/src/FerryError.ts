@@ -11,7 +11,7 @@ export type FerryErrorCode =
   | 'duplicate-id'
   | 'not-found'
   | 'invalid-state'
-  /** The op may have reached the server: not edited or cancelled in place; enqueue the change as a new op. */
+  /** The op may have reached the server: not edited or removed in place; enqueue the change as a new op. */
   | 'possibly-delivered'
   /** An outcome was recorded for a claim that no longer holds the op (its lease ended and the op was claimed again): nothing changed. */
   | 'lease-superseded'

@@ -21,8 +21,9 @@ export interface MemoryData {
 export interface MemoryStoreOptions {
   /** Data left by an earlier store (a restart). @default empty */
   data?: MemoryData;
+  /** Stamps quarantined records. @default systemClock */
   clock?: Clock;
-  /** Told about every record that could not be read back. */
+  /** Told about every record that could not be read back. @default ignore them */
   onCorrupt?: (record: QuarantinedRecord) => void;
 }
 

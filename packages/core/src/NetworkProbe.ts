@@ -1,7 +1,7 @@
 /**
- * Tells the SyncWorker whether sending is worth trying. The seed's probe
- * cached "offline" for a second after the network came back (bug 7); this
- * one asks its source on every call and pushes changes to listeners at once.
+ * Tells the SyncWorker whether sending is worth trying. It caches nothing:
+ * it asks its source on every call, so the network coming back is seen at
+ * once, and pushes changes to listeners at once.
  */
 export interface OnlineSignal {
   isOnline(): boolean;

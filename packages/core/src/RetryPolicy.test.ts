@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RetryPolicy } from './RetryPolicy.ts';
 
 describe('RetryPolicy', () => {
-  it('has the SPEC defaults', () => {
+  it('defaults to 8 attempts, backoff from 500 ms doubling, full jitter', () => {
     expect(new RetryPolicy().options).toEqual({
       maxAttempts: 8,
       baseDelayMs: 500,
@@ -32,7 +32,7 @@ describe('RetryPolicy', () => {
     expect([1, 2, 3, 4, 7, 8, 20].map((n) => p.delay(n))).toEqual([500, 1000, 2000, 4000, 30_000, 30_000, 30_000]);
   });
 
-  it('applies full jitter: uniformly within [0, cap], using the injected random (bug 7)', () => {
+  it('applies full jitter: uniformly within [0, cap], using the injected random', () => {
     const lows = new RetryPolicy({}, () => 0);
     const highs = new RetryPolicy({}, () => 0.999_999_9);
     expect(lows.delay(3)).toBe(0);
@@ -60,9 +60,12 @@ describe('RetryPolicy', () => {
     expect([1, 2, 3, 4].map((n) => p.exhausted(n))).toEqual([false, false, true, true]);
   });
 
-  it('rejects nonsense settings', () => {
-    expect(() => new RetryPolicy({ maxAttempts: 0 })).toThrow(RangeError);
-    expect(() => new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 10 })).toThrow(RangeError);
-    expect(() => new RetryPolicy({ factor: 0.5 })).toThrow(RangeError);
+  it('rejects nonsense settings with invalid-config', () => {
+    const invalid = expect.objectContaining({ name: 'FerryError', code: 'invalid-config' });
+    expect(() => new RetryPolicy({ maxAttempts: 0 })).toThrow(invalid);
+    expect(() => new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 10 })).toThrow(invalid);
+    expect(() => new RetryPolicy({ factor: 0.5 })).toThrow(invalid);
+    expect(() => new RetryPolicy({ maxRetryAfterMs: -1 })).toThrow(invalid);
+    expect(() => new RetryPolicy({ maxAgeMs: 0 })).toThrow(invalid);
   });
 });

@@ -1,5 +1,6 @@
 import type { Random } from './Platform.ts';
 import { systemRandom } from './Platform.ts';
+import { FerryError } from './FerryError.ts';
 
 export interface RetryPolicyOptions {
   /** Attempts before an op is `failed` (a dead letter). @default 8 */
@@ -12,7 +13,10 @@ export interface RetryPolicyOptions {
   factor: number;
   /** Full jitter: a delay drawn uniformly from [0, backoff]. @default true */
   jitter: boolean;
-  /** The longest `Retry-After` a server can impose; a longer one is cut to this. @default 3600000 (one hour) */
+  /**
+   * The longest wait a server can impose: an op's `Retry-After`, and the pause of every lane sending to an origin
+   * that asked for one (`Transport.pausedUntil`); a longer one is cut to this. @default 3600000 (one hour)
+   */
   maxRetryAfterMs: number;
   /**
    * An op that has waited longer than this since it was queued fails (a dead
@@ -44,12 +48,12 @@ export class RetryPolicy {
   constructor(options: Partial<RetryPolicyOptions> = {}, random: Random = systemRandom) {
     const o = { ...RETRY_DEFAULTS, ...options };
     if (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1)
-      throw new RangeError('maxAttempts must be an integer >= 1');
+      throw new FerryError('invalid-config', 'maxAttempts must be an integer >= 1');
     if (!(o.baseDelayMs >= 0) || !(o.maxDelayMs >= o.baseDelayMs))
-      throw new RangeError('need 0 <= baseDelayMs <= maxDelayMs');
-    if (!(o.factor >= 1)) throw new RangeError('factor must be >= 1');
-    if (!(o.maxRetryAfterMs >= 0)) throw new RangeError('maxRetryAfterMs must be >= 0');
-    if (!(o.maxAgeMs > 0)) throw new RangeError('maxAgeMs must be > 0');
+      throw new FerryError('invalid-config', 'need 0 <= baseDelayMs <= maxDelayMs');
+    if (!(o.factor >= 1)) throw new FerryError('invalid-config', 'factor must be >= 1');
+    if (!(o.maxRetryAfterMs >= 0)) throw new FerryError('invalid-config', 'maxRetryAfterMs must be >= 0');
+    if (!(o.maxAgeMs > 0)) throw new FerryError('invalid-config', 'maxAgeMs must be > 0');
     this.options = o;
     this.#random = random;
   }

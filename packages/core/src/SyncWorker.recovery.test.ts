@@ -39,7 +39,7 @@ describe('SyncWorker recovery', () => {
     const sent: string[] = [];
     const transport: Transport = {
       send: async (op) => (sent.push(op.id), { ok: true }),
-      heldUntil: (_op, now) => (pauseUntil > now ? pauseUntil : undefined),
+      pausedUntil: (_op, now) => (pauseUntil > now ? pauseUntil : undefined),
     };
     const outbox = new Outbox({ store: new MemoryStore({ clock: wall }), clock: wall });
     const worker = new SyncWorker({ outbox, transport, clock: wall, timers });

@@ -75,7 +75,7 @@ describe('SyncWorker', () => {
     expect(await outbox.get(op.id)).toMatchObject({ status: 'done', attempt: 2 });
   });
 
-  it('sends nothing and spends nothing while the probe says offline, and sees the network return at once (bug 7)', async () => {
+  it('sends nothing and spends nothing while the probe says offline, and sees the network return at once', async () => {
     let online = false;
     const { outbox, transport, worker } = setup({ online: () => online });
     const op = await outbox.enqueue(msg('x'));
@@ -293,11 +293,13 @@ describe('SyncWorker', () => {
       expect((await outbox.list()).map((o) => o.attempt)).toEqual([1, 0, 0]);
     });
 
-    it('refuses batchSize above 1 with a transport that cannot batch', () => {
+    it('refuses batchSize above 1 with a transport that cannot batch, and nonsense sizes, with invalid-config', () => {
       const { outbox } = setup();
-      expect(() => new SyncWorker({ outbox, transport: { send: async () => ({ ok: true }) }, batchSize: 2 })).toThrow(
-        RangeError,
-      );
+      const transport = { send: async () => ({ ok: true }) as const };
+      const invalid = expect.objectContaining({ name: 'FerryError', code: 'invalid-config' });
+      expect(() => new SyncWorker({ outbox, transport, batchSize: 2 })).toThrow(invalid);
+      expect(() => new SyncWorker({ outbox, transport, concurrency: 0 })).toThrow(invalid);
+      expect(() => new SyncWorker({ outbox, transport, leaseMs: 0 })).toThrow(invalid);
     });
   });
 

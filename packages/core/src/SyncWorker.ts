@@ -1,7 +1,9 @@
 import { nanoid } from 'nanoid';
+import { FerryError } from './FerryError.ts';
 import { NetworkProbe } from './NetworkProbe.ts';
 import { SharedExchange } from './lib/SharedExchange.ts';
-import { errorMessage } from './lib/errorMessage.ts';
+import { DrainLoop, MAX_TIMER_MS } from './sync/DrainLoop.ts';
+import { sendBatch, sendOne } from './sync/send.ts';
 import type { Operation } from './Operation.ts';
 import type { Delivery } from './outbox/Delivery.ts';
 import type { Outbox, Settlement } from './outbox/Outbox.ts';
@@ -36,14 +38,16 @@ export interface SyncWorkerOptions {
   offlineRecheckMs?: number;
   /** After an unexpected error (storage unavailable...), wait this long. @default 1000 */
   errorBackoffMs?: number;
+  /** @default systemClock */
   clock?: Clock;
+  /** @default systemTimers */
   timers?: Timers;
-  /** Told about unexpected errors; recoverable send failures are op state, not errors. */
+  /** Told about unexpected errors; recoverable send failures are op state, not errors. @default ignore them */
   onError?: (err: unknown) => void;
 }
 
 /**
- * Sends ready ops and records their outcomes: the seed's `SyncWorker`.
+ * Sends ready ops and records their outcomes.
  * `tick` does one round; `start` runs rounds while work is due and sleeps
  * until the next op is due (or `wake` is called) on the injected timers.
  */
@@ -61,10 +65,7 @@ export class SyncWorker {
     >
   >;
   readonly #onError: (err: unknown) => void;
-  #running = false;
-  #loop: Promise<void> | undefined;
-  #woken = false;
-  #wakeSleeper: (() => void) | undefined;
+  #loop: DrainLoop | undefined;
   #abort = new AbortController();
   #unsubscribeProbe: (() => void) | undefined;
   readonly #live = new Set<number>();
@@ -87,11 +88,11 @@ export class SyncWorker {
       errorBackoffMs: options.errorBackoffMs ?? 1_000,
     };
     if (!(this.#o.batchLimit >= 1 && this.#o.concurrency >= 1 && this.#o.batchSize >= 1)) {
-      throw new RangeError('batchLimit, concurrency and batchSize must be >= 1');
+      throw new FerryError('invalid-config', 'batchLimit, concurrency and batchSize must be >= 1');
     }
-    if (!(this.#o.leaseMs > 0)) throw new RangeError('leaseMs must be > 0');
+    if (!(this.#o.leaseMs > 0)) throw new FerryError('invalid-config', 'leaseMs must be > 0');
     if (this.#o.batchSize > 1 && typeof this.#transport.sendBatch !== 'function') {
-      throw new RangeError('batchSize above 1 needs a transport with sendBatch');
+      throw new FerryError('invalid-config', 'batchSize above 1 needs a transport with sendBatch');
     }
     this.#shared = new SharedExchange({
       delivery: this.#delivery,
@@ -105,14 +106,14 @@ export class SyncWorker {
         leaseMs: this.#o.leaseMs,
         perLane: this.#o.batchSize,
         live: this.#live,
-        heldUntil: this.#heldUntil,
+        pausedUntil: this.#pausedUntil,
         holds: this.#holds,
       }),
     });
   }
 
   /**
-   * One round, as in the seed: requeue expired leases, check the probe, then
+   * One round: requeue expired leases, check the probe, then
    * send up to `batchLimit` ready lanes (their heads, oldest due first, or
    * batches) with up to `concurrency` at once, each claimed right before its
    * send, and record each outcome.
@@ -188,7 +189,7 @@ export class SyncWorker {
     return attempted;
   }
 
-  readonly #heldUntil = (op: Operation, now: number): number | undefined => this.#transport.heldUntil?.(op, now);
+  readonly #pausedUntil = (op: Operation, now: number): number | undefined => this.#transport.pausedUntil?.(op, now);
   readonly #holds = (op: Operation): string | undefined => this.#transport.holds?.(op);
 
   /**
@@ -211,7 +212,9 @@ export class SyncWorker {
     let results: SendResult[];
     try {
       const only = run.length === 1 ? run[0] : undefined;
-      results = only ? [await this.#send(only, lease.signal)] : await this.#sendBatch(run, lease.signal);
+      results = only
+        ? [await sendOne(this.#transport, only, lease.signal)]
+        : await sendBatch(this.#transport, run, lease.signal);
     } finally {
       if (timer !== undefined) this.#timers.clearTimeout(timer);
       this.#abort.signal.removeEventListener('abort', onStop);
@@ -233,101 +236,41 @@ export class SyncWorker {
     return { run, results, facts: { offline: !this.#probe.isOnline(), stopped } };
   }
 
-  async #send(op: Operation, signal: AbortSignal): Promise<SendResult> {
-    try {
-      return await this.#transport.send(op, { signal });
-    } catch (err) {
-      return thrown(err);
-    }
-  }
-
-  async #sendBatch(ops: readonly Operation[], signal: AbortSignal): Promise<SendResult[]> {
-    try {
-      const results = await this.#transport.sendBatch?.(ops, { signal });
-      if (!Array.isArray(results)) return [thrown(new TypeError('sendBatch did not answer with an array'))];
-      // No answer even for the first op is that op's failed attempt: otherwise the batch would go again at once, forever.
-      if (results[0] === undefined)
-        return [{ ok: false, retryable: true, error: 'the batch answer had no result for its first op' }];
-      // A result beyond the batch answers nothing Ferry sent.
-      return results.slice(0, ops.length);
-    } catch (err) {
-      // The exchange failed as a whole: that is the first op's attempt; the rest were not attempted.
-      return [thrown(err)];
-    }
-  }
-
-  /** Starts the run loop. Idempotent. */
+  /** Starts the run loop (a {@link DrainLoop} over `drain`), which also wakes on the probe's online signal. Idempotent. */
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
+    if (this.#loop) return;
     if (this.#abort.signal.aborted) this.#abort = new AbortController();
+    const loop = new DrainLoop({
+      drain: () => this.drain(),
+      nextWakeAt: () => this.#delivery.nextWakeAt(),
+      isOnline: () => this.#probe.isOnline(),
+      offlineRecheckMs: this.#o.offlineRecheckMs,
+      errorBackoffMs: this.#o.errorBackoffMs,
+      clock: this.#clock,
+      timers: this.#timers,
+      onError: (err) => this.#onError(err),
+    });
+    this.#loop = loop;
     this.#unsubscribeProbe = this.#probe.onOnline(() => this.wake());
-    this.#loop = this.#run();
+    void loop.wake();
   }
 
   /** Stops the loop and aborts sends in flight (their failures spend no attempt). */
   async stop(): Promise<void> {
-    if (!this.#running) return;
-    this.#running = false;
+    const loop = this.#loop;
+    if (!loop) return;
+    this.#loop = undefined;
     this.#unsubscribeProbe?.();
     this.#abort.abort();
-    this.wake();
-    await this.#loop;
+    await loop.close();
   }
 
   /** Asks the loop to look for work now (a kick, `online`, a `sync` event...). */
   wake(): void {
-    this.#woken = true;
-    this.#wakeSleeper?.();
+    void this.#loop?.wake();
   }
 
   get running(): boolean {
-    return this.#running;
+    return this.#loop !== undefined;
   }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      this.#woken = false;
-      let delay: number;
-      try {
-        const attempted = await this.drain();
-        if (attempted > 0 || this.#woken) continue;
-        delay = await this.#idleDelay();
-      } catch (err) {
-        this.#onError(err);
-        delay = this.#o.errorBackoffMs;
-      }
-      if (this.#running && !this.#woken) await this.#sleep(delay);
-    }
-  }
-
-  /** How long to sleep when a tick found nothing to send. */
-  async #idleDelay(): Promise<number> {
-    const next = await this.#delivery.nextWakeAt();
-    if (next === undefined) return Infinity;
-    const delay = Math.max(0, next - this.#clock.now());
-    // Due work while offline: wait for the online signal, looking again now and then.
-    if (delay === 0 && !this.#probe.isOnline()) return this.#o.offlineRecheckMs;
-    return delay;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const handle = Number.isFinite(ms)
-        ? this.#timers.setTimeout(() => done(), Math.min(ms, MAX_TIMER_MS))
-        : undefined;
-      const done = (): void => {
-        if (handle !== undefined) this.#timers.clearTimeout(handle);
-        this.#wakeSleeper = undefined;
-        resolve();
-      };
-      this.#wakeSleeper = done;
-    });
-  }
-}
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function thrown(err: unknown): SendResult {
-  return { ok: false, retryable: true, error: `transport threw: ${errorMessage(err)}` };
 }

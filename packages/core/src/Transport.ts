@@ -79,10 +79,10 @@ export interface Transport {
   /**
    * Optional: the earliest time `op` may be sent because its destination
    * asked to be left alone (a `Retry-After` on a 429 or 503 to the same
-   * origin), or undefined. Lanes whose head is held are not claimed until then,
+   * origin), or undefined. Lanes whose head is paused are not claimed until then,
    * and spend nothing.
    */
-  heldUntil?(op: Operation, now: number): number | undefined;
+  pausedUntil?(op: Operation, now: number): number | undefined;
   /**
    * Optional: why `op` cannot be sent now and must wait for a release rather
    * than a time (no credentials for its user), or undefined. Such a lane head

@@ -12,3 +12,5 @@ export { checkUserId } from './lib/userId.ts';
 export { targetUrl } from './lib/targetUrl.ts';
 export { isRecord } from './lib/isRecord.ts';
 export { errorMessage } from './lib/errorMessage.ts';
+export { DrainLoop, MAX_TIMER_MS } from './sync/DrainLoop.ts';
+export type { DrainLoopOptions } from './sync/DrainLoop.ts';

@@ -1,5 +1,5 @@
 import { FerryError } from './FerryError.ts';
-import { CHANNEL_NAME, LOCK_NAME, SYNC_TAG } from './protocol.ts';
+import { CHANNEL_NAME, LOCK_NAME, SYNC_TAG } from './protocol/names.ts';
 
 /** The names one Ferry app uses on its origin: see {@link ferryNames}. */
 export interface FerryNames {

@@ -73,7 +73,7 @@ describe('IdbStore.transaction', () => {
         const raw = spy.mock.results.at(-1)?.value as IDBTransaction;
         void tx.putOp(rec({ id: 'a', seq: 1 })).catch(() => {});
         // What Chromium does on a full quota: abort with tx.error set, and no
-        // event at all on the pending request (dexie/Dexie.js#840).
+        // event at all on the pending request (https://github.com/dexie/Dexie.js/issues/840).
         Object.defineProperty(raw, 'error', { value: new DOMException('quota', 'QuotaExceededError') });
         raw.abort();
         return new Promise<never>(() => {});
@@ -222,7 +222,7 @@ describe('IdbStore.open', () => {
     expect(await codeOf(store.transaction('readonly', (tx) => tx.getOp('a')))).toBe('storage-unavailable');
   });
 
-  it('asks for relaxed durability by default and for what the options say', async () => {
+  it('asks for strict durability by default and for what the options say', async () => {
     const spy = vi.spyOn(globalThis.IDBDatabase.prototype, 'transaction');
     try {
       const durabilities = async (options: { durability?: IDBTransactionDurability }): Promise<unknown[]> => {
@@ -235,8 +235,8 @@ describe('IdbStore.open', () => {
           .filter((call) => call[1] !== 'versionchange')
           .map((call) => (call[2] as IDBTransactionOptions | undefined)?.durability);
       };
-      expect(await durabilities({})).toEqual(['relaxed', undefined]);
-      expect(await durabilities({ durability: 'strict' })).toEqual(['strict', undefined]);
+      expect(await durabilities({})).toEqual(['strict', undefined]);
+      expect(await durabilities({ durability: 'relaxed' })).toEqual(['relaxed', undefined]);
     } finally {
       spy.mockRestore();
     }

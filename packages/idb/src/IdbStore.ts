@@ -24,15 +24,15 @@ export interface IdbStoreOptions {
   /**
    * Durability of readwrite transactions.
    *
-   * 'relaxed' (the default) lets the browser report commit once the data is
-   * handed to the OS rather than flushed to disk: an acknowledged op survives
-   * a crashed tab, browser or service worker, but not an OS crash or power
-   * loss in the following moments. It is several times faster per commit in
-   * Chromium, which is what lets one transaction per state change keep up
-   * (and what the benchmark floor measures). Apps that must survive power
-   * loss choose 'strict'. 'default' leaves it to the browser (Chromium:
-   * relaxed since 83; Firefox: strict).
-   * @default 'relaxed'
+   * 'strict' (the default, as the host's) reports a commit once the data is
+   * flushed to disk: an acknowledged op survives an OS crash or power loss
+   * too. 'relaxed' reports it once the data is handed to the OS: an
+   * acknowledged op survives a crashed tab, browser or service worker, but
+   * not an OS crash or power loss in the following moments; it costs less
+   * per commit, which matters for one enqueue alone (a burst shares commits).
+   * 'default' leaves it to the browser (Chromium: relaxed since 83; Firefox:
+   * strict).
+   * @default 'strict'
    */
   durability?: IDBTransactionDurability;
   /** Stamps quarantined records. @default the system clock */
@@ -41,6 +41,7 @@ export interface IdbStoreOptions {
    * Told about every record found unreadable, after its transaction settled:
    * moved to the quarantine in a readwrite transaction, skipped in a readonly
    * one. Errors it throws are ignored: reporting never fails a state change.
+   * @default ignore them
    */
   onCorrupt?: (record: QuarantinedRecord) => void;
   /**
@@ -48,6 +49,7 @@ export interface IdbStoreOptions {
    * it, `newVersion === null`). The store has already closed its connection
    * so as not to block that upgrade; later transactions reject with
    * `storage-unavailable`. A good reaction is to reload this context.
+   * @default ignore it
    */
   onVersionChange?: (change: { oldVersion: number; newVersion: number | null }) => void;
   /**
@@ -56,6 +58,7 @@ export interface IdbStoreOptions {
    * corrupt, a disk failure), or another context upgraded or deleted the
    * database (after `onVersionChange`). Told once, with the reason later
    * transactions reject with. Opening a new store is the way on.
+   * @default ignore it
    */
   onClose?: (reason: FerryError) => void;
 }
@@ -89,7 +92,7 @@ export class IdbStore implements OutboxStore {
   private constructor(db: IDBPDatabase, created: boolean, options: IdbStoreOptions) {
     this.#db = db;
     this.created = created;
-    this.#durability = options.durability ?? 'relaxed';
+    this.#durability = options.durability ?? 'strict';
     this.#clock = options.clock ?? systemClock;
     this.#onCorrupt = options.onCorrupt ?? (() => {});
     this.#onVersionChange = options.onVersionChange ?? (() => {});
@@ -162,7 +165,7 @@ export class IdbStore implements OutboxStore {
       () => {},
     );
     // Chromium reports a full quota by aborting the transaction without
-    // settling the pending request (dexie/Dexie.js#840), so `fn` may never
+    // settling the pending request (https://github.com/dexie/Dexie.js/issues/840), so `fn` may never
     // settle: an abort must win the race on its own.
     const aborted = new Promise<never>((_, reject) => {
       done.catch(reject);
@@ -217,7 +220,7 @@ export class IdbStore implements OutboxStore {
     }
   }
 
-  // Listeners live from open() to close(), never from a constructor (STYLE.md).
+  // Listeners live from open() to close(), never from a constructor: a store never opened holds none.
   #onVersionChangeEvent = (event: IDBVersionChangeEvent): void => {
     // Close at once, or the other context's upgrade stays blocked.
     this.#unusable ??= new FerryError(

@@ -2,31 +2,9 @@ import { batchPayloads } from './lib/batchPayloads.ts';
 import { TooLarge, readBody } from './lib/body.ts';
 import { parseKey } from './lib/key.ts';
 import { problem } from './problem.ts';
+import type { BatchItem, BatchResult } from '@ferry/core/batch';
 
-/** One op of Ferry's batch wire format (packages/sw/README.md, "Batch mode"). */
-export interface BatchItem {
-  id?: string;
-  kind?: string;
-  /** A path, or an absolute URL on the batch's own origin. */
-  target: string;
-  method: string;
-  idempotencyKey: string;
-  payload?: unknown;
-}
-
-/** One result of the batch answer: what the item would have been answered alone. */
-export interface BatchResult {
-  status: number;
-  error?: string;
-  retryAfter?: string;
-  /**
-   * The item's body, as the item alone would have been answered: parsed
-   * JSON, or text (Ferry keeps it with the op as `op.answer.body`, a
-   * refusal's too, so an app can show a conflict). Left out when empty or
-   * over `maxAnswerBytes`.
-   */
-  body?: unknown;
-}
+export type { BatchItem, BatchResult } from '@ferry/core/batch';
 
 export interface BatchOptions {
   /**

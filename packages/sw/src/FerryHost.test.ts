@@ -4,7 +4,7 @@ import { ScriptedTransport } from '@ferry/core/testing';
 import { describe, expect, it } from 'vitest';
 import { FerryHost } from './FerryHost.ts';
 import type { FerryHostOptions } from './options.ts';
-import type { ChangeMessage, Reply } from './protocol.ts';
+import type { ChangeMessage, Reply } from '@ferry/core/protocol';
 import { testChannel, testLocks, testPlatform } from './testing/index.ts';
 
 function port(): { replies: Reply[]; postMessage(m: Reply): void } {

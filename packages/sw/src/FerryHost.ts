@@ -11,8 +11,8 @@ import type { Handled } from './engine/serveRequest.ts';
 import { reply, serveRequest, toWire } from './engine/serveRequest.ts';
 import type { ListenOptions, ServiceWorkerScopeLike } from './handlers.ts';
 import { listen } from './handlers.ts';
-import type { Request } from './protocol.ts';
-import { PROTOCOL_VERSION, messageName, parseRequest } from './protocol.ts';
+import type { Request } from '@ferry/core/protocol';
+import { PROTOCOL_VERSION, messageName, parseRequest } from '@ferry/core/protocol';
 
 export type { ChannelLike, ReplyPort, SyncManagerLike } from './platform.ts';
 export type { ServiceWorkerScopeLike } from './handlers.ts';

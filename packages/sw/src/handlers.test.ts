@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ListeningHost, ServiceWorkerScopeLike } from './handlers.ts';
 import { ferryHandlers, listen } from './handlers.ts';
 import { ferryNames } from '@ferry/core';
-import { messageName } from './protocol.ts';
+import { messageName } from '@ferry/core/protocol';
 
 /** A scope that records what Ferry asked of it, and dispatches events by hand. */
 function fakeScope(state?: string) {

@@ -1,6 +1,6 @@
 import type { FerryErrorCode, FerryNames } from '@ferry/core';
 import type { ReplyPort } from './platform.ts';
-import { PROTOCOL_VERSION, isFerryMessage, messageName } from './protocol.ts';
+import { PROTOCOL_VERSION, isFerryMessage, messageName } from '@ferry/core/protocol';
 
 /** What `listen` needs of a ServiceWorkerGlobalScope (typed structurally so pages can import the host). */
 export interface ServiceWorkerScopeLike {

@@ -8,7 +8,7 @@ import type { Operation } from '@ferry/core';
 import { MemoryStore } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
 import { FerryHost } from './FerryHost.ts';
-import type { Reply } from './protocol.ts';
+import type { Reply } from '@ferry/core/protocol';
 import { API, ORIGIN, asked, codeOf, everything, setup } from './testSupport.ts';
 
 describe('users and credentials', () => {

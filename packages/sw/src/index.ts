@@ -25,7 +25,7 @@ export {
   isFerryMessage,
   parseRequest,
   summarize,
-} from './protocol.ts';
+} from '@ferry/core/protocol';
 export type {
   ChangeMessage,
   ChangeSummary,
@@ -39,4 +39,4 @@ export type {
   RequestBody,
   RequestType,
   Results,
-} from './protocol.ts';
+} from '@ferry/core/protocol';

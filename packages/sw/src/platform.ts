@@ -1,4 +1,4 @@
-import type { Reply } from './protocol.ts';
+import type { Reply } from '@ferry/core/protocol';
 
 /** The platform types the host takes, typed structurally so that pages and tests can supply their own. */
 

@@ -8,7 +8,7 @@ import { FerryError, MemoryStore } from '@ferry/core';
 import { FerryHost } from './FerryHost.ts';
 import type { FetchLike } from './http/HttpTransport.ts';
 import type { FerryHostOptions } from './options.ts';
-import type { Reply } from './protocol.ts';
+import type { Reply } from '@ferry/core/protocol';
 import { TEST_ORIGIN, testChannel, testPlatform } from './testing/index.ts';
 
 export const ORIGIN = TEST_ORIGIN;

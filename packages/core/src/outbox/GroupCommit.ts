@@ -70,23 +70,11 @@ export class GroupCommit {
         // Optimistic first: no look-up of each id (one read per op on the hot path); a stored id makes
         // the add fail, and the batch goes again with the look-up, which tells repeats from duplicates.
         const { changes } = await this.#o.store
-          .transaction('readwrite', (tx) =>
-            insert(
-              tx,
-              batch.map((w) => w.input),
-              now,
-              false,
-            ),
-          )
+          .transaction('readwrite', (tx) => insert(tx, { items: batch.map((w) => w.input), now, checkIds: false }))
           .catch((err: unknown) => {
             if (!(err instanceof IdCollision)) throw err;
             return this.#o.store.transaction('readwrite', (tx) =>
-              insert(
-                tx,
-                batch.map((w) => w.input),
-                now,
-                true,
-              ),
+              insert(tx, { items: batch.map((w) => w.input), now }),
             );
           });
         changes.forEach((c, i) => {

@@ -31,12 +31,13 @@ const LAST_COMPACTION = 'lastCompactionAt';
 
 export interface OutboxOptions {
   store: OutboxStore;
+  /** The retry policy, or options over its defaults. @default RETRY_DEFAULTS */
   retry?: Partial<RetryPolicyOptions> | RetryPolicy;
   /** The only source of time for every change the Outbox and its Delivery make. @default systemClock */
   clock?: Clock;
   /** Feeds retry jitter. @default systemRandom */
   random?: Random;
-  /** The app's origin; absolute targets on it are allowed. */
+  /** The app's origin; absolute targets on it are allowed. @default none: only paths and `allowedOrigins` */
   origin?: string;
   /** Further origins targets may point at. @default [] */
   allowedOrigins?: readonly string[];

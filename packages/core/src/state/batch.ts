@@ -19,19 +19,19 @@ import { promoteNext } from '../lib/promoteNext.ts';
 import type { Claimed, FailureFacts, Outcome } from './settle.ts';
 import { afterDone, afterFailure, mustHoldLease } from './settle.ts';
 
-/**
- * @param run the batch as claimed, in the order it was sent (enqueue order within one lane)
- * @param results `results[i]` answers `run[i]`; a missing one means not attempted
- * @param facts offline or stopped: the failure spends no attempt
- */
-export async function settleBatch(
-  tx: OutboxTx,
-  run: readonly Claimed[],
-  results: readonly (SendResult | undefined)[],
-  facts: Omit<FailureFacts, 'result'>,
-  policy: RetryPolicy,
-  now: number,
-): Promise<Change[]> {
+/** What {@link settleBatch} records. */
+export interface BatchOutcome {
+  /** The batch as claimed, in the order it was sent (enqueue order within one lane). */
+  run: readonly Claimed[];
+  /** `results[i]` answers `run[i]`; a missing one means not attempted. */
+  results: readonly (SendResult | undefined)[];
+  /** Offline or stopped: the failure spends no attempt. */
+  facts: Omit<FailureFacts, 'result'>;
+  policy: RetryPolicy;
+  now: number;
+}
+
+export async function settleBatch(tx: OutboxTx, { run, results, facts, policy, now }: BatchOutcome): Promise<Change[]> {
   const recs = await Promise.all(run.map((c) => mustGet(tx, c.id)));
   recs.forEach((rec, i) => {
     mustHoldLease(rec, run[i] as Claimed);

@@ -2,14 +2,14 @@
  * Claiming: a runner takes due lane heads (and, in batch mode, the due ops
  * right behind them) right before it sends them. A claim is a send: it marks
  * the op as possibly delivered for good. Expired leases go back first, in
- * the same transaction, as the seed's tick does.
+ * the same transaction.
  */
 import type { LastError, Operation } from '../Operation.ts';
 import type { OpRecord, OutboxTx } from '../OutboxStore.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
 import { laneId } from '../lib/lanes.ts';
 import { encodeOp, toOperation } from '../lib/records.ts';
-import { defer, holdHead } from './hold.ts';
+import { holdHead, pauseHead } from './hold.ts';
 import type { Change, Transition } from './lane.ts';
 import { ageFrom, tooOldMessage } from './lane.ts';
 import { promoteNext } from '../lib/promoteNext.ts';
@@ -27,8 +27,8 @@ export interface ClaimRequest {
   perLane?: number;
   /** Lease tokens this runner has on the wire now: their leases are never requeued under it, even if they look expired. */
   live?: ReadonlySet<number>;
-  /** When `op`'s destination asked for a pause (see Transport.heldUntil). */
-  heldUntil?: (op: Operation, now: number) => number | undefined;
+  /** When `op`'s destination asked for a pause (see Transport.pausedUntil). */
+  pausedUntil?: (op: Operation, now: number) => number | undefined;
   /** Why `op` cannot be sent until released (no credentials for its user), if so (see Transport.holds). */
   holds?: (op: Operation) => string | undefined;
 }
@@ -48,8 +48,8 @@ const READS = 8;
 
 /**
  * Claims up to `limit` due lane heads for `owner` until `now + leaseMs`,
- * after returning expired leases to `pending` in the same transaction (the
- * seed's tick does both; one transaction costs less than two). A head whose
+ * after returning expired leases to `pending` in the same transaction (one
+ * transaction costs less than two). A head whose
  * destination asked for a pause is deferred to then, spending nothing; a
  * head older than `maxAgeMs` fails. With `perLane > 1`, each head comes
  * with up to `perLane - 1` of the due pending ops right behind it in its
@@ -79,12 +79,14 @@ export async function claim(
     const set: OpRecord[] = [];
     for (const head of heads) {
       const op = toOperation(head);
-      const held = options.heldUntil?.(op, now);
+      const asked = options.pausedUntil?.(op, now);
+      // The retry policy bounds every pause a server can impose, as it bounds each Retry-After.
+      const paused = asked === undefined ? undefined : now + policy.retryAfter(asked - now);
       const tooOld = policy.tooOld(ageFrom(op), now);
       const hold = tooOld ? undefined : options.holds?.(op);
       if (tooOld) changes.push(await expire(tx, head, policy, now));
       else if (hold !== undefined) changes.push(await holdHead(tx, head, hold, now));
-      else if (held !== undefined && held > now) changes.push(await defer(tx, head, held, now));
+      else if (paused !== undefined && paused > now) changes.push(await pauseHead(tx, head, paused, now));
       else set.push(head);
     }
     for (const head of set) taken.add(head.id);

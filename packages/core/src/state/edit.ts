@@ -66,7 +66,7 @@ export async function fold(tx: OutboxTx, input: ValidInput, now: number, maxByte
   if (folded) return { type: 'repeat', op: toOperation(folded) };
   const last = [...active].reverse().find((r) => r.coalesceKey === input.coalesceKey);
   const target = last && last.status === 'pending' && !possiblyDelivered(last) ? last : undefined;
-  if (!target || stored) return (await insert(tx, [input], now)).changes[0] as Folded;
+  if (!target || stored) return (await insert(tx, { items: [input], now })).changes[0] as Folded;
   const before = toOperation(target);
   const merge = input.coalesceMode === 'merge' && isObject(before.payload) && isObject(input.payload);
   const payload = merge ? { ...(before.payload as JsonObject), ...(input.payload as JsonObject) } : input.payload;

@@ -48,9 +48,9 @@ export interface ExchangeResult {
 function settleOne(tx: OutboxTx, s: Settlement, policy: RetryPolicy, now: number): Promise<Change[]> {
   const only = s.run.length === 1 ? s.run[0] : undefined;
   const first = s.results[0];
-  if (!only || !first) return settleBatch(tx, s.run, s.results, s.facts ?? {}, policy, now);
+  if (!only || !first) return settleBatch(tx, { run: s.run, results: s.results, facts: s.facts ?? {}, policy, now });
   if (first.ok) return complete(tx, only, now, first.answer).then((c) => [c]);
-  return recordFailure(tx, only, { ...s.facts, result: first }, policy, now).then((c) => [c]);
+  return recordFailure(tx, { claim: only, facts: { ...s.facts, result: first }, policy, now }).then((c) => [c]);
 }
 
 function asFerryError(err: unknown): FerryError {

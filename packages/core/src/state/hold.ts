@@ -6,7 +6,7 @@ import { encodeOp, toOperation } from '../lib/records.ts';
 import type { Change } from './lane.ts';
 
 /** A head whose destination asked for a pause: due again when the pause ends, nothing spent. */
-export async function defer(tx: OutboxTx, rec: OpRecord, until: number, now: number): Promise<Change> {
+export async function pauseHead(tx: OutboxTx, rec: OpRecord, until: number, now: number): Promise<Change> {
   const op: Operation = { ...toOperation(rec), nextAttemptAt: until, updatedAt: now };
   const reason = 'its origin asked for a pause (Retry-After)';
   const [lsn] = await Promise.all([

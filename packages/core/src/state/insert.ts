@@ -68,9 +68,16 @@ export interface Repeat {
  */
 export async function insert(
   tx: OutboxTx,
-  items: readonly ValidInput[],
-  now: number,
-  checkIds = true,
+  {
+    items,
+    now,
+    checkIds = true,
+  }: {
+    items: readonly ValidInput[];
+    now: number;
+    /** Look each given id up first, telling repeats from duplicates. @default true */
+    checkIds?: boolean;
+  },
 ): Promise<{ changes: (Change | Repeat | FerryError)[] }> {
   const seen = new Map<string, number>();
   const fresh = items.map((it, i) => {

@@ -37,7 +37,7 @@ export function mustHoldLease(rec: OpRecord, claim: Claimed): void {
       `operation ${rec.id} is no longer held by claim ${claim.leaseToken} (it is ${rec.status}); its answer changes nothing`,
     );
   }
-  // Reference bug 4: the seed completed ops nobody had claimed.
+  // Only an op in flight has an outcome: a pending, done or failed op was never sent under this claim.
   if (rec.status !== 'inflight')
     throw new FerryError('invalid-state', `operation ${rec.id} is ${rec.status}, not inflight`);
   if (rec.leaseOwner !== claim.leaseOwner)
@@ -88,15 +88,12 @@ export interface FailureFacts {
 /**
  * Records a failed send: retryable → pending again after a backoff (or
  * `failed` once attempts run out); permanent → `failed`. The attempt count is
- * persisted in the same transaction (reference bug 1), and a failed op leaves
- * its lane so that it is never ready again by itself (bug 2).
+ * persisted in the same transaction, and a failed op leaves its lane so that
+ * it is never ready again by itself.
  */
 export async function recordFailure(
   tx: OutboxTx,
-  claim: Claimed,
-  facts: FailureFacts,
-  policy: RetryPolicy,
-  now: number,
+  { claim, facts, policy, now }: { claim: Claimed; facts: FailureFacts; policy: RetryPolicy; now: number },
 ): Promise<Change> {
   const rec = await mustGet(tx, claim.id);
   mustHoldLease(rec, claim);

@@ -7,10 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { FerryError } from '../FerryError.ts';
 import type { Operation, OperationInput } from '../Operation.ts';
 import type { Outbox } from '../outbox/Outbox.ts';
-import type { VirtualClock } from './VirtualClock.ts';
 import { claim, settle } from './conformanceKit.ts';
-
-type Setup = (retry?: object) => Promise<{ outbox: Outbox; clock: VirtualClock }>;
+import type { ConformanceSetup } from './conformanceKit.ts';
 
 const msg = (text: string, lane = 'chat'): OperationInput => ({
   kind: 'message.send',
@@ -28,7 +26,7 @@ async function lane(outbox: Outbox, n: number): Promise<{ chat: Operation[] }> {
   return { chat };
 }
 
-export function batchConformance(setup: Setup): void {
+export function batchConformance(setup: ConformanceSetup): void {
   describe('batches', () => {
     it('claims a lane head with the due ops right behind it, in order; the lane is busy until they settle', async () => {
       const { outbox } = await setup();

@@ -2,8 +2,11 @@ import { FerryError } from '../FerryError.ts';
 import type { Operation, OperationInput, ServerAnswer } from '../Operation.ts';
 import type { SendFailure, SendResult } from '../Transport.ts';
 import type { Outbox } from '../outbox/Outbox.ts';
+import type { OutboxStore } from '../OutboxStore.ts';
 import type { SendFacts } from '../state/exchange.ts';
 import type { Claimed } from '../state/settle.ts';
+import type { StoreHarness } from './storeConformance.ts';
+import type { VirtualClock } from './VirtualClock.ts';
 
 /** What the conformance suites enqueue: a chat message, in `lane` when given. */
 export const msg = (text: string, lane?: string): OperationInput => ({
@@ -65,3 +68,11 @@ export async function fail(
 ): Promise<Operation> {
   return (await settle(outbox, [claimed], [result], facts))[0] as Operation;
 }
+
+/** Opens a fresh store of the suite's harness under an Outbox on a virtual clock (`retry` over jitter off). */
+export type ConformanceSetup = (retry?: object) => Promise<{
+  harness: StoreHarness;
+  clock: VirtualClock;
+  store: OutboxStore;
+  outbox: Outbox;
+}>;

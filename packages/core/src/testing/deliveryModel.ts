@@ -21,12 +21,13 @@ import { expect } from 'vitest';
 import { NetworkProbe } from '../NetworkProbe.ts';
 import type { Operation } from '../Operation.ts';
 import { Outbox } from '../outbox/Outbox.ts';
-import type { OutboxStore, OutboxTx, TxMode } from '../OutboxStore.ts';
+import type { OutboxStore } from '../OutboxStore.ts';
 import { SyncWorker } from '../SyncWorker.ts';
 import { VirtualClock } from './VirtualClock.ts';
 import { ModelEdits } from './modelEdits.ts';
-import type { Answer } from './modelServer.ts';
 import { ModelServer } from './modelServer.ts';
+import type { Step } from './modelSteps.ts';
+import { LANES, mortal, step } from './modelSteps.ts';
 
 /** How the model opens storage: `open` again must see the same data (a restart); `corrupt` writes a raw record. */
 export interface ModelHarness {
@@ -40,53 +41,6 @@ const env: Record<string, string | undefined> =
   (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
 
 const MAX_ATTEMPTS = 4;
-const LANES = ['a', 'b', 'c'];
-
-type Step =
-  | { t: 'enqueue'; lane: number }
-  | { t: 'save'; doc: number }
-  | { t: 'edit'; doc: number }
-  | { t: 'remove'; doc: number }
-  | { t: 'repeat'; pick: number }
-  | { t: 'answer'; pick: number; how: Answer }
-  | { t: 'advance'; ms: number }
-  | { t: 'net'; online: boolean }
-  | { t: 'crash'; sameName: boolean; reachedServer: boolean }
-  | { t: 'retry'; pick: number; all: boolean }
-  | { t: 'removeFailed'; pick: number }
-  | { t: 'corrupt'; pick: number };
-
-const doc = fc.nat(LANES.length - 1);
-const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('enqueue' as const), lane: fc.nat(LANES.length - 1) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('save' as const), doc }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('edit' as const), doc }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('remove' as const), doc }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('repeat' as const), pick: fc.nat(7) }) },
-  {
-    weight: 6,
-    arbitrary: fc.record({
-      t: fc.constant('answer' as const),
-      pick: fc.nat(7),
-      how: fc.constantFrom<Answer>('ok', 'ok', '503', '429', '409', '400', 'none', 'throw', 'appliedThenDropped'),
-    }),
-  },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      t: fc.constant('advance' as const),
-      ms: fc.constantFrom(1, 500, 5_000, 30_000, 61_000, 3_600_000),
-    }),
-  },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('net' as const), online: fc.boolean() }) },
-  {
-    weight: 1,
-    arbitrary: fc.record({ t: fc.constant('crash' as const), sameName: fc.boolean(), reachedServer: fc.boolean() }),
-  },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('retry' as const), pick: fc.nat(7), all: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('removeFailed' as const), pick: fc.nat(7) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('corrupt' as const), pick: fc.nat(7) }) },
-);
 
 /** One runner's life: its store (which dies with it) and its worker. */
 interface Generation {
@@ -94,20 +48,6 @@ interface Generation {
   outbox: Outbox;
   worker: SyncWorker;
   kill: () => void;
-}
-
-/** A store that refuses every transaction once its runner is dead: a dead process writes nothing. */
-function mortal(store: OutboxStore): { store: OutboxStore; kill: () => void } {
-  let dead = false;
-  return {
-    store: {
-      transaction<T>(mode: TxMode, fn: (tx: OutboxTx) => Promise<T>): Promise<T> {
-        return dead ? Promise.reject(new Error('runner is dead')) : store.transaction(mode, fn);
-      },
-      close: () => store.close(),
-    },
-    kill: () => (dead = true),
-  };
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));

@@ -4,14 +4,10 @@
  * server is never edited in place. Run by {@link storeConformance} over every store.
  */
 import { describe, expect, it } from 'vitest';
-import type { Outbox } from '../outbox/Outbox.ts';
-import type { OutboxStore } from '../OutboxStore.ts';
-import type { VirtualClock } from './VirtualClock.ts';
 import { claim, codeOf, complete, fail, msg } from './conformanceKit.ts';
+import type { ConformanceSetup } from './conformanceKit.ts';
 
-type Setup = (retry?: object) => Promise<{ outbox: Outbox; clock: VirtualClock; store: OutboxStore }>;
-
-export function editConformance(setup: Setup): void {
+export function editConformance(setup: ConformanceSetup): void {
   describe('edits', () => {
     it('remove: a pending op is deleted and never claimed, the lane goes on; sent or done it is refused and nothing changes', async () => {
       const { outbox } = await setup();

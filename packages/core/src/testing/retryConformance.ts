@@ -5,14 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Operation } from '../Operation.ts';
-import type { Outbox } from '../outbox/Outbox.ts';
-import type { OutboxStore, OutboxTx, TxMode } from '../OutboxStore.ts';
-import type { VirtualClock } from './VirtualClock.ts';
+import type { OutboxTx, TxMode } from '../OutboxStore.ts';
 import { claim, codeOf, complete, fail, msg } from './conformanceKit.ts';
+import type { ConformanceSetup } from './conformanceKit.ts';
 
-type Setup = (retry?: object) => Promise<{ outbox: Outbox; clock: VirtualClock; store: OutboxStore }>;
-
-export function retryConformance(setup: Setup): void {
+export function retryConformance(setup: ConformanceSetup): void {
   describe('retry', () => {
     it('retry puts a dead letter back in its place when nothing of its lane is in flight; remove deletes a dead letter', async () => {
       const { outbox, clock } = await setup();

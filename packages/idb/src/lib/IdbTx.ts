@@ -12,29 +12,16 @@ import type {
   WalEntry,
   WalRecord,
 } from './core.ts';
-import { FerryError, OPERATION_STATUSES, decodeOp, decodeWal, laneId, laneOfRaw } from './core.ts';
+import { FerryError, OPERATION_STATUSES, decodeOp, decodeWal, laneId } from './core.ts';
+import type { Cursor } from './DecodingReader.ts';
+import { DecodingReader, countOf, isQuarantined } from './DecodingReader.ts';
 
 /** Typed as readwrite so that write methods exist; {@link IdbTx} checks the real mode itself. */
 type RawTx = IDBPTransaction<unknown, string[], 'readwrite'>;
 type Store = IDBPObjectStore<unknown, string[], string, 'readwrite'>;
 type OutboxIndex = (typeof OUTBOX_INDEX)[keyof typeof OUTBOX_INDEX];
 
-/** What the queries need from an object store or an index. */
-interface Source {
-  getAll(query?: IDBKeyRange | null, count?: number): Promise<unknown[]>;
-  openCursor(query?: IDBKeyRange | null): Promise<Cursor | null>;
-}
-interface Cursor {
-  readonly value: unknown;
-  readonly primaryKey: IDBValidKey;
-  continue(): Promise<Cursor | null>;
-  delete(): Promise<void>;
-}
-
-/** The largest `count` getAll accepts (an unsigned long). */
-const MAX_COUNT = 0xffffffff;
-
-/** Read at call time, never at import (STYLE.md rule 6). */
+/** Read at call time, never at import: a module loaded where IndexedDB is absent still loads. */
 const keyRange = (): typeof IDBKeyRange => globalThis.IDBKeyRange;
 const statusRange = (status: OperationStatus): IDBKeyRange => keyRange().bound([status, -Infinity], [status, Infinity]);
 
@@ -48,19 +35,24 @@ const statusRange = (status: OperationStatus): IDBKeyRange => keyRange().bound([
  * transaction has settled; it is never thrown.
  */
 export class IdbTx implements OutboxTx {
-  /** Records found unreadable in this transaction, each once. */
-  readonly reports: QuarantinedRecord[] = [];
-  /** Lanes whose quarantined record may have been the head: the store promotes the op behind it before commit. */
-  readonly heal = new Set<string>();
-  readonly #reported = new Set<string>();
   readonly #tx: RawTx;
   readonly #writable: boolean;
-  readonly #clock: Clock;
+  readonly #reader: DecodingReader;
 
   constructor(tx: IDBPTransaction<unknown, string[], TxMode>, mode: TxMode, clock: Clock) {
     this.#tx = tx as RawTx;
     this.#writable = mode === 'readwrite';
-    this.#clock = clock;
+    this.#reader = new DecodingReader((name) => this.#store(name), this.#writable, clock);
+  }
+
+  /** Records found unreadable in this transaction, each once. */
+  get reports(): readonly QuarantinedRecord[] {
+    return this.#reader.reports;
+  }
+
+  /** Lanes whose quarantined record may have been the head: the store promotes the op behind it before commit. */
+  get heal(): Set<string> {
+    return this.#reader.heal;
   }
 
   get #outbox(): Store {
@@ -80,7 +72,7 @@ export class IdbTx implements OutboxTx {
     if (raw === undefined) return undefined;
     const rec = decodeOp(raw);
     if (typeof rec !== 'string') return rec;
-    await this.#corrupt('outbox', id, raw, rec);
+    await this.#reader.corrupt('outbox', id, raw, rec);
     return undefined;
   }
 
@@ -198,7 +190,7 @@ export class IdbTx implements OutboxTx {
   }
 
   walFrom(fromLsn: number, limit: number): Promise<WalRecord[]> {
-    return this.#collect('wal', this.#wal, keyRange().lowerBound(fromLsn), limit, decodeWal);
+    return this.#reader.collect('wal', this.#wal, keyRange().lowerBound(fromLsn), limit, decodeWal);
   }
 
   async deleteWalBefore(before: number, limit = Infinity): Promise<number> {
@@ -206,7 +198,7 @@ export class IdbTx implements OutboxTx {
     let deleted = 0;
     for (let c: Cursor | null = await this.#wal.openCursor(); c && deleted < limit; c = await c.continue()) {
       const rec = decodeWal(c.value);
-      if (typeof rec === 'string') await this.#corrupt('wal', c.primaryKey, c.value, rec);
+      if (typeof rec === 'string') await this.#reader.corrupt('wal', c.primaryKey, c.value, rec);
       else if (rec.at >= before) break;
       else {
         await c.delete();
@@ -227,7 +219,7 @@ export class IdbTx implements OutboxTx {
       c = await c.continue()
     ) {
       const rec = decodeOp(c.value);
-      if (typeof rec === 'string') await this.#corrupt('outbox', c.primaryKey, c.value, rec);
+      if (typeof rec === 'string') await this.#reader.corrupt('outbox', c.primaryKey, c.value, rec);
       else if (rec.updatedAt < before) {
         await c.delete();
         deleted++;
@@ -257,54 +249,7 @@ export class IdbTx implements OutboxTx {
     limit: number,
     keep?: (rec: OpRecord) => boolean,
   ): Promise<OpRecord[]> {
-    return this.#collect('outbox', this.#outbox.index(index), range, limit, decodeOp, keep);
-  }
-
-  /**
-   * Up to `limit` decoded records of `range`, in `source` order. One getAll
-   * when nothing needs filtering and every record decodes; otherwise a
-   * cursor, so that a skipped record does not shorten the answer.
-   */
-  async #collect<T>(
-    from: QuarantinedRecord['from'],
-    source: Source,
-    range: IDBKeyRange | null,
-    limit: number,
-    decode: (raw: unknown) => T | string,
-    keep?: (rec: T) => boolean,
-  ): Promise<T[]> {
-    if (!(limit > 0)) return [];
-    if (keep === undefined) {
-      const decoded = (await source.getAll(range, countOf(limit))).map(decode);
-      if (decoded.every((r) => typeof r !== 'string')) return decoded as T[];
-    }
-    const out: T[] = [];
-    let c = await source.openCursor(range);
-    while (c) {
-      const rec = decode(c.value);
-      if (typeof rec === 'string') await this.#corrupt(from, c.primaryKey, c.value, rec);
-      else if (keep === undefined || keep(rec)) out.push(rec);
-      if (out.length >= limit) break;
-      c = await c.continue();
-    }
-    return out;
-  }
-
-  /** Moves an unreadable record aside (readwrite) and notes it for `onCorrupt`. */
-  async #corrupt(from: QuarantinedRecord['from'], key: IDBValidKey, raw: unknown, reason: string): Promise<void> {
-    const q: QuarantinedRecord = { from, key: key as string | number, reason, at: this.#clock.now(), raw };
-    if (this.#writable) {
-      const lane = from === 'outbox' ? laneOfRaw(raw) : undefined;
-      if (lane !== undefined) this.heal.add(lane);
-      await this.#store(STORE.quarantine).add(q);
-      // A cursor may stand on the record; deleting through the store leaves it usable.
-      await this.#store(from).delete(key);
-    }
-    const id = `${from}\u0000${String(key)}`;
-    if (!this.#reported.has(id)) {
-      this.#reported.add(id);
-      this.reports.push(q);
-    }
+    return this.#reader.collect('outbox', this.#outbox.index(index), range, limit, decodeOp, keep);
   }
 
   #assertWritable(): void {
@@ -315,14 +260,4 @@ export class IdbTx implements OutboxTx {
 
 function duplicate(id: string): FerryError {
   return new FerryError('duplicate-id', `an operation with id ${JSON.stringify(id)} is already stored`);
-}
-
-function countOf(limit: number): number | undefined {
-  return Number.isFinite(limit) ? Math.min(Math.max(Math.floor(limit), 1), MAX_COUNT) : undefined;
-}
-
-function isQuarantined(raw: unknown): raw is QuarantinedRecord {
-  if (typeof raw !== 'object' || raw === null) return false;
-  const from = (raw as { from?: unknown }).from;
-  return from === 'outbox' || from === 'wal';
 }

@@ -8,7 +8,8 @@ export type ErrorContext = 'open' | 'transaction';
  * Chromium sometimes reports a full quota not as `QuotaExceededError` but as
  * an `AbortError` (the transaction's abort, with no request event at all) or
  * an `UnknownError` whose message mentions the quota or a full disk
- * (dexie/Dexie.js#776, #840, jakearchibald/idb-keyval#26).
+ * (https://github.com/dexie/Dexie.js/issues/776 and /840,
+ * https://github.com/jakearchibald/idb-keyval/issues/26).
  */
 const QUOTA_HINT = /quota|full disk|disk (is )?full|no space/i;
 
@@ -17,7 +18,7 @@ const TRANSACTION_CODES: ReadonlyMap<string, FerryErrorCode> = new Map<string, F
   ['DataCloneError', 'payload-not-cloneable'],
   ['ReadOnlyError', 'invalid-state'],
   // The callback awaited something other than this transaction's requests, so
-  // IndexedDB committed the transaction under it (STYLE.md rule 7).
+  // IndexedDB committed the transaction under it: a transaction callback awaits only its own requests.
   ['TransactionInactiveError', 'invalid-state'],
   // The backing store or the connection failed under a running transaction.
   ['AbortError', 'storage-unavailable'],

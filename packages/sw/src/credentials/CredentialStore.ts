@@ -1,7 +1,7 @@
 import type { Clock, Timers } from '@ferry/core';
 import { FerryError } from '@ferry/core';
 import { checkUserId } from '@ferry/core/internal';
-import type { CredentialsInput, CredentialsNeededMessage } from '../protocol.ts';
+import type { CredentialsInput, CredentialsNeededMessage } from '@ferry/core/protocol';
 
 /** One user's credentials for one origin, as the worker keeps them (in memory). */
 export interface CredentialEntry {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FerryError } from '@ferry/core';
 import { ScriptedTransport } from '@ferry/core/testing';
 import { FerryHost } from '../FerryHost.ts';
-import type { PingResult, Reply } from '../protocol.ts';
+import type { PingResult, Reply } from '@ferry/core/protocol';
 import { openDefaultStore } from './defaultStore.ts';
 
 const deleteDatabase = (name: string): Promise<unknown> =>

@@ -1,8 +1,8 @@
 import type { FerryErrorData, Timers } from '@ferry/core';
 import { FerryError, systemTimers } from '@ferry/core';
 import { checkUserId } from '@ferry/core/internal';
-import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '../protocol.ts';
-import { PROTOCOL_VERSION } from '../protocol.ts';
+import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '@ferry/core/protocol';
+import { PROTOCOL_VERSION } from '@ferry/core/protocol';
 import type { Engine } from './buildEngine.ts';
 import { checkCredentials } from '../credentials/CredentialStore.ts';
 import { DiscardAfterSend } from './discardAfterSend.ts';

@@ -1,5 +1,5 @@
 import type { Outbox } from '@ferry/core';
-import type { DoneGroup, StatusResult, StatusRow } from '../protocol.ts';
+import type { DoneGroup, StatusResult, StatusRow } from '@ferry/core/protocol';
 
 /** Most WAL records read past the ops' own LSNs to find the read's high-water mark, per page. */
 const WAL_PAGE = 500;

@@ -220,12 +220,12 @@ describe('Retry-After per origin', () => {
       maxRetryAfterMs: 60_000,
       allowedOrigins: ['https://api.example'],
     });
-    expect(t.heldUntil(op(), now)).toBeUndefined();
+    expect(t.pausedUntil(op(), now)).toBeUndefined();
     expect(await t.send(op(), ctx())).toMatchObject({ retryAfterMs: 60_000 });
-    expect(t.heldUntil(op({ id: 'other', lane: 'b' }), now)).toBe(now + 60_000);
-    expect(t.heldUntil(op({ target: 'https://api.example/x' }), now)).toBeUndefined();
+    expect(t.pausedUntil(op({ id: 'other', lane: 'b' }), now)).toBe(now + 60_000);
+    expect(t.pausedUntil(op({ target: 'https://api.example/x' }), now)).toBeUndefined();
     now += 60_000;
-    expect(t.heldUntil(op(), now)).toBeUndefined();
+    expect(t.pausedUntil(op(), now)).toBeUndefined();
   });
 
   it('a 500 with Retry-After backs off its own lane only; a 409 never pauses the origin', async () => {
@@ -237,7 +237,7 @@ describe('Retry-After per origin', () => {
     );
     await t.send(op(), ctx());
     await t.send(op(), ctx());
-    expect(t.heldUntil(op(), Date.now())).toBeUndefined();
+    expect(t.pausedUntil(op(), Date.now())).toBeUndefined();
   });
 });
 

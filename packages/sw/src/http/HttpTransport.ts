@@ -29,7 +29,7 @@ export type { FetchLike, HttpTransportOptions, ReachabilityOptions } from './opt
  * gateway's, spends no attempt unless the app behind the same origin
  * answered another request meanwhile or answers a reachability check (then
  * the silence is this op's, and counts); a `Retry-After` on a 429 or 503
- * pauses every lane sending to that origin (the pause: `heldUntil`); a
+ * pauses every lane sending to that origin (`pausedUntil`); a
  * refusal of the session holds every op of its user to that origin (`holds`)
  * until {@link HttpTransport.releaseSessions}. The request, its credentials,
  * the reading of answers and batches each have a file of their own here
@@ -111,7 +111,7 @@ export class HttpTransport implements Transport {
    * a pause that still runs at `now`: the end of the pause. The SyncWorker
    * defers such lanes. (The name is the Transport interface's.)
    */
-  heldUntil(op: Operation, now: number): number | undefined {
+  pausedUntil(op: Operation, now: number): number | undefined {
     const until = Math.max(...this.#origins(op).map((o) => this.#health.pauseEnd(o, now) ?? -Infinity));
     return until > now ? until : undefined;
   }

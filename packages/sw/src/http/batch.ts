@@ -1,4 +1,5 @@
 import type { Clock, Operation, SendResult } from '@ferry/core';
+import type { BatchItem, BatchResult } from '@ferry/core/batch';
 import type { Deadline } from './deadline.ts';
 import { readBody } from './readBody.ts';
 import type { Judge } from './judge.ts';
@@ -8,20 +9,12 @@ import type { Exchange } from './request.ts';
 /** A batch answer is a status and maybe a reason per op: anything near this size is not one. */
 const MAX_BATCH_ANSWER_BYTES = 256 * 1024;
 
-/** What goes on the wire for one op of a batch: the op's intent, none of its bookkeeping. */
-export type BatchItem = Pick<Operation, 'id' | 'kind' | 'target' | 'method' | 'idempotencyKey' | 'payload'>;
-
 export function batchItem({ id, kind, target, method, idempotencyKey, payload }: Operation): BatchItem {
   return { id, kind, target, method, idempotencyKey, payload };
 }
 
 /** One item of a batch answer, as read: `{ status, error?, retryAfter?, body? }`, or why it is not one. */
-export interface RawItem {
-  status?: unknown;
-  error?: unknown;
-  retryAfter?: unknown;
-  body?: unknown;
-}
+export type RawItem = { [K in keyof BatchResult]?: unknown };
 
 /**
  * Reads a 2xx batch answer `{ results: [...] }` within what is left of the

@@ -9,7 +9,7 @@ import { FerryError, MemoryStore } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
 import { FerryHost } from '../FerryHost.ts';
 import { testPlatform } from '../testing/index.ts';
-import type { Reply } from '../protocol.ts';
+import type { Reply } from '@ferry/core/protocol';
 import type { FetchLike } from './HttpTransport.ts';
 
 function setup(refuse: (auth: string | null) => Response | undefined) {

@@ -149,7 +149,7 @@ export class Judge {
       case 'gateway':
       case 'retryable': {
         const retryAfterMs = this.#retryAfterMs(s.retryAfter, now);
-        // The origin asked to be left alone: every lane sending to it pauses (see HttpTransport.heldUntil).
+        // The origin asked to be left alone: every lane sending to it pauses (see HttpTransport.pausedUntil).
         const paused = retryAfterMs !== undefined && (status === 429 || status === 503);
         if (paused) this.#health.pause(origin, now + retryAfterMs);
         const result: SendResult = { ok: false, retryable: true, status, error };

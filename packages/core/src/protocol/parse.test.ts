@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BATCH, parseRequest } from './protocol.ts';
+import { MAX_BATCH } from './names.ts';
+import { parseRequest } from './parse.ts';
 
 const env = { v: 1, id: 'r1' };
 
