@@ -1,6 +1,6 @@
 /**
  * The invariant check itself, on made-up server records: a check that
- * cannot fail would make every chaos scenario pass, so each invariant is shown failing here.
+ * cannot fail would make every chaos scenario pass, so here each kind of violation is shown counted.
  * No browser.
  */
 import { expect, test } from '@playwright/test';

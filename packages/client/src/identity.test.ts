@@ -2,6 +2,7 @@
 import { FerryError } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
 import { createFerryClient } from './createFerryClient.ts';
+import { macrotask } from './testSupport.ts';
 
 type Msg = Record<string, unknown>;
 
@@ -42,7 +43,6 @@ function setup(more: Parameters<typeof createFerryClient>[0] = {}, worker = fake
 }
 
 const op = { kind: 'message.send', target: '/api/messages', payload: { text: 'hi' } };
-const tick = () => new Promise((r) => setTimeout(r, 20));
 
 describe('client: users', () => {
   it('stamps every enqueue with the signed-in user, and none once signed out', async () => {
@@ -83,7 +83,7 @@ describe('client: users', () => {
     await ferry.setUser('alice');
     ask('alice');
     ask('bob');
-    await tick();
+    await macrotask();
     expect(calls).toEqual(['alice:missing', 'alice:refused']);
     const sets = worker.received.filter((m) => m.type === 'setCredentials');
     expect(sets).toMatchObject([
@@ -95,7 +95,7 @@ describe('client: users', () => {
     ]);
     await ferry.signOut();
     ask('alice');
-    await tick();
+    await macrotask();
     expect(calls).toHaveLength(2);
     await ferry.close();
   });
@@ -112,7 +112,7 @@ describe('client: users', () => {
     expect(worker.received.filter((m) => m.type === 'setCredentials')).toHaveLength(0);
     fail = false;
     ask('alice');
-    await tick();
+    await macrotask();
     expect(worker.received.filter((m) => m.type === 'setCredentials')).toHaveLength(1);
     await ferry.close();
   });
@@ -143,7 +143,7 @@ describe('client: users', () => {
     expect([ferry.user, told]).toEqual([null, ['alice']]);
     // The worker asks for alice's credentials again: this page gives none now.
     ask('alice');
-    await tick();
+    await macrotask();
     expect(calls).toEqual(['alice']);
     const refused = await ferry.enqueue(op).catch((e: unknown) => e);
     expect((refused as FerryError).code).toBe('signed-out');

@@ -215,7 +215,7 @@ describe('users and credentials', () => {
     await host.close();
   });
 
-  it('no token is stored unless the app opts in; with persistCredentials a new worker can send', async () => {
+  it('no token is stored unless the app opts in; with credentials.persist a new worker can send', async () => {
     const plain = setup();
     await plain.call({
       type: 'setCredentials',

@@ -83,7 +83,7 @@ export function checkCredentials(
   return { user: id, origin, headers: copy, ...(expiresAt !== undefined && { expiresAt: expiresAt as number }) };
 }
 
-/** A record of stored credentials, as `persistCredentials` keeps them in the store's meta. */
+/** A record of stored credentials, as `credentials.persist` keeps them in the store's meta. */
 type Persisted = Omit<CredentialEntry, 'afterRefusal'>[];
 
 /**
@@ -167,7 +167,7 @@ export class CredentialStore implements CredentialSource {
     }
   }
 
-  /** What `persistCredentials` writes. */
+  /** What `credentials.persist` writes. */
   toJSON(): Persisted {
     return [...this.#entries.values()].map(({ user, origin, headers, expiresAt }) => ({
       user,

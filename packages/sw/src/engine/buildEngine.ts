@@ -33,7 +33,7 @@ export interface Engine {
   sessions: UserSessions;
   /** Posts a message to every page on the change channel; a failure goes to `onError`. */
   broadcast: (message: SignedOutMessage | CredentialsNeededMessage) => void;
-  /** Writes the credentials to the store when the app opted in (`persistCredentials`); else nothing. */
+  /** Writes the credentials to the store when the app opted in (`credentials.persist`); else nothing. */
   persistCredentials: () => Promise<void>;
   /** The host's origin, read when used. */
   origin: () => string;
@@ -49,7 +49,7 @@ export interface Engine {
   cleanup: () => void;
 }
 
-/** The store meta key under which `persistCredentials` keeps them. */
+/** The store meta key under which `credentials.persist` keeps them. */
 const CREDENTIALS_META = 'credentials';
 
 export interface EngineHooks {

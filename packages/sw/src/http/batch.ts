@@ -22,7 +22,7 @@ export type RawItem = { [K in keyof BatchResult]?: unknown };
  * answer is cut short, not JSON, or has no results array.
  */
 export async function readBatchAnswer(res: Response, d: Deadline): Promise<RawItem[] | SendResult> {
-  const body = await readBody(res, MAX_BATCH_ANSWER_BYTES, Math.max(0, d.remaining()));
+  const body = await readBody(res, MAX_BATCH_ANSWER_BYTES, Math.max(0, d.remaining()), d.timers);
   const fail = (error: string): SendResult => ({ ok: false, retryable: true, status: res.status, error });
   if (!body.complete) return fail('batch answer cut short (too large, too slow, or broken off)');
   let answer: unknown;

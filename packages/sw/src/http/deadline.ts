@@ -9,6 +9,8 @@ export interface Deadline {
   readonly outerAborted: boolean;
   /** The caller's signal (lease end, stop), for work after the send's own time is up. */
   readonly outer: AbortSignal;
+  /** The timers the deadline runs on, for any wait bounded by it. */
+  readonly timers: Timers;
   /** Milliseconds left before the timeout. */
   remaining(): number;
   /** Runs a hook that may never settle: rejects when the deadline passes. */
@@ -36,6 +38,7 @@ export function deadline(outer: AbortSignal, timeoutMs: number, timers: Timers, 
       return outer.aborted;
     },
     outer,
+    timers,
     remaining: () => (timedOut ? 0 : timeoutMs - (clock.now() - started)),
     race: <T>(fn: () => T | Promise<T>): Promise<T> =>
       new Promise<T>((resolve, reject) => {

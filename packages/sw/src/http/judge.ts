@@ -92,7 +92,7 @@ export class Judge {
     // A refusal's body is read within a second at most: its reason must not stall the worker.
     const timeoutMs = refusal ? Math.min(d.remaining(), REFUSAL_READ_MS) : d.remaining();
     const keep = this.#keepHeaders;
-    const how = { keep, maxBytes: this.#maxAnswerBytes, timeoutMs, anyType: refusal };
+    const how = { keep, maxBytes: this.#maxAnswerBytes, timeoutMs, timers: d.timers, anyType: refusal };
     const read = unread ? discardBody(res) : await readAnswer(res, how);
     const retryAfter = res.headers.get('Retry-After');
     const reason = read && read.answer.body === undefined ? reasonOf(read.text) : '';

@@ -1,3 +1,5 @@
+import type { Timers } from '@ferry/core';
+
 /** What {@link readBody} got: the text, and whether that was the whole body. */
 export interface BodyText {
   text: string;
@@ -7,17 +9,17 @@ export interface BodyText {
 
 /**
  * Reads a response body as UTF-8 text, at most `maxBytes` of it and for at
- * most `timeoutMs`, then lets the rest go: a server that sends a huge body, or
- * stalls in the middle of one, cannot hold the worker.
+ * most `timeoutMs` on `timers`, then lets the rest go: a server that sends a
+ * huge body, or stalls in the middle of one, cannot hold the worker.
  */
-export async function readBody(res: Response, maxBytes: number, timeoutMs: number): Promise<BodyText> {
+export async function readBody(res: Response, maxBytes: number, timeoutMs: number, timers: Timers): Promise<BodyText> {
   const reader = res.body?.getReader();
   if (!reader) return { text: '', complete: true };
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   let complete = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  let timer: unknown;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = timers.setTimeout(() => resolve('timeout'), timeoutMs)));
   try {
     while (size <= maxBytes) {
       const next = await Promise.race([reader.read(), timeout]);
@@ -32,7 +34,7 @@ export async function readBody(res: Response, maxBytes: number, timeoutMs: numbe
   } catch {
     // A body that breaks off mid-way still says what it said so far.
   } finally {
-    clearTimeout(timer);
+    timers.clearTimeout(timer);
     reader.cancel().catch(() => {});
   }
   // UTF-8, malformed bytes replaced, decoded in place: a Blob's text() would go through the browser's blob

@@ -1,4 +1,4 @@
-import type { JsonValue, ServerAnswer } from '@ferry/core';
+import type { JsonValue, ServerAnswer, Timers } from '@ferry/core';
 import { readBody } from './readBody.ts';
 
 /** An answer as read: what is kept of it, and the text read (for the reason of a refusal). */
@@ -14,6 +14,8 @@ export interface ReadOptions {
   keep: readonly string[];
   maxBytes: number;
   timeoutMs: number;
+  /** What `timeoutMs` runs on: the send's. */
+  timers: Timers;
   /** Also read a body that is neither JSON nor text (for a refusal's reason); it is not kept. @default false */
   anyType?: boolean;
 }
@@ -26,7 +28,7 @@ export interface ReadOptions {
  * wanted), a body of another or no type is read too, but not kept.
  */
 export async function readAnswer(res: Response, how: ReadOptions): Promise<ReadAnswer> {
-  const { keep, maxBytes, timeoutMs, anyType = false } = how;
+  const { keep, maxBytes, timeoutMs, timers, anyType = false } = how;
   const answer: ServerAnswer = { status: res.status };
   const headers: Record<string, string> = {};
   for (const name of keep) {
@@ -41,7 +43,7 @@ export async function readAnswer(res: Response, how: ReadOptions): Promise<ReadA
     discardBody(res);
     return { answer, text: '' };
   }
-  const body = await readBody(res, maxBytes, Math.max(0, timeoutMs));
+  const body = await readBody(res, maxBytes, Math.max(0, timeoutMs), timers);
   if (!typed) return { answer, text: body.text };
   if (!body.complete) answer.truncated = true;
   else if (body.text !== '') {
