@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FerryServerError } from './FerryServerError.ts';
 import type { AppHandler } from './Idempotency.ts';
 import { Idempotency } from './Idempotency.ts';
-import { MemoryStore } from './MemoryStore.ts';
+import { MemoryIdempotencyStore } from './MemoryIdempotencyStore.ts';
 import { PgStore } from './PgStore.ts';
 import type { TestPostgres } from './testing/postgres.ts';
 import { startPostgres } from './testing/postgres.ts';
@@ -156,7 +156,7 @@ describe('two instances whose clocks are 5 s apart, on one Postgres', () => {
 
 describe('the layer refuses a configuration without a scope', () => {
   it('no scope and no singleScope is FerryServerError invalid-config; singleScope alone works', async () => {
-    const store = new MemoryStore();
+    const store = new MemoryIdempotencyStore();
     const config = (make: () => unknown) => {
       try {
         make();

@@ -7,7 +7,7 @@ import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHandler } from './createHandler.ts';
-import { MemoryStore } from './MemoryStore.ts';
+import { MemoryIdempotencyStore } from './MemoryIdempotencyStore.ts';
 import type { DrainOptions } from './node.ts';
 import { toNodeListener } from './node.ts';
 
@@ -22,7 +22,7 @@ afterEach(() => servers.splice(0).forEach((s) => s.close()));
 
 async function serve(options: DrainOptions = {}) {
   const fetch = createHandler({
-    store: new MemoryStore(),
+    store: new MemoryIdempotencyStore(),
     singleScope: 'tests',
     effects: 'outside-database',
     handler: async (req) => new Response(await req.text(), { status: 201 }),
