@@ -2,6 +2,8 @@ export { Idempotency, storesByDefault } from './Idempotency.ts';
 export type { AppHandler, HandlerContext, IdempotencyOptions, ScopeOf } from './IdempotencyOptions.ts';
 export { createBatchHandler } from './BatchHandler.ts';
 export type { BatchItem, BatchOptions, BatchResult } from './BatchHandler.ts';
+export { createAdminHandler } from './admin.ts';
+export type { AdminOptions } from './admin.ts';
 export { createHandler } from './createHandler.ts';
 export { FerryServerError } from './FerryServerError.ts';
 export type { FerryServerErrorCode } from './FerryServerError.ts';
