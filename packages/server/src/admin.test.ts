@@ -80,5 +80,29 @@ for (const [name, open] of stores) {
       expect((await ops('GET', '/elsewhere')).status).toBe(404);
       await store.close();
     });
+
+    it('refuses to forget a key whose transaction is open (409), and forgets it once it committed', async () => {
+      const store = await open();
+      const layer = new Idempotency({ store, singleScope: 'ops' });
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let entered!: () => void;
+      const inside = new Promise<void>((r) => (entered = r));
+      const first = layer.handle(post('x', 'k1'), async () => {
+        entered();
+        await held;
+        return new Response('ok', { status: 201 });
+      });
+      await inside;
+      const ops = admin(store);
+      // PGlite has one connection: its admin answer waits for the open transaction, then says 409 all the same.
+      const refused = ops('DELETE', '/keys/ops/k1');
+      await Promise.race([refused, new Promise((r) => setTimeout(r, 300))]);
+      release();
+      expect((await refused).status).toBe(409);
+      expect((await first).status).toBe(201);
+      expect((await ops('DELETE', '/keys/ops/k1')).status).toBe(204);
+      await store.close();
+    });
   });
 }
