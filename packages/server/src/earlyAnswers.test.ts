@@ -66,7 +66,7 @@ describe('a keep-alive connection after an early answer', () => {
     [false, tooBig],
     [true, Buffer.alloc(2_097_152, 'a')],
   ] as const) {
-    it(`a ${chunked ? '2 MiB chunked' : '1 MiB + 1 Content-Length'} body is 413; the next request on the same connection is answered`, async () => {
+    it(`${chunked ? '2 MiB chunked' : '1 MiB + 1 sized'}: 413, then the same connection answers the next`, async () => {
       const { send } = await serve();
       const refused = await send('k1', body, chunked);
       expect(refused.status).toBe(413);

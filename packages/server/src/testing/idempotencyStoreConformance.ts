@@ -74,7 +74,7 @@ export function idempotencyStoreConformance(
     const withWrites = options.sql !== false;
     const withSql = withWrites ? it : it.skip;
 
-    it('the first claim wins; a repeat sees it running, with its fingerprint and what is left of its lease', async () => {
+    it('the first claim wins; a repeat sees it running, with its fingerprint and the rest of its lease', async () => {
       const { store } = await setup();
       expect(await store.claim(claimOf())).toMatchObject({ kind: 'claimed', ref: { scope: 'u1', key: 'k1' } });
       for (const fingerprint of ['fp', 'other']) {
