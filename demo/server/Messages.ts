@@ -24,7 +24,7 @@ interface Row {
  * The demo's messages, in a table of the same embedded database (PGlite)
  * that holds the idempotency keys: a message is inserted through the
  * transaction that holds its key, so the message and the stored answer
- * commit together or not at all (`transaction: true` in @ferry/server).
+ * commit together or not at all (`effects: 'in-transaction'`, @ferry/server's default).
  */
 export class Messages {
   readonly #db: PGlite;

@@ -158,7 +158,7 @@ for (const db of useDatabases()) {
       await store.close();
     });
 
-    it('outside the database, a request that never finished holds its key for the lease only; the resend after it is applied once', async () => {
+    it('outside the database, an unfinished request holds its key for its lease; the resend applies once', async () => {
       const { idem, store, warnings } = await layer({
         effects: 'outside-database',
         leaseMs: 400,
@@ -186,7 +186,7 @@ for (const db of useDatabases()) {
       await store.close();
     });
 
-    it('in the transaction (the default), a request slower than its lease keeps its key: a resend gets 409, not a second run', async () => {
+    it('in the transaction (the default), a request slower than its lease keeps its key: resend 409', async () => {
       const { idem, store } = await layer({ leaseMs: 200 });
       let release!: () => void;
       const slow = new Promise<void>((r) => (release = r));
@@ -205,7 +205,7 @@ for (const db of useDatabases()) {
       await store.close();
     });
 
-    it('in the transaction, the effect commits with the stored answer, and rolls back with an unstored one', async () => {
+    it('in the transaction, the effect commits with the stored answer, rolls back with an unstored one', async () => {
       const { idem, store } = await layer();
       const table = db.table('messages');
       await db.sql().query(`CREATE TABLE ${table} (text text)`);

@@ -6,7 +6,7 @@ export interface HandlerContext {
   /**
    * With `effects: 'in-transaction'` (the default), the transaction that holds the key: write the
    * app's data through it and the effect commits with the stored answer (or rolls back with it).
-   * With `'outside-database'`, null. `MemoryStore` has no database: its `sql` rejects every query.
+   * With `'outside-database'`, null. `MemoryIdempotencyStore` has no database: its `sql` rejects every query.
    */
   sql: Sql | null;
   /** The scope and key the request runs under; null when it carried no key. */

@@ -6,8 +6,11 @@ import { SqlStore } from './sql/SqlStore.ts';
 
 export interface PgStoreOptions {
   /**
-   * A pool to share with the app (then the app ends it, not the store). The store adds an `'error'`
-   * listener to it, so an idle client whose connection ends never ends the process.
+   * The app's pool: the store connects with its settings (`pool.options`) through a pool of its own
+   * of the same size, so a request's transaction never waits for a connection of the app's pool
+   * while the handler awaits a read through it (a pool shared by both would deadlock once every
+   * connection is a transaction waiting for another). The app ends its pool; `close()` ends the store's.
+   * @default none (`connectionString` is used)
    */
   pool?: pg.Pool;
   /**
@@ -30,13 +33,13 @@ export interface PgStoreOptions {
  * that request with `storage-unavailable` (answered 503) and nothing else.
  */
 export class PgStore extends SqlStore {
+  /** The store's own pool (never the app's). */
   readonly pool: pg.Pool;
 
   constructor(options: PgStoreOptions) {
-    const owned = options.pool === undefined;
-    if (owned && !options.connectionString)
+    if (options.pool === undefined && !options.connectionString)
       throw new FerryServerError('invalid-config', 'PgStore needs a pool or a connectionString');
-    const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
+    const pool = new pg.Pool(options.pool ? options.pool.options : { connectionString: options.connectionString });
     // An idle client that loses its connection emits 'error' on the pool; unhandled, that ends the process.
     pool.on('error', () => undefined);
     super(
@@ -44,9 +47,7 @@ export class PgStore extends SqlStore {
         query: async <Row>(text: string, params?: unknown[]) =>
           (await pool.query(text, params)) as unknown as { rows: Row[] },
         transaction: (fn) => transaction(pool, fn),
-        close: async () => {
-          if (owned) await pool.end();
-        },
+        close: () => pool.end(),
       },
       options.table,
     );

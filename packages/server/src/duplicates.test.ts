@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FerryServerError } from './FerryServerError.ts';
 import type { AppHandler } from './Idempotency.ts';
 import { Idempotency } from './Idempotency.ts';
-import { MemoryStore } from './MemoryStore.ts';
+import { MemoryIdempotencyStore } from './MemoryIdempotencyStore.ts';
 import { PgStore } from './PgStore.ts';
 import type { TestPostgres } from './testing/postgres.ts';
 import { startPostgres } from './testing/postgres.ts';
@@ -105,6 +105,27 @@ describe('duplicates of a running request on Postgres', () => {
   }
 });
 
+describe('a pool shared with the app through PgStore({ pool })', () => {
+  it('cannot deadlock: more requests in flight than the pool has connections, each reading through it', async () => {
+    const table = `app_pool_${++tables}`;
+    await admin.query(`CREATE TABLE ${table} (text text)`);
+    const pool = new pg.Pool({ connectionString: postgres.url, max: 2 });
+    const store = new PgStore({ pool, table: `keys_pool_${tables}` });
+    await store.ready();
+    const { handler, applied } = app(table, pool, 0);
+    const layer = new Idempotency({ store, scope: () => 'alice' });
+    const all = Promise.all(
+      Array.from({ length: 6 }, (_, i) => layer.handle(post(`k-${i}`, { text: 'each' }), handler)),
+    );
+    const within = await Promise.race([all, sleep(5_000).then(() => 'stuck' as const)]);
+    expect(within === 'stuck' ? within : within.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 201]);
+    expect(await applied('each')).toBe(6);
+    await store.close();
+    // A request left stuck by the defect holds the pool's clients: do not wait for them.
+    void pool.end();
+  }, 30_000);
+});
+
 describe('two instances whose clocks are 5 s apart, on one Postgres', () => {
   for (const effects of ['outside-database', 'in-transaction'] as const) {
     it(`a 3 s lease is one lease for both: the key runs once (${effects})`, async () => {
@@ -156,7 +177,7 @@ describe('two instances whose clocks are 5 s apart, on one Postgres', () => {
 
 describe('the layer refuses a configuration without a scope', () => {
   it('no scope and no singleScope is FerryServerError invalid-config; singleScope alone works', async () => {
-    const store = new MemoryStore();
+    const store = new MemoryIdempotencyStore();
     const config = (make: () => unknown) => {
       try {
         make();

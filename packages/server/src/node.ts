@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
+import type { DrainOptions } from './lib/nodeBody.ts';
+import { bodyStream, settleBody } from './lib/nodeBody.ts';
 import { problem } from './problem.ts';
+
+export type { DrainOptions } from './lib/nodeBody.ts';
 
 /** Express sets `originalUrl` before a mounted router cuts `url`. */
 type NodeRequest = IncomingMessage & { originalUrl?: string };
@@ -8,13 +11,16 @@ type NodeRequest = IncomingMessage & { originalUrl?: string };
 /**
  * Serves a Fetch API handler on Node's `http` (and so on Express, Fastify's
  * `raw` mode, Koa's `callback()`…): `createServer(toNodeListener(handler))`.
- * Mount it before any body parser; it reads the body itself.
+ * Mount it before any body parser; it reads the body itself. A body the handler answers without
+ * reading to its end (a 413, a 401…) is drained or its connection closed ({@link DrainOptions}), so
+ * the next request on a keep-alive connection works.
  */
 export function toNodeListener(
   handler: (req: Request) => Response | Promise<Response>,
+  options: DrainOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    void serve(handler, req as NodeRequest, res);
+    void serve(handler, req as NodeRequest, res, options);
   };
 }
 
@@ -36,7 +42,7 @@ export function toRequest(req: NodeRequest, signal?: AbortSignal): Request {
   return new Request(url, {
     method,
     headers,
-    ...(hasBody && { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' }),
+    ...(hasBody && { body: bodyStream(req), duplex: 'half' }),
     ...(signal && { signal }),
   } as RequestInit);
 }
@@ -45,6 +51,7 @@ async function serve(
   handler: (req: Request) => Response | Promise<Response>,
   req: NodeRequest,
   res: ServerResponse,
+  options: DrainOptions,
 ): Promise<void> {
   const aborted = new AbortController();
   res.once('close', () => {
@@ -56,6 +63,7 @@ async function serve(
   } catch {
     answer = problem(500, 'handler-failed', 'the request failed');
   }
+  settleBody(req, res, options);
   await writeResponse(res, answer, req.method === 'HEAD');
 }
 

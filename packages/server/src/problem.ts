@@ -24,6 +24,10 @@ export type ProblemCode =
   | 'batch-empty'
   | 'batch-too-large'
   | 'method-not-allowed'
+  /** An admin route (`createAdminHandler`) was given a query it cannot use. */
+  | 'admin-query-invalid'
+  /** No admin route or key by this path. */
+  | 'not-found'
   /** The request's op belongs to another user than the session's (`Ferry-User`); nothing was applied. */
   | 'user-mismatch'
   /**
@@ -38,6 +42,7 @@ const PHRASES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
+  404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',

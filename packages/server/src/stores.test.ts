@@ -1,8 +1,8 @@
-import { MemoryStore } from './MemoryStore.ts';
+import { MemoryIdempotencyStore } from './MemoryIdempotencyStore.ts';
 import { useDatabases } from './testing/databases.ts';
-import { storeConformance } from './testing/storeConformance.ts';
+import { idempotencyStoreConformance } from './testing.ts';
 
 for (const db of useDatabases()) {
-  storeConformance(db.name, async () => ({ store: await db.store(), sql: db.sql() }));
+  idempotencyStoreConformance(db.name, async () => ({ store: await db.store(), sql: db.sql() }));
 }
-storeConformance('memory', async () => ({ store: new MemoryStore() }), { sql: false });
+idempotencyStoreConformance('memory', async () => ({ store: new MemoryIdempotencyStore() }), { sql: false });

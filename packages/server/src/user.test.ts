@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHandler } from './createHandler.ts';
 import type { AppHandler } from './Idempotency.ts';
-import { MemoryStore } from './MemoryStore.ts';
+import { MemoryIdempotencyStore } from './MemoryIdempotencyStore.ts';
 
 /** A session that is whoever the `cookie` header names (the app's verified session, in a test). */
 const sessionUser = (req: Request): string | null =>
@@ -14,7 +14,7 @@ function app() {
     return Response.json({ ok: true }, { status: 201 });
   };
   const handle = createHandler({
-    store: new MemoryStore(),
+    store: new MemoryIdempotencyStore(),
     scope: sessionUser,
     user: sessionUser,
     handler,

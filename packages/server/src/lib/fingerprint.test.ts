@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppHandler } from '../Idempotency.ts';
 import { Idempotency } from '../Idempotency.ts';
 import { createBatchHandler } from '../BatchHandler.ts';
-import { MemoryStore } from '../MemoryStore.ts';
+import { MemoryIdempotencyStore } from '../MemoryIdempotencyStore.ts';
 import { canonicalJson } from './canonicalJson.ts';
 import { DuplicateMember, fingerprint } from './fingerprint.ts';
 
@@ -74,14 +74,18 @@ describe('fingerprint corners through the layer', () => {
     );
 
   it('another big integer under the key is 422; a duplicate member is 400 and applies nothing', async () => {
-    const idem = new Idempotency({ store: new MemoryStore(), singleScope: 'tests', effects: 'outside-database' });
+    const idem = new Idempotency({
+      store: new MemoryIdempotencyStore(),
+      singleScope: 'tests',
+      effects: 'outside-database',
+    });
     let runs = 0;
     const handler: AppHandler = () => (runs++, new Response('paid', { status: 201 }));
     expect((await send(idem, '{"amount":12345678901234567890}', handler)).status).toBe(201);
     const other = await send(idem, '{"amount":12345678901234567891}', handler);
     expect(other.status).toBe(422);
     const twice = await send(
-      new Idempotency({ store: new MemoryStore(), singleScope: 't' }),
+      new Idempotency({ store: new MemoryIdempotencyStore(), singleScope: 't' }),
       '{"to":"a","to":"b"}',
       handler,
     );

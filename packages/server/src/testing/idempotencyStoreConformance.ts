@@ -1,6 +1,6 @@
 /**
  * One suite for every IdempotencyStore: PgliteStore, PgStore and
- * MemoryStore run it (stores.test.ts). It checks the rules the layer relies on: one winner
+ * MemoryIdempotencyStore run it (stores.test.ts). It checks the rules the layer relies on: one winner
  * per key, leases, fingerprints, scopes, expiry, the transaction that
  * settles a key together with the app's own writes, claims that never wait
  * for it, and the operator's verbs (inspect, list, forget, purge). Leases and
@@ -15,7 +15,7 @@ export interface StoreHarness {
   store: IdempotencyStore;
   /**
    * Runs SQL outside the store, on the same database (for the app table the
-   * tests write to). Omitted for a store without a database (MemoryStore):
+   * tests write to). Omitted for a store without a database (MemoryIdempotencyStore):
    * the tests of the app's writes inside `settle` are skipped.
    */
   sql?: Sql;
@@ -56,7 +56,7 @@ async function claimed(store: IdempotencyStore, over: Partial<ClaimInput> = {}):
  * @param open gives a harness over a fresh table for each test; the suite closes its store
  * @param options `sql: false` for a store without a database (its `settle` work cannot write app data)
  */
-export function storeConformance(
+export function idempotencyStoreConformance(
   name: string,
   open: () => Promise<StoreHarness>,
   options: { sql?: boolean } = {},
@@ -74,7 +74,7 @@ export function storeConformance(
     const withWrites = options.sql !== false;
     const withSql = withWrites ? it : it.skip;
 
-    it('the first claim wins; a repeat sees it running, with its fingerprint and what is left of its lease', async () => {
+    it('the first claim wins; a repeat sees it running, with its fingerprint and the rest of its lease', async () => {
       const { store } = await setup();
       expect(await store.claim(claimOf())).toMatchObject({ kind: 'claimed', ref: { scope: 'u1', key: 'k1' } });
       for (const fingerprint of ['fp', 'other']) {

@@ -13,7 +13,7 @@ import type {
   StoredAnswer,
 } from './IdempotencyStore.ts';
 
-export interface MemoryStoreOptions {
+export interface MemoryIdempotencyStoreOptions {
   /** The store's clock, for leases and expiry. @default () => Date.now() */
   clock?: () => number;
 }
@@ -34,7 +34,9 @@ interface Entry {
 /** What `settle`'s work gets: there is no database to write the app's data through. */
 const NO_SQL: Sql = {
   query: () =>
-    Promise.reject(new TypeError('MemoryStore has no database: use PgliteStore or PgStore to write through ctx.sql')),
+    Promise.reject(
+      new TypeError('MemoryIdempotencyStore has no database: use PgliteStore or PgStore to write through ctx.sql'),
+    ),
 };
 
 /**
@@ -46,11 +48,11 @@ const NO_SQL: Sql = {
  * rejects every query). It costs no event-loop time, where PGlite runs each
  * statement on the main thread.
  */
-export class MemoryStore implements IdempotencyStore {
+export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #keys = new Map<string, Entry>();
   readonly #clock: () => number;
 
-  constructor(options: MemoryStoreOptions = {}) {
+  constructor(options: MemoryIdempotencyStoreOptions = {}) {
     this.#clock = options.clock ?? (() => Date.now());
   }
 
