@@ -75,7 +75,8 @@ export const readmes = (): string[] => [
 /**
  * Links from the READMEs that do not resolve: to the site (under its URL), to a guide by its file
  * (`docs/guarantees.md#durable-before-sent`, checked against the built page, whose ids are GitHub's),
- * or to another file of the repository.
+ * or to another file of the repository. A package README travels in its tarball without the rest of
+ * the repository, so a relative link of one that leaves its package is dead on npm and counts too.
  */
 export function deadReadmeLinks(): string[] {
   const dead: string[] = [];
@@ -92,9 +93,12 @@ export function deadReadmeLinks(): string[] {
         const [path = '', hash] = href.split('#');
         const file = resolve(dirname(join(root, readme)), decodeURI(path));
         const inDocs = relative(docsDir, file);
-        if (!existsSync(file)) why = 'no such file';
+        const page = inDocs.replace(/\.md$/, '').replace(/(^|\/)index$/, '$1');
+        const pkg = /^packages\/[^/]+\//.exec(readme)?.[0];
+        if (pkg && relative(join(root, pkg), file).startsWith('..'))
+          why = `outside the package's tarball: link to ${inDocs.startsWith('..') ? 'GitHub' : siteUrl + page}`;
+        else if (!existsSync(file)) why = 'no such file';
         else if (!inDocs.startsWith('..') && file.endsWith('.md') && !inDocs.startsWith('api/')) {
-          const page = inDocs.replace(/\.md$/, '').replace(/(^|\/)index$/, '$1');
           why = deadness(new URL(`${base}${page}${hash === undefined ? '' : `#${hash}`}`, siteUrl));
         }
       }

@@ -8,6 +8,8 @@
  *   @ferry/workbox or Workbox's modules;
  * - a Node program's (@types/node) when it imports `node:*`, a server package, @ferry/server, Vite or
  *   Vitest;
+ * - a browser test's (@types/node and lib DOM, for the code it evaluates in the page) when it imports
+ *   Playwright or @ferry/testing;
  * - a page's (lib DOM) otherwise.
  *
  * What a snippet leaves to the app (`sessionUser(req)`, `token()`) is declared once, as an app would
@@ -25,7 +27,7 @@ import { appDir, makeApp, pack } from '../../e2e/consumer/consumer.ts';
 import { readmes } from './anchors.ts';
 import { root } from '../../docs/.vitepress/site.ts';
 
-type Env = 'page' | 'worker' | 'node';
+type Env = 'page' | 'worker' | 'node' | 'test';
 export interface Snippet {
   doc: string;
   /** The line of the block's first code line in `doc`, from 1. */
@@ -85,6 +87,7 @@ export function envOf(code: string): Env {
   if (/ServiceWorkerGlobalScope|lib="webworker"|importScripts\(/.test(code)) return 'worker';
   if (from.some((m) => /^(@ferry\/(sw|workbox)|workbox-(core|precaching|routing|strategies))(\/|$)/.test(m)))
     return 'worker';
+  if (from.some((m) => /^(@playwright\/test|playwright|@ferry\/testing)(\/|$)/.test(m))) return 'test';
   if (from.some((m) => /^(node:|@ferry\/server|express$|hono|pg$|@electric-sql|vite$|vite-plugin-pwa$|vitest)/.test(m)))
     return 'node';
   return 'page';
@@ -105,6 +108,7 @@ const LIBS: Record<Env, { lib: string[]; types: string[] }> = {
   page: { lib: ['ES2023', 'DOM', 'DOM.Iterable'], types: ['vite/client', 'vite-plugin-pwa/client'] },
   worker: { lib: ['ES2023', 'WebWorker'], types: [] },
   node: { lib: ['ES2023'], types: ['node'] },
+  test: { lib: ['ES2023', 'DOM', 'DOM.Iterable'], types: ['node'] },
 };
 
 /** Writes each snippet into the app and type-checks them; returns the errors, mapped to the docs' lines. */
@@ -115,7 +119,7 @@ export function checkSnippets(snippets: Snippet[]): string[] {
   cpSync(join(root, 'e2e', 'consumer', 'check', 'server-env.d.ts'), join(dir, 'server-env.d.ts'));
   cpSync(join(root, 'scripts', 'docs', 'snippetEnv.d.ts'), join(dir, 'app-env.d.ts'));
   const where = new Map<string, Snippet>();
-  const files: Record<Env, string[]> = { page: [], worker: [], node: [] };
+  const files: Record<Env, string[]> = { page: [], worker: [], node: [], test: [] };
   for (const s of snippets) {
     const env = envOf(s.code);
     const name = `${env}/${s.doc.replace(/[/.]/g, '_')}_${s.line}.${s.lang}`;
@@ -126,7 +130,7 @@ export function checkSnippets(snippets: Snippet[]): string[] {
     files[env].push(name);
   }
   const errors: string[] = [];
-  for (const env of ['page', 'worker', 'node'] as const) {
+  for (const env of ['page', 'worker', 'node', 'test'] as const) {
     if (!files[env].length) continue;
     const config = {
       compilerOptions: { ...COMPILER_OPTIONS, ...LIBS[env] },
