@@ -72,6 +72,7 @@ export const ENTRIES = [
   '@ferry/server/pg',
   '@ferry/server/node',
   '@ferry/server/hono',
+  '@ferry/server/testing',
   '@ferry/testing',
   '@ferry/testing/proxy',
   '@ferry/testing/playwright',

@@ -10,6 +10,7 @@ export const entries = [server, hono, node, pg, pglite];
 const store: server.IdempotencyStore = new pglite.PgliteStore();
 export const handler: (req: Request) => Promise<Response> = server.createHandler({
   store,
+  scope: () => 'app',
   handler: () => new Response(null, { status: 204 }),
 });
 export const listener = node.toNodeListener(handler);
