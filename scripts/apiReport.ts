@@ -68,10 +68,8 @@ const configOf = (e: (typeof all)[number]): ExtractorConfig =>
       messages: {
         // The surface is what the report records; how its comments are written is the reference's job.
         tsdocMessageReporting: { default: { logLevel: ExtractorLogLevel.None } },
-        extractorMessageReporting: {
-          default: { logLevel: ExtractorLogLevel.None, addToApiReportFile: true },
-          'ae-missing-release-tag': { logLevel: ExtractorLogLevel.None, addToApiReportFile: false },
-        },
+        // Not written into the reports: their file paths depend on where the repository is checked out.
+        extractorMessageReporting: { default: { logLevel: ExtractorLogLevel.None, addToApiReportFile: false } },
         compilerMessageReporting: { default: { logLevel: ExtractorLogLevel.Error } },
       },
     },
