@@ -8,7 +8,8 @@ import { chromiumLaunch } from './chromium.config.ts';
 export default defineConfig({
   testDir: '.',
   testMatch: ['e2e/**/*.spec.ts', 'packages/*/e2e/**/*.spec.ts'],
-  testIgnore: '**/node_modules/**',
+  // e2e/.consumer holds the consumer app, whose own tests (the testing guide's) run under its own Playwright.
+  testIgnore: ['**/node_modules/**', 'e2e/.consumer/**'],
   timeout: 60_000,
   // One worker: these tests kill browsers and measure; 2 cores are not enough for parallel runs.
   workers: 1,
