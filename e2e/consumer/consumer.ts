@@ -34,6 +34,11 @@ const tarDir = join(work, 'tarballs');
 const require = createRequire(import.meta.url);
 
 /** What the app installs from the registry besides Ferry; versions whose engines include Node 20. */
+/**
+ * vue-tsc, which type-checks the docs' Vue components (scripts/docs/snippets.ts), in a folder of its own in
+ * the app: it runs on TypeScript 5, and the app's own TypeScript is 7.
+ */
+export const VUE_CHECK_DEPS = ['vue-tsc@3.3.14', 'typescript@5.9.3'];
 const APP_DEPS = [
   'vite-plugin-pwa@2.0.0',
   'workbox-core@7.4.1',
@@ -43,6 +48,8 @@ const APP_DEPS = [
   'fast-check@4.11.0',
   'react@19.3.1',
   '@types/react@19.3.0',
+  // The docs' Vue components' framework (vue-tsc checks them: VUE_CHECK_DEPS).
+  'vue@3.5.47',
   // @ferry/server's peers and their types at the versions packages/server pins, @types/node for a
   // Node program, and Express for docs/node.md's example.
   ...['@electric-sql/pglite', 'hono', 'pg', '@types/pg'].map((name) => `${name}@${serverPins()[name]}`),
@@ -197,6 +204,11 @@ export function makeApp(tarballs: Record<string, string>): void {
   const npm = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
   step('npm install (template, Ferry tarballs, vite-plugin-pwa, workbox)', () =>
     run('npm', ['install', ...npm, ...PACKAGES.map((p) => tarballs[p] as string), ...APP_DEPS], appDir),
+  );
+  mkdirSync(join(appDir, 'vue-check'), { recursive: true });
+  writeFileSync(join(appDir, 'vue-check', 'package.json'), '{ "private": true }\n');
+  step('npm install vue-tsc (TypeScript 5) beside the app', () =>
+    run('npm', ['install', ...npm, ...VUE_CHECK_DEPS], join(appDir, 'vue-check')),
   );
   // Ferry's packages came from the tarballs, none from the registry.
   for (const p of PACKAGES) {

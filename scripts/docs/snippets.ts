@@ -1,5 +1,5 @@
 /**
- * Every TypeScript code block (```ts, ```tsx) of the docs (`docs/**\/*.md`), the README, the package
+ * Every TypeScript code block (```ts, ```tsx) and Vue component (```vue, checked by vue-tsc) of the docs (`docs/**\/*.md`), the README, the package
  * READMEs and the packages' docs compiles as written against the packed packages: each block is a
  * module of its own in the consumer app (e2e/consumer/consumer.ts), which installed the tarballs with
  * npm, and the app's own `tsc` checks it with `strict`, in the program its code runs in:
@@ -27,12 +27,12 @@ import { appDir, makeApp, pack } from '../../e2e/consumer/consumer.ts';
 import { readmes } from './anchors.ts';
 import { root } from '../../docs/.vitepress/site.ts';
 
-type Env = 'page' | 'worker' | 'node' | 'test';
+type Env = 'page' | 'worker' | 'node' | 'test' | 'vue';
 export interface Snippet {
   doc: string;
   /** The line of the block's first code line in `doc`, from 1. */
   line: number;
-  lang: 'ts' | 'tsx';
+  lang: 'ts' | 'tsx' | 'vue';
   code: string;
 }
 
@@ -56,12 +56,12 @@ export function documents(): string[] {
   return [...pages.sort(), ...readmes(), ...packageDocs.sort()];
 }
 
-/** The ts and tsx blocks of a Markdown text, less those marked as fragments. */
+/** The ts, tsx and vue blocks of a Markdown text, less those marked as fragments. */
 export function snippetsOf(doc: string, text: string): Snippet[] {
   const lines = text.split('\n');
   const out: Snippet[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)(`{3,}|~{3,})\s*(ts|tsx|typescript)\b.*$/.exec(lines[i] ?? '');
+    const open = /^(\s*)(`{3,}|~{3,})\s*(ts|tsx|typescript|vue)\b.*$/.exec(lines[i] ?? '');
     if (!open) continue;
     const [, indent = '', fence = '', lang = ''] = open;
     let end = i + 1;
@@ -74,7 +74,7 @@ export function snippetsOf(doc: string, text: string): Snippet[] {
         .slice(i + 1, end)
         .map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l))
         .join('\n');
-      out.push({ doc, line: i + 2, lang: lang === 'tsx' ? 'tsx' : 'ts', code });
+      out.push({ doc, line: i + 2, lang: lang === 'typescript' ? 'ts' : (lang as Snippet['lang']), code });
     }
     i = end;
   }
@@ -82,7 +82,8 @@ export function snippetsOf(doc: string, text: string): Snippet[] {
 }
 
 /** Which program a snippet's code runs in. */
-export function envOf(code: string): Env {
+export function envOf(code: string, lang: Snippet['lang'] = 'ts'): Env {
+  if (lang === 'vue') return 'vue';
   const from = [...code.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1] ?? '');
   if (/ServiceWorkerGlobalScope|lib="webworker"|importScripts\(/.test(code)) return 'worker';
   if (from.some((m) => /^(@ferry\/(sw|workbox)|workbox-(core|precaching|routing|strategies))(\/|$)/.test(m)))
@@ -109,6 +110,7 @@ const LIBS: Record<Env, { lib: string[]; types: string[] }> = {
   worker: { lib: ['ES2023', 'WebWorker'], types: [] },
   node: { lib: ['ES2023'], types: ['node'] },
   test: { lib: ['ES2023', 'DOM', 'DOM.Iterable'], types: ['node'] },
+  vue: { lib: ['ES2023', 'DOM', 'DOM.Iterable'], types: ['vite/client'] },
 };
 
 /** Writes each snippet into the app and type-checks them; returns the errors, mapped to the docs' lines. */
@@ -119,18 +121,18 @@ export function checkSnippets(snippets: Snippet[]): string[] {
   cpSync(join(root, 'e2e', 'consumer', 'check', 'server-env.d.ts'), join(dir, 'server-env.d.ts'));
   cpSync(join(root, 'scripts', 'docs', 'snippetEnv.d.ts'), join(dir, 'app-env.d.ts'));
   const where = new Map<string, Snippet>();
-  const files: Record<Env, string[]> = { page: [], worker: [], node: [], test: [] };
+  const files: Record<Env, string[]> = { page: [], worker: [], node: [], test: [], vue: [] };
   for (const s of snippets) {
-    const env = envOf(s.code);
+    const env = envOf(s.code, s.lang);
     const name = `${env}/${s.doc.replace(/[/.]/g, '_')}_${s.line}.${s.lang}`;
     mkdirSync(join(dir, env), { recursive: true });
-    // `export {}` makes every block a module, so that blocks never share top-level names.
-    writeFileSync(join(dir, name), `${s.code}\nexport {};\n`);
+    // `export {}` makes every block a module, so that blocks never share top-level names (a component is one).
+    writeFileSync(join(dir, name), s.lang === 'vue' ? `${s.code}\n` : `${s.code}\nexport {};\n`);
     where.set(name, s);
     files[env].push(name);
   }
   const errors: string[] = [];
-  for (const env of ['page', 'worker', 'node', 'test'] as const) {
+  for (const env of ['page', 'worker', 'node', 'test', 'vue'] as const) {
     if (!files[env].length) continue;
     const config = {
       compilerOptions: { ...COMPILER_OPTIONS, ...LIBS[env] },
@@ -138,13 +140,19 @@ export function checkSnippets(snippets: Snippet[]): string[] {
     };
     writeFileSync(join(dir, `tsconfig.${env}.json`), JSON.stringify(config, null, 2));
     try {
-      execFileSync(join(appDir, 'node_modules', '.bin', 'tsc'), ['-p', `tsconfig.${env}.json`], {
+      const bin =
+        env === 'vue'
+          ? join(appDir, 'vue-check', 'node_modules', '.bin', 'vue-tsc')
+          : join(appDir, 'node_modules', '.bin', 'tsc');
+      execFileSync(bin, ['-p', `tsconfig.${env}.json`], {
         cwd: dir,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (err) {
-      const out = (err as { stdout?: string }).stdout ?? String(err);
+      const { stdout, stderr } = err as { stdout?: string; stderr?: string };
+      // A checker that failed without a diagnostic (it could not start) is an error too.
+      const out = stdout?.trim() ? stdout : `${env}: the checker failed: ${stderr?.trim() || String(err)}`;
       for (const e of out.split(/\n(?=\S)/).filter((x) => x.trim())) {
         const m = /^([^(]+)\((\d+),(\d+)\): (.*)$/s.exec(e);
         const s = m && where.get(m[1] ?? '');
@@ -166,5 +174,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error(`snippets: ${errors.length} errors in ${snippets.length} snippets (${secs} s)`);
     process.exit(1);
   }
-  console.log(`snippets: ${snippets.length} TypeScript snippets compile against the packed packages (${secs} s)`);
+  console.log(
+    `snippets: ${snippets.length} TypeScript and Vue snippets compile against the packed packages (${secs} s)`,
+  );
 }
