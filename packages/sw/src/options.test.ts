@@ -61,11 +61,14 @@ describe('host options', () => {
       delivery: { leaseMs: undefined, concurrency: undefined },
       storage: { durability: undefined, retentionMs: undefined },
       credentials: { persist: undefined },
+      retry: { maxAttempts: undefined },
       platform: { ...testPlatform(), random: undefined },
     });
-    expect(settings.storage).toEqual({ durability: DEFAULT_DURABILITY, retentionMs: 7 * 24 * 60 * 60 * 1000 });
-    expect(settings.delivery).toEqual({ leaseMs: 60_000 });
+    expect(settings.storage).toStrictEqual({ durability: DEFAULT_DURABILITY, retentionMs: 7 * 24 * 60 * 60 * 1000 });
+    expect(settings.delivery).toStrictEqual({ leaseMs: 60_000 });
     expect(settings.persistCredentials).toBe(false);
+    expect(settings.retry).toStrictEqual({});
+    expect(resolveOptions({ platform: testPlatform() }).retry).toBeUndefined();
     expect(typeof settings.platform.random).toBe('function');
     expect(typeof settings.onError).toBe('function');
     expect(refusal({ storage: { durability: 'fast' } })).toBe(

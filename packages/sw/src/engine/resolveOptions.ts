@@ -157,7 +157,7 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
     allowedOrigins: top.allowedOrigins ?? [],
     onError: top.onError ?? ((err) => console.warn('ferry:', err)),
     transport: t,
-    retry: top.retry,
+    retry: top.retry && retry,
     delivery: { ...delivery, leaseMs },
     storage: { durability: DEFAULT_DURABILITY, retentionMs: DEFAULT_RETENTION_MS, ...storage },
     persistCredentials: credentials.persist ?? false,
