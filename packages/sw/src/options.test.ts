@@ -51,6 +51,8 @@ describe('host options', () => {
     [{ retry: { maxAttempts: 0 } }, 'retry is not valid: maxAttempts'],
     [{ retry: { attempts: 3 } }, 'retry.attempts is not an option'],
     [{ colour: 'blue' }, 'colour is not an option'],
+    [{ constructor: 1 }, 'constructor is not an option'],
+    [{ delivery: { toString: 1 } }, 'delivery.toString is not an option'],
   ])('refuses %j with invalid-config naming the option', (options, message) => {
     expect(refusal(options)).toContain(message);
   });

@@ -187,9 +187,11 @@ function group(path: string, value: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     const full = path ? `${path}.${key}` : key;
-    const rule = rules[key];
-    if (!rule) throw bad(full, (!path && MOVED[key] && `is now ${MOVED[key]}`) || 'is not an option');
-    if (v !== undefined) out[key] = check(full, rule, v);
+    // Own keys only: `toString` or `constructor` is not an option, whatever Object.prototype holds.
+    if (!Object.hasOwn(rules, key)) {
+      throw bad(full, !path && Object.hasOwn(MOVED, key) ? `is now ${MOVED[key]}` : 'is not an option');
+    }
+    if (v !== undefined) out[key] = check(full, rules[key]!, v);
   }
   return out;
 }
