@@ -133,7 +133,8 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
   const custom = t !== undefined && 'send' in t;
   if (!custom && t) {
     for (const key of Object.keys(t))
-      if (key in HOST_SUPPLIED) throw bad(`transport.${key}`, `is set by the host: use ${HOST_SUPPLIED[key]}`);
+      if (Object.hasOwn(HOST_SUPPLIED, key))
+        throw bad(`transport.${key}`, `is set by the host: use ${HOST_SUPPLIED[key]}`);
   }
   const leaseMs = delivery.leaseMs ?? DEFAULT_LEASE_MS;
   const timeoutMs = custom ? undefined : ((t as HostTransportOptions | undefined)?.timeoutMs ?? DEFAULT_TIMEOUT_MS);
