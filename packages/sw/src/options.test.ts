@@ -2,6 +2,7 @@ import { FerryError } from '@ferry/core';
 import { ScriptedTransport } from '@ferry/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createFerryHost } from './FerryHost.ts';
+import { DEFAULT_DURABILITY, resolveOptions } from './engine/resolveOptions.ts';
 import type { FerryHostOptions } from './options.ts';
 import { testPlatform } from './testing/index.ts';
 
@@ -50,8 +51,31 @@ describe('host options', () => {
     [{ retry: { maxAttempts: 0 } }, 'retry is not valid: maxAttempts'],
     [{ retry: { attempts: 3 } }, 'retry.attempts is not an option'],
     [{ colour: 'blue' }, 'colour is not an option'],
+    [{ constructor: 1 }, 'constructor is not an option'],
+    [{ delivery: { toString: 1 } }, 'delivery.toString is not an option'],
   ])('refuses %j with invalid-config naming the option', (options, message) => {
     expect(refusal(options)).toContain(message);
+  });
+
+  it('an option set to undefined takes its default, as an option left out does', () => {
+    const settings = resolveOptions({
+      onError: undefined,
+      delivery: { leaseMs: undefined, concurrency: undefined },
+      storage: { durability: undefined, retentionMs: undefined },
+      credentials: { persist: undefined },
+      retry: { maxAttempts: undefined },
+      platform: { ...testPlatform(), random: undefined },
+    });
+    expect(settings.storage).toStrictEqual({ durability: DEFAULT_DURABILITY, retentionMs: 7 * 24 * 60 * 60 * 1000 });
+    expect(settings.delivery).toStrictEqual({ leaseMs: 60_000 });
+    expect(settings.persistCredentials).toBe(false);
+    expect(settings.retry).toStrictEqual({});
+    expect(resolveOptions({ platform: testPlatform() }).retry).toBeUndefined();
+    expect(typeof settings.platform.random).toBe('function');
+    expect(typeof settings.onError).toBe('function');
+    expect(refusal({ storage: { durability: 'fast' } })).toBe(
+      "storage.durability must be 'strict', 'relaxed' or 'default'",
+    );
   });
 
   it('names the group each flat option moved to', () => {

@@ -196,31 +196,41 @@ function validate(input: unknown, rules: InputRules): ValidInput {
   const id = idGiven ? checkName(rawId, 'id') : nanoid();
   const kind = checkName(rawKind, 'kind');
   const target = checkTarget(rawTarget, rules);
-  const method = rawMethod ?? 'POST';
-  if (!HTTP_METHODS.includes(method as HttpMethod))
-    fail('invalid-operation', `method must be one of ${HTTP_METHODS.join(', ')}`);
+  const method = checkMethod(rawMethod ?? 'POST');
   const lane = rawLane === undefined ? 'default' : checkKeyName(rawLane, 'lane');
   const user = rawUser === undefined ? undefined : checkUserId(rawUser, 'user', 'invalid-operation');
   const idempotencyKey = rawKey === undefined ? nanoid() : checkName(rawKey, 'idempotencyKey');
   if (!('payload' in i)) fail('invalid-operation', 'payload is required (use null for none)');
-  const payload = snapshot(i.payload);
-  // JSON.stringify escapes lone surrogates, so the encoder replaces nothing and counts exactly.
-  const bytes = new TextEncoder().encode(JSON.stringify(payload)).length;
-  if (bytes > rules.maxPayloadBytes)
-    fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${rules.maxPayloadBytes}`);
+  const payload = checkPayload(i.payload, rules);
   const coalesce = rawCoalesce === undefined ? undefined : checkCoalesce(rawCoalesce, payload);
   return {
     id,
     idGiven,
     kind,
     target,
-    method: method as HttpMethod,
+    method,
     payload,
     lane,
     idempotencyKey,
     ...(user !== undefined && { user }),
     ...(coalesce && { coalesceKey: coalesce.key, coalesceMode: coalesce.mode }),
   };
+}
+
+function checkMethod(method: unknown): HttpMethod {
+  if (!HTTP_METHODS.includes(method as HttpMethod))
+    fail('invalid-operation', `method must be one of ${HTTP_METHODS.join(', ')}`);
+  return method as HttpMethod;
+}
+
+/** A copy of the payload ({@link snapshot}), at most `maxPayloadBytes` as JSON. */
+function checkPayload(value: unknown, rules: InputRules): JsonValue {
+  const payload = snapshot(value);
+  // JSON.stringify escapes lone surrogates, so the encoder replaces nothing and counts exactly.
+  const bytes = new TextEncoder().encode(JSON.stringify(payload)).length;
+  if (bytes > rules.maxPayloadBytes)
+    fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${rules.maxPayloadBytes}`);
+  return payload;
 }
 
 /** A patch for `update` that passed validation: plain copies of the fields it changes. */
@@ -246,19 +256,8 @@ export function validatePatch(patch: unknown, rules: InputRules): ValidPatch {
     const out: ValidPatch = {};
     if (fields.includes('kind')) out.kind = checkName(p.kind, 'kind');
     if (fields.includes('target')) out.target = checkTarget(p.target, rules);
-    if (fields.includes('method')) {
-      const method = p.method;
-      const known = HTTP_METHODS.includes(method as HttpMethod);
-      if (!known) fail('invalid-operation', `method must be one of ${HTTP_METHODS.join(', ')}`);
-      out.method = method as HttpMethod;
-    }
-    if (fields.includes('payload')) {
-      const payload = snapshot(p.payload);
-      const bytes = new TextEncoder().encode(JSON.stringify(payload)).length;
-      const limit = rules.maxPayloadBytes;
-      if (bytes > limit) fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${limit}`);
-      out.payload = payload;
-    }
+    if (fields.includes('method')) out.method = checkMethod(p.method);
+    if (fields.includes('payload')) out.payload = checkPayload(p.payload, rules);
     return out;
   } catch (err) {
     if (err instanceof FerryError) throw err;

@@ -52,20 +52,51 @@ export interface HostSettings {
   platform: Required<PlatformOptions>;
 }
 
-/** The keys of each group, and where the keys of the flat options that came before them live now. */
-const KEYS = {
-  '': ['name', 'allowedOrigins', 'onError', 'transport', 'retry', 'delivery', 'storage', 'credentials', 'platform'],
-  delivery: ['concurrency', 'batchLimit', 'batchSize', 'leaseMs', 'offlineRecheckMs'],
-  storage: ['store', 'durability', 'retentionMs', 'maxPayloadBytes'],
-  credentials: ['persist'],
-  platform: ['origin', 'isOnline', 'locks', 'channel', 'backgroundSync', 'clock', 'timers', 'random'],
-  retry: Object.keys(RETRY_DEFAULTS),
-} as const;
+/**
+ * What each option of each group must be, when set: `int` a positive integer, `num` a positive number, `fn` a
+ * function, `bool` true or false, a list one of its values, `any` checked where it is used. A key a group does
+ * not list is refused.
+ */
+type Rule = 'int' | 'num' | 'fn' | 'bool' | 'any' | readonly string[];
+const RULES: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
+  '': {
+    name: 'any',
+    allowedOrigins: 'any',
+    onError: 'fn',
+    transport: 'any',
+    retry: 'any',
+    delivery: 'any',
+    storage: 'any',
+    credentials: 'any',
+    platform: 'any',
+  },
+  delivery: { concurrency: 'int', batchLimit: 'int', batchSize: 'int', leaseMs: 'num', offlineRecheckMs: 'num' },
+  storage: { store: 'fn', durability: ['strict', 'relaxed', 'default'], retentionMs: 'num', maxPayloadBytes: 'int' },
+  credentials: { persist: 'bool' },
+  platform: {
+    origin: 'fn',
+    isOnline: 'fn',
+    locks: 'fn',
+    channel: 'fn',
+    backgroundSync: 'fn',
+    clock: 'any',
+    timers: 'any',
+    random: 'fn',
+  },
+  retry: Object.fromEntries(Object.keys(RETRY_DEFAULTS).map((k) => [k, 'any'])),
+};
+const MUST: Readonly<Record<string, [(v: unknown) => boolean, string]>> = {
+  int: [(v) => Number.isInteger(v) && (v as number) > 0, 'a positive integer'],
+  num: [(v) => Number.isFinite(v) && (v as number) > 0, 'a positive number'],
+  fn: [(v) => typeof v === 'function', 'a function'],
+  bool: [(v) => typeof v === 'boolean', 'true or false'],
+};
+/** The flat options that came before the groups, and the group each lives in now. */
 const MOVED: Readonly<Record<string, string>> = {
   persistCredentials: 'credentials.persist',
-  ...Object.fromEntries(KEYS.delivery.map((k) => [k, `delivery.${k}`])),
-  ...Object.fromEntries(KEYS.storage.map((k) => [k, `storage.${k}`])),
-  ...Object.fromEntries(KEYS.platform.map((k) => [k, `platform.${k}`])),
+  ...Object.fromEntries(
+    ['delivery', 'storage', 'platform'].flatMap((g) => Object.keys(RULES[g]!).map((k) => [k, `${g}.${k}`])),
+  ),
 };
 /** Transport options the host supplies itself, and where the app sets them. */
 const HOST_SUPPLIED: Readonly<Record<string, string>> = {
@@ -87,9 +118,9 @@ const bad = (path: string, must: string): FerryError => new FerryError('invalid-
  */
 export function resolveOptions(o: FerryHostOptions): HostSettings {
   const top = group('', o) as FerryHostOptions;
-  const delivery = group('delivery', top.delivery);
-  const storage = group('storage', top.storage);
-  const credentials = group('credentials', top.credentials);
+  const delivery = group('delivery', top.delivery) as HostSettings['delivery'];
+  const storage = group('storage', top.storage) as Partial<HostSettings['storage']>;
+  const credentials = group('credentials', top.credentials) as { persist?: boolean };
   const platform = group('platform', top.platform) as PlatformOptions;
   const retry = group('retry', top.retry) as Partial<RetryPolicyOptions>;
   try {
@@ -102,92 +133,77 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
   const custom = t !== undefined && 'send' in t;
   if (!custom && t) {
     for (const key of Object.keys(t))
-      if (key in HOST_SUPPLIED) throw bad(`transport.${key}`, `is set by the host: use ${HOST_SUPPLIED[key]}`);
+      if (Object.hasOwn(HOST_SUPPLIED, key))
+        throw bad(`transport.${key}`, `is set by the host: use ${HOST_SUPPLIED[key]}`);
   }
-  const leaseMs = positive('delivery.leaseMs', delivery['leaseMs'], false) ?? DEFAULT_LEASE_MS;
+  const leaseMs = delivery.leaseMs ?? DEFAULT_LEASE_MS;
   const timeoutMs = custom ? undefined : ((t as HostTransportOptions | undefined)?.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   // A lease must outlast the send it covers (hooks included), or a slow answer would be sent twice.
   if (timeoutMs !== undefined && !(leaseMs > timeoutMs))
     throw bad('delivery.leaseMs', `(${leaseMs}) must be longer than transport.timeoutMs (${timeoutMs})`);
-  const batchSize = positive('delivery.batchSize', delivery['batchSize'], true);
   const batches = custom ? (t as Transport).sendBatch !== undefined : (t as HostTransportOptions)?.batchTarget;
-  if (batchSize !== undefined && batchSize > 1 && !batches)
+  if ((delivery.batchSize ?? 1) > 1 && !batches)
     throw bad('delivery.batchSize', 'above 1 needs a transport that batches (transport.batchTarget)');
-  const durability = storage['durability'] ?? DEFAULT_DURABILITY;
-  if (!['strict', 'relaxed', 'default'].includes(durability as string))
-    throw bad('storage.durability', "must be 'strict', 'relaxed' or 'default'");
-  fn('onError', top.onError);
-  fn('storage.store', storage['store']);
-  for (const key of ['origin', 'isOnline', 'locks', 'channel', 'backgroundSync', 'random'] as const)
-    fn(`platform.${key}`, platform[key]);
-  if (platform.clock !== undefined) fn('platform.clock.now', platform.clock?.now, true);
-  if (platform.timers !== undefined) {
-    fn('platform.timers.setTimeout', platform.timers?.setTimeout, true);
-    fn('platform.timers.clearTimeout', platform.timers?.clearTimeout, true);
+  const fns: [string, ...string[]][] = [
+    ['clock', 'now'],
+    ['timers', 'setTimeout', 'clearTimeout'],
+  ];
+  for (const [key, ...names] of fns) {
+    const part = platform[key as 'clock'] as Record<string, unknown> | undefined;
+    if (part !== undefined) for (const n of names) check(`platform.${key}.${n}`, 'fn', part?.[n]);
   }
-  const persist = credentials['persist'] ?? false;
-  if (typeof persist !== 'boolean') throw bad('credentials.persist', 'must be true or false');
   return {
     names: ferryNames(top.name),
     origins: normalizeOrigins(top.allowedOrigins),
     allowedOrigins: top.allowedOrigins ?? [],
     onError: top.onError ?? ((err) => console.warn('ferry:', err)),
     transport: t,
-    retry: top.retry,
-    delivery: {
-      ...optional('concurrency', positive('delivery.concurrency', delivery['concurrency'], true)),
-      ...optional('batchLimit', positive('delivery.batchLimit', delivery['batchLimit'], true)),
-      ...optional('batchSize', batchSize),
-      leaseMs,
-      ...optional('offlineRecheckMs', positive('delivery.offlineRecheckMs', delivery['offlineRecheckMs'], false)),
-    },
-    storage: {
-      ...optional('store', storage['store'] as (() => Promise<OutboxStore>) | undefined),
-      durability: durability as IDBTransactionDurability,
-      retentionMs: positive('storage.retentionMs', storage['retentionMs'], false) ?? DEFAULT_RETENTION_MS,
-      ...optional('maxPayloadBytes', positive('storage.maxPayloadBytes', storage['maxPayloadBytes'], true)),
-    },
-    persistCredentials: persist as boolean,
+    retry: top.retry && retry,
+    delivery: { ...delivery, leaseMs },
+    storage: { durability: DEFAULT_DURABILITY, retentionMs: DEFAULT_RETENTION_MS, ...storage },
+    persistCredentials: credentials.persist ?? false,
     platform: {
-      origin: platform.origin ?? (() => location.origin),
-      isOnline: platform.isOnline ?? (() => navigator.onLine),
-      locks: platform.locks ?? (() => navigator.locks),
-      channel: platform.channel ?? (() => new BroadcastChannel(ferryNames(top.name).channel)),
-      backgroundSync: platform.backgroundSync ?? defaultSync,
-      clock: platform.clock ?? systemClock,
-      timers: platform.timers ?? systemTimers,
-      random: platform.random ?? systemRandom,
+      origin: () => location.origin,
+      isOnline: () => navigator.onLine,
+      locks: () => navigator.locks,
+      channel: () => new BroadcastChannel(ferryNames(top.name).channel),
+      backgroundSync: defaultSync,
+      clock: systemClock,
+      timers: systemTimers,
+      random: systemRandom,
+      ...platform,
     },
   };
 }
 
-/** A group of options as a record, checked for keys it does not have (and keys that moved, at the top). */
-function group(path: keyof typeof KEYS, value: unknown): Record<string, unknown> {
-  const where = path || 'the host options';
+/**
+ * A group of options, checked against its rules: its keys (naming where a flat option moved, at the top) and
+ * the value of each. Returns a copy without the keys set to `undefined`, so that defaults spread under it hold.
+ */
+function group(path: string, value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(where, 'must be an object');
-  const known: readonly string[] = KEYS[path];
-  for (const key of Object.keys(value)) {
-    if (known.includes(key)) continue;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw bad(path || 'the host options', 'must be an object');
+  const rules = RULES[path]!;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
     const full = path ? `${path}.${key}` : key;
-    const moved = path === '' ? MOVED[key] : undefined;
-    throw moved ? bad(full, `is now ${moved}`) : bad(full, 'is not an option');
+    // Own keys only: `toString` or `constructor` is not an option, whatever Object.prototype holds.
+    if (!Object.hasOwn(rules, key)) {
+      throw bad(full, !path && Object.hasOwn(MOVED, key) ? `is now ${MOVED[key]}` : 'is not an option');
+    }
+    if (v !== undefined) out[key] = check(full, rules[key]!, v);
   }
-  return value as Record<string, unknown>;
+  return out;
 }
 
-/** A positive number (an integer when `integer`), or undefined when not set. */
-function positive(path: string, value: unknown, integer: boolean): number | undefined {
-  if (value === undefined) return undefined;
-  const ok = typeof value === 'number' && value > 0 && (integer ? Number.isInteger(value) : Number.isFinite(value));
-  if (!ok) throw bad(path, `must be a positive ${integer ? 'integer' : 'number'}`);
+/** A value that meets its rule, or the `invalid-config` error naming its path. */
+function check(path: string, rule: Rule, value: unknown): unknown {
+  if (rule === 'any') return value;
+  const [ok, what] =
+    typeof rule === 'string'
+      ? MUST[rule]!
+      : [(v: unknown) => rule.includes(v as string), `'${rule.join("', '").replace(/', '(?!.*', ')/, "' or '")}'`];
+  if (!ok(value)) throw bad(path, `must be ${what}`);
   return value;
-}
-
-function fn(path: string, value: unknown, required = false): void {
-  if ((value !== undefined || required) && typeof value !== 'function') throw bad(path, 'must be a function');
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

@@ -58,28 +58,10 @@ export interface JudgeParts {
  * session. Keeps the transport's view of each origin up to date.
  */
 export class Judge {
-  readonly #classify: Classify;
-  readonly #keepHeaders: readonly string[];
-  readonly #maxAnswerBytes: number;
-  readonly #maxInProgressMs: number;
-  readonly #maxRetryAfterMs: number;
-  readonly #timeoutMs: number;
-  readonly #clock: Clock;
-  readonly #health: OriginHealth;
-  readonly #sessions: Sessions;
-  readonly #reach: Reachability | undefined;
+  readonly #p: JudgeParts;
 
   constructor(p: JudgeParts) {
-    this.#classify = p.classify;
-    this.#keepHeaders = p.keepHeaders;
-    this.#maxAnswerBytes = p.maxAnswerBytes;
-    this.#maxInProgressMs = p.maxInProgressMs;
-    this.#maxRetryAfterMs = p.maxRetryAfterMs;
-    this.#timeoutMs = p.timeoutMs;
-    this.#clock = p.clock;
-    this.#health = p.health;
-    this.#sessions = p.sessions;
-    this.#reach = p.reach;
+    this.#p = p;
   }
 
   /** A response turned into a result; the body of a success or a refusal is read (within the cap) and kept. */
@@ -91,8 +73,8 @@ export class Judge {
     const unread = redirected || !(refusal || (status >= 200 && status < 300));
     // A refusal's body is read within a second at most: its reason must not stall the worker.
     const timeoutMs = refusal ? Math.min(d.remaining(), REFUSAL_READ_MS) : d.remaining();
-    const keep = this.#keepHeaders;
-    const how = { keep, maxBytes: this.#maxAnswerBytes, timeoutMs, timers: d.timers, anyType: refusal };
+    const keep = this.#p.keepHeaders;
+    const how = { keep, maxBytes: this.#p.maxAnswerBytes, timeoutMs, timers: d.timers, anyType: refusal };
     const read = unread ? discardBody(res) : await readAnswer(res, how);
     const retryAfter = res.headers.get('Retry-After');
     const reason = read && read.answer.body === undefined ? reasonOf(read.text) : '';
@@ -114,10 +96,10 @@ export class Judge {
 
   /** What an answer makes of the send, by the verdict of `classify`. */
   async #judge(s: Seen, d: Deadline): Promise<SendResult> {
-    const now = this.#clock.now();
+    const now = this.#p.clock.now();
     const { status, origin, op } = s;
-    const earlier403 = status === 403 ? this.#sessions.recentForbidden(op.user, origin, op.id, now) : undefined;
-    const verdict = this.#classify(status, {
+    const earlier403 = status === 403 ? this.#p.sessions.recentForbidden(op.user, origin, op.id, now) : undefined;
+    const verdict = this.#p.classify(status, {
       idempotencyKey: s.keyed,
       retryAfter: s.retryAfter !== null,
       body: s.answer?.body,
@@ -125,8 +107,8 @@ export class Judge {
       repeated: earlier403 !== undefined,
     });
     // Any answer but a gateway's shows the app behind the origin is up.
-    if (verdict !== 'gateway') this.#health.answered(origin, now);
-    if (status === 403) this.#sessions.forbidden(op.user, origin, op.id, now, verdict === 'permanent');
+    if (verdict !== 'gateway') this.#p.health.answered(origin, now);
+    if (status === 403) this.#p.sessions.forbidden(op.user, origin, op.id, now, verdict === 'permanent');
     const text = s.statusText ? ` ${s.statusText}` : '';
     const label = s.redirected ? 'redirected (opaque redirect)' : `HTTP ${status}${text}`;
     const why = reasonOf(s.answer?.body) || s.reason;
@@ -141,7 +123,7 @@ export class Judge {
         // Every op of the scope waits (see holds); the op an earlier 403 failed comes back on release.
         const failed = earlier403?.failed ? earlier403.opId : undefined;
         const who = isUserMismatch(s.answer?.body) ? 'signed in as someone else: ' : '';
-        const hold = this.#sessions.hold(op.user, origin, `${NEEDS_AUTH}: ${who}${label} from ${origin}`, failed);
+        const hold = this.#p.sessions.hold(op.user, origin, `${NEEDS_AUTH}: ${who}${label} from ${origin}`, failed);
         return { ok: false, retryable: true, free: true, hold, status, error, ...kept };
       }
       case 'in-progress':
@@ -151,7 +133,7 @@ export class Judge {
         const retryAfterMs = this.#retryAfterMs(s.retryAfter, now);
         // The origin asked to be left alone: every lane sending to it pauses (see HttpTransport.pausedUntil).
         const paused = retryAfterMs !== undefined && (status === 429 || status === 503);
-        if (paused) this.#health.pause(origin, now + retryAfterMs);
+        if (paused) this.#p.health.pause(origin, now + retryAfterMs);
         const result: SendResult = { ok: false, retryable: true, status, error };
         if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
         if (verdict === 'retryable') return result;
@@ -173,7 +155,7 @@ export class Judge {
     const last = s.op.lastError;
     const streak = last?.status === 409 && last.retryable && last.since !== undefined && last.since <= now;
     const since = streak ? (last.since as number) : now;
-    const over = now - since >= this.#maxInProgressMs;
+    const over = now - since >= this.#p.maxInProgressMs;
     const seconds = Math.round((now - since) / 1000);
     const retryAfterMs = this.#retryAfterMs(s.retryAfter, now) ?? IN_PROGRESS_RETRY_MS;
     const running409 = `${label}: the first request with this key is still running`;
@@ -183,7 +165,7 @@ export class Judge {
 
   #retryAfterMs(value: string | null, now: number): number | undefined {
     const parsed = parseRetryAfter(value, now);
-    return parsed === undefined ? undefined : Math.min(parsed, this.#maxRetryAfterMs);
+    return parsed === undefined ? undefined : Math.min(parsed, this.#p.maxRetryAfterMs);
   }
 
   /**
@@ -194,12 +176,12 @@ export class Judge {
    * be served by the proxy itself). Returns how it was found, or undefined.
    */
   async #reached(origin: string, startedAt: number, d: Deadline, gateway: boolean): Promise<string | undefined> {
-    if (this.#health.answeredSince(origin, startedAt)) return `while ${origin} answered other requests`;
-    const reach = this.#reach;
+    if (this.#p.health.answeredSince(origin, startedAt)) return `while ${origin} answered other requests`;
+    const reach = this.#p.reach;
     if (!reach || d.outerAborted || (gateway && !reach.configured)) return undefined;
     const outcome = await reach.check(origin, d.outer);
     if (!outcome.reached) return undefined;
-    this.#health.answered(origin, outcome.at);
+    this.#p.health.answered(origin, outcome.at);
     return `while ${origin} answered a reachability check`;
   }
 
@@ -211,7 +193,7 @@ export class Judge {
    */
   async silence(origin: string, d: Deadline, startedAt: number, err?: unknown): Promise<SendResult> {
     const error = d.timedOut
-      ? `timeout after ${this.#timeoutMs} ms`
+      ? `timeout after ${this.#p.timeoutMs} ms`
       : d.outerAborted
         ? 'send aborted: the lease ended or the worker stopped'
         : `network error: ${message(err)}`;
