@@ -1,4 +1,4 @@
-import type { OperationInput } from '@ferry/core';
+import type { OperationInput, RetryFilter } from '@ferry/core';
 import { FerryError, ferryNames, systemClock, systemTimers } from '@ferry/core';
 import type { KickReason, RequestBody, Results } from '@ferry/core/protocol';
 import { nanoid } from 'nanoid';
@@ -109,8 +109,10 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     subscribe: feed.subscribe,
     list: (query = {}) => request({ type: 'list', query }),
     get,
-    retry: (id) => request({ type: 'retry', opId: id }),
-    retryAll: (filter = {}) => request({ type: 'retryAll', filter }),
+    retry: ((target: string | RetryFilter) =>
+      request(
+        typeof target === 'string' ? { type: 'retry', opId: target } : { type: 'retry', filter: target },
+      )) as FerryClient['retry'],
     remove: (id) => request({ type: 'remove', opId: id }),
     update: (id, patch) => request({ type: 'update', opId: id, patch }),
     stats: (query = {}) => request({ type: 'stats', ...(query.user !== undefined && { query: { user: query.user } }) }),

@@ -161,11 +161,11 @@ export interface FerryClient {
    */
   retry(id: string): Promise<Operation>;
   /**
-   * Retries, as `retry` does each, every dead letter the filter picks
-   * (`lane`, `user`, `ids`; all given must match; default: every one), in
+   * Retries, as a retry of one id does each, every dead letter the filter
+   * picks (`lane`, `user`, `ids`; all given must match; `{}`: every one), in
    * their enqueue order, in one transaction. Resolves with the retried ops.
    */
-  retryAll(filter?: RetryFilter): Promise<Operation[]>;
+  retry(filter: RetryFilter): Promise<Operation[]>;
   /**
    * Removes an op that was never sent, or a failed one (a dead letter):
    * deleted in one transaction, never sent (again). Rejects with

@@ -236,7 +236,7 @@ describe('FerryHost.receive', () => {
     await h.close();
   });
 
-  it('retryAll re-sends the dead letters its filter picks, in enqueue order, each under a new key after its 400', async () => {
+  it('retry with a filter re-sends the dead letters it picks, in enqueue order, each under a new key after its 400', async () => {
     let fail = true;
     const transport = new ScriptedTransport((): SendResult =>
       fail ? { ok: false, retryable: false, status: 400, error: 'HTTP 400' } : { ok: true },
@@ -250,7 +250,7 @@ describe('FerryHost.receive', () => {
     expect(failed.map((o) => o.lane)).toEqual(['a', 'a', 'b']);
     fail = false;
     const r = port();
-    await h.receive({ v: 1, id: 'r', type: 'retryAll', filter: { lane: 'a' } }, r);
+    await h.receive({ v: 1, id: 'r', type: 'retry', filter: { lane: 'a' } }, r);
     const back = (r.replies[0] as { result: Operation[] }).result;
     expect(back.map((o) => o.id)).toEqual(failed.slice(0, 2).map((o) => o.id));
     expect(back.every((o, i) => o.idempotencyKey !== failed[i]?.idempotencyKey)).toBe(true);
