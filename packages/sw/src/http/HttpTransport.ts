@@ -1,5 +1,5 @@
 import type { Clock, Operation, SendContext, SendResult, Timers, Transport } from '@ferry/core';
-import { systemClock, systemTimers } from '@ferry/core';
+import { RetryPolicy, systemClock, systemTimers } from '@ferry/core';
 import { targetUrl } from '@ferry/core/internal';
 import type { CredentialSource } from '../credentials/CredentialStore.ts';
 import type { Deadline } from './deadline.ts';
@@ -65,7 +65,7 @@ export class HttpTransport implements Transport {
       keepHeaders: (options.keepHeaders ?? []).map((h) => h.toLowerCase()),
       maxAnswerBytes: options.maxAnswerBytes ?? 16 * 1024,
       maxInProgressMs: options.maxInProgressMs ?? 2 * 60 * 1000,
-      maxRetryAfterMs: options.maxRetryAfterMs ?? 60 * 60 * 1000,
+      retry: options.retry ?? new RetryPolicy(),
       timeoutMs: this.#timeoutMs,
       clock: this.#clock,
       health: this.#health,

@@ -1,4 +1,4 @@
-import type { Clock, JsonValue, Operation, SendResult, ServerAnswer } from '@ferry/core';
+import type { Clock, JsonValue, Operation, RetryPolicy, SendResult, ServerAnswer } from '@ferry/core';
 import type { Deadline } from './deadline.ts';
 import { oneLine, reasonOf } from './errorExcerpt.ts';
 import { parseRetryAfter } from './retryAfter.ts';
@@ -43,7 +43,8 @@ export interface JudgeParts {
   keepHeaders: readonly string[];
   maxAnswerBytes: number;
   maxInProgressMs: number;
-  maxRetryAfterMs: number;
+  /** Caps a `Retry-After` (`maxRetryAfterMs`). */
+  retry: RetryPolicy;
   timeoutMs: number;
   clock: Clock;
   health: OriginHealth;
@@ -62,7 +63,7 @@ export class Judge {
   readonly #keepHeaders: readonly string[];
   readonly #maxAnswerBytes: number;
   readonly #maxInProgressMs: number;
-  readonly #maxRetryAfterMs: number;
+  readonly #retry: RetryPolicy;
   readonly #timeoutMs: number;
   readonly #clock: Clock;
   readonly #health: OriginHealth;
@@ -74,7 +75,7 @@ export class Judge {
     this.#keepHeaders = p.keepHeaders;
     this.#maxAnswerBytes = p.maxAnswerBytes;
     this.#maxInProgressMs = p.maxInProgressMs;
-    this.#maxRetryAfterMs = p.maxRetryAfterMs;
+    this.#retry = p.retry;
     this.#timeoutMs = p.timeoutMs;
     this.#clock = p.clock;
     this.#health = p.health;
@@ -183,7 +184,7 @@ export class Judge {
 
   #retryAfterMs(value: string | null, now: number): number | undefined {
     const parsed = parseRetryAfter(value, now);
-    return parsed === undefined ? undefined : Math.min(parsed, this.#maxRetryAfterMs);
+    return parsed === undefined ? undefined : this.#retry.retryAfter(parsed);
   }
 
   /**
