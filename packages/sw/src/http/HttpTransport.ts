@@ -21,7 +21,7 @@ export type { FetchLike, HttpTransportOptions, ReachabilityOptions } from './opt
 /**
  * Delivers ops over HTTP: one request per op, `Idempotency-Key` from the op,
  * JSON body from its payload, one timeout over the whole send, and the
- * classification of the spec (`classify`; the package README has the
+ * verdict of `classify` on each answer (the package README has the
  * table). With `batchTarget`, also several ops of a lane per request
  * (`sendBatch`). Never throws.
  *
