@@ -2,7 +2,7 @@
 import type { Claimed, SendResult } from '@ferry/core';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { checkAgainst, harness, LANES, USERS } from './statusTestSupport.ts';
+import { checkAgainst, harness, LANES, USERS } from './status.testSupport.ts';
 
 type Step =
   | { t: 'enqueue'; lane: number; user: number; n: number }

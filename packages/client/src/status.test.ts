@@ -1,7 +1,7 @@
 /** The status snapshot by example: whose ops it counts, held lanes, lost and late broadcasts, identity of snapshots, cost per change. */
 import type { Claimed } from '@ferry/core';
 import { describe, expect, it, vi } from 'vitest';
-import { harness, harnessWith } from './statusTestSupport.ts';
+import { harness, harnessWith } from './status.testSupport.ts';
 
 describe('status snapshot, by example', () => {
   it("is the signed-in user's by default: Bob does not see Alice's ops; status.users 'all' does", async () => {
