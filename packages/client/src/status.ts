@@ -23,7 +23,7 @@ export interface FerryStatusOptions {
  * the next retry, `lastSyncedAt`, the current drain's progress): calling the result returns the
  * snapshot, the same object until something changed; `subscribe(fn)` keeps it current from the
  * change feed, without a request per change:
- * `useSyncExternalStore(status.subscribe, status)`. Make one per client and view, outside render;
+ * `useSyncExternalStore(status.subscribe, status)`. Make one per client, outside render;
  * `client.close()` stops it.
  */
 export function createFerryStatus(client: FerryClient, options: FerryStatusOptions = {}): FerryStatusSource {
