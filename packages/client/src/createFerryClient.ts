@@ -41,7 +41,6 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     feed,
     clock,
     timers,
-    identity: undefined,
     userChanged: new Set(),
     closing: new Set(),
   };

@@ -27,7 +27,7 @@ export interface ClientParts {
   readonly clock: Clock;
   readonly timers: Timers;
   /** The identity plugged in: at most one per client. */
-  identity: UserSlot | undefined;
+  identity?: UserSlot;
   /** Called after the identity's user changed (a sign-in, a sign-out, here or in another tab). */
   readonly userChanged: Set<() => void>;
   /** Called by `client.close()`. */
