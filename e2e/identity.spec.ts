@@ -10,8 +10,8 @@ import { enqueue, message, whenDone } from './lib.ts';
 const signIn = (page: Page, user: string, token: string): Promise<void> =>
   page.evaluate(
     async ([user, token]) => {
-      await window.ferry.setUser(user);
-      await window.ferry.setCredentials(user, { headers: { Authorization: `Bearer ${token}` } });
+      await window.users.setUser(user);
+      await window.users.setCredentials(user, { headers: { Authorization: `Bearer ${token}` } });
     },
     [user, token] as const,
   );
@@ -47,7 +47,7 @@ for (const flags of ['', 'defaults']) {
     await setOnline(page, false);
     await signIn(page, 'alice', 'alice-token');
     const a = [await enqueue(page, message(1)), await enqueue(page, message(2))];
-    expect(await page.evaluate(() => window.ferry.signOut())).toEqual({ unsent: 2, discarded: 0 });
+    expect(await page.evaluate(() => window.users.signOut())).toEqual({ unsent: 2, discarded: 0 });
 
     await signIn(page, 'bob', 'bob-token');
     const b = await enqueue(page, message(3));
@@ -61,7 +61,7 @@ for (const flags of ['', 'defaults']) {
     ]);
     expect(authOf(server)).toEqual(['3:Bearer bob-token']);
 
-    await page.evaluate(() => window.ferry.signOut());
+    await page.evaluate(() => window.users.signOut());
     await signIn(page, 'alice', 'alice-token');
     for (const id of a) expect(await whenDone(page, id)).toMatchObject({ status: 'done', attempt: 1 });
     expect(authOf(server)).toEqual(['3:Bearer bob-token', '1:Bearer alice-token', '2:Bearer alice-token']);
@@ -106,7 +106,7 @@ test('shipped defaults: a 401 gets fresh credentials from the page and is sent a
   server.script = (req) => (req.headers?.['authorization'] === `Bearer ${valid}` ? undefined : { status: 401 });
   await openApp(page, server, 'defaults&provider');
   await page.evaluate(() => (window.auth.token = 'old'));
-  await page.evaluate(() => window.ferry.setUser('alice'));
+  await page.evaluate(() => window.users.setUser('alice'));
   // The token the worker holds is stale; the provider now hands out the new one.
   await page.evaluate(() => (window.auth.token = 'new'));
   const first = await enqueue(page, message(1));

@@ -4,6 +4,8 @@
  * rendered from the worker's own state (`list`, `stats`, `subscribe`).
  */
 import { createFerryClient } from '@ferry/client';
+import { createFerryIdentity } from '@ferry/client/identity';
+import { createFerryStatus } from '@ferry/client/status';
 import type { Faults } from './api.ts';
 import { login } from './api.ts';
 import type { ChatActions } from './ChatView.ts';
@@ -22,12 +24,14 @@ const params = new URLSearchParams(location.search);
 const swQuery = new URLSearchParams([...params].filter(([k]) => k === 'fast' || k === 'attempts')).toString();
 
 // The worker asks for a user's credentials when it has none or the server refused them: a fresh token from the demo server.
-const client = createFerryClient({
+const client = createFerryClient();
+const users = createFerryIdentity(client, {
   credentials: async (user) => {
     const { token, expiresAt } = await login(user);
     return { headers: { Authorization: `Bearer ${token}` }, expiresAt };
   },
 });
+const status = createFerryStatus(client);
 const authors = new Map<string, string | null>();
 const mirror = new OpMirror(client);
 let faults: Faults | undefined;
@@ -57,7 +61,7 @@ function renderNetwork(): void {
 
 /** The status bar: the client's status snapshot, kept current from the change feed (no request per change). */
 function renderStatus(): void {
-  const s = client.status();
+  const s = status();
   renderStats(byId('stats'), s.counts);
   const parts = [
     s.drain ? `syncing ${s.drain.done} of ${s.drain.total}` : '',
@@ -86,7 +90,7 @@ const actions: ChatActions = {
 
 /** The sidebar: every conversation with its unsent count (queued, on the wire or failed), from the page's copy of the outbox. */
 function renderConversations(): void {
-  const lanes = client.status().lanes;
+  const lanes = status().lanes;
   const unsent = new Map(Object.entries(lanes).map(([lane, c]) => [lane, c.pending + c.inflight + c.failed]));
   byId('conversations').replaceChildren(
     ...CONVERSATIONS.map((name) =>
@@ -125,12 +129,12 @@ async function wireSignIn(): Promise<void> {
   const select = byId<HTMLSelectElement>('user');
   const note = byId('signin-note');
   const apply = async (next: string | null): Promise<void> => {
-    const before = client.user;
+    const before = users.user;
     if (before !== null) {
-      const { unsent } = await client.signOut();
+      const { unsent } = await users.signOut();
       note.textContent = unsent > 0 ? `${unsent} of ${before}'s messages wait for ${before}` : '';
     }
-    await client.setUser(next);
+    await users.setUser(next);
     localStorage.setItem('demo-user', next ?? '');
   };
   select.value = localStorage.getItem('demo-user') ?? '';
@@ -174,7 +178,7 @@ async function boot(): Promise<void> {
   );
 
   mirror.onChange(() => render());
-  client.status.subscribe(() => {
+  status.subscribe(() => {
     renderStatus();
     renderConversations();
   });

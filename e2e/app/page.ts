@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * The test page: a Ferry client on `window.ferry`, every broadcast change in
+ * The test page: a Ferry client on `window.ferry`, its identity on `window.users`, every broadcast change in
  * `window.changes`, and `window.raw` to post arbitrary messages to the worker.
  * Flags come from the page's query string:
  * `noforward` (do not forward online/visibility), `nosync`, `noregister`
@@ -9,12 +9,15 @@
  */
 import type { FerryClient } from '../../packages/client/src/index.ts';
 import { createFerryClient } from '../../packages/client/src/index.ts';
+import type { FerryIdentity } from '../../packages/client/src/identity.ts';
+import { createFerryIdentity } from '../../packages/client/src/identity.ts';
 import { pageHost } from '../../packages/client/src/page.ts';
 import type { ChangeSummary, Reply } from '../../packages/core/src/protocol/index.ts';
 
 declare global {
   interface Window {
     ferry: FerryClient;
+    users: FerryIdentity;
     changes: ChangeSummary[];
     ferryReady: Promise<boolean>;
     /**
@@ -39,14 +42,6 @@ const name = flags.get('name');
 window.auth = { token: '', failing: false, asked: 0 };
 const ferry = createFerryClient({
   ...(name && { name }),
-  // `provider`: credentials from a provider, as an app with a token refresh gives them.
-  ...(flags.has('provider') && {
-    credentials: async () => {
-      window.auth.asked++;
-      if (window.auth.failing) throw new Error('auth server: 503');
-      return { headers: { Authorization: `Bearer ${window.auth.token}` } };
-    },
-  }),
   forwardEvents: !flags.has('noforward'),
   timeoutMs: Number(flags.get('timeout') ?? 10_000),
   ...(pageMode && {
@@ -57,6 +52,16 @@ const ferry = createFerryClient({
   }),
 });
 window.ferry = ferry;
+window.users = createFerryIdentity(ferry, {
+  // `provider`: credentials from a provider, as an app with a token refresh gives them.
+  ...(flags.has('provider') && {
+    credentials: async () => {
+      window.auth.asked++;
+      if (window.auth.failing) throw new Error('auth server: 503');
+      return { headers: { Authorization: `Bearer ${window.auth.token}` } };
+    },
+  }),
+});
 window.changes = [];
 ferry.subscribe((c) => window.changes.push(c));
 

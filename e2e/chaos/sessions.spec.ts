@@ -110,15 +110,15 @@ test("user-switch-bearer: alice's op queued offline is never applied as bob afte
   server.sessions.tokens.set('tb', 'bob');
   await openApp(page, server, 'defaults&provider');
   const tab2 = await secondTab(page, 'defaults&provider');
-  await page.evaluate(() => ((window.auth.token = 'ta'), window.ferry.setUser('alice')));
-  await tab2.evaluate(() => ((window.auth.token = 'ta'), window.ferry.setUser('alice')));
+  await page.evaluate(() => ((window.auth.token = 'ta'), window.users.setUser('alice')));
+  await tab2.evaluate(() => ((window.auth.token = 'ta'), window.users.setUser('alice')));
   await page.context().setOffline(true);
   await inPage(page, (op) => window.ferry.enqueue(op), note('alice-1'));
   // Tab 2: alice signs out, bob signs in; the browser's refresh cookie is bob's now, so any token minted is bob's.
-  await tab2.evaluate(() => window.ferry.signOut());
-  await expect.poll(() => page.evaluate(() => window.ferry.user)).toBeNull();
+  await tab2.evaluate(() => window.users.signOut());
+  await expect.poll(() => page.evaluate(() => window.users.user)).toBeNull();
   await page.evaluate(() => (window.auth.token = 'tb'));
-  await tab2.evaluate(() => ((window.auth.token = 'tb'), window.ferry.setUser('bob')));
+  await tab2.evaluate(() => ((window.auth.token = 'tb'), window.users.setUser('bob')));
   await inPage(tab2, (op) => window.ferry.enqueue(op), note('bob-1'));
   await page.context().setOffline(false);
   await page.evaluate(() => window.ferry.syncNow());
@@ -129,8 +129,8 @@ test("user-switch-bearer: alice's op queued offline is never applied as bob afte
   );
   expect(refused).toBe('signed-out');
   // Alice is back (tab 2 switches again): her op goes, as her.
-  await tab2.evaluate(() => window.ferry.signOut());
-  await tab2.evaluate(() => ((window.auth.token = 'ta'), window.ferry.setUser('alice')));
+  await tab2.evaluate(() => window.users.signOut());
+  await tab2.evaluate(() => ((window.auth.token = 'ta'), window.users.setUser('alice')));
   await expect.poll(() => appliedAs(server), { timeout: 30_000 }).toEqual(['bob-1 as bob', 'alice-1 as alice']);
   await tab2.close();
 });
@@ -144,12 +144,12 @@ test("user-switch-cookie: with a cookie session, alice's op is refused as bob's 
   await openApp(page, server, 'defaults&provider');
   const tab2 = await secondTab(page, 'defaults&provider');
   await session(page, 'alice');
-  await page.evaluate(() => window.ferry.setUser('alice'));
+  await page.evaluate(() => window.users.setUser('alice'));
   await page.context().setOffline(true);
   await inPage(page, (op) => window.ferry.enqueue(op), note('alice-1'));
   // Still offline, the app signs bob in through its own screen (a new cookie) and never tells Ferry alice left.
   await session(tab2, 'bob');
-  await tab2.evaluate(() => window.ferry.setUser('bob'));
+  await tab2.evaluate(() => window.users.setUser('bob'));
   await inPage(tab2, (op) => window.ferry.enqueue(op), note('bob-1'));
   await page.context().setOffline(false);
   await tab2.evaluate(() => window.ferry.syncNow());
@@ -164,7 +164,7 @@ test("user-switch-cookie: with a cookie session, alice's op is refused as bob's 
   expect(mismatches.length, 'alice-1 reached the API with bob’s cookie and was refused').toBeGreaterThan(0);
   // Alice signs in again: her op goes, as her.
   await session(page, 'alice');
-  await page.evaluate(() => window.ferry.setUser('alice'));
+  await page.evaluate(() => window.users.setUser('alice'));
   await page.evaluate(() => window.ferry.syncNow());
   await expect.poll(() => appliedAs(server), { timeout: 30_000 }).toEqual(['bob-1 as bob', 'alice-1 as alice']);
   await tab2.close();

@@ -72,6 +72,8 @@ export const ENTRIES = [
   '@ferry/sw/testing',
   '@ferry/client',
   '@ferry/client/page',
+  '@ferry/client/status',
+  '@ferry/client/identity',
   '@ferry/workbox',
   '@ferry/react',
   '@ferry/server',

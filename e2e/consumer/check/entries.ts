@@ -10,13 +10,30 @@ import * as sw from '@ferry/sw';
 import * as swTesting from '@ferry/sw/testing';
 import * as client from '@ferry/client';
 import * as page from '@ferry/client/page';
+import * as clientStatus from '@ferry/client/status';
+import * as identity from '@ferry/client/identity';
 import * as workbox from '@ferry/workbox';
 import * as react from '@ferry/react';
 
-export const entries = [core, internal, protocol, testing, idb, sw, swTesting, client, page, workbox, react];
+export const entries = [
+  core,
+  internal,
+  protocol,
+  testing,
+  idb,
+  sw,
+  swTesting,
+  client,
+  page,
+  clientStatus,
+  identity,
+  workbox,
+  react,
+];
 const host: sw.FerryHost = sw.createFerryHost({ retry: { maxAttempts: 3 } });
 const ferry: client.FerryClient = client.createFerryClient({ page: { host: page.pageHost() } });
-const status: react.FerryStatus = ferry.status();
+const status: react.FerryStatus = clientStatus.createFerryStatus(ferry)();
+const users: identity.FerryIdentity = identity.createFerryIdentity(ferry);
 const hooks = [react.FerryProvider, react.useFerryStatus, react.useOp, react.useOps, react.useEnqueue];
 const item: batch.BatchItem = { target: '/a', method: 'POST', idempotencyKey: 'k' };
 export const used = [
@@ -24,6 +41,7 @@ export const used = [
   host,
   ferry,
   status,
+  users,
   hooks,
   protocol.isFerryMessage({ ferry: true }),
   core.RETRY_DEFAULTS.maxAttempts,

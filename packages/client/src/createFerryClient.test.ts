@@ -37,14 +37,14 @@ describe('client requests', () => {
     expect(await ferry.enqueue({ kind: 'k', target: '/a', payload: 1 })).toBe('op1');
     await ferry.get('op1');
     await ferry.kick();
-    await ferry.retryAll({ lane: 'chat', ids: ['op1'] });
-    await ferry.retryAll();
+    await ferry.retry({ lane: 'chat', ids: ['op1'] });
+    await ferry.retry('op1');
     expect(worker.received).toMatchObject([
       { v: 1, type: 'enqueueBatch', ops: [{ kind: 'k' }] },
       { v: 1, type: 'get', opId: 'op1' },
       { v: 1, type: 'kick', reason: 'kick' },
-      { v: 1, type: 'retryAll', filter: { lane: 'chat', ids: ['op1'] } },
-      { v: 1, type: 'retryAll', filter: {} },
+      { v: 1, type: 'retry', filter: { lane: 'chat', ids: ['op1'] } },
+      { v: 1, type: 'retry', opId: 'op1' },
     ]);
     expect(new Set(worker.received.map((m) => m.id)).size).toBe(5);
     await ferry.close();

@@ -1,14 +1,14 @@
-import type { OperationInput } from '@ferry/core';
+import type { OperationInput, RetryFilter } from '@ferry/core';
 import { FerryError, ferryNames, systemClock, systemTimers } from '@ferry/core';
 import type { KickReason, RequestBody, Results } from '@ferry/core/protocol';
 import { nanoid } from 'nanoid';
 import { changeFeed } from './lib/changeFeed.ts';
 import { enqueueBatcher } from './lib/enqueueBatcher.ts';
-import { identity } from './lib/identity.ts';
 import { forwardPageEvents } from './lib/pageEvents.ts';
+import type { ClientParts } from './lib/parts.ts';
+import { attachParts } from './lib/parts.ts';
 import { connection } from './lib/register.ts';
 import { requester } from './lib/requester.ts';
-import { statusStore } from './lib/statusStore.ts';
 import { waiter } from './lib/whenDone.ts';
 import type { FerryClient, FerryClientOptions } from './types.ts';
 
@@ -17,7 +17,9 @@ import type { FerryClient, FerryClientOptions } from './types.ts';
  * (or of the host in the page, in page mode). Creating one adds the
  * `online`/`visibilitychange` listeners; `close()` removes them. Each job
  * has its own file in `lib/`: the connection (`register.ts`), the change
- * feed, identity, `whenDone`, the status snapshot; this wires them.
+ * feed, the enqueue batcher, `whenDone`; this wires them. The status snapshot
+ * (`@ferry/client/status`) and identity (`@ferry/client/identity`) plug into
+ * the client's parts (`lib/parts.ts`); nothing here refers to them.
  */
 export function createFerryClient(options: FerryClientOptions = {}): FerryClient {
   const platform = options.platform ?? {};
@@ -33,20 +35,15 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
   const request = <K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>): Promise<Results[K]> =>
     send(body) as Promise<Results[K]>;
 
-  const feed = changeFeed({
-    open: platform.channel ?? (() => new BroadcastChannel(names.channel)),
-    onCredentialsNeeded: (message) => void who.provide(message.user, message),
-    onSignedOut: (message) => who.signedOut(message),
-  });
-  const who = identity({
+  const feed = changeFeed({ open: platform.channel ?? (() => new BroadcastChannel(names.channel)) });
+  const parts: ClientParts = {
     request,
-    provider: options.credentials,
-    origin: () => (typeof location === 'object' ? location.origin : ''),
-    listen: feed.listen,
-    onSignedOut: options.onSignedOut,
-    // The status snapshot counts the signed-in user's ops: another user, another count.
-    onUserChange: () => status.rescope(),
-  });
+    feed,
+    clock,
+    timers,
+    userChanged: new Set(),
+    closing: new Set(),
+  };
 
   const batcher = enqueueBatcher({
     batch: (ops) => request({ type: 'enqueueBatch', ops }),
@@ -59,7 +56,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     if (typeof op !== 'object' || op === null) return batcher(op);
     try {
       const made = { id: op.id ?? nanoid(), idempotencyKey: op.idempotencyKey ?? nanoid() };
-      return batcher({ ...op, ...who.stamp(op.user), ...made });
+      return batcher({ ...op, ...parts.identity?.stamp(op.user), ...made });
     } catch (err) {
       if (err instanceof FerryError) return Promise.reject(err);
       const why = err instanceof Error ? err.message : String(err);
@@ -77,52 +74,35 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     options.forwardEvents === false
       ? () => {}
       : forwardPageEvents((reason) => {
-          who.retryOwed();
+          parts.identity?.woke();
           void kick(reason).catch(() => {});
         });
 
-  const everyone = options.status?.users === 'all';
-  const status = statusStore({
-    load: (doneSince, user) => {
-      const since = doneSince === undefined ? {} : { doneSince };
-      return request({ type: 'status', ...since, ...(user !== undefined && { user }) });
-    },
-    scope: () => (everyone ? undefined : who.user),
-    feed: (fn) => feed.subscribe(fn),
-    now: () => clock.now(),
-    isOnline: () => typeof navigator !== 'object' || navigator.onLine !== false,
-    resyncMs: options.status?.resyncMs ?? 60_000,
-    timers,
-    pageEvents: typeof addEventListener === 'function' && typeof document === 'object',
-  });
-
-  return {
+  const client: FerryClient = {
     register: link.register,
     enqueue,
-    setUser: who.setUser,
-    get user() {
-      return who.user;
-    },
-    setCredentials: who.setCredentials,
-    signOut: ({ discard = false } = {}) => who.signOut(discard),
     whenDone: waits.whenDone,
     subscribe: feed.subscribe,
     list: (query = {}) => request({ type: 'list', query }),
     get,
-    retry: (id) => request({ type: 'retry', opId: id }),
-    retryAll: (filter = {}) => request({ type: 'retryAll', filter }),
+    retry: ((target: string | RetryFilter) =>
+      request(
+        typeof target === 'string' ? { type: 'retry', opId: target } : { type: 'retry', filter: target },
+      )) as FerryClient['retry'],
     remove: (id) => request({ type: 'remove', opId: id }),
     update: (id, patch) => request({ type: 'update', opId: id, patch }),
     stats: (query = {}) => request({ type: 'stats', ...(query.user !== undefined && { query: { user: query.user } }) }),
-    status,
     syncNow: () => request({ type: 'syncNow', waitMs: Math.floor(timeoutMs / 2) }),
     kick,
     async close() {
-      status.close();
+      for (const fn of parts.closing) fn();
+      parts.closing.clear();
       waits.close();
       stopForwarding();
       feed.close();
       await link.close();
     },
   };
+  attachParts(client, parts);
+  return client;
 }

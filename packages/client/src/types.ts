@@ -1,10 +1,6 @@
 import type { Clock, ListQuery, Operation, OperationInput, OperationStatus, RetryFilter, Timers } from '@ferry/core';
-import type { ChangeSummary, CredentialsInput, KickReason, SignOutResult } from '@ferry/core/protocol';
-import type { CredentialsProvider } from './lib/identity.ts';
+import type { ChangeSummary, KickReason } from '@ferry/core/protocol';
 import type { PostTarget } from './lib/requester.ts';
-import type { FerryStatusSource } from './lib/statusStore.ts';
-
-export type { CredentialsProvider, CredentialsRequest } from './lib/identity.ts';
 
 /** The host running in the page, from `@ferry/client/page`. */
 export interface PageTarget extends PostTarget {
@@ -14,23 +10,6 @@ export interface PageTarget extends PostTarget {
 export interface FerryClientOptions {
   /** The app's name on its origin: the same as its host's `name` (see ferryNames). @default undefined: `ferry` */
   name?: string;
-  /**
-   * Gives the worker the signed-in user's credentials whenever it needs them:
-   * at `setUser`, and when the worker asks (none yet, expired, or refused by
-   * the server). Return `{ headers, expiresAt? }`, typically after refreshing
-   * a token, or undefined when there are none (the user's ops then wait,
-   * spending nothing, until the next ask or `setCredentials`). A provider that
-   * throws is the same as undefined. Asked only for the user signed in here.
-   * @default undefined: credentials come from `setCredentials` alone
-   */
-  credentials?: CredentialsProvider;
-  /**
-   * Called when the user signed in on this page is signed out in another tab (a sign-out anywhere is a
-   * sign-out everywhere): the page stops stamping and giving credentials for them, and an `enqueue` that
-   * names no user rejects with `signed-out` until `setUser` is called again. Show the sign-in screen here.
-   * @default undefined
-   */
-  onSignedOut?: (user: string) => void;
   /** A request the worker has not answered by then rejects with `worker-timeout` (ms). @default 10000 */
   timeoutMs?: number;
   /**
@@ -47,8 +26,6 @@ export interface FerryClientOptions {
   recheckMs?: number;
   /** Forward the page's `online` and `visibilitychange` (visible) to the worker. @default true */
   forwardEvents?: boolean;
-  /** The status snapshot (`client.status`). */
-  status?: StatusOptions;
   /**
    * Page mode: the host runs in the tab (`pageHost(options)` from `@ferry/client/page`, kept out of
    * the default bundle). @default undefined: the service worker only
@@ -56,17 +33,6 @@ export interface FerryClientOptions {
   page?: PageMode;
   /** The browser's parts the client uses; tests replace them. @default the globals, read when used */
   platform?: ClientPlatform;
-}
-
-export interface StatusOptions {
-  /**
-   * Whose ops the snapshot counts: `signed-in`, the ops of the user `setUser` set (with nobody
-   * signed in, the ops that are nobody's); `all`, every user's (an admin view).
-   * @default 'signed-in'
-   */
-  users?: 'signed-in' | 'all';
-  /** While the snapshot has subscribers, how often it is loaded again in case a broadcast was lost (ms). @default 60000 */
-  resyncMs?: number;
 }
 
 /** Where requests go when there is no service worker, or always. */
@@ -83,7 +49,7 @@ export interface ClientPlatform {
   serviceWorker?: () => ServiceWorkerContainer | undefined;
   /** @default a BroadcastChannel named after the app (`ferry`, see ferryNames) */
   channel?: () => EventTarget & { close(): void };
-  /** Wall-clock time, for the status snapshot's `lastSyncedAt` and drain start. @default `{ now: () => Date.now() }` */
+  /** Wall-clock time: the enqueue deadline, the status snapshot's `lastSyncedAt` and drain start. @default `{ now: () => Date.now() }` */
   clock?: Clock;
   /** The request timeouts and the re-check and resync timers. @default the global `setTimeout` and `clearTimeout` */
   timers?: Timers;
@@ -112,34 +78,6 @@ export interface FerryClient {
    */
   enqueue(op: OperationInput): Promise<string>;
   /**
-   * Says who is signed in on this page: every later `enqueue` is stamped with
-   * this `user` (unless the op names one), and the worker sends those ops only
-   * with that user's credentials. `null`: nobody (ops are nobody's). With a
-   * `credentials` provider, it is asked for the user's credentials at once.
-   * Rejects with `invalid-argument` for anything but a non-empty string or null.
-   */
-  setUser(user: string | null): Promise<void>;
-  /** The user `setUser` set, or null. */
-  readonly user: string | null;
-  /**
-   * Hands the worker `user`'s credentials for their API (`origin`: the app's
-   * own unless given; an allow-listed one otherwise). Kept in the worker's
-   * memory, never in an op; the user's held ops go at once. Rejects with
-   * `invalid-argument` for a bad user, headers that are not a record of
-   * strings, or an origin that is not the app's or allow-listed.
-   */
-  setCredentials(user: string, credentials: CredentialsInput): Promise<void>;
-  /**
-   * The user signed in here signs out: the worker forgets their credentials,
-   * so nothing of theirs is sent until they sign in again, and no other user
-   * ever sends it. `discard: true` deletes their unsent ops; one on the wire
-   * settles first and is deleted then unless it was delivered (never sent
-   * again, also after a worker restart). Otherwise they are kept for the
-   * user's next sign-in. Resolves with how many were unsent and how many
-   * were deleted at once. The status snapshot turns to the next user's ops.
-   */
-  signOut(options?: { discard?: boolean }): Promise<SignOutResult>;
-  /**
    * Settles once the op is `done` or `failed`, also in a page loaded after
    * the enqueue. It *resolves* in both cases, with the op: check `status`
    * (a failed op is data — its `lastError` says why — not an exception).
@@ -161,11 +99,11 @@ export interface FerryClient {
    */
   retry(id: string): Promise<Operation>;
   /**
-   * Retries, as `retry` does each, every dead letter the filter picks
-   * (`lane`, `user`, `ids`; all given must match; default: every one), in
+   * Retries, as a retry of one id does each, every dead letter the filter
+   * picks (`lane`, `user`, `ids`; all given must match; `{}`: every one), in
    * their enqueue order, in one transaction. Resolves with the retried ops.
    */
-  retryAll(filter?: RetryFilter): Promise<Operation[]>;
+  retry(filter: RetryFilter): Promise<Operation[]>;
   /**
    * Removes an op that was never sent, or a failed one (a dead letter):
    * deleted in one transaction, never sent (again). Rejects with
@@ -187,15 +125,8 @@ export interface FerryClient {
   /** Counts by status; with a `user`, only that user's ops. */
   stats(query?: { user?: string }): Promise<Record<OperationStatus, number>>;
   /**
-   * The status snapshot for UIs (online, counts in total, per lane and per user, the next
-   * retry, `lastSyncedAt`, the current drain's progress): `status()` returns it, the same
-   * object until something changed; `status.subscribe(fn)` keeps it current from the change
-   * feed, without a request per change. `useSyncExternalStore(ferry.status.subscribe, ferry.status)`.
-   */
-  readonly status: FerryStatusSource;
-  /**
    * Drains now; resolves with the counts once the drain settled, or, when it runs longer than half of
-   * `timeoutMs`, with the counts then: the drain goes on (follow it with `subscribe`, `status` or `whenDone`).
+   * `timeoutMs`, with the counts then: the drain goes on (follow it with `subscribe`, `whenDone` or the status snapshot).
    */
   syncNow(): Promise<Record<OperationStatus, number>>;
   /** Wakes the worker without waiting for the drain; waiting `whenDone` calls look again. */

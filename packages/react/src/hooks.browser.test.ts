@@ -1,5 +1,6 @@
 import type { FerryClient } from '@ferry/client';
 import { createFerryClient } from '@ferry/client';
+import { createFerryStatus } from '@ferry/client/status';
 import { MemoryStore, Outbox } from '@ferry/core';
 import { summarize } from '@ferry/core/protocol';
 import { ScriptedTransport } from '@ferry/core/testing';
@@ -53,12 +54,13 @@ function setup() {
     forwardEvents: false,
   });
   const live = { feed: 0, status: 0 };
-  const status = Object.assign(() => inner.status(), {
-    getSnapshot: () => inner.status.getSnapshot(),
-    refresh: () => inner.status.refresh(),
+  const snapshot = createFerryStatus(inner);
+  const status = Object.assign(() => snapshot(), {
+    getSnapshot: () => snapshot.getSnapshot(),
+    refresh: () => snapshot.refresh(),
     subscribe: (fn: () => void) => {
       live.status++;
-      const off = inner.status.subscribe(fn);
+      const off = snapshot.subscribe(fn);
       return () => {
         live.status--;
         off();
@@ -67,7 +69,6 @@ function setup() {
   });
   const client: FerryClient = {
     ...inner,
-    status,
     subscribe: (fn, filter) => {
       live.feed++;
       const off = inner.subscribe(fn, filter);
@@ -77,7 +78,7 @@ function setup() {
       };
     },
   };
-  const wrapper = ({ children }: { children: ReactNode }) => createElement(FerryProvider, { client }, children);
+  const wrapper = ({ children }: { children: ReactNode }) => createElement(FerryProvider, { client, status }, children);
   const op = (lane = 'chat', payload = 1) => ({ kind: 'message.send', target: '/api/m', payload, lane });
   /** The player claims the next ready op and delivers it. */
   const sendOne = async () => {
@@ -86,6 +87,7 @@ function setup() {
   };
   return {
     client,
+    status,
     inner,
     player,
     silent,
@@ -106,7 +108,8 @@ function setup() {
 function slowLists(t: ReturnType<typeof setup>, ms: number) {
   const later = () => new Promise((r) => setTimeout(r, ms));
   const client: FerryClient = { ...t.client, list: (q) => later().then(() => t.client.list(q)) };
-  const wrapper = ({ children }: { children: ReactNode }) => createElement(FerryProvider, { client }, children);
+  const wrapper = ({ children }: { children: ReactNode }) =>
+    createElement(FerryProvider, { client, status: t.status }, children);
   return { client, wrapper };
 }
 
@@ -144,6 +147,14 @@ describe('@ferry/react in Chromium', () => {
     await t.client.enqueue(t.op('a'));
     await new Promise((r) => setTimeout(r, 50));
     expect(renders).toBe(before);
+    await t.close();
+  });
+
+  it('useFerryStatus throws under a provider given no status snapshot', async () => {
+    const t = setup();
+    const bare = ({ children }: { children: ReactNode }) =>
+      createElement(FerryProvider, { client: t.client }, children);
+    expect(() => renderHook(() => useFerryStatus(), { wrapper: bare })).toThrow(/createFerryStatus/);
     await t.close();
   });
 

@@ -6,4 +6,5 @@ export type { UseOpOptions } from './useOp.ts';
 export { useOps } from './useOps.ts';
 export type { UseOpsOptions } from './useOps.ts';
 export { useEnqueue } from './useEnqueue.ts';
-export type { DrainProgress, FerryClient, FerryStatus, StatusCounts } from '@ferry/client';
+export type { FerryClient } from '@ferry/client';
+export type { DrainProgress, FerryStatus, StatusCounts } from '@ferry/client/status';

@@ -1,3 +1,4 @@
+import { FerryServerError } from './FerryServerError.ts';
 import type {
   ClaimInput,
   ClaimRef,
@@ -35,7 +36,10 @@ interface Entry {
 const NO_SQL: Sql = {
   query: () =>
     Promise.reject(
-      new TypeError('MemoryIdempotencyStore has no database: use PgliteStore or PgStore to write through ctx.sql'),
+      new FerryServerError(
+        'unsupported',
+        'MemoryIdempotencyStore has no database: use PgliteStore or PgStore to write through ctx.sql',
+      ),
     ),
 };
 

@@ -3,6 +3,7 @@
  * the layer cannot know, and outside the database never that the effect did not happen.
  */
 import { describe, expect, it } from 'vitest';
+import { FerryServerError } from './FerryServerError.ts';
 import type { AppHandler } from './Idempotency.ts';
 import { Idempotency } from './Idempotency.ts';
 import type { IdempotencyStore } from './IdempotencyStore.ts';
@@ -57,5 +58,21 @@ describe('answers after the effect, outside the database', () => {
     expect([res.status, body.code]).toEqual([500, 'handler-failed']);
     expect(body.detail).toMatch(/stays done/);
     expect(body.detail).not.toMatch(/nothing was (applied|stored)/);
+  });
+});
+
+describe('a store without a database', () => {
+  it("rejects a query through ctx.sql with FerryServerError('unsupported'), and stores nothing", async () => {
+    const store = new MemoryIdempotencyStore();
+    const layer = new Idempotency({ store, singleScope: 'tests' });
+    let thrown: unknown;
+    const handler: AppHandler = async (_req, ctx) => {
+      thrown = await ctx.sql?.query('SELECT 1').catch((err: unknown) => err);
+      return Response.json({ ok: true });
+    };
+    await layer.handle(post(), handler);
+    expect(thrown).toBeInstanceOf(FerryServerError);
+    expect(thrown).toMatchObject({ name: 'FerryServerError', code: 'unsupported' });
+    await store.close();
   });
 });

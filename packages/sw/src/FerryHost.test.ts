@@ -1,43 +1,7 @@
 import type { Operation, SendResult } from '@ferry/core';
-import { MemoryStore } from '@ferry/core';
 import { ScriptedTransport } from '@ferry/core/testing';
 import { describe, expect, it } from 'vitest';
-import { FerryHost } from './FerryHost.ts';
-import type { FerryHostOptions } from './options.ts';
-import type { ChangeMessage, Reply } from '@ferry/core/protocol';
-import { testChannel, testLocks, testPlatform } from './testing/index.ts';
-
-function port(): { replies: Reply[]; postMessage(m: Reply): void } {
-  return {
-    replies: [],
-    postMessage(m) {
-      this.replies.push(m);
-    },
-  };
-}
-
-/** A host over a MemoryStore with a scripted transport; `more.platform` is merged into the test platform. */
-function host(more: FerryHostOptions = {}) {
-  const store = new MemoryStore();
-  const transport = new ScriptedTransport();
-  const channel = testChannel<ChangeMessage>();
-  const registered: string[] = [];
-  const h = new FerryHost({
-    storage: { store: async () => store },
-    transport,
-    onError: () => {},
-    ...more,
-    platform: testPlatform({
-      locks: () => testLocks(),
-      channel: () => channel,
-      backgroundSync: () => ({ register: async (tag) => void registered.push(tag) }),
-      ...more.platform,
-    }),
-  });
-  return { h, store, transport, channel, registered };
-}
-
-const op = { kind: 'message.send', target: '/api/m', payload: { text: 'hi' } };
+import { host, op, port } from './host.testSupport.ts';
 
 describe('FerryHost.receive', () => {
   it('answers a malformed message with protocol-error and runs nothing', async () => {
@@ -143,74 +107,6 @@ describe('FerryHost.receive', () => {
     await h.close();
   });
 
-  it('enqueueBatch writes its ops in one transaction and answers one outcome per op; a bad op fails alone', async () => {
-    const { h, store, transport } = host({ platform: { isOnline: () => false } });
-    await h.ready();
-    const writes: string[] = [];
-    const transaction = store.transaction.bind(store);
-    store.transaction = ((mode, fn) => {
-      if (mode === 'readwrite') writes.push(mode);
-      return transaction(mode, fn);
-    }) as typeof store.transaction;
-    await h.receive({ v: 1, id: 'seed', type: 'enqueue', op: { ...op, id: 'taken' } }, port());
-    writes.length = 0;
-    const p = port();
-    const ops = [
-      { ...op, id: 'a' },
-      { ...op, id: 'b', target: 'https://evil.example/x' },
-      'not an op',
-      { ...op, id: 'taken' },
-      { ...op, id: 'c', lane: 'other' },
-    ];
-    await h.receive({ v: 1, id: 'eb', type: 'enqueueBatch', ops }, p);
-    expect(p.replies).toEqual([
-      {
-        v: 1,
-        id: 'eb',
-        ok: true,
-        result: [
-          'a',
-          { code: 'target-not-allowed', message: expect.any(String) },
-          { code: 'invalid-operation', message: expect.any(String) },
-          { code: 'duplicate-id', message: expect.any(String) },
-          'c',
-        ],
-      },
-    ]);
-    // One group commit, optimistic (no look-up of each id); the stored id makes it go again with the
-    // look-up, which finds the duplicate, and the rest commits: three transactions, only on a duplicate.
-    expect(writes.length).toBeLessThanOrEqual(3);
-    const l = port();
-    await h.receive({ v: 1, id: 'l', type: 'list', query: {} }, l);
-    expect((l.replies[0] as { result: { id: string }[] }).result.map((o) => o.id)).toEqual(['taken', 'a', 'c']);
-    expect(transport.sent).toHaveLength(0);
-    await h.close();
-  });
-
-  it('enqueueBatch without a duplicate is exactly one readwrite transaction, acknowledged after it committed', async () => {
-    const { h, store } = host({ platform: { isOnline: () => false } });
-    await h.ready();
-    let commits = 0;
-    const transaction = store.transaction.bind(store);
-    store.transaction = (async (mode, fn) => {
-      const result = await transaction(mode, fn);
-      if (mode === 'readwrite') commits++;
-      return result;
-    }) as typeof store.transaction;
-    const p = port();
-    let commitsAtReply = -1;
-    const post = p.postMessage.bind(p);
-    p.postMessage = (m) => {
-      commitsAtReply = commits;
-      post(m);
-    };
-    await h.receive({ v: 1, id: 'eb', type: 'enqueueBatch', ops: ['x', 'y', 'z'].map((id) => ({ ...op, id })) }, p);
-    // (The wake after it may compact, in a transaction of its own: only what came before the reply counts.)
-    expect(commitsAtReply).toBe(1);
-    expect(p.replies[0]).toMatchObject({ ok: true, result: ['x', 'y', 'z'] });
-    await h.close();
-  });
-
   it('parks a permanent failure; retry re-sends it; remove deletes the dead letter', async () => {
     const transport = new ScriptedTransport((): SendResult => ({
       ok: false,
@@ -236,7 +132,7 @@ describe('FerryHost.receive', () => {
     await h.close();
   });
 
-  it('retryAll re-sends the dead letters its filter picks, in enqueue order, each under a new key after its 400', async () => {
+  it('retry with a filter re-sends the dead letters it picks, in enqueue order, each under a new key after its 400', async () => {
     let fail = true;
     const transport = new ScriptedTransport((): SendResult =>
       fail ? { ok: false, retryable: false, status: 400, error: 'HTTP 400' } : { ok: true },
@@ -250,75 +146,11 @@ describe('FerryHost.receive', () => {
     expect(failed.map((o) => o.lane)).toEqual(['a', 'a', 'b']);
     fail = false;
     const r = port();
-    await h.receive({ v: 1, id: 'r', type: 'retryAll', filter: { lane: 'a' } }, r);
+    await h.receive({ v: 1, id: 'r', type: 'retry', filter: { lane: 'a' } }, r);
     const back = (r.replies[0] as { result: Operation[] }).result;
     expect(back.map((o) => o.id)).toEqual(failed.slice(0, 2).map((o) => o.id));
     expect(back.every((o, i) => o.idempotencyKey !== failed[i]?.idempotencyKey)).toBe(true);
     expect(failed.map((o) => transport.timesSent(o.id))).toEqual([2, 2, 1]);
-    await h.close();
-  });
-});
-
-describe('one runner at a time', () => {
-  it('a runner that gets the lock takes back ops leased by a runner that died, and resends them with the same key', async () => {
-    const store = new MemoryStore();
-    const locks = testLocks();
-    // Runner A hangs on its send forever: it "dies" holding a lease. Its lock is released as a dead holder's would be.
-    const hang = new ScriptedTransport(() => new Promise<SendResult>(() => {}));
-    const a = new FerryHost({
-      storage: { store: async () => store },
-      transport: hang,
-      platform: testPlatform(),
-      onError: () => {},
-    });
-    // Not awaited: receive() resolves after the drain, which never ends here.
-    void a.receive({ v: 1, id: 'e', type: 'enqueue', op }, port());
-    // Wait until A's send started.
-    await expect.poll(() => hang.sent.length).toBe(1);
-    const b = host({ storage: { store: async () => store }, platform: { locks: () => locks } });
-    await b.h.wake();
-    expect(b.transport.sent).toHaveLength(1);
-    expect(b.transport.sent[0]?.idempotencyKey).toBe(hang.sent[0]?.idempotencyKey);
-    const s = port();
-    await b.h.receive({ v: 1, id: 's', type: 'stats' }, s);
-    expect(s.replies[0]).toMatchObject({ result: { done: 1, inflight: 0 } });
-    expect(locks.held).toBe(0);
-  });
-});
-
-describe('FerryHost compaction', () => {
-  it('compacts done ops past the retention after a drain, at most once an hour, never queued or failed ones', async () => {
-    const { VirtualClock } = await import('@ferry/core/testing');
-    const clock = new VirtualClock();
-    const store = new MemoryStore({ clock });
-    const transport = new ScriptedTransport((o) =>
-      o.payload && (o.payload as { text?: string }).text === 'bad'
-        ? { ok: false, retryable: false, status: 400 }
-        : { ok: true },
-    );
-    const { h } = host({
-      storage: { store: async () => store, retentionMs: 1000 },
-      transport,
-      platform: { clock, timers: clock },
-    });
-    const send = async (text: string): Promise<string> => {
-      const p = port();
-      await h.receive({ v: 1, id: text, type: 'enqueue', op: { ...op, payload: { text } } }, p);
-      return (p.replies[0] as { result: { id: string } }).result.id;
-    };
-    const old = await send('old');
-    const bad = await send('bad');
-    await h.wake(); // delivers; the first compaction finds nothing old yet
-    const ids = async () => (await store.transaction('readonly', (tx) => tx.listOps({}))).map((r) => r.id);
-    expect(await ids()).toEqual([old, bad]);
-    clock.advance(2000);
-    const later = await send('later');
-    await h.wake(); // within the hour: no compaction, although 'old' is past retention
-    expect(await ids()).toEqual([old, bad, later]);
-    clock.advance(60 * 60 * 1000);
-    await h.wake(); // done ops past retention go; the failed one stays
-    expect(await ids()).toEqual([bad]);
-    expect((await store.transaction('readonly', (tx) => tx.getOp(bad)))?.status).toBe('failed');
     await h.close();
   });
 });

@@ -49,12 +49,12 @@ export interface FerryHostOptions {
 /**
  * The HTTP transport's options as the host takes them: the host supplies
  * the origin, the allow-list, the credentials, the clock and the timers
- * (`allowedOrigins`, `platform`), and the cap on `Retry-After` is
- * `retry.maxRetryAfterMs`.
+ * (`allowedOrigins`, `platform`), and the retry policy, whose
+ * `retry.maxRetryAfterMs` caps a `Retry-After`.
  */
 export type HostTransportOptions = Omit<
   HttpTransportOptions,
-  'origin' | 'allowedOrigins' | 'credentials' | 'clock' | 'timers' | 'maxRetryAfterMs'
+  'origin' | 'allowedOrigins' | 'credentials' | 'clock' | 'timers' | 'retry'
 >;
 
 export interface DeliveryOptions {

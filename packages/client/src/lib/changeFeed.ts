@@ -3,35 +3,39 @@ import type { ChangeMessage, ChangeSummary, CredentialsNeededMessage, SignedOutM
 export interface ChangeFeedOptions {
   /** Opens the channel the host broadcasts on; called once, at the first `listen`. */
   open: () => EventTarget & { close(): void };
-  /** The worker asks for a user's credentials. */
-  onCredentialsNeeded: (message: CredentialsNeededMessage) => void;
-  /** A user was signed out (in any tab). */
-  onSignedOut: (message: SignedOutMessage) => void;
 }
+
+/** The broadcasts about users: the worker asks for a user's credentials; a user was signed out (in any tab). */
+export type UserMessage = CredentialsNeededMessage | SignedOutMessage;
 
 export interface ChangeFeed {
   /** Starts listening to the broadcasts (idempotent): the first subscriber, or identity, calls it. */
   listen(): void;
   /** Sees every committed change from any tab (only `user`'s ops with that filter); returns a cleanup. */
   subscribe(fn: (change: ChangeSummary) => void, filter?: { user?: string }): () => void;
+  /** Hears the broadcasts about users (without starting to listen); returns a cleanup. */
+  hear(fn: (message: UserMessage) => void): () => void;
   /** Stops listening and forgets every subscriber. */
   close(): void;
 }
 
 /**
  * The host's broadcasts as the page hears them: changes go to the
- * subscribers; asks for credentials and sign-outs go to identity. A message
+ * subscribers; asks for credentials and sign-outs go to `hear` (identity). A message
  * of another protocol version, or that is not one of these, is ignored.
  */
 export function changeFeed(o: ChangeFeedOptions): ChangeFeed {
   const listeners = new Set<(change: ChangeSummary) => void>();
+  const hearers = new Set<(message: UserMessage) => void>();
   let channel: (EventTarget & { close(): void }) | undefined;
 
   const onBroadcast = (event: Event): void => {
-    const data = (event as MessageEvent<ChangeMessage | CredentialsNeededMessage | SignedOutMessage>).data;
+    const data = (event as MessageEvent<ChangeMessage | UserMessage>).data;
     if (data?.v !== 1) return;
-    if (data.type === 'credentials-needed') return o.onCredentialsNeeded(data);
-    if (data.type === 'signed-out') return o.onSignedOut(data);
+    if (data.type === 'credentials-needed' || data.type === 'signed-out') {
+      for (const fn of hearers) fn(data);
+      return;
+    }
     if (data.type !== 'change' || typeof data.change?.op?.id !== 'string') return;
     for (const fn of listeners) fn(data.change);
   };
@@ -52,8 +56,13 @@ export function changeFeed(o: ChangeFeedOptions): ChangeFeed {
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
+    hear(fn) {
+      hearers.add(fn);
+      return () => void hearers.delete(fn);
+    },
     close() {
       listeners.clear();
+      hearers.clear();
       channel?.removeEventListener('message', onBroadcast);
       channel?.close();
       channel = undefined;

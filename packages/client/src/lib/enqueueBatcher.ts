@@ -15,7 +15,8 @@ export interface EnqueueSender {
   single(op: OperationInput): Promise<Results['enqueue']>;
   /** How long a batch may be sent again after `worker-timeout` before its callers hear it. */
   deadlineMs: number;
-  now?: () => number;
+  /** Wall-clock time, for the deadline. */
+  now: () => number;
 }
 
 /**
@@ -47,7 +48,7 @@ async function untilAnswered<T>(send: () => Promise<T>, deadlineMs: number, now:
 export function enqueueBatcher(send: EnqueueSender): (op: OperationInput) => Promise<string> {
   let waiting: Waiting[] = [];
 
-  const now = send.now ?? (() => Date.now());
+  const now = send.now;
   const alone = (w: Waiting): void => {
     untilAnswered(() => send.single(w.op), send.deadlineMs, now).then((stored) => w.resolve(stored.id), w.reject);
   };

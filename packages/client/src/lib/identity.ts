@@ -1,6 +1,7 @@
-import type { CredentialsInput, RequestBody, Results, SignedOutMessage, SignOutResult } from '@ferry/core/protocol';
+import type { CredentialsInput, SignedOutMessage, SignOutResult } from '@ferry/core/protocol';
 import { FerryError } from '@ferry/core';
 import { checkUserId } from '@ferry/core/internal';
+import type { Request } from './parts.ts';
 
 /** What the app's credentials provider is told when the worker needs a user's credentials. */
 export interface CredentialsRequest {
@@ -21,8 +22,6 @@ interface Session {
   epoch: Promise<number>;
   known?: number;
 }
-
-type Request = <K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>) => Promise<Results[K]>;
 
 export interface IdentityOptions {
   request: Request;

@@ -3,8 +3,6 @@ import type { PostTarget } from './requester.ts';
 
 /** Where the client's requests go: the worker controlling the page, or the host in the page. */
 export interface Connection {
-  /** Whether requests go to the host in the page (page mode). */
-  readonly inPage: boolean;
   /** The target of the next request, looked up each time: a restarted or updated worker is the one reached. */
   target(): Promise<PostTarget | undefined>;
   /** See `FerryClient.register`. */
@@ -54,7 +52,7 @@ export function connection(container: () => ServiceWorkerContainer | undefined, 
     return reg;
   };
 
-  return { inPage, target, register, close: async () => void (await host?.close?.()) };
+  return { target, register, close: async () => void (await host?.close?.()) };
 }
 
 /** Resolves once `worker` is activated (or was replaced: redundant). */

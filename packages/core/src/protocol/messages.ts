@@ -34,9 +34,9 @@ export type RequestBody =
   | { type: 'setCredentials'; user: string; credentials: CredentialsInput; epoch?: number }
   /** `user` signed out, in every tab: the worker forgets their credentials, and deletes their unsent ops if `discard`. */
   | { type: 'signOut'; user: string; discard: boolean }
+  /** Retries one dead letter (`opId`), or the dead letters `filter` picks, in their enqueue order, in one transaction. */
   | { type: 'retry'; opId: string }
-  /** Retries the dead letters the filter picks, in their enqueue order, in one transaction. */
-  | { type: 'retryAll'; filter: RetryFilter }
+  | { type: 'retry'; filter: RetryFilter }
   /**
    * Deletes an op never sent, or a failed one, so that it is never sent (again): `possibly-delivered`
    * once it may have reached the server, `invalid-state` once done.
@@ -148,9 +148,8 @@ export interface Results {
   signIn: { epoch: number };
   setCredentials: null;
   signOut: SignOutResult;
-  retry: Operation;
-  /** The retried ops, in enqueue order. */
-  retryAll: Operation[];
+  /** The retried op for an `opId`; the retried ops, in enqueue order, for a `filter`. */
+  retry: Operation | Operation[];
   remove: Operation;
   update: Operation;
   /** Counts after the drain the request started has settled. */

@@ -16,22 +16,21 @@ const REASONS: readonly string[] = ['online', 'visible', 'kick'] satisfies KickR
 
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_ID;
 
-/** Most ids one `retryAll` request may name. */
+/** Most ids one `retry` filter may name. */
 const MAX_RETRY_IDS = 10_000;
 
 function parseRetryFilter(f: unknown): RetryFilter | string {
-  if (f === undefined) return {};
-  if (!isRecord(f)) return 'retryAll.filter must be an object';
+  if (!isRecord(f)) return 'retry.filter must be an object';
   const out: RetryFilter = {};
   for (const key of ['lane', 'user'] as const) {
     if (f[key] === undefined) continue;
-    if (!isName(f[key])) return `retryAll.filter.${key} must be a non-empty string`;
+    if (!isName(f[key])) return `retry.filter.${key} must be a non-empty string`;
     out[key] = f[key];
   }
   if (f['ids'] !== undefined) {
     const ids = f['ids'];
     if (!Array.isArray(ids) || ids.length > MAX_RETRY_IDS || !ids.every(isName)) {
-      return `retryAll.filter.ids must be an array of at most ${MAX_RETRY_IDS} ids`;
+      return `retry.filter.ids must be an array of at most ${MAX_RETRY_IDS} ids`;
     }
     out.ids = [...ids];
   }
@@ -96,16 +95,20 @@ export function parseRequest(data: unknown): Parsed {
       if (!isName(data['opId'])) return bad('update needs an opId');
       // The patch's fields are the Outbox's to check (a typed error says what is wrong).
       return ok({ type: 'update', opId: data['opId'], patch: data['patch'] as OpPatch });
+    case 'retry': {
+      // Exactly one of the two: a malformed request never widens into "retry every dead letter".
+      if ((data['opId'] === undefined) === (data['filter'] === undefined))
+        return bad('retry needs either an opId or a filter');
+      if (data['opId'] !== undefined)
+        return isName(data['opId']) ? ok({ type: 'retry', opId: data['opId'] }) : bad('retry needs an opId');
+      const filter = parseRetryFilter(data['filter']);
+      return typeof filter === 'string' ? bad(filter) : ok({ type: 'retry', filter });
+    }
     case 'get':
-    case 'retry':
     case 'remove':
       return isName(data['opId'])
         ? ok({ type: data['type'], opId: data['opId'] })
         : bad(`${data['type']} needs an opId`);
-    case 'retryAll': {
-      const filter = parseRetryFilter(data['filter']);
-      return typeof filter === 'string' ? bad(filter) : ok({ type: 'retryAll', filter });
-    }
     case 'list': {
       const query = parseQuery(data['query']);
       return typeof query === 'string' ? bad(query) : ok({ type: 'list', query });

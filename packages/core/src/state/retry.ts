@@ -16,7 +16,7 @@ import { laneHead, mustGet } from './lane.ts';
 /** Makes a fresh idempotency key. */
 type NewKey = () => string;
 
-/** Which dead letters `retryAll` puts back; every given field must match. */
+/** Which dead letters a retry by filter puts back; every given field must match. */
 export interface RetryFilter {
   /** Only this lane's (the app's lane name). */
   lane?: string;

@@ -65,7 +65,7 @@ export function retryConformance(setup: ConformanceSetup): void {
       expect(again).toMatchObject({ idempotencyKey: op.idempotencyKey, possiblyDelivered: true });
     });
 
-    it('retryAll puts back the dead letters a filter picks, in enqueue order and place, in one transaction', async () => {
+    it('retry(filter) puts back the dead letters it picks, in enqueue order and place, in one transaction', async () => {
       const { outbox, store } = await setup();
       const ops: Operation[] = [];
       for (const lane of ['a', 'b', 'a', 'b', 'a']) ops.push(await outbox.enqueue(msg(lane, lane)));

@@ -112,7 +112,7 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
           ...t,
           allowedOrigins: s.allowedOrigins,
           credentials,
-          ...(s.retry?.maxRetryAfterMs !== undefined && { maxRetryAfterMs: s.retry.maxRetryAfterMs }),
+          retry: outbox.policy,
         });
   const releaseSessions = async (match: (user: string | undefined) => boolean): Promise<Operation[]> => {
     const failed = transport instanceof HttpTransport ? transport.releaseSessions(match) : [];

@@ -105,6 +105,7 @@ const HOST_SUPPLIED: Readonly<Record<string, string>> = {
   credentials: 'credentials',
   clock: 'platform.clock',
   timers: 'platform.timers',
+  retry: 'retry',
   maxRetryAfterMs: 'retry.maxRetryAfterMs',
 };
 

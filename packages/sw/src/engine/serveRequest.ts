@@ -100,6 +100,7 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       return done<'signOut'>({ unsent: pending + inflight + failed, discarded });
     }
     case 'retry': {
+      if ('filter' in req) return done<'retry'>(await outbox.retry(req.filter), wake);
       // A pending op held for its session: the retry releases its user's holds (it keeps its place).
       const op = await outbox.get(req.opId);
       if (op?.status === 'pending' && op.held?.startsWith(NEEDS_AUTH)) {
@@ -108,8 +109,6 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       }
       return done<'retry'>(await outbox.retry(req.opId), wake);
     }
-    case 'retryAll':
-      return done<'retryAll'>(await outbox.retry(req.filter), wake);
     case 'remove':
       return done<'remove'>(await outbox.remove(req.opId));
     case 'update':

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RetryPolicy } from '@ferry/core';
 import { ORIGIN, ctx, fakeFetch, op, transport } from './testSupport.ts';
 import type { FetchLike } from './HttpTransport.ts';
 
@@ -212,12 +213,12 @@ describe('Retry-After', () => {
 });
 
 describe('Retry-After per origin', () => {
-  it('a 429 or 503 with Retry-After pauses every op to that origin until then, capped by maxRetryAfterMs', async () => {
+  it('a 429 or 503 with Retry-After pauses every op to that origin until then, capped by the retry policy (maxRetryAfterMs)', async () => {
     let now = 1_000_000;
     const clock = { now: () => now };
     const t = transport(fakeFetch(new Response(null, { status: 429, headers: { 'Retry-After': '99999999' } })), {
       clock,
-      maxRetryAfterMs: 60_000,
+      retry: new RetryPolicy({ maxRetryAfterMs: 60_000 }),
       allowedOrigins: ['https://api.example'],
     });
     expect(t.pausedUntil(op(), now)).toBeUndefined();

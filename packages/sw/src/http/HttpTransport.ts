@@ -1,5 +1,5 @@
 import type { Clock, Operation, SendContext, SendResult, Timers, Transport } from '@ferry/core';
-import { systemClock, systemTimers } from '@ferry/core';
+import { RetryPolicy, systemClock, systemTimers } from '@ferry/core';
 import { targetUrl } from '@ferry/core/internal';
 import type { CredentialSource } from '../credentials/CredentialStore.ts';
 import type { Deadline } from './deadline.ts';
@@ -21,7 +21,7 @@ export type { FetchLike, HttpTransportOptions, ReachabilityOptions } from './opt
 /**
  * Delivers ops over HTTP: one request per op, `Idempotency-Key` from the op,
  * JSON body from its payload, one timeout over the whole send, and the
- * classification of the spec (`classify`; the package README has the
+ * verdict of `classify` on each answer (the package README has the
  * table). With `batchTarget`, also several ops of a lane per request
  * (`sendBatch`). Never throws.
  *
@@ -65,7 +65,7 @@ export class HttpTransport implements Transport {
       keepHeaders: (options.keepHeaders ?? []).map((h) => h.toLowerCase()),
       maxAnswerBytes: options.maxAnswerBytes ?? 16 * 1024,
       maxInProgressMs: options.maxInProgressMs ?? 2 * 60 * 1000,
-      maxRetryAfterMs: options.maxRetryAfterMs ?? 60 * 60 * 1000,
+      retry: options.retry ?? new RetryPolicy(),
       timeoutMs: this.#timeoutMs,
       clock: this.#clock,
       health: this.#health,

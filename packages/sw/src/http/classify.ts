@@ -1,5 +1,5 @@
 /**
- * How the HTTP transport reads an answer. The default follows the spec:
+ * How the HTTP transport reads an answer. The default:
  *
  * - 2xx: done;
  * - 3xx (an opaque redirect included), 401, a 403 that another op of the

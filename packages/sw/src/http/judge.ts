@@ -1,4 +1,4 @@
-import type { Clock, JsonValue, Operation, SendResult, ServerAnswer } from '@ferry/core';
+import type { Clock, JsonValue, Operation, RetryPolicy, SendResult, ServerAnswer } from '@ferry/core';
 import type { Deadline } from './deadline.ts';
 import { oneLine, reasonOf } from './errorExcerpt.ts';
 import { parseRetryAfter } from './retryAfter.ts';
@@ -43,7 +43,8 @@ export interface JudgeParts {
   keepHeaders: readonly string[];
   maxAnswerBytes: number;
   maxInProgressMs: number;
-  maxRetryAfterMs: number;
+  /** Caps a `Retry-After` (`maxRetryAfterMs`). */
+  retry: RetryPolicy;
   timeoutMs: number;
   clock: Clock;
   health: OriginHealth;
@@ -165,7 +166,7 @@ export class Judge {
 
   #retryAfterMs(value: string | null, now: number): number | undefined {
     const parsed = parseRetryAfter(value, now);
-    return parsed === undefined ? undefined : Math.min(parsed, this.#p.maxRetryAfterMs);
+    return parsed === undefined ? undefined : this.#p.retry.retryAfter(parsed);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Operation, SendContext, Clock, Timers } from '@ferry/core';
+import type { Operation, SendContext, Clock, RetryPolicy, Timers } from '@ferry/core';
 import type { CredentialSource } from '../credentials/CredentialStore.ts';
 import type { AllowedOriginEntry } from '../credentials/origins.ts';
 import type { Classify } from './classify.ts';
@@ -107,8 +107,11 @@ export interface HttpTransportOptions {
    * (`truncated`). Bodies that are neither JSON nor text are not kept. @default 16384
    */
   maxAnswerBytes?: number;
-  /** The longest pause a `Retry-After` can impose on an origin. @default 3600000 (one hour) */
-  maxRetryAfterMs?: number;
+  /**
+   * The retry policy whose `maxRetryAfterMs` caps a `Retry-After` (an op's wait and its origin's pause): the
+   * Outbox's (`outbox.policy`), which the host passes itself. @default a policy of RETRY_DEFAULTS (one hour)
+   */
+  retry?: RetryPolicy;
   /**
    * Where batch sends go, e.g. `/api/batch` (resolved and allow-listed like a
    * target). When set, the transport has `sendBatch`: several ops of a lane in
