@@ -4,9 +4,10 @@
  * `--ref REF`) into a temporary directory, installs its packages, and runs
  * its Ferry worker beside this working tree's, in one browser and one run:
  * the baseline twice (two origins, the same build: what the noise alone
- * does) and this tree once. Every round, in a rotating order, each side
- * times one-at-a-time enqueue latency, a burst, and the drain of that burst
- * over 16 lanes against the 20 ms API. It exits 1 when a figure regressed by
+ * does) and this tree once. Every round, the sides take turns in a rotating
+ * order, each turn timing one-at-a-time enqueues, a burst, and the drain of
+ * that burst over 16 lanes against the 20 ms API; a round's figures are each
+ * side's over its turns. It exits 1 when a figure regressed by
  * src/guardRule.ts's rule: worse in every round by more than the baseline's
  * two copies differed. CI runs it (.github/workflows/bench-guard.yml).
  *
@@ -41,7 +42,10 @@ const rounds = Number(flag('--rounds') ?? 5);
 const n = Number(flag('--n') ?? 1000);
 const latencyN = 200;
 const lanes = 16;
-if (!(rounds >= 3) || !(n >= 16)) throw new Error('bench:guard: --rounds must be ≥ 3 and --n ≥ 16');
+/** Turns per side in a round: each times latencyN / CHUNKS enqueues, then bursts and drains n / CHUNKS ops. */
+const CHUNKS = 5;
+if (!(rounds >= 3) || !(n >= 16 * CHUNKS) || n % CHUNKS)
+  throw new Error(`bench:guard: --rounds must be ≥ 3, --n a multiple of ${CHUNKS} and ≥ ${16 * CHUNKS}`);
 
 /** The baseline's files (git archive: no worktree left behind) with its packages installed. */
 async function checkout(): Promise<string> {
@@ -94,20 +98,32 @@ try {
       s.page = page;
     }
     for (let r = 0; r < rounds; r++) {
-      for (const s of sides.map((_, i) => sides[(i + r) % sides.length] as Side)) {
-        const page = s.page as Page;
-        s.server.delayMs = 0;
-        s.latencyMs.push(median(await page.evaluate((k) => window.swBench.latency(k), latencyN)));
-        await page.evaluate(() => window.swBench.drain()); // the latency ops, untimed
-        const burstMs = await page.evaluate(([k, l]) => window.swBench.burst(k, l), [n, lanes] as const);
-        s.burstOps.push(n / (burstMs / 1000));
-        s.server.resetLog('ferry');
-        s.server.delayMs = 20;
-        const drainMs = await page.evaluate(() => window.swBench.drain());
-        const seen = s.server.log('ferry').count;
-        if (seen < n) throw new Error(`${s.name}: the server saw ${seen} of ${n}`);
-        s.drainOps.push(n / (drainMs / 1000));
+      // A round is CHUNKS short turns per side, in a rotating order, so that the sides
+      // run seconds apart and a change of load on the machine hits them alike.
+      const t = sides.map(() => ({ latency: [] as number[], burstMs: 0, drainMs: 0 }));
+      for (let c = 0; c < CHUNKS; c++) {
+        for (let k = 0; k < sides.length; k++) {
+          const i = (k + r * CHUNKS + c) % sides.length;
+          const s = sides[i] as Side;
+          const page = s.page as Page;
+          const mine = t[i] as (typeof t)[number];
+          s.server.delayMs = 0;
+          mine.latency.push(...(await page.evaluate((m) => window.swBench.latency(m), latencyN / CHUNKS)));
+          await page.evaluate(() => window.swBench.drain()); // the latency ops, untimed
+          mine.burstMs += await page.evaluate(([m, l]) => window.swBench.burst(m, l), [n / CHUNKS, lanes] as const);
+          s.server.resetLog('ferry');
+          s.server.delayMs = 20;
+          mine.drainMs += await page.evaluate(() => window.swBench.drain());
+          const seen = s.server.log('ferry').count;
+          if (seen < n / CHUNKS) throw new Error(`${s.name}: the server saw ${seen} of ${n / CHUNKS}`);
+        }
       }
+      sides.forEach((s, i) => {
+        const mine = t[i] as (typeof t)[number];
+        s.latencyMs.push(median(mine.latency));
+        s.burstOps.push(n / (mine.burstMs / 1000));
+        s.drainOps.push(n / (mine.drainMs / 1000));
+      });
       const fig = (s: Side): string =>
         `${round(s.latencyMs[r] as number, 2)} ms, ${round(s.burstOps[r] as number, 0)}/${round(s.drainOps[r] as number, 0)} ops/s`;
       console.log(`round ${r + 1}/${rounds}: ${sides.map((s) => `${s.name} ${fig(s)}`).join(' · ')}`);
