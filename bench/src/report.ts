@@ -1,8 +1,8 @@
 /**
  * What `pnpm bench` writes besides its JSON: bench/RESULTS.md (the targets
- * with their spreads and verdicts, the raw medians, the server bench) and the
- * chart the performance page shows (docs/assets/bench.svg). `pnpm bench`
- * writes both after a full run; `pnpm exec tsx src/results.ts` rewrites them
+ * with their spreads and verdicts, the raw medians, the server bench), the
+ * chart the performance page shows (docs/assets/bench.svg) and the README's
+ * copy of the targets table. `pnpm bench` writes them after a full run; `pnpm exec tsx src/results.ts` rewrites them
  * from bench/results/latest.json and server.json.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -17,6 +17,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const resultsDir = join(here, '../results');
 export const resultsPath = join(here, '../RESULTS.md');
 export const chartPath = join(here, '../../docs/assets/bench.svg');
+/** The README's copy of the targets table sits between these markers. */
+const readmePath = join(here, '../../README.md');
+const README_TABLE = /(<!-- bench: targets[^>]*-->\n\n)[^]*?(\n\n<!-- \/bench -->)/;
 
 /** bench/results/latest.json (quick.json for `--quick`). */
 export interface BenchResult {
@@ -103,9 +106,18 @@ export function benchChart(r: BenchResult): string {
   return chartSvg(benchPanels(r.raw as Parameters<typeof benchPanels>[0]), caption);
 }
 
-/** Rewrites bench/RESULTS.md and the docs' chart from a full run's result and the server bench's. */
+/** Rewrites bench/RESULTS.md, the docs' chart and the README's table from a full run's result and the server bench's. */
 export async function writeReport(r: BenchResult, serverFile = join(resultsDir, 'server.json')): Promise<void> {
   const server = JSON.parse(await readFile(serverFile, 'utf8')) as ServerBenchResult;
   await writeFile(resultsPath, resultsMarkdown(r, server));
   await writeFile(chartPath, benchChart(r));
+  const readme = await readFile(readmePath, 'utf8');
+  if (!README_TABLE.test(readme)) throw new Error('README.md: the bench table markers are missing');
+  await writeFile(
+    readmePath,
+    readme.replace(
+      README_TABLE,
+      (_, open: string, close: string) => `${open}${targetTable(r.targets).join('\n')}${close}`,
+    ),
+  );
 }

@@ -16,8 +16,8 @@
  *
  * Each target is a ratio per round (src/targets.ts), reported with the spread
  * of its rounds and a verdict: met, missed, or unsettled when the rounds
- * disagree. Writes bench/results/latest.json, then bench/RESULTS.md and the
- * docs' chart (src/report.ts), and prints the table. `--quick` runs small
+ * disagree. Writes bench/results/latest.json, then bench/RESULTS.md, the
+ * docs' chart and the README's table (src/report.ts), and prints the table. `--quick` runs small
  * sizes (a smoke test of the harness, not a measurement) and writes
  * quick.json and quick.svg only. `--profile` also writes CPU profiles of the Ferry worker
  * (bench/results/profiles/) around the first round's Ferry scenarios.
@@ -229,7 +229,7 @@ async function main(): Promise<void> {
   console.log(serverTable(serverBench).join('\n'));
   if (!quick) {
     await writeReport(result);
-    console.log('\nwrote bench/RESULTS.md and docs/assets/bench.svg');
+    console.log('\nwrote bench/RESULTS.md, docs/assets/bench.svg and the README table');
   }
 }
 
