@@ -107,8 +107,6 @@ try {
           const s = sides[i] as Side;
           const page = s.page as Page;
           const mine = t[i] as (typeof t)[number];
-          // The tab in front is not throttled like the others: each side takes its turn in front.
-          await page.bringToFront();
           s.server.delayMs = 0;
           mine.latency.push(...(await page.evaluate((m) => window.swBench.latency(m), latencyN / CHUNKS)));
           await page.evaluate(() => window.swBench.drain()); // the latency ops, untimed
