@@ -75,9 +75,12 @@ interface Side {
 
 const baselineTree = await checkout();
 const sides: Side[] = [];
+const dists: string[] = [];
 try {
   const aDist = await buildTree(baselineTree);
+  dists.push(aDist);
   const bDist = await buildTree(root);
+  dists.push(bDist);
   const side = async (name: Side['name'], dist: string): Promise<Side> => ({
     name,
     server: await startBenchServer(dist, ['ferry']),
@@ -134,7 +137,7 @@ try {
   }
 } finally {
   for (const s of sides) await s.server.close();
-  await rm(dirname(baselineTree), { recursive: true, force: true });
+  for (const dir of [dirname(baselineTree), ...dists]) await rm(dir, { recursive: true, force: true });
 }
 
 const [a, a2, b] = sides as [Side, Side, Side];
