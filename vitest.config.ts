@@ -9,7 +9,7 @@ export default defineConfig({
         // Pure logic and fake-indexeddb: Node.
         test: {
           name: 'node',
-          include: ['packages/*/src/**/*.test.ts', 'demo/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'demo/**/*.test.ts', 'bench/src/**/*.test.ts'],
           exclude: ['**/node_modules/**', '**/*.browser.test.ts'],
         },
       },

@@ -1,15 +1,21 @@
 /**
- * Issue 4's storage scenarios, each beside its floor: raw `idb` with the same
- * durability mode as Ferry's default. Every function returns raw samples;
- * medians and ratios are computed by the runner.
+ * The storage scenarios, each beside its floor: raw `idb` with the same
+ * durability as the Ferry side, Ferry's default (`strict`) and `relaxed`.
+ * Every function returns raw samples; medians and ratios are computed by
+ * the runner.
  */
 import { Outbox } from '@ferry/core';
 import { IdbStore } from '@ferry/idb';
 import { deleteDB, openDB } from 'idb';
 import type { IDBPDatabase } from 'idb';
 
-/** Ferry's default (see packages/idb/src/IdbStore.ts); the floor uses the same. */
-const DURABILITY: IDBTransactionDurability = 'relaxed';
+/** Per durability, Ferry's samples and its floor's: `ferry` and `floor` are `strict`, Ferry's default. */
+export interface ByDurability<T> {
+  ferry: T;
+  floor: T;
+  ferryRelaxed: T;
+  floorRelaxed: T;
+}
 
 let dbCounter = 0;
 const freshName = (what: string): string => `bench-${what}-${Date.now()}-${dbCounter++}`;
@@ -21,9 +27,11 @@ const op = (i: number, lane = 'default') => ({
   payload: { id: `msg_${i}`, text: `message number ${i} from the benchmark`, created_at: 1_710_000_000_000 + i },
 });
 
-async function openFerry(): Promise<{ outbox: Outbox; close: () => Promise<void> }> {
+async function openFerry(
+  durability: IDBTransactionDurability = 'strict',
+): Promise<{ outbox: Outbox; close: () => Promise<void> }> {
   const name = freshName('ferry');
-  const store = await IdbStore.open({ name });
+  const store = await IdbStore.open({ name, durability });
   return { outbox: new Outbox({ store }), close: async () => (await store.close(), await deleteDB(name)) };
 }
 
@@ -57,41 +65,55 @@ async function timeEach(n: number, fn: (i: number) => Promise<unknown>): Promise
   return out;
 }
 
+/** One enqueue awaited at a time, vs one put in its own transaction of the same durability. Samples in ms. */
+async function enqueueLatencyOf(durability: IDBTransactionDurability, n: number): Promise<[number[], number[]]> {
+  const f = await openFerry(durability);
+  const r = await openFloor();
+  await f.outbox.enqueue(op(-1)); // warm up both
+  await r.db.put('ops', floorRecord(-1));
+  const ferry = await timeEach(n, (i) => f.outbox.enqueue(op(i)));
+  const floor = await timeEach(n, async (i) => {
+    const tx = r.db.transaction('ops', 'readwrite', { durability });
+    await tx.store.put(floorRecord(i));
+    await tx.done;
+  });
+  await f.close();
+  await r.close();
+  return [ferry, floor];
+}
+
+/** n concurrent enqueues, each acknowledged, vs n puts in one transaction of the same durability. Total ms. */
+async function burstOf(durability: IDBTransactionDurability, n: number): Promise<[number, number]> {
+  const f = await openFerry(durability);
+  const r = await openFloor();
+  await f.outbox.enqueue(op(-1));
+  await r.db.put('ops', floorRecord(-1));
+  let t = performance.now();
+  await Promise.all(Array.from({ length: n }, (_, i) => f.outbox.enqueue(op(i))));
+  const ferry = performance.now() - t;
+  t = performance.now();
+  const tx = r.db.transaction('ops', 'readwrite', { durability });
+  for (let i = 0; i < n; i++) void tx.store.put(floorRecord(i));
+  await tx.done;
+  const floor = performance.now() - t;
+  await f.close();
+  await r.close();
+  return [ferry, floor];
+}
+
 export const storageScenarios = {
-  /** One enqueue awaited at a time, vs one put in its own transaction. Samples in ms. */
-  async enqueueLatency(n: number): Promise<{ ferry: number[]; floor: number[] }> {
-    const f = await openFerry();
-    const r = await openFloor();
-    await f.outbox.enqueue(op(-1)); // warm up both
-    await r.db.put('ops', floorRecord(-1));
-    const ferry = await timeEach(n, (i) => f.outbox.enqueue(op(i)));
-    const floor = await timeEach(n, async (i) => {
-      const tx = r.db.transaction('ops', 'readwrite', { durability: DURABILITY });
-      await tx.store.put(floorRecord(i));
-      await tx.done;
-    });
-    await f.close();
-    await r.close();
-    return { ferry, floor };
+  /** Enqueue latency, `strict` then `relaxed`, each against its floor. Samples in ms. */
+  async enqueueLatency(n: number): Promise<ByDurability<number[]>> {
+    const [ferry, floor] = await enqueueLatencyOf('strict', n);
+    const [ferryRelaxed, floorRelaxed] = await enqueueLatencyOf('relaxed', n);
+    return { ferry, floor, ferryRelaxed, floorRelaxed };
   },
 
-  /** n concurrent enqueues, each acknowledged, vs n puts in one transaction. Total ms. */
-  async burst(n: number): Promise<{ ferry: number; floor: number }> {
-    const f = await openFerry();
-    const r = await openFloor();
-    await f.outbox.enqueue(op(-1));
-    await r.db.put('ops', floorRecord(-1));
-    let t = performance.now();
-    await Promise.all(Array.from({ length: n }, (_, i) => f.outbox.enqueue(op(i))));
-    const ferry = performance.now() - t;
-    t = performance.now();
-    const tx = r.db.transaction('ops', 'readwrite', { durability: DURABILITY });
-    for (let i = 0; i < n; i++) void tx.store.put(floorRecord(i));
-    await tx.done;
-    const floor = performance.now() - t;
-    await f.close();
-    await r.close();
-    return { ferry, floor };
+  /** A burst, `strict` then `relaxed`, each against its floor. Total ms. */
+  async burst(n: number): Promise<ByDurability<number>> {
+    const [ferry, floor] = await burstOf('strict', n);
+    const [ferryRelaxed, floorRelaxed] = await burstOf('relaxed', n);
+    return { ferry, floor, ferryRelaxed, floorRelaxed };
   },
 
   /**

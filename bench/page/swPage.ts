@@ -64,11 +64,12 @@ export const swBench = {
   side,
 
   async ready(): Promise<void> {
-    // `?trace` and `?batch` on this page go on to the Ferry worker's script URL.
+    // `?trace`, `?batch` and `?relaxed` on this page go on to the worker's script URL.
     const page = new URLSearchParams(location.search);
-    const flags = ['trace', 'batch'].filter((f) => page.has(f)).join('&');
-    if (client) await client.register(`/sw-${side}.js${flags ? `?${flags}` : ''}`, { scope: '/' });
-    else await navigator.serviceWorker.register(`/sw-${side}.js`, { scope: '/' });
+    const flags = ['trace', 'batch', 'relaxed'].filter((f) => page.has(f)).join('&');
+    const script = `/sw-${side}.js${flags ? `?${flags}` : ''}`;
+    if (client) await client.register(script, { scope: '/' });
+    else await navigator.serviceWorker.register(script, { scope: '/' });
     await navigator.serviceWorker.ready;
     // Each worker claims its clients on activation: wait until it controls this page.
     if (!navigator.serviceWorker.controller) {

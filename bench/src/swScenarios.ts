@@ -2,7 +2,10 @@
  * The service-worker scenarios: Ferry (its client and its service worker, defaults),
  * workbox-background-sync's `Queue` in a service worker, and the floor (a
  * worker with a raw idb put / raw fetch), each side on its own origin, all
- * in the same browser and the same run, interleaved round by round.
+ * in the same browser and the same run, interleaved round by round. The
+ * enqueue scenarios also run Ferry with `storage.durability: 'relaxed'` and
+ * the floor's put in both durabilities, so that each Ferry mode has a floor
+ * of its own kind.
  */
 import type { BrowserContext, Page } from 'playwright';
 import type { BenchServer } from './server.ts';
@@ -13,6 +16,10 @@ import { attachToWorker } from './workerCdp.ts';
 
 export const SIDES = ['ferry', 'workbox', 'floor'] as const;
 export type Side = (typeof SIDES)[number];
+/** The enqueue scenarios' sides: `ferry` and `floor` are `strict` (Ferry's default), the `…Relaxed` ones `relaxed`. */
+export const ENQUEUE_SIDES = ['ferry', 'ferryRelaxed', 'workbox', 'floor', 'floorRelaxed'] as const;
+export type EnqueueSide = (typeof ENQUEUE_SIDES)[number];
+type PageName = EnqueueSide | 'ferryBatch' | 'backlog';
 
 export interface SwSizes {
   rounds: number;
@@ -36,11 +43,14 @@ export interface SwSizes {
 
 type PerSide = Record<Side, number[]>;
 const perSide = (): PerSide => ({ ferry: [], workbox: [], floor: [] });
-const medians = (x: PerSide, digits = 3): Record<Side, number> => ({
-  ferry: round(median(x.ferry), digits),
-  workbox: round(median(x.workbox), digits),
-  floor: round(median(x.floor), digits),
-});
+const medians = (x: Partial<Record<EnqueueSide, number[]>>, digits = 3): Record<string, number> =>
+  Object.fromEntries(Object.entries(x).map(([side, xs]) => [jsonKey(side), round(median(xs), digits)]));
+/** A side's name in the results: `ferryRelaxed` → `ferry_relaxed`. */
+const jsonKey = (side: string): string => side.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const byJsonKey = (x: Partial<Record<EnqueueSide, number[]>>): Record<string, number[]> =>
+  Object.fromEntries(Object.entries(x).map(([side, xs]) => [jsonKey(side), xs]));
+/** `xs` starting at its `r`-th element, so that no side always runs first. */
+const rotate = <T>(xs: readonly T[], r: number): T[] => xs.map((_, i) => xs[(i + r) % xs.length] as T);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -52,18 +62,26 @@ export async function runSwScenarios(
   profile: ((name: string, cdp: WorkerCdp) => Promise<() => Promise<void>>) | undefined,
 ): Promise<Record<string, unknown>> {
   // `ferryBatch`: Ferry in batch mode (one-lane drain, memory); `backlog`: Ferry with 100,000 pending.
-  const pages = {} as Record<Side | 'ferryBatch' | 'backlog', Page>;
+  const pages = {} as Record<PageName, Page>;
   for (const [name, side] of [
     ['ferry', 'ferry'],
+    ['ferryRelaxed', 'ferry'],
     ['workbox', 'workbox'],
     ['floor', 'floor'],
+    ['floorRelaxed', 'floor'],
     ['ferryBatch', 'ferry'],
     ['backlog', 'ferry'],
   ] as const) {
     const page = await context.newPage();
     page.on('pageerror', (e) => console.error(`[${name} page error]`, e));
     page.on('console', (m) => m.type() === 'error' && console.error(`[${name} console]`, m.text()));
-    const flags = `${profile && name === 'ferry' ? '&trace' : ''}${name === 'ferryBatch' ? '&batch' : ''}`;
+    const flags = [
+      profile && name === 'ferry' && '&trace',
+      name === 'ferryBatch' && '&batch',
+      name.endsWith('Relaxed') && '&relaxed',
+    ]
+      .filter(Boolean)
+      .join('');
     await page.goto(`${server.origins[name]}/sw.html?side=${side}${flags}`);
     await page.waitForFunction(() => document.title === 'ready');
     await page.evaluate(() => window.swBench.ready());
@@ -83,7 +101,7 @@ export async function runSwScenarios(
   };
 
   /** Drains what a side has queued, untimed, on a fast API (clean-up between scenarios). */
-  const flush = async (side: Side | 'ferryBatch' | 'backlog'): Promise<void> => {
+  const flush = async (side: PageName): Promise<void> => {
     const delay = server.delayMs;
     server.delayMs = 0;
     await pages[side].evaluate(() => window.swBench.drain());
@@ -99,8 +117,8 @@ export async function runSwScenarios(
     return { ms, ordered: inOrder(log) };
   };
 
-  const latency = perSide();
-  const burst = perSide();
+  const latency: Record<EnqueueSide, number[]> = { ...perSide(), ferryRelaxed: [], floorRelaxed: [] };
+  const burst: Record<EnqueueSide, number[]> = { ...perSide(), ferryRelaxed: [], floorRelaxed: [] };
   const drainMany = perSide();
   const drainOne = perSide();
   const drainOneBatch: number[] = [];
@@ -108,14 +126,14 @@ export async function runSwScenarios(
   let orderedOne = true;
   for (let r = 0; r < s.rounds; r++) {
     const first = r === 0;
-    for (const side of SIDES) {
+    for (const side of rotate(ENQUEUE_SIDES, r)) {
       const samples = await (first && side === 'ferry'
         ? profiled('enqueue-latency', () => pages[side].evaluate((n) => window.swBench.latency(n), s.latencyN))
         : pages[side].evaluate((n) => window.swBench.latency(n), s.latencyN));
       latency[side].push(median(samples));
       await flush(side);
     }
-    for (const side of SIDES) {
+    for (const side of rotate(ENQUEUE_SIDES, r)) {
       const run = () =>
         pages[side].evaluate(([n, lanes]) => window.swBench.burst(n, lanes), [s.burstN, s.lanes] as const);
       const ms = await (first && side === 'ferry' ? profiled('burst', run) : run());
@@ -123,10 +141,12 @@ export async function runSwScenarios(
     }
     if (s.only === 'enqueue') {
       // The burst left ops queued: drain them untimed so that each round starts alike.
-      for (const side of SIDES) await flush(side);
+      for (const side of ENQUEUE_SIDES) await flush(side);
       process.stdout.write(`sw round ${r + 1}/${s.rounds} `);
       continue;
     }
+    // The burst left ops queued on every side; the relaxed ones are not drained on the slow API.
+    for (const side of ['ferryRelaxed', 'floorRelaxed'] as const) await flush(side);
     for (const side of SIDES) {
       const d = await (first && side === 'ferry'
         ? profiled('drain-16-lanes', () => drain(side, s.burstN))
@@ -155,8 +175,8 @@ export async function runSwScenarios(
   if (s.only === 'enqueue') {
     await ferryCdp?.detach();
     return {
-      enqueue_latency_ms: { ...medians(latency), n: s.latencyN, rounds: latency },
-      burst_ops_per_s: { ...medians(burst, 0), n: s.burstN, lanes: s.lanes, rounds: burst },
+      enqueue_latency_ms: { ...medians(latency), n: s.latencyN, rounds: byJsonKey(latency) },
+      burst_ops_per_s: { ...medians(burst, 0), n: s.burstN, lanes: s.lanes, rounds: byJsonKey(burst) },
     };
   }
 
@@ -243,8 +263,8 @@ export async function runSwScenarios(
   const mb = (b: number): number => round(b / 2 ** 20, 2);
 
   return {
-    enqueue_latency_ms: { ...medians(latency), n: s.latencyN, rounds: latency },
-    burst_ops_per_s: { ...medians(burst, 0), n: s.burstN, lanes: s.lanes, rounds: burst },
+    enqueue_latency_ms: { ...medians(latency), n: s.latencyN, rounds: byJsonKey(latency) },
+    burst_ops_per_s: { ...medians(burst, 0), n: s.burstN, lanes: s.lanes, rounds: byJsonKey(burst) },
     cold_start_ms: { ferry: round(median(cold.ferry)), workbox: round(median(cold.workbox)), rounds: cold },
     drain_ops_per_s: {
       ...medians(drainMany, 0),

@@ -4,7 +4,8 @@
  * (createFerryHost, defaults), with one bench hook: a gate in front of the
  * online signal, so that the runner leaves ops queued until the bench opens
  * it. Bench control messages (`{ bench: ... }`) are answered here and kept
- * from the host. `?batch` turns on batch mode (the `ferryBatch` origin).
+ * from the host. `?batch` turns on batch mode (the `ferryBatch` origin);
+ * `?relaxed` sets `storage.durability: 'relaxed'` (the `ferryRelaxed` origin).
  */
 import { IdbStore } from '@ferry/idb';
 import { HttpTransport, createFerryHost } from '@ferry/sw';
@@ -26,8 +27,9 @@ self.addEventListener('message', (e) => {
 // `?batch`: batch mode, as an app turns it on (a batch endpoint; 25 ops of a lane per request).
 const flags = new URLSearchParams(self.location.search);
 const transport = new HttpTransport(flags.has('batch') ? { batchTarget: '/api/batch' } : {});
+const durability: IDBTransactionDurability = flags.has('relaxed') ? 'relaxed' : 'strict';
 createFerryHost({
   platform: { isOnline: () => open && navigator.onLine },
   transport: flags.has('trace') ? traceTransport(transport) : transport,
-  ...(flags.has('trace') && { storage: { store: async () => traceStore(await IdbStore.open()) } }),
+  storage: flags.has('trace') ? { store: async () => traceStore(await IdbStore.open({ durability })) } : { durability },
 }).listen(self, { skipWaiting: true, clientsClaim: true });

@@ -3,7 +3,8 @@
  * The floor's service worker: what the browser itself allows, with no queue
  * logic. `put` writes one record with a raw idb put, group-committed like
  * Ferry's enqueue (whatever arrived while a transaction ran shares the next
- * one), with Ferry's default durability; `fetchAll` sends requests with
+ * one), with Ferry's default durability (`strict`), or `relaxed` when its
+ * script URL has `?relaxed`; `fetchAll` sends requests with
  * plain `fetch`, Ferry's concurrency and one request per lane at a time,
  * storing nothing.
  */
@@ -12,10 +13,12 @@ import type { BenchOp, BenchRequest } from '../page/wire.ts';
 
 declare const self: ServiceWorkerGlobalScope;
 
-/** Ferry's default (packages/idb/src/IdbStore.ts); the floor uses the same. */
-const DURABILITY: IDBTransactionDurability = 'relaxed';
+/** `strict` is Ferry's default (packages/idb/src/IdbStore.ts); each Ferry mode is compared with the floor of its own. */
+const DURABILITY: IDBTransactionDurability = new URLSearchParams(self.location.search).has('relaxed')
+  ? 'relaxed'
+  : 'strict';
 
-const db = openDB('floor', 1, { upgrade: (d) => void d.createObjectStore('ops', { keyPath: 'id' }) });
+const db = openDB(`floor-${DURABILITY}`, 1, { upgrade: (d) => void d.createObjectStore('ops', { keyPath: 'id' }) });
 let waiting: { op: BenchOp; done: () => void; fail: (e: unknown) => void }[] = [];
 let flushing = false;
 
