@@ -46,12 +46,12 @@ export function harness() {
     pages.push(client);
     return client;
   };
-  /** The player claims the next ready op of each lane and settles each with `result`. */
+  /** The player claims the next ready op (of `lanes` lanes) and settles each with `result`; resolves with them. */
   const send = async (result: SendResult = { ok: true }, lanes = 1) => {
     const claimed = await player.delivery.claim({ owner: 'player', lanes, leaseMs: 60_000 });
     if (claimed.length)
       await player.delivery.exchange({ settlements: claimed.map((op) => ({ run: [op], results: [result] })) });
-    return claimed.length;
+    return claimed;
   };
   /** The player claims the next ready op and leaves it in flight. */
   const claim = () => player.delivery.claim({ owner: 'player', lanes: 1, leaseMs: 60_000 });
