@@ -7,6 +7,7 @@ import type { LastError, Operation, ServerAnswer } from '@ferry/core';
  */
 export class DeadLetterError extends Error {
   override readonly name = 'DeadLetterError';
+  /** Tells it apart from Ferry's own errors (`FerryError`), whose codes name a call's failure, not an op's. */
   readonly code = 'dead-letter';
   /** The failed op. */
   readonly op: Operation;
