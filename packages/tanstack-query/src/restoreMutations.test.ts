@@ -77,7 +77,7 @@ describe('restoreMutations', () => {
     expect(outcome(refused?.id)).toMatchObject({ status: 'error' });
     expect(outcome(refused?.id)?.error).toBeInstanceOf(DeadLetterError);
     expect(outcome(last?.id)).toMatchObject({ status: 'success', data: { ok: 2 } });
-    const text = (op: { payload: unknown } | undefined) => (op?.payload as { text: string }).text;
+    const text = (op: { payload: unknown } | undefined) => (op?.payload as { text?: string } | undefined)?.text;
     expect(settled).toEqual([`ok {"ok":1} ${text(onWire)}`, 'error 409', `ok {"ok":2} ${text(last)}`]);
     expect(await counts(client, ferry)).toEqual({ cache: 0, ferry: 0 });
     expect((await ferry.get(other))?.status).toBe('pending');
