@@ -120,11 +120,12 @@ describe('restoreMutations', () => {
     expect(client.getMutationCache().getAll()[0]?.state.variables).toEqual({ list: 'l', text: 'bob' });
   });
 
-  it('rejects with invalid-argument for options ferryMutation did not make, or two definitions of one kind', async () => {
+  it('rejects with invalid-argument for a non-array, options ferryMutation did not make, or two definitions of one kind', async () => {
     t = harness();
     const ferry = t.page();
     const client = new QueryClient();
     const { addTodo } = definitions(ferry);
+    await expect(restoreMutations(client, addTodo as never)).rejects.toMatchObject({ code: 'invalid-argument' });
     await expect(restoreMutations(client, [{ ...addTodo }])).rejects.toMatchObject({ code: 'invalid-argument' });
     await expect(restoreMutations(client, [addTodo, definitions(ferry).addTodo])).rejects.toMatchObject({
       code: 'invalid-argument',

@@ -48,10 +48,12 @@ function restore(client: QueryClient, def: Definition, op: Operation): void {
  * `variables` are the op's payload, it runs the definition's `onSuccess`, `onError` and `onSettled`
  * (not `onMutate`) and invalidates its keys. An op a mutation of this page already waits on is
  * skipped, so calling it again adds only ops enqueued elsewhere since. Resolves with how many it
- * added. Rejects with `invalid-argument` for a definition `ferryMutation` did not make, or two of one kind
- * and client, and with Ferry's error when `list` fails.
+ * added. Rejects with `invalid-argument` for `mutations` that are not an array, a definition `ferryMutation`
+ * did not make, or two of one kind and client, and with Ferry's error when `list` fails.
  */
 export async function restoreMutations(client: QueryClient, mutations: readonly object[]): Promise<number> {
+  if (!Array.isArray(mutations))
+    throw new FerryError('invalid-argument', 'restoreMutations takes an array of mutations');
   const byClient = new Map<FerryClient, Map<string, Definition>>();
   for (const options of mutations) {
     const def = definitions.get(options);
