@@ -1,3 +1,4 @@
+import type { FerryClient } from '@ferry/client';
 import { FerryError } from '@ferry/core';
 import { MutationObserver, QueryClient, QueryObserver } from '@tanstack/query-core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -105,6 +106,21 @@ describe('ferryMutation', () => {
     const [op] = await ferry.list();
     await ferry.remove(op!.id);
     await expect(result).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('after an enqueue that timed out, follows the op when it was stored, and rejects with worker-timeout when not', async () => {
+    t = harness();
+    const page = t.page();
+    const timeout = () => new FerryError('worker-timeout', 'no answer');
+    const stored: FerryClient = { ...page, enqueue: (op) => page.enqueue(op).then(() => Promise.reject(timeout())) };
+    const lost: FerryClient = { ...page, enqueue: () => Promise.reject(timeout()) };
+    const client = new QueryClient();
+    const kept = new MutationObserver(client, ferryMutation<number>(stored, { kind: 'k', target: '/api/x' })).mutate(1);
+    const gone = new MutationObserver(client, ferryMutation<number>(lost, { kind: 'k', target: '/api/x' })).mutate(2);
+    await expect(gone).rejects.toMatchObject({ code: 'worker-timeout' });
+    await until(async () => expect(await page.list()).toHaveLength(1));
+    await t.send({ ok: true, answer: { status: 200, body: 'kept' } });
+    await expect(kept).resolves.toBe('kept');
   });
 
   it('throws invalid-argument for a bad kind, target or invalidates', () => {

@@ -89,6 +89,11 @@ export function ferryMutation<TVariables, TData = unknown, TOnMutateResult = unk
           ...(opLane !== undefined && { lane: opLane }),
         });
       } catch (err) {
+        // After a worker-timeout the op may be stored: the mutation follows it if it is.
+        if (err instanceof Err && err.code === 'worker-timeout')
+          return settle<TData>(ferry, id, context.client, invalidates).catch((e: unknown) => {
+            throw e instanceof Err && e.code === 'not-found' ? err : e;
+          });
         ids.delete(id);
         throw err;
       }
