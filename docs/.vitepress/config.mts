@@ -34,6 +34,7 @@ const guides: DefaultTheme.SidebarItem[] = [
       { text: 'Batch mode', link: '/batch-mode' },
       { text: 'Testing your offline path', link: '/testing' },
       { text: 'The status snapshot', link: '/status' },
+      { text: 'TanStack Query', link: '/tanstack-query' },
     ],
   },
   {

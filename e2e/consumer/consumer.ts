@@ -48,6 +48,8 @@ const APP_DEPS = [
   'fast-check@4.11.0',
   'react@19.3.1',
   '@types/react@19.3.0',
+  // @ferry/tanstack-query's README and guide use React Query (query-core, its peer, comes with it).
+  '@tanstack/react-query@5.108.4',
   // The docs' Vue components' framework (vue-tsc checks them: VUE_CHECK_DEPS).
   'vue@3.5.47',
   // @ferry/server's peers and their types at the versions packages/server pins, @types/node for a
@@ -76,6 +78,7 @@ export const ENTRIES = [
   '@ferry/client/identity',
   '@ferry/workbox',
   '@ferry/react',
+  '@ferry/tanstack-query',
   '@ferry/server',
   '@ferry/server/pglite',
   '@ferry/server/pg',
@@ -86,7 +89,7 @@ export const ENTRIES = [
   '@ferry/testing/proxy',
   '@ferry/testing/playwright',
 ];
-const PACKAGES = ['core', 'idb', 'sw', 'client', 'workbox', 'react', 'server', 'testing'];
+const PACKAGES = ['core', 'idb', 'sw', 'client', 'workbox', 'react', 'tanstack-query', 'server', 'testing'];
 /** Files besides the entries a tarball must hold. */
 const MORE: Record<string, string[]> = {
   sw: ['package/dist/ferry-sw.classic.js'],

@@ -1,0 +1,81 @@
+/**
+ * TanStack Query mutations on Ferry in Chromium, over the repository's test app and server
+ * (e2e/fixtures.ts): sends that hang, a reload while ops are in flight, a worker killed,
+ * answers lost after the server applied them.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Page } from '@playwright/test';
+import { build } from 'vite';
+import { expect, openApp, test } from '../../../e2e/fixtures.ts';
+import type { Message, Tq } from './page.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+test.beforeAll(async ({ testServer }) => {
+  await build({
+    configFile: false,
+    logLevel: 'warn',
+    root: here,
+    // Query reads process.env.NODE_ENV, as an app's bundler defines it.
+    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+    build: {
+      outDir: testServer.staticDir,
+      emptyOutDir: false,
+      copyPublicDir: false,
+      minify: false,
+      target: 'es2022',
+      lib: { entry: `${here}page.ts`, formats: ['es'], fileName: () => 'tq.js' },
+    },
+  });
+});
+
+const tq = (page: Page) => page.evaluateHandle(() => (window as unknown as { tq: Tq }).tq);
+async function load(page: Page): Promise<void> {
+  await page.addScriptTag({ url: '/tq.js', type: 'module' });
+  await page.waitForFunction(() => 'tq' in window);
+}
+const counts = async (page: Page) => (await tq(page)).evaluate((t) => t.counts());
+const restore = async (page: Page) => (await tq(page)).evaluate((t) => t.restore());
+const mutate = async (page: Page, messages: Message[]) => (await tq(page)).evaluate((t, m) => t.mutate(m), messages);
+const messages = (from: number, to: number): Message[] =>
+  Array.from({ length: to - from }, (_, i) => ({ n: from + i, lane: `lane-${(from + i) % 4}` }));
+
+test('mutations across 4 lanes survive a reload mid-send and a worker kill: none lost, none applied twice, lane order kept, the cache counts what Ferry counts', async ({
+  page,
+  server,
+  cdp,
+}) => {
+  // Hung sends time out after 500 ms and count as attempts: enough attempts that none becomes a dead letter.
+  await openApp(page, server, 'sendTimeout=500&attempts=1000');
+  await load(page);
+  expect(await restore(page)).toBe(0);
+  // Every send hangs: nothing is applied, and ops go in flight and back.
+  server.script = () => 'hang';
+  await mutate(page, messages(0, 20));
+  await expect.poll(() => counts(page)).toMatchObject({ pending: 20, unsettled: 20 });
+  await expect.poll(() => server.received.length).toBeGreaterThan(0);
+
+  // The reload, with sends on the wire: the new page's cache shows the 20 again.
+  await page.reload();
+  await page.evaluate(() => window.ferryReady);
+  await load(page);
+  expect(await restore(page)).toBe(20);
+  expect(await counts(page)).toMatchObject({ pending: 20, success: 0, error: 0, unsettled: 20 });
+  await mutate(page, messages(20, 40));
+  await expect.poll(() => counts(page)).toMatchObject({ pending: 40, unsettled: 40 });
+
+  // The worker dies; the server comes back, and loses its answer to the first send of every fifth op.
+  await cdp.stopAll();
+  server.script = (req, nth) => ((req.body as Message).n % 5 === 0 && nth === 1 ? 'apply-and-drop' : undefined);
+  await page.evaluate(() => window.ferry.kick());
+  await expect
+    .poll(() => counts(page), { timeout: 30_000 })
+    .toEqual({ pending: 0, success: 40, error: 0, unsettled: 0 });
+
+  const applied = server.applied.map((a) => a.body as Message);
+  expect(applied.map((m) => m.n).sort((a, b) => a - b)).toEqual(messages(0, 40).map((m) => m.n));
+  for (let lane = 0; lane < 4; lane++) {
+    const order = applied.filter((m) => m.lane === `lane-${lane}`).map((m) => m.n);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  }
+});

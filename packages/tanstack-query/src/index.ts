@@ -1,0 +1,4 @@
+export { ferryMutation } from './ferryMutation.ts';
+export type { FerryMutationError, FerryMutationSpec } from './ferryMutation.ts';
+export { restoreMutations } from './restoreMutations.ts';
+export { DeadLetterError } from './DeadLetterError.ts';
