@@ -1,4 +1,5 @@
 import type { FerryClient } from '@ferry/client';
+import { createFerryIdentity } from '@ferry/client/identity';
 import { MutationObserver, QueryClient } from '@tanstack/query-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeadLetterError, ferryMutation, restoreMutations } from './index.ts';
@@ -111,12 +112,13 @@ describe('restoreMutations', () => {
     t = harness();
     const ferry = t.page();
     const { addTodo } = definitions(ferry);
-    await ferry.setUser('ann');
+    const identity = createFerryIdentity(ferry);
+    await identity.setUser('ann');
     await ferry.enqueue({ kind: 'todo.add', target: '/api/todos', payload: { list: 'l', text: 'ann' } });
-    await ferry.setUser('bob');
+    await identity.setUser('bob');
     await ferry.enqueue({ kind: 'todo.add', target: '/api/todos', payload: { list: 'l', text: 'bob' } });
     const client = new QueryClient();
-    await expect(restoreMutations(client, [addTodo])).resolves.toBe(1);
+    await expect(restoreMutations(client, [addTodo], { user: identity.user })).resolves.toBe(1);
     expect(client.getMutationCache().getAll()[0]?.state.variables).toEqual({ list: 'l', text: 'bob' });
   });
 

@@ -9,13 +9,21 @@ import { settle, waitedOn } from './settle.ts';
 /** The most ops `list` returns in one call, per status. */
 const LIST_LIMIT = 10_000;
 
-/** The unsettled ops of the user signed in on `ferry`, in enqueue order. */
-async function unsettled(ferry: FerryClient): Promise<Operation[]> {
+/** Whose ops a restore brings back. */
+export interface RestoreOptions {
+  /**
+   * The signed-in user (`createFerryIdentity(ferry).user` from `@ferry/client/identity`). Default: none,
+   * for an app without users: the ops enqueued with no user.
+   */
+  user?: string | null;
+}
+
+/** The unsettled ops of `user`, in enqueue order. */
+async function unsettled(ferry: FerryClient, user: string | undefined): Promise<Operation[]> {
   const [pending, inflight] = await Promise.all([
     ferry.list({ status: 'pending', limit: LIST_LIMIT }),
     ferry.list({ status: 'inflight', limit: LIST_LIMIT }),
   ]);
-  const user = ferry.user ?? undefined;
   return [...pending, ...inflight].filter((op) => op.user === user).sort((a, b) => a.seq - b.seq);
 }
 
@@ -43,15 +51,19 @@ function restore(client: QueryClient, def: Definition, op: Operation): void {
 
 /**
  * Puts a pending mutation in `client`'s mutation cache for each unsettled op (pending or in flight)
- * of the definitions' kinds, read from Ferry's `list` for the user signed in (call it after
- * `setUser`); each settles when its op does, as the mutation that enqueued it would have: its
+ * of the definitions' kinds, read from Ferry's `list` for `options.user` (the signed-in user, once
+ * `setUser` resolved); each settles when its op does, as the mutation that enqueued it would have: its
  * `variables` are the op's payload, it runs the definition's `onSuccess`, `onError` and `onSettled`
  * (not `onMutate`) and invalidates its keys. An op a mutation of this page already waits on is
  * skipped, so calling it again adds only ops enqueued elsewhere since. Resolves with how many it
  * added. Rejects with `invalid-argument` for `mutations` that are not an array, a definition `ferryMutation`
  * did not make, or two of one kind and client, and with Ferry's error when `list` fails.
  */
-export async function restoreMutations(client: QueryClient, mutations: readonly object[]): Promise<number> {
+export async function restoreMutations(
+  client: QueryClient,
+  mutations: readonly object[],
+  options: RestoreOptions = {},
+): Promise<number> {
   if (!Array.isArray(mutations))
     throw new FerryError('invalid-argument', 'restoreMutations takes an array of mutations');
   const byClient = new Map<FerryClient, Map<string, Definition>>();
@@ -66,7 +78,7 @@ export async function restoreMutations(client: QueryClient, mutations: readonly 
   let added = 0;
   for (const [ferry, kinds] of byClient) {
     const ids = waitedOn(ferry);
-    for (const op of await unsettled(ferry)) {
+    for (const op of await unsettled(ferry, options.user ?? undefined)) {
       const def = kinds.get(op.kind);
       if (!def || ids.has(op.id)) continue;
       ids.add(op.id);
