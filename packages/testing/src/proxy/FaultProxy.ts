@@ -3,16 +3,9 @@ import { createServer, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { FerryError } from '@ferry/core';
-import type { WireRequest } from '../checker/history.ts';
-import type { Fault, FaultPlan, PlannedRequest } from './faults.ts';
-
-/** One request (or one item of a batch request) that reached the proxy, and what became of it. */
-export interface LoggedRequest extends WireRequest, PlannedRequest {
-  /** What the proxy did. */
-  fault: Fault;
-  /** The status the API answered, when the request was forwarded and answered. */
-  upstreamStatus?: number;
-}
+import type { FaultPlan, PlannedRequest } from './faults.ts';
+import type { LoggedRequest } from './recorder.ts';
+import { WireRecorder, cannedAnswer, noteAnswer, retryAfterOf } from './recorder.ts';
 
 export interface FaultProxyOptions {
   /** The API's origin, e.g. `http://127.0.0.1:3000`: requests keep their path and query. */
@@ -39,12 +32,8 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
  * logged once per op, all with the request's fault.
  */
 export class FaultProxy {
-  /** Every matched request in arrival order (an item per op of a batch request). */
-  readonly log: LoggedRequest[] = [];
-  plan: FaultPlan;
   readonly #target: URL;
-  readonly #match: (req: PlannedRequest) => boolean;
-  readonly #count = new Map<string, number>();
+  readonly #recorder: WireRecorder;
   readonly #open = new Set<ServerResponse>();
   readonly #server = createServer((req, res) => void this.#handle(req, res));
   #url = '';
@@ -55,8 +44,7 @@ export class FaultProxy {
     } catch {
       throw new FerryError('invalid-config', `target must be an absolute URL, got ${JSON.stringify(options.target)}`);
     }
-    this.plan = options.plan ?? (() => 'pass');
-    this.#match = options.match ?? ((req) => req.key !== null || req.batch !== undefined);
+    this.#recorder = new WireRecorder(options.plan, options.match);
   }
 
   static async start(options: FaultProxyOptions): Promise<FaultProxy> {
@@ -71,10 +59,23 @@ export class FaultProxy {
     return this.#url;
   }
 
+  /** Every matched request in arrival order (an item per op of a batch request). */
+  get log(): LoggedRequest[] {
+    return this.#recorder.log;
+  }
+
+  /** Chooses each matched request's fault; replace it between phases of a test. */
+  get plan(): FaultPlan {
+    return this.#recorder.plan;
+  }
+
+  set plan(plan: FaultPlan) {
+    this.#recorder.plan = plan;
+  }
+
   /** Forgets the log and the per-key counts, and drops the requests left hanging. */
   reset(): void {
-    this.log.length = 0;
-    this.#count.clear();
+    this.#recorder.reset();
     for (const res of this.#open) res.destroy();
     this.#open.clear();
   }
@@ -89,33 +90,26 @@ export class FaultProxy {
     const body = await readBody(req);
     if (body === undefined) return void req.socket.destroy();
     const header = req.headers['idempotency-key'];
-    const batch = batchKeys(body);
-    const planned: PlannedRequest = {
-      method: req.method ?? 'GET',
-      path: new URL(req.url ?? '/', 'http://proxy').pathname,
-      key: typeof header === 'string' ? header : (batch?.[0] ?? null),
-      ...(batch !== undefined && { batch }),
-    };
-    if (!this.#match(planned)) return void (await this.#forward(req, body, res, []));
-    const nth = (this.#count.get(planned.key ?? '') ?? 0) + 1;
-    this.#count.set(planned.key ?? '', nth);
-    const fault = this.plan(planned, nth);
-    const at = Date.now();
-    const entries =
-      batch === undefined
-        ? [{ ...planned, at, fault }]
-        : batch.map((k): LoggedRequest => ({ ...planned, key: k, at, fault, batched: true }));
-    this.log.push(...entries);
+    const path = new URL(req.url ?? '/', 'http://proxy').pathname;
+    const method = req.method ?? 'GET';
+    const planned = this.#recorder.begin(
+      method,
+      path,
+      typeof header === 'string' ? header : null,
+      body.toString('utf8'),
+    );
+    if (planned === undefined) return void (await this.#forward(req, body, res, []));
+    const { fault, entries } = planned;
 
     if (fault === 'hang') return this.#hang(res, entries);
     if (fault === 'reset') return this.#drop(req, entries);
-    if (fault === 'in-progress' || (typeof fault === 'object' && 'status' in fault)) {
-      const answer = fault === 'in-progress' ? { status: 409, headers: { 'Retry-After': '1' }, body: '' } : fault;
+    const answer = cannedAnswer(fault);
+    if (answer !== undefined) {
       res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
-      res.end(answer.body ?? '');
-      return noteAnswer(entries, answer.status, answer.headers?.['Retry-After'] ?? answer.headers?.['retry-after']);
+      res.end(answer.body);
+      return noteAnswer(entries, answer.status, retryAfterOf(answer.headers));
     }
-    if (typeof fault === 'object') await new Promise((r) => setTimeout(r, fault.latencyMs));
+    if (typeof fault === 'object' && 'latencyMs' in fault) await new Promise((r) => setTimeout(r, fault.latencyMs));
     if (fault === 'apply-and-drop' || fault === 'apply-and-hang') {
       const status = await this.#forward(req, body, undefined, entries);
       for (const e of entries) e.upstreamStatus = status;
@@ -138,7 +132,11 @@ export class FaultProxy {
       const up = send(url, { method: req.method, headers }, (answer) => {
         const status = answer.statusCode ?? 502;
         for (const e of entries) e.upstreamStatus = status;
-        if (res === undefined || res.destroyed) return void answer.resume().on('end', () => resolve(status));
+        if (res === undefined) return void answer.resume().on('end', () => resolve(status));
+        if (res.destroyed) {
+          noteAnswer(entries, status, answer.headers['retry-after'], false);
+          return void answer.resume().on('end', () => resolve(status));
+        }
         res.writeHead(status, answer.headers);
         answer.pipe(res);
         answer.on('end', () => {
@@ -166,29 +164,6 @@ export class FaultProxy {
   #drop(req: IncomingMessage, entries: LoggedRequest[]): void {
     for (const e of entries) e.outcome = 'drop';
     req.socket.destroy();
-  }
-}
-
-/** Notes the answer the client heard, with a delay-seconds `Retry-After`. */
-function noteAnswer(entries: LoggedRequest[], status: number, retryAfter: string | string[] | undefined): void {
-  const now = Date.now();
-  for (const e of entries) {
-    e.outcome = status;
-    e.answeredAt = now;
-    if (typeof retryAfter === 'string' && /^\d+$/.test(retryAfter)) e.retryAfterMs = Number(retryAfter) * 1000;
-  }
-}
-
-/** The keys of a batch request's ops, or undefined when the body is not a batch. */
-function batchKeys(body: Buffer): string[] | undefined {
-  if (body.length === 0 || body[0] !== 0x7b) return undefined;
-  try {
-    const ops = (JSON.parse(body.toString('utf8')) as { ops?: unknown }).ops;
-    if (!Array.isArray(ops) || ops.length === 0) return undefined;
-    const keys = ops.map((op: unknown) => (op as { idempotencyKey?: unknown } | null)?.idempotencyKey);
-    return keys.every((k) => typeof k === 'string') ? (keys as string[]) : undefined;
-  } catch {
-    return undefined;
   }
 }
 

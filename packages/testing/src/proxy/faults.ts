@@ -29,6 +29,8 @@ export interface PlannedRequest {
   key: string | null;
   /** The ops' keys of a batch request (a JSON body with `ops: [{ idempotencyKey }]`); absent for others. */
   batch?: readonly string[];
+  /** The request's body parsed as JSON (a batch request's whole body); absent when it is not JSON. */
+  body?: unknown;
 }
 
 /** Chooses the fault for a request; `nth` counts the requests with its key so far, from 1. */

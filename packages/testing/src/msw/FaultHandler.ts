@@ -1,0 +1,119 @@
+import type { RequestHandler } from 'msw';
+import { HttpResponse, getResponse, http } from 'msw';
+import type { HttpHandler } from 'msw';
+import type { FaultPlan, PlannedRequest } from '../proxy/faults.ts';
+import type { LoggedRequest } from '../proxy/recorder.ts';
+import { WireRecorder, cannedAnswer, noteAnswer, retryAfterOf } from '../proxy/recorder.ts';
+
+export interface FaultHandlerOptions {
+  /**
+   * The fake API behind the faults: MSW handlers that answer (and apply) the
+   * requests a fault lets through, as the app's real API would.
+   */
+  api: readonly RequestHandler[];
+  /** Chooses each request's fault. @default every request passes */
+  plan?: FaultPlan;
+  /**
+   * Which requests the plan sees; the others go straight to `api` and are not logged.
+   * @default those with an `Idempotency-Key` header, and batch requests
+   */
+  match?: (req: PlannedRequest) => boolean;
+}
+
+/**
+ * `FaultProxy`'s faults as one MSW request handler, for tests that run no
+ * server: each request meets its planned fault in front of `api` (MSW's
+ * handlers of a fake API), and is logged as `FaultProxy` logs it, for
+ * `checkDelivery`. Register {@link handler} with `setupServer` (`msw/node`)
+ * or `setupWorker`; a request `api` does not answer falls through to the
+ * handlers after it. A `reset` or a dropped answer reaches the client as a
+ * network error; a `hang` never answers (the client's own timeout ends it).
+ */
+export class FaultHandler {
+  /** The MSW handler: matches every request, and answers those `api` answers. */
+  readonly handler: HttpHandler;
+  readonly #recorder: WireRecorder;
+  readonly #api: readonly RequestHandler[];
+  /** Ends the requests left hanging, on reset. */
+  #release = new AbortController();
+
+  constructor(options: FaultHandlerOptions) {
+    this.#api = options.api;
+    this.#recorder = new WireRecorder(options.plan, options.match);
+    this.handler = http.all('*', async ({ request }) => this.#handle(request));
+  }
+
+  /** Every matched request in arrival order (an item per op of a batch request). */
+  get log(): LoggedRequest[] {
+    return this.#recorder.log;
+  }
+
+  /** Chooses each matched request's fault; replace it between phases of a test. */
+  get plan(): FaultPlan {
+    return this.#recorder.plan;
+  }
+
+  set plan(plan: FaultPlan) {
+    this.#recorder.plan = plan;
+  }
+
+  /** Forgets the log and the per-key counts, and ends the requests left hanging with a network error. */
+  reset(): void {
+    this.#recorder.reset();
+    this.#release.abort();
+    this.#release = new AbortController();
+  }
+
+  async #handle(request: Request): Promise<Response | undefined> {
+    const url = new URL(request.url);
+    const text = request.body === null ? '' : await request.clone().text();
+    const planned = this.#recorder.begin(request.method, url.pathname, request.headers.get('idempotency-key'), text);
+    if (planned === undefined) return this.#apply(request);
+    const { fault, entries } = planned;
+    const answer = cannedAnswer(fault);
+    if (answer !== undefined) {
+      noteAnswer(entries, answer.status, retryAfterOf(answer.headers));
+      const headers = { 'content-type': 'text/plain', ...answer.headers };
+      return new HttpResponse(answer.body, { status: answer.status, headers });
+    }
+    if (fault === 'reset') return drop(entries);
+    if (fault === 'hang') return this.#hang(request, entries);
+    if (typeof fault === 'object' && 'latencyMs' in fault) await sleep(fault.latencyMs, request.signal);
+    const res = await this.#apply(request);
+    if (res === undefined) return undefined;
+    for (const e of entries) e.upstreamStatus = res.status;
+    if (fault === 'apply-and-drop') return drop(entries);
+    if (fault === 'apply-and-hang') return this.#hang(request, entries);
+    noteAnswer(entries, res.status, res.headers.get('retry-after'), !request.signal.aborted);
+    return res;
+  }
+
+  /** The fake API's answer, or undefined when none of its handlers answers. */
+  #apply(request: Request): Promise<Response | undefined> {
+    return getResponse([...this.#api], request);
+  }
+
+  /** Never answers: resolves a network error when the client gives up or the handler is reset. */
+  #hang(request: Request, entries: readonly LoggedRequest[]): Promise<Response> {
+    for (const e of entries) e.outcome = 'hang';
+    const release = this.#release.signal;
+    return new Promise((resolve) => {
+      const end = (): void => resolve(HttpResponse.error());
+      if (request.signal.aborted || release.aborted) return end();
+      request.signal.addEventListener('abort', end, { once: true });
+      release.addEventListener('abort', end, { once: true });
+    });
+  }
+}
+
+function drop(entries: readonly LoggedRequest[]): Response {
+  for (const e of entries) e.outcome = 'drop';
+  return HttpResponse.error();
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
