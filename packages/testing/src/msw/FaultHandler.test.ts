@@ -15,6 +15,8 @@ const api = [
     const body = (await request.json()) as { ops?: { idempotencyKey: string }[] };
     const keys = key !== null ? [key] : (body.ops?.map((o) => o.idempotencyKey) ?? []);
     for (const k of keys) if (!seen.has(k)) (seen.add(k), applied.push(k));
+    // A batch is answered as Ferry's batch endpoint answers: one result per op.
+    if (body.ops !== undefined) return HttpResponse.json({ results: keys.map(() => ({ status: 201 })) });
     return HttpResponse.json({ keys }, { status: 201 });
   }),
 ];
@@ -86,23 +88,24 @@ describe('FaultHandler (msw/node)', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
   });
 
-  it('plans a batch once, logs each op, and counts attempts per key', async () => {
-    const nths: number[] = [];
-    faults.plan = (_req, nth) => (nths.push(nth), nth === 1 ? { status: 503 } : 'pass');
-    const batch = (): Promise<Response> =>
+  it('plans the ops of a batch one by one, as FaultProxy does', async () => {
+    faults.plan = (req, nth) => (req.key === 'b2' && nth === 1 ? 'in-progress' : 'pass');
+    const batch = (...keys: string[]): Promise<Response> =>
       fetch('http://api.test/api/batch', {
         method: 'POST',
-        body: JSON.stringify({ ops: [{ idempotencyKey: 'b1' }, { idempotencyKey: 'b2' }] }),
+        body: JSON.stringify({ ops: keys.map((k) => ({ idempotencyKey: k, method: 'POST', target: '/api/m' })) }),
       });
-    expect((await batch()).status).toBe(503);
-    expect((await batch()).status).toBe(201);
-    expect(nths).toEqual([1, 2]);
-    expect(faults.log.map((r) => [r.key, r.batched, r.outcome])).toEqual([
-      ['b1', true, 503],
-      ['b2', true, 503],
-      ['b1', true, 201],
-      ['b2', true, 201],
+    expect(await (await batch('b1', 'b2', 'b3')).json()).toEqual({
+      results: [{ status: 201 }, { status: 409, retryAfter: '1' }],
+    });
+    expect(await (await batch('b2', 'b3')).json()).toEqual({ results: [{ status: 201 }, { status: 201 }] });
+    expect(faults.log.map((r) => [r.key, r.batched, r.path, r.outcome])).toEqual([
+      ['b1', true, '/api/m', 201],
+      ['b2', true, '/api/m', 409],
+      ['b2', true, '/api/m', 201],
+      ['b3', true, '/api/m', 201],
     ]);
+    expect(applied).toEqual(['b1', 'b2', 'b3']);
   });
 
   it('lets requests the plan does not see through to the API, unlogged', async () => {
@@ -121,7 +124,7 @@ describe('FaultHandler (msw/node)', () => {
     const keys = ['s1', 's2', 's3', 's4', 's5', 's6'];
     for (const key of keys) {
       for (let nth = 1; ; nth++) {
-        const fault = expected({ method: 'POST', path: '/api/messages', key, body: { text: 'hi' } }, nth);
+        const fault = expected({ method: 'POST', path: '/api/messages', key, headers: {}, body: { text: 'hi' } }, nth);
         const res = await post(key).catch(() => undefined);
         expect(res?.status).toBe(fault === 'pass' ? 201 : typeof fault === 'object' ? 503 : undefined);
         if (res?.status === 201) break;

@@ -2,8 +2,10 @@ import type { RequestHandler } from 'msw';
 import { HttpResponse, getResponse, http } from 'msw';
 import type { HttpHandler } from 'msw';
 import type { FaultPlan, PlannedRequest } from '../proxy/faults.ts';
+import type { Incoming, TextAnswer } from '../proxy/exchange.ts';
+import { exchange } from '../proxy/exchange.ts';
 import type { LoggedRequest } from '../proxy/recorder.ts';
-import { WireRecorder, cannedAnswer, noteAnswer, retryAfterOf } from '../proxy/recorder.ts';
+import { WireRecorder } from '../proxy/recorder.ts';
 
 export interface FaultHandlerOptions {
   /**
@@ -66,26 +68,29 @@ export class FaultHandler {
 
   async #handle(request: Request): Promise<Response | undefined> {
     const url = new URL(request.url);
-    const text = request.body === null ? '' : await request.clone().text();
-    const planned = this.#recorder.begin(request.method, url.pathname, request.headers.get('idempotency-key'), text);
-    if (planned === undefined) return this.#apply(request);
-    const { fault, entries } = planned;
-    const answer = cannedAnswer(fault);
-    if (answer !== undefined) {
-      noteAnswer(entries, answer.status, retryAfterOf(answer.headers));
-      const headers = { 'content-type': 'text/plain', ...answer.headers };
-      return new HttpResponse(answer.body, { status: answer.status, headers });
-    }
-    if (fault === 'reset') return drop(entries);
-    if (fault === 'hang') return this.#hang(request, entries);
-    if (typeof fault === 'object' && 'latencyMs' in fault) await sleep(fault.latencyMs, request.signal);
-    const res = await this.#apply(request);
-    if (res === undefined) return undefined;
-    for (const e of entries) e.upstreamStatus = res.status;
-    if (fault === 'apply-and-drop') return drop(entries);
-    if (fault === 'apply-and-hang') return this.#hang(request, entries);
-    noteAnswer(entries, res.status, res.headers.get('retry-after'), !request.signal.aborted);
-    return res;
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, name) => (headers[name] = value));
+    const body = request.body === null ? '' : await request.clone().text();
+    const incoming: Incoming = { method: request.method, path: url.pathname, headers, body };
+    const forward = async (text: string): Promise<TextAnswer | undefined> => {
+      const inner = new Request(request.url, {
+        method: request.method,
+        headers: request.headers,
+        ...(text !== '' && { body: text }),
+      });
+      const res = await this.#apply(inner);
+      if (res === undefined) return undefined;
+      const answerHeaders: Record<string, string> = {};
+      res.headers.forEach((value, name) => (answerHeaders[name] = value));
+      return { status: res.status, headers: answerHeaders, body: await res.text() };
+    };
+    const ending = await exchange(this.#recorder, incoming, forward, () => request.signal.aborted);
+    if (ending === 'unmatched') return this.#apply(request);
+    if (ending === 'unanswered') return undefined;
+    if (ending === 'drop') return HttpResponse.error();
+    if (ending === 'hang') return this.#hang(request);
+    const empty = [101, 204, 205, 304].includes(ending.answer.status);
+    return new HttpResponse(empty ? null : ending.answer.body, ending.answer);
   }
 
   /** The fake API's answer, or undefined when none of its handlers answers. */
@@ -94,8 +99,7 @@ export class FaultHandler {
   }
 
   /** Never answers: resolves a network error when the client gives up or the handler is reset. */
-  #hang(request: Request, entries: readonly LoggedRequest[]): Promise<Response> {
-    for (const e of entries) e.outcome = 'hang';
+  #hang(request: Request): Promise<Response> {
     const release = this.#release.signal;
     return new Promise((resolve) => {
       const end = (): void => resolve(HttpResponse.error());
@@ -104,16 +108,4 @@ export class FaultHandler {
       release.addEventListener('abort', end, { once: true });
     });
   }
-}
-
-function drop(entries: readonly LoggedRequest[]): Response {
-  for (const e of entries) e.outcome = 'drop';
-  return HttpResponse.error();
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
 }

@@ -3,9 +3,11 @@ import { createServer, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { FerryError } from '@ferry/core';
+import type { Incoming, TextAnswer } from './exchange.ts';
+import { exchange } from './exchange.ts';
 import type { FaultPlan, PlannedRequest } from './faults.ts';
 import type { LoggedRequest } from './recorder.ts';
-import { WireRecorder, cannedAnswer, noteAnswer, retryAfterOf } from './recorder.ts';
+import { WireRecorder } from './recorder.ts';
 
 export interface FaultProxyOptions {
   /** The API's origin, e.g. `http://127.0.0.1:3000`: requests keep their path and query. */
@@ -14,24 +16,34 @@ export interface FaultProxyOptions {
   plan?: FaultPlan;
   /**
    * Which requests the plan sees; the others always pass and are not logged.
-   * @default those with an `Idempotency-Key` header, and batch requests
+   * @default those with an `Idempotency-Key` header, and the ops of batch requests
    */
   match?: (req: PlannedRequest) => boolean;
   /** The loopback port to listen on. @default 0 (a free one) */
   port?: number;
 }
 
-/** The largest request body the proxy reads before forwarding (it reads bodies whole, to log batch items). */
+/** The largest request body the proxy reads before forwarding (it reads bodies whole, to plan batch ops). */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Headers that describe one connection or one encoding of a body, not the answer: not relayed as read. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
 /**
  * A proxy in front of an app's real API that injects faults per request and
  * logs what reached the API, for {@link checkDelivery}. Point the app's
- * requests at {@link url} (e.g. a dev-server proxy or the transport's base URL).
- * A batch request whose JSON body carries `ops: [{ idempotencyKey }]` is
- * logged once per op, all with the request's fault.
+ * requests at {@link url} (e.g. a dev-server proxy or the transport's base
+ * URL), or put it in front of the whole app: requests the plan does not see
+ * (pages, scripts) pass as they are. The ops of a batch request of Ferry's
+ * wire format are planned and logged one by one, as if each came alone.
  */
 export class FaultProxy {
+  /**
+   * While true, the host is down behind an open port: every connection is
+   * reset, whatever it asks (the page, a probe, the API), and nothing is
+   * logged; {@link downRequests} counts the requests the plan would have seen.
+   */
+  down = false;
+  downRequests = 0;
   readonly #target: URL;
   readonly #recorder: WireRecorder;
   readonly #open = new Set<ServerResponse>();
@@ -59,7 +71,7 @@ export class FaultProxy {
     return this.#url;
   }
 
-  /** Every matched request in arrival order (an item per op of a batch request). */
+  /** Every matched request in arrival order (an entry per op of a batch request). */
   get log(): LoggedRequest[] {
     return this.#recorder.log;
   }
@@ -73,99 +85,122 @@ export class FaultProxy {
     this.#recorder.plan = plan;
   }
 
-  /** Forgets the log and the per-key counts, and drops the requests left hanging. */
+  /** Forgets the log and the per-key counts, ends {@link down}, and drops the requests left hanging. */
   reset(): void {
     this.#recorder.reset();
+    this.down = false;
+    this.downRequests = 0;
     for (const res of this.#open) res.destroy();
     this.#open.clear();
+  }
+
+  /**
+   * Stops listening and drops every connection, keeping the log: the host is
+   * gone and connections are refused, as in an outage. {@link resume} brings
+   * it back on the same origin.
+   */
+  async stop(): Promise<void> {
+    if (!this.#server.listening) return;
+    for (const res of this.#open) res.destroy();
+    this.#open.clear();
+    this.#server.closeAllConnections();
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+
+  /** Listens again on the same port, so the origin (and a service worker's registration on it) stays the same. */
+  async resume(): Promise<void> {
+    if (this.#server.listening) return;
+    const port = Number(new URL(this.#url).port);
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, '127.0.0.1', () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
   }
 
   async close(): Promise<void> {
     this.reset();
     this.#server.closeAllConnections();
-    await new Promise((resolve) => this.#server.close(resolve));
+    if (this.#server.listening) await new Promise((resolve) => this.#server.close(resolve));
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     if (body === undefined) return void req.socket.destroy();
-    const header = req.headers['idempotency-key'];
-    const path = new URL(req.url ?? '/', 'http://proxy').pathname;
-    const method = req.method ?? 'GET';
-    const planned = this.#recorder.begin(
-      method,
-      path,
-      typeof header === 'string' ? header : null,
-      body.toString('utf8'),
-    );
-    if (planned === undefined) return void (await this.#forward(req, body, res, []));
-    const { fault, entries } = planned;
-
-    if (fault === 'hang') return this.#hang(res, entries);
-    if (fault === 'reset') return this.#drop(req, entries);
-    const answer = cannedAnswer(fault);
-    if (answer !== undefined) {
-      res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
-      res.end(answer.body);
-      return noteAnswer(entries, answer.status, retryAfterOf(answer.headers));
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
+    const incoming: Incoming = {
+      method: req.method ?? 'GET',
+      path: new URL(req.url ?? '/', 'http://proxy').pathname,
+      headers,
+      body: body.toString('utf8'),
+    };
+    if (this.down) {
+      if (this.#recorder.sees(incoming)) this.downRequests++;
+      return void req.socket.destroy();
     }
-    if (typeof fault === 'object' && 'latencyMs' in fault) await new Promise((r) => setTimeout(r, fault.latencyMs));
-    if (fault === 'apply-and-drop' || fault === 'apply-and-hang') {
-      const status = await this.#forward(req, body, undefined, entries);
-      for (const e of entries) e.upstreamStatus = status;
-      return fault === 'apply-and-drop' ? this.#drop(req, entries) : this.#hang(res, entries);
-    }
-    await this.#forward(req, body, res, entries);
+    const forward = (text: string) => this.#forward(req, text);
+    const ending = await exchange(this.#recorder, incoming, forward, () => res.destroyed, BAD_GATEWAY);
+    if (ending === 'unmatched') return this.#pipe(req, body, res);
+    if (ending === 'hang') return void this.#open.add(res);
+    if (ending === 'drop') return void req.socket.destroy();
+    if (res.destroyed) return;
+    const answer = ending === 'unanswered' ? BAD_GATEWAY : ending.answer;
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
   }
 
-  /** Sends the request on to the API; relays the answer to `res` when given. Resolves the API's status. */
-  #forward(
-    req: IncomingMessage,
-    body: Buffer,
-    res: ServerResponse | undefined,
-    entries: LoggedRequest[],
-  ): Promise<number | undefined> {
+  #upstream(req: IncomingMessage): { url: URL; headers: OutgoingHttpHeaders; send: typeof httpRequest } {
     const url = new URL(req.url ?? '/', this.#target);
-    const headers: OutgoingHttpHeaders = { ...req.headers, host: url.host };
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise<number | undefined>((resolve) => {
+    return { url, headers: { ...req.headers, host: url.host }, send };
+  }
+
+  /** Sends the request on to the API with `body`; resolves its answer as text, or undefined when none came. */
+  #forward(req: IncomingMessage, body: string): Promise<TextAnswer | undefined> {
+    const { url, headers, send } = this.#upstream(req);
+    delete headers['content-length'];
+    return new Promise((resolve) => {
       const up = send(url, { method: req.method, headers }, (answer) => {
-        const status = answer.statusCode ?? 502;
-        for (const e of entries) e.upstreamStatus = status;
-        if (res === undefined) return void answer.resume().on('end', () => resolve(status));
-        if (res.destroyed) {
-          noteAnswer(entries, status, answer.headers['retry-after'], false);
-          return void answer.resume().on('end', () => resolve(status));
-        }
-        res.writeHead(status, answer.headers);
-        answer.pipe(res);
+        const chunks: Buffer[] = [];
+        answer.on('data', (c: Buffer) => chunks.push(c));
+        answer.on('error', () => resolve(undefined));
         answer.on('end', () => {
-          noteAnswer(entries, status, answer.headers['retry-after']);
-          resolve(status);
+          const relayed: Record<string, string> = {};
+          for (const [name, value] of Object.entries(answer.headers))
+            if (value !== undefined && !HOP_BY_HOP.has(name)) relayed[name] = String(value);
+          const status = answer.statusCode ?? 502;
+          resolve({ status, headers: relayed, body: Buffer.concat(chunks).toString('utf8') });
         });
       });
-      up.on('error', () => {
-        if (res !== undefined && !res.headersSent) {
-          res.writeHead(502, { 'content-type': 'text/plain' });
-          res.end('Bad Gateway: the API did not answer');
-          noteAnswer(entries, 502, undefined);
-        }
-        resolve(undefined);
-      });
+      up.on('error', () => resolve(undefined));
       up.end(body);
     });
   }
 
-  #hang(res: ServerResponse, entries: LoggedRequest[]): void {
-    for (const e of entries) e.outcome = 'hang';
-    this.#open.add(res);
-  }
-
-  #drop(req: IncomingMessage, entries: LoggedRequest[]): void {
-    for (const e of entries) e.outcome = 'drop';
-    req.socket.destroy();
+  /** Relays a request the plan does not see, as it is. */
+  #pipe(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    const { url, headers, send } = this.#upstream(req);
+    const up = send(url, { method: req.method, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    up.on('error', () => {
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(BAD_GATEWAY.status, BAD_GATEWAY.headers);
+      res.end(BAD_GATEWAY.body);
+    });
+    up.end(body);
   }
 }
+
+const BAD_GATEWAY: TextAnswer = {
+  status: 502,
+  headers: { 'content-type': 'text/plain' },
+  body: 'Bad Gateway: the API did not answer',
+};
 
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve) => {

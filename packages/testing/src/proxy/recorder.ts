@@ -1,5 +1,6 @@
 import type { WireRequest } from '../checker/history.ts';
 import type { Fault, FaultPlan, PlannedRequest } from './faults.ts';
+import type { Incoming } from './exchange.ts';
 
 /** One request (or one op of a batch request) that met the faults, and what became of it. */
 export interface LoggedRequest extends WireRequest, PlannedRequest {
@@ -9,18 +10,16 @@ export interface LoggedRequest extends WireRequest, PlannedRequest {
   upstreamStatus?: number;
 }
 
-/** Which requests the plan sees: those with an `Idempotency-Key` header, and batch requests. */
-export const defaultMatch = (req: PlannedRequest): boolean => req.key !== null || req.batch !== undefined;
+/** Which requests the plan sees: those with an `Idempotency-Key` (every op of a batch has one). */
+export const defaultMatch = (req: PlannedRequest): boolean => req.key !== null;
 
 /**
  * The plan, the per-key attempt counts and the wire log, shared by
- * `FaultProxy` and the MSW handlers so that both give a plan the same
- * requests and the checker the same log. A batch request (a JSON body with
- * `ops: [{ idempotencyKey }]`) is planned once, under its first op's key, and
- * logged once per op.
+ * `FaultProxy` and the MSW handler so that both give a plan the same
+ * requests and the checker the same log.
  */
 export class WireRecorder {
-  /** Every matched request in arrival order (an item per op of a batch request). */
+  /** Every matched request in arrival order (an entry per op of a batch request). */
   readonly log: LoggedRequest[] = [];
   plan: FaultPlan;
   readonly #match: (req: PlannedRequest) => boolean;
@@ -32,35 +31,46 @@ export class WireRecorder {
   }
 
   /**
-   * Plans one request: its fault and its log entries (already in {@link log}),
-   * or undefined when the plan does not see it (it passes, unlogged).
+   * Plans a request: its fault and log entry; or, for a batch request of
+   * Ferry's wire format, its ops (to plan one by one with {@link planOp});
+   * or `unmatched` when the plan does not see it (it passes, unlogged).
    */
-  begin(
-    method: string,
-    path: string,
-    keyHeader: string | null,
-    text: string,
-  ): { fault: Fault; entries: LoggedRequest[] } | undefined {
-    const parsed = parseJson(text);
-    const batch = batchKeys(parsed);
+  planRequest(
+    req: Incoming,
+  ): { fault: Fault; entry: LoggedRequest; batch?: undefined } | { batch: { ops: BatchOp[] } } | 'unmatched' {
+    const body = parseJson(req.body);
+    const key = req.headers['idempotency-key'] ?? null;
+    if (key === null && isBatch(body)) return { batch: body };
     const planned: PlannedRequest = {
-      method,
-      path,
-      key: keyHeader ?? batch?.[0] ?? null,
-      ...(parsed !== undefined && { body: parsed }),
-      ...(batch !== undefined && { batch }),
+      method: req.method,
+      path: req.path,
+      key,
+      headers: req.headers,
+      ...(body !== undefined && { body }),
     };
-    if (!this.#match(planned)) return undefined;
-    const nth = (this.#count.get(planned.key ?? '') ?? 0) + 1;
-    this.#count.set(planned.key ?? '', nth);
-    const fault = this.plan(planned, nth);
-    const at = Date.now();
-    const entries =
-      batch === undefined
-        ? [{ ...planned, at, fault }]
-        : batch.map((k): LoggedRequest => ({ ...planned, key: k, at, fault, batched: true }));
-    this.log.push(...entries);
-    return { fault, entries };
+    if (!this.#match(planned)) return 'unmatched';
+    return this.#plan(planned);
+  }
+
+  /** Whether the plan would see the request (a batch request: always), without planning or logging it. */
+  sees(req: Incoming): boolean {
+    const body = parseJson(req.body);
+    const key = req.headers['idempotency-key'] ?? null;
+    if (key === null && isBatch(body)) return true;
+    return this.#match({ method: req.method, path: req.path, key, headers: req.headers });
+  }
+
+  /** Plans one op of a batch request, as if it came alone (`batched` set). */
+  planOp(req: Incoming, op: BatchOp): { fault: Fault; entry: LoggedRequest } {
+    const planned: PlannedRequest = {
+      method: op.method ?? req.method,
+      path: op.target === undefined ? req.path : new URL(op.target, 'http://proxy').pathname,
+      key: op.idempotencyKey,
+      headers: req.headers,
+      ...(op.payload !== undefined && { body: op.payload }),
+      batched: true,
+    };
+    return this.#plan(planned);
   }
 
   /** Forgets the log and the per-key counts. */
@@ -68,6 +78,23 @@ export class WireRecorder {
     this.log.length = 0;
     this.#count.clear();
   }
+
+  #plan(planned: PlannedRequest): { fault: Fault; entry: LoggedRequest } {
+    const nth = (this.#count.get(planned.key ?? '') ?? 0) + 1;
+    this.#count.set(planned.key ?? '', nth);
+    const fault = this.plan(planned, nth);
+    const entry: LoggedRequest = { ...planned, at: Date.now(), fault };
+    this.log.push(entry);
+    return { fault, entry };
+  }
+}
+
+/** One op of a batch request (Ferry's `BatchItem`), as far as the faults read it. */
+export interface BatchOp {
+  idempotencyKey: string;
+  method?: string;
+  target?: string;
+  payload?: unknown;
 }
 
 /**
@@ -113,10 +140,12 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** The keys of a batch request's ops, or undefined when the body is not a batch. */
-function batchKeys(body: unknown): string[] | undefined {
+/** Whether a body is a batch of Ferry's wire format: `ops`, each with a string `idempotencyKey`. */
+function isBatch(body: unknown): body is { ops: BatchOp[] } {
   const ops = (body as { ops?: unknown } | null | undefined)?.ops;
-  if (!Array.isArray(ops) || ops.length === 0) return undefined;
-  const keys = ops.map((op: unknown) => (op as { idempotencyKey?: unknown } | null)?.idempotencyKey);
-  return keys.every((k) => typeof k === 'string') ? (keys as string[]) : undefined;
+  return (
+    Array.isArray(ops) &&
+    ops.length > 0 &&
+    ops.every((op: unknown) => typeof (op as { idempotencyKey?: unknown } | null)?.idempotencyKey === 'string')
+  );
 }
