@@ -14,7 +14,11 @@ const api = [
     const key = request.headers.get('idempotency-key');
     const body = (await request.json()) as { ops?: { idempotencyKey: string }[] };
     const keys = key !== null ? [key] : (body.ops?.map((o) => o.idempotencyKey) ?? []);
-    for (const k of keys) if (!seen.has(k)) (seen.add(k), applied.push(k));
+    for (const k of keys) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      applied.push(k);
+    }
     // A batch is answered as Ferry's batch endpoint answers: one result per op.
     if (body.ops !== undefined) return HttpResponse.json({ results: keys.map(() => ({ status: 201 })) });
     return HttpResponse.json({ keys }, { status: 201 });

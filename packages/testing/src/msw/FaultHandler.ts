@@ -7,6 +7,7 @@ import { exchange } from '../proxy/exchange.ts';
 import type { LoggedRequest } from '../proxy/recorder.ts';
 import { WireRecorder } from '../proxy/recorder.ts';
 
+/** What a {@link FaultHandler} stands in front of, and its faults. */
 export interface FaultHandlerOptions {
   /**
    * The fake API behind the faults: MSW handlers that answer (and apply) the

@@ -43,6 +43,7 @@ export class FaultProxy {
    * logged; {@link downRequests} counts the requests the plan would have seen.
    */
   down = false;
+  /** The requests reset while {@link down} that the plan would have seen (a worker's attempts during the outage). */
   downRequests = 0;
   readonly #target: URL;
   readonly #recorder: WireRecorder;
