@@ -171,6 +171,22 @@ describe('FaultProxy', () => {
     expect(api.applied).toEqual(['o1', 'o2']);
   });
 
+  it('lets the ops of a batch that match does not see pass, unlogged', async () => {
+    const only = await FaultProxy.start({
+      target: api.url,
+      match: (req) => req.key !== 'm1',
+      plan: () => 'in-progress',
+    });
+    try {
+      const ops = ['m1', 'm2'].map((k) => ({ idempotencyKey: k, method: 'POST', target: '/api/m' }));
+      const res = await fetch(`${only.url}/api/batch`, { method: 'POST', body: JSON.stringify({ ops }) });
+      expect(await res.json()).toEqual({ results: [{ status: 201 }, { status: 409, retryAfter: '1' }] });
+      expect(only.log.map((r) => [r.key, r.outcome])).toEqual([['m2', 409]]);
+    } finally {
+      await only.close();
+    }
+  });
+
   it('passes requests the plan does not match without logging them', async () => {
     proxy.plan = faultFor('reset');
     const res = await fetch(`${proxy.url}/api/messages`, { method: 'POST', body: 'x' });

@@ -60,7 +60,10 @@ export class WireRecorder {
     return this.#match({ method: req.method, path: req.path, key, headers: req.headers });
   }
 
-  /** Plans one op of a batch request, as if it came alone (`batched` set). */
+  /**
+   * Plans one op of a batch request, as if it came alone (`batched` set). An
+   * op the plan does not see passes, and its entry stays out of the log.
+   */
   planOp(req: Incoming, op: BatchOp): { fault: Fault; entry: LoggedRequest } {
     const planned: PlannedRequest = {
       method: op.method ?? req.method,
@@ -70,6 +73,7 @@ export class WireRecorder {
       ...(op.payload !== undefined && { body: op.payload }),
       batched: true,
     };
+    if (!this.#match(planned)) return { fault: 'pass', entry: { ...planned, at: Date.now(), fault: 'pass' } };
     return this.#plan(planned);
   }
 
