@@ -109,9 +109,9 @@ test('@ferry/workbox: a NetworkOnly route queues failed and 5xx requests as ops,
   // Online, a 503 (which workbox's own plugin lets through) of a request with an Idempotency-Key is queued
   // too: the page's own request gets it, Ferry's resend under the same key is applied (slowly, so that 4 is
   // still in flight when 5 comes). The next request, while 4 waits, queues behind it instead of overtaking it.
-  server.script = (req, nth) => {
-    if ((req.body as { n: number }).n !== 4) return undefined;
-    return nth === 1 ? { status: 503 } : { delayMs: 1500 };
+  server.plan = (req, nth) => {
+    if ((req.body as { n: number }).n !== 4) return 'pass';
+    return nth === 1 ? { status: 503 } : { latencyMs: 1500 };
   };
   expect(await post(page, 4, 'key-4')).toMatchObject({ status: 202, body: { queued: true } });
   expect(await post(page, 5)).toMatchObject({ status: 202, body: { queued: true } });

@@ -1,12 +1,12 @@
 import type { Page } from '@playwright/test';
 import { expect, openApp, test } from './fixtures.ts';
-import type { Received } from './server/TestServer.ts';
+import type { LoggedRequest } from './server/TestServer.ts';
 import { enqueue, inPage, message } from './lib.ts';
 
 test('a worker killed mid-drain loses nothing, and the server applies each op once', async ({ page, server, cdp }) => {
   await openApp(page, server);
   // The first send of op 1 is applied by the server but its answer never arrives: the worker dies first.
-  server.script = (req, nth) => ((req.body as { n: number }).n === 1 && nth === 1 ? 'apply-and-hang' : undefined);
+  server.plan = (req, nth) => ((req.body as { n: number }).n === 1 && nth === 1 ? 'apply-and-hang' : 'pass');
   const ids = await inPage(
     page,
     (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))),
@@ -37,7 +37,7 @@ for (const mode of ['worker', 'page'] as const) {
     await openApp(page, server, flags);
     await openApp(page2, server, flags);
     // Slow answers, so that the drain overlaps the enqueues; the very first one slower still.
-    server.script = () => ({ delayMs: server.received.length === 1 ? 400 : 15 });
+    server.plan = () => ({ latencyMs: server.received.length === 1 ? 400 : 15 });
     const N = 12;
     const burst = (tab: Page, name: string) =>
       tab.evaluate(
@@ -81,7 +81,7 @@ for (const mode of ['worker', 'page'] as const) {
         .sort((x, y) => x.seq - y.seq)
         .map((o) => o.idempotencyKey);
     const arrived = (lane: string) =>
-      server.received.filter((r: Received) => (r.body as { lane: string }).lane === lane).map((r) => r.key);
+      server.received.filter((r: LoggedRequest) => (r.body as { lane: string }).lane === lane).map((r) => r.key);
     for (const lane of ['odd', 'even']) {
       expect(arrived(lane)).toEqual(keyOrder(lane));
       for (const tab of ['A', 'B']) {

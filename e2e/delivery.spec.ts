@@ -6,7 +6,7 @@ test.beforeEach(async ({ page, server }) => {
 });
 
 test('a 503 is retried with the same Idempotency-Key and the effect applies once', async ({ page, server }) => {
-  server.script = (_req, nth) => (nth === 1 ? { status: 503 } : undefined);
+  server.plan = (_req, nth) => (nth === 1 ? { status: 503 } : 'pass');
   const id = await enqueue(page, message(1));
   const op = await whenDone(page, id);
   // A 503 without Retry-After is what a gateway answers for a down upstream: retried, but it spends no attempt.
@@ -18,7 +18,7 @@ test('a 503 is retried with the same Idempotency-Key and the effect applies once
 });
 
 test('a 429 with Retry-After: no request before it is due', async ({ page, server }) => {
-  server.script = (_req, nth) => (nth === 1 ? { status: 429, headers: { 'Retry-After': '2' } } : undefined);
+  server.plan = (_req, nth) => (nth === 1 ? { status: 429, headers: { 'Retry-After': '2' } } : 'pass');
   const id = await enqueue(page, message(1));
   await expect.poll(() => server.received.length).toBe(1);
   await expect.poll(async () => (await get(page, id))?.lastError?.status).toBe(429);
@@ -38,9 +38,9 @@ test('a 400 fails the op, visible in list(); retry(id) re-sends it under a new k
 }) => {
   // Each message's first request is refused (a retry under a new key is a first request for its key).
   const refused = new Set<unknown>();
-  server.script = (req) => {
+  server.plan = (req) => {
     const n = (req.body as { n?: number }).n;
-    return refused.has(n) ? undefined : (refused.add(n), { status: 400 });
+    return refused.has(n) ? 'pass' : (refused.add(n), { status: 400 });
   };
   const id = await enqueue(page, message(1));
   const failed = await whenDone(page, id);

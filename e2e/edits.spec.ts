@@ -6,7 +6,7 @@
 import { expect, openApp, setOnline, test } from './fixtures.ts';
 import { enqueue, get, inPage, message, whenDone } from './lib.ts';
 
-const body = (r: { body: unknown }) => r.body as { n: number; v?: number };
+const body = (r: { body?: unknown }) => r.body as { n: number; v?: number };
 
 test("the server's answer is kept with the done op and read back in a page loaded later", async ({ page, server }) => {
   await openApp(page, server);
@@ -50,7 +50,7 @@ test('offline: an edit goes out once, with the edit; a removed op never reaches 
 test('an op on the wire is not edited, removed (possibly-delivered) or coalesced into', async ({ page, server }) => {
   await openApp(page, server);
   // The first save hangs on the wire (the fixture ends it after the test).
-  server.script = (req) => (body(req).v === 1 ? 'hang' : undefined);
+  server.plan = (req) => (body(req).v === 1 ? 'hang' : 'pass');
   const first = await enqueue(page, {
     ...message(1, { lane: 'doc' }),
     payload: { n: 1, v: 1 },

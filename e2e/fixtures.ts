@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 import { test as base, expect } from '@playwright/test';
 import { buildApp } from './app/build.ts';
-import { ServiceWorkers, setOnline } from '../packages/testing/src/playwright/index.ts';
+import { ServiceWorkers, openApp as openWithWorker, setOnline } from '../packages/testing/src/playwright/index.ts';
 import { TestServer } from './server/TestServer.ts';
 
 export { expect };
@@ -27,11 +27,17 @@ export const test = base.extend<{ server: TestServer; cdp: ServiceWorkers }, { t
   },
 });
 
-/** Opens the test page with `flags`, waits for the worker to be active and to control the page. */
+/**
+ * Opens the test page with `flags` and waits until its client is ready and,
+ * unless `mode=page`, Ferry's worker controls the page and answers
+ * (`@ferry/testing`'s `openApp`).
+ */
 export async function openApp(page: Page, server: TestServer, flags = ''): Promise<void> {
-  await page.goto(`${server.url}/${flags ? `?${flags}` : ''}`);
+  const url = `${server.url}/${flags ? `?${flags}` : ''}`;
+  const name = new URLSearchParams(flags).get('name');
+  if (flags.includes('mode=page')) await page.goto(url);
+  else await openWithWorker(page, url, { ...(name !== null && { name }) });
   await page.evaluate(() => window.ferryReady);
-  if (!flags.includes('mode=page')) await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
 }
 
 export { setOnline };

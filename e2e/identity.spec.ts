@@ -34,7 +34,7 @@ const dumpDatabase = (page: Page, name: string): Promise<string> =>
     return JSON.stringify(all);
   }, name);
 
-const authOf = (server: { received: { body: unknown; headers?: Record<string, string> }[] }) =>
+const authOf = (server: { received: readonly { body?: unknown; headers?: Readonly<Record<string, string>> }[] }) =>
   server.received.map((r) => `${(r.body as { n: number }).n}:${r.headers?.['authorization'] ?? '-'}`);
 
 // With the test worker's flags, and with the host exactly as an app gets it (`defaults`).
@@ -103,7 +103,7 @@ test('shipped defaults: a 401 gets fresh credentials from the page and is sent a
 }) => {
   // The API takes only the current token.
   let valid = 'new';
-  server.script = (req) => (req.headers?.['authorization'] === `Bearer ${valid}` ? undefined : { status: 401 });
+  server.plan = (req) => (req.headers?.['authorization'] === `Bearer ${valid}` ? 'pass' : { status: 401 });
   await openApp(page, server, 'defaults&provider');
   await page.evaluate(() => (window.auth.token = 'old'));
   await page.evaluate(() => window.users.setUser('alice'));

@@ -38,7 +38,7 @@ test('on the last chance, a sync drains once more and leaves what still fails pe
 }) => {
   await openApp(page, server, 'noforward&noregister');
   // The app's own error (a gateway's 503 would spend no attempt, and attempts are what this watches).
-  server.script = () => ({ status: 500, headers: { 'Retry-After': '1' } });
+  server.plan = () => ({ status: 500, headers: { 'Retry-After': '1' } });
   const id = await enqueue(page, message(1));
   // Watch the broadcasts, not the worker: any request would wake it.
   const retries = () =>

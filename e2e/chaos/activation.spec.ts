@@ -66,7 +66,7 @@ const TITLE =
 test(TITLE, async ({ page, context, server, cdp }) => {
   test.setTimeout(150_000);
   await openApp(page, server, 'defaults');
-  server.script = () => ({ delayMs: 4_000 });
+  server.plan = () => ({ latencyMs: 4_000 });
   const other = await context.newPage();
   const normal: number[] = [];
   for (const v of [2, 3]) normal.push(await navigationDuringUpdate(page, other, cdp, server.url, v));

@@ -54,8 +54,7 @@ test(`${SCENARIO}: typed errors, nothing stored lost, corrupt records quarantine
   await openApp(page, server, 'sendTimeout=1000&attempts=100');
   // Ops of lane `held` get no answer until the end: they stay queued through everything below.
   let holding = true;
-  server.script = (req) =>
-    (req.body as { lane?: string } | undefined)?.lane === 'held' && holding ? 'hang' : undefined;
+  server.plan = (req) => ((req.body as { lane?: string } | undefined)?.lane === 'held' && holding ? 'hang' : 'pass');
 
   const good = (n: number, lane: string) => ({
     kind: 'chaos.bad',

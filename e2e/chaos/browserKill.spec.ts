@@ -62,8 +62,8 @@ test(`${SCENARIO}: every acknowledged op is delivered once by the relaunched bro
   const profile = await mkdtemp(join(tmpdir(), 'ferry-chaos-crash-'));
   // Slow answers, and some sends applied without an answer: the crash finds work queued and in flight.
   let crashing = true;
-  server.script = (_req, nth) =>
-    crashing && nth === 1 && rng() < 0.1 ? 'apply-and-hang' : { delayMs: crashing ? rng.int(20, 80) : 5 };
+  server.plan = (_req, nth) =>
+    crashing && nth === 1 && rng() < 0.1 ? 'apply-and-hang' : { latencyMs: crashing ? rng.int(20, 80) : 5 };
   const acked: string[] = [];
   const CYCLES = 3;
   // Ops acknowledged before a launch that found the database dropped by the browser.

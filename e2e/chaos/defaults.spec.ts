@@ -14,7 +14,7 @@
  * - retry-after-origin: a 429 with Retry-After on one lane pauses the others
  *   sending to that origin until then.
  */
-import type { Answer, Received } from '../server/TestServer.ts';
+import type { Fault, PlannedRequest } from '../server/TestServer.ts';
 import { expect, openApp, test } from '../fixtures.ts';
 import { inPage } from '../lib.ts';
 import { laneOps, seeded, settled, sleep, storedOps, verdict } from './harness.ts';
@@ -29,7 +29,7 @@ test('outage-while-online: two minutes of refused connections with the browser o
   const SCENARIO = 'outage-while-online';
   const started = Date.now();
   await openApp(page, server, 'defaults');
-  server.down = true;
+  server.proxy.down = true;
   const acked = await inPage(
     page,
     (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))),
@@ -45,9 +45,9 @@ test('outage-while-online: two minutes of refused connections with the browser o
     during.every((o) => o.attempt === 0),
     seeded('attempts spent while nothing answered'),
   ).toBe(true);
-  const refused = server.downRequests;
+  const refused = server.proxy.downRequests;
   expect(refused, 'the worker kept trying during the outage').toBeGreaterThan(4);
-  server.down = false;
+  server.proxy.down = false;
   // The backoff is capped at 30 s (full jitter): every lane tries again within that.
   await settled(page, acked, 90_000, SCENARIO);
   await verdict(SCENARIO, server, acked, await storedOps(page), {
@@ -65,13 +65,13 @@ test('slow-server: answers in 14 s with 32 busy lanes; never two sends of one op
   await openApp(page, server, 'defaults');
   const onWire = new Map<string, number>();
   let twice = 0;
-  server.script = (req: Received): Answer => {
+  server.plan = (req: PlannedRequest): Fault => {
     const key = req.key ?? '';
     const n = (onWire.get(key) ?? 0) + 1;
     if (n > 1) twice++;
     onWire.set(key, n);
     setTimeout(() => onWire.set(key, (onWire.get(key) ?? 1) - 1), 14_000);
-    return { delayMs: 14_000 };
+    return { latencyMs: 14_000 };
   };
   const acked = await inPage(
     page,
@@ -100,10 +100,10 @@ test('in-progress-409: a 409 while the first request with the key runs is waited
   const started = Date.now();
   await openApp(page, server, 'defaults');
   const ops = msgs('busy', 6, 2);
-  server.script = (req, nth): Answer =>
+  server.plan = (req, nth): Fault =>
     (req.body as { tag?: string }).tag === 'busy-0' && nth <= 3
       ? { status: 409, headers: { 'Retry-After': '1' } }
-      : undefined;
+      : 'pass';
   const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), ops);
   await settled(page, acked, 60_000, SCENARIO);
   const stored = await storedOps(page);
@@ -121,10 +121,10 @@ test('retry-after-origin: a 429 with Retry-After on one lane pauses every lane t
   const SCENARIO = 'retry-after-origin';
   const started = Date.now();
   await openApp(page, server, 'defaults');
-  server.script = (req, nth): Answer =>
+  server.plan = (req, nth): Fault =>
     (req.body as { tag?: string }).tag === 'pause-0' && nth === 1
       ? { status: 429, headers: { 'Retry-After': '3' } }
-      : undefined;
+      : 'pass';
   const [first] = await inPage(
     page,
     (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))),

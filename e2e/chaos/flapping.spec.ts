@@ -17,7 +17,7 @@ test(`${SCENARIO}: offline/online every few hundred ms during enqueues and sends
   const rng = rngFor(SCENARIO);
   const started = Date.now();
   await openApp(page, server, 'attempts=100');
-  server.script = () => ({ delayMs: rng.int(5, 40) });
+  server.plan = () => ({ latencyMs: rng.int(5, 40) });
 
   const acked: string[] = [];
   let n = 0;

@@ -12,7 +12,8 @@
  *   Idempotency-Key draft's "in use") is a dead letter with the server's body
  *   kept on the op; its lane goes on.
  */
-import type { Answer } from '../server/TestServer.ts';
+import { json } from '../server/TestServer.ts';
+import type { Fault } from '../server/TestServer.ts';
 import { expect, openApp, test } from '../fixtures.ts';
 import { inPage } from '../lib.ts';
 import { laneOps, seeded, settled, sleep, storedOps, verdict } from './harness.ts';
@@ -30,8 +31,8 @@ test('gateway-outage: two minutes of 502, then 503 without Retry-After and 504, 
   const OUTAGE_MS = 125_000;
   const answers: Record<number, number> = {};
   let down = true;
-  server.script = (): Answer => {
-    if (!down) return undefined;
+  server.plan = (): Fault => {
+    if (!down) return 'pass';
     const status =
       Date.now() - started < OUTAGE_MS / 2
         ? 502
@@ -39,7 +40,7 @@ test('gateway-outage: two minutes of 502, then 503 without Retry-After and 504, 
           ? 503
           : 504;
     answers[status] = (answers[status] ?? 0) + 1;
-    return { status, body: { error: status === 502 ? 'Bad Gateway' : 'upstream unavailable' } };
+    return json(status, { error: status === 502 ? 'Bad Gateway' : 'upstream unavailable' });
   };
   const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), msgs('gw', 20, 4));
   await sleep(OUTAGE_MS - (Date.now() - started));
@@ -72,8 +73,7 @@ test("app-409: the app's own 409 is a dead letter with the server's body; its la
   const started = Date.now();
   await openApp(page, server, 'defaults');
   const conflict = { error: 'version conflict', current: { version: 3, title: 'edited elsewhere' } };
-  server.script = (req): Answer =>
-    (req.body as { tag?: string }).tag === 'doc-0' ? { status: 409, body: conflict } : undefined;
+  server.plan = (req): Fault => ((req.body as { tag?: string }).tag === 'doc-0' ? json(409, conflict) : 'pass');
   const acked = await inPage(page, (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))), msgs('doc', 4, 1));
   await settled(page, acked, 60_000, SCENARIO);
   const stored = await storedOps(page);

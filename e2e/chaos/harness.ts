@@ -1,7 +1,7 @@
 /**
  * The chaos suite's shared parts: the seed, a seeded random source per
- * scenario, the server-side invariant check (over `@ferry/testing`'s checker), and
- * the results file.
+ * scenario, the invariant check (`@ferry/testing`'s checker over the fault
+ * proxy's wire log and the API's effects), and the results file.
  *
  * The seed comes from `FERRY_SEED` or is drawn once per test process; every
  * scenario derives its own stream from it and its name, so a scenario's
@@ -17,6 +17,7 @@ import { expect } from '@playwright/test';
 import type { Operation } from '../../packages/core/src/index.ts';
 import { checkDelivery, seededRandom, suiteSeed } from '../../packages/testing/src/index.ts';
 import type { SeededRandom } from '../../packages/testing/src/index.ts';
+import { askWorker } from '../../packages/testing/src/playwright/index.ts';
 import type { TestServer } from '../server/TestServer.ts';
 
 export const SEED: number = suiteSeed(process.env.FERRY_SEED);
@@ -152,8 +153,8 @@ export const storedOps = (page: Page): Promise<Operation[]> =>
 
 /** When the host found Ferry's database dropped by the browser (`ping`'s `storageLost`). */
 export async function storageLost(page: Page): Promise<number[]> {
-  const reply = await page.evaluate(() => window.raw({ v: 1, id: 'storage-lost?', type: 'ping' }));
-  if (reply === 'no-reply' || !reply.ok) throw new Error(`ping failed: ${JSON.stringify(reply)}`);
+  const reply = await askWorker(page, { type: 'ping' });
+  if (reply?.ok !== true) throw new Error(`ping failed: ${JSON.stringify(reply)}`);
   return (reply.result as { storageLost: number[] }).storageLost;
 }
 

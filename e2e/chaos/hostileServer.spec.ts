@@ -4,7 +4,7 @@
  * Retry-After, 5% the connection destroyed (half of them after applying the
  * effect), the rest applied.
  */
-import type { Answer } from '../server/TestServer.ts';
+import type { Fault } from '../server/TestServer.ts';
 import { expect, openApp, test } from '../fixtures.ts';
 import { inPage } from '../lib.ts';
 import { rngFor, seeded, settled, storedOps, verdict } from './harness.ts';
@@ -23,7 +23,7 @@ for (const { SCENARIO, flags } of [
     // The transport gives up on a silent server after 800 ms.
     await openApp(page, server, `sendTimeout=800&attempts=100${flags}`);
     const tally: Record<string, number> = { '503': 0, hang: 0, '429': 0, drop: 0, ok: 0 };
-    server.script = (): Answer => {
+    server.plan = (): Fault => {
       const r = rng();
       if (r < 0.3) {
         tally['503']!++;
@@ -39,10 +39,10 @@ for (const { SCENARIO, flags } of [
       }
       if (r < 0.5) {
         tally.drop!++;
-        return rng() < 0.5 ? 'drop' : 'apply-and-drop';
+        return rng() < 0.5 ? 'reset' : 'apply-and-drop';
       }
       tally.ok!++;
-      return undefined;
+      return 'pass';
     };
 
     const N = 150;

@@ -5,7 +5,7 @@
  */
 import { expect, test } from '@playwright/test';
 import type { Operation } from '../../packages/core/src/index.ts';
-import type { Applied, Received } from '../server/TestServer.ts';
+import type { Applied, LoggedRequest } from '../server/TestServer.ts';
 import { check } from './harness.ts';
 
 const op = (n: number, over: Partial<Operation> = {}): Operation => ({
@@ -24,12 +24,14 @@ const op = (n: number, over: Partial<Operation> = {}): Operation => ({
   updatedAt: 0,
   ...over,
 });
-const req = (n: number, at: number, over: Partial<Received> = {}): Received => ({
+const req = (n: number, at: number, over: Partial<LoggedRequest> = {}): LoggedRequest => ({
   method: 'POST',
   path: '/api/x',
   key: `k${n}`,
+  headers: {},
   body: { tag: `t${n}` },
   at,
+  fault: 'pass',
   outcome: 201,
   ...over,
 });

@@ -21,11 +21,11 @@ for (const { SCENARIO, flags } of [
     const N = 150;
     const rejected = rng.int(10, 60);
     const exhausted = rng.int(70, 130);
-    server.script = (req) => {
+    server.plan = (req) => {
       const tag = (req.body as { tag?: string }).tag;
       if (tag === `poison-${rejected}`) return { status: 400 };
       if (tag === `poison-${exhausted}`) return { status: 500 };
-      return { delayMs: rng.int(1, 10) };
+      return { latencyMs: rng.int(1, 10) };
     };
     const ops = Array.from({ length: N }, (_, n) => {
       // Two thirds in the busy lane, the poison ops always.

@@ -14,7 +14,7 @@
  *   `possibly-delivered`, a coalescing save becomes a new op behind it, and
  *   the server ends with the edit, each key applied once.
  */
-import type { Answer } from '../server/TestServer.ts';
+import type { Fault } from '../server/TestServer.ts';
 import { expect, openApp, test } from '../fixtures.ts';
 import { inPage } from '../lib.ts';
 import { seeded, settled, storedOps, verdict } from './harness.ts';
@@ -27,7 +27,7 @@ test('poison-hang-one-lane: an op the server never answers ends as a dead letter
   const SCENARIO = 'poison-hang-one-lane';
   const started = Date.now();
   await openApp(page, server, 'defaults');
-  server.script = (req): Answer => ((req.body as { tag?: string }).tag === 'quiet-0' ? 'hang' : undefined);
+  server.plan = (req): Fault => ((req.body as { tag?: string }).tag === 'quiet-0' ? 'hang' : 'pass');
   const ops = Array.from({ length: 4 }, (_, n) => ({
     kind: 'chaos.quiet',
     target: '/api/quiet',
@@ -58,9 +58,9 @@ test('edit-after-drop: an edit after a dropped connection is a new op; the serve
   await openApp(page, server, 'defaults');
   // The first send is applied and its connection dropped; the network stays down until the edit is made.
   let down = true;
-  server.script = (req, nth): Answer => {
+  server.plan = (req, nth): Fault => {
     if ((req.body as { v?: number }).v === 1 && nth === 1) return 'apply-and-drop';
-    return down ? 'drop' : undefined;
+    return down ? 'reset' : 'pass';
   };
   const save = (v: number) => ({
     kind: 'doc.save',

@@ -26,7 +26,7 @@ test(`${SCENARIO}: enqueue rejects with quota-exceeded, nothing stored is lost`,
     const origin = new URL(server.url).origin;
     // Before the worker opens its database: the override is read when storage is opened.
     await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 3 * 1024 * 1024 });
-    server.script = () => ({ delayMs: rng.int(10, 60) });
+    server.plan = () => ({ latencyMs: rng.int(10, 60) });
     // A short lease: a state change the full disk refused leaves its op in flight until the lease ends.
     await openApp(page, server, 'attempts=100&lease=3000&sendTimeout=2000');
     expect((await cdp.send('Storage.getUsageAndQuota', { origin })).overrideActive).toBe(true);

@@ -14,7 +14,8 @@
  *   applied as bob, and it goes as alice once she is back.
  */
 import type { Page } from '@playwright/test';
-import type { Answer, Received } from '../server/TestServer.ts';
+import { json } from '../server/TestServer.ts';
+import type { Fault, PlannedRequest } from '../server/TestServer.ts';
 import { expect, openApp, test } from '../fixtures.ts';
 import { inPage } from '../lib.ts';
 import { laneOps, seeded, settled, storedOps, verdict } from './harness.ts';
@@ -28,12 +29,12 @@ async function session(page: Page, user: string): Promise<void> {
     .addCookies([{ name: 'session', value: encodeURIComponent(user), url: page.url(), sameSite: 'Lax' }]);
 }
 
-const hasSession = (req: Received): boolean => /(?:^|;\s*)session=[^;]+/.test(req.headers?.['cookie'] ?? '');
+const hasSession = (req: PlannedRequest): boolean => /(?:^|;\s*)session=[^;]+/.test(req.headers['cookie'] ?? '');
 
-const EXPIRED: Record<string, Answer> = {
-  '401': { status: 401, body: { error: 'not signed in' } },
+const EXPIRED: Record<string, Fault> = {
+  '401': json(401, { error: 'not signed in' }),
   '302': { status: 302, headers: { Location: '/login' } },
-  '403': { status: 403, body: { error: 'session expired' } },
+  '403': json(403, { error: 'session expired' }),
 };
 
 for (const [how, refusal] of Object.entries(EXPIRED)) {
@@ -46,7 +47,7 @@ for (const [how, refusal] of Object.entries(EXPIRED)) {
     const started = Date.now();
     await openApp(page, server, 'defaults');
     // The API wants a session; the one the browser had has expired.
-    server.script = (req): Answer => (hasSession(req) ? undefined : refusal);
+    server.plan = (req): Fault => (hasSession(req) ? 'pass' : refusal);
     const acked = await inPage(
       page,
       (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))),

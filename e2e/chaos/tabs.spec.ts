@@ -16,7 +16,7 @@ test(`${SCENARIO}: three tabs enqueue at once while the worker drains`, async ({
   const started = Date.now();
   const tabs = [page, await context.newPage(), await context.newPage()];
   for (const tab of tabs) await openApp(tab, server);
-  server.script = () => ({ delayMs: rng.int(2, 20) });
+  server.plan = () => ({ latencyMs: rng.int(2, 20) });
 
   const PER_TAB = 100;
   // Each tab's own plan, drawn up front so the seed fixes it: lanes, and bursts of 1–8 enqueues at once.

@@ -17,7 +17,7 @@ for (const { SCENARIO, flags } of [
     // A short client timeout: a request posted to a worker as it dies is never answered.
     await openApp(page, server, `timeout=3000&attempts=100${flags}`);
     // Slow answers, so the drain lasts long enough for the kills; some sends are applied but never answered.
-    server.script = (_req, nth) => (nth === 1 && rng() < 0.03 ? 'apply-and-hang' : { delayMs: rng.int(15, 50) });
+    server.plan = (_req, nth) => (nth === 1 && rng() < 0.03 ? 'apply-and-hang' : { latencyMs: rng.int(15, 50) });
 
     const N = 500;
     const ops = Array.from({ length: N }, (_, n) => {

@@ -57,8 +57,9 @@ const APP_DEPS = [
   ...['@electric-sql/pglite', 'hono', 'pg', '@types/pg'].map((name) => `${name}@${serverPins()[name]}`),
   '@types/node@20.19.43',
   'express@5.3.0',
-  // @ferry/testing/playwright's peer, and the runner the testing guide uses.
+  // @ferry/testing/playwright's peer, and the runner the testing guide uses; @ferry/testing/msw's peer.
   'playwright@1.65.1',
+  'msw@2.15.0',
   '@playwright/test@1.65.1',
   '@types/express@5.0.6',
 ];
@@ -88,13 +89,20 @@ export const ENTRIES = [
   '@ferry/testing',
   '@ferry/testing/proxy',
   '@ferry/testing/playwright',
+  '@ferry/testing/msw',
+  '@ferry/testing/node',
 ];
 const PACKAGES = ['core', 'idb', 'sw', 'client', 'workbox', 'react', 'tanstack-query', 'server', 'testing'];
 /** Files besides the entries a tarball must hold. */
 const MORE: Record<string, string[]> = {
   sw: ['package/dist/ferry-sw.classic.js'],
   server: ['package/dist/PgliteStore.js', 'package/dist/PgStore.js', 'package/dist/node.js', 'package/dist/hono.js'],
-  testing: ['package/dist/proxy/index.js', 'package/dist/playwright/index.js'],
+  testing: [
+    'package/dist/proxy/index.js',
+    'package/dist/playwright/index.js',
+    'package/dist/msw/index.js',
+    'package/dist/node/index.js',
+  ],
 };
 
 function serverPins(): Record<string, string> {

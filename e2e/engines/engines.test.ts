@@ -70,7 +70,7 @@ async function withBrowser(
   fn: (b: EngineBrowser) => Promise<void>,
   options = {},
 ): Promise<void> {
-  await server.resume();
+  await server.proxy.resume();
   server.reset();
   const started = Date.now();
   const b = await launch(engine, options);
@@ -78,7 +78,7 @@ async function withBrowser(
     await fn(b);
   } finally {
     await b.close();
-    await server.resume().catch(() => {});
+    await server.proxy.resume().catch(() => {});
   }
   record(engine, `duration.${name}`, Date.now() - started);
 }
@@ -148,7 +148,7 @@ describe.each(engines)('%s', (engine) => {
     withBrowser(engine, 'offline-reload', async (b) => {
       const tab = await b.newTab();
       await openApp(tab, server.url);
-      await setNetwork(b, server, false);
+      await setNetwork(b, server.proxy, false);
       const ids = await enqueueAll(
         tab,
         [1, 2, 3].map((n) => message(n)),
@@ -186,7 +186,7 @@ describe.each(engines)('%s', (engine) => {
 
       const back = Date.now();
       const done = whenDoneAll(tab, ids);
-      await setNetwork(b, server, true);
+      await setNetwork(b, server.proxy, true);
       expect((await done).map((o) => o.status)).toEqual(['done', 'done', 'done']);
       record(engine, 'offline.deliveredAfterOnlineMs', Date.now() - back);
       expect(appliedOnce(server)).toEqual([1, 2, 3]);
@@ -211,11 +211,10 @@ describe.each(engines)('%s', (engine) => {
         const N = kills ? 5 : 12;
         if (kills) {
           // The first send of op 1 is applied but never answered: the worker dies with it in flight.
-          server.script = (req, nth) =>
-            (req.body as { n: number }).n === 1 && nth === 1 ? 'apply-and-hang' : undefined;
+          server.plan = (req, nth) => ((req.body as { n: number }).n === 1 && nth === 1 ? 'apply-and-hang' : 'pass');
         } else {
           // Firefox: slow answers, and Firefox's own lifetime limit (1 s, see launch) stops the worker mid-drain.
-          server.script = () => ({ delayMs: 400 });
+          server.plan = () => ({ latencyMs: 400 });
         }
         const ids = await enqueueAll(
           tab,
@@ -270,7 +269,7 @@ describe.each(engines)('%s', (engine) => {
         await openApp(tab, server.url);
         tabs.push(tab);
       }
-      server.script = (req) => ({ delayMs: 5 + ((req.body as { i: number }).i % 4) * 5 });
+      server.plan = (req) => ({ latencyMs: 5 + ((req.body as { i: number }).i % 4) * 5 });
       const PER_TAB = 20;
       // Started in every tab before any finishes: WebDriver classic runs one script at a time, so each tab runs on its own.
       for (const [t, tab] of tabs.entries()) {
@@ -379,12 +378,12 @@ describe.each(engines)('%s', (engine) => {
       expect((await whenDoneAll(c, ids)).map((o) => o.status)).toEqual(ids.map(() => 'done'));
 
       // An outage in page mode, then the first tab closed: the other tab's host takes the lock and delivers.
-      await setNetwork(b, server, false);
+      await setNetwork(b, server.proxy, false);
       const [late] = await enqueueAll(a, [message(901)]);
       await sleep(300);
       await a.close();
       const [later] = await enqueueAll(c, [message(902)]);
-      await setNetwork(b, server, true);
+      await setNetwork(b, server.proxy, true);
       const both = await whenDoneAll(c, [late!, later!]);
       expect(both.map((o) => o.status)).toEqual(['done', 'done']);
       expect(appliedOnce(server).slice(-2)).toEqual([901, 902]);
@@ -406,7 +405,7 @@ async function restartScenario(engine: EngineName): Promise<void> {
   const started = Date.now();
   try {
     // Op 1 is applied but never answered, the rest wait behind it in its lane: the browser closes with all of them owed.
-    server.script = (req, nth) => ((req.body as { n: number }).n === 1 && nth === 1 ? 'apply-and-hang' : undefined);
+    server.plan = (req, nth) => ((req.body as { n: number }).n === 1 && nth === 1 ? 'apply-and-hang' : 'pass');
     let ids: string[] = [];
     let closeMs = 0;
     {
@@ -424,14 +423,14 @@ async function restartScenario(engine: EngineName): Promise<void> {
         // the browser closes with all ten owed. Chromium's close waits for the hanging send (15.2–15.7 s
         // here, until the transport's 15 s timeout ends it), and in 1 of the first 2 loop runs its
         // worker then resent op 1 and delivered ops 2–10 before the browser was gone.
-        server.script = () => 'hang';
+        server.plan = () => 'hang';
         const closing = Date.now();
         await b.close();
         closeMs = Date.now() - closing;
       }
     }
     expect(server.applied).toHaveLength(1);
-    server.script = () => undefined;
+    server.plan = () => 'pass';
     const b = await launch(engine, { profile });
     try {
       const tab = await b.newTab();
@@ -474,7 +473,7 @@ async function crashScenario(engine: EngineName): Promise<void> {
   const profile = await mkdtemp(join(tmpdir(), `ferry-${engine}-crash-`));
   const started = Date.now();
   try {
-    server.script = (req, nth) => ((req.body as { n: number }).n === 1 && nth === 1 ? 'apply-and-hang' : undefined);
+    server.plan = (req, nth) => ((req.body as { n: number }).n === 1 && nth === 1 ? 'apply-and-hang' : 'pass');
     let ids: string[] = [];
     let killed = 0;
     {
@@ -501,7 +500,7 @@ async function crashScenario(engine: EngineName): Promise<void> {
     }
     step(engine, `crash: killed ${killed} processes`);
     expect(server.applied).toHaveLength(1);
-    server.script = () => undefined;
+    server.plan = () => 'pass';
     const b = await launch(engine, { profile });
     try {
       const tab = await b.newTab();

@@ -9,7 +9,8 @@ export interface WorkerReply {
 
 /**
  * Sends one request of Ferry's page protocol (`{ type: 'ping' }`,
- * `{ type: 'status' }`, `{ type: 'list', query }`…) to the service worker
+ * `{ type: 'status' }`, `{ type: 'list', query }`…; with `name` for a
+ * named host) to the service worker
  * that controls `page`, as `@ferry/client` does, and resolves its reply; or
  * undefined when none comes within `timeoutMs` (a worker stopped mid-request,
  * or none that hosts Ferry).

@@ -23,8 +23,9 @@ function startApi(): Promise<{ server: Server; url: string; applied: string[] }>
         seen.add(k);
         applied.push(k);
       }
-      res.writeHead(201, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ keys }));
+      // A batch is answered as Ferry's batch endpoint answers: one result per op.
+      res.writeHead(batch === null ? 201 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(batch === null ? { keys } : { results: keys.map(() => ({ status: 201 })) }));
     });
   });
   return new Promise((resolve) =>
@@ -107,25 +108,83 @@ describe('FaultProxy', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
   });
 
-  it('logs each op of a batch request, and counts attempts per key for the plan', async () => {
-    const seen: number[] = [];
-    proxy.plan = (_req, nth) => (seen.push(nth), nth === 1 ? { status: 503 } : 'pass');
-    const batch = () =>
+  it('plans the ops of a batch one by one: a status fault answers its op in the results and ends the batch', async () => {
+    const seen: string[] = [];
+    proxy.plan = (req, nth) => {
+      seen.push(`${req.key} ${nth} ${req.path} ${JSON.stringify(req.body)}`);
+      return req.key === 'b2' && nth === 1 ? { status: 503, headers: { 'Retry-After': '2' } } : 'pass';
+    };
+    const batch = (...keys: string[]) =>
       fetch(`${proxy.url}/api/batch`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ops: [{ idempotencyKey: 'b1' }, { idempotencyKey: 'b2' }] }),
+        body: JSON.stringify({
+          ops: keys.map((k) => ({ idempotencyKey: k, method: 'POST', target: '/api/m', payload: { k } })),
+        }),
       });
-    expect((await batch()).status).toBe(503);
-    expect((await batch()).status).toBe(201);
-    expect(seen).toEqual([1, 2]);
-    expect(proxy.log.map((r) => [r.key, r.batched, r.outcome])).toEqual([
-      ['b1', true, 503],
-      ['b2', true, 503],
-      ['b1', true, 201],
-      ['b2', true, 201],
+    const first = await batch('b1', 'b2', 'b3');
+    expect([first.status, await first.json()]).toEqual([
+      200,
+      { results: [{ status: 201 }, { status: 503, retryAfter: '2' }] },
     ]);
-    expect(api.applied).toEqual(['b1', 'b2']);
+    expect(api.applied).toEqual(['b1']);
+    expect((await (await batch('b2', 'b3')).json()) as unknown).toEqual({
+      results: [{ status: 201 }, { status: 201 }],
+    });
+    expect(seen).toEqual([
+      'b1 1 /api/m {"k":"b1"}',
+      'b2 1 /api/m {"k":"b2"}',
+      'b2 2 /api/m {"k":"b2"}',
+      'b3 1 /api/m {"k":"b3"}',
+    ]);
+    expect(proxy.log.map((r) => [r.key, r.batched, r.outcome, r.retryAfterMs])).toEqual([
+      ['b1', true, 201, undefined],
+      ['b2', true, 503, 2000],
+      ['b2', true, 201, undefined],
+      ['b3', true, 201, undefined],
+    ]);
+    expect(api.applied).toEqual(['b1', 'b2', 'b3']);
+  });
+
+  it('applies the ops of a batch up to an apply-and-drop, then drops the whole request', async () => {
+    proxy.plan = (req) => (req.key === 'd2' ? 'apply-and-drop' : 'pass');
+    const ops = ['d1', 'd2', 'd3'].map((k) => ({ idempotencyKey: k, method: 'POST', target: '/api/m' }));
+    await expect(fetch(`${proxy.url}/api/batch`, { method: 'POST', body: JSON.stringify({ ops }) })).rejects.toThrow();
+    expect(api.applied).toEqual(['d1', 'd2']);
+    expect(proxy.log.map((r) => [r.key, r.outcome, r.upstreamStatus])).toEqual([
+      ['d1', 'drop', 201],
+      ['d2', 'drop', 201],
+    ]);
+  });
+
+  it('resets every connection while down, counting the requests the plan would see; refuses them when stopped', async () => {
+    proxy.down = true;
+    await expect(post('o1')).rejects.toThrow();
+    await expect(fetch(`${proxy.url}/index.html`)).rejects.toThrow();
+    expect([proxy.downRequests, proxy.log.length, api.applied.length]).toEqual([1, 0, 0]);
+    proxy.down = false;
+    expect((await post('o1')).status).toBe(201);
+    await proxy.stop();
+    await expect(post('o2')).rejects.toThrow();
+    await proxy.resume();
+    expect((await post('o2')).status).toBe(201);
+    expect(api.applied).toEqual(['o1', 'o2']);
+  });
+
+  it('lets the ops of a batch that match does not see pass, unlogged', async () => {
+    const only = await FaultProxy.start({
+      target: api.url,
+      match: (req) => req.key !== 'm1',
+      plan: () => 'in-progress',
+    });
+    try {
+      const ops = ['m1', 'm2'].map((k) => ({ idempotencyKey: k, method: 'POST', target: '/api/m' }));
+      const res = await fetch(`${only.url}/api/batch`, { method: 'POST', body: JSON.stringify({ ops }) });
+      expect(await res.json()).toEqual({ results: [{ status: 201 }, { status: 409, retryAfter: '1' }] });
+      expect(only.log.map((r) => [r.key, r.outcome])).toEqual([['m2', 409]]);
+    } finally {
+      await only.close();
+    }
   });
 
   it('passes requests the plan does not match without logging them', async () => {

@@ -3,16 +3,11 @@ import { createServer, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { FerryError } from '@ferry/core';
-import type { WireRequest } from '../checker/history.ts';
-import type { Fault, FaultPlan, PlannedRequest } from './faults.ts';
-
-/** One request (or one item of a batch request) that reached the proxy, and what became of it. */
-export interface LoggedRequest extends WireRequest, PlannedRequest {
-  /** What the proxy did. */
-  fault: Fault;
-  /** The status the API answered, when the request was forwarded and answered. */
-  upstreamStatus?: number;
-}
+import type { Incoming, TextAnswer } from './exchange.ts';
+import { exchange } from './exchange.ts';
+import type { FaultPlan, PlannedRequest } from './faults.ts';
+import type { LoggedRequest } from './recorder.ts';
+import { WireRecorder } from './recorder.ts';
 
 export interface FaultProxyOptions {
   /** The API's origin, e.g. `http://127.0.0.1:3000`: requests keep their path and query. */
@@ -21,30 +16,37 @@ export interface FaultProxyOptions {
   plan?: FaultPlan;
   /**
    * Which requests the plan sees; the others always pass and are not logged.
-   * @default those with an `Idempotency-Key` header, and batch requests
+   * @default those with an `Idempotency-Key` header, and the ops of batch requests
    */
   match?: (req: PlannedRequest) => boolean;
   /** The loopback port to listen on. @default 0 (a free one) */
   port?: number;
 }
 
-/** The largest request body the proxy reads before forwarding (it reads bodies whole, to log batch items). */
+/** The largest request body the proxy reads before forwarding (it reads bodies whole, to plan batch ops). */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Headers that describe one connection or one encoding of a body, not the answer: not relayed as read. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
 /**
  * A proxy in front of an app's real API that injects faults per request and
  * logs what reached the API, for {@link checkDelivery}. Point the app's
- * requests at {@link url} (e.g. a dev-server proxy or the transport's base URL).
- * A batch request whose JSON body carries `ops: [{ idempotencyKey }]` is
- * logged once per op, all with the request's fault.
+ * requests at {@link url} (e.g. a dev-server proxy or the transport's base
+ * URL), or put it in front of the whole app: requests the plan does not see
+ * (pages, scripts) pass as they are. The ops of a batch request of Ferry's
+ * wire format are planned and logged one by one, as if each came alone.
  */
 export class FaultProxy {
-  /** Every matched request in arrival order (an item per op of a batch request). */
-  readonly log: LoggedRequest[] = [];
-  plan: FaultPlan;
+  /**
+   * While true, the host is down behind an open port: every connection is
+   * reset, whatever it asks (the page, a probe, the API), and nothing is
+   * logged; {@link downRequests} counts the requests the plan would have seen.
+   */
+  down = false;
+  /** The requests reset while {@link down} that the plan would have seen (a worker's attempts during the outage). */
+  downRequests = 0;
   readonly #target: URL;
-  readonly #match: (req: PlannedRequest) => boolean;
-  readonly #count = new Map<string, number>();
+  readonly #recorder: WireRecorder;
   readonly #open = new Set<ServerResponse>();
   readonly #server = createServer((req, res) => void this.#handle(req, res));
   #url = '';
@@ -55,8 +57,7 @@ export class FaultProxy {
     } catch {
       throw new FerryError('invalid-config', `target must be an absolute URL, got ${JSON.stringify(options.target)}`);
     }
-    this.plan = options.plan ?? (() => 'pass');
-    this.#match = options.match ?? ((req) => req.key !== null || req.batch !== undefined);
+    this.#recorder = new WireRecorder(options.plan, options.match);
   }
 
   static async start(options: FaultProxyOptions): Promise<FaultProxy> {
@@ -71,126 +72,136 @@ export class FaultProxy {
     return this.#url;
   }
 
-  /** Forgets the log and the per-key counts, and drops the requests left hanging. */
+  /** Every matched request in arrival order (an entry per op of a batch request). */
+  get log(): LoggedRequest[] {
+    return this.#recorder.log;
+  }
+
+  /** Chooses each matched request's fault; replace it between phases of a test. */
+  get plan(): FaultPlan {
+    return this.#recorder.plan;
+  }
+
+  set plan(plan: FaultPlan) {
+    this.#recorder.plan = plan;
+  }
+
+  /** Forgets the log and the per-key counts, ends {@link down}, and drops the requests left hanging. */
   reset(): void {
-    this.log.length = 0;
-    this.#count.clear();
+    this.#recorder.reset();
+    this.down = false;
+    this.downRequests = 0;
     for (const res of this.#open) res.destroy();
     this.#open.clear();
+  }
+
+  /**
+   * Stops listening and drops every connection, keeping the log: the host is
+   * gone and connections are refused, as in an outage. {@link resume} brings
+   * it back on the same origin.
+   */
+  async stop(): Promise<void> {
+    if (!this.#server.listening) return;
+    for (const res of this.#open) res.destroy();
+    this.#open.clear();
+    this.#server.closeAllConnections();
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+
+  /** Listens again on the same port, so the origin (and a service worker's registration on it) stays the same. */
+  async resume(): Promise<void> {
+    if (this.#server.listening) return;
+    const port = Number(new URL(this.#url).port);
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, '127.0.0.1', () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
   }
 
   async close(): Promise<void> {
     this.reset();
     this.#server.closeAllConnections();
-    await new Promise((resolve) => this.#server.close(resolve));
+    if (this.#server.listening) await new Promise((resolve) => this.#server.close(resolve));
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     if (body === undefined) return void req.socket.destroy();
-    const header = req.headers['idempotency-key'];
-    const batch = batchKeys(body);
-    const planned: PlannedRequest = {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
+    const incoming: Incoming = {
       method: req.method ?? 'GET',
       path: new URL(req.url ?? '/', 'http://proxy').pathname,
-      key: typeof header === 'string' ? header : (batch?.[0] ?? null),
-      ...(batch !== undefined && { batch }),
+      headers,
+      body: body.toString('utf8'),
     };
-    if (!this.#match(planned)) return void (await this.#forward(req, body, res, []));
-    const nth = (this.#count.get(planned.key ?? '') ?? 0) + 1;
-    this.#count.set(planned.key ?? '', nth);
-    const fault = this.plan(planned, nth);
-    const at = Date.now();
-    const entries =
-      batch === undefined
-        ? [{ ...planned, at, fault }]
-        : batch.map((k): LoggedRequest => ({ ...planned, key: k, at, fault, batched: true }));
-    this.log.push(...entries);
-
-    if (fault === 'hang') return this.#hang(res, entries);
-    if (fault === 'reset') return this.#drop(req, entries);
-    if (fault === 'in-progress' || (typeof fault === 'object' && 'status' in fault)) {
-      const answer = fault === 'in-progress' ? { status: 409, headers: { 'Retry-After': '1' }, body: '' } : fault;
-      res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
-      res.end(answer.body ?? '');
-      return noteAnswer(entries, answer.status, answer.headers?.['Retry-After'] ?? answer.headers?.['retry-after']);
+    if (this.down) {
+      if (this.#recorder.sees(incoming)) this.downRequests++;
+      return void req.socket.destroy();
     }
-    if (typeof fault === 'object') await new Promise((r) => setTimeout(r, fault.latencyMs));
-    if (fault === 'apply-and-drop' || fault === 'apply-and-hang') {
-      const status = await this.#forward(req, body, undefined, entries);
-      for (const e of entries) e.upstreamStatus = status;
-      return fault === 'apply-and-drop' ? this.#drop(req, entries) : this.#hang(res, entries);
-    }
-    await this.#forward(req, body, res, entries);
+    const forward = (text: string) => this.#forward(req, text);
+    const ending = await exchange(this.#recorder, incoming, forward, () => res.destroyed, BAD_GATEWAY);
+    if (ending === 'unmatched') return this.#pipe(req, body, res);
+    if (ending === 'hang') return void this.#open.add(res);
+    if (ending === 'drop') return void req.socket.destroy();
+    if (res.destroyed) return;
+    const answer = ending === 'unanswered' ? BAD_GATEWAY : ending.answer;
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
   }
 
-  /** Sends the request on to the API; relays the answer to `res` when given. Resolves the API's status. */
-  #forward(
-    req: IncomingMessage,
-    body: Buffer,
-    res: ServerResponse | undefined,
-    entries: LoggedRequest[],
-  ): Promise<number | undefined> {
+  #upstream(req: IncomingMessage): { url: URL; headers: OutgoingHttpHeaders; send: typeof httpRequest } {
     const url = new URL(req.url ?? '/', this.#target);
-    const headers: OutgoingHttpHeaders = { ...req.headers, host: url.host };
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise<number | undefined>((resolve) => {
+    return { url, headers: { ...req.headers, host: url.host }, send };
+  }
+
+  /** Sends the request on to the API with `body`; resolves its answer as text, or undefined when none came. */
+  #forward(req: IncomingMessage, body: string): Promise<TextAnswer | undefined> {
+    const { url, headers, send } = this.#upstream(req);
+    delete headers['content-length'];
+    return new Promise((resolve) => {
       const up = send(url, { method: req.method, headers }, (answer) => {
-        const status = answer.statusCode ?? 502;
-        for (const e of entries) e.upstreamStatus = status;
-        if (res === undefined || res.destroyed) return void answer.resume().on('end', () => resolve(status));
-        res.writeHead(status, answer.headers);
-        answer.pipe(res);
+        const chunks: Buffer[] = [];
+        answer.on('data', (c: Buffer) => chunks.push(c));
+        answer.on('error', () => resolve(undefined));
         answer.on('end', () => {
-          noteAnswer(entries, status, answer.headers['retry-after']);
-          resolve(status);
+          const relayed: Record<string, string> = {};
+          for (const [name, value] of Object.entries(answer.headers))
+            if (value !== undefined && !HOP_BY_HOP.has(name)) relayed[name] = String(value);
+          const status = answer.statusCode ?? 502;
+          resolve({ status, headers: relayed, body: Buffer.concat(chunks).toString('utf8') });
         });
       });
-      up.on('error', () => {
-        if (res !== undefined && !res.headersSent) {
-          res.writeHead(502, { 'content-type': 'text/plain' });
-          res.end('Bad Gateway: the API did not answer');
-          noteAnswer(entries, 502, undefined);
-        }
-        resolve(undefined);
-      });
+      up.on('error', () => resolve(undefined));
       up.end(body);
     });
   }
 
-  #hang(res: ServerResponse, entries: LoggedRequest[]): void {
-    for (const e of entries) e.outcome = 'hang';
-    this.#open.add(res);
-  }
-
-  #drop(req: IncomingMessage, entries: LoggedRequest[]): void {
-    for (const e of entries) e.outcome = 'drop';
-    req.socket.destroy();
-  }
-}
-
-/** Notes the answer the client heard, with a delay-seconds `Retry-After`. */
-function noteAnswer(entries: LoggedRequest[], status: number, retryAfter: string | string[] | undefined): void {
-  const now = Date.now();
-  for (const e of entries) {
-    e.outcome = status;
-    e.answeredAt = now;
-    if (typeof retryAfter === 'string' && /^\d+$/.test(retryAfter)) e.retryAfterMs = Number(retryAfter) * 1000;
+  /** Relays a request the plan does not see, as it is. */
+  #pipe(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    const { url, headers, send } = this.#upstream(req);
+    const up = send(url, { method: req.method, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    up.on('error', () => {
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(BAD_GATEWAY.status, BAD_GATEWAY.headers);
+      res.end(BAD_GATEWAY.body);
+    });
+    up.end(body);
   }
 }
 
-/** The keys of a batch request's ops, or undefined when the body is not a batch. */
-function batchKeys(body: Buffer): string[] | undefined {
-  if (body.length === 0 || body[0] !== 0x7b) return undefined;
-  try {
-    const ops = (JSON.parse(body.toString('utf8')) as { ops?: unknown }).ops;
-    if (!Array.isArray(ops) || ops.length === 0) return undefined;
-    const keys = ops.map((op: unknown) => (op as { idempotencyKey?: unknown } | null)?.idempotencyKey);
-    return keys.every((k) => typeof k === 'string') ? (keys as string[]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const BAD_GATEWAY: TextAnswer = {
+  status: 502,
+  headers: { 'content-type': 'text/plain' },
+  body: 'Bad Gateway: the API did not answer',
+};
 
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomFaults } from './faults.ts';
 
-const req = (key: string) => ({ method: 'POST', path: '/api/x', key });
+const req = (key: string) => ({ method: 'POST', path: '/api/x', key, headers: {} });
 
 describe('randomFaults', () => {
   it('gives the same fault to the same attempt of the same key, whatever the order', () => {

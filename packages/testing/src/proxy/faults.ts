@@ -25,10 +25,14 @@ export type Fault =
 export interface PlannedRequest {
   method: string;
   path: string;
-  /** The `Idempotency-Key` header; for a batch request, its first op's key. */
+  /** The `Idempotency-Key` header, or the op's key for an op of a batch request. */
   key: string | null;
-  /** The ops' keys of a batch request (a JSON body with `ops: [{ idempotencyKey }]`); absent for others. */
-  batch?: readonly string[];
+  /** The request's headers, names lower-cased (a batch op: its batch request's). */
+  headers: Readonly<Record<string, string>>;
+  /** The body parsed as JSON (a batch op: its payload); absent when it is not JSON. */
+  body?: unknown;
+  /** Set for an op of a batch request: it is planned as if it came alone, with its own method, path and key. */
+  batched?: boolean;
 }
 
 /** Chooses the fault for a request; `nth` counts the requests with its key so far, from 1. */

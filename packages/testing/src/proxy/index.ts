@@ -1,4 +1,5 @@
 export { FaultProxy } from './FaultProxy.ts';
-export type { FaultProxyOptions, LoggedRequest } from './FaultProxy.ts';
+export type { FaultProxyOptions } from './FaultProxy.ts';
+export type { LoggedRequest } from './recorder.ts';
 export { randomFaults } from './faults.ts';
 export type { Fault, FaultPlan, FaultRates, PlannedRequest, RandomFaultsOptions } from './faults.ts';

@@ -1,0 +1,2 @@
+export { FaultHandler } from './FaultHandler.ts';
+export type { FaultHandlerOptions } from './FaultHandler.ts';
