@@ -19,7 +19,7 @@ test.beforeAll(async ({ testServer }) => {
     // Query reads process.env.NODE_ENV, as an app's bundler defines it.
     define: { 'process.env.NODE_ENV': JSON.stringify('production') },
     build: {
-      outDir: testServer.staticDir,
+      outDir: testServer.api.staticDir,
       emptyOutDir: false,
       copyPublicDir: false,
       minify: false,
@@ -50,7 +50,7 @@ test('mutations across 4 lanes survive a reload mid-send and a worker kill: none
   await load(page);
   expect(await restore(page)).toBe(0);
   // Every send hangs: nothing is applied, and ops go in flight and back.
-  server.script = () => 'hang';
+  server.plan = () => 'hang';
   await mutate(page, messages(0, 20));
   await expect.poll(() => counts(page)).toMatchObject({ pending: 20, unsettled: 20 });
   await expect.poll(() => server.received.length).toBeGreaterThan(0);
@@ -66,7 +66,7 @@ test('mutations across 4 lanes survive a reload mid-send and a worker kill: none
 
   // The worker dies; the server comes back, and loses its answer to the first send of every fifth op.
   await cdp.stopAll();
-  server.script = (req, nth) => ((req.body as Message).n % 5 === 0 && nth === 1 ? 'apply-and-drop' : undefined);
+  server.plan = (req, nth) => ((req.body as Message).n % 5 === 0 && nth === 1 ? 'apply-and-drop' : 'pass');
   await page.evaluate(() => window.ferry.kick());
   await expect
     .poll(() => counts(page), { timeout: 30_000 })
