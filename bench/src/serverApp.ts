@@ -2,7 +2,8 @@
  * The server side of `bench:server` (src/serverBench.ts), in a process of its
  * own: a trivial handler (`201 {"ok":true}`) on Node's http, bare
  * (`BENCH_MODE=plain`) or behind @ferry/server with the embedded store
- * (`pglite`, in memory) or Postgres (`pg`, `BENCH_PG_URL`), with Ferry's
+ * (`pglite`, in memory) or Postgres (`pg`, `BENCH_PG_URL`), effects in the key's
+ * transaction or outside it (`BENCH_EFFECTS`), with Ferry's
  * batch endpoint at /api/batch. Prints `listening <port>`.
  */
 import { createServer } from 'node:http';
@@ -26,7 +27,8 @@ if (mode !== 'plain') {
       ? new PgStore({ connectionString: process.env['BENCH_PG_URL'] ?? '', table: `bench_${process.pid}` })
       : new PgliteStore({ table: `bench_${process.pid}` });
   await store.ready?.();
-  handler = createHandler({ store, singleScope: 'bench', handler: trivial, batchPath: '/api/batch' });
+  const effects = process.env['BENCH_EFFECTS'] === 'outside-database' ? 'outside-database' : 'in-transaction';
+  handler = createHandler({ store, singleScope: 'bench', effects, handler: trivial, batchPath: '/api/batch' });
 }
 const server = createServer(toNodeListener(handler));
 server.keepAliveTimeout = 60_000;

@@ -18,9 +18,14 @@ import { startPostgres } from '../../packages/server/src/testing/postgres.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
-const N = quick ? 300 : 3_000;
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? fallback : Number(process.argv[i + 1]);
+};
+const N = arg('--requests', quick ? 300 : 2_000);
+const ROUNDS = arg('--rounds', quick ? 1 : 3);
 const CONCURRENCY = 16;
-const BATCH_ROUNDS = quick ? 5 : 40;
+const BATCH_ROUNDS = quick ? 5 : 20;
 const BATCH = 25;
 
 function startApp(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
@@ -57,11 +62,14 @@ async function post(url: string, body: unknown, k: string | null): Promise<numbe
 const pct = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const r2 = (x: number): number => Math.round(x * 100) / 100;
+const med = (xs: number[]): number =>
+  pct(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 /** N requests, CONCURRENCY at a time, each with a new key. */
-async function throughput(base: string): Promise<{ rps: number; p50_ms: number; p99_ms: number }> {
-  // Warm up: connections, JIT, the store's first statements.
-  for (let i = 0; i < 50; i++) await post(`${base}/api/messages`, payload(i), key());
+async function throughput(base: string): Promise<Run> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -78,7 +86,13 @@ async function throughput(base: string): Promise<{ rps: number; p50_ms: number; 
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { rps: Math.round(N / seconds), p50_ms: r2(pct(latencies, 50)), p99_ms: r2(pct(latencies, 99)) };
+  return { rps: N / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+}
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
 }
 
 /** One lane's 25 ops: one batch request, against 25 single requests in order. Median ms over rounds. */
@@ -108,12 +122,24 @@ async function batchVsSingles(base: string): Promise<{ batch25_ms: number; singl
       if ((await post(`${base}/api/messages`, payload(i), key())) !== 201) throw new Error('single not applied');
     singleMs.push(performance.now() - t);
   }
-  const med = (xs: number[]): number =>
-    pct(
-      [...xs].sort((a, b) => a - b),
-      50,
-    );
   return { batch25_ms: r2(med(batchMs)), singles25_ms: r2(med(singleMs)), ratio: r2(med(singleMs) / med(batchMs)) };
+}
+
+/** One configuration over the rounds: medians, and the min–max spread of throughput and of its ratio to bare. */
+export interface ServerFigures {
+  rps: number;
+  rps_min: number;
+  rps_max: number;
+  /** req/s ÷ the bare handler's req/s of the same round. */
+  ratio_to_bare: number;
+  ratio_min: number;
+  ratio_max: number;
+  p50_ms: number;
+  p99_ms: number;
+  batch25_ms?: number;
+  singles25_ms?: number;
+  /** singles ÷ batch */
+  ratio?: number;
 }
 
 /** What bench/results/server.json holds. */
@@ -121,11 +147,8 @@ export interface ServerBenchResult {
   date: string;
   machine: string;
   quick: boolean;
-  sizes: { requests: number; concurrency: number; batchRounds: number; batchSize: number };
-  results: Record<
-    string,
-    { rps: number; p50_ms: number; p99_ms: number; batch25_ms?: number; singles25_ms?: number; ratio?: number }
-  >;
+  sizes: { requests: number; concurrency: number; rounds: number; batchRounds: number; batchSize: number };
+  results: Record<string, ServerFigures>;
 }
 
 const load = (): string =>
@@ -133,25 +156,67 @@ const load = (): string =>
     .map((l) => l.toFixed(1))
     .join(' ');
 
+/** The configurations, each in a process of its own: the bare handler first, then each store in each mode. */
+const CONFIGS = {
+  plain: { BENCH_MODE: 'plain' },
+  pg: { BENCH_MODE: 'pg', BENCH_EFFECTS: 'in-transaction' },
+  'pg-outside': { BENCH_MODE: 'pg', BENCH_EFFECTS: 'outside-database' },
+  pglite: { BENCH_MODE: 'pglite', BENCH_EFFECTS: 'in-transaction' },
+  'pglite-outside': { BENCH_MODE: 'pglite', BENCH_EFFECTS: 'outside-database' },
+} as const;
+type Config = keyof typeof CONFIGS;
+
 export async function runServerBench(): Promise<ServerBenchResult> {
   const loadAtStart = load();
   const postgres = await startPostgres();
   const children: ChildProcess[] = [];
   try {
-    const results: ServerBenchResult['results'] = {};
-    for (const mode of ['plain', 'pglite', 'pg'] as const) {
-      const app = await startApp({ BENCH_MODE: mode, BENCH_PG_URL: postgres.url });
+    const names = Object.keys(CONFIGS) as Config[];
+    const urls = {} as Record<Config, string>;
+    for (const name of names) {
+      const app = await startApp({ ...CONFIGS[name], BENCH_PG_URL: postgres.url });
       children.push(app.child);
-      const t = await throughput(app.url);
-      results[mode] = mode === 'plain' ? t : { ...t, ...(await batchVsSingles(app.url)) };
-      console.log(`server bench: ${mode}`, results[mode]);
-      app.child.kill('SIGKILL');
+      urls[name] = app.url;
+      // Warm up: connections, JIT, the store's first statements.
+      for (let i = 0; i < 100; i++) await post(`${app.url}/api/messages`, payload(i), key());
+    }
+    const runs = Object.fromEntries(names.map((n) => [n, [] as Run[]])) as Record<Config, Run[]>;
+    const ratios = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Config, number[]>;
+    for (let round = 0; round < ROUNDS; round++) {
+      // Each round runs every configuration, in an order rotated by one each round, so load drift is shared.
+      const order = names.map((_, i) => names[(i + round) % names.length] as Config);
+      const rps = {} as Record<Config, number>;
+      for (const name of order) {
+        const run = await throughput(urls[name]);
+        runs[name].push(run);
+        rps[name] = run.rps;
+      }
+      for (const name of names) ratios[name].push(rps[name] / rps.plain);
+      console.log(
+        `server bench: round ${round + 1}/${ROUNDS}`,
+        Object.fromEntries(names.map((n) => [n, Math.round(rps[n])])),
+      );
+    }
+    const results: ServerBenchResult['results'] = {};
+    for (const name of names) {
+      const rs = runs[name].map((r) => r.rps);
+      results[name] = {
+        rps: Math.round(med(rs)),
+        rps_min: Math.round(Math.min(...rs)),
+        rps_max: Math.round(Math.max(...rs)),
+        ratio_to_bare: r2(med(ratios[name])),
+        ratio_min: r2(Math.min(...ratios[name])),
+        ratio_max: r2(Math.max(...ratios[name])),
+        p50_ms: r2(med(runs[name].map((r) => r.p50))),
+        p99_ms: r2(med(runs[name].map((r) => r.p99))),
+        ...((name === 'pg' || name === 'pglite') && (await batchVsSingles(urls[name]))),
+      };
     }
     const out: ServerBenchResult = {
       date: new Date().toISOString(),
       machine: `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}, load average (1, 5, 15 min) ${loadAtStart} at the start, ${load()} at the end`,
       quick,
-      sizes: { requests: N, concurrency: CONCURRENCY, batchRounds: BATCH_ROUNDS, batchSize: BATCH },
+      sizes: { requests: N, concurrency: CONCURRENCY, rounds: ROUNDS, batchRounds: BATCH_ROUNDS, batchSize: BATCH },
       results,
     };
     await mkdir(join(here, '../results'), { recursive: true });
@@ -168,23 +233,23 @@ export async function runServerBench(): Promise<ServerBenchResult> {
 
 const LABELS: Record<string, string> = {
   plain: 'bare handler, no layer',
-  pglite: 'layer on PGlite (embedded, in memory)',
-  pg: 'layer on Postgres 15 (pg)',
+  pg: "Postgres 15 (pg), effects: 'in-transaction'",
+  'pg-outside': "Postgres 15 (pg), effects: 'outside-database'",
+  pglite: "PGlite (in memory), effects: 'in-transaction'",
+  'pglite-outside': "PGlite (in memory), effects: 'outside-database'",
 };
 
 /** The server bench as a Markdown table (the CLI, `pnpm bench` and bench/RESULTS.md print the same one). */
 export function serverTable(out: ServerBenchResult): string[] {
-  const bare = out.results['plain']?.rps;
   return [
-    '| server | req/s | ÷ bare | p50 ms | p99 ms | batch of 25, ms | 25 singles, ms | singles ÷ batch |',
+    '| server | req/s (min–max) | ÷ bare, same round (min–max) | p50 ms | p99 ms | batch of 25, ms | 25 singles, ms | singles ÷ batch |',
     '|---|---|---|---|---|---|---|---|',
     ...Object.entries(out.results).map(
       ([mode, r]) =>
-        `| ${LABELS[mode] ?? mode} | ${r.rps} | ${bare ? `${Math.round((r.rps / bare) * 100) / 100}×` : '–'} | ${r.p50_ms} | ${r.p99_ms} | ${r.batch25_ms ?? '–'} | ${r.singles25_ms ?? '–'} | ${r.ratio === undefined ? '–' : `${r.ratio}×`} |`,
+        `| ${LABELS[mode] ?? mode} | ${r.rps} (${r.rps_min}–${r.rps_max}) | ${r.ratio_to_bare}× (${r.ratio_min}–${r.ratio_max}) | ${r.p50_ms} | ${r.p99_ms} | ${r.batch25_ms ?? '–'} | ${r.singles25_ms ?? '–'} | ${r.ratio === undefined ? '–' : `${r.ratio}×`} |`,
     ),
   ];
 }
-
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const out = await runServerBench();
   console.log(`\n${out.machine}${quick ? '  (quick: sizes too small to mean anything)' : ''}\n`);
