@@ -4,7 +4,8 @@
  * (`BENCH_MODE=plain`) or behind @ferry/server with the embedded store
  * (`pglite`, in memory) or Postgres (`pg`, `BENCH_PG_URL`), effects in the key's
  * transaction or outside it (`BENCH_EFFECTS`), with Ferry's
- * batch endpoint at /api/batch. Prints `listening <port>`.
+ * batch endpoint at /api/batch, and its own CPU time at GET /__cpu. Prints
+ * `listening <port>`.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +31,12 @@ if (mode !== 'plain') {
   const effects = process.env['BENCH_EFFECTS'] === 'outside-database' ? 'outside-database' : 'in-transaction';
   handler = createHandler({ store, singleScope: 'bench', effects, handler: trivial, batchPath: '/api/batch' });
 }
-const server = createServer(toNodeListener(handler));
+const listener = toNodeListener(handler);
+// GET /__cpu: this process's CPU time so far (µs, user + system), for the bench's cost per request.
+const server = createServer((req, res) => {
+  if (req.url !== '/__cpu') return listener(req, res);
+  const { user, system } = process.cpuUsage();
+  res.writeHead(200, { 'content-type': 'text/plain' }).end(String(user + system));
+});
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`));

@@ -6,11 +6,12 @@
  * p50/p99 latency at a fixed concurrency, every request with a new key; and
  * 25 ops delivered as one batch against 25 single requests one after the
  * other (what one lane costs either way). Writes bench/results/server.json.
- * `--quick` runs small sizes (a smoke test, not a measurement).
+ * `--quick` runs small sizes (a smoke test, not a measurement); `--requests N`,
+ * `--rounds N` and `--only pg,pglite-outside,…` (the bare handler always runs) size a run.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,8 +69,37 @@ const med = (xs: number[]): number =>
     50,
   );
 
+/** The app process's CPU time so far, µs. */
+const appCpu = async (base: string): Promise<number> => Number(await (await fetch(`${base}/__cpu`)).text());
+
+/**
+ * Postgres's CPU time so far, µs: the postmaster listening on `port` (its own and its reaped children's)
+ * and its live backends, from /proc (Linux). 0 where /proc is missing.
+ */
+async function postgresCpu(port: string): Promise<number> {
+  const stat = async (pid: string): Promise<string[]> =>
+    (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /, '').split(' ');
+  const pids = await readdir('/proc').catch(() => [] as string[]);
+  let master: string | undefined;
+  for (const pid of pids.filter((p) => /^\d+$/.test(p))) {
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes('postgres') && cmd.split('\0').join(' ').includes(`-p ${port} `)) master = pid;
+  }
+  if (master === undefined) return 0;
+  const ticks = 1e6 / 100; // USER_HZ is 100 on Linux
+  let total = 0;
+  for (const pid of pids.filter((p) => /^\d+$/.test(p))) {
+    // Fields after the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+    const f = await stat(pid);
+    if (pid === master) total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * ticks;
+    else if (f[1] === master) total += (Number(f[11]) + Number(f[12])) * ticks;
+  }
+  return total;
+}
+
 /** N requests, CONCURRENCY at a time, each with a new key. */
-async function throughput(base: string): Promise<Run> {
+async function throughput(base: string, pgPort: string): Promise<Run> {
+  const cpuBefore = (await appCpu(base)) + (await postgresCpu(pgPort));
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -85,14 +115,17 @@ async function throughput(base: string): Promise<Run> {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = (await appCpu(base)) + (await postgresCpu(pgPort)) - cpuBefore;
   latencies.sort((a, b) => a - b);
-  return { rps: N / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+  return { rps: N / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99), cpuUs: cpu / N };
 }
 
 interface Run {
   rps: number;
   p50: number;
   p99: number;
+  /** The server's CPU time per request (app process and Postgres), µs: what load on the machine barely moves. */
+  cpuUs: number;
 }
 
 /** One lane's 25 ops: one batch request, against 25 single requests in order. Median ms over rounds. */
@@ -136,6 +169,8 @@ export interface ServerFigures {
   ratio_max: number;
   p50_ms: number;
   p99_ms: number;
+  /** Server CPU per request (app process + Postgres), µs, median over rounds. */
+  cpu_us: number;
   batch25_ms?: number;
   singles25_ms?: number;
   /** singles ÷ batch */
@@ -171,7 +206,12 @@ export async function runServerBench(): Promise<ServerBenchResult> {
   const postgres = await startPostgres();
   const children: ChildProcess[] = [];
   try {
-    const names = Object.keys(CONFIGS) as Config[];
+    const only = process.argv.includes('--only') ? String(process.argv[process.argv.indexOf('--only') + 1]) : '';
+    // The bare handler always runs: every ratio is to it, in the same round.
+    const pgPort = new URL(postgres.url).port;
+    const names = (Object.keys(CONFIGS) as Config[]).filter(
+      (n) => !only || n === 'plain' || only.split(',').includes(n),
+    );
     const urls = {} as Record<Config, string>;
     for (const name of names) {
       const app = await startApp({ ...CONFIGS[name], BENCH_PG_URL: postgres.url });
@@ -187,7 +227,7 @@ export async function runServerBench(): Promise<ServerBenchResult> {
       const order = names.map((_, i) => names[(i + round) % names.length] as Config);
       const rps = {} as Record<Config, number>;
       for (const name of order) {
-        const run = await throughput(urls[name]);
+        const run = await throughput(urls[name], pgPort);
         runs[name].push(run);
         rps[name] = run.rps;
       }
@@ -209,6 +249,7 @@ export async function runServerBench(): Promise<ServerBenchResult> {
         ratio_max: r2(Math.max(...ratios[name])),
         p50_ms: r2(med(runs[name].map((r) => r.p50))),
         p99_ms: r2(med(runs[name].map((r) => r.p99))),
+        cpu_us: Math.round(med(runs[name].map((r) => r.cpuUs))),
         ...((name === 'pg' || name === 'pglite') && (await batchVsSingles(urls[name]))),
       };
     }
@@ -242,11 +283,11 @@ const LABELS: Record<string, string> = {
 /** The server bench as a Markdown table (the CLI, `pnpm bench` and bench/RESULTS.md print the same one). */
 export function serverTable(out: ServerBenchResult): string[] {
   return [
-    '| server | req/s (min–max) | ÷ bare, same round (min–max) | p50 ms | p99 ms | batch of 25, ms | 25 singles, ms | singles ÷ batch |',
-    '|---|---|---|---|---|---|---|---|',
+    '| server | req/s (min–max) | ÷ bare, same round (min–max) | p50 ms | p99 ms | server CPU µs/req | batch of 25, ms | 25 singles, ms | singles ÷ batch |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...Object.entries(out.results).map(
       ([mode, r]) =>
-        `| ${LABELS[mode] ?? mode} | ${r.rps} (${r.rps_min}–${r.rps_max}) | ${r.ratio_to_bare}× (${r.ratio_min}–${r.ratio_max}) | ${r.p50_ms} | ${r.p99_ms} | ${r.batch25_ms ?? '–'} | ${r.singles25_ms ?? '–'} | ${r.ratio === undefined ? '–' : `${r.ratio}×`} |`,
+        `| ${LABELS[mode] ?? mode} | ${r.rps} (${r.rps_min}–${r.rps_max}) | ${r.ratio_to_bare}× (${r.ratio_min}–${r.ratio_max}) | ${r.p50_ms} | ${r.p99_ms} | ${r.cpu_us ?? '–'} | ${r.batch25_ms ?? '–'} | ${r.singles25_ms ?? '–'} | ${r.ratio === undefined ? '–' : `${r.ratio}×`} |`,
     ),
   ];
 }
