@@ -7,7 +7,8 @@
  * 25 ops delivered as one batch against 25 single requests one after the
  * other (what one lane costs either way). Writes bench/results/server.json.
  * `--quick` runs small sizes (a smoke test, not a measurement); `--requests N`,
- * `--rounds N` and `--only pg,pglite-outside,…` (the bare handler always runs) size a run.
+ * `--rounds N`, `--batch-rounds N` (0: none) and `--only pg,pglite-outside,…` (the bare handler
+ * always runs) size a run.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -26,7 +27,7 @@ const arg = (name: string, fallback: number): number => {
 const N = arg('--requests', quick ? 300 : 2_000);
 const ROUNDS = arg('--rounds', quick ? 1 : 3);
 const CONCURRENCY = 16;
-const BATCH_ROUNDS = quick ? 5 : 20;
+const BATCH_ROUNDS = arg('--batch-rounds', quick ? 5 : 20);
 const BATCH = 25;
 
 function startApp(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
@@ -69,14 +70,15 @@ const med = (xs: number[]): number =>
     50,
   );
 
-/** The app process's CPU time so far, µs. */
-const appCpu = async (base: string): Promise<number> => Number(await (await fetch(`${base}/__cpu`)).text());
+/** The app process's CPU time (every thread) and its event loop's busy time so far, µs. */
+const appCpu = async (base: string): Promise<{ cpu: number; loop: number }> =>
+  (await (await fetch(`${base}/__cpu`)).json()) as { cpu: number; loop: number };
 
 /**
  * Postgres's CPU time so far, µs: the postmaster listening on `port` (its own and its reaped children's)
  * and its live backends, from /proc (Linux). 0 where /proc is missing.
  */
-async function postgresCpu(port: string): Promise<number> {
+export async function postgresCpu(port: string): Promise<number> {
   const stat = async (pid: string): Promise<string[]> =>
     (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /, '').split(' ');
   const pids = await readdir('/proc').catch(() => [] as string[]);
@@ -99,7 +101,8 @@ async function postgresCpu(port: string): Promise<number> {
 
 /** N requests, CONCURRENCY at a time, each with a new key. */
 async function throughput(base: string, pgPort: string): Promise<Run> {
-  const cpuBefore = (await appCpu(base)) + (await postgresCpu(pgPort));
+  const appBefore = await appCpu(base);
+  const pgBefore = await postgresCpu(pgPort);
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -115,9 +118,16 @@ async function throughput(base: string, pgPort: string): Promise<Run> {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  const cpu = (await appCpu(base)) + (await postgresCpu(pgPort)) - cpuBefore;
+  const app = await appCpu(base);
+  const cpu = app.cpu - appBefore.cpu + (await postgresCpu(pgPort)) - pgBefore;
   latencies.sort((a, b) => a - b);
-  return { rps: N / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99), cpuUs: cpu / N };
+  return {
+    rps: N / seconds,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    cpuUs: cpu / N,
+    loopUs: (app.loop - appBefore.loop) / N,
+  };
 }
 
 interface Run {
@@ -126,6 +136,8 @@ interface Run {
   p99: number;
   /** The server's CPU time per request (app process and Postgres), µs: what load on the machine barely moves. */
   cpuUs: number;
+  /** The app's event loop busy time per request, µs: what the thread serving requests spends. */
+  loopUs: number;
 }
 
 /** One lane's 25 ops: one batch request, against 25 single requests in order. Median ms over rounds. */
@@ -171,6 +183,8 @@ export interface ServerFigures {
   p99_ms: number;
   /** Server CPU per request (app process + Postgres), µs, median over rounds. */
   cpu_us: number;
+  /** The app's event loop busy time per request, µs, median over rounds. */
+  loop_us: number;
   batch25_ms?: number;
   singles25_ms?: number;
   /** singles ÷ batch */
@@ -198,19 +212,29 @@ const CONFIGS = {
   'pg-outside': { BENCH_MODE: 'pg', BENCH_EFFECTS: 'outside-database' },
   pglite: { BENCH_MODE: 'pglite', BENCH_EFFECTS: 'in-transaction' },
   'pglite-outside': { BENCH_MODE: 'pglite', BENCH_EFFECTS: 'outside-database' },
+  // An experiment, run only when `--only` names it: PGlite in a worker thread (src/pgliteThread.ts).
+  'pglite-thread': { BENCH_MODE: 'pglite-thread', BENCH_EFFECTS: 'in-transaction' },
+  'pglite-thread-outside': { BENCH_MODE: 'pglite-thread', BENCH_EFFECTS: 'outside-database' },
 } as const;
+const EXPERIMENTS: readonly string[] = ['pglite-thread', 'pglite-thread-outside'];
 type Config = keyof typeof CONFIGS;
 
 export async function runServerBench(): Promise<ServerBenchResult> {
   const loadAtStart = load();
   const postgres = await startPostgres();
   const children: ChildProcess[] = [];
+  // Stopped from outside (a timeout, ^C): the apps and the throwaway cluster go too.
+  const stop = (): void => {
+    for (const c of children) c.kill('SIGKILL');
+    void postgres.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop).once('SIGTERM', stop);
   try {
     const only = process.argv.includes('--only') ? String(process.argv[process.argv.indexOf('--only') + 1]) : '';
     // The bare handler always runs: every ratio is to it, in the same round.
     const pgPort = new URL(postgres.url).port;
     const names = (Object.keys(CONFIGS) as Config[]).filter(
-      (n) => !only || n === 'plain' || only.split(',').includes(n),
+      (n) => n === 'plain' || (only ? only.split(',').includes(n) : !EXPERIMENTS.includes(n)),
     );
     const urls = {} as Record<Config, string>;
     for (const name of names) {
@@ -250,7 +274,8 @@ export async function runServerBench(): Promise<ServerBenchResult> {
         p50_ms: r2(med(runs[name].map((r) => r.p50))),
         p99_ms: r2(med(runs[name].map((r) => r.p99))),
         cpu_us: Math.round(med(runs[name].map((r) => r.cpuUs))),
-        ...((name === 'pg' || name === 'pglite') && (await batchVsSingles(urls[name]))),
+        loop_us: Math.round(med(runs[name].map((r) => r.loopUs))),
+        ...((name === 'pg' || name === 'pglite') && BATCH_ROUNDS > 0 && (await batchVsSingles(urls[name]))),
       };
     }
     const out: ServerBenchResult = {
@@ -267,6 +292,7 @@ export async function runServerBench(): Promise<ServerBenchResult> {
     );
     return out;
   } finally {
+    process.off('SIGINT', stop).off('SIGTERM', stop);
     for (const c of children) c.kill('SIGKILL');
     await postgres.stop();
   }
@@ -278,16 +304,18 @@ const LABELS: Record<string, string> = {
   'pg-outside': "Postgres 15 (pg), effects: 'outside-database'",
   pglite: "PGlite (in memory), effects: 'in-transaction'",
   'pglite-outside': "PGlite (in memory), effects: 'outside-database'",
+  'pglite-thread': "PGlite in a worker thread (experiment), effects: 'in-transaction'",
+  'pglite-thread-outside': "PGlite in a worker thread (experiment), effects: 'outside-database'",
 };
 
 /** The server bench as a Markdown table (the CLI, `pnpm bench` and bench/RESULTS.md print the same one). */
 export function serverTable(out: ServerBenchResult): string[] {
   return [
-    '| server | req/s (min–max) | ÷ bare, same round (min–max) | p50 ms | p99 ms | server CPU µs/req | batch of 25, ms | 25 singles, ms | singles ÷ batch |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| server | req/s (min–max) | ÷ bare, same round (min–max) | p50 ms | p99 ms | server CPU µs/req | event loop µs/req | batch of 25, ms | 25 singles, ms | singles ÷ batch |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...Object.entries(out.results).map(
       ([mode, r]) =>
-        `| ${LABELS[mode] ?? mode} | ${r.rps} (${r.rps_min}–${r.rps_max}) | ${r.ratio_to_bare}× (${r.ratio_min}–${r.ratio_max}) | ${r.p50_ms} | ${r.p99_ms} | ${r.cpu_us ?? '–'} | ${r.batch25_ms ?? '–'} | ${r.singles25_ms ?? '–'} | ${r.ratio === undefined ? '–' : `${r.ratio}×`} |`,
+        `| ${LABELS[mode] ?? mode} | ${r.rps} (${r.rps_min}–${r.rps_max}) | ${r.ratio_to_bare}× (${r.ratio_min}–${r.ratio_max}) | ${r.p50_ms} | ${r.p99_ms} | ${r.cpu_us ?? '–'} | ${r.loop_us ?? '–'} | ${r.batch25_ms ?? '–'} | ${r.singles25_ms ?? '–'} | ${r.ratio === undefined ? '–' : `${r.ratio}×`} |`,
     ),
   ];
 }
