@@ -14,6 +14,7 @@ import type { IdempotencyStore } from '@ferry/server';
 import { createHandler } from '@ferry/server';
 import { toNodeListener } from '@ferry/server/node';
 import { PgStore } from '@ferry/server/pg';
+import pg from 'pg';
 import { PgliteStore } from '@ferry/server/pglite';
 import { threadDriver } from './pgliteThread.ts';
 import { SqlStore } from '../../packages/server/src/sql/SqlStore.ts';
@@ -29,7 +30,14 @@ if (mode !== 'plain') {
   const table = `bench_${process.pid}`;
   const store: IdempotencyStore =
     mode === 'pg'
-      ? new PgStore({ connectionString: process.env['BENCH_PG_URL'] ?? '', table })
+      ? new PgStore({
+          // BENCH_PG_MAX: the pool's size (pg's default is 10).
+          pool: new pg.Pool({
+            connectionString: process.env['BENCH_PG_URL'],
+            max: Number(process.env['BENCH_PG_MAX'] ?? 10),
+          }),
+          table,
+        })
       : mode === 'pglite-thread'
         ? new SqlStore(threadDriver(undefined), table)
         : new PgliteStore({ table });

@@ -215,8 +215,10 @@ const CONFIGS = {
   // An experiment, run only when `--only` names it: PGlite in a worker thread (src/pgliteThread.ts).
   'pglite-thread': { BENCH_MODE: 'pglite-thread', BENCH_EFFECTS: 'in-transaction' },
   'pglite-thread-outside': { BENCH_MODE: 'pglite-thread', BENCH_EFFECTS: 'outside-database' },
+  // An experiment: Postgres with a pool of 20 connections, more than the 16 requests at a time.
+  'pg-pool20': { BENCH_MODE: 'pg', BENCH_EFFECTS: 'in-transaction', BENCH_PG_MAX: '20' },
 } as const;
-const EXPERIMENTS: readonly string[] = ['pglite-thread', 'pglite-thread-outside'];
+const EXPERIMENTS: readonly string[] = ['pglite-thread', 'pglite-thread-outside', 'pg-pool20'];
 type Config = keyof typeof CONFIGS;
 
 export async function runServerBench(): Promise<ServerBenchResult> {
@@ -306,6 +308,7 @@ const LABELS: Record<string, string> = {
   'pglite-outside': "PGlite (in memory), effects: 'outside-database'",
   'pglite-thread': "PGlite in a worker thread (experiment), effects: 'in-transaction'",
   'pglite-thread-outside': "PGlite in a worker thread (experiment), effects: 'outside-database'",
+  'pg-pool20': "Postgres 15 (pg), a pool of 20 (experiment), effects: 'in-transaction'",
 };
 
 /** The server bench as a Markdown table (the CLI, `pnpm bench` and bench/RESULTS.md print the same one). */
