@@ -2,6 +2,8 @@ import pg from 'pg';
 import { FerryServerError } from './FerryServerError.ts';
 import type { Sql } from './IdempotencyStore.ts';
 import { isConnectionLoss } from './lib/connectionLoss.ts';
+import { inline } from './sql/inline.ts';
+import type { Closing, Statement } from './sql/SqlStore.ts';
 import { SqlStore } from './sql/SqlStore.ts';
 
 export interface PgStoreOptions {
@@ -25,7 +27,10 @@ export interface PgStoreOptions {
 /**
  * Keys in Postgres through `pg`: many app instances share one table, and
  * the claim's `INSERT … ON CONFLICT` makes exactly one of them the first.
- * Every settle runs on one pooled client inside `BEGIN … COMMIT`; a client
+ * Every settle runs on one pooled client inside `BEGIN … COMMIT`, in three
+ * round trips: BEGIN with the statement locking the key, the handler's own
+ * statements, then the stored answer with COMMIT; the claim before it is a
+ * prepared statement of its own. A client
  * whose process dies takes its open transaction with it (Postgres rolls it
  * back when the connection drops), and the key comes free when its lease ends.
  * A connection that ends while a request's transaction is open (a restart, a
@@ -44,9 +49,10 @@ export class PgStore extends SqlStore {
     pool.on('error', () => undefined);
     super(
       {
+        // The store's own statements, prepared once per connection (`name`): parsed and planned once.
         query: async <Row>(text: string, params?: unknown[]) =>
-          (await pool.query(text, params)) as unknown as { rows: Row[] },
-        transaction: (fn) => transaction(pool, fn),
+          (await pool.query({ name: statementName(text), text, values: params ?? [] })) as unknown as { rows: Row[] },
+        transaction: (first, fn) => transaction(pool, first, fn),
         close: () => pool.end(),
       },
       options.table,
@@ -56,11 +62,16 @@ export class PgStore extends SqlStore {
 }
 
 /**
- * `fn` inside `BEGIN … COMMIT` on a client of its own. While the client is checked out the pool's
- * listener is off it, so this one takes its `'error'` (emitted when the connection ends while the
- * transaction waits on the app, and fatal to the process without a listener).
+ * `fn` inside `BEGIN … COMMIT` on a client of its own, `first` sent with BEGIN and `fn`'s last statement
+ * with COMMIT (simple queries of two statements: one round trip each). While the client is checked out
+ * the pool's listener is off it, so this one takes its `'error'` (emitted when the connection ends while
+ * the transaction waits on the app, and fatal to the process without a listener).
  */
-async function transaction<T>(pool: pg.Pool, fn: (sql: Sql) => Promise<T>): Promise<T> {
+async function transaction<T>(
+  pool: pg.Pool,
+  first: Statement,
+  fn: (sql: Sql, rows: unknown[]) => Promise<Closing<T>>,
+): Promise<T> {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
@@ -73,9 +84,9 @@ async function transaction<T>(pool: pg.Pool, fn: (sql: Sql) => Promise<T>): Prom
   };
   client.on('error', onError);
   try {
-    await client.query('BEGIN');
-    const value = await fn(client as unknown as Sql);
-    await client.query('COMMIT');
+    const opened = (await client.query(`BEGIN; ${inline(first)}`)) as unknown as pg.QueryResult[];
+    const { value, last } = await fn(client as unknown as Sql, opened[1]?.rows ?? []);
+    await client.query(`${inline(last)}; COMMIT`);
     return value;
   } catch (err) {
     if (lost === undefined && isConnectionLoss(err)) lost = err;
@@ -91,4 +102,11 @@ async function transaction<T>(pool: pg.Pool, fn: (sql: Sql) => Promise<T>): Prom
     // A client whose connection failed is destroyed, not put back in the pool.
     client.release(lost === undefined ? undefined : lost instanceof Error ? lost : new Error(String(lost)));
   }
+}
+
+/** A prepared statement's name, the same for the same text in every process (pg keeps one per connection). */
+function statementName(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return `ferry_${(h >>> 0).toString(16)}_${text.length}`;
 }

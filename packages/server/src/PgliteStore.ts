@@ -51,7 +51,12 @@ export class PgliteStore extends SqlStore {
     super(
       {
         query: <Row>(text: string, params?: unknown[]) => db.query<Row>(text, params),
-        transaction: <T>(fn: (sql: Sql) => Promise<T>) => db.transaction((tx) => fn(tx)),
+        transaction: (first, fn) =>
+          db.transaction(async (tx) => {
+            const { value, last } = await fn(tx, (await tx.query(first.text, first.params)).rows);
+            await tx.query(last.text, last.params);
+            return value;
+          }),
         close: async () => {
           if (owned) await db.close();
         },

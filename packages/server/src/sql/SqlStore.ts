@@ -16,13 +16,27 @@ import type {
 import type { Row } from './schema.ts';
 import { COLUMNS, NOW_MS, TABLE_NAME, claimSql, heldSql, schemaSql } from './schema.ts';
 
+/** One of the store's own statements with its parameters (`$1`…; no `$` inside its string literals). */
+export interface Statement {
+  text: string;
+  params: unknown[];
+}
+
+/** What a transaction's body decided: its value, and the statement that runs last, just before COMMIT. */
+export interface Closing<T> {
+  value: T;
+  last: Statement;
+}
+
 /** What a database gives the shared SQL: plain queries and a transaction (commit on resolve, rollback on throw). */
 export interface SqlDriver extends Sql {
   /**
-   * Runs `fn` inside `BEGIN … COMMIT` on one connection. Rejects with
+   * Runs `first` right after BEGIN, then `fn` with its rows and the transaction's {@link Sql}, then
+   * `fn`'s `last` right before COMMIT, all on one connection. A driver may send `first` with BEGIN
+   * and `last` with COMMIT in one round trip each. Rejects with
    * `FerryServerError('storage-unavailable')` when that connection ends before the commit is confirmed.
    */
-  transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
+  transaction<T>(first: Statement, fn: (sql: Sql, rows: unknown[]) => Promise<Closing<T>>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -33,6 +47,9 @@ class Rollback<T> {
     this.value = value;
   }
 }
+
+/** SQLSTATE lock_not_available: `NOWAIT` met a row another transaction holds. */
+const LOCKED = '55P03';
 
 /** The claim was taken over before its transaction could lock it. */
 class Lost {}
@@ -109,36 +126,31 @@ export class SqlStore implements IdempotencyStore {
   async settle<T>(ref: ClaimRef, work: (sql: Sql) => Promise<Settlement<T>>): Promise<SettleResult<T>> {
     await this.#ready;
     const params = [ref.scope, ref.key, ref.token];
-    try {
-      return await this.#driver.transaction(async (sql) => {
-        // Lock the key for the whole transaction: every claim sees it running, whatever its lease says.
-        const held = await sql
-          .query(
-            `SELECT 1 FROM ${this.#t} WHERE scope = $1 AND key = $2 AND token = $3 AND state = 'running'
+    // The first statement locks the key for the whole transaction: every claim sees it running, whatever
+    // its lease says. Locked by another transaction means a claim is taking over our lapsed lease.
+    const lock: Statement = {
+      text: `SELECT 1 FROM ${this.#t} WHERE scope = $1 AND key = $2 AND token = $3 AND state = 'running'
              FOR UPDATE NOWAIT`,
-            params,
-          )
-          .catch((err: unknown) => {
-            // Locked by another transaction: a claim taking over our lapsed lease. We lost the key.
-            throw (err as { code?: unknown }).code === '55P03' ? new Lost() : err;
-          });
-        if (held.rows.length === 0) throw new Lost();
+      params,
+    };
+    try {
+      return await this.#driver.transaction(lock, async (sql, held) => {
+        if (held.length === 0) throw new Lost();
         const s = await work(sql);
         if (s.rollback) throw new Rollback(s.value);
-        if (s.answer) {
-          const a = s.answer;
-          await sql.query(
-            `UPDATE ${this.#t} SET state = 'done', status = $4, headers = $5, body = $6
-             WHERE scope = $1 AND key = $2 AND token = $3`,
-            [...params, a.status, JSON.stringify(a.headers), a.body],
-          );
-        } else {
-          await sql.query(`DELETE FROM ${this.#t} WHERE scope = $1 AND key = $2 AND token = $3`, params);
-        }
-        return { ok: true, value: s.value } as const;
+        const a = s.answer;
+        const last: Statement = a
+          ? {
+              text: `UPDATE ${this.#t} SET state = 'done', status = $4, headers = $5, body = $6
+                     WHERE scope = $1 AND key = $2 AND token = $3`,
+              params: [...params, a.status, JSON.stringify(a.headers), a.body],
+            }
+          : { text: `DELETE FROM ${this.#t} WHERE scope = $1 AND key = $2 AND token = $3`, params };
+        return { value: { ok: true, value: s.value } as const, last };
       });
     } catch (err) {
-      if (err instanceof Lost) return { ok: false, reason: 'lost' };
+      if (err instanceof Lost || (err as { code?: unknown } | null)?.code === LOCKED)
+        return { ok: false, reason: 'lost' };
       // The transaction rolled back (or its connection is gone): free the key unless it was committed `done`.
       await this.release(ref).catch(() => undefined);
       if (err instanceof Rollback) return { ok: true, value: err.value as T };
