@@ -77,6 +77,8 @@ export function buildReference(): number {
     classPropertiesFormat: 'table',
     typeDeclarationFormat: 'table',
     logLevel: 'Warn',
+    // A TSDoc link TypeDoc cannot resolve (to a symbol of no public entry) fails the build.
+    treatWarningsAsErrors: true,
   };
   writeFileSync(join(work, 'typedoc.json'), JSON.stringify(options, null, 2));
   execFileSync(join(docs, 'node_modules', '.bin', 'typedoc'), ['--options', join(work, 'typedoc.json')], {

@@ -3,7 +3,7 @@ import type { WalEntry, WalRecord } from './WalRecord.ts';
 
 /**
  * An op as persisted: the Operation plus a schema version and the sparse
- * index keys the hot queries run on. Only {@link encodeOp} builds one.
+ * index keys the hot queries run on. Only `encodeOp` builds one.
  *
  * - `laneKey` = `[lane, seq]` while the op is pending or inflight (lane order, lane head).
  * - `dueKey` = `[nextAttemptAt, seq]` while the op is pending *and* heads its lane
@@ -44,7 +44,7 @@ export interface ListQuery {
  * Rules an implementation must keep (the conformance suite checks them):
  * - everything done through one `OutboxTx` commits together or not at all;
  * - readwrite transactions do not interleave with each other;
- * - reads return decoded records; a record that fails {@link decodeOp} is
+ * - reads return decoded records; a record that fails `decodeOp` is
  *   quarantined (in readwrite transactions) or skipped (in readonly ones),
  *   and reported to `onCorrupt`, never thrown;
  * - the callback must await nothing but this transaction's own calls.

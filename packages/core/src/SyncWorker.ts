@@ -236,7 +236,7 @@ export class SyncWorker {
     return { run, results, facts: { offline: !this.#probe.isOnline(), stopped } };
   }
 
-  /** Starts the run loop (a {@link DrainLoop} over `drain`), which also wakes on the probe's online signal. Idempotent. */
+  /** Starts the run loop (a `DrainLoop` over `drain`), which also wakes on the probe's online signal. Idempotent. */
   start(): void {
     if (this.#loop) return;
     if (this.#abort.signal.aborted) this.#abort = new AbortController();

@@ -41,7 +41,7 @@ import { decodeOp, decodeWal, encodeOp, isRecord } from './lib/core.ts';
 /** The database name used when `IdbStore.open` is given none. */
 export const DEFAULT_DB_NAME = 'ferry';
 
-/** The schema version this code writes. Bump it together with a new step in {@link upgrade}. */
+/** The schema version this code writes. Bump it together with a new step in `upgrade`. */
 export const SCHEMA_VERSION = 3;
 
 export const STORE = { outbox: 'outbox', wal: 'wal', quarantine: 'quarantine', meta: 'meta' } as const;

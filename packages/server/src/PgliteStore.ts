@@ -33,7 +33,7 @@ interface Held {
 
 /**
  * The embedded store: Postgres compiled to WebAssembly (PGlite), in this
- * process, no server to run. The SQL is the one {@link PgStore} runs.
+ * process, no server to run. The SQL is the one `PgStore` runs.
  * One process only: PGlite has a single connection, so transactions (and,
  * with `effects: 'in-transaction'`, the app's handlers) run one at a time. A
  * duplicate of a request this store holds is answered from memory at once

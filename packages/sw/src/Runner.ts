@@ -31,7 +31,7 @@ export interface RunnerOptions {
  * it sends and releases it only once its sends have settled. A lock dies with
  * its holder, so whoever gets it next may take back every in-flight op
  * leased by someone else (`requeueOrphans`). While alive, it sets its own
- * timer for the next due op (core's {@link DrainLoop} schedules).
+ * timer for the next due op (core's `DrainLoop` schedules).
  */
 export class Runner {
   readonly #outbox: Outbox;

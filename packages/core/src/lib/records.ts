@@ -87,7 +87,7 @@ export function decodeOp(raw: unknown): OpRecord | string {
   return raw as unknown as OpRecord;
 }
 
-/** Same as {@link decodeOp}, for WAL records. */
+/** Same as `decodeOp`, for WAL records. */
 export function decodeWal(raw: unknown): WalRecord | string {
   if (!isObj(raw)) return 'not an object';
   if (raw['v'] !== 1) return `unknown schema version ${String(raw['v'])}`;

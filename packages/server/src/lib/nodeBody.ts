@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** How {@link settleBody} treats a request body the handler left unread. */
+/** How `settleBody` treats a request body the handler left unread. */
 export interface DrainOptions {
   /**
    * Unread body bytes read and discarded after an early answer (a 413, a 401…), so the keep-alive
@@ -19,7 +19,7 @@ const streams = new WeakMap<IncomingMessage, () => void>();
 /**
  * The request body as a web stream that reads `req` only as fast as it is consumed. Cancelling it
  * (a reader refusing a body over its limit) stops reading but leaves the connection open, so
- * {@link settleBody} can drain the rest; `Readable.toWeb`'s cancel destroys the socket instead.
+ * `settleBody` can drain the rest; `Readable.toWeb`'s cancel destroys the socket instead.
  */
 export function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
   let open = true;

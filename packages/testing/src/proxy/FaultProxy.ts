@@ -30,7 +30,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'co
 
 /**
  * A proxy in front of an app's real API that injects faults per request and
- * logs what reached the API, for {@link checkDelivery}. Point the app's
+ * logs what reached the API, for `checkDelivery` (`@ferry/testing`). Point the app's
  * requests at {@link url} (e.g. a dev-server proxy or the transport's base
  * URL), or put it in front of the whole app: requests the plan does not see
  * (pages, scripts) pass as they are. The ops of a batch request of Ferry's
