@@ -388,5 +388,16 @@ describe('compaction', () => {
     expect(await new Outbox({ store, clock }).compactIfDue(0, 3600_000)).toBeUndefined();
     clock.advance(3600_000);
     expect(await new Outbox({ store, clock }).compactIfDue(0, 3600_000)).toEqual({ ops: 0, records: 0 });
+    // One Outbox reads the stored time once per period: a wake after each enqueue costs no transaction.
+    const same = new Outbox({ store, clock });
+    clock.advance(1);
+    expect(await same.compactIfDue(0, 3600_000)).toBeUndefined();
+    let all = 0;
+    store.transaction = ((mode, fn) => (all++, real(mode, fn))) as typeof store.transaction;
+    for (let i = 0; i < 3; i++) expect(await same.compactIfDue(0, 3600_000)).toBeUndefined();
+    expect(all).toBe(0);
+    clock.advance(3600_000);
+    expect(await same.compactIfDue(0, 3600_000)).toEqual({ ops: 0, records: 0 });
+    expect(all).toBeGreaterThan(0);
   });
 });
