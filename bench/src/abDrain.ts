@@ -33,7 +33,9 @@ import { median, round } from './stats.ts';
 const mode = { batch: false, latency: false, trace: false, profile: false };
 for (const name of Object.keys(mode) as (keyof typeof mode)[]) {
   const i = process.argv.indexOf(`--${name}`);
-  if (i >= 0) ((mode[name] = true), process.argv.splice(i, 1));
+  if (i < 0) continue;
+  mode[name] = true;
+  process.argv.splice(i, 1);
 }
 const { rounds, n, trees } = abArgs('abDrain.ts', { rounds: 5, n: mode.latency ? 40 : 1000 });
 const lanes = mode.batch ? 1 : 16;
