@@ -38,8 +38,6 @@ function setup(
   return { clock, outbox, transport, probe, worker };
 }
 
-const text = (op: { payload: unknown }): string => (op.payload as { text: string }).text;
-
 async function until(cond: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
@@ -356,40 +354,6 @@ describe('SyncWorker', () => {
       expect(await outbox.stats()).toMatchObject({ inflight: 1, pending: 0 });
       release();
       expect(await drained).toBe(31);
-    });
-
-    it('claims a lane ahead of each send; a spare kept waiting past a second goes back unsent and each send has its whole lease', async () => {
-      const clock = new VirtualClock();
-      const outbox = new Outbox({ store: new MemoryStore({ clock }), clock });
-      const leftAtSend = new Map<string, number>();
-      const transport = new ScriptedTransport(async (op) => {
-        leftAtSend.set(text(op), (op.leaseUntil as number) - clock.now());
-        // The first send takes 1.5 s: the spare claimed beside it waited too long.
-        if (text(op) === 'slow') {
-          await until(async () => (await outbox.stats()).inflight === 2);
-          clock.advance(1500);
-        }
-        return { ok: true };
-      });
-      await outbox.enqueue(msg('slow', 'a'));
-      await outbox.enqueue(msg('next', 'b'));
-      await outbox.enqueue(msg('fast', 'c'));
-      const worker = new SyncWorker({ outbox, transport, clock, timers: clock, concurrency: 1, leaseMs: 60_000 });
-      expect(await worker.drain()).toBe(3);
-      expect(await outbox.stats()).toMatchObject({ done: 3, inflight: 0, pending: 0 });
-      // Every send had its lease from its own claim; the stale spare's claim spent no attempt.
-      expect([...leftAtSend.values()]).toEqual([60_000, 60_000, 60_000]);
-      expect((await outbox.list()).map((o) => o.attempt)).toEqual([1, 1, 1]);
-      // `next` was claimed beside `slow`, went back unsent (a free requeue), and was claimed again.
-      const ops = new Map((await outbox.list()).map((o) => [o.id, text(o)]));
-      const trail = (await outbox.wal.records()).map((r) => `${r.type} ${ops.get(r.opId)}`);
-      expect(trail.filter((t) => t.endsWith(' next'))).toEqual([
-        'put next',
-        'claim next',
-        'requeue next',
-        'claim next',
-        'done next',
-      ]);
     });
 
     it('going offline mid-drain gives back the claims it did not send, unspent, instead of leaving them leased', async () => {

@@ -11,13 +11,6 @@ import type { Clock, Timers } from './Platform.ts';
 import { systemClock, systemTimers } from './Platform.ts';
 import type { SendResult, Transport } from './Transport.ts';
 
-/**
- * Longest a spare claim may wait for a free slot; older, it goes back unsent,
- * so every send has nearly its whole lease (which must outlast the
- * transport's timeout).
- */
-const SPARE_WAIT_MS = 1000;
-
 export interface SyncWorkerOptions {
   outbox: Outbox;
   transport: Transport;
@@ -153,21 +146,14 @@ export class SyncWorker {
 
   /**
    * Runs `concurrency` send slots until `lanes` lanes were claimed or nothing
-   * is left. Lanes are claimed a send ahead (spares, one per send on the
-   * wire, shared by the slots): a slot whose send settles takes the oldest
-   * spare and sends it at once, and its outcome is recorded together with
-   * the next spare's claim, off the send's path; concurrent slots share
-   * those transactions (see {@link Delivery.exchange}). With no spare left,
-   * a slot records and claims before it sends again.
+   * is left. Each slot claims one lane right before it sends it, and records
+   * the outcome together with its next claim; concurrent slots share those
+   * transactions (see {@link Outbox.exchange}).
    */
   async #rounds(lanes: number): Promise<number> {
     let budget = lanes;
     let attempted = 0;
-    /** Runs claimed whose outcome is not recorded yet: recording one may promote the next op of its lane. */
-    let open = 0;
-    let sending = 0;
-    /** Claims made ahead, oldest first; each resolves with a run, or nothing when no lane was ready. */
-    const spares: Promise<Operation[] | undefined>[] = [];
+    let inFlight = 0;
     const waiting: (() => void)[] = [];
     const settled = (): void => waiting.splice(0).forEach((wake) => wake());
     const take = (): boolean => {
@@ -175,55 +161,32 @@ export class SyncWorker {
       budget--;
       return true;
     };
-    // Claims a lane, in the same transaction as the outcome it records, if any.
+    // Claims the slot's next lane, in the same transaction as the outcome it records, if any.
     const next = async (settlement?: Settlement): Promise<Operation[] | undefined> => {
       const want = take();
       const run = await this.#shared.request(settlement, want);
       if (want && !run) budget++;
       return run;
     };
-    const record = (settlement: Settlement): Promise<Operation[] | undefined> =>
-      next(settlement).finally(() => {
-        open--;
-        settled();
-      });
     const slot = async (): Promise<void> => {
       let run = await next();
       for (;;) {
-        if (!run && spares.length > 0) run = await spares.shift();
-        if (run && !this.#fresh(run)) {
-          // Its lease no longer covers a whole send: it goes back unsent, spending nothing.
-          await this.#shared.request({ run, results: [], facts: { stopped: true } }, false);
-          run = undefined;
-          continue;
-        }
         if (run) {
           attempted += run.length;
-          open++;
-          if (spares.length < ++sending) spares.push(next());
-          const settlement = await this.#deliver(run);
-          sending--;
-          const ahead = spares.shift();
-          if (ahead) {
-            spares.push(record(settlement));
-            run = await ahead;
-          } else run = await record(settlement);
+          inFlight++;
+          run = await next(await this.#deliver(run));
+          inFlight--;
+          settled();
           continue;
         }
-        if (open === 0 || budget <= 0 || !this.#probe.isOnline() || this.#abort.signal.aborted) return;
-        // Nothing claimable now, but an outcome not yet recorded may promote the next op of its lane.
+        if (inFlight === 0 || budget <= 0 || !this.#probe.isOnline() || this.#abort.signal.aborted) return;
+        // Nothing claimable now, but a send in flight may promote the next op of its lane.
         await new Promise<void>((resolve) => waiting.push(resolve));
         run = await next();
       }
     };
     await Promise.all(Array.from({ length: this.#o.concurrency }, slot));
     return attempted;
-  }
-
-  /** Whether a spare's lease still covers a whole send: it waited at most {@link SPARE_WAIT_MS} since its claim. */
-  #fresh(run: readonly Operation[]): boolean {
-    const leaseUntil = Math.min(...run.map((op) => op.leaseUntil ?? Infinity));
-    return leaseUntil - this.#clock.now() >= this.#o.leaseMs - SPARE_WAIT_MS;
   }
 
   readonly #pausedUntil = (op: Operation, now: number): number | undefined => this.#transport.pausedUntil?.(op, now);
