@@ -63,6 +63,8 @@ export class Outbox {
   readonly #rules: Parameters<typeof validateInput>[1];
   readonly #listeners = new Set<(change: Change) => void>();
   readonly #commits: GroupCommit;
+  /** Until when (this Outbox's clock) the stored last compaction is known to be recent: no read before then. */
+  #compactedUntil: { from: number; until: number } | undefined;
 
   constructor(options: OutboxOptions) {
     this.store = options.store;
@@ -247,14 +249,22 @@ export class Outbox {
   /**
    * Compacts (see {@link compact}) unless the last compaction, as recorded
    * in the store, ran less than `everyMs` ago: a worker that starts often
-   * does not walk the done ops at each start.
+   * does not walk the done ops at each start. The store is read once per
+   * `everyMs` at most: until then the time read (or written) answers.
    * @returns what was removed, or undefined when it was not yet time
    */
   async compactIfDue(retentionMs: number, everyMs: number): Promise<{ ops: number; records: number } | undefined> {
     const now = this.#clock.now();
+    // What this Outbox read or wrote last still answers: a wake after each enqueue costs no transaction.
+    const known = this.#compactedUntil;
+    if (known && known.from <= now && now < known.until) return undefined;
     const last = await this.store.transaction('readonly', (tx) => tx.getMeta(LAST_COMPACTION));
-    if (typeof last === 'number' && now - last < everyMs && last <= now) return undefined;
+    if (typeof last === 'number' && now - last < everyMs && last <= now) {
+      this.#compactedUntil = { from: last, until: last + everyMs };
+      return undefined;
+    }
     await this.store.transaction('readwrite', (tx) => tx.putMeta(LAST_COMPACTION, now));
+    this.#compactedUntil = { from: now, until: now + everyMs };
     return this.compact(retentionMs);
   }
 

@@ -62,7 +62,12 @@ export async function claim(
   { request, policy, now }: { request: ClaimRequest } & Transition,
 ): Promise<ClaimResult> {
   const { owner, lanes: limit, leaseMs, perLane = 1, ...options } = request;
+  // The first read of due heads goes out with the look for expired leases; a requeue changes the due set, and then it
+  // reads again.
+  const early = limit > 0 ? tx.dueHeads(now, limit) : undefined;
+  early?.catch(() => {}); // read only when nothing was requeued; a failed transaction rejects what awaits it
   const changes = await requeueExpired(tx, now, policy, options.live);
+  let first = changes.length === 0 ? early : undefined;
   const runs: OpRecord[][] = [];
   // Deferred, held and expired heads leave the due set, so reading again finds the next ones; the
   // heads already taken are still in it (their claims are written below), so they are skipped.
@@ -73,7 +78,8 @@ export async function claim(
       more = true;
       break;
     }
-    const read = await tx.dueHeads(now, limit - runs.length + taken.size);
+    const read = await (first ?? tx.dueHeads(now, limit - runs.length + taken.size));
+    first = undefined;
     const heads = read.filter((h) => !taken.has(h.id));
     if (heads.length === 0) break;
     const set: OpRecord[] = [];

@@ -59,9 +59,8 @@ function asFerryError(err: unknown): FerryError {
 }
 
 /**
- * Marks `onWire` (claims whose send started), records `settlements` one after
- * the other (a settlement may promote the head a later one reads), then
- * claims `next`. A settlement whose claim was superseded is its error, and
+ * Marks `onWire` (claims whose send started), records `settlements`
+ * together (each for its own lane), then claims `next`. A settlement whose claim was superseded is its error, and
  * the others go on.
  */
 export async function exchange(
@@ -69,8 +68,8 @@ export async function exchange(
   { onWire = [], settlements = [], next, policy, now }: Exchange & Transition,
 ): Promise<{ settled: (Change[] | FerryError)[]; claimed: ClaimResult | undefined }> {
   if (onWire.length > 0) await markOnWire(tx, onWire, now);
-  const settled: (Change[] | FerryError)[] = [];
-  for (const s of settlements) settled.push(await settleOne(tx, s, policy, now).catch(asFerryError));
+  // Each settlement is its own lane's (a lane has one run in flight): they go out together, not one after the other.
+  const settled = await Promise.all(settlements.map((s) => settleOne(tx, s, policy, now).catch(asFerryError)));
   const claimed = next ? await claim(tx, { request: next, policy, now }) : undefined;
   return { settled, claimed };
 }

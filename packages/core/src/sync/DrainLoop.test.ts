@@ -103,6 +103,39 @@ describe('DrainLoop', () => {
     await loop.close();
   });
 
+  it('offline: a wake with a look already set within offlineRecheckMs reads nothing; one set later is brought forward', async () => {
+    let looks = 0;
+    const { clock, loop, state } = setup({
+      offlineRecheckMs: 10_000,
+      nextWakeAt: () => (looks++, Promise.resolve(state.due.length ? Math.min(...state.due) : undefined)),
+    });
+    state.online = false;
+    state.due = [clock.now()];
+    await loop.wake();
+    expect(looks).toBe(1);
+    clock.advance(4_000);
+    await loop.wake();
+    await loop.wake();
+    expect(looks).toBe(1);
+    expect(clock.pendingTimers).toBe(1);
+    // The look still comes at its time: 10 s after the first wake.
+    state.online = true;
+    clock.advance(5_999);
+    await settle();
+    expect(state.drains).toBe(0);
+    clock.advance(1);
+    await settle();
+    expect(state.drains).toBeGreaterThan(0);
+    // A look set further out than offlineRecheckMs (the next op due in a minute) is read again on a wake.
+    state.due = [clock.now() + 60_000];
+    await loop.wake();
+    state.online = false;
+    const before = looks;
+    await loop.wake();
+    expect(looks).toBe(before + 1);
+    await loop.close();
+  });
+
   it('a due op a drain could not send is looked at again no sooner than minDelayMs', async () => {
     const { clock, loop, state } = setup({ drain: () => (state.drains++, Promise.resolve(0)), minDelayMs: 50 });
     state.due = [clock.now()];

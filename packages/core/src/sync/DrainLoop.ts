@@ -29,7 +29,8 @@ export interface DrainLoopOptions {
  * The one scheduler of delivery: drains, then sleeps on the injected timers until the next op is due, and
  * while offline looks again every `offlineRecheckMs`. Invariants: at most one drain runs at a time; a `wake`
  * during a drain makes it drain once more before it sleeps; a drain that attempted something is followed by
- * another at once; with nothing stored (and online) no timer is left; after `close` nothing runs.
+ * another at once; with nothing stored (and online) no timer is left; after `close` nothing runs; offline, a
+ * wake finding a look already set within `offlineRecheckMs` leaves it (offline, a look only drains nothing).
  */
 export class DrainLoop {
   readonly #drain: () => Promise<number>;
@@ -42,6 +43,8 @@ export class DrainLoop {
   #current: Promise<void> | undefined;
   #again = false;
   #timer: unknown;
+  /** When the pending timer fires (the clock's time). */
+  #timerAt = 0;
   #closed = false;
 
   constructor(options: DrainLoopOptions) {
@@ -68,6 +71,9 @@ export class DrainLoop {
       this.#again = true;
       return this.#current;
     }
+    // Offline, a wake could only read the next due time to set the look it already has.
+    if (this.#timer !== undefined && this.#timerAt <= this.#clock.now() + this.#o.offlineRecheckMs && !this.#isOnline())
+      return Promise.resolve();
     this.#clearTimer();
     const run = this.#run().finally(() => {
       this.#current = undefined;
@@ -107,6 +113,7 @@ export class DrainLoop {
       // Woken while it looked for the next due op: that wake is a drain too.
       if (this.#again) continue;
       if (delay === undefined) return;
+      this.#timerAt = this.#clock.now() + delay;
       this.#timer = this.#timers.setTimeout(
         () => {
           this.#timer = undefined;
