@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { FerryServerError } from '../../packages/server/src/FerryServerError.ts';
 import type { Sql } from '../../packages/server/src/IdempotencyStore.ts';
-import type { Closing, SqlDriver, Statement } from '../../packages/server/src/sql/SqlStore.ts';
+import type { Closing, Opened, Opening, SqlDriver } from '../../packages/server/src/sql/SqlStore.ts';
 
 /**
  * The worker's program (CommonJS, evaluated as given, so it needs no file of its own in any build):
@@ -98,12 +98,13 @@ export function threadDriver(dataDir: string | undefined): SqlDriver {
   });
   return {
     query: (text, params) => query(text, params),
-    async transaction<T>(first: Statement, fn: (sql: Sql, rows: unknown[]) => Promise<Closing<T>>): Promise<T> {
+    async transaction<T>(open: Opening, fn: (sql: Sql, rows: Opened) => Promise<Closing<T>>): Promise<T> {
+      const claim = open.claim ? (await query(open.claim.text, open.claim.params)).rows : [];
       const tx = next;
-      const rows = await ask({ op: 'begin', text: first.text, params: first.params });
+      const first = await ask({ op: 'begin', text: open.first.text, params: open.first.params });
       let closing: Closing<T>;
       try {
-        closing = await fn({ query: (text, params) => query(text, params, tx) }, rows);
+        closing = await fn({ query: (text, params) => query(text, params, tx) }, { claim, first });
       } catch (err) {
         await ask({ op: 'end', tx, last: null });
         throw err;

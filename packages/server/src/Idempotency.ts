@@ -1,6 +1,6 @@
 import type { AppHandler, HandlerContext, IdempotencyOptions, ResolvedOptions } from './IdempotencyOptions.ts';
 import { resolveOptions } from './IdempotencyOptions.ts';
-import type { ClaimRef, Sql } from './IdempotencyStore.ts';
+import type { ClaimInput, ClaimRef, ClaimResult, Sql } from './IdempotencyStore.ts';
 import { fromStored, inUse, replay, toStored } from './lib/answers.ts';
 import { TooLarge, readBody } from './lib/body.ts';
 import { DuplicateMember, fingerprint } from './lib/fingerprint.ts';
@@ -86,29 +86,13 @@ export class Idempotency {
       return problem(400, 'body-duplicate-member', `the JSON body has a member twice: ${err.message}`);
     }
 
-    let claim;
-    try {
-      claim = await this.#o.store.claim({
-        scope: who,
-        key,
-        fingerprint: fp,
-        leaseMs: this.#o.leaseMs,
-        expiresMs: this.#o.expiresMs,
-      });
-    } catch {
-      return unavailable('the idempotency store is unavailable; nothing was applied');
-    }
-    if (claim.kind !== 'claimed') {
-      if (claim.fingerprint !== fp)
-        return problem(
-          422,
-          'idempotency-key-reused',
-          'this Idempotency-Key was used with another request (method, path or payload)',
-        );
-      if (claim.kind === 'running') return inUse(Math.min(claim.retryAfterMs, this.#o.inProgressRetryAfterS * 1000));
-      return replay(claim.answer);
-    }
-
+    const claim: ClaimInput = {
+      scope: who,
+      key,
+      fingerprint: fp,
+      leaseMs: this.#o.leaseMs,
+      expiresMs: this.#o.expiresMs,
+    };
     const inner = new Request(req.url, {
       method: req.method,
       headers: req.headers,
@@ -116,24 +100,31 @@ export class Idempotency {
       signal: req.signal,
     });
     const ctx = (sql: Sql | null): HandlerContext => ({ sql, scope: who, key });
-    return this.#o.effects === 'in-transaction'
-      ? this.#inTransaction(claim.ref, (sql) => handler(inner, ctx(sql)))
-      : this.#outside(claim.ref, () => handler(inner, ctx(null)));
+    if (this.#o.effects === 'in-transaction') return this.#inTransaction(claim, (sql) => handler(inner, ctx(sql)));
+    let claimed;
+    try {
+      claimed = await this.#o.store.claim(claim);
+    } catch {
+      return unavailable('the idempotency store is unavailable; nothing was applied');
+    }
+    if (claimed.kind !== 'claimed') return taken(claimed, fp, this.#o.inProgressRetryAfterS);
+    return this.#outside(claimed.ref, () => handler(inner, ctx(null)));
   }
 
   /** The handler inside the key's transaction: its writes and the stored answer commit, or roll back, as one. */
-  async #inTransaction(ref: ClaimRef, run: (sql: Sql) => Response | Promise<Response>): Promise<Response> {
+  async #inTransaction(claim: ClaimInput, run: (sql: Sql) => Response | Promise<Response>): Promise<Response> {
+    let ran = false;
     try {
-      const settled = await this.#o.store.settle(ref, async (sql) => {
+      const result = await this.#o.store.transact(claim, async (sql) => {
+        ran = true;
         const res = await run(sql);
         const answer = this.#shouldStore(res.status) ? await toStored(res) : null;
         return { value: answer ? fromStored(answer) : res, answer, rollback: answer === null };
       });
-      // Our lease ran out before our transaction began, and another request has the key now.
-      if (!settled.ok) return inUse(this.#o.inProgressRetryAfterS * 1000);
-      return settled.value;
+      return result.kind === 'settled' ? result.value : taken(result, claim.fingerprint, this.#o.inProgressRetryAfterS);
     } catch (err) {
-      this.#warn(ref, err);
+      if (!ran) return unavailable('the idempotency store is unavailable; nothing was applied');
+      this.#warn(claim.key, err);
       if (err instanceof FerryServerError && err.code === 'storage-unavailable')
         return unavailable(
           'the database connection was lost before the request committed: it was not applied, or if its commit ' +
@@ -153,7 +144,7 @@ export class Idempotency {
     try {
       res = await run();
     } catch (err) {
-      this.#warn(ref, err);
+      this.#warn(ref.key, err);
       await this.#o.store.release(ref).catch(() => undefined);
       return problem(
         500,
@@ -183,13 +174,25 @@ export class Idempotency {
     return fromStored(answer);
   }
 
-  #warn(ref: ClaimRef, err: unknown): void {
-    this.#o.onWarning?.(`Idempotency-Key ${ref.key}: ${describe(err)}`);
+  #warn(key: string, err: unknown): void {
+    this.#o.onWarning?.(`Idempotency-Key ${key}: ${describe(err)}`);
   }
 
   #shouldStore(status: number): boolean {
     return status < 500 && this.#o.shouldStore(status);
   }
+}
+
+/** The answer to a request whose key another request holds (409) or completed (a replay), or reused (422). */
+function taken(found: Exclude<ClaimResult, { kind: 'claimed' }>, fp: string, maxRetryAfterS: number): Response {
+  if (found.fingerprint !== fp)
+    return problem(
+      422,
+      'idempotency-key-reused',
+      'this Idempotency-Key was used with another request (method, path or payload)',
+    );
+  if (found.kind === 'running') return inUse(Math.min(found.retryAfterMs, maxRetryAfterS * 1000));
+  return replay(found.answer);
 }
 
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));

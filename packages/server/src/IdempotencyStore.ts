@@ -54,7 +54,7 @@ export interface Sql {
   query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: Row[] }>;
 }
 
-/** What {@link IdempotencyStore.settle}'s work decided. */
+/** What {@link IdempotencyStore.transact}'s work decided. */
 export interface Settlement<T> {
   value: T;
   /** Store this answer under the key (`done`); null releases the key instead. */
@@ -63,7 +63,8 @@ export interface Settlement<T> {
   rollback?: boolean;
 }
 
-export type SettleResult<T> = { ok: true; value: T } | { ok: false; reason: 'lost' };
+/** A key another request holds or completed (as {@link IdempotencyStore.claim} says), or the work's value. */
+export type TransactResult<T> = Exclude<ClaimResult, { kind: 'claimed' }> | { kind: 'settled'; value: T };
 
 /** One key as an operator sees it (times are ms since the epoch, by the store's clock). */
 export interface KeyRecord {
@@ -103,21 +104,22 @@ export interface PurgeOptions {
 export interface IdempotencyStore {
   /** Resolves once the store can answer (its schema exists); rejects if it never will. */
   ready?(): Promise<void>;
-  /** Atomically claims the key, or says who has it. Never waits for another request's claim or transaction. */
+  /**
+   * Atomically claims the key, or says who has it, for an effect made outside the store's database
+   * ({@link complete} or {@link release} follow). Never waits for another request's claim or transaction.
+   */
   claim(input: ClaimInput): Promise<ClaimResult>;
   /**
-   * Runs `work` in one transaction that first confirms (and locks) the claim
-   * `ref`, then stores its answer or releases the key in the same commit.
-   * `work` gets the transaction's {@link Sql}, so an app whose data lives in
-   * the same database commits its effect and the stored answer as one.
-   * While the transaction is open the key is `running` to every claim, whatever its lease says.
-   * Resolves `{ ok: false }` without running `work` when the claim was lost
-   * (its lease expired and another request claimed the key). If `work`
-   * throws, the transaction rolls back, the key is released and the error
-   * is rethrown; if the database connection ends first, it rejects with
-   * `FerryServerError('storage-unavailable')`.
+   * Claims the key as {@link claim} does and, when this request wins it, runs `work` in one transaction
+   * that first locks the claim, then stores its answer or releases the key in the same commit. `work`
+   * gets the transaction's {@link Sql}, so an app whose data lives in the same database commits its
+   * effect and the stored answer as one. While the transaction is open the key is `running` to every
+   * claim, whatever its lease says, and no claim waits for it. A key another request holds or completed
+   * resolves as `claim` would, without running `work`. If `work` throws, the transaction rolls back,
+   * the key is released and the error is rethrown; if the database connection ends first, it rejects
+   * with `FerryServerError('storage-unavailable')`.
    */
-  settle<T>(ref: ClaimRef, work: (sql: Sql) => Promise<Settlement<T>>): Promise<SettleResult<T>>;
+  transact<T>(input: ClaimInput, work: (sql: Sql) => Promise<Settlement<T>>): Promise<TransactResult<T>>;
   /**
    * Stores `answer` under the claim `ref` (`done`) in one statement, for an
    * effect made outside the store's database. Resolves false, storing

@@ -8,10 +8,10 @@ import type {
   KeyRecord,
   ListOptions,
   PurgeOptions,
-  SettleResult,
   Settlement,
   Sql,
   StoredAnswer,
+  TransactResult,
 } from './IdempotencyStore.ts';
 
 export interface MemoryIdempotencyStoreOptions {
@@ -28,11 +28,11 @@ interface Entry {
   leaseUntil: number;
   expiresAt: number;
   answer: StoredAnswer | null;
-  /** Set while a settle's work runs: the key is running to every claim, as a row a transaction locks is. */
+  /** Set while a transaction's work runs: the key is running to every claim, as a row a transaction locks is. */
   settling?: boolean;
 }
 
-/** What `settle`'s work gets: there is no database to write the app's data through. */
+/** What `transact`'s work gets: there is no database to write the app's data through. */
 const NO_SQL: Sql = {
   query: () =>
     Promise.reject(
@@ -86,9 +86,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     return { kind: 'running', fingerprint: e.fingerprint, retryAfterMs: Math.max(0, e.leaseUntil - now) };
   }
 
-  async settle<T>(ref: ClaimRef, work: (sql: Sql) => Promise<Settlement<T>>): Promise<SettleResult<T>> {
-    const e = this.#held(ref);
-    if (!e || e.settling) return { ok: false, reason: 'lost' };
+  async transact<T>(c: ClaimInput, work: (sql: Sql) => Promise<Settlement<T>>): Promise<TransactResult<T>> {
+    const claim = await this.claim(c);
+    if (claim.kind !== 'claimed') return claim;
+    const ref = claim.ref;
+    const e = this.#held(ref) as Entry;
     e.settling = true;
     try {
       const s = await work(NO_SQL);
@@ -97,7 +99,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       } else {
         this.#keys.delete(idOf(ref.scope, ref.key));
       }
-      return { ok: true, value: s.value };
+      return { kind: 'settled', value: s.value };
     } catch (err) {
       this.#keys.delete(idOf(ref.scope, ref.key));
       throw err;

@@ -2,8 +2,8 @@ import pg from 'pg';
 import { FerryServerError } from './FerryServerError.ts';
 import type { Sql } from './IdempotencyStore.ts';
 import { isConnectionLoss } from './lib/connectionLoss.ts';
-import { inline } from './sql/inline.ts';
-import type { Closing, Statement } from './sql/SqlStore.ts';
+import { script, statementName } from './sql/script.ts';
+import type { Closing, Opened, Opening, Statement } from './sql/SqlStore.ts';
 import { SqlStore } from './sql/SqlStore.ts';
 
 export interface PgStoreOptions {
@@ -27,10 +27,11 @@ export interface PgStoreOptions {
 /**
  * Keys in Postgres through `pg`: many app instances share one table, and
  * the claim's `INSERT … ON CONFLICT` makes exactly one of them the first.
- * Every settle runs on one pooled client inside `BEGIN … COMMIT`, in three
- * round trips: BEGIN with the statement locking the key, the handler's own
- * statements, then the stored answer with COMMIT; the claim before it is a
- * prepared statement of its own. A client
+ * With effects in the key's transaction a request costs two round trips
+ * besides the handler's own statements, on one pooled client: the claim
+ * (committed on its own, so a duplicate sees it at once) with BEGIN and the
+ * statement locking the key, then the stored answer with COMMIT. Outside the
+ * database, the claim and the stored answer are a prepared statement each. A client
  * whose process dies takes its open transaction with it (Postgres rolls it
  * back when the connection drops), and the key comes free when its lease ends.
  * A connection that ends while a request's transaction is open (a restart, a
@@ -51,8 +52,10 @@ export class PgStore extends SqlStore {
       {
         // The store's own statements, prepared once per connection (`name`): parsed and planned once.
         query: async <Row>(text: string, params?: unknown[]) =>
-          (await pool.query({ name: statementName(text), text, values: params ?? [] })) as unknown as { rows: Row[] },
-        transaction: (first, fn) => transaction(pool, first, fn),
+          (await pool.query({ name: `ferry_${statementName(text)}`, text, values: params ?? [] })) as unknown as {
+            rows: Row[];
+          },
+        transaction: (open, fn) => transaction(pool, open, fn),
         close: () => pool.end(),
       },
       options.table,
@@ -62,15 +65,16 @@ export class PgStore extends SqlStore {
 }
 
 /**
- * `fn` inside `BEGIN … COMMIT` on a client of its own, `first` sent with BEGIN and `fn`'s last statement
- * with COMMIT (simple queries of two statements: one round trip each). While the client is checked out
+ * `fn` inside `BEGIN … COMMIT` on a client of its own: the opening's claim (committed in a transaction of
+ * its own), BEGIN and its first statement in one simple query, and `fn`'s last statement with COMMIT in
+ * another: one round trip each, of statements the connection prepared. While the client is checked out
  * the pool's listener is off it, so this one takes its `'error'` (emitted when the connection ends while
  * the transaction waits on the app, and fatal to the process without a listener).
  */
 async function transaction<T>(
   pool: pg.Pool,
-  first: Statement,
-  fn: (sql: Sql, rows: unknown[]) => Promise<Closing<T>>,
+  open: Opening,
+  fn: (sql: Sql, rows: Opened) => Promise<Closing<T>>,
 ): Promise<T> {
   let client: pg.PoolClient;
   try {
@@ -83,10 +87,24 @@ async function transaction<T>(
     lost ??= err;
   };
   client.on('error', onError);
+  // Set while a script is on the wire: a connection whose script failed is not used again.
+  let scripted = false;
+  const run = async (items: (Statement | string)[]): Promise<unknown[][]> => {
+    const { text, at } = script(client, items);
+    scripted = true;
+    const results = [(await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[]].flat();
+    scripted = false;
+    return at.map((i) => results[i]?.rows ?? []);
+  };
   try {
-    const opened = (await client.query(`BEGIN; ${inline(first)}`)) as unknown as pg.QueryResult[];
-    const { value, last } = await fn(client as unknown as Sql, opened[1]?.rows ?? []);
-    await client.query(`${inline(last)}; COMMIT`);
+    const rows = open.claim
+      ? await run(['BEGIN', open.claim, 'COMMIT', 'BEGIN', open.first])
+      : await run(['BEGIN', open.first]);
+    const { value, last } = await fn(client as unknown as Sql, {
+      claim: open.claim ? (rows[1] ?? []) : [],
+      first: rows.at(-1) ?? [],
+    });
+    await run([last, 'COMMIT']);
     return value;
   } catch (err) {
     if (lost === undefined && isConnectionLoss(err)) lost = err;
@@ -99,14 +117,8 @@ async function transaction<T>(
     );
   } finally {
     client.removeListener('error', onError);
-    // A client whose connection failed is destroyed, not put back in the pool.
-    client.release(lost === undefined ? undefined : lost instanceof Error ? lost : new Error(String(lost)));
+    // A client whose connection failed, or whose script did, is destroyed, not put back in the pool.
+    const broken = lost ?? (scripted ? 'a script failed' : undefined);
+    client.release(broken === undefined ? undefined : broken instanceof Error ? broken : new Error(String(broken)));
   }
-}
-
-/** A prepared statement's name, the same for the same text in every process (pg keeps one per connection). */
-function statementName(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return `ferry_${(h >>> 0).toString(16)}_${text.length}`;
 }

@@ -3,10 +3,10 @@ import type {
   ClaimInput,
   ClaimRef,
   ClaimResult,
-  SettleResult,
   Settlement,
   Sql,
   StoredAnswer,
+  TransactResult,
 } from './IdempotencyStore.ts';
 import { SqlStore } from './sql/SqlStore.ts';
 
@@ -51,12 +51,15 @@ export class PgliteStore extends SqlStore {
     super(
       {
         query: <Row>(text: string, params?: unknown[]) => db.query<Row>(text, params),
-        transaction: (first, fn) =>
-          db.transaction(async (tx) => {
-            const { value, last } = await fn(tx, (await tx.query(first.text, first.params)).rows);
+        transaction: async (open, fn) => {
+          const claim = open.claim ? (await db.query(open.claim.text, open.claim.params)).rows : [];
+          return db.transaction(async (tx) => {
+            const first = (await tx.query(open.first.text, open.first.params)).rows;
+            const { value, last } = await fn(tx, { claim, first });
             await tx.query(last.text, last.params);
             return value;
-          }),
+          });
+        },
         close: async () => {
           if (owned) await db.close();
         },
@@ -83,13 +86,17 @@ export class PgliteStore extends SqlStore {
     return result;
   }
 
-  override async settle<T>(ref: ClaimRef, work: (sql: Sql) => Promise<Settlement<T>>): Promise<SettleResult<T>> {
-    const mine = this.#mine(ref);
+  /** The claim first, apart, so that a duplicate is answered from memory while the transaction waits for the connection. */
+  override async transact<T>(c: ClaimInput, work: (sql: Sql) => Promise<Settlement<T>>): Promise<TransactResult<T>> {
+    const claim = await this.claim(c);
+    if (claim.kind !== 'claimed') return claim;
+    const mine = this.#mine(claim.ref);
     if (mine) mine.settling = true;
     try {
-      return await super.settle(ref, work);
+      const settled = await this.settleClaimed(claim.ref, work);
+      return settled.kind === 'lost' ? { kind: 'running', fingerprint: c.fingerprint, retryAfterMs: 0 } : settled;
     } finally {
-      this.#forget(ref);
+      this.#forget(claim.ref);
     }
   }
 

@@ -23,8 +23,8 @@ export type {
   KeyRecord,
   ListOptions,
   PurgeOptions,
-  SettleResult,
   Settlement,
   Sql,
   StoredAnswer,
+  TransactResult,
 } from './IdempotencyStore.ts';

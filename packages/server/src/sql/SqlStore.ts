@@ -8,11 +8,13 @@ import type {
   KeyRecord,
   ListOptions,
   PurgeOptions,
-  SettleResult,
   Settlement,
   Sql,
   StoredAnswer,
+  TransactResult,
 } from '../IdempotencyStore.ts';
+import type { ClaimRow } from './rows.ts';
+import { readClaim, toAnswer, toRecord } from './rows.ts';
 import type { Row } from './schema.ts';
 import { COLUMNS, NOW_MS, TABLE_NAME, claimSql, heldSql, schemaSql } from './schema.ts';
 
@@ -28,15 +30,28 @@ export interface Closing<T> {
   last: Statement;
 }
 
+/** How a transaction opens: `claim` (if any) committed on its own first, then BEGIN and `first`. */
+export interface Opening {
+  claim?: Statement;
+  first: Statement;
+}
+
+/** The rows of an {@link Opening}'s statements. */
+export interface Opened {
+  claim: unknown[];
+  first: unknown[];
+}
+
 /** What a database gives the shared SQL: plain queries and a transaction (commit on resolve, rollback on throw). */
 export interface SqlDriver extends Sql {
   /**
-   * Runs `first` right after BEGIN, then `fn` with its rows and the transaction's {@link Sql}, then
-   * `fn`'s `last` right before COMMIT, all on one connection. A driver may send `first` with BEGIN
-   * and `last` with COMMIT in one round trip each. Rejects with
-   * `FerryServerError('storage-unavailable')` when that connection ends before the commit is confirmed.
+   * Commits `open.claim` on its own, then runs `open.first` right after BEGIN, then `fn` with their
+   * rows and the transaction's {@link Sql}, then `fn`'s `last` right before COMMIT, all on one
+   * connection. A driver may send the claim, BEGIN and `first` in one round trip, and `last` with
+   * COMMIT in another. Rejects with `FerryServerError('storage-unavailable')` when that connection
+   * ends before the commit is confirmed.
    */
-  transaction<T>(first: Statement, fn: (sql: Sql, rows: unknown[]) => Promise<Closing<T>>): Promise<T>;
+  transaction<T>(open: Opening, fn: (sql: Sql, rows: Opened) => Promise<Closing<T>>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -54,16 +69,16 @@ const LOCKED = '55P03';
 /** The claim was taken over before its transaction could lock it. */
 class Lost {}
 
-interface ClaimRow {
-  won: string | null;
-  state: 'running' | 'done' | null;
-  fingerprint: string;
-  lease_left: number;
-  expired: boolean;
-  status: number | null;
-  headers: [string, string][] | null;
-  body: Uint8Array | null;
+/** The transaction's claim did not win the key: what it found instead (undefined: try again). */
+class NotOurs {
+  readonly found: Exclude<ClaimResult, { kind: 'claimed' }> | undefined;
+  constructor(found: Exclude<ClaimResult, { kind: 'claimed' }> | undefined) {
+    this.found = found;
+  }
 }
+
+/** What settling a claim this store holds came to. */
+export type Settled<T> = { kind: 'settled'; value: T } | { kind: 'lost' };
 
 /**
  * The store logic both databases share. A claim is one statement that never
@@ -105,37 +120,56 @@ export class SqlStore implements IdempotencyStore {
     // A row can vanish or appear between the statement's snapshot and its insert: try again.
     for (let round = 0; round < 5; round++) {
       const token = crypto.randomUUID();
-      const { rows } = await this.#driver.query<ClaimRow>(claimSql(this.#t), [
-        c.scope,
-        c.key,
-        c.fingerprint,
-        token,
-        c.leaseMs,
-        Math.max(c.expiresMs, c.leaseMs),
-      ]);
-      const r = rows[0];
-      if (r?.won === token) return { kind: 'claimed', ref: { scope: c.scope, key: c.key, token } };
-      if (!r || r.state === null) continue;
-      // An expired row another transaction holds (a takeover or a purge under way) is not an answer to replay.
-      if (r.state === 'done' && !r.expired) return { kind: 'done', fingerprint: r.fingerprint, answer: toAnswer(r) };
-      return { kind: 'running', fingerprint: r.fingerprint, retryAfterMs: r.expired ? 0 : r.lease_left };
+      const claim = this.#claim(c, token);
+      const r = readClaim((await this.#driver.query<ClaimRow>(claim.text, claim.params)).rows[0], token);
+      if (r === 'won') return { kind: 'claimed', ref: { scope: c.scope, key: c.key, token } };
+      if (r) return r;
     }
     throw new Error(`idempotency key ${c.key} kept changing hands while being claimed`);
   }
 
-  async settle<T>(ref: ClaimRef, work: (sql: Sql) => Promise<Settlement<T>>): Promise<SettleResult<T>> {
+  async transact<T>(c: ClaimInput, work: (sql: Sql) => Promise<Settlement<T>>): Promise<TransactResult<T>> {
     await this.#ready;
+    for (let round = 0; round < 5; round++) {
+      const ref = { scope: c.scope, key: c.key, token: crypto.randomUUID() };
+      try {
+        const open = { claim: this.#claim(c, ref.token), first: this.#lock(ref) };
+        const settled = await this.#settle(ref, open, work, (rows) => {
+          const r = readClaim(rows[0] as ClaimRow | undefined, ref.token);
+          if (r !== 'won') throw new NotOurs(r);
+        });
+        // Lost between its claim and its lock (an operator's forget): another request may hold it now.
+        return settled.kind === 'lost' ? { kind: 'running', fingerprint: c.fingerprint, retryAfterMs: 0 } : settled;
+      } catch (err) {
+        if (!(err instanceof NotOurs)) throw err;
+        if (err.found) return err.found;
+      }
+    }
+    throw new Error(`idempotency key ${c.key} kept changing hands while being claimed`);
+  }
+
+  /** Settles a claim this store already holds (see {@link transact}), for a store that claims apart. */
+  protected settleClaimed<T>(ref: ClaimRef, work: (sql: Sql) => Promise<Settlement<T>>): Promise<Settled<T>> {
+    return this.#settle(ref, { first: this.#lock(ref) }, work, () => undefined);
+  }
+
+  /**
+   * `work` in the transaction `open` begins, its first statement locking `ref`'s row for the whole
+   * transaction: every claim sees it running, whatever its lease says. `check` reads the claim's rows
+   * (and throws to give up before the work runs). Locked by another transaction means a claim is
+   * taking over our lapsed lease.
+   */
+  async #settle<T>(
+    ref: ClaimRef,
+    open: Opening,
+    work: (sql: Sql) => Promise<Settlement<T>>,
+    check: (claimRows: unknown[]) => void,
+  ): Promise<Settled<T>> {
     const params = [ref.scope, ref.key, ref.token];
-    // The first statement locks the key for the whole transaction: every claim sees it running, whatever
-    // its lease says. Locked by another transaction means a claim is taking over our lapsed lease.
-    const lock: Statement = {
-      text: `SELECT 1 FROM ${this.#t} WHERE scope = $1 AND key = $2 AND token = $3 AND state = 'running'
-             FOR UPDATE NOWAIT`,
-      params,
-    };
     try {
-      return await this.#driver.transaction(lock, async (sql, held) => {
-        if (held.length === 0) throw new Lost();
+      return await this.#driver.transaction(open, async (sql, rows) => {
+        check(rows.claim);
+        if (rows.first.length === 0) throw new Lost();
         const s = await work(sql);
         if (s.rollback) throw new Rollback(s.value);
         const a = s.answer;
@@ -146,16 +180,34 @@ export class SqlStore implements IdempotencyStore {
               params: [...params, a.status, JSON.stringify(a.headers), a.body],
             }
           : { text: `DELETE FROM ${this.#t} WHERE scope = $1 AND key = $2 AND token = $3`, params };
-        return { value: { ok: true, value: s.value } as const, last };
+        return { value: { kind: 'settled', value: s.value } as const, last };
       });
     } catch (err) {
-      if (err instanceof Lost || (err as { code?: unknown } | null)?.code === LOCKED)
-        return { ok: false, reason: 'lost' };
-      // The transaction rolled back (or its connection is gone): free the key unless it was committed `done`.
+      if (err instanceof NotOurs) throw err;
+      // The transaction rolled back (or its connection is gone), and its claim may still hold the key:
+      // free it unless it was committed `done` (a no-op when `ref` holds nothing).
       await this.release(ref).catch(() => undefined);
-      if (err instanceof Rollback) return { ok: true, value: err.value as T };
+      if (err instanceof Lost || (err as { code?: unknown } | null)?.code === LOCKED) return { kind: 'lost' };
+      if (err instanceof Rollback) return { kind: 'settled', value: err.value as T };
       throw err;
     }
+  }
+
+  /** The claim of `c` by `token` ({@link claimSql}). */
+  #claim(c: ClaimInput, token: string): Statement {
+    return {
+      text: claimSql(this.#t),
+      params: [c.scope, c.key, c.fingerprint, token, c.leaseMs, Math.max(c.expiresMs, c.leaseMs)],
+    };
+  }
+
+  /** Locks `ref`'s row if `ref` still holds it, without waiting for a transaction that holds it. */
+  #lock(ref: ClaimRef): Statement {
+    return {
+      text: `SELECT 1 FROM ${this.#t} WHERE scope = $1 AND key = $2 AND token = $3 AND state = 'running'
+             FOR UPDATE NOWAIT`,
+      params: [ref.scope, ref.key, ref.token],
+    };
   }
 
   async complete(ref: ClaimRef, a: StoredAnswer): Promise<boolean> {
@@ -239,24 +291,4 @@ export class SqlStore implements IdempotencyStore {
     await this.#ready.catch(() => undefined);
     await this.#driver.close();
   }
-}
-
-function toRecord(row: Row): KeyRecord {
-  return {
-    scope: row.scope,
-    key: row.key,
-    state: row.state,
-    fingerprint: row.fingerprint,
-    leaseUntil: row.lease_until,
-    expiresAt: row.expires_at,
-    status: row.status,
-  };
-}
-
-function toAnswer(row: Pick<Row, 'status' | 'headers' | 'body'>): StoredAnswer {
-  return {
-    status: row.status ?? 500,
-    headers: row.headers ?? [],
-    body: row.body ? new Uint8Array(row.body) : new Uint8Array(),
-  };
 }

@@ -16,7 +16,7 @@ export interface StoreHarness {
   /**
    * Runs SQL outside the store, on the same database (for the app table the
    * tests write to). Omitted for a store without a database (MemoryIdempotencyStore):
-   * the tests of the app's writes inside `settle` are skipped.
+   * the tests of the app's writes inside `transact` are skipped.
    */
   sql?: Sql;
 }
@@ -54,7 +54,7 @@ async function claimed(store: IdempotencyStore, over: Partial<ClaimInput> = {}):
 /**
  * @param name shown in the test titles
  * @param open gives a harness over a fresh table for each test; the suite closes its store
- * @param options `sql: false` for a store without a database (its `settle` work cannot write app data)
+ * @param options `sql: false` for a store without a database (its `transact` work cannot write app data)
  */
 export function idempotencyStoreConformance(
   name: string,
@@ -89,9 +89,27 @@ export function idempotencyStoreConformance(
 
     it('of 20 concurrent claims of one key exactly one wins', async () => {
       const { store } = await setup();
-      const results = await Promise.all(Array.from({ length: 20 }, () => store.claim(claimOf())));
+      // A lease longer than the 20 claims can take on a loaded machine: none of them may find it lapsed.
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.claim(claimOf({ leaseMs: 60_000 }))));
       expect(results.filter((r) => r.kind === 'claimed')).toHaveLength(1);
       expect(results.filter((r) => r.kind === 'running')).toHaveLength(19);
+      await store.close();
+    });
+
+    it('of 10 concurrent transactions of one key exactly one runs its work; the rest see it running or done', async () => {
+      const { store } = await setup();
+      let runs = 0;
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          store.transact(
+            claimOf({ leaseMs: 60_000 }),
+            async () => (runs++, { value: 'v', answer: answer(201, 'once') }),
+          ),
+        ),
+      );
+      expect(runs).toBe(1);
+      expect(results.filter((r) => r.kind === 'settled')).toHaveLength(1);
+      expect(results.filter((r) => r.kind === 'running' || r.kind === 'done')).toHaveLength(9);
       await store.close();
     });
 
@@ -104,9 +122,15 @@ export function idempotencyStoreConformance(
 
     it('a settled key replays its answer byte for byte, headers in order, after its lease too', async () => {
       const { store } = await setup();
-      const ref = await claimed(store);
       const a = answer(201, '{"id":"m1","text":"héllo"}');
-      expect(await store.settle(ref, async () => ({ value: 'v', answer: a }))).toEqual({ ok: true, value: 'v' });
+      expect(await store.transact(claimOf(), async () => ({ value: 'v', answer: a }))).toEqual({
+        kind: 'settled',
+        value: 'v',
+      });
+      // A repeat is answered as a claim is, without running its work.
+      let ran = false;
+      const again = await store.transact(claimOf(), async () => ((ran = true), { value: 'w', answer: a }));
+      expect([again, ran]).toEqual([{ kind: 'done', fingerprint: 'fp', answer: a }, false]);
       expect(await store.claim(claimOf())).toEqual({ kind: 'done', fingerprint: 'fp', answer: a });
       // A done key is not taken over when the lease time passes, only when it expires.
       await sleep(PAST_LEASE);
@@ -151,20 +175,18 @@ export function idempotencyStoreConformance(
         fingerprint: 'fp',
       });
       expect((await store.claim(claimOf())).kind).toBe('claimed');
-      // The crashed request's claim is gone: it can no longer settle.
+      // The crashed request's claim is gone: it can no longer complete, and a transaction of the key,
+      // held by the new claim, does not run its work.
+      expect(await store.complete(crashed, answer(201, 'x'))).toBe(false);
       let ran = false;
-      expect(await store.settle(crashed, async () => ((ran = true), { value: 1, answer: answer(201, 'x') }))).toEqual({
-        ok: false,
-        reason: 'lost',
-      });
-      expect(ran).toBe(false);
+      const held = await store.transact(claimOf(), async () => ((ran = true), { value: 1, answer: answer(201, 'x') }));
+      expect([held.kind, ran]).toEqual(['running', false]);
       await store.close();
     });
 
     withSql("the work's writes commit with the stored answer", async () => {
       const { store, table, count } = await setup();
-      const ref = await claimed(store);
-      await store.settle(ref, async (sql) => {
+      await store.transact(claimOf(), async (sql) => {
         await sql.query(`INSERT INTO ${table} (v) VALUES ($1)`, ['effect']);
         return { value: null, answer: answer(201, 'ok') };
       });
@@ -177,17 +199,15 @@ export function idempotencyStoreConformance(
       const { store, table, count } = await setup();
       const write = (sql: Sql) =>
         withWrites ? sql.query(`INSERT INTO ${table} (v) VALUES ('undone')`) : Promise.resolve();
-      const ref = await claimed(store);
-      const rolled = await store.settle(ref, async (sql) => {
+      const rolled = await store.transact(claimOf(), async (sql) => {
         await write(sql);
         return { value: 503, answer: answer(503, 'not kept'), rollback: true };
       });
-      expect(rolled).toEqual({ ok: true, value: 503 });
+      expect(rolled).toEqual({ kind: 'settled', value: 503 });
       if (withWrites) expect(await count()).toBe(0);
       expect(await store.inspect('u1', 'k1')).toBeNull();
-      const again = await claimed(store);
       await expect(
-        store.settle(again, async (sql) => {
+        store.transact(claimOf(), async (sql) => {
           await write(sql);
           throw new Error('boom');
         }),
@@ -199,12 +219,11 @@ export function idempotencyStoreConformance(
 
     it('while a transaction settles a key, a claim is answered at once: running, even past the lease', async () => {
       const { store } = await setup();
-      const ref = await claimed(store);
       let open!: () => void;
       const gate = new Promise<void>((r) => (open = r));
       let entered!: () => void;
       const inside = new Promise<void>((r) => (entered = r));
-      const settling = store.settle(ref, async () => {
+      const settling = store.transact(claimOf(), async () => {
         entered();
         await gate;
         return { value: null, answer: answer(200, 'first') };
@@ -218,16 +237,21 @@ export function idempotencyStoreConformance(
       expect(await store.claim(claimOf())).toMatchObject({ kind: 'running', retryAfterMs: 0 });
       expect(Math.max(Date.now() - t1, t1 - t0 - PAST_LEASE)).toBeLessThan(250);
       expect(await store.forget('u1', 'k1')).toBe(false);
+      // So is a second transaction of the key, without running its work.
+      let ran = false;
+      const t2 = Date.now();
+      const second = await store.transact(claimOf(), async () => ((ran = true), { value: null, answer: null }));
+      expect([second.kind, ran]).toEqual(['running', false]);
+      expect(Date.now() - t2).toBeLessThan(250);
       open();
-      expect(await settling).toEqual({ ok: true, value: null });
+      expect(await settling).toEqual({ kind: 'settled', value: null });
       expect(await store.claim(claimOf())).toMatchObject({ kind: 'done', answer: { status: 200 } });
       await store.close();
     });
 
     it('an expired key is forgotten: claimable with any payload, and purged in bounded batches', async () => {
       const { store } = await setup();
-      const ref = await claimed(store, { expiresMs: LEASE });
-      await store.settle(ref, async () => ({ value: null, answer: answer(201, 'old') }));
+      await store.transact(claimOf({ expiresMs: LEASE }), async () => ({ value: null, answer: answer(201, 'old') }));
       for (const key of ['e1', 'e2', 'e3', 'e4', 'e5']) await claimed(store, { key, expiresMs: LEASE });
       await claimed(store, { key: 'kept' });
       expect((await store.claim(claimOf({ fingerprint: 'new' }))).kind).toBe('done');
@@ -242,7 +266,7 @@ export function idempotencyStoreConformance(
 
     it('inspect, list (filtered, paged) and forget, as an operator uses them', async () => {
       const { store } = await setup();
-      await store.settle(await claimed(store, { scope: 'alice', key: 'a1' }), async () => ({
+      await store.transact(claimOf({ scope: 'alice', key: 'a1' }), async () => ({
         value: null,
         answer: answer(201, 'a1'),
       }));
