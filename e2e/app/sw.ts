@@ -5,7 +5,8 @@
  * script URL: `nosync` removes SyncManager before the host starts (as in
  * Firefox and Safari); `noregister` keeps the host from registering sync tags,
  * so that only a CDP-dispatched `sync` can wake it. Numeric flags for the
- * chaos suite: `sendTimeout` (the transport's timeout, ms), `lease` (ms),
+ * chaos suite: `sendTimeout` (the transport's timeout, ms; each request then
+ * carries its send time in `X-Sent-At`, for the checker), `lease` (ms),
  * `attempts` (maxAttempts), `recheck` (offlineRecheckMs), `batch` (batch mode:
  * up to that many ops of a lane per request to `/api/batch`). `defaults`
  * builds the host with no options at all, as an app gets it. `apps=a,b` runs
@@ -40,7 +41,11 @@ const options = (
         },
         ...(flags.has('noregister') && { platform: { backgroundSync: () => undefined } }),
         transport: {
-          ...(sendTimeout !== undefined && { timeoutMs: sendTimeout }),
+          ...(sendTimeout !== undefined && {
+            timeoutMs: sendTimeout,
+            // Stamped inside the send, after its deadline started: the checker's bound on when the client gave up.
+            headers: () => ({ 'X-Sent-At': String(Date.now()) }),
+          }),
           ...(batch !== undefined && { batchTarget: '/api/batch' }),
         },
       }

@@ -70,6 +70,7 @@ export function check(
   mayFail: ReadonlySet<string> = new Set(),
   stops: readonly (readonly [number, number])[] = [],
   orderBy: 'sent' | 'applied' = 'sent',
+  clientTimeoutMs?: number,
 ): { counts: Counts; problems: string[] } {
   const { counts, problems } = checkDelivery({
     wire: server.received,
@@ -80,6 +81,7 @@ export function check(
     refused: mayFail,
     workerStops: stops,
     order: orderBy,
+    ...(clientTimeoutMs !== undefined && { clientTimeoutMs }),
   });
   return {
     counts: {
@@ -130,9 +132,19 @@ export async function verdict(
     stops?: readonly (readonly [number, number])[];
     /** Which order a lane must keep: the first send of each op (the default) or its effect (see {@link check}). */
     orderBy?: 'sent' | 'applied';
+    /** The app's `sendTimeout` flag: an answer written after it had passed was not heard (see {@link check}). */
+    clientTimeoutMs?: number;
   } = {},
 ): Promise<Counts> {
-  const { counts, problems } = check(server, acked, stored, options.mayFail, options.stops, options.orderBy);
+  const { counts, problems } = check(
+    server,
+    acked,
+    stored,
+    options.mayFail,
+    options.stops,
+    options.orderBy,
+    options.clientTimeoutMs,
+  );
   await record(scenario, counts, options.extra);
   const bad =
     counts.lost +

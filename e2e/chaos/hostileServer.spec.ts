@@ -21,7 +21,8 @@ for (const { SCENARIO, flags } of [
     const rng = rngFor(SCENARIO);
     const started = Date.now();
     // The transport gives up on a silent server after 800 ms.
-    await openApp(page, server, `sendTimeout=800&attempts=100${flags}`);
+    const sendTimeout = 800;
+    await openApp(page, server, `sendTimeout=${sendTimeout}&attempts=100${flags}`);
     const tally: Record<string, number> = { '503': 0, hang: 0, '429': 0, drop: 0, ok: 0 };
     server.plan = (): Fault => {
       const r = rng();
@@ -55,6 +56,7 @@ for (const { SCENARIO, flags } of [
     await settled(page, acked, 150_000, SCENARIO);
     await verdict(SCENARIO, server, acked, await storedOps(page), {
       extra: { answers: tally, durationMs: Date.now() - started },
+      clientTimeoutMs: sendTimeout,
     });
     if (flags)
       expect(server.received.filter((r) => r.batched).length, seeded('batch mode sent no batch')).toBeGreaterThan(0);

@@ -11,6 +11,7 @@ import type { DemoServer } from '../../demo/server/createDemoServer.ts';
 import { createDemoServer } from '../../demo/server/createDemoServer.ts';
 
 export { expect };
+export { setOnline } from '../../packages/testing/src/playwright/index.ts';
 
 export interface RunningDemo {
   server: DemoServer;
@@ -67,28 +68,6 @@ export async function openDemo(page: Page, demo: RunningDemo, query = 'fast=1'):
 export async function say(page: Page, text: string): Promise<void> {
   await page.locator('#text').fill(text);
   await page.locator('#text').press('Enter');
-}
-
-/** What the worker's network probe says now (the protocol's `ping`). */
-function workerOnline(page: Page): Promise<boolean | 'no-reply'> {
-  return page.evaluate(async () => {
-    const worker = navigator.serviceWorker.controller;
-    const { port1, port2 } = new MessageChannel();
-    return new Promise<boolean | 'no-reply'>((resolve) => {
-      const timer = setTimeout(() => resolve('no-reply'), 2_000);
-      port1.onmessage = (e: MessageEvent<{ ok: boolean; result?: { online: boolean } }>) => {
-        clearTimeout(timer);
-        resolve(e.data.ok && e.data.result?.online === true);
-      };
-      worker?.postMessage({ ferry: true, v: 1, id: 'online?', type: 'ping' }, [port2]);
-    });
-  });
-}
-
-/** Switches the browser's network (a real outage: fetch rejects, `navigator.onLine` flips) and waits until the worker sees it. */
-export async function setOnline(page: Page, online: boolean): Promise<void> {
-  await page.context().setOffline(!online);
-  await expect.poll(() => workerOnline(page)).toBe(online);
 }
 
 /** Checks the server's wire log: every Idempotency-Key took effect exactly once (201 once; repeats were replays). */

@@ -3,42 +3,13 @@
  * (e2e/fixtures.ts): sends that hang, a reload while ops are in flight, a worker killed,
  * answers lost after the server applied them.
  */
-import { fileURLToPath } from 'node:url';
-import type { Page } from '@playwright/test';
-import { build } from 'vite';
 import { expect, openApp, test } from '../../../e2e/fixtures.ts';
-import type { Message, Tq } from './page.ts';
-
-const here = fileURLToPath(new URL('.', import.meta.url));
+import type { Message } from './page.ts';
+import { buildTq, counts, load, messages, mutate, restore } from './tq.ts';
 
 test.beforeAll(async ({ testServer }) => {
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    root: here,
-    // Query reads process.env.NODE_ENV, as an app's bundler defines it.
-    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
-    build: {
-      outDir: testServer.api.staticDir,
-      emptyOutDir: false,
-      copyPublicDir: false,
-      minify: false,
-      target: 'es2022',
-      lib: { entry: `${here}page.ts`, formats: ['es'], fileName: () => 'tq.js' },
-    },
-  });
+  await buildTq(testServer.api.staticDir);
 });
-
-const tq = (page: Page) => page.evaluateHandle(() => (window as unknown as { tq: Tq }).tq);
-async function load(page: Page): Promise<void> {
-  await page.addScriptTag({ url: '/tq.js', type: 'module' });
-  await page.waitForFunction(() => 'tq' in window);
-}
-const counts = async (page: Page) => (await tq(page)).evaluate((t) => t.counts());
-const restore = async (page: Page) => (await tq(page)).evaluate((t) => t.restore());
-const mutate = async (page: Page, messages: Message[]) => (await tq(page)).evaluate((t, m) => t.mutate(m), messages);
-const messages = (from: number, to: number): Message[] =>
-  Array.from({ length: to - from }, (_, i) => ({ n: from + i, lane: `lane-${(from + i) % 4}` }));
 
 test('mutations across 4 lanes survive a reload mid-send and a worker kill: none lost, none applied twice, lane order kept, the cache counts what Ferry counts', async ({
   page,

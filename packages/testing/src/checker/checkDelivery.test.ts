@@ -106,6 +106,23 @@ describe('checkDelivery', () => {
     expect(checkDelivery(onTime).ok).toBe(true);
   });
 
+  it('counts a Retry-After as heard only when written before the client gave up (its send, else arrival, + timeout)', () => {
+    const h = clean();
+    // Read 900 ms after the client sent it, which waits 800 ms: answered at once, but to a client already gone.
+    const lateRead = sent('a', 900, { sentAt: 0, outcome: 503, answeredAt: 900, retryAfterMs: 1000 });
+    const late = { ...h, wire: [lateRead, sent('a', 1000, { sentAt: 950 }), sent('c', 1100), sent('b', 1200)] };
+    expect(checkDelivery(late)).toMatchObject({ ok: false, counts: { earlyRetries: 1 } });
+    expect(checkDelivery({ ...late, clientTimeoutMs: 800 })).toMatchObject({ ok: true, counts: { earlyRetries: 0 } });
+    // Sent 50 ms before it was read: the client heard the 503, and its resend 100 ms later is early.
+    const inTime = { ...late, clientTimeoutMs: 800, wire: [{ ...lateRead, sentAt: 850 }, ...late.wire.slice(1)] };
+    expect(checkDelivery(inTime)).toMatchObject({ ok: false, counts: { earlyRetries: 1 } });
+    // No stamp: the arrival stands in, so an answer written more than the timeout after it was not heard.
+    const slow = sent('a', 0, { outcome: 503, answeredAt: 900, retryAfterMs: 1000 });
+    const unstamped = { ...h, clientTimeoutMs: 800, wire: [slow, sent('a', 1000), sent('c', 1100), sent('b', 1200)] };
+    expect(checkDelivery(unstamped).ok).toBe(true);
+    expect(checkDelivery({ ...unstamped, clientTimeoutMs: 1000 }).ok).toBe(false);
+  });
+
   it('accepts a planned refusal only when the op failed with a status the API answered', () => {
     const h = clean();
     const failed: FinalOp = { ...op('c', 'y', 3, 'failed'), lastError: { status: 422, message: 'HTTP 422' } };

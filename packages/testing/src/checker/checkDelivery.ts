@@ -120,6 +120,7 @@ function checkRetryAfter<O extends FinalOp>(
   note: Note,
 ): number {
   const stops = history.workerStops ?? [];
+  const timeout = history.clientTimeoutMs ?? Infinity;
   const t0 = history.wire[0]?.at ?? 0;
   let early = 0;
   for (const [key, list] of byKey) {
@@ -128,6 +129,9 @@ function checkRetryAfter<O extends FinalOp>(
       const next = list[i] as WireRequest;
       const { answeredAt, retryAfterMs } = prev;
       if (retryAfterMs === undefined || answeredAt === undefined) continue;
+      // The client gave up by `sentAt + timeout` (it sends no later than it stamps, or than the recorder reads): an
+      // answer written after that was never heard, however late the recorder read the request.
+      if (answeredAt > (prev.sentAt ?? prev.at) + timeout) continue;
       if (stops.some(([from, to]) => to >= prev.at && from <= next.at)) continue;
       const due = answeredAt + retryAfterMs;
       if (next.at >= due) continue;

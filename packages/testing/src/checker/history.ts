@@ -9,8 +9,13 @@
 export interface WireRequest {
   /** The request's `Idempotency-Key`; null when it had none. */
   key: string | null;
-  /** Wall-clock ms when it arrived. */
+  /** Wall-clock ms when it arrived (when the recorder read it: later than the client sent it, under load much later). */
   at: number;
+  /**
+   * Wall-clock ms when the client says it sent it: the recorders read an `X-Sent-At` header of digits, which a
+   * client stamps when a test asks (e.g. from the HttpTransport's `headers` hook). Unset without one.
+   */
+  sentAt?: number;
   /** The status the client heard, or `hang` / `drop` when it heard none. Unset until answered. */
   outcome?: number | 'hang' | 'drop';
   /** Wall-clock ms when the answer was written to a connection still open; unset if the client had gone. */
@@ -60,6 +65,12 @@ export interface DeliveryHistory<O extends FinalOp = FinalOp> {
    * heard the `Retry-After` may have died before recording it.
    */
   workerStops?: readonly (readonly [number, number])[];
+  /**
+   * How long the client waits for an answer (ms; Ferry's HttpTransport `timeoutMs`). An answer written later than
+   * that after its request was sent ({@link WireRequest.sentAt}, else its arrival `at`) reached a client that had
+   * given up: its `Retry-After` binds nothing. @default unbounded (every answer written to an open connection binds)
+   */
+  clientTimeoutMs?: number;
   /**
    * Which order must follow enqueue order within a lane: the order the API
    * first saw each op (`sent`), or the order of the effects (`applied`: for

@@ -21,12 +21,20 @@ const api = [
   }),
 ];
 const faults = new FaultHandler({ api });
-const server = setupServer(faults.handler);
+/** How long the next request waits before the fault handler reads it (a proxy busy for a moment). */
+let nextReadDelayMs = 0;
+const busy = http.all('*', async () => {
+  const ms = nextReadDelayMs;
+  nextReadDelayMs = 0;
+  if (ms > 0) await sleep(ms);
+});
+const server = setupServer(busy, faults.handler);
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterEach(() => {
   faults.reset();
   applied.length = 0;
   dedupe = true;
+  nextReadDelayMs = 0;
 });
 afterAll(() => server.close());
 
@@ -44,10 +52,39 @@ async function deliver(key: string, wait: (retryAfterMs: number) => number): Pro
     await new Promise((r) => setTimeout(r, wait(last?.retryAfterMs ?? 0)));
   }
 }
+/**
+ * A client that gives each attempt `timeoutMs` and stamps its `X-Sent-At`; it resends until a 2xx, after
+ * `wait(retryAfterMs)` when it heard an answer, or after 150 ms when it gave up. Resolves what each attempt heard.
+ */
+async function deliverWithin(
+  key: string,
+  timeoutMs: number,
+  wait: (retryAfterMs: number) => number,
+): Promise<(number | 'timeout')[]> {
+  const heard: (number | 'timeout')[] = [];
+  for (let i = 0; i < 5; i++) {
+    const headers = { 'Idempotency-Key': key, 'X-Sent-At': String(Date.now()) };
+    const signal = AbortSignal.timeout(timeoutMs);
+    const res = await fetch(`http://api.test/api/${key}`, { method: 'POST', headers, body: '{}', signal }).catch(
+      () => undefined,
+    );
+    heard.push(res?.status ?? 'timeout');
+    if (res !== undefined && res.status < 300) break;
+    await sleep(res === undefined ? 150 : wait(Number(res.headers.get('retry-after') ?? 0) * 1000));
+  }
+  return heard;
+}
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const ops = (...ids: string[]): FinalOp[] =>
   ids.map((id, i) => ({ id, idempotencyKey: id, lane: 'lane', seq: i + 1, status: 'done' }));
-const check = (acked: string[], stored = ops(...acked)) =>
-  checkDelivery({ wire: faults.log, effects: applied.map((key) => ({ key })), ops: stored, acked });
+const check = (acked: string[], stored = ops(...acked), clientTimeoutMs?: number) =>
+  checkDelivery({
+    wire: faults.log,
+    effects: applied.map((key) => ({ key })),
+    ops: stored,
+    acked,
+    ...(clientTimeoutMs !== undefined && { clientTimeoutMs }),
+  });
 const firstOnly =
   (fault: Fault) =>
   (_req: unknown, nth: number): Fault =>
@@ -90,5 +127,22 @@ describe('checkDelivery on recorded histories', () => {
     applied.length = 0;
     await deliver('a', () => 10);
     expect(check(['a'])).toMatchObject({ ok: false, counts: { earlyRetries: 1 } });
+  });
+
+  it('early retry, judged from what the client heard: a late read is not one, a resend inside Retry-After is', async () => {
+    faults.plan = firstOnly({ status: 503, headers: { 'Retry-After': '1' } });
+    // The handler reads the first request 150 ms after it was sent: the client, which waits 100 ms, has given up on
+    // it before its 503 is written, and resends 150 ms later, inside the Retry-After it never heard.
+    nextReadDelayMs = 150;
+    expect(await deliverWithin('a', 100, (ms) => ms)).toEqual(['timeout', 201]);
+    const [first, second] = faults.log;
+    expect(second!.at).toBeLessThan(first!.answeredAt! + first!.retryAfterMs!);
+    expect(first!.answeredAt!).toBeGreaterThan(first!.sentAt! + 100);
+    expect(check(['a'], ops('a'), 100)).toMatchObject({ ok: true, counts: { duplicatesOnWire: 1, earlyRetries: 0 } });
+    // The same client, read at once: it hears the 503 in time, and a resend 10 ms later is caught.
+    faults.reset();
+    applied.length = 0;
+    expect(await deliverWithin('a', 100, () => 10)).toEqual([503, 201]);
+    expect(check(['a'], ops('a'), 100)).toMatchObject({ ok: false, counts: { earlyRetries: 1 } });
   });
 });

@@ -73,7 +73,7 @@ export class WireRecorder {
       ...(op.payload !== undefined && { body: op.payload }),
       batched: true,
     };
-    if (!this.#match(planned)) return { fault: 'pass', entry: { ...planned, at: Date.now(), fault: 'pass' } };
+    if (!this.#match(planned)) return { fault: 'pass', entry: { ...planned, ...arrival(planned), fault: 'pass' } };
     return this.#plan(planned);
   }
 
@@ -87,10 +87,16 @@ export class WireRecorder {
     const nth = (this.#count.get(planned.key ?? '') ?? 0) + 1;
     this.#count.set(planned.key ?? '', nth);
     const fault = this.plan(planned, nth);
-    const entry: LoggedRequest = { ...planned, at: Date.now(), fault };
+    const entry: LoggedRequest = { ...planned, ...arrival(planned), fault };
     this.log.push(entry);
     return { fault, entry };
   }
+}
+
+/** When a request arrived, and when the client says it sent it (an `X-Sent-At` header of digits). */
+function arrival(req: PlannedRequest): { at: number; sentAt?: number } {
+  const stamp = req.headers['x-sent-at'];
+  return { at: Date.now(), ...(stamp !== undefined && /^\d+$/.test(stamp) && { sentAt: Number(stamp) }) };
 }
 
 /** One op of a batch request (Ferry's `BatchItem`), as far as the faults read it. */
