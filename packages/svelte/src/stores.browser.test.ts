@@ -79,6 +79,7 @@ function setup() {
     if (c) await player.delivery.exchange({ settlements: [{ run: [c], results: [{ ok: true }] }] });
   };
   const lists = () => requests.filter((r) => r === 'list').length;
+  const gets = () => requests.filter((r) => r === 'get').length;
   return {
     client,
     status,
@@ -88,6 +89,7 @@ function setup() {
     op,
     sendOne,
     lists,
+    gets,
     close: async () => {
       out.close();
       await inner.close();
@@ -141,6 +143,11 @@ describe('@ferry/svelte in Chromium', () => {
     const one = follow(op(t.client, id));
     expect(one.value()).toBeUndefined();
     await vi.waitFor(() => expect(one.value()?.status).toBe('pending'));
+    // Another op's changes ask nothing.
+    const gets = t.gets();
+    await t.client.enqueue(t.op('other'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(t.gets()).toBe(gets);
     await t.sendOne();
     await vi.waitFor(() => expect(one.value()?.status).toBe('done'));
     const none = follow(op(t.client, 'nope'));

@@ -87,6 +87,7 @@ function setup() {
     if (c) await player.delivery.exchange({ settlements: [{ run: [c], results: [{ ok: true }] }] });
   };
   const lists = () => requests.filter((r) => r === 'list').length;
+  const gets = () => requests.filter((r) => r === 'get').length;
   return {
     client,
     status,
@@ -97,6 +98,7 @@ function setup() {
     op,
     sendOne,
     lists,
+    gets,
     close: async () => {
       for (const s of scopes) s.stop();
       out.close();
@@ -140,6 +142,11 @@ describe('@ferry/vue in Chromium', () => {
     const { value: op, scope } = t.use(() => useOp(id));
     expect(op.value).toBeUndefined();
     await vi.waitFor(() => expect(op.value?.status).toBe('pending'));
+    // Another op's changes ask nothing.
+    const gets = t.gets();
+    await t.client.enqueue(t.op('other'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(t.gets()).toBe(gets);
     await t.sendOne();
     await vi.waitFor(() => expect(op.value?.status).toBe('done'));
     id.value = 'nope';
