@@ -4,6 +4,7 @@ import type { Readable } from 'svelte/store';
 import { readable } from 'svelte/store';
 import { watchOp } from './lib/watchOp.ts';
 
+/** Options of {@link op}. */
 export interface OpOptions {
   /**
    * While the op is not settled (not done, failed or gone), how often it is read again (ms): a

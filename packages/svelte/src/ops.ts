@@ -4,6 +4,7 @@ import type { Readable } from 'svelte/store';
 import { readable } from 'svelte/store';
 import { watchOps } from './lib/watchOps.ts';
 
+/** Options of {@link ops}. */
 export interface OpsOptions {
   /**
    * While changes keep coming, the longest the list may lag (ms): an answer that another change

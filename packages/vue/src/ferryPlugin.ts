@@ -4,6 +4,7 @@ import { FerryError } from '@ferry/core';
 import type { InjectionKey, Plugin } from 'vue';
 import { hasInjectionContext, inject, provide } from 'vue';
 
+/** What {@link ferryPlugin} and {@link provideFerry} give the composables. */
 export interface FerryOptions {
   /** The app's one client, made once outside components (`createFerryClient()`). */
   client: FerryClient;
@@ -31,7 +32,7 @@ function injectFerry(): FerryOptions {
   if (!ferry)
     throw new FerryError(
       'invalid-config',
-      '@ferry/vue: a Ferry composable was used outside an app given app.use(ferryPlugin({ client })) or provideFerry',
+      '@ferry/vue: no app.use(ferryPlugin({ client })) or provideFerry() above this',
     );
   return ferry;
 }

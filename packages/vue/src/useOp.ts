@@ -5,6 +5,7 @@ import { useFerry } from './ferryPlugin.ts';
 import { inScope } from './lib/inScope.ts';
 import { watchOp } from './lib/watchOp.ts';
 
+/** Options of {@link useOp}. */
 export interface UseOpOptions {
   /**
    * While the op is not settled (not done, failed or gone), how often it is read again (ms): a

@@ -5,6 +5,7 @@ import { useFerry } from './ferryPlugin.ts';
 import { inScope } from './lib/inScope.ts';
 import { queryKey, watchOps } from './lib/watchOps.ts';
 
+/** Options of {@link useOps}. */
 export interface UseOpsOptions {
   /**
    * While changes keep coming, the longest the list may lag (ms): an answer that another change

@@ -7,8 +7,5 @@ import { getCurrentScope } from 'vue';
  */
 export function inScope(name: string): void {
   if (!getCurrentScope())
-    throw new FerryError(
-      'invalid-config',
-      `@ferry/vue: ${name}() must be called in setup() or inside an effectScope(), which stops it when it ends`,
-    );
+    throw new FerryError('invalid-config', `@ferry/vue: ${name}() needs setup() or an effectScope() to end it`);
 }
