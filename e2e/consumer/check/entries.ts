@@ -17,7 +17,6 @@ import * as react from '@ferry/react';
 import * as vue from '@ferry/vue';
 import * as svelte from '@ferry/svelte';
 import { createApp, effectScope } from 'vue';
-import type { Readable } from 'svelte/store';
 
 export const entries = [
   core,
@@ -44,24 +43,21 @@ const hooks = [react.FerryProvider, react.useFerryStatus, react.useOp, react.use
 // Vue: the plugin, and the composables in a scope of the app, as a component's setup runs them.
 const app = createApp({}).use(vue.ferryPlugin({ client: ferry, status: clientStatus.createFerryStatus(ferry) }));
 const composables:
-  | { pending: number; op: core.OperationStatus | undefined; ops: number | undefined; enqueue: Promise<string> }
-  | undefined = app.runWithContext(() =>
-  effectScope().run(() => ({
-    pending: vue.useFerryStatus().value.counts.pending,
-    op: vue.useOp(() => 'id', { recheckMs: 5000 }).value?.status,
-    ops: vue.useOps({ lane: 'chat' }, { maxWaitMs: 100 }).value?.length,
-    enqueue: vue.useEnqueue()({ kind: 'k', target: '/a', payload: 1 }),
-  })),
-);
-// Svelte: readable stores, as `$store` reads them.
-const stores: [
-  Readable<svelte.FerryStatus>,
-  Readable<core.Operation | null | undefined>,
-  Readable<core.Operation[] | undefined>,
-] = [
-  svelte.ferryStatus(clientStatus.createFerryStatus(ferry)),
-  svelte.op(ferry, 'id', { recheckMs: 5000 }),
-  svelte.ops(ferry, { lane: 'chat' }, { maxWaitMs: 100 }),
+  { pending: number; op: string | undefined; ops: number | undefined; enqueue: Promise<string> } | undefined =
+  app.runWithContext(() =>
+    effectScope().run(() => ({
+      pending: vue.useFerryStatus().value.counts.pending,
+      op: vue.useOp(() => 'id', { recheckMs: 5000 }).value?.status,
+      ops: vue.useOps({ lane: 'chat' }, { maxWaitMs: 100 }).value?.length,
+      enqueue: vue.useEnqueue()({ kind: 'k', target: '/a', payload: 1 }),
+    })),
+  );
+// Svelte: readable stores, subscribed as `$store` subscribes.
+const seen: (string | number | undefined)[] = [];
+const stores = [
+  svelte.ferryStatus(clientStatus.createFerryStatus(ferry)).subscribe((s) => seen.push(s.counts.pending)),
+  svelte.op(ferry, 'id', { recheckMs: 5000 }).subscribe((op) => seen.push(op?.status)),
+  svelte.ops(ferry, { lane: 'chat' }, { maxWaitMs: 100 }).subscribe((ops) => seen.push(ops?.length)),
 ];
 const item: batch.BatchItem = { target: '/a', method: 'POST', idempotencyKey: 'k' };
 export const used = [
