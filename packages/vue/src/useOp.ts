@@ -2,7 +2,7 @@ import type { Operation } from '@ferry/core';
 import type { MaybeRefOrGetter, ShallowRef } from 'vue';
 import { shallowRef, toValue, watch } from 'vue';
 import { useFerry } from './ferryPlugin.ts';
-import { inScope } from './lib/inScope.ts';
+import { inScope, onServer } from './lib/inScope.ts';
 import { watchOp } from './lib/watchOp.ts';
 
 /** Options of {@link useOp}. */
@@ -31,6 +31,7 @@ export function useOp(
   const client = useFerry();
   const recheckMs = options.recheckMs ?? 10_000;
   const op = shallowRef<Operation | null | undefined>(undefined);
+  if (onServer()) return op;
   // The watcher belongs to the scope: when it ends, the cleanup below stops listening.
   watch(
     () => toValue(id),

@@ -2,7 +2,7 @@ import type { ListQuery, Operation } from '@ferry/core';
 import type { MaybeRefOrGetter, ShallowRef } from 'vue';
 import { shallowRef, toValue, watch } from 'vue';
 import { useFerry } from './ferryPlugin.ts';
-import { inScope } from './lib/inScope.ts';
+import { inScope, onServer } from './lib/inScope.ts';
 import { queryKey, watchOps } from './lib/watchOps.ts';
 
 /** Options of {@link useOps}. */
@@ -30,6 +30,7 @@ export function useOps(
   const client = useFerry();
   const maxWaitMs = options.maxWaitMs ?? 250;
   const ops = shallowRef<Operation[] | undefined>(undefined);
+  if (onServer()) return ops;
   // Watched by key: a getter that builds an equal query anew changes nothing.
   watch(
     () => queryKey(toValue(query)),
