@@ -74,8 +74,8 @@ async function bundledSize(code: string, format: 'es' | 'iife'): Promise<number>
         target: 'es2022',
         minify: true,
         lib: { entry, formats: [format], name: 'app', fileName: () => 'out.js' },
-        // Not Ferry's to count: the test runner, and React, which an app using @ferry/react already ships.
-        rollupOptions: { external: ['vitest', 'react', 'react-dom'] },
+        // Not Ferry's to count: the test runner, and the frameworks (React, Vue, Svelte) an app using their bindings already ships.
+        rollupOptions: { external: ['vitest', 'react', 'react-dom', 'vue', /^svelte(\/|$)/] },
       },
     });
     return gzipSync(await readFile(join(dir, 'out', 'out.js')), { level: 9 }).length;

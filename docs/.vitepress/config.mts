@@ -35,6 +35,8 @@ const guides: DefaultTheme.SidebarItem[] = [
       { text: 'Testing your offline path', link: '/testing' },
       { text: 'The status snapshot', link: '/status' },
       { text: 'TanStack Query', link: '/tanstack-query' },
+      { text: 'Vue', link: '/vue' },
+      { text: 'Svelte', link: '/svelte' },
     ],
   },
   {

@@ -50,8 +50,10 @@ const APP_DEPS = [
   '@types/react@19.3.0',
   // @ferry/tanstack-query's README and guide use React Query (query-core, its peer, comes with it).
   '@tanstack/react-query@5.108.4',
-  // The docs' Vue components' framework (vue-tsc checks them: VUE_CHECK_DEPS).
+  // The docs' Vue components' framework (vue-tsc checks them: VUE_CHECK_DEPS), @ferry/vue's peer.
   'vue@3.5.47',
+  // @ferry/svelte's peer.
+  'svelte@5.60.1',
   // @ferry/server's peers and their types at the versions packages/server pins, @types/node for a
   // Node program, and Express for docs/node.md's example.
   ...['@electric-sql/pglite', 'hono', 'pg', '@types/pg'].map((name) => `${name}@${serverPins()[name]}`),
@@ -79,6 +81,8 @@ export const ENTRIES = [
   '@ferry/client/identity',
   '@ferry/workbox',
   '@ferry/react',
+  '@ferry/vue',
+  '@ferry/svelte',
   '@ferry/tanstack-query',
   '@ferry/server',
   '@ferry/server/pglite',
@@ -92,7 +96,19 @@ export const ENTRIES = [
   '@ferry/testing/msw',
   '@ferry/testing/node',
 ];
-const PACKAGES = ['core', 'idb', 'sw', 'client', 'workbox', 'react', 'tanstack-query', 'server', 'testing'];
+const PACKAGES = [
+  'core',
+  'idb',
+  'sw',
+  'client',
+  'workbox',
+  'react',
+  'vue',
+  'svelte',
+  'tanstack-query',
+  'server',
+  'testing',
+];
 /** Files besides the entries a tarball must hold. */
 const MORE: Record<string, string[]> = {
   sw: ['package/dist/ferry-sw.classic.js'],

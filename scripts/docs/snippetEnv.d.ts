@@ -3,3 +3,8 @@
 // e2e/consumer/check/server-env.d.ts.
 declare function token(): Promise<string>;
 declare function showReloadPrompt(accept: () => void): void;
+// A Vue app's single-file components, as its env.d.ts declares them (vue-tsc checks the components themselves).
+declare module '*.vue' {
+  const component: import('vue').DefineComponent;
+  export default component;
+}

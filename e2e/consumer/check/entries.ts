@@ -14,6 +14,9 @@ import * as clientStatus from '@ferry/client/status';
 import * as identity from '@ferry/client/identity';
 import * as workbox from '@ferry/workbox';
 import * as react from '@ferry/react';
+import * as vue from '@ferry/vue';
+import * as svelte from '@ferry/svelte';
+import { createApp, effectScope } from 'vue';
 
 export const entries = [
   core,
@@ -29,12 +32,33 @@ export const entries = [
   identity,
   workbox,
   react,
+  vue,
+  svelte,
 ];
 const host: sw.FerryHost = sw.createFerryHost({ retry: { maxAttempts: 3 } });
 const ferry: client.FerryClient = client.createFerryClient({ page: { host: page.pageHost() } });
 const status: react.FerryStatus = clientStatus.createFerryStatus(ferry)();
 const users: identity.FerryIdentity = identity.createFerryIdentity(ferry);
 const hooks = [react.FerryProvider, react.useFerryStatus, react.useOp, react.useOps, react.useEnqueue];
+// Vue: the plugin, and the composables in a scope of the app, as a component's setup runs them.
+const app = createApp({}).use(vue.ferryPlugin({ client: ferry, status: clientStatus.createFerryStatus(ferry) }));
+const composables:
+  { pending: number; op: string | undefined; ops: number | undefined; enqueue: Promise<string> } | undefined =
+  app.runWithContext(() =>
+    effectScope().run(() => ({
+      pending: vue.useFerryStatus().value.counts.pending,
+      op: vue.useOp(() => 'id', { recheckMs: 5000 }).value?.status,
+      ops: vue.useOps({ lane: 'chat' }, { maxWaitMs: 100 }).value?.length,
+      enqueue: vue.useEnqueue()({ kind: 'k', target: '/a', payload: 1 }),
+    })),
+  );
+// Svelte: readable stores, subscribed as `$store` subscribes.
+const seen: (string | number | undefined)[] = [];
+const stores = [
+  svelte.ferryStatus(clientStatus.createFerryStatus(ferry)).subscribe((s) => seen.push(s.counts.pending)),
+  svelte.op(ferry, 'id', { recheckMs: 5000 }).subscribe((op) => seen.push(op?.status)),
+  svelte.ops(ferry, { lane: 'chat' }, { maxWaitMs: 100 }).subscribe((ops) => seen.push(ops?.length)),
+];
 const item: batch.BatchItem = { target: '/a', method: 'POST', idempotencyKey: 'k' };
 export const used = [
   item,
@@ -43,6 +67,8 @@ export const used = [
   status,
   users,
   hooks,
+  composables,
+  stores,
   protocol.isFerryMessage({ ferry: true }),
   core.RETRY_DEFAULTS.maxAttempts,
   testing.VirtualClock,

@@ -1,0 +1,7 @@
+export { ferryStatus } from './ferryStatus.ts';
+export { op } from './op.ts';
+export type { OpOptions } from './op.ts';
+export { ops } from './ops.ts';
+export type { OpsOptions } from './ops.ts';
+export type { FerryClient } from '@ferry/client';
+export type { DrainProgress, FerryStatus, StatusCounts } from '@ferry/client/status';

@@ -1,0 +1,10 @@
+export { ferryPlugin, provideFerry, useFerry } from './ferryPlugin.ts';
+export type { FerryOptions } from './ferryPlugin.ts';
+export { useFerryStatus } from './useFerryStatus.ts';
+export { useOp } from './useOp.ts';
+export type { UseOpOptions } from './useOp.ts';
+export { useOps } from './useOps.ts';
+export type { UseOpsOptions } from './useOps.ts';
+export { useEnqueue } from './useEnqueue.ts';
+export type { FerryClient } from '@ferry/client';
+export type { DrainProgress, FerryStatus, StatusCounts } from '@ferry/client/status';
