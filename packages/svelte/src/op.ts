@@ -2,7 +2,7 @@ import type { FerryClient } from '@ferry/client';
 import type { Operation } from '@ferry/core';
 import type { Readable } from 'svelte/store';
 import { readable } from 'svelte/store';
-import { watchOp } from './lib/watchOp.ts';
+import { watchOp } from '@ferry/client/watch';
 
 /** Options of {@link op}. */
 export interface OpOptions {

@@ -2,7 +2,7 @@ import type { FerryClient } from '@ferry/client';
 import type { ListQuery, Operation } from '@ferry/core';
 import type { Readable } from 'svelte/store';
 import { readable } from 'svelte/store';
-import { watchOps } from './lib/watchOps.ts';
+import { watchOps } from '@ferry/client/watch';
 
 /** Options of {@link ops}. */
 export interface OpsOptions {

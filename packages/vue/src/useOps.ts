@@ -3,7 +3,7 @@ import type { MaybeRefOrGetter, ShallowRef } from 'vue';
 import { shallowRef, toValue, watch } from 'vue';
 import { useFerry } from './ferryPlugin.ts';
 import { inScope, onServer } from './lib/inScope.ts';
-import { queryKey, watchOps } from './lib/watchOps.ts';
+import { queryKey, watchOps } from '@ferry/client/watch';
 
 /** Options of {@link useOps}. */
 export interface UseOpsOptions {

@@ -1,4 +1,4 @@
-import type { FerryClient } from '@ferry/client';
+import type { FerryClient } from '../types.ts';
 import type { ListQuery, Operation } from '@ferry/core';
 
 /**

@@ -1,4 +1,4 @@
-import type { FerryClient } from '@ferry/client';
+import type { FerryClient } from '../types.ts';
 import type { Operation } from '@ferry/core';
 
 /** Gone, delivered or failed for good: nothing more happens to it unless someone acts. */
