@@ -8,7 +8,7 @@
 import type { Page } from '@playwright/test';
 import { expect, openApp, test } from '../../../e2e/fixtures.ts';
 import type { Message } from './page.ts';
-import { buildTq, counts, load, messages, mutate, restore } from './tq.ts';
+import { buildTq, counts, load, messages, mutate, restore, unsent } from './tq.ts';
 
 /**
  * 200 mutations, 10 a round; a reload after every round; the worker killed in 5 rounds; the server out in 8
@@ -27,14 +27,17 @@ test.beforeAll(async ({ testServer }) => {
 const stored = (page: Page): Promise<number> =>
   page.evaluate(async () => (await window.ferry.list({ limit: 10_000 })).length);
 
-/** Waits until the cache's pending mutations are Ferry's unsettled ops (none errored); returns how many. */
+/**
+ * Waits until the cache's pending mutations are Ferry's unsettled ops, as listed and as `stats()` counts them (none
+ * errored); returns how many.
+ */
 async function sample(page: Page): Promise<number> {
   let last = { pending: -1, success: 0, error: 0, unsettled: -2 };
   await expect
     .poll(
       async () => {
         last = await counts(page);
-        return last.error === 0 && last.pending === last.unsettled;
+        return last.error === 0 && last.pending === last.unsettled && (await unsent(page)) === last.pending;
       },
       { timeout: 15_000 },
     )

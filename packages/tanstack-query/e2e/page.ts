@@ -26,6 +26,11 @@ const tq = {
   mutate(messages: Message[]): void {
     for (const m of messages) new MutationObserver(client, send).mutate(m).catch(() => {});
   },
+  /** The ops unsent (pending or in flight) as Ferry's `stats()` counts them. */
+  async unsent(): Promise<number> {
+    const { pending, inflight } = await ferry.stats();
+    return pending + inflight;
+  },
   /** The cache's Ferry mutations by status, and Ferry's unsettled ops. */
   async counts() {
     const cache = client.getMutationCache();

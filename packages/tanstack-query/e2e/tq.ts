@@ -35,6 +35,7 @@ export async function load(page: Page): Promise<void> {
   await page.waitForFunction(() => 'tq' in window);
 }
 export const counts = async (page: Page) => (await tq(page)).evaluate((t) => t.counts());
+export const unsent = async (page: Page) => (await tq(page)).evaluate((t) => t.unsent());
 export const restore = async (page: Page) => (await tq(page)).evaluate((t) => t.restore());
 export const mutate = async (page: Page, messages: Message[]) =>
   (await tq(page)).evaluate((t, m) => t.mutate(m), messages);
