@@ -1,7 +1,7 @@
 export { createFerryHost } from './FerryHost.ts';
 export type { ChannelLike, FerryHost, ReplyPort, ServiceWorkerScopeLike, SyncManagerLike } from './FerryHost.ts';
+export type { CredentialsFeature } from './credentials/feature.ts';
 export type {
-  CredentialsOptions,
   DeliveryOptions,
   FerryHostOptions,
   HostTransportOptions,
