@@ -8,6 +8,8 @@ import * as testing from '@ferry/core/testing';
 import * as idb from '@ferry/idb';
 import * as sw from '@ferry/sw';
 import * as swTesting from '@ferry/sw/testing';
+import * as swCredentials from '@ferry/sw/credentials';
+import * as swBatch from '@ferry/sw/batch';
 import * as client from '@ferry/client';
 import * as page from '@ferry/client/page';
 import * as clientStatus from '@ferry/client/status';
@@ -23,6 +25,8 @@ export const entries = [
   idb,
   sw,
   swTesting,
+  swCredentials,
+  swBatch,
   client,
   page,
   clientStatus,
@@ -31,6 +35,11 @@ export const entries = [
   react,
 ];
 const host: sw.FerryHost = sw.createFerryHost({ retry: { maxAttempts: 3 } });
+const withFeatures: sw.FerryHost = sw.createFerryHost({
+  credentials: swCredentials.credentials({ persist: false }),
+  transport: { batch: swBatch.batch({ target: '/api/batch' }) },
+  delivery: { batchSize: 10 },
+});
 const ferry: client.FerryClient = client.createFerryClient({ page: { host: page.pageHost() } });
 const status: react.FerryStatus = clientStatus.createFerryStatus(ferry)();
 const users: identity.FerryIdentity = identity.createFerryIdentity(ferry);
@@ -39,6 +48,7 @@ const item: batch.BatchItem = { target: '/a', method: 'POST', idempotencyKey: 'k
 export const used = [
   item,
   host,
+  withFeatures,
   ferry,
   status,
   users,

@@ -6,6 +6,7 @@ import { DEFAULT_DURABILITY, resolveOptions } from './engine/resolveOptions.ts';
 import type { FerryHostOptions } from './options.ts';
 import { testPlatform } from './testing/index.ts';
 import { credentials } from './credentials/index.ts';
+import { batch } from './http/batch.ts';
 
 /** The message of the `invalid-config` FerryError that creating a host with `options` throws. */
 function refusal(options: unknown): string {
@@ -25,7 +26,7 @@ describe('host options', () => {
       name: 'app',
       allowedOrigins: ['https://api.example'],
       onError: () => {},
-      transport: { timeoutMs: 5000, batchTarget: '/api/batch' },
+      transport: { timeoutMs: 5000, batch: batch({ target: '/api/batch' }) },
       retry: { maxAttempts: 3 },
       delivery: { concurrency: 2, batchLimit: 10, batchSize: 5, leaseMs: 6000, offlineRecheckMs: 1000 },
       storage: { store: () => Promise.reject(new Error('not opened yet')), durability: 'relaxed', retentionMs: 1 },
@@ -94,6 +95,9 @@ describe('host options', () => {
     expect(refusal({ transport: { maxRetryAfterMs: 1 } })).toBe(
       'transport.maxRetryAfterMs is set by the host: use retry.maxRetryAfterMs',
     );
+    expect(refusal({ transport: { batchTarget: '/api/batch' } })).toBe(
+      "transport.batchTarget is now transport.batch: batch({ target }) from '@ferry/sw/batch'",
+    );
   });
 
   it('a lease must outlast the whole send: delivery.leaseMs above transport.timeoutMs', () => {
@@ -115,7 +119,7 @@ describe('host options', () => {
     expect(() =>
       createFerryHost({
         delivery: { batchSize: 2 },
-        transport: { batchTarget: '/api/batch' },
+        transport: { batch: batch({ target: '/api/batch' }) },
         platform: testPlatform(),
       }),
     ).not.toThrow();

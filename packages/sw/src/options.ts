@@ -70,7 +70,7 @@ export interface DeliveryOptions {
   batchLimit?: number;
   /**
    * Most ops of one lane per send. Above 1 the transport must batch: give the
-   * HttpTransport a `batchTarget` (`transport: { batchTarget: '/api/batch' }`).
+   * HttpTransport batch mode (`transport: { batch: batch({ target: '/api/batch' }) }`, from `@ferry/sw/batch`).
    * A positive integer. @default 25 when the transport can batch, else 1
    */
   batchSize?: number;

@@ -139,15 +139,20 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
     for (const key of Object.keys(t))
       if (Object.hasOwn(HOST_SUPPLIED, key))
         throw bad(`transport.${key}`, `is set by the host: use ${HOST_SUPPLIED[key]}`);
+    if ('batchTarget' in t)
+      throw bad('transport.batchTarget', "is now transport.batch: batch({ target }) from '@ferry/sw/batch'");
   }
   const leaseMs = delivery.leaseMs ?? DEFAULT_LEASE_MS;
   const timeoutMs = custom ? undefined : ((t as HostTransportOptions | undefined)?.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   // A lease must outlast the send it covers (hooks included), or a slow answer would be sent twice.
   if (timeoutMs !== undefined && !(leaseMs > timeoutMs))
     throw bad('delivery.leaseMs', `(${leaseMs}) must be longer than transport.timeoutMs (${timeoutMs})`);
-  const batches = custom ? (t as Transport).sendBatch !== undefined : (t as HostTransportOptions)?.batchTarget;
+  const batches = custom ? (t as Transport).sendBatch !== undefined : (t as HostTransportOptions)?.batch;
   if ((delivery.batchSize ?? 1) > 1 && !batches)
-    throw bad('delivery.batchSize', 'above 1 needs a transport that batches (transport.batchTarget)');
+    throw bad(
+      'delivery.batchSize',
+      "above 1 needs a transport that batches (transport.batch: batch() from '@ferry/sw/batch')",
+    );
   const fns: [string, ...string[]][] = [
     ['clock', 'now'],
     ['timers', 'setTimeout', 'clearTimeout'],

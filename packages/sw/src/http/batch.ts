@@ -1,8 +1,13 @@
+/**
+ * `@ferry/sw/batch`: batch mode for the HTTP transport, several ops of a lane in one request. A worker that
+ * does not batch does not ship it.
+ */
 import type { Clock, Operation, SendResult } from '@ferry/core';
-import type { BatchItem, BatchResult } from '@ferry/core/batch';
+import { FerryError } from '@ferry/core';
+import type { BatchItem } from '@ferry/core/batch';
 import type { Deadline } from './deadline.ts';
 import { readBody } from './readBody.ts';
-import type { Judge } from './judge.ts';
+import type { Judge, RawItem } from './judge.ts';
 import type { OriginHealth } from './OriginHealth.ts';
 import type { Exchange } from './request.ts';
 
@@ -12,9 +17,6 @@ const MAX_BATCH_ANSWER_BYTES = 256 * 1024;
 export function batchItem({ id, kind, target, method, idempotencyKey, payload }: Operation): BatchItem {
   return { id, kind, target, method, idempotencyKey, payload };
 }
-
-/** One item of a batch answer, as read: `{ status, error?, retryAfter?, body? }`, or why it is not one. */
-export type RawItem = { [K in keyof BatchResult]?: unknown };
 
 /**
  * Reads a 2xx batch answer `{ results: [...] }` within what is left of the
@@ -36,12 +38,6 @@ export async function readBatchAnswer(res: Response, d: Deadline): Promise<RawIt
   return results.map((r: unknown) => (typeof r === 'object' && r !== null ? r : {}) as RawItem);
 }
 
-/** An item's `retryAfter` as a header value would be, or null. */
-export function itemRetryAfter(item: RawItem): string | null {
-  const v = item.retryAfter;
-  return typeof v === 'number' ? String(v) : typeof v === 'string' ? v : null;
-}
-
 /** What a batch send needs of its transport. */
 export interface BatchParts {
   /** A target resolved and allow-listed, or why it is refused. */
@@ -52,6 +48,21 @@ export interface BatchParts {
   health: OriginHealth;
   clock: Clock;
 }
+
+/**
+ * Batch mode for the HTTP transport (`transport: { batch: batch({ target }) }`), made by `batch()` from
+ * `@ferry/sw/batch`: the transport then has `sendBatch`, and the host sends up to `delivery.batchSize` ops of a
+ * lane per request.
+ */
+export interface BatchMode {
+  /** Where batch sends go, resolved and allow-listed like a target. */
+  readonly target: string;
+  /** Sends one batch; the transport calls it with its own parts. */
+  readonly send: (parts: never, ops: readonly Operation[], d: never) => Promise<SendResult[]>;
+}
+
+/** The HTTP transport's side of {@link BatchMode.send}. */
+export type SendBatch = (parts: BatchParts, ops: readonly Operation[], d: Deadline) => Promise<SendResult[]>;
 
 /**
  * One `POST` to `batchTarget` with `{ ops: [...] }`; the answer's
@@ -87,4 +98,16 @@ export async function sendBatch(
   for (const [i, item] of items.slice(0, sent.length).entries())
     results.push(await p.judge.item(item, { ...asked, keyed: true, op: sent[i] ?? first }, d));
   return results;
+}
+
+/**
+ * Batch mode, for the HTTP transport's `batch` option: `transport: { batch: batch({ target: '/api/batch' }) }`.
+ * `target` is resolved and allow-listed like an op's; the `headers` and `onUnauthorized` hooks get the batch's
+ * first op (see the package README for the wire format). Throws `invalid-config` without a string `target`.
+ */
+export function batch(options: { target: string }): BatchMode {
+  const target = (options as { target?: unknown } | undefined)?.target;
+  if (typeof target !== 'string') throw new FerryError('invalid-config', 'batch() needs a target: a URL string');
+  const send: SendBatch = (parts, ops, d) => sendBatch(parts, target, ops, d);
+  return { target, send: send as BatchMode['send'] };
 }

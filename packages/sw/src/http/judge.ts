@@ -1,9 +1,8 @@
 import type { Clock, JsonValue, Operation, RetryPolicy, SendResult, ServerAnswer } from '@ferry/core';
+import type { BatchResult } from '@ferry/core/batch';
 import type { Deadline } from './deadline.ts';
 import { oneLine, reasonOf } from './errorExcerpt.ts';
 import { parseRetryAfter } from './retryAfter.ts';
-import type { RawItem } from './batch.ts';
-import { itemRetryAfter } from './batch.ts';
 import type { Classify } from './classify.ts';
 import { isUserMismatch } from './classify.ts';
 import type { OriginHealth } from './OriginHealth.ts';
@@ -16,6 +15,9 @@ import { NEEDS_AUTH } from './sessions.ts';
 const REFUSAL_READ_MS = 1000;
 /** A 409 "still in progress" without `Retry-After` is tried again after this long. */
 const IN_PROGRESS_RETRY_MS = 1000;
+
+/** One item of a batch answer, as read: `{ status, error?, retryAfter?, body? }`, or why it is not one. */
+export type RawItem = { [K in keyof BatchResult]?: unknown };
 
 /** Where an answer came from: the send it answers. */
 export interface Asked {
@@ -91,7 +93,8 @@ export class Judge {
     }
     const answer: ServerAnswer = { status, ...(item.body !== undefined && { body: item.body as JsonValue }) };
     const reason = typeof item.error === 'string' ? oneLine(item.error) : '';
-    const retryAfter = itemRetryAfter(item);
+    const v = item.retryAfter;
+    const retryAfter = typeof v === 'number' ? String(v) : typeof v === 'string' ? v : null;
     return this.#judge({ ...asked, status, statusText: '', retryAfter, answer, redirected: false, reason }, d);
   }
 
