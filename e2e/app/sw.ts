@@ -13,7 +13,7 @@
  * one host per name in this worker (two apps on one origin).
  */
 import { createFerryHost } from '../../packages/sw/src/index.ts';
-import { batch as batchMode } from '../../packages/sw/src/http/batch.ts';
+import { batch as batchMode } from '../../packages/sw/src/batch.ts';
 import { credentials } from '../../packages/sw/src/credentials/index.ts';
 
 declare const self: ServiceWorkerGlobalScope;

@@ -9,6 +9,6 @@
  */
 export * from '../src/index.ts';
 export { credentials } from '../src/credentials/index.ts';
-export { batch } from '../src/http/batch.ts';
+export { batch } from '../src/batch.ts';
 export { IdbStore } from '@ferry/idb';
 export { FerryError, MemoryStore } from '@ferry/core';

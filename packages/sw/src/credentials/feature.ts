@@ -33,9 +33,12 @@ export interface UserAccounts {
  * from `@ferry/sw/credentials`, so that a worker without users does not ship them.
  */
 export interface CredentialsFeature {
-  /** Builds the feature's part of an engine (reads the kept credentials when it keeps them). */
-  attach(parts: UsersParts): Promise<UserAccounts>;
+  /** Builds the feature's part of an engine; the host calls it with its own parts (see {@link Attach}). */
+  readonly attach: (parts: never) => Promise<unknown>;
 }
+
+/** {@link CredentialsFeature.attach} as the engine calls it: reads the kept credentials when it keeps them. */
+export type Attach = (parts: UsersParts) => Promise<UserAccounts>;
 
 /** The entry a host needs for what a page asked of it, named in the `unsupported` error. */
 export const CREDENTIALS_ENTRY = "credentials() from '@ferry/sw/credentials'";

@@ -7,12 +7,13 @@
 import { FerryError } from '@ferry/core';
 import { PROTOCOL_VERSION } from '@ferry/core/protocol';
 import { CredentialStore } from './CredentialStore.ts';
-import type { CredentialsFeature } from './feature.ts';
+import type { Attach, CredentialsFeature } from './feature.ts';
 import { serveUsers } from './serveUsers.ts';
 import { UserSessions } from './UserSessions.ts';
 
 export type { CredentialsFeature } from './feature.ts';
 
+/** The options of {@link credentials}. */
 export interface CredentialsOptions {
   /**
    * Keep the credentials pages hand over (`setCredentials`) in IndexedDB as
@@ -37,21 +38,20 @@ export function credentials(options: CredentialsOptions = {}): CredentialsFeatur
   for (const key of Object.keys(options)) if (key !== 'persist') throw bad(`credentials.${key}`, 'is not an option');
   const persist = options.persist ?? false;
   if (typeof persist !== 'boolean') throw bad('credentials.persist', 'must be true or false');
-  return {
-    async attach(p) {
-      const store = new CredentialStore(p.clock, p.timers, (need) =>
-        p.broadcast({ v: PROTOCOL_VERSION, type: 'credentials-needed', ...need }),
-      );
+  const attach: Attach = async (p) => {
+    const store = new CredentialStore(p.clock, p.timers, (need) =>
+      p.broadcast({ v: PROTOCOL_VERSION, type: 'credentials-needed', ...need }),
+    );
+    if (persist)
+      store.load(await p.store.transaction('readonly', (tx) => tx.getMeta(CREDENTIALS_META)), p.origin, p.allowed);
+    const save = async (): Promise<void> => {
       if (persist)
-        store.load(await p.store.transaction('readonly', (tx) => tx.getMeta(CREDENTIALS_META)), p.origin, p.allowed);
-      const save = async (): Promise<void> => {
-        if (persist)
-          await p.store.transaction('readwrite', (tx) => tx.putMeta(CREDENTIALS_META, JSON.stringify(store.toJSON())));
-      };
-      const parts = { ...p, credentials: store, sessions: new UserSessions(p.store), save };
-      return { source: store, serve: (engine, req, ctx) => serveUsers(parts, engine, req, ctx) };
-    },
+        await p.store.transaction('readwrite', (tx) => tx.putMeta(CREDENTIALS_META, JSON.stringify(store.toJSON())));
+    };
+    const parts = { ...p, credentials: store, sessions: new UserSessions(p.store), save };
+    return { source: store, serve: (engine, req, ctx) => serveUsers(parts, engine, req, ctx) };
   };
+  return { attach: attach as CredentialsFeature['attach'] };
 }
 
 function bad(path: string, must: string): FerryError {

@@ -9,7 +9,7 @@ import { summarize } from '@ferry/core/protocol';
 import { Runner } from '../Runner.ts';
 import type { DefaultStore } from './defaultStore.ts';
 import { openDefaultStore } from './defaultStore.ts';
-import type { UserAccounts } from '../credentials/feature.ts';
+import type { Attach, UserAccounts } from '../credentials/feature.ts';
 import type { Origins } from '../credentials/origins.ts';
 import type { ChannelLike } from '../platform.ts';
 
@@ -80,7 +80,8 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
     allowedOrigins: origins.list,
     ...(storage.maxPayloadBytes !== undefined && { maxPayloadBytes: storage.maxPayloadBytes }),
   });
-  const users = await s.credentials?.attach({
+  const attach = s.credentials?.attach as Attach | undefined;
+  const users = await attach?.({
     store,
     outbox,
     clock,

@@ -1,7 +1,3 @@
-/**
- * `@ferry/sw/batch`: batch mode for the HTTP transport, several ops of a lane in one request. A worker that
- * does not batch does not ship it.
- */
 import type { Clock, Operation, SendResult } from '@ferry/core';
 import { FerryError } from '@ferry/core';
 import type { BatchItem } from '@ferry/core/batch';
@@ -14,7 +10,7 @@ import type { Exchange } from './request.ts';
 /** A batch answer is a status and maybe a reason per op: anything near this size is not one. */
 const MAX_BATCH_ANSWER_BYTES = 256 * 1024;
 
-export function batchItem({ id, kind, target, method, idempotencyKey, payload }: Operation): BatchItem {
+function batchItem({ id, kind, target, method, idempotencyKey, payload }: Operation): BatchItem {
   return { id, kind, target, method, idempotencyKey, payload };
 }
 
@@ -23,7 +19,7 @@ export function batchItem({ id, kind, target, method, idempotencyKey, payload }:
  * send's deadline: its items, or the first op's retryable failure when the
  * answer is cut short, not JSON, or has no results array.
  */
-export async function readBatchAnswer(res: Response, d: Deadline): Promise<RawItem[] | SendResult> {
+async function readBatchAnswer(res: Response, d: Deadline): Promise<RawItem[] | SendResult> {
   const body = await readBody(res, MAX_BATCH_ANSWER_BYTES, Math.max(0, d.remaining()), d.timers);
   const fail = (error: string): SendResult => ({ ok: false, retryable: true, status: res.status, error });
   if (!body.complete) return fail('batch answer cut short (too large, too slow, or broken off)');
@@ -70,7 +66,7 @@ export type SendBatch = (parts: BatchParts, ops: readonly Operation[], d: Deadli
  * order. A failed exchange is the first op's failure. An op whose target is
  * not allowed ends the batch before it (it then fails alone, through `send`).
  */
-export async function sendBatch(
+async function sendBatch(
   p: BatchParts,
   batchTarget: string,
   ops: readonly Operation[],
