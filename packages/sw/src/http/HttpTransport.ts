@@ -5,7 +5,7 @@ import type { CredentialSource } from '../credentials/CredentialStore.ts';
 import type { Deadline } from './deadline.ts';
 import { deadline } from './deadline.ts';
 import { normalizeOrigins } from '../credentials/origins.ts';
-import { authenticated, waitingFor } from './auth.ts';
+import { authenticated } from './auth.ts';
 import type { SendBatch } from './batch.ts';
 import { defaultClassify, isGateway } from './classify.ts';
 import { Judge } from './judge.ts';
@@ -128,7 +128,8 @@ export class HttpTransport implements Transport {
     const url = this.#url(op.target);
     if (typeof url === 'string') return undefined;
     const source = this.#credentials;
-    if (user !== undefined && source && !source.get(user, url.origin)) return waitingFor(user, url.origin);
+    const waiting = user === undefined ? undefined : source?.holds(user, url.origin);
+    if (waiting !== undefined) return waiting;
     for (const origin of this.#origins(op)) {
       const reason = this.#sessions.reason(user, origin);
       if (reason !== undefined) return reason;
