@@ -39,6 +39,3 @@ export interface CredentialsFeature {
 
 /** {@link CredentialsFeature.attach} as the engine calls it: reads the kept credentials when it keeps them. */
 export type Attach = (parts: UsersParts) => Promise<UserAccounts>;
-
-/** The entry a host needs for what a page asked of it, named in the `unsupported` error. */
-export const CREDENTIALS_ENTRY = "credentials() from '@ferry/sw/credentials'";
