@@ -1,11 +1,15 @@
-import type { Clock, Operation, SendResult } from '@ferry/core';
+import type { Clock, JsonValue, Operation, SendResult, ServerAnswer } from '@ferry/core';
 import { FerryError } from '@ferry/core';
-import type { BatchItem } from '@ferry/core/batch';
+import type { BatchItem, BatchResult } from '@ferry/core/batch';
 import type { Deadline } from './deadline.ts';
 import { readBody } from './readBody.ts';
-import type { Judge, RawItem } from './judge.ts';
+import type { Asked, Judge } from './judge.ts';
+import { oneLine } from './errorExcerpt.ts';
 import type { OriginHealth } from './OriginHealth.ts';
 import type { Exchange } from './request.ts';
+
+/** One item of a batch answer, as read: `{ status, error?, retryAfter?, body? }`, or why it is not one. */
+type RawItem = { [K in keyof BatchResult]?: unknown };
 
 /** A batch answer is a status and maybe a reason per op: anything near this size is not one. */
 const MAX_BATCH_ANSWER_BYTES = 256 * 1024;
@@ -92,7 +96,7 @@ async function sendBatch(
   const results: SendResult[] = [];
   // In order: a 403 to one item is what makes a 403 to the next one the session's.
   for (const [i, item] of items.slice(0, sent.length).entries())
-    results.push(await p.judge.item(item, { ...asked, keyed: true, op: sent[i] ?? first }, d));
+    results.push(await judgeItem(p.judge, item, { ...asked, keyed: true, op: sent[i] ?? first }, d));
   return results;
 }
 
@@ -106,4 +110,17 @@ export function batch(options: { target: string }): BatchMode {
   if (typeof target !== 'string') throw new FerryError('invalid-config', 'batch() needs a target: a URL string');
   const send: SendBatch = (parts, ops, d) => sendBatch(parts, target, ops, d);
   return { target, send: send as BatchMode['send'] };
+}
+
+/** One item of a batch answer: `{ status, error?, retryAfter?, body? }`, judged as an answer. Each item carried its own key. */
+function judgeItem(judge: Judge, item: RawItem, asked: Asked, d: Deadline): Promise<SendResult> | SendResult {
+  const status = item.status;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
+    return { ok: false, retryable: true, error: 'batch answer item without a valid status' };
+  }
+  const answer: ServerAnswer = { status, ...(item.body !== undefined && { body: item.body as JsonValue }) };
+  const reason = typeof item.error === 'string' ? oneLine(item.error) : '';
+  const v = item.retryAfter;
+  const retryAfter = typeof v === 'number' ? String(v) : typeof v === 'string' ? v : null;
+  return judge.seen({ ...asked, status, statusText: '', retryAfter, answer, redirected: false, reason }, d);
 }
