@@ -12,6 +12,7 @@
  *     pnpm -s sizes                    # check
  *     pnpm -s sizes --write            # print the sizes without failing
  *     pnpm -s sizes --update-readmes   # write the measured figures into the package READMEs
+ *     pnpm -s sizes --explain [name]   # also list each module's share of the entries (those whose name contains name)
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 import { readmeSizes } from './lib/readmeSizes.ts';
+import { explainSize } from './lib/explainSize.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -57,12 +59,12 @@ function distAliases(): { find: string; replacement: string }[] {
     .map((a) => ({ ...a, find: new RegExp(`^${a.find.replace(/[/.]/g, '\\$&')}$`) as never }));
 }
 
-async function bundledSize(code: string, format: 'es' | 'iife'): Promise<number> {
+async function bundledSize(code: string, format: 'es' | 'iife', explain?: string): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-size-'));
   try {
     const entry = join(dir, 'entry.ts');
     await writeFile(entry, code);
-    await build({
+    const output = await build({
       configFile: false,
       root: dir,
       logLevel: 'warn',
@@ -78,21 +80,26 @@ async function bundledSize(code: string, format: 'es' | 'iife'): Promise<number>
         rollupOptions: { external: ['vitest', 'react', 'react-dom', 'vue', /^svelte(\/|$)/] },
       },
     });
-    return gzipSync(await readFile(join(dir, 'out', 'out.js')), { level: 9 }).length;
+    const gzip = gzipSync(await readFile(join(dir, 'out', 'out.js')), { level: 9 }).length;
+    if (explain) explainSize(explain, output, gzip, root);
+    return gzip;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 const budgets = JSON.parse(await readFile(join(root, 'size-budgets.json'), 'utf8')) as Record<string, Budget | string>;
-const report = process.argv.includes('--write');
+const explainAt = process.argv.indexOf('--explain');
+const explain = explainAt > 0 ? (process.argv[explainAt + 1] ?? '') : undefined;
+const report = process.argv.includes('--write') || explain !== undefined;
 let over = 0;
 const measured = new Map<string, number>();
 for (const [name, b] of Object.entries(budgets)) {
   if (typeof b === 'string') continue; // a comment
+  if (explain !== undefined && !name.includes(explain)) continue;
   const size = b.file
     ? gzipSync(await readFile(join(root, b.file)), { level: 9 }).length
-    : await bundledSize(b.code ?? '', b.format ?? 'es');
+    : await bundledSize(b.code ?? '', b.format ?? 'es', explain === undefined ? undefined : name);
   measured.set(name, size);
   const ok = size <= b.gzip;
   if (!ok) over++;
@@ -100,7 +107,7 @@ for (const [name, b] of Object.entries(budgets)) {
     `size: ${ok ? 'ok  ' : 'OVER'} ${name.padEnd(34)} ${String(size).padStart(6)} B of ${b.gzip} B (min+gzip)`,
   );
 }
-const stale = readmeSizes(root, measured, process.argv.includes('--update-readmes'));
+const stale = explain === undefined ? readmeSizes(root, measured, process.argv.includes('--update-readmes')) : [];
 for (const s of stale) console.error(`size: ${s}`);
 if (stale.length) console.error('size: run `pnpm sizes:update` (it builds first) and commit the READMEs');
 if (over && !report) {

@@ -9,6 +9,7 @@
  */
 import { IdbStore } from '@ferry/idb';
 import { HttpTransport, createFerryHost } from '@ferry/sw';
+import { batch } from '@ferry/sw/batch';
 import { traceDump, traceStore, traceTransport } from './trace.ts';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -26,7 +27,7 @@ self.addEventListener('message', (e) => {
 // `?trace` (profiling runs only): the same store and transport, timed.
 // `?batch`: batch mode, as an app turns it on (a batch endpoint; 25 ops of a lane per request).
 const flags = new URLSearchParams(self.location.search);
-const transport = new HttpTransport(flags.has('batch') ? { batchTarget: '/api/batch' } : {});
+const transport = new HttpTransport(flags.has('batch') ? { batch: batch({ target: '/api/batch' }) } : {});
 const durability: IDBTransactionDurability = flags.has('relaxed') ? 'relaxed' : 'strict';
 createFerryHost({
   platform: { isOnline: () => open && navigator.onLine },

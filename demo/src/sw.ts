@@ -7,6 +7,8 @@
  * retries quick (tests); `attempts=N` sets the attempt budget.
  */
 import { createFerryHost } from '@ferry/sw';
+import { batch } from '@ferry/sw/batch';
+import { credentials } from '@ferry/sw/credentials';
 import { shellCache } from './shellCache.ts';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -20,7 +22,9 @@ const attempts = Number(flags.get('attempts'));
 
 createFerryHost({
   // Batch mode: a conversation's backlog goes out up to 25 messages per request (demo/server: POST /api/batch).
-  transport: { timeoutMs: fast ? 3_000 : 15_000, batchTarget: '/api/batch' },
+  transport: { timeoutMs: fast ? 3_000 : 15_000, batch: batch({ target: '/api/batch' }) },
+  // The page signs users in (createFerryIdentity): each user's messages go with that user's token only.
+  credentials: credentials(),
   retry: {
     ...(fast && { baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 30 }),
     ...(Number.isInteger(attempts) && attempts > 0 && { maxAttempts: attempts }),

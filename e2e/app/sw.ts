@@ -9,10 +9,13 @@
  * carries its send time in `X-Sent-At`, for the checker), `lease` (ms),
  * `attempts` (maxAttempts), `recheck` (offlineRecheckMs), `batch` (batch mode:
  * up to that many ops of a lane per request to `/api/batch`). `defaults`
- * builds the host with no options at all, as an app gets it. `apps=a,b` runs
+ * builds the host with no options but the credentials feature, as an app with users gets it (the pages sign
+ * users in; every host here has it). `apps=a,b` runs
  * one host per name in this worker (two apps on one origin).
  */
 import { createFerryHost } from '../../packages/sw/src/index.ts';
+import { batch as batchMode } from '../../packages/sw/src/batch.ts';
+import { credentials } from '../../packages/sw/src/credentials/index.ts';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -27,11 +30,12 @@ const sendTimeout = num('sendTimeout');
 const lease = num('lease');
 const batch = num('batch');
 
-// `defaults`: the host exactly as an app gets it, no test flags at all (the shipped-defaults scenarios).
+// `defaults`: the host as an app gets it, no test flags at all (the shipped-defaults scenarios).
 const options = (
   flags.has('defaults')
-    ? {}
+    ? { credentials: credentials() }
     : {
+        credentials: credentials(),
         retry: { baseDelayMs: 100, maxDelayMs: 1000, jitter: false, maxAttempts: num('attempts') ?? 5 },
         delivery: {
           // Long, so that a test can tell a forwarded `online` from the offline re-check.
@@ -46,7 +50,7 @@ const options = (
             // Stamped inside the send, after its deadline started: the checker's bound on when the client gave up.
             headers: () => ({ 'X-Sent-At': String(Date.now()) }),
           }),
-          ...(batch !== undefined && { batchTarget: '/api/batch' }),
+          ...(batch !== undefined && { batch: batchMode({ target: '/api/batch' }) }),
         },
       }
 ) as Parameters<typeof createFerryHost>[0];

@@ -8,6 +8,8 @@ import * as testing from '@ferry/core/testing';
 import * as idb from '@ferry/idb';
 import * as sw from '@ferry/sw';
 import * as swTesting from '@ferry/sw/testing';
+import * as swCredentials from '@ferry/sw/credentials';
+import * as swBatch from '@ferry/sw/batch';
 import * as client from '@ferry/client';
 import * as page from '@ferry/client/page';
 import * as clientStatus from '@ferry/client/status';
@@ -26,6 +28,8 @@ export const entries = [
   idb,
   sw,
   swTesting,
+  swCredentials,
+  swBatch,
   client,
   page,
   clientStatus,
@@ -36,6 +40,11 @@ export const entries = [
   svelte,
 ];
 const host: sw.FerryHost = sw.createFerryHost({ retry: { maxAttempts: 3 } });
+const withFeatures: sw.FerryHost = sw.createFerryHost({
+  credentials: swCredentials.credentials({ persist: false }),
+  transport: { batch: swBatch.batch({ target: '/api/batch' }) },
+  delivery: { batchSize: 10 },
+});
 const ferry: client.FerryClient = client.createFerryClient({ page: { host: page.pageHost() } });
 const status: react.FerryStatus = clientStatus.createFerryStatus(ferry)();
 const users: identity.FerryIdentity = identity.createFerryIdentity(ferry);
@@ -63,6 +72,7 @@ const item: batch.BatchItem = { target: '/a', method: 'POST', idempotencyKey: 'k
 export const used = [
   item,
   host,
+  withFeatures,
   ferry,
   status,
   users,

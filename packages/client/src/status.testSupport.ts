@@ -5,6 +5,7 @@ import type { ChangeMessage } from '@ferry/core/protocol';
 import { summarize } from '@ferry/core/protocol';
 import { ScriptedTransport, VirtualClock } from '@ferry/core/testing';
 import { createFerryHost } from '@ferry/sw';
+import { credentials } from '@ferry/sw/credentials';
 import { testPlatform } from '@ferry/sw/testing';
 import { expect } from 'vitest';
 import { createFerryClient } from './createFerryClient.ts';
@@ -70,6 +71,8 @@ export function harnessWith(more: { status?: FerryStatusOptions }, virtualTimers
       clock,
       channel: () => ({ postMessage: deliver, addEventListener() {}, removeEventListener() {}, close() {} }),
     }),
+    // The tests sign users in: the host serves identity with the credentials feature.
+    credentials: credentials(),
     onError: () => {},
   });
   const driver = new Outbox({ store, clock, origin: ORIGIN, retry: { maxAttempts: 2 } });

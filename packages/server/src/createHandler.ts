@@ -6,7 +6,7 @@ import { Idempotency } from './Idempotency.ts';
 export interface HandlerOptions extends IdempotencyOptions {
   /** The app's own handler; every request but the batch goes through the idempotency layer to it. */
   handler: AppHandler;
-  /** Where Ferry's batch endpoint answers (`transport: { batchTarget }` in @ferry/sw); omitted, none. */
+  /** Where Ferry's batch endpoint answers (`batch({ target })` from @ferry/sw/batch); omitted, none. */
   batchPath?: string;
   /** Limits of the batch endpoint. */
   batch?: Omit<BatchOptions, 'dispatch'>;

@@ -8,5 +8,7 @@
  *     ferry.createFerryHost({ allowedOrigins: ['https://api.example'] }).listen(self);
  */
 export * from '../src/index.ts';
+export { credentials } from '../src/credentials/index.ts';
+export { batch } from '../src/batch.ts';
 export { IdbStore } from '@ferry/idb';
 export { FerryError, MemoryStore } from '@ferry/core';

@@ -7,6 +7,7 @@
 import type { Operation } from '@ferry/core';
 import { MemoryStore } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
+import { credentials } from './credentials/index.ts';
 import { API, ORIGIN, asked, codeOf, everything, setup } from './testSupport.ts';
 
 describe('users and credentials', () => {
@@ -227,7 +228,7 @@ describe('users and credentials', () => {
     await plain.host.close();
 
     const store = new MemoryStore();
-    const first = setup(undefined, { credentials: { persist: true } }, store);
+    const first = setup(undefined, { credentials: credentials({ persist: true }) }, store);
     await first.call({
       type: 'setCredentials',
       user: 'alice',
@@ -235,7 +236,11 @@ describe('users and credentials', () => {
     });
     await first.host.close();
     // The worker was stopped; a sync event wakes a new one, with no page open.
-    const second = setup(undefined, { credentials: { persist: true } }, new MemoryStore({ data: store.data }));
+    const second = setup(
+      undefined,
+      { credentials: credentials({ persist: true }) },
+      new MemoryStore({ data: store.data }),
+    );
     await second.enqueue('a2', 'alice');
     await second.host.wake();
     expect(second.byText()).toEqual(['a2:Bearer ta']);

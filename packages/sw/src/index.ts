@@ -1,7 +1,7 @@
 export { createFerryHost } from './FerryHost.ts';
 export type { ChannelLike, FerryHost, ReplyPort, ServiceWorkerScopeLike, SyncManagerLike } from './FerryHost.ts';
+export type { CredentialsFeature } from './credentials/feature.ts';
 export type {
-  CredentialsOptions,
   DeliveryOptions,
   FerryHostOptions,
   HostTransportOptions,
@@ -12,6 +12,7 @@ export { ferryHandlers } from './handlers.ts';
 export type { FerryHandlers, ListenOptions, ListeningHost } from './handlers.ts';
 export { HttpTransport } from './http/HttpTransport.ts';
 export type { FetchLike, HttpTransportOptions, ReachabilityOptions } from './http/HttpTransport.ts';
+export type { BatchMode } from './http/batch.ts';
 export { defaultClassify, saysKeyInUse } from './http/classify.ts';
 export type { Classify, ClassifyContext, Verdict } from './http/classify.ts';
 export { Runner } from './Runner.ts';

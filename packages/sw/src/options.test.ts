@@ -5,6 +5,8 @@ import { createFerryHost } from './FerryHost.ts';
 import { DEFAULT_DURABILITY, resolveOptions } from './engine/resolveOptions.ts';
 import type { FerryHostOptions } from './options.ts';
 import { testPlatform } from './testing/index.ts';
+import { credentials } from './credentials/index.ts';
+import { batch } from './http/batch.ts';
 
 /** The message of the `invalid-config` FerryError that creating a host with `options` throws. */
 function refusal(options: unknown): string {
@@ -24,11 +26,11 @@ describe('host options', () => {
       name: 'app',
       allowedOrigins: ['https://api.example'],
       onError: () => {},
-      transport: { timeoutMs: 5000, batchTarget: '/api/batch' },
+      transport: { timeoutMs: 5000, batch: batch({ target: '/api/batch' }) },
       retry: { maxAttempts: 3 },
       delivery: { concurrency: 2, batchLimit: 10, batchSize: 5, leaseMs: 6000, offlineRecheckMs: 1000 },
       storage: { store: () => Promise.reject(new Error('not opened yet')), durability: 'relaxed', retentionMs: 1 },
-      credentials: { persist: true },
+      credentials: credentials({ persist: true }),
       platform: testPlatform(),
     });
     expect(host.names.syncTag).toBe('ferry-app');
@@ -43,7 +45,7 @@ describe('host options', () => {
     [{ storage: { maxPayloadBytes: 0 } }, 'storage.maxPayloadBytes must be a positive integer'],
     [{ storage: { durability: 'fast' } }, 'storage.durability must be'],
     [{ storage: { store: {} } }, 'storage.store must be a function'],
-    [{ credentials: { persist: 'yes' } }, 'credentials.persist must be true or false'],
+    [{ credentials: { persist: true } }, "credentials must be credentials() from '@ferry/sw/credentials'"],
     [{ platform: { isOnline: true } }, 'platform.isOnline must be a function'],
     [{ platform: { clock: {} } }, 'platform.clock.now must be a function'],
     [{ platform: { online: true } }, 'platform.online is not an option'],
@@ -62,13 +64,12 @@ describe('host options', () => {
       onError: undefined,
       delivery: { leaseMs: undefined, concurrency: undefined },
       storage: { durability: undefined, retentionMs: undefined },
-      credentials: { persist: undefined },
       retry: { maxAttempts: undefined },
       platform: { ...testPlatform(), random: undefined },
     });
     expect(settings.storage).toStrictEqual({ durability: DEFAULT_DURABILITY, retentionMs: 7 * 24 * 60 * 60 * 1000 });
     expect(settings.delivery).toStrictEqual({ leaseMs: 60_000 });
-    expect(settings.persistCredentials).toBe(false);
+    expect(settings.credentials).toBeUndefined();
     expect(settings.retry).toStrictEqual({});
     expect(resolveOptions({ platform: testPlatform() }).retry).toBeUndefined();
     expect(typeof settings.platform.random).toBe('function');
@@ -81,7 +82,9 @@ describe('host options', () => {
   it('names the group each flat option moved to', () => {
     expect(refusal({ leaseMs: 1000 })).toBe('leaseMs is now delivery.leaseMs');
     expect(refusal({ store: async () => undefined })).toBe('store is now storage.store');
-    expect(refusal({ persistCredentials: true })).toBe('persistCredentials is now credentials.persist');
+    expect(refusal({ persistCredentials: true })).toBe(
+      "persistCredentials is now credentials({ persist }) from '@ferry/sw/credentials'",
+    );
     expect(refusal({ isOnline: () => true })).toBe('isOnline is now platform.isOnline');
   });
 
@@ -91,6 +94,9 @@ describe('host options', () => {
     );
     expect(refusal({ transport: { maxRetryAfterMs: 1 } })).toBe(
       'transport.maxRetryAfterMs is set by the host: use retry.maxRetryAfterMs',
+    );
+    expect(refusal({ transport: { batchTarget: '/api/batch' } })).toBe(
+      "transport.batchTarget is now transport.batch: batch({ target }) from '@ferry/sw/batch'",
     );
   });
 
@@ -113,9 +119,25 @@ describe('host options', () => {
     expect(() =>
       createFerryHost({
         delivery: { batchSize: 2 },
-        transport: { batchTarget: '/api/batch' },
+        transport: { batch: batch({ target: '/api/batch' }) },
         platform: testPlatform(),
       }),
     ).not.toThrow();
+  });
+
+  it('credentials() checks its own options, naming them', () => {
+    const thrown = (options: unknown): string => {
+      try {
+        credentials(options as never);
+      } catch (err) {
+        expect((err as FerryError).code).toBe('invalid-config');
+        return (err as FerryError).message;
+      }
+      throw new Error('made the feature');
+    };
+    expect(thrown({ persist: 'yes' })).toBe('credentials.persist must be true or false');
+    expect(thrown({ keep: true })).toBe('credentials.keep is not an option');
+    expect(thrown(null)).toBe('credentials() takes an object');
+    expect(() => credentials({ persist: undefined })).not.toThrow();
   });
 });

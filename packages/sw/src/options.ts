@@ -2,6 +2,7 @@ import type { Clock, OutboxStore, Random, RetryPolicyOptions, Timers, Transport 
 import type { HttpTransportOptions } from './http/options.ts';
 import type { AllowedOriginEntry } from './credentials/origins.ts';
 import type { ChannelLike, SyncManagerLike } from './platform.ts';
+import type { CredentialsFeature } from './credentials/feature.ts';
 import type { LockManagerLike } from './Runner.ts';
 
 /**
@@ -40,8 +41,13 @@ export interface FerryHostOptions {
   delivery?: DeliveryOptions;
   /** Where ops are kept, and for how long. */
   storage?: StorageOptions;
-  /** What the host does with the credentials pages hand over. */
-  credentials?: CredentialsOptions;
+  /**
+   * Per-user credentials and sessions: `credentials()` from `@ferry/sw/credentials`. Without it the host
+   * answers the page client's identity (`setUser`, `setCredentials`, sign-out) and ops stamped with a user with
+   * `unsupported`; ops without a user go with the transport's `headers` hook.
+   * @default undefined: no per-user credentials
+   */
+  credentials?: CredentialsFeature;
   /** The browser's parts the host uses; tests replace them. @default the globals, read when used */
   platform?: PlatformOptions;
 }
@@ -64,7 +70,7 @@ export interface DeliveryOptions {
   batchLimit?: number;
   /**
    * Most ops of one lane per send. Above 1 the transport must batch: give the
-   * HttpTransport a `batchTarget` (`transport: { batchTarget: '/api/batch' }`).
+   * HttpTransport batch mode (`transport: { batch: batch({ target: '/api/batch' }) }`, from `@ferry/sw/batch`).
    * A positive integer. @default 25 when the transport can batch, else 1
    */
   batchSize?: number;
@@ -97,18 +103,6 @@ export interface StorageOptions {
   retentionMs?: number;
   /** The largest payload an op may carry, in bytes of its JSON. @default 262144 */
   maxPayloadBytes?: number;
-}
-
-export interface CredentialsOptions {
-  /**
-   * Keep the credentials pages hand over (`setCredentials`) in IndexedDB as
-   * well as in memory, so that a Background Sync with no page open can send
-   * a user's ops after the worker was stopped. The trade: tokens then sit at
-   * rest in the profile, readable by any script of the origin, until the user
-   * signs out. Off, a stopped worker holds the users' ops until a page of
-   * theirs is open again. @default false
-   */
-  persist?: boolean;
 }
 
 /** The browser, as the host sees it: each part a small provider, read when used. */

@@ -6,6 +6,7 @@
 import type { Operation } from '@ferry/core';
 import { FerryError, MemoryStore } from '@ferry/core';
 import { FerryHost } from './FerryHost.ts';
+import { credentials } from './credentials/index.ts';
 import type { FetchLike } from './http/HttpTransport.ts';
 import type { FerryHostOptions } from './options.ts';
 import type { Reply } from '@ferry/core/protocol';
@@ -56,6 +57,7 @@ export function setup(
     allowedOrigins: [API],
     retry: { jitter: false },
     onError: () => {},
+    credentials: credentials(),
     ...more,
     platform: testPlatform({ isOnline: () => net.online, channel: () => ch, ...more.platform }),
   });

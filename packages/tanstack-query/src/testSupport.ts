@@ -10,6 +10,7 @@ import { MemoryStore, Outbox } from '@ferry/core';
 import { summarize } from '@ferry/core/protocol';
 import { ScriptedTransport } from '@ferry/core/testing';
 import { createFerryHost } from '@ferry/sw';
+import { credentials } from '@ferry/sw/credentials';
 import { testPlatform } from '@ferry/sw/testing';
 
 const ORIGIN = 'https://app.test';
@@ -22,6 +23,8 @@ export function harness() {
     storage: { store: async () => store },
     transport: new ScriptedTransport(),
     platform: testPlatform({ origin: () => ORIGIN, isOnline: () => false, channel: () => new BroadcastChannel(name) }),
+    // The tests sign users in: the host serves identity with the credentials feature.
+    credentials: credentials(),
     onError: () => {},
   });
   const player = new Outbox({ store, origin: ORIGIN });

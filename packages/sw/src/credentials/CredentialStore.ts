@@ -1,4 +1,8 @@
-import type { Clock, Timers } from '@ferry/core';
+import type { Clock, SendResult, Timers } from '@ferry/core';
+import type { AuthParts } from '../http/auth.ts';
+import type { Deadline } from '../http/deadline.ts';
+import type { Exchange } from '../http/request.ts';
+import { asUser, waitingFor } from './asUser.ts';
 import { FerryError } from '@ferry/core';
 import { checkUserId } from '@ferry/core/internal';
 import type { CredentialsInput, CredentialsNeededMessage } from '@ferry/core/protocol';
@@ -23,6 +27,10 @@ export interface CredentialSource {
   accepted(entry: CredentialEntry): void;
   /** Resolves with new credentials for `user` on `origin` once a page gives some, or undefined after `ms` or on `signal`. */
   waitFor(user: string, origin: string, signal: AbortSignal, ms: number): Promise<CredentialEntry | undefined>;
+  /** One exchange of an op of `user` with their credentials (see {@link asUser}). */
+  exchange(p: AuthParts, user: string, ex: Exchange, d: Deadline): Promise<Response | SendResult>;
+  /** Why ops of `user` to `origin` wait: they have no usable credentials there (the pages are asked); else undefined. */
+  holds(user: string, origin: string): string | undefined;
 }
 
 /** Header names a page may not set through credentials: Ferry's own, and those `fetch` forbids anyway. */
@@ -134,6 +142,14 @@ export class CredentialStore implements CredentialSource {
 
   accepted(entry: CredentialEntry): void {
     entry.afterRefusal = false;
+  }
+
+  exchange(p: AuthParts, user: string, ex: Exchange, d: Deadline): Promise<Response | SendResult> {
+    return asUser(p, user, this, ex, d);
+  }
+
+  holds(user: string, origin: string): string | undefined {
+    return this.get(user, origin) ? undefined : waitingFor(user, origin);
   }
 
   waitFor(user: string, origin: string, signal: AbortSignal, ms: number): Promise<CredentialEntry | undefined> {

@@ -5,12 +5,11 @@ import type { HostSettings } from './resolveOptions.ts';
 import { HttpTransport } from '../http/HttpTransport.ts';
 import { NEEDS_AUTH } from '../http/sessions.ts';
 import type { CredentialsNeededMessage, SignedOutMessage } from '@ferry/core/protocol';
-import { PROTOCOL_VERSION, summarize } from '@ferry/core/protocol';
+import { summarize } from '@ferry/core/protocol';
 import { Runner } from '../Runner.ts';
 import type { DefaultStore } from './defaultStore.ts';
 import { openDefaultStore } from './defaultStore.ts';
-import { CredentialStore } from '../credentials/CredentialStore.ts';
-import { UserSessions } from '../credentials/UserSessions.ts';
+import type { Attach, UserAccounts } from '../credentials/feature.ts';
 import type { Origins } from '../credentials/origins.ts';
 import type { ChannelLike } from '../platform.ts';
 
@@ -27,16 +26,8 @@ export interface Engine {
   lost: number[];
   /** Settles once `lost` is complete. */
   witnessed: Promise<void>;
-  /** The users' credentials the pages handed over. */
-  credentials: CredentialStore;
-  /** Who is signed in, across tabs (see {@link UserSessions}). */
-  sessions: UserSessions;
-  /** Posts a message to every page on the change channel; a failure goes to `onError`. */
-  broadcast: (message: SignedOutMessage | CredentialsNeededMessage) => void;
-  /** Writes the credentials to the store when the app opted in (`credentials.persist`); else nothing. */
-  persistCredentials: () => Promise<void>;
-  /** The host's origin, read when used. */
-  origin: () => string;
+  /** The users' credentials and sessions, when the host was built with the credentials feature. */
+  users: UserAccounts | undefined;
   /**
    * Releases the session holds (`needs-auth`) of the users `match` picks
    * (undefined: ops without a user): in the transport, then their held lane
@@ -48,9 +39,6 @@ export interface Engine {
   names: FerryNames;
   cleanup: () => void;
 }
-
-/** The store meta key under which `credentials.persist` keeps them. */
-const CREDENTIALS_META = 'credentials';
 
 export interface EngineHooks {
   onError: (err: unknown) => void;
@@ -83,16 +71,6 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
       hooks.onError(err);
     }
   };
-  const credentials = new CredentialStore(clock, timers, (need) =>
-    broadcast({ v: PROTOCOL_VERSION, type: 'credentials-needed', ...need }),
-  );
-  const sessions = new UserSessions(store);
-  if (s.persistCredentials)
-    credentials.load(await store.transaction('readonly', (tx) => tx.getMeta(CREDENTIALS_META)), origin(), origins.list);
-  const persistCredentials = async (): Promise<void> => {
-    if (s.persistCredentials)
-      await store.transaction('readwrite', (tx) => tx.putMeta(CREDENTIALS_META, JSON.stringify(credentials.toJSON())));
-  };
   const outbox = new Outbox({
     store,
     clock,
@@ -101,6 +79,17 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
     random: platform.random,
     allowedOrigins: origins.list,
     ...(storage.maxPayloadBytes !== undefined && { maxPayloadBytes: storage.maxPayloadBytes }),
+  });
+  const attach = s.credentials?.attach as Attach | undefined;
+  const users = await attach?.({
+    store,
+    outbox,
+    clock,
+    timers,
+    origin: origin(),
+    allowed: origins.list,
+    broadcast,
+    onError: hooks.onError,
   });
   const transport =
     t && 'send' in t
@@ -111,7 +100,7 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
           timers,
           ...t,
           allowedOrigins: s.allowedOrigins,
-          credentials,
+          ...(users && { credentials: users.source }),
           retry: outbox.policy,
         });
   const releaseSessions = async (match: (user: string | undefined) => boolean): Promise<Operation[]> => {
@@ -173,11 +162,7 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
     channel,
     lost,
     witnessed,
-    credentials,
-    sessions,
-    broadcast,
-    persistCredentials,
-    origin,
+    users,
     releaseSessions,
     origins,
     names,

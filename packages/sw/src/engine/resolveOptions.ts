@@ -12,6 +12,7 @@ import type { FerryHostOptions, HostTransportOptions, PlatformOptions } from '..
 import type { AllowedOriginEntry, Origins } from '../credentials/origins.ts';
 import { normalizeOrigins } from '../credentials/origins.ts';
 import { defaultSync } from '../platform.ts';
+import type { CredentialsFeature } from '../credentials/feature.ts';
 
 /** The HTTP transport's send timeout when the app sets none. */
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -48,7 +49,8 @@ export interface HostSettings {
     retentionMs: number;
     maxPayloadBytes?: number;
   };
-  persistCredentials: boolean;
+  /** The credentials feature, when the app built the host with it. */
+  credentials: CredentialsFeature | undefined;
   platform: Required<PlatformOptions>;
 }
 
@@ -72,7 +74,6 @@ const RULES: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
   },
   delivery: { concurrency: 'int', batchLimit: 'int', batchSize: 'int', leaseMs: 'num', offlineRecheckMs: 'num' },
   storage: { store: 'fn', durability: ['strict', 'relaxed', 'default'], retentionMs: 'num', maxPayloadBytes: 'int' },
-  credentials: { persist: 'bool' },
   platform: {
     origin: 'fn',
     isOnline: 'fn',
@@ -93,7 +94,7 @@ const MUST: Readonly<Record<string, [(v: unknown) => boolean, string]>> = {
 };
 /** The flat options that came before the groups, and the group each lives in now. */
 const MOVED: Readonly<Record<string, string>> = {
-  persistCredentials: 'credentials.persist',
+  persistCredentials: "credentials({ persist }) from '@ferry/sw/credentials'",
   ...Object.fromEntries(
     ['delivery', 'storage', 'platform'].flatMap((g) => Object.keys(RULES[g]!).map((k) => [k, `${g}.${k}`])),
   ),
@@ -121,7 +122,9 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
   const top = group('', o) as FerryHostOptions;
   const delivery = group('delivery', top.delivery) as HostSettings['delivery'];
   const storage = group('storage', top.storage) as Partial<HostSettings['storage']>;
-  const credentials = group('credentials', top.credentials) as { persist?: boolean };
+  const credentials = top.credentials;
+  if (credentials !== undefined && typeof (credentials as Partial<CredentialsFeature>)?.attach !== 'function')
+    throw bad('credentials', "must be credentials() from '@ferry/sw/credentials'");
   const platform = group('platform', top.platform) as PlatformOptions;
   const retry = group('retry', top.retry) as Partial<RetryPolicyOptions>;
   try {
@@ -136,15 +139,20 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
     for (const key of Object.keys(t))
       if (Object.hasOwn(HOST_SUPPLIED, key))
         throw bad(`transport.${key}`, `is set by the host: use ${HOST_SUPPLIED[key]}`);
+    if ('batchTarget' in t)
+      throw bad('transport.batchTarget', "is now transport.batch: batch({ target }) from '@ferry/sw/batch'");
   }
   const leaseMs = delivery.leaseMs ?? DEFAULT_LEASE_MS;
   const timeoutMs = custom ? undefined : ((t as HostTransportOptions | undefined)?.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   // A lease must outlast the send it covers (hooks included), or a slow answer would be sent twice.
   if (timeoutMs !== undefined && !(leaseMs > timeoutMs))
     throw bad('delivery.leaseMs', `(${leaseMs}) must be longer than transport.timeoutMs (${timeoutMs})`);
-  const batches = custom ? (t as Transport).sendBatch !== undefined : (t as HostTransportOptions)?.batchTarget;
+  const batches = custom ? (t as Transport).sendBatch !== undefined : (t as HostTransportOptions)?.batch;
   if ((delivery.batchSize ?? 1) > 1 && !batches)
-    throw bad('delivery.batchSize', 'above 1 needs a transport that batches (transport.batchTarget)');
+    throw bad(
+      'delivery.batchSize',
+      "above 1 needs a transport that batches (transport.batch: batch() from '@ferry/sw/batch')",
+    );
   const fns: [string, ...string[]][] = [
     ['clock', 'now'],
     ['timers', 'setTimeout', 'clearTimeout'],
@@ -162,7 +170,7 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
     retry: top.retry && retry,
     delivery: { ...delivery, leaseMs },
     storage: { durability: DEFAULT_DURABILITY, retentionMs: DEFAULT_RETENTION_MS, ...storage },
-    persistCredentials: credentials.persist ?? false,
+    credentials,
     platform: {
       origin: () => location.origin,
       isOnline: () => navigator.onLine,

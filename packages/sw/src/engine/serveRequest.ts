@@ -1,11 +1,8 @@
 import type { FerryErrorData, Timers } from '@ferry/core';
 import { FerryError, systemTimers } from '@ferry/core';
-import { checkUserId } from '@ferry/core/internal';
 import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '@ferry/core/protocol';
-import { PROTOCOL_VERSION } from '@ferry/core/protocol';
+import type { OperationInput } from '@ferry/core';
 import type { Engine } from './buildEngine.ts';
-import { checkCredentials } from '../credentials/CredentialStore.ts';
-import { DiscardAfterSend } from './discardAfterSend.ts';
 import { NEEDS_AUTH } from '../http/sessions.ts';
 import type { ReplyPort } from '../platform.ts';
 import { statusOf } from './statusOf.ts';
@@ -25,31 +22,32 @@ export interface ServeContext {
   onError?: (err: unknown) => void;
 }
 
-/** Each engine's ops to delete once their send settles (a sign-out with discard), made at its first use. */
-const discards = new WeakMap<Engine, DiscardAfterSend>();
-function discardsOf(engine: Engine, ctx: ServeContext): DiscardAfterSend {
-  let d = discards.get(engine);
-  if (!d) {
-    const made = new DiscardAfterSend(engine.outbox, ctx.onError ?? (() => {}));
-    engine.outbox.subscribe((change) => made.onChange(change));
-    discards.set(engine, (d = made));
-  }
-  return d;
+/**
+ * What a page asked that needs the credentials feature, on a host built without it: refused with `unsupported`
+ * naming the entry to add (an op stamped with a user is sent only with that user's credentials).
+ */
+function withoutUsers(what: string): FerryError {
+  return new FerryError(
+    'unsupported',
+    `${what} needs a host built with credentials() from '@ferry/sw/credentials' (createFerryHost({ credentials: credentials() }))`,
+  );
 }
 
 /** Runs a validated request on `engine`. `after`, when set, is the drain the request asks for: start it once answered. */
 export async function serveRequest(engine: Engine, req: Request, ctx: ServeContext): Promise<Handled> {
-  const { outbox, worker, lost, witnessed, credentials, sessions } = engine;
+  const { outbox, worker, lost, witnessed, users } = engine;
   const { wake } = ctx;
+  const enqueue = (op: OperationInput) =>
+    users || op.user === undefined ? outbox.enqueue(op) : Promise.reject(withoutUsers('an op with a user'));
   const done = <K extends keyof Results>(result: Results[K], after?: () => Promise<void>): Handled =>
     after ? { result, after } : { result };
   switch (req.type) {
     case 'enqueue':
-      return done<'enqueue'>(await outbox.enqueue(req.op), wake);
+      return done<'enqueue'>(await enqueue(req.op), wake);
     case 'enqueueBatch': {
       // Started in one synchronous loop, the enqueues share one group commit; each settles on its own.
       const outcomes = await Promise.all(
-        req.ops.map((op) => outbox.enqueue(op).then((stored): EnqueueOutcome => stored.id, toWire)),
+        req.ops.map((op) => enqueue(op).then((stored): EnqueueOutcome => stored.id, toWire)),
       );
       return done<'enqueueBatch'>(outcomes, outcomes.some((o) => typeof o === 'string') ? wake : undefined);
     }
@@ -61,44 +59,11 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       return done<'stats'>(await outbox.stats(req.query ?? {}));
     case 'status':
       return done<'status'>({ ...(await statusOf(outbox, req.doneSince, req.user)), online: ctx.ping().online });
-    case 'signIn': {
-      const user = checkUserId(req.user, 'user', 'invalid-argument');
-      const epoch = await sessions.signIn(user);
-      // What a sign-out with discard left in flight is never sent again; then the lanes held for a refused session go.
-      await discardsOf(engine, ctx).sweep(engine.worker.live);
-      await engine.releaseSessions((u) => u === user);
-      return done<'signIn'>({ epoch });
-    }
-    case 'setCredentials': {
-      const entry = checkCredentials(req.user, req.credentials, engine.origin(), engine.origins.list);
-      await sessions.admit(entry.user, req.epoch);
-      credentials.set(entry);
-      await engine.persistCredentials();
-      // What a sign-out with discard left in flight is never sent again, with these credentials or any.
-      await discardsOf(engine, ctx).sweep(engine.worker.live);
-      // The user's held lanes go again; one still lacking credentials for another origin is held again at its claim.
-      await engine.releaseSessions((user) => user === entry.user);
-      await outbox.delivery.release((op) => op.user === entry.user);
-      return done<'setCredentials'>(null, wake);
-    }
-    case 'signOut': {
-      const user = checkUserId(req.user, 'user', 'invalid-argument');
-      const epoch = await sessions.signOut(user);
-      credentials.forget(user);
-      await engine.persistCredentials();
-      engine.broadcast({ v: PROTOCOL_VERSION, type: 'signed-out', user, epoch });
-      const { pending, inflight, failed } = await outbox.stats({ user });
-      if (!req.discard) return done<'signOut'>({ unsent: pending + inflight + failed, discarded: 0 });
-      const onWire = async (): Promise<string[]> => {
-        const ops = await outbox.list({ user, status: 'inflight', limit: Infinity });
-        return ops.map((o) => o.id);
-      };
-      const before = await onWire();
-      const discarded = await outbox.discardUser(user);
-      // Ops on the wire settle first (sent with this user's credentials); those not delivered are deleted then.
-      await discardsOf(engine, ctx).add([...new Set([...before, ...(await onWire())])], engine.worker.live);
-      return done<'signOut'>({ unsent: pending + inflight + failed, discarded });
-    }
+    case 'signIn':
+    case 'setCredentials':
+    case 'signOut':
+      if (!users) throw withoutUsers(req.type);
+      return users.serve(engine, req, ctx);
     case 'retry': {
       if ('filter' in req) return done<'retry'>(await outbox.retry(req.filter), wake);
       // A pending op held for its session: the retry releases its user's holds (it keeps its place).

@@ -5,8 +5,8 @@ import type { CredentialSource } from '../credentials/CredentialStore.ts';
 import type { Deadline } from './deadline.ts';
 import { deadline } from './deadline.ts';
 import { normalizeOrigins } from '../credentials/origins.ts';
-import { authenticated, waitingFor } from './auth.ts';
-import { sendBatch } from './batch.ts';
+import { authenticated } from './auth.ts';
+import type { SendBatch } from './batch.ts';
 import { defaultClassify, isGateway } from './classify.ts';
 import { Judge } from './judge.ts';
 import type { HttpTransportOptions } from './options.ts';
@@ -22,8 +22,8 @@ export type { FetchLike, HttpTransportOptions, ReachabilityOptions } from './opt
  * Delivers ops over HTTP: one request per op, `Idempotency-Key` from the op,
  * JSON body from its payload, one timeout over the whole send, and the
  * verdict of `classify` on each answer (the package README has the
- * table). With `batchTarget`, also several ops of a lane per request
- * (`sendBatch`). Never throws.
+ * table). With `batch` (from `@ferry/sw/batch`), also several ops of a lane
+ * per request (`sendBatch`). Never throws.
  *
  * It keeps what it saw of each origin: a send that got no answer, or only a
  * gateway's, spends no attempt unless the app behind the same origin
@@ -86,11 +86,12 @@ export class HttpTransport implements Transport {
     const auth = { credentials: options.credentials, refreshOn, onUnauthorized: options.onUnauthorized, request };
     const authParts = { ...auth, judge, health, clock };
     this.#exchange = (ex, d) => authenticated(authParts, ex, d);
-    const batchTarget = options.batchTarget;
-    this.#batchTarget = batchTarget;
-    if (batchTarget !== undefined) {
+    const mode = options.batch;
+    this.#batchTarget = mode?.target;
+    if (mode) {
       const parts = { url: (t: string) => this.#url(t), exchange: this.#exchange, judge, health, clock };
-      this.sendBatch = (ops, ctx) => this.#withDeadline(ctx, (d) => sendBatch(parts, batchTarget, ops, d));
+      const send = mode.send as SendBatch;
+      this.sendBatch = (ops, ctx) => this.#withDeadline(ctx, (d) => send(parts, ops, d));
     }
   }
 
@@ -127,7 +128,8 @@ export class HttpTransport implements Transport {
     const url = this.#url(op.target);
     if (typeof url === 'string') return undefined;
     const source = this.#credentials;
-    if (user !== undefined && source && !source.get(user, url.origin)) return waitingFor(user, url.origin);
+    const waiting = user === undefined ? undefined : source?.holds(user, url.origin);
+    if (waiting !== undefined) return waiting;
     for (const origin of this.#origins(op)) {
       const reason = this.#sessions.reason(user, origin);
       if (reason !== undefined) return reason;

@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { ORIGIN, ctx, fakeFetch, op, transport } from './testSupport.ts';
 import type { FetchLike } from './HttpTransport.ts';
 import { HttpTransport } from './HttpTransport.ts';
+import { batch as batchMode } from './batch.ts';
 
 describe('HttpTransport batch mode', () => {
   const batch = (fetch: FetchLike, more: ConstructorParameters<typeof HttpTransport>[0] = {}): HttpTransport =>
-    transport(fetch, { batchTarget: '/api/batch', ...more });
+    transport(fetch, { batch: batchMode({ target: '/api/batch' }), ...more });
   const ops = [
     op({ id: 'a', idempotencyKey: 'ka' }),
     op({ id: 'b', idempotencyKey: 'kb', payload: { text: 'two' } }),
@@ -20,7 +21,7 @@ describe('HttpTransport batch mode', () => {
     expect(r?.map((x) => x.answer)).toEqual([{ status: 201, body: { message: { seq: 1 } } }, { status: 200 }]);
   });
 
-  it('exists only with a batchTarget', () => {
+  it('exists only with batch mode', () => {
     expect(transport(fakeFetch()).sendBatch).toBeUndefined();
     expect(typeof batch(fakeFetch()).sendBatch).toBe('function');
   });
@@ -139,10 +140,9 @@ describe('HttpTransport batch mode', () => {
     expect(JSON.parse(f.calls[0]?.init.body as string).ops.map((o: { id: string }) => o.id)).toEqual(['a']);
     const alone = await batch(fakeFetch()).sendBatch?.([evil, ops[0] as Operation], ctx());
     expect(alone).toMatchObject([{ ok: false, retryable: false, error: expect.stringMatching(/target-not-allowed/) }]);
-    const misconfigured = await transport(fakeFetch(), { batchTarget: 'https://elsewhere.example/batch' }).sendBatch?.(
-      ops,
-      ctx(),
-    );
+    const misconfigured = await transport(fakeFetch(), {
+      batch: batchMode({ target: 'https://elsewhere.example/batch' }),
+    }).sendBatch?.(ops, ctx());
     expect(misconfigured).toMatchObject([
       { ok: false, retryable: false, error: expect.stringMatching(/^batchTarget: target-not-allowed/) },
     ]);

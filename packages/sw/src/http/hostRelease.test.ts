@@ -4,6 +4,7 @@
  * Driven through the host's protocol with the real HttpTransport over a fake
  * fetch playing an API whose session expired.
  */
+import { credentials } from '../credentials/index.ts';
 import type { Operation } from '@ferry/core';
 import { FerryError, MemoryStore } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +28,7 @@ function setup(refuse: (auth: string | null) => Response | undefined) {
     delivery: { leaseMs: 1000 },
     platform: testPlatform(),
     retry: { jitter: false },
+    credentials: credentials(),
     onError: () => {},
   });
   let n = 0;
@@ -53,8 +55,8 @@ describe('the host releases session holds', () => {
     let token = 'old';
     const expired = (): Response => new Response('session expired', { status: 403 });
     const { host, call, enqueue, list, seen } = setup((auth) => (auth === 'Bearer new' ? undefined : expired()));
-    const credentials = (): Record<string, unknown> => ({ headers: { Authorization: `Bearer ${token}` } });
-    await call({ type: 'setCredentials', user: 'alice', credentials: credentials() });
+    const given = (): Record<string, unknown> => ({ headers: { Authorization: `Bearer ${token}` } });
+    await call({ type: 'setCredentials', user: 'alice', credentials: given() });
     for (const lane of ['a', 'b']) for (let i = 0; i < 3; i++) await enqueue(`${lane}${i}`, lane, 'alice');
     await host.wake();
     await host.wake();
@@ -62,7 +64,7 @@ describe('the host releases session holds', () => {
     expect(ops.filter((o) => o.status === 'failed')).toHaveLength(1);
     expect(ops.filter((o) => o.held?.startsWith('needs-auth')).length).toBeGreaterThanOrEqual(1);
     token = 'new';
-    await call({ type: 'setCredentials', user: 'alice', credentials: credentials() });
+    await call({ type: 'setCredentials', user: 'alice', credentials: given() });
     await host.wake();
     expect((await list()).map((o) => o.status)).toEqual(Array(6).fill('done'));
     expect([...seen].sort()).toEqual(['a0', 'a1', 'a2', 'b0', 'b1', 'b2']);

@@ -1,9 +1,7 @@
-import type { Clock, JsonValue, Operation, RetryPolicy, SendResult, ServerAnswer } from '@ferry/core';
+import type { Clock, Operation, RetryPolicy, SendResult, ServerAnswer } from '@ferry/core';
 import type { Deadline } from './deadline.ts';
-import { oneLine, reasonOf } from './errorExcerpt.ts';
+import { reasonOf } from './errorExcerpt.ts';
 import { parseRetryAfter } from './retryAfter.ts';
-import type { RawItem } from './batch.ts';
-import { itemRetryAfter } from './batch.ts';
 import type { Classify } from './classify.ts';
 import { isUserMismatch } from './classify.ts';
 import type { OriginHealth } from './OriginHealth.ts';
@@ -27,7 +25,7 @@ export interface Asked {
 }
 
 /** An answer to judge: a response's, or a batch item's. */
-interface Seen extends Asked {
+export interface Seen extends Asked {
   status: number;
   statusText: string;
   retryAfter: string | null;
@@ -80,23 +78,11 @@ export class Judge {
     const retryAfter = res.headers.get('Retry-After');
     const reason = read && read.answer.body === undefined ? reasonOf(read.text) : '';
     const { statusText } = res;
-    return this.#judge({ ...asked, status, statusText, retryAfter, answer: read?.answer, redirected, reason }, d);
+    return this.seen({ ...asked, status, statusText, retryAfter, answer: read?.answer, redirected, reason }, d);
   }
 
-  /** One item of a batch answer: `{ status, error?, retryAfter?, body? }`. Each item carried its own key. */
-  item(item: RawItem, asked: Asked, d: Deadline): Promise<SendResult> | SendResult {
-    const status = item.status;
-    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
-      return { ok: false, retryable: true, error: 'batch answer item without a valid status' };
-    }
-    const answer: ServerAnswer = { status, ...(item.body !== undefined && { body: item.body as JsonValue }) };
-    const reason = typeof item.error === 'string' ? oneLine(item.error) : '';
-    const retryAfter = itemRetryAfter(item);
-    return this.#judge({ ...asked, status, statusText: '', retryAfter, answer, redirected: false, reason }, d);
-  }
-
-  /** What an answer makes of the send, by the verdict of `classify`. */
-  async #judge(s: Seen, d: Deadline): Promise<SendResult> {
+  /** What an answer (a response's, or a batch item's) makes of the send, by the verdict of `classify`. */
+  async seen(s: Seen, d: Deadline): Promise<SendResult> {
     const now = this.#p.clock.now();
     const { status, origin, op } = s;
     const earlier403 = status === 403 ? this.#p.sessions.recentForbidden(op.user, origin, op.id, now) : undefined;

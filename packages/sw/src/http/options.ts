@@ -1,3 +1,4 @@
+import type { BatchMode } from './batch.ts';
 import type { Operation, SendContext, Clock, RetryPolicy, Timers } from '@ferry/core';
 import type { CredentialSource } from '../credentials/CredentialStore.ts';
 import type { AllowedOriginEntry } from '../credentials/origins.ts';
@@ -113,12 +114,11 @@ export interface HttpTransportOptions {
    */
   retry?: RetryPolicy;
   /**
-   * Where batch sends go, e.g. `/api/batch` (resolved and allow-listed like a
-   * target). When set, the transport has `sendBatch`: several ops of a lane in
-   * one `POST`, answered with a result per op (see the package README for the
-   * wire format). The `headers` and `onUnauthorized` hooks get the batch's first op.
+   * Batch mode: `batch({ target: '/api/batch' })` from `@ferry/sw/batch`. The transport then has `sendBatch`:
+   * several ops of a lane in one `POST` to `target`, answered with a result per op.
+   * @default undefined: one request per op
    */
-  batchTarget?: string;
+  batch?: BatchMode;
   clock?: Clock;
   timers?: Timers;
 }

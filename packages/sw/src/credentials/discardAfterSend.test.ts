@@ -9,6 +9,7 @@ import { MemoryStore } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
 import { FerryHost } from '../FerryHost.ts';
 import { testPlatform } from '../testing/index.ts';
+import { credentials } from './index.ts';
 
 /** A transport whose sends wait until the test answers them. */
 function gate() {
@@ -31,6 +32,7 @@ function hostOver(store: MemoryStore, transport: ReturnType<typeof gate>['transp
     transport,
     platform: testPlatform(),
     delivery: { leaseMs },
+    credentials: credentials(),
     onError: () => {},
   });
   let n = 0;
@@ -41,11 +43,11 @@ function hostOver(store: MemoryStore, transport: ReturnType<typeof gate>['transp
     const op = { kind: 'k', target: '/api/m', payload: { text }, lane: 'l', user: 'alice' };
     return call<Operation>({ type: 'enqueue', op });
   };
-  const credentials = { headers: { Authorization: 'Bearer a' } };
+  const given = { headers: { Authorization: 'Bearer a' } };
   /** What a page's sign-in does: the worker's sign-in (its epoch), then the user's credentials under it. */
   const signIn = async () => {
     const { epoch } = (await call({ type: 'signIn', user: 'alice' })) as { epoch: number };
-    return call({ type: 'setCredentials', user: 'alice', credentials, epoch });
+    return call({ type: 'setCredentials', user: 'alice', credentials: given, epoch });
   };
   return { host, call, enqueue, signIn };
 }
