@@ -7,6 +7,7 @@ import type { OpPatch } from '../state/edit.ts';
 import type { RetryFilter } from '../state/retry.ts';
 import type { KickReason } from './names.ts';
 import { MAX_BATCH, PROTOCOL_VERSION } from './names.ts';
+import { parseHistory } from './parseHistory.ts';
 import type { CredentialsInput, Request, RequestBody } from './messages.ts';
 
 export type Parsed = { ok: true; request: Request } | { ok: false; id: string | null; message: string };
@@ -155,6 +156,10 @@ export function parseRequest(data: unknown): Parsed {
     }
     case 'ping':
       return ok({ type: data['type'] });
+    case 'history': {
+      const query = parseHistory(data);
+      return typeof query === 'string' ? bad(query) : ok({ type: 'history', ...query });
+    }
     case 'kick':
       return typeof data['reason'] === 'string' && REASONS.includes(data['reason'])
         ? ok({ type: 'kick', reason: data['reason'] as KickReason })

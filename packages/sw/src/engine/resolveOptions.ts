@@ -8,7 +8,7 @@ import {
   systemRandom,
   systemTimers,
 } from '@ferry/core';
-import type { FerryHostOptions, HostTransportOptions, PlatformOptions } from '../options.ts';
+import type { DevtoolsHost, FerryHostOptions, HostTransportOptions, PlatformOptions } from '../options.ts';
 import type { AllowedOriginEntry, Origins } from '../credentials/origins.ts';
 import { normalizeOrigins } from '../credentials/origins.ts';
 import { defaultSync } from '../platform.ts';
@@ -46,10 +46,12 @@ export interface HostSettings {
     store?: () => Promise<OutboxStore>;
     durability: IDBTransactionDurability;
     retentionMs: number;
+    historyRetentionMs?: number;
     maxPayloadBytes?: number;
   };
   persistCredentials: boolean;
   platform: Required<PlatformOptions>;
+  devtools: DevtoolsHost | undefined;
 }
 
 /**
@@ -69,9 +71,16 @@ const RULES: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
     storage: 'any',
     credentials: 'any',
     platform: 'any',
+    devtools: 'any',
   },
   delivery: { concurrency: 'int', batchLimit: 'int', batchSize: 'int', leaseMs: 'num', offlineRecheckMs: 'num' },
-  storage: { store: 'fn', durability: ['strict', 'relaxed', 'default'], retentionMs: 'num', maxPayloadBytes: 'int' },
+  storage: {
+    store: 'fn',
+    durability: ['strict', 'relaxed', 'default'],
+    retentionMs: 'num',
+    historyRetentionMs: 'num',
+    maxPayloadBytes: 'int',
+  },
   credentials: { persist: 'bool' },
   platform: {
     origin: 'fn',
@@ -153,6 +162,8 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
     const part = platform[key as 'clock'] as Record<string, unknown> | undefined;
     if (part !== undefined) for (const n of names) check(`platform.${key}.${n}`, 'fn', part?.[n]);
   }
+  if (top.devtools !== undefined && typeof top.devtools?.history !== 'function')
+    throw bad('devtools', 'must be devtoolsHost from @ferry/sw/devtools');
   return {
     names: ferryNames(top.name),
     origins: normalizeOrigins(top.allowedOrigins),
@@ -174,6 +185,7 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
       random: systemRandom,
       ...platform,
     },
+    devtools: top.devtools,
   };
 }
 

@@ -7,6 +7,7 @@ import type { Engine } from './buildEngine.ts';
 import { checkCredentials } from '../credentials/CredentialStore.ts';
 import { DiscardAfterSend } from './discardAfterSend.ts';
 import { NEEDS_AUTH } from '../http/sessions.ts';
+import type { DevtoolsHost } from '../options.ts';
 import type { ReplyPort } from '../platform.ts';
 import { statusOf } from './statusOf.ts';
 
@@ -23,6 +24,8 @@ export interface ServeContext {
   timers?: Timers;
   /** Where failures of work done after a reply go. @default nowhere */
   onError?: (err: unknown) => void;
+  /** Serves the DevTools panel's requests. @default none: they are refused with `unsupported` */
+  devtools?: DevtoolsHost | undefined;
 }
 
 /** Each engine's ops to delete once their send settles (a sign-out with discard), made at its first use. */
@@ -124,6 +127,10 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
     }
     case 'kick':
       return done<'kick'>(null, wake);
+    case 'history':
+      if (!ctx.devtools)
+        throw new FerryError('unsupported', 'history needs the host option devtools (@ferry/sw/devtools)');
+      return done<'history'>(await ctx.devtools.history(outbox.store, req));
     case 'ping':
       await witnessed;
       return done<'ping'>({ owner: worker.owner, ...ctx.ping(), storageLost: [...lost] });
