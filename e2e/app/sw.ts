@@ -9,9 +9,10 @@
  * `attempts` (maxAttempts), `recheck` (offlineRecheckMs), `batch` (batch mode:
  * up to that many ops of a lane per request to `/api/batch`). `defaults`
  * builds the host with no options at all, as an app gets it. `apps=a,b` runs
- * one host per name in this worker (two apps on one origin).
+ * one host per name in this worker (two apps on one origin). `devtools` serves the DevTools panel.
  */
 import { createFerryHost } from '../../packages/sw/src/index.ts';
+import { devtoolsHost } from '../../packages/sw/src/devtools/index.ts';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -39,6 +40,7 @@ const options = (
           ...(lease !== undefined && { leaseMs: lease }),
         },
         ...(flags.has('noregister') && { platform: { backgroundSync: () => undefined } }),
+        ...(flags.has('devtools') && { devtools: devtoolsHost }),
         transport: {
           ...(sendTimeout !== undefined && { timeoutMs: sendTimeout }),
           ...(batch !== undefined && { batchTarget: '/api/batch' }),

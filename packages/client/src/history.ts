@@ -16,5 +16,5 @@ export type { WalRecord, WalRecordType } from '@ferry/core';
  * call again from `next` until `complete`.
  */
 export function readHistory(client: FerryClient, query: HistoryQuery = {}): Promise<HistoryResult> {
-  return partsOf(client).request({ type: 'history', ...query });
+  return partsOf(client).request({ type: 'history', query });
 }

@@ -49,7 +49,7 @@ export type RequestBody =
   | { type: 'kick'; reason: KickReason }
   | { type: 'ping' }
   /** WAL records for the DevTools panel: see {@link HistoryQuery}. Served only by a host given `@ferry/sw/devtools`. */
-  | ({ type: 'history' } & HistoryQuery);
+  | { type: 'history'; query: HistoryQuery };
 
 export type RequestType = RequestBody['type'];
 

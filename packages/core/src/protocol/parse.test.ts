@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BATCH, MAX_HISTORY_LIMIT } from './names.ts';
+import { MAX_BATCH } from './names.ts';
 import { parseRequest } from './parse.ts';
 
 const env = { v: 1, id: 'r1' };
@@ -29,8 +29,8 @@ describe('parseRequest accepts every request type', () => {
     { type: 'kick', reason: 'online' },
     { type: 'kick', reason: 'visible' },
     { type: 'ping' },
-    { type: 'history' },
-    { type: 'history', opId: 'x', fromLsn: 0, limit: 1000 },
+    { type: 'history', query: {} },
+    { type: 'history', query: { opId: 'x', fromLsn: 0, limit: 1000 } },
   ])('$type', (body) => {
     const parsed = parseRequest({ ...env, ...body });
     expect(parsed.ok).toBe(true);
@@ -88,12 +88,8 @@ describe('parseRequest refuses malformed and unknown messages', () => {
     ['status with a numeric user', { ...env, type: 'status', user: 7 }],
     ['syncNow with a negative waitMs', { ...env, type: 'syncNow', waitMs: -1 }],
     ['syncNow with a string waitMs', { ...env, type: 'syncNow', waitMs: '5' }],
-    ['history with a numeric opId', { ...env, type: 'history', opId: 7 }],
-    ['history with an empty opId', { ...env, type: 'history', opId: '' }],
-    ['history with a negative fromLsn', { ...env, type: 'history', fromLsn: -1 }],
-    ['history with a fractional fromLsn', { ...env, type: 'history', fromLsn: 1.5 }],
-    ['history with a limit of 0', { ...env, type: 'history', limit: 0 }],
-    ['history with a limit over MAX_HISTORY_LIMIT', { ...env, type: 'history', limit: MAX_HISTORY_LIMIT + 1 }],
+    ['history without a query', { ...env, type: 'history', opId: 'x' }],
+    ['history with a string query', { ...env, type: 'history', query: 'x' }],
   ])('%s', (_, data) => {
     const parsed = parseRequest(data);
     expect(parsed.ok).toBe(false);
@@ -109,11 +105,6 @@ describe('parseRequest refuses malformed and unknown messages', () => {
       request: { v: 1, id: 'r1', type: 'enqueueBatch', ops: [{ kind: 'a' }, 'not an op', undefined, { kind: 'b' }] },
     });
     if (parsed.ok && parsed.request.type === 'enqueueBatch') expect(2 in parsed.request.ops).toBe(true);
-  });
-
-  it('rebuilds a history request from its known fields only', () => {
-    const parsed = parseRequest({ ...env, type: 'history', opId: 'x', limit: 5, scan: 1e9 });
-    expect(parsed).toEqual({ ok: true, request: { v: 1, id: 'r1', type: 'history', opId: 'x', limit: 5 } });
   });
 
   it('echoes a well-formed id so the reply can be matched', () => {

@@ -5,10 +5,11 @@
  * contains none of it.
  */
 import type { DevtoolsHost } from '../options.ts';
+import { parseHistory } from './parseHistory.ts';
 import { serveHistory } from './serveHistory.ts';
 
 export type { DevtoolsHost } from '../options.ts';
 export { serveHistory } from './serveHistory.ts';
 
-/** What `createFerryHost({ devtools })` takes to serve the DevTools panel. */
-export const devtoolsHost: DevtoolsHost = { history: serveHistory };
+/** What `createFerryHost({ devtools })` takes to serve the DevTools panel: its query checked, then served. */
+export const devtoolsHost: DevtoolsHost = { history: (store, query) => serveHistory(store, parseHistory(query)) };

@@ -162,8 +162,6 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
     const part = platform[key as 'clock'] as Record<string, unknown> | undefined;
     if (part !== undefined) for (const n of names) check(`platform.${key}.${n}`, 'fn', part?.[n]);
   }
-  if (top.devtools !== undefined && typeof top.devtools?.history !== 'function')
-    throw bad('devtools', 'must be devtoolsHost from @ferry/sw/devtools');
   return {
     names: ferryNames(top.name),
     origins: normalizeOrigins(top.allowedOrigins),

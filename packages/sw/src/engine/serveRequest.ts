@@ -128,9 +128,8 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
     case 'kick':
       return done<'kick'>(null, wake);
     case 'history':
-      if (!ctx.devtools)
-        throw new FerryError('unsupported', 'history needs the host option devtools (@ferry/sw/devtools)');
-      return done<'history'>(await ctx.devtools.history(outbox.store, req));
+      if (!ctx.devtools) throw new FerryError('unsupported', 'history needs the devtools option');
+      return done<'history'>(await ctx.devtools.history(outbox.store, req.query));
     case 'ping':
       await witnessed;
       return done<'ping'>({ owner: worker.owner, ...ctx.ping(), storageLost: [...lost] });
