@@ -35,6 +35,7 @@ const guides: DefaultTheme.SidebarItem[] = [
       { text: 'Testing your offline path', link: '/testing' },
       { text: 'The status snapshot', link: '/status' },
       { text: 'TanStack Query', link: '/tanstack-query' },
+      { text: 'Debugging with the DevTools panel', link: '/devtools' },
     ],
   },
   {

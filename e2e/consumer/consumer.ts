@@ -73,10 +73,13 @@ export const ENTRIES = [
   '@ferry/idb',
   '@ferry/sw',
   '@ferry/sw/testing',
+  '@ferry/sw/devtools',
   '@ferry/client',
   '@ferry/client/page',
   '@ferry/client/status',
   '@ferry/client/identity',
+  '@ferry/client/history',
+  '@ferry/devtools',
   '@ferry/workbox',
   '@ferry/react',
   '@ferry/tanstack-query',
@@ -92,7 +95,7 @@ export const ENTRIES = [
   '@ferry/testing/msw',
   '@ferry/testing/node',
 ];
-const PACKAGES = ['core', 'idb', 'sw', 'client', 'workbox', 'react', 'tanstack-query', 'server', 'testing'];
+const PACKAGES = ['core', 'idb', 'sw', 'client', 'devtools', 'workbox', 'react', 'tanstack-query', 'server', 'testing'];
 /** Files besides the entries a tarball must hold. */
 const MORE: Record<string, string[]> = {
   sw: ['package/dist/ferry-sw.classic.js'],

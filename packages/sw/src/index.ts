@@ -3,6 +3,7 @@ export type { ChannelLike, FerryHost, ReplyPort, ServiceWorkerScopeLike, SyncMan
 export type {
   CredentialsOptions,
   DeliveryOptions,
+  DevtoolsHost,
   FerryHostOptions,
   HostTransportOptions,
   PlatformOptions,
