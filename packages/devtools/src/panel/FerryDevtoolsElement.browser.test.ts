@@ -113,6 +113,10 @@ describe('<ferry-devtools>', () => {
     const editor = $(el, '.history textarea')[0] as HTMLTextAreaElement;
     expect(JSON.parse(editor.value)).toEqual({ text: 'hi' });
     editor.value = '{ "text": "hello" }';
+    // A change arriving meanwhile reloads the panel, and leaves what is being typed alone.
+    await client.enqueue({ ...op, lane: 'third' });
+    await expect.poll(() => $(el, '.ops tr.op')).toHaveLength(3);
+    expect(($(el, '.history textarea')[0] as HTMLTextAreaElement).value).toBe('{ "text": "hello" }');
     $(el, '.history button.save')[0]!.click();
     await expect.poll(async () => (await client.get(id))?.payload).toEqual({ text: 'hello' });
     await expect.poll(() => $(el, '.history tr[data-type="update"]')).toHaveLength(1);

@@ -175,7 +175,10 @@ export class FerryDevtoolsElement extends HTMLElement {
       renderQueue(queue, actions),
       this.#selected !== undefined && renderHistory(this.#selected, this.#op, this.#history, this.#editor, actions),
     ];
+    // The editor is the same element across renders: what is being typed stays, and so does the focus.
+    const typing = this.#root.activeElement === this.#editor;
     this.#root.replaceChildren(...parts.filter((p): p is Node => p !== false && p !== ''));
+    if (typing) this.#editor.focus();
   }
 
   /** Runs an action; its error is shown in the panel until the next action, and the panel reloads either way. */
