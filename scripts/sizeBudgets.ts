@@ -34,7 +34,8 @@ interface Budget {
   gzip: number;
   /**
    * An entry (listed before this one) this one must measure no more than: code that adds nothing to it
-   * (a development-only import that a production build drops) proves so.
+   * (a development-only import that a production build drops) proves so, within {@link SAME_CODE_BYTES}.
+   * Such an entry counts every chunk its build emits, the lazily loaded ones too.
    */
   notAbove?: string;
 }
@@ -62,7 +63,11 @@ function distAliases(): { find: string; replacement: string }[] {
     .map((a) => ({ ...a, find: new RegExp(`^${a.find.replace(/[/.]/g, '\\$&')}$`) as never }));
 }
 
-async function bundledSize(code: string, format: 'es' | 'iife'): Promise<number> {
+/** How far apart two builds of the same code may measure here (the minifier's choices differ by a few bytes). */
+const SAME_CODE_BYTES = 16;
+
+/** The entry's bundle, or with `chunks` the sum of every chunk the build emits, each gzipped on its own. */
+async function bundledSize(code: string, format: 'es' | 'iife', chunks = false): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-size-'));
   try {
     const entry = join(dir, 'entry.ts');
@@ -83,7 +88,10 @@ async function bundledSize(code: string, format: 'es' | 'iife'): Promise<number>
         rollupOptions: { external: ['vitest', 'react', 'react-dom'] },
       },
     });
-    return gzipSync(await readFile(join(dir, 'out', 'out.js')), { level: 9 }).length;
+    const files = chunks ? readdirSync(join(dir, 'out')).filter((f) => /\.m?js$/.test(f)) : ['out.js'];
+    let bytes = 0;
+    for (const f of files) bytes += gzipSync(await readFile(join(dir, 'out', f)), { level: 9 }).length;
+    return bytes;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -97,11 +105,12 @@ for (const [name, b] of Object.entries(budgets)) {
   if (typeof b === 'string') continue; // a comment
   const size = b.file
     ? gzipSync(await readFile(join(root, b.file)), { level: 9 }).length
-    : await bundledSize(b.code ?? '', b.format ?? 'es');
+    : await bundledSize(b.code ?? '', b.format ?? 'es', b.notAbove !== undefined);
   measured.set(name, size);
-  const limit = b.notAbove === undefined ? Infinity : (measured.get(b.notAbove) ?? -1);
+  const limit = b.notAbove === undefined ? Infinity : (measured.get(b.notAbove) ?? -Infinity) + SAME_CODE_BYTES;
   const ok = size <= b.gzip && size <= limit;
-  if (size > limit) console.error(`size: ${name} must measure no more than ${b.notAbove} (${limit} B)`);
+  if (size > limit)
+    console.error(`size: ${name} must measure no more than ${b.notAbove}, give or take ${SAME_CODE_BYTES} B`);
   if (!ok) over++;
   console.log(
     `size: ${ok ? 'ok  ' : 'OVER'} ${name.padEnd(34)} ${String(size).padStart(6)} B of ${b.gzip} B (min+gzip)`,
