@@ -7,6 +7,7 @@ import { devtoolsHost } from '@ferry/sw/devtools';
 import { testPlatform } from '@ferry/sw/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mountFerryDevtools } from '../mount.ts';
+import { ferryDevtoolsPlugin } from '../tanstackPlugin.ts';
 import type { FerryDevtoolsElement } from './FerryDevtoolsElement.ts';
 
 let n = 0;
@@ -134,5 +135,19 @@ describe('<ferry-devtools>', () => {
     $(el, 'header button.sync')[0]!.click();
     await expect.poll(async () => (await client.get(id))?.status).toBe('done');
     expect(requests).toContain('syncNow');
+  });
+
+  it('renders into a TanStack Devtools container as a plugin, and goes at destroy', async () => {
+    const { client } = setup(() => ({ ok: true }));
+    const plugin = ferryDevtoolsPlugin(client);
+    expect(plugin).toMatchObject({ id: 'ferry', name: 'Ferry' });
+    const container = document.body.appendChild(document.createElement('div'));
+    cleanups.push(() => container.remove());
+    plugin.render(container);
+    await expect
+      .poll(() => container.querySelector('ferry-devtools[embedded]')?.shadowRoot?.querySelector('.queue'))
+      .toBeTruthy();
+    plugin.destroy('ferry');
+    expect(container.querySelector('ferry-devtools')).toBeNull();
   });
 });
