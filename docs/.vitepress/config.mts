@@ -37,6 +37,7 @@ const guides: DefaultTheme.SidebarItem[] = [
       { text: 'TanStack Query', link: '/tanstack-query' },
       { text: 'Vue', link: '/vue' },
       { text: 'Svelte', link: '/svelte' },
+      { text: 'Debugging with the DevTools panel', link: '/devtools' },
     ],
   },
   {

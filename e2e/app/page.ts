@@ -5,13 +5,15 @@
  * Flags come from the page's query string:
  * `noforward` (do not forward online/visibility), `nosync`, `noregister`
  * (passed on to the worker script, with sw.ts's numeric flags), `mode=page`
- * (run the host in the page), `timeout` (the client's request timeout, ms).
+ * (run the host in the page), `timeout` (the client's request timeout, ms), `devtools` (mount the DevTools
+ * panel; passed on to the worker, which serves it).
  */
 import type { FerryClient } from '../../packages/client/src/index.ts';
 import { createFerryClient } from '../../packages/client/src/index.ts';
 import type { FerryIdentity } from '../../packages/client/src/identity.ts';
 import { createFerryIdentity } from '../../packages/client/src/identity.ts';
 import { pageHost } from '../../packages/client/src/page.ts';
+import { mountFerryDevtools } from '../../packages/devtools/src/index.ts';
 import type { ChangeSummary, Reply } from '../../packages/core/src/protocol/index.ts';
 
 declare global {
@@ -34,7 +36,18 @@ declare global {
 
 const flags = new URLSearchParams(location.search);
 /** Flags passed on to the worker script (see sw.ts). */
-const SW_FLAGS = ['nosync', 'noregister', 'sendTimeout', 'lease', 'attempts', 'recheck', 'batch', 'defaults', 'apps'];
+const SW_FLAGS = [
+  'nosync',
+  'noregister',
+  'sendTimeout',
+  'lease',
+  'attempts',
+  'recheck',
+  'batch',
+  'defaults',
+  'apps',
+  'devtools',
+];
 const swFlags = new URLSearchParams([...flags].filter(([k]) => SW_FLAGS.includes(k)));
 const pageMode = flags.get('mode') === 'page';
 
@@ -64,6 +77,7 @@ window.users = createFerryIdentity(ferry, {
 });
 window.changes = [];
 ferry.subscribe((c) => window.changes.push(c));
+if (flags.has('devtools')) mountFerryDevtools(ferry);
 
 const isObject = (m: unknown): m is object => typeof m === 'object' && m !== null && !Array.isArray(m);
 window.raw = async (message, ms = 2000, mark = true) => {

@@ -11,11 +11,12 @@
  * up to that many ops of a lane per request to `/api/batch`). `defaults`
  * builds the host with no options but the credentials feature, as an app with users gets it (the pages sign
  * users in; every host here has it). `apps=a,b` runs
- * one host per name in this worker (two apps on one origin).
+ * one host per name in this worker (two apps on one origin). `devtools` serves the DevTools panel.
  */
 import { createFerryHost } from '../../packages/sw/src/index.ts';
 import { batch as batchMode } from '../../packages/sw/src/batch.ts';
 import { credentials } from '../../packages/sw/src/credentials/index.ts';
+import { devtoolsHost } from '../../packages/sw/src/devtools/index.ts';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -44,6 +45,7 @@ const options = (
           ...(lease !== undefined && { leaseMs: lease }),
         },
         ...(flags.has('noregister') && { platform: { backgroundSync: () => undefined } }),
+        ...(flags.has('devtools') && { devtools: devtoolsHost }),
         transport: {
           ...(sendTimeout !== undefined && {
             timeoutMs: sendTimeout,

@@ -14,6 +14,7 @@ import * as client from '@ferry/client';
 import * as page from '@ferry/client/page';
 import * as clientStatus from '@ferry/client/status';
 import * as identity from '@ferry/client/identity';
+import * as watch from '@ferry/client/watch';
 import * as workbox from '@ferry/workbox';
 import * as react from '@ferry/react';
 import * as vue from '@ferry/vue';
@@ -34,6 +35,7 @@ export const entries = [
   page,
   clientStatus,
   identity,
+  watch,
   workbox,
   react,
   vue,

@@ -130,7 +130,8 @@ export class FerryHost {
       const { runner, outbox } = await this.#current();
       await runner.drain();
       // At most hourly across worker starts: the store keeps the last run's time.
-      await outbox.compactIfDue(this.#s.storage.retentionMs, COMPACT_EVERY_MS);
+      const { retentionMs, historyRetentionMs = 0 } = this.#s.storage;
+      await outbox.compactIfDue(Math.max(retentionMs, historyRetentionMs), COMPACT_EVERY_MS);
     } catch (err) {
       this.#onError(err);
     }
@@ -179,6 +180,7 @@ export class FerryHost {
       wake: () => this.wake(),
       timers: this.#s.platform.timers,
       onError: this.#onError,
+      devtools: this.#s.devtools,
       ping: () => ({
         backgroundSync: this.#s.platform.backgroundSync() !== undefined,
         online: this.#s.platform.isOnline(),

@@ -3,6 +3,7 @@ export type { ChannelLike, FerryHost, ReplyPort, ServiceWorkerScopeLike, SyncMan
 export type { CredentialsFeature } from './credentials/feature.ts';
 export type {
   DeliveryOptions,
+  DevtoolsHost,
   FerryHostOptions,
   HostTransportOptions,
   PlatformOptions,

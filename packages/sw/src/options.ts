@@ -1,4 +1,5 @@
 import type { Clock, OutboxStore, Random, RetryPolicyOptions, Timers, Transport } from '@ferry/core';
+import type { HistoryQuery, HistoryResult } from '@ferry/core/protocol';
 import type { HttpTransportOptions } from './http/options.ts';
 import type { AllowedOriginEntry } from './credentials/origins.ts';
 import type { ChannelLike, SyncManagerLike } from './platform.ts';
@@ -50,6 +51,19 @@ export interface FerryHostOptions {
   credentials?: CredentialsFeature;
   /** The browser's parts the host uses; tests replace them. @default the globals, read when used */
   platform?: PlatformOptions;
+  /**
+   * The DevTools panel's host side: `devtoolsHost` from `@ferry/sw/devtools`. Without it the host refuses the
+   * panel's `history` requests with `unsupported`. Pass it in development only
+   * (`devtools: import.meta.env.DEV ? devtoolsHost : undefined`) and a production bundle holds none of it.
+   * @default undefined
+   */
+  devtools?: DevtoolsHost;
+}
+
+/** What serves the DevTools panel's requests in the host: `devtoolsHost` from `@ferry/sw/devtools`. */
+export interface DevtoolsHost {
+  /** Answers a `history` request from `store`'s WAL. */
+  history(store: OutboxStore, query: HistoryQuery): Promise<HistoryResult>;
 }
 
 /**
@@ -101,6 +115,12 @@ export interface StorageOptions {
    * @default 604800000 (7 days)
    */
   retentionMs?: number;
+  /**
+   * For development: how long WAL records and done ops are kept when that is longer than `retentionMs` (ms),
+   * so that the DevTools panel shows the whole history of older ops. The WAL grows with every change meanwhile.
+   * @default undefined: `retentionMs` alone
+   */
+  historyRetentionMs?: number;
   /** The largest payload an op may carry, in bytes of its JSON. @default 262144 */
   maxPayloadBytes?: number;
 }

@@ -9,7 +9,7 @@ import type { LastError, Operation, OperationInput, OperationStatus } from '../O
 import type { ListQuery } from '../OutboxStore.ts';
 import type { OpPatch } from '../state/edit.ts';
 import type { RetryFilter } from '../state/retry.ts';
-import type { WalRecordType } from '../WalRecord.ts';
+import type { WalRecord, WalRecordType } from '../WalRecord.ts';
 import type { FERRY_MARKER, KickReason, PROTOCOL_VERSION } from './names.ts';
 
 /** A request without its envelope. */
@@ -47,7 +47,9 @@ export type RequestBody =
   /** Drains; answers once the drain settled, or after `waitMs` with the drain still going. */
   | { type: 'syncNow'; waitMs?: number }
   | { type: 'kick'; reason: KickReason }
-  | { type: 'ping' };
+  | { type: 'ping' }
+  /** WAL records for the DevTools panel: see {@link HistoryQuery}. Served only by a host given `@ferry/sw/devtools`. */
+  | { type: 'history'; query: HistoryQuery };
 
 export type RequestType = RequestBody['type'];
 
@@ -156,6 +158,7 @@ export interface Results {
   syncNow: Record<OperationStatus, number>;
   kick: null;
   ping: PingResult;
+  history: HistoryResult;
 }
 
 export type Reply =
@@ -214,4 +217,25 @@ export interface SignedOutMessage {
   user: string;
   /** The user's epoch after the sign-out. */
   epoch: number;
+}
+
+/**
+ * Which WAL records a `history` request reads: from `fromLsn` on (default 0), at most
+ * `MAX_HISTORY_SCAN` of them per request; of those, the records of `opId` (every record without it),
+ * the last `limit` kept.
+ */
+export interface HistoryQuery {
+  opId?: string;
+  fromLsn?: number;
+  /** Most records returned, the newest kept. An integer in [1, `MAX_HISTORY_LIMIT`]. @default 200 */
+  limit?: number;
+}
+
+/** What `history` answers: the records in LSN order, and where the next read goes on. */
+export interface HistoryResult {
+  records: WalRecord[];
+  /** The `fromLsn` of the next request: one past the last record scanned (`fromLsn` itself when none was). */
+  next: number;
+  /** Whether the scan reached the end of the WAL; false when it stopped at `MAX_HISTORY_SCAN`. */
+  complete: boolean;
 }

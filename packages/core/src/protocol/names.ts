@@ -30,3 +30,8 @@ export type KickReason = 'online' | 'visible' | 'kick';
 
 /** Most ops one `enqueueBatch` request may carry; the client splits larger batches. */
 export const MAX_BATCH = 1000;
+
+/** Most WAL records one `history` request scans: a larger WAL is read in several requests (each one readonly transaction per 500). */
+export const MAX_HISTORY_SCAN = 10_000;
+/** Most WAL records one `history` request returns. */
+export const MAX_HISTORY_LIMIT = 1000;

@@ -29,6 +29,8 @@ describe('parseRequest accepts every request type', () => {
     { type: 'kick', reason: 'online' },
     { type: 'kick', reason: 'visible' },
     { type: 'ping' },
+    { type: 'history', query: {} },
+    { type: 'history', query: { opId: 'x', fromLsn: 0, limit: 1000 } },
   ])('$type', (body) => {
     const parsed = parseRequest({ ...env, ...body });
     expect(parsed.ok).toBe(true);
@@ -86,6 +88,8 @@ describe('parseRequest refuses malformed and unknown messages', () => {
     ['status with a numeric user', { ...env, type: 'status', user: 7 }],
     ['syncNow with a negative waitMs', { ...env, type: 'syncNow', waitMs: -1 }],
     ['syncNow with a string waitMs', { ...env, type: 'syncNow', waitMs: '5' }],
+    ['history without a query', { ...env, type: 'history', opId: 'x' }],
+    ['history with a string query', { ...env, type: 'history', query: 'x' }],
   ])('%s', (_, data) => {
     const parsed = parseRequest(data);
     expect(parsed.ok).toBe(false);

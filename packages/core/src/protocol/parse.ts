@@ -7,7 +7,7 @@ import type { OpPatch } from '../state/edit.ts';
 import type { RetryFilter } from '../state/retry.ts';
 import type { KickReason } from './names.ts';
 import { MAX_BATCH, PROTOCOL_VERSION } from './names.ts';
-import type { CredentialsInput, Request, RequestBody } from './messages.ts';
+import type { CredentialsInput, HistoryQuery, Request, RequestBody } from './messages.ts';
 
 export type Parsed = { ok: true; request: Request } | { ok: false; id: string | null; message: string };
 
@@ -155,6 +155,11 @@ export function parseRequest(data: unknown): Parsed {
     }
     case 'ping':
       return ok({ type: data['type'] });
+    case 'history':
+      // Its fields are checked by the host's DevTools entry, the only one that serves it.
+      return isRecord(data['query'])
+        ? ok({ type: 'history', query: data['query'] as HistoryQuery })
+        : bad('history needs a query object');
     case 'kick':
       return typeof data['reason'] === 'string' && REASONS.includes(data['reason'])
         ? ok({ type: 'kick', reason: data['reason'] as KickReason })

@@ -8,7 +8,7 @@ import {
   systemRandom,
   systemTimers,
 } from '@ferry/core';
-import type { FerryHostOptions, HostTransportOptions, PlatformOptions } from '../options.ts';
+import type { DevtoolsHost, FerryHostOptions, HostTransportOptions, PlatformOptions } from '../options.ts';
 import type { AllowedOriginEntry, Origins } from '../credentials/origins.ts';
 import { normalizeOrigins } from '../credentials/origins.ts';
 import { defaultSync } from '../platform.ts';
@@ -47,11 +47,13 @@ export interface HostSettings {
     store?: () => Promise<OutboxStore>;
     durability: IDBTransactionDurability;
     retentionMs: number;
+    historyRetentionMs?: number;
     maxPayloadBytes?: number;
   };
   /** The credentials feature, when the app built the host with it. */
   credentials: CredentialsFeature | undefined;
   platform: Required<PlatformOptions>;
+  devtools: DevtoolsHost | undefined;
 }
 
 /**
@@ -71,9 +73,16 @@ const RULES: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
     storage: 'any',
     credentials: 'any',
     platform: 'any',
+    devtools: 'any',
   },
   delivery: { concurrency: 'int', batchLimit: 'int', batchSize: 'int', leaseMs: 'num', offlineRecheckMs: 'num' },
-  storage: { store: 'fn', durability: ['strict', 'relaxed', 'default'], retentionMs: 'num', maxPayloadBytes: 'int' },
+  storage: {
+    store: 'fn',
+    durability: ['strict', 'relaxed', 'default'],
+    retentionMs: 'num',
+    historyRetentionMs: 'num',
+    maxPayloadBytes: 'int',
+  },
   platform: {
     origin: 'fn',
     isOnline: 'fn',
@@ -182,6 +191,7 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
       random: systemRandom,
       ...platform,
     },
+    devtools: top.devtools,
   };
 }
 

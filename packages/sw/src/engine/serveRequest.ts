@@ -4,6 +4,7 @@ import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '@ferry
 import type { OperationInput } from '@ferry/core';
 import type { Engine } from './buildEngine.ts';
 import { NEEDS_AUTH } from '../http/sessions.ts';
+import type { DevtoolsHost } from '../options.ts';
 import type { ReplyPort } from '../platform.ts';
 import { statusOf } from './statusOf.ts';
 
@@ -20,6 +21,8 @@ export interface ServeContext {
   timers?: Timers;
   /** Where failures of work done after a reply go. @default nowhere */
   onError?: (err: unknown) => void;
+  /** Serves the DevTools panel's requests. @default none: they are refused with `unsupported` */
+  devtools?: DevtoolsHost | undefined;
 }
 
 /**
@@ -89,6 +92,9 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
     }
     case 'kick':
       return done<'kick'>(null, wake);
+    case 'history':
+      if (!ctx.devtools) throw new FerryError('unsupported', 'history needs the devtools option');
+      return done<'history'>(await ctx.devtools.history(outbox.store, req.query));
     case 'ping':
       await witnessed;
       return done<'ping'>({ owner: worker.owner, ...ctx.ping(), storageLost: [...lost] });

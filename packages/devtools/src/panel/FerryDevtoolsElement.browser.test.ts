@@ -1,0 +1,153 @@
+import { createFerryClient } from '@ferry/client';
+import type { SendResult } from '@ferry/core';
+import { MemoryStore } from '@ferry/core';
+import { ScriptedTransport } from '@ferry/core/testing';
+import { createFerryHost } from '@ferry/sw';
+import { devtoolsHost } from '@ferry/sw/devtools';
+import { testPlatform } from '@ferry/sw/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mountFerryDevtools } from '../mount.ts';
+import { ferryDevtoolsPlugin } from '../tanstackPlugin.ts';
+import type { FerryDevtoolsElement } from './FerryDevtoolsElement.ts';
+
+let n = 0;
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0)) await fn();
+});
+
+/**
+ * A real host in this page over a MemoryStore, serving the panel (`devtoolsHost`), with a scripted transport;
+ * a real client talking to it, which records the type of every request it sends.
+ */
+function setup(script: (nth: number) => SendResult) {
+  const name = `ferry-devtools-test-${n++}-${Math.random()}`;
+  const net = { online: true };
+  const host = createFerryHost({
+    storage: { store: async () => new MemoryStore() },
+    transport: new ScriptedTransport((_, nth) => script(nth)),
+    platform: testPlatform({
+      origin: () => location.origin,
+      isOnline: () => net.online,
+      channel: () => new BroadcastChannel(name),
+    }),
+    devtools: devtoolsHost,
+    onError: () => {},
+  });
+  const requests: string[] = [];
+  const worker = {
+    postMessage(msg: { type: string }, transfer: Transferable[]) {
+      requests.push(msg.type);
+      const port = transfer[0] as MessagePort;
+      void host.receive(msg, { postMessage: (reply) => port.postMessage(reply) });
+    },
+  };
+  // A client per tab: the panel's, and another tab's on the same host.
+  const tab = () =>
+    createFerryClient({
+      platform: {
+        serviceWorker: () => ({ controller: worker }) as unknown as ServiceWorkerContainer,
+        channel: () => new BroadcastChannel(name),
+      },
+      forwardEvents: false,
+    });
+  const client = tab();
+  const otherTab = tab();
+  const unmount = mountFerryDevtools(client);
+  cleanups.push(
+    unmount,
+    () => client.close(),
+    () => otherTab.close(),
+    () => host.close(),
+  );
+  const panel = async (): Promise<FerryDevtoolsElement> => {
+    await expect.poll(() => document.querySelector('ferry-devtools')?.shadowRoot?.querySelector('.queue')).toBeTruthy();
+    return document.querySelector('ferry-devtools') as FerryDevtoolsElement;
+  };
+  return { host, client, otherTab, requests, net, panel };
+}
+
+const op = { kind: 'message.send', target: '/api/messages', lane: 'chat', payload: { text: 'hi' } };
+const $ = (el: Element, sel: string) => [...el.shadowRoot!.querySelectorAll<HTMLElement>(sel)];
+
+describe('<ferry-devtools>', () => {
+  it('shows a dead letter and its history; retry in the panel delivers it, and the history follows live', async () => {
+    const { client, otherTab, requests, panel } = setup((nth) =>
+      nth === 1
+        ? { ok: false, retryable: false, status: 422, error: 'text too long' }
+        : { ok: true, answer: { status: 201, body: { id: 'm1' } } },
+    );
+    const id = await client.enqueue(op);
+    await expect.poll(async () => (await client.get(id))?.status).toBe('failed');
+    const el = await panel();
+    await expect.poll(() => $(el, '.dead tr.op').map((r) => r.dataset['op'])).toEqual([id]);
+    expect($(el, 'tr[data-lane="chat"]')[0]?.textContent).toContain('chat');
+
+    $(el, `.dead tr[data-op="${id}"]`)[0]!.click();
+    await expect
+      .poll(() => $(el, '.history tr[data-lsn]').map((r) => r.dataset['type']))
+      .toEqual(['put', 'claim', 'fail']);
+    const fail = $(el, '.history tr[data-type="fail"]')[0]!.textContent;
+    expect(fail).toContain('422 text too long');
+
+    $(el, '.history button.retry')[0]!.click();
+    await expect
+      .poll(() => $(el, '.history tr[data-lsn]').map((r) => r.dataset['type']))
+      .toEqual(['put', 'claim', 'fail', 'requeue', 'claim', 'done']);
+    expect(requests).toContain('retry');
+    expect(requests).toContain('history');
+    await expect.poll(() => $(el, '.dead tr.op')).toHaveLength(0);
+    await expect.poll(() => $(el, '.history .answer')[0]?.textContent).toBe('answer 201 {"id":"m1"}');
+    // What another tab does reaches this tab's panel through the change feed alone.
+    const second = await otherTab.enqueue({ ...op, lane: 'second' });
+    await expect.poll(() => $(el, '.dead tr.op').map((r) => r.dataset['op'])).toEqual([second]);
+  });
+
+  it('edits the payload of an op never sent, discards one, and syncs now, through the client', async () => {
+    const { client, requests, net, panel } = setup(() => ({ ok: true }));
+    net.online = false;
+    const id = await client.enqueue(op);
+    const other = await client.enqueue({ ...op, lane: 'other' });
+    const el = await panel();
+    await expect.poll(() => $(el, '.ops tr.op')).toHaveLength(2);
+    await el.select(id);
+    const editor = $(el, '.history textarea')[0] as HTMLTextAreaElement;
+    expect(JSON.parse(editor.value)).toEqual({ text: 'hi' });
+    editor.value = '{ "text": "hello" }';
+    // A change arriving meanwhile reloads the panel, and leaves what is being typed alone.
+    await client.enqueue({ ...op, lane: 'third' });
+    await expect.poll(() => $(el, '.ops tr.op')).toHaveLength(3);
+    expect(($(el, '.history textarea')[0] as HTMLTextAreaElement).value).toBe('{ "text": "hello" }');
+    $(el, '.history button.save')[0]!.click();
+    await expect.poll(async () => (await client.get(id))?.payload).toEqual({ text: 'hello' });
+    await expect.poll(() => $(el, '.history tr[data-type="update"]')).toHaveLength(1);
+
+    editor.value = '{ not json';
+    $(el, '.history button.save')[0]!.click();
+    await expect.poll(() => $(el, '.error')[0]?.textContent).toContain('not JSON');
+
+    await el.select(other);
+    $(el, '.history button.remove')[0]!.click();
+    await expect.poll(async () => client.get(other)).toBeUndefined();
+    expect(requests.filter((t) => t === 'update' || t === 'remove')).toEqual(['update', 'remove']);
+
+    net.online = true;
+    $(el, 'header button.sync')[0]!.click();
+    await expect.poll(async () => (await client.get(id))?.status).toBe('done');
+    expect(requests).toContain('syncNow');
+  });
+
+  it('renders into a TanStack Devtools container as a plugin, and goes at destroy', async () => {
+    const { client } = setup(() => ({ ok: true }));
+    const plugin = ferryDevtoolsPlugin(client);
+    expect(plugin).toMatchObject({ id: 'ferry', name: 'Ferry' });
+    const container = document.body.appendChild(document.createElement('div'));
+    cleanups.push(() => container.remove());
+    plugin.render(container);
+    await expect
+      .poll(() => container.querySelector('ferry-devtools[embedded]')?.shadowRoot?.querySelector('.queue'))
+      .toBeTruthy();
+    plugin.destroy('ferry');
+    expect(container.querySelector('ferry-devtools')).toBeNull();
+  });
+});
