@@ -114,7 +114,12 @@ for (const [name, b] of Object.entries(budgets)) {
   if (explain !== undefined && !name.includes(explain)) continue;
   const size = b.file
     ? gzipSync(await readFile(join(root, b.file)), { level: 9 }).length
-    : await bundledSize(b.code ?? '', b.format ?? 'es', b.notAbove !== undefined, explain === undefined ? undefined : name);
+    : await bundledSize(
+        b.code ?? '',
+        b.format ?? 'es',
+        b.notAbove !== undefined,
+        explain === undefined ? undefined : name,
+      );
   measured.set(name, size);
   const limit = b.notAbove === undefined ? Infinity : (measured.get(b.notAbove) ?? -Infinity) + SAME_CODE_BYTES;
   const ok = size <= b.gzip && size <= limit;
