@@ -77,6 +77,7 @@ export const ENTRIES = [
   '@ferry/client/page',
   '@ferry/client/status',
   '@ferry/client/identity',
+  '@ferry/client/pending',
   '@ferry/workbox',
   '@ferry/react',
   '@ferry/tanstack-query',

@@ -1,7 +1,7 @@
 /** The pending overlay by example: one load, the change feed, payloads, filters, whose ops, cost. */
 import type { Claimed, SendResult } from '@ferry/core';
 import { FerryError } from '@ferry/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { PendingQuery } from './pending.ts';
 import { partsOf } from './lib/parts.ts';
 import { createFerryPending } from './pending.ts';
@@ -186,6 +186,44 @@ describe('pending overlay, by example', () => {
     await h.who.setUser('bob');
     expect(pending()).toEqual([]);
     await h.close();
+  });
+
+  it("drops an op whose predicate throws and reports the error, and the change feed's other listeners go on", async () => {
+    const real = queueMicrotask;
+    const reported: unknown[] = [];
+    vi.stubGlobal('queueMicrotask', (fn: () => void) =>
+      real(() => {
+        try {
+          fn();
+        } catch (err) {
+          reported.push(err);
+        }
+      }),
+    );
+    try {
+      const { h, pending, claim, enqueue, settled, close } = setup({
+        where: (op) => {
+          const { n } = op.payload as { n: number };
+          if (n === 2 || (n === 1 && op.status === 'inflight')) throw new Error(`bad op ${n}`);
+          return true;
+        },
+      });
+      const heard: string[] = [];
+      h.client.subscribe((change) => heard.push(change.op.id));
+      await pending.refresh();
+      const ids = [await enqueue(1), await enqueue(2), await enqueue(3)];
+      await settled();
+      expect(payloads(pending())).toEqual([{ n: 1 }, { n: 3 }]);
+      // Op 1 in flight: tested inside the change feed's loop, before the listener below it.
+      await claim(1);
+      await settled();
+      expect(payloads(pending())).toEqual([{ n: 3 }]);
+      expect(reported).toEqual([new Error('bad op 2'), new Error('bad op 1')]);
+      expect(heard).toEqual([...ids, ids[0]]);
+      await close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('refuses a query that is not one with invalid-argument', () => {

@@ -66,7 +66,7 @@ export function createFerryPending(
       }),
     get: (id) => parts.request({ type: 'get', opId: id }).then((op) => op ?? undefined),
     scope: user === 'all' ? () => undefined : user === 'signed-in' ? () => parts.identity?.user ?? null : () => user.id,
-    keeps: (op) => mayKeep(op) && (where === undefined || where(op)),
+    keeps: (op) => mayKeep(op) && (where === undefined || kept(where, op)),
     mayKeep,
     feed: (fn) => parts.feed.subscribe(fn),
     resyncMs: options.resyncMs ?? 60_000,
@@ -83,4 +83,16 @@ export function createFerryPending(
     },
   });
   return store;
+}
+
+/** The app's predicate; one that throws drops the op and reports the error, without breaking the change feed. */
+function kept(where: (op: Operation) => boolean, op: Operation): boolean {
+  try {
+    return where(op);
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+    return false;
+  }
 }
