@@ -35,8 +35,9 @@ export interface FerryPendingOptions {
  * in flight, or failed for good (a dead letter, with `lastError` saying why), with its payload, in
  * enqueue order. Calling the result returns the list, the same array until something changed;
  * `subscribe(fn)` keeps it current from the change feed:
- * `useSyncExternalStore(pending.subscribe, pending)`. Make one per client and query, outside
- * render; `client.close()` stops it. It lists at most 10,000 ops (done ones included) at a load.
+ * `useSyncExternalStore(pending.subscribe, pending)`. One nobody subscribes to holds nothing of the
+ * client's and asks nothing; `client.close()` stops the others. It lists at most 10,000 ops (done
+ * ones included) at a load.
  */
 export function createFerryPending(
   client: FerryClient,
