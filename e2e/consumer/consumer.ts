@@ -84,6 +84,7 @@ export const ENTRIES = [
   '@ferry/client/identity',
   '@ferry/client/history',
   '@ferry/client/watch',
+  '@ferry/client/pending',
   '@ferry/devtools',
   '@ferry/workbox',
   '@ferry/react',

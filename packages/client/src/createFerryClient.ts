@@ -1,16 +1,20 @@
 import type { OperationInput, RetryFilter } from '@ferry/core';
 import { FerryError, ferryNames, systemClock, systemTimers } from '@ferry/core';
-import type { KickReason, RequestBody, Results } from '@ferry/core/protocol';
-import { nanoid } from 'nanoid';
+import type { KickReason, RequestBody } from '@ferry/core/protocol';
 import { changeFeed } from './lib/changeFeed.ts';
 import { enqueueBatcher } from './lib/enqueueBatcher.ts';
 import { forwardPageEvents } from './lib/pageEvents.ts';
-import type { ClientParts } from './lib/parts.ts';
+import type { ClientParts, Request } from './lib/parts.ts';
 import { attachParts } from './lib/parts.ts';
 import { connection } from './lib/register.ts';
 import { requester } from './lib/requester.ts';
 import { waiter } from './lib/whenDone.ts';
 import type { FerryClient, FerryClientOptions } from './types.ts';
+
+type RetryBody = Extract<RequestBody, { type: 'retry' }>;
+
+/** 128 random bits as two decimal numbers; `getRandomValues` works in insecure contexts too (page mode), unlike `randomUUID`. */
+const newId = (): string => crypto.getRandomValues(new BigUint64Array(2)).join('-');
 
 /**
  * The page side of Ferry: a thin postMessage client of the service worker
@@ -31,9 +35,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     options.page,
   );
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const send = requester(link.target, timeoutMs, names.name, timers);
-  const request = <K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>): Promise<Results[K]> =>
-    send(body) as Promise<Results[K]>;
+  const request = requester(link.target, timeoutMs, names.name, timers) as Request;
 
   const feed = changeFeed({ open: platform.channel ?? (() => new BroadcastChannel(names.channel)) });
   const parts: ClientParts = {
@@ -55,7 +57,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     // Not an object: the worker's validation says why, as a typed error.
     if (typeof op !== 'object' || op === null) return batcher(op);
     try {
-      const made = { id: op.id ?? nanoid(), idempotencyKey: op.idempotencyKey ?? nanoid() };
+      const made = { id: op.id ?? newId(), idempotencyKey: op.idempotencyKey ?? newId() };
       return batcher({ ...op, ...parts.identity?.stamp(op.user), ...made });
     } catch (err) {
       if (err instanceof FerryError) return Promise.reject(err);
@@ -83,16 +85,18 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     enqueue,
     whenDone: waits.whenDone,
     subscribe: feed.subscribe,
-    list: (query = {}) => request({ type: 'list', query }),
+    list: (query) => request({ type: 'list', query: query ?? {} }),
     get,
     retry: ((target: string | RetryFilter) =>
-      request(
-        typeof target === 'string' ? { type: 'retry', opId: target } : { type: 'retry', filter: target },
-      )) as FerryClient['retry'],
-    remove: (id) => request({ type: 'remove', opId: id }),
-    update: (id, patch) => request({ type: 'update', opId: id, patch }),
-    stats: (query = {}) => request({ type: 'stats', ...(query.user !== undefined && { query: { user: query.user } }) }),
-    syncNow: () => request({ type: 'syncNow', waitMs: Math.floor(timeoutMs / 2) }),
+      request({
+        type: 'retry',
+        [typeof target === 'string' ? 'opId' : 'filter']: target,
+      } as RetryBody)) as FerryClient['retry'],
+    remove: (opId) => request({ type: 'remove', opId }),
+    update: (opId, patch) => request({ type: 'update', opId, patch }),
+    // The host keeps only the query's `user`.
+    stats: (query) => request({ type: 'stats', ...(query && { query }) }),
+    syncNow: () => request({ type: 'syncNow', waitMs: timeoutMs / 2 }),
     kick,
     async close() {
       for (const fn of parts.closing) fn();

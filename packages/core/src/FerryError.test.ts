@@ -11,8 +11,14 @@ describe('FerryError', () => {
   });
 
   it('turns anything malformed into a protocol-error', () => {
-    for (const junk of [undefined, null, 'x', { code: 'nope', message: 'm' }, { code: 'closed' }]) {
+    for (const junk of [undefined, null, 'x', { code: 7, message: 'm' }, { code: 'closed' }]) {
       expect(FerryError.from(junk).code).toBe('protocol-error');
     }
+  });
+
+  it('keeps a code it does not know (a newer host), still as a FerryError', () => {
+    const back = FerryError.from({ code: 'some-new-code', message: 'm' });
+    expect(back).toBeInstanceOf(FerryError);
+    expect(back.code).toBe('some-new-code');
   });
 });

@@ -37,30 +37,6 @@ export type FerryErrorCode =
   /** A bug, not a condition the app can act on; the message says where. */
   | 'internal';
 
-const CODES: ReadonlySet<string> = new Set<FerryErrorCode>([
-  'invalid-operation',
-  'payload-not-cloneable',
-  'payload-too-large',
-  'target-not-allowed',
-  'duplicate-id',
-  'not-found',
-  'invalid-state',
-  'possibly-delivered',
-  'lease-superseded',
-  'signed-out',
-  'quota-exceeded',
-  'storage-unavailable',
-  'storage-lost',
-  'corrupt-record',
-  'worker-timeout',
-  'protocol-error',
-  'unsupported',
-  'closed',
-  'invalid-config',
-  'invalid-argument',
-  'internal',
-]);
-
 /** The plain shape an error takes on the wire. */
 export interface FerryErrorData {
   code: FerryErrorCode;
@@ -77,11 +53,6 @@ export class FerryError extends Error {
     this.code = code;
   }
 
-  /** @returns true when `value` is a known error code. */
-  static isCode(value: unknown): value is FerryErrorCode {
-    return typeof value === 'string' && CODES.has(value);
-  }
-
   /** The structured-clone-safe form sent across postMessage. */
   toJSON(): FerryErrorData {
     return { code: this.code, message: this.message };
@@ -89,13 +60,16 @@ export class FerryError extends Error {
 
   /**
    * Rebuilds an error received from another context. Anything that is not a
-   * well-formed `{ code, message }` becomes a `protocol-error`.
+   * `{ code, message }` of two strings becomes a `protocol-error`. The code is
+   * kept as sent, unchecked against the list above: the host only sends codes
+   * it made, and a newer host's new code says more than `protocol-error` would.
    */
   static from(data: unknown): FerryError {
     if (data instanceof FerryError) return data;
     if (typeof data === 'object' && data !== null) {
       const { code, message } = data as Record<string, unknown>;
-      if (FerryError.isCode(code) && typeof message === 'string') return new FerryError(code, message);
+      if (typeof code === 'string' && typeof message === 'string')
+        return new FerryError(code as FerryErrorCode, message);
     }
     return new FerryError('protocol-error', `malformed error: ${String(data)}`);
   }

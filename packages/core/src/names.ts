@@ -1,5 +1,4 @@
 import { FerryError } from './FerryError.ts';
-import { CHANNEL_NAME, LOCK_NAME, SYNC_TAG } from './protocol/names.ts';
 
 /** The names one Ferry app uses on its origin: see {@link ferryNames}. */
 export interface FerryNames {
@@ -24,18 +23,9 @@ const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  * `invalid-config` FerryError.
  */
 export function ferryNames(name?: string): FerryNames {
-  if (name === undefined) return { name, database: 'ferry', lock: LOCK_NAME, channel: CHANNEL_NAME, syncTag: SYNC_TAG };
-  if (typeof name !== 'string' || !APP_NAME.test(name)) {
-    throw new FerryError(
-      'invalid-config',
-      `name must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit; got ${JSON.stringify(name)}`,
-    );
+  if (name !== undefined && (typeof name !== 'string' || !APP_NAME.test(name))) {
+    throw new FerryError('invalid-config', `name must match ${String(APP_NAME)}; got ${JSON.stringify(name)}`);
   }
-  return {
-    name,
-    database: `ferry-${name}`,
-    lock: `ferry-${name}-runner`,
-    channel: `ferry-${name}`,
-    syncTag: `ferry-${name}`,
-  };
+  const base = name === undefined ? 'ferry' : `ferry-${name}`;
+  return { name, database: base, lock: `${base}-runner`, channel: base, syncTag: base };
 }
