@@ -10,7 +10,7 @@ import { testPlatform } from '@ferry/sw/testing';
 import type { Readable } from 'svelte/store';
 import { get } from 'svelte/store';
 import { describe, expect, it, vi } from 'vitest';
-import { ferryStatus, op, ops } from './index.ts';
+import { ferryStatus, op, ops, pending } from './index.ts';
 
 const ORIGIN = location.origin;
 let n = 0;
@@ -82,6 +82,7 @@ function setup() {
   const gets = () => requests.filter((r) => r === 'get').length;
   return {
     client,
+    inner,
     status,
     player,
     requests,
@@ -134,6 +135,24 @@ describe('@ferry/svelte in Chromium', () => {
     expect(get(store).counts.pending).toBe(2);
     keep();
     expect(t.live.status).toBe(0);
+    await t.close();
+  });
+
+  it('pending shows the ops not done with their payloads, drops one when done', async () => {
+    const t = setup();
+    // The overlay reaches into the client it extends: the one createFerryClient made.
+    const overlay = follow(pending(t.inner, { lane: 'a' }));
+    await t.inner.enqueue(t.op('a', 1));
+    await t.inner.enqueue(t.op('b', 2));
+    await t.inner.enqueue(t.op('a', 3));
+    await vi.waitFor(() => expect(overlay.value().map((o) => o.payload)).toEqual([1, 3]));
+    await t.sendOne(); // lane a's head or lane b's: either way, one op of the three is done
+    await vi.waitFor(async () =>
+      expect(overlay.value().map((o) => o.payload)).toEqual(
+        (await t.inner.list({ lane: 'a', status: 'pending' })).map((o) => o.payload),
+      ),
+    );
+    overlay.off();
     await t.close();
   });
 

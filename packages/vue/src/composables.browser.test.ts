@@ -10,7 +10,7 @@ import { testPlatform } from '@ferry/sw/testing';
 import { describe, expect, it, vi } from 'vitest';
 import type { EffectScope } from 'vue';
 import { createApp, defineComponent, effectScope, h, ref } from 'vue';
-import { ferryPlugin, provideFerry, useEnqueue, useFerryStatus, useOp, useOps } from './index.ts';
+import { ferryPlugin, provideFerry, useEnqueue, useFerryStatus, useOp, useOps, usePending } from './index.ts';
 
 const ORIGIN = location.origin;
 let n = 0;
@@ -90,6 +90,7 @@ function setup() {
   const gets = () => requests.filter((r) => r === 'get').length;
   return {
     client,
+    inner,
     status,
     player,
     requests,
@@ -178,6 +179,30 @@ describe('@ferry/vue in Chromium', () => {
     expect(t.live.feed).toBe(1);
     scope.stop();
     expect(t.live.feed).toBe(0);
+    await t.close();
+  });
+
+  it('usePending shows the ops not done with their payloads, drops one when done, and stops with its scope', async () => {
+    const t = setup();
+    // The overlay reaches into the client it extends: the one createFerryClient made.
+    const app = createApp({ render: () => null }).use(ferryPlugin({ client: t.inner }));
+    const scope = effectScope();
+    const pending = app.runWithContext(() => scope.run(() => usePending({ lane: 'a' })))!;
+    await t.inner.enqueue(t.op('a', 1));
+    await t.inner.enqueue(t.op('b', 2));
+    await t.inner.enqueue(t.op('a', 3));
+    await vi.waitFor(() => expect(pending.value.map((o) => o.payload)).toEqual([1, 3]));
+    await t.sendOne(); // lane a's head or lane b's: either way, one op of the three is done
+    await vi.waitFor(async () =>
+      expect(pending.value.map((o) => o.payload)).toEqual(
+        (await t.inner.list({ lane: 'a', status: 'pending' })).map((o) => o.payload),
+      ),
+    );
+    scope.stop();
+    const shown = pending.value;
+    await t.inner.enqueue(t.op('a', 4));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(pending.value).toBe(shown);
     await t.close();
   });
 

@@ -6,5 +6,7 @@ export type { UseOpOptions } from './useOp.ts';
 export { useOps } from './useOps.ts';
 export type { UseOpsOptions } from './useOps.ts';
 export { useEnqueue } from './useEnqueue.ts';
+export { usePending } from './usePending.ts';
+export type { PendingQuery } from '@ferry/client/pending';
 export type { FerryClient } from '@ferry/client';
 export type { DrainProgress, FerryStatus, StatusCounts } from '@ferry/client/status';
