@@ -90,7 +90,12 @@ async function bundledSize(code: string, format: 'es' | 'iife', chunks: boolean,
         minify: true,
         lib: { entry, formats: [format], name: 'app', fileName: () => 'out.js' },
         // Not Ferry's to count: the test runner, and the frameworks (React, Vue, Svelte) an app using their bindings already ships.
-        rollupOptions: { external: ['vitest', 'react', 'react-dom', 'vue', /^svelte(\/|$)/] },
+        rollupOptions: {
+          external: ['vitest', 'react', 'react-dom', 'vue', /^svelte(\/|$)/],
+          // Library mode leaves an ES bundle's whitespace and comments in place (for the app's own
+          // bundler to tree-shake); an app's build removes them, so the measure does too.
+          output: { minify: true },
+        },
       },
     });
     const files = chunks ? readdirSync(join(dir, 'out')).filter((f) => /\.m?js$/.test(f)) : ['out.js'];

@@ -90,6 +90,9 @@ export async function shippedSize(code: string, format: 'es' | 'iife'): Promise<
           target: 'es2022',
           minify: true,
           lib: { entry, formats: [format], name: 'app', fileName: () => 'out.js' },
+          // Library mode leaves an ES bundle's whitespace and comments in place (for the app's own
+          // bundler to tree-shake); an app's build removes them, so the measure does too.
+          rollupOptions: { output: { minify: true } },
         },
       });
       const outputs = (Array.isArray(out) ? out : [out]) as unknown as { output: BuiltChunk[] }[];
