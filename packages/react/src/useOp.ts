@@ -1,5 +1,6 @@
 import type { Operation } from '@ferry/core';
 import { useEffect, useState } from 'react';
+import { watchOp } from '@ferry/client/watch';
 import { useFerry } from './FerryProvider.ts';
 
 export interface UseOpOptions {
@@ -11,11 +12,6 @@ export interface UseOpOptions {
    */
   recheckMs?: number;
 }
-
-/** Gone, delivered or failed for good: nothing more happens to it unless someone acts. */
-const settled = (op: Operation | null | undefined): boolean => {
-  return op === null || op?.status === 'done' || op?.status === 'failed';
-};
 
 /**
  * One op, kept current: `undefined` until the first `get` answers, `null`
@@ -30,61 +26,7 @@ export function useOp(id: string, options: UseOpOptions = {}): Operation | null 
   const client = useFerry();
   const recheckMs = options.recheckMs ?? 10_000;
   const [state, setState] = useState<{ id: string; op: Operation | null | undefined }>({ id, op: undefined });
-  useEffect(() => {
-    let live = true;
-    let asked = 0;
-    let last: Operation | null | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = (): void => {
-      clearTimeout(timer);
-      timer = settled(last) ? undefined : setTimeout(load, recheckMs);
-    };
-    const show = (op: Operation | null): void => {
-      last = op;
-      setState({ id, op });
-      arm();
-    };
-    function load(): void {
-      const n = ++asked;
-      client.get(id).then(
-        (op) => {
-          // Only the latest answer: an older one may have been overtaken.
-          if (live && n === asked) show(op ?? null);
-        },
-        () => {
-          // The worker did not answer: the op stays as last known, and the next change or re-check asks again.
-          if (live && n === asked) arm();
-        },
-      );
-    }
-    const off = client.subscribe((change) => {
-      if (change.op.id !== id) return;
-      if (change.type === 'remove') {
-        asked++;
-        show(null);
-      } else load();
-    });
-    const again = (): void => {
-      if (!settled(last) && (typeof document !== 'object' || document.visibilityState !== 'hidden')) load();
-    };
-    const page = typeof addEventListener === 'function' && typeof document === 'object';
-    if (page) {
-      addEventListener('online', again);
-      addEventListener('focus', again);
-      document.addEventListener('visibilitychange', again);
-    }
-    load();
-    return () => {
-      live = false;
-      clearTimeout(timer);
-      off();
-      if (page) {
-        removeEventListener('online', again);
-        removeEventListener('focus', again);
-        document.removeEventListener('visibilitychange', again);
-      }
-    };
-  }, [client, id, recheckMs]);
+  useEffect(() => watchOp(client, id, recheckMs, (op) => setState({ id, op })), [client, id, recheckMs]);
   // A new id shows undefined until its op is loaded, never the previous id's op.
   return state.id === id ? state.op : undefined;
 }

@@ -1,5 +1,6 @@
 import type { ListQuery, Operation } from '@ferry/core';
 import { useEffect, useState } from 'react';
+import { queryKey, watchOps } from '@ferry/client/watch';
 import { useFerry } from './FerryProvider.ts';
 
 export interface UseOpsOptions {
@@ -25,50 +26,11 @@ export function useOps(query: ListQuery = {}, options: UseOpsOptions = {}): Oper
   const client = useFerry();
   const maxWaitMs = options.maxWaitMs ?? 250;
   // Only the known fields, in a fixed order: the same query is the same key.
-  const { status, lane, user, limit } = query;
-  const key = JSON.stringify({ status, lane, user, limit });
+  const key = queryKey(query);
   const [state, setState] = useState<{ key: string; ops: Operation[] | undefined }>({ key, ops: undefined });
-  useEffect(() => {
-    const wanted = JSON.parse(key) as ListQuery;
-    let live = true;
-    let running = false;
-    let again = false;
-    let shownAt = Number.NEGATIVE_INFINITY;
-    const load = (): void => {
-      if (running) {
-        again = true;
-        return;
-      }
-      running = true;
-      again = false;
-      client.list(wanted).then(
-        (ops) => {
-          running = false;
-          if (!live) return;
-          // Stale already when another change came meanwhile: shown anyway once maxWaitMs passed.
-          const show = !again || Date.now() - shownAt >= maxWaitMs;
-          if (again) load();
-          if (show) {
-            shownAt = Date.now();
-            setState({ key, ops });
-          }
-        },
-        () => {
-          running = false;
-          if (live && again) load();
-        },
-      );
-    };
-    const off = client.subscribe((change) => {
-      if (wanted.lane !== undefined && change.op.lane !== wanted.lane) return;
-      if (wanted.user !== undefined && change.op.user !== wanted.user) return;
-      load();
-    });
-    load();
-    return () => {
-      live = false;
-      off();
-    };
-  }, [client, key, maxWaitMs]);
+  useEffect(
+    () => watchOps(client, JSON.parse(key) as ListQuery, maxWaitMs, (ops) => setState({ key, ops })),
+    [client, key, maxWaitMs],
+  );
   return state.key === key ? state.ops : undefined;
 }
