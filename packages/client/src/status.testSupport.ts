@@ -6,7 +6,7 @@ import { summarize } from '@ferry/core/protocol';
 import { ScriptedTransport, VirtualClock } from '@ferry/core/testing';
 import { createFerryHost } from '@ferry/sw';
 import { credentials } from '@ferry/sw/credentials';
-import { testPlatform } from '@ferry/sw/testing';
+import { testPlatform, testServiceWorker } from '@ferry/sw/testing';
 import { expect } from 'vitest';
 import { createFerryClient } from './createFerryClient.ts';
 import { createFerryIdentity } from './identity.ts';
@@ -77,18 +77,10 @@ export function harnessWith(more: { status?: FerryStatusOptions }, virtualTimers
   });
   const driver = new Outbox({ store, clock, origin: ORIGIN, retry: { maxAttempts: 2 } });
   driver.subscribe((change) => deliver(summarize(change)));
-  const requests: string[] = [];
-  const worker = {
-    postMessage(msg: { type: string }, transfer: Transferable[]) {
-      requests.push(msg.type);
-      const port = transfer[0] as MessagePort;
-      void host.receive(msg, { postMessage: (reply) => port.postMessage(reply) });
-    },
-  };
-  const container = { controller: worker } as unknown as ServiceWorkerContainer;
+  const { serviceWorker, requests } = testServiceWorker(host);
   const client = createFerryClient({
     platform: {
-      serviceWorker: () => container,
+      serviceWorker,
       channel: () => feed,
       clock,
       ...(virtualTimers && { timers: clock }),

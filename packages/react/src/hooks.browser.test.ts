@@ -5,7 +5,7 @@ import { MemoryStore, Outbox } from '@ferry/core';
 import { summarize } from '@ferry/core/protocol';
 import { ScriptedTransport } from '@ferry/core/testing';
 import { createFerryHost } from '@ferry/sw';
-import { testPlatform } from '@ferry/sw/testing';
+import { testPlatform, testServiceWorker } from '@ferry/sw/testing';
 import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { createElement } from 'react';
@@ -38,17 +38,10 @@ function setup() {
   const silent = new Outbox({ store, origin: ORIGIN });
   const out = new BroadcastChannel(name);
   player.subscribe((change) => out.postMessage(summarize(change)));
-  const requests: string[] = [];
-  const worker = {
-    postMessage(msg: { type: string }, transfer: Transferable[]) {
-      requests.push(msg.type);
-      const port = transfer[0] as MessagePort;
-      void host.receive(msg, { postMessage: (reply) => port.postMessage(reply) });
-    },
-  };
+  const { serviceWorker, requests } = testServiceWorker(host);
   const inner = createFerryClient({
     platform: {
-      serviceWorker: () => ({ controller: worker }) as unknown as ServiceWorkerContainer,
+      serviceWorker,
       channel: () => new BroadcastChannel(name),
     },
     forwardEvents: false,

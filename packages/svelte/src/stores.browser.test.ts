@@ -6,7 +6,7 @@ import { MemoryStore, Outbox } from '@ferry/core';
 import { summarize } from '@ferry/core/protocol';
 import { ScriptedTransport } from '@ferry/core/testing';
 import { createFerryHost } from '@ferry/sw';
-import { testPlatform } from '@ferry/sw/testing';
+import { testPlatform, testServiceWorker } from '@ferry/sw/testing';
 import type { Readable } from 'svelte/store';
 import { get } from 'svelte/store';
 import { describe, expect, it, vi } from 'vitest';
@@ -32,17 +32,10 @@ function setup() {
   const player = new Outbox({ store, origin: ORIGIN });
   const out = new BroadcastChannel(name);
   player.subscribe((change) => out.postMessage(summarize(change)));
-  const requests: string[] = [];
-  const worker = {
-    postMessage(msg: { type: string }, transfer: Transferable[]) {
-      requests.push(msg.type);
-      const port = transfer[0] as MessagePort;
-      void host.receive(msg, { postMessage: (reply) => port.postMessage(reply) });
-    },
-  };
+  const { serviceWorker, requests } = testServiceWorker(host);
   const inner = createFerryClient({
     platform: {
-      serviceWorker: () => ({ controller: worker }) as unknown as ServiceWorkerContainer,
+      serviceWorker,
       channel: () => new BroadcastChannel(name),
     },
     forwardEvents: false,

@@ -4,7 +4,7 @@ import { MemoryStore } from '@ferry/core';
 import { ScriptedTransport } from '@ferry/core/testing';
 import { createFerryHost } from '@ferry/sw';
 import { devtoolsHost } from '@ferry/sw/devtools';
-import { testPlatform } from '@ferry/sw/testing';
+import { testPlatform, testServiceWorker } from '@ferry/sw/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mountFerryDevtools } from '../mount.ts';
 import { ferryDevtoolsPlugin } from '../tanstackPlugin.ts';
@@ -34,19 +34,12 @@ function setup(script: (nth: number) => SendResult) {
     devtools: devtoolsHost,
     onError: () => {},
   });
-  const requests: string[] = [];
-  const worker = {
-    postMessage(msg: { type: string }, transfer: Transferable[]) {
-      requests.push(msg.type);
-      const port = transfer[0] as MessagePort;
-      void host.receive(msg, { postMessage: (reply) => port.postMessage(reply) });
-    },
-  };
+  const { serviceWorker, requests } = testServiceWorker(host);
   // A client per tab: the panel's, and another tab's on the same host.
   const tab = () =>
     createFerryClient({
       platform: {
-        serviceWorker: () => ({ controller: worker }) as unknown as ServiceWorkerContainer,
+        serviceWorker,
         channel: () => new BroadcastChannel(name),
       },
       forwardEvents: false,

@@ -4,6 +4,7 @@
  * (`createFerryHost({ platform: testPlatform() })`), so a test replaces
  * that group alone and keeps every other option as an app sets it.
  */
+import type { FerryHost } from '../FerryHost.ts';
 import type { PlatformOptions } from '../options.ts';
 import type { ChannelLike } from '../platform.ts';
 import type { LockManagerLike } from '../Runner.ts';
@@ -65,4 +66,25 @@ export function testLocks(): LockManagerLike & { readonly held: number } {
       return run;
     },
   };
+}
+
+/**
+ * `host` as a page's service worker, without a worker: give `serviceWorker` to a client's platform
+ * (`createFerryClient({ platform: { serviceWorker } })`) and each request the client posts is
+ * answered by `host.receive` through the port it came with. `requests` lists their types in order.
+ */
+export function testServiceWorker(host: Pick<FerryHost, 'receive'>): {
+  serviceWorker: () => ServiceWorkerContainer;
+  requests: string[];
+} {
+  const requests: string[] = [];
+  const controller = {
+    postMessage(msg: { type: string }, transfer: Transferable[]) {
+      requests.push(msg.type);
+      const port = transfer[0] as MessagePort;
+      void host.receive(msg, { postMessage: (reply: unknown) => port.postMessage(reply) });
+    },
+  };
+  const container = { controller } as unknown as ServiceWorkerContainer;
+  return { serviceWorker: () => container, requests };
 }
