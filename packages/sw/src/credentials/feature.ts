@@ -33,7 +33,7 @@ export interface UserAccounts {
  * from `@ferry/sw/credentials`, so that a worker without users does not ship them.
  */
 export interface CredentialsFeature {
-  /** Builds the feature's part of an engine; the host calls it with its own parts (see {@link Attach}). */
+  /** Builds the feature's part of an engine; the host calls it with its own parts (see `Attach`). */
   readonly attach: (parts: never) => Promise<unknown>;
 }
 
