@@ -1,11 +1,7 @@
 import type { FerryClient } from '@ferry/client';
-import { createFerryClient } from '@ferry/client';
+import { Outbox } from '@ferry/core';
 import { createFerryStatus } from '@ferry/client/status';
-import { MemoryStore, Outbox } from '@ferry/core';
-import { summarize } from '@ferry/core/protocol';
-import { ScriptedTransport } from '@ferry/core/testing';
-import { createFerryHost } from '@ferry/sw';
-import { testPlatform, testServiceWorker } from '@ferry/sw/testing';
+import { testFerry } from '@ferry/client/testing';
 import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { createElement } from 'react';
@@ -15,85 +11,29 @@ import { FerryProvider, useEnqueue, useFerryStatus, useOp, useOps } from './inde
 // React's act() environment, as React Testing Library sets it up under Jest.
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
-const ORIGIN = location.origin;
-let n = 0;
-
-/**
- * A real host in this page over a MemoryStore, offline so that it sends
- * nothing by itself, and an Outbox on the same store that plays the worker's
- * sends (claim, complete). Host, player and client share a real
- * BroadcastChannel. The client is wrapped to count live listeners.
- */
+/** A Ferry in this page (`testFerry`): its client and status snapshot with their listeners counted. */
 function setup() {
-  const name = `ferry-react-test-${n++}-${Math.random()}`;
-  const store = new MemoryStore();
-  const host = createFerryHost({
-    storage: { store: async () => store },
-    transport: new ScriptedTransport(),
-    platform: testPlatform({ origin: () => ORIGIN, isOnline: () => false, channel: () => new BroadcastChannel(name) }),
-    onError: () => {},
-  });
-  const player = new Outbox({ store, origin: ORIGIN });
-  /** Plays the worker too, but its changes are never broadcast (lost, as with a worker stopped after its commit). */
-  const silent = new Outbox({ store, origin: ORIGIN });
-  const out = new BroadcastChannel(name);
-  player.subscribe((change) => out.postMessage(summarize(change)));
-  const { serviceWorker, requests } = testServiceWorker(host);
-  const inner = createFerryClient({
-    platform: {
-      serviceWorker,
-      channel: () => new BroadcastChannel(name),
-    },
-    forwardEvents: false,
-  });
-  const live = { feed: 0, status: 0 };
-  const snapshot = createFerryStatus(inner);
-  const status = Object.assign(() => snapshot(), {
-    getSnapshot: () => snapshot.getSnapshot(),
-    refresh: () => snapshot.refresh(),
-    subscribe: (fn: () => void) => {
-      live.status++;
-      const off = snapshot.subscribe(fn);
-      return () => {
-        live.status--;
-        off();
-      };
-    },
-  });
-  const client: FerryClient = {
-    ...inner,
-    subscribe: (fn, filter) => {
-      live.feed++;
-      const off = inner.subscribe(fn, filter);
-      return () => {
-        live.feed--;
-        off();
-      };
-    },
-  };
+  const t = testFerry();
+  const inner = t.client();
+  const client = t.counted(inner);
+  const status = t.counted(createFerryStatus(inner));
   const wrapper = ({ children }: { children: ReactNode }) => createElement(FerryProvider, { client, status }, children);
   const op = (lane = 'chat', payload = 1) => ({ kind: 'message.send', target: '/api/m', payload, lane });
   /** The player claims the next ready op and delivers it. */
-  const sendOne = async () => {
-    const [c] = await player.delivery.claim({ owner: 'player', lanes: 1, leaseMs: 60_000 });
-    if (c) await player.delivery.exchange({ settlements: [{ run: [c], results: [{ ok: true }] }] });
-  };
+  const sendOne = () => t.deliver();
   return {
     client,
     status,
     inner,
-    player,
-    silent,
-    requests,
-    live,
+    player: t.player,
+    /** Plays the worker too, but its changes are never broadcast (lost, as with a worker stopped after its commit). */
+    silent: new Outbox({ store: t.store, origin: location.origin }),
+    requests: t.requests,
+    live: t.live,
     wrapper,
     op,
     sendOne,
-    close: async () => {
-      out.close();
-      await inner.close();
-      await host.close();
-    },
+    close: t.close,
   };
 }
 

@@ -1,70 +1,16 @@
-import type { FerryClient } from '@ferry/client';
-import { createFerryClient } from '@ferry/client';
-import type { FerryStatusSource } from '@ferry/client/status';
 import { createFerryStatus } from '@ferry/client/status';
-import { MemoryStore, Outbox } from '@ferry/core';
-import { summarize } from '@ferry/core/protocol';
-import { ScriptedTransport } from '@ferry/core/testing';
-import { createFerryHost } from '@ferry/sw';
-import { testPlatform, testServiceWorker } from '@ferry/sw/testing';
+import { testFerry } from '@ferry/client/testing';
 import { describe, expect, it, vi } from 'vitest';
 import type { EffectScope } from 'vue';
 import { createApp, defineComponent, effectScope, h, ref } from 'vue';
 import { ferryPlugin, provideFerry, useEnqueue, useFerryStatus, useOp, useOps, usePending } from './index.ts';
 
-const ORIGIN = location.origin;
-let n = 0;
-
-/**
- * A real host in this page over a MemoryStore, offline so that it sends nothing by itself, and an
- * Outbox on the same store that plays the worker's sends. Host, player and client share a real
- * BroadcastChannel. The client and the status source are wrapped to count live listeners.
- */
+/** A Ferry in this page (`testFerry`): its client and status snapshot with their listeners counted. */
 function setup() {
-  const name = `ferry-vue-test-${n++}-${Math.random()}`;
-  const store = new MemoryStore();
-  const host = createFerryHost({
-    storage: { store: async () => store },
-    transport: new ScriptedTransport(),
-    platform: testPlatform({ origin: () => ORIGIN, isOnline: () => false, channel: () => new BroadcastChannel(name) }),
-    onError: () => {},
-  });
-  const player = new Outbox({ store, origin: ORIGIN });
-  const out = new BroadcastChannel(name);
-  player.subscribe((change) => out.postMessage(summarize(change)));
-  const { serviceWorker, requests } = testServiceWorker(host);
-  const inner = createFerryClient({
-    platform: {
-      serviceWorker,
-      channel: () => new BroadcastChannel(name),
-    },
-    forwardEvents: false,
-  });
-  const live = { feed: 0, status: 0 };
-  const snapshot = createFerryStatus(inner);
-  const status: FerryStatusSource = Object.assign(() => snapshot(), {
-    getSnapshot: () => snapshot.getSnapshot(),
-    refresh: () => snapshot.refresh(),
-    subscribe: (fn: () => void) => {
-      live.status++;
-      const off = snapshot.subscribe(fn);
-      return () => {
-        live.status--;
-        off();
-      };
-    },
-  });
-  const client: FerryClient = {
-    ...inner,
-    subscribe: (fn, filter) => {
-      live.feed++;
-      const off = inner.subscribe(fn, filter);
-      return () => {
-        live.feed--;
-        off();
-      };
-    },
-  };
+  const t = testFerry();
+  const inner = t.client();
+  const client = t.counted(inner);
+  const status = t.counted(createFerryStatus(inner));
   const app = createApp({ render: () => null }).use(ferryPlugin({ client, status }));
   const scopes: EffectScope[] = [];
   /** Runs `fn` in a new effect scope of the app, as a component's setup would. */
@@ -75,19 +21,16 @@ function setup() {
   };
   const op = (lane = 'chat', payload = 1) => ({ kind: 'message.send', target: '/api/m', payload, lane });
   /** The player claims the next ready op and delivers it. */
-  const sendOne = async () => {
-    const [c] = await player.delivery.claim({ owner: 'player', lanes: 1, leaseMs: 60_000 });
-    if (c) await player.delivery.exchange({ settlements: [{ run: [c], results: [{ ok: true }] }] });
-  };
-  const lists = () => requests.filter((r) => r === 'list').length;
-  const gets = () => requests.filter((r) => r === 'get').length;
+  const sendOne = () => t.deliver();
+  const lists = () => t.requests.filter((r) => r === 'list').length;
+  const gets = () => t.requests.filter((r) => r === 'get').length;
   return {
     client,
     inner,
     status,
-    player,
-    requests,
-    live,
+    player: t.player,
+    requests: t.requests,
+    live: t.live,
     use,
     op,
     sendOne,
@@ -95,9 +38,7 @@ function setup() {
     gets,
     close: async () => {
       for (const s of scopes) s.stop();
-      out.close();
-      await inner.close();
-      await host.close();
+      await t.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Operation, Timers } from '@ferry/core';
 import type { ChangeSummary } from '@ferry/core/protocol';
+import { followed } from './followed.ts';
 
 /**
  * The ops not yet done in the shape `useSyncExternalStore` expects: call it (or `getSnapshot`)
@@ -55,12 +56,7 @@ export function pendingStore(o: PendingStoreOptions): FerryPendingSource {
   let wanted: Set<string> | undefined;
   /** The ids changed while a load ran: read again after it (its answer may be older or newer than the change). */
   let touched: Set<string> | undefined;
-  const listeners = new Set<() => void>();
   let snap: readonly Operation[] | undefined;
-  let loading: Promise<void> | undefined;
-  let again = false;
-  let off: (() => void) | undefined;
-  let timer: unknown;
 
   const inScope = (op: { user?: string }): boolean => {
     const scope = o.scope();
@@ -79,7 +75,7 @@ export function pendingStore(o: PendingStoreOptions): FerryPendingSource {
   };
   const changed = (): void => {
     snap = undefined;
-    for (const fn of [...listeners]) fn();
+    live.notify();
   };
   /** Puts what the host said of `id` (undefined: gone) into the overlay. */
   const set = (id: string, op: Operation | undefined): void => {
@@ -95,7 +91,7 @@ export function pendingStore(o: PendingStoreOptions): FerryPendingSource {
   const fetchWanted = (): void => {
     const ids = wanted ?? new Set<string>();
     wanted = undefined;
-    if (ids.size > MAX_GETS) return void load();
+    if (ids.size > MAX_GETS) return live.resync();
     for (const id of ids) {
       const asked = ++tick;
       seen.set(id, asked);
@@ -128,7 +124,7 @@ export function pendingStore(o: PendingStoreOptions): FerryPendingSource {
     set(op.id, { ...rest, ...op });
   };
 
-  const loadOnce = async (): Promise<void> => {
+  const loadOnce = async (): Promise<boolean | void> => {
     const asked = ++generation;
     // Every `get` still on its way is dropped (by generation): the list is read after it.
     seen.clear();
@@ -136,7 +132,7 @@ export function pendingStore(o: PendingStoreOptions): FerryPendingSource {
     try {
       const scope = o.scope();
       const listed = await o.list(scope ?? undefined);
-      if (asked !== generation) return void (again = true);
+      if (asked !== generation) return true;
       const before = JSON.stringify(getSnapshot());
       ops = new Map();
       opsScope = scope;
@@ -151,81 +147,33 @@ export function pendingStore(o: PendingStoreOptions): FerryPendingSource {
       if (asked === generation) for (const id of came) want(id);
     }
   };
-  const load = (): Promise<void> => {
-    if (loading) {
-      again = true;
-      return loading;
-    }
-    loading = (async () => {
-      do {
-        again = false;
-        await loadOnce();
-      } while (again);
-      loading = undefined;
-    })();
-    return loading;
-  };
-
-  const resync = (): void => void load();
-  const arm = (): void => {
-    if (timer !== undefined) o.timers.clearTimeout(timer);
-    timer = o.timers.setTimeout(() => (resync(), arm()), o.resyncMs);
-  };
-  const onVisible = (): void => {
-    if (document.visibilityState === 'visible') resync();
-  };
   /** The scope changed (another user signed in): start over, and load again if anyone listens. */
   const rescope = (): void => {
     generation++;
     ops = new Map();
     opsScope = o.scope();
     changed();
-    if (off) resync();
+    if (live.listening()) live.resync();
   };
-  let detach: (() => void) | undefined;
-  const start = (): void => {
-    ownScope();
-    detach = o.attach({ rescope, close });
-    off = o.feed(onChange);
-    if (o.pageEvents) {
-      addEventListener('online', resync);
-      document.addEventListener('visibilitychange', onVisible);
-    }
-    arm();
-    resync();
-  };
-  const stop = (): void => {
-    detach?.();
-    detach = undefined;
-    off?.();
-    off = undefined;
-    if (o.pageEvents) {
-      removeEventListener('online', resync);
-      document.removeEventListener('visibilitychange', onVisible);
-    }
-    if (timer !== undefined) o.timers.clearTimeout(timer);
-    timer = undefined;
-  };
-
-  const close = (): void => {
-    listeners.clear();
-    stop();
-  };
-
-  const subscribe = (onChangeFn: () => void): (() => void) => {
-    // A function, so that subscribing the same callback twice needs two cleanups.
-    const entry = (): void => onChangeFn();
-    listeners.add(entry);
-    if (listeners.size === 1) start();
-    return () => {
-      if (!listeners.delete(entry)) return;
-      if (listeners.size === 0) stop();
-    };
-  };
+  const live = followed({
+    loadOnce,
+    follow: () => {
+      ownScope();
+      const detach = o.attach({ rescope, close: () => live.close() });
+      const off = o.feed(onChange);
+      return () => {
+        detach();
+        off();
+      };
+    },
+    resyncMs: o.resyncMs,
+    timers: o.timers,
+    pageEvents: o.pageEvents,
+  });
 
   return Object.assign(() => getSnapshot(), {
     getSnapshot,
-    subscribe,
-    refresh: () => load().then(getSnapshot),
+    subscribe: live.subscribe,
+    refresh: () => live.load().then(getSnapshot),
   });
 }

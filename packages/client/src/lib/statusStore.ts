@@ -2,6 +2,7 @@ import type { Timers } from '@ferry/core';
 import type { ChangeSummary, StatusResult } from '@ferry/core/protocol';
 import type { FerryStatus } from './FerryStatus.ts';
 import { StatusState } from './StatusState.ts';
+import { followed } from './followed.ts';
 
 /**
  * The status snapshot in the shape `useSyncExternalStore` expects: call it
@@ -47,21 +48,16 @@ export function statusStore(o: StatusStoreOptions): FerryStatusSource & { close(
   let state = new StatusState();
   /** Counts scope changes: a load that answered for an earlier scope is dropped. */
   let generation = 0;
-  const listeners = new Set<() => void>();
   let loaded = false;
   let hostOnline: boolean | null = null;
   let snap: FerryStatus | undefined;
   /** Changes that came while a load ran: applied after it, those it already reflects skipped by LSN. */
   let buffer: ChangeSummary[] | undefined;
-  let loading: Promise<void> | undefined;
-  let again = false;
-  let off: (() => void) | undefined;
-  let timer: unknown;
 
   const getSnapshot = (): FerryStatus => (snap ??= state.snapshot(loaded, o.isOnline(), hostOnline));
   const changed = (): void => {
     snap = undefined;
-    for (const fn of [...listeners]) fn();
+    live.notify();
   };
   const onChange = (change: ChangeSummary): void => {
     const scope = o.scope();
@@ -70,18 +66,17 @@ export function statusStore(o: StatusStoreOptions): FerryStatusSource & { close(
     else if (state.apply(change, o.now())) changed();
   };
 
-  const loadOnce = async (): Promise<void> => {
+  const loadOnce = async (): Promise<boolean | void> => {
     const before = getSnapshot();
-    if (off) buffer = [];
+    if (live.listening()) buffer = [];
     const asked = generation;
     try {
       const since = state.drainStartedAt;
       const result = await o.load(since === undefined ? undefined : since - DRAIN_SLACK_MS, o.scope());
       if (asked !== generation) {
         // The signed-in user changed meanwhile: that answer is another user's; the load runs again.
-        again = true;
         buffer = undefined;
-        return;
+        return true;
       }
       state.load(result, o.now());
       loaded = true;
@@ -97,67 +92,14 @@ export function statusStore(o: StatusStoreOptions): FerryStatusSource & { close(
     if (JSON.stringify(getSnapshot()) === JSON.stringify(before)) snap = before;
     else changed();
   };
-  const load = (): Promise<void> => {
-    if (loading) {
-      again = true;
-      return loading;
-    }
-    loading = (async () => {
-      do {
-        again = false;
-        await loadOnce();
-      } while (again);
-      loading = undefined;
-    })();
-    return loading;
-  };
-
-  const resync = (): void => void load();
-  const arm = (): void => {
-    if (timer !== undefined) o.timers.clearTimeout(timer);
-    timer = o.timers.setTimeout(() => (resync(), arm()), o.resyncMs);
-  };
-  const onOnline = (): void => {
-    changed();
-    resync();
-  };
-  const onOffline = (): void => changed();
-  const onVisible = (): void => {
-    if (document.visibilityState === 'visible') resync();
-  };
-
-  const start = (): void => {
-    off = o.feed(onChange);
-    if (o.pageEvents) {
-      addEventListener('online', onOnline);
-      addEventListener('offline', onOffline);
-      document.addEventListener('visibilitychange', onVisible);
-    }
-    arm();
-    resync();
-  };
-  const stop = (): void => {
-    off?.();
-    off = undefined;
-    if (o.pageEvents) {
-      removeEventListener('online', onOnline);
-      removeEventListener('offline', onOffline);
-      document.removeEventListener('visibilitychange', onVisible);
-    }
-    if (timer !== undefined) o.timers.clearTimeout(timer);
-    timer = undefined;
-  };
-
-  const subscribe = (onChangeFn: () => void): (() => void) => {
-    // A function, so that subscribing the same callback twice needs two cleanups.
-    const entry = (): void => onChangeFn();
-    listeners.add(entry);
-    if (listeners.size === 1) start();
-    return () => {
-      if (!listeners.delete(entry)) return;
-      if (listeners.size === 0) stop();
-    };
-  };
+  const live = followed({
+    loadOnce,
+    follow: () => o.feed(onChange),
+    resyncMs: o.resyncMs,
+    timers: o.timers,
+    pageEvents: o.pageEvents,
+    onNetwork: changed,
+  });
 
   /** The scope changed (another user signed in): start over, and load again if anyone listens. */
   const rescope = (): void => {
@@ -165,17 +107,14 @@ export function statusStore(o: StatusStoreOptions): FerryStatusSource & { close(
     state = new StatusState();
     loaded = false;
     changed();
-    if (off) resync();
+    if (live.listening()) live.resync();
   };
 
   return Object.assign(() => getSnapshot(), {
     getSnapshot,
-    subscribe,
+    subscribe: live.subscribe,
     rescope,
-    refresh: () => load().then(getSnapshot),
-    close() {
-      listeners.clear();
-      stop();
-    },
+    refresh: () => live.load().then(getSnapshot),
+    close: live.close,
   });
 }
