@@ -8,30 +8,33 @@
 # Firefox ESR and WebKitGTK (e2e/engines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each step's heading says how long the run has taken so far, so a slow step shows in the log.
+step() { echo "== $1 [$((SECONDS / 60))m$((SECONDS % 60))s]"; }
 bash scripts/setup.sh --engines
 
-echo "== typecheck"
+step "typecheck"
 pnpm -s typecheck
-echo "== lint (oxlint --type-aware) and format (prettier --check)"
+step "lint (oxlint --type-aware) and format (prettier --check)"
 pnpm -s lint
 pnpm -s format:check
-echo "== unit and store tests (Node + Chromium)"
+step "unit and store tests (Node + Chromium)"
 pnpm -s exec vitest run
-echo "== build, pack, and a new user's app (e2e/consumer/consumer.ts)"
+step "build, pack, and a new user's app (e2e/consumer/consumer.ts)"
 pnpm -s consumer
-echo "== size budgets (size-budgets.json) and the READMEs' figures"
+step "size budgets (size-budgets.json) and the READMEs' figures"
 pnpm -s sizes
-echo "== API report (api/*.api.md; pnpm api:update rewrites it)"
+step "API report (api/*.api.md; pnpm api:update rewrites it)"
 pnpm -s api:check
-echo "== TypeScript snippets of the docs and READMEs, against the packed packages"
+step "TypeScript snippets of the docs and READMEs, against the packed packages"
 pnpm -s docs:snippets
-echo "== documentation site: API reference, VitePress build, dead links and anchors"
+step "documentation site: API reference, VitePress build, dead links and anchors"
 pnpm -s exec tsx scripts/docs/site.ts
 if compgen -G "e2e/*.spec.ts" >/dev/null; then
-  echo "== end-to-end (Playwright, Chromium)"
+  step "end-to-end (Playwright, Chromium)"
   pnpm -s exec playwright test
 fi
 # The engines suite in Firefox and WebKit, every scenario (a few minutes). Chromium's run of it is
 # left to `pnpm test:engines`: the Playwright suite above covers Chromium.
-echo "== end-to-end core in Firefox ESR and WebKitGTK (e2e/engines)"
+step "end-to-end core in Firefox ESR and WebKitGTK (e2e/engines)"
 FERRY_ENGINES=firefox,webkit pnpm -s exec vitest run --config e2e/engines/vitest.config.ts
+step "done"
