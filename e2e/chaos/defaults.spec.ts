@@ -1,12 +1,9 @@
 /**
  * Delivery with the shipped defaults, in real Chromium, at real-time scale:
  * the worker is built with `createFerryHost({})` (no test flags), so backoff,
- * attempt budget, timeouts and leases are what an app gets.
+ * attempt budget, timeouts and leases are what an app gets. The two-minute
+ * outages are in outages.spec.ts.
  *
- * - outage-while-online: the host is down for over two minutes while the
- *   browser says online (every connection, the API's and the origin's own,
- *   is destroyed); nothing fails, and everything is delivered once, in order,
- *   when the server is back.
  * - slow-server: every answer takes 14 s (under the 15 s timeout) with 32 busy
  *   lanes: no op is ever on the wire twice, none is a dead letter.
  * - in-progress-409: the server answers 409 + Retry-After while the "first
@@ -17,43 +14,9 @@
 import type { Fault, PlannedRequest } from '../server/TestServer.ts';
 import { expect, openApp, test } from '../fixtures.ts';
 import { inPage } from '../lib.ts';
-import { laneOps, seeded, settled, sleep, storedOps, verdict } from './harness.ts';
+import { laneOps, seeded, settled, storedOps, verdict } from './harness.ts';
 
 const msgs = (prefix: string, n: number, lanes: number) => laneOps('defaults', prefix, n, lanes);
-
-test('outage-while-online: two minutes of refused connections with the browser online fail nothing; all delivered in order after', async ({
-  page,
-  server,
-}) => {
-  test.setTimeout(300_000);
-  const SCENARIO = 'outage-while-online';
-  const started = Date.now();
-  await openApp(page, server, 'defaults');
-  server.proxy.down = true;
-  const acked = await inPage(
-    page,
-    (ops) => Promise.all(ops.map((op) => window.ferry.enqueue(op))),
-    msgs('outage', 20, 4),
-  );
-  await sleep(125_000);
-  const during = await storedOps(page);
-  expect(
-    during.filter((o) => o.status === 'failed').map((o) => o.lastError?.message),
-    seeded('failed during the outage'),
-  ).toEqual([]);
-  expect(
-    during.every((o) => o.attempt === 0),
-    seeded('attempts spent while nothing answered'),
-  ).toBe(true);
-  const refused = server.proxy.downRequests;
-  expect(refused, 'the worker kept trying during the outage').toBeGreaterThan(4);
-  server.proxy.down = false;
-  // The backoff is capped at 30 s (full jitter): every lane tries again within that.
-  await settled(page, acked, 90_000, SCENARIO);
-  await verdict(SCENARIO, server, acked, await storedOps(page), {
-    extra: { outageMs: 125_000, requestsDuringOutage: refused, durationMs: Date.now() - started },
-  });
-});
 
 test('slow-server: answers in 14 s with 32 busy lanes; never two sends of one op, no dead letter', async ({
   page,

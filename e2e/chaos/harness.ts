@@ -101,7 +101,16 @@ export function check(
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'chaos.json');
 
 /** Merges one scenario's figures into `e2e/results/chaos.json`. */
-export async function record(scenario: string, counts: Counts, extra: Record<string, unknown> = {}): Promise<void> {
+/** The results file's writes, one after another: scenarios that run at once each add theirs. */
+let writing: Promise<void> = Promise.resolve();
+
+export function record(scenario: string, counts: Counts, extra: Record<string, unknown> = {}): Promise<void> {
+  const next = writing.then(() => write(scenario, counts, extra));
+  writing = next.catch(() => {});
+  return next;
+}
+
+async function write(scenario: string, counts: Counts, extra: Record<string, unknown>): Promise<void> {
   let all: { scenarios?: Record<string, unknown> } = {};
   try {
     all = JSON.parse(await readFile(RESULTS, 'utf8')) as typeof all;
