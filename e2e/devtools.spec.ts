@@ -1,7 +1,8 @@
 /**
  * The DevTools panel against the real worker, in two tabs: every WAL transition of an op (failures, a dead
  * letter, the retry from the panel, the delivery) appears in each tab's panel, as many rows as the change feed
- * saw records; a dead letter retried from the panel is delivered.
+ * saw records; a dead letter retried from the panel is delivered; "unreachable for 10 s" parks nothing and
+ * delays delivery by about 10 s.
  */
 import type { Page } from '@playwright/test';
 import { expect, openApp, test } from './fixtures.ts';
@@ -49,4 +50,34 @@ test('every WAL transition of an op shows in the panel of two tabs; a dead lette
   for (const tab of tabs) await expect.poll(() => types(tab)).toEqual(expected);
   await expect(other.locator('ferry-devtools .history .answer')).toContainText('answer 201');
   expect(server.received.filter((r) => (r.body as { n?: number }).n === 1)).toHaveLength(3);
+});
+
+test('"unreachable for 10 s" from the panel parks nothing, sends nothing meanwhile, and delivery follows by itself', async ({
+  page,
+  context,
+  server,
+}) => {
+  const tabs = [page, await context.newPage()];
+  for (const tab of tabs) await openApp(tab, server, 'devtools');
+  const origin = new URL(page.url()).origin;
+  await page.locator('ferry-devtools input.pause-seconds').fill('10');
+  await page.locator('ferry-devtools button.pause').click();
+  // Both tabs' panels show the pause of the app's origin.
+  for (const tab of tabs)
+    await expect(tab.locator(`ferry-devtools li.paused[data-origin="${origin}"]`)).toContainText('paused for');
+  const pausedAt = Date.now();
+  const id = await enqueue(tabs[1]!, message(3, { lane: 'offline' }));
+  const ofOp = () => server.received.filter((r) => (r.body as { n?: number }).n === 3);
+  // Well inside the window: waiting as it was, nothing spent, nothing on the wire.
+  await expect.poll(() => seen(page, id)).toEqual(['put', 'defer']);
+  await page.waitForTimeout(Math.max(0, pausedAt + 6_000 - Date.now()));
+  expect(await get(page, id)).toMatchObject({ status: 'pending', attempt: 0 });
+  expect(ofOp()).toEqual([]);
+  await expect.poll(async () => (await get(page, id))?.status, { timeout: 25_000 }).toBe('done');
+  const delay = ofOp()[0]!.at - pausedAt;
+  expect(delay).toBeGreaterThan(8_000);
+  expect(delay).toBeLessThan(20_000);
+  expect(ofOp()).toHaveLength(1);
+  expect(await seen(page, id)).toEqual(['put', 'defer', 'claim', 'done']);
+  await expect(page.locator('ferry-devtools li.paused')).toHaveCount(0);
 });

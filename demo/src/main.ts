@@ -6,6 +6,7 @@
 import { createFerryClient } from '@ferry/client';
 import { createFerryIdentity } from '@ferry/client/identity';
 import { createFerryStatus } from '@ferry/client/status';
+import { mountFerryDevtools } from '@ferry/devtools';
 import type { Faults } from './api.ts';
 import { login } from './api.ts';
 import type { ChatActions } from './ChatView.ts';
@@ -13,7 +14,7 @@ import { renderChat } from './ChatView.ts';
 import { wireControls } from './controls.ts';
 import { byId, clockTime, coalesce, h } from './dom.ts';
 import { OpMirror } from './OpMirror.ts';
-import { lastSendText, renderFailed, renderFeed, renderQueue, renderStats } from './OutboxPanel.ts';
+import { lastSendText, renderFailed, renderStats } from './OutboxPanel.ts';
 import { serverPanel } from './serverPanel.ts';
 import type {} from './window.ts';
 
@@ -75,8 +76,6 @@ const render = coalesce(() => {
   renderChat(list, mirror, conversation, navigator.onLine, authors, actions);
   renderConversations();
   renderFailed(byId('failed'), mirror, client, showError);
-  renderQueue(byId<HTMLTableSectionElement>('queue'), mirror);
-  renderFeed(byId('feed'), mirror.feed);
   renderNetwork();
 });
 
@@ -186,6 +185,9 @@ async function boot(): Promise<void> {
     if (mirror.feed[0]?.type === 'done') refreshServer();
   });
   await mirror.start();
+  // The queue, each op's WAL history, pauses: the DevTools panel, in the side panel. The demo is for developers,
+  // so it shows it in its build; an app mounts it under `import.meta.env.DEV` and ships none of it.
+  mountFerryDevtools(client, { parent: byId('devtools'), embedded: true });
   await wireSignIn();
   wireComposer();
   addEventListener('online', render);

@@ -9,6 +9,7 @@
 import { createFerryHost } from '@ferry/sw';
 import { batch } from '@ferry/sw/batch';
 import { credentials } from '@ferry/sw/credentials';
+import { devtoolsHost } from '@ferry/sw/devtools';
 import { shellCache } from './shellCache.ts';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -31,6 +32,9 @@ createFerryHost({
   },
   // The page forwards `online`; this is the fallback re-check while the worker thinks it is offline.
   delivery: { offlineRecheckMs: fast ? 1_000 : 5_000 },
+  // The page's DevTools panel reads each op's history and pauses origins through it. The demo is for
+  // developers, so its build serves the panel too; an app passes it in development only.
+  devtools: devtoolsHost,
 }).listen(self, { skipWaiting: true, clientsClaim: true });
 
 shellCache(self, { files: __FERRY_SHELL__, version: __FERRY_BUILD__ });

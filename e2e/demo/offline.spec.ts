@@ -26,7 +26,8 @@ test('messages typed offline survive a reload of the offline page and go out onc
   await expectEachAppliedOnce(demo.server);
   // The backlog of one conversation went out through the batch endpoint, not one request each.
   expect(demo.server.wire.map((w) => [w.status, w.batched === true])).toEqual(texts.map(() => [201, true]));
-  await expect(page.locator('#queue')).toContainText('The outbox is empty');
+  // The DevTools panel in the side panel lists nothing left to send.
+  await expect(page.locator('ferry-devtools .queue')).toContainText('Queued ops (0)');
   await expect(page.locator('#server li .text')).toHaveText(texts);
 });
 

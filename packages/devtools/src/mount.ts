@@ -4,6 +4,12 @@ import type { FerryClient } from '@ferry/client';
 export interface MountOptions {
   /** @default document.body */
   parent?: Element;
+  /**
+   * Whether the panel flows in `parent` (a side panel of the app's) rather than floating over the page with a
+   * close button and a launcher to reopen it.
+   * @default false
+   */
+  embedded?: boolean;
 }
 
 /**
@@ -18,6 +24,7 @@ export function mountFerryDevtools(client: FerryClient, options: MountOptions = 
     if (removed) return;
     defineFerryDevtools();
     panel = Object.assign(document.createElement('ferry-devtools'), { client });
+    if (options.embedded) panel.setAttribute('embedded', '');
     (options.parent ?? document.body).append(panel);
   });
   return () => {

@@ -1,5 +1,5 @@
 import type { Clock, OutboxStore, Random, RetryPolicyOptions, Timers, Transport } from '@ferry/core';
-import type { HistoryQuery, HistoryResult } from '@ferry/core/protocol';
+import type { HistoryQuery, HistoryResult, OriginPause, PauseQuery } from '@ferry/core/protocol';
 import type { HttpTransportOptions } from './http/options.ts';
 import type { AllowedOriginEntry } from './credentials/origins.ts';
 import type { ChannelLike, SyncManagerLike } from './platform.ts';
@@ -53,7 +53,7 @@ export interface FerryHostOptions {
   platform?: PlatformOptions;
   /**
    * The DevTools panel's host side: `devtoolsHost` from `@ferry/sw/devtools`. Without it the host refuses the
-   * panel's `history` requests with `unsupported`. Pass it in development only
+   * panel's `history` and `pauses` requests with `unsupported`. Pass it in development only
    * (`devtools: import.meta.env.DEV ? devtoolsHost : undefined`) and a production bundle holds none of it.
    * @default undefined
    */
@@ -64,6 +64,22 @@ export interface FerryHostOptions {
 export interface DevtoolsHost {
   /** Answers a `history` request from `store`'s WAL. */
   history(store: OutboxStore, query: HistoryQuery): Promise<HistoryResult>;
+  /** Answers a `pauses` request: starts `pause` on `origins` when set, then lists the pauses running. */
+  pauses(origins: OriginPauses, pause: PauseQuery | undefined): OriginPause[];
+}
+
+/** The host's per-origin pauses (the HTTP transport's), as the DevTools host uses them. */
+export interface OriginPauses {
+  /** The host's own origin. */
+  own: string;
+  /** The origins a pause may name: the host's own and the allow-listed ones. */
+  allowed: readonly string[];
+  /** Wall-clock ms, from the host's clock. */
+  now(): number;
+  /** No request goes to `origin` before `until`. */
+  pause(origin: string, until: number): void;
+  /** The pauses running now. */
+  list(): OriginPause[];
 }
 
 /**

@@ -49,7 +49,12 @@ export type RequestBody =
   | { type: 'kick'; reason: KickReason }
   | { type: 'ping' }
   /** WAL records for the DevTools panel: see {@link HistoryQuery}. Served only by a host given `@ferry/sw/devtools`. */
-  | { type: 'history'; query: HistoryQuery };
+  | { type: 'history'; query: HistoryQuery }
+  /**
+   * The DevTools panel's per-origin pauses: starts `pause` when set (see {@link PauseQuery}), then lists the pauses
+   * running. Served only by a host given `@ferry/sw/devtools`.
+   */
+  | { type: 'pauses'; pause?: PauseQuery };
 
 export type RequestType = RequestBody['type'];
 
@@ -159,6 +164,7 @@ export interface Results {
   kick: null;
   ping: PingResult;
   history: HistoryResult;
+  pauses: OriginPause[];
 }
 
 export type Reply =
@@ -238,4 +244,20 @@ export interface HistoryResult {
   next: number;
   /** Whether the scan reached the end of the WAL; false when it stopped at `MAX_HISTORY_SCAN`. */
   complete: boolean;
+}
+
+/**
+ * Makes an origin unreachable for the host for `seconds` (an integer in [1, `MAX_PAUSE_SECONDS`]): a pause, as a
+ * `Retry-After` makes one. Its lanes wait, spending nothing, and go on by themselves when it ends.
+ */
+export interface PauseQuery {
+  seconds: number;
+  /** The host's own origin or an allow-listed one. @default the host's own origin */
+  origin?: string;
+}
+
+/** A pause running in the host: no request goes to `origin` before `until` (wall-clock ms). */
+export interface OriginPause {
+  origin: string;
+  until: number;
 }

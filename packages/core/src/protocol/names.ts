@@ -35,3 +35,5 @@ export const MAX_BATCH = 1000;
 export const MAX_HISTORY_SCAN = 10_000;
 /** Most WAL records one `history` request returns. */
 export const MAX_HISTORY_LIMIT = 1000;
+/** The longest pause a `pauses` request may start, in seconds: an hour, as `RetryPolicy.maxRetryAfterMs` bounds any pause. */
+export const MAX_PAUSE_SECONDS = 3600;

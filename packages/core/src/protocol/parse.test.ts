@@ -31,6 +31,8 @@ describe('parseRequest accepts every request type', () => {
     { type: 'ping' },
     { type: 'history', query: {} },
     { type: 'history', query: { opId: 'x', fromLsn: 0, limit: 1000 } },
+    { type: 'pauses' },
+    { type: 'pauses', pause: { seconds: 10 } },
   ])('$type', (body) => {
     const parsed = parseRequest({ ...env, ...body });
     expect(parsed.ok).toBe(true);
@@ -90,6 +92,7 @@ describe('parseRequest refuses malformed and unknown messages', () => {
     ['syncNow with a string waitMs', { ...env, type: 'syncNow', waitMs: '5' }],
     ['history without a query', { ...env, type: 'history', opId: 'x' }],
     ['history with a string query', { ...env, type: 'history', query: 'x' }],
+    ['pauses with a numeric pause', { ...env, type: 'pauses', pause: 10 }],
   ])('%s', (_, data) => {
     const parsed = parseRequest(data);
     expect(parsed.ok).toBe(false);

@@ -7,7 +7,7 @@ import type { OpPatch } from '../state/edit.ts';
 import type { RetryFilter } from '../state/retry.ts';
 import type { KickReason } from './names.ts';
 import { MAX_BATCH, PROTOCOL_VERSION } from './names.ts';
-import type { CredentialsInput, HistoryQuery, Request, RequestBody } from './messages.ts';
+import type { CredentialsInput, HistoryQuery, PauseQuery, Request, RequestBody } from './messages.ts';
 
 export type Parsed = { ok: true; request: Request } | { ok: false; id: string | null; message: string };
 
@@ -160,6 +160,12 @@ export function parseRequest(data: unknown): Parsed {
       return isRecord(data['query'])
         ? ok({ type: 'history', query: data['query'] as HistoryQuery })
         : bad('history needs a query object');
+    case 'pauses':
+      // The pause's fields are checked by the host's DevTools entry, the only one that serves it.
+      if (data['pause'] === undefined) return ok({ type: 'pauses' });
+      return isRecord(data['pause'])
+        ? ok({ type: 'pauses', pause: data['pause'] as unknown as PauseQuery })
+        : bad('pauses.pause must be an object');
     case 'kick':
       return typeof data['reason'] === 'string' && REASONS.includes(data['reason'])
         ? ok({ type: 'kick', reason: data['reason'] as KickReason })

@@ -8,7 +8,7 @@ import type { Change } from './lane.ts';
 /** A head whose destination asked for a pause: due again when the pause ends, nothing spent. */
 export async function pauseHead(tx: OutboxTx, rec: OpRecord, until: number, now: number): Promise<Change> {
   const op: Operation = { ...toOperation(rec), nextAttemptAt: until, updatedAt: now };
-  const reason = 'its origin asked for a pause (Retry-After)';
+  const reason = 'its origin is paused (a Retry-After, or the DevTools panel)';
   const [lsn] = await Promise.all([
     tx.appendWal({
       type: 'defer',

@@ -1,6 +1,6 @@
 import type { ChangeSummary, FerryClient } from '@ferry/client';
-import type { HistoryQuery, HistoryResult } from '@ferry/client/history';
-import { readHistory } from '@ferry/client/history';
+import type { HistoryQuery, HistoryResult, OriginPause, PauseQuery } from '@ferry/client/history';
+import { readHistory, readPauses } from '@ferry/client/history';
 import type { Operation, OperationStatus } from '@ferry/core';
 
 /** What the panel reads and does: a client's verbs, narrowed to the panel's needs (tests pass their own). */
@@ -13,6 +13,8 @@ export interface DevtoolsSource {
   remove(id: string): Promise<unknown>;
   update(id: string, patch: Pick<Operation, 'payload'>): Promise<unknown>;
   syncNow(): Promise<unknown>;
+  /** The host's pauses by origin; with `pause`, first makes its origin unreachable for its seconds. */
+  pauses(pause?: PauseQuery): Promise<OriginPause[]>;
   /** Sees every change from any tab; returns a cleanup. */
   subscribe(fn: (change: ChangeSummary) => void): () => void;
 }
@@ -31,6 +33,7 @@ export function sourceOf(client: FerryClient): DevtoolsSource {
     remove: (id) => client.remove(id),
     update: (id, patch) => client.update(id, patch),
     syncNow: () => client.syncNow(),
+    pauses: (pause) => readPauses(client, pause),
     subscribe: (fn) => client.subscribe(fn),
   };
 }

@@ -2,6 +2,7 @@ import { createFerryClient } from '@ferry/client';
 import type { SendResult } from '@ferry/core';
 import { MemoryStore } from '@ferry/core';
 import { ScriptedTransport } from '@ferry/core/testing';
+import type { HostTransportOptions } from '@ferry/sw';
 import { createFerryHost } from '@ferry/sw';
 import { devtoolsHost } from '@ferry/sw/devtools';
 import { testPlatform, testServiceWorker } from '@ferry/sw/testing';
@@ -20,12 +21,12 @@ afterEach(async () => {
  * A real host in this page over a MemoryStore, serving the panel (`devtoolsHost`), with a scripted transport;
  * a real client talking to it, which records the type of every request it sends.
  */
-function setup(script: (nth: number) => SendResult) {
+function setup(script: (nth: number) => SendResult, transport?: HostTransportOptions) {
   const name = `ferry-devtools-test-${n++}-${Math.random()}`;
   const net = { online: true };
   const host = createFerryHost({
     storage: { store: async () => new MemoryStore() },
-    transport: new ScriptedTransport((_, nth) => script(nth)),
+    transport: transport ?? new ScriptedTransport((_, nth) => script(nth)),
     platform: testPlatform({
       origin: () => location.origin,
       isOnline: () => net.online,
@@ -46,6 +47,17 @@ function setup(script: (nth: number) => SendResult) {
     });
   const client = tab();
   const otherTab = tab();
+  // The panel's subscriptions to the change feed that are live now.
+  const live = { subscriptions: 0 };
+  const subscribe = client.subscribe.bind(client);
+  client.subscribe = (fn) => {
+    live.subscriptions++;
+    const off = subscribe(fn);
+    return () => {
+      live.subscriptions--;
+      off();
+    };
+  };
   const unmount = mountFerryDevtools(client);
   cleanups.push(
     unmount,
@@ -57,7 +69,7 @@ function setup(script: (nth: number) => SendResult) {
     await expect.poll(() => document.querySelector('ferry-devtools')?.shadowRoot?.querySelector('.queue')).toBeTruthy();
     return document.querySelector('ferry-devtools') as FerryDevtoolsElement;
   };
-  return { host, client, otherTab, requests, net, panel };
+  return { host, client, otherTab, requests, net, panel, live, unmount };
 }
 
 const op = { kind: 'message.send', target: '/api/messages', lane: 'chat', payload: { text: 'hi' } };
@@ -142,5 +154,63 @@ describe('<ferry-devtools>', () => {
       .toBeTruthy();
     plugin.destroy('ferry');
     expect(container.querySelector('ferry-devtools')).toBeNull();
+  });
+
+  it('closes to a launcher and opens again, following the change feed only while open', async () => {
+    const { client, live, panel, unmount } = setup(() => ({ ok: true }));
+    const el = await panel();
+    expect(live.subscriptions).toBe(1);
+    for (let round = 0; round < 3; round++) {
+      $(el, 'header button.close')[0]!.click();
+      await expect.poll(() => $(el, 'button.launcher')).toHaveLength(1);
+      expect($(el, '.queue')).toHaveLength(0);
+      expect(live.subscriptions).toBe(0);
+      // A change while closed renders nothing.
+      await client.enqueue({ ...op, lane: `closed-${round}` });
+      expect($(el, '.queue')).toHaveLength(0);
+      $(el, 'button.launcher')[0]!.click();
+      await expect.poll(() => $(el, '.ops tr.op, .queue').length).toBeGreaterThan(0);
+      expect(live.subscriptions).toBe(1);
+    }
+    unmount();
+    expect(live.subscriptions).toBe(0);
+  });
+
+  it('labels removing an op never sent "cancel" and a dead letter\'s "discard"', async () => {
+    const { client, net, panel } = setup(() => ({ ok: false, retryable: false, status: 422, error: 'no' }));
+    const dead = await client.enqueue(op);
+    await expect.poll(async () => (await client.get(dead))?.status).toBe('failed');
+    net.online = false;
+    const queued = await client.enqueue({ ...op, lane: 'later' });
+    const el = await panel();
+    await el.select(queued);
+    await expect.poll(() => $(el, '.history button.remove')[0]?.textContent).toBe('cancel');
+    await el.select(dead);
+    await expect.poll(() => $(el, '.history button.remove')[0]?.textContent).toBe('discard');
+  });
+
+  it('makes the origin unreachable for N s from its pause button: the op waits, nothing is sent', async () => {
+    const fetched: string[] = [];
+    const fetch = async (url: string | URL | Request) => {
+      fetched.push(String(url));
+      return new Response(null, { status: 204 });
+    };
+    const { client, requests, panel } = setup(() => ({ ok: true }), { fetch });
+    const el = await panel();
+    ($(el, 'input.pause-seconds')[0] as HTMLInputElement).value = '60';
+    $(el, 'button.pause')[0]!.click();
+    await expect
+      .poll(() => $(el, `li.paused[data-origin="${location.origin}"]`)[0]?.textContent)
+      .toMatch(/paused for (59|60) s more/);
+    const id = await client.enqueue(op);
+    await expect.poll(() => $(el, '.ops tr.op')).toHaveLength(1);
+    await client.syncNow();
+    expect(await client.get(id)).toMatchObject({ status: 'pending', attempt: 0 });
+    expect(fetched).toEqual([]);
+    expect(requests).toContain('pauses');
+    // A bad number is refused by the host, and the panel says so.
+    ($(el, 'input.pause-seconds')[0] as HTMLInputElement).value = '0';
+    $(el, 'button.pause')[0]!.click();
+    await expect.poll(() => $(el, '.error')[0]?.textContent).toContain('invalid-argument');
   });
 });

@@ -1,6 +1,6 @@
 import type { Operation, WalRecord } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
-import { detailOf, lanesOf, pausedOrigins } from './queueModel.ts';
+import { detailOf, lanesOf, mergePauses, pausedOrigins } from './queueModel.ts';
 
 const op = (id: string, more: Partial<Operation>): Operation => ({
   id,
@@ -72,5 +72,22 @@ describe('the queue view', () => {
     );
     expect(detailOf(rec(1, { type: 'hold', reason: 'needs-auth' }))).toBe('needs-auth');
     expect(detailOf(rec(1, { type: 'put' }))).toBe('');
+  });
+});
+
+describe('mergePauses', () => {
+  it("keeps each origin's latest end, and only the pauses still running", () => {
+    const a = [
+      { origin: 'https://a', until: 200 },
+      { origin: 'https://b', until: 50 },
+    ];
+    const b = [
+      { origin: 'https://a', until: 300 },
+      { origin: 'https://c', until: 150 },
+    ];
+    expect(mergePauses(a, b, 100)).toEqual([
+      { origin: 'https://a', until: 300 },
+      { origin: 'https://c', until: 150 },
+    ]);
   });
 });

@@ -14,7 +14,7 @@ export interface LaneRow {
   nextAttemptAt?: number;
 }
 
-/** An origin that asked for a pause (`Retry-After`): its lanes wait until `until`. */
+/** A paused origin (a `Retry-After`, or the panel's "unreachable for N s"): its lanes wait until `until`. */
 export interface PausedOrigin {
   origin: string;
   until: number;
@@ -61,7 +61,18 @@ export function pausedOrigins(
   return [...until].map(([origin, at]) => ({ origin, until: at }));
 }
 
-function originOf(target: string, base: string): string {
+/**
+ * The paused origins at `now`: the host's pauses merged with those read from the records (which outlive a worker
+ * restart, its pauses do not), the latest end of each origin kept.
+ */
+export function mergePauses(a: readonly PausedOrigin[], b: readonly PausedOrigin[], now: number): PausedOrigin[] {
+  const until = new Map<string, number>();
+  for (const p of [...a, ...b]) if (p.until > now) until.set(p.origin, Math.max(until.get(p.origin) ?? 0, p.until));
+  return [...until].map(([origin, at]) => ({ origin, until: at }));
+}
+
+/** The origin of an op's `target`, a same-origin path resolved against `base`. */
+export function originOf(target: string, base: string): string {
   try {
     return new URL(target, base).origin;
   } catch {

@@ -1,7 +1,7 @@
-/** The panel's views: the queue (lanes, paused origins, dead letters, ops) and one op's history. */
+/** The panel's views: the queue (lanes, dead letters, ops) and one op's history. */
 import type { Operation, WalRecord } from '@ferry/core';
 import { h } from './h.ts';
-import type { LaneRow, PausedOrigin } from './queueModel.ts';
+import type { LaneRow } from './queueModel.ts';
 import { clockTime, detailOf } from './queueModel.ts';
 
 /** What the views call back. */
@@ -15,7 +15,6 @@ export interface Actions {
 
 export interface QueueView {
   lanes: LaneRow[];
-  paused: PausedOrigin[];
   ops: Operation[];
   selected: string | undefined;
 }
@@ -40,15 +39,12 @@ export function renderQueue(v: QueueView, a: Actions): HTMLElement {
       ),
     ),
   );
-  const paused = v.paused.map((p) => h('li', { class: 'paused' }, `${p.origin} paused until ${clockTime(p.until)}`));
   const dead = v.ops.filter((op) => op.status === 'failed');
   return h(
     'section',
     { class: 'queue' },
     h('h3', {}, `Lanes (${v.lanes.length})`),
     lanes,
-    paused.length > 0 && h('h3', {}, 'Paused origins'),
-    paused.length > 0 && h('ul', {}, ...paused),
     h('h3', {}, `Dead letters (${dead.length})`),
     h('table', { class: 'dead' }, ...dead.map((op) => opRow(op, v.selected, a, true))),
     h('h3', {}, `Queued ops (${v.ops.length})`),
@@ -93,7 +89,7 @@ export function renderHistory(
         'div',
         {},
         h('button', { class: 'retry', onclick: () => a.retry(id) }, 'retry'),
-        h('button', { class: 'remove', onclick: () => a.remove(id) }, 'discard'),
+        removeLabel(op) && h('button', { class: 'remove', onclick: () => a.remove(id) }, removeLabel(op)),
         h('button', { class: 'save', onclick: () => a.save(id, editor.value) }, 'save payload'),
       ),
     op && editor,
@@ -116,4 +112,13 @@ export function renderHistory(
       ),
     ),
   );
+}
+
+/**
+ * What removing `op` does, as its button says: `cancel` for an op never sent, `discard` for a dead letter; none
+ * once it may have reached the server (the client's `remove`, the one way to do both, refuses it then).
+ */
+function removeLabel(op: Operation): string {
+  if (op.status === 'failed') return 'discard';
+  return op.status === 'pending' && !op.possiblyDelivered ? 'cancel' : '';
 }

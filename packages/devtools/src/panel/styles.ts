@@ -4,6 +4,9 @@ export const STYLES = `
   overflow: auto; font: 12px/1.4 ui-monospace, monospace; color: #1b1f24; background: #fff; border: 1px solid #8c959f;
   box-shadow: 0 0 12px rgb(0 0 0 / 0.2); }
 :host([hidden]) { display: none; }
+:host([closed]) { width: auto; border: 0; box-shadow: none; background: none; overflow: visible; }
+.launcher { padding: 4px 10px; background: #f6f8fa; border: 1px solid #8c959f; cursor: pointer; }
+.pause-seconds { width: 5em; }
 :host([embedded]) { position: static; width: auto; max-height: none; border: 0; box-shadow: none; }
 header { display: flex; gap: 8px; align-items: center; padding: 4px 8px; background: #f6f8fa; position: sticky; top: 0; }
 header strong { flex: 1; }

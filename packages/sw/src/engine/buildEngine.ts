@@ -12,6 +12,7 @@ import { openDefaultStore } from './defaultStore.ts';
 import type { Attach, UserAccounts } from '../credentials/feature.ts';
 import type { Origins } from '../credentials/origins.ts';
 import type { ChannelLike } from '../platform.ts';
+import type { OriginPauses } from '../options.ts';
 
 /** Ops per batch send when the transport can batch: 25 small messages make a request of a few kB. */
 const DEFAULT_BATCH_SIZE = 25;
@@ -36,6 +37,8 @@ export interface Engine {
    */
   releaseSessions: (match: (user: string | undefined) => boolean) => Promise<Operation[]>;
   origins: Origins;
+  /** The transport's per-origin pauses, for the DevTools host; undefined with a transport of the app's. */
+  pauses: OriginPauses | undefined;
   names: FerryNames;
   cleanup: () => void;
 }
@@ -155,6 +158,16 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
     channel?.removeEventListener('message', onRemote);
     channel?.close();
   };
+  const pauses: OriginPauses | undefined =
+    transport instanceof HttpTransport
+      ? {
+          own: origin(),
+          allowed: [origin(), ...origins.list],
+          now: () => clock.now(),
+          pause: (o, until) => transport.pauseOrigin(o, until),
+          list: () => transport.pausedOrigins(clock.now()),
+        }
+      : undefined;
   return {
     outbox,
     worker,
@@ -165,6 +178,7 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
     users,
     releaseSessions,
     origins,
+    pauses,
     names,
     cleanup,
   };

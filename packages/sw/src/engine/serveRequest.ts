@@ -95,6 +95,10 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
     case 'history':
       if (!ctx.devtools) throw new FerryError('unsupported', 'history needs the devtools option');
       return done<'history'>(await ctx.devtools.history(outbox.store, req.query));
+    case 'pauses':
+      if (!ctx.devtools) throw new FerryError('unsupported', 'pauses needs the devtools option');
+      if (!engine.pauses) throw new FerryError('unsupported', "pauses needs the host's HTTP transport");
+      return done<'pauses'>(ctx.devtools.pauses(engine.pauses, req.pause));
     case 'ping':
       await witnessed;
       return done<'ping'>({ owner: worker.owner, ...ctx.ping(), storageLost: [...lost] });

@@ -118,6 +118,19 @@ export class HttpTransport implements Transport {
   }
 
   /**
+   * Sends nothing to `origin` before `until` (wall-clock ms), as a `Retry-After` would ask: its lanes are
+   * deferred to then, spending nothing. A later end wins over an earlier one. Kept in memory.
+   */
+  pauseOrigin(origin: string, until: number): void {
+    this.#health.pause(origin, until);
+  }
+
+  /** The pauses running at `now` (asked by a `Retry-After` or by {@link pauseOrigin}), by origin. */
+  pausedOrigins(now: number): { origin: string; until: number }[] {
+    return this.#health.pauses(now);
+  }
+
+  /**
    * Why `op` must wait for a release: its user has no usable credentials for
    * its origin (the pages are asked), or the session of its user (or of ops
    * without a user) on its origin was refused (a reason starting with

@@ -20,7 +20,7 @@ export class OriginHealth {
     return (this.#answeredAt.get(origin) ?? -Infinity) >= since;
   }
 
-  /** `origin` asked for no requests before `until` (a `Retry-After` on 429 or 503). */
+  /** No requests go to `origin` before `until`: it asked so (a `Retry-After` on 429 or 503), or the DevTools panel did. */
   pause(origin: string, until: number): void {
     this.#pauseEnds.set(origin, Math.max(until, this.#pauseEnds.get(origin) ?? -Infinity));
   }
@@ -32,5 +32,13 @@ export class OriginHealth {
     if (until > now) return until;
     this.#pauseEnds.delete(origin);
     return undefined;
+  }
+
+  /** The pauses running at `now`, by origin. */
+  pauses(now: number): { origin: string; until: number }[] {
+    return [...this.#pauseEnds.keys()].flatMap((origin) => {
+      const until = this.pauseEnd(origin, now);
+      return until === undefined ? [] : [{ origin, until }];
+    });
   }
 }
