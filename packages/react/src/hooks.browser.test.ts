@@ -31,7 +31,7 @@ function setup() {
     storage: { store: async () => store },
     transport: new ScriptedTransport(),
     platform: testPlatform({ origin: () => ORIGIN, isOnline: () => false, channel: () => new BroadcastChannel(name) }),
-    onError: () => {},
+    logger: { level: 'silent' },
   });
   const player = new Outbox({ store, origin: ORIGIN });
   /** Plays the worker too, but its changes are never broadcast (lost, as with a worker stopped after its commit). */

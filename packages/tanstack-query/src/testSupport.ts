@@ -25,7 +25,7 @@ export function harness() {
     platform: testPlatform({ origin: () => ORIGIN, isOnline: () => false, channel: () => new BroadcastChannel(name) }),
     // The tests sign users in: the host serves identity with the credentials feature.
     credentials: credentials(),
-    onError: () => {},
+    logger: { level: 'silent' },
   });
   const player = new Outbox({ store, origin: ORIGIN });
   const out = new BroadcastChannel(name);

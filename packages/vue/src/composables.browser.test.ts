@@ -27,7 +27,7 @@ function setup() {
     storage: { store: async () => store },
     transport: new ScriptedTransport(),
     platform: testPlatform({ origin: () => ORIGIN, isOnline: () => false, channel: () => new BroadcastChannel(name) }),
-    onError: () => {},
+    logger: { level: 'silent' },
   });
   const player = new Outbox({ store, origin: ORIGIN });
   const out = new BroadcastChannel(name);
