@@ -1,7 +1,7 @@
 import type { Change } from '@ferry/core';
 import type { FerryNames } from '@ferry/core';
-import { FerryError } from '@ferry/core';
-import { Logger } from '@ferry/core/internal';
+import { FerryError, HOST_EVENTS } from '@ferry/core';
+import { createLogger } from '@ferry/core/internal';
 import { HostLog } from './log/HostLog.ts';
 import type { FerryHostOptions } from './options.ts';
 import type { Engine } from './engine/buildEngine.ts';
@@ -52,7 +52,7 @@ export class FerryHost {
   constructor(options: FerryHostOptions = {}) {
     this.#s = resolveOptions(options);
     this.names = this.#s.names;
-    this.#log = new HostLog(new Logger(this.#s.logger, this.#s.platform.clock));
+    this.#log = new HostLog(createLogger(this.#s.logger, HOST_EVENTS, this.#s.platform.clock));
     this.#onError = this.#log.error;
   }
 

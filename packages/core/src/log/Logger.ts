@@ -3,18 +3,21 @@ import { FerryError } from '../FerryError.ts';
 import type { Clock } from '../Platform.ts';
 import { systemClock } from '../Platform.ts';
 import type { LogEventName } from './events.ts';
-import { LOG_EVENTS } from './events.ts';
 
 /** How much Ferry logs: an event is logged when its level is this one or above. `silent` logs nothing. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 /** One logged event. Fields that do not apply to it are absent. */
 export interface LogEvent {
+  /** The event's level, fixed per event in LOG_EVENTS. */
   level: Exclude<LogLevel, 'silent'>;
+  /** What happened: a key of LOG_EVENTS (`op.retry`, `storage.quota`…). */
   event: LogEventName;
   /** Wall-clock ms, from the host's or client's clock. */
   at: number;
+  /** The op it is about. */
   opId?: string;
+  /** That op's lane. */
   lane?: string;
   /** Attempts the op has spent. */
   attempt?: number;
@@ -22,8 +25,9 @@ export interface LogEvent {
   status?: number;
   /** On `op.retry` and `op.defer`: how long until the op may go again (ms), a `Retry-After` included. */
   retryAfterMs?: number;
-  /** Why the op waits (`op.hold`, `op.defer`) or failed (`op.fail`, `op.retry`). */
+  /** Why the op waits (`op.hold`) or failed (`op.fail`, `op.retry`); on `client.request-failed`, the request's type. */
   reason?: string;
+  /** The error it is about, as `{ code, message }`: a FerryError's own, else `internal` with the error's text. */
   error?: FerryErrorData;
 }
 
@@ -38,62 +42,52 @@ export interface LoggerOptions {
 /** The fields an event's call site fills in. */
 export type LogFields = Omit<LogEvent, 'level' | 'event' | 'at'>;
 
-const RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
+/** Ferry's logger of the events `N`, made by {@link createLogger}. */
+export interface Logger<N extends LogEventName = LogEventName> {
+  /** Whether `event` is logged at the app's level: ask first, so that an event filtered out builds nothing. */
+  wants(event: N): boolean;
+  /** Logs `event` (the caller checked {@link Logger.wants}). A sink that throws is ignored. */
+  emit(event: N, fields: LogFields): void;
+}
+
+/** Every level, lowest first. */
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /** Writes an event to the console: `console.warn('[ferry] op.fail', event)`. */
 export const consoleSink = (e: LogEvent): void => console[e.level](`[ferry] ${e.event}`, e);
 
 /**
- * Ferry's logger: events of {@link LOG_EVENTS} at their level, filtered by
- * the app's. A call site asks {@link wants} first, so that an event filtered
- * out costs a table lookup and builds nothing. A sink that throws is ignored.
+ * The logger `options` ask for (checked by {@link checkLogger}) of the events `levels` lists (HOST_EVENTS or
+ * CLIENT_EVENTS), stamped with `clock`.
  */
-export class Logger {
-  readonly #min: number;
-  readonly #sink: (event: LogEvent) => void;
-  readonly #clock: Clock;
-
-  constructor(options: LoggerOptions = {}, clock: Clock = systemClock) {
-    this.#min = RANK[options.level ?? 'warn'];
-    this.#sink = options.sink ?? consoleSink;
-    this.#clock = clock;
-  }
-
-  /** Whether `event` is logged at the app's level. */
-  wants(event: LogEventName): boolean {
-    return RANK[LOG_EVENTS[event]] >= this.#min;
-  }
-
-  /** Logs `event` (the caller checked {@link wants}). */
-  emit(event: LogEventName, fields: LogFields): void {
-    try {
-      this.#sink({ level: LOG_EVENTS[event], event, at: this.#clock.now(), ...fields });
-    } catch {
-      // A sink's bug must not stop the worker that logs.
-    }
-  }
-
-  /** Logs `event` with `error` when it is wanted. */
-  error(event: LogEventName, error: unknown): void {
-    if (this.wants(event)) this.emit(event, { error: errorData(error) });
-  }
+export function createLogger<N extends LogEventName>(
+  options: LoggerOptions,
+  levels: Readonly<Record<N, LogEvent['level']>>,
+  clock: Clock = systemClock,
+): Logger<N> {
+  const min = LEVELS.indexOf(options.level ?? 'warn');
+  const sink = options.sink ?? consoleSink;
+  return {
+    wants: (event) => LEVELS.indexOf(levels[event]) >= min,
+    emit(event, fields) {
+      try {
+        sink({ level: levels[event], event, at: clock.now(), ...fields });
+      } catch {
+        // A sink's bug must not stop the worker or the page that logs.
+      }
+    },
+  };
 }
 
-/** The structured-clone-safe form of any thrown value. */
-export function errorData(err: unknown): FerryErrorData {
-  if (err instanceof FerryError) return err.toJSON();
-  return { code: 'internal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
-}
-
-/** Checks a `logger` option; `invalid-config` naming `path` for a bad one. */
-export function checkLogger(value: unknown, path = 'logger'): LoggerOptions {
-  if (value === undefined) return {};
-  const bad = (what: string): FerryError => new FerryError('invalid-config', `${path}${what}`);
-  if (typeof value !== 'object' || value === null) throw bad(' must be an object');
-  const { level, sink, ...rest } = value as Record<string, unknown>;
-  for (const key of Object.keys(rest)) throw bad(`.${key} is not an option`);
-  if (level !== undefined && !(typeof level === 'string' && Object.hasOwn(RANK, level)))
-    throw bad(".level must be 'debug', 'info', 'warn', 'error' or 'silent'");
-  if (sink !== undefined && typeof sink !== 'function') throw bad('.sink must be a function');
-  return value as LoggerOptions;
+/** Checks a `logger` option: `invalid-config` unless it is `{ level?, sink? }` with a known level and a function. */
+export function checkLogger(value: unknown): LoggerOptions {
+  const o = (value ?? {}) as { level?: unknown; sink?: unknown };
+  if (
+    typeof o !== 'object' ||
+    Object.keys(o).some((k) => k !== 'level' && k !== 'sink') ||
+    (o.level !== undefined && !LEVELS.includes(o.level as LogLevel)) ||
+    (o.sink !== undefined && typeof o.sink !== 'function')
+  )
+    throw new FerryError('invalid-config', `logger must be { level?: '${LEVELS.join("' | '")}', sink?: function }`);
+  return o as LoggerOptions;
 }

@@ -7,8 +7,13 @@
  * a gateway's 502/503/504, `Retry-After`, credentials that the page renews)
  * logs at `warn` or above. `warn` is what an app should look at, `error`
  * what is broken.
+ *
+ * Split by who logs them, so that each bundle holds its own: {@link HOST_EVENTS}
+ * and {@link CLIENT_EVENTS}; {@link LOG_EVENTS} is both.
  */
-export const LOG_EVENTS = {
+
+/** The events the host logs (a service worker's, or page mode's). */
+export const HOST_EVENTS = {
   // One per WAL transition (see WalRecordType), with `opId`, `lane`, `attempt`, `status`.
   /** An op was queued. */
   'op.put': 'debug',
@@ -48,11 +53,26 @@ export const LOG_EVENTS = {
   'storage.failed': 'error',
   /** Anything else that went wrong: a bug or a broken invariant (`error` says what). */
   'host.error': 'error',
+} as const;
+
+/** The events the page client logs. */
+export const CLIENT_EVENTS = {
   /** A page request the worker did not answer in time, or refused (`error`); the caller gets the error too. */
   'client.request-failed': 'debug',
   /** A broadcast of another protocol version was ignored: the page and the worker are of different Ferry versions. */
   'client.version-mismatch': 'warn',
 } as const;
+
+/** Every event Ferry logs, by name, with its level. */
+export const LOG_EVENTS: Readonly<typeof HOST_EVENTS & typeof CLIENT_EVENTS> = /* @__PURE__ */ both(
+  HOST_EVENTS,
+  CLIENT_EVENTS,
+);
+
+/** The two tables as one; a call, so that a bundle that only logs one side leaves the other out. */
+function both<A extends object, B extends object>(a: A, b: B): A & B {
+  return { ...a, ...b };
+}
 
 /** The name of an event Ferry logs: a key of {@link LOG_EVENTS}. */
 export type LogEventName = keyof typeof LOG_EVENTS;

@@ -1,9 +1,12 @@
-import type { Change, FerryErrorCode } from '@ferry/core';
-import type { LogEventName, Logger } from '@ferry/core/internal';
+import type { Change, FerryErrorCode, FerryErrorData } from '@ferry/core';
+import type { HOST_EVENTS } from '@ferry/core';
+import type { Logger } from '@ferry/core/internal';
+
+type HostEvent = keyof typeof HOST_EVENTS;
 import { FerryError } from '@ferry/core';
 
 /** The event an error reported to the host is logged as, by its code; any other error is `host.error`. */
-const BY_CODE: Partial<Record<FerryErrorCode, LogEventName>> = {
+const BY_CODE: Partial<Record<FerryErrorCode, HostEvent>> = {
   'lease-superseded': 'lease.superseded',
   'quota-exceeded': 'storage.quota',
   'corrupt-record': 'storage.corrupt',
@@ -18,11 +21,11 @@ const BY_CODE: Partial<Record<FerryErrorCode, LogEventName>> = {
  * a page request, a release) is logged by this one place.
  */
 export class HostLog {
-  readonly #log: Logger;
+  readonly #log: Logger<HostEvent>;
   /** Ops released from a hold for credentials and not yet sent again with the new ones. */
   readonly #released = new Set<string>();
 
-  constructor(log: Logger) {
+  constructor(log: Logger<HostEvent>) {
     this.#log = log;
   }
 
@@ -33,7 +36,7 @@ export class HostLog {
   }
 
   #op({ type, op }: Change): void {
-    const name = `op.${type}` as LogEventName;
+    const name = `op.${type}` as HostEvent;
     if (!this.#log.wants(name)) return;
     const err = op.lastError;
     const waits = type === 'retry' || type === 'defer';
@@ -63,6 +66,13 @@ export class HostLog {
 
   /** Logs an error the host was told about. */
   readonly error = (err: unknown): void => {
-    this.#log.error((err instanceof FerryError && BY_CODE[err.code]) || 'host.error', err);
+    const name = (err instanceof FerryError && BY_CODE[err.code]) || 'host.error';
+    if (this.#log.wants(name)) this.#log.emit(name, { error: errorData(err) });
   };
+}
+
+/** The structured-clone-safe form of any thrown value: a FerryError's own, else `internal` with its text. */
+function errorData(err: unknown): FerryErrorData {
+  if (err instanceof FerryError) return err.toJSON();
+  return { code: 'internal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
 }
