@@ -122,7 +122,7 @@ export class FerryHost {
     this.#syncBusy = true;
     sync
       .register(this.names.syncTag)
-      .catch((err: unknown) => this.#onError(err))
+      .catch(this.#log.syncRefused)
       .finally(() => {
         this.#syncBusy = false;
       });

@@ -41,6 +41,8 @@ export const HOST_EVENTS = {
   'op.update': 'debug',
   /** An op was held for credentials again right after new ones came: its server refuses them too. */
   'credentials.refused': 'warn',
+  /** The browser refused a Background Sync registration (turned off for the site); the other wake sources drain. */
+  'sync.refused': 'info',
   /** An outcome came for a claim that no longer holds the op (a lease ended meanwhile): nothing changed. */
   'lease.superseded': 'info',
   /** The browser refused to store more (`QuotaExceededError`); what was queued stays. */

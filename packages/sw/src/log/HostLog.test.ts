@@ -32,8 +32,8 @@ function setup(answer: (text: string) => Response | Error, more: FerryHostOption
   const host = new FerryHost({
     storage: { store: async () => store },
     transport: { fetch },
-    platform: testPlatform({ clock, timers: clock, isOnline: online }),
     ...more,
+    platform: testPlatform({ clock, timers: clock, isOnline: online, ...more.platform }),
   });
   let n = 0;
   const enqueue = async (text: string, lane = 'chat'): Promise<string> => {
@@ -212,5 +212,30 @@ describe('credentials', () => {
     ]);
     expect(id).not.toBe(two.id);
     await host.close();
+  });
+});
+
+describe('Background Sync', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('a registration the browser refuses is sync.refused, at info: quiet by default', async () => {
+    const spies = METHODS.map((m) => vi.spyOn(console, m).mockImplementation(() => {}));
+    const refused = new DOMException('Background Sync is disabled.', 'NotAllowedError');
+    const backgroundSync = () => ({ register: () => Promise.reject(refused) });
+    const quiet = setup(created, { platform: { backgroundSync } });
+    await quiet.enqueue('a');
+    await quiet.run(1_000);
+    expect(spies.flatMap((s) => s.mock.calls)).toEqual([]);
+    await quiet.host.close();
+
+    const events: LogEvent[] = [];
+    const told = setup(created, {
+      logger: { level: 'info', sink: (e) => void events.push(e) },
+      platform: { backgroundSync },
+    });
+    await told.enqueue('a');
+    await told.run(1_000);
+    expect(events.map((e) => [e.event, e.level, e.error?.code])).toEqual([['sync.refused', 'info', 'internal']]);
+    await told.host.close();
   });
 });

@@ -66,9 +66,15 @@ export class HostLog {
 
   /** Logs an error the host was told about. */
   readonly error = (err: unknown): void => {
-    const name = (err instanceof FerryError && BY_CODE[err.code]) || 'host.error';
-    if (this.#log.wants(name)) this.#log.emit(name, { error: errorData(err) });
+    this.#report((err instanceof FerryError && BY_CODE[err.code]) || 'host.error', err);
   };
+
+  /** Logs a Background Sync registration the browser refused. */
+  readonly syncRefused = (err: unknown): void => this.#report('sync.refused', err);
+
+  #report(name: HostEvent, err: unknown): void {
+    if (this.#log.wants(name)) this.#log.emit(name, { error: errorData(err) });
+  }
 }
 
 /** The structured-clone-safe form of any thrown value: a FerryError's own, else `internal` with its text. */
