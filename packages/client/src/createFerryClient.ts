@@ -1,5 +1,6 @@
 import type { OperationInput, RetryFilter } from '@ferry/core';
-import { FerryError, ferryNames, systemClock, systemTimers } from '@ferry/core';
+import { CLIENT_EVENTS, FerryError, ferryNames, systemClock, systemTimers } from '@ferry/core';
+import { checkLogger, createLogger } from '@ferry/core/internal';
 import type { KickReason, RequestBody } from '@ferry/core/protocol';
 import { changeFeed } from './lib/changeFeed.ts';
 import { enqueueBatcher } from './lib/enqueueBatcher.ts';
@@ -35,9 +36,15 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     options.page,
   );
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const request = requester(link.target, timeoutMs, names.name, timers) as Request;
+  const log = createLogger(checkLogger(options.logger), CLIENT_EVENTS, clock);
+  const request = requester(link.target, timeoutMs, names.name, timers, (err, type) => {
+    if (log.wants('client.request-failed')) log.emit('client.request-failed', { reason: type, error: err.toJSON() });
+  }) as Request;
 
-  const feed = changeFeed({ open: platform.channel ?? (() => new BroadcastChannel(names.channel)) });
+  const feed = changeFeed({
+    open: platform.channel ?? (() => new BroadcastChannel(names.channel)),
+    foreign: () => log.wants('client.version-mismatch') && log.emit('client.version-mismatch', {}),
+  });
   const parts: ClientParts = {
     request,
     feed,

@@ -73,7 +73,7 @@ export function harnessWith(more: { status?: FerryStatusOptions }, virtualTimers
     }),
     // The tests sign users in: the host serves identity with the credentials feature.
     credentials: credentials(),
-    onError: () => {},
+    logger: { level: 'silent' },
   });
   const driver = new Outbox({ store, clock, origin: ORIGIN, retry: { maxAttempts: 2 } });
   driver.subscribe((change) => deliver(summarize(change)));

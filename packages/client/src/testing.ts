@@ -58,7 +58,7 @@ export function testFerry(host: FerryHostOptions = {}): TestFerry {
   const channel = () => new BroadcastChannel(name);
   const ferryHost = createFerryHost({
     transport: new ScriptedTransport(),
-    onError: () => {},
+    logger: { level: 'silent' },
     ...host,
     storage: { ...host.storage, store: async () => store },
     platform: testPlatform({ origin: () => origin, isOnline: () => false, ...host.platform, channel }),

@@ -1,4 +1,13 @@
-import type { Clock, ListQuery, Operation, OperationInput, OperationStatus, RetryFilter, Timers } from '@ferry/core';
+import type {
+  Clock,
+  ListQuery,
+  LoggerOptions,
+  Operation,
+  OperationInput,
+  OperationStatus,
+  RetryFilter,
+  Timers,
+} from '@ferry/core';
 import type { ChangeSummary, KickReason } from '@ferry/core/protocol';
 import type { PostTarget } from './lib/requester.ts';
 
@@ -26,6 +35,12 @@ export interface FerryClientOptions {
   recheckMs?: number;
   /** Forward the page's `online` and `visibilitychange` (visible) to the worker. @default true */
   forwardEvents?: boolean;
+  /**
+   * What the client logs, and where: `level` and `sink`, as the host's `logger` (LOG_EVENTS in `@ferry/core`
+   * lists the events; the client's are `client.*`). A bad value throws `invalid-config`.
+   * @default `{ level: 'warn' }`, written to the console with a `[ferry]` prefix
+   */
+  logger?: LoggerOptions;
   /**
    * Page mode: the host runs in the tab (`pageHost(options)` from `@ferry/client/page`, kept out of
    * the default bundle). @default undefined: the service worker only

@@ -40,4 +40,8 @@ export type { SyncWorkerOptions } from './SyncWorker.ts';
 export { MemoryStore } from './MemoryStore.ts';
 export type { MemoryData, MemoryStoreOptions } from './MemoryStore.ts';
 export { ferryNames } from './names.ts';
+export { CLIENT_EVENTS, HOST_EVENTS, LOG_EVENTS } from './log/events.ts';
+export type { LogEventName } from './log/events.ts';
+export { consoleSink } from './log/Logger.ts';
+export type { LogEvent, LoggerOptions, LogLevel } from './log/Logger.ts';
 export type { FerryNames } from './names.ts';

@@ -17,7 +17,7 @@ describe('one runner at a time', () => {
       storage: { store: async () => store },
       transport: hang,
       platform: testPlatform(),
-      onError: () => {},
+      logger: { level: 'silent' },
     });
     // Not awaited: receive() resolves after the drain, which never ends here.
     void a.receive({ v: 1, id: 'e', type: 'enqueue', op }, port());

@@ -79,9 +79,9 @@ describe('FerryHost.receive', () => {
     await h.close();
   });
 
-  it('subscribe sees every committed change until its cleanup; a listener that throws goes to onError', async () => {
+  it('subscribe sees every committed change until its cleanup; a listener that throws is logged as host.error', async () => {
     const errors: unknown[] = [];
-    const { h } = host({ onError: (err) => void errors.push(err) });
+    const { h } = host({ logger: { sink: (e) => void errors.push(e.event) } });
     const seen: string[] = [];
     const off = h.subscribe((change) => void seen.push(change.type));
     h.subscribe(() => {
@@ -89,7 +89,7 @@ describe('FerryHost.receive', () => {
     });
     await h.receive({ v: 1, id: 'e1', type: 'enqueue', op }, port());
     expect(seen).toEqual(['put', 'claim', 'done']);
-    expect(errors).toHaveLength(3);
+    expect(errors).toEqual(['host.error', 'host.error', 'host.error']);
     off();
     await h.receive({ v: 1, id: 'e2', type: 'enqueue', op }, port());
     expect(seen).toHaveLength(3);

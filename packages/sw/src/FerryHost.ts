@@ -1,6 +1,8 @@
 import type { Change } from '@ferry/core';
 import type { FerryNames } from '@ferry/core';
-import { FerryError } from '@ferry/core';
+import { FerryError, HOST_EVENTS } from '@ferry/core';
+import { createLogger } from '@ferry/core/internal';
+import { HostLog } from './log/HostLog.ts';
 import type { FerryHostOptions } from './options.ts';
 import type { Engine } from './engine/buildEngine.ts';
 import { buildEngine, retire } from './engine/buildEngine.ts';
@@ -36,6 +38,7 @@ export class FerryHost {
   /** The database, lock, channel and sync tag of this app (its `name`). */
   readonly names: FerryNames;
   readonly #s: HostSettings;
+  readonly #log: HostLog;
   readonly #onError: (err: unknown) => void;
   #engine: Promise<Engine> | undefined;
   /** Counts engines built, so that a store ending can only retire its own. */
@@ -49,7 +52,8 @@ export class FerryHost {
   constructor(options: FerryHostOptions = {}) {
     this.#s = resolveOptions(options);
     this.names = this.#s.names;
-    this.#onError = this.#s.onError;
+    this.#log = new HostLog(createLogger(this.#s.logger, HOST_EVENTS, this.#s.platform.clock));
+    this.#onError = this.#log.error;
   }
 
   /** Resolves once the store is open and the engine built; rejects if the store cannot open. */
@@ -98,6 +102,7 @@ export class FerryHost {
   }
 
   #onChange(change: Change): void {
+    this.#log.change(change);
     for (const fn of this.#listeners) {
       try {
         fn(change);
@@ -117,7 +122,7 @@ export class FerryHost {
     this.#syncBusy = true;
     sync
       .register(this.names.syncTag)
-      .catch((err: unknown) => this.#onError(err))
+      .catch(this.#log.syncRefused)
       .finally(() => {
         this.#syncBusy = false;
       });

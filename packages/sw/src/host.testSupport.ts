@@ -24,7 +24,7 @@ export function host(more: FerryHostOptions = {}) {
   const h = new FerryHost({
     storage: { store: async () => store },
     transport,
-    onError: () => {},
+    logger: { level: 'silent' },
     ...more,
     platform: testPlatform({
       locks: () => testLocks(),

@@ -25,7 +25,7 @@ describe('host options', () => {
     const host = createFerryHost({
       name: 'app',
       allowedOrigins: ['https://api.example'],
-      onError: () => {},
+      logger: { level: 'debug', sink: () => {} },
       transport: { timeoutMs: 5000, batch: batch({ target: '/api/batch' }) },
       retry: { maxAttempts: 3 },
       delivery: { concurrency: 2, batchLimit: 10, batchSize: 5, leaseMs: 6000, offlineRecheckMs: 1000 },
@@ -55,13 +55,17 @@ describe('host options', () => {
     [{ colour: 'blue' }, 'colour is not an option'],
     [{ constructor: 1 }, 'constructor is not an option'],
     [{ delivery: { toString: 1 } }, 'delivery.toString is not an option'],
+    [{ logger: { level: 'verbose' } }, "logger.level must be 'debug', 'info', 'warn', 'error' or 'silent'"],
+    [{ logger: { sink: console } }, 'logger.sink must be a function'],
+    [{ logger: { onError: () => {} } }, 'logger.onError is not an option'],
+    [{ onError: () => {} }, 'onError is now logger: { sink }'],
   ])('refuses %j with invalid-config naming the option', (options, message) => {
     expect(refusal(options)).toContain(message);
   });
 
   it('an option set to undefined takes its default, as an option left out does', () => {
     const settings = resolveOptions({
-      onError: undefined,
+      logger: undefined,
       delivery: { leaseMs: undefined, concurrency: undefined },
       storage: { durability: undefined, retentionMs: undefined },
       retry: { maxAttempts: undefined },
@@ -73,7 +77,7 @@ describe('host options', () => {
     expect(settings.retry).toStrictEqual({});
     expect(resolveOptions({ platform: testPlatform() }).retry).toBeUndefined();
     expect(typeof settings.platform.random).toBe('function');
-    expect(typeof settings.onError).toBe('function');
+    expect(settings.logger).toStrictEqual({});
     expect(refusal({ storage: { durability: 'fast' } })).toBe(
       "storage.durability must be 'strict', 'relaxed' or 'default'",
     );

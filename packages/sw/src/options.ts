@@ -1,4 +1,4 @@
-import type { Clock, OutboxStore, Random, RetryPolicyOptions, Timers, Transport } from '@ferry/core';
+import type { Clock, LoggerOptions, OutboxStore, Random, RetryPolicyOptions, Timers, Transport } from '@ferry/core';
 import type { HistoryQuery, HistoryResult, OriginPause, PauseQuery } from '@ferry/core/protocol';
 import type { HttpTransportOptions } from './http/options.ts';
 import type { AllowedOriginEntry } from './credentials/origins.ts';
@@ -29,8 +29,13 @@ export interface FerryHostOptions {
    * @default []
    */
   allowedOrigins?: readonly AllowedOriginEntry[];
-  /** Told about unexpected errors (storage failures, a lost lease...). @default `console.warn` */
-  onError?: (err: unknown) => void;
+  /**
+   * What the host logs, and where: `level` (`debug`, `info`, `warn`, `error` or `silent`) and `sink`, which
+   * receives each event (see LOG_EVENTS in `@ferry/core` for the list). Nothing on a normal path (offline, an
+   * outage, a gateway's 502/503/504, `Retry-After`) logs at `warn` or above.
+   * @default `{ level: 'warn' }`, written to the console with a `[ferry]` prefix
+   */
+  logger?: LoggerOptions;
   /**
    * How ops go over the wire: the HTTP transport's options, or any Transport.
    * @default an HttpTransport on the host's origin with its own defaults

@@ -56,7 +56,7 @@ export function setup(
     delivery: { leaseMs: 1000 },
     allowedOrigins: [API],
     retry: { jitter: false },
-    onError: () => {},
+    logger: { level: 'silent' },
     credentials: credentials(),
     ...more,
     platform: testPlatform({ isOnline: () => net.online, channel: () => ch, ...more.platform }),

@@ -3,6 +3,8 @@ import type { ChangeMessage, ChangeSummary, CredentialsNeededMessage, SignedOutM
 export interface ChangeFeedOptions {
   /** Opens the channel the host broadcasts on; called once, at the first `listen`. */
   open: () => EventTarget & { close(): void };
+  /** Told once about a broadcast of another protocol version (a page and a worker of different Ferry versions). */
+  foreign?: () => void;
 }
 
 /** The broadcasts about users: the worker asks for a user's credentials; a user was signed out (in any tab). */
@@ -28,10 +30,17 @@ export function changeFeed(o: ChangeFeedOptions): ChangeFeed {
   const listeners = new Set<(change: ChangeSummary) => void>();
   const hearers = new Set<(message: UserMessage) => void>();
   let channel: (EventTarget & { close(): void }) | undefined;
+  let foreign = o.foreign;
 
   const onBroadcast = (event: Event): void => {
     const data = (event as MessageEvent<ChangeMessage | UserMessage>).data;
-    if (data?.v !== 1) return;
+    if (data?.v !== 1) {
+      if (typeof (data as { v?: unknown } | null)?.v === 'number') {
+        foreign?.();
+        foreign = undefined;
+      }
+      return;
+    }
     if (data.type === 'credentials-needed' || data.type === 'signed-out') {
       for (const fn of hearers) fn(data);
       return;

@@ -20,6 +20,8 @@ export function requester(
   /** The app's name (see ferryNames): requests carry it, and only that app's host answers. */
   name?: string,
   timers: Timers = systemTimers,
+  /** Told about each request that failed, before its caller is. */
+  failed: (err: FerryError, type: RequestBody['type']) => void = () => {},
 ): (body: RequestBody) => Promise<unknown> {
   let n = 0;
   const prefix = Math.random().toString(36).slice(2, 10);
@@ -27,11 +29,13 @@ export function requester(
     new Promise((resolve, reject) => {
       const id = `${prefix}-${++n}`;
       const { port1, port2 } = new MessageChannel();
-      const finish = (err: unknown, result?: unknown): void => {
+      const finish = (err: FerryError | undefined, result?: unknown): void => {
         timers.clearTimeout(timer);
         port1.close();
-        if (err) reject(err);
-        else resolve(result);
+        if (err) {
+          failed(err, body.type);
+          reject(err);
+        } else resolve(result);
       };
       const timer = timers.setTimeout(
         () =>

@@ -33,7 +33,7 @@ function setup(script: (nth: number) => SendResult, transport?: HostTransportOpt
       channel: () => new BroadcastChannel(name),
     }),
     devtools: devtoolsHost,
-    onError: () => {},
+    logger: { level: 'silent' },
   });
   const { serviceWorker, requests } = testServiceWorker(host);
   // A client per tab: the panel's, and another tab's on the same host.

@@ -33,7 +33,7 @@ function hostOver(store: MemoryStore, transport: ReturnType<typeof gate>['transp
     platform: testPlatform(),
     delivery: { leaseMs },
     credentials: credentials(),
-    onError: () => {},
+    logger: { level: 'silent' },
   });
   let n = 0;
   /** One request, answered; the drain it asks for is left out (the tests drain with `wake`). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FerryError } from '@ferry/core';
+import type { FerryError, LogEvent } from '@ferry/core';
 import { ScriptedTransport } from '@ferry/core/testing';
 import { FerryHost } from '../FerryHost.ts';
 import type { PingResult, Reply } from '@ferry/core/protocol';
@@ -58,12 +58,12 @@ describe('FerryHost on the default store in Chromium', () => {
     async (durability) => {
       await deleteDatabase('ferry');
       await caches.delete('ferry-witness');
-      const reported: unknown[] = [];
+      const reported: LogEvent[] = [];
       const host = new FerryHost({
         storage: { durability },
         transport: new ScriptedTransport(),
         platform: { isOnline: () => false, channel: () => undefined, backgroundSync: () => undefined },
-        onError: (err) => void reported.push(err),
+        logger: { sink: (e) => void reported.push(e) },
       });
       const ask = async <T>(request: object): Promise<T> => {
         const replies: Reply[] = [];
@@ -78,8 +78,8 @@ describe('FerryHost on the default store in Chromium', () => {
       // Another context (devtools, the app, Chromium's corruption recovery) deletes the database.
       await deleteDatabase('ferry');
       await expect
-        .poll(() => reported.map((e) => (e as FerryError).code), { timeout: 10_000 })
-        .toEqual(['storage-unavailable', 'storage-lost']);
+        .poll(() => reported.map((e) => `${e.event} ${e.error?.code}`), { timeout: 10_000 })
+        .toEqual(['storage.failed storage-unavailable', 'storage.lost storage-lost']);
 
       expect((await ask<PingResult>({ type: 'ping' })).storageLost).toHaveLength(1);
       expect(await ask<unknown>({ type: 'get', opId: before })).toBeNull();

@@ -32,7 +32,7 @@ export async function openDefaultStore(
     name: database,
     ...(durability && { durability }),
     onCorrupt: (record) =>
-      report(new Error(`corrupt ${record.from} record ${record.key} moved aside: ${record.reason}`)),
+      report(new FerryError('corrupt-record', `${record.from} record ${record.key} moved aside: ${record.reason}`)),
     onClose: (reason) => {
       report(reason);
       ended();

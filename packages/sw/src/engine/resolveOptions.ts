@@ -1,4 +1,4 @@
-import type { FerryNames, OutboxStore, RetryPolicyOptions, Transport } from '@ferry/core';
+import type { FerryNames, LoggerOptions, OutboxStore, RetryPolicyOptions, Transport } from '@ferry/core';
 import {
   FerryError,
   RETRY_DEFAULTS,
@@ -33,7 +33,7 @@ export interface HostSettings {
   origins: Origins;
   /** As given, for the HTTP transport. */
   allowedOrigins: readonly AllowedOriginEntry[];
-  onError: (err: unknown) => void;
+  logger: LoggerOptions;
   transport: HostTransportOptions | Transport | undefined;
   retry: Partial<RetryPolicyOptions> | undefined;
   delivery: {
@@ -66,7 +66,7 @@ const RULES: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
   '': {
     name: 'any',
     allowedOrigins: 'any',
-    onError: 'fn',
+    logger: 'any',
     transport: 'any',
     retry: 'any',
     delivery: 'any',
@@ -93,6 +93,7 @@ const RULES: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
     timers: 'any',
     random: 'fn',
   },
+  logger: { level: ['debug', 'info', 'warn', 'error', 'silent'], sink: 'fn' },
   retry: Object.fromEntries(Object.keys(RETRY_DEFAULTS).map((k) => [k, 'any'])),
 };
 const MUST: Readonly<Record<string, [(v: unknown) => boolean, string]>> = {
@@ -104,6 +105,7 @@ const MUST: Readonly<Record<string, [(v: unknown) => boolean, string]>> = {
 /** The flat options that came before the groups, and the group each lives in now. */
 const MOVED: Readonly<Record<string, string>> = {
   persistCredentials: "credentials({ persist }) from '@ferry/sw/credentials'",
+  onError: 'logger: { sink } (events instead of errors, see LOG_EVENTS)',
   ...Object.fromEntries(
     ['delivery', 'storage', 'platform'].flatMap((g) => Object.keys(RULES[g]!).map((k) => [k, `${g}.${k}`])),
   ),
@@ -136,6 +138,7 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
     throw bad('credentials', "must be credentials() from '@ferry/sw/credentials'");
   const platform = group('platform', top.platform) as PlatformOptions;
   const retry = group('retry', top.retry) as Partial<RetryPolicyOptions>;
+  const logger = group('logger', top.logger) as LoggerOptions;
   try {
     new RetryPolicy(retry);
   } catch (err) {
@@ -174,7 +177,7 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
     names: ferryNames(top.name),
     origins: normalizeOrigins(top.allowedOrigins),
     allowedOrigins: top.allowedOrigins ?? [],
-    onError: top.onError ?? ((err) => console.warn('ferry:', err)),
+    logger,
     transport: t,
     retry: top.retry && retry,
     delivery: { ...delivery, leaseMs },

@@ -29,7 +29,7 @@ function setup(refuse: (auth: string | null) => Response | undefined) {
     platform: testPlatform(),
     retry: { jitter: false },
     credentials: credentials(),
-    onError: () => {},
+    logger: { level: 'silent' },
   });
   let n = 0;
   const call = async <T = unknown>(body: Record<string, unknown>): Promise<T> => {
