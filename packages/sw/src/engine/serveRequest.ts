@@ -38,7 +38,7 @@ function withoutUsers(what: string): FerryError {
 
 /** Runs a validated request on `engine`. `after`, when set, is the drain the request asks for: start it once answered. */
 export async function serveRequest(engine: Engine, req: Request, ctx: ServeContext): Promise<Handled> {
-  const { outbox, worker, lost, witnessed, users } = engine;
+  const { outbox, worker, lost, witness, users } = engine;
   const { wake } = ctx;
   const enqueue = (op: OperationInput) =>
     users || op.user === undefined ? outbox.enqueue(op) : Promise.reject(withoutUsers('an op with a user'));
@@ -96,7 +96,7 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       if (!ctx.devtools) throw new FerryError('unsupported', 'history needs the devtools option');
       return done<'history'>(await ctx.devtools.history(outbox.store, req.query));
     case 'ping':
-      await witnessed;
+      await witness();
       return done<'ping'>({ owner: worker.owner, ...ctx.ping(), storageLost: [...lost] });
   }
 }
