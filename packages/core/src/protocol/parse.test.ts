@@ -90,6 +90,8 @@ describe('parseRequest refuses malformed and unknown messages', () => {
     ['syncNow with a string waitMs', { ...env, type: 'syncNow', waitMs: '5' }],
     ['history without a query', { ...env, type: 'history', opId: 'x' }],
     ['history with a string query', { ...env, type: 'history', query: 'x' }],
+    ['signOut with a string discard', { ...env, type: 'signOut', user: 'u', discard: 'yes' }],
+    ['setCredentials with a negative epoch', { ...env, type: 'setCredentials', user: 'u', credentials: {}, epoch: -1 }],
   ])('%s', (_, data) => {
     const parsed = parseRequest(data);
     expect(parsed.ok).toBe(false);
