@@ -9,6 +9,7 @@ import { MemoryStore } from './MemoryStore.ts';
 import type { Operation, OperationInput } from './Operation.ts';
 import { Outbox } from './outbox/Outbox.ts';
 import type { RetryPolicyOptions } from './RetryPolicy.ts';
+import { NetworkProbe } from './NetworkProbe.ts';
 import { SyncWorker } from './SyncWorker.ts';
 import type { SendContext, SendResult, Transport } from './Transport.ts';
 import { ScriptedTransport } from './testing/ScriptedTransport.ts';
@@ -120,5 +121,36 @@ describe('SyncWorker recovery', () => {
     await complete(outbox, batchHead!);
     expect(await claim(outbox, 'w', 1, 1000, 3)).toEqual([]);
     expect(await outbox.get(late.id)).toMatchObject(expired);
+  });
+});
+
+describe('SyncWorker.drain({ orphans: true })', () => {
+  it("takes back a dead runner's lease that has not ended in the transaction of its first claim, and sends it", async () => {
+    const { clock, store, outbox, worker } = setup();
+    const a = await outbox.enqueue(msg('a'));
+    await outbox.delivery.claim({ owner: 'dead', lanes: 1, leaseMs: 3_600_000 });
+    let transactions = 0;
+    const transaction = store.transaction.bind(store);
+    store.transaction = (mode, fn) => (mode === 'readwrite' && transactions++, transaction(mode, fn));
+    const transport = new ScriptedTransport();
+    const w = new SyncWorker({ outbox, transport, clock, timers: clock, owner: 'w2' });
+    // Without orphans the lease holds: nothing to send.
+    expect(await worker.drain()).toBe(0);
+    transactions = 0;
+    expect(await w.drain({ orphans: true })).toBe(1);
+    expect(transport.sent.map((o) => o.id)).toEqual([a.id]);
+    // As many as the drain of one pending op commits (its claim, its outcome with the next claim, the last look):
+    // the requeue rides in the first claim.
+    expect(transactions).toBe(3);
+  });
+
+  it('takes them back on their own when no claim is made (offline)', async () => {
+    const { clock, outbox } = setup();
+    const a = await outbox.enqueue(msg('a'));
+    await outbox.delivery.claim({ owner: 'dead', lanes: 1, leaseMs: 3_600_000 });
+    const offline = new NetworkProbe(() => false);
+    const w = new SyncWorker({ outbox, transport: new ScriptedTransport(), probe: offline, clock, timers: clock });
+    expect(await w.drain({ orphans: true })).toBe(0);
+    expect(await outbox.get(a.id)).toMatchObject({ status: 'pending' });
   });
 });

@@ -70,6 +70,8 @@ export class SyncWorker {
   #unsubscribeProbe: (() => void) | undefined;
   readonly #live = new Set<number>();
   readonly #shared: SharedExchange;
+  /** The next claim takes back every lease not in `live` first (see {@link SyncWorker.drain}). */
+  #orphans = false;
 
   constructor(options: SyncWorkerOptions) {
     this.#delivery = options.outbox.delivery;
@@ -100,15 +102,20 @@ export class SyncWorker {
       live: this.#live,
       onError: (err) => this.#onError(err),
       stopped: () => this.#abort.signal.aborted,
-      claim: (lanes) => ({
-        owner: this.owner,
-        lanes,
-        leaseMs: this.#o.leaseMs,
-        perLane: this.#o.batchSize,
-        live: this.#live,
-        pausedUntil: this.#pausedUntil,
-        holds: this.#holds,
-      }),
+      claim: (lanes) => {
+        const orphans = this.#orphans;
+        this.#orphans = false;
+        return {
+          owner: this.owner,
+          lanes,
+          leaseMs: this.#o.leaseMs,
+          perLane: this.#o.batchSize,
+          live: this.#live,
+          pausedUntil: this.#pausedUntil,
+          holds: this.#holds,
+          ...(orphans && { orphans }),
+        };
+      },
     });
   }
 
@@ -132,11 +139,22 @@ export class SyncWorker {
    * Sends until nothing is ready: a send slot that frees up claims its next
    * lane at once (a completed op may promote the next of its lane) instead
    * of waiting for the others. Stops when offline, when stopped, or when
-   * nothing is claimable and nothing is in flight.
+   * nothing is claimable and nothing is in flight. With `orphans` (the
+   * caller holds the runner lock), every lease not on this runner's wire
+   * goes back first, in the transaction of the first claim, or on its own
+   * when no claim is made (offline, stopped).
    * @returns how many ops were attempted
    */
-  drain(): Promise<number> {
-    return this.#rounds(Infinity);
+  async drain(options: { orphans?: boolean } = {}): Promise<number> {
+    this.#orphans = options.orphans === true;
+    try {
+      return await this.#rounds(Infinity);
+    } finally {
+      if (this.#orphans) {
+        this.#orphans = false;
+        await this.#delivery.requeueOrphans(this.#live);
+      }
+    }
   }
 
   /** Lease tokens of this runner's sends now on the wire: no claim of its own ever requeues them. */

@@ -1,9 +1,9 @@
-import type { IDBPDatabase, IDBPTransaction } from 'idb';
 import type { Clock, OutboxStore, OutboxTx, QuarantinedRecord, TxMode } from './lib/core.ts';
 import { FerryError, promoteNext, systemClock } from './lib/core.ts';
 import { IdbTx } from './lib/IdbTx.ts';
 import { mapError, nameOf } from './lib/mapError.ts';
 import { openDatabase } from './lib/openDatabase.ts';
+import { done as txDone } from './lib/request.ts';
 import { DEFAULT_DB_NAME, TX_STORES } from './schema.ts';
 
 /** Options of {@link IdbStore.open}. */
@@ -14,10 +14,8 @@ export interface IdbStoreOptions {
    */
   name?: string;
   /**
-   * The IndexedDB factory. `idb` checks values with `instanceof IDBRequest`
-   * and friends, so the factory must come from the same implementation as the
-   * global IDB classes (in Node tests: `fake-indexeddb/auto` plus a fresh
-   * `new IDBFactory()` per test).
+   * The IndexedDB factory (in Node tests: a fresh `new IDBFactory()` from
+   * `fake-indexeddb` per test, with `fake-indexeddb/auto` for `IDBKeyRange`).
    * @default globalThis.indexedDB, read when `open` is called
    */
   indexedDB?: IDBFactory;
@@ -73,7 +71,7 @@ export interface IdbStoreOptions {
  * const outbox = new Outbox({ store });
  */
 export class IdbStore implements OutboxStore {
-  readonly #db: IDBPDatabase;
+  readonly #db: IDBDatabase;
   /**
    * Whether this open created the database. Where Ferry's database is known
    * to have existed before (the service worker host keeps a witness outside
@@ -89,7 +87,7 @@ export class IdbStore implements OutboxStore {
   /** Why transactions are refused, once they are. */
   #unusable: FerryError | undefined;
 
-  private constructor(db: IDBPDatabase, created: boolean, options: IdbStoreOptions) {
+  private constructor(db: IDBDatabase, created: boolean, options: IdbStoreOptions) {
     this.#db = db;
     this.created = created;
     this.#durability = options.durability ?? 'strict';
@@ -127,7 +125,7 @@ export class IdbStore implements OutboxStore {
    */
   transaction<T>(mode: TxMode, fn: (tx: OutboxTx) => Promise<T>): Promise<T> {
     if (this.#unusable !== undefined) return Promise.reject(this.#unusable);
-    let raw: IDBPTransaction<unknown, string[], TxMode>;
+    let raw: IDBTransaction;
     try {
       // Durability only means something for writes.
       raw = this.#db.transaction(TX_STORES, mode, mode === 'readwrite' ? { durability: this.#durability } : {});
@@ -152,13 +150,9 @@ export class IdbStore implements OutboxStore {
     this.#db.close();
   }
 
-  async #run<T>(
-    raw: IDBPTransaction<unknown, string[], TxMode>,
-    mode: TxMode,
-    fn: (tx: OutboxTx) => Promise<T>,
-  ): Promise<T> {
+  async #run<T>(raw: IDBTransaction, mode: TxMode, fn: (tx: OutboxTx) => Promise<T>): Promise<T> {
     const tx = new IdbTx(raw, mode, this.#clock);
-    const done = raw.done;
+    const done = txDone(raw);
     let committed = false;
     void done.then(
       () => (committed = true),

@@ -1,6 +1,6 @@
-import type { IDBPDatabase, IDBPObjectStore, IDBPTransaction } from 'idb';
 import type { OpRecord, QuarantinedRecord, WalRecord } from './lib/core.ts';
 import { decodeOp, decodeWal, encodeOp, isRecord } from './lib/core.ts';
+import { next, request } from './lib/request.ts';
 
 /**
  * The database layout, in one place: names, the schema version, and the one
@@ -59,9 +59,6 @@ export const OUTBOX_INDEX = {
 /** Version 1's outbox indexes; only the upgrade still needs their names. */
 const V1_OUTBOX_INDEX = { status: 'status', lane: 'lane' } as const;
 
-type UpgradeTx = IDBPTransaction<unknown, string[], 'versionchange'>;
-type UpgradeStore = IDBPObjectStore<unknown, string[], string, 'versionchange'>;
-
 /**
  * Creates or migrates the database to {@link SCHEMA_VERSION}, inside the
  * versionchange transaction `tx`. Steps run in order from `oldVersion`, so a
@@ -71,10 +68,10 @@ type UpgradeStore = IDBPObjectStore<unknown, string[], string, 'versionchange'>;
  * @param now Wall-clock ms stamped on records the migration quarantines.
  */
 export async function upgrade(
-  db: IDBPDatabase,
+  db: IDBDatabase,
   oldVersion: number,
   newVersion: number | null,
-  tx: UpgradeTx,
+  tx: IDBTransaction,
   now: number = Date.now(),
 ): Promise<void> {
   if (newVersion !== null && newVersion > SCHEMA_VERSION) {
@@ -85,28 +82,28 @@ export async function upgrade(
   if (oldVersion < 3) db.createObjectStore(STORE.meta);
 }
 
-function createV1(db: IDBPDatabase): void {
+function createV1(db: IDBDatabase): void {
   const outbox = db.createObjectStore(STORE.outbox, { keyPath: 'id' });
   outbox.createIndex(V1_OUTBOX_INDEX.status, 'status');
   outbox.createIndex(V1_OUTBOX_INDEX.lane, ['lane', 'seq']);
   db.createObjectStore(STORE.wal, { keyPath: 'lsn', autoIncrement: true });
 }
 
-async function migrateV1toV2(db: IDBPDatabase, tx: UpgradeTx, now: number): Promise<void> {
+async function migrateV1toV2(db: IDBDatabase, tx: IDBTransaction, now: number): Promise<void> {
   db.createObjectStore(STORE.quarantine, { autoIncrement: true });
 
-  const outbox = tx.objectStore<string>(STORE.outbox);
+  const outbox = tx.objectStore(STORE.outbox);
   for (const name of Object.values(V1_OUTBOX_INDEX)) {
     if (outbox.indexNames.contains(name)) outbox.deleteIndex(name);
   }
   // Not unique: a unique-index violation would abort a whole state change.
   for (const name of Object.values(OUTBOX_INDEX)) outbox.createIndex(name, name);
   // The WAL store is kept, never recreated: its key generator is the LSN counter.
-  const wal = tx.objectStore<string>(STORE.wal);
+  const wal = tx.objectStore(STORE.wal);
 
-  const quarantine = tx.objectStore<string>(STORE.quarantine);
+  const quarantine = tx.objectStore(STORE.quarantine);
   const moveAside = async (q: Omit<QuarantinedRecord, 'at'>): Promise<void> => {
-    await quarantine.add({ ...q, reason: `upgrade to v2: ${q.reason}`, at: now });
+    await request(quarantine.add({ ...q, reason: `upgrade to v2: ${q.reason}`, at: now }));
   };
   await migrateOps(outbox, moveAside);
   await migrateWal(wal, moveAside);
@@ -119,39 +116,39 @@ async function migrateV1toV2(db: IDBPDatabase, tx: UpgradeTx, now: number): Prom
  * would leave its lane without one and stuck forever.
  */
 async function migrateOps(
-  outbox: UpgradeStore,
+  outbox: IDBObjectStore,
   moveAside: (q: Omit<QuarantinedRecord, 'at'>) => Promise<void>,
 ): Promise<void> {
   const heads = new Map<string, number>();
-  for (let c = await outbox.openCursor(); c; c = await c.continue()) {
+  for (let c = await request(outbox.openCursor()); c; c = await next(c)) {
     const rec = toV2Op(c.value, false);
     if (typeof rec === 'string' || (rec.status !== 'pending' && rec.status !== 'inflight')) continue;
     const head = heads.get(rec.lane);
     if (head === undefined || rec.seq < head) heads.set(rec.lane, rec.seq);
   }
-  for (let c = await outbox.openCursor(); c; c = await c.continue()) {
+  for (let c = await request(outbox.openCursor()); c; c = await next(c)) {
     const probe = toV2Op(c.value, false);
     const rec = typeof probe === 'string' ? probe : toV2Op(c.value, heads.get(probe.lane) === probe.seq);
     if (typeof rec === 'string') {
       await moveAside({ from: 'outbox', key: c.primaryKey as string, reason: rec, raw: c.value });
-      await c.delete();
+      await request(c.delete());
     } else {
-      await c.update(rec);
+      await request(c.update(rec));
     }
   }
 }
 
 async function migrateWal(
-  wal: UpgradeStore,
+  wal: IDBObjectStore,
   moveAside: (q: Omit<QuarantinedRecord, 'at'>) => Promise<void>,
 ): Promise<void> {
-  for (let c = await wal.openCursor(); c; c = await c.continue()) {
+  for (let c = await request(wal.openCursor()); c; c = await next(c)) {
     const rec = toV2Wal(c.value);
     if (typeof rec === 'string') {
       await moveAside({ from: 'wal', key: c.primaryKey as number, reason: rec, raw: c.value });
-      await c.delete();
+      await request(c.delete());
     } else {
-      await c.update(rec);
+      await request(c.update(rec));
     }
   }
 }

@@ -132,8 +132,9 @@ export class FerryHost {
   async wake(): Promise<void> {
     if (this.#closed) return;
     try {
-      const { runner, outbox } = await this.#current();
+      const { runner, outbox, witness } = await this.#current();
       await runner.drain();
+      await witness();
       // At most hourly across worker starts: the store keeps the last run's time.
       const { retentionMs, historyRetentionMs = 0 } = this.#s.storage;
       await outbox.compactIfDue(Math.max(retentionMs, historyRetentionMs), COMPACT_EVERY_MS);

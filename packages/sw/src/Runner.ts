@@ -30,7 +30,7 @@ export interface RunnerOptions {
  * service worker and every tab: it holds the `ferry-runner` Web Lock while
  * it sends and releases it only once its sends have settled. A lock dies with
  * its holder, so whoever gets it next may take back every in-flight op
- * leased by someone else (`requeueOrphans`). While alive, it sets its own
+ * leased by someone else (`drain({ orphans: true })`). While alive, it sets its own
  * timer for the next due op (core's `DrainLoop` schedules).
  */
 export class Runner {
@@ -79,10 +79,7 @@ export class Runner {
     const locks = this.#locks();
     // Without Web Locks, another runner may be alive: leave its leases to expire.
     if (!locks) return this.#worker.drain();
-    return locks.request(this.#lockName, { signal: this.#abort.signal }, async () => {
-      // Whoever held the lock before is gone or done: its leases are orphans.
-      await this.#outbox.delivery.requeueOrphans(this.#worker.live);
-      return this.#worker.drain();
-    });
+    // Whoever held the lock before is gone or done: its leases are orphans, taken back by the first claim.
+    return locks.request(this.#lockName, { signal: this.#abort.signal }, () => this.#worker.drain({ orphans: true }));
   }
 }

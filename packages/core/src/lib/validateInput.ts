@@ -4,7 +4,7 @@ import type { HttpMethod, JsonValue, Operation, OperationInput } from '../Operat
 import { HTTP_METHODS } from '../Operation.ts';
 import { errorMessage } from './errorMessage.ts';
 import { targetUrl } from './targetUrl.ts';
-import { checkUserId } from './userId.ts';
+import { checkName as checkAnyName, checkUserId } from './userId.ts';
 
 export interface InputRules {
   /** The app's own origin, e.g. `https://app.example`; absolute targets on it are allowed. */
@@ -25,8 +25,6 @@ export type ValidInput = Pick<
   coalesceMode?: 'replace' | 'merge';
 };
 
-const MAX_ID = 256;
-
 function fail(
   code: 'invalid-operation' | 'target-not-allowed' | 'payload-not-cloneable' | 'payload-too-large',
   message: string,
@@ -34,19 +32,10 @@ function fail(
   throw new FerryError(code, message);
 }
 
-function checkName(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.trim() === '')
-    fail('invalid-operation', `${field} must be a non-empty string`);
-  if (value.length > MAX_ID) fail('invalid-operation', `${field} is longer than ${MAX_ID} characters`);
-  return value;
-}
+const checkName = (value: unknown, field: string): string => checkAnyName(value, field, 'invalid-operation');
 
 /** A lane name: also never holds a NUL, which joins a lane and a user in the store (see laneId). */
-function checkKeyName(value: unknown, field: string): string {
-  const name = checkName(value, field);
-  if (name.includes('\u0000')) fail('invalid-operation', `${field} must not contain a NUL character`);
-  return name;
-}
+const checkKeyName = (value: unknown, field: string): string => checkAnyName(value, field, 'invalid-operation', true);
 
 /** Relative targets resolve against this when the Outbox was given no origin (Node, tests). */
 const NO_ORIGIN = 'http://ferry.invalid';
@@ -270,8 +259,6 @@ function checkCoalesce(raw: unknown, payload: JsonValue): { key: string; mode: '
     fail('invalid-operation', 'coalesce must be an object { key, mode? }');
   const c = raw as { key?: unknown; mode?: unknown };
   const [key, mode] = [c.key, c.mode ?? 'replace'];
-  if (typeof key !== 'string')
-    fail('invalid-operation', `coalesce.key must be a string, got ${key === null ? 'null' : typeof key}`);
   const name = checkName(key, 'coalesce.key');
   if (mode !== 'replace' && mode !== 'merge') fail('invalid-operation', 'coalesce.mode must be "replace" or "merge"');
   if (mode === 'merge' && (typeof payload !== 'object' || payload === null || Array.isArray(payload))) {

@@ -93,6 +93,8 @@ describe('parseRequest refuses malformed and unknown messages', () => {
     ['history without a query', { ...env, type: 'history', opId: 'x' }],
     ['history with a string query', { ...env, type: 'history', query: 'x' }],
     ['pauses with a numeric pause', { ...env, type: 'pauses', pause: 10 }],
+    ['signOut with a string discard', { ...env, type: 'signOut', user: 'u', discard: 'yes' }],
+    ['setCredentials with a negative epoch', { ...env, type: 'setCredentials', user: 'u', credentials: {}, epoch: -1 }],
   ])('%s', (_, data) => {
     const parsed = parseRequest(data);
     expect(parsed.ok).toBe(false);

@@ -27,6 +27,11 @@ export interface ClaimRequest {
   perLane?: number;
   /** Lease tokens this runner has on the wire now: their leases are never requeued under it, even if they look expired. */
   live?: ReadonlySet<number>;
+  /**
+   * The caller just took the runner lock: every lease not in `live` belongs to a runner that is gone and goes
+   * back before the claim, ended or not (see `Delivery.requeueOrphans`), in the same transaction. @default false
+   */
+  orphans?: boolean;
   /** When `op`'s destination asked for a pause (see Transport.pausedUntil). */
   pausedUntil?: (op: Operation, now: number) => number | undefined;
   /** Why `op` cannot be sent until released (no credentials for its user), if so (see Transport.holds). */
@@ -66,7 +71,7 @@ export async function claim(
   // reads again.
   const early = limit > 0 ? tx.dueHeads(now, limit) : undefined;
   early?.catch(() => {}); // read only when nothing was requeued; a failed transaction rejects what awaits it
-  const changes = await requeueExpired(tx, now, policy, options.live);
+  const changes = await requeueExpired(tx, now, policy, options.live, options.orphans);
   let first = changes.length === 0 ? early : undefined;
   const runs: OpRecord[][] = [];
   // Deferred, held and expired heads leave the due set, so reading again finds the next ones; the
@@ -140,17 +145,19 @@ export async function claim(
   return { changes: [...changes, ...claimed], more };
 }
 
-/** Returns every expired lease not in `live` to its lane, a page at a time. */
+/** Returns every expired lease (with `orphans`, every lease) not in `live` to its lane, a page at a time. */
 async function requeueExpired(
   tx: OutboxTx,
   now: number,
   policy: RetryPolicy,
   live: ReadonlySet<number> | undefined,
+  everyLease = false,
 ): Promise<Change[]> {
   const changes: Change[] = [];
   const skipped = new Set<string>();
   for (;;) {
-    const expired = await tx.expiredLeases(now, EXPIRED_PAGE + skipped.size);
+    const limit = EXPIRED_PAGE + skipped.size;
+    const expired = await (everyLease ? tx.inflight(limit) : tx.expiredLeases(now, limit));
     const orphans = expired.filter(
       (r) => !skipped.has(r.id) && !(r.leaseToken !== undefined && live?.has(r.leaseToken)),
     );

@@ -1,21 +1,7 @@
-import type { IDBPObjectStore } from 'idb';
 import { STORE } from '../schema.ts';
 import type { Clock, QuarantinedRecord } from './core.ts';
 import { laneOfRaw } from './core.ts';
-
-type Store = IDBPObjectStore<unknown, string[], string, 'readwrite'>;
-
-/** What the queries need from an object store or an index. */
-export interface Source {
-  getAll(query?: IDBKeyRange | null, count?: number): Promise<unknown[]>;
-  openCursor(query?: IDBKeyRange | null): Promise<Cursor | null>;
-}
-export interface Cursor {
-  readonly value: unknown;
-  readonly primaryKey: IDBValidKey;
-  continue(): Promise<Cursor | null>;
-  delete(): Promise<void>;
-}
+import { next, request } from './request.ts';
 
 /** The largest `count` getAll accepts (an unsigned long). */
 const MAX_COUNT = 0xffffffff;
@@ -31,11 +17,11 @@ export class DecodingReader {
   /** Lanes whose quarantined record may have been the head: the store promotes the op behind it before commit. */
   readonly heal = new Set<string>();
   readonly #reported = new Set<string>();
-  readonly #store: (name: string) => Store;
+  readonly #store: (name: string) => IDBObjectStore;
   readonly #writable: boolean;
   readonly #clock: Clock;
 
-  constructor(store: (name: string) => Store, writable: boolean, clock: Clock) {
+  constructor(store: (name: string) => IDBObjectStore, writable: boolean, clock: Clock) {
     this.#store = store;
     this.#writable = writable;
     this.#clock = clock;
@@ -48,7 +34,7 @@ export class DecodingReader {
    */
   async collect<T>(
     from: QuarantinedRecord['from'],
-    source: Source,
+    source: IDBObjectStore | IDBIndex,
     range: IDBKeyRange | null,
     limit: number,
     decode: (raw: unknown) => T | string,
@@ -56,17 +42,17 @@ export class DecodingReader {
   ): Promise<T[]> {
     if (!(limit > 0)) return [];
     if (keep === undefined) {
-      const decoded = (await source.getAll(range, countOf(limit))).map(decode);
+      const decoded = ((await request(source.getAll(range, countOf(limit)))) as unknown[]).map(decode);
       if (decoded.every((r) => typeof r !== 'string')) return decoded as T[];
     }
     const out: T[] = [];
-    let c = await source.openCursor(range);
+    let c = await request(source.openCursor(range));
     while (c) {
       const rec = decode(c.value);
       if (typeof rec === 'string') await this.corrupt(from, c.primaryKey, c.value, rec);
       else if (keep === undefined || keep(rec)) out.push(rec);
       if (out.length >= limit) break;
-      c = await c.continue();
+      c = await next(c);
     }
     return out;
   }
@@ -77,9 +63,9 @@ export class DecodingReader {
     if (this.#writable) {
       const lane = from === 'outbox' ? laneOfRaw(raw) : undefined;
       if (lane !== undefined) this.heal.add(lane);
-      await this.#store(STORE.quarantine).add(q);
+      await request(this.#store(STORE.quarantine).add(q));
       // A cursor may stand on the record; deleting through the store leaves it usable.
-      await this.#store(from).delete(key);
+      await request(this.#store(from).delete(key));
     }
     const id = `${from}\u0000${String(key)}`;
     if (!this.#reported.has(id)) {

@@ -1,5 +1,3 @@
-import { unwrap } from 'idb';
-import type { IDBPObjectStore, IDBPTransaction } from 'idb';
 import { OUTBOX_INDEX, STORE } from '../schema.ts';
 import type {
   Clock,
@@ -13,12 +11,9 @@ import type {
   WalRecord,
 } from './core.ts';
 import { FerryError, OPERATION_STATUSES, decodeOp, decodeWal, laneId } from './core.ts';
-import type { Cursor } from './DecodingReader.ts';
 import { DecodingReader, countOf, isQuarantined } from './DecodingReader.ts';
+import { next, request } from './request.ts';
 
-/** Typed as readwrite so that write methods exist; {@link IdbTx} checks the real mode itself. */
-type RawTx = IDBPTransaction<unknown, string[], 'readwrite'>;
-type Store = IDBPObjectStore<unknown, string[], string, 'readwrite'>;
 type OutboxIndex = (typeof OUTBOX_INDEX)[keyof typeof OUTBOX_INDEX];
 
 /** Read at call time, never at import: a module loaded where IndexedDB is absent still loads. */
@@ -35,12 +30,12 @@ const statusRange = (status: OperationStatus): IDBKeyRange => keyRange().bound([
  * transaction has settled; it is never thrown.
  */
 export class IdbTx implements OutboxTx {
-  readonly #tx: RawTx;
+  readonly #tx: IDBTransaction;
   readonly #writable: boolean;
   readonly #reader: DecodingReader;
 
-  constructor(tx: IDBPTransaction<unknown, string[], TxMode>, mode: TxMode, clock: Clock) {
-    this.#tx = tx as RawTx;
+  constructor(tx: IDBTransaction, mode: TxMode, clock: Clock) {
+    this.#tx = tx;
     this.#writable = mode === 'readwrite';
     this.#reader = new DecodingReader((name) => this.#store(name), this.#writable, clock);
   }
@@ -55,20 +50,20 @@ export class IdbTx implements OutboxTx {
     return this.#reader.heal;
   }
 
-  get #outbox(): Store {
+  get #outbox(): IDBObjectStore {
     return this.#store(STORE.outbox);
   }
 
-  get #wal(): Store {
+  get #wal(): IDBObjectStore {
     return this.#store(STORE.wal);
   }
 
-  #store(name: string): Store {
-    return this.#tx.objectStore<string>(name);
+  #store(name: string): IDBObjectStore {
+    return this.#tx.objectStore(name);
   }
 
   async getOp(id: string): Promise<OpRecord | undefined> {
-    const raw: unknown = await this.#outbox.get(id);
+    const raw: unknown = await request(this.#outbox.get(id));
     if (raw === undefined) return undefined;
     const rec = decodeOp(raw);
     if (typeof rec !== 'string') return rec;
@@ -83,7 +78,7 @@ export class IdbTx implements OutboxTx {
     // One request, no look-up first (enqueue's hot path). A failed `add` would
     // abort the whole transaction, so its ConstraintError is caught on the raw
     // request and the abort prevented: the caller may go on after a duplicate.
-    const req = unwrap(this.#outbox).add(rec);
+    const req = this.#outbox.add(rec);
     await new Promise<void>((resolve, reject) => {
       req.onsuccess = () => resolve();
       req.onerror = (event) => {
@@ -97,12 +92,12 @@ export class IdbTx implements OutboxTx {
 
   async putOp(rec: OpRecord): Promise<void> {
     this.#assertWritable();
-    await this.#outbox.put(rec);
+    await request(this.#outbox.put(rec));
   }
 
   async deleteOp(id: string): Promise<void> {
     this.#assertWritable();
-    await this.#outbox.delete(id);
+    await request(this.#outbox.delete(id));
   }
 
   async appendWal(entry: WalEntry): Promise<number> {
@@ -111,7 +106,7 @@ export class IdbTx implements OutboxTx {
     // the stored value at `lsn` (the keyPath). A stray `lsn` would be used as
     // the key instead, so it is dropped.
     const { lsn: _ignored, ...fields } = entry as WalEntry & { lsn?: unknown };
-    return (await this.#wal.add({ ...fields, v: 1 })) as number;
+    return (await request(this.#wal.add({ ...fields, v: 1 }))) as number;
   }
 
   laneOps(lane: string, afterSeq: number | undefined, limit: number): Promise<OpRecord[]> {
@@ -130,7 +125,7 @@ export class IdbTx implements OutboxTx {
   async nextDueAt(): Promise<number | undefined> {
     // The index key, not the decoded record: an unreadable due head still says work is due, so the
     // worker wakes and its claim (readwrite) moves the record aside and promotes the op behind it.
-    const key = (await this.#outbox.index(OUTBOX_INDEX.dueKey).openKeyCursor())?.key;
+    const key = (await request(this.#outbox.index(OUTBOX_INDEX.dueKey).openKeyCursor()))?.key;
     return Array.isArray(key) && typeof key[0] === 'number' ? key[0] : undefined;
   }
 
@@ -184,7 +179,7 @@ export class IdbTx implements OutboxTx {
   async countByStatus(): Promise<Record<OperationStatus, number>> {
     const index = this.#outbox.index(OUTBOX_INDEX.statusKey);
     const counts = await Promise.all(
-      OPERATION_STATUSES.map(async (s) => [s, await index.count(statusRange(s))] as const),
+      OPERATION_STATUSES.map(async (s) => [s, await request(index.count(statusRange(s)))] as const),
     );
     return Object.fromEntries(counts) as Record<OperationStatus, number>;
   }
@@ -196,12 +191,12 @@ export class IdbTx implements OutboxTx {
   async deleteWalBefore(before: number, limit = Infinity): Promise<number> {
     this.#assertWritable();
     let deleted = 0;
-    for (let c: Cursor | null = await this.#wal.openCursor(); c && deleted < limit; c = await c.continue()) {
+    for (let c = await request(this.#wal.openCursor()); c && deleted < limit; c = await next(c)) {
       const rec = decodeWal(c.value);
       if (typeof rec === 'string') await this.#reader.corrupt('wal', c.primaryKey, c.value, rec);
       else if (rec.at >= before) break;
       else {
-        await c.delete();
+        await request(c.delete());
         deleted++;
       }
     }
@@ -213,15 +208,11 @@ export class IdbTx implements OutboxTx {
     let deleted = 0;
     const index = this.#outbox.index(OUTBOX_INDEX.statusKey);
     // Ordered by seq, not by updatedAt, so the whole done range is visited.
-    for (
-      let c: Cursor | null = await index.openCursor(statusRange('done'));
-      c && deleted < limit;
-      c = await c.continue()
-    ) {
+    for (let c = await request(index.openCursor(statusRange('done'))); c && deleted < limit; c = await next(c)) {
       const rec = decodeOp(c.value);
       if (typeof rec === 'string') await this.#reader.corrupt('outbox', c.primaryKey, c.value, rec);
       else if (rec.updatedAt < before) {
-        await c.delete();
+        await request(c.delete());
         deleted++;
       }
     }
@@ -229,17 +220,17 @@ export class IdbTx implements OutboxTx {
   }
 
   getMeta(key: string): Promise<unknown> {
-    return this.#store(STORE.meta).get(key);
+    return request(this.#store(STORE.meta).get(key));
   }
 
   async putMeta(key: string, value: number | string | boolean | null): Promise<void> {
     this.#assertWritable();
-    await this.#store(STORE.meta).put(value, key);
+    await request(this.#store(STORE.meta).put(value, key));
   }
 
   async quarantined(limit: number): Promise<QuarantinedRecord[]> {
     if (!(limit > 0)) return [];
-    const all: unknown[] = await this.#store(STORE.quarantine).getAll(null, countOf(limit));
+    const all: unknown[] = await request(this.#store(STORE.quarantine).getAll(null, countOf(limit)));
     return all.filter(isQuarantined);
   }
 

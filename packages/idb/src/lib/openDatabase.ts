@@ -1,13 +1,11 @@
-import type { IDBPDatabase, IDBPTransaction } from 'idb';
-import { wrap } from 'idb';
 import { SCHEMA_VERSION, upgrade } from '../schema.ts';
 import { FerryError } from './core.ts';
 import { mapError } from './mapError.ts';
+import { done } from './request.ts';
 
 /**
  * Opens (creating or upgrading) the database through an injected factory.
- * idb's `openDB` always uses the global `indexedDB`, hence this small copy of
- * it. Every listener is removed once the open settles.
+ * Every listener is removed once the open settles.
  *
  * Rejects with `storage-unavailable` when the open fails, the upgrade fails
  * (the versionchange transaction is aborted, so the old data stays as it
@@ -21,7 +19,7 @@ export function openDatabase(
   factory: IDBFactory,
   name: string,
   now: () => number,
-): Promise<{ db: IDBPDatabase; created: boolean }> {
+): Promise<{ db: IDBDatabase; created: boolean }> {
   return new Promise((resolve, reject) => {
     let request: IDBOpenDBRequest;
     try {
@@ -38,12 +36,10 @@ export function openDatabase(
     const onUpgradeNeeded = (event: IDBVersionChangeEvent): void => {
       const tx = request.transaction;
       if (tx === null) return;
-      const wrapped = wrap(tx) as unknown as IDBPTransaction<unknown, string[], 'versionchange'>;
-      // idb gives every wrapped transaction a `done` promise; its rejection
-      // (an aborted upgrade) reaches the caller through the request's error.
-      wrapped.done.catch(() => {});
+      // An aborted upgrade reaches the caller through the request's error, not through this.
+      done(tx).catch(() => {});
       created = event.oldVersion === 0;
-      upgrade(wrap(request.result), event.oldVersion, event.newVersion, wrapped, now()).catch((err: unknown) => {
+      upgrade(request.result, event.oldVersion, event.newVersion, tx, now()).catch((err: unknown) => {
         upgradeError = err;
         try {
           tx.abort();
@@ -57,7 +53,7 @@ export function openDatabase(
       const db = request.result;
       // The caller already got `blocked`; this late connection is nobody's.
       if (settled) db.close();
-      else resolve({ db: wrap(db), created });
+      else resolve({ db, created });
       settled = true;
     };
     const onError = (event: Event): void => {

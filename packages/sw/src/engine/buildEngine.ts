@@ -25,8 +25,8 @@ export interface Engine {
   channel: ChannelLike | undefined;
   /** When the browser was found to have dropped the default store (see {@link openDefaultStore}). */
   lost: number[];
-  /** Settles once `lost` is complete. */
-  witnessed: Promise<void>;
+  /** Reads the storage witness, once; settles once `lost` is complete. */
+  witness: () => Promise<void>;
   /** The users' credentials and sessions, when the host was built with the credentials feature. */
   users: UserAccounts | undefined;
   /**
@@ -56,8 +56,8 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
   const { names, origins, platform, delivery, storage } = s;
   const { origin, clock, timers, isOnline } = platform;
   const t = s.transport;
-  const { store, lost, witnessed }: DefaultStore = storage.store
-    ? { store: await storage.store(), lost: [], witnessed: Promise.resolve() }
+  const { store, lost, witness }: DefaultStore = storage.store
+    ? { store: await storage.store(), lost: [], witness: () => Promise.resolve() }
     : await openDefaultStore(
         hooks.onError,
         clock.now(),
@@ -174,7 +174,7 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
     runner,
     channel,
     lost,
-    witnessed,
+    witness,
     users,
     releaseSessions,
     origins,

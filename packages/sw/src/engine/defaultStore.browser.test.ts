@@ -23,12 +23,12 @@ describe('openDefaultStore in Chromium', () => {
       const report = (err: unknown): void => void reported.push(err);
 
       const first = await openDefaultStore(report, 1_000, () => {}, durability);
-      await first.witnessed;
+      await first.witness();
       expect(first.lost).toEqual([]);
       await first.store.close();
 
       const reopened = await openDefaultStore(report, 2_000, () => {}, durability);
-      await reopened.witnessed;
+      await reopened.witness();
       expect(reopened.lost).toEqual([]);
       await reopened.store.close();
       expect(reported).toEqual([]);
@@ -36,13 +36,13 @@ describe('openDefaultStore in Chromium', () => {
       // What Chromium does to a backing store it finds corrupt: the database is gone, the rest of the origin is not.
       await deleteDatabase('ferry');
       const afterLoss = await openDefaultStore(report, 3_000, () => {}, durability);
-      await afterLoss.witnessed;
+      await afterLoss.witness();
       expect(afterLoss.lost).toEqual([3_000]);
       expect(reported.map((e) => (e as FerryError).code)).toEqual(['storage-lost']);
       await afterLoss.store.close();
 
       const later = await openDefaultStore(report, 4_000, () => {}, durability);
-      await later.witnessed;
+      await later.witness();
       expect(later.lost).toEqual([3_000]);
       expect(reported).toHaveLength(1);
       await later.store.close();

@@ -8,8 +8,8 @@ import { checkWitness } from './storeWitness.ts';
 export interface DefaultStore {
   store: OutboxStore;
   lost: number[];
-  /** Settles once the witness was read (and `lost` is complete). */
-  witnessed: Promise<void>;
+  /** Reads the witness, once (later calls return the same promise); settles once `lost` is complete. */
+  witness: () => Promise<void>;
 }
 
 /**
@@ -39,21 +39,25 @@ export async function openDefaultStore(
     },
   });
   const lost: number[] = [];
-  if (!caches) return { store, lost, witnessed: Promise.resolve() };
-  // Off the critical path: the engine starts sending while the witness is read (a cold start
-  // pays no Cache Storage round trips); a loss it finds is reported, and listed, when it is known.
-  const witnessed = checkWitness(caches, store.created, now, database).then(
-    (seen) => {
-      lost.push(...seen.lost);
-      if (seen.lostNow)
-        report(
-          new FerryError(
-            'storage-lost',
-            "the browser dropped Ferry's database and started an empty one: every op queued before now is gone",
-          ),
-        );
-    },
-    (err: unknown) => report(err),
-  );
-  return { store, lost, witnessed };
+  if (!caches) return { store, lost, witness: () => Promise.resolve() };
+  let read: Promise<void> | undefined;
+  const witness = (): Promise<void> =>
+    (read ??= checkWitness(caches, store.created, now, database).then(
+      (seen) => {
+        lost.push(...seen.lost);
+        if (seen.lostNow)
+          report(
+            new FerryError(
+              'storage-lost',
+              "the browser dropped Ferry's database and started an empty one: every op queued before now is gone",
+            ),
+          );
+      },
+      (err: unknown) => report(err),
+    ));
+  // Only a database this open created can be a loss, and it holds nothing to send: that witness is read at
+  // once. Any other may wait until the first drain (or a request for `lost`): a cold start pays no Cache
+  // Storage round trips before its first send.
+  if (store.created) void witness();
+  return { store, lost, witness };
 }

@@ -38,7 +38,7 @@ function withoutUsers(what: string): FerryError {
 
 /** Runs a validated request on `engine`. `after`, when set, is the drain the request asks for: start it once answered. */
 export async function serveRequest(engine: Engine, req: Request, ctx: ServeContext): Promise<Handled> {
-  const { outbox, worker, lost, witnessed, users } = engine;
+  const { outbox, worker, lost, witness, users } = engine;
   const { wake } = ctx;
   const enqueue = (op: OperationInput) =>
     users || op.user === undefined ? outbox.enqueue(op) : Promise.reject(withoutUsers('an op with a user'));
@@ -100,7 +100,7 @@ export async function serveRequest(engine: Engine, req: Request, ctx: ServeConte
       if (!engine.pauses) throw new FerryError('unsupported', "pauses needs the host's HTTP transport");
       return done<'pauses'>(ctx.devtools.pauses(engine.pauses, req.pause));
     case 'ping':
-      await witnessed;
+      await witness();
       return done<'ping'>({ owner: worker.owner, ...ctx.ping(), storageLost: [...lost] });
   }
 }
