@@ -92,7 +92,7 @@ describe('cold start', () => {
       const t = transport(log);
       const h = new FerryHost({
         transport: t,
-        onError: (err) => log.push(`error:${String(err)}`),
+        logger: { level: 'error', sink: (e) => log.push(`error:${e.event}`) },
         platform: testPlatform({ locks: () => testLocks() }),
       });
       await wake(h);
@@ -116,7 +116,7 @@ describe('cold start', () => {
     const log: Log = [];
     restore = instrument(log);
     const t = transport(log);
-    const h = new FerryHost({ transport: t, onError: () => {}, platform: testPlatform({ locks: () => testLocks() }) });
+    const h = new FerryHost({ transport: t, logger: { level: 'silent' }, platform: testPlatform({ locks: () => testLocks() }) });
     await h.wake();
     expect(log.slice(0, log.indexOf('send') + 1)).toEqual(['tx:readwrite', 'send']);
     const reply = port();
