@@ -5,6 +5,7 @@ import type { AllowedOriginEntry } from './credentials/origins.ts';
 import type { ChannelLike, SyncManagerLike } from './platform.ts';
 import type { CredentialsFeature } from './credentials/feature.ts';
 import type { LockManagerLike } from './Runner.ts';
+import type { SendTracer } from './http/tracing.ts';
 
 /**
  * The host's options, grouped by what they govern. Only `platform` stands
@@ -31,6 +32,12 @@ export interface FerryHostOptions {
   allowedOrigins?: readonly AllowedOriginEntry[];
   /** Told about unexpected errors (storage failures, a lost lease...). @default `console.warn` */
   onError?: (err: unknown) => void;
+  /**
+   * Traces each send of an op as a span, child of the span that enqueued it (see `@ferry/client/otel`), and
+   * sends its W3C `traceparent`: `otel(tracer)` from `@ferry/sw/otel`. Needs the HTTP transport.
+   * @default undefined: no span, no `traceparent`, none of the tracing code in the bundle
+   */
+  tracer?: SendTracer;
   /**
    * How ops go over the wire: the HTTP transport's options, or any Transport.
    * @default an HttpTransport on the host's origin with its own defaults

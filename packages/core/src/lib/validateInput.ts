@@ -4,6 +4,7 @@ import type { HttpMethod, JsonValue, Operation, OperationInput } from '../Operat
 import { HTTP_METHODS } from '../Operation.ts';
 import { errorMessage } from './errorMessage.ts';
 import { targetUrl } from './targetUrl.ts';
+import { parseTraceparent } from './traceparent.ts';
 import { checkUserId } from './userId.ts';
 
 export interface InputRules {
@@ -17,7 +18,7 @@ export interface InputRules {
 /** An input that passed validation, with its defaults filled in. */
 export type ValidInput = Pick<
   Operation,
-  'id' | 'kind' | 'target' | 'method' | 'payload' | 'lane' | 'idempotencyKey' | 'user' | 'coalesceKey'
+  'id' | 'kind' | 'target' | 'method' | 'payload' | 'lane' | 'idempotencyKey' | 'user' | 'coalesceKey' | 'trace'
 > & {
   /** Whether the caller chose the id (only then can it collide with a stored one). */
   idGiven: boolean;
@@ -182,7 +183,7 @@ function validate(input: unknown, rules: InputRules): ValidInput {
   if (typeof input !== 'object' || input === null) fail('invalid-operation', 'an operation must be an object');
   // Each field read once: a getter answers once, and what it answered is what is checked and stored.
   const i = input as Partial<Record<keyof OperationInput, unknown>>;
-  const [rawId, rawKind, rawTarget, rawMethod, rawLane, rawKey, rawUser, rawCoalesce] = [
+  const [rawId, rawKind, rawTarget, rawMethod, rawLane, rawKey, rawUser, rawCoalesce, rawTrace] = [
     i.id,
     i.kind,
     i.target,
@@ -191,6 +192,7 @@ function validate(input: unknown, rules: InputRules): ValidInput {
     i.idempotencyKey,
     i.user,
     i.coalesce,
+    i.trace,
   ];
   const idGiven = rawId !== undefined;
   const id = idGiven ? checkName(rawId, 'id') : nanoid();
@@ -203,6 +205,8 @@ function validate(input: unknown, rules: InputRules): ValidInput {
   if (!('payload' in i)) fail('invalid-operation', 'payload is required (use null for none)');
   const payload = checkPayload(i.payload, rules);
   const coalesce = rawCoalesce === undefined ? undefined : checkCoalesce(rawCoalesce, payload);
+  if (rawTrace !== undefined && (typeof rawTrace !== 'string' || !parseTraceparent(rawTrace)))
+    fail('invalid-operation', 'trace must be a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>');
   return {
     id,
     idGiven,
@@ -214,6 +218,7 @@ function validate(input: unknown, rules: InputRules): ValidInput {
     idempotencyKey,
     ...(user !== undefined && { user }),
     ...(coalesce && { coalesceKey: coalesce.key, coalesceMode: coalesce.mode }),
+    ...(rawTrace !== undefined && { trace: rawTrace as string }),
   };
 }
 

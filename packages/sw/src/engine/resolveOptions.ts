@@ -13,6 +13,7 @@ import type { AllowedOriginEntry, Origins } from '../credentials/origins.ts';
 import { normalizeOrigins } from '../credentials/origins.ts';
 import { defaultSync } from '../platform.ts';
 import type { CredentialsFeature } from '../credentials/feature.ts';
+import type { SendTracer } from '../http/tracing.ts';
 
 /** The HTTP transport's send timeout when the app sets none. */
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -34,6 +35,7 @@ export interface HostSettings {
   /** As given, for the HTTP transport. */
   allowedOrigins: readonly AllowedOriginEntry[];
   onError: (err: unknown) => void;
+  tracer: SendTracer | undefined;
   transport: HostTransportOptions | Transport | undefined;
   retry: Partial<RetryPolicyOptions> | undefined;
   delivery: {
@@ -67,6 +69,7 @@ const RULES: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
     name: 'any',
     allowedOrigins: 'any',
     onError: 'fn',
+    tracer: 'any',
     transport: 'any',
     retry: 'any',
     delivery: 'any',
@@ -117,6 +120,7 @@ const HOST_SUPPLIED: Readonly<Record<string, string>> = {
   timers: 'platform.timers',
   retry: 'retry',
   maxRetryAfterMs: 'retry.maxRetryAfterMs',
+  tracer: 'tracer',
 };
 
 const bad = (path: string, must: string): FerryError => new FerryError('invalid-config', `${path} ${must}`);
@@ -144,6 +148,10 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
   const t = top.transport;
   if (t !== undefined && (typeof t !== 'object' || t === null)) throw bad('transport', 'must be an object');
   const custom = t !== undefined && 'send' in t;
+  const tracer = top.tracer;
+  if (tracer !== undefined && typeof (tracer as Partial<SendTracer>)?.start !== 'function')
+    throw bad('tracer', "must be otel(tracer) from '@ferry/sw/otel'");
+  if (tracer && custom) throw bad('tracer', 'traces the HTTP transport: a custom transport traces its own sends');
   if (!custom && t) {
     for (const key of Object.keys(t))
       if (Object.hasOwn(HOST_SUPPLIED, key))
@@ -175,6 +183,7 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
     origins: normalizeOrigins(top.allowedOrigins),
     allowedOrigins: top.allowedOrigins ?? [],
     onError: top.onError ?? ((err) => console.warn('ferry:', err)),
+    tracer,
     transport: t,
     retry: top.retry && retry,
     delivery: { ...delivery, leaseMs },

@@ -12,9 +12,10 @@ import { Judge } from './judge.ts';
 import type { HttpTransportOptions } from './options.ts';
 import { OriginHealth } from './OriginHealth.ts';
 import { Reachability } from './reachability.ts';
-import type { Exchange } from './request.ts';
+import type { ExchangeFn } from './request.ts';
 import { requester } from './request.ts';
 import { Sessions } from './sessions.ts';
+import type { SendTracer } from './tracing.ts';
 
 export type { FetchLike, HttpTransportOptions, ReachabilityOptions } from './options.ts';
 
@@ -44,7 +45,8 @@ export class HttpTransport implements Transport {
   readonly #health = new OriginHealth();
   readonly #sessions = new Sessions();
   readonly #judge: Judge;
-  readonly #exchange: (ex: Exchange, d: Deadline) => Promise<Response | SendResult>;
+  readonly #exchange: ExchangeFn;
+  readonly #tracer: SendTracer | undefined;
   readonly #batchTarget: string | undefined;
   readonly #clock: Clock;
   readonly #timers: Timers;
@@ -58,6 +60,7 @@ export class HttpTransport implements Transport {
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#clock = options.clock ?? systemClock;
     this.#timers = options.timers ?? systemTimers;
+    this.#tracer = options.tracer;
     const classify = options.classify ?? defaultClassify;
     const reach = options.reachability ?? {};
     this.#judge = new Judge({
@@ -89,22 +92,23 @@ export class HttpTransport implements Transport {
     const mode = options.batch;
     this.#batchTarget = mode?.target;
     if (mode) {
-      const parts = { url: (t: string) => this.#url(t), exchange: this.#exchange, judge, health, clock };
+      const parts = { url: (t: string) => this.#url(t), judge, health, clock };
       const send = mode.send as SendBatch;
-      this.sendBatch = (ops, ctx) => this.#withDeadline(ctx, (d) => send(parts, ops, d));
+      this.sendBatch = (ops, ctx) => this.#attempt(ops, ctx, (exchange, d) => send({ ...parts, exchange }, ops, d));
     }
   }
 
-  send(op: Operation, ctx: SendContext): Promise<SendResult> {
-    return this.#withDeadline(ctx, async (d) => {
+  async send(op: Operation, ctx: SendContext): Promise<SendResult> {
+    const [result] = await this.#attempt([op], ctx, async (exchange, d) => {
       const url = this.#url(op.target);
-      if (typeof url === 'string') return { ok: false, retryable: false, error: url };
+      if (typeof url === 'string') return [{ ok: false, retryable: false, error: url }];
       const startedAt = this.#clock.now();
       const body = op.method === 'DELETE' ? {} : { body: JSON.stringify(op.payload) };
-      const res = await this.#exchange({ url, method: op.method, key: op.idempotencyKey, op, ...body }, d);
-      if (!(res instanceof Response)) return res;
-      return this.#judge.answer(res, { origin: url.origin, keyed: true, op, startedAt }, d);
+      const res = await exchange({ url, method: op.method, key: op.idempotencyKey, op, ...body }, d);
+      if (!(res instanceof Response)) return [res];
+      return [await this.#judge.answer(res, { origin: url.origin, keyed: true, op, startedAt }, d)];
     });
+    return result as SendResult;
   }
 
   /**
@@ -154,6 +158,25 @@ export class HttpTransport implements Transport {
       const url = this.#url(t);
       return typeof url === 'string' ? [] : [url.origin];
     });
+  }
+
+  /** One send of `ops`, in the span the tracer starts for it (if any), whose `traceparent` each request carries. */
+  async #attempt(
+    ops: readonly Operation[],
+    ctx: SendContext,
+    run: (exchange: ExchangeFn, d: Deadline) => Promise<SendResult[]>,
+  ): Promise<SendResult[]> {
+    const span = this.#tracer?.start(ops);
+    const exchange: ExchangeFn = span
+      ? async (ex, d) => {
+          const res = await this.#exchange({ ...ex, traceparent: span.traceparent }, d);
+          if (res instanceof Response) span.answered(res);
+          return res;
+        }
+      : this.#exchange;
+    const results = await this.#withDeadline(ctx, (d) => run(exchange, d));
+    span?.end(results);
+    return results;
   }
 
   /** Runs a send under one deadline: the send's timeout, or its signal (lease end, stop), whichever comes first. */

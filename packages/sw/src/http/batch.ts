@@ -6,7 +6,7 @@ import { readBody } from './readBody.ts';
 import type { Asked, Judge } from './judge.ts';
 import { oneLine } from './errorExcerpt.ts';
 import type { OriginHealth } from './OriginHealth.ts';
-import type { Exchange } from './request.ts';
+import type { ExchangeFn } from './request.ts';
 
 /** One item of a batch answer, as read: `{ status, error?, retryAfter?, body? }`, or why it is not one. */
 type RawItem = { [K in keyof BatchResult]?: unknown };
@@ -43,7 +43,7 @@ export interface BatchParts {
   /** A target resolved and allow-listed, or why it is refused. */
   url: (target: string) => URL | string;
   /** The authenticated exchange (see `authenticated`). */
-  exchange: (ex: Exchange, d: Deadline) => Promise<Response | SendResult>;
+  exchange: ExchangeFn;
   judge: Judge;
   health: OriginHealth;
   clock: Clock;

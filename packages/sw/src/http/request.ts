@@ -50,7 +50,12 @@ export interface Exchange {
   key?: string;
   /** Given to the `headers` and `onUnauthorized` hooks. */
   op: Operation;
+  /** The send's span, when the transport traces (`tracer`): sent as `traceparent`. */
+  traceparent?: string;
 }
+
+/** An exchange made under a send's deadline: the response, or the failure when there is none. */
+export type ExchangeFn = (ex: Exchange, d: Deadline) => Promise<Response | SendResult>;
 
 /** One HTTP exchange; resolves with the response, or with the failure when there is none. */
 export type Requester = (
@@ -97,6 +102,7 @@ export function requester(p: RequestParts): Requester {
     if (ex.key !== undefined) headers.set('Idempotency-Key', ex.key);
     // Whose op this is (a batch's ops share a lane, so a user): a server compares it with its session's user.
     if (ex.op.user !== undefined) headers.set(USER_HEADER, encodeURIComponent(ex.op.user));
+    if (ex.traceparent !== undefined) headers.set('traceparent', ex.traceparent);
     try {
       const init: RequestInit = {
         method: ex.method,
