@@ -1,7 +1,7 @@
 /** One span per send: attributes from the ops before it, from the answer and the results after it. */
 import type { Operation } from '@ferry/core';
 import type { OtelAttributeValue, OtelTracer } from '@ferry/core/internal';
-import { OTEL_ERROR, formatTraceparent } from '@ferry/core/internal';
+import { OTEL_ERROR, formatTraceparent, parseTraceparent } from '@ferry/core/internal';
 import type { SendSpan } from '../http/tracing.ts';
 import { contextOf, parentOf } from './parent.ts';
 
@@ -24,10 +24,13 @@ export function startSend(tracer: OtelTracer, ops: readonly Operation[]): SendSp
   if (rest.length === 0) attributes['ferry.op.id'] = first.id;
   else attributes['ferry.op.ids'] = ops.map((op) => op.id);
   const links = rest.map((op) => ({ context: parentOf(op) }));
-  const span = tracer.startSpan('ferry.attempt', { kind: CLIENT, attributes, links }, contextOf(parentOf(first)));
+  const parent = parentOf(first);
+  const span = tracer.startSpan('ferry.attempt', { kind: CLIENT, attributes, links }, contextOf(parent));
+  const own = formatTraceparent(span.spanContext());
   let answer: Response | undefined;
   return {
-    traceparent: formatTraceparent(span.spanContext()),
+    // A tracer that makes no spans (OpenTelemetry's no-op one) gives all-zero ids: the op's trace goes on instead.
+    traceparent: parseTraceparent(own) ? own : formatTraceparent(parent),
     answered: (res) => void (answer = res),
     end(results) {
       if (answer) {
