@@ -38,6 +38,7 @@ const guides: DefaultTheme.SidebarItem[] = [
       { text: 'Vue', link: '/vue' },
       { text: 'Svelte', link: '/svelte' },
       { text: 'Debugging with the DevTools panel', link: '/devtools' },
+      { text: 'One trace per op (OpenTelemetry)', link: '/tracing' },
     ],
   },
   {

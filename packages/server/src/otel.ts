@@ -8,6 +8,7 @@ import type { Context, Tracer } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode, context, createTraceState, trace } from '@opentelemetry/api';
 import { parseTraceparent } from '@ferry/core/internal';
 
+/** How `traced` makes its spans. */
 export interface TracedOptions {
   /** Makes the server spans. @default `trace.getTracer('@ferry/server')`: the registered provider's */
   tracer?: Tracer;

@@ -76,12 +76,12 @@ export interface DevtoolsHost {
 /**
  * The HTTP transport's options as the host takes them: the host supplies
  * the origin, the allow-list, the credentials, the clock and the timers
- * (`allowedOrigins`, `platform`), and the retry policy, whose
+ * (`allowedOrigins`, `platform`), the tracer (`tracer`), and the retry policy, whose
  * `retry.maxRetryAfterMs` caps a `Retry-After`.
  */
 export type HostTransportOptions = Omit<
   HttpTransportOptions,
-  'origin' | 'allowedOrigins' | 'credentials' | 'clock' | 'timers' | 'retry'
+  'origin' | 'allowedOrigins' | 'credentials' | 'clock' | 'timers' | 'retry' | 'tracer'
 >;
 
 export interface DeliveryOptions {

@@ -66,7 +66,6 @@ export function decodeOp(raw: unknown): OpRecord | string {
   for (const key of ['possiblyDelivered', 'onWire'] as const) {
     if (raw[key] !== undefined && raw[key] !== true) return `bad ${key}`;
   }
-  if (raw['trace'] !== undefined && !isStr(raw['trace'])) return 'bad trace';
   if (raw['retriedAt'] !== undefined && !isNum(raw['retriedAt'])) return 'bad retriedAt';
   if (raw['lastError'] !== undefined && !isLastError(raw['lastError'])) return 'bad lastError';
   if (raw['answer'] !== undefined && !(isObj(raw['answer']) && isNum(raw['answer']['status']))) return 'bad answer';

@@ -101,7 +101,7 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
           ...t,
           allowedOrigins: s.allowedOrigins,
           ...(users && { credentials: users.source }),
-          ...(s.tracer && { tracer: s.tracer }),
+          tracer: s.tracer,
           retry: outbox.policy,
         });
   const releaseSessions = async (match: (user: string | undefined) => boolean): Promise<Operation[]> => {

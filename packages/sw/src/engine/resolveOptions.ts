@@ -69,7 +69,7 @@ const RULES: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
     name: 'any',
     allowedOrigins: 'any',
     onError: 'fn',
-    tracer: 'any',
+    tracer: 'fn',
     transport: 'any',
     retry: 'any',
     delivery: 'any',
@@ -120,7 +120,6 @@ const HOST_SUPPLIED: Readonly<Record<string, string>> = {
   timers: 'platform.timers',
   retry: 'retry',
   maxRetryAfterMs: 'retry.maxRetryAfterMs',
-  tracer: 'tracer',
 };
 
 const bad = (path: string, must: string): FerryError => new FerryError('invalid-config', `${path} ${must}`);
@@ -149,9 +148,7 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
   if (t !== undefined && (typeof t !== 'object' || t === null)) throw bad('transport', 'must be an object');
   const custom = t !== undefined && 'send' in t;
   const tracer = top.tracer;
-  if (tracer !== undefined && typeof (tracer as Partial<SendTracer>)?.start !== 'function')
-    throw bad('tracer', "must be otel(tracer) from '@ferry/sw/otel'");
-  if (tracer && custom) throw bad('tracer', 'traces the HTTP transport: a custom transport traces its own sends');
+  if (tracer && custom) throw bad('tracer', 'needs the HTTP transport');
   if (!custom && t) {
     for (const key of Object.keys(t))
       if (Object.hasOwn(HOST_SUPPLIED, key))

@@ -15,7 +15,7 @@ import { Reachability } from './reachability.ts';
 import type { ExchangeFn } from './request.ts';
 import { requester } from './request.ts';
 import { Sessions } from './sessions.ts';
-import type { SendTracer } from './tracing.ts';
+import type { SendSpan, SendTracer } from './tracing.ts';
 
 export type { FetchLike, HttpTransportOptions, ReachabilityOptions } from './options.ts';
 
@@ -92,23 +92,22 @@ export class HttpTransport implements Transport {
     const mode = options.batch;
     this.#batchTarget = mode?.target;
     if (mode) {
-      const parts = { url: (t: string) => this.#url(t), judge, health, clock };
+      const parts = { url: (t: string) => this.#url(t), exchange: this.#exchange, judge, health, clock };
       const send = mode.send as SendBatch;
-      this.sendBatch = (ops, ctx) => this.#attempt(ops, ctx, (exchange, d) => send({ ...parts, exchange }, ops, d));
+      this.sendBatch = (ops, ctx) => this.#withDeadline(ops, ctx, (d, span) => send({ ...parts, span }, ops, d));
     }
   }
 
-  async send(op: Operation, ctx: SendContext): Promise<SendResult> {
-    const [result] = await this.#attempt([op], ctx, async (exchange, d) => {
+  send(op: Operation, ctx: SendContext): Promise<SendResult> {
+    return this.#withDeadline([op], ctx, async (d, span) => {
       const url = this.#url(op.target);
-      if (typeof url === 'string') return [{ ok: false, retryable: false, error: url }];
+      if (typeof url === 'string') return { ok: false, retryable: false, error: url };
       const startedAt = this.#clock.now();
       const body = op.method === 'DELETE' ? {} : { body: JSON.stringify(op.payload) };
-      const res = await exchange({ url, method: op.method, key: op.idempotencyKey, op, ...body }, d);
-      if (!(res instanceof Response)) return [res];
-      return [await this.#judge.answer(res, { origin: url.origin, keyed: true, op, startedAt }, d)];
+      const res = await this.#exchange({ url, method: op.method, key: op.idempotencyKey, op, span, ...body }, d);
+      if (!(res instanceof Response)) return res;
+      return this.#judge.answer(res, { origin: url.origin, keyed: true, op, startedAt }, d);
     });
-    return result as SendResult;
   }
 
   /**
@@ -160,30 +159,21 @@ export class HttpTransport implements Transport {
     });
   }
 
-  /** One send of `ops`, in the span the tracer starts for it (if any), whose `traceparent` each request carries. */
-  async #attempt(
+  /**
+   * Runs a send of `ops` under one deadline (the send's timeout, or its signal: lease end, stop, whichever comes
+   * first), in the span the tracer starts for it, if any.
+   */
+  async #withDeadline<T extends SendResult | SendResult[]>(
     ops: readonly Operation[],
     ctx: SendContext,
-    run: (exchange: ExchangeFn, d: Deadline) => Promise<SendResult[]>,
-  ): Promise<SendResult[]> {
-    const span = this.#tracer?.start(ops);
-    const exchange: ExchangeFn = span
-      ? async (ex, d) => {
-          const res = await this.#exchange({ ...ex, traceparent: span.traceparent }, d);
-          if (res instanceof Response) span.answered(res);
-          return res;
-        }
-      : this.#exchange;
-    const results = await this.#withDeadline(ctx, (d) => run(exchange, d));
-    span?.end(results);
-    return results;
-  }
-
-  /** Runs a send under one deadline: the send's timeout, or its signal (lease end, stop), whichever comes first. */
-  async #withDeadline<T>(ctx: SendContext, fn: (d: Deadline) => Promise<T>): Promise<T> {
+    fn: (d: Deadline, span: SendSpan | undefined) => Promise<T>,
+  ): Promise<T> {
+    const span = this.#tracer?.(ops);
     const d = deadline(ctx.signal, this.#timeoutMs, this.#timers, this.#clock);
     try {
-      return await fn(d);
+      const results = await fn(d, span);
+      span?.end(results);
+      return results;
     } finally {
       d.dispose();
     }

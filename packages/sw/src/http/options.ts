@@ -124,7 +124,7 @@ export interface HttpTransportOptions {
    * Traces each send: `otel(tracer)` from `@ferry/sw/otel`. Each request then carries a W3C `traceparent` for
    * the send's span. The host passes its own `tracer`. @default undefined: no span, no header
    */
-  tracer?: SendTracer;
+  tracer?: SendTracer | undefined;
   clock?: Clock;
   timers?: Timers;
 }

@@ -20,5 +20,5 @@ export type { OtelTracer } from '@ferry/core/internal';
  * op (`ferry.op.ids`) and linking the others' traces.
  */
 export function otel(tracer: OtelTracer): SendTracer {
-  return { start: (ops) => startSend(tracer, ops) };
+  return (ops) => startSend(tracer, ops);
 }

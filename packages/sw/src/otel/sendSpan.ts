@@ -32,7 +32,8 @@ export function startSend(tracer: OtelTracer, ops: readonly Operation[]): SendSp
     // A tracer that makes no spans (OpenTelemetry's no-op one) gives all-zero ids: the op's trace goes on instead.
     traceparent: parseTraceparent(own) ? own : formatTraceparent(parent),
     answered: (res) => void (answer = res),
-    end(results) {
+    end(result) {
+      const results = Array.isArray(result) ? result : [result];
       if (answer) {
         span.setAttribute('http.response.status_code', answer.status);
         span.setAttribute('ferry.replayed', answer.headers.get('idempotent-replayed') === 'true');
