@@ -40,8 +40,10 @@ function context(values: Map<symbol, unknown>): OtelContext {
   };
 }
 
-/** 32-bit FNV-1a of `text` as 8 hex digits; never all zeros for the seeded inputs above in practice, and ids
- * that are all zeros would only make the tracer start a new trace. */
+/**
+ * 32-bit FNV-1a of `text`, as 8 hex digits. Ids that came out all zeros would only make the tracer start a
+ * trace of its own for that send.
+ */
 function fnv1a(text: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
