@@ -39,6 +39,7 @@ const guides: DefaultTheme.SidebarItem[] = [
       { text: 'Svelte', link: '/svelte' },
       { text: 'Debugging with the DevTools panel', link: '/devtools' },
       { text: 'Logging', link: '/logging' },
+      { text: 'One trace per op (OpenTelemetry)', link: '/tracing' },
     ],
   },
   {

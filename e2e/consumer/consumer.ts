@@ -64,6 +64,11 @@ const APP_DEPS = [
   'msw@2.15.0',
   '@playwright/test@1.65.1',
   '@types/express@5.0.6',
+  // docs/tracing.md's OpenTelemetry setup; @ferry/server/otel's optional peer is @opentelemetry/api.
+  '@opentelemetry/api@1.9.1',
+  '@opentelemetry/sdk-trace-base@2.12.1',
+  '@opentelemetry/exporter-trace-otlp-http@0.223.1',
+  '@opentelemetry/context-async-hooks@2.12.1',
 ];
 /** Every entry Ferry publishes. */
 export const ENTRIES = [
@@ -78,6 +83,7 @@ export const ENTRIES = [
   '@ferry/sw/devtools',
   '@ferry/sw/credentials',
   '@ferry/sw/batch',
+  '@ferry/sw/otel',
   '@ferry/client',
   '@ferry/client/page',
   '@ferry/client/status',
@@ -85,6 +91,7 @@ export const ENTRIES = [
   '@ferry/client/history',
   '@ferry/client/watch',
   '@ferry/client/pending',
+  '@ferry/client/otel',
   '@ferry/devtools',
   '@ferry/workbox',
   '@ferry/react',
@@ -96,6 +103,7 @@ export const ENTRIES = [
   '@ferry/server/pg',
   '@ferry/server/node',
   '@ferry/server/hono',
+  '@ferry/server/otel',
   '@ferry/server/testing',
   '@ferry/testing',
   '@ferry/testing/proxy',
@@ -120,7 +128,13 @@ const PACKAGES = [
 /** Files besides the entries a tarball must hold. */
 const MORE: Record<string, string[]> = {
   sw: ['package/dist/ferry-sw.classic.js'],
-  server: ['package/dist/PgliteStore.js', 'package/dist/PgStore.js', 'package/dist/node.js', 'package/dist/hono.js'],
+  server: [
+    'package/dist/PgliteStore.js',
+    'package/dist/PgStore.js',
+    'package/dist/node.js',
+    'package/dist/hono.js',
+    'package/dist/otel.js',
+  ],
   testing: [
     'package/dist/proxy/index.js',
     'package/dist/playwright/index.js',

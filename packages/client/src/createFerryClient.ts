@@ -65,7 +65,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     if (typeof op !== 'object' || op === null) return batcher(op);
     try {
       const made = { id: op.id ?? newId(), idempotencyKey: op.idempotencyKey ?? newId() };
-      return batcher({ ...op, ...parts.identity?.stamp(op.user), ...made });
+      const input = { ...op, ...parts.identity?.stamp(op.user), ...made };
+      return options.tracer ? options.tracer.enqueue(input, batcher) : batcher(input);
     } catch (err) {
       if (err instanceof FerryError) return Promise.reject(err);
       const why = err instanceof Error ? err.message : String(err);

@@ -33,6 +33,12 @@ export interface FerryClientOptions {
    * @default 10000
    */
   recheckMs?: number;
+  /**
+   * Traces each enqueue as a `ferry.enqueue` span, whose W3C `traceparent` the op keeps (`trace`): the worker's
+   * send spans are its children (`@ferry/sw/otel`). `otel(tracer)` from `@ferry/client/otel`.
+   * @default undefined: no span, none of the tracing code in the bundle
+   */
+  tracer?: EnqueueTracer;
   /** Forward the page's `online` and `visibilitychange` (visible) to the worker. @default true */
   forwardEvents?: boolean;
   /**
@@ -48,6 +54,12 @@ export interface FerryClientOptions {
   page?: PageMode;
   /** The browser's parts the client uses; tests replace them. @default the globals, read when used */
   platform?: ClientPlatform;
+}
+
+/** Traces enqueues: `otel(tracer)` from `@ferry/client/otel` makes one. */
+export interface EnqueueTracer {
+  /** Enqueues `op` through `send` inside the enqueue's span, with that span as the op's `trace`. */
+  enqueue(op: OperationInput, send: (op: OperationInput) => Promise<string>): Promise<string>;
 }
 
 /** Where requests go when there is no service worker, or always. */

@@ -72,6 +72,12 @@ export interface OperationInput {
    * `doc:42`, `draft:7`.
    */
   coalesce?: { key: string; mode?: 'replace' | 'merge' };
+  /**
+   * The trace the op belongs to, as a W3C `traceparent` (`00-<trace id>-<span id>-<flags>`): the span that
+   * enqueued it. The page client sets it when it has a tracer (`@ferry/client/otel`); each send of the op is
+   * then a child span of it, in that trace. Kept with the op; not part of what makes an enqueue a repeat.
+   */
+  trace?: string;
 }
 
 /** An operation as Ferry stores it. Plain data: safe to clone, post and persist. */
@@ -87,6 +93,8 @@ export interface Operation {
   user?: string;
   /** The `coalesce.key` it was enqueued with: later enqueues with that key fold into it while it is pending. */
   coalesceKey?: string;
+  /** See {@link OperationInput.trace}. */
+  trace?: string;
   status: OperationStatus;
   /** Enqueue order: the LSN of the WAL record that (re)queued the op. Orders a lane. */
   seq: number;

@@ -11,6 +11,17 @@ export { HELD_DUE, laneId } from './lib/lanes.ts';
 export { checkUserId } from './lib/userId.ts';
 export { targetUrl } from './lib/targetUrl.ts';
 export { isRecord } from './lib/isRecord.ts';
+export { formatTraceparent, parseTraceparent } from './lib/traceparent.ts';
+export type { TraceIds } from './lib/traceparent.ts';
+export { OTEL_ERROR } from './lib/otel.ts';
+export type {
+  OtelAttributeValue,
+  OtelContext,
+  OtelSpan,
+  OtelSpanContext,
+  OtelSpanOptions,
+  OtelTracer,
+} from './lib/otel.ts';
 export { errorMessage } from './lib/errorMessage.ts';
 export { DrainLoop, MAX_TIMER_MS } from './sync/DrainLoop.ts';
 export type { DrainLoopOptions } from './sync/DrainLoop.ts';

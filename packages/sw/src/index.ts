@@ -14,6 +14,7 @@ export type { FerryHandlers, ListenOptions, ListeningHost } from './handlers.ts'
 export { HttpTransport } from './http/HttpTransport.ts';
 export type { FetchLike, HttpTransportOptions, ReachabilityOptions } from './http/HttpTransport.ts';
 export type { BatchMode } from './http/batch.ts';
+export type { SendSpan, SendTracer } from './http/tracing.ts';
 export { defaultClassify, saysKeyInUse } from './http/classify.ts';
 export type { Classify, ClassifyContext, Verdict } from './http/classify.ts';
 export { Runner } from './Runner.ts';

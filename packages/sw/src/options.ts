@@ -5,6 +5,7 @@ import type { AllowedOriginEntry } from './credentials/origins.ts';
 import type { ChannelLike, SyncManagerLike } from './platform.ts';
 import type { CredentialsFeature } from './credentials/feature.ts';
 import type { LockManagerLike } from './Runner.ts';
+import type { SendTracer } from './http/tracing.ts';
 
 /**
  * The host's options, grouped by what they govern. Only `platform` stands
@@ -36,6 +37,12 @@ export interface FerryHostOptions {
    * @default `{ level: 'warn' }`, written to the console with a `[ferry]` prefix
    */
   logger?: LoggerOptions;
+  /**
+   * Traces each send of an op as a span, child of the span that enqueued it (see `@ferry/client/otel`), and
+   * sends its W3C `traceparent`: `otel(tracer)` from `@ferry/sw/otel`. Needs the HTTP transport.
+   * @default undefined: no span, no `traceparent`, none of the tracing code in the bundle
+   */
+  tracer?: SendTracer;
   /**
    * How ops go over the wire: the HTTP transport's options, or any Transport.
    * @default an HttpTransport on the host's origin with its own defaults
@@ -90,12 +97,12 @@ export interface OriginPauses {
 /**
  * The HTTP transport's options as the host takes them: the host supplies
  * the origin, the allow-list, the credentials, the clock and the timers
- * (`allowedOrigins`, `platform`), and the retry policy, whose
+ * (`allowedOrigins`, `platform`), the tracer (`tracer`), and the retry policy, whose
  * `retry.maxRetryAfterMs` caps a `Retry-After`.
  */
 export type HostTransportOptions = Omit<
   HttpTransportOptions,
-  'origin' | 'allowedOrigins' | 'credentials' | 'clock' | 'timers' | 'retry'
+  'origin' | 'allowedOrigins' | 'credentials' | 'clock' | 'timers' | 'retry' | 'tracer'
 >;
 
 export interface DeliveryOptions {

@@ -17,13 +17,16 @@ export interface InputRules {
 /** An input that passed validation, with its defaults filled in. */
 export type ValidInput = Pick<
   Operation,
-  'id' | 'kind' | 'target' | 'method' | 'payload' | 'lane' | 'idempotencyKey' | 'user' | 'coalesceKey'
+  'id' | 'kind' | 'target' | 'method' | 'payload' | 'lane' | 'idempotencyKey' | 'user' | 'coalesceKey' | 'trace'
 > & {
   /** Whether the caller chose the id (only then can it collide with a stored one). */
   idGiven: boolean;
   /** How it folds into a pending op with its `coalesceKey`. */
   coalesceMode?: 'replace' | 'merge';
 };
+
+/** An op's `trace`: a W3C `traceparent` of version 00 (https://www.w3.org/TR/trace-context/#traceparent-header). */
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 function fail(
   code: 'invalid-operation' | 'target-not-allowed' | 'payload-not-cloneable' | 'payload-too-large',
@@ -171,7 +174,7 @@ function validate(input: unknown, rules: InputRules): ValidInput {
   if (typeof input !== 'object' || input === null) fail('invalid-operation', 'an operation must be an object');
   // Each field read once: a getter answers once, and what it answered is what is checked and stored.
   const i = input as Partial<Record<keyof OperationInput, unknown>>;
-  const [rawId, rawKind, rawTarget, rawMethod, rawLane, rawKey, rawUser, rawCoalesce] = [
+  const [rawId, rawKind, rawTarget, rawMethod, rawLane, rawKey, rawUser, rawCoalesce, rawTrace] = [
     i.id,
     i.kind,
     i.target,
@@ -180,6 +183,7 @@ function validate(input: unknown, rules: InputRules): ValidInput {
     i.idempotencyKey,
     i.user,
     i.coalesce,
+    i.trace,
   ];
   const idGiven = rawId !== undefined;
   const id = idGiven ? checkName(rawId, 'id') : nanoid();
@@ -192,6 +196,8 @@ function validate(input: unknown, rules: InputRules): ValidInput {
   if (!('payload' in i)) fail('invalid-operation', 'payload is required (use null for none)');
   const payload = checkPayload(i.payload, rules);
   const coalesce = rawCoalesce === undefined ? undefined : checkCoalesce(rawCoalesce, payload);
+  if (rawTrace !== undefined && (typeof rawTrace !== 'string' || !TRACEPARENT.test(rawTrace)))
+    fail('invalid-operation', 'trace must be a traceparent');
   return {
     id,
     idGiven,
@@ -203,6 +209,7 @@ function validate(input: unknown, rules: InputRules): ValidInput {
     idempotencyKey,
     ...(user !== undefined && { user }),
     ...(coalesce && { coalesceKey: coalesce.key, coalesceMode: coalesce.mode }),
+    ...(rawTrace !== undefined && { trace: rawTrace as string }),
   };
 }
 

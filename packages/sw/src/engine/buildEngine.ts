@@ -104,6 +104,7 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
           ...t,
           allowedOrigins: s.allowedOrigins,
           ...(users && { credentials: users.source }),
+          tracer: s.tracer,
           retry: outbox.policy,
         });
   const releaseSessions = async (match: (user: string | undefined) => boolean): Promise<Operation[]> => {

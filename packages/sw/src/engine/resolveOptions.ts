@@ -13,6 +13,7 @@ import type { AllowedOriginEntry, Origins } from '../credentials/origins.ts';
 import { normalizeOrigins } from '../credentials/origins.ts';
 import { defaultSync } from '../platform.ts';
 import type { CredentialsFeature } from '../credentials/feature.ts';
+import type { SendTracer } from '../http/tracing.ts';
 
 /** The HTTP transport's send timeout when the app sets none. */
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -34,6 +35,7 @@ export interface HostSettings {
   /** As given, for the HTTP transport. */
   allowedOrigins: readonly AllowedOriginEntry[];
   logger: LoggerOptions;
+  tracer: SendTracer | undefined;
   transport: HostTransportOptions | Transport | undefined;
   retry: Partial<RetryPolicyOptions> | undefined;
   delivery: {
@@ -67,6 +69,7 @@ const RULES: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
     name: 'any',
     allowedOrigins: 'any',
     logger: 'any',
+    tracer: 'fn',
     transport: 'any',
     retry: 'any',
     delivery: 'any',
@@ -147,6 +150,8 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
   const t = top.transport;
   if (t !== undefined && (typeof t !== 'object' || t === null)) throw bad('transport', 'must be an object');
   const custom = t !== undefined && 'send' in t;
+  const tracer = top.tracer;
+  if (tracer && custom) throw bad('tracer', 'needs the HTTP transport');
   if (!custom && t) {
     for (const key of Object.keys(t))
       if (Object.hasOwn(HOST_SUPPLIED, key))
@@ -178,6 +183,7 @@ export function resolveOptions(o: FerryHostOptions): HostSettings {
     origins: normalizeOrigins(top.allowedOrigins),
     allowedOrigins: top.allowedOrigins ?? [],
     logger,
+    tracer,
     transport: t,
     retry: top.retry && retry,
     delivery: { ...delivery, leaseMs },

@@ -12,9 +12,10 @@ import { Judge } from './judge.ts';
 import type { HttpTransportOptions } from './options.ts';
 import { OriginHealth } from './OriginHealth.ts';
 import { Reachability } from './reachability.ts';
-import type { Exchange } from './request.ts';
+import type { ExchangeFn } from './request.ts';
 import { requester } from './request.ts';
 import { Sessions } from './sessions.ts';
+import type { SendSpan, SendTracer } from './tracing.ts';
 
 export type { FetchLike, HttpTransportOptions, ReachabilityOptions } from './options.ts';
 
@@ -44,7 +45,8 @@ export class HttpTransport implements Transport {
   readonly #health = new OriginHealth();
   readonly #sessions = new Sessions();
   readonly #judge: Judge;
-  readonly #exchange: (ex: Exchange, d: Deadline) => Promise<Response | SendResult>;
+  readonly #exchange: ExchangeFn;
+  readonly #tracer: SendTracer | undefined;
   readonly #batchTarget: string | undefined;
   readonly #clock: Clock;
   readonly #timers: Timers;
@@ -58,6 +60,7 @@ export class HttpTransport implements Transport {
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#clock = options.clock ?? systemClock;
     this.#timers = options.timers ?? systemTimers;
+    this.#tracer = options.tracer;
     const classify = options.classify ?? defaultClassify;
     const reach = options.reachability ?? {};
     this.#judge = new Judge({
@@ -91,17 +94,17 @@ export class HttpTransport implements Transport {
     if (mode) {
       const parts = { url: (t: string) => this.#url(t), exchange: this.#exchange, judge, health, clock };
       const send = mode.send as SendBatch;
-      this.sendBatch = (ops, ctx) => this.#withDeadline(ctx, (d) => send(parts, ops, d));
+      this.sendBatch = (ops, ctx) => this.#withDeadline(ops, ctx, (d, span) => send({ ...parts, span }, ops, d));
     }
   }
 
   send(op: Operation, ctx: SendContext): Promise<SendResult> {
-    return this.#withDeadline(ctx, async (d) => {
+    return this.#withDeadline([op], ctx, async (d, span) => {
       const url = this.#url(op.target);
       if (typeof url === 'string') return { ok: false, retryable: false, error: url };
       const startedAt = this.#clock.now();
       const body = op.method === 'DELETE' ? {} : { body: JSON.stringify(op.payload) };
-      const res = await this.#exchange({ url, method: op.method, key: op.idempotencyKey, op, ...body }, d);
+      const res = await this.#exchange({ url, method: op.method, key: op.idempotencyKey, op, span, ...body }, d);
       if (!(res instanceof Response)) return res;
       return this.#judge.answer(res, { origin: url.origin, keyed: true, op, startedAt }, d);
     });
@@ -169,11 +172,21 @@ export class HttpTransport implements Transport {
     });
   }
 
-  /** Runs a send under one deadline: the send's timeout, or its signal (lease end, stop), whichever comes first. */
-  async #withDeadline<T>(ctx: SendContext, fn: (d: Deadline) => Promise<T>): Promise<T> {
+  /**
+   * Runs a send of `ops` under one deadline (the send's timeout, or its signal: lease end, stop, whichever comes
+   * first), in the span the tracer starts for it, if any.
+   */
+  async #withDeadline<T extends SendResult | SendResult[]>(
+    ops: readonly Operation[],
+    ctx: SendContext,
+    fn: (d: Deadline, span: SendSpan | undefined) => Promise<T>,
+  ): Promise<T> {
+    const span = this.#tracer?.(ops);
     const d = deadline(ctx.signal, this.#timeoutMs, this.#timers, this.#clock);
     try {
-      return await fn(d);
+      const results = await fn(d, span);
+      span?.end(results);
+      return results;
     } finally {
       d.dispose();
     }

@@ -6,7 +6,8 @@ import { readBody } from './readBody.ts';
 import type { Asked, Judge } from './judge.ts';
 import { oneLine } from './errorExcerpt.ts';
 import type { OriginHealth } from './OriginHealth.ts';
-import type { Exchange } from './request.ts';
+import type { ExchangeFn } from './request.ts';
+import type { SendSpan } from './tracing.ts';
 
 /** One item of a batch answer, as read: `{ status, error?, retryAfter?, body? }`, or why it is not one. */
 type RawItem = { [K in keyof BatchResult]?: unknown };
@@ -43,7 +44,9 @@ export interface BatchParts {
   /** A target resolved and allow-listed, or why it is refused. */
   url: (target: string) => URL | string;
   /** The authenticated exchange (see `authenticated`). */
-  exchange: (ex: Exchange, d: Deadline) => Promise<Response | SendResult>;
+  exchange: ExchangeFn;
+  /** The send's span, when the transport traces. */
+  span?: SendSpan | undefined;
   judge: Judge;
   health: OriginHealth;
   clock: Clock;
@@ -85,7 +88,7 @@ async function sendBatch(
   const sent = refused === -1 ? ops : ops.slice(0, refused);
   const startedAt = p.clock.now();
   const body = JSON.stringify({ ops: sent.map(batchItem) });
-  const res = await p.exchange({ url, method: 'POST', body, op: first }, d);
+  const res = await p.exchange({ url, method: 'POST', body, op: first, span: p.span }, d);
   if (!(res instanceof Response)) return [res];
   const asked = { origin: url.origin, op: first, startedAt };
   // The batch request carries no key of its own (each item does), so a 409 to it is not "in progress".

@@ -3,6 +3,7 @@ import type { Operation, SendContext, Clock, RetryPolicy, Timers } from '@ferry/
 import type { CredentialSource } from '../credentials/CredentialStore.ts';
 import type { AllowedOriginEntry } from '../credentials/origins.ts';
 import type { Classify } from './classify.ts';
+import type { SendTracer } from './tracing.ts';
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -119,6 +120,11 @@ export interface HttpTransportOptions {
    * @default undefined: one request per op
    */
   batch?: BatchMode;
+  /**
+   * Traces each send: `otel(tracer)` from `@ferry/sw/otel`. Each request then carries a W3C `traceparent` for
+   * the send's span. The host passes its own `tracer`. @default undefined: no span, no header
+   */
+  tracer?: SendTracer | undefined;
   clock?: Clock;
   timers?: Timers;
 }

@@ -2,6 +2,7 @@ import type { Clock, Operation, SendResult } from '@ferry/core';
 import type { CredentialEntry } from '../credentials/CredentialStore.ts';
 import type { Deadline } from './deadline.ts';
 import type { Judge } from './judge.ts';
+import type { SendSpan } from './tracing.ts';
 import type { FetchLike, HttpTransportOptions } from './options.ts';
 
 /**
@@ -50,7 +51,12 @@ export interface Exchange {
   key?: string;
   /** Given to the `headers` and `onUnauthorized` hooks. */
   op: Operation;
+  /** The send's span, when the transport traces (`tracer`): its `traceparent` is sent, the answer shown to it. */
+  span?: SendSpan | undefined;
 }
+
+/** An exchange made under a send's deadline: the response, or the failure when there is none. */
+export type ExchangeFn = (ex: Exchange, d: Deadline) => Promise<Response | SendResult>;
 
 /** One HTTP exchange; resolves with the response, or with the failure when there is none. */
 export type Requester = (
@@ -97,6 +103,7 @@ export function requester(p: RequestParts): Requester {
     if (ex.key !== undefined) headers.set('Idempotency-Key', ex.key);
     // Whose op this is (a batch's ops share a lane, so a user): a server compares it with its session's user.
     if (ex.op.user !== undefined) headers.set(USER_HEADER, encodeURIComponent(ex.op.user));
+    if (ex.span) headers.set('traceparent', ex.span.traceparent);
     try {
       const init: RequestInit = {
         method: ex.method,
@@ -107,7 +114,9 @@ export function requester(p: RequestParts): Requester {
         redirect: 'manual',
       };
       if (ex.body !== undefined) init.body = ex.body;
-      return await p.fetch(ex.url.href, init);
+      const res = await p.fetch(ex.url.href, init);
+      ex.span?.answered(res);
+      return res;
     } catch (err) {
       return p.judge.silence(origin, d, startedAt, err);
     }
