@@ -116,7 +116,11 @@ describe('cold start', () => {
     const log: Log = [];
     restore = instrument(log);
     const t = transport(log);
-    const h = new FerryHost({ transport: t, logger: { level: 'silent' }, platform: testPlatform({ locks: () => testLocks() }) });
+    const h = new FerryHost({
+      transport: t,
+      logger: { level: 'silent' },
+      platform: testPlatform({ locks: () => testLocks() }),
+    });
     await h.wake();
     expect(log.slice(0, log.indexOf('send') + 1)).toEqual(['tx:readwrite', 'send']);
     const reply = port();
