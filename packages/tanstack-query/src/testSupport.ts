@@ -2,6 +2,7 @@
  * The tests' Ferry: a real host over one MemoryStore (offline, so it sends nothing by itself), an
  * Outbox on the same store that plays the worker's sends, and page clients of the host over a real
  * BroadcastChannel. `reload()` makes a new page client, as a reloaded page has; the store survives.
+ * `harness({ origin })` instead sends for real, over HTTP to `origin`, whenever the host wakes.
  */
 import type { FerryClient } from '@ferry/client';
 import { createFerryClient } from '@ferry/client';
@@ -16,13 +17,17 @@ import { testPlatform } from '@ferry/sw/testing';
 const ORIGIN = 'https://app.test';
 let n = 0;
 
-export function harness() {
+export function harness({ origin }: { origin?: string } = {}) {
   const name = `ferry-tq-test-${n++}-${Math.random()}`;
   const store = new MemoryStore();
   const host = createFerryHost({
     storage: { store: async () => store },
-    transport: new ScriptedTransport(),
-    platform: testPlatform({ origin: () => ORIGIN, isOnline: () => false, channel: () => new BroadcastChannel(name) }),
+    transport: origin === undefined ? new ScriptedTransport() : {},
+    platform: testPlatform({
+      origin: () => origin ?? ORIGIN,
+      isOnline: () => origin !== undefined,
+      channel: () => new BroadcastChannel(name),
+    }),
     // The tests sign users in: the host serves identity with the credentials feature.
     credentials: credentials(),
     onError: () => {},
