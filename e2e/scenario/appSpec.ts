@@ -16,13 +16,17 @@ export interface BindingApp {
   entry: URL;
   /** The file it is built to, served at `/<script>`. */
   script: string;
-  /** The framework's Vite plugin. */
-  plugin: PluginOption;
+  /** The framework's Vite plugin, if it needs one (React's `createElement` needs none). */
+  plugin?: PluginOption;
 }
 
 export function offlineAppTest({ framework, entry, script, plugin }: BindingApp): void {
   test.beforeAll(async ({ testServer }) => {
-    await buildScript(testServer.api.staticDir, { entry: fileURLToPath(entry), fileName: script, plugins: [plugin] });
+    await buildScript(testServer.api.staticDir, {
+      entry: fileURLToPath(entry),
+      fileName: script,
+      plugins: plugin ? [plugin] : [],
+    });
   });
 
   test(`${framework} offline: 60 messages over 3 lanes through 4 reloads, 2 worker kills and the server out and back: none lost, none applied twice, lane order kept, the rendered counts are Ferry’s`, async ({

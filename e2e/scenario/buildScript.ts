@@ -31,6 +31,8 @@ export async function buildScript(staticDir: string, { entry, fileName, plugins 
       minify: false,
       target: 'es2022',
       lib: { entry, formats: ['es'], fileName: () => fileName },
+      // React Query's modules start with "use client", which means nothing outside a server-components bundler.
+      rollupOptions: { onwarn: (w, warn) => (w.code === 'MODULE_LEVEL_DIRECTIVE' ? undefined : warn(w)) },
     },
   });
 }

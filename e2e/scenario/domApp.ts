@@ -47,7 +47,8 @@ export function domApp(script: string): ScenarioApp {
       await page.evaluate((all) => {
         const type = (name: string, value: string): void => {
           const input = document.querySelector<HTMLInputElement>(`input[name=${name}]`) as HTMLInputElement;
-          input.value = value;
+          // The prototype's setter, as typing sets it: React's change tracking ignores a value set on the element.
+          Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')?.set?.call(input, value);
           input.dispatchEvent(new Event('input', { bubbles: true }));
         };
         for (const { n, lane } of all) {
