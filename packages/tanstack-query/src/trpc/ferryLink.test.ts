@@ -6,9 +6,27 @@ import { FerryError } from '@ferry/core';
 import { harness } from '../testSupport.ts';
 import { ferryLink } from './index.ts';
 
-/** A tRPC app: `send` records a message once per Idempotency-Key (a repeat answers the first answer), `count` reads them. */
-function app() {
-  const t = initTRPC.context<{ key: string | undefined }>().create();
+/** Dates as `{ $date }` on the wire: a transformer as superjson is one, to tell a transformed answer from plain JSON. */
+const dates = {
+  serialize: (value: unknown): unknown =>
+    JSON.parse(
+      JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+        const raw = this[key];
+        return raw instanceof Date ? { $date: raw.toISOString() } : v;
+      }),
+    ),
+  deserialize: (value: unknown): unknown =>
+    JSON.parse(JSON.stringify(value), (_key, v: unknown) =>
+      typeof v === 'object' && v !== null && '$date' in v ? new Date(String(v.$date)) : v,
+    ),
+};
+
+/**
+ * A tRPC app (with the `dates` transformer when `transformed`): `send` records a message once per Idempotency-Key (a
+ * repeat answers the first answer), `count` reads them, `later` answers its input's date a day later.
+ */
+function app(transformed = false) {
+  const t = initTRPC.context<{ key: string | undefined }>().create(transformed ? { transformer: dates } : {});
   const applied: { text: string; key: string | undefined }[] = [];
   const answers = new Map<string, number>();
   const router = t.router({
@@ -23,6 +41,9 @@ function app() {
         return { n: applied.length };
       }),
     count: t.procedure.query(() => applied.length),
+    later: t.procedure
+      .input((v) => v as { at: Date })
+      .mutation(({ input }) => ({ at: new Date(input.at.getTime() + 86_400_000) })),
   });
   const server = createHTTPServer({
     router,
@@ -40,8 +61,8 @@ describe('ferryLink', () => {
     for (const c of cleanup.splice(0)) await c();
   });
 
-  async function setup() {
-    const { server, applied } = app();
+  async function setup(transformed = false) {
+    const { server, applied } = app(transformed);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const h = harness({ origin });
@@ -54,8 +75,14 @@ describe('ferryLink', () => {
       links: [
         splitLink({
           condition: (op) => op.type === 'mutation',
-          true: ferryLink({ ferry, url: '/trpc', lane: ({ path }) => `trpc:${path}` }),
-          false: httpLink({ url: `${origin}/trpc` }),
+          true: ferryLink({
+            ferry,
+            url: '/trpc',
+            lane: ({ path }) => `trpc:${path}`,
+            ...(transformed && { transformer: dates }),
+          }),
+          // The router type is the plain app's: the transformed one's link options are typed by hand.
+          false: httpLink({ url: `${origin}/trpc`, ...(transformed && { transformer: dates as never }) }),
         }),
       ],
     });
@@ -87,6 +114,13 @@ describe('ferryLink', () => {
     expect(error.cause).toMatchObject({ code: 'dead-letter', reason: { status: 400 } });
     expect(applied).toEqual([]);
     expect((await ferry.list({ status: 'failed' })).map((op) => op.kind)).toEqual(['trpc:send']);
+  });
+
+  it('sends the input and reads the output through the router’s transformer', async () => {
+    const { trpc } = await setup(true);
+    const { at } = (await trpc.later.mutate({ at: new Date(0) })) as unknown as { at: Date };
+    expect(at).toBeInstanceOf(Date);
+    expect(at.getTime()).toBe(86_400_000);
   });
 
   it('refuses queries, and a link without a url', async () => {
