@@ -103,8 +103,8 @@ export async function runOfflineScenario(
   }
   server.plan = () => 'pass';
   await page.evaluate(() => window.ferry.kick());
-  await expect.poll(async () => (await app.compare(page)).unsent, { timeout: 30_000 }).toBe(0);
-  expect((await app.compare(page)).agree).toBe(true);
+  // All sent, and the app shows it.
+  await expect.poll(async () => app.compare(page), { timeout: 30_000 }).toEqual({ agree: true, unsent: 0 });
 
   const applied = server.applied.map((a) => a.body as Message);
   expect(applied.map((m) => m.n).sort((a, b) => a - b)).toEqual(all.map((m) => m.n));
