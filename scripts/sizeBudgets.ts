@@ -89,9 +89,9 @@ async function bundledSize(code: string, format: 'es' | 'iife', chunks: boolean,
         target: 'es2022',
         minify: true,
         lib: { entry, formats: [format], name: 'app', fileName: () => 'out.js' },
-        // Not Ferry's to count: the test runner, and the frameworks (React, Vue, Svelte) an app using their bindings already ships.
+        // Not Ferry's to count: the test runner, and the frameworks (React, Vue, Svelte) and tRPC that an app using their bindings already ships.
         rollupOptions: {
-          external: ['vitest', 'react', 'react-dom', 'vue', /^svelte(\/|$)/],
+          external: ['vitest', 'react', 'react-dom', 'vue', /^svelte(\/|$)/, /^@trpc\//],
           // Library mode leaves an ES bundle's whitespace and comments in place (for the app's own
           // bundler to tree-shake); an app's build removes them, so the measure does too.
           output: { minify: true },

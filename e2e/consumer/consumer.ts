@@ -35,10 +35,10 @@ const require = createRequire(import.meta.url);
 
 /** What the app installs from the registry besides Ferry; versions whose engines include Node 20. */
 /**
- * vue-tsc, which type-checks the docs' Vue components (scripts/docs/snippets.ts), in a folder of its own in
- * the app: it runs on TypeScript 5, and the app's own TypeScript is 7.
+ * vue-tsc and svelte-check, which type-check the docs' Vue and Svelte components (scripts/docs/snippets.ts), in a
+ * folder of its own in the app: they run on TypeScript 5, and the app's own TypeScript is 7.
  */
-export const VUE_CHECK_DEPS = ['vue-tsc@3.3.14', 'typescript@5.9.3'];
+export const VUE_CHECK_DEPS = ['vue-tsc@3.3.14', 'svelte-check@4.7.9', 'typescript@5.9.3'];
 const APP_DEPS = [
   'vite-plugin-pwa@2.0.0',
   'workbox-core@7.4.1',
@@ -52,8 +52,11 @@ const APP_DEPS = [
   '@tanstack/react-query@5.108.4',
   // The docs' Vue components' framework (vue-tsc checks them: VUE_CHECK_DEPS), @ferry/vue's peer.
   'vue@3.5.47',
-  // @ferry/svelte's peer.
+  // @ferry/svelte's peer (svelte-check checks the docs' components: VUE_CHECK_DEPS).
   'svelte@5.60.1',
+  // @ferry/tanstack-query/trpc's peers.
+  '@trpc/client@11.25.2',
+  '@trpc/server@11.25.2',
   // @ferry/server's peers and their types at the versions packages/server pins, @types/node for a
   // Node program, and Express for docs/node.md's example.
   ...['@electric-sql/pglite', 'hono', 'pg', '@types/pg'].map((name) => `${name}@${serverPins()[name]}`),
@@ -98,6 +101,7 @@ export const ENTRIES = [
   '@ferry/vue',
   '@ferry/svelte',
   '@ferry/tanstack-query',
+  '@ferry/tanstack-query/trpc',
   '@ferry/server',
   '@ferry/server/pglite',
   '@ferry/server/pg',
@@ -258,7 +262,7 @@ export function makeApp(tarballs: Record<string, string>): void {
   );
   mkdirSync(join(appDir, 'vue-check'), { recursive: true });
   writeFileSync(join(appDir, 'vue-check', 'package.json'), '{ "private": true }\n');
-  step('npm install vue-tsc (TypeScript 5) beside the app', () =>
+  step('npm install vue-tsc and svelte-check (TypeScript 5) beside the app', () =>
     run('npm', ['install', ...npm, ...VUE_CHECK_DEPS], join(appDir, 'vue-check')),
   );
   // Ferry's packages came from the tarballs, none from the registry.

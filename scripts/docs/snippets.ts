@@ -1,5 +1,6 @@
 /**
- * Every TypeScript code block (```ts, ```tsx) and Vue component (```vue, checked by vue-tsc) of the docs (`docs/**\/*.md`), the README, the package
+ * Every TypeScript code block (```ts, ```tsx), Vue component (```vue, checked by vue-tsc) and Svelte component
+ * (```svelte, checked by svelte-check) of the docs (`docs/**\/*.md`), the README, the package
  * READMEs and the packages' docs compiles as written against the packed packages: each block is a
  * module of its own in the consumer app (e2e/consumer/consumer.ts), which installed the tarballs with
  * npm, and the app's own `tsc` checks it with `strict`, in the program its code runs in:
@@ -27,12 +28,12 @@ import { appDir, makeApp, pack } from '../../e2e/consumer/consumer.ts';
 import { readmes } from './anchors.ts';
 import { root } from '../../docs/.vitepress/site.ts';
 
-type Env = 'page' | 'worker' | 'node' | 'test' | 'vue';
+type Env = 'page' | 'worker' | 'node' | 'test' | 'vue' | 'svelte';
 export interface Snippet {
   doc: string;
   /** The line of the block's first code line in `doc`, from 1. */
   line: number;
-  lang: 'ts' | 'tsx' | 'vue';
+  lang: 'ts' | 'tsx' | 'vue' | 'svelte';
   code: string;
 }
 
@@ -56,12 +57,12 @@ export function documents(): string[] {
   return [...pages.sort(), ...readmes(), ...packageDocs.sort()];
 }
 
-/** The ts, tsx and vue blocks of a Markdown text, less those marked as fragments. */
+/** The ts, tsx, vue and svelte blocks of a Markdown text, less those marked as fragments. */
 export function snippetsOf(doc: string, text: string): Snippet[] {
   const lines = text.split('\n');
   const out: Snippet[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)(`{3,}|~{3,})\s*(ts|tsx|typescript|vue)\b.*$/.exec(lines[i] ?? '');
+    const open = /^(\s*)(`{3,}|~{3,})\s*(ts|tsx|typescript|vue|svelte)\b.*$/.exec(lines[i] ?? '');
     if (!open) continue;
     const [, indent = '', fence = '', lang = ''] = open;
     let end = i + 1;
@@ -83,7 +84,7 @@ export function snippetsOf(doc: string, text: string): Snippet[] {
 
 /** Which program a snippet's code runs in. */
 export function envOf(code: string, lang: Snippet['lang'] = 'ts'): Env {
-  if (lang === 'vue') return 'vue';
+  if (lang === 'vue' || lang === 'svelte') return lang;
   const from = [...code.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1] ?? '');
   if (/ServiceWorkerGlobalScope|lib="webworker"|importScripts\(/.test(code)) return 'worker';
   if (from.some((m) => /^(@ferry\/(sw|workbox)|workbox-(core|precaching|routing|strategies))(\/|$)/.test(m)))
@@ -111,7 +112,20 @@ const LIBS: Record<Env, { lib: string[]; types: string[] }> = {
   node: { lib: ['ES2023'], types: ['node'] },
   test: { lib: ['ES2023', 'DOM', 'DOM.Iterable'], types: ['node'] },
   vue: { lib: ['ES2023', 'DOM', 'DOM.Iterable'], types: ['vite/client'] },
+  svelte: { lib: ['ES2023', 'DOM', 'DOM.Iterable'], types: ['vite/client'] },
 };
+
+/**
+ * The module the Svelte components import as `$lib/ferry` (SvelteKit's alias) or `./ferry`: the one docs/svelte.md
+ * and the @ferry/svelte README make, written beside them.
+ */
+const SVELTE_FERRY = `import { createFerryClient } from '@ferry/client';
+import { createFerryStatus } from '@ferry/client/status';
+import { ferryStatus } from '@ferry/svelte';
+
+export const ferry = createFerryClient();
+export const status = ferryStatus(createFerryStatus(ferry));
+`;
 
 /** Writes each snippet into the app and type-checks them; returns the errors, mapped to the docs' lines. */
 export function checkSnippets(snippets: Snippet[]): string[] {
@@ -121,13 +135,13 @@ export function checkSnippets(snippets: Snippet[]): string[] {
   cpSync(join(root, 'e2e', 'consumer', 'check', 'server-env.d.ts'), join(dir, 'server-env.d.ts'));
   cpSync(join(root, 'scripts', 'docs', 'snippetEnv.d.ts'), join(dir, 'app-env.d.ts'));
   const where = new Map<string, Snippet>();
-  const files: Record<Env, string[]> = { page: [], worker: [], node: [], test: [], vue: [] };
+  const files: Record<Env, string[]> = { page: [], worker: [], node: [], test: [], vue: [], svelte: [] };
   for (const s of snippets) {
     const env = envOf(s.code, s.lang);
     const name = `${env}/${s.doc.replace(/[/.]/g, '_')}_${s.line}.${s.lang}`;
     mkdirSync(join(dir, env), { recursive: true });
     // `export {}` makes every block a module, so that blocks never share top-level names (a component is one).
-    writeFileSync(join(dir, name), s.lang === 'vue' ? `${s.code}\n` : `${s.code}\nexport {};\n`);
+    writeFileSync(join(dir, name), s.lang === 'vue' || s.lang === 'svelte' ? `${s.code}\n` : `${s.code}\nexport {};\n`);
     where.set(name, s);
     files[env].push(name);
   }
@@ -160,6 +174,48 @@ export function checkSnippets(snippets: Snippet[]): string[] {
       }
     }
   }
+  if (files.svelte.length) errors.push(...checkSvelte(dir, files.svelte, where));
+  return errors;
+}
+
+/**
+ * svelte-check over the Svelte components (every `.svelte` file under `svelte/`), with `$lib/ferry` and `./ferry`
+ * the module of {@link SVELTE_FERRY}; its machine output's lines are mapped to the docs' lines.
+ */
+function checkSvelte(dir: string, files: string[], where: Map<string, Snippet>): string[] {
+  writeFileSync(join(dir, 'svelte', 'ferry.ts'), SVELTE_FERRY);
+  // Its own (empty) Svelte config: without one, svelte-check looks for the Svelte plugin in the app's vite.config.ts.
+  writeFileSync(join(dir, 'svelte', 'svelte.config.js'), 'export default {};\n');
+  // svelte-check checks what the tsconfig includes, and nothing else.
+  const config = {
+    compilerOptions: { ...COMPILER_OPTIONS, ...LIBS.svelte, paths: { '$lib/ferry': ['./ferry.ts'] } },
+    files: ['../app-env.d.ts'],
+    include: ['*.svelte', 'ferry.ts'],
+  };
+  writeFileSync(join(dir, 'svelte', 'tsconfig.json'), JSON.stringify(config, null, 2));
+  const bin = join(appDir, 'vue-check', 'node_modules', '.bin', 'svelte-check');
+  let out: string;
+  try {
+    out = execFileSync(bin, ['--workspace', '.', '--tsconfig', './tsconfig.json', '--output', 'machine'], {
+      cwd: join(dir, 'svelte'),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    const { stdout, stderr } = err as { stdout?: string; stderr?: string };
+    if (!stdout?.includes(' ERROR ')) return [`svelte: the checker failed: ${stderr?.trim() || String(err)}`];
+    out = stdout;
+  }
+  const errors: string[] = [];
+  for (const line of out.split('\n')) {
+    const m = /^\d+ ERROR "([^"]+)" (\d+):\d+ "(.*)"$/.exec(line);
+    if (!m) continue;
+    const s = where.get(`svelte/${m[1] ?? ''}`);
+    errors.push(s ? `${s.doc}:${s.line + Number(m[2]) - 1}: ${m[3] ?? ''} (svelte)` : `svelte: ${line}`);
+  }
+  // A checker that saw fewer files than it was given checked nothing of the others.
+  const seen = Number(/ COMPLETED (\d+) FILES/.exec(out)?.[1] ?? 0);
+  if (seen < files.length) errors.push(`svelte: svelte-check saw ${seen} files of ${files.length}`);
   return errors;
 }
 
@@ -175,6 +231,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(1);
   }
   console.log(
-    `snippets: ${snippets.length} TypeScript and Vue snippets compile against the packed packages (${secs} s)`,
+    `snippets: ${snippets.length} TypeScript, Vue and Svelte snippets compile against the packed packages (${secs} s)`,
   );
 }

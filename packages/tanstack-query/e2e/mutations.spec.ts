@@ -4,7 +4,7 @@
  * answers lost after the server applied them.
  */
 import { expect, openApp, test } from '../../../e2e/fixtures.ts';
-import type { Message } from './page.ts';
+import type { Message } from '../../../e2e/scenario/offline.ts';
 import { buildTq, counts, load, messages, mutate, restore } from './tq.ts';
 
 test.beforeAll(async ({ testServer }) => {

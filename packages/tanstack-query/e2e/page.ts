@@ -5,12 +5,8 @@
  */
 import type { FerryClient } from '@ferry/client';
 import { MutationObserver, QueryClient } from '@tanstack/query-core';
+import type { Message } from '../../../e2e/scenario/offline.ts';
 import { ferryMutation, restoreMutations } from '../src/index.ts';
-
-export interface Message {
-  n: number;
-  lane: string;
-}
 
 const ferry = (window as unknown as { ferry: FerryClient }).ferry;
 const client = new QueryClient();

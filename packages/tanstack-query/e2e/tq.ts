@@ -4,29 +4,15 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
-import { build } from 'vite';
-import type { Message, Tq } from './page.ts';
+import { buildScript } from '../../../e2e/scenario/buildScript.ts';
+import type { Message, ScenarioApp } from '../../../e2e/scenario/offline.ts';
+import type { Tq } from './page.ts';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
+export { messages } from '../../../e2e/scenario/offline.ts';
 
 /** Builds `page.ts` to `<staticDir>/tq.js`. */
-export async function buildTq(staticDir: string): Promise<void> {
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    root: here,
-    // Query reads process.env.NODE_ENV, as an app's bundler defines it.
-    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
-    build: {
-      outDir: staticDir,
-      emptyOutDir: false,
-      copyPublicDir: false,
-      minify: false,
-      target: 'es2022',
-      lib: { entry: `${here}page.ts`, formats: ['es'], fileName: () => 'tq.js' },
-    },
-  });
-}
+export const buildTq = (staticDir: string): Promise<void> =>
+  buildScript(staticDir, { entry: fileURLToPath(new URL('page.ts', import.meta.url)), fileName: 'tq.js' });
 
 const tq = (page: Page) => page.evaluateHandle(() => (window as unknown as { tq: Tq }).tq);
 /** Loads `/tq.js` into the page (after each load of it). */
@@ -39,6 +25,21 @@ export const unsent = async (page: Page) => (await tq(page)).evaluate((t) => t.u
 export const restore = async (page: Page) => (await tq(page)).evaluate((t) => t.restore());
 export const mutate = async (page: Page, messages: Message[]) =>
   (await tq(page)).evaluate((t, m) => t.mutate(m), messages);
-/** Messages `from` … `to - 1`, over 4 lanes. */
-export const messages = (from: number, to: number): Message[] =>
-  Array.from({ length: to - from }, (_, i) => ({ n: from + i, lane: `lane-${(from + i) % 4}` }));
+
+/**
+ * The test page's QueryClient for the offline scenario: it restores the unfinished mutations on every load, and
+ * agrees with Ferry when its pending mutations are Ferry's unsettled ops, as listed and as `stats()` counts them
+ * (none errored).
+ */
+export const tqApp: ScenarioApp = {
+  async load(page) {
+    await load(page);
+    return restore(page);
+  },
+  mutate,
+  async compare(page) {
+    const c = await counts(page);
+    const sent = await unsent(page);
+    return { agree: c.error === 0 && c.pending === c.unsettled && sent === c.pending, unsent: sent };
+  },
+};

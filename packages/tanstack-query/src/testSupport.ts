@@ -1,13 +1,16 @@
 /**
  * The tests' Ferry (`testFerry`: a real host over one MemoryStore, offline, and an Outbox that plays the
  * worker's sends) with identity served. `page()` makes a new page client, as a reloaded page has; the
- * store survives.
+ * store survives. `harness({ origin })` instead sends for real, over HTTP to `origin`, whenever the host wakes.
  */
 import { testFerry } from '@ferry/client/testing';
 import { credentials } from '@ferry/sw/credentials';
 
-export function harness() {
-  const t = testFerry({ credentials: credentials() });
+export function harness({ origin }: { origin?: string } = {}) {
+  const t = testFerry({
+    credentials: credentials(),
+    ...(origin !== undefined && { transport: {}, platform: { origin: () => origin, isOnline: () => true } }),
+  });
   return {
     store: t.store,
     player: t.player,

@@ -1,0 +1,2 @@
+export { ferryLink } from './ferryLink.ts';
+export type { FerryLinkOptions, FerryLinkTransformer } from './ferryLink.ts';
