@@ -2,7 +2,7 @@
  * The server side of `bench:server` (src/serverBench.ts), in a process of its
  * own: a trivial handler (`201 {"ok":true}`) on Node's http, bare
  * (`BENCH_MODE=plain`) or behind @ferry/server with the embedded store
- * (`pglite`, in memory) or Postgres (`pg`, `BENCH_PG_URL`), effects in the key's
+ * (`pglite`, in memory; `pglite-thread`, in a worker thread) or Postgres (`pg`, `BENCH_PG_URL`), effects in the key's
  * transaction or outside it (`BENCH_EFFECTS`), with Ferry's
  * batch endpoint at /api/batch, and its own CPU and event-loop time at GET /__cpu. Prints
  * `listening <port>`.
@@ -16,8 +16,6 @@ import { toNodeListener } from '@ferry/server/node';
 import { PgStore } from '@ferry/server/pg';
 import pg from 'pg';
 import { PgliteStore } from '@ferry/server/pglite';
-import { threadDriver } from './pgliteThread.ts';
-import { SqlStore } from '../../packages/server/src/sql/SqlStore.ts';
 
 const mode = process.env['BENCH_MODE'] ?? 'plain';
 const trivial = async (req: Request): Promise<Response> => {
@@ -38,9 +36,7 @@ if (mode !== 'plain') {
           }),
           table,
         })
-      : mode === 'pglite-thread'
-        ? new SqlStore(threadDriver(undefined), table)
-        : new PgliteStore({ table });
+      : new PgliteStore({ table, thread: mode === 'pglite-thread' });
   await store.ready?.();
   const effects = process.env['BENCH_EFFECTS'] === 'outside-database' ? 'outside-database' : 'in-transaction';
   handler = createHandler({ store, singleScope: 'bench', effects, handler: trivial, batchPath: '/api/batch' });

@@ -212,13 +212,13 @@ const CONFIGS = {
   'pg-outside': { BENCH_MODE: 'pg', BENCH_EFFECTS: 'outside-database' },
   pglite: { BENCH_MODE: 'pglite', BENCH_EFFECTS: 'in-transaction' },
   'pglite-outside': { BENCH_MODE: 'pglite', BENCH_EFFECTS: 'outside-database' },
-  // An experiment, run only when `--only` names it: PGlite in a worker thread (src/pgliteThread.ts).
+  // PgliteStore({ thread: true }): PGlite in a worker thread.
   'pglite-thread': { BENCH_MODE: 'pglite-thread', BENCH_EFFECTS: 'in-transaction' },
   'pglite-thread-outside': { BENCH_MODE: 'pglite-thread', BENCH_EFFECTS: 'outside-database' },
   // An experiment: Postgres with a pool of 20 connections, more than the 16 requests at a time.
   'pg-pool20': { BENCH_MODE: 'pg', BENCH_EFFECTS: 'in-transaction', BENCH_PG_MAX: '20' },
 } as const;
-const EXPERIMENTS: readonly string[] = ['pglite-thread', 'pglite-thread-outside', 'pg-pool20'];
+const EXPERIMENTS: readonly string[] = ['pg-pool20'];
 type Config = keyof typeof CONFIGS;
 
 export async function runServerBench(): Promise<ServerBenchResult> {
@@ -306,8 +306,8 @@ const LABELS: Record<string, string> = {
   'pg-outside': "Postgres 15 (pg), effects: 'outside-database'",
   pglite: "PGlite (in memory), effects: 'in-transaction'",
   'pglite-outside': "PGlite (in memory), effects: 'outside-database'",
-  'pglite-thread': "PGlite in a worker thread (experiment), effects: 'in-transaction'",
-  'pglite-thread-outside': "PGlite in a worker thread (experiment), effects: 'outside-database'",
+  'pglite-thread': "PGlite in a worker thread (thread: true), effects: 'in-transaction'",
+  'pglite-thread-outside': "PGlite in a worker thread (thread: true), effects: 'outside-database'",
   'pg-pool20': "Postgres 15 (pg), a pool of 20 (experiment), effects: 'in-transaction'",
 };
 

@@ -1,14 +1,9 @@
 import { PGlite } from '@electric-sql/pglite';
-import type {
-  ClaimInput,
-  ClaimRef,
-  ClaimResult,
-  Settlement,
-  Sql,
-  StoredAnswer,
-  TransactResult,
-} from './IdempotencyStore.ts';
-import { SqlStore } from './sql/SqlStore.ts';
+import type { Sql } from './IdempotencyStore.ts';
+import { FerryServerError } from './FerryServerError.ts';
+import { pgliteThread } from './sql/pgliteThread.ts';
+import type { SqlDriver } from './sql/SqlStore.ts';
+import { OneConnectionStore } from './sql/OneConnectionStore.ts';
 
 export interface PgliteStoreOptions {
   /**
@@ -18,118 +13,79 @@ export interface PgliteStoreOptions {
   dataDir?: string | undefined;
   /** An open PGlite to share with the app's own tables (then the app closes it, not the store). */
   db?: PGlite;
+  /**
+   * Runs PGlite in a worker thread of its own, off the thread that serves requests: its WebAssembly
+   * (about 1 ms of CPU per statement) no longer stalls the event loop, at the cost of a message each
+   * way per statement (the app's `ctx.sql` ones too). `store.db` is then unavailable (the database
+   * lives in the worker); the app's own statements outside a request go through `store.sql`. A
+   * worker that dies fails every request after it with 503 `storage-unavailable` until the process
+   * restarts. Not with `db`.
+   * @default false
+   */
+  thread?: boolean;
   /** @default 'ferry_idempotency' */
   table?: string;
 }
 
-/** A claim this store holds right now, known without asking the database. */
-interface Held {
-  token: string;
-  fingerprint: string;
-  /** By this process's clock, which is PGlite's own (it runs in this process). */
-  leaseUntil: number;
-  settling: boolean;
-}
-
 /**
  * The embedded store: Postgres compiled to WebAssembly (PGlite), in this
- * process, no server to run. The SQL is the one `PgStore` runs.
+ * process (on its main thread, or with `thread: true` in a worker thread),
+ * no server to run. The SQL is the one `PgStore` runs.
  * One process only: PGlite has a single connection, so transactions (and,
  * with `effects: 'in-transaction'`, the app's handlers) run one at a time. A
  * duplicate of a request this store holds is answered from memory at once
  * (409), without waiting for the connection.
  */
-export class PgliteStore extends SqlStore {
-  /** The database, for an app that keeps its own tables next to the keys. */
-  readonly db: PGlite;
-  readonly #held = new Map<string, Held>();
+export class PgliteStore extends OneConnectionStore {
+  /**
+   * The store's database for the app's own statements (its tables next to the keys) outside a
+   * request: the PGlite itself, or with `thread: true` the worker's.
+   */
+  readonly sql: Sql;
+  readonly #db: PGlite | undefined;
 
+  /** @throws FerryServerError `invalid-config` for `thread` with `db`; `unsupported` for `thread` without worker threads */
   constructor(options: PgliteStoreOptions = {}) {
+    if (options.thread === true && options.db !== undefined)
+      throw new FerryServerError('invalid-config', 'PgliteStore: thread runs a PGlite of its own; give db or thread');
     const owned = options.db === undefined;
     if (owned) makeDataDir(options.dataDir);
-    const db = options.db ?? new PGlite(options.dataDir);
-    super(
-      {
-        query: <Row>(text: string, params?: unknown[]) => db.query<Row>(text, params),
-        transaction: async (open, fn) => {
-          const claim = open.claim ? (await db.query(open.claim.text, open.claim.params)).rows : [];
-          return db.transaction(async (tx) => {
-            const first = (await tx.query(open.first.text, open.first.params)).rows;
-            const { value, last } = await fn(tx, { claim, first });
-            await tx.query(last.text, last.params);
-            return value;
-          });
-        },
-        close: async () => {
-          if (owned) await db.close();
-        },
-      },
-      options.table,
-    );
-    this.db = db;
+    const db = options.thread === true ? undefined : (options.db ?? new PGlite(options.dataDir));
+    const driver = db ? inProcess(db, owned) : pgliteThread(options.dataDir);
+    super(driver, options.table);
+    this.#db = db;
+    this.sql = db ?? driver;
   }
 
-  override async claim(c: ClaimInput): Promise<ClaimResult> {
-    const id = JSON.stringify([c.scope, c.key]);
-    const mine = this.#held.get(id);
-    const now = Date.now();
-    if (mine && (mine.settling || mine.leaseUntil > now))
-      return { kind: 'running', fingerprint: mine.fingerprint, retryAfterMs: Math.max(0, mine.leaseUntil - now) };
-    const result = await super.claim(c);
-    if (result.kind === 'claimed')
-      this.#held.set(id, {
-        token: result.ref.token,
-        fingerprint: c.fingerprint,
-        leaseUntil: now + c.leaseMs,
-        settling: false,
+  /**
+   * The PGlite, for an app that keeps its own tables next to the keys and needs more than `sql`
+   * (`exec`, `transaction`, `listen`…).
+   * @throws FerryServerError `unsupported` with `thread: true`: the PGlite lives in the worker
+   */
+  get db(): PGlite {
+    if (!this.#db)
+      throw new FerryServerError('unsupported', 'a PgliteStore with thread: true has its PGlite in a worker; use sql');
+    return this.#db;
+  }
+}
+
+/** PGlite on this thread: its transactions are PGlite's own. */
+function inProcess(db: PGlite, owned: boolean): SqlDriver {
+  return {
+    query: <Row>(text: string, params?: unknown[]) => db.query<Row>(text, params),
+    transaction: async (open, fn) => {
+      const claim = open.claim ? (await db.query(open.claim.text, open.claim.params)).rows : [];
+      return db.transaction(async (tx) => {
+        const first = (await tx.query(open.first.text, open.first.params)).rows;
+        const { value, last } = await fn(tx, { claim, first });
+        await tx.query(last.text, last.params);
+        return value;
       });
-    return result;
-  }
-
-  /** The claim first, apart, so that a duplicate is answered from memory while the transaction waits for the connection. */
-  override async transact<T>(c: ClaimInput, work: (sql: Sql) => Promise<Settlement<T>>): Promise<TransactResult<T>> {
-    const claim = await this.claim(c);
-    if (claim.kind !== 'claimed') return claim;
-    const mine = this.#mine(claim.ref);
-    if (mine) mine.settling = true;
-    try {
-      const settled = await this.settleClaimed(claim.ref, work);
-      return settled.kind === 'lost' ? { kind: 'running', fingerprint: c.fingerprint, retryAfterMs: 0 } : settled;
-    } finally {
-      this.#forget(claim.ref);
-    }
-  }
-
-  override async complete(ref: ClaimRef, answer: StoredAnswer): Promise<boolean> {
-    try {
-      return await super.complete(ref, answer);
-    } finally {
-      this.#forget(ref);
-    }
-  }
-
-  override async release(ref: ClaimRef): Promise<void> {
-    try {
-      await super.release(ref);
-    } finally {
-      this.#forget(ref);
-    }
-  }
-
-  override async forget(scope: string, key: string): Promise<boolean> {
-    // A transaction holds the key (and PGlite's one connection): the delete would wait for it.
-    if (this.#held.get(JSON.stringify([scope, key]))?.settling) return false;
-    return super.forget(scope, key);
-  }
-
-  #mine(ref: ClaimRef): Held | undefined {
-    const held = this.#held.get(JSON.stringify([ref.scope, ref.key]));
-    return held?.token === ref.token ? held : undefined;
-  }
-
-  #forget(ref: ClaimRef): void {
-    if (this.#mine(ref)) this.#held.delete(JSON.stringify([ref.scope, ref.key]));
-  }
+    },
+    close: async () => {
+      if (owned) await db.close();
+    },
+  };
 }
 
 /**

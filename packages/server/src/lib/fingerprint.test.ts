@@ -15,6 +15,20 @@ const fp = (text: string) => fingerprint('POST', '/api/x', utf8.encode(text));
 const same = async (a: string, b: string) => expect(await fp(a)).toBe(await fp(b));
 const differ = async (a: string, b: string) => expect(await fp(a)).not.toBe(await fp(b));
 
+describe('fingerprint: digest', () => {
+  it('is SHA-256 of method, path and canonical payload, as crypto.subtle computes it (keys stored before stay valid)', async () => {
+    const expected = async (bytes: Uint8Array) =>
+      Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) =>
+        b.toString(16).padStart(2, '0'),
+      ).join('');
+    expect(await fp(' { "b":1, "a":"é" } ')).toBe(await expected(utf8.encode('POST /api/x\njson:{"a":"é","b":1e0}')));
+    const notUtf8 = new Uint8Array([0xff, 0x00, 0x41]);
+    expect(await fingerprint('put', '/p?q=1', notUtf8)).toBe(
+      await expected(new Uint8Array([...utf8.encode('PUT /p?q=1\n'), ...notUtf8])),
+    );
+  });
+});
+
 describe('fingerprint: JSON corners', () => {
   it('numbers: integers past 2^53 are compared digit for digit; one value written two ways is one', async () => {
     await differ('{"amount":12345678901234567890}', '{"amount":12345678901234567891}');

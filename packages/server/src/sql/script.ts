@@ -30,11 +30,19 @@ export function script(connection: object, items: readonly (Statement | string)[
   return { text: parts.join('; '), at };
 }
 
+/** The names of the texts seen so far: a store runs a handful of statement texts, each many times. */
+const names = new Map<string, string>();
+
 /** A name for a statement's text, the same in every process (a statement is prepared once per connection). */
 export function statementName(text: string): string {
+  let name = names.get(text);
+  if (name !== undefined) return name;
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return `${(h >>> 0).toString(16)}_${text.length}`;
+  name = `${(h >>> 0).toString(16)}_${text.length}`;
+  // Bounded, so that an app passing texts of its own through a store's driver cannot grow it forever.
+  if (names.size < 256) names.set(text, name);
+  return name;
 }
 
 /**
