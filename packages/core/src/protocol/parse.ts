@@ -109,7 +109,7 @@ function walk(data: Record<string, unknown>, shape: Shape, at: string): Record<s
 }
 
 /**
- * Checks an incoming message by shape ({@link SHAPES}) and rebuilds it from the known fields only. Anything
+ * Checks an incoming message by shape (`SHAPES`) and rebuilds it from the known fields only. Anything
  * else — another version, an unknown `type`, a missing or mistyped field — is refused with a reason; the
  * caller runs nothing.
  */

@@ -31,8 +31,8 @@ const isErrorShape = (body: unknown): body is { error: object } =>
   typeof body === 'object' && body !== null && 'error' in body && typeof body.error === 'object';
 
 /**
- * A tRPC link that sends each mutation through Ferry: the call enqueues an op (`kind` `trpc:<path>`, `POST
- * <url>/<path>` with the input as its JSON body, tRPC's own wire format) and settles when the op does, with the
+ * A tRPC link that sends each mutation through Ferry: the call enqueues an op (`kind` `trpc:<path>`,
+ * `POST <url>/<path>` with the input as its JSON body, tRPC's own wire format) and settles when the op does, with the
  * procedure's output once done, or a `TRPCClientError` once the op is a dead letter (the server's tRPC error when it
  * answered one, the {@link DeadLetterError} as its `cause`). Queries and subscriptions are refused: put it on the
  * mutation side of a `splitLink`. Unsubscribing (an aborted call) leaves the op queued: it is still delivered.
