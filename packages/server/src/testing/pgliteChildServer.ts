@@ -1,7 +1,8 @@
 /**
  * One app process for the PGlite kill test (PgliteStore.kill.test.ts): an HTTP server on
  * @ferry/server over `PgliteStore` on disk (`FERRY_DATA_DIR`; `FERRY_THREAD=1` in a worker thread),
- * effects in the key's transaction: each request writes a message row next to its key. GET
+ * effects in the key's transaction, with a 2 s lease (a key claimed when the process died is free again
+ * soon after the restart): each request writes a message row next to its key. GET
  * /messages answers how many rows there are and which ids have more than one. Prints `listening <port>`.
  */
 import { createServer } from 'node:http';
@@ -17,6 +18,7 @@ await store.sql.query('CREATE TABLE IF NOT EXISTS messages (id text, text text)'
 const handler = createHandler({
   store,
   singleScope: 'kill-test',
+  leaseMs: 2_000,
   handler: async (req, ctx) => {
     if (req.method === 'GET') {
       const total = await store.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM messages');
