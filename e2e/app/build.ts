@@ -27,7 +27,7 @@ export async function buildApp(): Promise<string> {
         lib: { entry: join(here, `${entry}.ts`), formats: [format], name: 'ferryE2e', fileName: () => `${entry}.js` },
         // One file each: the worker's app-shell cache holds `page.js` alone, so a page that must load
         // offline imports no chunk (the DevTools panel's lazy import included).
-        ...(format === 'es' && { rollupOptions: { output: { inlineDynamicImports: true } } }),
+        ...(format === 'es' && { rolldownOptions: { output: { codeSplitting: false } } }),
       },
     });
   await Promise.all([one('page', 'es'), one('sw', 'iife')]);

@@ -40,7 +40,7 @@ export type { SyncWorkerOptions } from './SyncWorker.ts';
 export { MemoryStore } from './MemoryStore.ts';
 export type { MemoryData, MemoryStoreOptions } from './MemoryStore.ts';
 export { ferryNames } from './names.ts';
-export { CLIENT_EVENTS, HOST_EVENTS, LOG_EVENTS } from './log/events.ts';
+export { CLIENT_EVENTS, HOST_EVENTS, LOG_EVENTS, WORKBOX_EVENTS } from './log/events.ts';
 export type { LogEventName } from './log/events.ts';
 export { consoleSink } from './log/Logger.ts';
 export type { LogEvent, LoggerOptions, LogLevel } from './log/Logger.ts';

@@ -23,6 +23,7 @@ export type {
   OtelTracer,
 } from './lib/otel.ts';
 export { errorMessage } from './lib/errorMessage.ts';
+export { errorData } from './FerryError.ts';
 export { DrainLoop, MAX_TIMER_MS } from './sync/DrainLoop.ts';
 export type { DrainLoopOptions } from './sync/DrainLoop.ts';
 export { checkLogger, createLogger } from './log/Logger.ts';

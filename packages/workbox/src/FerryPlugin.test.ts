@@ -1,4 +1,4 @@
-import type { Change, Operation } from '@ferry/core';
+import type { Change, LogEvent, Operation } from '@ferry/core';
 import { ferryNames } from '@ferry/core';
 import { describe, expect, it, vi } from 'vitest';
 import type { PluginHost } from './FerryPlugin.ts';
@@ -212,10 +212,11 @@ describe('FerryPlugin', () => {
     expect(caches.dump()).toContain('kept');
   });
 
-  it('leaves GET requests alone, as without the plugin, and warns once', async () => {
+  it('leaves GET requests alone, as without the plugin, and warns once through its logger', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const events: LogEvent[] = [];
     const { host, ops } = fakeHost();
-    const plugin = new FerryPlugin({ host, caches: memoryCaches });
+    const plugin = new FerryPlugin({ host, caches: memoryCaches, logger: { sink: (e) => events.push(e) } });
     await queueFailed(plugin, request('{"n":1}'));
     for (const n of [1, 2]) {
       const get = new Request(`https://app.example/api/messages?n=${n}`);
@@ -226,8 +227,42 @@ describe('FerryPlugin', () => {
       expect(await plugin.handlerDidError({ request: get, state })).toBeUndefined();
     }
     expect(ops).toHaveLength(1);
-    expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0]?.[0])).toMatch(/POST, PUT, PATCH and DELETE/);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ level: 'warn', event: 'workbox.method-passed' });
+    expect(events[0]?.reason).toMatch(/POST, PUT, PATCH and DELETE/);
+    // The sink replaces the console.
+    expect(warn).not.toHaveBeenCalled();
     warn.mockRestore();
+  });
+
+  it("logs to the console by default, and nothing at level 'silent'", async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const get = (): Request => new Request('https://app.example/api/messages');
+    const loud = new FerryPlugin({ host: fakeHost().host, caches: memoryCaches });
+    await loud.requestWillFetch({ request: get(), state: {} });
+    await loud.requestWillFetch({ request: get(), state: {} });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]?.[0]).toBe('[ferry] workbox.method-passed');
+    const quiet = new FerryPlugin({ host: fakeHost().host, caches: memoryCaches, logger: { level: 'silent' } });
+    await quiet.requestWillFetch({ request: get(), state: {} });
+    expect(warn).toHaveBeenCalledTimes(1);
+    warn.mockRestore();
+  });
+
+  it('logs a failed cleanup of kept headers as workbox.cleanup-failed, and refuses a bad logger', async () => {
+    const events: LogEvent[] = [];
+    const { host, emit } = fakeHost();
+    const broken = (): CacheStorageLike => ({
+      open: async () => {
+        throw new DOMException('the cache is gone', 'UnknownError');
+      },
+    });
+    // The plugin listens to the host's changes from its construction on.
+    new FerryPlugin({ host, caches: broken, ordered: false, logger: { sink: (e) => events.push(e) } });
+    emit('done', 'op1', 'done');
+    await tick();
+    expect(events.map((e) => e.event)).toContain('workbox.cleanup-failed');
+    expect(events[0]?.error).toEqual({ code: 'internal', message: 'UnknownError: the cache is gone' });
+    expect(() => new FerryPlugin({ host, logger: { level: 'loud' } as never })).toThrow(/logger must be/);
   });
 });

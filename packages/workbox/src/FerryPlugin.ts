@@ -1,4 +1,7 @@
-import type { Operation } from '@ferry/core';
+import type { LoggerOptions, Operation } from '@ferry/core';
+import { WORKBOX_EVENTS } from '@ferry/core';
+import type { Logger } from '@ferry/core/internal';
+import { checkLogger, createLogger, errorData } from '@ferry/core/internal';
 import type { FerryHost } from '@ferry/sw';
 import { HeaderJanitor } from './lib/headerJanitor.ts';
 import type { CacheStorageLike } from './lib/headerStore.ts';
@@ -47,6 +50,8 @@ export interface FerryPluginOptions {
   ordered?: boolean;
   /** @default the global `caches` */
   caches?: () => CacheStorageLike;
+  /** What the plugin logs (`workbox.*` events), as the host's `logger`. @default `{ level: 'warn' }`, to the console */
+  logger?: LoggerOptions;
 }
 
 /** What Workbox hands plugin callbacks; typed structurally, so the plugin needs no Workbox types. */
@@ -86,17 +91,22 @@ const nextId = (): string => `ferry-workbox-${++requests}`;
 export class FerryPlugin {
   readonly #o: FerryPluginOptions;
   readonly #store: HeaderStore;
+  readonly #log: Logger<keyof typeof WORKBOX_EVENTS>;
   #warned = false;
 
   /** Listens to `host`'s changes from here on: an op that leaves the queue has its kept headers deleted. */
   constructor(options: FerryPluginOptions) {
     this.#o = options;
+    this.#log = createLogger(checkLogger(options.logger), WORKBOX_EVENTS);
     this.#store = new HeaderStore(options.caches, options.host.names.name);
     const queued = async (id: string): Promise<boolean> => {
       const op = (await options.host.handle({ v: 1, id: nextId(), type: 'get', opId: id })).result as Operation | null;
       return op !== null && op.status !== 'done';
     };
-    const janitor = new HeaderJanitor(this.#store, queued, (err) => console.warn('ferry:', err));
+    const janitor = new HeaderJanitor(this.#store, queued, (err) => {
+      if (this.#log.wants('workbox.cleanup-failed'))
+        this.#log.emit('workbox.cleanup-failed', { error: errorData(err) });
+    });
     options.host.subscribe((change) => janitor.onChange(change));
   }
 
@@ -159,10 +169,10 @@ export class FerryPlugin {
   }
 
   #warnOnce(request: Request): void {
-    if (this.#warned) return;
+    if (this.#warned || !this.#log.wants('workbox.method-passed')) return;
     this.#warned = true;
-    const what = `${request.method} requests of its route go their way as without it`;
-    console.warn(`ferry: FerryPlugin queues POST, PUT, PATCH and DELETE requests only; ${what}`);
+    const reason = `FerryPlugin queues POST, PUT, PATCH and DELETE requests only; ${request.method} requests of its route go their way as without it`;
+    this.#log.emit('workbox.method-passed', { reason });
   }
 
   #respond(op: Operation, request: Request): Response | Promise<Response> {
@@ -192,6 +202,8 @@ export interface WorkboxHeadersOptions {
   name?: string;
   /** @default the global `caches` */
   caches?: () => CacheStorageLike;
+  /** What the plugin logs (`workbox.*` events), as the host's `logger`. @default `{ level: 'warn' }`, to the console */
+  logger?: LoggerOptions;
 }
 
 /**

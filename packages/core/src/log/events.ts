@@ -8,8 +8,8 @@
  * logs at `warn` or above. `warn` is what an app should look at, `error`
  * what is broken.
  *
- * Split by who logs them, so that each bundle holds its own: {@link HOST_EVENTS}
- * and {@link CLIENT_EVENTS}; {@link LOG_EVENTS} is both.
+ * Split by who logs them, so that each bundle holds its own: {@link HOST_EVENTS},
+ * {@link CLIENT_EVENTS} and {@link WORKBOX_EVENTS}; {@link LOG_EVENTS} is all of them.
  */
 
 /** The events the host logs (a service worker's, or page mode's). */
@@ -65,15 +65,21 @@ export const CLIENT_EVENTS = {
   'client.version-mismatch': 'warn',
 } as const;
 
-/** Every event Ferry logs, by name, with its level. */
-export const LOG_EVENTS: Readonly<typeof HOST_EVENTS & typeof CLIENT_EVENTS> = /* @__PURE__ */ both(
-  HOST_EVENTS,
-  CLIENT_EVENTS,
-);
+/** The events `@ferry/workbox`'s plugin logs. */
+export const WORKBOX_EVENTS = {
+  /** A request of a method the plugin does not queue (GET, HEAD) went its way, as without it. Once per plugin. */
+  'workbox.method-passed': 'warn',
+  /** The headers kept for an op that left the queue could not be deleted; the next worker start sweeps them. */
+  'workbox.cleanup-failed': 'warn',
+} as const;
 
-/** The two tables as one; a call, so that a bundle that only logs one side leaves the other out. */
-function both<A extends object, B extends object>(a: A, b: B): A & B {
-  return { ...a, ...b };
+/** Every event Ferry logs, by name, with its level. */
+export const LOG_EVENTS: Readonly<typeof HOST_EVENTS & typeof CLIENT_EVENTS & typeof WORKBOX_EVENTS> =
+  /* @__PURE__ */ all(HOST_EVENTS, CLIENT_EVENTS, WORKBOX_EVENTS);
+
+/** The tables as one; a call, so that a bundle that only logs one side leaves the others out. */
+function all<A extends object, B extends object, C extends object>(a: A, b: B, c: C): A & B & C {
+  return { ...a, ...b, ...c };
 }
 
 /** The name of an event Ferry logs: a key of {@link LOG_EVENTS}. */

@@ -7,6 +7,7 @@ import { NEEDS_AUTH } from '../http/sessions.ts';
 import type { DevtoolsHost } from '../options.ts';
 import type { ReplyPort } from '../platform.ts';
 import { statusOf } from './statusOf.ts';
+import { errorData } from '@ferry/core/internal';
 
 /** A request's result, and the work (a drain) its caller starts once the reply is out. */
 export type Handled = { result: unknown; after?: () => Promise<void> };
@@ -125,10 +126,8 @@ export function reply(port: ReplyPort | undefined, message: Reply): void {
   }
 }
 
-/** An error as it crosses to the page: `{ code, message }`, a FerryError's own code or `internal`. */
-export function toWire(err: unknown): FerryErrorData {
-  if (err instanceof FerryError) return err.toJSON();
-  // Not Ferry's own: a bug, or the platform failing in a way nothing mapped. Stores map their
-  // own failures (quota, unavailable) to FerryErrors, so what reaches here is reported as such.
-  return { code: 'internal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
-}
+/**
+ * An error as it crosses to the page: `{ code, message }`. Stores map their own failures (quota, unavailable)
+ * to FerryErrors, so an `internal` here is a bug or a platform failure nothing mapped.
+ */
+export const toWire: (err: unknown) => FerryErrorData = errorData;
