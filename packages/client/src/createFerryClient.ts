@@ -1,10 +1,11 @@
 import type { OperationInput, RetryFilter } from '@ferry/core';
-import { CLIENT_EVENTS, FerryError, ferryNames, systemClock, systemTimers } from '@ferry/core';
-import { checkLogger, createLogger } from '@ferry/core/internal';
+import { FerryError, ferryNames, systemClock, systemTimers } from '@ferry/core';
 import type { KickReason, RequestBody } from '@ferry/core/protocol';
 import { changeFeed } from './lib/changeFeed.ts';
 import { enqueueBatcher } from './lib/enqueueBatcher.ts';
+import { newId } from './lib/newId.ts';
 import { forwardPageEvents } from './lib/pageEvents.ts';
+import { pageLog } from './lib/pageLog.ts';
 import type { ClientParts, Request } from './lib/parts.ts';
 import { attachParts } from './lib/parts.ts';
 import { connection } from './lib/register.ts';
@@ -13,9 +14,6 @@ import { waiter } from './lib/whenDone.ts';
 import type { FerryClient, FerryClientOptions } from './types.ts';
 
 type RetryBody = Extract<RequestBody, { type: 'retry' }>;
-
-/** 128 random bits as two decimal numbers; `getRandomValues` works in insecure contexts too (page mode), unlike `randomUUID`. */
-const newId = (): string => crypto.getRandomValues(new BigUint64Array(2)).join('-');
 
 /**
  * The page side of Ferry: a thin postMessage client of the service worker
@@ -36,14 +34,12 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     options.page,
   );
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const log = createLogger(checkLogger(options.logger), CLIENT_EVENTS, clock);
-  const request = requester(link.target, timeoutMs, names.name, timers, (err, type) => {
-    if (log.wants('client.request-failed')) log.emit('client.request-failed', { reason: type, error: err.toJSON() });
-  }) as Request;
+  const log = pageLog(options.logger, clock);
+  const request = requester(link.target, timeoutMs, names.name, timers, log.failed) as Request;
 
   const feed = changeFeed({
     open: platform.channel ?? (() => new BroadcastChannel(names.channel)),
-    foreign: () => log.wants('client.version-mismatch') && log.emit('client.version-mismatch', {}),
+    foreign: log.foreign,
   });
   const parts: ClientParts = {
     request,

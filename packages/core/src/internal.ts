@@ -25,6 +25,6 @@ export type {
 export { errorMessage } from './lib/errorMessage.ts';
 export { DrainLoop, MAX_TIMER_MS } from './sync/DrainLoop.ts';
 export type { DrainLoopOptions } from './sync/DrainLoop.ts';
-export { checkLogger, createLogger } from './log/Logger.ts';
+export { LOG_LEVELS, createLogger, logWriter } from './log/Logger.ts';
 export type { LogFields, Logger } from './log/Logger.ts';
 export type { LogEventName } from './log/events.ts';

@@ -2,6 +2,7 @@ import type { Timers } from '@ferry/core';
 import { FerryError, systemTimers } from '@ferry/core';
 import type { Reply, RequestBody } from '@ferry/core/protocol';
 import { PROTOCOL_VERSION } from '@ferry/core/protocol';
+import { newId } from './newId.ts';
 
 /** Whatever receives requests: a ServiceWorker, or the host running in the page. */
 export interface PostTarget {
@@ -21,19 +22,17 @@ export function requester(
   name?: string,
   timers: Timers = systemTimers,
   /** Told about each request that failed, before its caller is. */
-  failed: (err: FerryError, type: RequestBody['type']) => void = () => {},
+  failed?: (err: FerryError, type: RequestBody['type']) => void,
 ): (body: RequestBody) => Promise<unknown> {
-  let n = 0;
-  const prefix = Math.random().toString(36).slice(2, 10);
   return (body) =>
     new Promise((resolve, reject) => {
-      const id = `${prefix}-${++n}`;
+      const id = newId();
       const { port1, port2 } = new MessageChannel();
       const finish = (err: FerryError | undefined, result?: unknown): void => {
         timers.clearTimeout(timer);
         port1.close();
         if (err) {
-          failed(err, body.type);
+          failed?.(err, body.type);
           reject(err);
         } else resolve(result);
       };
