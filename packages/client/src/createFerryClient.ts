@@ -1,5 +1,6 @@
 import type { OperationInput, RetryFilter } from '@ferry/core';
-import { FerryError, ferryNames, systemClock, systemTimers } from '@ferry/core';
+import { FerryError, systemClock, systemTimers } from '@ferry/core';
+import { ferryChannel } from '@ferry/core/internal';
 import type { KickReason, RequestBody } from '@ferry/core/protocol';
 import { changeFeed } from './lib/changeFeed.ts';
 import { enqueueBatcher } from './lib/enqueueBatcher.ts';
@@ -28,17 +29,17 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
   const platform = options.platform ?? {};
   const timers = platform.timers ?? systemTimers;
   const clock = platform.clock ?? systemClock;
-  const names = ferryNames(options.name);
+  const channelName = ferryChannel(options.name);
   const link = connection(
     platform.serviceWorker ?? (() => (typeof navigator === 'object' ? navigator.serviceWorker : undefined)),
     options.page,
   );
   const timeoutMs = options.timeoutMs ?? 10_000;
   const log = pageLog(options.logger, clock);
-  const request = requester(link.target, timeoutMs, names.name, timers, log.failed) as Request;
+  const request = requester(link.target, timeoutMs, options.name, timers, log.failed) as Request;
 
   const feed = changeFeed({
-    open: platform.channel ?? (() => new BroadcastChannel(names.channel)),
+    open: platform.channel ?? (() => new BroadcastChannel(channelName)),
     foreign: log.foreign,
   });
   const parts: ClientParts = {
@@ -56,7 +57,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     deadlineMs: options.enqueueTimeoutMs ?? 30_000,
     now: () => clock.now(),
   });
-  const enqueue = (op: OperationInput): Promise<string> => {
+  // Async, so that what throws here rejects; the batcher is still called in the caller's task.
+  const enqueue = async (op: OperationInput): Promise<string> => {
     // Not an object: the worker's validation says why, as a typed error.
     if (typeof op !== 'object' || op === null) return batcher(op);
     try {
@@ -64,9 +66,9 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
       const input = { ...op, ...parts.identity?.stamp(op.user), ...made };
       return options.tracer ? options.tracer.enqueue(input, batcher) : batcher(input);
     } catch (err) {
-      if (err instanceof FerryError) return Promise.reject(err);
+      if (err instanceof FerryError) throw err;
       const why = err instanceof Error ? err.message : String(err);
-      return Promise.reject(new FerryError('invalid-operation', `the operation could not be read: ${why}`));
+      throw new FerryError('invalid-operation', `the operation could not be read: ${why}`);
     }
   };
 
@@ -89,7 +91,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     enqueue,
     whenDone: waits.whenDone,
     subscribe: feed.subscribe,
-    list: (query) => request({ type: 'list', query: query ?? {} }),
+    list: (query) => request({ type: 'list', query }),
     get,
     retry: ((target: string | RetryFilter) =>
       request({
@@ -98,8 +100,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
       } as RetryBody)) as FerryClient['retry'],
     remove: (opId) => request({ type: 'remove', opId }),
     update: (opId, patch) => request({ type: 'update', opId, patch }),
-    // The host keeps only the query's `user`.
-    stats: (query) => request({ type: 'stats', ...(query && { query }) }),
+    // The host keeps only the query's `user`; a field left undefined is one left out.
+    stats: (query) => request({ type: 'stats', query }),
     syncNow: () => request({ type: 'syncNow', waitMs: timeoutMs / 2 }),
     kick,
     async close() {

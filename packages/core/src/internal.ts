@@ -22,6 +22,7 @@ export type {
   OtelSpanOptions,
   OtelTracer,
 } from './lib/otel.ts';
+export { ferryChannel } from './names.ts';
 export { errorMessage } from './lib/errorMessage.ts';
 export { DrainLoop, MAX_TIMER_MS } from './sync/DrainLoop.ts';
 export type { DrainLoopOptions } from './sync/DrainLoop.ts';

@@ -1,5 +1,5 @@
 import type { Timers } from '@ferry/core';
-import { FerryError, systemTimers } from '@ferry/core';
+import { FerryError } from '@ferry/core';
 import type { Reply, RequestBody } from '@ferry/core/protocol';
 import { PROTOCOL_VERSION } from '@ferry/core/protocol';
 import { newId } from './newId.ts';
@@ -19,8 +19,8 @@ export function requester(
   target: () => PostTarget | undefined | Promise<PostTarget | undefined>,
   timeoutMs: number,
   /** The app's name (see ferryNames): requests carry it, and only that app's host answers. */
-  name?: string,
-  timers: Timers = systemTimers,
+  name: string | undefined,
+  timers: Timers,
   /** Told about each request that failed, before its caller is. */
   failed?: (err: FerryError, type: RequestBody['type']) => void,
 ): (body: RequestBody) => Promise<unknown> {
@@ -69,6 +69,6 @@ function toFerryError(err: unknown): FerryError {
   if (err instanceof FerryError) return err;
   // postMessage throws DataCloneError for a payload structured clone cannot copy.
   const name = (err as { name?: unknown } | null)?.name;
-  if (name === 'DataCloneError') return new FerryError('payload-not-cloneable', String((err as Error).message));
+  if (name === 'DataCloneError') return new FerryError('payload-not-cloneable', (err as DOMException).message);
   return new FerryError('unsupported', String(err));
 }
