@@ -23,7 +23,7 @@ export type {
   OtelTracer,
 } from './lib/otel.ts';
 export { ferryChannel } from './names.ts';
-export { errorMessage } from './lib/errorMessage.ts';
+export { errorData, errorMessage } from './lib/errorMessage.ts';
 export { DrainLoop, MAX_TIMER_MS } from './sync/DrainLoop.ts';
 export type { DrainLoopOptions } from './sync/DrainLoop.ts';
 export { LOG_LEVELS, createLogger, logWriter } from './log/Logger.ts';

@@ -1,5 +1,6 @@
-import type { FerryErrorData, Timers } from '@ferry/core';
+import type { Timers } from '@ferry/core';
 import { FerryError, systemTimers } from '@ferry/core';
+import { errorData } from '@ferry/core/internal';
 import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '@ferry/core/protocol';
 import type { OperationInput } from '@ferry/core';
 import type { Engine } from './buildEngine.ts';
@@ -126,9 +127,4 @@ export function reply(port: ReplyPort | undefined, message: Reply): void {
 }
 
 /** An error as it crosses to the page: `{ code, message }`, a FerryError's own code or `internal`. */
-export function toWire(err: unknown): FerryErrorData {
-  if (err instanceof FerryError) return err.toJSON();
-  // Not Ferry's own: a bug, or the platform failing in a way nothing mapped. Stores map their
-  // own failures (quota, unavailable) to FerryErrors, so what reaches here is reported as such.
-  return { code: 'internal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
-}
+export const toWire = errorData;

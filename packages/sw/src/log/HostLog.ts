@@ -1,6 +1,7 @@
-import type { Change, FerryErrorCode, FerryErrorData } from '@ferry/core';
+import type { Change, FerryErrorCode } from '@ferry/core';
 import type { HOST_EVENTS } from '@ferry/core';
 import type { Logger } from '@ferry/core/internal';
+import { errorData } from '@ferry/core/internal';
 
 type HostEvent = keyof typeof HOST_EVENTS;
 import { FerryError } from '@ferry/core';
@@ -75,10 +76,4 @@ export class HostLog {
   #report(name: HostEvent, err: unknown): void {
     if (this.#log.wants(name)) this.#log.emit(name, { error: errorData(err) });
   }
-}
-
-/** The structured-clone-safe form of any thrown value: a FerryError's own, else `internal` with its text. */
-function errorData(err: unknown): FerryErrorData {
-  if (err instanceof FerryError) return err.toJSON();
-  return { code: 'internal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
 }
