@@ -1,10 +1,12 @@
 import type { OperationInput, RetryFilter } from '@ferry/core';
-import { CLIENT_EVENTS, FerryError, ferryNames, systemClock, systemTimers } from '@ferry/core';
-import { checkLogger, createLogger } from '@ferry/core/internal';
+import { FerryError, systemClock, systemTimers } from '@ferry/core';
+import { ferryChannel } from '@ferry/core/internal';
 import type { KickReason, RequestBody } from '@ferry/core/protocol';
 import { changeFeed } from './lib/changeFeed.ts';
 import { enqueueBatcher } from './lib/enqueueBatcher.ts';
+import { newId } from './lib/newId.ts';
 import { forwardPageEvents } from './lib/pageEvents.ts';
+import { pageLog } from './lib/pageLog.ts';
 import type { ClientParts, Request } from './lib/parts.ts';
 import { attachParts } from './lib/parts.ts';
 import { connection } from './lib/register.ts';
@@ -13,9 +15,6 @@ import { waiter } from './lib/whenDone.ts';
 import type { FerryClient, FerryClientOptions } from './types.ts';
 
 type RetryBody = Extract<RequestBody, { type: 'retry' }>;
-
-/** 128 random bits as two decimal numbers; `getRandomValues` works in insecure contexts too (page mode), unlike `randomUUID`. */
-const newId = (): string => crypto.getRandomValues(new BigUint64Array(2)).join('-');
 
 /**
  * The page side of Ferry: a thin postMessage client of the service worker
@@ -30,20 +29,18 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
   const platform = options.platform ?? {};
   const timers = platform.timers ?? systemTimers;
   const clock = platform.clock ?? systemClock;
-  const names = ferryNames(options.name);
+  const channelName = ferryChannel(options.name);
   const link = connection(
     platform.serviceWorker ?? (() => (typeof navigator === 'object' ? navigator.serviceWorker : undefined)),
     options.page,
   );
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const log = createLogger(checkLogger(options.logger), CLIENT_EVENTS, clock);
-  const request = requester(link.target, timeoutMs, names.name, timers, (err, type) => {
-    if (log.wants('client.request-failed')) log.emit('client.request-failed', { reason: type, error: err.toJSON() });
-  }) as Request;
+  const log = pageLog(options.logger, clock);
+  const request = requester(link.target, timeoutMs, options.name, timers, log.failed) as Request;
 
   const feed = changeFeed({
-    open: platform.channel ?? (() => new BroadcastChannel(names.channel)),
-    foreign: () => log.wants('client.version-mismatch') && log.emit('client.version-mismatch', {}),
+    open: platform.channel ?? (() => new BroadcastChannel(channelName)),
+    foreign: log.foreign,
   });
   const parts: ClientParts = {
     request,
@@ -60,7 +57,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     deadlineMs: options.enqueueTimeoutMs ?? 30_000,
     now: () => clock.now(),
   });
-  const enqueue = (op: OperationInput): Promise<string> => {
+  // Async, so that what throws here rejects; the batcher is still called in the caller's task.
+  const enqueue = async (op: OperationInput): Promise<string> => {
     // Not an object: the worker's validation says why, as a typed error.
     if (typeof op !== 'object' || op === null) return batcher(op);
     try {
@@ -68,9 +66,9 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
       const input = { ...op, ...parts.identity?.stamp(op.user), ...made };
       return options.tracer ? options.tracer.enqueue(input, batcher) : batcher(input);
     } catch (err) {
-      if (err instanceof FerryError) return Promise.reject(err);
+      if (err instanceof FerryError) throw err;
       const why = err instanceof Error ? err.message : String(err);
-      return Promise.reject(new FerryError('invalid-operation', `the operation could not be read: ${why}`));
+      throw new FerryError('invalid-operation', `the operation could not be read: ${why}`);
     }
   };
 
@@ -93,7 +91,7 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
     enqueue,
     whenDone: waits.whenDone,
     subscribe: feed.subscribe,
-    list: (query) => request({ type: 'list', query: query ?? {} }),
+    list: (query) => request({ type: 'list', query }),
     get,
     retry: ((target: string | RetryFilter) =>
       request({
@@ -102,8 +100,8 @@ export function createFerryClient(options: FerryClientOptions = {}): FerryClient
       } as RetryBody)) as FerryClient['retry'],
     remove: (opId) => request({ type: 'remove', opId }),
     update: (opId, patch) => request({ type: 'update', opId, patch }),
-    // The host keeps only the query's `user`.
-    stats: (query) => request({ type: 'stats', ...(query && { query }) }),
+    // The host keeps only the query's `user`; a field left undefined is one left out.
+    stats: (query) => request({ type: 'stats', query }),
     syncNow: () => request({ type: 'syncNow', waitMs: timeoutMs / 2 }),
     kick,
     async close() {

@@ -1,5 +1,6 @@
 import { FerryError } from '@ferry/core';
 import type { CredentialsInput, SignOutResult } from '@ferry/core/protocol';
+import type { UserMessage } from './lib/changeFeed.ts';
 import type { CredentialsProvider } from './lib/identity.ts';
 import { identity } from './lib/identity.ts';
 import { partsOf } from './lib/parts.ts';
@@ -79,9 +80,11 @@ export function createFerryIdentity(client: FerryClient, options: FerryIdentityO
       for (const fn of parts.userChanged) fn();
     },
   });
-  parts.feed.hear((message) =>
-    message.type === 'credentials-needed' ? void who.provide(message.user, message) : who.signedOut(message),
-  );
+  parts.feed.hear((heard) => {
+    const message = heard as UserMessage;
+    if (message.type === 'credentials-needed') void who.provide(message.user, message);
+    else if (message.type === 'signed-out') who.signedOut(message);
+  });
   parts.identity = {
     get user() {
       return who.user;

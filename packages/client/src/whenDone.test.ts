@@ -1,7 +1,8 @@
 import type { FerryError } from '@ferry/core';
 import { VirtualClock } from '@ferry/core/testing';
 import { describe, expect, it, vi } from 'vitest';
-import { client, fakeWorker, macrotask } from './testSupport.ts';
+import { createFerryClient } from './createFerryClient.ts';
+import { channel, client, fakeWorker, macrotask } from './testSupport.ts';
 
 describe('whenDone without the broadcast', () => {
   /** A worker whose op `w` turns done while nobody hears about it: no change is ever broadcast (it was killed before). */
@@ -77,6 +78,25 @@ describe('whenDone without the broadcast', () => {
     clock.advance(10); // the next re-check
     await waiting;
     expect(outcome).toMatchObject({ status: 'done' });
+    await ferry.close();
+  });
+});
+
+describe('whenDone of an op that is removed', () => {
+  it('rejects with not-found when the removal is broadcast', async () => {
+    const worker = fakeWorker((msg) => ({ v: 1, id: msg.id, ok: true, result: { id: 'r', status: 'pending' } }));
+    const clock = new VirtualClock();
+    const ch = channel();
+    const container = { controller: worker } as unknown as ServiceWorkerContainer;
+    const ferry = createFerryClient({
+      platform: { serviceWorker: () => container, channel: () => ch, clock, timers: clock },
+      forwardEvents: false,
+    });
+    const outcome = ferry.whenDone('r').catch((err: FerryError) => err);
+    await macrotask();
+    const change = { type: 'remove', op: { id: 'r', status: 'pending' } };
+    ch.dispatchEvent(new MessageEvent('message', { data: { v: 1, type: 'change', change } }));
+    await expect(outcome).resolves.toMatchObject({ code: 'not-found', message: 'no operation "r"' });
     await ferry.close();
   });
 });

@@ -74,12 +74,3 @@ export class FerryError extends Error {
     return new FerryError('protocol-error', `malformed error: ${String(data)}`);
   }
 }
-
-/**
- * Any thrown value as `{ code, message }`, safe to clone, post or log: a FerryError's own, else `internal`
- * with the error's name and text (a bug, or the platform failing in a way nothing mapped to a code).
- */
-export function errorData(err: unknown): FerryErrorData {
-  if (err instanceof FerryError) return err.toJSON();
-  return { code: 'internal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
-}

@@ -22,10 +22,10 @@ export type {
   OtelSpanOptions,
   OtelTracer,
 } from './lib/otel.ts';
-export { errorMessage } from './lib/errorMessage.ts';
-export { errorData } from './FerryError.ts';
+export { ferryChannel } from './names.ts';
+export { errorData, errorMessage } from './lib/errorMessage.ts';
 export { DrainLoop, MAX_TIMER_MS } from './sync/DrainLoop.ts';
 export type { DrainLoopOptions } from './sync/DrainLoop.ts';
-export { checkLogger, createLogger } from './log/Logger.ts';
+export { LOG_LEVELS, checkLogger, createLogger, logWriter } from './log/Logger.ts';
 export type { LogFields, Logger } from './log/Logger.ts';
 export type { LogEventName } from './log/events.ts';

@@ -23,9 +23,17 @@ const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  * `invalid-config` FerryError.
  */
 export function ferryNames(name?: string): FerryNames {
+  const base = ferryChannel(name);
+  return { name, database: base, lock: `${base}-runner`, channel: base, syncTag: base };
+}
+
+/**
+ * The BroadcastChannel of the app named `name`, which is also the base of its other names (see
+ * {@link ferryNames}): what a page client needs of them. `invalid-config` for a name that breaks the rule.
+ */
+export function ferryChannel(name?: string): string {
   if (name !== undefined && (typeof name !== 'string' || !APP_NAME.test(name))) {
     throw new FerryError('invalid-config', `name must match ${String(APP_NAME)}; got ${JSON.stringify(name)}`);
   }
-  const base = name === undefined ? 'ferry' : `ferry-${name}`;
-  return { name, database: base, lock: `${base}-runner`, channel: base, syncTag: base };
+  return name === undefined ? 'ferry' : `ferry-${name}`;
 }

@@ -35,7 +35,7 @@ function fakeHost(name?: string) {
     handle: async (req) => {
       if (req.type === 'get') return { result: ops.find((o) => o.id === req.opId) ?? null };
       if (req.type === 'list') {
-        const { lane, status, user } = req.query;
+        const { lane, status, user } = req.query ?? {};
         const mine = (o: Operation): boolean => user === undefined || o.user === user;
         return { result: ops.filter((o) => o.lane === lane && o.status === status && mine(o)) };
       }

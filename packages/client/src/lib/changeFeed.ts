@@ -15,20 +15,23 @@ export interface ChangeFeed {
   listen(): void;
   /** Sees every committed change from any tab (only `user`'s ops with that filter); returns a cleanup. */
   subscribe(fn: (change: ChangeSummary) => void, filter?: { user?: string }): () => void;
-  /** Hears the broadcasts about users (without starting to listen); returns a cleanup. */
-  hear(fn: (message: UserMessage) => void): () => void;
+  /**
+   * Hears every other broadcast of this protocol version (without starting to listen): the ones about users,
+   * and any type a newer host adds, which the hearer ignores. Returns a cleanup.
+   */
+  hear(fn: (message: UserMessage | { type: string }) => void): () => void;
   /** Stops listening and forgets every subscriber. */
   close(): void;
 }
 
 /**
  * The host's broadcasts as the page hears them: changes go to the
- * subscribers; asks for credentials and sign-outs go to `hear` (identity). A message
- * of another protocol version, or that is not one of these, is ignored.
+ * subscribers, every other type to `hear` (identity takes the asks for credentials and the sign-outs).
+ * A message of another protocol version is ignored.
  */
 export function changeFeed(o: ChangeFeedOptions): ChangeFeed {
   const listeners = new Set<(change: ChangeSummary) => void>();
-  const hearers = new Set<(message: UserMessage) => void>();
+  const hearers = new Set<(message: UserMessage | { type: string }) => void>();
   let channel: (EventTarget & { close(): void }) | undefined;
   let foreign = o.foreign;
 
@@ -41,12 +44,8 @@ export function changeFeed(o: ChangeFeedOptions): ChangeFeed {
       }
       return;
     }
-    if (data.type === 'credentials-needed' || data.type === 'signed-out') {
-      for (const fn of hearers) fn(data);
-      return;
-    }
-    if (data.type !== 'change' || typeof data.change?.op?.id !== 'string') return;
-    for (const fn of listeners) fn(data.change);
+    if (data.type !== 'change') for (const fn of hearers) fn(data);
+    else if (typeof data.change?.op?.id === 'string') for (const fn of listeners) fn(data.change);
   };
 
   const listen = (): void => {

@@ -1,7 +1,8 @@
 import type { Timers } from '@ferry/core';
-import { FerryError, systemTimers } from '@ferry/core';
+import { FerryError } from '@ferry/core';
 import type { Reply, RequestBody } from '@ferry/core/protocol';
 import { PROTOCOL_VERSION } from '@ferry/core/protocol';
+import { newId } from './newId.ts';
 
 /** Whatever receives requests: a ServiceWorker, or the host running in the page. */
 export interface PostTarget {
@@ -18,22 +19,20 @@ export function requester(
   target: () => PostTarget | undefined | Promise<PostTarget | undefined>,
   timeoutMs: number,
   /** The app's name (see ferryNames): requests carry it, and only that app's host answers. */
-  name?: string,
-  timers: Timers = systemTimers,
+  name: string | undefined,
+  timers: Timers,
   /** Told about each request that failed, before its caller is. */
-  failed: (err: FerryError, type: RequestBody['type']) => void = () => {},
+  failed?: (err: FerryError, type: RequestBody['type']) => void,
 ): (body: RequestBody) => Promise<unknown> {
-  let n = 0;
-  const prefix = Math.random().toString(36).slice(2, 10);
   return (body) =>
     new Promise((resolve, reject) => {
-      const id = `${prefix}-${++n}`;
+      const id = newId();
       const { port1, port2 } = new MessageChannel();
       const finish = (err: FerryError | undefined, result?: unknown): void => {
         timers.clearTimeout(timer);
         port1.close();
         if (err) {
-          failed(err, body.type);
+          failed?.(err, body.type);
           reject(err);
         } else resolve(result);
       };
@@ -70,6 +69,6 @@ function toFerryError(err: unknown): FerryError {
   if (err instanceof FerryError) return err;
   // postMessage throws DataCloneError for a payload structured clone cannot copy.
   const name = (err as { name?: unknown } | null)?.name;
-  if (name === 'DataCloneError') return new FerryError('payload-not-cloneable', String((err as Error).message));
+  if (name === 'DataCloneError') return new FerryError('payload-not-cloneable', (err as DOMException).message);
   return new FerryError('unsupported', String(err));
 }

@@ -69,7 +69,8 @@ export function waiter(o: WhenDoneOptions): Waiter {
         );
       const off = o.subscribe((change) => {
         if (change.op.id !== id) return;
-        if (change.type === 'remove') settle(undefined, new FerryError('not-found', `operation ${id} was removed`));
+        // Removed: `not-found`, as for an id never stored.
+        if (change.type === 'remove') settle(undefined);
         else if (isTerminal(change.op.status)) void check();
       });
       waiting.add(quiet);

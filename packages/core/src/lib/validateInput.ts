@@ -116,12 +116,26 @@ function snapshot(value: unknown): JsonValue {
           const items = v as unknown[];
           const length = items.length;
           const list: JsonValue[] = [];
-          for (let i = 0; i < length; i++) list.push(copy(read(items, i, where), `${where}[${i}]`, depth + 1));
+          for (let i = 0; i < length; i++) {
+            const at = `${where}[${i}]`;
+            list.push(
+              copy(
+                ask(() => items[i], at),
+                at,
+                depth + 1,
+              ),
+            );
+          }
           out = list;
         } else {
           const obj: Record<string, JsonValue> = {};
           for (const key of ask(() => Object.keys(v), where)) {
-            const item = copy(read(v as Record<string, unknown>, key, where), `${where}.${key}`, depth + 1);
+            const at = `${where}.${key}`;
+            const item = copy(
+              ask(() => (v as Record<string, unknown>)[key], at),
+              at,
+              depth + 1,
+            );
             Object.defineProperty(obj, key, { value: item, enumerable: true, writable: true, configurable: true });
           }
           out = obj;
@@ -136,21 +150,15 @@ function snapshot(value: unknown): JsonValue {
   return copy(value, 'payload', 0);
 }
 
-/** Asks a payload value about itself (its keys, its prototype); a Proxy trap that throws is the payload's fault. */
+/**
+ * Asks a payload value about itself (its keys, its prototype, one of its properties); a getter or a Proxy trap
+ * that throws is the payload's fault.
+ */
 function ask<T>(question: () => T, where: string): T {
   try {
     return question();
   } catch (err) {
-    fail('payload-not-cloneable', `${where} could not be inspected: ${errorMessage(err)}`);
-  }
-}
-
-/** Reads one property of a payload value; a getter or a Proxy trap that throws is the payload's fault. */
-function read(obj: object, key: string | number, where: string): unknown {
-  try {
-    return (obj as Record<string | number, unknown>)[key];
-  } catch (err) {
-    fail('payload-not-cloneable', `${where}[${JSON.stringify(key)}] could not be read: ${errorMessage(err)}`);
+    fail('payload-not-cloneable', `${where} could not be read: ${errorMessage(err)}`);
   }
 }
 
@@ -161,12 +169,16 @@ function read(obj: object, key: string | number, where: string): unknown {
  * input can never sink the group commit it would have joined.
  */
 export function validateInput(input: unknown, rules: InputRules): ValidInput {
+  return guarded('operation', () => validate(input, rules));
+}
+
+/** Runs a validation: its own FerryErrors as they are, anything else (a getter or Proxy trap on the input threw, the stack ran out) as `invalid-operation`. */
+function guarded<T>(what: string, validation: () => T): T {
   try {
-    return validate(input, rules);
+    return validation();
   } catch (err) {
     if (err instanceof FerryError) throw err;
-    // A getter or Proxy trap on the op itself threw, or the stack ran out.
-    throw new FerryError('invalid-operation', `the operation could not be read: ${errorMessage(err)}`, { cause: err });
+    throw new FerryError('invalid-operation', `the ${what} could not be read: ${errorMessage(err)}`, { cause: err });
   }
 }
 
@@ -240,7 +252,7 @@ const PATCHABLE: readonly string[] = ['kind', 'target', 'method', 'payload'];
  * user and key are not the patch's to change), the payload copied.
  */
 export function validatePatch(patch: unknown, rules: InputRules): ValidPatch {
-  try {
+  return guarded('patch', () => {
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
       fail('invalid-operation', 'a patch must be an object');
     }
@@ -255,10 +267,7 @@ export function validatePatch(patch: unknown, rules: InputRules): ValidPatch {
     if (fields.includes('method')) out.method = checkMethod(p.method);
     if (fields.includes('payload')) out.payload = checkPayload(p.payload, rules);
     return out;
-  } catch (err) {
-    if (err instanceof FerryError) throw err;
-    throw new FerryError('invalid-operation', `the patch could not be read: ${errorMessage(err)}`, { cause: err });
-  }
+  });
 }
 
 function checkCoalesce(raw: unknown, payload: JsonValue): { key: string; mode: 'replace' | 'merge' } {

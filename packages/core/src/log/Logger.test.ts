@@ -1,8 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { FerryError } from '../FerryError.ts';
 import { VirtualClock } from '../testing/VirtualClock.ts';
 import type { LogEvent, LogLevel } from './Logger.ts';
-import { checkLogger, createLogger } from './Logger.ts';
+import { createLogger } from './Logger.ts';
 import type { LogEventName } from './events.ts';
 import { HOST_EVENTS, LOG_EVENTS } from './events.ts';
 
@@ -44,34 +43,5 @@ describe('Logger', () => {
   it('every event has one of the four levels', () => {
     const levels: LogLevel[] = ['debug', 'info', 'warn', 'error'];
     for (const name of Object.keys(LOG_EVENTS) as LogEventName[]) expect(levels).toContain(LOG_EVENTS[name]);
-  });
-});
-
-describe('checkLogger', () => {
-  it.each([
-    [5],
-    [{ level: 'verbose' }],
-    [{ level: 2 }],
-    [{ level: 'toString' }],
-    [{ sink: console }],
-    [{ onError: () => {} }],
-  ])('refuses %j with invalid-config', (value) => {
-    let caught: unknown;
-    try {
-      checkLogger(value);
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(FerryError);
-    expect((caught as FerryError).code).toBe('invalid-config');
-    expect((caught as FerryError).message).toBe(
-      "logger must be { level?: 'debug' | 'info' | 'warn' | 'error' | 'silent', sink?: function }",
-    );
-  });
-
-  it('takes undefined and a valid logger', () => {
-    expect(checkLogger(undefined)).toEqual({});
-    const sink = (): void => {};
-    expect(checkLogger({ level: 'debug', sink })).toEqual({ level: 'debug', sink });
   });
 });

@@ -51,43 +51,49 @@ export interface Logger<N extends LogEventName = LogEventName> {
 }
 
 /** Every level, lowest first. */
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /** Writes an event to the console: `console.warn('[ferry] op.fail', event)`. */
 export const consoleSink = (e: LogEvent): void => console[e.level](`[ferry] ${e.event}`, e);
 
-/**
- * The logger `options` ask for (checked by {@link checkLogger}) of the events `levels` lists (HOST_EVENTS or
- * CLIENT_EVENTS), stamped with `clock`.
- */
+/** Writes one event to `sink` (the console's by default), stamped with `clock`. A sink that throws is ignored. */
+export function logWriter(
+  sink: LoggerOptions['sink'],
+  clock: Clock = systemClock,
+): (level: LogEvent['level'], event: LogEventName, fields: LogFields) => void {
+  const to = sink ?? consoleSink;
+  return (level, event, fields) => {
+    try {
+      to({ level, event, at: clock.now(), ...fields });
+    } catch {
+      // A sink's bug must not stop the worker or the page that logs.
+    }
+  };
+}
+
+/** The logger `options` ask for (checked by the caller) of the events `levels` lists, stamped with `clock`. */
 export function createLogger<N extends LogEventName>(
   options: LoggerOptions,
   levels: Readonly<Record<N, LogEvent['level']>>,
   clock: Clock = systemClock,
 ): Logger<N> {
-  const min = LEVELS.indexOf(options.level ?? 'warn');
-  const sink = options.sink ?? consoleSink;
+  const min = LOG_LEVELS.indexOf(options.level ?? 'warn');
+  const write = logWriter(options.sink, clock);
   return {
-    wants: (event) => LEVELS.indexOf(levels[event]) >= min,
-    emit(event, fields) {
-      try {
-        sink({ level: levels[event], event, at: clock.now(), ...fields });
-      } catch {
-        // A sink's bug must not stop the worker or the page that logs.
-      }
-    },
+    wants: (event) => LOG_LEVELS.indexOf(levels[event]) >= min,
+    emit: (event, fields) => write(levels[event], event, fields),
   };
 }
 
-/** Checks a `logger` option: `invalid-config` unless it is `{ level?, sink? }` with a known level and a function. */
+/** `value` as LoggerOptions; `invalid-config` unless it is `{ level?, sink? }` with a known level and a function. */
 export function checkLogger(value: unknown): LoggerOptions {
-  const o = (value ?? {}) as { level?: unknown; sink?: unknown };
+  const { level = 'warn', sink, ...rest } = (value ?? {}) as LoggerOptions;
   if (
-    typeof o !== 'object' ||
-    Object.keys(o).some((k) => k !== 'level' && k !== 'sink') ||
-    (o.level !== undefined && !LEVELS.includes(o.level as LogLevel)) ||
-    (o.sink !== undefined && typeof o.sink !== 'function')
+    typeof (value ?? {}) !== 'object' ||
+    !LOG_LEVELS.includes(level) ||
+    Object.keys(rest).length ||
+    (sink !== undefined && typeof sink !== 'function')
   )
-    throw new FerryError('invalid-config', `logger must be { level?: '${LEVELS.join("' | '")}', sink?: function }`);
-  return o as LoggerOptions;
+    throw new FerryError('invalid-config', `logger must be { level?: '${LOG_LEVELS.join("' | '")}', sink?: function }`);
+  return value ?? {};
 }

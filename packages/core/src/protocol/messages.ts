@@ -18,7 +18,7 @@ export type RequestBody =
   /** Several enqueues at once (the client coalesces the calls of one microtask batch): one group commit, a result per op. */
   | { type: 'enqueueBatch'; ops: OperationInput[] }
   | { type: 'get'; opId: string }
-  | { type: 'list'; query: ListQuery }
+  | { type: 'list'; query?: ListQuery }
   | { type: 'stats'; query?: { user?: string } }
   /**
    * What a status snapshot starts from, in one read: see {@link StatusResult}. `doneSince`: also list the ids of ops

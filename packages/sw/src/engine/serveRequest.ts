@@ -1,5 +1,6 @@
-import type { FerryErrorData, Timers } from '@ferry/core';
+import type { Timers } from '@ferry/core';
 import { FerryError, systemTimers } from '@ferry/core';
+import { errorData } from '@ferry/core/internal';
 import type { EnqueueOutcome, PingResult, Reply, Request, Results } from '@ferry/core/protocol';
 import type { OperationInput } from '@ferry/core';
 import type { Engine } from './buildEngine.ts';
@@ -7,7 +8,6 @@ import { NEEDS_AUTH } from '../http/sessions.ts';
 import type { DevtoolsHost } from '../options.ts';
 import type { ReplyPort } from '../platform.ts';
 import { statusOf } from './statusOf.ts';
-import { errorData } from '@ferry/core/internal';
 
 /** A request's result, and the work (a drain) its caller starts once the reply is out. */
 export type Handled = { result: unknown; after?: () => Promise<void> };
@@ -126,8 +126,5 @@ export function reply(port: ReplyPort | undefined, message: Reply): void {
   }
 }
 
-/**
- * An error as it crosses to the page: `{ code, message }`. Stores map their own failures (quota, unavailable)
- * to FerryErrors, so an `internal` here is a bug or a platform failure nothing mapped.
- */
-export const toWire: (err: unknown) => FerryErrorData = errorData;
+/** An error as it crosses to the page: `{ code, message }`, a FerryError's own code or `internal`. */
+export const toWire = errorData;

@@ -1,4 +1,5 @@
 import type { Clock, SendResult } from '@ferry/core';
+import { errorMessage } from '@ferry/core/internal';
 import type { CredentialSource } from '../credentials/CredentialStore.ts';
 import type { Deadline } from './deadline.ts';
 import type { Judge } from './judge.ts';
@@ -49,6 +50,6 @@ export async function authenticated(p: AuthParts, ex: Exchange, d: Deadline): Pr
 
 /** `onUnauthorized` threw (a refresh that failed for a moment): retried later, spending nothing. */
 function refreshFailed(status: number, err: unknown): SendResult {
-  const why = err instanceof Error ? err.message : String(err);
+  const why = errorMessage(err);
   return { ok: false, retryable: true, free: true, status, error: `onUnauthorized failed: ${why}` };
 }

@@ -1,5 +1,6 @@
 import type { Clock, JsonValue, Operation, SendResult, ServerAnswer } from '@ferry/core';
 import { FerryError } from '@ferry/core';
+import { errorMessage } from '@ferry/core/internal';
 import type { BatchItem, BatchResult } from '@ferry/core/batch';
 import type { Deadline } from './deadline.ts';
 import { readBody } from './readBody.ts';
@@ -32,7 +33,7 @@ async function readBatchAnswer(res: Response, d: Deadline): Promise<RawItem[] | 
   try {
     answer = JSON.parse(body.text);
   } catch (err) {
-    return fail(`unreadable batch answer: ${err instanceof Error ? err.message : String(err)}`);
+    return fail(`unreadable batch answer: ${errorMessage(err)}`);
   }
   const results = (answer as { results?: unknown } | null)?.results;
   if (!Array.isArray(results)) return fail('batch answer without a results array');

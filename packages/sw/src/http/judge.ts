@@ -1,4 +1,5 @@
 import type { Clock, Operation, RetryPolicy, SendResult, ServerAnswer } from '@ferry/core';
+import { errorMessage } from '@ferry/core/internal';
 import type { Deadline } from './deadline.ts';
 import { reasonOf } from './errorExcerpt.ts';
 import { parseRetryAfter } from './retryAfter.ts';
@@ -183,13 +184,9 @@ export class Judge {
       ? `timeout after ${this.#p.timeoutMs} ms`
       : d.outerAborted
         ? 'send aborted: the lease ended or the worker stopped'
-        : `network error: ${message(err)}`;
+        : `network error: ${errorMessage(err)}`;
     const reached = await this.#reached(origin, startedAt, d, false);
     if (reached) return { ok: false, retryable: true, unanswered: true, error: `${error} (${reached})` };
     return { ok: false, retryable: true, unanswered: true, free: true, error };
   }
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,4 +1,5 @@
 import type { Clock, Operation, SendResult } from '@ferry/core';
+import { errorMessage } from '@ferry/core/internal';
 import type { CredentialEntry } from '../credentials/CredentialStore.ts';
 import type { Deadline } from './deadline.ts';
 import type { Judge } from './judge.ts';
@@ -95,7 +96,7 @@ export function requester(p: RequestParts): Requester {
     } catch (err) {
       if (d.signal.aborted) return p.judge.silence(origin, d, startedAt);
       // Nothing went out, as when there is no answer: the op is not at fault, and spends nothing.
-      const why = err instanceof Error ? err.message : String(err);
+      const why = errorMessage(err);
       const error = err instanceof BadHeader ? `headers hook: ${why}` : `headers hook failed: ${why}`;
       return { ok: false, retryable: true, free: true, error };
     }
