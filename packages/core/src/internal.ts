@@ -23,8 +23,7 @@ export type {
   OtelTracer,
 } from './lib/otel.ts';
 export { errorMessage } from './lib/errorMessage.ts';
-export { DrainLoop, MAX_TIMER_MS } from './sync/DrainLoop.ts';
-export type { DrainLoopOptions } from './sync/DrainLoop.ts';
+export { memoryLocks } from './sync/runnerLock.ts';
 export { checkLogger, createLogger } from './log/Logger.ts';
 export type { LogFields, Logger } from './log/Logger.ts';
 export type { LogEventName } from './log/events.ts';

@@ -116,7 +116,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
       earliest.delete(op.id);
     }
     await outbox.delivery.requeueOrphans(worker.live);
-    worker.start();
+    void worker.start();
     return { n, outbox, worker, kill };
   };
 
@@ -249,7 +249,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
       }
     }
     // The host wakes its worker after every request of a page.
-    if (s.t !== 'answer' && s.t !== 'advance') g.worker.wake();
+    if (s.t !== 'answer' && s.t !== 'advance') void g.worker.wake();
     await settle();
     await checkInvariants();
   }
@@ -258,7 +258,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
   // removed, or moved aside), and every document the app kept holds its last edit.
   server.healthy = true;
   online = true;
-  gen.worker.wake();
+  void gen.worker.wake();
   for (const req of server.live(gen.n)) server.answer(req, 'ok');
   let ops: Operation[] = [];
   for (let i = 0; i < 400; i++) {
