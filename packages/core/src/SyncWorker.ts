@@ -264,11 +264,7 @@ export class SyncWorker {
     return { run, results, facts: { offline: !this.#probe.isOnline(), stopped } };
   }
 
-  /**
-   * Starts the run loop (a `DrainLoop` over `drain`, under the `lock` when there is one) if it is not
-   * running, and wakes it. The loop also wakes on the probe's online signal.
-   * @returns what {@link SyncWorker.wake} returns
-   */
+  /** Starts the run loop (a `DrainLoop` over `drain`, under `lock`) unless it runs, and wakes it (see `wake`). */
   start(): Promise<void> {
     if (!this.#loop) {
       if (this.#abort.signal.aborted) this.#abort = new AbortController();
@@ -287,10 +283,7 @@ export class SyncWorker {
     return this.#loop.wake();
   }
 
-  /**
-   * Stops the loop, gives up a lock request still waiting, aborts sends in flight (their failures spend no
-   * attempt) and waits for the drain in progress.
-   */
+  /** Stops the loop, gives up a waiting lock request, aborts sends (spending no attempt), awaits the drain. */
   async stop(): Promise<void> {
     const loop = this.#loop;
     if (!loop) return;
@@ -301,9 +294,8 @@ export class SyncWorker {
   }
 
   /**
-   * Asks the loop to look for work now (a kick, `online`, a `sync` event...); a wake during a drain makes it
-   * drain once more. Resolves once that drain has ended and the next wake is scheduled (at once when the loop
-   * is not running); never rejects.
+   * Asks the loop to look for work now (a kick, `online`, a `sync` event; the probe's online signal wakes it too).
+   * Resolves once that drain has ended and the next wake is set (at once when stopped); never rejects.
    */
   wake(): Promise<void> {
     return this.#loop?.wake() ?? Promise.resolve();
