@@ -217,7 +217,7 @@ export class FerryHost {
     return listen(this, scope, options);
   }
 
-  /** Stops the worker after its sends settle, stops broadcasting, closes the store. */
+  /** Stops the worker (its sends in flight abort and spend no attempt), stops broadcasting, closes the store. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -189,7 +189,7 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
   };
 }
 
-/** Stops an engine's worker after its sends settle, stops its broadcasts, closes its store. */
+/** Stops an engine's worker (aborting its sends in flight), stops its broadcasts, closes its store. */
 export async function retire({ stop, cleanup, outbox }: Engine): Promise<void> {
   await stop();
   cleanup();
