@@ -77,7 +77,7 @@ describe('SyncWorker recovery', () => {
       held = true;
       return gate.then(() => real(mode, fn));
     }) as typeof store.transaction;
-    worker.start();
+    void worker.start();
     await turns();
     const stopped = worker.stop().then(() => 'stopped');
     open();

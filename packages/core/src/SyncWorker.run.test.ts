@@ -17,7 +17,7 @@ describe('SyncWorker', () => {
         script: () => (fail ? { ok: false, retryable: true, status: 503 } : { ok: true }),
       });
       const op = await outbox.enqueue(msg('x'));
-      worker.start();
+      void worker.start();
       await until(async () => (await outbox.get(op.id))?.attempt === 1);
       await until(() => clock.pendingTimers === 1);
       fail = false;
@@ -29,7 +29,7 @@ describe('SyncWorker', () => {
 
       await until(() => clock.pendingTimers === 0); // idle: nothing due, no timer
       const second = await outbox.enqueue(msg('y'));
-      worker.wake();
+      void worker.wake();
       await until(async () => (await outbox.get(second.id))?.status === 'done');
       await worker.stop();
       expect(worker.running).toBe(false);
@@ -53,7 +53,7 @@ describe('SyncWorker', () => {
         offlineRecheckMs: 1e9,
       });
       const op = await outbox.enqueue(msg('x'));
-      worker.start();
+      void worker.start();
       await until(() => clock.pendingTimers === 1);
       online = true;
       for (const fn of listeners) fn();
@@ -73,7 +73,7 @@ describe('SyncWorker', () => {
       };
       const worker = new SyncWorker({ outbox, transport, clock, timers: clock });
       const op = await outbox.enqueue(msg('x'));
-      worker.start();
+      void worker.start();
       await until(async () => (await outbox.get(op.id))?.status === 'inflight');
       await worker.stop();
       expect(await outbox.get(op.id)).toMatchObject({ status: 'pending', attempt: 0 });

@@ -3,6 +3,8 @@ import { FerryError } from './FerryError.ts';
 import { NetworkProbe } from './NetworkProbe.ts';
 import { SharedExchange } from './lib/SharedExchange.ts';
 import { DrainLoop, MAX_TIMER_MS } from './sync/DrainLoop.ts';
+import type { RunnerLock } from './sync/runnerLock.ts';
+import { drainUnder } from './sync/runnerLock.ts';
 import { sendBatch, sendOne } from './sync/send.ts';
 import type { Operation } from './Operation.ts';
 import type { Delivery } from './outbox/Delivery.ts';
@@ -34,6 +36,12 @@ export interface SyncWorkerOptions {
    * (hooks included); the send's signal aborts when it ends. @default 60000
    */
   leaseMs?: number;
+  /**
+   * The lock the app's runners share (Web Locks: `{ locks: () => navigator.locks, name: names.lock }`). With a
+   * lock manager each drain of the loop holds it and first takes back every lease not on this runner's wire;
+   * without one the loop drains unlocked and leaves other runners' leases to expire. @default none (unlocked)
+   */
+  lock?: RunnerLock;
   /** While offline with work due, how often to look again without a signal. @default 10000 */
   offlineRecheckMs?: number;
   /** After an unexpected error (storage unavailable...), wait this long. @default 1000 */
@@ -65,6 +73,7 @@ export class SyncWorker {
     >
   >;
   readonly #onError: (err: unknown) => void;
+  readonly #lock: RunnerLock | undefined;
   #loop: DrainLoop | undefined;
   #abort = new AbortController();
   #unsubscribeProbe: (() => void) | undefined;
@@ -81,6 +90,7 @@ export class SyncWorker {
     this.#clock = options.clock ?? systemClock;
     this.#timers = options.timers ?? systemTimers;
     this.#onError = options.onError ?? (() => {});
+    this.#lock = options.lock;
     this.#o = {
       batchLimit: options.batchLimit ?? 32,
       concurrency: options.concurrency ?? 6,
@@ -254,26 +264,26 @@ export class SyncWorker {
     return { run, results, facts: { offline: !this.#probe.isOnline(), stopped } };
   }
 
-  /** Starts the run loop (a `DrainLoop` over `drain`), which also wakes on the probe's online signal. Idempotent. */
-  start(): void {
-    if (this.#loop) return;
-    if (this.#abort.signal.aborted) this.#abort = new AbortController();
-    const loop = new DrainLoop({
-      drain: () => this.drain(),
-      nextWakeAt: () => this.#delivery.nextWakeAt(),
-      isOnline: () => this.#probe.isOnline(),
-      offlineRecheckMs: this.#o.offlineRecheckMs,
-      errorBackoffMs: this.#o.errorBackoffMs,
-      clock: this.#clock,
-      timers: this.#timers,
-      onError: (err) => this.#onError(err),
-    });
-    this.#loop = loop;
-    this.#unsubscribeProbe = this.#probe.onOnline(() => this.wake());
-    void loop.wake();
+  /** Starts the run loop (a `DrainLoop` over `drain`, under `lock`) unless it runs, and wakes it (see `wake`). */
+  start(): Promise<void> {
+    if (!this.#loop) {
+      if (this.#abort.signal.aborted) this.#abort = new AbortController();
+      this.#loop = new DrainLoop({
+        drain: () => drainUnder(this.#lock, this.#abort.signal, (o) => this.drain(o)),
+        nextWakeAt: () => this.#delivery.nextWakeAt(),
+        isOnline: () => this.#probe.isOnline(),
+        offlineRecheckMs: this.#o.offlineRecheckMs,
+        errorBackoffMs: this.#o.errorBackoffMs,
+        clock: this.#clock,
+        timers: this.#timers,
+        onError: (err) => this.#onError(err),
+      });
+      this.#unsubscribeProbe = this.#probe.onOnline(() => void this.wake());
+    }
+    return this.#loop.wake();
   }
 
-  /** Stops the loop and aborts sends in flight (their failures spend no attempt). */
+  /** Stops the loop, gives up a waiting lock request, aborts sends (spending no attempt), awaits the drain. */
   async stop(): Promise<void> {
     const loop = this.#loop;
     if (!loop) return;
@@ -283,9 +293,12 @@ export class SyncWorker {
     await loop.close();
   }
 
-  /** Asks the loop to look for work now (a kick, `online`, a `sync` event...). */
-  wake(): void {
-    void this.#loop?.wake();
+  /**
+   * Asks the loop to look for work now (a kick, `online`, a `sync` event; the probe's online signal wakes it too).
+   * Resolves once that drain has ended and the next wake is set (at once when stopped); never rejects.
+   */
+  wake(): Promise<void> {
+    return this.#loop?.wake() ?? Promise.resolve();
   }
 
   get running(): boolean {

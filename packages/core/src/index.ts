@@ -37,6 +37,7 @@ export type { RetryFilter } from './state/retry.ts';
 export { Wal } from './Wal.ts';
 export { SyncWorker } from './SyncWorker.ts';
 export type { SyncWorkerOptions } from './SyncWorker.ts';
+export type { LockManagerLike, RunnerLock } from './sync/runnerLock.ts';
 export { MemoryStore } from './MemoryStore.ts';
 export type { MemoryData, MemoryStoreOptions } from './MemoryStore.ts';
 export { ferryNames } from './names.ts';

@@ -24,8 +24,7 @@ export type {
 } from './lib/otel.ts';
 export { ferryChannel } from './names.ts';
 export { errorData, errorMessage } from './lib/errorMessage.ts';
-export { DrainLoop, MAX_TIMER_MS } from './sync/DrainLoop.ts';
-export type { DrainLoopOptions } from './sync/DrainLoop.ts';
+export { memoryLocks } from './sync/runnerLock.ts';
 export { LOG_LEVELS, checkLogger, createLogger, logWriter } from './log/Logger.ts';
 export type { LogFields, Logger } from './log/Logger.ts';
 export type { LogEventName } from './log/events.ts';

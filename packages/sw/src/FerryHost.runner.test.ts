@@ -1,5 +1,5 @@
 /** The host's runner: one at a time under the lock, taking back a dead runner's leases; compaction after drains. */
-import type { SendResult } from '@ferry/core';
+import type { LockManagerLike, SendResult } from '@ferry/core';
 import { MemoryStore } from '@ferry/core';
 import { ScriptedTransport } from '@ferry/core/testing';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,30 @@ describe('one runner at a time', () => {
     await b.h.receive({ v: 1, id: 's', type: 'stats' }, s);
     expect(s.replies[0]).toMatchObject({ result: { done: 1, inflight: 0 } });
     expect(locks.held).toBe(0);
+  });
+
+  it("sends only while it holds the app's runner lock, and lets it go once the drain ended", async () => {
+    const locks = testLocks();
+    const asked: string[] = [];
+    const spy: LockManagerLike = {
+      request: (name, options, fn) => {
+        asked.push(name);
+        return locks.request(name, options, fn);
+      },
+    };
+    let heldAtSend = -1;
+    const transport = new ScriptedTransport(() => {
+      heldAtSend = locks.held;
+      return { ok: true };
+    });
+    const { h } = host({ transport, platform: { locks: () => spy } });
+    await h.receive({ v: 1, id: 'e', type: 'enqueue', op }, port());
+    expect(transport.sent).toHaveLength(1);
+    expect(heldAtSend).toBe(1);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(new Set(asked)).toEqual(new Set([h.names.lock]));
+    expect(locks.held).toBe(0);
+    await h.close();
   });
 });
 

@@ -132,8 +132,8 @@ export class FerryHost {
   async wake(): Promise<void> {
     if (this.#closed) return;
     try {
-      const { runner, outbox, witness } = await this.#current();
-      await runner.drain();
+      const { wake, outbox, witness } = await this.#current();
+      await wake();
       await witness();
       // At most hourly across worker starts: the store keeps the last run's time.
       const { retentionMs, historyRetentionMs = 0 } = this.#s.storage;
@@ -217,7 +217,7 @@ export class FerryHost {
     return listen(this, scope, options);
   }
 
-  /** Stops the runner after its sends settle, stops broadcasting, closes the store. */
+  /** Stops the worker (its sends in flight abort and spend no attempt), stops broadcasting, closes the store. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

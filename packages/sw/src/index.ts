@@ -17,8 +17,6 @@ export type { BatchMode } from './http/batch.ts';
 export type { SendSpan, SendTracer } from './http/tracing.ts';
 export { defaultClassify, saysKeyInUse } from './http/classify.ts';
 export type { Classify, ClassifyContext, Verdict } from './http/classify.ts';
-export { Runner } from './Runner.ts';
-export type { LockManagerLike, RunnerOptions } from './Runner.ts';
 export {
   CHANNEL_NAME,
   FERRY_MARKER,

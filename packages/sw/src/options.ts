@@ -4,7 +4,7 @@ import type { HttpTransportOptions } from './http/options.ts';
 import type { AllowedOriginEntry } from './credentials/origins.ts';
 import type { ChannelLike, SyncManagerLike } from './platform.ts';
 import type { CredentialsFeature } from './credentials/feature.ts';
-import type { LockManagerLike } from './Runner.ts';
+import type { LockManagerLike } from '@ferry/core';
 import type { SendTracer } from './http/tracing.ts';
 
 /**

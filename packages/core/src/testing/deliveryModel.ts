@@ -6,7 +6,9 @@
  * without `Retry-After`, 409 in progress, permanent, thrown,
  * applied-then-dropped or never answered; the network going away under sends;
  * clock jumps and lease expiries; crashes (a new Outbox and SyncWorker over
- * the same store, under the same runner name or another); retry (one, or all
+ * the same store, under the same runner name or another, with or without a
+ * runner lock: with one, the new runner takes the dead one's leases back
+ * under the lock, as a service worker's does); retry (one, or all
  * of a lane) and removal of dead letters; corrupt records. After every step
  * the invariants a user relies on are checked (the server's side in
  * modelServer.ts, the app's edits in modelEdits.ts), and at the end a healthy
@@ -22,6 +24,7 @@ import { NetworkProbe } from '../NetworkProbe.ts';
 import type { Operation } from '../Operation.ts';
 import { Outbox } from '../outbox/Outbox.ts';
 import type { OutboxStore } from '../OutboxStore.ts';
+import { memoryLocks } from '../sync/runnerLock.ts';
 import { SyncWorker } from '../SyncWorker.ts';
 import { VirtualClock } from './VirtualClock.ts';
 import { ModelEdits } from './modelEdits.ts';
@@ -61,7 +64,9 @@ export async function deliveryModel(harness: () => ModelHarness, runs: number): 
   const seed = env['FERRY_PROPERTY_SEED'];
   const path = env['FERRY_PROPERTY_PATH'];
   await fc.assert(
-    fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 80 }), async (steps) => runModel(harness(), steps)),
+    fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 80 }), fc.boolean(), async (steps, locked) =>
+      runModel(harness(), steps, locked),
+    ),
     {
       numRuns,
       ...(seed !== undefined && { seed: Number(seed) }),
@@ -77,8 +82,10 @@ const is4xx = (op: Operation): boolean => {
   return status >= 400 && status < 500 && !(status === 409 && op.lastError?.retryable === true);
 };
 
-async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<void> {
+/** `locked`: the runners share one lock (the loop a service worker runs); otherwise the model stands in for it. */
+async function runModel(harness: ModelHarness, steps: readonly Step[], locked: boolean): Promise<void> {
   const clock = new VirtualClock();
+  const locks = locked ? memoryLocks() : undefined;
   const baseStore = await harness.open();
   const trace = env['FERRY_PROPERTY_TRACE'] ? (...a: unknown[]) => console.log(...a) : () => {};
   const server = new ModelServer(clock, trace);
@@ -95,6 +102,8 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
   );
   let online = true;
   let gen: Generation | undefined;
+  /** Lease tokens of the ops dead runners had in flight. */
+  const deadLeases = new Set<number>();
 
   const start = async (n: number, owner: string): Promise<Generation> => {
     const { store, kill } = mortal(n === 0 ? baseStore : await harness.open());
@@ -108,15 +117,18 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
       timers: clock,
       owner,
       onError: () => {},
+      ...(locks && { lock: { locks: () => locks, name: 'ferry-runner' } }),
     });
     // The new runner holds the lock: whatever is in flight belongs to the dead one, and is charged
     // at most once, as a send whose outcome is unknown.
     for (const op of await outbox.list({ status: 'inflight', limit: 100_000 })) {
+      if (op.leaseToken !== undefined) deadLeases.add(op.leaseToken);
       server.bump(op.id);
       earliest.delete(op.id);
     }
-    await outbox.delivery.requeueOrphans(worker.live);
-    worker.start();
+    // With the lock, the worker takes them back itself, once the dead one let the lock go.
+    if (!locks) await outbox.delivery.requeueOrphans(worker.live);
+    void worker.start();
     return { n, outbox, worker, kill };
   };
 
@@ -249,7 +261,7 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
       }
     }
     // The host wakes its worker after every request of a page.
-    if (s.t !== 'answer' && s.t !== 'advance') g.worker.wake();
+    if (s.t !== 'answer' && s.t !== 'advance') void g.worker.wake();
     await settle();
     await checkInvariants();
   }
@@ -258,8 +270,17 @@ async function runModel(harness: ModelHarness, steps: readonly Step[]): Promise<
   // removed, or moved aside), and every document the app kept holds its last edit.
   server.healthy = true;
   online = true;
-  gen.worker.wake();
+  void gen.worker.wake();
   for (const req of server.live(gen.n)) server.answer(req, 'ok');
+  if (locks) {
+    // With the clock still, a dead runner's lease cannot end: only the drain under the lock takes it back.
+    const leftDead = async (): Promise<string[]> =>
+      (await gen.outbox.list({ status: 'inflight', limit: 100_000 }))
+        .filter((op) => op.leaseToken !== undefined && deadLeases.has(op.leaseToken))
+        .map((op) => op.id);
+    for (let i = 0; i < 100 && (await leftDead()).length > 0; i++) await turn();
+    expect(await leftDead(), 'leases of dead runners not taken back under the lock').toEqual([]);
+  }
   let ops: Operation[] = [];
   for (let i = 0; i < 400; i++) {
     await settle();

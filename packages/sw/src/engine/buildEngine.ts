@@ -6,7 +6,6 @@ import { HttpTransport } from '../http/HttpTransport.ts';
 import { NEEDS_AUTH } from '../http/sessions.ts';
 import type { CredentialsNeededMessage, SignedOutMessage } from '@ferry/core/protocol';
 import { summarize } from '@ferry/core/protocol';
-import { Runner } from '../Runner.ts';
 import type { DefaultStore } from './defaultStore.ts';
 import { openDefaultStore } from './defaultStore.ts';
 import type { Attach, UserAccounts } from '../credentials/feature.ts';
@@ -17,11 +16,17 @@ import type { OriginPauses } from '../options.ts';
 /** Ops per batch send when the transport can batch: 25 small messages make a request of a few kB. */
 const DEFAULT_BATCH_SIZE = 25;
 
-/** One engine: the store, the Outbox and SyncWorker over it, the runner, the change channel. */
+/** One engine: the store, the Outbox and SyncWorker over it, the change channel. */
 export interface Engine {
   outbox: Outbox;
   worker: SyncWorker;
-  runner: Runner;
+  /**
+   * Drains under the runner lock (the first call starts the worker's loop) and resolves as
+   * `SyncWorker.wake` does; once the engine is retired, does nothing.
+   */
+  wake: () => Promise<void>;
+  /** Stops the worker for good: later wakes do nothing. */
+  stop: () => Promise<void>;
   channel: ChannelLike | undefined;
   /** When the browser was found to have dropped the default store (see {@link openDefaultStore}). */
   lost: number[];
@@ -126,20 +131,18 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
     onError: hooks.onError,
     ...(delivery.batchLimit !== undefined && { batchLimit: delivery.batchLimit }),
     ...(delivery.concurrency !== undefined && { concurrency: delivery.concurrency }),
+    ...(delivery.offlineRecheckMs !== undefined && { offlineRecheckMs: delivery.offlineRecheckMs }),
     leaseMs: delivery.leaseMs,
     batchSize: delivery.batchSize ?? (transport.sendBatch ? DEFAULT_BATCH_SIZE : 1),
+    lock: { locks: platform.locks, name: names.lock },
   });
-  const runner = new Runner({
-    outbox,
-    worker,
-    isOnline,
-    clock,
-    timers,
-    onError: hooks.onError,
-    locks: platform.locks,
-    lockName: names.lock,
-    ...(delivery.offlineRecheckMs !== undefined && { offlineRecheckMs: delivery.offlineRecheckMs }),
-  });
+  // Only the host's first wake starts the loop (a worker that is not activated yet sends nothing).
+  let stopped = false;
+  const wake = (): Promise<void> => (stopped ? Promise.resolve() : worker.start());
+  const stop = (): Promise<void> => {
+    stopped = true;
+    return worker.stop();
+  };
   const unsubscribe = outbox.subscribe((change) => {
     try {
       channel?.postMessage(summarize(change));
@@ -151,7 +154,7 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
   // Another runtime (a tab in page mode) queued work: if this one holds the lock, it must look.
   const onRemote = (event: MessageEvent): void => {
     const type = (event.data as { change?: { type?: unknown } } | null)?.change?.type;
-    if (type === 'put' || type === 'requeue') void runner.drain();
+    if (type === 'put' || type === 'requeue') void wake();
   };
   channel?.addEventListener('message', onRemote);
   const cleanup = (): void => {
@@ -172,7 +175,8 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
   return {
     outbox,
     worker,
-    runner,
+    wake,
+    stop,
     channel,
     lost,
     witness,
@@ -185,9 +189,9 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
   };
 }
 
-/** Stops an engine's runner after its sends settle, stops its broadcasts, closes its store. */
-export async function retire({ runner, cleanup, outbox }: Engine): Promise<void> {
-  await runner.close();
+/** Stops an engine's worker (aborting its sends in flight), stops its broadcasts, closes its store. */
+export async function retire({ stop, cleanup, outbox }: Engine): Promise<void> {
+  await stop();
   cleanup();
   await outbox.store.close();
 }

@@ -7,7 +7,8 @@
 import type { FerryHost } from '../FerryHost.ts';
 import type { PlatformOptions } from '../options.ts';
 import type { ChannelLike } from '../platform.ts';
-import type { LockManagerLike } from '../Runner.ts';
+import type { LockManagerLike } from '@ferry/core';
+import { memoryLocks } from '@ferry/core/internal';
 
 /** The origin {@link testPlatform} gives the host. */
 export const TEST_ORIGIN = 'https://app.example';
@@ -46,27 +47,7 @@ export function testChannel<M = unknown>(): ChannelLike & { sent: M[] } {
  * Web Locks with one exclusive lock for every name, granted in request
  * order; `held` counts the callbacks running under it (0 or 1).
  */
-export function testLocks(): LockManagerLike & { readonly held: number } {
-  let tail: Promise<unknown> = Promise.resolve();
-  let held = 0;
-  return {
-    get held() {
-      return held;
-    },
-    request<T>(_name: string, _options: unknown, fn: (lock: unknown) => Promise<T>): Promise<T> {
-      const run = tail.then(async () => {
-        held++;
-        try {
-          return await fn({});
-        } finally {
-          held--;
-        }
-      });
-      tail = run.catch(() => {});
-      return run;
-    },
-  };
-}
+export const testLocks: () => LockManagerLike & { readonly held: number } = memoryLocks;
 
 /**
  * `host` as a page's service worker, without a worker: give `serviceWorker` to a client's platform
