@@ -5,8 +5,11 @@
  * on the same profile, three times per round; then the last launch counts
  * what survived. Now and then Chromium finds its files corrupt at a relaunch
  * ("Corruption: checksum mismatch" in its log) and deletes the whole database.
+ * `mixed` is Ferry's own pattern: each acknowledged record is a strict put
+ * followed by two relaxed puts of bookkeeping (negative keys, not counted), so
+ * it tells whether relaxed commits put the strict ones beside them at risk.
  *
- *     pnpm exec tsx tools/idbKillProbe.ts [relaxed|strict] [rounds]
+ *     pnpm exec tsx tools/idbKillProbe.ts [relaxed|strict|mixed] [rounds]
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium, removeProfile } from './launchChromium.ts';
 
-const durability = (process.argv[2] ?? 'relaxed') as IDBTransactionDurability;
+const durability = (process.argv[2] ?? 'relaxed') as IDBTransactionDurability | 'mixed';
+/** The durability of the acknowledged puts, and how many relaxed puts follow each. */
+const [ackedDurability, extra] = durability === 'mixed' ? ['strict', 2] : [durability, 0];
 const rounds = Number(process.argv[3] ?? 20);
 const CYCLES = 3;
 
@@ -49,13 +54,15 @@ for (let round = 1; round <= rounds; round++) {
       window.acks = [];
       for (let n = 0; ; n++) {
         const key = ${cycle} * 1e6 + n;
-        await new Promise((resolve, reject) => {
-          const tx = db.transaction('s', 'readwrite', { durability: '${durability}' });
-          tx.objectStore('s').put({ key, pad: 'x'.repeat(300) }, key);
+        const put = (k, durability) => new Promise((resolve, reject) => {
+          const tx = db.transaction('s', 'readwrite', { durability });
+          tx.objectStore('s').put({ key: k, pad: 'x'.repeat(300) }, k);
           tx.oncomplete = resolve;
           tx.onerror = () => reject(tx.error);
         });
+        await put(key, '${ackedDurability}');
         window.acks.push(key);
+        for (let i = 1; i <= ${extra}; i++) await put(-(key * 4 + i), 'relaxed');
       }
     })()`,
       )
@@ -81,7 +88,7 @@ for (let round = 1; round <= rounds; round++) {
   );
   if (lostPerCycle.some((n) => n > 0)) roundsWithLoss++;
   console.log(
-    `round ${round}: ${acked.length} acknowledged, ${keys.length} stored, lost per launch ${lostPerCycle.join(' / ')}`,
+    `round ${round}: ${acked.length} acknowledged, ${keys.filter((k) => k >= 0).length} stored, lost per launch ${lostPerCycle.join(' / ')}${keys.length === 0 ? ' (database dropped)' : ''}`,
   );
 }
 console.log(`${durability}: ${roundsWithLoss} of ${rounds} rounds lost acknowledged records`);
