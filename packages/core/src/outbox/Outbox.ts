@@ -16,7 +16,7 @@ import { drop, remove, update } from '../state/edit.ts';
 import type { Change } from '../state/lane.ts';
 import type { RetryFilter } from '../state/retry.ts';
 import { retryAll, retryFailed } from '../state/retry.ts';
-import { Delivery } from './Delivery.ts';
+import { BOOKKEEPING, Delivery } from './Delivery.ts';
 import { GroupCommit } from './GroupCommit.ts';
 
 export type { ClaimRequest } from '../state/claim.ts';
@@ -240,9 +240,17 @@ export class Outbox {
     const before = this.#clock.now() - retentionMs;
     const total = { ops: 0, records: 0 };
     for (let n = chunk; n >= chunk;)
-      total.ops += n = await this.store.transaction('readwrite', (tx) => tx.deleteDoneBefore(before, chunk));
+      total.ops += n = await this.store.transaction(
+        'readwrite',
+        (tx) => tx.deleteDoneBefore(before, chunk),
+        BOOKKEEPING,
+      );
     for (let n = chunk; n >= chunk;)
-      total.records += n = await this.store.transaction('readwrite', (tx) => tx.deleteWalBefore(before, chunk));
+      total.records += n = await this.store.transaction(
+        'readwrite',
+        (tx) => tx.deleteWalBefore(before, chunk),
+        BOOKKEEPING,
+      );
     return total;
   }
 
@@ -263,7 +271,7 @@ export class Outbox {
       this.#compactedUntil = { from: last, until: last + everyMs };
       return undefined;
     }
-    await this.store.transaction('readwrite', (tx) => tx.putMeta(LAST_COMPACTION, now));
+    await this.store.transaction('readwrite', (tx) => tx.putMeta(LAST_COMPACTION, now), BOOKKEEPING);
     this.#compactedUntil = { from: now, until: now + everyMs };
     return this.compact(retentionMs);
   }

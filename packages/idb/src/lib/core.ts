@@ -15,6 +15,7 @@ export type {
   OutboxTx,
   QuarantinedRecord,
   TxMode,
+  TxOptions,
   WalEntry,
   WalRecord,
 } from '@ferry/core';
