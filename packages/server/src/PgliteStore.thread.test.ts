@@ -95,6 +95,29 @@ describe('PgliteStore({ thread: true })', () => {
     expect(err).toMatchObject({ code: '23505', constraint: 'messages_pkey' });
   });
 
+  it('in the transaction, a request is two messages to the worker: the claim with BEGIN, the answer with COMMIT', async () => {
+    const worker = (store.sql as ThreadDriver).worker;
+    const post = worker.postMessage;
+    const ops: string[] = [];
+    worker.postMessage = function (this: typeof worker, m: { op: string }) {
+      ops.push(m.op);
+      return post.call(this, m);
+    } as typeof post;
+    try {
+      const h = handler('in-transaction');
+      expect((await send(h, 'k-count', 'm-count')).status).toBe(201);
+      // The handler's own INSERT is the query between them.
+      expect(ops).toEqual(['begin', 'query', 'end']);
+      ops.length = 0;
+      // A replay: the claim finds the answer, and its transaction rolls back.
+      expect((await send(h, 'k-count', 'm-count')).headers.get('idempotent-replayed')).toBe('true');
+      expect(ops).toEqual(['begin', 'end']);
+    } finally {
+      worker.postMessage = post;
+    }
+    expect(await count('m-count')).toBe(1);
+  });
+
   it('a worker that dies mid-request: that request and the next are answered 503, nothing thrown', async () => {
     const h = handler('in-transaction');
     const held = hold();
