@@ -9,7 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { createHandler } from './createHandler.ts';
 import { FerryServerError } from './FerryServerError.ts';
 import { PgliteStore } from './PgliteStore.ts';
-import type { ThreadDriver } from './sql/pgliteThread.ts';
+import type { ThreadSql } from './sql/pgliteThread.ts';
 
 let store: PgliteStore;
 beforeAll(async () => {
@@ -96,7 +96,7 @@ describe('PgliteStore({ thread: true })', () => {
   });
 
   it('in the transaction, a request is two messages to the worker: the claim with BEGIN, the answer with COMMIT', async () => {
-    const worker = (store.sql as ThreadDriver).worker;
+    const worker = (store.sql as ThreadSql).worker;
     const post = worker.postMessage;
     const ops: string[] = [];
     worker.postMessage = function (this: typeof worker, m: { op: string }) {
@@ -105,6 +105,9 @@ describe('PgliteStore({ thread: true })', () => {
     } as typeof post;
     try {
       const h = handler('in-transaction');
+      // Prepares the store's statements (one message each, once per worker).
+      expect((await send(h, 'k-warm', 'm-warm')).status).toBe(201);
+      ops.length = 0;
       expect((await send(h, 'k-count', 'm-count')).status).toBe(201);
       // The handler's own INSERT is the query between them.
       expect(ops).toEqual(['begin', 'query', 'end']);
@@ -126,7 +129,7 @@ describe('PgliteStore({ thread: true })', () => {
     await held.reached;
     // Waits in the worker behind the open transaction (PGlite has one connection).
     const waiting = store.sql.query('SELECT 1').catch((err: unknown) => err);
-    await (store.sql as ThreadDriver).worker.terminate();
+    await (store.sql as ThreadSql).worker.terminate();
     expect(await waiting).toMatchObject({ name: 'FerryServerError', code: 'storage-unavailable' });
     held.open();
     const answer = await inFlight;
