@@ -1,6 +1,7 @@
 import { batchPayloads } from './lib/batchPayloads.ts';
 import { TooLarge, readBody } from './lib/body.ts';
 import { parseKey } from './lib/key.ts';
+import { withSignal } from './lib/signal.ts';
 import { problem } from './problem.ts';
 import type { BatchItem, BatchResult } from '@ferry/core/batch';
 
@@ -87,12 +88,14 @@ export function createBatchHandler(options: BatchOptions): (req: Request) => Pro
       headers.set('idempotency-key', item.idempotencyKey);
       const hasBody = !NO_BODY.has(item.method) && item.payload !== undefined;
       if (hasBody) headers.set('content-type', 'application/json');
-      const itemReq = new Request(url, {
-        method: item.method,
-        headers,
-        ...(hasBody && { body: payloads?.get(index) ?? JSON.stringify(item.payload) }),
-        signal: req.signal,
-      });
+      const itemReq = withSignal(
+        new Request(url, {
+          method: item.method,
+          headers,
+          ...(hasBody && { body: payloads?.get(index) ?? JSON.stringify(item.payload) }),
+        }),
+        () => req.signal,
+      );
       let res: Response;
       try {
         res = await options.dispatch(itemReq, { index, op: item });

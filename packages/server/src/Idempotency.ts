@@ -5,6 +5,7 @@ import { fromStored, inUse, replay, toStored } from './lib/answers.ts';
 import { TooLarge, readBody } from './lib/body.ts';
 import { DuplicateMember, fingerprint } from './lib/fingerprint.ts';
 import { parseKey } from './lib/key.ts';
+import { withSignal } from './lib/signal.ts';
 import { namesAnotherUser } from './lib/user.ts';
 import { FerryServerError } from './FerryServerError.ts';
 import { problem } from './problem.ts';
@@ -93,12 +94,14 @@ export class Idempotency {
       leaseMs: this.#o.leaseMs,
       expiresMs: this.#o.expiresMs,
     };
-    const inner = new Request(req.url, {
-      method: req.method,
-      headers: req.headers,
-      ...(body.byteLength > 0 && { body: body as ResponseBody }),
-      signal: req.signal,
-    });
+    const inner = withSignal(
+      new Request(req.url, {
+        method: req.method,
+        headers: req.headers,
+        ...(body.byteLength > 0 && { body: body as ResponseBody }),
+      }),
+      () => req.signal,
+    );
     const ctx = (sql: Sql | null): HandlerContext => ({ sql, scope: who, key });
     if (this.#o.effects === 'in-transaction') return this.#inTransaction(claim, (sql) => handler(inner, ctx(sql)));
     let claimed;

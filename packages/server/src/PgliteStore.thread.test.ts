@@ -9,7 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { createHandler } from './createHandler.ts';
 import { FerryServerError } from './FerryServerError.ts';
 import { PgliteStore } from './PgliteStore.ts';
-import type { ThreadDriver } from './sql/pgliteThread.ts';
+import type { ThreadSql } from './sql/pgliteThread.ts';
 
 let store: PgliteStore;
 beforeAll(async () => {
@@ -95,6 +95,32 @@ describe('PgliteStore({ thread: true })', () => {
     expect(err).toMatchObject({ code: '23505', constraint: 'messages_pkey' });
   });
 
+  it('in the transaction, a request is two messages to the worker: the claim with BEGIN, the answer with COMMIT', async () => {
+    const worker = (store.sql as ThreadSql).worker;
+    const post = worker.postMessage;
+    const ops: string[] = [];
+    worker.postMessage = function (this: typeof worker, m: { op: string }) {
+      ops.push(m.op);
+      return post.call(this, m);
+    } as typeof post;
+    try {
+      const h = handler('in-transaction');
+      // Prepares the store's statements (one message each, once per worker).
+      expect((await send(h, 'k-warm', 'm-warm')).status).toBe(201);
+      ops.length = 0;
+      expect((await send(h, 'k-count', 'm-count')).status).toBe(201);
+      // The handler's own INSERT is the query between them.
+      expect(ops).toEqual(['begin', 'query', 'end']);
+      ops.length = 0;
+      // A replay: the claim finds the answer, and its transaction rolls back.
+      expect((await send(h, 'k-count', 'm-count')).headers.get('idempotent-replayed')).toBe('true');
+      expect(ops).toEqual(['begin', 'end']);
+    } finally {
+      worker.postMessage = post;
+    }
+    expect(await count('m-count')).toBe(1);
+  });
+
   it('a worker that dies mid-request: that request and the next are answered 503, nothing thrown', async () => {
     const h = handler('in-transaction');
     const held = hold();
@@ -103,7 +129,7 @@ describe('PgliteStore({ thread: true })', () => {
     await held.reached;
     // Waits in the worker behind the open transaction (PGlite has one connection).
     const waiting = store.sql.query('SELECT 1').catch((err: unknown) => err);
-    await (store.sql as ThreadDriver).worker.terminate();
+    await (store.sql as ThreadSql).worker.terminate();
     expect(await waiting).toMatchObject({ name: 'FerryServerError', code: 'storage-unavailable' });
     held.open();
     const answer = await inFlight;

@@ -1,8 +1,10 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { Sql } from './IdempotencyStore.ts';
 import { FerryServerError } from './FerryServerError.ts';
+import type { ThreadDriver } from './sql/pgliteThread.ts';
 import { pgliteThread } from './sql/pgliteThread.ts';
-import type { SqlDriver } from './sql/SqlStore.ts';
+import { Prepared } from './sql/prepared.ts';
+import type { SqlDriver, Statement } from './sql/SqlStore.ts';
 import { OneConnectionStore } from './sql/OneConnectionStore.ts';
 
 export interface PgliteStoreOptions {
@@ -51,10 +53,10 @@ export class PgliteStore extends OneConnectionStore {
     const owned = options.db === undefined;
     if (owned) makeDataDir(options.dataDir);
     const db = options.thread === true ? undefined : (options.db ?? new PGlite(options.dataDir));
-    const driver = db ? inProcess(db, owned) : pgliteThread(options.dataDir);
-    super(driver, options.table);
+    const thread = db ? undefined : pgliteThread(options.dataDir);
+    super(db ? inProcess(db, owned) : (thread as ThreadDriver), options.table);
     this.#db = db;
-    this.sql = db ?? driver;
+    this.sql = db ?? (thread as ThreadDriver).sql;
   }
 
   /**
@@ -69,16 +71,21 @@ export class PgliteStore extends OneConnectionStore {
   }
 }
 
-/** PGlite on this thread: its transactions are PGlite's own. */
+/** PGlite on this thread: its transactions are PGlite's own, the store's statements prepared ({@link Prepared}). */
 function inProcess(db: PGlite, owned: boolean): SqlDriver {
+  const prepared = new Prepared();
+  const run = async (on: Pick<PGlite, 'exec'>, s: Statement): Promise<unknown[]> => {
+    const results = await on.exec(await prepared.text(s, (text) => on.exec(text)));
+    return results.at(-1)?.rows ?? [];
+  };
   return {
-    query: <Row>(text: string, params?: unknown[]) => db.query<Row>(text, params),
+    query: async <Row>(text: string, params: unknown[] = []) => ({ rows: (await run(db, { text, params })) as Row[] }),
     transaction: async (open, fn) => {
-      const claim = open.claim ? (await db.query(open.claim.text, open.claim.params)).rows : [];
+      const claim = open.claim ? await run(db, open.claim) : [];
       return db.transaction(async (tx) => {
-        const first = (await tx.query(open.first.text, open.first.params)).rows;
+        const first = await run(tx, open.first);
         const { value, last } = await fn(tx, { claim, first });
-        await tx.query(last.text, last.params);
+        await run(tx, last);
         return value;
       });
     },

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DrainOptions } from './lib/nodeBody.ts';
 import { bodyStream, settleBody } from './lib/nodeBody.ts';
+import { withSignal } from './lib/signal.ts';
 import { problem } from './problem.ts';
 
 export type { DrainOptions } from './lib/nodeBody.ts';
@@ -59,7 +60,8 @@ async function serve(
   });
   let answer: Response;
   try {
-    answer = await handler(toRequest(req, aborted.signal));
+    // The signal, aborted when the client goes away first, is linked only if the handler reads it.
+    answer = await handler(withSignal(toRequest(req), () => aborted.signal));
   } catch {
     answer = problem(500, 'handler-failed', 'the request failed');
   }

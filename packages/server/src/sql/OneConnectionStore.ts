@@ -11,6 +11,7 @@ import { SqlStore } from './SqlStore.ts';
 
 /** A claim this store holds right now, known without asking the database. */
 interface Held {
+  /** Empty while the claim is inside a transaction that has not committed it ({@link OneConnectionStore.transact}). */
   token: string;
   fingerprint: string;
   /** By this process's clock, which is the database's own (it runs in this process). */
@@ -29,10 +30,9 @@ export class OneConnectionStore extends SqlStore {
 
   override async claim(c: ClaimInput): Promise<ClaimResult> {
     const id = JSON.stringify([c.scope, c.key]);
-    const mine = this.#held.get(id);
     const now = Date.now();
-    if (mine && (mine.settling || mine.leaseUntil > now))
-      return { kind: 'running', fingerprint: mine.fingerprint, retryAfterMs: Math.max(0, mine.leaseUntil - now) };
+    const running = this.#running(id, now);
+    if (running) return running;
     const result = await super.claim(c);
     if (result.kind === 'claimed')
       this.#held.set(id, {
@@ -44,18 +44,27 @@ export class OneConnectionStore extends SqlStore {
     return result;
   }
 
-  /** The claim first, apart, so that a duplicate is answered from memory while the transaction waits for the connection. */
+  /**
+   * The claim inside the transaction ({@link SqlStore.claimsInTransaction}): BEGIN, the claim, the work, the
+   * stored answer, COMMIT. The key is held in memory from the start, so a duplicate is answered at once
+   * while the transaction waits for the connection.
+   */
   override async transact<T>(c: ClaimInput, work: (sql: Sql) => Promise<Settlement<T>>): Promise<TransactResult<T>> {
-    const claim = await this.claim(c);
-    if (claim.kind !== 'claimed') return claim;
-    const mine = this.#mine(claim.ref);
-    if (mine) mine.settling = true;
+    const id = JSON.stringify([c.scope, c.key]);
+    const now = Date.now();
+    const running = this.#running(id, now);
+    if (running) return running;
+    const mine: Held = { token: '', fingerprint: c.fingerprint, leaseUntil: now + c.leaseMs, settling: true };
+    this.#held.set(id, mine);
     try {
-      const settled = await this.settleClaimed(claim.ref, work);
-      return settled.kind === 'lost' ? { kind: 'running', fingerprint: c.fingerprint, retryAfterMs: 0 } : settled;
+      return await super.transact(c, work);
     } finally {
-      this.#forget(claim.ref);
+      if (this.#held.get(id) === mine) this.#held.delete(id);
     }
+  }
+
+  protected override get claimsInTransaction(): boolean {
+    return true;
   }
 
   override async complete(ref: ClaimRef, answer: StoredAnswer): Promise<boolean> {
@@ -78,6 +87,14 @@ export class OneConnectionStore extends SqlStore {
     // A transaction holds the key (and PGlite's one connection): the delete would wait for it.
     if (this.#held.get(JSON.stringify([scope, key]))?.settling) return false;
     return super.forget(scope, key);
+  }
+
+  /** What a claim of a key a request of this store holds gets, if one does. */
+  #running(id: string, now: number): Extract<ClaimResult, { kind: 'running' }> | undefined {
+    const held = this.#held.get(id);
+    if (held && (held.settling || held.leaseUntil > now))
+      return { kind: 'running', fingerprint: held.fingerprint, retryAfterMs: Math.max(0, held.leaseUntil - now) };
+    return undefined;
   }
 
   #mine(ref: ClaimRef): Held | undefined {

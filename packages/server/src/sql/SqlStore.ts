@@ -133,9 +133,10 @@ export class SqlStore implements IdempotencyStore {
     for (let round = 0; round < 5; round++) {
       const ref = { scope: c.scope, key: c.key, token: crypto.randomUUID() };
       try {
-        const open = { claim: this.#claim(c, ref.token), first: this.#lock(ref) };
+        const claim = this.#claim(c, ref.token);
+        const open: Opening = this.claimsInTransaction ? { first: claim } : { claim, first: this.#lock(ref) };
         const settled = await this.#settle(ref, open, work, (rows) => {
-          const r = readClaim(rows[0] as ClaimRow | undefined, ref.token);
+          const r = readClaim((open.claim ? rows.claim : rows.first)[0] as ClaimRow | undefined, ref.token);
           if (r !== 'won') throw new NotOurs(r);
         });
         // Lost between its claim and its lock (an operator's forget): another request may hold it now.
@@ -148,14 +149,18 @@ export class SqlStore implements IdempotencyStore {
     throw new Error(`idempotency key ${c.key} kept changing hands while being claimed`);
   }
 
-  /** Settles a claim this store already holds (see {@link transact}), for a store that claims apart. */
-  protected settleClaimed<T>(ref: ClaimRef, work: (sql: Sql) => Promise<Settlement<T>>): Promise<Settled<T>> {
-    return this.#settle(ref, { first: this.#lock(ref) }, work, () => undefined);
+  /**
+   * `transact` claims the key inside its transaction (one transaction and no lock statement per request)
+   * instead of committing the claim apart first. Only for a database with one connection, where no other
+   * transaction can wait on the uncommitted claim: with more, a duplicate would wait for the whole request.
+   */
+  protected get claimsInTransaction(): boolean {
+    return false;
   }
 
   /**
-   * `work` in the transaction `open` begins, its first statement locking `ref`'s row for the whole
-   * transaction: every claim sees it running, whatever its lease says. `check` reads the claim's rows
+   * `work` in the transaction `open` begins, its first statement locking `ref`'s row (or claiming it)
+   * for the whole transaction: every claim sees it running, whatever its lease says. `check` reads the opening's rows
    * (and throws to give up before the work runs). Locked by another transaction means a claim is
    * taking over our lapsed lease.
    */
@@ -163,12 +168,12 @@ export class SqlStore implements IdempotencyStore {
     ref: ClaimRef,
     open: Opening,
     work: (sql: Sql) => Promise<Settlement<T>>,
-    check: (claimRows: unknown[]) => void,
+    check: (rows: Opened) => void,
   ): Promise<Settled<T>> {
     const params = [ref.scope, ref.key, ref.token];
     try {
       return await this.#driver.transaction(open, async (sql, rows) => {
-        check(rows.claim);
+        check(rows);
         if (rows.first.length === 0) throw new Lost();
         const s = await work(sql);
         if (s.rollback) throw new Rollback(s.value);
@@ -184,9 +189,9 @@ export class SqlStore implements IdempotencyStore {
       });
     } catch (err) {
       if (err instanceof NotOurs) throw err;
-      // The transaction rolled back (or its connection is gone), and its claim may still hold the key:
-      // free it unless it was committed `done` (a no-op when `ref` holds nothing).
-      await this.release(ref).catch(() => undefined);
+      // The transaction rolled back (or its connection is gone), and a claim committed apart may still hold
+      // the key: free it unless it was committed `done` (a no-op when `ref` holds nothing).
+      if (open.claim) await this.release(ref).catch(() => undefined);
       if (err instanceof Lost || (err as { code?: unknown } | null)?.code === LOCKED) return { kind: 'lost' };
       if (err instanceof Rollback) return { kind: 'settled', value: err.value as T };
       throw err;

@@ -1,7 +1,8 @@
 import type { Worker } from 'node:worker_threads';
 import { FerryServerError } from '../FerryServerError.ts';
 import type { Sql } from '../IdempotencyStore.ts';
-import type { Closing, Opened, Opening, SqlDriver } from './SqlStore.ts';
+import { Prepared } from './prepared.ts';
+import type { Closing, Opened, Opening, SqlDriver, Statement } from './SqlStore.ts';
 
 /**
  * The worker's program (CommonJS, evaluated as given, so that no build has to ship or locate a file of
@@ -16,6 +17,9 @@ const { PGlite } = require(workerData.pglite);
 const db = new PGlite(workerData.dataDir);
 const open = new Map();
 const reply = (id, rows) => parentPort.postMessage({ id, rows });
+// A script (m.script: the store's EXECUTE of a prepared statement) or one query with its parameters.
+const run = (on, m) =>
+  m.script ? on.exec(m.text).then((rs) => (rs.length ? rs[rs.length - 1].rows : [])) : on.query(m.text, m.params).then((r) => r.rows);
 const fail = (id, err) => {
   const error = { message: String((err && err.message) || err) };
   for (const [k, v] of Object.entries(typeof err === 'object' && err ? err : {})) if (typeof v === 'string' && k !== 'message') error[k] = v;
@@ -25,16 +29,16 @@ parentPort.on('message', (m) => {
   if (m.op === 'query') {
     const on = m.tx === undefined ? db : open.get(m.tx)?.tx;
     if (!on) return fail(m.id, new Error('the transaction has ended'));
-    on.query(m.text, m.params).then((r) => reply(m.id, r.rows), (e) => fail(m.id, e));
+    run(on, m).then((rows) => reply(m.id, rows), (e) => fail(m.id, e));
   } else if (m.op === 'begin') {
     let end;
     const ended = new Promise((r) => (end = r));
     db.transaction(async (tx) => {
       open.set(m.id, { tx, end });
-      reply(m.id, (await tx.query(m.text, m.params)).rows);
+      reply(m.id, await run(tx, m));
       const e = await ended;
       if (!e.last) throw Object.assign(new Error('rolled back'), { rolledBack: e.id });
-      await tx.query(e.last.text, e.last.params);
+      await run(tx, e.last);
       return e.id;
     }).then(
       (id) => (open.delete(m.id), reply(id, [])),
@@ -63,9 +67,14 @@ interface Reply {
   error?: { message: string } & Record<string, string>;
 }
 
+/** The app's statements on the worker's PGlite, as given (parameterised queries). */
+export interface ThreadSql extends Sql {
+  readonly worker: Worker;
+}
+
 /** A {@link SqlDriver} whose PGlite runs in a worker thread; `sql` runs the app's statements there too. */
 export interface ThreadDriver extends SqlDriver {
-  readonly worker: Worker;
+  readonly sql: ThreadSql;
 }
 
 /**
@@ -118,13 +127,22 @@ export function pgliteThread(dataDir: string | undefined): ThreadDriver {
   const query = async <Row>(text: string, params: unknown[] = [], tx?: number): Promise<{ rows: Row[] }> => ({
     rows: (await ask({ op: 'query', text, params, tx })) as Row[],
   });
+  // The store's own statements, prepared once in the worker's session ({@link Prepared}).
+  const prepared = new Prepared();
+  const script = async (s: Statement, tx?: number): Promise<{ script: true; text: string }> => ({
+    script: true,
+    text: await prepared.text(s, (text) => ask({ op: 'query', script: true, text, tx })),
+  });
+  const own = async (s: Statement): Promise<unknown[]> => ask({ op: 'query', ...(await script(s)) });
   return {
-    worker,
-    query: (text, params) => query(text, params),
+    sql: { worker, query: (text, params) => query(text, params) },
+    query: async <Row>(text: string, params: unknown[] = []) => ({ rows: (await own({ text, params })) as Row[] }),
     async transaction<T>(open: Opening, fn: (sql: Sql, rows: Opened) => Promise<Closing<T>>): Promise<T> {
-      const claim = open.claim ? (await query(open.claim.text, open.claim.params)).rows : [];
+      const claim = open.claim ? await own(open.claim) : [];
+      const begin = await script(open.first);
+      // The transaction is known by its begin message's id.
       const tx = next;
-      const first = await ask({ op: 'begin', text: open.first.text, params: open.first.params });
+      const first = await ask({ op: 'begin', ...begin });
       let closing: Closing<T>;
       try {
         closing = await fn({ query: (text, params) => query(text, params, tx) }, { claim, first });
@@ -132,7 +150,7 @@ export function pgliteThread(dataDir: string | undefined): ThreadDriver {
         await ask({ op: 'end', tx, last: null });
         throw err;
       }
-      await ask({ op: 'end', tx, last: closing.last });
+      await ask({ op: 'end', tx, last: await script(closing.last, tx) });
       return closing.value;
     },
     async close() {
