@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FerryError } from '../FerryError.ts';
 import { MemoryStore } from '../MemoryStore.ts';
 import { Outbox } from '../outbox/Outbox.ts';
+import type { OperationInput } from '../Operation.ts';
 
 const base = { kind: 'message.send', target: '/api/messages', payload: { text: 'hi' } };
 
@@ -224,6 +225,24 @@ describe('enqueue validation', () => {
     expect(b).toMatchObject({ method: 'PUT', lane: 'chat:42', payload: null });
     const shared = { x: 1 };
     await o.enqueue({ ...base, payload: [shared, shared, Object.create(null) as Record<string, never>] });
+  });
+
+  it('names the path of what it refuses, and of a property that could not be read', async () => {
+    const refused = async (payload: object): Promise<string> => {
+      try {
+        await outbox().enqueue({ ...base, payload } as OperationInput);
+        return 'resolved';
+      } catch (err) {
+        return (err as FerryError).message;
+      }
+    };
+    expect(await refused({ a: [1, { b: NaN }] })).toBe('payload.a[1].b is NaN, which JSON cannot carry');
+    const getter = {
+      get x(): number {
+        throw new Error('boom');
+      },
+    };
+    expect(await refused({ list: [0, getter] })).toBe('payload.list[1]["x"] could not be read: boom');
   });
 
   it('keeps __proto__ and constructor keys as plain data, polluting nothing', async () => {

@@ -40,6 +40,12 @@ export interface Engine {
   /** The transport's per-origin pauses, for the DevTools host; undefined with a transport of the app's. */
   pauses: OriginPauses | undefined;
   names: FerryNames;
+  /**
+   * Holds back the broadcast (and `onChange`) of each change committed from now on until the returned
+   * release is called: a request's reply goes out first. A release sends everything held so far, in
+   * commit order; holding ends when every hold is released.
+   */
+  hold: () => () => void;
   cleanup: () => void;
 }
 
@@ -140,14 +146,29 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
     lockName: names.lock,
     ...(delivery.offlineRecheckMs !== undefined && { offlineRecheckMs: delivery.offlineRecheckMs }),
   });
-  const unsubscribe = outbox.subscribe((change) => {
+  const publish = (change: Change): void => {
     try {
       channel?.postMessage(summarize(change));
     } catch (err) {
       hooks.onError(err);
     }
     hooks.onChange(change);
-  });
+  };
+  let held: Change[] | undefined;
+  let holds = 0;
+  const hold = (): (() => void) => {
+    holds++;
+    held ??= [];
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const out = held ?? [];
+      held = --holds > 0 ? [] : undefined;
+      out.forEach(publish);
+    };
+  };
+  const unsubscribe = outbox.subscribe((change) => (held ? held.push(change) : publish(change)));
   // Another runtime (a tab in page mode) queued work: if this one holds the lock, it must look.
   const onRemote = (event: MessageEvent): void => {
     const type = (event.data as { change?: { type?: unknown } } | null)?.change?.type;
@@ -181,6 +202,7 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
     origins,
     pauses,
     names,
+    hold,
     cleanup,
   };
 }
