@@ -227,6 +227,17 @@ describe('enqueue validation', () => {
     await o.enqueue({ ...base, payload: [shared, shared, Object.create(null) as Record<string, never>] });
   });
 
+  it('counts a payload in UTF-8 bytes of its JSON, to the byte, short or long', async () => {
+    // 1,024 bytes allowed; "€" is 3 bytes of UTF-8, the quotes 2: 340 of them make 1,022 bytes, 341 make 1,025.
+    const o = outbox();
+    const sized = (payload: string) => code(o.enqueue({ ...base, payload }));
+    expect(await sized('€'.repeat(340))).toBe('resolved');
+    expect(await sized('€'.repeat(341))).toBe('payload-too-large');
+    expect(await sized('€'.repeat(200))).toBe('resolved');
+    expect(await sized('x'.repeat(1022))).toBe('resolved');
+    expect(await sized('x'.repeat(1023))).toBe('payload-too-large');
+  });
+
   it('names the path of what it refuses, and of a property that could not be read', async () => {
     const refused = async (payload: object): Promise<string> => {
       try {
@@ -243,6 +254,12 @@ describe('enqueue validation', () => {
       },
     };
     expect(await refused({ list: [0, getter] })).toBe('payload.list[1]["x"] could not be read: boom');
+    const items = Object.defineProperty([0], 0, {
+      get(): number {
+        throw new Error('boom');
+      },
+    });
+    expect(await refused({ items })).toBe('payload.items[0] could not be read: boom');
   });
 
   it('keeps __proto__ and constructor keys as plain data, polluting nothing', async () => {

@@ -238,8 +238,11 @@ function checkMethod(method: unknown): HttpMethod {
 /** A copy of the payload ({@link snapshot}), at most `maxPayloadBytes` as JSON. */
 function checkPayload(value: unknown, rules: InputRules): JsonValue {
   const payload = snapshot(value);
+  const json = JSON.stringify(payload);
+  // A UTF-16 unit is at most 3 bytes of UTF-8: a string that short is under the limit without encoding it.
+  if (json.length * 3 <= rules.maxPayloadBytes) return payload;
   // JSON.stringify escapes lone surrogates, so the encoder replaces nothing and counts exactly.
-  const bytes = new TextEncoder().encode(JSON.stringify(payload)).length;
+  const bytes = new TextEncoder().encode(json).length;
   if (bytes > rules.maxPayloadBytes)
     fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${rules.maxPayloadBytes}`);
   return payload;
