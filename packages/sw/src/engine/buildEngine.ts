@@ -177,6 +177,10 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
   channel?.addEventListener('message', onRemote);
   const cleanup = (): void => {
     unsubscribe();
+    // What a request still holds goes out before the channel closes.
+    const out = held ?? [];
+    held = undefined;
+    out.forEach(publish);
     channel?.removeEventListener('message', onRemote);
     channel?.close();
   };
