@@ -238,6 +238,15 @@ describe('enqueue validation', () => {
     expect(await sized('x'.repeat(1023))).toBe('payload-too-large');
   });
 
+  it('a target one Outbox accepted is checked again by another with other rules', async () => {
+    const target = 'https://api.example/x';
+    expect(await code(outbox().enqueue({ ...base, target }))).toBe('resolved');
+    expect(await code(outbox().enqueue({ ...base, target }))).toBe('resolved');
+    const strict = new Outbox({ store: new MemoryStore(), origin: 'https://app.example' });
+    expect(await code(strict.enqueue({ ...base, target }))).toBe('target-not-allowed');
+    expect(await code(strict.enqueue({ ...base, target: '/x' }))).toBe('resolved');
+  });
+
   it('names the path of what it refuses, and of a property that could not be read', async () => {
     const refused = async (payload: object): Promise<string> => {
       try {

@@ -53,6 +53,22 @@ const MAX_DEPTH = 100;
  */
 function checkTarget(target: unknown, rules: InputRules): string {
   if (typeof target !== 'string' || target === '') fail('invalid-operation', 'target must be a non-empty string');
+  // An app enqueues to a few targets: each accepted one is parsed once per set of rules.
+  let known = accepted.get(rules);
+  if (!known) accepted.set(rules, (known = new Map()));
+  const seen = known.get(target);
+  if (seen !== undefined) return seen;
+  const stored = parseTarget(target, rules);
+  if (known.size >= KNOWN_TARGETS) known.clear();
+  known.set(target, stored);
+  return stored;
+}
+
+/** How many accepted targets {@link checkTarget} keeps per set of rules. */
+const KNOWN_TARGETS = 256;
+const accepted = new WeakMap<InputRules, Map<string, string>>();
+
+function parseTarget(target: string, rules: InputRules): string {
   const origin = rules.origin ?? NO_ORIGIN;
   if (target.startsWith('/')) {
     const url = targetUrl(target, origin, []);
