@@ -42,8 +42,8 @@ export interface Engine {
   names: FerryNames;
   /**
    * Holds back the broadcast (and `onChange`) of each change committed from now on until the returned
-   * release is called: a request's reply goes out first. A release sends everything held so far, in
-   * commit order; holding ends when every hold is released.
+   * release is called (once): a request's reply goes out first. A release sends everything held so far,
+   * in commit order; holding ends when every hold is released.
    */
   hold: () => () => void;
   cleanup: () => void;
@@ -159,10 +159,7 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
   const hold = (): (() => void) => {
     holds++;
     held ??= [];
-    let released = false;
     return () => {
-      if (released) return;
-      released = true;
       const out = held ?? [];
       held = --holds > 0 ? [] : undefined;
       out.forEach(publish);
