@@ -54,28 +54,55 @@ describe('FerryHost.receive', () => {
     await h.close();
   });
 
-  it('answers an enqueue before it starts the drain; broadcasts the puts and asks for a sync', async () => {
+  it('answers an enqueue before it starts the drain, broadcasts the puts or asks for a sync; then does all three', async () => {
     const { h, transport, channel, registered } = host();
     for (const body of [
       { type: 'enqueue', op },
       { type: 'enqueueBatch', ops: [op, op] },
     ]) {
       const before = { broadcasts: channel.sent.length, syncs: registered.length, sent: transport.sent.length };
-      let sentAtReply: number | undefined;
+      let atReply: typeof before | undefined;
       const p = port();
       p.postMessage = (m) => {
-        sentAtReply = transport.sent.length;
+        atReply = { broadcasts: channel.sent.length, syncs: registered.length, sent: transport.sent.length };
         p.replies.push(m);
       };
       await h.receive({ v: 1, id: 'e', ...body }, p);
       expect(p.replies[0]).toMatchObject({ ok: true });
-      expect(sentAtReply).toBe(before.sent);
-      // Then all of it happened: the puts broadcast, a sync asked for, the ops sent.
+      expect(atReply).toEqual(before);
+      // Then all of it happened: the puts broadcast, a sync asked for (once: no sync event used it up), the ops sent.
       const puts = channel.sent.slice(before.broadcasts).filter((m) => m.change.type === 'put');
       expect(puts).toHaveLength(body.type === 'enqueue' ? 1 : 2);
-      expect(registered.length).toBeGreaterThan(before.syncs);
+      expect(registered).toEqual(['ferry']);
       expect(transport.sent.length).toBe(before.sent + puts.length);
     }
+    await h.close();
+  });
+
+  it('asks for a sync once per registration: again after a sync event used it up, or after a refusal', async () => {
+    let refuse = true;
+    const registered: string[] = [];
+    const { h } = host({
+      platform: {
+        isOnline: () => false,
+        backgroundSync: () => ({
+          register: async (tag) => {
+            registered.push(tag);
+            if (refuse) throw new Error('refused');
+          },
+        }),
+      },
+    });
+    const enqueue = () => h.receive({ v: 1, id: 'e', type: 'enqueue', op }, port());
+    await enqueue();
+    refuse = false;
+    await enqueue();
+    await enqueue();
+    expect(registered).toEqual(['ferry', 'ferry']);
+    await h.onSync(false);
+    await enqueue();
+    await enqueue();
+    expect(registered).toEqual(['ferry', 'ferry', 'ferry']);
     await h.close();
   });
 

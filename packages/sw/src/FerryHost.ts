@@ -21,6 +21,9 @@ export type { ServiceWorkerScopeLike } from './handlers.ts';
 
 const COMPACT_EVERY_MS = 60 * 60 * 1000;
 
+/** The requests whose own commits are broadcast after their reply. */
+const WRITES: ReadonlySet<Request['type']> = new Set(['enqueue', 'enqueueBatch', 'retry', 'remove', 'update']);
+
 /**
  * Ferry's host: the Outbox and SyncWorker over the IndexedDB store, woken by
  * every source there is, serving the page protocol and broadcasting every
@@ -43,7 +46,8 @@ export class FerryHost {
   #engine: Promise<Engine> | undefined;
   /** Counts engines built, so that a store ending can only retire its own. */
   #generation = 0;
-  #syncBusy = false;
+  /** A registration of the sync tag was made (or is being made) and its sync event has not fired since. */
+  #syncAsked = false;
   readonly #listeners = new Set<(change: Change) => void>();
   #lastChance = false;
   #closed = false;
@@ -117,15 +121,14 @@ export class FerryHost {
 
   #registerSync(): void {
     const sync = this.#s.platform.backgroundSync();
-    // One registration covers every op: the tag is the same. Without SyncManager the other wake sources drain.
-    if (!sync || this.#syncBusy) return;
-    this.#syncBusy = true;
-    sync
-      .register(this.names.syncTag)
-      .catch(this.#log.syncRefused)
-      .finally(() => {
-        this.#syncBusy = false;
-      });
+    // One registration covers every op (the tag is the same) until its sync event fires: asked for once, not
+    // per op. Without SyncManager the other wake sources drain.
+    if (!sync || this.#syncAsked) return;
+    this.#syncAsked = true;
+    sync.register(this.names.syncTag).catch((err: unknown) => {
+      this.#syncAsked = false;
+      this.#log.syncRefused(err);
+    });
   }
 
   /** Drains the queue (under the runner lock). Never rejects. */
@@ -161,8 +164,10 @@ export class FerryHost {
       });
       return;
     }
-    const { id } = parsed.request;
-    // The reply goes first; the drain a request asks for starts after it.
+    const { id, type } = parsed.request;
+    // The reply goes first: the broadcasts of what a write committed (and the sync registration they
+    // ask for) follow it, and so does the drain a request asks for.
+    const release = WRITES.has(type) ? (await this.#current().catch(() => undefined))?.hold() : undefined;
     let after: (() => Promise<void>) | undefined;
     try {
       const handled = await this.handle(parsed.request);
@@ -171,6 +176,7 @@ export class FerryHost {
     } catch (err) {
       reply(port, { v: PROTOCOL_VERSION, id, ok: false, error: toWire(err) });
     }
+    release?.();
     await after?.();
   }
 
@@ -200,6 +206,8 @@ export class FerryHost {
    * asks for no new registration; the next enqueue or wake will).
    */
   async onSync(lastChance: boolean): Promise<void> {
+    // This event used the registration up: what is still due after it asks for a new one.
+    this.#syncAsked = false;
     this.#lastChance = lastChance;
     try {
       await this.wake();

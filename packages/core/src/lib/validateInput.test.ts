@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FerryError } from '../FerryError.ts';
 import { MemoryStore } from '../MemoryStore.ts';
 import { Outbox } from '../outbox/Outbox.ts';
+import type { OperationInput } from '../Operation.ts';
 
 const base = { kind: 'message.send', target: '/api/messages', payload: { text: 'hi' } };
 
@@ -224,6 +225,50 @@ describe('enqueue validation', () => {
     expect(b).toMatchObject({ method: 'PUT', lane: 'chat:42', payload: null });
     const shared = { x: 1 };
     await o.enqueue({ ...base, payload: [shared, shared, Object.create(null) as Record<string, never>] });
+  });
+
+  it('counts a payload in UTF-8 bytes of its JSON, to the byte, short or long', async () => {
+    // 1,024 bytes allowed; "€" is 3 bytes of UTF-8, the quotes 2: 340 of them make 1,022 bytes, 341 make 1,025.
+    const o = outbox();
+    const sized = (payload: string) => code(o.enqueue({ ...base, payload }));
+    expect(await sized('€'.repeat(340))).toBe('resolved');
+    expect(await sized('€'.repeat(341))).toBe('payload-too-large');
+    expect(await sized('€'.repeat(200))).toBe('resolved');
+    expect(await sized('x'.repeat(1022))).toBe('resolved');
+    expect(await sized('x'.repeat(1023))).toBe('payload-too-large');
+  });
+
+  it('a target one Outbox accepted is checked again by another with other rules', async () => {
+    const target = 'https://api.example/x';
+    expect(await code(outbox().enqueue({ ...base, target }))).toBe('resolved');
+    expect(await code(outbox().enqueue({ ...base, target }))).toBe('resolved');
+    const strict = new Outbox({ store: new MemoryStore(), origin: 'https://app.example' });
+    expect(await code(strict.enqueue({ ...base, target }))).toBe('target-not-allowed');
+    expect(await code(strict.enqueue({ ...base, target: '/x' }))).toBe('resolved');
+  });
+
+  it('names the path of what it refuses, and of a property that could not be read', async () => {
+    const refused = async (payload: object): Promise<string> => {
+      try {
+        await outbox().enqueue({ ...base, payload } as OperationInput);
+        return 'resolved';
+      } catch (err) {
+        return (err as FerryError).message;
+      }
+    };
+    expect(await refused({ a: [1, { b: NaN }] })).toBe('payload.a[1].b is NaN, which JSON cannot carry');
+    const getter = {
+      get x(): number {
+        throw new Error('boom');
+      },
+    };
+    expect(await refused({ list: [0, getter] })).toBe('payload.list[1]["x"] could not be read: boom');
+    const items = Object.defineProperty([0], 0, {
+      get(): number {
+        throw new Error('boom');
+      },
+    });
+    expect(await refused({ items })).toBe('payload.items[0] could not be read: boom');
   });
 
   it('keeps __proto__ and constructor keys as plain data, polluting nothing', async () => {

@@ -53,6 +53,22 @@ const MAX_DEPTH = 100;
  */
 function checkTarget(target: unknown, rules: InputRules): string {
   if (typeof target !== 'string' || target === '') fail('invalid-operation', 'target must be a non-empty string');
+  // An app enqueues to a few targets: each accepted one is parsed once per set of rules.
+  let known = accepted.get(rules);
+  if (!known) accepted.set(rules, (known = new Map()));
+  const seen = known.get(target);
+  if (seen !== undefined) return seen;
+  const stored = parseTarget(target, rules);
+  if (known.size >= KNOWN_TARGETS) known.clear();
+  known.set(target, stored);
+  return stored;
+}
+
+/** How many accepted targets {@link checkTarget} keeps per set of rules. */
+const KNOWN_TARGETS = 256;
+const accepted = new WeakMap<InputRules, Map<string, string>>();
+
+function parseTarget(target: string, rules: InputRules): string {
   const origin = rules.origin ?? NO_ORIGIN;
   if (target.startsWith('/')) {
     const url = targetUrl(target, origin, []);
@@ -87,29 +103,34 @@ function checkTarget(target: unknown, rules: InputRules): string {
  * throws is a typed `payload-not-cloneable`, and not inside the storage
  * transaction, where it would sink every enqueue of the group commit.
  * Keys such as `__proto__` are kept as plain data (defined, never assigned).
+ * The path a message names (`payload.items[2]`) is spelled out only when one fails.
  */
 function snapshot(value: unknown): JsonValue {
+  /** The objects being copied, outermost first, and the key under which each next one was read. */
   const path: unknown[] = [];
-  const copy = (v: unknown, where: string, depth: number): JsonValue => {
+  const keys: (string | number)[] = [];
+  const at = (): string =>
+    keys.reduce<string>((w, k) => (typeof k === 'number' ? `${w}[${k}]` : `${w}.${k}`), 'payload');
+  const copy = (v: unknown, depth: number): JsonValue => {
     switch (typeof v) {
       case 'string':
       case 'boolean':
         return v;
       case 'number':
-        if (!Number.isFinite(v)) fail('payload-not-cloneable', `${where} is ${v}, which JSON cannot carry`);
+        if (!Number.isFinite(v)) fail('payload-not-cloneable', `${at()} is ${v}, which JSON cannot carry`);
         return v;
       case 'object': {
         if (v === null) return null;
-        if (depth >= MAX_DEPTH) fail('payload-not-cloneable', `${where} is nested deeper than ${MAX_DEPTH} levels`);
-        if (path.includes(v)) fail('payload-not-cloneable', `${where} is a cycle`);
-        const isArray = ask(() => Array.isArray(v), where);
-        const proto: unknown = ask(() => Object.getPrototypeOf(v), where);
+        if (depth >= MAX_DEPTH) fail('payload-not-cloneable', `${at()} is nested deeper than ${MAX_DEPTH} levels`);
+        if (path.includes(v)) fail('payload-not-cloneable', `${at()} is a cycle`);
+        const isArray = ask(() => Array.isArray(v), at);
+        const proto: unknown = ask(() => Object.getPrototypeOf(v), at);
         if (!isArray && proto !== Object.prototype && proto !== null) {
           const name = (proto as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object';
-          fail('payload-not-cloneable', `${where} is a ${name}, not a plain object`);
+          fail('payload-not-cloneable', `${at()} is a ${name}, not a plain object`);
         }
-        const symbols = ask(() => Object.getOwnPropertySymbols(v), where);
-        if (symbols.length > 0) fail('payload-not-cloneable', `${where} has symbol keys`);
+        const symbols = ask(() => Object.getOwnPropertySymbols(v), at);
+        if (symbols.length > 0) fail('payload-not-cloneable', `${at()} has symbol keys`);
         path.push(v);
         let out: JsonValue;
         if (isArray) {
@@ -117,26 +138,23 @@ function snapshot(value: unknown): JsonValue {
           const length = items.length;
           const list: JsonValue[] = [];
           for (let i = 0; i < length; i++) {
-            const at = `${where}[${i}]`;
-            list.push(
-              copy(
-                ask(() => items[i], at),
-                at,
-                depth + 1,
-              ),
-            );
+            const item = read(items, i, at);
+            keys.push(i);
+            list.push(copy(item, depth + 1));
+            keys.pop();
           }
           out = list;
         } else {
           const obj: Record<string, JsonValue> = {};
-          for (const key of ask(() => Object.keys(v), where)) {
-            const at = `${where}.${key}`;
-            const item = copy(
-              ask(() => (v as Record<string, unknown>)[key], at),
-              at,
-              depth + 1,
-            );
-            Object.defineProperty(obj, key, { value: item, enumerable: true, writable: true, configurable: true });
+          for (const key of ask(() => Object.keys(v), at)) {
+            const raw = read(v as Record<string, unknown>, key, at);
+            keys.push(key);
+            const item = copy(raw, depth + 1);
+            keys.pop();
+            // Assigned `__proto__` would set the prototype: that key alone is defined.
+            if (key === '__proto__')
+              Object.defineProperty(obj, key, { value: item, enumerable: true, writable: true, configurable: true });
+            else obj[key] = item;
           }
           out = obj;
         }
@@ -144,21 +162,27 @@ function snapshot(value: unknown): JsonValue {
         return out;
       }
       default:
-        fail('payload-not-cloneable', `${where} is a ${typeof v}`);
+        fail('payload-not-cloneable', `${at()} is a ${typeof v}`);
     }
   };
-  return copy(value, 'payload', 0);
+  return copy(value, 0);
 }
 
-/**
- * Asks a payload value about itself (its keys, its prototype, one of its properties); a getter or a Proxy trap
- * that throws is the payload's fault.
- */
-function ask<T>(question: () => T, where: string): T {
+/** Asks a payload value about itself (its keys, its prototype); a Proxy trap that throws is the payload's fault. */
+function ask<T>(question: () => T, where: () => string): T {
   try {
     return question();
   } catch (err) {
-    fail('payload-not-cloneable', `${where} could not be read: ${errorMessage(err)}`);
+    fail('payload-not-cloneable', `${where()} could not be inspected: ${errorMessage(err)}`);
+  }
+}
+
+/** Reads one property of a payload value; a getter or a Proxy trap that throws is the payload's fault. */
+function read(obj: object, key: string | number, where: () => string): unknown {
+  try {
+    return (obj as Record<string | number, unknown>)[key];
+  } catch (err) {
+    fail('payload-not-cloneable', `${where()}[${JSON.stringify(key)}] could not be read: ${errorMessage(err)}`);
   }
 }
 
@@ -234,8 +258,11 @@ function checkMethod(method: unknown): HttpMethod {
 /** A copy of the payload ({@link snapshot}), at most `maxPayloadBytes` as JSON. */
 function checkPayload(value: unknown, rules: InputRules): JsonValue {
   const payload = snapshot(value);
+  const json = JSON.stringify(payload);
+  // A UTF-16 unit is at most 3 bytes of UTF-8: a string that short is under the limit without encoding it.
+  if (json.length * 3 <= rules.maxPayloadBytes) return payload;
   // JSON.stringify escapes lone surrogates, so the encoder replaces nothing and counts exactly.
-  const bytes = new TextEncoder().encode(JSON.stringify(payload)).length;
+  const bytes = new TextEncoder().encode(json).length;
   if (bytes > rules.maxPayloadBytes)
     fail('payload-too-large', `payload is ${bytes} bytes as JSON; the limit is ${rules.maxPayloadBytes}`);
   return payload;

@@ -45,6 +45,12 @@ export interface Engine {
   /** The transport's per-origin pauses, for the DevTools host; undefined with a transport of the app's. */
   pauses: OriginPauses | undefined;
   names: FerryNames;
+  /**
+   * Holds back the broadcast (and `onChange`) of each change committed from now on until the returned
+   * release is called (once): a request's reply goes out first. A release sends everything held so far,
+   * in commit order; holding ends when every hold is released.
+   */
+  hold: () => () => void;
   cleanup: () => void;
 }
 
@@ -143,14 +149,26 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
     stopped = true;
     return worker.stop();
   };
-  const unsubscribe = outbox.subscribe((change) => {
+  const publish = (change: Change): void => {
     try {
       channel?.postMessage(summarize(change));
     } catch (err) {
       hooks.onError(err);
     }
     hooks.onChange(change);
-  });
+  };
+  let held: Change[] | undefined;
+  let holds = 0;
+  const hold = (): (() => void) => {
+    holds++;
+    held ??= [];
+    return () => {
+      const out = held ?? [];
+      held = --holds > 0 ? [] : undefined;
+      out.forEach(publish);
+    };
+  };
+  const unsubscribe = outbox.subscribe((change) => (held ? held.push(change) : publish(change)));
   // Another runtime (a tab in page mode) queued work: if this one holds the lock, it must look.
   const onRemote = (event: MessageEvent): void => {
     const type = (event.data as { change?: { type?: unknown } } | null)?.change?.type;
@@ -159,6 +177,10 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
   channel?.addEventListener('message', onRemote);
   const cleanup = (): void => {
     unsubscribe();
+    // What a request still holds goes out before the channel closes.
+    const out = held ?? [];
+    held = undefined;
+    out.forEach(publish);
     channel?.removeEventListener('message', onRemote);
     channel?.close();
   };
@@ -185,6 +207,7 @@ export async function buildEngine(s: HostSettings, hooks: EngineHooks): Promise<
     origins,
     pauses,
     names,
+    hold,
     cleanup,
   };
 }
