@@ -17,8 +17,8 @@ export interface PgliteStoreOptions {
   db?: PGlite;
   /**
    * Runs PGlite in a worker thread of its own, off the thread that serves requests: its WebAssembly
-   * (about 1 ms of CPU per statement) no longer stalls the event loop, at the cost of a message each
-   * way per statement (the app's `ctx.sql` ones too). `store.db` is then unavailable (the database
+   * (about 1 ms of CPU per statement) no longer stalls the event loop, at the cost of messages each
+   * way (two per request in the transaction, and one per statement of the app's). `store.db` is then unavailable (the database
    * lives in the worker); the app's own statements outside a request go through `store.sql`. A
    * worker that dies fails every request after it with 503 `storage-unavailable` until the process
    * restarts. Not with `db`.
