@@ -2,14 +2,14 @@ import * as React from 'react'
 import {
   MutationCache,
   QueryClient,
+  QueryClientProvider,
   onlineManager,
   useIsRestoring,
   useQuery,
 } from '@tanstack/react-query'
 import { ReactQueryDevtools } from '@tanstack/react-query-devtools'
 import { Toaster, toast } from 'react-hot-toast'
-import { PersistQueryClientProvider } from '@tanstack/react-query-persist-client'
-import { createAsyncStoragePersister } from '@tanstack/query-async-storage-persister'
+import { restoreMutations } from '@ferry/tanstack-query'
 import {
   Link,
   Outlet,
@@ -20,10 +20,6 @@ import {
 
 import * as api from './api'
 import { movieKeys, useMovie } from './movies'
-
-const persister = createAsyncStoragePersister({
-  storage: window.localStorage,
-})
 
 const location = new ReactLocation()
 
@@ -46,30 +42,15 @@ const queryClient = new QueryClient({
   }),
 })
 
-// we need a default mutation function so that paused mutations can resume after a page reload
-queryClient.setMutationDefaults(movieKeys.all(), {
-  mutationFn: async ({ id, comment }) => {
-    // to avoid clashes with our optimistic update when an offline mutation continues
-    await queryClient.cancelQueries({ queryKey: movieKeys.detail(id) })
-    return api.updateMovie(id, comment)
-  },
-})
+await restoreMutations(queryClient, [api.updateMovie])
+Object.assign(window, { __TANSTACK_QUERY_CLIENT__: queryClient }) // for the devtools extension, and the test
 
 export default function App() {
   return (
-    <PersistQueryClientProvider
-      client={queryClient}
-      persistOptions={{ persister }}
-      onSuccess={() => {
-        // resume mutations after initial restore from localStorage was successful
-        queryClient.resumePausedMutations().then(() => {
-          queryClient.invalidateQueries()
-        })
-      }}
-    >
+    <QueryClientProvider client={queryClient}>
       <Movies />
       <ReactQueryDevtools initialIsOpen />
-    </PersistQueryClientProvider>
+    </QueryClientProvider>
   )
 }
 

@@ -1,5 +1,5 @@
-import { HttpResponse, delay, http, passthrough } from 'msw'
-import { setupWorker } from 'msw/browser'
+import { createFerryClient } from '@ferry/client'
+import { ferryMutation } from '@ferry/tanstack-query'
 
 const movies = [
   {
@@ -32,53 +32,10 @@ export const fetchMovies = async (): Promise<{
   return await response.json()
 }
 
-export const updateMovie = async (id: string, comment: string) => {
-  const response = await fetch(`/movies/${id}`, {
-    method: 'POST',
-    body: JSON.stringify({ comment }),
-    headers: { 'Content-Type': 'application/json' },
-  })
-  return await response.json()
-}
-
-export const worker = setupWorker(
-  http.get('/movies', async () => {
-    await delay(500)
-    return HttpResponse.json({
-      ts: Date.now(),
-      movies: movies.map(({ id, title }) => ({ id, title })),
-    })
-  }),
-
-  http.get('/movies/:id', async ({ params }) => {
-    const { id } = params
-
-    const movie = movies.find((movie) => movie.id === id)
-
-    if (!movie) {
-      return new HttpResponse(`Movie with id ${id} not found`, {
-        status: 404,
-      })
-    }
-
-    await delay(500)
-    return HttpResponse.json({ ts: Date.now(), movie })
-  }),
-
-  http.post('/movies/:id', async ({ request, params }) => {
-    const { id } = params
-    const body = await request.json()
-    const { comment } = body
-
-    movies.forEach((movie) => {
-      if (movie.id === id) {
-        movie.comment = comment.toUpperCase()
-      }
-    })
-
-    await delay(500)
-    return HttpResponse.json({ message: `Successfully updated movie ${id}` })
-  }),
-  http.get('*.js', () => passthrough()),
-  http.get('*.svg', () => passthrough()),
-)
+const ferry = createFerryClient()
+await ferry.register() // the worker that controls the page: Ferry's
+export const updateMovie = ferryMutation<{ id: string; comment: string }>(ferry, {
+  kind: 'movie.comment',
+  target: ({ id }) => `/movies/${id}`,
+  lane: ({ id }) => `movie:${id}`,
+})

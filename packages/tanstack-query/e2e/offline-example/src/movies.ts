@@ -20,6 +20,7 @@ export const useMovie = (movieId: string) => {
   const [comment, setComment] = React.useState<string | undefined>()
 
   const updateMovie = useMutation({
+    ...api.updateMovie,
     mutationKey: movieKeys.detail(movieId),
     onMutate: async () => {
       await queryClient.cancelQueries({ queryKey: movieKeys.detail(movieId) })
