@@ -107,7 +107,7 @@ export class TestApi {
       if (js === undefined) return send(res, 404, 'not found', 'text/plain');
       return send(res, 200, js, 'text/javascript');
     }
-    const mounted = this.mounted?.prefix !== undefined && url.pathname.startsWith(this.mounted.prefix);
+    const mounted = this.mounted && url.pathname.startsWith(this.mounted.prefix) ? this.mounted : undefined;
     if (!url.pathname.startsWith('/api/') && !mounted) return send(res, 404, 'not found', 'text/plain');
 
     const text = await readBody(req);
@@ -115,10 +115,9 @@ export class TestApi {
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
     const request = new Request(url, { method: req.method ?? 'GET', headers, ...(text !== '' && { body: text }) });
-    if (mounted && request.method === 'GET')
-      return writeResponse(res, await (this.mounted as MountedApp).handle(request));
+    if (mounted && request.method === 'GET') return writeResponse(res, await mounted.handle(request));
     const layer = this.#layer;
-    const app = this.#app(request.headers.get('idempotency-key'), mounted ? this.mounted : undefined);
+    const app = this.#app(request.headers.get('idempotency-key'), mounted);
     if (url.pathname !== '/api/batch') return writeResponse(res, await layer.handle(request, app));
     const batch = createBatchHandler({
       dispatch: (item, { op }) => layer.handle(item, this.#app(op.idempotencyKey)),
