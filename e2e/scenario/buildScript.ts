@@ -14,14 +14,20 @@ export interface ScriptBuild {
   fileName: string;
   /** Vite plugins the entry needs (a framework's compiler). */
   plugins?: PluginOption[];
+  /** Module names the entry imports that resolve elsewhere (a package's own name, from inside it). */
+  alias?: Record<string, string>;
 }
 
-export async function buildScript(staticDir: string, { entry, fileName, plugins = [] }: ScriptBuild): Promise<void> {
+export async function buildScript(
+  staticDir: string,
+  { entry, fileName, plugins = [], alias = {} }: ScriptBuild,
+): Promise<void> {
   await build({
     configFile: false,
     logLevel: 'warn',
     root: dirname(entry),
     plugins,
+    resolve: { alias },
     // Query and Vue read process.env.NODE_ENV, as an app's bundler defines it.
     define: { 'process.env.NODE_ENV': JSON.stringify('production') },
     build: {

@@ -8,7 +8,7 @@
 import type { Page } from '@playwright/test';
 import type { ServiceWorkers } from '../../packages/testing/src/playwright/index.ts';
 import { expect } from '../fixtures.ts';
-import type { TestServer } from '../server/TestServer.ts';
+import type { Applied, TestServer } from '../server/TestServer.ts';
 
 /** One change the user makes; its lane is `lane-<n % lanes>`. */
 export interface Message {
@@ -28,6 +28,8 @@ export interface ScenarioApp {
   mutate(page: Page, messages: Message[]): Promise<void>;
   /** The app's view and Ferry's status: `unsent` is Ferry's count, or -1 while they disagree. */
   compare(page: Page): Promise<{ agree: boolean; unsent: number }>;
+  /** The change an effect the server applied carries. @default its body, a {@link Message} */
+  message?(applied: Applied): Message;
 }
 
 export interface ScenarioPlan {
@@ -106,7 +108,7 @@ export async function runOfflineScenario(
   // All sent, and the app shows it.
   await expect.poll(async () => app.compare(page), { timeout: 30_000 }).toEqual({ agree: true, unsent: 0 });
 
-  const applied = server.applied.map((a) => a.body as Message);
+  const applied = server.applied.map((a) => (app.message ? app.message(a) : (a.body as Message)));
   expect(applied.map((m) => m.n).sort((a, b) => a - b)).toEqual(all.map((m) => m.n));
   for (let lane = 0; lane < plan.lanes; lane++) {
     const order = applied.filter((m) => m.lane === `lane-${lane}`).map((m) => m.n);

@@ -20,6 +20,17 @@ export interface Applied {
   user: string | null;
 }
 
+/**
+ * An app's own API outside `/api/` (the vendored offline example's `/movies`), mounted on the test server: its
+ * reads answered as it answers them, its writes through the idempotency layer like the API's, each applied (by
+ * `handle`) and recorded once per key.
+ */
+export interface MountedApp {
+  /** The paths it answers, e.g. `/movies`. */
+  prefix: string;
+  handle(request: Request): Promise<Response>;
+}
+
 const PAGE = `<!doctype html><meta charset="utf-8"><title>ferry e2e</title><script type="module" src="/page.js"></script>`;
 
 /**
@@ -46,6 +57,8 @@ export class TestApi {
   readonly applied: Applied[] = [];
   readonly sessions = new Sessions();
   readonly staticDir: string;
+  /** An app mounted beside the API; none until a test mounts one. */
+  mounted: MountedApp | undefined;
   /** Counts resets: an effect of a request from before the last reset (a slow one still running) is not recorded. */
   #generation = 0;
   /** A fresh key table for every reset, on the one embedded database this process shares. */
@@ -94,15 +107,17 @@ export class TestApi {
       if (js === undefined) return send(res, 404, 'not found', 'text/plain');
       return send(res, 200, js, 'text/javascript');
     }
-    if (!url.pathname.startsWith('/api/')) return send(res, 404, 'not found', 'text/plain');
+    const mounted = this.mounted && url.pathname.startsWith(this.mounted.prefix) ? this.mounted : undefined;
+    if (!url.pathname.startsWith('/api/') && !mounted) return send(res, 404, 'not found', 'text/plain');
 
     const text = await readBody(req);
     if (this.sessions.handle(url.pathname, text, res, req)) return;
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
     const request = new Request(url, { method: req.method ?? 'GET', headers, ...(text !== '' && { body: text }) });
+    if (mounted && request.method === 'GET') return writeResponse(res, await mounted.handle(request));
     const layer = this.#layer;
-    const app = this.#app(request.headers.get('idempotency-key'));
+    const app = this.#app(request.headers.get('idempotency-key'), mounted);
     if (url.pathname !== '/api/batch') return writeResponse(res, await layer.handle(request, app));
     const batch = createBatchHandler({
       dispatch: (item, { op }) => layer.handle(item, this.#app(op.idempotencyKey)),
@@ -110,11 +125,14 @@ export class TestApi {
     return writeResponse(res, await batch(request));
   }
 
-  /** The app's effect: records the op (unless a reset came since the request arrived) and answers 201. */
-  #app(key: string | null): AppHandler {
+  /**
+   * The app's effect: records the op (unless a reset came since the request arrived) and answers 201, or as the
+   * mounted app answers it.
+   */
+  #app(key: string | null, mounted?: MountedApp): AppHandler {
     const generation = this.#generation;
     return async (inner) => {
-      const body = inner.body === null ? undefined : ((await inner.json()) as unknown);
+      const body = inner.body === null ? undefined : ((await inner.clone().json()) as unknown);
       if (generation === this.#generation)
         this.applied.push({
           key,
@@ -123,7 +141,7 @@ export class TestApi {
           at: Date.now(),
           user: this.sessions.userOf(inner.headers),
         });
-      return Response.json({ replayed: false }, { status: 201 });
+      return mounted ? mounted.handle(inner) : Response.json({ replayed: false }, { status: 201 });
     };
   }
 }

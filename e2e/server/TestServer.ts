@@ -2,9 +2,9 @@ import type { Fault, FaultPlan, LoggedRequest, PlannedRequest } from '../../pack
 import { FaultProxy } from '../../packages/testing/src/proxy/index.ts';
 import type { Sessions } from './Sessions.ts';
 import { TestApi } from './TestApi.ts';
-import type { Applied } from './TestApi.ts';
+import type { Applied, MountedApp } from './TestApi.ts';
 
-export type { Applied, Fault, FaultPlan, LoggedRequest, PlannedRequest };
+export type { Applied, Fault, FaultPlan, LoggedRequest, MountedApp, PlannedRequest };
 
 /** A status fault with a JSON body, as an app's API or a gateway answers one. */
 export const json = (status: number, body: unknown, headers: Record<string, string> = {}): Fault => ({
@@ -35,7 +35,10 @@ export class TestServer {
 
   static async start(staticDir: string): Promise<TestServer> {
     const api = await TestApi.start(staticDir);
-    return new TestServer(api, await FaultProxy.start({ target: api.url, match: isApi }));
+    // The plan also sees a mounted app's writes (its reads pass, as the page's and the worker's scripts do).
+    const mounted = ({ method, path }: PlannedRequest): boolean =>
+      method !== 'GET' && api.mounted !== undefined && path.startsWith(api.mounted.prefix);
+    return new TestServer(api, await FaultProxy.start({ target: api.url, match: (r) => isApi(r) || mounted(r) }));
   }
 
   /** The origin the browser opens: the proxy's. */

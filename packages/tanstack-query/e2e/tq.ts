@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
 import { buildScript } from '../../../e2e/scenario/buildScript.ts';
-import type { Message, ScenarioApp } from '../../../e2e/scenario/offline.ts';
+import type { Message } from '../../../e2e/scenario/offline.ts';
 import type { Tq } from './page.ts';
 
 export { messages } from '../../../e2e/scenario/offline.ts';
@@ -25,21 +25,3 @@ export const unsent = async (page: Page) => (await tq(page)).evaluate((t) => t.u
 export const restore = async (page: Page) => (await tq(page)).evaluate((t) => t.restore());
 export const mutate = async (page: Page, messages: Message[]) =>
   (await tq(page)).evaluate((t, m) => t.mutate(m), messages);
-
-/**
- * The test page's QueryClient for the offline scenario: it restores the unfinished mutations on every load, and
- * agrees with Ferry when its pending mutations are Ferry's unsettled ops, as listed and as `stats()` counts them
- * (none errored).
- */
-export const tqApp: ScenarioApp = {
-  async load(page) {
-    await load(page);
-    return restore(page);
-  },
-  mutate,
-  async compare(page) {
-    const c = await counts(page);
-    const sent = await unsent(page);
-    return { agree: c.error === 0 && c.pending === c.unsettled && sent === c.pending, unsent: sent };
-  },
-};

@@ -1,4 +1,5 @@
 import type { FerryClient } from '@ferry/client';
+import type { Operation } from '@ferry/core';
 import { createFerryIdentity } from '@ferry/client/identity';
 import { MutationObserver, QueryClient } from '@tanstack/query-core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -82,6 +83,30 @@ describe('restoreMutations', () => {
     expect(settled).toEqual([`ok {"ok":1} ${text(onWire)}`, 'error 409', `ok {"ok":2} ${text(last)}`]);
     expect(await counts(client, ferry)).toEqual({ cache: 0, ferry: 0 });
     expect((await ferry.get(other))?.status).toBe('pending');
+  });
+
+  it('restores an op that goes from in flight back to pending while it lists', async () => {
+    t = harness();
+    const before = t.page();
+    void new MutationObserver(new QueryClient(), definitions(before).addTodo)
+      .mutate({ list: 'l', text: 'a' })
+      .catch(() => {});
+    await until(async () => expect(await before.list({ status: 'pending' })).toHaveLength(1));
+    const [op] = await before.list();
+    await before.close();
+    // A reloaded page whose reads see the op in flight, then (its send failed, to be retried) pending again.
+    const ferry = t.page();
+    let reads = 0;
+    const racing: FerryClient = {
+      ...ferry,
+      list: async (query = {}) => {
+        const status: Operation['status'] = ++reads === 1 ? 'inflight' : 'pending';
+        return [{ ...(op as Operation), status }].filter(
+          (o) => query.status === undefined || o.status === query.status,
+        );
+      },
+    };
+    await expect(restoreMutations(new QueryClient(), [definitions(racing).addTodo])).resolves.toBe(1);
   });
 
   it('skips the ops a mutation of this page already waits on, also while its enqueue is on its way', async () => {

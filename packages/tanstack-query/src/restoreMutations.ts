@@ -6,7 +6,7 @@ import type { Definition, FerryMutationError } from './ferryMutation.ts';
 import { definitions } from './ferryMutation.ts';
 import { settle, waitedOn } from './settle.ts';
 
-/** The most ops `list` returns in one call, per status. */
+/** The most ops `list` returns in one call, done and failed ones included. */
 const LIST_LIMIT = 10_000;
 
 /** Whose ops a restore brings back. */
@@ -18,13 +18,15 @@ export interface RestoreOptions {
   user?: string | null;
 }
 
-/** The unsettled ops of `user`, in enqueue order. */
+/**
+ * The unsettled ops of `user`, in enqueue order, from one `list` of every status: an op moves between pending and
+ * in flight at any time (sent, failed and waiting again), so a list per status could miss it between the two reads.
+ */
 async function unsettled(ferry: FerryClient, user: string | undefined): Promise<Operation[]> {
-  const [pending, inflight] = await Promise.all([
-    ferry.list({ status: 'pending', limit: LIST_LIMIT }),
-    ferry.list({ status: 'inflight', limit: LIST_LIMIT }),
-  ]);
-  return [...pending, ...inflight].filter((op) => op.user === user).sort((a, b) => a.seq - b.seq);
+  const ops = await ferry.list({ limit: LIST_LIMIT });
+  return ops
+    .filter((op) => (op.status === 'pending' || op.status === 'inflight') && op.user === user)
+    .sort((a, b) => a.seq - b.seq);
 }
 
 /** A pending mutation that, run, waits for `op`: `execute` skips `onMutate` for a mutation already pending. */
