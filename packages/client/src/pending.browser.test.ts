@@ -66,4 +66,33 @@ describe('pending overlay across a reload (real IndexedDB)', () => {
     await after.close();
     indexedDB.deleteDatabase(`ferry-${name}`);
   });
+
+  it('after a reload with 1,000 ops queued, the overlay holds all of them on its first snapshot', async () => {
+    const name = `pending-1k-${Math.random().toString(36).slice(2)}`;
+    const before = open(name, false);
+    await before.register();
+    const ids = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) =>
+        before.enqueue({ kind: 'note.save', target: '/api/notes', lane: `note-${i % 16}`, payload: { i } }),
+      ),
+    );
+    await before.close();
+
+    const after = open(name, false);
+    const t0 = performance.now();
+    await after.register();
+    const pending = createFerryPending(after);
+    const first = await new Promise<readonly Operation[]>((resolve) => {
+      const off = pending.subscribe(() => {
+        off();
+        resolve(pending());
+      });
+    });
+    console.info(
+      `pending overlay, 1,000 ops: first snapshot ${(performance.now() - t0).toFixed(1)} ms after register()`,
+    );
+    expect(new Set(first.map((o) => o.id))).toEqual(new Set(ids));
+    await after.close();
+    indexedDB.deleteDatabase(`ferry-${name}`);
+  });
 });
