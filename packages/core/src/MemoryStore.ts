@@ -1,14 +1,6 @@
 import { FerryError } from './FerryError.ts';
 import type { OperationStatus } from './Operation.ts';
-import type {
-  ListQuery,
-  OpRecord,
-  OutboxStore,
-  OutboxTx,
-  QuarantinedRecord,
-  TxMode,
-  TxOptions,
-} from './OutboxStore.ts';
+import type { ListQuery, OpRecord, OutboxStore, OutboxTx, QuarantinedRecord, TxMode } from './OutboxStore.ts';
 import type { Clock } from './Platform.ts';
 import { systemClock } from './Platform.ts';
 import type { WalEntry, WalRecord } from './WalRecord.ts';
@@ -58,8 +50,7 @@ export class MemoryStore implements OutboxStore {
     this.#onCorrupt = options.onCorrupt ?? (() => {});
   }
 
-  /** Runs `fn` after every earlier transaction; `_options` asks for nothing here (nothing is on a disk). */
-  transaction<T>(mode: TxMode, fn: (tx: OutboxTx) => Promise<T>, _options?: TxOptions): Promise<T> {
+  transaction<T>(mode: TxMode, fn: (tx: OutboxTx) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new FerryError('closed', 'the store is closed'));
     const run = this.#tail.then(() => this.#run(mode, fn));
     this.#tail = run.catch(() => {});

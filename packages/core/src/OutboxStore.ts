@@ -93,25 +93,11 @@ export interface OutboxTx {
 
 export type TxMode = 'readonly' | 'readwrite';
 
-/** Options of one {@link OutboxStore.transaction}. */
-export interface TxOptions {
-  /**
-   * `'relaxed'` lets the store report the commit before it is flushed to disk, even when its own durability is
-   * stricter. The engine asks it only for writes that nothing depends on surviving an OS crash or power loss:
-   * delivery bookkeeping (claims, outcomes, requeues), whose loss leaves ops to be sent again under the same
-   * idempotency key, and compaction, which runs again. A store that honours it keeps its commits in order (one
-   * that survives implies that every earlier one did, as a strict IndexedDB commit flushes every outstanding
-   * change); a store without the notion ignores it.
-   * @default the store's own durability
-   */
-  durability?: 'relaxed';
-}
-
 export interface OutboxStore {
   /**
    * Runs `fn` in one transaction and resolves with its result after commit.
    * If `fn` throws or rejects, nothing it wrote is kept and the error is rethrown.
    */
-  transaction<T>(mode: TxMode, fn: (tx: OutboxTx) => Promise<T>, options?: TxOptions): Promise<T>;
+  transaction<T>(mode: TxMode, fn: (tx: OutboxTx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -12,15 +12,7 @@ export type {
 } from './Operation.ts';
 export type { WalEntry, WalRecord, WalRecordType } from './WalRecord.ts';
 export { WAL_RECORD_TYPES } from './WalRecord.ts';
-export type {
-  ListQuery,
-  OpRecord,
-  OutboxStore,
-  OutboxTx,
-  QuarantinedRecord,
-  TxMode,
-  TxOptions,
-} from './OutboxStore.ts';
+export type { ListQuery, OpRecord, OutboxStore, OutboxTx, QuarantinedRecord, TxMode } from './OutboxStore.ts';
 export { systemClock, systemRandom, systemTimers } from './Platform.ts';
 export type { Clock, Random, Timers } from './Platform.ts';
 export { RETRY_DEFAULTS, RetryPolicy } from './RetryPolicy.ts';

@@ -1,4 +1,4 @@
-import type { Clock, OutboxStore, OutboxTx, QuarantinedRecord, TxMode, TxOptions } from './lib/core.ts';
+import type { Clock, OutboxStore, OutboxTx, QuarantinedRecord, TxMode } from './lib/core.ts';
 import { FerryError, promoteNext, systemClock } from './lib/core.ts';
 import { IdbTx } from './lib/IdbTx.ts';
 import { mapError, nameOf } from './lib/mapError.ts';
@@ -20,9 +20,7 @@ export interface IdbStoreOptions {
    */
   indexedDB?: IDBFactory;
   /**
-   * Durability of readwrite transactions, except those that ask for
-   * `'relaxed'` themselves (see `TxOptions`: the engine's delivery
-   * bookkeeping and compaction, never an enqueue or an edit).
+   * Durability of readwrite transactions.
    *
    * 'strict' (the default, as the host's) reports a commit once the data is
    * flushed to disk: an acknowledged op survives an OS crash or power loss
@@ -119,20 +117,18 @@ export class IdbStore implements OutboxStore {
 
   /**
    * Runs `fn` in one IndexedDB transaction over outbox, WAL and quarantine and
-   * resolves with its result after commit, flushed to disk as the store's
-   * durability says unless `options.durability` relaxes it. If `fn` throws, the transaction is
+   * resolves with its result after commit. If `fn` throws, the transaction is
    * aborted, nothing it wrote is kept, and its error is rethrown. `fn` must
    * await nothing but the calls it makes on `tx`: IndexedDB commits a
    * transaction as soon as it has no pending request.
    * @throws FerryError `quota-exceeded`, `storage-unavailable`, `closed`, or what `fn` threw
    */
-  transaction<T>(mode: TxMode, fn: (tx: OutboxTx) => Promise<T>, options?: TxOptions): Promise<T> {
+  transaction<T>(mode: TxMode, fn: (tx: OutboxTx) => Promise<T>): Promise<T> {
     if (this.#unusable !== undefined) return Promise.reject(this.#unusable);
     let raw: IDBTransaction;
     try {
       // Durability only means something for writes.
-      const durability = options?.durability ?? this.#durability;
-      raw = this.#db.transaction(TX_STORES, mode, mode === 'readwrite' ? { durability } : {});
+      raw = this.#db.transaction(TX_STORES, mode, mode === 'readwrite' ? { durability: this.#durability } : {});
     } catch (err) {
       return Promise.reject(mapError(err, 'transaction'));
     }

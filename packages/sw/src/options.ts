@@ -130,14 +130,10 @@ export interface StorageOptions {
   /** Opens the store. @default `IdbStore.open()` from @ferry/idb, on the database named after the app */
   store?: () => Promise<OutboxStore>;
   /**
-   * Durability of the default store's writes that the app made (enqueues,
-   * edits, removals, retries): `strict` asks the browser to flush to disk
-   * before a commit is reported, `relaxed` lets it report once the write
-   * reached the OS. Delivery bookkeeping (claims, outcomes, requeues) and
-   * compaction commit `relaxed` either way: one lost to an OS crash sends its
-   * ops again under the same idempotency key (see the guarantees). The
-   * storage-lost witness and the reopening work with either. Ignored with a
-   * custom `store`.
+   * Durability of the default store's readwrite transactions: `strict` asks
+   * the browser to flush to disk before a commit is reported, `relaxed` lets
+   * it report once the write reached the OS. The storage-lost witness and the
+   * reopening work with either. Ignored with a custom `store`.
    * @default 'strict'
    */
   durability?: IDBTransactionDurability;

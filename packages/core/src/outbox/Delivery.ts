@@ -1,5 +1,5 @@
 import type { Operation } from '../Operation.ts';
-import type { OutboxStore, OutboxTx, TxOptions } from '../OutboxStore.ts';
+import type { OutboxStore, OutboxTx } from '../OutboxStore.ts';
 import type { Clock } from '../Platform.ts';
 import type { RetryPolicy } from '../RetryPolicy.ts';
 import { HELD_DUE } from '../lib/lanes.ts';
@@ -10,13 +10,6 @@ import { exchange } from '../state/exchange.ts';
 import { release } from '../state/hold.ts';
 import type { Change } from '../state/lane.ts';
 import { requeueLeased } from '../state/settle.ts';
-
-/**
- * Claims, outcomes and requeues protect nothing the server does not also keep: one lost to an OS crash leaves
- * its ops pending or in flight again, to be sent again under the same idempotency key. They commit without a
- * flush; the next strict commit (an enqueue, an edit) flushes them with it.
- */
-export const BOOKKEEPING: TxOptions = { durability: 'relaxed' };
 
 /** Most orphaned leases one transaction of {@link Delivery.requeueOrphans} returns to their lanes. */
 const ORPHAN_PAGE = 500;
@@ -57,10 +50,8 @@ export class Delivery {
    */
   async exchange(request: Exchange): Promise<ExchangeResult> {
     const now = this.#o.clock.now();
-    const { settled, claimed } = await this.#o.store.transaction(
-      'readwrite',
-      (tx) => exchange(tx, { ...request, policy: this.#o.policy, now }),
-      BOOKKEEPING,
+    const { settled, claimed } = await this.#o.store.transaction('readwrite', (tx) =>
+      exchange(tx, { ...request, policy: this.#o.policy, now }),
     );
     // A mark is not news to subscribers: the op stays in flight.
     for (const s of settled) if (Array.isArray(s)) this.#o.emit(s);
@@ -86,10 +77,7 @@ export class Delivery {
   requeueExpired(live?: ReadonlySet<number>): Promise<Operation[]> {
     const now = this.#o.clock.now();
     const request: ClaimRequest = { owner: '', lanes: 0, leaseMs: 0, ...(live && { live }) };
-    const changes = this.#change(
-      async (tx) => (await claim(tx, { request, policy: this.#o.policy, now })).changes,
-      BOOKKEEPING,
-    );
+    const changes = this.#change(async (tx) => (await claim(tx, { request, policy: this.#o.policy, now })).changes);
     return changes.then((cs) => cs.map((c) => c.op));
   }
 
@@ -110,7 +98,7 @@ export class Delivery {
           (r) => !(r.leaseToken !== undefined && live.has(r.leaseToken)),
         );
         return orphans.length > 0 ? requeueLeased(tx, orphans.slice(0, ORPHAN_PAGE), this.#o.policy, now) : [];
-      }, BOOKKEEPING);
+      });
       out.push(...page.map((c) => c.op));
       if (page.length < ORPHAN_PAGE) return out;
     }
@@ -119,7 +107,6 @@ export class Delivery {
   /**
    * Releases the held lane heads `match` picks (their user's credentials
    * came): each is due again at its own `nextAttemptAt`. Wake the runner after.
-   * It commits with the store's durability: nothing would release a head whose release was lost.
    */
   async release(match: (op: Operation) => boolean): Promise<Operation[]> {
     const now = this.#o.clock.now();
@@ -139,8 +126,8 @@ export class Delivery {
     });
   }
 
-  async #change(fn: (tx: OutboxTx) => Promise<Change[]>, options?: TxOptions): Promise<Change[]> {
-    const changes = await this.#o.store.transaction('readwrite', fn, options);
+  async #change(fn: (tx: OutboxTx) => Promise<Change[]>): Promise<Change[]> {
+    const changes = await this.#o.store.transaction('readwrite', fn);
     this.#o.emit(changes);
     return changes;
   }

@@ -16,7 +16,7 @@ import { drop, remove, update } from '../state/edit.ts';
 import type { Change } from '../state/lane.ts';
 import type { RetryFilter } from '../state/retry.ts';
 import { retryAll, retryFailed } from '../state/retry.ts';
-import { BOOKKEEPING, Delivery } from './Delivery.ts';
+import { Delivery } from './Delivery.ts';
 import { GroupCommit } from './GroupCommit.ts';
 
 export type { ClaimRequest } from '../state/claim.ts';
@@ -240,17 +240,9 @@ export class Outbox {
     const before = this.#clock.now() - retentionMs;
     const total = { ops: 0, records: 0 };
     for (let n = chunk; n >= chunk;)
-      total.ops += n = await this.store.transaction(
-        'readwrite',
-        (tx) => tx.deleteDoneBefore(before, chunk),
-        BOOKKEEPING,
-      );
+      total.ops += n = await this.store.transaction('readwrite', (tx) => tx.deleteDoneBefore(before, chunk));
     for (let n = chunk; n >= chunk;)
-      total.records += n = await this.store.transaction(
-        'readwrite',
-        (tx) => tx.deleteWalBefore(before, chunk),
-        BOOKKEEPING,
-      );
+      total.records += n = await this.store.transaction('readwrite', (tx) => tx.deleteWalBefore(before, chunk));
     return total;
   }
 
@@ -271,7 +263,7 @@ export class Outbox {
       this.#compactedUntil = { from: last, until: last + everyMs };
       return undefined;
     }
-    await this.store.transaction('readwrite', (tx) => tx.putMeta(LAST_COMPACTION, now), BOOKKEEPING);
+    await this.store.transaction('readwrite', (tx) => tx.putMeta(LAST_COMPACTION, now));
     this.#compactedUntil = { from: now, until: now + everyMs };
     return this.compact(retentionMs);
   }

@@ -1,6 +1,6 @@
 /** The delivery model's random steps, and the store a crash kills: see deliveryModel.ts. */
 import fc from 'fast-check';
-import type { OutboxStore, OutboxTx, TxMode, TxOptions } from '../OutboxStore.ts';
+import type { OutboxStore, OutboxTx, TxMode } from '../OutboxStore.ts';
 import type { Answer } from './modelServer.ts';
 
 /** The lanes the model's ops go to; document `i` lives in lane `LANES[i]`. */
@@ -57,8 +57,8 @@ export function mortal(store: OutboxStore): { store: OutboxStore; kill: () => vo
   let dead = false;
   return {
     store: {
-      transaction<T>(mode: TxMode, fn: (tx: OutboxTx) => Promise<T>, options?: TxOptions): Promise<T> {
-        return dead ? Promise.reject(new Error('runner is dead')) : store.transaction(mode, fn, options);
+      transaction<T>(mode: TxMode, fn: (tx: OutboxTx) => Promise<T>): Promise<T> {
+        return dead ? Promise.reject(new Error('runner is dead')) : store.transaction(mode, fn);
       },
       close: () => store.close(),
     },

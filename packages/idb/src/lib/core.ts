@@ -15,7 +15,6 @@ export type {
   OutboxTx,
   QuarantinedRecord,
   TxMode,
-  TxOptions,
   WalEntry,
   WalRecord,
 } from '@ferry/core';
